@@ -1,0 +1,171 @@
+# mod_sslorders: build, run, test, bench, fuzz, install.
+#
+#   make run         build and serve on http://127.0.0.1:8080/ (SQLite, demo team), foreground
+#   make start/stop  the same in the background (PORT=, VAR=)
+#   make test        install what is missing, build, unit + integration tests (sqlite3, pgsql)
+#   make asan-test   the integration suite against an ASan/UBSan build of the module
+#   make bench       throughput and latency ratios against httpd serving static files
+#   make fuzz        build the libFuzzer harnesses and run each for FUZZ_SECONDS
+#   make install     install the module, sslordersctl and the Debian mods-available files
+#
+# The flags for the module come from apxs; the module, the CLI, the unit tests and the
+# fuzzers all link one static core library (src/api, src/core, src/store).
+
+APXS      ?= apxs
+CC        ?= gcc
+PORT      ?= 8080
+VAR       ?= $(CURDIR)/var
+FUZZ_SECONDS ?= 30
+
+APXS_CFLAGS := $(shell $(APXS) -q CFLAGS 2>/dev/null)
+APXS_INC    := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
+LIBEXECDIR  := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
+APR_CFLAGS  := $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
+APR_LIBS    := $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
+DEP_LIBS    := -ljansson -lssl -lcrypto
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-format-nonliteral
+BASE_CFLAGS := -std=gnu11 -g -fPIC -D_GNU_SOURCE $(WARN) $(APR_CFLAGS)
+OPT      ?= -O2
+SAN      ?=
+BUILD    ?= build
+
+CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(SAN)
+
+CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/store/*.c) $(wildcard src/api/*.c)
+HTTPD_SRC := mod_sslorders.c $(wildcard src/httpd/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+HEADERS  := $(wildcard src/*/*.h)
+
+CORE_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC))
+HTTPD_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HTTPD_SRC))
+CLI_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
+UNIT_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRC))
+
+LIBCORE := $(BUILD)/libsocore.a
+MODULE  := $(BUILD)/mod_sslorders.so
+CLI     := $(BUILD)/sslordersctl
+UNIT    := $(BUILD)/so_unit
+
+PYTEST := /usr/bin/python3 -m pytest
+
+.PHONY: all build deps deps-test deps-browser unit test test-integration test-sqlite test-pgsql \
+        asan asan-test run start stop bench fuzz fuzz-replay install clean
+
+all: build
+
+build: $(MODULE) $(CLI)
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+deps-browser:
+	@scripts/deps.sh browser
+
+# src/core, src/store, src/api never see httpd's headers (the layering rule)
+$(BUILD)/obj/src/core/%.o $(BUILD)/obj/src/store/%.o $(BUILD)/obj/src/api/%.o $(BUILD)/obj/src/cli/%.o \
+$(BUILD)/obj/tests/%.o: CFLAGS_INC :=
+$(BUILD)/obj/%.o: CFLAGS_INC ?= -I$(APXS_INC)
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS_ALL) $(CFLAGS_INC) -c $< -o $@
+
+$(LIBCORE): $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(MODULE): $(HTTPD_OBJ) $(LIBCORE)
+	$(CC) -shared $(SAN) -o $@ $(HTTPD_OBJ) $(LIBCORE) $(DEP_LIBS) \
+	    -Wl,--exclude-libs,ALL -Wl,-z,relro -Wl,-z,now
+
+$(CLI): $(CLI_OBJ) $(LIBCORE)
+	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(LIBCORE) $(DEP_LIBS) $(APR_LIBS)
+
+$(UNIT): $(UNIT_OBJ) $(LIBCORE)
+	$(CC) $(SAN) -o $@ $(UNIT_OBJ) $(LIBCORE) $(DEP_LIBS) $(APR_LIBS) $(shell pkg-config --libs check)
+
+unit: $(UNIT)
+	$(UNIT)
+
+# The integration suite runs against a real httpd loading the module just built,
+# once on SQLite and once on a PostgreSQL server the harness starts itself.
+test-sqlite: build
+	SO_DB=sqlite3 SO_BUILD=$(CURDIR)/$(BUILD) $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
+
+test-pgsql: build
+	SO_DB=pgsql SO_BUILD=$(CURDIR)/$(BUILD) $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
+
+test-integration: test-sqlite test-pgsql
+
+test: deps-test
+	$(MAKE) build unit
+	$(MAKE) fuzz-replay
+	$(MAKE) test-integration
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of the module, loaded into the
+# stock httpd with libasan preloaded (tests/integration reads SO_ASAN).
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build
+
+asan-test: deps-test asan
+	SO_ASAN=1 SO_DB=sqlite3 SO_BUILD=$(CURDIR)/build-asan $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
+	SO_ASAN=1 SO_DB=pgsql SO_BUILD=$(CURDIR)/build-asan $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
+
+run: deps build
+	@PORT=$(PORT) VAR=$(VAR) BUILD=$(CURDIR)/$(BUILD) scripts/devserver.sh run
+
+start: deps build
+	@PORT=$(PORT) VAR=$(VAR) BUILD=$(CURDIR)/$(BUILD) scripts/devserver.sh start
+
+stop:
+	@PORT=$(PORT) VAR=$(VAR) BUILD=$(CURDIR)/$(BUILD) scripts/devserver.sh stop
+
+bench: deps-test build
+	BUILD=$(CURDIR)/$(BUILD) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
+
+# libFuzzer harnesses (clang); fuzz-replay runs the seed corpora without clang's
+# fuzzer runtime, as part of `make test`.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz: deps-test
+	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" build-fuzz/libsocore.a
+	@mkdir -p build-fuzz/bin
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -I$(APXS_INC) $$f build-fuzz/libsocore.a \
+	     $(DEP_LIBS) $(APR_LIBS) -o build-fuzz/bin/$$n || exit 1; \
+	  mkdir -p build-fuzz/corpus/$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  build-fuzz/bin/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	     build-fuzz/corpus/$$n tests/fuzz/corpus/$$n >build-fuzz/$$n.log 2>&1 \
+	     || { tail -40 build-fuzz/$$n.log; exit 1; }; \
+	  grep -E "^#[0-9]+.*DONE|Done [0-9]+ runs" build-fuzz/$$n.log | tail -1; \
+	done
+
+fuzz-replay: $(LIBCORE)
+	@mkdir -p $(BUILD)/fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  $(CC) $(CFLAGS_ALL) -I$(APXS_INC) tests/fuzz/replay.c $$f $(LIBCORE) $(DEP_LIBS) $(APR_LIBS) \
+	     -o $(BUILD)/fuzz/$$n || exit 1; \
+	  $(BUILD)/fuzz/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+install: build
+	$(APXS) -i -n sslorders $(MODULE)
+	install -m 0755 $(CLI) /usr/local/bin/sslordersctl
+	@if [ -d /etc/apache2/mods-available ]; then \
+	  install -m 0644 conf/sslorders.load /etc/apache2/mods-available/sslorders.load; \
+	  install -m 0644 conf/sslorders.conf /etc/apache2/mods-available/sslorders.conf; \
+	  install -d -o www-data -g www-data -m 0750 /var/lib/sslorders; \
+	  echo "now: a2enmod dbd sslorders && apachectl graceful"; \
+	fi
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,64 @@
+/* mod_sslorders: an SSL/TLS certificate order system for Apache httpd 2.4.
+ *
+ * Glue only: the module struct, hook registration and the directive table.
+ * Everything else lives in src/ (see DESIGN.md and README.md).
+ */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <jansson.h>
+
+#include "src/httpd/so_httpd.h"
+
+static int so_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    return so_httpd_dbd_pre_config(pconf, plog, ptemp);
+}
+
+static int so_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    void *counter = NULL;
+    const char *key = "mod_sslorders_init_counter";
+    server_rec *sp;
+    int real_pass;
+
+    /* httpd runs the configuration twice at startup: do expensive work (migrations)
+     * only on the real pass, as mod_md does */
+    apr_pool_userdata_get(&counter, key, s->process->pool);
+    real_pass = counter != NULL;
+    if (!counter) {
+        apr_pool_userdata_set((const void *)1, key, apr_pool_cleanup_null, s->process->pool);
+    }
+    so_httpd_log_init(s, pconf);
+    json_object_seed(0);
+    for (sp = s; sp; sp = sp->next) {
+        so_httpd_srv_finalize(sp);
+    }
+    return so_httpd_dbd_post_config(pconf, plog, ptemp, s, real_pass);
+}
+
+static void so_register_hooks(apr_pool_t *p)
+{
+    /* statements must reach mod_dbd before it builds its connection groups */
+    static const char *const before_dbd[] = {"mod_dbd.c", NULL};
+    (void)p;
+    ap_hook_pre_config(so_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(so_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_handler(so_httpd_api_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    so_httpd_dbd_register_hooks();
+}
+
+AP_DECLARE_MODULE(sslorders) = {
+    STANDARD20_MODULE_STUFF,
+    so_httpd_create_dir,
+    so_httpd_merge_dir,
+    so_httpd_create_srv,
+    so_httpd_merge_srv,
+    so_httpd_cmds,
+    so_register_hooks,
+#if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
+    AP_MODULE_FLAG_ALWAYS_MERGE
+#endif
+};

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Install the Debian packages mod_sslorders needs, if any is missing.
+#   scripts/deps.sh build     what building and running need
+#   scripts/deps.sh test      plus what the test suites need
+#   scripts/deps.sh browser   plus Chromium and playwright-core (browser tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_pkgs=(make gcc pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3
+            libaprutil1-dbd-pgsql libjansson-dev libssl-dev libcurl4-openssl-dev libzip-dev
+            libpsl-dev sqlite3 openssl ca-certificates)
+test_pkgs=(check postgresql python3 python3-pytest python3-requests python3-jsonschema wrk
+           dnsmasq clang unzip procps iproute2)
+browser_pkgs=(chromium nodejs npm)
+
+want=("${build_pkgs[@]}")
+case "${1:-build}" in
+  build) ;;
+  test) want+=("${test_pkgs[@]}") ;;
+  browser) want+=("${test_pkgs[@]}" "${browser_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|browser" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  # nodejs/npm may come from elsewhere than Debian: a working binary is enough
+  if [[ $p == nodejs ]] && command -v node >/dev/null; then continue; fi
+  if [[ $p == npm ]] && command -v npm >/dev/null; then continue; fi
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ $status == installed ]] || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) != 0 ]]; then
+    echo "missing packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts these services on install; our tests run their own instances
+  for svc in apache2 dnsmasq postgresql; do
+    if [[ " ${missing[*]} " == *" $svc "* ]] && command -v service >/dev/null; then
+      service "$svc" stop >/dev/null 2>&1 || true
+    fi
+  done
+fi
+
+if [[ ${1:-build} == browser ]]; then
+  if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
+    echo "installing playwright-core (npm)"
+    (cd tests/browser && npm install --no-audit --no-fund --silent >/dev/null)
+  fi
+fi

@@ -1,0 +1,177 @@
+/* mod_sslorders: the API layer (no httpd types).
+ *
+ * The glue (src/httpd) turns an httpd request into a so_req_t, calls
+ * so_api_dispatch() and writes what it left in the response fields back. One
+ * route table (so_routes.c) maps method + path pattern to a handler, the role the
+ * caller needs and flags; the dispatcher does body parsing, authentication, team
+ * scoping and role checks for every route, so that a handler cannot forget them.
+ *
+ * A handler returns APR_SUCCESS after so_api_ok*() or so_api_error(); a status
+ * it returns without setting an answer is mapped (APR_ENOENT -> 404, database
+ * unavailable -> 503, anything else -> 500, logged).
+ */
+#ifndef SO_API_H
+#define SO_API_H
+
+#include <apr_hash.h>
+#include <apr_tables.h>
+#include <jansson.h>
+
+#include "../core/so_errors.h"
+#include "../store/so_db.h"
+#include "../store/so_store_account.h"
+
+/* Mirror of the module configuration the API needs (filled by the glue). */
+typedef struct so_config_t {
+    apr_size_t max_body;       /* SSLOrdersMaxBody: JSON bodies */
+    apr_size_t max_upload;     /* bodies of SO_RF_RAW routes (uploads) */
+    const char *public_url;    /* SSLOrdersPublicURL, no trailing slash ("" = unset) */
+    int test_clock;            /* SSLOrdersTestClock: honour X-SSLOrders-Clock */
+    apr_int64_t token_ttl;     /* seconds, 48 h */
+    apr_int64_t session_ttl;   /* seconds of inactivity */
+    int login_max_failures;    /* per user name and address in login_window */
+    apr_int64_t login_window;  /* seconds */
+    void *ext;                 /* later features hang their settings here */
+} so_config_t;
+
+void so_config_defaults(so_config_t *cfg);
+
+typedef enum { SO_AUTH_TOKEN = 1, SO_AUTH_SESSION = 2, SO_AUTH_OTP = 3 } so_auth_kind_t;
+
+typedef struct {
+    so_auth_kind_t kind;
+    apr_int64_t user_id;
+    apr_int64_t team_id;
+    so_role_t role;
+    int is_staff;
+    const char *username;
+    const char *team_slug;
+    const char *team_name;
+    const char *team_currency;
+    apr_int64_t team_balance; /* at authentication time */
+    apr_int64_t credential_id;
+    apr_int64_t otp_order_id; /* SO_AUTH_OTP: the one order it may see */
+    const char *csrf_token;   /* SO_AUTH_SESSION */
+} so_principal_t;
+
+typedef struct {
+    const char *key;
+    const char *value;
+} so_kv_t;
+
+typedef struct so_req_t so_req_t;
+typedef apr_status_t so_handler_fn(so_req_t *req);
+typedef so_db_t *so_db_acquire_fn(so_req_t *req);
+
+/* route flags */
+#define SO_RF_PUBLIC 0x01  /* no authentication */
+#define SO_RF_STAFF 0x02   /* staff only */
+#define SO_RF_OTP 0x04     /* an order OTP token may call it (for its order) */
+#define SO_RF_RAW 0x08     /* the handler reads the body itself (not JSON) */
+#define SO_RF_NOCSRF 0x10  /* a session may call it without the CSRF header (login) */
+
+typedef struct {
+    const char *method;  /* "GET", "POST", ... */
+    const char *pattern; /* "/ssl/orders/{id}" */
+    so_handler_fn *fn;
+    so_role_t min_role;  /* SO_ROLE_NONE for public routes */
+    unsigned flags;
+} so_route_t;
+
+struct so_req_t {
+    apr_pool_t *pool;
+    const so_config_t *cfg;
+    const so_route_t *routes;  /* the table to dispatch on (so_routes() by default) */
+    const char *method;
+    const char *path;          /* below the API mount, starts with '/' */
+    const so_route_t *route;   /* matched route */
+    apr_table_t *params;       /* route parameters ({id} -> "12") */
+    apr_array_header_t *query; /* so_kv_t, in order, repeated keys kept */
+    apr_table_t *headers_in;
+    const char *client_ip;
+    int secure;                /* over TLS */
+    const char *body;
+    apr_size_t body_len;
+    json_t *json;              /* the parsed body (an object), never NULL after dispatch */
+    apr_int64_t now;           /* seconds since the epoch (test clock aware) */
+    so_principal_t *auth;
+
+    so_db_acquire_fn *acquire;
+    void *acquire_baton;
+    so_db_t *db;
+
+    /* the answer */
+    int status;
+    json_t *data;
+    json_t *warnings;
+    int err_code;
+    const char *err_desc;
+    const char *err_data;
+    apr_table_t *headers_out;
+    const char *raw_body; /* set for non-JSON answers (CSV, ZIP, ...) */
+    apr_size_t raw_len;
+    const char *raw_ctype;
+};
+
+/* Fill the defaults of a request (pools, tables); the glue sets the rest. */
+so_req_t *so_req_create(apr_pool_t *p, const so_config_t *cfg);
+/* Route, parse, authenticate, check, run. Leaves the answer in req. */
+void so_api_dispatch(so_req_t *req);
+/* The JSON text of the answer (envelope included). */
+const char *so_api_answer_json(so_req_t *req, apr_size_t *len);
+
+/* The database of this request (NULL when unavailable: the caller answers 503). */
+so_db_t *so_req_db(so_req_t *req);
+
+/* answers */
+apr_status_t so_api_ok(so_req_t *req, json_t *data); /* steals data */
+apr_status_t so_api_ok_id(so_req_t *req, apr_int64_t id);
+apr_status_t so_api_ok_list(so_req_t *req, json_t *results, apr_int64_t total); /* steals */
+apr_status_t so_api_error(so_req_t *req, int code, const char *desc, const char *data);
+apr_status_t so_api_errorf(so_req_t *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void so_api_warning(so_req_t *req, int code, const char *desc, const char *data);
+/* Map a store status to an answer (503 for an unavailable database, 404 for
+ * APR_ENOENT, 500 otherwise) and return APR_SUCCESS. */
+apr_status_t so_api_fail(so_req_t *req, apr_status_t rv);
+
+/* request data */
+const char *so_req_param(so_req_t *req, const char *name);
+/* Route parameter as a positive id; answers 404 and returns APR_ENOENT when it is not one. */
+apr_status_t so_req_param_id(so_req_t *req, const char *name, apr_int64_t *id);
+const char *so_req_query(so_req_t *req, const char *key);        /* first value or NULL */
+apr_array_header_t *so_req_query_all(so_req_t *req, const char *key); /* const char* */
+const char *so_req_header(so_req_t *req, const char *name);
+const char *so_req_cookie(so_req_t *req, const char *name);
+
+/* Query parameter helpers: answer 400 naming the parameter on bad input and
+ * return APR_EINVAL. */
+apr_status_t so_q_int(so_req_t *req, const char *key, apr_int64_t def, apr_int64_t min,
+                      apr_int64_t max, apr_int64_t *out);
+apr_status_t so_q_bool(so_req_t *req, const char *key, int def, int *out);
+
+/* JSON body field helpers (obj may be req->json or a nested object). On a wrong
+ * type or value they answer 400 naming the field and return APR_EINVAL; an absent
+ * optional field leaves *out as it was and *present (may be NULL) 0. */
+apr_status_t so_in_str(so_req_t *req, json_t *obj, const char *key, int required,
+                       apr_size_t maxlen, const char **out, int *present);
+apr_status_t so_in_int(so_req_t *req, json_t *obj, const char *key, int required, apr_int64_t min,
+                       apr_int64_t max, apr_int64_t *out, int *present);
+apr_status_t so_in_bool(so_req_t *req, json_t *obj, const char *key, int required, int *out,
+                        int *present);
+apr_status_t so_in_array(so_req_t *req, json_t *obj, const char *key, int required,
+                         apr_size_t max_items, json_t **out, int *present);
+
+/* The route table (so_routes.c). */
+const so_route_t *so_routes(void);
+/* Match path against pattern; fills params (may be NULL). */
+int so_route_match(const char *pattern, const char *path, apr_table_t *params, apr_pool_t *p);
+
+/* jansson helpers */
+json_t *so_json_i64(apr_int64_t v);
+json_t *so_json_str(const char *s); /* NULL -> "" */
+json_t *so_json_time(apr_pool_t *p, apr_int64_t epoch); /* 0 -> "" */
+/* Register json_decref(j) on pool p; returns j. */
+json_t *so_json_pool(apr_pool_t *p, json_t *j);
+
+#endif

@@ -1,0 +1,23 @@
+/* mod_sslorders: authentication (bearer tokens, portal sessions) and the account
+ * endpoints: /auth/login, /auth/session, /me, /teams. */
+#ifndef SO_AUTH_H
+#define SO_AUTH_H
+
+#include "so_api.h"
+
+#define SO_SESSION_COOKIE "so_session"
+
+/* Resolve the caller of req into req->auth and check the route's role. Returns
+ * APR_SUCCESS, APR_EACCES after answering 401/403, or a database status (not
+ * answered, so that the dispatcher may retry). */
+apr_status_t so_auth_resolve(so_req_t *req);
+
+apr_status_t so_api_auth_login(so_req_t *req);
+apr_status_t so_api_session_create(so_req_t *req);
+apr_status_t so_api_session_get(so_req_t *req);
+apr_status_t so_api_session_team(so_req_t *req);
+apr_status_t so_api_session_delete(so_req_t *req);
+apr_status_t so_api_me(so_req_t *req);
+apr_status_t so_api_teams_list(so_req_t *req);
+
+#endif

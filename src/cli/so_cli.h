@@ -1,0 +1,38 @@
+/* sslordersctl: shared definitions of the command files. */
+#ifndef SO_CLI_H
+#define SO_CLI_H
+
+#include <stdio.h>
+
+#include <apr_pools.h>
+
+#include "../store/so_db.h"
+
+typedef struct {
+    apr_pool_t *pool;
+    const char *driver;
+    const char *params;
+    so_db_t *db;
+    int migrated;
+} so_cli_t;
+
+/* A command: `sslordersctl NAME [SUB] ARGS`. run() gets the arguments after the
+ * command words and returns 0 (done), 1 (failed, message printed) or 2 (usage). */
+typedef struct {
+    const char *name;
+    const char *sub;
+    const char *args;
+    const char *help;
+    int (*run)(so_cli_t *cli, int argc, const char *const *argv);
+} so_cli_cmd_t;
+
+/* Open the database, bring the schema up to date, prepare statements. 0 = ok. */
+int so_cli_open(so_cli_t *cli);
+/* Print why rv failed and return 1. */
+int so_cli_fail(so_cli_t *cli, apr_status_t rv, const char *what);
+apr_int64_t so_cli_now(so_cli_t *cli);
+apr_status_t so_cli_team_create(so_cli_t *cli, const char *slug, const char *name,
+                                const char *currency, apr_int64_t *id);
+void so_cli_print_commands(FILE *f);
+
+#endif

@@ -1,0 +1,53 @@
+/* mod_sslorders: httpd glue (the only code that sees request_rec/server_rec). */
+#ifndef SO_HTTPD_H
+#define SO_HTTPD_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <apr_dbd.h>
+#include <mod_dbd.h>
+
+#include "../api/so_api.h"
+
+extern module AP_MODULE_DECLARE_DATA sslorders_module;
+
+#define SO_UNSET (-1)
+
+/* Per-server configuration. */
+typedef struct {
+    so_config_t api;          /* the API's view (merged values) */
+    apr_int64_t max_body;     /* SO_UNSET when not set here */
+    const char *public_url;   /* NULL when not set here */
+    int test_clock;           /* SO_UNSET when not set here */
+} so_srv_conf_t;
+
+/* Per-directory configuration: where the handler is mounted. */
+typedef struct {
+    const char *location; /* the <Location> path, e.g. "/v1beta" */
+} so_dir_conf_t;
+
+void *so_httpd_create_srv(apr_pool_t *p, server_rec *s);
+void *so_httpd_merge_srv(apr_pool_t *p, void *basev, void *addv);
+void *so_httpd_create_dir(apr_pool_t *p, char *dir);
+void *so_httpd_merge_dir(apr_pool_t *p, void *basev, void *addv);
+extern const command_rec so_httpd_cmds[];
+so_srv_conf_t *so_httpd_srv_conf(server_rec *s);
+void so_httpd_srv_finalize(server_rec *s);
+
+/* database glue (so_httpd_dbd.c) */
+int so_httpd_dbd_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
+/* registers statements (every pass) and migrates (real pass) */
+int so_httpd_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                             server_rec *s, int real_pass);
+void so_httpd_dbd_register_hooks(void);
+so_db_t *so_httpd_db_acquire(request_rec *r);
+/* Record the state of the database after a request (logs transitions once). */
+void so_httpd_db_state(server_rec *s, int down, const char *why);
+
+/* request handling (so_httpd_handler.c) */
+int so_httpd_api_handler(request_rec *r);
+
+/* log bridge (so_httpd_log.c) */
+void so_httpd_log_init(server_rec *s, apr_pool_t *pconf);
+
+#endif

@@ -1,0 +1,285 @@
+/* mod_sslorders: mod_dbd glue.
+ *
+ * - Every statement of the registry is registered with ap_dbd_prepare() for every
+ *   server, in post_config before mod_dbd's own post_config builds its groups.
+ * - Migrations run in the parent at startup (real pass only), before any child
+ *   opens mod_dbd connections: mod_dbd prepares our statements when it connects,
+ *   and that would fail on a database without our tables. To reach the database
+ *   the parent reads DBDriver/DBDParams from mod_dbd's server config (the public
+ *   dbd_cfg_t of mod_dbd.h, which is the first member of its server config in
+ *   every 2.4 release) and opens a connection of its own for the migration.
+ *   A child that finds the database unreachable retries the migration, rate
+ *   limited, so a database that was down at startup is brought up to date once it
+ *   is back.
+ * - The SQLite file (and its -wal/-shm) is given to the User httpd runs as.
+ * - Each new mod_dbd connection gets our session settings (dbd post_connect hook).
+ */
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <apr_strings.h>
+#include <apr_atomic.h>
+#include <apr_optional.h>
+#include <apr_optional_hooks.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <unixd.h>
+#include <mpm_common.h>
+
+#include "so_httpd.h"
+#include "../core/so_log.h"
+#include "../store/so_schema.h"
+
+APLOG_USE_MODULE(sslorders);
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire_fn;
+
+/* what the children need to retry a migration */
+static const char *mig_driver;
+static const char *mig_params;
+static volatile apr_uint32_t migrated_ok;
+static volatile apr_uint32_t db_down;
+static apr_time_t last_migrate_try;
+
+int so_httpd_dbd_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    dbd_prepare_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    dbd_acquire_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    mig_driver = NULL;
+    mig_params = NULL;
+    return OK;
+}
+
+static dbd_cfg_t *dbd_cfg_of(server_rec *s)
+{
+    module *m = ap_find_linked_module("mod_dbd.c");
+    void *svr;
+    if (!m) {
+        return NULL;
+    }
+    svr = ap_get_module_config(s->module_config, m);
+    /* mod_dbd's svr_cfg starts with its dbd_cfg_t pointer */
+    return svr ? *(dbd_cfg_t **)svr : NULL;
+}
+
+static int dbd_configured(dbd_cfg_t *cfg)
+{
+    return cfg && cfg->name && cfg->name[0] != '[' && cfg->params;
+}
+
+typedef struct {
+    server_rec *s;
+} prep_baton_t;
+
+static void prepare_one(void *baton, const char *label, const char *sql)
+{
+    prep_baton_t *b = baton;
+    dbd_prepare_fn(b->s, sql, label);
+}
+
+static void give_to_user(server_rec *s, const char *path)
+{
+    struct stat st;
+    if (geteuid() != 0 || stat(path, &st) != 0 || st.st_uid == ap_unixd_config.user_id) {
+        return;
+    }
+    if (chown(path, ap_unixd_config.user_id, ap_unixd_config.group_id) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, APR_FROM_OS_ERROR(errno), s,
+                     SOLOGNO(00020) "cannot give %s to the httpd User", path);
+    }
+}
+
+static void sqlite_ownership(server_rec *s, apr_pool_t *p, const char *path)
+{
+    char *dir, *slash;
+    struct stat st;
+
+    give_to_user(s, path);
+    give_to_user(s, apr_pstrcat(p, path, "-wal", NULL));
+    give_to_user(s, apr_pstrcat(p, path, "-shm", NULL));
+    dir = apr_pstrdup(p, path);
+    slash = strrchr(dir, '/');
+    if (slash) {
+        *(slash == dir ? slash + 1 : slash) = '\0';
+        if (stat(dir, &st) == 0 && geteuid() == 0 && st.st_uid != ap_unixd_config.user_id
+            && !((st.st_mode & S_IWGRP) && st.st_gid == ap_unixd_config.group_id)
+            && !(st.st_mode & S_IWOTH)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         SOLOGNO(00021) "the directory %s of the SQLite database is not writable "
+                                        "by the httpd User: SQLite needs it for its WAL files",
+                         dir);
+        }
+    }
+}
+
+static apr_status_t migrate(server_rec *s, apr_pool_t *p, const char *driver, const char *params)
+{
+    so_db_t *db = NULL;
+    const char *err = NULL;
+    int applied = 0;
+    apr_status_t rv;
+
+    rv = so_db_open(&db, p, driver, params, 0, &err);
+    if (rv == APR_SUCCESS) {
+        rv = so_schema_migrate(db, p, &applied, &err);
+        so_db_close(db);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     SOLOGNO(00022) "database schema migration (%s) failed: %s", driver,
+                     err ? err : "(no detail)");
+        return rv;
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                 SOLOGNO(00023) "database schema (%s) is current (version %d, %d applied now)",
+                 driver, so_schema_latest(), applied);
+    return APR_SUCCESS;
+}
+
+static apr_status_t migrate_as_user(server_rec *s, apr_pool_t *p, const char *driver,
+                                    const char *params)
+{
+    apr_status_t rv;
+    int switched = 0;
+
+    if (geteuid() == 0 && ap_unixd_config.user_id != 0) {
+        if (setegid(ap_unixd_config.group_id) == 0 && seteuid(ap_unixd_config.user_id) == 0) {
+            switched = 1;
+        }
+        else {
+            ap_log_error(APLOG_MARK, APLOG_ERR, APR_FROM_OS_ERROR(errno), s,
+                         SOLOGNO(00029) "cannot switch to the httpd User for the migration");
+        }
+    }
+    rv = migrate(s, p, driver, params);
+    if (switched && (seteuid(0) != 0 || setegid(0) != 0)) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, APR_FROM_OS_ERROR(errno), s,
+                     SOLOGNO(00030) "cannot switch back to root after the migration");
+        return APR_EGENERAL;
+    }
+    return rv;
+}
+
+int so_httpd_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                             server_rec *s, int real_pass)
+{
+    server_rec *sp;
+    apr_hash_t *seen = apr_hash_make(ptemp);
+    int any = 0;
+    (void)plog;
+
+    if (!dbd_prepare_fn || !dbd_acquire_fn) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     SOLOGNO(00024) "mod_sslorders needs mod_dbd: LoadModule dbd_module");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    so_stmts_init();
+    for (sp = s; sp; sp = sp->next) {
+        prep_baton_t b = {sp};
+        dbd_cfg_t *cfg = dbd_cfg_of(sp);
+        so_stmts_each(prepare_one, &b);
+        if (!dbd_configured(cfg)) {
+            continue;
+        }
+        any = 1;
+        if (!apr_hash_get(seen, apr_pstrcat(ptemp, cfg->name, "|", cfg->params, NULL),
+                          APR_HASH_KEY_STRING)) {
+            const char *key = apr_pstrcat(ptemp, cfg->name, "|", cfg->params, NULL);
+            apr_hash_set(seen, key, APR_HASH_KEY_STRING, "");
+            if (!mig_driver) {
+                mig_driver = apr_pstrdup(pconf, cfg->name);
+                mig_params = apr_pstrdup(pconf, cfg->params);
+            }
+            if (real_pass) {
+                apr_status_t rv;
+                if (!strcmp(cfg->name, "sqlite3")) {
+                    /* the files SQLite creates (database, WAL) belong to the User the
+                     * children run as: migrate as that user */
+                    sqlite_ownership(sp, ptemp, cfg->params);
+                    rv = migrate_as_user(sp, ptemp, cfg->name, cfg->params);
+                }
+                else {
+                    rv = migrate(sp, ptemp, cfg->name, cfg->params);
+                }
+                apr_atomic_set32(&migrated_ok, rv == APR_SUCCESS);
+            }
+        }
+    }
+    if (!any) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     SOLOGNO(00025) "no DBDriver is configured: mod_sslorders answers 503 until "
+                                    "DBDriver and DBDParams are set");
+    }
+    return OK;
+}
+
+/* A new mod_dbd connection: apply our per-connection settings. */
+static apr_status_t post_connect(apr_pool_t *pool, dbd_cfg_t *cfg, ap_dbd_t *rec)
+{
+    so_db_t *db;
+    (void)cfg;
+    so_db_wrap(&db, pool, rec->driver, rec->handle, rec->prepared, rec->pool);
+    if (so_db_session_init(db) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    /* SQLite expires the statements mod_dbd prepared when foreign_keys changes: prepare
+     * them again (the old ones are finalized when the connection closes) */
+    if (db->kind == SO_DB_SQLITE3 && so_db_prepare_all(db) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, NULL, SOLOGNO(00028) "preparing statements: %s",
+                     db->errmsg ? db->errmsg : "?");
+        return APR_EGENERAL;
+    }
+    return OK;
+}
+
+void so_httpd_dbd_register_hooks(void)
+{
+    APR_OPTIONAL_HOOK(dbd, post_connect, post_connect, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+void so_httpd_db_state(server_rec *s, int down, const char *why)
+{
+    if (down) {
+        if (apr_atomic_xchg32(&db_down, 1) == 0) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                         SOLOGNO(00026) "the database is unavailable (%s): answering 503 until it "
+                                        "is back",
+                         why ? why : "no connection");
+        }
+    }
+    else if (apr_atomic_read32(&db_down) && apr_atomic_xchg32(&db_down, 0) == 1) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     SOLOGNO(00027) "the database is available again");
+    }
+}
+
+so_db_t *so_httpd_db_acquire(request_rec *r)
+{
+    ap_dbd_t *rec = dbd_acquire_fn ? dbd_acquire_fn(r) : NULL;
+    so_db_t *db;
+
+    if (!rec) {
+        so_httpd_db_state(r->server, 1, "mod_dbd has no connection");
+        if (!apr_atomic_read32(&migrated_ok) && mig_driver
+            && apr_time_now() - last_migrate_try > apr_time_from_sec(10)) {
+            /* the database may be back without our schema: bring it up to date so that
+             * mod_dbd can prepare our statements on its next attempt */
+            last_migrate_try = apr_time_now();
+            if (migrate(r->server, r->pool, mig_driver, mig_params) == APR_SUCCESS) {
+                apr_atomic_set32(&migrated_ok, 1);
+                rec = dbd_acquire_fn(r);
+            }
+        }
+        if (!rec) {
+            return NULL;
+        }
+    }
+    so_db_wrap(&db, r->pool, rec->driver, rec->handle, rec->prepared, rec->pool);
+    return db;
+}

@@ -1,0 +1,707 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "so_db.h"
+#include "so_stmts.h"
+#include "../core/so_log.h"
+#include "../core/so_util.h"
+
+/* ---------------------------------------------------------------------------
+ * statement registry
+ */
+
+#define SO_MAX_ARGS 64
+
+typedef struct {
+    const char *label;
+    const char *sql;
+    int nargs;
+    char types[SO_MAX_ARGS]; /* 's' string, 'd' int, 'l' int64, 'b' blob */
+} stmt_info_t;
+
+static apr_pool_t *reg_pool;
+static apr_hash_t *reg_hash;
+static apr_array_header_t *reg_list;
+
+/* The placeholder types of sql, as apr_dbd_prepare() reads them. */
+static int sql_types(const char *sql, char *types, int max)
+{
+    const char *q;
+    int n = 0;
+
+    for (q = sql; *q; q++) {
+        if (q[0] != '%') {
+            continue;
+        }
+        if (q[1] == '%') {
+            q++;
+            continue;
+        }
+        if (!((q[1] >= 'a' && q[1] <= 'z') || (q[1] >= 'A' && q[1] <= 'Z'))) {
+            continue;
+        }
+        if (n >= max) {
+            return -1;
+        }
+        if (q[1] == 'd') {
+            types[n++] = 'd';
+        }
+        else if (q[1] == 'l' && q[2] == 'l' && q[3] == 'd') {
+            types[n++] = 'l';
+        }
+        else if (q[1] == 'p' && q[2] == 'D' && q[3] == 'b') {
+            types[n++] = 'b';
+        }
+        else if (q[1] == 's' || (q[1] == 'p' && q[2] == 'D' && q[3] == 't')) {
+            types[n++] = 's';
+        }
+        else {
+            return -1; /* a placeholder we do not use: refuse rather than guess */
+        }
+    }
+    return n;
+}
+
+void so_stmts_init(void)
+{
+    int i;
+    const so_stmt_def_t *const *tables;
+
+    if (reg_pool) {
+        return;
+    }
+    apr_pool_create(&reg_pool, NULL);
+    apr_pool_tag(reg_pool, "so_stmt_registry");
+    reg_hash = apr_hash_make(reg_pool);
+    reg_list = apr_array_make(reg_pool, 256, sizeof(stmt_info_t *));
+    tables = so_stmt_tables();
+    for (i = 0; tables[i]; i++) {
+        const so_stmt_def_t *d;
+        for (d = tables[i]; d->label; d++) {
+            stmt_info_t *info = apr_pcalloc(reg_pool, sizeof(*info));
+            info->label = d->label;
+            info->sql = d->sql;
+            info->nargs = sql_types(d->sql, info->types, SO_MAX_ARGS);
+            if (info->nargs < 0) {
+                so_log_error(SO_LOG_MARK, APR_EINVAL,
+                             SOLOGNO(00001) "statement %s uses an unsupported placeholder",
+                             d->label);
+                continue;
+            }
+            if (apr_hash_get(reg_hash, d->label, APR_HASH_KEY_STRING)) {
+                so_log_error(SO_LOG_MARK, APR_EINVAL,
+                             SOLOGNO(00002) "statement label %s is registered twice", d->label);
+                continue;
+            }
+            apr_hash_set(reg_hash, info->label, APR_HASH_KEY_STRING, info);
+            APR_ARRAY_PUSH(reg_list, stmt_info_t *) = info;
+        }
+    }
+}
+
+void so_stmts_each(so_stmt_cb *cb, void *baton)
+{
+    int i;
+    so_stmts_init();
+    for (i = 0; i < reg_list->nelts; i++) {
+        stmt_info_t *info = APR_ARRAY_IDX(reg_list, i, stmt_info_t *);
+        cb(baton, info->label, info->sql);
+    }
+}
+
+const char *so_stmt_sql(const char *label)
+{
+    stmt_info_t *info;
+    so_stmts_init();
+    info = apr_hash_get(reg_hash, label, APR_HASH_KEY_STRING);
+    return info ? info->sql : NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * errors
+ */
+
+const char *so_db_strerror(apr_status_t rv)
+{
+    switch (rv) {
+    case SO_EDB:
+        return "database statement failed";
+    case SO_EDBDOWN:
+        return "database unavailable";
+    case SO_EDBBUSY:
+        return "database busy";
+    case SO_EDBRETRY:
+        return "database connection was re-established";
+    case SO_EDBUNIQUE:
+        return "unique constraint violated";
+    case SO_EDBFOREIGN:
+        return "foreign key constraint violated";
+    case SO_EDBSTALE:
+        return "the row changed concurrently";
+    default:
+        return "error";
+    }
+}
+
+static int msg_has(const char *msg, const char *needle)
+{
+    return msg && strstr(msg, needle) != NULL;
+}
+
+/* Turn a driver error into one of our codes; repair the connection where we can. */
+static apr_status_t classify(so_db_t *db, int ret, const char *what)
+{
+    const char *msg = apr_dbd_error(db->driver, db->handle, ret);
+    apr_status_t rv = SO_EDB;
+
+    db->errmsg = so_str_trim(db->pool, msg ? msg : "(no message)");
+    if (db->trans) {
+        db->trans_failed = 1;
+    }
+    if (msg_has(msg, "UNIQUE constraint") || msg_has(msg, "duplicate key")) {
+        return SO_EDBUNIQUE;
+    }
+    if (msg_has(msg, "FOREIGN KEY constraint") || msg_has(msg, "foreign key constraint")) {
+        return SO_EDBFOREIGN;
+    }
+    if (db->kind == SO_DB_SQLITE3) {
+        if (msg_has(msg, "locked") || msg_has(msg, "busy")) {
+            return SO_EDBBUSY;
+        }
+        if (msg_has(msg, "schema has changed") || msg_has(msg, "not an error")) {
+            /* apr_dbd prepares with the legacy sqlite3_prepare(): after a schema change
+             * (another process migrated) its statements expire; prepare them again */
+            db->broken = 1;
+            if (!db->trans) {
+                so_db_repair(db);
+            }
+            return SO_EDBDOWN;
+        }
+        if (msg_has(msg, "unable to open") || msg_has(msg, "disk I/O")
+            || msg_has(msg, "readonly database")) {
+            rv = SO_EDBDOWN;
+        }
+    }
+    else if (db->kind == SO_DB_PGSQL) {
+        if ((msg_has(msg, "prepared statement") && msg_has(msg, "does not exist"))
+            || msg_has(msg, "server closed the connection") || msg_has(msg, "terminating connection")
+            || msg_has(msg, "no connection to the server") || msg_has(msg, "could not receive")
+            || msg_has(msg, "could not send") || msg_has(msg, "connection to server")
+            || msg_has(msg, "the database system is") || msg_has(msg, "administrator command")
+            || msg_has(msg, "Connection refused") || msg_has(msg, "connection not open")) {
+            /* The connection died, or was reset (PQreset) and lost our prepared
+             * statements. Repair it now, or when the transaction has ended. */
+            db->broken = 1;
+            if (!db->trans) {
+                so_db_repair(db);
+            }
+            return SO_EDBDOWN;
+        }
+    }
+    if (rv == SO_EDB) {
+        so_log_error(SO_LOG_MARK, APR_EGENERAL, SOLOGNO(00003) "%s failed: %s", what,
+                     db->errmsg);
+    }
+    return rv;
+}
+
+/* ---------------------------------------------------------------------------
+ * connections
+ */
+
+apr_status_t so_db_repair(so_db_t *db)
+{
+    apr_status_t rv;
+    if (!db->broken || db->trans) {
+        return APR_SUCCESS;
+    }
+    rv = apr_dbd_check_conn(db->driver, db->pool, db->handle);
+    if (rv != APR_SUCCESS) {
+        return SO_EDBDOWN;
+    }
+    if (db->has_statements && (rv = so_db_prepare_all(db)) != APR_SUCCESS) {
+        return SO_EDBDOWN;
+    }
+    if (!db->has_statements && db->prepared) {
+        /* drop the cached run-time statements: they are prepared again on use */
+        apr_hash_clear(db->prepared);
+    }
+    db->broken = 0;
+    return APR_SUCCESS;
+}
+
+so_db_kind_t so_db_kind_of(const apr_dbd_driver_t *driver)
+{
+    const char *name = apr_dbd_name(driver);
+    return (name && !strcmp(name, "pgsql")) ? SO_DB_PGSQL : SO_DB_SQLITE3;
+}
+
+apr_status_t so_db_wrap(so_db_t **out, apr_pool_t *p, const apr_dbd_driver_t *driver,
+                        apr_dbd_t *handle, apr_hash_t *prepared, apr_pool_t *conn_pool)
+{
+    so_db_t *db = apr_pcalloc(p, sizeof(*db));
+    db->driver = driver;
+    db->handle = handle;
+    db->prepared = prepared;
+    db->conn_pool = conn_pool;
+    db->pool = p;
+    db->kind = so_db_kind_of(driver);
+    db->has_statements = 1;
+    *out = db;
+    return APR_SUCCESS;
+}
+
+static apr_status_t db_close_cleanup(void *data)
+{
+    so_db_t *db = data;
+    if (db->handle) {
+        apr_dbd_close(db->driver, db->handle);
+        db->handle = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_db_open(so_db_t **out, apr_pool_t *p, const char *driver, const char *params,
+                        int prepare, const char **err)
+{
+    const apr_dbd_driver_t *drv = NULL;
+    apr_dbd_t *handle = NULL;
+    so_db_t *db;
+    apr_status_t rv;
+    const char *e = NULL;
+
+    *err = NULL;
+    so_stmts_init();
+    apr_dbd_init(p);
+    if ((rv = apr_dbd_get_driver(p, driver, &drv)) != APR_SUCCESS) {
+        *err = apr_psprintf(p,
+                            "cannot load the apr_dbd driver '%s' (install "
+                            "libaprutil1-dbd-%s)",
+                            driver, driver);
+        return rv;
+    }
+    if ((rv = apr_dbd_open_ex(drv, p, params, &handle, &e)) != APR_SUCCESS) {
+        *err = apr_psprintf(p, "cannot open the %s database: %s", driver, e ? e : "(no detail)");
+        return SO_EDBDOWN;
+    }
+    so_db_wrap(&db, p, drv, handle, apr_hash_make(p), p);
+    db->own = 1;
+    db->has_statements = 0;
+    apr_pool_cleanup_register(p, db, db_close_cleanup, apr_pool_cleanup_null);
+    if ((rv = so_db_session_init(db)) != APR_SUCCESS) {
+        *err = db->errmsg;
+        return rv;
+    }
+    if (prepare && (rv = so_db_prepare_all(db)) != APR_SUCCESS) {
+        *err = apr_psprintf(p, "cannot prepare statements: %s",
+                            db->errmsg ? db->errmsg : "(no detail)");
+        return rv;
+    }
+    *out = db;
+    return APR_SUCCESS;
+}
+
+void so_db_close(so_db_t *db)
+{
+    if (db && db->own) {
+        apr_pool_cleanup_run(db->conn_pool, db, db_close_cleanup);
+    }
+}
+
+apr_status_t so_db_session_init(so_db_t *db)
+{
+    if (db->kind == SO_DB_SQLITE3) {
+        /* no busy_timeout: apr_dbd's SQLite driver retries a busy statement itself
+         * (15 x 100 ms, releasing its lock while it waits) */
+        return so_db_raw(db, "PRAGMA foreign_keys = ON");
+    }
+    /* keep NOTICEs (e.g. "relation already exists, skipping") out of the error log */
+    return so_db_raw(db, "SET client_min_messages TO warning");
+}
+
+apr_status_t so_db_prepare_all(so_db_t *db)
+{
+    apr_hash_index_t *hi;
+    int i;
+
+    so_stmts_init();
+    for (hi = apr_hash_first(db->pool, db->prepared); hi; hi = apr_hash_next(hi)) {
+        const void *key;
+        apr_hash_this(hi, &key, NULL, NULL);
+        if (((const char *)key)[0] == '#') {
+            apr_hash_set(db->prepared, key, APR_HASH_KEY_STRING, NULL);
+        }
+    }
+    for (i = 0; i < reg_list->nelts; i++) {
+        stmt_info_t *info = APR_ARRAY_IDX(reg_list, i, stmt_info_t *);
+        apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, info->label, APR_HASH_KEY_STRING);
+        int ret;
+        /* an existing statement object is re-prepared in place */
+        ret = apr_dbd_prepare(db->driver, db->conn_pool, db->handle, info->sql, info->label, &stmt);
+        if (ret != 0) {
+            const char *msg = apr_dbd_error(db->driver, db->handle, ret);
+            db->errmsg = apr_psprintf(db->pool, "%s: %s", info->label, msg ? msg : "?");
+            return SO_EDB;
+        }
+        apr_hash_set(db->prepared, info->label, APR_HASH_KEY_STRING, stmt);
+    }
+    db->has_statements = 1;
+    return APR_SUCCESS;
+}
+
+/* ---------------------------------------------------------------------------
+ * statements
+ */
+
+/* Build the typed value array apr_dbd_pb*() expects from string arguments. */
+static apr_status_t bind_values(apr_pool_t *p, const char *types, int nargs, int given,
+                                const char *const *args, const void ***values)
+{
+    int i, j = 0, nblobs = 0;
+    const void **v;
+
+    if (given != nargs) {
+        return APR_EINVAL;
+    }
+    for (i = 0; i < nargs; i++) {
+        nblobs += types[i] == 'b';
+    }
+    v = apr_pcalloc(p, sizeof(void *) * (size_t)(nargs + 3 * nblobs + 1));
+    for (i = 0; i < nargs; i++) {
+        const char *a = args[i];
+        switch (types[i]) {
+        case 'd':
+            if (a) {
+                int *iv = apr_palloc(p, sizeof(int));
+                *iv = atoi(a);
+                v[j] = iv;
+            }
+            j++;
+            break;
+        case 'l':
+            if (a) {
+                apr_int64_t *lv = apr_palloc(p, sizeof(apr_int64_t));
+                *lv = apr_atoi64(a);
+                v[j] = lv;
+            }
+            j++;
+            break;
+        case 'b':
+            if (a) {
+                const so_blob_t *b = (const so_blob_t *)(const void *)a;
+                apr_size_t *len = apr_palloc(p, sizeof(apr_size_t));
+                *len = b->len;
+                v[j] = b->data ? b->data : "";
+                v[j + 1] = len;
+                v[j + 2] = "";
+                v[j + 3] = "";
+            }
+            j += 4;
+            break;
+        default:
+            v[j++] = a;
+            break;
+        }
+    }
+    *values = v;
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_rows(so_db_t *db, apr_pool_t *p, apr_dbd_results_t *res, so_rows_t **out)
+{
+    so_rows_t *rows = apr_pcalloc(p, sizeof(*rows));
+    apr_array_header_t *cells;
+    apr_dbd_row_t *row = NULL;
+    int ret, c;
+
+    rows->ncols = apr_dbd_num_cols(db->driver, res);
+    cells = apr_array_make(p, 16 * (rows->ncols ? rows->ncols : 1), sizeof(const char *));
+    while ((ret = apr_dbd_get_row(db->driver, p, res, &row, -1)) == 0) {
+        for (c = 0; c < rows->ncols; c++) {
+            const char *v = apr_dbd_get_entry(db->driver, row, c);
+            if (v && !*v && db->kind == SO_DB_PGSQL) {
+                char *dummy = NULL;
+                if (apr_dbd_datum_get(db->driver, row, c, APR_DBD_TYPE_STRING, &dummy)
+                    == APR_ENOENT) {
+                    v = NULL;
+                }
+            }
+            APR_ARRAY_PUSH(cells, const char *) = v ? apr_pstrdup(p, v) : NULL;
+        }
+        rows->nrows++;
+    }
+    if (ret != -1) {
+        return classify(db, ret, "reading rows");
+    }
+    rows->cells = (const char **)cells->elts;
+    *out = rows;
+    return APR_SUCCESS;
+}
+
+static stmt_info_t *lookup(so_db_t *db, const char *label, apr_dbd_prepared_t **stmt)
+{
+    stmt_info_t *info;
+    so_stmts_init();
+    info = apr_hash_get(reg_hash, label, APR_HASH_KEY_STRING);
+    *stmt = db->prepared ? apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING) : NULL;
+    if (!info || !*stmt) {
+        so_log_error(SO_LOG_MARK, APR_ENOENT,
+                     SOLOGNO(00004) "statement %s is not prepared on this connection", label);
+        return NULL;
+    }
+    return info;
+}
+
+static apr_status_t run_select(so_db_t *db, apr_pool_t *p, apr_dbd_prepared_t *stmt,
+                               const char *types, int nargs, const char *what, so_rows_t **rows,
+                               int given, const char *const *args)
+{
+    apr_dbd_results_t *res = NULL;
+    const void **values;
+    int ret;
+
+    if (bind_values(p, types, nargs, given, args, &values) != APR_SUCCESS) {
+        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00005) "%s: %d arguments given, %d expected",
+                     what, given, nargs);
+        return SO_EDB;
+    }
+    ret = apr_dbd_pbselect(db->driver, p, db->handle, &res, stmt, 1, values);
+    if (ret != 0) {
+        return classify(db, ret, what);
+    }
+    return read_rows(db, p, res, rows);
+}
+
+static apr_status_t run_exec(so_db_t *db, apr_pool_t *p, apr_dbd_prepared_t *stmt,
+                             const char *types, int nargs, const char *what, int *nrows, int given,
+                             const char *const *args)
+{
+    const void **values;
+    int ret, n = 0;
+
+    if (bind_values(p, types, nargs, given, args, &values) != APR_SUCCESS) {
+        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00006) "%s: %d arguments given, %d expected",
+                     what, given, nargs);
+        return SO_EDB;
+    }
+    ret = apr_dbd_pbquery(db->driver, p, db->handle, &n, stmt, values);
+    if (ret != 0) {
+        return classify(db, ret, what);
+    }
+    if (nrows) {
+        *nrows = n;
+    }
+    if (!db->trans) {
+        db->committed = 1;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows, int nargs,
+                          const char *const *args)
+{
+    apr_dbd_prepared_t *stmt;
+    stmt_info_t *info = lookup(db, label, &stmt);
+    if (!info) {
+        return SO_EDB;
+    }
+    return run_select(db, p, stmt, info->types, info->nargs, label, rows, nargs, args);
+}
+
+apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrows, int nargs,
+                        const char *const *args)
+{
+    apr_dbd_prepared_t *stmt;
+    stmt_info_t *info = lookup(db, label, &stmt);
+    if (!info) {
+        return SO_EDB;
+    }
+    return run_exec(db, p, stmt, info->types, info->nargs, label, nrows, nargs, args);
+}
+
+/* Statements built at run time are prepared once per connection and kept in the
+ * connection's statement hash under "#<sql>" (SQLite keeps every statement it
+ * prepared until the connection closes, so preparing per call would grow without
+ * bound); on PostgreSQL they get a label derived from the SQL. */
+static apr_status_t prepare_adhoc(so_db_t *db, apr_pool_t *p, const char *sql, char *types,
+                                  int *ntypes, apr_dbd_prepared_t **stmt)
+{
+    const char *key = apr_pstrcat(p, "#", sql, NULL);
+    const char *label = NULL;
+    int ret;
+
+    *ntypes = sql_types(sql, types, SO_MAX_ARGS);
+    if (*ntypes < 0) {
+        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00012) "unsupported placeholder in: %s",
+                     sql);
+        return SO_EDB;
+    }
+    *stmt = db->prepared ? apr_hash_get(db->prepared, key, APR_HASH_KEY_STRING) : NULL;
+    if (*stmt) {
+        return APR_SUCCESS;
+    }
+    if (db->kind == SO_DB_PGSQL) {
+        label = apr_pstrcat(p, "so_q_", so_sha1_hex(p, sql, strlen(sql), 0), NULL);
+    }
+    ret = apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, label, stmt);
+    if (ret != 0) {
+        *stmt = NULL;
+        return classify(db, ret, "preparing a statement");
+    }
+    if (db->prepared) {
+        apr_hash_set(db->prepared, apr_pstrdup(db->conn_pool, key), APR_HASH_KEY_STRING, *stmt);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_rows_t **rows,
+                              int nargs, const char *const *args)
+{
+    char types[SO_MAX_ARGS];
+    int n;
+    apr_dbd_prepared_t *stmt;
+    apr_status_t rv = prepare_adhoc(db, p, sql, types, &n, &stmt);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return run_select(db, p, stmt, types, n, "query", rows, nargs, args);
+}
+
+apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nrows, int nargs,
+                            const char *const *args)
+{
+    char types[SO_MAX_ARGS];
+    int n;
+    apr_dbd_prepared_t *stmt;
+    apr_status_t rv = prepare_adhoc(db, p, sql, types, &n, &stmt);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return run_exec(db, p, stmt, types, n, "statement", nrows, nargs, args);
+}
+
+apr_status_t so_db_raw(so_db_t *db, const char *sql)
+{
+    int n = 0;
+    int ret = apr_dbd_query(db->driver, db->handle, &n, sql);
+    if (ret != 0) {
+        return classify(db, ret, "raw statement");
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_db_raw_select(so_db_t *db, const char *sql)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int ret = apr_dbd_select(db->driver, db->pool, db->handle, &res, sql, 1);
+    if (ret != 0) {
+        return classify(db, ret, "raw query");
+    }
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        /* drain */
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_db_begin(so_db_t *db)
+{
+    int ret;
+    if (db->trans) {
+        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00007) "nested transaction");
+        return SO_EDB;
+    }
+    db->trans = NULL;
+    ret = apr_dbd_transaction_start(db->driver, db->pool, db->handle, &db->trans);
+    if (ret != 0) {
+        db->trans = NULL;
+        return classify(db, ret, "starting a transaction");
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_db_commit(so_db_t *db)
+{
+    int ret;
+    apr_dbd_transaction_t *t = db->trans;
+    int failed;
+    apr_status_t rv;
+
+    if (!t) {
+        return SO_EDB;
+    }
+    /* apr_dbd rolls back when a statement of the transaction failed */
+    failed = db->trans_failed;
+    if (failed) {
+        apr_dbd_transaction_mode_set(db->driver, t, APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    ret = apr_dbd_transaction_end(db->driver, db->pool, t);
+    db->trans = NULL;
+    db->trans_failed = 0;
+    if (ret != 0) {
+        rv = classify(db, ret, "committing");
+        so_db_repair(db);
+        return rv;
+    }
+    so_db_repair(db);
+    if (failed) {
+        return db->broken ? SO_EDBDOWN : SO_EDB;
+    }
+    db->committed = 1;
+    return APR_SUCCESS;
+}
+
+void so_db_rollback(so_db_t *db)
+{
+    if (db->trans) {
+        apr_dbd_transaction_mode_set(db->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
+        apr_dbd_transaction_end(db->driver, db->pool, db->trans);
+        db->trans = NULL;
+        db->trans_failed = 0;
+    }
+    so_db_repair(db);
+}
+
+apr_status_t so_db_end(so_db_t *db, apr_status_t rv)
+{
+    if (rv == APR_SUCCESS) {
+        return so_db_commit(db);
+    }
+    so_db_rollback(db);
+    return rv;
+}
+
+/* ---------------------------------------------------------------------------
+ * rows
+ */
+
+const char *so_cell(const so_rows_t *rows, int r, int c)
+{
+    const char *v;
+    if (!rows || r < 0 || r >= rows->nrows || c < 0 || c >= rows->ncols) {
+        return "";
+    }
+    v = rows->cells[r * rows->ncols + c];
+    return v ? v : "";
+}
+
+int so_cell_isnull(const so_rows_t *rows, int r, int c)
+{
+    if (!rows || r < 0 || r >= rows->nrows || c < 0 || c >= rows->ncols) {
+        return 1;
+    }
+    return rows->cells[r * rows->ncols + c] == NULL;
+}
+
+apr_int64_t so_cell_i64(const so_rows_t *rows, int r, int c)
+{
+    return apr_atoi64(so_cell(rows, r, c));
+}
+
+int so_cell_int(const so_rows_t *rows, int r, int c)
+{
+    return (int)so_cell_i64(rows, r, c);
+}

@@ -1,0 +1,135 @@
+/* mod_sslorders: the database layer over apr_dbd (no httpd types).
+ *
+ * In httpd a so_db_t wraps the ap_dbd_t that mod_dbd hands out for the request
+ * (its statements were registered with ap_dbd_prepare at configuration time);
+ * in the CLI and the unit tests it wraps a connection opened here. The same SQL
+ * runs on sqlite3 and pgsql:
+ *   - placeholders are apr_dbd's: %s (text), %d (int), %lld (bigint), %pDb (blob);
+ *     a literal percent sign is written %%;
+ *   - arguments are passed as strings (NULL = SQL NULL) and bound with the type
+ *     of their placeholder, so SQLite compares integers as integers;
+ *   - times are BIGINT seconds since the epoch, flags INTEGER 0/1, money BIGINT
+ *     minor units.
+ */
+#ifndef SO_DB_H
+#define SO_DB_H
+
+#include <apr_pools.h>
+#include <apr_hash.h>
+#include <apr_dbd.h>
+
+/* Status codes of this layer (apr_status_t). */
+#define SO_EDB (APR_OS_START_USERERR + 100)        /* a statement failed (bug or bad data) */
+#define SO_EDBDOWN (APR_OS_START_USERERR + 101)    /* no connection to the database */
+#define SO_EDBBUSY (APR_OS_START_USERERR + 102)    /* locked / busy (SQLite) */
+#define SO_EDBRETRY (APR_OS_START_USERERR + 103)   /* connection was re-established: retry */
+#define SO_EDBUNIQUE (APR_OS_START_USERERR + 104)  /* unique constraint violated */
+#define SO_EDBFOREIGN (APR_OS_START_USERERR + 105) /* foreign key violated */
+#define SO_EDBSTALE (APR_OS_START_USERERR + 106)   /* optimistic version check failed */
+
+#define SO_DB_IS_UNAVAILABLE(rv) ((rv) == SO_EDBDOWN || (rv) == SO_EDBBUSY || (rv) == SO_EDBRETRY)
+
+typedef enum { SO_DB_SQLITE3 = 1, SO_DB_PGSQL = 2 } so_db_kind_t;
+
+/* One statement of the registry. Labels are SQL identifiers: so_[a-z0-9_]+. */
+typedef struct {
+    const char *label;
+    const char *sql;
+} so_stmt_def_t;
+
+/* Blob argument for a %pDb placeholder: pass (const char *)&blob. */
+typedef struct {
+    const void *data;
+    apr_size_t len;
+} so_blob_t;
+
+typedef struct so_db_t {
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    apr_hash_t *prepared;  /* label -> apr_dbd_prepared_t* */
+    apr_pool_t *conn_pool; /* lives as long as the connection */
+    apr_pool_t *pool;      /* the pool of this use (request) */
+    so_db_kind_t kind;
+    apr_dbd_transaction_t *trans;
+    int committed; /* something was written for good during this use */
+    int own;       /* opened by so_db_open (closed by so_db_close) */
+    int trans_failed; /* a statement of the current transaction failed */
+    int broken;    /* the connection must be repaired (reconnect, re-prepare) */
+    int has_statements; /* the registry statements are prepared on this connection */
+    const char *errmsg;
+} so_db_t;
+
+/* Rows of a result, fully read. cell() is "" for SQL NULL, isnull() tells. */
+typedef struct {
+    int nrows;
+    int ncols;
+    const char **cells; /* nrows * ncols, NULL for SQL NULL */
+} so_rows_t;
+
+/* ---- statement registry --------------------------------------------------- */
+/* Registers a NULL-label-terminated table. Call from the owning file's
+ * so_stmts_<x>() function, listed in so_stmts.c; done once at startup. */
+void so_stmts_init(void);
+/* Calls cb for every registered statement. */
+typedef void so_stmt_cb(void *baton, const char *label, const char *sql);
+void so_stmts_each(so_stmt_cb *cb, void *baton);
+const char *so_stmt_sql(const char *label);
+
+/* ---- connections ---------------------------------------------------------- */
+apr_status_t so_db_wrap(so_db_t **out, apr_pool_t *p, const apr_dbd_driver_t *driver,
+                        apr_dbd_t *handle, apr_hash_t *prepared, apr_pool_t *conn_pool);
+/* Open a connection of our own (CLI, tests, migrations). With prepare=1 every
+ * registered statement is prepared (the schema must be current). */
+apr_status_t so_db_open(so_db_t **out, apr_pool_t *p, const char *driver, const char *params,
+                        int prepare, const char **err);
+void so_db_close(so_db_t *db);
+/* (Re)prepare every registered statement on this connection. */
+apr_status_t so_db_prepare_all(so_db_t *db);
+/* After a lost connection: reconnect and re-prepare (no-op when healthy). */
+apr_status_t so_db_repair(so_db_t *db);
+/* Per-connection settings (SQLite: foreign keys, busy timeout). */
+apr_status_t so_db_session_init(so_db_t *db);
+so_db_kind_t so_db_kind_of(const apr_dbd_driver_t *driver);
+
+/* ---- statements ------------------------------------------------------------ */
+/* Run a registered statement (by label) that returns rows. */
+apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows, int nargs,
+                          const char *const *args);
+/* Run a registered statement that changes rows; nrows may be NULL. */
+apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrows, int nargs,
+                        const char *const *args);
+/* The same for SQL built at run time (whitelisted identifiers, placeholders for
+ * every value); prepared as an unnamed statement for this call. */
+apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_rows_t **rows,
+                              int nargs, const char *const *args);
+apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nrows, int nargs,
+                            const char *const *args);
+/* Run raw SQL without parameters (DDL, migrations). */
+apr_status_t so_db_raw(so_db_t *db, const char *sql);
+/* The same for SQL that returns rows (PRAGMA, SELECT pg_advisory_lock(...)); rows are dropped. */
+apr_status_t so_db_raw_select(so_db_t *db, const char *sql);
+
+/* Transactions: begin, then commit (which fails if any statement failed) or
+ * rollback. SQLite begins with BEGIN IMMEDIATE. */
+apr_status_t so_db_begin(so_db_t *db);
+apr_status_t so_db_commit(so_db_t *db);
+void so_db_rollback(so_db_t *db);
+/* Convenience: commit when rv is APR_SUCCESS, else roll back; returns rv or the commit error. */
+apr_status_t so_db_end(so_db_t *db, apr_status_t rv);
+
+/* Argument list helper: so_db_select(db, p, "so_x", &rows, SO_A(a, b)) */
+#define SO_A(...)                                                                             \
+    (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)),                      \
+        (const char *const[]){__VA_ARGS__}
+#define SO_A0 0, NULL
+
+/* ---- rows ----------------------------------------------------------------- */
+const char *so_cell(const so_rows_t *rows, int r, int c);
+int so_cell_isnull(const so_rows_t *rows, int r, int c);
+apr_int64_t so_cell_i64(const so_rows_t *rows, int r, int c);
+int so_cell_int(const so_rows_t *rows, int r, int c);
+
+/* Human readable text for a status of this layer. */
+const char *so_db_strerror(apr_status_t rv);
+
+#endif

@@ -1,0 +1,13 @@
+/* mod_sslorders: the migration tables, one per feature (see so_schema.h for the
+ * version ranges). A new feature adds its table here and in so_migrations.c. */
+#ifndef SO_MIGRATIONS_H
+#define SO_MIGRATIONS_H
+
+#include "so_schema.h"
+
+extern const so_migration_t so_migrations_account[];
+
+/* Every migration of every table, sorted by version, terminated by version 0. */
+const so_migration_t *so_migrations(void);
+
+#endif

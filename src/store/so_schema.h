@@ -1,0 +1,33 @@
+/* mod_sslorders: schema migrations.
+ *
+ * Migrations are numbered; the table so_schema records each applied one. They
+ * run automatically when httpd starts (in the parent, before any child connects
+ * through mod_dbd) and by hand with `sslordersctl migrate`. Two servers starting
+ * at once are safe: PostgreSQL takes an advisory lock, SQLite a write lock
+ * (BEGIN IMMEDIATE), and each migration checks again inside its transaction.
+ *
+ * Version ranges, so that work on separate features does not collide:
+ *   1-99 accounts and plumbing, 100-199 order API, 200-299 issuance,
+ *   300-399 bundles/seals/documents, 400-499 organisation (folders, tags, cart).
+ */
+#ifndef SO_SCHEMA_H
+#define SO_SCHEMA_H
+
+#include "so_db.h"
+
+typedef struct {
+    int version;
+    const char *name;
+    /* statements separated by ";\n"; {{ID}} becomes an auto-increment primary
+     * key, {{BLOB}} a binary column type for the driver */
+    const char *sql;
+} so_migration_t;
+
+/* Apply every migration not yet applied. *applied (may be NULL) receives how
+ * many were applied now. */
+apr_status_t so_schema_migrate(so_db_t *db, apr_pool_t *p, int *applied, const char **err);
+/* The highest applied version (0 for an empty database) and the newest known. */
+apr_status_t so_schema_version(so_db_t *db, apr_pool_t *p, int *current);
+int so_schema_latest(void);
+
+#endif

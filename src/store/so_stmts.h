@@ -1,0 +1,13 @@
+/* mod_sslorders: the list of statement tables, one per store file.
+ * A new store file adds its table here and in so_stmts.c. */
+#ifndef SO_STMTS_H
+#define SO_STMTS_H
+
+#include "so_db.h"
+
+extern const so_stmt_def_t so_stmts_account[];
+
+/* NULL-terminated list of the tables above. */
+const so_stmt_def_t *const *so_stmt_tables(void);
+
+#endif

@@ -1,0 +1,546 @@
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "so_store_account.h"
+#include "so_migrations.h"
+#include "so_stmts.h"
+#include "../core/so_crypto.h"
+#include "../core/so_util.h"
+
+const so_migration_t so_migrations_account[] = {
+    {1, "accounts",
+     "CREATE TABLE users (\n"
+     "  id {{ID}},\n"
+     "  username TEXT NOT NULL UNIQUE,\n"
+     "  email TEXT NOT NULL DEFAULT '',\n"
+     "  password_hash TEXT NOT NULL,\n"
+     "  is_staff INTEGER NOT NULL DEFAULT 0,\n"
+     "  disabled INTEGER NOT NULL DEFAULT 0,\n"
+     "  created_at BIGINT NOT NULL);\n"
+     "CREATE TABLE teams (\n"
+     "  id {{ID}},\n"
+     "  slug TEXT NOT NULL UNIQUE,\n"
+     "  name TEXT NOT NULL,\n"
+     "  currency TEXT NOT NULL DEFAULT 'EUR',\n"
+     "  balance BIGINT NOT NULL DEFAULT 0,\n"
+     "  created_at BIGINT NOT NULL);\n"
+     "CREATE TABLE memberships (\n"
+     "  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
+     "  role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (user_id, team_id));\n"
+     "CREATE INDEX memberships_team ON memberships (team_id);\n"
+     "CREATE TABLE api_tokens (\n"
+     "  id {{ID}},\n"
+     "  token_hash TEXT NOT NULL UNIQUE,\n"
+     "  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
+     "  name TEXT NOT NULL DEFAULT '',\n"
+     "  ip TEXT NOT NULL DEFAULT '',\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL,\n"
+     "  last_used_at BIGINT NOT NULL DEFAULT 0,\n"
+     "  revoked_at BIGINT);\n"
+     "CREATE INDEX api_tokens_user ON api_tokens (user_id);\n"
+     "CREATE INDEX api_tokens_expires ON api_tokens (expires_at);\n"
+     "CREATE TABLE sessions (\n"
+     "  id {{ID}},\n"
+     "  session_hash TEXT NOT NULL UNIQUE,\n"
+     "  csrf_token TEXT NOT NULL,\n"
+     "  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL,\n"
+     "  last_used_at BIGINT NOT NULL DEFAULT 0);\n"
+     "CREATE INDEX sessions_expires ON sessions (expires_at);\n"
+     "CREATE TABLE login_failures (\n"
+     "  key_hash TEXT PRIMARY KEY,\n"
+     "  failures INTEGER NOT NULL,\n"
+     "  first_at BIGINT NOT NULL,\n"
+     "  last_at BIGINT NOT NULL);\n"
+     "CREATE TABLE ledger (\n"
+     "  id {{ID}},\n"
+     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
+     "  amount BIGINT NOT NULL,\n"
+     "  balance_after BIGINT NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  order_id BIGINT,\n"
+     "  note TEXT NOT NULL DEFAULT '',\n"
+     "  user_id BIGINT,\n"
+     "  created_at BIGINT NOT NULL);\n"
+     "CREATE INDEX ledger_team ON ledger (team_id, id);\n"
+     "CREATE INDEX ledger_order ON ledger (order_id);\n"
+     "CREATE TABLE settings (\n"
+     "  name TEXT PRIMARY KEY,\n"
+     "  value TEXT NOT NULL)"},
+    {0, NULL, NULL}};
+
+const so_stmt_def_t so_stmts_account[] = {
+    {"so_user_insert",
+     "INSERT INTO users (username, password_hash, is_staff, created_at) "
+     "VALUES (%s, %s, %d, %lld) RETURNING id"},
+    {"so_user_by_name",
+     "SELECT id, username, email, password_hash, is_staff, disabled, created_at "
+     "FROM users WHERE username = %s"},
+    {"so_user_by_id",
+     "SELECT id, username, email, password_hash, is_staff, disabled, created_at "
+     "FROM users WHERE id = %lld"},
+    {"so_user_set_password", "UPDATE users SET password_hash = %s WHERE id = %lld"},
+    {"so_user_set_staff", "UPDATE users SET is_staff = %d WHERE id = %lld"},
+    {"so_team_insert",
+     "INSERT INTO teams (slug, name, currency, created_at) VALUES (%s, %s, %s, %lld) RETURNING id"},
+    {"so_team_by_slug",
+     "SELECT id, slug, name, currency, balance, created_at FROM teams WHERE slug = %s"},
+    {"so_team_by_id",
+     "SELECT id, slug, name, currency, balance, created_at FROM teams WHERE id = %lld"},
+    {"so_member_upsert",
+     "INSERT INTO memberships (user_id, team_id, role, created_at) VALUES (%lld, %lld, %s, %lld) "
+     "ON CONFLICT (user_id, team_id) DO UPDATE SET role = excluded.role"},
+    {"so_teams_of_user",
+     "SELECT t.id, t.slug, t.name, t.currency, t.balance, t.created_at, m.role "
+     "FROM memberships m JOIN teams t ON t.id = m.team_id "
+     "WHERE m.user_id = %lld ORDER BY m.created_at, t.id"},
+    {"so_token_insert",
+     "INSERT INTO api_tokens (token_hash, user_id, team_id, name, ip, created_at, expires_at) "
+     "VALUES (%s, %lld, %lld, %s, %s, %lld, %lld)"},
+    {"so_token_lookup",
+     "SELECT k.id, k.user_id, k.team_id, k.expires_at, k.last_used_at, k.ip, u.username, "
+     "u.is_staff, m.role, t.slug, t.name, t.currency, t.balance "
+     "FROM api_tokens k JOIN users u ON u.id = k.user_id JOIN teams t ON t.id = k.team_id "
+     "LEFT JOIN memberships m ON m.user_id = k.user_id AND m.team_id = k.team_id "
+     "WHERE k.token_hash = %s AND k.revoked_at IS NULL AND u.disabled = 0"},
+    {"so_token_touch", "UPDATE api_tokens SET last_used_at = %lld WHERE id = %lld"},
+    {"so_tokens_purge", "DELETE FROM api_tokens WHERE expires_at < %lld"},
+    {"so_session_insert",
+     "INSERT INTO sessions (session_hash, csrf_token, user_id, team_id, created_at, expires_at, "
+     "last_used_at) VALUES (%s, %s, %lld, %lld, %lld, %lld, %lld)"},
+    {"so_session_lookup",
+     "SELECT s.id, s.user_id, s.team_id, s.expires_at, s.last_used_at, s.csrf_token, u.username, "
+     "u.is_staff, m.role, t.slug, t.name, t.currency, t.balance "
+     "FROM sessions s JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = s.team_id "
+     "LEFT JOIN memberships m ON m.user_id = s.user_id AND m.team_id = s.team_id "
+     "WHERE s.session_hash = %s AND u.disabled = 0"},
+    {"so_session_touch", "UPDATE sessions SET last_used_at = %lld, expires_at = %lld WHERE id = %lld"},
+    {"so_session_set_team", "UPDATE sessions SET team_id = %lld WHERE id = %lld"},
+    {"so_session_delete", "DELETE FROM sessions WHERE id = %lld"},
+    {"so_sessions_purge", "DELETE FROM sessions WHERE expires_at < %lld"},
+    {"so_login_fail_get", "SELECT failures, first_at FROM login_failures WHERE key_hash = %s AND last_at >= %lld"},
+    {"so_login_fail_reset",
+     "DELETE FROM login_failures WHERE key_hash = %s AND last_at < %lld"},
+    {"so_login_fail_add",
+     "INSERT INTO login_failures (key_hash, failures, first_at, last_at) VALUES (%s, 1, %lld, %lld) "
+     "ON CONFLICT (key_hash) DO UPDATE SET failures = login_failures.failures + 1, "
+     "last_at = excluded.last_at"},
+    {"so_login_fail_clear", "DELETE FROM login_failures WHERE key_hash = %s"},
+    {"so_balance_add",
+     "UPDATE teams SET balance = balance + %lld WHERE id = %lld AND balance + %lld >= %lld "
+     "RETURNING balance"},
+    {"so_ledger_insert",
+     "INSERT INTO ledger (team_id, amount, balance_after, kind, order_id, note, user_id, "
+     "created_at) VALUES (%lld, %lld, %lld, %s, %lld, %s, %lld, %lld)"},
+    {"so_setting_get", "SELECT value FROM settings WHERE name = %s"},
+    {"so_setting_set",
+     "INSERT INTO settings (name, value) VALUES (%s, %s) "
+     "ON CONFLICT (name) DO UPDATE SET value = excluded.value"},
+    {NULL, NULL}};
+
+#define I64(v) so_i64str(p, (v))
+
+so_role_t so_role_parse(const char *s)
+{
+    if (!s) {
+        return SO_ROLE_NONE;
+    }
+    if (!strcmp(s, "owner")) {
+        return SO_ROLE_OWNER;
+    }
+    if (!strcmp(s, "admin")) {
+        return SO_ROLE_ADMIN;
+    }
+    if (!strcmp(s, "member")) {
+        return SO_ROLE_MEMBER;
+    }
+    if (!strcmp(s, "viewer")) {
+        return SO_ROLE_VIEWER;
+    }
+    return SO_ROLE_NONE;
+}
+
+const char *so_role_name(so_role_t role)
+{
+    switch (role) {
+    case SO_ROLE_OWNER:
+        return "owner";
+    case SO_ROLE_ADMIN:
+        return "admin";
+    case SO_ROLE_MEMBER:
+        return "member";
+    case SO_ROLE_VIEWER:
+        return "viewer";
+    default:
+        return "";
+    }
+}
+
+static apr_status_t insert_returning_id(so_db_t *db, apr_pool_t *p, const char *label,
+                                        apr_int64_t *id, int nargs, const char *const *args)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, label, &rows, nargs, args);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows != 1) {
+        return SO_EDB;
+    }
+    *id = so_cell_i64(rows, 0, 0);
+    if (!db->trans) {
+        db->committed = 1;
+    }
+    return APR_SUCCESS;
+}
+
+static so_user_t *user_from_row(apr_pool_t *p, so_rows_t *rows, int r)
+{
+    so_user_t *u = apr_pcalloc(p, sizeof(*u));
+    u->id = so_cell_i64(rows, r, 0);
+    u->username = so_cell(rows, r, 1);
+    u->email = so_cell(rows, r, 2);
+    u->password_hash = so_cell(rows, r, 3);
+    u->is_staff = so_cell_int(rows, r, 4);
+    u->disabled = so_cell_int(rows, r, 5);
+    u->created_at = so_cell_i64(rows, r, 6);
+    return u;
+}
+
+static so_team_t *team_from_row(apr_pool_t *p, so_rows_t *rows, int r)
+{
+    so_team_t *t = apr_pcalloc(p, sizeof(*t));
+    t->id = so_cell_i64(rows, r, 0);
+    t->slug = so_cell(rows, r, 1);
+    t->name = so_cell(rows, r, 2);
+    t->currency = so_cell(rows, r, 3);
+    t->balance = so_cell_i64(rows, r, 4);
+    t->created_at = so_cell_i64(rows, r, 5);
+    if (rows->ncols > 6) {
+        t->role = so_role_parse(so_cell(rows, r, 6));
+    }
+    return t;
+}
+
+apr_status_t so_store_user_create(so_db_t *db, apr_pool_t *p, const char *username,
+                                  const char *password_hash, int is_staff, apr_int64_t now,
+                                  apr_int64_t *id)
+{
+    return insert_returning_id(db, p, "so_user_insert", id,
+                               SO_A(username, password_hash, is_staff ? "1" : "0", I64(now)));
+}
+
+apr_status_t so_store_user_by_name(so_db_t *db, apr_pool_t *p, const char *username, so_user_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_user_by_name", &rows, SO_A(username));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = user_from_row(p, rows, 0);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_user_by_id(so_db_t *db, apr_pool_t *p, apr_int64_t id, so_user_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_user_by_id", &rows, SO_A(I64(id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = user_from_row(p, rows, 0);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_user_set_password(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                        const char *password_hash)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_user_set_password", &n, SO_A(password_hash, I64(id)));
+    return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
+}
+
+apr_status_t so_store_user_set_staff(so_db_t *db, apr_pool_t *p, apr_int64_t id, int is_staff)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_user_set_staff", &n, SO_A(is_staff ? "1" : "0", I64(id)));
+    return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
+}
+
+apr_status_t so_store_team_create(so_db_t *db, apr_pool_t *p, const char *slug, const char *name,
+                                  const char *currency, apr_int64_t now, apr_int64_t *id)
+{
+    return insert_returning_id(db, p, "so_team_insert", id, SO_A(slug, name, currency, I64(now)));
+}
+
+static apr_status_t team_select(so_db_t *db, apr_pool_t *p, const char *label, const char *arg,
+                                so_team_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, label, &rows, SO_A(arg));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = team_from_row(p, rows, 0);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_team_by_slug(so_db_t *db, apr_pool_t *p, const char *slug, so_team_t **out)
+{
+    return team_select(db, p, "so_team_by_slug", slug, out);
+}
+
+apr_status_t so_store_team_by_id(so_db_t *db, apr_pool_t *p, apr_int64_t id, so_team_t **out)
+{
+    return team_select(db, p, "so_team_by_id", I64(id), out);
+}
+
+apr_status_t so_store_member_set(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                 apr_int64_t user_id, so_role_t role, apr_int64_t now)
+{
+    return so_db_exec(db, p, "so_member_upsert", NULL,
+                      SO_A(I64(user_id), I64(team_id), so_role_name(role), I64(now)));
+}
+
+apr_status_t so_store_teams_of_user(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
+                                    apr_array_header_t **teams)
+{
+    so_rows_t *rows;
+    int r;
+    apr_status_t rv = so_db_select(db, p, "so_teams_of_user", &rows, SO_A(I64(user_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *teams = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_team_t *));
+    for (r = 0; r < rows->nrows; r++) {
+        APR_ARRAY_PUSH(*teams, so_team_t *) = team_from_row(p, rows, r);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_token_create(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
+                                   apr_int64_t team_id, const char *ip, const char *name,
+                                   apr_int64_t now, apr_int64_t ttl_secs, const char **token,
+                                   apr_int64_t *expires_at)
+{
+    const char *plain;
+    apr_status_t rv;
+
+    if ((rv = so_random_hex(&plain, p, 16)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!ip || !strcmp(ip, "0.0.0.0")) {
+        ip = "";
+    }
+    *expires_at = now + ttl_secs;
+    rv = so_db_exec(db, p, "so_token_insert", NULL,
+                    SO_A(so_secret_hash(p, plain), I64(user_id), I64(team_id), name ? name : "",
+                         ip, I64(now), I64(*expires_at)));
+    if (rv == APR_SUCCESS) {
+        *token = plain;
+    }
+    return rv;
+}
+
+static so_credential_t *cred_from_row(apr_pool_t *p, so_rows_t *rows, int is_session)
+{
+    so_credential_t *c = apr_pcalloc(p, sizeof(*c));
+    c->credential_id = so_cell_i64(rows, 0, 0);
+    c->user_id = so_cell_i64(rows, 0, 1);
+    c->team_id = so_cell_i64(rows, 0, 2);
+    c->expires_at = so_cell_i64(rows, 0, 3);
+    c->last_used_at = so_cell_i64(rows, 0, 4);
+    if (is_session) {
+        c->ip = "";
+        c->csrf_token = so_cell(rows, 0, 5);
+    }
+    else {
+        c->ip = so_cell(rows, 0, 5);
+    }
+    c->username = so_cell(rows, 0, 6);
+    c->is_staff = so_cell_int(rows, 0, 7);
+    c->role = so_role_parse(so_cell(rows, 0, 8));
+    c->team_slug = so_cell(rows, 0, 9);
+    c->team_name = so_cell(rows, 0, 10);
+    c->team_currency = so_cell(rows, 0, 11);
+    c->team_balance = so_cell_i64(rows, 0, 12);
+    return c;
+}
+
+apr_status_t so_store_token_lookup(so_db_t *db, apr_pool_t *p, const char *token,
+                                   so_credential_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_token_lookup", &rows, SO_A(so_secret_hash(p, token)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = cred_from_row(p, rows, 0);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_token_touch(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t now)
+{
+    return so_db_exec(db, p, "so_token_touch", NULL, SO_A(I64(now), I64(id)));
+}
+
+apr_status_t so_store_tokens_purge(so_db_t *db, apr_pool_t *p, apr_int64_t now)
+{
+    apr_status_t rv = so_db_exec(db, p, "so_tokens_purge", NULL, SO_A(I64(now)));
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_sessions_purge", NULL, SO_A(I64(now)));
+    }
+    return rv;
+}
+
+apr_status_t so_store_session_create(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
+                                     apr_int64_t team_id, apr_int64_t now, apr_int64_t ttl_secs,
+                                     const char **session_id, const char **csrf_token)
+{
+    const char *sid, *csrf;
+    apr_status_t rv;
+
+    if ((rv = so_random_hex(&sid, p, 32)) != APR_SUCCESS
+        || (rv = so_random_hex(&csrf, p, 16)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_db_exec(db, p, "so_session_insert", NULL,
+                    SO_A(so_secret_hash(p, sid), csrf, I64(user_id), I64(team_id), I64(now),
+                         I64(now + ttl_secs), I64(now)));
+    if (rv == APR_SUCCESS) {
+        *session_id = sid;
+        *csrf_token = csrf;
+    }
+    return rv;
+}
+
+apr_status_t so_store_session_lookup(so_db_t *db, apr_pool_t *p, const char *session_id,
+                                     so_credential_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv =
+        so_db_select(db, p, "so_session_lookup", &rows, SO_A(so_secret_hash(p, session_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = cred_from_row(p, rows, 1);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_session_touch(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t now,
+                                    apr_int64_t expires_at)
+{
+    return so_db_exec(db, p, "so_session_touch", NULL, SO_A(I64(now), I64(expires_at), I64(id)));
+}
+
+apr_status_t so_store_session_set_team(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                       apr_int64_t team_id)
+{
+    return so_db_exec(db, p, "so_session_set_team", NULL, SO_A(I64(team_id), I64(id)));
+}
+
+apr_status_t so_store_session_delete(so_db_t *db, apr_pool_t *p, apr_int64_t id)
+{
+    return so_db_exec(db, p, "so_session_delete", NULL, SO_A(I64(id)));
+}
+
+apr_status_t so_store_login_failures(so_db_t *db, apr_pool_t *p, const char *key,
+                                     apr_int64_t since, int *count, apr_int64_t *first_at)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_login_fail_get", &rows,
+                                   SO_A(so_secret_hash(p, key), I64(since)));
+    *count = 0;
+    *first_at = 0;
+    if (rv == APR_SUCCESS && rows->nrows > 0) {
+        *count = so_cell_int(rows, 0, 0);
+        *first_at = so_cell_i64(rows, 0, 1);
+    }
+    return rv;
+}
+
+apr_status_t so_store_login_failed(so_db_t *db, apr_pool_t *p, const char *key, apr_int64_t now,
+                                   apr_int64_t window)
+{
+    const char *h = so_secret_hash(p, key);
+    /* a window that has passed starts over */
+    apr_status_t rv = so_db_exec(db, p, "so_login_fail_reset", NULL, SO_A(h, I64(now - window)));
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_login_fail_add", NULL, SO_A(h, I64(now), I64(now)));
+    }
+    return rv;
+}
+
+apr_status_t so_store_login_clear(so_db_t *db, apr_pool_t *p, const char *key)
+{
+    return so_db_exec(db, p, "so_login_fail_clear", NULL, SO_A(so_secret_hash(p, key)));
+}
+
+apr_status_t so_store_ledger_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                 apr_int64_t amount, const char *kind, apr_int64_t order_id,
+                                 const char *note, apr_int64_t user_id, apr_int64_t now,
+                                 apr_int64_t *balance_after)
+{
+    so_rows_t *rows;
+    apr_status_t rv;
+    /* a credit may not be refused, a charge may not take the balance below 0 */
+    apr_int64_t floor = amount < 0 ? 0 : -((apr_int64_t)1 << 62);
+
+    rv = so_db_select(db, p, "so_balance_add", &rows,
+                      SO_A(I64(amount), I64(team_id), I64(amount), I64(floor)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        so_team_t *t;
+        rv = so_store_team_by_id(db, p, team_id, &t);
+        return rv == APR_SUCCESS ? SO_ENOFUNDS : rv;
+    }
+    *balance_after = so_cell_i64(rows, 0, 0);
+    return so_db_exec(db, p, "so_ledger_insert", NULL,
+                      SO_A(I64(team_id), I64(amount), I64(*balance_after), kind,
+                           order_id ? I64(order_id) : NULL, note ? note : "",
+                           user_id ? I64(user_id) : NULL, I64(now)));
+}
+
+apr_status_t so_store_setting_get(so_db_t *db, apr_pool_t *p, const char *name, const char **value)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_setting_get", &rows, SO_A(name));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *value = so_cell(rows, 0, 0);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_setting_set(so_db_t *db, apr_pool_t *p, const char *name, const char *value)
+{
+    return so_db_exec(db, p, "so_setting_set", NULL, SO_A(name, value));
+}

@@ -1,0 +1,46 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from harness import DB, Env  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def env():
+    e = Env()
+    try:
+        e.start()
+    except Exception:
+        e.close()
+        raise
+    yield e
+    e.close()
+
+
+@pytest.fixture(autouse=True)
+def error_log_gate(request, env):
+    """Fail a test that leaves [error]/[warn] lines in an httpd error log that it did
+    not announce with env.expect_log(regex)."""
+    env.unexpected_log_lines()  # drop what earlier fixtures produced
+    yield
+    bad = env.unexpected_log_lines()
+    if bad:
+        pytest.fail("unexpected lines in the httpd error log:\n" + "\n".join(bad[:20]))
+
+
+@pytest.fixture
+def team(env):
+    """A fresh team whose owner holds a token."""
+    return env.new_team(role="owner")
+
+
+@pytest.fixture
+def api(team):
+    return team.client()
+
+
+def pytest_report_header(config):
+    return f"mod_sslorders integration tests on {DB}"

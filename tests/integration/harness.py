@@ -1,0 +1,396 @@
+"""Test harness: a real httpd loading the freshly built module, on SQLite or on a
+real PostgreSQL server started here, plus helpers to talk to the API and the CLI.
+
+Environment:
+  SO_DB     sqlite3 (default) or pgsql
+  SO_BUILD  the build directory holding mod_sslorders.so and sslordersctl
+  SO_ASAN   1 when the module is an ASan/UBSan build (libasan is preloaded)
+"""
+import glob
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import requests
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("SO_BUILD", os.path.join(ROOT, "build"))
+DB = os.environ.get("SO_DB", "sqlite3")
+ASAN = os.environ.get("SO_ASAN") == "1"
+HTTPD = "/usr/sbin/apache2"
+MODULES = "/usr/lib/apache2/modules"
+PGBIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1] if glob.glob("/usr/lib/postgresql/*/bin") else ""
+RUN_USER = "www-data"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=20.0, up=True):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s = socket.socket()
+        s.settimeout(0.2)
+        try:
+            s.connect(("127.0.0.1", port))
+            s.close()
+            if up:
+                return True
+        except OSError:
+            if not up:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def as_user(user):
+    pw = pwd.getpwnam(user)
+
+    def demote():
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+    return demote
+
+
+def chown_tree(path, user):
+    pw = pwd.getpwnam(user)
+    for dirpath, dirnames, filenames in os.walk(path):
+        os.chown(dirpath, pw.pw_uid, pw.pw_gid)
+        for f in filenames:
+            os.chown(os.path.join(dirpath, f), pw.pw_uid, pw.pw_gid)
+
+
+class Postgres:
+    """A PostgreSQL cluster of our own in a temporary directory, on a free port."""
+
+    def __init__(self, base):
+        self.dir = os.path.join(base, "pg")
+        self.port = free_port()
+        os.makedirs(self.dir)
+        shutil.chown(self.dir, "postgres", "postgres")
+        self.data = os.path.join(self.dir, "data")
+        self.sock = self.dir
+        self.dbname = "sslorders"
+
+    def _run(self, *args, check=True):
+        return subprocess.run(list(args), preexec_fn=as_user("postgres"), cwd=self.dir,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              check=check)
+
+    def init(self):
+        self._run(f"{PGBIN}/initdb", "-D", self.data, "-A", "trust", "-U", "postgres",
+                  "--no-sync", "-E", "UTF8")
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                    f"unix_socket_directories = '{self.sock}'\nfsync = off\n"
+                    "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 300\n")
+        self.start()
+        self._run(f"{PGBIN}/createdb", "-h", self.sock, "-p", str(self.port), "-U", "postgres",
+                  self.dbname)
+
+    def start(self):
+        self._run(f"{PGBIN}/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "pg.log"),
+                  "-w", "start")
+
+    def stop(self):
+        self._run(f"{PGBIN}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop", check=False)
+
+    def psql(self, sql, dbname=None):
+        return self._run(f"{PGBIN}/psql", "-h", self.sock, "-p", str(self.port), "-U", "postgres",
+                         "-d", dbname or self.dbname, "-Atc", sql).stdout
+
+    def params(self, dbname=None):
+        return (f"host=127.0.0.1 port={self.port} dbname={dbname or self.dbname} user=postgres")
+
+    def create_db(self, name):
+        self._run(f"{PGBIN}/createdb", "-h", self.sock, "-p", str(self.port), "-U", "postgres", name)
+
+
+class Httpd:
+    """httpd with mod_sslorders in a private server root."""
+
+    def __init__(self, base, db_driver, db_params, name="httpd", extra="", log_level=None):
+        self.dir = os.path.join(base, name)
+        self.port = free_port()
+        self.db_driver = db_driver
+        self.db_params = db_params
+        self.extra = extra
+        self.log_level = log_level or "warn sslorders:info"
+        for d in ("run", "logs", "var", "htdocs"):
+            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+        # the children (www-data) read the portal and write the SQLite files
+        shutil.copytree(os.path.join(ROOT, "htdocs"), os.path.join(self.dir, "htdocs"),
+                        dirs_exist_ok=True)
+        chown_tree(os.path.join(self.dir, "var"), RUN_USER)
+        os.chmod(self.dir, 0o755)
+        self.conf = os.path.join(self.dir, "httpd.conf")
+        self.error_log = os.path.join(self.dir, "logs", "error.log")
+        self.log_offset = 0
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.api = self.url + "/v1beta"
+
+    def write_conf(self):
+        with open(os.path.join(ROOT, "conf", "httpd-dev.conf.in")) as f:
+            text = f.read()
+        values = {
+            "SERVER_ROOT": self.dir, "PORT": str(self.port),
+            "RUN_DIR": os.path.join(self.dir, "run"), "LOG_DIR": os.path.join(self.dir, "logs"),
+            "LOG_LEVEL": self.log_level, "USER": RUN_USER, "GROUP": RUN_USER, "MODULES": MODULES,
+            "MODULE": os.path.join(BUILD, "mod_sslorders.so"), "DB_DRIVER": self.db_driver,
+            "DB_PARAMS": self.db_params, "HTDOCS": os.path.join(self.dir, "htdocs"),
+            "EXTRA": "SSLOrdersTestClock on\n" + self.extra,
+        }
+        for k, v in values.items():
+            text = text.replace(f"@{k}@", v)
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    def _env(self):
+        env = dict(os.environ)
+        if ASAN:
+            lib = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True,
+                                 text=True).stdout.strip()
+            ubsan = subprocess.run(["gcc", "-print-file-name=libubsan.so"], capture_output=True,
+                                   text=True).stdout.strip()
+            env["LD_PRELOAD"] = f"{lib} {ubsan}"
+            env["ASAN_OPTIONS"] = (f"detect_leaks=0:abort_on_error=0:halt_on_error=1:"
+                                   f"log_path={self.dir}/logs/asan")
+            env["UBSAN_OPTIONS"] = f"print_stacktrace=1:halt_on_error=1:log_path={self.dir}/logs/ubsan"
+        return env
+
+    def start(self, wait=True):
+        self.write_conf()
+        r = subprocess.run([HTTPD, "-f", self.conf, "-k", "start"], env=self._env(),
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"httpd failed to start: {r.stdout}{r.stderr}\n{self.read_log()}")
+        if wait and not wait_port(self.port):
+            raise RuntimeError(f"httpd did not listen on {self.port}:\n{self.read_log()}")
+        if wait:
+            # wait until a child answers
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                try:
+                    requests.get(self.url + "/", timeout=2)
+                    break
+                except requests.RequestException:
+                    time.sleep(0.1)
+
+    def pid(self):
+        try:
+            with open(os.path.join(self.dir, "run", "httpd.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self):
+        pid = self.pid()
+        subprocess.run([HTTPD, "-f", self.conf, "-k", "stop"], env=self._env(),
+                       capture_output=True)
+        deadline = time.time() + 20
+        while pid and time.time() < deadline:
+            try:
+                os.kill(pid, 0)
+                time.sleep(0.05)
+            except OSError:
+                break
+        wait_port(self.port, timeout=5, up=False)
+
+    def graceful(self):
+        subprocess.run([HTTPD, "-f", self.conf, "-k", "graceful"], env=self._env(), check=True)
+        time.sleep(1.0)
+
+    def child_pids(self):
+        ppid = self.pid()
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(ppid)], capture_output=True,
+                             text=True).stdout
+        return [int(x) for x in out.split()]
+
+    def read_log(self):
+        try:
+            with open(self.error_log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def new_log_lines(self):
+        try:
+            with open(self.error_log, errors="replace") as f:
+                f.seek(self.log_offset)
+                text = f.read()
+                self.log_offset = f.tell()
+        except OSError:
+            return []
+        return text.splitlines()
+
+    def sanitizer_reports(self):
+        return glob.glob(os.path.join(self.dir, "logs", "asan*")) + \
+            glob.glob(os.path.join(self.dir, "logs", "ubsan*"))
+
+
+BAD_LINE = re.compile(r"\[[a-z_0-9]+:(error|warn|crit|alert|emerg)\]")
+
+
+class Env:
+    """One test session: the database server (pgsql), httpd, the CLI."""
+
+    def __init__(self):
+        self.base = tempfile.mkdtemp(prefix="sslorders-test-", dir="/tmp")
+        os.chmod(self.base, 0o755)
+        self.pg = None
+        self.expected_log = []
+        if DB == "pgsql":
+            self.pg = Postgres(self.base)
+            self.pg.init()
+            self.db_params = self.pg.params()
+        else:
+            var = os.path.join(self.base, "httpd", "var")
+            self.db_params = os.path.join(var, "so.db")
+        self.httpd = Httpd(self.base, DB, self.db_params)
+        self.servers = [self.httpd]
+
+    def start(self):
+        self.httpd.start()
+
+    def close(self):
+        for s in self.servers:
+            s.stop()
+        if self.pg:
+            self.pg.stop()
+        if os.environ.get("SO_KEEP") != "1":
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    # ---- the error log gate -------------------------------------------------------
+    def expect_log(self, pattern):
+        """Allow [error]/[warn] lines matching pattern during the current test."""
+        self.expected_log.append(re.compile(pattern))
+
+    def unexpected_log_lines(self):
+        bad = []
+        for s in self.servers:
+            for line in s.new_log_lines():
+                if BAD_LINE.search(line) and not any(p.search(line) for p in self.expected_log):
+                    bad.append(line)
+            reports = s.sanitizer_reports()
+            for r in reports:
+                with open(r, errors="replace") as f:
+                    bad.append(f"sanitizer report {r}:\n" + f.read()[:4000])
+                os.rename(r, r + ".seen")
+        self.expected_log = []
+        return bad
+
+    # ---- the CLI ------------------------------------------------------------------
+    def ctl(self, *args, input=None, check=True):
+        cmd = [os.path.join(BUILD, "sslordersctl"), "--driver", DB, "--params", self.db_params]
+        cmd += [str(a) for a in args]
+        r = subprocess.run(cmd, input=input, capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"sslordersctl {' '.join(map(str, args))} failed "
+                               f"({r.returncode}): {r.stdout}{r.stderr}")
+        return r
+
+    def new_user(self, name=None, password=None, staff=False):
+        name = name or "u" + uuid.uuid4().hex[:12]
+        password = password or "pw-" + uuid.uuid4().hex
+        args = ["user", "add", name] + (["--staff"] if staff else [])
+        self.ctl(*args, input=password + "\n")
+        return name, password
+
+    def new_team(self, role="owner", balance=None, user=None, currency="EUR"):
+        """A team with one user of role; returns a Team with a token."""
+        slug = "t" + uuid.uuid4().hex[:12]
+        self.ctl("team", "add", slug, "--name", f"Team {slug}", "--currency", currency)
+        if user is None:
+            user = self.new_user()
+        self.ctl("member", "add", slug, user[0], role)
+        token = self.ctl("token", "create", slug, user[0]).stdout.strip()
+        if balance is not None:
+            self.ctl("balance", "credit", slug, balance)
+        return Team(self, slug, user[0], user[1], token)
+
+
+class Team:
+    def __init__(self, env, slug, username, password, token):
+        self.env = env
+        self.slug = slug
+        self.username = username
+        self.password = password
+        self.token = token
+
+    def client(self, server=None):
+        return Client((server or self.env.httpd).api, self.token)
+
+    def add_member(self, role):
+        user = self.env.new_user()
+        self.env.ctl("member", "add", self.slug, user[0], role)
+        token = self.env.ctl("token", "create", self.slug, user[0]).stdout.strip()
+        return Team(self.env, self.slug, user[0], user[1], token)
+
+
+class Client:
+    """requests against the API with a bearer token; answers (status, json)."""
+
+    def __init__(self, base, token=None):
+        self.base = base
+        self.token = token
+        self.s = requests.Session()
+
+    def headers(self, extra=None):
+        h = {}
+        if self.token:
+            h["Authorization"] = f"Bearer {self.token}"
+        if extra:
+            h.update(extra)
+        return h
+
+    def call(self, method, path, json=None, params=None, headers=None, data=None, raw=False):
+        r = self.s.request(method, self.base + path, json=json, params=params, data=data,
+                           headers=self.headers(headers), timeout=30)
+        if raw:
+            return r
+        try:
+            body = r.json()
+        except ValueError:
+            body = None
+        return r.status_code, body
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.call("POST", path, json=json, **kw)
+
+    def put(self, path, json=None, **kw):
+        return self.call("PUT", path, json=json, **kw)
+
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)
+
+
+# ---- Swagger (OpenAPI 2) conformance -------------------------------------------------
+_swagger = {}
+
+
+def swagger_validate(spec, definition, instance):
+    """Validate instance against #/definitions/<definition> of swagger/<spec>.swagger.json
+    (the Openprovider specs, used as JSON Schema). Raises jsonschema.ValidationError."""
+    import json
+    import jsonschema
+    if spec not in _swagger:
+        with open(os.path.join(os.path.dirname(__file__), "swagger", f"{spec}.swagger.json")) as f:
+            _swagger[spec] = json.load(f)
+    doc = _swagger[spec]
+    schema = {"$ref": f"#/definitions/{definition}", "definitions": doc["definitions"]}
+    jsonschema.validate(instance, schema)
