@@ -9,6 +9,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <jansson.h>
+#include <malloc.h>
 
 #include "src/httpd/so_httpd.h"
 
@@ -39,6 +40,16 @@ static int so_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     return so_httpd_dbd_post_config(pconf, plog, ptemp, s, real_pass);
 }
 
+static void so_child_init(apr_pool_t *p, server_rec *s)
+{
+    (void)p;
+    (void)s;
+    /* scrypt (login) allocates 16 MiB at a time. glibc raises its mmap threshold
+     * after freeing such a block and then keeps one per thread arena resident; a
+     * fixed threshold returns every large block to the system when it is freed. */
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+}
+
 static void so_register_hooks(apr_pool_t *p)
 {
     /* statements must reach mod_dbd before it builds its connection groups */
@@ -46,6 +57,7 @@ static void so_register_hooks(apr_pool_t *p)
     (void)p;
     ap_hook_pre_config(so_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(so_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_child_init(so_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(so_httpd_api_handler, NULL, NULL, APR_HOOK_MIDDLE);
     so_httpd_dbd_register_hooks();
 }

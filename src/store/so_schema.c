@@ -118,15 +118,17 @@ apr_status_t so_schema_migrate(so_db_t *db, apr_pool_t *p, int *applied, const c
 
     /* SQLite: a statement prepared before another process changed the schema fails
      * once (legacy sqlite3_prepare); the migration is idempotent, so run it again */
-    for (attempt = 0; attempt < 5; attempt++) {
+    /* ... and another process migrating at the same moment holds the write lock:
+     * wait and try again */
+    for (attempt = 0; attempt < 8; attempt++) {
         n = 0;
         rv = migrate_once(db, p, &n, err);
         total += n;
-        if (!(rv == SO_EDBDOWN && db->kind == SO_DB_SQLITE3)) {
+        if (!((rv == SO_EDBDOWN || rv == SO_EDBBUSY) && db->kind == SO_DB_SQLITE3)) {
             break;
         }
         db->broken = 0;
-        apr_sleep(apr_time_from_msec(50));
+        apr_sleep(apr_time_from_msec(100 * (attempt + 1)));
     }
     if (applied) {
         *applied = total;

@@ -1,0 +1,211 @@
+"""make bench: throughput of API endpoints relative to httpd serving a static file of the
+same body size from the same server, in the same run, plus latencies and memory.
+
+Bounded: every wrk run is limited in time (BENCH_SECONDS, default 5) and connections;
+everything listens on 127.0.0.1. Results are printed and written to
+tests/bench/results/<scenario>.json. Nothing here is asserted: the figures go into the
+issue notes.
+
+  BENCH_DB=sqlite3|pgsql    database (default sqlite3)
+  BENCH_SECONDS=5           seconds per wrk run
+  BENCH_ONLY=auth,...       scenarios to run (default: all)
+"""
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+os.environ.setdefault("SO_DB", os.environ.get("BENCH_DB", "sqlite3"))
+
+import requests  # noqa: E402
+
+import harness  # noqa: E402
+
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+CONNS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+THREADS = 2
+RESULTS = os.path.join(HERE, "results")
+SCENARIOS = {}
+
+
+def scenario(fn):
+    SCENARIOS[fn.__name__] = fn
+    return fn
+
+
+LUA_HEADERS = """
+wrk.headers["Authorization"] = "Bearer %(token)s"
+%(extra)s
+"""
+
+LUA_LIMIT = """
+local count = 0
+local limit = %(limit)d
+response = function(status, headers, body)
+  count = count + 1
+  if status ~= 200 then errors_seen = (errors_seen or 0) + 1 end
+  if count >= limit then wrk.thread:stop() end
+end
+"""
+
+
+def wrk(url, token=None, seconds=SECONDS, conns=CONNS, limit=None, lua_extra="", latency=True):
+    script = ""
+    if token:
+        script += LUA_HEADERS % {"token": token, "extra": lua_extra}
+    elif lua_extra:
+        script += lua_extra
+    if limit:
+        script += LUA_LIMIT % {"limit": limit // THREADS}
+    args = ["wrk", "-t", str(THREADS), "-c", str(conns), "-d", f"{seconds}s"]
+    if latency:
+        args.append("--latency")
+    path = None
+    if script:
+        fd, path = tempfile.mkstemp(suffix=".lua")
+        with os.fdopen(fd, "w") as f:
+            f.write(script)
+        args += ["-s", path]
+    out = subprocess.run(args + [url], capture_output=True, text=True).stdout
+    if path:
+        os.unlink(path)
+    return parse_wrk(out)
+
+
+def _ms(v, unit):
+    return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def parse_wrk(out):
+    res = {"raw": out}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    res["rps"] = float(m.group(1)) if m else 0.0
+    m = re.search(r"(\d+) requests in", out)
+    res["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["non2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: (.*)", out)
+    res["socket_errors"] = m.group(1) if m else ""
+    for pct in ("50", "99"):
+        m = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", out)
+        res[f"p{pct}_ms"] = _ms(m.group(1), m.group(2)) if m else None
+    return res
+
+
+def rss_kib(pids):
+    total = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total[pid] = int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def static_twin(server, size, name):
+    """A static file of exactly size bytes in the server's document root."""
+    path = os.path.join(server.dir, "htdocs", name)
+    with open(path, "w") as f:
+        f.write(("{" + "x" * max(0, size - 2) + "}")[:size])
+    return server.url + "/" + name
+
+
+def report(name, rows, extra=None):
+    os.makedirs(RESULTS, exist_ok=True)
+    print(f"\n== {name} ({harness.DB}, {SECONDS}s per run, {CONNS} connections)")
+    for r in rows:
+        print("  " + r)
+    data = {"db": harness.DB, "seconds": SECONDS, "connections": CONNS, "rows": rows}
+    if extra:
+        data.update(extra)
+    with open(os.path.join(RESULTS, f"{name}-{harness.DB}.json"), "w") as f:
+        json.dump(data, f, indent=2)
+
+
+def ratio_row(label, api, static):
+    ratio = api["rps"] / static["rps"] if static["rps"] else 0.0
+    return (f"{label}: {api['rps']:.0f} req/s vs static {static['rps']:.0f} req/s = "
+            f"ratio {ratio:.2f}; p50 {api['p50_ms']} ms, p99 {api['p99_ms']} ms; "
+            f"non-2xx {api['non2xx']}")
+
+
+@scenario
+def auth(env):
+    """GET /me with a bearer token against a static file of the same size; login
+    latency; RSS of the children before and after 100,000 authenticated requests."""
+    team = env.new_team()
+    c = team.client()
+    r = requests.get(env.httpd.api + "/me", headers={"Authorization": f"Bearer {team.token}"})
+    assert r.status_code == 200, r.text
+    size = len(r.content)
+    url_static = static_twin(env.httpd, size, f"bench-me-{size}.json")
+    # warm up both
+    wrk(url_static, seconds=1, latency=False)
+    wrk(env.httpd.api + "/me", token=team.token, seconds=1, latency=False)
+    static = wrk(url_static)
+    api = wrk(env.httpd.api + "/me", token=team.token)
+    static2 = wrk(url_static)
+    rows = [ratio_row("GET /v1beta/me", api, static),
+            f"static file ({size} bytes) second run: {static2['rps']:.0f} req/s"]
+    # login latency, sequential, one client
+    times = []
+    s = requests.Session()
+    for _ in range(30):
+        t0 = time.perf_counter()
+        st = s.post(env.httpd.api + "/auth/login",
+                    json={"username": team.username, "password": team.password}).status_code
+        times.append((time.perf_counter() - t0) * 1000)
+        assert st == 200
+    rows.append(f"POST /auth/login sequential: p50 {statistics.median(times):.1f} ms, "
+                f"max {max(times):.1f} ms over {len(times)}")
+    conc = wrk(env.httpd.api + "/auth/login", seconds=SECONDS, conns=4, latency=True,
+               lua_extra='wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+               'wrk.body = \'{"username":"%s","password":"%s"}\'\n' % (team.username, team.password))
+    rows.append(f"POST /auth/login, 4 concurrent clients: {conc['rps']:.1f} logins/s, "
+                f"p50 {conc['p50_ms']} ms, p99 {conc['p99_ms']} ms, non-2xx {conc['non2xx']}")
+    # memory: logins (scrypt needs 16 MiB each) must not stay resident
+    pids = env.httpd.child_pids()
+    rows.append("RSS of the children after the logins: " +
+                ", ".join(f"pid {p}: {v} KiB" for p, v in rss_kib(pids).items()))
+    before = rss_kib(pids)
+    n = 100000
+    t0 = time.time()
+    # wrk stops each thread at its share of n but waits out the duration: size it
+    secs = int(n / max(api["rps"], 1000) * 1.3) + 2
+    run = wrk(env.httpd.api + "/me", token=team.token, seconds=secs, limit=n, latency=False)
+    after = rss_kib(pids)
+    grow = {pid: after.get(pid, 0) - before.get(pid, 0) for pid in before}
+    rows.append(f"RSS of the children before/after {run['requests']} requests "
+                f"({time.time() - t0:.1f}s): " +
+                ", ".join(f"pid {p}: {before[p]} -> {after.get(p, 0)} KiB ({grow[p]:+d})"
+                          for p in before))
+    report("auth", rows, {"ratio_me": api["rps"] / static["rps"] if static["rps"] else 0,
+                          "login_p50_ms": statistics.median(times),
+                          "rss_growth_kib": grow})
+
+
+def main():
+    only = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
+    env = harness.Env()
+    env.httpd.log_level = "error"
+    try:
+        env.start()
+        for name, fn in SCENARIOS.items():
+            if only and name not in only:
+                continue
+            fn(env)
+    finally:
+        env.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "test_common.h"
+#include "../../src/core/so_crypto.h"
+#include "../../src/core/so_util.h"
+#include "../../src/store/so_schema.h"
+#include "../../src/store/so_store_account.h"
+
+static apr_pool_t *pool;
+static so_db_t *db;
+
+so_db_t *so_test_db(apr_pool_t *p)
+{
+    so_db_t *d = NULL;
+    const char *err = NULL;
+    int applied = 0;
+    ck_assert_msg(so_db_open(&d, p, "sqlite3", ":memory:", 0, &err) == APR_SUCCESS, "open: %s",
+                  err ? err : "");
+    ck_assert_msg(so_schema_migrate(d, p, &applied, &err) == APR_SUCCESS, "migrate: %s",
+                  err ? err : "");
+    ck_assert_int_gt(applied, 0);
+    ck_assert_msg(so_db_prepare_all(d) == APR_SUCCESS, "prepare: %s", d->errmsg);
+    return d;
+}
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+    db = so_test_db(pool);
+}
+
+static void teardown(void)
+{
+    so_db_close(db);
+    apr_pool_destroy(pool);
+}
+
+START_TEST(migrations_are_idempotent)
+{
+    int applied = -1, version = 0;
+    const char *err = NULL;
+    ck_assert_int_eq(so_schema_migrate(db, pool, &applied, &err), APR_SUCCESS);
+    ck_assert_int_eq(applied, 0);
+    ck_assert_int_eq(so_schema_version(db, pool, &version), APR_SUCCESS);
+    ck_assert_int_eq(version, so_schema_latest());
+}
+END_TEST
+
+START_TEST(users_teams_members)
+{
+    apr_int64_t uid, tid, tid2;
+    so_user_t *u;
+    so_team_t *t;
+    apr_array_header_t *teams;
+
+    ck_assert_int_eq(so_store_user_create(db, pool, "alice", "h", 0, 100, &uid), APR_SUCCESS);
+    ck_assert_int_eq(so_store_user_create(db, pool, "alice", "h", 0, 100, &uid), SO_EDBUNIQUE);
+    ck_assert_int_eq(so_store_user_by_name(db, pool, "alice", &u), APR_SUCCESS);
+    ck_assert_int_eq(u->id, uid);
+    ck_assert_int_eq(so_store_user_by_name(db, pool, "bob", &u), APR_ENOENT);
+    ck_assert_int_eq(so_store_team_create(db, pool, "acme", "ACME", "EUR", 100, &tid), APR_SUCCESS);
+    ck_assert_int_eq(so_store_team_create(db, pool, "beta", "Beta", "USD", 101, &tid2), APR_SUCCESS);
+    ck_assert_int_eq(so_store_member_set(db, pool, tid, uid, SO_ROLE_OWNER, 100), APR_SUCCESS);
+    ck_assert_int_eq(so_store_member_set(db, pool, tid2, uid, SO_ROLE_VIEWER, 101), APR_SUCCESS);
+    /* the upsert changes a role */
+    ck_assert_int_eq(so_store_member_set(db, pool, tid2, uid, SO_ROLE_ADMIN, 102), APR_SUCCESS);
+    ck_assert_int_eq(so_store_teams_of_user(db, pool, uid, &teams), APR_SUCCESS);
+    ck_assert_int_eq(teams->nelts, 2);
+    t = APR_ARRAY_IDX(teams, 0, so_team_t *);
+    ck_assert_str_eq(t->slug, "acme");
+    ck_assert_int_eq(t->role, SO_ROLE_OWNER);
+    t = APR_ARRAY_IDX(teams, 1, so_team_t *);
+    ck_assert_int_eq(t->role, SO_ROLE_ADMIN);
+    ck_assert_str_eq(t->currency, "USD");
+    /* foreign keys are enforced */
+    ck_assert_int_eq(so_store_member_set(db, pool, 9999, uid, SO_ROLE_OWNER, 1), SO_EDBFOREIGN);
+}
+END_TEST
+
+START_TEST(tokens)
+{
+    apr_int64_t uid, tid, exp;
+    const char *token;
+    so_credential_t *c;
+    so_rows_t *rows;
+
+    so_store_user_create(db, pool, "carol", "h", 1, 100, &uid);
+    so_store_team_create(db, pool, "gamma", "Gamma", "EUR", 100, &tid);
+    so_store_member_set(db, pool, tid, uid, SO_ROLE_MEMBER, 100);
+    ck_assert_int_eq(so_store_token_create(db, pool, uid, tid, "0.0.0.0", "t", 1000, 3600, &token,
+                                           &exp),
+                     APR_SUCCESS);
+    ck_assert_int_eq(exp, 4600);
+    ck_assert_int_eq(so_store_token_lookup(db, pool, token, &c), APR_SUCCESS);
+    ck_assert_int_eq(c->user_id, uid);
+    ck_assert_int_eq(c->team_id, tid);
+    ck_assert_int_eq(c->role, SO_ROLE_MEMBER);
+    ck_assert_int_eq(c->is_staff, 1);
+    ck_assert_str_eq(c->ip, "");
+    ck_assert_str_eq(c->team_slug, "gamma");
+    ck_assert_int_eq(so_store_token_lookup(db, pool, "nope", &c), APR_ENOENT);
+    /* only the hash is stored */
+    ck_assert_int_eq(so_db_select_sql(db, pool, "SELECT token_hash FROM api_tokens", &rows, SO_A0),
+                     APR_SUCCESS);
+    ck_assert_int_eq(rows->nrows, 1);
+    ck_assert_str_eq(so_cell(rows, 0, 0), so_secret_hash(pool, token));
+    /* purge drops expired tokens */
+    ck_assert_int_eq(so_store_tokens_purge(db, pool, 5000), APR_SUCCESS);
+    ck_assert_int_eq(so_store_token_lookup(db, pool, token, &c), APR_ENOENT);
+}
+END_TEST
+
+START_TEST(ledger_is_atomic)
+{
+    apr_int64_t tid, after = 0;
+    so_team_t *t;
+    so_rows_t *rows;
+
+    so_store_team_create(db, pool, "delta", "Delta", "EUR", 100, &tid);
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_store_ledger_add(db, pool, tid, 1000, "credit", 0, "n", 0, 1, &after),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_db_commit(db), APR_SUCCESS);
+    ck_assert_int_eq(after, 1000);
+    /* a charge larger than the balance changes nothing */
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_store_ledger_add(db, pool, tid, -1001, "charge", 0, "n", 0, 2, &after),
+                     SO_ENOFUNDS);
+    so_db_rollback(db);
+    ck_assert_int_eq(so_store_team_by_id(db, pool, tid, &t), APR_SUCCESS);
+    ck_assert_int_eq(t->balance, 1000);
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_store_ledger_add(db, pool, tid, -1000, "charge", 0, "n", 0, 3, &after),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_db_commit(db), APR_SUCCESS);
+    ck_assert_int_eq(after, 0);
+    ck_assert_int_eq(so_db_select_sql(db, pool,
+                                      "SELECT amount, balance_after FROM ledger WHERE team_id = %lld "
+                                      "ORDER BY id",
+                                      &rows, SO_A(so_i64str(pool, tid))),
+                     APR_SUCCESS);
+    ck_assert_int_eq(rows->nrows, 2);
+    ck_assert_int_eq(so_cell_i64(rows, 1, 0), -1000);
+    ck_assert_int_eq(so_cell_i64(rows, 1, 1), 0);
+    /* a rolled back transaction leaves nothing */
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_store_ledger_add(db, pool, tid, 500, "credit", 0, "n", 0, 4, &after),
+                     APR_SUCCESS);
+    so_db_rollback(db);
+    ck_assert_int_eq(so_store_team_by_id(db, pool, tid, &t), APR_SUCCESS);
+    ck_assert_int_eq(t->balance, 0);
+}
+END_TEST
+
+START_TEST(statement_errors)
+{
+    so_rows_t *rows;
+    /* wrong number of arguments is refused before reaching the driver */
+    ck_assert_int_eq(so_db_select(db, pool, "so_user_by_name", &rows, SO_A0), SO_EDB);
+    ck_assert_int_eq(so_db_select(db, pool, "so_no_such_label", &rows, SO_A0), SO_EDB);
+    ck_assert_int_eq(so_db_select_sql(db, pool, "SELECT * FROM nowhere", &rows, SO_A0), SO_EDB);
+    /* NULL and integers round trip */
+    ck_assert_int_eq(so_db_select_sql(db, pool, "SELECT %lld + 1, NULL, %s", &rows,
+                                      SO_A("41", "x")),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_cell_i64(rows, 0, 0), 42);
+    ck_assert(so_cell_isnull(rows, 0, 1));
+    ck_assert_str_eq(so_cell(rows, 0, 1), "");
+    ck_assert_str_eq(so_cell(rows, 0, 2), "x");
+    /* percent signs: %% is a literal */
+    ck_assert_int_eq(so_db_select_sql(db, pool, "SELECT 'a%%b' LIKE %s", &rows, SO_A("a%")),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_cell_i64(rows, 0, 0), 1);
+}
+END_TEST
+
+START_TEST(login_failures)
+{
+    int count;
+    apr_int64_t first;
+    ck_assert_int_eq(so_store_login_failed(db, pool, "k", 100, 60), APR_SUCCESS);
+    ck_assert_int_eq(so_store_login_failed(db, pool, "k", 110, 60), APR_SUCCESS);
+    ck_assert_int_eq(so_store_login_failures(db, pool, "k", 50, &count, &first), APR_SUCCESS);
+    ck_assert_int_eq(count, 2);
+    ck_assert_int_eq(first, 100);
+    /* a window that has passed starts over */
+    ck_assert_int_eq(so_store_login_failed(db, pool, "k", 500, 60), APR_SUCCESS);
+    ck_assert_int_eq(so_store_login_failures(db, pool, "k", 440, &count, &first), APR_SUCCESS);
+    ck_assert_int_eq(count, 1);
+    ck_assert_int_eq(so_store_login_clear(db, pool, "k"), APR_SUCCESS);
+    ck_assert_int_eq(so_store_login_failures(db, pool, "k", 0, &count, &first), APR_SUCCESS);
+    ck_assert_int_eq(count, 0);
+}
+END_TEST
+
+TCase *so_test_db_case(void)
+{
+    TCase *tc = tcase_create("db");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, migrations_are_idempotent);
+    tcase_add_test(tc, users_teams_members);
+    tcase_add_test(tc, tokens);
+    tcase_add_test(tc, ledger_is_atomic);
+    tcase_add_test(tc, statement_errors);
+    tcase_add_test(tc, login_failures);
+    return tc;
+}

@@ -1,0 +1,28 @@
+/* libcheck unit tests of the core library (src/core, src/store, src/api), on SQLite
+ * :memory: databases, without httpd. */
+#include <stdlib.h>
+
+#include <apr_general.h>
+#include <check.h>
+
+#include "test_common.h"
+
+int main(void)
+{
+    Suite *s;
+    SRunner *sr;
+    int failed;
+
+    apr_app_initialize(NULL, NULL, NULL);
+    atexit(apr_terminate);
+    s = suite_create("sslorders");
+    suite_add_tcase(s, so_test_util_case());
+    suite_add_tcase(s, so_test_db_case());
+    suite_add_tcase(s, so_test_api_case());
+    sr = srunner_create(s);
+    srunner_set_tap(sr, "-");
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,154 @@
+#include <stdio.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "test_common.h"
+#include "../../src/core/so_crypto.h"
+#include "../../src/core/so_errors.h"
+#include "../../src/core/so_util.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+START_TEST(time_roundtrip)
+{
+    apr_int64_t t;
+    ck_assert_str_eq(so_time_fmt(pool, 0), "1970-01-01 00:00:00");
+    ck_assert_str_eq(so_time_fmt(pool, 1795478400), "2026-11-24 00:00:00");
+    ck_assert_int_eq(so_time_parse("2026-11-24 00:00:00", &t), APR_SUCCESS);
+    ck_assert_int_eq(t, 1795478400);
+    ck_assert_int_eq(so_time_parse("2026-11-24", &t), APR_SUCCESS);
+    ck_assert_int_eq(t, 1795478400);
+    ck_assert_int_eq(so_time_parse("2026-11-24T01:02:03Z", &t), APR_SUCCESS);
+    ck_assert_int_eq(t, 1795478400 + 3723);
+    ck_assert_int_eq(so_time_parse("2026-02-31", &t), APR_EINVAL);
+    ck_assert_int_eq(so_time_parse("2026-13-01", &t), APR_EINVAL);
+    ck_assert_int_eq(so_time_parse("26-11-24", &t), APR_EINVAL);
+    ck_assert_int_eq(so_time_parse("2026-11-24 1:00:00", &t), APR_EINVAL);
+    ck_assert_int_eq(so_time_parse("2026-11-24x", &t), APR_EINVAL);
+    ck_assert_int_eq(so_time_parse("", &t), APR_EINVAL);
+}
+END_TEST
+
+START_TEST(money)
+{
+    apr_int64_t m;
+    ck_assert_int_eq(so_money_parse("12.34", &m), APR_SUCCESS);
+    ck_assert_int_eq(m, 1234);
+    ck_assert_int_eq(so_money_parse("12.5", &m), APR_SUCCESS);
+    ck_assert_int_eq(m, 1250);
+    ck_assert_int_eq(so_money_parse("100", &m), APR_SUCCESS);
+    ck_assert_int_eq(m, 10000);
+    ck_assert_int_eq(so_money_parse("-0.01", &m), APR_SUCCESS);
+    ck_assert_int_eq(m, -1);
+    ck_assert_int_eq(so_money_parse("1.234", &m), APR_EINVAL);
+    ck_assert_int_eq(so_money_parse("1.", &m), APR_EINVAL);
+    ck_assert_int_eq(so_money_parse("abc", &m), APR_EINVAL);
+    ck_assert_int_eq(so_money_parse("", &m), APR_EINVAL);
+    ck_assert_str_eq(so_money_fmt(pool, 1234), "12.34");
+    ck_assert_str_eq(so_money_fmt(pool, -5), "-0.05");
+    ck_assert_str_eq(so_money_fmt(pool, 0), "0.00");
+}
+END_TEST
+
+START_TEST(ints_and_names)
+{
+    apr_int64_t v;
+    ck_assert_int_eq(so_parse_int64("42", 0, 100, &v), APR_SUCCESS);
+    ck_assert_int_eq(v, 42);
+    ck_assert_int_eq(so_parse_int64("101", 0, 100, &v), APR_EINVAL);
+    ck_assert_int_eq(so_parse_int64(" 1", 0, 100, &v), APR_EINVAL);
+    ck_assert_int_eq(so_parse_int64("1x", 0, 100, &v), APR_EINVAL);
+    ck_assert_int_eq(so_parse_int64("+1", 0, 100, &v), APR_EINVAL);
+    ck_assert_int_eq(so_parse_int64("99999999999999999999", 0, 100, &v), APR_EINVAL);
+    ck_assert(so_is_slug("acme-1"));
+    ck_assert(!so_is_slug("-acme"));
+    ck_assert(!so_is_slug("Acme"));
+    ck_assert(!so_is_slug(""));
+    ck_assert(so_is_username("alice@example.com"));
+    ck_assert(!so_is_username("alice smith"));
+    ck_assert(so_str_is_printable_utf8("h\xc3\xa9llo", 6));
+    ck_assert(!so_str_is_printable_utf8("h\xc3", 2));
+    ck_assert(!so_str_is_printable_utf8("a\nb", 3));
+    ck_assert_str_eq(so_str_trim(pool, "  a b \n"), "a b");
+}
+END_TEST
+
+START_TEST(hashes_and_random)
+{
+    const char *a, *b;
+    ck_assert_str_eq(so_sha256_hex(pool, "abc", 3, 0),
+                     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    ck_assert_str_eq(so_md5_hex(pool, "abc", 3, 1), "900150983CD24FB0D6963F7D28E17F72");
+    ck_assert_int_eq(so_random_hex(&a, pool, 16), APR_SUCCESS);
+    ck_assert_int_eq(so_random_hex(&b, pool, 16), APR_SUCCESS);
+    ck_assert_int_eq(strlen(a), 32);
+    ck_assert_str_ne(a, b);
+    ck_assert(so_str_ct_equal("abc", "abc"));
+    ck_assert(!so_str_ct_equal("abc", "abd"));
+    ck_assert(!so_str_ct_equal("abc", "abcd"));
+    ck_assert_str_eq(so_base64(pool, (const unsigned char *)"hi", 2), "aGk=");
+}
+END_TEST
+
+START_TEST(password_hash)
+{
+    const char *h1, *h2;
+    ck_assert_int_eq(so_password_hash(&h1, pool, "correct horse"), APR_SUCCESS);
+    ck_assert_int_eq(so_password_hash(&h2, pool, "correct horse"), APR_SUCCESS);
+    ck_assert_str_ne(h1, h2); /* salted */
+    ck_assert(!strncmp(h1, "scrypt$14$8$1$", 14));
+    ck_assert_int_eq(so_password_verify(pool, "correct horse", h1), APR_SUCCESS);
+    ck_assert_int_eq(so_password_verify(pool, "correct horsE", h1), APR_EMISMATCH);
+    ck_assert_int_eq(so_password_verify(pool, "x", "md5$abc"), APR_EINVAL);
+    ck_assert_int_eq(so_password_verify(pool, "x", "scrypt$99$8$1$00$00"), APR_EINVAL);
+}
+END_TEST
+
+/* Every error code is documented in README.md with its HTTP status. */
+START_TEST(errors_documented)
+{
+    const so_error_def_t *d;
+    FILE *f = fopen("README.md", "r");
+    char *text;
+    long n;
+
+    ck_assert_msg(f != NULL, "README.md not found (run the unit tests from the top directory)");
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    text = apr_palloc(pool, (apr_size_t)n + 1);
+    ck_assert_int_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+    text[n] = '\0';
+    fclose(f);
+    for (d = so_error_defs(); d->code; d++) {
+        const char *row = apr_psprintf(pool, "| %d | %d |", d->code, d->http);
+        ck_assert_msg(strstr(text, row) != NULL, "README.md lacks the row '%s'", row);
+    }
+    ck_assert_int_eq(so_error_http(196), 401);
+    ck_assert_int_eq(so_error_http(12345), 500);
+}
+END_TEST
+
+TCase *so_test_util_case(void)
+{
+    TCase *tc = tcase_create("util");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, time_roundtrip);
+    tcase_add_test(tc, money);
+    tcase_add_test(tc, ints_and_names);
+    tcase_add_test(tc, hashes_and_random);
+    tcase_add_test(tc, password_hash);
+    tcase_add_test(tc, errors_documented);
+    return tc;
+}
