@@ -34,6 +34,7 @@ static int so_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     }
     so_httpd_log_init(s, pconf);
     json_object_seed(0);
+    so_api_init();
     for (sp = s; sp; sp = sp->next) {
         so_httpd_srv_finalize(sp);
     }

@@ -6,8 +6,16 @@
 
 #include "so_api.h"
 #include "so_auth.h"
+#include "../core/so_domain.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
+
+void so_api_init(void)
+{
+    so_routes();
+    so_stmts_init();
+    so_domain_init();
+}
 
 void so_config_defaults(so_config_t *cfg)
 {

@@ -113,6 +113,10 @@ struct so_req_t {
     const char *raw_ctype;
 };
 
+/* One-time setup before threads start: the route table, the statement registry,
+ * the Public Suffix List. */
+void so_api_init(void);
+
 /* Fill the defaults of a request (pools, tables); the glue sets the rest. */
 so_req_t *so_req_create(apr_pool_t *p, const so_config_t *cfg);
 /* Route, parse, authenticate, check, run. Leaves the answer in req. */

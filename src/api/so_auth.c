@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include "so_auth.h"
+#include "../store/so_store_order.h"
 #include "../core/so_crypto.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
@@ -71,6 +72,36 @@ static apr_status_t check_role(so_req_t *req)
     return APR_SUCCESS;
 }
 
+/* An order token (POST /ssl/orders/{id}/otp-tokens): its holder may read that one
+ * order and change its validation methods, nothing else. */
+static apr_status_t resolve_otp(so_req_t *req, so_db_t *db, const char *token)
+{
+    apr_int64_t team_id, order_id;
+    so_principal_t *a;
+    apr_status_t rv = so_store_otp_lookup(db, req->pool, token, req->now, &team_id, &order_id);
+
+    if (rv == APR_ENOENT) {
+        return deny(req, "invalid or expired token");
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!req->route || !(req->route->flags & SO_RF_OTP)) {
+        so_api_error(req, SO_E_OTP_SCOPE,
+                     "An order token may only read its order and change its validation methods", "");
+        return APR_EACCES;
+    }
+    a = apr_pcalloc(req->pool, sizeof(*a));
+    a->kind = SO_AUTH_OTP;
+    a->team_id = team_id;
+    a->otp_order_id = order_id;
+    a->role = SO_ROLE_MEMBER;
+    a->username = "";
+    a->team_slug = a->team_name = a->team_currency = "";
+    req->auth = a;
+    return APR_SUCCESS;
+}
+
 static apr_status_t resolve_token(so_req_t *req, so_db_t *db, const char *token)
 {
     so_credential_t *c = NULL;
@@ -81,7 +112,7 @@ static apr_status_t resolve_token(so_req_t *req, so_db_t *db, const char *token)
     }
     rv = so_store_token_lookup(db, req->pool, token, &c);
     if (rv == APR_ENOENT) {
-        return deny(req, "invalid token");
+        return resolve_otp(req, db, token);
     }
     if (rv != APR_SUCCESS) {
         return rv;

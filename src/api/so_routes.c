@@ -2,10 +2,13 @@
  * `SetHandler sslorders-api` is mounted (e.g. /v1beta). The first route whose
  * pattern and method match wins; a path that matches only other methods answers
  * 405 with Allow. Every route says the least role it needs in the caller's team. */
+#include <stdlib.h>
+
 #include "so_api.h"
+#include "so_api_ssl.h"
 #include "so_auth.h"
 
-static const so_route_t routes[] = {
+static const so_route_t account_routes[] = {
     /* accounts and authentication */
     {"POST", "/auth/login", so_api_auth_login, SO_ROLE_NONE, SO_RF_PUBLIC},
     {"POST", "/auth/session", so_api_session_create, SO_ROLE_NONE, SO_RF_PUBLIC},
@@ -17,7 +20,27 @@ static const so_route_t routes[] = {
 
     {NULL, NULL, NULL, SO_ROLE_NONE, 0}};
 
+/* Every feature's table, in the order they are matched. */
+static const so_route_t *const tables[] = {account_routes, so_routes_catalog, so_routes_customers,
+                                           so_routes_orders, NULL};
+
+#define SO_MAX_ROUTES 512
+static so_route_t all[SO_MAX_ROUTES + 1];
+static int built;
+
 const so_route_t *so_routes(void)
 {
-    return routes;
+    if (!built) {
+        /* built once at startup (so_api_init), before threads */
+        int n = 0, i;
+        const so_route_t *r;
+        for (i = 0; tables[i]; i++) {
+            for (r = tables[i]; r->method && n < SO_MAX_ROUTES; r++) {
+                all[n++] = *r;
+            }
+        }
+        all[n].method = NULL;
+        built = 1;
+    }
+    return all;
 }

@@ -26,6 +26,9 @@ typedef struct {
     int (*run)(so_cli_t *cli, int argc, const char *const *argv);
 } so_cli_cmd_t;
 
+/* the command tables of the features (one per file) */
+extern const so_cli_cmd_t so_cli_ssl_cmds[];
+
 /* Open the database, bring the schema up to date, prepare statements. 0 = ok. */
 int so_cli_open(so_cli_t *cli);
 /* Print why rv failed and return 1. */

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "so_cli.h"
+#include "../api/so_api.h"
 #include "../core/so_crypto.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
@@ -500,7 +501,7 @@ void so_cli_print_commands(FILE *f)
 }
 
 /* every command table; a new feature adds its own (see so_cli.h) */
-static const so_cli_cmd_t *const tables[] = {account_cmds, NULL};
+static const so_cli_cmd_t *const tables[] = {account_cmds, so_cli_ssl_cmds, NULL};
 
 const so_cli_cmd_t *const *so_cli_tables(void)
 {
@@ -518,6 +519,7 @@ int main(int argc, const char *const *argv)
     memset(&cli, 0, sizeof(cli));
     apr_pool_create(&cli.pool, NULL);
     so_log_set(cli_level, cli_log, NULL);
+    so_api_init();
     cli.driver = getenv("SSLORDERS_DRIVER") ? getenv("SSLORDERS_DRIVER") : "sqlite3";
     cli.params = getenv("SSLORDERS_PARAMS");
 

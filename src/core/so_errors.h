@@ -27,7 +27,28 @@ typedef enum {
     SO_E_AUTH = 196,
     SO_E_RATE_LIMIT = 197,
     SO_E_DB_UNAVAILABLE = 198,
-    SO_E_INTERNAL = 199
+    SO_E_INTERNAL = 199,
+
+    /* SSL: orders, products, CSRs (1000-1049) */
+    SO_E_CSR = 1001,          /* the CSR cannot be read or its signature does not verify */
+    SO_E_CSR_KEY = 1002,      /* the CSR's key is not one we sign */
+    SO_E_HOSTNAME = 1003,     /* a name is not a valid host name */
+    SO_E_NAMES = 1004,        /* the names do not fit the product */
+    SO_E_STATUS_FIELD = 1005, /* a field cannot be changed in the order's status */
+    SO_E_STATUS = 1006,       /* the operation is not possible in the order's status */
+    SO_E_PRODUCT = 1007,      /* unknown or unavailable product */
+    SO_E_PERIOD = 1008,       /* a period the product is not sold for */
+    SO_E_APPROVER = 1009,     /* not an approver address of the domain */
+    SO_E_HANDLE = 1010,       /* unknown contact handle */
+    SO_E_DCV_METHOD = 1011,   /* a DCV method or host that does not fit */
+    SO_E_INCOMPLETE = 1012,   /* start_provision on an order that lacks something */
+    SO_E_FUNDS = 1013,        /* the balance does not cover the price */
+    SO_E_IDEMPOTENCY = 1014,  /* Idempotency-Key reused for another request */
+    SO_E_HANDLE_IN_USE = 1015,
+    SO_E_CONTACT = 1016,      /* invalid contact data */
+    SO_E_CONCURRENT = 1017,   /* the order kept changing under us */
+    SO_E_CURRENCY = 1018,     /* the product has no price in the team's currency */
+    SO_E_OTP_SCOPE = 1019     /* an order token used beyond its order */
 } so_error_code_t;
 
 typedef struct {

@@ -386,3 +386,30 @@ const char *so_base64(apr_pool_t *p, const unsigned char *data, apr_size_t len)
     out[n < 0 ? 0 : n] = '\0';
     return (const char *)out;
 }
+
+const char *so_like_pattern(apr_pool_t *p, const char *user, int contains)
+{
+    char *out = apr_palloc(p, strlen(user) * 2 + 3), *o = out;
+    const char *s;
+    if (contains) {
+        *o++ = '%';
+    }
+    for (s = user; *s; s++) {
+        char c = (char)tolower((unsigned char)*s);
+        if (c == '%' || c == '_' || c == '\\') {
+            *o++ = '\\';
+            *o++ = c;
+        }
+        else if (c == '*') {
+            *o++ = '%';
+        }
+        else {
+            *o++ = c;
+        }
+    }
+    if (contains) {
+        *o++ = '%';
+    }
+    *o = '\0';
+    return out;
+}

@@ -47,6 +47,10 @@ int so_is_slug(const char *s);
 /* User names: [A-Za-z0-9._@-]{1,64} */
 int so_is_username(const char *s);
 
+/* A LIKE pattern (used with ESCAPE '\\') for a user pattern where '*' is the
+ * wildcard: %, _ and \ are escaped; contains=1 also matches anywhere. */
+const char *so_like_pattern(apr_pool_t *p, const char *user, int contains);
+
 /* base64 (standard alphabet, padded) */
 const char *so_base64(apr_pool_t *p, const unsigned char *data, apr_size_t len);
 

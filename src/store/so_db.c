@@ -322,12 +322,9 @@ apr_status_t so_db_session_init(so_db_t *db)
     return so_db_raw(db, "SET client_min_messages TO warning");
 }
 
-apr_status_t so_db_prepare_all(so_db_t *db)
+void so_db_forget_adhoc(so_db_t *db)
 {
     apr_hash_index_t *hi;
-    int i;
-
-    so_stmts_init();
     for (hi = apr_hash_first(db->pool, db->prepared); hi; hi = apr_hash_next(hi)) {
         const void *key;
         apr_hash_this(hi, &key, NULL, NULL);
@@ -335,6 +332,14 @@ apr_status_t so_db_prepare_all(so_db_t *db)
             apr_hash_set(db->prepared, key, APR_HASH_KEY_STRING, NULL);
         }
     }
+}
+
+apr_status_t so_db_prepare_all(so_db_t *db)
+{
+    int i;
+
+    so_stmts_init();
+    so_db_forget_adhoc(db);
     for (i = 0; i < reg_list->nelts; i++) {
         stmt_info_t *info = APR_ARRAY_IDX(reg_list, i, stmt_info_t *);
         apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, info->label, APR_HASH_KEY_STRING);
@@ -522,15 +527,15 @@ apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrow
     return run_exec(db, p, stmt, info->types, info->nargs, label, nrows, nargs, args);
 }
 
-/* Statements built at run time are prepared once per connection and kept in the
- * connection's statement hash under "#<sql>" (SQLite keeps every statement it
- * prepared until the connection closes, so preparing per call would grow without
- * bound); on PostgreSQL they get a label derived from the SQL. */
+/* Statements built at run time: on SQLite they are prepared once per connection and
+ * kept in the connection's statement hash under "#<sql>" (SQLite keeps every
+ * statement it prepared until the connection closes, so preparing per call would
+ * grow without bound); on PostgreSQL they run unnamed (PQexecParams), which leaves
+ * no state in the session. */
 static apr_status_t prepare_adhoc(so_db_t *db, apr_pool_t *p, const char *sql, char *types,
                                   int *ntypes, apr_dbd_prepared_t **stmt)
 {
-    const char *key = apr_pstrcat(p, "#", sql, NULL);
-    const char *label = NULL;
+    const char *key = NULL;
     int ret;
 
     *ntypes = sql_types(sql, types, SO_MAX_ARGS);
@@ -539,14 +544,17 @@ static apr_status_t prepare_adhoc(so_db_t *db, apr_pool_t *p, const char *sql, c
                      sql);
         return SO_EDB;
     }
+    *stmt = NULL;
+    if (db->kind == SO_DB_PGSQL) {
+        ret = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, stmt);
+        return ret != 0 ? classify(db, ret, "preparing a statement") : APR_SUCCESS;
+    }
+    key = apr_pstrcat(p, "#", sql, NULL);
     *stmt = db->prepared ? apr_hash_get(db->prepared, key, APR_HASH_KEY_STRING) : NULL;
     if (*stmt) {
         return APR_SUCCESS;
     }
-    if (db->kind == SO_DB_PGSQL) {
-        label = apr_pstrcat(p, "so_q_", so_sha1_hex(p, sql, strlen(sql), 0), NULL);
-    }
-    ret = apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, label, stmt);
+    ret = apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, NULL, stmt);
     if (ret != 0) {
         *stmt = NULL;
         return classify(db, ret, "preparing a statement");

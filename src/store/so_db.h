@@ -85,6 +85,9 @@ apr_status_t so_db_open(so_db_t **out, apr_pool_t *p, const char *driver, const 
 void so_db_close(so_db_t *db);
 /* (Re)prepare every registered statement on this connection. */
 apr_status_t so_db_prepare_all(so_db_t *db);
+/* Drop the statements built at run time that this connection has cached (after
+ * DDL on it: SQLite expires them). */
+void so_db_forget_adhoc(so_db_t *db);
 /* After a lost connection: reconnect and re-prepare (no-op when healthy). */
 apr_status_t so_db_repair(so_db_t *db);
 /* Per-connection settings (SQLite: foreign keys, busy timeout). */

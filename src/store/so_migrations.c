@@ -4,6 +4,9 @@
 
 static const so_migration_t *const tables[] = {
     so_migrations_account,
+    so_migrations_catalog,
+    so_migrations_customer,
+    so_migrations_order,
     NULL};
 
 #define SO_MAX_MIGRATIONS 512

@@ -6,6 +6,9 @@
 #include "so_schema.h"
 
 extern const so_migration_t so_migrations_account[];
+extern const so_migration_t so_migrations_catalog[];
+extern const so_migration_t so_migrations_customer[];
+extern const so_migration_t so_migrations_order[];
 
 /* Every migration of every table, sorted by version, terminated by version 0. */
 const so_migration_t *so_migrations(void);

@@ -106,7 +106,11 @@ static apr_status_t apply_one(so_db_t *db, apr_pool_t *p, const so_migration_t *
         }
         *done = rv == APR_SUCCESS;
     }
-    return so_db_end(db, rv);
+    rv = so_db_end(db, rv);
+    if (*done) {
+        so_db_forget_adhoc(db); /* their schema changed */
+    }
+    return rv;
 }
 
 static apr_status_t migrate_once(so_db_t *db, apr_pool_t *p, int *applied, const char **err);

@@ -2,6 +2,9 @@
 
 static const so_stmt_def_t *const tables[] = {
     so_stmts_account,
+    so_stmts_catalog,
+    so_stmts_customer,
+    so_stmts_order,
     NULL};
 
 const so_stmt_def_t *const *so_stmt_tables(void)

@@ -6,6 +6,9 @@
 #include "so_db.h"
 
 extern const so_stmt_def_t so_stmts_account[];
+extern const so_stmt_def_t so_stmts_catalog[];
+extern const so_stmt_def_t so_stmts_customer[];
+extern const so_stmt_def_t so_stmts_order[];
 
 /* NULL-terminated list of the tables above. */
 const so_stmt_def_t *const *so_stmt_tables(void);

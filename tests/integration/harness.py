@@ -394,3 +394,21 @@ def swagger_validate(spec, definition, instance):
     doc = _swagger[spec]
     schema = {"$ref": f"#/definitions/{definition}", "definitions": doc["definitions"]}
     jsonschema.validate(instance, schema)
+
+
+def env_sql(env, sql):
+    """Run SQL on the test database (setup only: e.g. an order that is already ACT)."""
+    if DB == "pgsql":
+        return env.pg.psql(sql)
+    import sqlite3
+    con = sqlite3.connect(env.db_params, timeout=10)
+    try:
+        cur = con.execute(sql)
+        rows = cur.fetchall()
+        con.commit()
+        return "\n".join("|".join(str(c) for c in r) for r in rows)
+    finally:
+        con.close()
+
+
+Env.sql = env_sql

@@ -15,6 +15,7 @@ int main(void)
 
     apr_app_initialize(NULL, NULL, NULL);
     atexit(apr_terminate);
+    so_api_init();
     s = suite_create("sslorders");
     suite_add_tcase(s, so_test_util_case());
     suite_add_tcase(s, so_test_db_case());

@@ -1,0 +1,1324 @@
+/* mod_sslorders: SSL orders (Openprovider CreateOrder, ListOrders, GetOrder,
+ * UpdateOrder, UpdateApproverEmailAddress, ResendApproverEmail, CancelOrder,
+ * CreateOtpToken) and the order's audit events. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "so_api.h"
+#include "so_api_ssl.h"
+#include "so_order_rules.h"
+#include "../core/so_crypto.h"
+#include "../core/so_csr.h"
+#include "../core/so_domain.h"
+#include "../core/so_log.h"
+#include "../core/so_util.h"
+#include "../store/so_store_account.h"
+#include "../store/so_store_catalog.h"
+#include "../store/so_store_customer.h"
+#include "../store/so_store_order.h"
+
+#define MAX_NAMES 1000
+#define OTP_TTL (72 * 3600)
+#define IDEM_TTL (24 * 3600)
+#define REFUND_DAYS 30
+#define EXPIRING_DAYS 30
+
+static const char *const software_ids[] = {"linux", "windows", "apache", "nginx", "iis", "tomcat",
+                                           "nodejs", "cpanel", "amazon", "other", NULL};
+
+/* ------------------------------------------------------------------------- */
+/* JSON                                                                        */
+
+static const char *dcv_tag(so_req_t *req)
+{
+    (void)req;
+    return "sslorders.local";
+}
+
+/* What the customer publishes for host h (see README "Domain validation"). */
+static json_t *dcv_instructions(so_req_t *req, const so_order_t *o, const so_csr_t *c,
+                                const so_order_host_t *h)
+{
+    apr_pool_t *p = req->pool;
+    const char *base = so_hostname_base(h->host_name);
+    json_t *j = json_pack("{s:s,s:s}", "domain", h->host_name, "method", h->method ? h->method : "");
+    if (c) {
+        const char *file = apr_pstrcat(p, c->md5, ".txt", NULL);
+        const char *contents = apr_pstrcat(p, c->sha256, "\n", dcv_tag(req), "\n", o->dcv_unique, NULL);
+        const char *target = apr_pstrcat(p, so_str_lower(p, apr_pstrndup(p, c->sha256, 32)), ".",
+                                         so_str_lower(p, c->sha256 + 32), ".",
+                                         so_str_lower(p, o->dcv_unique), ".", dcv_tag(req), NULL);
+        const char *url = so_hostname_is_wildcard(h->host_name)
+                              ? ""
+                              : apr_pstrcat(p, !strcmp(h->method ? h->method : "", "https") ? "https"
+                                                                                            : "http",
+                                            "://", base, "/.well-known/pki-validation/", file, NULL);
+        json_object_set_new(j, "md5", json_string(c->md5));
+        json_object_set_new(j, "sha1", json_string(c->sha1));
+        json_object_set_new(j, "sha256", json_string(c->sha256));
+        json_object_set_new(j, "file_name", json_string(file));
+        json_object_set_new(j, "file_content", json_string(contents));
+        json_object_set_new(j, "file_location", json_string(url));
+        json_object_set_new(j, "file_contents", json_string(contents));
+        json_object_set_new(j, "url", json_string(url));
+        json_object_set_new(j, "dns_record",
+                            json_string(apr_pstrcat(p, "_", so_str_lower(p, c->md5), ".", base, NULL)));
+        json_object_set_new(j, "dns_value", json_string(target));
+        json_object_set_new(j, "dns_txt_record",
+                            json_string(apr_pstrcat(p, "_pki-validation.", base, NULL)));
+        json_object_set_new(j, "dns", json_string(target));
+        json_object_set_new(j, "token", json_string(o->dcv_unique));
+        json_object_set_new(j, "approver_email", so_json_str(o->approver_email));
+    }
+    json_object_set_new(j, "old_cert_format", json_array());
+    return j;
+}
+
+static json_t *dcv_statuses(const char *status)
+{
+    const char *op = "", *cos = "", *cs = "", *st = "open";
+    if (!strcmp(status, "REQ")) {
+        op = "request";
+        cos = "in_progress";
+        cs = "requested";
+    }
+    else if (!strcmp(status, "ACT") || !strcmp(status, "EXP")) {
+        op = "request";
+        cos = "completed";
+        cs = !strcmp(status, "ACT") ? "issued" : "expired";
+        st = "closed";
+    }
+    else if (!strcmp(status, "REJ") || !strcmp(status, "FAI")) {
+        op = "cancel";
+        cos = !strcmp(status, "REJ") ? "in_progress" : "completed";
+        cs = !strcmp(status, "REJ") ? "cancelling" : "cancelled";
+        st = "closed";
+    }
+    return json_pack("{s:s,s:s,s:s,s:s}", "ca_operation", op, "ca_order_status", cos, "ca_status",
+                     cs, "status", st);
+}
+
+json_t *so_api_order_json(so_req_t *req, const so_order_t *o)
+{
+    apr_pool_t *p = req->pool;
+    json_t *j, *hosts = json_array(), *dvm = json_array(), *add = json_array();
+    so_csr_t *c = NULL;
+    const char *why;
+    int i;
+
+    if (*o->csr && so_csr_parse(p, o->csr, &c, &why) != APR_SUCCESS) {
+        c = NULL;
+    }
+    for (i = 0; i < o->hosts->nelts; i++) {
+        const so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
+        json_array_append_new(hosts, so_json_str(h->host_name));
+        if (h->method && *h->method) {
+            json_array_append_new(dvm, json_pack("{s:s,s:s}", "host_name", h->host_name, "method",
+                                                 h->method));
+        }
+        json_array_append_new(add, dcv_instructions(req, o, c, h));
+    }
+    j = json_pack("{s:I,s:I,s:o,s:o,s:s,s:o,s:o,s:i}", "id", (json_int_t)o->id, "product_id",
+                  (json_int_t)o->product_id, "product_name", so_json_str(o->product_name),
+                  "brand_name", so_json_str(o->brand_name), "status", o->status, "common_name",
+                  so_json_str(o->common_name), "host_names", hosts, "period", o->period);
+    json_object_set_new(j, "order_date", so_json_time(p, o->order_date));
+    json_object_set_new(j, "active_date", so_json_time(p, o->active_date));
+    json_object_set_new(j, "expiration_date", so_json_time(p, o->expiration_date));
+    json_object_set_new(j, "order_ends_at", so_json_time(p, o->order_ends_at));
+    json_object_set_new(j, "reissue_at", so_json_time(p, o->reissue_at));
+    json_object_set_new(j, "autorenew", json_string(o->autorenew ? "on" : "off"));
+    json_object_set_new(j, "csr", so_json_str(o->csr));
+    json_object_set_new(j, "certificate", json_string(""));
+    json_object_set_new(j, "intermediate_certificate", json_string(""));
+    json_object_set_new(j, "root_certificate", json_string(""));
+    json_object_set_new(j, "software", so_json_str(o->software));
+    json_object_set_new(j, "validation_method", so_json_str(o->validation_method));
+    json_object_set_new(j, "email_approver", so_json_str(o->approver_email));
+    json_object_set_new(j, "email_reissue", json_string(""));
+    json_object_set_new(j, "organization_handle", so_json_str(o->organization_handle));
+    json_object_set_new(j, "administrative_handle", so_json_str(o->administrative_handle));
+    json_object_set_new(j, "technical_handle", so_json_str(o->technical_handle));
+    json_object_set_new(j, "billing_handle", so_json_str(o->billing_handle));
+    json_object_set_new(j, "domain_validation_methods", dvm);
+    json_object_set_new(j, "domain_validation_statuses", dcv_statuses(o->status));
+    json_object_set_new(j, "additional_data", add);
+    json_object_set_new(j, "features", json_string(""));
+    json_object_set_new(j, "options", json_pack("{s:s}", "features", ""));
+    json_object_set_new(j, "vendor_order_id", json_string(""));
+    json_object_set_new(j, "vendor_reference_id", json_string(""));
+    json_object_set_new(j, "sslinhva_order_id", json_string(""));
+    /* extensions */
+    json_object_set_new(j, "organization_unit", so_json_str(o->organization_unit));
+    json_object_set_new(j, "domain_amount", json_integer(o->domain_amount));
+    json_object_set_new(j, "wildcard_domain_amount", json_integer(o->wildcard_domain_amount));
+    json_object_set_new(j, "signature_hash_algorithm", so_json_str(o->signature_hash_algorithm));
+    json_object_set_new(j, "enable_dns_automation", json_boolean(o->enable_dns_automation));
+    json_object_set_new(j, "price", json_string(so_money_fmt(p, o->price)));
+    json_object_set_new(j, "currency", so_json_str(o->currency));
+    json_object_set_new(j, "cancelled_at", so_json_time(p, o->cancelled_at));
+    json_object_set_new(j, "updated_at", so_json_time(p, o->updated_at));
+    json_object_set_new(j, "version", json_integer(o->version));
+    return j;
+}
+
+/* ------------------------------------------------------------------------- */
+/* input                                                                       */
+
+typedef struct {
+    apr_int64_t product_id, period, domain_amount, wildcard_amount, id;
+    int has_product, has_period, has_domain_amount, has_wildcard_amount, has_id;
+    const char *csr;
+    const char *software;
+    const char *organization_handle, *technical_handle, *administrative_handle, *billing_handle;
+    const char *approver_email;
+    const char *autorenew;
+    const char *sha;
+    apr_array_header_t *host_names; /* NULL when absent */
+    apr_array_header_t *dcv;        /* so_order_host_t, NULL when absent */
+    int dns_auto, start;
+    int has_csr, has_software, has_org, has_tech, has_admin, has_billing, has_approver,
+        has_autorenew, has_sha, has_dns_auto, has_start;
+} order_in_t;
+
+static apr_status_t read_names(so_req_t *req, json_t *a, const char *field,
+                               apr_array_header_t **out)
+{
+    size_t i;
+    *out = apr_array_make(req->pool, (int)json_array_size(a) + 1, sizeof(const char *));
+    for (i = 0; i < json_array_size(a); i++) {
+        json_t *v = json_array_get(a, i);
+        if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 253) {
+            return so_api_errorf(req, SO_E_INVALID, "%s must hold host names (strings)", field),
+                   APR_EINVAL;
+        }
+        APR_ARRAY_PUSH(*out, const char *) = so_str_lower(req->pool, json_string_value(v));
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_dcv(so_req_t *req, json_t *a, apr_array_header_t **out)
+{
+    size_t i;
+    *out = apr_array_make(req->pool, (int)json_array_size(a) + 1, sizeof(so_order_host_t));
+    for (i = 0; i < json_array_size(a); i++) {
+        json_t *v = json_array_get(a, i);
+        so_order_host_t *h;
+        const char *host = NULL, *method = NULL;
+        if (!json_is_object(v)) {
+            return so_api_error(req, SO_E_INVALID,
+                                "domain_validation_methods holds objects {host_name, method}", ""),
+                   APR_EINVAL;
+        }
+        if (so_in_str(req, v, "host_name", 1, 253, &host, NULL)
+            || so_in_str(req, v, "method", 1, 16, &method, NULL)) {
+            return APR_EINVAL;
+        }
+        method = so_str_lower(req->pool, method);
+        if (!so_rules_dcv_method_ok(method)) {
+            return so_api_errorf(req, SO_E_DCV_METHOD,
+                                 "method '%s' of %s is not one of email, dns, http, https", method,
+                                 host),
+                   APR_EINVAL;
+        }
+        h = apr_array_push(*out);
+        h->host_name = so_str_lower(req->pool, host);
+        h->method = method;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_input(so_req_t *req, order_in_t *in)
+{
+    json_t *b = req->json, *hn = NULL, *dcv = NULL;
+    int has_hn = 0, has_dcv = 0;
+
+    memset(in, 0, sizeof(*in));
+    if (so_in_int(req, b, "id", 0, 0, 0x7fffffff, &in->id, &in->has_id)
+        || so_in_int(req, b, "product_id", 0, 1, 0x7fffffff, &in->product_id, &in->has_product)
+        || so_in_int(req, b, "period", 0, 1, 10, &in->period, &in->has_period)
+        || so_in_int(req, b, "domain_amount", 0, 0, MAX_NAMES, &in->domain_amount,
+                     &in->has_domain_amount)
+        || so_in_int(req, b, "wildcard_domain_amount", 0, 0, MAX_NAMES, &in->wildcard_amount,
+                     &in->has_wildcard_amount)
+        || so_in_str(req, b, "csr", 0, SO_CSR_MAX_PEM, &in->csr, &in->has_csr)
+        || so_in_str(req, b, "software_id", 0, 32, &in->software, &in->has_software)
+        || so_in_str(req, b, "organization_handle", 0, 64, &in->organization_handle, &in->has_org)
+        || so_in_str(req, b, "technical_handle", 0, 64, &in->technical_handle, &in->has_tech)
+        || so_in_str(req, b, "administrative_handle", 0, 64, &in->administrative_handle,
+                     &in->has_admin)
+        || so_in_str(req, b, "billing_handle", 0, 64, &in->billing_handle, &in->has_billing)
+        || so_in_str(req, b, "approver_email", 0, 254, &in->approver_email, &in->has_approver)
+        || so_in_str(req, b, "autorenew", 0, 8, &in->autorenew, &in->has_autorenew)
+        || so_in_str(req, b, "signature_hash_algorithm", 0, 32, &in->sha, &in->has_sha)
+        || so_in_bool(req, b, "enable_dns_automation", 0, &in->dns_auto, &in->has_dns_auto)
+        || so_in_bool(req, b, "start_provision", 0, &in->start, &in->has_start)
+        || so_in_array(req, b, "host_names", 0, MAX_NAMES, &hn, &has_hn)
+        || so_in_array(req, b, "domain_validation_methods", 0, MAX_NAMES, &dcv, &has_dcv)) {
+        return APR_EINVAL;
+    }
+    if (has_hn && read_names(req, hn, "host_names", &in->host_names) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (has_dcv && read_dcv(req, dcv, &in->dcv) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (in->has_autorenew && strcmp(in->autorenew, "on") && strcmp(in->autorenew, "off")) {
+        return so_api_error(req, SO_E_INVALID, "autorenew must be \"on\" or \"off\"", ""), APR_EINVAL;
+    }
+    if (in->has_sha && strcmp(in->sha, "sha2") && strcmp(in->sha, "sha1")) {
+        return so_api_error(req, SO_E_INVALID, "signature_hash_algorithm must be sha2 (or sha1)", ""),
+               APR_EINVAL;
+    }
+    if (in->has_software && *in->software) {
+        int i, ok = 0;
+        for (i = 0; software_ids[i]; i++) {
+            ok |= !strcmp(software_ids[i], in->software);
+        }
+        if (!ok) {
+            return so_api_errorf(req, SO_E_INVALID,
+                                 "software_id must be one of linux, windows, apache, nginx, iis, "
+                                 "tomcat, nodejs, cpanel, amazon, other (not %s)",
+                                 in->software),
+                   APR_EINVAL;
+        }
+    }
+    if (in->has_approver) {
+        in->approver_email = so_str_lower(req->pool, so_str_trim(req->pool, in->approver_email));
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t check_handle(so_req_t *req, so_db_t *db, const char *field, const char *handle)
+{
+    so_customer_t *c;
+    apr_status_t rv;
+    if (!handle || !*handle) {
+        return APR_SUCCESS;
+    }
+    rv = so_store_customer_get(db, req->pool, req->auth->team_id, handle, &c);
+    if (rv == APR_ENOENT) {
+        return so_api_errorf(req, SO_E_HANDLE, "%s: no contact handle %s in this team", field, handle),
+               APR_EINVAL;
+    }
+    return rv;
+}
+
+/* Apply the present fields of in to o (the order's product is prod) and check
+ * them. Names are recomputed when the CSR or host_names change. */
+static apr_status_t apply_input(so_req_t *req, so_db_t *db, const so_product_t *prod, so_order_t *o,
+                                const order_in_t *in, int creating)
+{
+    apr_pool_t *p = req->pool;
+    so_csr_t *c = NULL;
+    const char *why = NULL;
+    apr_status_t rv;
+    int i, j, code;
+
+    if (in->has_csr && *in->csr) {
+        if (so_csr_parse(p, in->csr, &c, &why) != APR_SUCCESS) {
+            return so_api_error(req, SO_E_CSR, "The CSR is not valid", why), APR_EINVAL;
+        }
+        if (so_csr_check_key(c, &why) != APR_SUCCESS) {
+            return so_api_error(req, SO_E_CSR_KEY, "The CSR's key is not accepted", why), APR_EINVAL;
+        }
+        o->csr = c->pem;
+        o->common_name = c->common_name;
+        o->organization_unit = c->unit;
+    }
+    else if (in->has_csr && !*in->csr) {
+        if (!creating) {
+            return so_api_error(req, SO_E_CSR, "The CSR cannot be removed", ""), APR_EINVAL;
+        }
+    }
+    else if (*o->csr) {
+        if (so_csr_parse(p, o->csr, &c, &why) != APR_SUCCESS) {
+            c = NULL;
+        }
+    }
+    if ((in->has_csr && c) || in->host_names) {
+        so_names_t *names;
+        apr_array_header_t *old = o->hosts;
+        if (!c) {
+            return so_api_error(req, SO_E_NAMES, "host_names needs the order's CSR first", ""),
+                   APR_EINVAL;
+        }
+        if (so_rules_names(p, prod, c->common_name, c->sans, in->host_names, &names, &code, &why)
+            != APR_SUCCESS) {
+            return so_api_error(req, code, "The names do not fit the product", why), APR_EINVAL;
+        }
+        if (!creating) {
+            int d, w;
+            if (so_rules_amounts(p, prod, names, o->domain_amount, o->wildcard_domain_amount, &d, &w,
+                                 &why)
+                != APR_SUCCESS) {
+                return so_api_error(req, SO_E_NAMES, "The names do not fit what was paid for", why),
+                       APR_EINVAL;
+            }
+        }
+        o->hosts = apr_array_make(p, names->names->nelts, sizeof(so_order_host_t));
+        for (i = 0; i < names->names->nelts; i++) {
+            so_order_host_t *h = apr_array_push(o->hosts);
+            h->host_name = APR_ARRAY_IDX(names->names, i, const char *);
+            h->method = "";
+            for (j = 0; old && j < old->nelts; j++) {
+                so_order_host_t *oh = &APR_ARRAY_IDX(old, j, so_order_host_t);
+                if (!strcmp(oh->host_name, h->host_name)) {
+                    h->method = oh->method;
+                }
+            }
+        }
+    }
+    if (in->dcv) {
+        for (i = 0; i < in->dcv->nelts; i++) {
+            so_order_host_t *d = &APR_ARRAY_IDX(in->dcv, i, so_order_host_t);
+            int found = 0;
+            for (j = 0; j < o->hosts->nelts; j++) {
+                so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, j, so_order_host_t);
+                if (!strcmp(h->host_name, d->host_name)) {
+                    if (so_hostname_is_wildcard(h->host_name) && !strncmp(d->method, "http", 4)) {
+                        return so_api_errorf(req, SO_E_DCV_METHOD,
+                                             "%s is a wildcard: it cannot be validated with %s; use "
+                                             "dns or email",
+                                             h->host_name, d->method),
+                               APR_EINVAL;
+                    }
+                    h->method = d->method;
+                    found = 1;
+                }
+            }
+            if (!found) {
+                return so_api_errorf(req, SO_E_DCV_METHOD,
+                                     "domain_validation_methods names %s, which is not a name of the "
+                                     "order",
+                                     d->host_name),
+                       APR_EINVAL;
+            }
+        }
+    }
+    if (in->has_org) {
+        if ((rv = check_handle(req, db, "organization_handle", in->organization_handle)) != APR_SUCCESS) {
+            return rv;
+        }
+        o->organization_handle = in->organization_handle;
+    }
+    if (in->has_tech) {
+        if ((rv = check_handle(req, db, "technical_handle", in->technical_handle)) != APR_SUCCESS) {
+            return rv;
+        }
+        o->technical_handle = in->technical_handle;
+    }
+    if (in->has_admin) {
+        if ((rv = check_handle(req, db, "administrative_handle", in->administrative_handle))
+            != APR_SUCCESS) {
+            return rv;
+        }
+        o->administrative_handle = in->administrative_handle;
+    }
+    if (in->has_billing) {
+        if ((rv = check_handle(req, db, "billing_handle", in->billing_handle)) != APR_SUCCESS) {
+            return rv;
+        }
+        o->billing_handle = in->billing_handle;
+    }
+    if (in->has_approver) {
+        if (*in->approver_email) {
+            if (!*o->common_name) {
+                return so_api_error(req, SO_E_APPROVER,
+                                    "approver_email needs the order's names: send the CSR too", ""),
+                       APR_EINVAL;
+            }
+            if (!so_approver_email_ok(p, o->common_name, in->approver_email)) {
+                return so_api_errorf(req, SO_E_APPROVER,
+                                     "%s is not an approver address of %s (see "
+                                     "/ssl/approver-emails)",
+                                     in->approver_email, o->common_name),
+                       APR_EINVAL;
+            }
+        }
+        o->approver_email = in->approver_email;
+    }
+    else if (c && *o->approver_email && !so_approver_email_ok(p, o->common_name, o->approver_email)) {
+        /* a new CSR for another domain: the old approver no longer fits */
+        o->approver_email = "";
+    }
+    if (in->has_autorenew) {
+        o->autorenew = !strcmp(in->autorenew, "on");
+    }
+    if (in->has_sha) {
+        o->signature_hash_algorithm = in->sha;
+        if (!strcmp(in->sha, "sha1")) {
+            so_api_warning(req, 1, "SHA-1 is deprecated: the certificate is signed with SHA-256", "");
+        }
+    }
+    if (in->has_software) {
+        o->software = in->software;
+    }
+    if (in->has_dns_auto) {
+        o->enable_dns_automation = in->dns_auto;
+    }
+    return APR_SUCCESS;
+}
+
+/* What start_provision still needs; NULL when the order is complete. Names
+ * without a method get "email" when an approver address is set. */
+static const char *missing(so_req_t *req, const so_product_t *prod, so_order_t *o)
+{
+    apr_pool_t *p = req->pool;
+    const char *what = NULL;
+    int i;
+
+    if (!*o->csr) {
+        return "csr";
+    }
+    if (strcmp(prod->validation_method, "domain") && !*o->organization_handle) {
+        what = "organization_handle (an OV/EV certificate names the organization)";
+    }
+    for (i = 0; i < o->hosts->nelts; i++) {
+        so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
+        if (!*h->method && *o->approver_email) {
+            h->method = "email";
+        }
+        if (!*h->method) {
+            const char *m = apr_psprintf(p, "a domain_validation_methods entry for %s", h->host_name);
+            what = what ? apr_pstrcat(p, what, ", ", m, NULL) : m;
+        }
+        else if (!strcmp(h->method, "email")) {
+            if (!*o->approver_email) {
+                const char *m = apr_psprintf(p, "approver_email (%s uses email validation)",
+                                             h->host_name);
+                what = what ? apr_pstrcat(p, what, ", ", m, NULL) : m;
+            }
+            else if (!so_approver_email_ok(p, h->host_name, o->approver_email)) {
+                const char *m = apr_psprintf(p, "an approver of %s's domain (%s cannot approve it; "
+                                                "use dns or http)",
+                                             h->host_name, o->approver_email);
+                what = what ? apr_pstrcat(p, what, ", ", m, NULL) : m;
+            }
+        }
+    }
+    return what;
+}
+
+/* ------------------------------------------------------------------------- */
+/* helpers                                                                     */
+
+static const char *actor(so_req_t *req)
+{
+    if (!req->auth) {
+        return "system";
+    }
+    return req->auth->kind == SO_AUTH_OTP ? "order token" : req->auth->username;
+}
+
+apr_status_t so_api_order_event(so_req_t *req, const so_order_t *o, const char *kind, json_t *detail)
+{
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    apr_status_t rv = so_store_order_event(
+        so_req_db(req), req->pool, o->team_id, o->id,
+        req->auth && req->auth->kind != SO_AUTH_OTP ? req->auth->user_id : 0, actor(req), kind,
+        text ? text : "{}", req->now);
+    free(text);
+    if (detail) {
+        json_decref(detail);
+    }
+    return rv;
+}
+
+apr_status_t so_api_order_load(so_req_t *req, so_order_t **out)
+{
+    apr_int64_t id;
+    apr_status_t rv;
+
+    if (so_req_param_id(req, "id", &id) != APR_SUCCESS) {
+        return APR_ENOENT;
+    }
+    if (req->auth->kind == SO_AUTH_OTP && id != req->auth->otp_order_id) {
+        so_api_errorf(req, SO_E_NOT_FOUND, "No order %" APR_INT64_T_FMT, id);
+        return APR_ENOENT;
+    }
+    rv = so_store_order_get(so_req_db(req), req->pool, req->auth->team_id, id, out);
+    if (rv == APR_ENOENT) {
+        so_api_errorf(req, SO_E_NOT_FOUND, "No order %" APR_INT64_T_FMT, id);
+    }
+    return rv;
+}
+
+static apr_status_t load_product(so_req_t *req, apr_int64_t id, so_product_t **prod)
+{
+    apr_status_t rv = so_store_product_get(so_req_db(req), req->pool, id, prod);
+    if (rv == APR_ENOENT || (rv == APR_SUCCESS && !(*prod)->active)) {
+        so_api_errorf(req, SO_E_PRODUCT, "No product %" APR_INT64_T_FMT " on sale", id);
+        return APR_EINVAL;
+    }
+    return rv;
+}
+
+static apr_status_t body_id_matches(so_req_t *req, const order_in_t *in, apr_int64_t id)
+{
+    if (in->has_id && in->id != id) {
+        return so_api_errorf(req, SO_E_INVALID,
+                             "the body's id %" APR_INT64_T_FMT " is not the order of the path (%" APR_INT64_T_FMT ")",
+                             in->id, id),
+               APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* POST /ssl/orders                                                            */
+
+static apr_status_t create_order(so_req_t *req)
+{
+    so_db_t *db = so_req_db(req);
+    apr_pool_t *p = req->pool;
+    order_in_t in;
+    so_product_t *prod;
+    const so_price_t *price;
+    so_order_t *o;
+    const char *why, *idem_key = so_req_header(req, "Idempotency-Key"), *idem_hash = NULL, *unique;
+    apr_int64_t balance_after;
+    int dom, wild;
+    apr_status_t rv;
+    so_names_t *names = NULL;
+
+    if (read_input(req, &in) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!in.has_product || !in.has_period) {
+        return so_api_error(req, SO_E_INVALID, "product_id and period are required", ""), APR_EINVAL;
+    }
+    if (idem_key) {
+        if (!*idem_key || strlen(idem_key) > 200 || !so_str_is_printable_utf8(idem_key, strlen(idem_key))) {
+            return so_api_error(req, SO_E_INVALID, "Idempotency-Key must be 1 to 200 printable characters",
+                                ""),
+                   APR_EINVAL;
+        }
+        idem_hash = so_sha256_hex(p, req->body, req->body_len, 0);
+    }
+    if ((rv = load_product(req, in.product_id, &prod)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (in.period > prod->max_period
+        || (!so_product_price(prod, (int)in.period, prod->base_currency)
+            && !so_product_price(prod, (int)in.period, req->auth->team_currency))) {
+        return so_api_errorf(req, SO_E_PERIOD, "%s is sold for 1 to %d years, not %" APR_INT64_T_FMT,
+                             prod->name, prod->max_period, in.period),
+               APR_EINVAL;
+    }
+    price = so_product_price(prod, (int)in.period, req->auth->team_currency);
+    if (!price) {
+        return so_api_errorf(req, SO_E_CURRENCY, "%s has no price in %s", prod->name,
+                             req->auth->team_currency),
+               APR_EINVAL;
+    }
+
+    o = apr_pcalloc(p, sizeof(*o));
+    o->team_id = req->auth->team_id;
+    o->product_id = prod->id;
+    o->product_name = prod->name;
+    o->brand_name = prod->brand_name;
+    o->validation_method = prod->validation_method;
+    o->status = "PAI";
+    o->period = (int)in.period;
+    o->common_name = o->csr = o->organization_unit = o->software = "";
+    o->organization_handle = o->technical_handle = o->administrative_handle = o->billing_handle = "";
+    o->approver_email = "";
+    o->signature_hash_algorithm = "sha2";
+    o->hosts = apr_array_make(p, 2, sizeof(so_order_host_t));
+    o->currency = price->currency;
+    o->order_date = o->updated_at = req->now;
+    o->created_by = req->auth->user_id;
+    if (so_random_chars(&unique, p, 10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    o->dcv_unique = unique;
+
+    if (apply_input(req, db, prod, o, &in, 1) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (*o->csr) {
+        int code;
+        so_csr_t *c;
+        so_csr_parse(p, o->csr, &c, &why);
+        so_rules_names(p, prod, c->common_name, c->sans, in.host_names, &names, &code, &why);
+    }
+    if (so_rules_amounts(p, prod, names, in.has_domain_amount ? (int)in.domain_amount : -1,
+                         in.has_wildcard_amount ? (int)in.wildcard_amount : -1, &dom, &wild, &why)
+        != APR_SUCCESS) {
+        return so_api_error(req, SO_E_NAMES, "The names do not fit the product", why), APR_EINVAL;
+    }
+    o->domain_amount = dom;
+    o->wildcard_domain_amount = wild;
+    o->price = so_rules_price(prod, price, dom, wild);
+    if (in.has_start && in.start) {
+        const char *what = missing(req, prod, o);
+        if (what) {
+            return so_api_errorf(req, SO_E_INCOMPLETE, "The order cannot be sent for validation: "
+                                                       "it lacks %s", what),
+                   APR_EINVAL;
+        }
+        o->status = "REQ";
+    }
+
+    /* one transaction: the idempotency key, the order, the charge, the events */
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (idem_key) {
+        rv = so_store_idem_claim(db, p, o->team_id, idem_key, idem_hash, req->now);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_store_order_insert(db, p, o);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_store_ledger_add(db, p, o->team_id, -o->price, "charge", o->id,
+                                 apr_psprintf(p, "order %" APR_INT64_T_FMT ": %s, %d year%s", o->id,
+                                              prod->name, o->period, o->period > 1 ? "s" : ""),
+                                 req->auth->user_id, req->now, &balance_after);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_api_order_event(req, o, "created",
+                                json_pack("{s:I,s:s,s:i,s:s,s:s,s:s}", "product_id",
+                                          (json_int_t)prod->id, "product", prod->name, "period",
+                                          o->period, "price", so_money_fmt(p, o->price),
+                                          "currency", o->currency, "status", o->status));
+    }
+    if (rv == APR_SUCCESS && !strcmp(o->status, "REQ")) {
+        rv = so_api_order_event(req, o, "provisioning_requested", NULL);
+    }
+    if (rv == APR_SUCCESS && idem_key) {
+        rv = so_store_idem_finish(db, p, o->team_id, idem_key, 200,
+                                  apr_psprintf(p, "{\"id\":%" APR_INT64_T_FMT "}", o->id));
+    }
+    if (rv == SO_EDBUNIQUE && idem_key) {
+        /* the key was used before: answer what the first request got */
+        const char *hash, *response;
+        int status;
+        so_db_rollback(db);
+        rv = so_store_idem_get(db, p, o->team_id, idem_key, &hash, &status, &response);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (strcmp(hash, idem_hash)) {
+            return so_api_error(req, SO_E_IDEMPOTENCY,
+                                "This Idempotency-Key was used for another request", idem_key),
+                   APR_EINVAL;
+        }
+        apr_table_setn(req->headers_out, "Idempotent-Replayed", "true");
+        return so_api_ok(req, json_loads(response, 0, NULL));
+    }
+    if (rv == SO_ENOFUNDS) {
+        so_team_t *t;
+        so_db_rollback(db);
+        if (so_store_team_by_id(db, p, o->team_id, &t) != APR_SUCCESS) {
+            t = NULL;
+        }
+        return so_api_errorf(req, SO_E_FUNDS,
+                             "The balance (%s %s) does not cover the price (%s %s)",
+                             t ? so_money_fmt(p, t->balance) : "?", o->currency,
+                             so_money_fmt(p, o->price), o->currency),
+               APR_EINVAL;
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    so_log_debug(SO_LOG_MARK, "order %" APR_INT64_T_FMT " created for team %" APR_INT64_T_FMT,
+                 o->id, o->team_id);
+    return so_api_ok_id(req, o->id);
+}
+
+/* ------------------------------------------------------------------------- */
+/* GET /ssl/orders                                                             */
+
+static int is_status(const char *s)
+{
+    return !strcmp(s, "PAI") || !strcmp(s, "REQ") || !strcmp(s, "ACT") || !strcmp(s, "REJ")
+           || !strcmp(s, "FAI") || !strcmp(s, "EXP");
+}
+
+static apr_status_t q_date(so_req_t *req, const char *key, int end, apr_int64_t *out)
+{
+    const char *v = so_req_query(req, key);
+    *out = -1;
+    if (!v || !*v) {
+        return APR_SUCCESS;
+    }
+    if (so_time_parse(v, out) != APR_SUCCESS) {
+        return so_api_errorf(req, SO_E_INVALID, "%s must be a date (YYYY-MM-DD)", key), APR_EINVAL;
+    }
+    if (end && strlen(v) == 10) {
+        *out += 86400; /* a date-only end is inclusive */
+    }
+    return APR_SUCCESS;
+}
+
+static const char *csv_field(apr_pool_t *p, const char *v)
+{
+    const char *out = v ? v : "";
+    /* spreadsheets run cells that start like formulas */
+    if (*out == '=' || *out == '+' || *out == '-' || *out == '@' || *out == '\t' || *out == '\r') {
+        out = apr_pstrcat(p, "'", out, NULL);
+    }
+    if (strpbrk(out, ",\"\r\n")) {
+        char *q = apr_palloc(p, strlen(out) * 2 + 3), *d = q;
+        const char *s;
+        *d++ = '"';
+        for (s = out; *s; s++) {
+            if (*s == '"') {
+                *d++ = '"';
+            }
+            *d++ = *s;
+        }
+        *d++ = '"';
+        *d = '\0';
+        return q;
+    }
+    return out;
+}
+
+static apr_status_t list_csv(so_req_t *req, apr_array_header_t *list)
+{
+    apr_pool_t *p = req->pool;
+    struct iovec_s {
+        const char *s;
+    };
+    apr_array_header_t *parts = apr_array_make(p, list->nelts * 14 + 16, sizeof(const char *));
+    int i, j;
+
+    APR_ARRAY_PUSH(parts, const char *) = "id,common_name,host_names,product_name,status,order_date,"
+                                          "active_date,expiration_date,period,organization_unit,"
+                                          "autorenew,price,currency\r\n";
+    for (i = 0; i < list->nelts; i++) {
+        so_order_t *o = APR_ARRAY_IDX(list, i, so_order_t *);
+        const char *hosts = "";
+        for (j = 0; j < o->hosts->nelts; j++) {
+            hosts = apr_pstrcat(p, hosts, j ? " " : "",
+                                APR_ARRAY_IDX(o->hosts, j, so_order_host_t).host_name, NULL);
+        }
+        APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(
+            p, "%" APR_INT64_T_FMT ",%s,%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%s\r\n", o->id,
+            csv_field(p, o->common_name), csv_field(p, hosts), csv_field(p, o->product_name),
+            o->status, o->order_date ? so_time_fmt(p, o->order_date) : "",
+            o->active_date ? so_time_fmt(p, o->active_date) : "",
+            o->expiration_date ? so_time_fmt(p, o->expiration_date) : "", o->period,
+            csv_field(p, o->organization_unit), o->autorenew ? "on" : "off",
+            so_money_fmt(p, o->price), o->currency);
+    }
+    req->raw_body = apr_array_pstrcat(p, parts, 0);
+    req->raw_len = strlen(req->raw_body);
+    req->raw_ctype = "text/csv; charset=utf-8";
+    apr_table_setn(req->headers_out, "Content-Disposition",
+                   apr_psprintf(p, "attachment; filename=\"orders-%s.csv\"",
+                                apr_pstrndup(p, so_time_fmt(p, req->now), 10)));
+    return APR_SUCCESS;
+}
+
+/* Hooks that later features use to add list filters (folders, tags). */
+static so_order_filter_fn *extra_filters[8];
+
+void so_api_orders_add_filter(so_order_filter_fn *fn)
+{
+    int i;
+    for (i = 0; i < 7; i++) {
+        if (!extra_filters[i] || extra_filters[i] == fn) {
+            extra_filters[i] = fn;
+            return;
+        }
+    }
+}
+
+static apr_status_t list_orders(so_req_t *req)
+{
+    static const char *const sort_keys[] = {
+        "common_name", "o.common_name", "order_date", "o.order_date", "active_date",
+        "o.active_date", "expiration_date", "o.expiration_date", "status", "o.status",
+        "product_name", "p.name", NULL};
+    apr_pool_t *p = req->pool;
+    so_order_query_t *q = so_order_query_make(p, req->auth->team_id);
+    apr_array_header_t *statuses = so_req_query_all(req, "status"), *list;
+    const char *v, *accept = so_req_header(req, "Accept"), *format = so_req_query(req, "format");
+    apr_int64_t limit, offset, total, product_id, d;
+    int show_expiring, csv = 0, i;
+    apr_status_t rv;
+    json_t *results;
+
+    if (format && *format) {
+        if (!strcmp(format, "csv")) {
+            csv = 1;
+        }
+        else if (strcmp(format, "json")) {
+            return so_api_error(req, SO_E_INVALID, "format must be json or csv", format), APR_EINVAL;
+        }
+    }
+    else if (accept && strstr(accept, "text/csv") && !strstr(accept, "application/json")) {
+        csv = 1;
+    }
+    if (so_q_int(req, "limit", csv ? 100000 : 100, 1, csv ? 100000 : 1000, &limit)
+        || so_q_int(req, "offset", 0, 0, 1 << 30, &offset)
+        || so_q_bool(req, "show_expiring", 0, &show_expiring)
+        || so_q_int(req, "product_id", 0, 0, 0x7fffffff, &product_id)
+        || so_api_order_by(req, sort_keys, &q->order_by)) {
+        return APR_EINVAL;
+    }
+    q->limit = (int)limit;
+    q->offset = (int)offset;
+    if (statuses->nelts > 0) {
+        const char *in = "o.status IN (";
+        for (i = 0; i < statuses->nelts; i++) {
+            const char *s = APR_ARRAY_IDX(statuses, i, const char *);
+            if (!is_status(s)) {
+                return so_api_errorf(req, SO_E_INVALID,
+                                     "status '%s' is not one of PAI, REQ, ACT, REJ, FAI, EXP", s),
+                       APR_EINVAL;
+            }
+            in = apr_pstrcat(p, in, i ? ", %s" : "%s", NULL);
+            APR_ARRAY_PUSH(q->args, const char *) = s;
+        }
+        APR_ARRAY_PUSH(q->where, const char *) = apr_pstrcat(p, in, ")", NULL);
+    }
+    if ((v = so_req_query(req, "common_name_pattern")) && *v) {
+        so_order_query_add(q, "LOWER(o.common_name) LIKE %s ESCAPE '\\'", 1, so_like_pattern(p, v, 0));
+    }
+    if ((v = so_req_query(req, "contact_handle")) && *v) {
+        so_order_query_add(q,
+                           "(o.organization_handle = %s OR o.technical_handle = %s OR "
+                           "o.administrative_handle = %s OR o.billing_handle = %s)",
+                           4, v, v, v, v);
+    }
+    if (show_expiring) {
+        so_order_query_add(q, "o.status = 'ACT' AND o.expiration_date > %lld AND o.expiration_date <= %lld",
+                           2, so_i64str(p, req->now), so_i64str(p, req->now + EXPIRING_DAYS * 86400));
+    }
+    if ((v = so_req_query(req, "search")) && *v) {
+        const char *like = so_like_pattern(p, so_str_trim(p, v), 1);
+        apr_int64_t id;
+        if (so_parse_int64(so_str_trim(p, v), 1, 0x7fffffff, &id) == APR_SUCCESS) {
+            so_order_query_add(q,
+                               "(o.id = %lld OR LOWER(o.common_name) LIKE %s ESCAPE '\\' OR "
+                               "LOWER(o.organization_unit) LIKE %s ESCAPE '\\' OR EXISTS (SELECT 1 "
+                               "FROM order_hostnames h WHERE h.order_id = o.id AND h.host_name LIKE "
+                               "%s ESCAPE '\\'))",
+                               4, so_i64str(p, id), like, like, like);
+        }
+        else {
+            so_order_query_add(q,
+                               "(LOWER(o.common_name) LIKE %s ESCAPE '\\' OR "
+                               "LOWER(o.organization_unit) LIKE %s ESCAPE '\\' OR EXISTS (SELECT 1 "
+                               "FROM order_hostnames h WHERE h.order_id = o.id AND h.host_name LIKE "
+                               "%s ESCAPE '\\'))",
+                               3, like, like, like);
+        }
+    }
+    if ((v = so_req_query(req, "organization_unit")) && *v) {
+        so_order_query_add(q, "LOWER(o.organization_unit) LIKE %s ESCAPE '\\'", 1,
+                           so_like_pattern(p, v, 1));
+    }
+    if (product_id) {
+        so_order_query_add(q, "o.product_id = %lld", 1, so_i64str(p, product_id));
+    }
+    if (q_date(req, "order_date_from", 0, &d)) {
+        return APR_EINVAL;
+    }
+    if (d >= 0) {
+        so_order_query_add(q, "o.order_date >= %lld", 1, so_i64str(p, d));
+    }
+    if (q_date(req, "order_date_to", 1, &d)) {
+        return APR_EINVAL;
+    }
+    if (d >= 0) {
+        so_order_query_add(q, "o.order_date < %lld", 1, so_i64str(p, d));
+    }
+    if (q_date(req, "expiration_date_from", 0, &d)) {
+        return APR_EINVAL;
+    }
+    if (d >= 0) {
+        so_order_query_add(q, "o.expiration_date >= %lld", 1, so_i64str(p, d));
+    }
+    if (q_date(req, "expiration_date_to", 1, &d)) {
+        return APR_EINVAL;
+    }
+    if (d >= 0) {
+        so_order_query_add(q, "o.expiration_date > 0 AND o.expiration_date < %lld", 1, so_i64str(p, d));
+    }
+    for (i = 0; extra_filters[i]; i++) {
+        if ((rv = extra_filters[i](req, q)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    rv = so_store_orders_list(so_req_db(req), p, q, &list, &total);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (csv) {
+        return list_csv(req, list);
+    }
+    results = json_array();
+    for (i = 0; i < list->nelts; i++) {
+        json_array_append_new(results, so_api_order_json(req, APR_ARRAY_IDX(list, i, so_order_t *)));
+    }
+    return so_api_ok_list(req, results, total);
+}
+
+/* ------------------------------------------------------------------------- */
+/* GET /ssl/orders/{id}                                                        */
+
+static apr_status_t get_order(so_req_t *req)
+{
+    so_order_t *o;
+    apr_status_t rv = so_api_order_load(req, &o);
+    return rv != APR_SUCCESS ? rv : so_api_ok(req, so_api_order_json(req, o));
+}
+
+/* ------------------------------------------------------------------------- */
+/* PUT /ssl/orders/{id} (and POST)                                             */
+
+static apr_status_t update_order(so_req_t *req)
+{
+    so_db_t *db = so_req_db(req);
+    apr_pool_t *p = req->pool;
+    order_in_t in;
+    so_order_t *o;
+    so_product_t *prod;
+    const char *key;
+    json_t *val, *fields;
+    void *iter;
+    apr_status_t rv;
+    int attempt;
+
+    if (read_input(req, &in) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    for (attempt = 0; attempt < 5; attempt++) {
+        int started = 0;
+        if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (body_id_matches(req, &in, o->id) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        /* the whole request is refused when one field is not allowed */
+        fields = json_array();
+        json_object_foreach(req->json, key, val)
+        {
+            if (!strcmp(key, "id") || !so_rules_field_known(key)) {
+                continue;
+            }
+            if (so_rules_field_product(key)) {
+                json_decref(fields);
+                return so_api_errorf(req, SO_E_STATUS_FIELD,
+                                     "%s is tied to the product and cannot be changed", key),
+                       APR_EINVAL;
+            }
+            if (!so_rules_field_allowed(o->status, key)
+                || (req->auth->kind == SO_AUTH_OTP && strcmp(key, "domain_validation_methods"))) {
+                json_decref(fields);
+                return so_api_errorf(req, SO_E_STATUS_FIELD,
+                                     "%s cannot be changed while the order is %s%s", key, o->status,
+                                     req->auth->kind == SO_AUTH_OTP
+                                         ? " (an order token may only change "
+                                           "domain_validation_methods)"
+                                         : ""),
+                       APR_EINVAL;
+            }
+            json_array_append_new(fields, json_string(key));
+        }
+        (void)iter;
+        if ((rv = load_product(req, o->product_id, &prod)) != APR_SUCCESS) {
+            json_decref(fields);
+            return rv;
+        }
+        if (apply_input(req, db, prod, o, &in, 0) != APR_SUCCESS) {
+            json_decref(fields);
+            return APR_EINVAL;
+        }
+        if (in.has_start && in.start) {
+            const char *what = missing(req, prod, o);
+            if (what) {
+                json_decref(fields);
+                return so_api_errorf(req, SO_E_INCOMPLETE,
+                                     "The order cannot be sent for validation: it lacks %s", what),
+                       APR_EINVAL;
+            }
+            o->status = "REQ";
+            started = 1;
+        }
+        o->updated_at = req->now;
+        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+            json_decref(fields);
+            return rv;
+        }
+        rv = so_store_order_update(db, p, o, 1);
+        if (rv == APR_SUCCESS) {
+            rv = so_api_order_event(req, o, "updated", json_pack("{s:o}", "fields", fields));
+            fields = NULL;
+        }
+        if (rv == APR_SUCCESS && started) {
+            rv = so_api_order_event(req, o, "provisioning_requested", NULL);
+        }
+        if (fields) {
+            json_decref(fields);
+        }
+        rv = so_db_end(db, rv);
+        if (rv != SO_EDBSTALE) {
+            break;
+        }
+        /* another writer came first: read its result and apply this request again */
+        if (req->warnings) {
+            json_decref(req->warnings);
+            req->warnings = NULL;
+        }
+    }
+    if (rv == SO_EDBSTALE) {
+        return so_api_error(req, SO_E_CONCURRENT, "The order kept changing; retry", ""), APR_EINVAL;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return so_api_ok_id(req, o->id);
+}
+
+/* ------------------------------------------------------------------------- */
+/* approver e-mail, cancel, OTP, events                                        */
+
+/* Load, check the status, run change() and write the order with an event, retried
+ * on concurrent updates. change() answers and returns non-success to refuse. */
+typedef apr_status_t change_fn(so_req_t *req, so_order_t *o, void *baton, json_t **event_detail,
+                               const char **event_kind);
+
+static apr_status_t change_order(so_req_t *req, change_fn *change, void *baton)
+{
+    so_db_t *db = so_req_db(req);
+    so_order_t *o = NULL;
+    apr_status_t rv = APR_SUCCESS;
+    int attempt;
+
+    for (attempt = 0; attempt < 5; attempt++) {
+        json_t *detail = NULL;
+        const char *kind = NULL;
+        if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
+            return rv;
+        }
+        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+            return rv;
+        }
+        rv = change(req, o, baton, &detail, &kind);
+        if (rv != APR_SUCCESS) {
+            so_db_rollback(db);
+            if (detail) {
+                json_decref(detail);
+            }
+            return rv;
+        }
+        o->updated_at = req->now;
+        rv = so_store_order_update(db, req->pool, o, 0);
+        if (rv == APR_SUCCESS && kind) {
+            rv = so_api_order_event(req, o, kind, detail);
+            detail = NULL;
+        }
+        if (detail) {
+            json_decref(detail);
+        }
+        rv = so_db_end(db, rv);
+        if (rv != SO_EDBSTALE) {
+            break;
+        }
+    }
+    if (rv == SO_EDBSTALE) {
+        return so_api_error(req, SO_E_CONCURRENT, "The order kept changing; retry", ""), APR_EINVAL;
+    }
+    return rv != APR_SUCCESS ? rv : so_api_ok_id(req, o->id);
+}
+
+static apr_status_t change_approver(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
+                                    const char **kind)
+{
+    const char *email = baton;
+    int i;
+    if (strcmp(o->status, "REQ")) {
+        return so_api_errorf(req, SO_E_STATUS,
+                             "The approver address can be changed only while the order is REQ (it "
+                             "is %s)",
+                             o->status),
+               APR_EINVAL;
+    }
+    for (i = 0; i < o->hosts->nelts; i++) {
+        so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
+        if (!strcmp(h->method, "email") && !so_approver_email_ok(req->pool, h->host_name, email)) {
+            return so_api_errorf(req, SO_E_APPROVER, "%s is not an approver address of %s", email,
+                                 h->host_name),
+                   APR_EINVAL;
+        }
+    }
+    if (!so_approver_email_ok(req->pool, o->common_name, email)) {
+        return so_api_errorf(req, SO_E_APPROVER,
+                             "%s is not an approver address of %s (see /ssl/approver-emails)", email,
+                             o->common_name),
+               APR_EINVAL;
+    }
+    *detail = json_pack("{s:s,s:s}", "from", o->approver_email, "to", email);
+    *kind = "approver_email_changed";
+    o->approver_email = email;
+    return APR_SUCCESS;
+}
+
+static apr_status_t approver_email_update(so_req_t *req)
+{
+    const char *email = NULL;
+    apr_int64_t id = 0;
+    int has_id = 0;
+    if (so_in_str(req, req->json, "approver_email", 1, 254, &email, NULL)
+        || so_in_int(req, req->json, "id", 0, 0, 0x7fffffff, &id, &has_id)) {
+        return APR_EINVAL;
+    }
+    if (has_id && (!so_req_param(req, "id") || id != apr_atoi64(so_req_param(req, "id")))) {
+        return so_api_error(req, SO_E_INVALID, "the body's id is not the order of the path", ""),
+               APR_EINVAL;
+    }
+    return change_order(req, change_approver, (void *)so_str_lower(req->pool, so_str_trim(req->pool, email)));
+}
+
+static apr_status_t change_resend(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
+                                  const char **kind)
+{
+    int i, email = 0;
+    (void)baton;
+    if (strcmp(o->status, "REQ")) {
+        return so_api_errorf(req, SO_E_STATUS,
+                             "The approval e-mail is sent only while the order is REQ (it is %s)",
+                             o->status),
+               APR_EINVAL;
+    }
+    for (i = 0; i < o->hosts->nelts; i++) {
+        email |= !strcmp(APR_ARRAY_IDX(o->hosts, i, so_order_host_t).method, "email");
+    }
+    if (!email || !*o->approver_email) {
+        return so_api_error(req, SO_E_STATUS, "No name of this order is validated by e-mail", ""),
+               APR_EINVAL;
+    }
+    *detail = json_pack("{s:s}", "to", o->approver_email);
+    *kind = "approver_email_resend_requested";
+    return APR_SUCCESS;
+}
+
+static apr_status_t approver_email_resend(so_req_t *req)
+{
+    return change_order(req, change_resend, NULL);
+}
+
+static apr_status_t change_cancel(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
+                                  const char **kind)
+{
+    apr_int64_t after;
+    int refund = 0;
+    apr_status_t rv;
+    (void)baton;
+
+    if (!strcmp(o->status, "PAI") || !strcmp(o->status, "REQ")) {
+        refund = 1;
+        *kind = "cancelled";
+        o->status = "FAI";
+    }
+    else if (!strcmp(o->status, "ACT")) {
+        refund = o->active_date > 0 && req->now - o->active_date <= REFUND_DAYS * 86400;
+        *kind = "cancellation_requested";
+        o->status = "REJ"; /* FAI once the certificate is revoked */
+    }
+    else {
+        return so_api_errorf(req, SO_E_STATUS, "An order in status %s cannot be cancelled", o->status),
+               APR_EINVAL;
+    }
+    o->cancelled_at = req->now;
+    if (refund && o->price > 0) {
+        rv = so_store_ledger_add(so_req_db(req), req->pool, o->team_id, o->price, "refund", o->id,
+                                 apr_psprintf(req->pool, "refund of order %" APR_INT64_T_FMT, o->id),
+                                 req->auth->user_id, req->now, &after);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    *detail = json_pack("{s:b,s:s,s:s}", "refunded", refund, "amount",
+                        refund ? so_money_fmt(req->pool, o->price) : "0.00", "currency", o->currency);
+    return APR_SUCCESS;
+}
+
+static apr_status_t cancel_order(so_req_t *req)
+{
+    return change_order(req, change_cancel, NULL);
+}
+
+static apr_status_t create_otp(so_req_t *req)
+{
+    so_db_t *db = so_req_db(req);
+    so_order_t *o;
+    const char *token, *base;
+    apr_int64_t expires;
+    apr_status_t rv;
+
+    if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_otp_create(db, req->pool, o->team_id, o->id, req->now, OTP_TTL, &token, &expires);
+    if (rv == APR_SUCCESS) {
+        rv = so_api_order_event(req, o, "otp_token_created",
+                                json_pack("{s:s}", "expire_at", so_time_fmt(req->pool, expires)));
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    base = req->cfg->public_url && *req->cfg->public_url ? req->cfg->public_url : "";
+    return so_api_ok(req, json_pack("{s:s,s:s,s:s}", "uri",
+                                    apr_pstrcat(req->pool, base, "/otp.html#", token, NULL), "token",
+                                    token, "expire_at", so_time_fmt(req->pool, expires)));
+}
+
+static apr_status_t list_events(so_req_t *req)
+{
+    so_order_t *o;
+    apr_int64_t limit, offset, total;
+    apr_array_header_t *events;
+    json_t *results;
+    apr_status_t rv;
+    int i;
+
+    if (so_q_int(req, "limit", 100, 1, 1000, &limit) || so_q_int(req, "offset", 0, 0, 1 << 30, &offset)) {
+        return APR_EINVAL;
+    }
+    if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_order_events(so_req_db(req), req->pool, o->team_id, o->id, (int)limit,
+                               (int)offset, &events, &total);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    results = json_array();
+    for (i = 0; i < events->nelts; i++) {
+        so_order_event_t *e = &APR_ARRAY_IDX(events, i, so_order_event_t);
+        json_t *detail = json_loads(e->detail, 0, NULL);
+        json_array_append_new(results,
+                              json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)e->id, "kind",
+                                        e->kind, "actor", e->actor, "created_at",
+                                        so_json_time(req->pool, e->created_at), "detail",
+                                        detail ? detail : json_object()));
+    }
+    return so_api_ok_list(req, results, total);
+}
+
+const so_route_t so_routes_orders[] = {
+    {"GET", "/ssl/orders", list_orders, SO_ROLE_VIEWER, 0},
+    {"POST", "/ssl/orders", create_order, SO_ROLE_MEMBER, 0},
+    {"GET", "/ssl/orders/{id}", get_order, SO_ROLE_VIEWER, SO_RF_OTP},
+    {"PUT", "/ssl/orders/{id}", update_order, SO_ROLE_MEMBER, SO_RF_OTP},
+    {"POST", "/ssl/orders/{id}", update_order, SO_ROLE_MEMBER, SO_RF_OTP},
+    {"PUT", "/ssl/orders/{id}/approver-email", approver_email_update, SO_ROLE_MEMBER, 0},
+    {"POST", "/ssl/orders/{id}/approver-email/resend", approver_email_resend, SO_ROLE_MEMBER, 0},
+    {"POST", "/ssl/orders/{id}/cancel", cancel_order, SO_ROLE_MEMBER, 0},
+    {"POST", "/ssl/orders/{id}/otp-tokens", create_otp, SO_ROLE_MEMBER, 0},
+    {"GET", "/ssl/orders/{id}/events", list_events, SO_ROLE_VIEWER, 0},
+    {NULL, NULL, NULL, SO_ROLE_NONE, 0}};

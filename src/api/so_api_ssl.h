@@ -1,0 +1,36 @@
+/* mod_sslorders: the SSL endpoints (Openprovider compatible) and their JSON shapes,
+ * shared with the features that build on them. */
+#ifndef SO_API_SSL_H
+#define SO_API_SSL_H
+
+#include "so_api.h"
+#include "../core/so_csr.h"
+#include "../store/so_store_catalog.h"
+#include "../store/so_store_order.h"
+
+extern const so_route_t so_routes_catalog[];
+extern const so_route_t so_routes_customers[];
+extern const so_route_t so_routes_orders[];
+
+/* SslProduct of the spec (plus portal extensions). */
+json_t *so_api_product_json(so_req_t *req, const so_product_t *x, int with_price, int with_software,
+                            int with_description);
+/* DecodeCsr data of the spec (plus hashes, key type, names). */
+json_t *so_api_csr_json(so_req_t *req, const so_csr_t *c);
+/* SslOrder of the spec (plus portal extensions). */
+json_t *so_api_order_json(so_req_t *req, const so_order_t *o);
+/* order_by.<key>=asc|desc -> "col ASC, col2 DESC" from (key, column) pairs. */
+apr_status_t so_api_order_by(so_req_t *req, const char *const *allowed, const char **out);
+
+/* A later feature adds conditions to the order list (e.g. folder_id, tag) with
+ * so_order_query_add(); registered once at startup. */
+typedef apr_status_t so_order_filter_fn(so_req_t *req, so_order_query_t *q);
+void so_api_orders_add_filter(so_order_filter_fn *fn);
+
+/* Load the order {id} of the route for the caller (404 when not the team's or
+ * not the OTP token's order). Answers and returns non-success on failure. */
+apr_status_t so_api_order_load(so_req_t *req, so_order_t **out);
+/* Append an audit event (inside or outside a transaction). */
+apr_status_t so_api_order_event(so_req_t *req, const so_order_t *o, const char *kind, json_t *detail);
+
+#endif

@@ -1,0 +1,419 @@
+#include <string.h>
+
+#include <apr_strings.h>
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "so_csr.h"
+#include "so_domain.h"
+#include "so_util.h"
+
+static const char *bio_text(apr_pool_t *p, BIO *bio)
+{
+    char *data = NULL;
+    long n = BIO_get_mem_data(bio, &data);
+    return n > 0 ? apr_pstrmemdup(p, data, (apr_size_t)n) : "";
+}
+
+static const char *name_entry(apr_pool_t *p, X509_NAME *name, int nid)
+{
+    int idx = X509_NAME_get_index_by_NID(name, nid, -1);
+    ASN1_STRING *s;
+    unsigned char *utf8 = NULL;
+    int n;
+    const char *out;
+
+    if (idx < 0) {
+        return "";
+    }
+    s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+    n = ASN1_STRING_to_UTF8(&utf8, s);
+    if (n < 0) {
+        return "";
+    }
+    out = apr_pstrmemdup(p, (const char *)utf8, (apr_size_t)n);
+    OPENSSL_free(utf8);
+    return out;
+}
+
+static void add_name(apr_array_header_t *names, const char *n)
+{
+    int i;
+    for (i = 0; i < names->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(names, i, const char *), n)) {
+            return;
+        }
+    }
+    APR_ARRAY_PUSH(names, const char *) = n;
+}
+
+static const char *curve_name(EVP_PKEY *pk, apr_pool_t *p)
+{
+    char group[64] = "";
+    size_t len = 0;
+    if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len)) {
+        return "";
+    }
+    if (!strcmp(group, "prime256v1") || !strcmp(group, "P-256")) {
+        return "P-256";
+    }
+    if (!strcmp(group, "secp384r1") || !strcmp(group, "P-384")) {
+        return "P-384";
+    }
+    if (!strcmp(group, "secp521r1") || !strcmp(group, "P-521")) {
+        return "P-521";
+    }
+    return apr_pstrdup(p, group);
+}
+
+apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why)
+{
+    BIO *bio = NULL, *mem = NULL;
+    X509_REQ *req = NULL;
+    EVP_PKEY *pk;
+    X509_NAME *subj;
+    STACK_OF(X509_EXTENSION) *exts = NULL;
+    GENERAL_NAMES *gens = NULL;
+    so_csr_t *c;
+    unsigned char *der = NULL, *pubder = NULL;
+    int len, i, md_nid = NID_undef, pk_nid = NID_undef;
+    apr_status_t rv = APR_EINVAL;
+
+    *why = NULL;
+    if (!pem || !*pem) {
+        *why = "the CSR is empty";
+        return APR_EINVAL;
+    }
+    if (strlen(pem) > SO_CSR_MAX_PEM) {
+        *why = "the CSR is too large";
+        return APR_EINVAL;
+    }
+    if (!strstr(pem, "-----BEGIN") || !strstr(pem, "REQUEST-----")) {
+        *why = "not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST----- missing)";
+        return APR_EINVAL;
+    }
+    ERR_clear_error();
+    bio = BIO_new_mem_buf(pem, -1);
+    if (!bio || !(req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL))) {
+        *why = "the CSR cannot be read: truncated or damaged PEM";
+        goto leave;
+    }
+    pk = X509_REQ_get0_pubkey(req);
+    if (!pk) {
+        *why = "the CSR holds no readable public key";
+        goto leave;
+    }
+    if (X509_REQ_verify(req, pk) != 1) {
+        *why = "the signature of the CSR does not verify";
+        goto leave;
+    }
+
+    c = apr_pcalloc(p, sizeof(*c));
+    c->sans = apr_array_make(p, 4, sizeof(const char *));
+    c->names = apr_array_make(p, 4, sizeof(const char *));
+
+    subj = X509_REQ_get_subject_name(req);
+    c->common_name = so_str_lower(p, so_str_trim(p, name_entry(p, subj, NID_commonName)));
+    c->country = name_entry(p, subj, NID_countryName);
+    c->state = name_entry(p, subj, NID_stateOrProvinceName);
+    c->locality = name_entry(p, subj, NID_localityName);
+    c->organization = name_entry(p, subj, NID_organizationName);
+    c->unit = name_entry(p, subj, NID_organizationalUnitName);
+    c->email = name_entry(p, subj, NID_pkcs9_emailAddress);
+
+    exts = X509_REQ_get_extensions(req);
+    if (exts) {
+        int idx = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
+        if (idx >= 0) {
+            gens = X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts, idx));
+            if (!gens) {
+                *why = "the subject alternative name extension of the CSR cannot be read";
+                goto leave;
+            }
+            for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+                GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+                if (g->type == GEN_DNS) {
+                    const unsigned char *d = ASN1_STRING_get0_data(g->d.dNSName);
+                    int n = ASN1_STRING_length(g->d.dNSName);
+                    if (n <= 0 || memchr(d, 0, (size_t)n)) {
+                        *why = "the CSR has an empty or invalid DNS name";
+                        goto leave;
+                    }
+                    APR_ARRAY_PUSH(c->sans, const char *) =
+                        so_str_lower(p, apr_pstrmemdup(p, (const char *)d, (apr_size_t)n));
+                }
+                else {
+                    *why = "the CSR asks for a subject alternative name that is not a DNS name "
+                           "(IP addresses and e-mail addresses are not issued)";
+                    goto leave;
+                }
+            }
+        }
+    }
+    if (*c->common_name) {
+        add_name(c->names, c->common_name);
+    }
+    for (i = 0; i < c->sans->nelts; i++) {
+        add_name(c->names, APR_ARRAY_IDX(c->sans, i, const char *));
+    }
+    if (c->names->nelts == 0) {
+        *why = "the CSR names no host (no common name and no DNS names)";
+        goto leave;
+    }
+    if (!*c->common_name) {
+        /* no CN: the first DNS name stands for it */
+        c->common_name = APR_ARRAY_IDX(c->names, 0, const char *);
+    }
+
+    pk_nid = EVP_PKEY_get_base_id(pk);
+    c->key_bits = EVP_PKEY_get_bits(pk);
+    if (pk_nid == EVP_PKEY_RSA) {
+        c->key_type = "rsa";
+        c->curve = "";
+    }
+    else if (pk_nid == EVP_PKEY_EC) {
+        c->key_type = "ec";
+        c->curve = curve_name(pk, p);
+    }
+    else {
+        c->key_type = apr_pstrdup(p, OBJ_nid2sn(pk_nid));
+        c->curve = "";
+    }
+    if (!OBJ_find_sigid_algs(X509_REQ_get_signature_nid(req), &md_nid, NULL)) {
+        md_nid = NID_undef;
+    }
+    c->sig_alg = apr_pstrdup(p, OBJ_nid2ln(X509_REQ_get_signature_nid(req)));
+    c->sig_hash = (md_nid == NID_sha1 || md_nid == NID_md5) ? "sha1" : "sha2";
+
+    len = i2d_X509_REQ(req, &der);
+    if (len <= 0) {
+        *why = "the CSR cannot be encoded";
+        goto leave;
+    }
+    c->der = (const unsigned char *)apr_pmemdup(p, der, (apr_size_t)len);
+    c->der_len = (apr_size_t)len;
+    c->md5 = so_md5_hex(p, der, (apr_size_t)len, 1);
+    c->sha1 = so_sha1_hex(p, der, (apr_size_t)len, 1);
+    c->sha256 = so_sha256_hex(p, der, (apr_size_t)len, 1);
+    len = i2d_PUBKEY(pk, &pubder);
+    if (len > 0) {
+        c->pubkey_sha1 = so_sha1_hex(p, pubder, (apr_size_t)len, 0);
+    }
+    mem = BIO_new(BIO_s_mem());
+    if (!mem || !PEM_write_bio_X509_REQ(mem, req)) {
+        *why = "the CSR cannot be encoded";
+        goto leave;
+    }
+    c->pem = bio_text(p, mem);
+    BIO_free(mem);
+    mem = BIO_new(BIO_s_mem());
+    if (!mem || !PEM_write_bio_PUBKEY(mem, pk)) {
+        *why = "the public key cannot be encoded";
+        goto leave;
+    }
+    c->pubkey_pem = bio_text(p, mem);
+    *out = c;
+    rv = APR_SUCCESS;
+
+leave:
+    OPENSSL_free(der);
+    OPENSSL_free(pubder);
+    GENERAL_NAMES_free(gens);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    X509_REQ_free(req);
+    BIO_free(bio);
+    BIO_free(mem);
+    ERR_clear_error();
+    return rv;
+}
+
+apr_status_t so_csr_check_key(const so_csr_t *csr, const char **why)
+{
+    if (!strcmp(csr->key_type, "rsa")) {
+        if (csr->key_bits < 2048) {
+            *why = "the RSA key is shorter than 2048 bits";
+            return APR_EINVAL;
+        }
+        if (csr->key_bits > 8192) {
+            *why = "the RSA key is longer than 8192 bits";
+            return APR_EINVAL;
+        }
+        return APR_SUCCESS;
+    }
+    if (!strcmp(csr->key_type, "ec")) {
+        if (!strcmp(csr->curve, "P-256") || !strcmp(csr->curve, "P-384")) {
+            return APR_SUCCESS;
+        }
+        *why = "the EC key is not on curve P-256 or P-384";
+        return APR_EINVAL;
+    }
+    *why = "the key is neither RSA nor EC (P-256, P-384)";
+    return APR_EINVAL;
+}
+
+static int add_entry(X509_NAME *n, const char *field, const char *value)
+{
+    if (!value || !*value) {
+        return 1;
+    }
+    return X509_NAME_add_entry_by_txt(n, field, MBSTRING_UTF8, (const unsigned char *)value, -1, -1,
+                                      0);
+}
+
+static const char *cnf_escape(apr_pool_t *p, const char *s)
+{
+    /* OpenSSL config values: quote what could be read as syntax */
+    if (strpbrk(s, "#$\\\"=,")) {
+        char *out = apr_palloc(p, strlen(s) * 2 + 3), *o = out;
+        *o++ = '"';
+        for (; *s; s++) {
+            if (*s == '"' || *s == '\\' || *s == '$') {
+                *o++ = '\\';
+            }
+            *o++ = *s;
+        }
+        *o++ = '"';
+        *o = '\0';
+        return out;
+    }
+    return s;
+}
+
+apr_status_t so_csr_generate(apr_pool_t *p, const so_csr_gen_t *in, const char **csr_pem,
+                             const char **key_pem, const char **config, const char **command,
+                             const char **why)
+{
+    EVP_PKEY *pk = NULL;
+    X509_REQ *req = NULL;
+    X509_NAME *name;
+    BIO *bio = NULL;
+    STACK_OF(X509_EXTENSION) *exts = NULL;
+    X509_EXTENSION *ext = NULL;
+    apr_array_header_t *all;
+    const char *san = "", *keyspec;
+    int ec = in->key_type && !strcmp(in->key_type, "ec");
+    int i;
+    apr_status_t rv = APR_EINVAL;
+
+    *why = NULL;
+    if (!in->common_name || !*in->common_name) {
+        *why = "common_name is required";
+        return APR_EINVAL;
+    }
+    all = apr_array_make(p, 4, sizeof(const char *));
+    add_name(all, in->common_name);
+    for (i = 0; in->sans && i < in->sans->nelts; i++) {
+        add_name(all, APR_ARRAY_IDX(in->sans, i, const char *));
+    }
+    for (i = 0; i < all->nelts; i++) {
+        san = apr_pstrcat(p, san, i ? "," : "", "DNS:", APR_ARRAY_IDX(all, i, const char *), NULL);
+    }
+    ERR_clear_error();
+    if (ec) {
+        const char *group = in->curve && !strcmp(in->curve, "P-384") ? "P-384" : "P-256";
+        pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
+        keyspec = apr_pstrcat(p, "ec -pkeyopt ec_paramgen_curve:", group, NULL);
+    }
+    else {
+        pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)in->bits);
+        keyspec = apr_psprintf(p, "rsa:%d", in->bits);
+    }
+    if (!pk) {
+        *why = "the key could not be generated";
+        goto leave;
+    }
+    req = X509_REQ_new();
+    name = X509_NAME_new();
+    if (!req || !name || !X509_REQ_set_version(req, 0)
+        || !add_entry(name, "C", in->country) || !add_entry(name, "ST", in->state)
+        || !add_entry(name, "L", in->locality) || !add_entry(name, "O", in->organization)
+        || !add_entry(name, "OU", in->unit) || !add_entry(name, "CN", in->common_name)
+        || !add_entry(name, "emailAddress", in->email) || !X509_REQ_set_subject_name(req, name)) {
+        X509_NAME_free(name);
+        *why = "the subject could not be encoded (check the country: two letters)";
+        goto leave;
+    }
+    X509_NAME_free(name);
+    exts = sk_X509_EXTENSION_new_null();
+    ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
+    if (!exts || !ext || !sk_X509_EXTENSION_push(exts, ext)) {
+        X509_EXTENSION_free(ext);
+        *why = "a subject alternative name could not be encoded";
+        goto leave;
+    }
+    if (!X509_REQ_add_extensions(req, exts) || !X509_REQ_set_pubkey(req, pk)
+        || X509_REQ_sign(req, pk, EVP_sha256()) <= 0) {
+        *why = "the CSR could not be signed";
+        goto leave;
+    }
+    bio = BIO_new(BIO_s_mem());
+    if (!bio || !PEM_write_bio_X509_REQ(bio, req)) {
+        *why = "the CSR could not be encoded";
+        goto leave;
+    }
+    *csr_pem = bio_text(p, bio);
+    BIO_free(bio);
+    bio = BIO_new(BIO_s_mem());
+    if (!bio || !PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL)) {
+        *why = "the key could not be encoded";
+        goto leave;
+    }
+    *key_pem = bio_text(p, bio);
+    {
+        /* clear the key text in the BIO before it is freed */
+        char *data = NULL;
+        long n = BIO_get_mem_data(bio, &data);
+        if (n > 0) {
+            OPENSSL_cleanse(data, (size_t)n);
+        }
+    }
+    if (config) {
+        const char *dn = "";
+        struct {
+            const char *k, *v;
+        } f[] = {{"C", in->country},      {"ST", in->state}, {"L", in->locality},
+                 {"O", in->organization}, {"OU", in->unit},  {"CN", in->common_name},
+                 {"emailAddress", in->email}};
+        for (i = 0; i < (int)(sizeof(f) / sizeof(f[0])); i++) {
+            if (f[i].v && *f[i].v) {
+                dn = apr_pstrcat(p, dn, f[i].k, " = ", cnf_escape(p, f[i].v), "\n", NULL);
+            }
+        }
+        *config = apr_pstrcat(p,
+                              "[ req ]\nprompt = no\ndistinguished_name = dn\nreq_extensions = ext\n"
+                              "default_md = sha256\n\n[ dn ]\n",
+                              dn, "\n[ ext ]\nsubjectAltName = ", san, "\n", NULL);
+    }
+    if (command) {
+        /* file names: the common name with "*" as "STAR", as the bundles name files */
+        char *base = apr_pstrdup(p, in->common_name), *c;
+        for (c = base; *c; c++) {
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+                  || *c == '-' || *c == '.')) {
+                *c = '_';
+            }
+        }
+        if (base[0] == '_' && base[1] == '.') {
+            base = apr_pstrcat(p, "STAR", base + 1, NULL);
+        }
+        *command = apr_psprintf(p,
+                                "openssl req -new -newkey %s -nodes -keyout %s.key -out %s.csr "
+                                "-config %s.cnf",
+                                keyspec, base, base, base);
+    }
+    rv = APR_SUCCESS;
+
+leave:
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    X509_REQ_free(req);
+    EVP_PKEY_free(pk);
+    BIO_free(bio);
+    ERR_clear_error();
+    return rv;
+}

@@ -1,0 +1,475 @@
+#include <stdarg.h>
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "so_store_order.h"
+#include "so_migrations.h"
+#include "so_stmts.h"
+#include "../core/so_crypto.h"
+#include "../core/so_util.h"
+
+const so_migration_t so_migrations_order[] = {
+    {110, "orders",
+     "CREATE TABLE orders (\n"
+     "  id {{ID}},\n"
+     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
+     "  product_id BIGINT NOT NULL REFERENCES products(id),\n"
+     "  status TEXT NOT NULL,\n"
+     "  period INTEGER NOT NULL,\n"
+     "  domain_amount INTEGER NOT NULL DEFAULT 0,\n"
+     "  wildcard_domain_amount INTEGER NOT NULL DEFAULT 0,\n"
+     "  common_name TEXT NOT NULL DEFAULT '',\n"
+     "  csr TEXT NOT NULL DEFAULT '',\n"
+     "  organization_unit TEXT NOT NULL DEFAULT '',\n"
+     "  software TEXT NOT NULL DEFAULT '',\n"
+     "  organization_handle TEXT NOT NULL DEFAULT '',\n"
+     "  technical_handle TEXT NOT NULL DEFAULT '',\n"
+     "  administrative_handle TEXT NOT NULL DEFAULT '',\n"
+     "  billing_handle TEXT NOT NULL DEFAULT '',\n"
+     "  approver_email TEXT NOT NULL DEFAULT '',\n"
+     "  autorenew INTEGER NOT NULL DEFAULT 0,\n"
+     "  signature_hash_algorithm TEXT NOT NULL DEFAULT 'sha2',\n"
+     "  enable_dns_automation INTEGER NOT NULL DEFAULT 0,\n"
+     "  dcv_unique TEXT NOT NULL DEFAULT '',\n"
+     "  price BIGINT NOT NULL,\n"
+     "  currency TEXT NOT NULL,\n"
+     "  order_date BIGINT NOT NULL,\n"
+     "  active_date BIGINT NOT NULL DEFAULT 0,\n"
+     "  expiration_date BIGINT NOT NULL DEFAULT 0,\n"
+     "  order_ends_at BIGINT NOT NULL DEFAULT 0,\n"
+     "  reissue_at BIGINT NOT NULL DEFAULT 0,\n"
+     "  cancelled_at BIGINT NOT NULL DEFAULT 0,\n"
+     "  version INTEGER NOT NULL DEFAULT 1,\n"
+     "  created_by BIGINT,\n"
+     "  updated_at BIGINT NOT NULL);\n"
+     "CREATE INDEX orders_team_date ON orders (team_id, order_date);\n"
+     "CREATE INDEX orders_team_status_exp ON orders (team_id, status, expiration_date);\n"
+     "CREATE INDEX orders_team_exp ON orders (team_id, expiration_date);\n"
+     "CREATE INDEX orders_team_cn ON orders (team_id, common_name);\n"
+     "CREATE TABLE order_hostnames (\n"
+     "  order_id BIGINT NOT NULL REFERENCES orders(id) ON DELETE CASCADE,\n"
+     "  position INTEGER NOT NULL,\n"
+     "  host_name TEXT NOT NULL,\n"
+     "  method TEXT NOT NULL DEFAULT '',\n"
+     "  PRIMARY KEY (order_id, host_name));\n"
+     "CREATE INDEX order_hostnames_name ON order_hostnames (host_name);\n"
+     "CREATE TABLE order_events (\n"
+     "  id {{ID}},\n"
+     "  order_id BIGINT NOT NULL REFERENCES orders(id) ON DELETE CASCADE,\n"
+     "  team_id BIGINT NOT NULL,\n"
+     "  user_id BIGINT,\n"
+     "  actor TEXT NOT NULL DEFAULT '',\n"
+     "  kind TEXT NOT NULL,\n"
+     "  detail TEXT NOT NULL DEFAULT '{}',\n"
+     "  created_at BIGINT NOT NULL);\n"
+     "CREATE INDEX order_events_order ON order_events (order_id, id);\n"
+     "CREATE TABLE idempotency_keys (\n"
+     "  team_id BIGINT NOT NULL,\n"
+     "  idem_key TEXT NOT NULL,\n"
+     "  request_hash TEXT NOT NULL,\n"
+     "  status INTEGER NOT NULL DEFAULT 0,\n"
+     "  response TEXT NOT NULL DEFAULT '',\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (team_id, idem_key));\n"
+     "CREATE INDEX idempotency_created ON idempotency_keys (created_at);\n"
+     "CREATE TABLE otp_tokens (\n"
+     "  id {{ID}},\n"
+     "  token_hash TEXT NOT NULL UNIQUE,\n"
+     "  order_id BIGINT NOT NULL REFERENCES orders(id) ON DELETE CASCADE,\n"
+     "  team_id BIGINT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL)"},
+    {0, NULL, NULL}};
+
+#define ORDER_COLS                                                                            \
+    "o.id, o.team_id, o.product_id, o.status, o.period, o.domain_amount, "                     \
+    "o.wildcard_domain_amount, o.common_name, o.csr, o.organization_unit, o.software, "        \
+    "o.organization_handle, o.technical_handle, o.administrative_handle, o.billing_handle, "   \
+    "o.approver_email, o.autorenew, o.signature_hash_algorithm, o.enable_dns_automation, "     \
+    "o.dcv_unique, o.price, o.currency, o.order_date, o.active_date, o.expiration_date, "      \
+    "o.order_ends_at, o.reissue_at, o.cancelled_at, o.updated_at, o.created_by, o.version, "   \
+    "p.name, p.brand_name, p.validation_method"
+
+const so_stmt_def_t so_stmts_order[] = {
+    {"so_order_insert",
+     "INSERT INTO orders (team_id, product_id, status, period, domain_amount, "
+     "wildcard_domain_amount, common_name, csr, organization_unit, software, organization_handle, "
+     "technical_handle, administrative_handle, billing_handle, approver_email, autorenew, "
+     "signature_hash_algorithm, enable_dns_automation, dcv_unique, price, currency, order_date, "
+     "created_by, updated_at) VALUES (%lld, %lld, %s, %d, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, "
+     "%s, %d, %s, %d, %s, %lld, %s, %lld, %lld, %lld) RETURNING id"},
+    {"so_order_get",
+     "SELECT " ORDER_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
+     "WHERE o.team_id = %lld AND o.id = %lld"},
+    {"so_order_update",
+     "UPDATE orders SET status = %s, domain_amount = %d, wildcard_domain_amount = %d, "
+     "common_name = %s, csr = %s, organization_unit = %s, software = %s, "
+     "organization_handle = %s, technical_handle = %s, administrative_handle = %s, "
+     "billing_handle = %s, approver_email = %s, autorenew = %d, signature_hash_algorithm = %s, "
+     "enable_dns_automation = %d, dcv_unique = %s, active_date = %lld, expiration_date = %lld, "
+     "order_ends_at = %lld, reissue_at = %lld, cancelled_at = %lld, updated_at = %lld, "
+     "version = version + 1 WHERE team_id = %lld AND id = %lld AND version = %d"},
+    {"so_order_hosts", "SELECT order_id, host_name, method FROM order_hostnames "
+                       "WHERE order_id = %lld ORDER BY position"},
+    {"so_order_hosts_clear", "DELETE FROM order_hostnames WHERE order_id = %lld"},
+    {"so_order_host_insert",
+     "INSERT INTO order_hostnames (order_id, position, host_name, method) VALUES (%lld, %d, %s, %s)"},
+    {"so_order_event_insert",
+     "INSERT INTO order_events (order_id, team_id, user_id, actor, kind, detail, created_at) "
+     "VALUES (%lld, %lld, %lld, %s, %s, %s, %lld)"},
+    {"so_order_events_count", "SELECT COUNT(*) FROM order_events WHERE team_id = %lld AND order_id = %lld"},
+    {"so_order_events",
+     "SELECT id, actor, kind, detail, created_at FROM order_events "
+     "WHERE team_id = %lld AND order_id = %lld ORDER BY id LIMIT %d OFFSET %d"},
+    {"so_idem_insert",
+     "INSERT INTO idempotency_keys (team_id, idem_key, request_hash, created_at) "
+     "VALUES (%lld, %s, %s, %lld)"},
+    {"so_idem_finish",
+     "UPDATE idempotency_keys SET status = %d, response = %s WHERE team_id = %lld AND idem_key = %s"},
+    {"so_idem_get",
+     "SELECT request_hash, status, response FROM idempotency_keys WHERE team_id = %lld AND idem_key = %s"},
+    {"so_idem_purge", "DELETE FROM idempotency_keys WHERE created_at < %lld"},
+    {"so_otp_insert",
+     "INSERT INTO otp_tokens (token_hash, order_id, team_id, created_at, expires_at) "
+     "VALUES (%s, %lld, %lld, %lld, %lld)"},
+    {"so_otp_lookup",
+     "SELECT team_id, order_id FROM otp_tokens WHERE token_hash = %s AND expires_at > %lld"},
+    {NULL, NULL}};
+
+#define I64(v) so_i64str(p, (v))
+#define INT(v) apr_itoa(p, (v))
+
+static so_order_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
+{
+    so_order_t *o = apr_pcalloc(p, sizeof(*o));
+    int k = 0;
+    o->id = so_cell_i64(r, i, k++);
+    o->team_id = so_cell_i64(r, i, k++);
+    o->product_id = so_cell_i64(r, i, k++);
+    o->status = so_cell(r, i, k++);
+    o->period = so_cell_int(r, i, k++);
+    o->domain_amount = so_cell_int(r, i, k++);
+    o->wildcard_domain_amount = so_cell_int(r, i, k++);
+    o->common_name = so_cell(r, i, k++);
+    o->csr = so_cell(r, i, k++);
+    o->organization_unit = so_cell(r, i, k++);
+    o->software = so_cell(r, i, k++);
+    o->organization_handle = so_cell(r, i, k++);
+    o->technical_handle = so_cell(r, i, k++);
+    o->administrative_handle = so_cell(r, i, k++);
+    o->billing_handle = so_cell(r, i, k++);
+    o->approver_email = so_cell(r, i, k++);
+    o->autorenew = so_cell_int(r, i, k++);
+    o->signature_hash_algorithm = so_cell(r, i, k++);
+    o->enable_dns_automation = so_cell_int(r, i, k++);
+    o->dcv_unique = so_cell(r, i, k++);
+    o->price = so_cell_i64(r, i, k++);
+    o->currency = so_cell(r, i, k++);
+    o->order_date = so_cell_i64(r, i, k++);
+    o->active_date = so_cell_i64(r, i, k++);
+    o->expiration_date = so_cell_i64(r, i, k++);
+    o->order_ends_at = so_cell_i64(r, i, k++);
+    o->reissue_at = so_cell_i64(r, i, k++);
+    o->cancelled_at = so_cell_i64(r, i, k++);
+    o->updated_at = so_cell_i64(r, i, k++);
+    o->created_by = so_cell_i64(r, i, k++);
+    o->version = so_cell_int(r, i, k++);
+    o->product_name = so_cell(r, i, k++);
+    o->brand_name = so_cell(r, i, k++);
+    o->validation_method = so_cell(r, i, k++);
+    o->hosts = apr_array_make(p, 4, sizeof(so_order_host_t));
+    return o;
+}
+
+static apr_status_t write_hosts(so_db_t *db, apr_pool_t *p, so_order_t *o)
+{
+    apr_status_t rv = so_db_exec(db, p, "so_order_hosts_clear", NULL, SO_A(I64(o->id)));
+    int i;
+    for (i = 0; rv == APR_SUCCESS && i < o->hosts->nelts; i++) {
+        so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
+        rv = so_db_exec(db, p, "so_order_host_insert", NULL,
+                        SO_A(I64(o->id), INT(i), h->host_name, h->method ? h->method : ""));
+    }
+    return rv;
+}
+
+apr_status_t so_store_order_insert(so_db_t *db, apr_pool_t *p, so_order_t *o)
+{
+    so_rows_t *rows;
+    apr_status_t rv;
+
+    rv = so_db_select(
+        db, p, "so_order_insert", &rows,
+        SO_A(I64(o->team_id), I64(o->product_id), o->status, INT(o->period), INT(o->domain_amount),
+             INT(o->wildcard_domain_amount), o->common_name, o->csr, o->organization_unit,
+             o->software, o->organization_handle, o->technical_handle, o->administrative_handle,
+             o->billing_handle, o->approver_email, INT(o->autorenew), o->signature_hash_algorithm,
+             INT(o->enable_dns_automation), o->dcv_unique, I64(o->price), o->currency,
+             I64(o->order_date), o->created_by ? I64(o->created_by) : NULL, I64(o->updated_at)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    o->id = so_cell_i64(rows, 0, 0);
+    o->version = 1;
+    return write_hosts(db, p, o);
+}
+
+apr_status_t so_store_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id,
+                                so_order_t **out)
+{
+    so_rows_t *rows, *hosts;
+    so_order_t *o;
+    apr_status_t rv;
+    int i;
+
+    rv = so_db_select(db, p, "so_order_get", &rows, SO_A(I64(team_id), I64(id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    o = from_row(p, rows, 0);
+    if ((rv = so_db_select(db, p, "so_order_hosts", &hosts, SO_A(I64(id)))) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < hosts->nrows; i++) {
+        so_order_host_t *h = apr_array_push(o->hosts);
+        h->host_name = so_cell(hosts, i, 1);
+        h->method = so_cell(hosts, i, 2);
+    }
+    *out = o;
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, int write)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(
+        db, p, "so_order_update", &n,
+        SO_A(o->status, INT(o->domain_amount), INT(o->wildcard_domain_amount), o->common_name,
+             o->csr, o->organization_unit, o->software, o->organization_handle, o->technical_handle,
+             o->administrative_handle, o->billing_handle, o->approver_email, INT(o->autorenew),
+             o->signature_hash_algorithm, INT(o->enable_dns_automation), o->dcv_unique,
+             I64(o->active_date), I64(o->expiration_date), I64(o->order_ends_at),
+             I64(o->reissue_at), I64(o->cancelled_at), I64(o->updated_at), I64(o->team_id),
+             I64(o->id), INT(o->version)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (n == 0) {
+        return SO_EDBSTALE;
+    }
+    o->version++;
+    return write ? write_hosts(db, p, o) : APR_SUCCESS;
+}
+
+apr_status_t so_store_orders_hosts(so_db_t *db, apr_pool_t *p, apr_array_header_t *orders)
+{
+    apr_hash_t *by_id = apr_hash_make(p);
+    const char *sql = "SELECT order_id, host_name, method FROM order_hostnames WHERE order_id IN (";
+    const char **args;
+    so_rows_t *rows;
+    apr_status_t rv;
+    int i;
+
+    if (orders->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    args = apr_palloc(p, sizeof(char *) * (size_t)orders->nelts);
+    for (i = 0; i < orders->nelts; i++) {
+        so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
+        apr_hash_set(by_id, &o->id, sizeof(o->id), o);
+        args[i] = I64(o->id);
+        sql = apr_pstrcat(p, sql, i ? ", %lld" : "%lld", NULL);
+    }
+    sql = apr_pstrcat(p, sql, ") ORDER BY order_id, position", NULL);
+    rv = so_db_select_sql(db, p, sql, &rows, orders->nelts, args);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nrows; i++) {
+        apr_int64_t id = so_cell_i64(rows, i, 0);
+        so_order_t *o = apr_hash_get(by_id, &id, sizeof(id));
+        if (o) {
+            so_order_host_t *h = apr_array_push(o->hosts);
+            h->host_name = so_cell(rows, i, 1);
+            h->method = so_cell(rows, i, 2);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+so_order_query_t *so_order_query_make(apr_pool_t *p, apr_int64_t team_id)
+{
+    so_order_query_t *q = apr_pcalloc(p, sizeof(*q));
+    q->team_id = team_id;
+    q->where = apr_array_make(p, 8, sizeof(const char *));
+    q->args = apr_array_make(p, 8, sizeof(const char *));
+    APR_ARRAY_PUSH(q->where, const char *) = "o.team_id = %lld";
+    APR_ARRAY_PUSH(q->args, const char *) = I64(team_id);
+    q->limit = 100;
+    return q;
+}
+
+void so_order_query_add(so_order_query_t *q, const char *cond, int nargs, ...)
+{
+    va_list ap;
+    int i;
+    APR_ARRAY_PUSH(q->where, const char *) = cond;
+    va_start(ap, nargs);
+    for (i = 0; i < nargs; i++) {
+        APR_ARRAY_PUSH(q->args, const char *) = va_arg(ap, const char *);
+    }
+    va_end(ap);
+}
+
+apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_query_t *q,
+                                  apr_array_header_t **out, apr_int64_t *total)
+{
+    const char *where = "", *sql;
+    const char **args;
+    so_rows_t *rows, *count;
+    apr_status_t rv;
+    int i, n = q->args->nelts;
+
+    for (i = 0; i < q->where->nelts; i++) {
+        where = apr_pstrcat(p, where, i ? " AND " : "", APR_ARRAY_IDX(q->where, i, const char *), NULL);
+    }
+    rv = so_db_select_sql(db, p,
+                          apr_pstrcat(p, "SELECT COUNT(*) FROM orders o JOIN products p ON "
+                                         "p.id = o.product_id WHERE ", where, NULL),
+                          &count, n, (const char *const *)q->args->elts);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *total = so_cell_i64(count, 0, 0);
+    args = apr_palloc(p, sizeof(char *) * (size_t)(n + 2));
+    memcpy(args, q->args->elts, sizeof(char *) * (size_t)n);
+    args[n] = INT(q->limit);
+    args[n + 1] = INT(q->offset);
+    sql = apr_pstrcat(p, "SELECT " ORDER_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
+                         "WHERE ", where, " ORDER BY ", q->order_by ? q->order_by : "o.order_date DESC",
+                      ", o.id DESC LIMIT %d OFFSET %d", NULL);
+    rv = so_db_select_sql(db, p, sql, &rows, n + 2, args);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_order_t *));
+    for (i = 0; i < rows->nrows; i++) {
+        APR_ARRAY_PUSH(*out, so_order_t *) = from_row(p, rows, i);
+    }
+    return so_store_orders_hosts(db, p, *out);
+}
+
+apr_status_t so_store_order_event(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                  apr_int64_t order_id, apr_int64_t user_id, const char *actor,
+                                  const char *kind, const char *detail, apr_int64_t now)
+{
+    return so_db_exec(db, p, "so_order_event_insert", NULL,
+                      SO_A(I64(order_id), I64(team_id), user_id ? I64(user_id) : NULL,
+                           actor ? actor : "", kind, detail ? detail : "{}", I64(now)));
+}
+
+apr_status_t so_store_order_events(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                   apr_int64_t order_id, int limit, int offset,
+                                   apr_array_header_t **out, apr_int64_t *total)
+{
+    so_rows_t *rows, *count;
+    apr_status_t rv;
+    int i;
+
+    rv = so_db_select(db, p, "so_order_events_count", &count, SO_A(I64(team_id), I64(order_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *total = so_cell_i64(count, 0, 0);
+    rv = so_db_select(db, p, "so_order_events", &rows,
+                      SO_A(I64(team_id), I64(order_id), INT(limit), INT(offset)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_order_event_t));
+    for (i = 0; i < rows->nrows; i++) {
+        so_order_event_t *e = apr_array_push(*out);
+        e->id = so_cell_i64(rows, i, 0);
+        e->actor = so_cell(rows, i, 1);
+        e->kind = so_cell(rows, i, 2);
+        e->detail = so_cell(rows, i, 3);
+        e->created_at = so_cell_i64(rows, i, 4);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_idem_claim(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *key,
+                                 const char *request_hash, apr_int64_t now)
+{
+    return so_db_exec(db, p, "so_idem_insert", NULL, SO_A(I64(team_id), key, request_hash, I64(now)));
+}
+
+apr_status_t so_store_idem_finish(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *key,
+                                  int status, const char *response)
+{
+    return so_db_exec(db, p, "so_idem_finish", NULL, SO_A(INT(status), response, I64(team_id), key));
+}
+
+apr_status_t so_store_idem_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *key,
+                               const char **request_hash, int *status, const char **response)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_idem_get", &rows, SO_A(I64(team_id), key));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *request_hash = so_cell(rows, 0, 0);
+    *status = so_cell_int(rows, 0, 1);
+    *response = so_cell(rows, 0, 2);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_idem_purge(so_db_t *db, apr_pool_t *p, apr_int64_t before)
+{
+    return so_db_exec(db, p, "so_idem_purge", NULL, SO_A(I64(before)));
+}
+
+apr_status_t so_store_otp_create(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                 apr_int64_t order_id, apr_int64_t now, apr_int64_t ttl,
+                                 const char **token, apr_int64_t *expires_at)
+{
+    const char *t;
+    apr_status_t rv;
+
+    if ((rv = so_random_chars(&t, p, 32,
+                              "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    *expires_at = now + ttl;
+    rv = so_db_exec(db, p, "so_otp_insert", NULL,
+                    SO_A(so_secret_hash(p, t), I64(order_id), I64(team_id), I64(now), I64(*expires_at)));
+    if (rv == APR_SUCCESS) {
+        *token = t;
+    }
+    return rv;
+}
+
+apr_status_t so_store_otp_lookup(so_db_t *db, apr_pool_t *p, const char *token, apr_int64_t now,
+                                 apr_int64_t *team_id, apr_int64_t *order_id)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_otp_lookup", &rows, SO_A(so_secret_hash(p, token), I64(now)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *team_id = so_cell_i64(rows, 0, 0);
+    *order_id = so_cell_i64(rows, 0, 1);
+    return APR_SUCCESS;
+}

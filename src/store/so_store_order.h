@@ -1,0 +1,108 @@
+/* mod_sslorders: SSL orders, their host names, audit events, idempotency keys and
+ * OTP tokens. Every function takes the team: another team's order is APR_ENOENT. */
+#ifndef SO_STORE_ORDER_H
+#define SO_STORE_ORDER_H
+
+#include <apr_tables.h>
+
+#include "so_db.h"
+
+typedef struct {
+    const char *host_name;
+    const char *method; /* "" (not chosen), email, dns, http, https */
+} so_order_host_t;
+
+typedef struct {
+    apr_int64_t id;
+    apr_int64_t team_id;
+    apr_int64_t product_id;
+    const char *status; /* PAI REQ ACT REJ FAI EXP */
+    int period;
+    int domain_amount;          /* non-wildcard names paid for */
+    int wildcard_domain_amount; /* wildcard names paid for */
+    const char *common_name;
+    const char *csr;
+    const char *organization_unit;
+    const char *software;
+    const char *organization_handle;
+    const char *technical_handle;
+    const char *administrative_handle;
+    const char *billing_handle;
+    const char *approver_email;
+    int autorenew;
+    const char *signature_hash_algorithm;
+    int enable_dns_automation;
+    const char *dcv_unique; /* the unique value of DCV files and records */
+    apr_int64_t price;      /* charged, minor units */
+    const char *currency;
+    apr_int64_t order_date, active_date, expiration_date, order_ends_at, reissue_at, cancelled_at;
+    apr_int64_t updated_at;
+    apr_int64_t created_by;
+    int version;
+    /* from the product */
+    const char *product_name;
+    const char *brand_name;
+    const char *validation_method;
+    apr_array_header_t *hosts; /* so_order_host_t, the common name first */
+} so_order_t;
+
+/* Insert (inside the caller's transaction): sets o->id, writes the hosts. */
+apr_status_t so_store_order_insert(so_db_t *db, apr_pool_t *p, so_order_t *o);
+apr_status_t so_store_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id,
+                                so_order_t **out);
+/* Write every mutable field and the hosts when o->version is still the stored
+ * one (then o->version is incremented); SO_EDBSTALE when another writer came first. */
+apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, int write_hosts);
+/* Load the hosts of several orders at once (one query). */
+apr_status_t so_store_orders_hosts(so_db_t *db, apr_pool_t *p, apr_array_header_t *orders);
+
+/* The list of the API: every clause of where is ANDed; args hold the values. */
+typedef struct {
+    apr_int64_t team_id;
+    apr_array_header_t *where; /* const char*: SQL conditions on o (orders) and p (products) */
+    apr_array_header_t *args;  /* const char*: the values of their placeholders, in order */
+    const char *order_by;      /* whitelisted columns and directions */
+    int limit;
+    int offset;
+} so_order_query_t;
+
+so_order_query_t *so_order_query_make(apr_pool_t *p, apr_int64_t team_id);
+void so_order_query_add(so_order_query_t *q, const char *cond, int nargs, ...);
+apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_query_t *q,
+                                  apr_array_header_t **out, apr_int64_t *total);
+
+/* Audit events (detail is a JSON text). */
+apr_status_t so_store_order_event(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                  apr_int64_t order_id, apr_int64_t user_id, const char *actor,
+                                  const char *kind, const char *detail, apr_int64_t now);
+typedef struct {
+    apr_int64_t id;
+    const char *actor;
+    const char *kind;
+    const char *detail;
+    apr_int64_t created_at;
+} so_order_event_t;
+apr_status_t so_store_order_events(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                   apr_int64_t order_id, int limit, int offset,
+                                   apr_array_header_t **out, apr_int64_t *total);
+
+/* Idempotency keys: claim (team, key) inside the caller's transaction.
+ * APR_SUCCESS: claimed; SO_EDBUNIQUE: it exists (look it up after rolling back). */
+apr_status_t so_store_idem_claim(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *key,
+                                 const char *request_hash, apr_int64_t now);
+apr_status_t so_store_idem_finish(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *key,
+                                  int status, const char *response);
+/* APR_ENOENT when unknown. */
+apr_status_t so_store_idem_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *key,
+                               const char **request_hash, int *status, const char **response);
+apr_status_t so_store_idem_purge(so_db_t *db, apr_pool_t *p, apr_int64_t before);
+
+/* OTP tokens for one order: the plain token is returned once, its hash stored. */
+apr_status_t so_store_otp_create(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                 apr_int64_t order_id, apr_int64_t now, apr_int64_t ttl,
+                                 const char **token, apr_int64_t *expires_at);
+/* The order and team of a valid (unexpired) OTP token; APR_ENOENT otherwise. */
+apr_status_t so_store_otp_lookup(so_db_t *db, apr_pool_t *p, const char *token, apr_int64_t now,
+                                 apr_int64_t *team_id, apr_int64_t *order_id);
+
+#endif
