@@ -177,6 +177,7 @@ static void reset_answer(so_req_t *req)
     req->raw_body = NULL;
     req->raw_len = 0;
     req->raw_ctype = NULL;
+    req->data_raw = NULL;
 }
 
 static apr_status_t answer_cleanup(void *data)
@@ -208,6 +209,19 @@ apr_status_t so_api_ok(so_req_t *req, json_t *data)
     return APR_SUCCESS;
 }
 
+apr_status_t so_api_ok_raw(so_req_t *req, const char *json, apr_size_t len)
+{
+    if (req->data) {
+        json_decref(req->data);
+        req->data = NULL;
+    }
+    req->status = 200;
+    req->err_code = 0;
+    req->data_raw = json;
+    req->data_raw_len = len;
+    return APR_SUCCESS;
+}
+
 apr_status_t so_api_ok_id(so_req_t *req, apr_int64_t id)
 {
     return so_api_ok(req, json_pack("{s:I}", "id", (json_int_t)id));
@@ -224,6 +238,7 @@ apr_status_t so_api_error(so_req_t *req, int code, const char *desc, const char 
         json_decref(req->data);
         req->data = NULL;
     }
+    req->data_raw = NULL;
     req->err_code = code;
     req->status = so_error_http(code);
     req->err_desc = desc ? desc : "";
@@ -275,6 +290,17 @@ const char *so_api_answer_json(so_req_t *req, apr_size_t *len)
     char *text;
     const char *out;
 
+    if (!req->err_code && req->data_raw) {
+        /* data is already JSON text: the envelope is put around it */
+        char *w = req->warnings ? json_dumps(req->warnings, JSON_COMPACT) : NULL;
+        out = apr_pstrcat(req->pool, "{\"code\":0,\"desc\":\"\",\"data\":",
+                          apr_pstrmemdup(req->pool, req->data_raw, req->data_raw_len),
+                          ",\"maintenance\":false", w ? ",\"warnings\":" : "", w ? w : "", "}",
+                          NULL);
+        free(w);
+        *len = strlen(out);
+        return out;
+    }
     if (req->err_code) {
         env = json_pack("{s:i,s:s,s:s}", "code", req->err_code, "desc", req->err_desc ? req->err_desc : "",
                         "data", req->err_data ? req->err_data : "");
@@ -632,13 +658,14 @@ void so_api_dispatch(so_req_t *req)
             break; /* answered by so_auth_resolve */
         }
         if (rv != APR_SUCCESS
-            && (SO_DB_IS_UNAVAILABLE(rv) || (!req->err_code && !req->data && !req->raw_body))) {
+            && (SO_DB_IS_UNAVAILABLE(rv)
+                || (!req->err_code && !req->data && !req->raw_body && !req->data_raw))) {
             reset_answer(req);
             so_api_fail(req, rv);
         }
         break;
     }
-    if (!req->err_code && !req->data && !req->raw_body) {
+    if (!req->err_code && !req->data && !req->raw_body && !req->data_raw) {
         so_api_ok(req, NULL);
     }
 }

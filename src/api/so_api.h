@@ -103,6 +103,8 @@ struct so_req_t {
     /* the answer */
     int status;
     json_t *data;
+    const char *data_raw;      /* the answer's data as JSON text (instead of data) */
+    apr_size_t data_raw_len;
     json_t *warnings;
     int err_code;
     const char *err_desc;
@@ -130,6 +132,8 @@ so_db_t *so_req_db(so_req_t *req);
 /* answers */
 apr_status_t so_api_ok(so_req_t *req, json_t *data); /* steals data */
 apr_status_t so_api_ok_id(so_req_t *req, apr_int64_t id);
+/* data given as JSON text (written with so_jw for large answers) */
+apr_status_t so_api_ok_raw(so_req_t *req, const char *json, apr_size_t len);
 apr_status_t so_api_ok_list(so_req_t *req, json_t *results, apr_int64_t total); /* steals */
 apr_status_t so_api_error(so_req_t *req, int code, const char *desc, const char *data);
 apr_status_t so_api_errorf(so_req_t *req, int code, const char *fmt, ...)

@@ -12,6 +12,7 @@
 #include "../core/so_crypto.h"
 #include "../core/so_csr.h"
 #include "../core/so_domain.h"
+#include "../core/so_jsonw.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
 #include "../store/so_store_account.h"
@@ -38,45 +39,49 @@ static const char *dcv_tag(so_req_t *req)
 }
 
 /* What the customer publishes for host h (see README "Domain validation"). */
-static json_t *dcv_instructions(so_req_t *req, const so_order_t *o, const so_csr_t *c,
-                                const so_order_host_t *h)
+static void dcv_instructions(so_jw_t *w, so_req_t *req, const so_order_t *o,
+                             const so_order_host_t *h)
 {
     apr_pool_t *p = req->pool;
     const char *base = so_hostname_base(h->host_name);
-    json_t *j = json_pack("{s:s,s:s}", "domain", h->host_name, "method", h->method ? h->method : "");
-    if (c) {
-        const char *file = apr_pstrcat(p, c->md5, ".txt", NULL);
-        const char *contents = apr_pstrcat(p, c->sha256, "\n", dcv_tag(req), "\n", o->dcv_unique, NULL);
-        const char *target = apr_pstrcat(p, so_str_lower(p, apr_pstrndup(p, c->sha256, 32)), ".",
-                                         so_str_lower(p, c->sha256 + 32), ".",
+
+    so_jw_obj(w);
+    so_jw_kstr(w, "domain", h->host_name);
+    so_jw_kstr(w, "method", h->method);
+    if (*o->csr && o->csr_sha256 && strlen(o->csr_sha256) == 64) {
+        const char *file = apr_pstrcat(p, o->csr_md5, ".txt", NULL);
+        const char *contents =
+            apr_pstrcat(p, o->csr_sha256, "\n", dcv_tag(req), "\n", o->dcv_unique, NULL);
+        const char *target = apr_pstrcat(p, so_str_lower(p, apr_pstrndup(p, o->csr_sha256, 32)), ".",
+                                         so_str_lower(p, o->csr_sha256 + 32), ".",
                                          so_str_lower(p, o->dcv_unique), ".", dcv_tag(req), NULL);
         const char *url = so_hostname_is_wildcard(h->host_name)
                               ? ""
                               : apr_pstrcat(p, !strcmp(h->method ? h->method : "", "https") ? "https"
                                                                                             : "http",
                                             "://", base, "/.well-known/pki-validation/", file, NULL);
-        json_object_set_new(j, "md5", json_string(c->md5));
-        json_object_set_new(j, "sha1", json_string(c->sha1));
-        json_object_set_new(j, "sha256", json_string(c->sha256));
-        json_object_set_new(j, "file_name", json_string(file));
-        json_object_set_new(j, "file_content", json_string(contents));
-        json_object_set_new(j, "file_location", json_string(url));
-        json_object_set_new(j, "file_contents", json_string(contents));
-        json_object_set_new(j, "url", json_string(url));
-        json_object_set_new(j, "dns_record",
-                            json_string(apr_pstrcat(p, "_", so_str_lower(p, c->md5), ".", base, NULL)));
-        json_object_set_new(j, "dns_value", json_string(target));
-        json_object_set_new(j, "dns_txt_record",
-                            json_string(apr_pstrcat(p, "_pki-validation.", base, NULL)));
-        json_object_set_new(j, "dns", json_string(target));
-        json_object_set_new(j, "token", json_string(o->dcv_unique));
-        json_object_set_new(j, "approver_email", so_json_str(o->approver_email));
+        so_jw_kstr(w, "md5", o->csr_md5);
+        so_jw_kstr(w, "sha1", o->csr_sha1);
+        so_jw_kstr(w, "sha256", o->csr_sha256);
+        so_jw_kstr(w, "file_name", file);
+        so_jw_kstr(w, "file_content", contents);
+        so_jw_kstr(w, "file_location", url);
+        so_jw_kstr(w, "file_contents", contents);
+        so_jw_kstr(w, "url", url);
+        so_jw_kstr(w, "dns_record", apr_pstrcat(p, "_", so_str_lower(p, o->csr_md5), ".", base, NULL));
+        so_jw_kstr(w, "dns_value", target);
+        so_jw_kstr(w, "dns_txt_record", apr_pstrcat(p, "_pki-validation.", base, NULL));
+        so_jw_kstr(w, "dns", target);
+        so_jw_kstr(w, "token", o->dcv_unique);
+        so_jw_kstr(w, "approver_email", o->approver_email);
     }
-    json_object_set_new(j, "old_cert_format", json_array());
-    return j;
+    so_jw_key(w, "old_cert_format");
+    so_jw_arr(w);
+    so_jw_arr_end(w);
+    so_jw_obj_end(w);
 }
 
-static json_t *dcv_statuses(const char *status)
+static void dcv_statuses(so_jw_t *w, const char *status)
 {
     const char *op = "", *cos = "", *cs = "", *st = "open";
     if (!strcmp(status, "REQ")) {
@@ -96,72 +101,137 @@ static json_t *dcv_statuses(const char *status)
         cs = !strcmp(status, "REJ") ? "cancelling" : "cancelled";
         st = "closed";
     }
-    return json_pack("{s:s,s:s,s:s,s:s}", "ca_operation", op, "ca_order_status", cos, "ca_status",
-                     cs, "status", st);
+    so_jw_obj(w);
+    so_jw_kstr(w, "ca_operation", op);
+    so_jw_kstr(w, "ca_order_status", cos);
+    so_jw_kstr(w, "ca_status", cs);
+    so_jw_kstr(w, "status", st);
+    so_jw_obj_end(w);
+}
+
+static void kdate(so_jw_t *w, apr_pool_t *p, const char *key, apr_int64_t t)
+{
+    so_jw_kstr(w, key, t > 0 ? so_time_fmt(p, t) : "");
+}
+
+/* Features that add fields to orders (certificates, folders, tags) register here. */
+static const so_order_hook_t *order_hooks[16];
+
+void so_api_orders_add_hook(const so_order_hook_t *hook)
+{
+    int i;
+    for (i = 0; i < 15; i++) {
+        if (!order_hooks[i] || order_hooks[i] == hook) {
+            order_hooks[i] = hook;
+            return;
+        }
+    }
+}
+
+apr_status_t so_api_orders_prepare(so_req_t *req, apr_array_header_t *orders)
+{
+    int i;
+    apr_status_t rv;
+    for (i = 0; order_hooks[i]; i++) {
+        if (order_hooks[i]->load && (rv = order_hooks[i]->load(req, orders)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+void so_api_order_write(so_jw_t *w, so_req_t *req, const so_order_t *o)
+{
+    apr_pool_t *p = req->pool;
+    int i, k;
+
+    so_jw_obj(w);
+    so_jw_kint(w, "id", o->id);
+    so_jw_kint(w, "product_id", o->product_id);
+    so_jw_kstr(w, "product_name", o->product_name);
+    so_jw_kstr(w, "brand_name", o->brand_name);
+    so_jw_kstr(w, "status", o->status);
+    so_jw_kstr(w, "common_name", o->common_name);
+    so_jw_key(w, "host_names");
+    so_jw_arr(w);
+    for (i = 0; i < o->hosts->nelts; i++) {
+        so_jw_str(w, APR_ARRAY_IDX(o->hosts, i, so_order_host_t).host_name);
+    }
+    so_jw_arr_end(w);
+    so_jw_kint(w, "period", o->period);
+    kdate(w, p, "order_date", o->order_date);
+    kdate(w, p, "active_date", o->active_date);
+    kdate(w, p, "expiration_date", o->expiration_date);
+    kdate(w, p, "order_ends_at", o->order_ends_at);
+    kdate(w, p, "reissue_at", o->reissue_at);
+    so_jw_kstr(w, "autorenew", o->autorenew ? "on" : "off");
+    so_jw_kstr(w, "csr", o->csr);
+    so_jw_kstr(w, "certificate", o->certificate);
+    so_jw_kstr(w, "intermediate_certificate", o->intermediate_certificate);
+    so_jw_kstr(w, "root_certificate", o->root_certificate);
+    so_jw_kstr(w, "software", o->software);
+    so_jw_kstr(w, "validation_method", o->validation_method);
+    so_jw_kstr(w, "email_approver", o->approver_email);
+    so_jw_kstr(w, "email_reissue", "");
+    so_jw_kstr(w, "organization_handle", o->organization_handle);
+    so_jw_kstr(w, "administrative_handle", o->administrative_handle);
+    so_jw_kstr(w, "technical_handle", o->technical_handle);
+    so_jw_kstr(w, "billing_handle", o->billing_handle);
+    so_jw_key(w, "domain_validation_methods");
+    so_jw_arr(w);
+    for (i = 0; i < o->hosts->nelts; i++) {
+        const so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
+        if (h->method && *h->method) {
+            so_jw_obj(w);
+            so_jw_kstr(w, "host_name", h->host_name);
+            so_jw_kstr(w, "method", h->method);
+            so_jw_obj_end(w);
+        }
+    }
+    so_jw_arr_end(w);
+    so_jw_key(w, "domain_validation_statuses");
+    dcv_statuses(w, o->status);
+    so_jw_key(w, "additional_data");
+    so_jw_arr(w);
+    for (i = 0; i < o->hosts->nelts; i++) {
+        dcv_instructions(w, req, o, &APR_ARRAY_IDX(o->hosts, i, so_order_host_t));
+    }
+    so_jw_arr_end(w);
+    so_jw_kstr(w, "features", "");
+    so_jw_key(w, "options");
+    so_jw_obj(w);
+    so_jw_kstr(w, "features", "");
+    so_jw_obj_end(w);
+    so_jw_kstr(w, "vendor_order_id", "");
+    so_jw_kstr(w, "vendor_reference_id", "");
+    so_jw_kstr(w, "sslinhva_order_id", "");
+    /* extensions */
+    so_jw_kstr(w, "organization_unit", o->organization_unit);
+    so_jw_kint(w, "domain_amount", o->domain_amount);
+    so_jw_kint(w, "wildcard_domain_amount", o->wildcard_domain_amount);
+    so_jw_kstr(w, "signature_hash_algorithm", o->signature_hash_algorithm);
+    so_jw_kbool(w, "enable_dns_automation", o->enable_dns_automation);
+    so_jw_kstr(w, "price", so_money_fmt(p, o->price));
+    so_jw_kstr(w, "currency", o->currency);
+    kdate(w, p, "cancelled_at", o->cancelled_at);
+    kdate(w, p, "updated_at", o->updated_at);
+    so_jw_kint(w, "version", o->version);
+    for (k = 0; order_hooks[k]; k++) {
+        if (order_hooks[k]->write) {
+            order_hooks[k]->write(w, req, o);
+        }
+    }
+    so_jw_obj_end(w);
 }
 
 json_t *so_api_order_json(so_req_t *req, const so_order_t *o)
 {
-    apr_pool_t *p = req->pool;
-    json_t *j, *hosts = json_array(), *dvm = json_array(), *add = json_array();
-    so_csr_t *c = NULL;
-    const char *why;
-    int i;
-
-    if (*o->csr && so_csr_parse(p, o->csr, &c, &why) != APR_SUCCESS) {
-        c = NULL;
-    }
-    for (i = 0; i < o->hosts->nelts; i++) {
-        const so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
-        json_array_append_new(hosts, so_json_str(h->host_name));
-        if (h->method && *h->method) {
-            json_array_append_new(dvm, json_pack("{s:s,s:s}", "host_name", h->host_name, "method",
-                                                 h->method));
-        }
-        json_array_append_new(add, dcv_instructions(req, o, c, h));
-    }
-    j = json_pack("{s:I,s:I,s:o,s:o,s:s,s:o,s:o,s:i}", "id", (json_int_t)o->id, "product_id",
-                  (json_int_t)o->product_id, "product_name", so_json_str(o->product_name),
-                  "brand_name", so_json_str(o->brand_name), "status", o->status, "common_name",
-                  so_json_str(o->common_name), "host_names", hosts, "period", o->period);
-    json_object_set_new(j, "order_date", so_json_time(p, o->order_date));
-    json_object_set_new(j, "active_date", so_json_time(p, o->active_date));
-    json_object_set_new(j, "expiration_date", so_json_time(p, o->expiration_date));
-    json_object_set_new(j, "order_ends_at", so_json_time(p, o->order_ends_at));
-    json_object_set_new(j, "reissue_at", so_json_time(p, o->reissue_at));
-    json_object_set_new(j, "autorenew", json_string(o->autorenew ? "on" : "off"));
-    json_object_set_new(j, "csr", so_json_str(o->csr));
-    json_object_set_new(j, "certificate", json_string(""));
-    json_object_set_new(j, "intermediate_certificate", json_string(""));
-    json_object_set_new(j, "root_certificate", json_string(""));
-    json_object_set_new(j, "software", so_json_str(o->software));
-    json_object_set_new(j, "validation_method", so_json_str(o->validation_method));
-    json_object_set_new(j, "email_approver", so_json_str(o->approver_email));
-    json_object_set_new(j, "email_reissue", json_string(""));
-    json_object_set_new(j, "organization_handle", so_json_str(o->organization_handle));
-    json_object_set_new(j, "administrative_handle", so_json_str(o->administrative_handle));
-    json_object_set_new(j, "technical_handle", so_json_str(o->technical_handle));
-    json_object_set_new(j, "billing_handle", so_json_str(o->billing_handle));
-    json_object_set_new(j, "domain_validation_methods", dvm);
-    json_object_set_new(j, "domain_validation_statuses", dcv_statuses(o->status));
-    json_object_set_new(j, "additional_data", add);
-    json_object_set_new(j, "features", json_string(""));
-    json_object_set_new(j, "options", json_pack("{s:s}", "features", ""));
-    json_object_set_new(j, "vendor_order_id", json_string(""));
-    json_object_set_new(j, "vendor_reference_id", json_string(""));
-    json_object_set_new(j, "sslinhva_order_id", json_string(""));
-    /* extensions */
-    json_object_set_new(j, "organization_unit", so_json_str(o->organization_unit));
-    json_object_set_new(j, "domain_amount", json_integer(o->domain_amount));
-    json_object_set_new(j, "wildcard_domain_amount", json_integer(o->wildcard_domain_amount));
-    json_object_set_new(j, "signature_hash_algorithm", so_json_str(o->signature_hash_algorithm));
-    json_object_set_new(j, "enable_dns_automation", json_boolean(o->enable_dns_automation));
-    json_object_set_new(j, "price", json_string(so_money_fmt(p, o->price)));
-    json_object_set_new(j, "currency", so_json_str(o->currency));
-    json_object_set_new(j, "cancelled_at", so_json_time(p, o->cancelled_at));
-    json_object_set_new(j, "updated_at", so_json_time(p, o->updated_at));
-    json_object_set_new(j, "version", json_integer(o->version));
-    return j;
+    so_jw_t *w = so_jw_make(req->pool, 4096);
+    const char *text;
+    apr_size_t len;
+    so_api_order_write(w, req, o);
+    text = so_jw_text(w, &len);
+    return json_loadb(text, len, 0, NULL);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -325,6 +395,9 @@ static apr_status_t apply_input(so_req_t *req, so_db_t *db, const so_product_t *
             return so_api_error(req, SO_E_CSR_KEY, "The CSR's key is not accepted", why), APR_EINVAL;
         }
         o->csr = c->pem;
+        o->csr_md5 = c->md5;
+        o->csr_sha1 = c->sha1;
+        o->csr_sha256 = c->sha256;
         o->common_name = c->common_name;
         o->organization_unit = c->unit;
     }
@@ -843,7 +916,9 @@ static apr_status_t list_orders(so_req_t *req)
     apr_int64_t limit, offset, total, product_id, d;
     int show_expiring, csv = 0, i;
     apr_status_t rv;
-    json_t *results;
+    so_jw_t *w;
+    const char *text;
+    apr_size_t len;
 
     if (format && *format) {
         if (!strcmp(format, "csv")) {
@@ -880,7 +955,20 @@ static apr_status_t list_orders(so_req_t *req)
         APR_ARRAY_PUSH(q->where, const char *) = apr_pstrcat(p, in, ")", NULL);
     }
     if ((v = so_req_query(req, "common_name_pattern")) && *v) {
-        so_order_query_add(q, "LOWER(o.common_name) LIKE %s ESCAPE '\\'", 1, so_like_pattern(p, v, 0));
+        /* names are stored in lower case; a literal prefix also bounds an index range */
+        const char *lc = so_str_lower(p, v);
+        apr_size_t plen = strcspn(lc, "*");
+        so_order_query_add(q, "o.common_name LIKE %s ESCAPE '\\'", 1, so_like_pattern(p, lc, 0));
+        /* SQLite compares bytes (BINARY): the range is exact there; PostgreSQL's
+         * collation may order punctuation otherwise, so it gets the LIKE alone */
+        if (plen > 0 && so_req_db(req) && so_req_db(req)->kind == SO_DB_SQLITE3) {
+            char *hi = apr_pstrndup(p, lc, plen);
+            if ((unsigned char)hi[plen - 1] < 0x7f) {
+                hi[plen - 1]++;
+                so_order_query_add(q, "o.common_name >= %s AND o.common_name < %s", 2,
+                                   apr_pstrndup(p, lc, plen), hi);
+            }
+        }
     }
     if ((v = so_req_query(req, "contact_handle")) && *v) {
         so_order_query_add(q,
@@ -952,14 +1040,24 @@ static apr_status_t list_orders(so_req_t *req)
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    if ((rv = so_api_orders_prepare(req, list)) != APR_SUCCESS) {
+        return rv;
+    }
     if (csv) {
         return list_csv(req, list);
     }
-    results = json_array();
+    w = so_jw_make(p, 2048 * (apr_size_t)(list->nelts + 1));
+    so_jw_obj(w);
+    so_jw_key(w, "results");
+    so_jw_arr(w);
     for (i = 0; i < list->nelts; i++) {
-        json_array_append_new(results, so_api_order_json(req, APR_ARRAY_IDX(list, i, so_order_t *)));
+        so_api_order_write(w, req, APR_ARRAY_IDX(list, i, so_order_t *));
     }
-    return so_api_ok_list(req, results, total);
+    so_jw_arr_end(w);
+    so_jw_kint(w, "total", total);
+    so_jw_obj_end(w);
+    text = so_jw_text(w, &len);
+    return so_api_ok_raw(req, text, len);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -968,8 +1066,24 @@ static apr_status_t list_orders(so_req_t *req)
 static apr_status_t get_order(so_req_t *req)
 {
     so_order_t *o;
+    apr_array_header_t *one;
+    so_jw_t *w;
+    const char *text;
+    apr_size_t len;
     apr_status_t rv = so_api_order_load(req, &o);
-    return rv != APR_SUCCESS ? rv : so_api_ok(req, so_api_order_json(req, o));
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    one = apr_array_make(req->pool, 1, sizeof(so_order_t *));
+    APR_ARRAY_PUSH(one, so_order_t *) = o;
+    if ((rv = so_api_orders_prepare(req, one)) != APR_SUCCESS) {
+        return rv;
+    }
+    w = so_jw_make(req->pool, 4096);
+    so_api_order_write(w, req, o);
+    text = so_jw_text(w, &len);
+    return so_api_ok_raw(req, text, len);
 }
 
 /* ------------------------------------------------------------------------- */

@@ -5,6 +5,7 @@
 
 #include "so_api.h"
 #include "../core/so_csr.h"
+#include "../core/so_jsonw.h"
 #include "../store/so_store_catalog.h"
 #include "../store/so_store_order.h"
 
@@ -17,8 +18,20 @@ json_t *so_api_product_json(so_req_t *req, const so_product_t *x, int with_price
                             int with_description);
 /* DecodeCsr data of the spec (plus hashes, key type, names). */
 json_t *so_api_csr_json(so_req_t *req, const so_csr_t *c);
-/* SslOrder of the spec (plus portal extensions). */
+/* SslOrder of the spec (plus portal extensions), written as JSON text (hot: order
+ * lists) or as a jansson value. Call so_api_orders_prepare() on the orders first. */
+void so_api_order_write(so_jw_t *w, so_req_t *req, const so_order_t *o);
 json_t *so_api_order_json(so_req_t *req, const so_order_t *o);
+
+/* A feature that adds to the order object: load() fetches its data for a batch of
+ * orders (one query for a whole list page; it may hang it on so_order_t.ext),
+ * write() adds its fields. Registered once at startup (so_api_init). */
+typedef struct {
+    apr_status_t (*load)(so_req_t *req, apr_array_header_t *orders);
+    void (*write)(so_jw_t *w, so_req_t *req, const so_order_t *o);
+} so_order_hook_t;
+void so_api_orders_add_hook(const so_order_hook_t *hook);
+apr_status_t so_api_orders_prepare(so_req_t *req, apr_array_header_t *orders);
 /* order_by.<key>=asc|desc -> "col ASC, col2 DESC" from (key, column) pairs. */
 apr_status_t so_api_order_by(so_req_t *req, const char *const *allowed, const char **out);
 

@@ -316,7 +316,9 @@ apr_status_t so_db_session_init(so_db_t *db)
     if (db->kind == SO_DB_SQLITE3) {
         /* no busy_timeout: apr_dbd's SQLite driver retries a busy statement itself
          * (15 x 100 ms, releasing its lock while it waits) */
-        return so_db_raw(db, "PRAGMA foreign_keys = ON");
+        apr_status_t rv = so_db_raw(db, "PRAGMA foreign_keys = ON");
+        /* read through a shared memory map instead of copying pages per connection */
+        return rv == APR_SUCCESS ? so_db_raw_select(db, "PRAGMA mmap_size = 268435456") : rv;
     }
     /* keep NOTICEs (e.g. "relation already exists, skipping") out of the error log */
     return so_db_raw(db, "SET client_min_messages TO warning");
@@ -434,7 +436,8 @@ static apr_status_t read_rows(so_db_t *db, apr_pool_t *p, apr_dbd_results_t *res
                     v = NULL;
                 }
             }
-            APR_ARRAY_PUSH(cells, const char *) = v ? apr_pstrdup(p, v) : NULL;
+            /* the driver's copy lives as long as p: no need for another */
+            APR_ARRAY_PUSH(cells, const char *) = v;
         }
         rows->nrows++;
     }

@@ -33,6 +33,9 @@ const so_migration_t so_migrations_order[] = {
      "  signature_hash_algorithm TEXT NOT NULL DEFAULT 'sha2',\n"
      "  enable_dns_automation INTEGER NOT NULL DEFAULT 0,\n"
      "  dcv_unique TEXT NOT NULL DEFAULT '',\n"
+     "  csr_md5 TEXT NOT NULL DEFAULT '',\n"
+     "  csr_sha1 TEXT NOT NULL DEFAULT '',\n"
+     "  csr_sha256 TEXT NOT NULL DEFAULT '',\n"
      "  price BIGINT NOT NULL,\n"
      "  currency TEXT NOT NULL,\n"
      "  order_date BIGINT NOT NULL,\n"
@@ -88,7 +91,7 @@ const so_migration_t so_migrations_order[] = {
     "o.wildcard_domain_amount, o.common_name, o.csr, o.organization_unit, o.software, "        \
     "o.organization_handle, o.technical_handle, o.administrative_handle, o.billing_handle, "   \
     "o.approver_email, o.autorenew, o.signature_hash_algorithm, o.enable_dns_automation, "     \
-    "o.dcv_unique, o.price, o.currency, o.order_date, o.active_date, o.expiration_date, "      \
+    "o.dcv_unique, o.csr_md5, o.csr_sha1, o.csr_sha256, o.price, o.currency, o.order_date, o.active_date, o.expiration_date, "      \
     "o.order_ends_at, o.reissue_at, o.cancelled_at, o.updated_at, o.created_by, o.version, "   \
     "p.name, p.brand_name, p.validation_method"
 
@@ -97,9 +100,10 @@ const so_stmt_def_t so_stmts_order[] = {
      "INSERT INTO orders (team_id, product_id, status, period, domain_amount, "
      "wildcard_domain_amount, common_name, csr, organization_unit, software, organization_handle, "
      "technical_handle, administrative_handle, billing_handle, approver_email, autorenew, "
-     "signature_hash_algorithm, enable_dns_automation, dcv_unique, price, currency, order_date, "
-     "created_by, updated_at) VALUES (%lld, %lld, %s, %d, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, "
-     "%s, %d, %s, %d, %s, %lld, %s, %lld, %lld, %lld) RETURNING id"},
+     "signature_hash_algorithm, enable_dns_automation, dcv_unique, csr_md5, csr_sha1, csr_sha256, "
+     "price, currency, order_date, created_by, updated_at) VALUES (%lld, %lld, %s, %d, %d, %d, %s, "
+     "%s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %d, %s, %s, %s, %s, %lld, %s, %lld, %lld, %lld) "
+     "RETURNING id"},
     {"so_order_get",
      "SELECT " ORDER_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
      "WHERE o.team_id = %lld AND o.id = %lld"},
@@ -108,7 +112,8 @@ const so_stmt_def_t so_stmts_order[] = {
      "common_name = %s, csr = %s, organization_unit = %s, software = %s, "
      "organization_handle = %s, technical_handle = %s, administrative_handle = %s, "
      "billing_handle = %s, approver_email = %s, autorenew = %d, signature_hash_algorithm = %s, "
-     "enable_dns_automation = %d, dcv_unique = %s, active_date = %lld, expiration_date = %lld, "
+     "enable_dns_automation = %d, dcv_unique = %s, csr_md5 = %s, csr_sha1 = %s, csr_sha256 = %s, "
+     "active_date = %lld, expiration_date = %lld, "
      "order_ends_at = %lld, reissue_at = %lld, cancelled_at = %lld, updated_at = %lld, "
      "version = version + 1 WHERE team_id = %lld AND id = %lld AND version = %d"},
     {"so_order_hosts", "SELECT order_id, host_name, method FROM order_hostnames "
@@ -140,6 +145,7 @@ const so_stmt_def_t so_stmts_order[] = {
 
 #define I64(v) so_i64str(p, (v))
 #define INT(v) apr_itoa(p, (v))
+#define SAFE(s) ((s) ? (s) : "")
 
 static so_order_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
 {
@@ -165,6 +171,9 @@ static so_order_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
     o->signature_hash_algorithm = so_cell(r, i, k++);
     o->enable_dns_automation = so_cell_int(r, i, k++);
     o->dcv_unique = so_cell(r, i, k++);
+    o->csr_md5 = so_cell(r, i, k++);
+    o->csr_sha1 = so_cell(r, i, k++);
+    o->csr_sha256 = so_cell(r, i, k++);
     o->price = so_cell_i64(r, i, k++);
     o->currency = so_cell(r, i, k++);
     o->order_date = so_cell_i64(r, i, k++);
@@ -206,7 +215,8 @@ apr_status_t so_store_order_insert(so_db_t *db, apr_pool_t *p, so_order_t *o)
              INT(o->wildcard_domain_amount), o->common_name, o->csr, o->organization_unit,
              o->software, o->organization_handle, o->technical_handle, o->administrative_handle,
              o->billing_handle, o->approver_email, INT(o->autorenew), o->signature_hash_algorithm,
-             INT(o->enable_dns_automation), o->dcv_unique, I64(o->price), o->currency,
+             INT(o->enable_dns_automation), o->dcv_unique, SAFE(o->csr_md5), SAFE(o->csr_sha1),
+             SAFE(o->csr_sha256), I64(o->price), o->currency,
              I64(o->order_date), o->created_by ? I64(o->created_by) : NULL, I64(o->updated_at)));
     if (rv != APR_SUCCESS) {
         return rv;
@@ -253,7 +263,7 @@ apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, in
              o->csr, o->organization_unit, o->software, o->organization_handle, o->technical_handle,
              o->administrative_handle, o->billing_handle, o->approver_email, INT(o->autorenew),
              o->signature_hash_algorithm, INT(o->enable_dns_automation), o->dcv_unique,
-             I64(o->active_date), I64(o->expiration_date), I64(o->order_ends_at),
+             SAFE(o->csr_md5), SAFE(o->csr_sha1), SAFE(o->csr_sha256), I64(o->active_date), I64(o->expiration_date), I64(o->order_ends_at),
              I64(o->reissue_at), I64(o->cancelled_at), I64(o->updated_at), I64(o->team_id),
              I64(o->id), INT(o->version)));
     if (rv != APR_SUCCESS) {
@@ -329,7 +339,7 @@ void so_order_query_add(so_order_query_t *q, const char *cond, int nargs, ...)
 apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_query_t *q,
                                   apr_array_header_t **out, apr_int64_t *total)
 {
-    const char *where = "", *sql;
+    const char *where = "", *sql, *order_by, *first, *first_comma;
     const char **args;
     so_rows_t *rows, *count;
     apr_status_t rv;
@@ -338,21 +348,19 @@ apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_que
     for (i = 0; i < q->where->nelts; i++) {
         where = apr_pstrcat(p, where, i ? " AND " : "", APR_ARRAY_IDX(q->where, i, const char *), NULL);
     }
-    rv = so_db_select_sql(db, p,
-                          apr_pstrcat(p, "SELECT COUNT(*) FROM orders o JOIN products p ON "
-                                         "p.id = o.product_id WHERE ", where, NULL),
-                          &count, n, (const char *const *)q->args->elts);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    *total = so_cell_i64(count, 0, 0);
     args = apr_palloc(p, sizeof(char *) * (size_t)(n + 2));
     memcpy(args, q->args->elts, sizeof(char *) * (size_t)n);
     args[n] = INT(q->limit);
     args[n + 1] = INT(q->offset);
+    /* ties are broken by id in the direction of the first key, so that an index on
+     * (team_id, [status,] key) delivers the rows in order and LIMIT stops early */
+    order_by = q->order_by ? q->order_by : "o.order_date DESC";
+    first_comma = strchr(order_by, ',');
+    first = first_comma ? apr_pstrndup(p, order_by, (apr_size_t)(first_comma - order_by)) : order_by;
     sql = apr_pstrcat(p, "SELECT " ORDER_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
-                         "WHERE ", where, " ORDER BY ", q->order_by ? q->order_by : "o.order_date DESC",
-                      ", o.id DESC LIMIT %d OFFSET %d", NULL);
+                         "WHERE ", where, " ORDER BY ", order_by,
+                      strstr(first, " DESC") ? ", o.id DESC" : ", o.id ASC", " LIMIT %d OFFSET %d",
+                      NULL);
     rv = so_db_select_sql(db, p, sql, &rows, n + 2, args);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -360,6 +368,19 @@ apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_que
     *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_order_t *));
     for (i = 0; i < rows->nrows; i++) {
         APR_ARRAY_PUSH(*out, so_order_t *) = from_row(p, rows, i);
+    }
+    if (rows->nrows < q->limit && (rows->nrows > 0 || q->offset == 0)) {
+        /* the page is not full: it holds the last match */
+        *total = q->offset + rows->nrows;
+    }
+    else {
+        /* every order has a product: counting needs no join (the conditions use o.*) */
+        rv = so_db_select_sql(db, p, apr_pstrcat(p, "SELECT COUNT(*) FROM orders o WHERE ", where, NULL),
+                              &count, n, (const char *const *)q->args->elts);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        *total = so_cell_i64(count, 0, 0);
     }
     return so_store_orders_hosts(db, p, *out);
 }

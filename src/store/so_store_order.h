@@ -3,6 +3,7 @@
 #ifndef SO_STORE_ORDER_H
 #define SO_STORE_ORDER_H
 
+#include <apr_hash.h>
 #include <apr_tables.h>
 
 #include "so_db.h"
@@ -33,6 +34,9 @@ typedef struct {
     const char *signature_hash_algorithm;
     int enable_dns_automation;
     const char *dcv_unique; /* the unique value of DCV files and records */
+    const char *csr_md5;    /* of the CSR's DER, upper hex ("" without a CSR) */
+    const char *csr_sha1;
+    const char *csr_sha256;
     apr_int64_t price;      /* charged, minor units */
     const char *currency;
     apr_int64_t order_date, active_date, expiration_date, order_ends_at, reissue_at, cancelled_at;
@@ -44,6 +48,12 @@ typedef struct {
     const char *brand_name;
     const char *validation_method;
     apr_array_header_t *hosts; /* so_order_host_t, the common name first */
+    /* the current certificate and its chain (PEM, "" until issued); filled by the
+     * issuance feature */
+    const char *certificate;
+    const char *intermediate_certificate;
+    const char *root_certificate;
+    apr_hash_t *ext; /* data other features attach (see so_order_hook_t) */
 } so_order_t;
 
 /* Insert (inside the caller's transaction): sets o->id, writes the hosts. */

@@ -193,6 +193,58 @@ def auth(env):
                           "rss_growth_kib": grow})
 
 
+@scenario
+def orders(env):
+    """100,000 orders over 100 teams: a filtered, sorted page of 25 and a
+    common_name_pattern search against static files of the same size; then order
+    creation under 16 concurrent clients (every charge must be in the ledger)."""
+    n_orders = int(os.environ.get("BENCH_ORDERS", "100000"))
+    t0 = time.time()
+    env.ctl("seed", "orders", "--teams", "100", "--orders", str(n_orders))
+    seed_s = time.time() - t0
+    user = env.new_user()
+    env.ctl("member", "add", "bench-1", user[0], "owner")
+    token = env.ctl("token", "create", "bench-1", user[0]).stdout.strip()
+    env.ctl("balance", "credit", "bench-1", "10000000")
+    rows = [f"seeded {n_orders} orders over 100 teams in {seed_s:.1f}s"]
+    api = env.httpd.api
+    queries = {
+        "page of 25, status=ACT, order_by.expiration_date=asc":
+            "/ssl/orders?status=ACT&order_by.expiration_date=asc&limit=25",
+        "common_name_pattern=host1*.customer1*, 25":
+            "/ssl/orders?common_name_pattern=host1*.customer1*&limit=25",
+    }
+    extra = {}
+    for label, path in queries.items():
+        r = requests.get(api + path, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.json()["data"]["total"] > 0, r.text[:300]
+        size = len(r.content)
+        url_static = static_twin(env.httpd, size, f"bench-list-{size}.json")
+        wrk(url_static, seconds=1, latency=False)
+        wrk(api + path, token=token, seconds=1, latency=False)
+        static = wrk(url_static)
+        res = wrk(api + path, token=token)
+        rows.append(ratio_row(f"GET {label} ({size} bytes, total {r.json()['data']['total']})",
+                              res, static))
+        extra[label] = {"ratio": res["rps"] / static["rps"] if static["rps"] else 0,
+                        "p50_ms": res["p50_ms"], "p99_ms": res["p99_ms"]}
+    # creating orders: 16 clients
+    tid = env.sql("SELECT id FROM teams WHERE slug = 'bench-1'").strip()
+    before = int(env.sql(f"SELECT COUNT(*) FROM orders WHERE team_id = {tid}").strip())
+    lua = ('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+           'wrk.body = \'{"product_id":1,"period":1}\'\n')
+    res = wrk(api + "/ssl/orders", token=token, conns=16, lua_extra=lua)
+    after = int(env.sql(f"SELECT COUNT(*) FROM orders WHERE team_id = {tid}").strip())
+    charges = int(env.sql(f"SELECT COUNT(*) FROM ledger WHERE team_id = {tid} AND kind = 'charge'").strip())
+    rows.append(f"POST /ssl/orders, 16 clients: {res['rps']:.0f} orders/s, p50 {res['p50_ms']} ms, "
+                f"p99 {res['p99_ms']} ms, non-2xx {res['non2xx']}, socket errors "
+                f"'{res['socket_errors']}'; orders created {after - before}, charges in the "
+                f"ledger {charges}")
+    extra["create"] = {"rps": res["rps"], "non2xx": res["non2xx"], "created": after - before,
+                       "charges": charges}
+    report("orders", rows, extra)
+
+
 def main():
     only = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
     env = harness.Env()
