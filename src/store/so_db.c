@@ -436,8 +436,10 @@ static apr_status_t read_rows(so_db_t *db, apr_pool_t *p, apr_dbd_results_t *res
                     v = NULL;
                 }
             }
-            /* the driver's copy lives as long as p: no need for another */
-            APR_ARRAY_PUSH(cells, const char *) = v;
+            /* SQLite's values are pool copies that live as long as p; PostgreSQL's live
+             * in the PGresult, which the driver clears after the last row */
+            APR_ARRAY_PUSH(cells, const char *) =
+                v && db->kind == SO_DB_PGSQL ? apr_pstrdup(p, v) : v;
         }
         rows->nrows++;
     }
