@@ -237,7 +237,8 @@ static void chain_free(chain_t *c)
 }
 
 /* Read every CERTIFICATE block of pem into certs (at most max; *n of them). Other
- * PEM blocks are skipped. APR_EINVAL with *why on a damaged block or too many. */
+ * PEM blocks are skipped. APR_EINVAL with *why on a damaged block or too many (and
+ * nothing is kept). */
 static apr_status_t read_certs(const char *pem, X509 **certs, int max, int *n, const char *what,
                                apr_pool_t *p, const char **why)
 {
@@ -274,6 +275,11 @@ static apr_status_t read_certs(const char *pem, X509 **certs, int max, int *n, c
         certs[(*n)++] = x;
     }
 leave:
+    if (rv != APR_SUCCESS) {
+        while (*n > 0) {
+            X509_free(certs[--(*n)]);
+        }
+    }
     ERR_clear_error();
     BIO_free(bio);
     return rv;

@@ -67,79 +67,84 @@ apr_status_t so_seal_level_parse(const char *name, so_seal_level_t *level)
 
 /* ---- hosts ----------------------------------------------------------------------- */
 
-/* host or name in comparable form: lower case, no port (hosts), no trailing dot;
- * NULL when it cannot match anything */
-static char *normal_host(apr_pool_t *p, const char *h, int is_host)
+/* host or name in comparable form in buf (MAX_HOST + 1 bytes): lower case, no port
+ * (hosts), no trailing dot; NULL when it cannot match anything */
+static const char *normal_host(char *buf, const char *h, int is_host)
 {
     apr_size_t len;
-    char *s, *c;
+    const char *end, *c;
 
-    if (!h || !*h || strlen(h) > MAX_HOST + 8) {
+    if (!h || !*h) {
         return NULL;
     }
-    s = so_str_lower(p, h);
+    end = h + strlen(h);
     if (is_host) {
-        if (*s == '[') { /* [v6]:port */
-            if (!(c = strchr(s, ']'))) {
+        if (*h == '[') { /* [v6] or [v6]:port */
+            if (!(c = strchr(h, ']')) || (c[1] && c[1] != ':')) {
                 return NULL;
             }
-            if (c[1] && c[1] != ':') {
-                return NULL;
-            }
-            c[1] = '\0';
+            end = c + 1;
         }
-        else if ((c = strchr(s, ':')) && !strchr(c + 1, ':')) {
-            const char *d;
-            for (d = c + 1; *d; d++) {
-                if (!apr_isdigit(*d)) {
+        else if ((c = strchr(h, ':')) && !strchr(c + 1, ':')) {
+            end = c; /* host:port; a bare IPv6 address has more colons */
+        }
+        if (*end == ':') {
+            if (!end[1]) {
+                return NULL;
+            }
+            for (c = end + 1; *c; c++) {
+                if (!apr_isdigit(*c)) {
                     return NULL;
                 }
             }
-            *c = '\0';
         }
     }
-    len = strlen(s);
-    if (len && s[len - 1] == '.') {
-        s[--len] = '\0';
+    len = (apr_size_t)(end - h);
+    if (len && h[len - 1] == '.') {
+        len--;
     }
-    if (!len || len > MAX_HOST || strstr(s, "..") || *s == '.') {
+    if (!len || len > MAX_HOST || *h == '.') {
         return NULL;
     }
-    return s;
+    for (c = h; c < h + len; c++) {
+        if (*c == '.' && c + 1 < h + len && c[1] == '.') {
+            return NULL;
+        }
+        buf[c - h] = (char)apr_tolower(*c);
+    }
+    buf[len] = '\0';
+    return buf;
 }
 
 int so_seal_host_matches(const apr_array_header_t *names, const char *host)
 {
-    apr_pool_t *p;
+    char hbuf[MAX_HOST + 1], nbuf[MAX_HOST + 1];
     const char *h;
-    int i, match = 0;
+    apr_size_t hlen;
+    int i;
 
-    if (!names || !host) {
+    if (!names || !(h = normal_host(hbuf, host, 1))) {
         return 0;
     }
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        return 0;
-    }
-    if ((h = normal_host(p, host, 1))) {
-        apr_size_t hlen = strlen(h);
-        for (i = 0; i < names->nelts && !match; i++) {
-            const char *n = normal_host(p, APR_ARRAY_IDX(names, i, const char *), 0);
-            if (!n) {
-                continue;
-            }
-            if (n[0] == '*' && n[1] == '.') {
-                /* exactly one non-empty label in place of the star */
-                apr_size_t slen = strlen(n + 1);
-                match = hlen > slen && !strcmp(h + hlen - slen, n + 1)
-                        && !memchr(h, '.', hlen - slen) && !strchr(n + 2, '*');
-            }
-            else {
-                match = !strcmp(h, n);
+    hlen = strlen(h);
+    for (i = 0; i < names->nelts; i++) {
+        const char *n = normal_host(nbuf, APR_ARRAY_IDX(names, i, const char *), 0);
+        if (!n) {
+            continue;
+        }
+        if (n[0] == '*' && n[1] == '.') {
+            /* exactly one non-empty label in place of the star */
+            apr_size_t slen = strlen(n + 1);
+            if (hlen > slen && !strcmp(h + hlen - slen, n + 1) && !memchr(h, '.', hlen - slen)
+                && !strchr(n + 2, '*')) {
+                return 1;
             }
         }
+        else if (!strcmp(h, n)) {
+            return 1;
+        }
     }
-    apr_pool_destroy(p);
-    return match;
+    return 0;
 }
 
 so_seal_state_t so_seal_state_of(const so_seal_info_t *info, int enabled, int issued)

@@ -96,6 +96,7 @@ START_TEST(host_matching)
     ck_assert(!so_seal_host_matches(n, "evil-example.com"));
     ck_assert(!so_seal_host_matches(n, "www.example.org"));
     ck_assert(!so_seal_host_matches(n, "example.com:http"));
+    ck_assert(!so_seal_host_matches(n, "example.com:"));
     ck_assert(!so_seal_host_matches(n, "example.com.."));
     ck_assert(!so_seal_host_matches(n, ""));
     ck_assert(!so_seal_host_matches(n, NULL));
@@ -112,6 +113,10 @@ START_TEST(host_matching)
     {
         static const char *const v6[] = {"::1", "[::1]", NULL};
         ck_assert(so_seal_host_matches(names_of(v6), "[::1]:8443"));
+        ck_assert(so_seal_host_matches(names_of(v6), "[::1]"));
+        ck_assert(so_seal_host_matches(names_of(v6), "::1"));
+        ck_assert(!so_seal_host_matches(names_of(v6), "[::1]x"));
+        ck_assert(!so_seal_host_matches(names_of(v6), "[::1"));
     }
 }
 END_TEST
