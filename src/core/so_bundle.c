@@ -119,10 +119,8 @@ static const recipe_t recipes[] = {
     {B_PEM, S_LEAF, NULL, NULL},                          /* pem_nointermediate */
 };
 
-typedef char recipes_match_formats[(sizeof(recipes) / sizeof(recipes[0])
-                                    == sizeof(formats) / sizeof(formats[0]) - 1)
-                                       ? 1
-                                       : -1];
+_Static_assert(sizeof(recipes) / sizeof(recipes[0]) == sizeof(formats) / sizeof(formats[0]) - 1,
+               "one recipe per format");
 
 static const struct {
     const char *alias;

@@ -66,7 +66,7 @@ apr_status_t so_doctype_detect(const so_doctype_t **out, const void *data, apr_s
  * prefix, the name is cut to 100 characters and always ends in the type's canonical
  * extension: a matching extension (e.g. .jpeg for jpg, any case) is replaced by it,
  * any other one is kept and the canonical one appended ("scan.exe" -> "scan.exe.pdf").
- * NULL or nothing left gives "document.<ext>". */
+ * NULL or nothing left gives "document.<ext>"; type NULL counts as txt. */
 const char *so_doctype_filename(apr_pool_t *p, const char *client_name, const so_doctype_t *type);
 
 /* A Content-Disposition value: disposition ("attachment" or "inline") with an

@@ -503,7 +503,7 @@ apr_status_t so_seal_report_html(const char **out, apr_size_t *len, apr_pool_t *
                                  const so_seal_info_t *in)
 {
     apr_array_header_t *h;
-    const char *domain;
+    const char *domain, *base, *origin, *why;
     int i, full;
 
     if (!in || !in->domain) {
@@ -520,11 +520,12 @@ apr_status_t so_seal_report_html(const char **out, apr_size_t *len, apr_pool_t *
     OUT(apr_psprintf(p, "<title>Secured site report for %s</title>\n", domain));
     OUT(apr_psprintf(p, "<style>%s</style>\n</head>\n<body>\n<main>\n", report_style));
     OUT(apr_psprintf(p, "<h1>Secured site report for %s</h1>\n", domain));
-    if (in->seal_base && so_seal_id_valid(in->seal_id) && safe_url(in->seal_base)) {
+    if (in->seal_base
+        && check_base(&base, &origin, p, in->seal_base, in->seal_id, &why) == APR_SUCCESS) {
         OUT(apr_psprintf(p,
                          "<p><img src=\"%s/%s.svg%s%s\" alt=\"Site seal\" width=\"180\" "
                          "height=\"64\"></p>\n",
-                         so_text_html_escape(p, in->seal_base), in->seal_id,
+                         so_text_html_escape(p, base), in->seal_id,
                          in->host && *in->host ? "?host=" : "",
                          in->host && *in->host
                              ? so_text_html_escape(

@@ -388,6 +388,7 @@ START_TEST(report_page)
     xmlDocPtr doc;
 
     in.host = "www.example.com";
+    in.seal_base = BASE "/";
     ck_assert_int_eq(so_seal_report_html(&html, &len, pool, &in), APR_SUCCESS);
     ck_assert(!strncmp(html, "<!DOCTYPE html>\n", 16));
     ck_assert_ptr_null(strstr(html, "<script"));
