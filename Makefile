@@ -23,6 +23,8 @@ LIBEXECDIR  := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
 APR_CFLAGS  := $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
 APR_LIBS    := $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
 DEP_LIBS    := -ljansson -lssl -lcrypto -lcurl -lzip -lpsl
+TEST_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
+TEST_LIBS   := $(shell pkg-config --libs check libxml-2.0 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-format-nonliteral
@@ -71,6 +73,8 @@ deps-browser:
 $(BUILD)/obj/src/core/%.o $(BUILD)/obj/src/store/%.o $(BUILD)/obj/src/api/%.o $(BUILD)/obj/src/cli/%.o \
 $(BUILD)/obj/tests/%.o: CFLAGS_INC :=
 $(BUILD)/obj/%.o: CFLAGS_INC ?= -I$(APXS_INC)
+# the unit tests parse the seal's SVG and HTML back with libxml2
+$(BUILD)/obj/tests/unit/%.o: CFLAGS_INC := $(TEST_CFLAGS)
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -89,7 +93,7 @@ $(CLI): $(CLI_OBJ) $(LIBCORE)
 	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(LIBCORE) $(DEP_LIBS) $(APR_LIBS)
 
 $(UNIT): $(UNIT_OBJ) $(LIBCORE)
-	$(CC) $(SAN) -o $@ $(UNIT_OBJ) $(LIBCORE) $(DEP_LIBS) $(APR_LIBS) $(shell pkg-config --libs check)
+	$(CC) $(SAN) -o $@ $(UNIT_OBJ) $(LIBCORE) $(DEP_LIBS) $(APR_LIBS) $(TEST_LIBS)
 
 unit: $(UNIT)
 	$(UNIT)

@@ -11,6 +11,10 @@ TCase *so_test_util_case(void);
 TCase *so_test_db_case(void);
 TCase *so_test_api_case(void);
 TCase *so_test_ssl_case(void);
+TCase *so_test_bundle_case(void);
+TCase *so_test_seal_case(void);
+TCase *so_test_doctype_case(void);
+TCase *so_test_multipart_case(void);
 
 /* A fresh migrated SQLite :memory: database with every statement prepared. */
 so_db_t *so_test_db(apr_pool_t *p);

@@ -21,6 +21,10 @@ int main(void)
     suite_add_tcase(s, so_test_db_case());
     suite_add_tcase(s, so_test_api_case());
     suite_add_tcase(s, so_test_ssl_case());
+    suite_add_tcase(s, so_test_bundle_case());
+    suite_add_tcase(s, so_test_seal_case());
+    suite_add_tcase(s, so_test_doctype_case());
+    suite_add_tcase(s, so_test_multipart_case());
     sr = srunner_create(s);
     srunner_set_tap(sr, "-");
     srunner_run_all(sr, CK_NORMAL);
