@@ -22,7 +22,7 @@ APXS_INC    := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
 LIBEXECDIR  := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
 APR_CFLAGS  := $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
 APR_LIBS    := $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
-DEP_LIBS    := -ljansson -lssl -lcrypto -lcurl -lzip -lpsl
+DEP_LIBS    := -ljansson -lssl -lcrypto -lcurl -lzip -lpsl -lresolv
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-format-nonliteral
