@@ -94,6 +94,10 @@ $(UNIT): $(UNIT_OBJ) $(LIBCORE)
 unit: $(UNIT)
 	$(UNIT)
 
+# leaf certificates signed per second through so_ca_issue (EC P-256 and RSA 2048 intermediates)
+$(BUILD)/ca_speed: tests/bench/ca_speed.c $(LIBCORE)
+	$(CC) $(CFLAGS_ALL) -o $@ tests/bench/ca_speed.c $(LIBCORE) $(DEP_LIBS) $(APR_LIBS)
+
 # The integration suite runs against a real httpd loading the module just built,
 # once on SQLite and once on a PostgreSQL server the harness starts itself.
 test-sqlite: build

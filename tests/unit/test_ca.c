@@ -405,6 +405,62 @@ static X509 *check_leaf(so_ca_t *ca, so_ca_cert_t *c, int rsa)
     return x;
 }
 
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+
+/* A CSR signed by an RSA key whose 2048-bit modulus is 3 * q (a broken key that still signs). */
+static const char *small_factor_csr(void)
+{
+    BIGNUM *q = BN_new(), *n = BN_new(), *three = BN_new(), *e = BN_new(), *d = BN_new(),
+           *qm1 = BN_new();
+    BN_CTX *bctx = BN_CTX_new();
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params;
+    EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    EVP_PKEY *key = NULL;
+    X509_REQ *req = X509_REQ_new();
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data;
+    long len;
+    const char *pem;
+
+    BN_set_word(three, 3);
+    BN_set_word(e, 65537);
+    do {
+        ck_assert(BN_generate_prime_ex(q, 2046, 0, NULL, NULL, NULL));
+        BN_mul(n, q, three, bctx);
+        BN_sub(qm1, q, BN_value_one());
+    } while (BN_num_bits(n) != 2048 || !BN_mod_inverse(d, e, qm1, bctx));
+    /* q has its top two bits set, so 3q has 2048 bits; d = e^-1 mod lcm(2, q-1) = (q-1) */
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n);
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, d);
+    params = OSSL_PARAM_BLD_to_param(bld);
+    ck_assert_int_eq(EVP_PKEY_fromdata_init(kctx), 1);
+    ck_assert_int_eq(EVP_PKEY_fromdata(kctx, &key, EVP_PKEY_KEYPAIR, params), 1);
+    X509_NAME_add_entry_by_NID(X509_REQ_get_subject_name(req), NID_commonName, MBSTRING_UTF8,
+                               (const unsigned char *)"www.example.com", -1, -1, 0);
+    X509_REQ_set_pubkey(req, key);
+    ck_assert_int_gt(X509_REQ_sign(req, key, EVP_sha256()), 0);
+    PEM_write_bio_X509_REQ(b, req);
+    len = BIO_get_mem_data(b, &data);
+    pem = apr_pstrmemdup(pool, data, (apr_size_t)len);
+    BIO_free(b);
+    X509_REQ_free(req);
+    EVP_PKEY_free(key);
+    EVP_PKEY_CTX_free(kctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_CTX_free(bctx);
+    BN_free(q);
+    BN_free(n);
+    BN_free(three);
+    BN_free(e);
+    BN_free(d);
+    BN_free(qm1);
+    return pem;
+}
+
 /* ---- tests --------------------------------------------------------------------------- */
 
 START_TEST(ca_create_and_reload)
@@ -538,9 +594,14 @@ START_TEST(issue_dv_ec)
     static const char *const names[] = {"www.example.com", "Example.COM", "*.shop.example.com",
                                         "www.example.com", NULL};
     so_ca_t *ca = new_ca(tmp, NULL);
-    so_ca_issue_req_t r = dv_req(so_test_csr(pool, "ec256", names, NULL, NULL), names);
+    EVP_PKEY *key = NULL;
+    so_ca_issue_req_t r = dv_req(so_test_csr_key(pool, "ec256", names, NULL, NULL, &key), names);
     so_ca_cert_t *c = issue_ok(ca, &r);
     X509 *x = check_leaf(ca, c, 0);
+
+    /* the key of the CSR */
+    ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(x), key), 1);
+    EVP_PKEY_free(key);
 
     /* DV: CN only, the first name; every name in the SAN once, lower case */
     ck_assert_str_eq(subject_str(x), "CN=www.example.com");
@@ -562,7 +623,8 @@ START_TEST(issue_ov_rsa)
 {
     static const char *const names[] = {"shop.example.org", "example.org", NULL};
     so_ca_t *ca = new_ca(tmp, NULL);
-    so_ca_issue_req_t r = dv_req(so_test_csr(pool, "rsa2048", names, NULL, NULL), names);
+    EVP_PKEY *key = NULL;
+    so_ca_issue_req_t r = dv_req(so_test_csr_key(pool, "rsa2048", names, NULL, NULL, &key), names);
     so_ca_cert_t *c;
     X509 *x;
 
@@ -574,6 +636,8 @@ START_TEST(issue_ov_rsa)
     r.days = 90;
     c = issue_ok(ca, &r);
     x = check_leaf(ca, c, 1);
+    ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(x), key), 1);
+    EVP_PKEY_free(key);
     ck_assert_str_eq(subject_str(x), "C=NL,ST=Noord-Holland,L=Amsterdam,O=Example B.V.,"
                                      "CN=shop.example.org");
     ck_assert_str_eq(sans_str(x), "shop.example.org,example.org");
@@ -721,6 +785,8 @@ START_TEST(issue_refusals)
     ck_assert_ptr_nonnull(strstr(issue_fails(ca, &r), "curve"));
     r.csr_pem = so_test_csr(pool, "ed25519", names, NULL, NULL);
     ck_assert_ptr_nonnull(strstr(issue_fails(ca, &r), "ED25519"));
+    r.csr_pem = small_factor_csr();
+    ck_assert_ptr_nonnull(strstr(issue_fails(ca, &r), "small prime factor"));
     r.csr_pem = "not a CSR";
     ck_assert_ptr_nonnull(strstr(issue_fails(ca, &r), "PKCS#10"));
 }
