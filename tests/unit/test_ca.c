@@ -26,24 +26,6 @@ static const char *tmp;
 
 /* ---- helpers shared with the other tests (test_common.h) ----------------------------- */
 
-const char *so_test_tmpdir(apr_pool_t *p)
-{
-    char *t = apr_pstrdup(p, "/tmp/so-unit-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(t));
-    return t;
-}
-
-void so_test_rmtree(const char *dir)
-{
-    char cmd[512];
-    if (dir && strncmp(dir, "/tmp/so-unit-", 13) == 0) {
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "cannot remove %s\n", dir);
-        }
-    }
-}
-
 const char *so_test_csr_key(apr_pool_t *p, const char *type, const char *const *names,
                             const unsigned char **der, apr_size_t *der_len, EVP_PKEY **keyp)
 {
@@ -951,6 +933,7 @@ END_TEST
 TCase *so_test_ca_case(void)
 {
     TCase *tc = tcase_create("ca");
+    tcase_add_unchecked_fixture(tc, so_test_root_setup, so_test_root_teardown);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, ca_create_and_reload);

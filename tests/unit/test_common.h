@@ -12,6 +12,7 @@ TCase *so_test_util_case(void);
 TCase *so_test_db_case(void);
 TCase *so_test_api_case(void);
 TCase *so_test_ca_case(void);
+TCase *so_test_dcv_case(void);
 
 /* A fresh migrated SQLite :memory: database with every statement prepared. */
 so_db_t *so_test_db(apr_pool_t *p);
@@ -23,7 +24,12 @@ so_req_t *so_test_call(apr_pool_t *p, so_db_t *db, const so_config_t *cfg, const
 /* Create a user (password "password1"), a team and an owner membership; returns a token. */
 const char *so_test_account(apr_pool_t *p, so_db_t *db, const char *user, const char *team);
 
-/* A fresh directory under /tmp (so-unit-XXXXXX) and its removal. */
+/* Unchecked fixture of a TCase that uses so_test_tmpdir: a root directory
+ * /tmp/so-unit-XXXXXX made and removed in libcheck's parent process. */
+void so_test_root_setup(void);
+void so_test_root_teardown(void);
+/* A fresh directory in that root (or /tmp/so-unit-XXXXXX without one); rmtree removes a
+ * directory below /tmp/so-unit-*. */
 const char *so_test_tmpdir(apr_pool_t *p);
 void so_test_rmtree(const char *dir);
 
