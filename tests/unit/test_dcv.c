@@ -809,6 +809,54 @@ START_TEST(dns_unreachable)
 }
 END_TEST
 
+/* The parser on the fuzzer's seeds (tests/fuzz/corpus/fuzz_dns, made by hand). */
+static apr_status_t parse_seed(const char *seed, int qtype, int *rcode, apr_array_header_t **v)
+{
+    const char *dir = apr_pstrndup(pool, __FILE__, (apr_size_t)(strrchr(__FILE__, '/') - __FILE__));
+    const char *path = apr_pstrcat(pool, dir, "/../fuzz/corpus/fuzz_dns/", seed, NULL), *why = NULL;
+    unsigned char buf[4096];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+    apr_status_t rv;
+
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    rv = so_dcv_dns_parse(pool, buf, n, qtype, rcode, v, &why);
+    ck_assert(rv == APR_SUCCESS || why != NULL);
+    return rv;
+}
+
+START_TEST(dns_parse)
+{
+    const char *target = "0123456789ABCDEF0123456789ABCDEF.0123456789ABCDEF0123456789ABCDEF."
+                         "0a1b2c3d4e.sslorders.local";
+    apr_array_header_t *v;
+    int rcode;
+
+    ck_assert_int_eq(parse_seed("cname", 5, &rcode, &v), APR_SUCCESS);
+    ck_assert_int_eq(rcode, 0);
+    ck_assert_int_eq(v->nelts, 1);
+    ck_assert_str_eq(APR_ARRAY_IDX(v, 0, const char *), target);
+    /* asking for TXT in the same answer finds nothing */
+    ck_assert_int_eq(parse_seed("cname", 16, &rcode, &v), APR_SUCCESS);
+    ck_assert_int_eq(v->nelts, 0);
+    ck_assert_int_eq(parse_seed("cname_pointer", 5, &rcode, &v), APR_SUCCESS);
+    ck_assert_str_eq(APR_ARRAY_IDX(v, 0, const char *), "other.www.example.test");
+    ck_assert_int_eq(parse_seed("txt", 16, &rcode, &v), APR_SUCCESS);
+    ck_assert_int_eq(v->nelts, 2);
+    ck_assert_str_eq(APR_ARRAY_IDX(v, 0, const char *), target); /* two strings joined */
+    ck_assert_str_eq(APR_ARRAY_IDX(v, 1, const char *), "\"quoted value\"");
+    ck_assert_int_eq(parse_seed("nxdomain", 5, &rcode, &v), APR_SUCCESS);
+    ck_assert_int_eq(rcode, 3);
+    ck_assert_int_eq(v->nelts, 0);
+    ck_assert_int_eq(parse_seed("txt_bad_length", 16, &rcode, &v), APR_EINVAL);
+    ck_assert_int_eq(parse_seed("cname_loop", 5, &rcode, &v), APR_EINVAL);
+    ck_assert_int_eq(parse_seed("short", 5, &rcode, &v), APR_EINVAL);
+    ck_assert_int_eq(parse_seed("count_lies", 5, &rcode, &v), APR_EINVAL);
+}
+END_TEST
+
 TCase *so_test_dcv_case(void)
 {
     TCase *tc = tcase_create("dcv");
@@ -823,5 +871,6 @@ TCase *so_test_dcv_case(void)
     tcase_add_test(tc, http_unreachable);
     tcase_add_test(tc, dns_records);
     tcase_add_test(tc, dns_unreachable);
+    tcase_add_test(tc, dns_parse);
     return tc;
 }
