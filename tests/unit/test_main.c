@@ -21,6 +21,7 @@ int main(void)
     suite_add_tcase(s, so_test_api_case());
     suite_add_tcase(s, so_test_ca_case());
     suite_add_tcase(s, so_test_dcv_case());
+    suite_add_tcase(s, so_test_exec_case());
     sr = srunner_create(s);
     srunner_set_tap(sr, "-");
     srunner_run_all(sr, CK_NORMAL);
