@@ -643,7 +643,7 @@ apr_status_t so_ca_init(so_ca_t **out, apr_pool_t *p, const char *dir, const so_
     }
     if (!dir || !*dir || !attr_ok(o.organization, 64)
         || (o.cn_prefix && !attr_ok(o.cn_prefix, 40)) || (o.country && !country_ok(o.country))
-        || o.max_days < 0 || (o.tag && !*o.tag)) {
+        || o.max_days < 0) {
         *why = "invalid CA options (directory, organization, CN prefix, country or tag)";
         rv = APR_EINVAL;
         goto leave;
@@ -651,7 +651,12 @@ apr_status_t so_ca_init(so_ca_t **out, apr_pool_t *p, const char *dir, const so_
     ca = apr_pcalloc(p, sizeof(*ca));
     ca->pool = p;
     ca->dir = apr_pstrdup(p, dir);
-    ca->tag = so_str_lower(p, o.tag ? o.tag : SO_CA_DEFAULT_TAG);
+    if (so_ca_check_name(&ca->tag, p, o.tag ? o.tag : SO_CA_DEFAULT_TAG, why) != APR_SUCCESS
+        || ca->tag[0] == '*') {
+        *why = apr_psprintf(p, "the CA tag \"%s\" is not a domain name", o.tag);
+        rv = APR_EINVAL;
+        goto leave;
+    }
     ca->max_days = o.max_days;
 
     if ((rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE,

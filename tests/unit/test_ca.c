@@ -568,6 +568,11 @@ START_TEST(ca_broken_dirs)
     o.country = "Netherlands";
     ck_assert_int_eq(so_ca_init(&ca, pool, apr_pstrcat(pool, tmp, "/c", NULL), &o, NOW, &why),
                      APR_EINVAL);
+    o.country = NULL;
+    o.tag = "not a domain";
+    ck_assert_int_eq(so_ca_init(&ca, pool, apr_pstrcat(pool, tmp, "/c", NULL), &o, NOW, &why),
+                     APR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "CA tag"));
 }
 END_TEST
 
