@@ -22,7 +22,7 @@ APXS_INC    := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
 LIBEXECDIR  := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
 APR_CFLAGS  := $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
 APR_LIBS    := $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
-DEP_LIBS    := -ljansson -lssl -lcrypto -lcurl -lzip -lpsl
+DEP_LIBS    := -ljansson -lssl -lcrypto -lcurl -lzip -lpsl -lresolv
 TEST_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs check libxml-2.0 2>/dev/null)
 
@@ -97,6 +97,10 @@ $(UNIT): $(UNIT_OBJ) $(LIBCORE)
 
 unit: $(UNIT)
 	$(UNIT)
+
+# leaf certificates signed per second through so_ca_issue (EC P-256 and RSA 2048 intermediates)
+$(BUILD)/ca_speed: tests/bench/ca_speed.c $(LIBCORE)
+	$(CC) $(CFLAGS_ALL) -o $@ tests/bench/ca_speed.c $(LIBCORE) $(DEP_LIBS) $(APR_LIBS)
 
 # The integration suite runs against a real httpd loading the module just built,
 # once on SQLite and once on a PostgreSQL server the harness starts itself.

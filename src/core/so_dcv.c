@@ -1,0 +1,835 @@
+/* mod_sslorders: domain control validation. See so_dcv.h. */
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <resolv.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_time.h>
+#include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "so_ca.h"
+#include "so_dcv.h"
+#include "so_log.h"
+#include "so_util.h"
+
+#define DEFAULT_CONNECT_MS 5000
+#define DEFAULT_HTTP_MS 15000
+#define DEFAULT_DNS_MS 5000
+#define DEFAULT_MAX_BODY (64 * 1024)
+#define DEFAULT_MAX_REDIRECTS 5
+#define DNS_BUF 65536
+
+/* ---- values ----------------------------------------------------------------------- */
+
+static int is_hex(const char *s, apr_size_t n)
+{
+    apr_size_t i;
+    if (!s || strlen(s) != n) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (!isxdigit((unsigned char)s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+apr_status_t so_dcv_unique(const char **out, apr_pool_t *p)
+{
+    return so_random_chars(out, p, SO_DCV_UNIQUE_LEN, "0123456789abcdef");
+}
+
+apr_status_t so_dcv_token(so_dcv_token_t **out, apr_pool_t *p, const unsigned char *csr_der,
+                          apr_size_t csr_len, const char *ca_tag, const char *unique,
+                          const char **why)
+{
+    so_dcv_token_t *t;
+    const char *tag;
+
+    *out = NULL;
+    if (!csr_der || csr_len == 0) {
+        *why = "no CSR";
+        return APR_EINVAL;
+    }
+    if (!ca_tag || so_ca_check_name(&tag, p, ca_tag, why) != APR_SUCCESS || tag[0] == '*') {
+        *why = "the CA tag is not a valid domain name";
+        return APR_EINVAL;
+    }
+    if (unique && !is_hex(unique, SO_DCV_UNIQUE_LEN)) {
+        *why = "the unique value must be 10 hexadecimal characters";
+        return APR_EINVAL;
+    }
+    t = apr_pcalloc(p, sizeof(*t));
+    t->md5 = so_md5_hex(p, csr_der, csr_len, 1);
+    t->sha256 = so_sha256_hex(p, csr_der, csr_len, 1);
+    t->unique = unique ? so_str_lower(p, unique) : NULL;
+    t->ca_tag = tag;
+    t->dns_value = apr_pstrcat(p, apr_pstrndup(p, t->sha256, 32), ".", t->sha256 + 32,
+                               t->unique ? "." : "", t->unique ? t->unique : "", ".", tag, NULL);
+    t->file_body = apr_pstrcat(p, t->sha256, "\n", tag, t->unique ? "\n" : "",
+                               t->unique ? t->unique : "", NULL);
+    *out = t;
+    return APR_SUCCESS;
+}
+
+apr_status_t so_dcv_token_pem(so_dcv_token_t **out, apr_pool_t *p, const char *csr_pem,
+                              const char *ca_tag, const char *unique, const char **why)
+{
+    BIO *b = csr_pem ? BIO_new_mem_buf(csr_pem, -1) : NULL;
+    X509_REQ *req = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
+    unsigned char *der = NULL, *q;
+    int n = req ? i2d_X509_REQ(req, NULL) : -1;
+    apr_status_t rv;
+
+    *out = NULL;
+    if (n <= 0) {
+        *why = "the CSR is not a PEM encoded PKCS#10 request";
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    der = q = apr_palloc(p, (apr_size_t)n);
+    i2d_X509_REQ(req, &q);
+    rv = so_dcv_token(out, p, der, (apr_size_t)n, ca_tag, unique, why);
+leave:
+    X509_REQ_free(req);
+    BIO_free(b);
+    ERR_clear_error();
+    return rv;
+}
+
+/* name checked and lower-cased; *base without "*." */
+static apr_status_t dcv_name(const char **name, const char **base, apr_pool_t *p,
+                             const char *in, const char **why)
+{
+    apr_status_t rv = so_ca_check_name(name, p, in, why);
+    if (rv == APR_SUCCESS) {
+        *base = strncmp(*name, "*.", 2) == 0 ? *name + 2 : *name;
+    }
+    return rv;
+}
+
+static const char *wildcard_http_why(apr_pool_t *p, const char *name)
+{
+    return apr_psprintf(p, "%s is a wildcard name: the HTTP file method cannot validate "
+                           "wildcards, use a DNS CNAME or TXT record", name);
+}
+
+apr_status_t so_dcv_instructions(so_dcv_instructions_t **out, apr_pool_t *p,
+                                 const so_dcv_token_t *t, const char *name,
+                                 so_dcv_method_t method, const char **why)
+{
+    so_dcv_instructions_t *in;
+    apr_status_t rv;
+
+    *out = NULL;
+    in = apr_pcalloc(p, sizeof(*in));
+    if ((rv = dcv_name(&in->name, &in->base, p, name, why)) != APR_SUCCESS) {
+        return rv;
+    }
+    in->method = method;
+    switch (method) {
+    case SO_DCV_HTTP:
+    case SO_DCV_HTTPS:
+        if (in->base != in->name) {
+            *why = wildcard_http_why(p, in->name);
+            return APR_EINVAL;
+        }
+        in->file_name = apr_pstrcat(p, t->md5, ".txt", NULL);
+        in->path = apr_pstrcat(p, SO_DCV_PATH_PREFIX, in->file_name, NULL);
+        in->url = apr_pstrcat(p, method == SO_DCV_HTTPS ? "https://" : "http://", in->base,
+                              in->path, NULL);
+        in->file_body = t->file_body;
+        in->text = apr_psprintf(
+            p, "Create the file %s in the directory %s of the web site %s, so that %s answers "
+               "with status 200 and this text (the first line exactly; the other lines as "
+               "shown):\n%s",
+            in->file_name, SO_DCV_PATH_PREFIX, in->base, in->url, t->file_body);
+        break;
+    case SO_DCV_CNAME:
+        in->record_name = apr_pstrcat(p, "_", t->md5, ".", in->base, NULL);
+        in->record_type = "CNAME";
+        in->record_value = t->dns_value;
+        in->text = apr_psprintf(p, "In the DNS zone of %s, add a CNAME record named %s that "
+                                   "points to %s",
+                                in->base, in->record_name, in->record_value);
+        break;
+    case SO_DCV_TXT:
+        in->record_name = apr_pstrcat(p, SO_DCV_TXT_LABEL ".", in->base, NULL);
+        in->record_type = "TXT";
+        in->record_value = t->dns_value;
+        in->text = apr_psprintf(p, "In the DNS zone of %s, add a TXT record named %s with "
+                                   "the value %s",
+                                in->base, in->record_name, in->record_value);
+        break;
+    default:
+        *why = "unknown validation method";
+        return APR_EINVAL;
+    }
+    *out = in;
+    return APR_SUCCESS;
+}
+
+/* ---- connect-to ------------------------------------------------------------------- */
+
+/* "host:port" -> host, port; host may be "[v6]". */
+static int split_host_port(apr_pool_t *p, const char *s, const char **host, long *port)
+{
+    const char *colon = s ? strrchr(s, ':') : NULL;
+    char *end;
+    apr_size_t i;
+
+    if (!colon || colon == s || !colon[1]) {
+        return 0;
+    }
+    *port = strtol(colon + 1, &end, 10);
+    if (*end || *port < 1 || *port > 65535) {
+        return 0;
+    }
+    *host = apr_pstrmemdup(p, s, (apr_size_t)(colon - s));
+    if ((*host)[0] == '[') {
+        return (*host)[strlen(*host) - 1] == ']';
+    }
+    for (i = 0; (*host)[i]; i++) {
+        unsigned char c = (unsigned char)(*host)[i];
+        if (!(isalnum(c) || c == '.' || c == '-' || c == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+apr_status_t so_dcv_connect_to_add(apr_array_header_t **list, apr_pool_t *p, const char *from,
+                                   const char *to, const char **why)
+{
+    const char *fh, *th;
+    long fp, tp;
+
+    if (!split_host_port(p, from, &fh, &fp) || fh[0] == '[') {
+        *why = apr_psprintf(p, "\"%s\" is not host:port", from ? from : "");
+        return APR_EINVAL;
+    }
+    if (!split_host_port(p, to, &th, &tp)) {
+        *why = apr_psprintf(p, "\"%s\" is not address:port", to ? to : "");
+        return APR_EINVAL;
+    }
+    if (!*list) {
+        *list = apr_array_make(p, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(*list, const char *) =
+        apr_psprintf(p, "%s:%ld:%s:%ld", so_str_lower(p, fh), fp, th, tp);
+    return APR_SUCCESS;
+}
+
+/* ---- HTTP ------------------------------------------------------------------------- */
+
+typedef struct {
+    char *buf;
+    apr_size_t len;
+    apr_size_t max;
+    int over;
+} body_t;
+
+static size_t on_body(char *data, size_t size, size_t n, void *baton)
+{
+    body_t *b = baton;
+    size_t len = size * n;
+    if (b->len + len > b->max) {
+        b->over = 1;
+        return 0; /* aborts the transfer */
+    }
+    memcpy(b->buf + b->len, data, len);
+    b->len += len;
+    return len;
+}
+
+static const char *curl_why(apr_pool_t *p, CURL *c, CURLcode cc, const char *url,
+                            const char *errbuf, const body_t *body, long timeout_ms,
+                            apr_status_t *rv)
+{
+    char *host = NULL;
+    long oserr = 0;
+    CURLU *u = curl_url();
+
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+        curl_url_get(u, CURLUPART_HOST, &host, 0);
+    }
+    curl_url_cleanup(u);
+    if (host) {
+        char *h = apr_pstrdup(p, host);
+        curl_free(host);
+        host = h;
+    }
+    curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
+    *rv = APR_EGENERAL;
+    switch (cc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return apr_psprintf(p, "the name %s does not resolve to an address (for %s)", host, url);
+    case CURLE_COULDNT_CONNECT:
+        if (oserr == ECONNREFUSED) {
+            *rv = APR_ECONNREFUSED;
+            return apr_psprintf(p, "connection refused by %s (for %s)", host, url);
+        }
+        if (oserr) {
+            return apr_psprintf(p, "cannot connect to %s: %s (for %s)", host, strerror((int)oserr),
+                                url);
+        }
+        return apr_psprintf(p, "cannot connect to %s (for %s)", host, url);
+    case CURLE_OPERATION_TIMEDOUT:
+        *rv = APR_TIMEUP;
+        return apr_psprintf(p, "no answer from %s within %ld seconds (for %s)", host,
+                            (timeout_ms + 999) / 1000, url);
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+        if (body->over || cc == CURLE_FILESIZE_EXCEEDED) {
+            *rv = APR_EMISMATCH;
+            return apr_psprintf(p, "the answer from %s is larger than %lu bytes", url,
+                                (unsigned long)body->max);
+        }
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+        return apr_psprintf(p, "the TLS handshake with %s failed (%s)", host,
+                            *errbuf ? errbuf : curl_easy_strerror(cc));
+    case CURLE_GOT_NOTHING:
+        return apr_psprintf(p, "%s closed the connection without answering (for %s)", host, url);
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        return apr_psprintf(p, "the connection to %s broke (for %s)", host, url);
+    default:
+        break;
+    }
+    return apr_psprintf(p, "fetching %s failed: %s", url, *errbuf ? errbuf : curl_easy_strerror(cc));
+}
+
+/* One GET without following redirects. *status is the HTTP status; *location the absolute
+ * redirect target (or NULL). */
+static apr_status_t http_get(apr_pool_t *p, const char *url, const so_dcv_opts_t *o,
+                             struct curl_slist *connect_to, apr_time_t deadline, long *status,
+                             const char **location, body_t *body, const char **why)
+{
+    CURL *c = curl_easy_init();
+    CURLcode cc;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    char *loc = NULL;
+    long left = (long)apr_time_as_msec(deadline - apr_time_now());
+    apr_status_t rv = APR_SUCCESS;
+
+    *status = 0;
+    *location = NULL;
+    body->len = 0;
+    body->over = 0;
+    if (!c) {
+        *why = "cannot set up an HTTP client";
+        return APR_ENOMEM;
+    }
+    if (left <= 0) {
+        *why = apr_psprintf(p, "no answer from %s in time", url);
+        rv = APR_TIMEUP;
+        goto leave;
+    }
+    if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK
+        || curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK) {
+        *why = apr_psprintf(p, "%s is not a URL that can be fetched", url);
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_MS));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, o->user_agent ? o->user_agent : "mod_sslorders-dcv/1");
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)body->max);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    if (connect_to) {
+        curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
+    }
+    cc = curl_easy_perform(c);
+    if (cc != CURLE_OK) {
+        *why = curl_why(p, c, cc, url, errbuf, body, left, &rv);
+        goto leave;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) {
+        *location = apr_pstrdup(p, loc);
+    }
+leave:
+    curl_easy_cleanup(c);
+    return rv;
+}
+
+/* BR 3.2.2.4.18: redirect targets use http or https on an Authorized Port (80, 443). */
+static apr_status_t redirect_ok(apr_pool_t *p, const char *from, const char *to, const char **why)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *port = NULL;
+    apr_status_t rv = APR_EINVAL;
+
+    if (!u || curl_url_set(u, CURLUPART_URL, to, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+        *why = apr_psprintf(p, "%s redirects to \"%s\", which is not a valid URL", from, to);
+        goto leave;
+    }
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        *why = apr_psprintf(p, "%s redirects to %s: only http and https redirects are followed",
+                            from, to);
+        goto leave;
+    }
+    if (strcmp(port, "80") != 0 && strcmp(port, "443") != 0) {
+        *why = apr_psprintf(p, "%s redirects to %s: only redirects to ports 80 and 443 are "
+                               "followed", from, to);
+        goto leave;
+    }
+    rv = APR_SUCCESS;
+leave:
+    curl_free(scheme);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rv;
+}
+
+static char *trim_right(char *s)
+{
+    apr_size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) {
+        s[--n] = '\0';
+    }
+    return s;
+}
+
+static apr_status_t check_body(apr_pool_t *p, const so_dcv_token_t *t, const body_t *b,
+                               const char *url, const char **why)
+{
+    char *text = apr_pstrmemdup(p, b->buf, b->len), *line, *last = NULL;
+    int first = 1, found_unique = 0;
+
+    if (strncmp(text, "\xef\xbb\xbf", 3) == 0) { /* a UTF-8 byte order mark */
+        text += 3;
+    }
+    if (!*so_str_trim(p, text)) {
+        *why = apr_psprintf(p, "the file at %s is empty", url);
+        return APR_EMISMATCH;
+    }
+    for (line = apr_strtok(text, "\n", &last); line; line = apr_strtok(NULL, "\n", &last)) {
+        trim_right(line);
+        if (first) {
+            if (strcasecmp(line, t->sha256) != 0) {
+                *why = apr_psprintf(p, "the file at %s does not contain the expected hash "
+                                       "(its first line must be %s)", url, t->sha256);
+                return APR_EMISMATCH;
+            }
+            first = 0;
+        }
+        else if (t->unique) {
+            while (*line == ' ' || *line == '\t') {
+                line++;
+            }
+            if (strcasecmp(line, t->unique) == 0) {
+                found_unique = 1;
+            }
+        }
+    }
+    if (first) {
+        *why = apr_psprintf(p, "the file at %s does not contain the expected hash "
+                               "(its first line must be %s)", url, t->sha256);
+        return APR_EMISMATCH;
+    }
+    if (t->unique && !found_unique) {
+        *why = apr_psprintf(p, "the file at %s does not contain the unique value %s", url,
+                            t->unique);
+        return APR_EMISMATCH;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_dcv_check_http(apr_pool_t *p, const so_dcv_token_t *t, const char *name,
+                               int https, const so_dcv_opts_t *opts, const char **why)
+{
+    so_dcv_opts_t o;
+    so_dcv_instructions_t *in;
+    struct curl_slist *connect_to = NULL;
+    body_t body;
+    const char *url, *location;
+    apr_time_t deadline;
+    long status;
+    int hop, max_redirects, i;
+    apr_status_t rv;
+
+    *why = NULL;
+    memset(&o, 0, sizeof(o));
+    if (opts) {
+        o = *opts;
+    }
+    if ((rv = so_dcv_instructions(&in, p, t, name, https ? SO_DCV_HTTPS : SO_DCV_HTTP, why))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* once; the glue calls it at startup anyway */
+    max_redirects = o.max_redirects < 0 ? 0 : o.max_redirects ? o.max_redirects
+                                                               : DEFAULT_MAX_REDIRECTS;
+    body.max = o.max_body ? o.max_body : DEFAULT_MAX_BODY;
+    body.buf = apr_palloc(p, body.max + 1);
+    for (i = 0; o.connect_to && i < o.connect_to->nelts; i++) {
+        struct curl_slist *n = curl_slist_append(connect_to,
+                                                 APR_ARRAY_IDX(o.connect_to, i, const char *));
+        if (!n) {
+            *why = "out of memory";
+            rv = APR_ENOMEM;
+            goto leave;
+        }
+        connect_to = n;
+    }
+    deadline = apr_time_now() + apr_time_from_msec(o.timeout_ms > 0 ? o.timeout_ms
+                                                                      : DEFAULT_HTTP_MS);
+    url = in->url;
+    for (hop = 0;; hop++) {
+        if ((rv = http_get(p, url, &o, connect_to, deadline, &status, &location, &body, why))
+            != APR_SUCCESS) {
+            goto leave;
+        }
+        if (status >= 200 && status <= 299) {
+            rv = check_body(p, t, &body, url, why);
+            goto leave;
+        }
+        if (status == 301 || status == 302 || status == 307 || status == 308) {
+            if (!location) {
+                *why = apr_psprintf(p, "got HTTP %ld from %s without a Location", status, url);
+                rv = APR_EGENERAL;
+                goto leave;
+            }
+            if (hop >= max_redirects) {
+                *why = apr_psprintf(p, "too many redirects (more than %d) from %s", max_redirects,
+                                    in->url);
+                rv = APR_EGENERAL;
+                goto leave;
+            }
+            if ((rv = redirect_ok(p, url, location, why)) != APR_SUCCESS) {
+                goto leave;
+            }
+            so_log_debug(SO_LOG_MARK, "DCV %s: %ld redirect to %s", url, status, location);
+            url = location;
+            continue;
+        }
+        if (status >= 300 && status <= 399) {
+            *why = apr_psprintf(p, "got HTTP %ld from %s: only 301, 302, 307 and 308 redirects "
+                                   "are followed", status, url);
+        }
+        else {
+            *why = apr_psprintf(p, "got HTTP %ld from %s", status, url);
+        }
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+leave:
+    curl_slist_free_all(connect_to);
+    return rv;
+}
+
+/* ---- DNS -------------------------------------------------------------------------- */
+
+apr_status_t so_dcv_dns_parse(apr_pool_t *p, const unsigned char *msg, apr_size_t len,
+                              int qtype, int *rcode, apr_array_header_t **values,
+                              const char **why)
+{
+    ns_msg h;
+    ns_rr rr;
+    int i, n;
+
+    *values = apr_array_make(p, 2, sizeof(const char *));
+    *rcode = -1;
+    if (len > DNS_BUF || ns_initparse(msg, (int)len, &h) < 0) {
+        *why = "the DNS answer is malformed";
+        return APR_EINVAL;
+    }
+    *rcode = (int)ns_msg_getflag(h, ns_f_rcode);
+    n = ns_msg_count(h, ns_s_an);
+    for (i = 0; i < n; i++) {
+        if (ns_parserr(&h, ns_s_an, i, &rr) < 0) {
+            *why = "the DNS answer is malformed";
+            return APR_EINVAL;
+        }
+        if (ns_rr_class(rr) != ns_c_in || (int)ns_rr_type(rr) != qtype) {
+            continue;
+        }
+        if (qtype == ns_t_cname) {
+            char name[NS_MAXDNAME];
+            apr_size_t l;
+            if (ns_name_uncompress(ns_msg_base(h), ns_msg_end(h), ns_rr_rdata(rr), name,
+                                   sizeof(name)) < 0) {
+                *why = "the DNS answer has a malformed CNAME";
+                return APR_EINVAL;
+            }
+            l = strlen(name);
+            if (l > 0 && name[l - 1] == '.') {
+                name[--l] = '\0';
+            }
+            APR_ARRAY_PUSH(*values, const char *) = apr_pstrmemdup(p, name, l);
+        }
+        else if (qtype == ns_t_txt) {
+            const unsigned char *rd = ns_rr_rdata(rr);
+            apr_size_t off = 0, rdlen = ns_rr_rdlen(rr), out = 0;
+            char *v = apr_palloc(p, rdlen + 1);
+            while (off < rdlen) {
+                apr_size_t l = rd[off];
+                if (off + 1 + l > rdlen) {
+                    *why = "the DNS answer has a malformed TXT record";
+                    return APR_EINVAL;
+                }
+                memcpy(v + out, rd + off + 1, l);
+                out += l;
+                off += 1 + l;
+            }
+            v[out] = '\0';
+            if (memchr(v, '\0', out) == NULL) { /* a NUL inside can never match */
+                APR_ARRAY_PUSH(*values, const char *) = v;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* nameserver "a.b.c.d", "a.b.c.d:port", "v6", "[v6]:port" into st (one server). */
+static int set_nameserver(struct __res_state *st, const char *ns)
+{
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *port_s = NULL, *h = ns;
+    apr_size_t hl;
+    long port = 53;
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (ns[0] == '[') {
+        const char *close = strchr(ns, ']');
+        if (!close) {
+            return 0;
+        }
+        h = ns + 1;
+        hl = (apr_size_t)(close - h);
+        if (close[1] == ':') {
+            port_s = close + 2;
+        }
+        else if (close[1]) {
+            return 0;
+        }
+    }
+    else if (strchr(ns, ':') == strrchr(ns, ':') && strchr(ns, ':')) { /* one colon: v4:port */
+        hl = (apr_size_t)(strchr(ns, ':') - ns);
+        port_s = strchr(ns, ':') + 1;
+    }
+    else {
+        hl = strlen(ns);
+    }
+    if (hl == 0 || hl >= sizeof(host)) {
+        return 0;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    if (port_s) {
+        char *end;
+        port = strtol(port_s, &end, 10);
+        if (*end || port < 1 || port > 65535) {
+            return 0;
+        }
+    }
+    if (inet_pton(AF_INET, host, &a4) == 1) {
+        free(st->_u._ext.nsaddrs[0]);
+        st->_u._ext.nsaddrs[0] = NULL;
+        memset(&st->nsaddr_list[0], 0, sizeof(st->nsaddr_list[0]));
+        st->nsaddr_list[0].sin_family = AF_INET;
+        st->nsaddr_list[0].sin_addr = a4;
+        st->nsaddr_list[0].sin_port = htons((unsigned short)port);
+    }
+    else if (inet_pton(AF_INET6, host, &a6) == 1) {
+        /* glibc takes an IPv6 server from _u._ext.nsaddrs[n] when nsaddr_list[n] has no
+         * family, and frees it in res_nclose */
+        struct sockaddr_in6 *s6 = calloc(1, sizeof(*s6));
+        if (!s6) {
+            return 0;
+        }
+        s6->sin6_family = AF_INET6;
+        s6->sin6_addr = a6;
+        s6->sin6_port = htons((unsigned short)port);
+        free(st->_u._ext.nsaddrs[0]);
+        st->_u._ext.nsaddrs[0] = s6;
+        memset(&st->nsaddr_list[0], 0, sizeof(st->nsaddr_list[0]));
+    }
+    else {
+        return 0;
+    }
+    st->nscount = 1;
+    return 1;
+}
+
+static const char *rcode_text(int rcode)
+{
+    switch (rcode) {
+    case ns_r_formerr:
+        return "FORMERR";
+    case ns_r_servfail:
+        return "SERVFAIL";
+    case ns_r_nxdomain:
+        return "NXDOMAIN";
+    case ns_r_notimpl:
+        return "NOTIMP";
+    case ns_r_refused:
+        return "REFUSED";
+    default:
+        return "an error";
+    }
+}
+
+/* Query qname/qtype and compare every answer with want. */
+static apr_status_t dns_check(apr_pool_t *p, const char *qname, int qtype, const char *want,
+                              const so_dcv_opts_t *o, const char **why)
+{
+    struct __res_state st;
+    unsigned char query[NS_PACKETSZ];
+    unsigned char *answer = apr_palloc(p, DNS_BUF);
+    const char *tname = qtype == ns_t_cname ? "CNAME" : "TXT";
+    const char *server = o->nameserver ? o->nameserver : "the system resolver";
+    apr_array_header_t *values = NULL;
+    int timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_DNS_MS;
+    int qlen, alen, rcode, i, inited = 0;
+    apr_status_t rv;
+
+    memset(&st, 0, sizeof(st));
+    if (res_ninit(&st) != 0) {
+        *why = "cannot set up the DNS resolver";
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+    inited = 1;
+    if (o->nameserver && !set_nameserver(&st, o->nameserver)) {
+        *why = apr_psprintf(p, "the DNS server \"%s\" is not an address[:port]", o->nameserver);
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    st.retrans = (timeout_ms + 999) / 1000;
+    st.retry = 1;
+    st.options &= ~(unsigned long)(RES_DNSRCH | RES_DEFNAMES);
+    if ((qlen = res_nmkquery(&st, ns_o_query, qname, ns_c_in, qtype, NULL, 0, NULL, query,
+                             sizeof(query))) < 0) {
+        *why = apr_psprintf(p, "cannot make a DNS query for %s", qname);
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    errno = 0;
+    if ((alen = res_nsend(&st, query, qlen, answer, DNS_BUF)) < 0) {
+        if (errno == ECONNREFUSED) {
+            *why = apr_psprintf(p, "nothing answers DNS queries at %s (connection refused)",
+                                server);
+            rv = APR_ECONNREFUSED;
+        }
+        else if (errno == ETIMEDOUT || errno == 0 || errno == EAGAIN) {
+            *why = apr_psprintf(p, "no answer from the DNS server %s within %d seconds for %s",
+                                server, st.retrans, qname);
+            rv = APR_TIMEUP;
+        }
+        else {
+            *why = apr_psprintf(p, "the DNS query for %s to %s failed: %s", qname, server,
+                                strerror(errno));
+            rv = APR_EGENERAL;
+        }
+        goto leave;
+    }
+    if ((rv = so_dcv_dns_parse(p, answer, (apr_size_t)alen, qtype, &rcode, &values, why))
+        != APR_SUCCESS) {
+        goto leave;
+    }
+    if (rcode == ns_r_nxdomain) {
+        *why = apr_psprintf(p, "%s does not exist in the DNS (NXDOMAIN)", qname);
+        rv = APR_ENOENT;
+        goto leave;
+    }
+    if (rcode != ns_r_noerror) {
+        *why = apr_psprintf(p, "the DNS server %s answered %s for %s", server, rcode_text(rcode),
+                            qname);
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+    if (values->nelts == 0) {
+        *why = apr_psprintf(p, "there is no %s record at %s", tname, qname);
+        rv = APR_ENOENT;
+        goto leave;
+    }
+    for (i = 0; i < values->nelts; i++) {
+        char *v = apr_pstrdup(p, APR_ARRAY_IDX(values, i, const char *));
+        apr_size_t l;
+        if (qtype == ns_t_txt) { /* tolerate white space and quotes around the value */
+            v = so_str_trim(p, v);
+            l = strlen(v);
+            if (l >= 2 && v[0] == '"' && v[l - 1] == '"') {
+                v[l - 1] = '\0';
+                v = so_str_trim(p, v + 1);
+            }
+        }
+        l = strlen(v);
+        if (l > 0 && v[l - 1] == '.') {
+            v[l - 1] = '\0';
+        }
+        if (strcasecmp(v, want) == 0) {
+            rv = APR_SUCCESS;
+            goto leave;
+        }
+    }
+    *why = apr_psprintf(p, "the %s record at %s has the wrong value \"%s\" (expected %s)", tname,
+                        qname, APR_ARRAY_IDX(values, 0, const char *), want);
+    rv = APR_EMISMATCH;
+leave:
+    if (inited) {
+        res_nclose(&st);
+    }
+    return rv;
+}
+
+apr_status_t so_dcv_check_dns(apr_pool_t *p, const so_dcv_token_t *t, const char *name,
+                              so_dcv_method_t method, const so_dcv_opts_t *opts,
+                              const char **why)
+{
+    so_dcv_opts_t o;
+    const char *n, *base, *why_cname = NULL;
+    apr_status_t rv;
+
+    *why = NULL;
+    memset(&o, 0, sizeof(o));
+    if (opts) {
+        o = *opts;
+    }
+    if ((rv = dcv_name(&n, &base, p, name, why)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (method != SO_DCV_CNAME && method != SO_DCV_TXT && method != SO_DCV_DNS) {
+        *why = "not a DNS validation method";
+        return APR_EINVAL;
+    }
+    if (method == SO_DCV_CNAME || method == SO_DCV_DNS) {
+        rv = dns_check(p, apr_pstrcat(p, "_", t->md5, ".", base, NULL), ns_t_cname,
+                       t->dns_value, &o, why);
+        if (rv == APR_SUCCESS || method == SO_DCV_CNAME) {
+            return rv;
+        }
+        why_cname = *why;
+    }
+    rv = dns_check(p, apr_pstrcat(p, SO_DCV_TXT_LABEL ".", base, NULL), ns_t_txt, t->dns_value,
+                   &o, why);
+    if (rv != APR_SUCCESS && why_cname) {
+        *why = apr_pstrcat(p, why_cname, "; ", *why, NULL);
+    }
+    return rv;
+}
