@@ -107,7 +107,7 @@ export function detailPairs(o) {
     ['Names', (o.host_names || []).join(', ')],
     ['Server software', o.software ? softwareLabel(o.software) : ''],
     ['Contacts', contacts(o).length ? h('ul', { class: 'plain' }, contacts(o).map(([r, v]) => h('li', {}, `${r}: ${v}`))) : 'none yet'],
-    ['Serial number', serialOf(o) || (o.status === 'ACT' ? '' : 'not issued yet')],
+    ['Serial number', serialOf(o) || (o.certificate || o.status === 'ACT' || o.status === 'EXP' ? 'not recorded' : 'not issued yet')],
     ['Price', o.price ? money(o.price, o.currency) : ''],
   ];
   return pairs;
