@@ -6,6 +6,7 @@ import { seed } from './lib/seed.mjs';
 
 import signin from './flows/signin.mjs';
 import orders from './flows/orders.mjs';
+import shop from './flows/shop.mjs';
 
 const env = {};
 
@@ -28,3 +29,4 @@ after(async () => {
 
 signin(env);
 orders(env);
+shop(env);
