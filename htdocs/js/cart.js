@@ -16,7 +16,7 @@ export function normalizeCart(d) {
     const line = i.amount ?? i.line_total ?? i.total ?? (unit !== undefined ? num(unit) * quantity : undefined);
     return { ...i, quantity, unit: unit !== undefined ? num(unit) : undefined, line: line !== undefined ? num(line) : undefined };
   });
-  const count = lines.reduce((n, i) => n + i.quantity, 0);
+  const count = d && d.quantity !== undefined ? num(d.quantity) : lines.reduce((n, i) => n + i.quantity, 0);
   let total = d && (d.total_price ?? d.amount ?? d.total_amount ?? d.sum);
   if (total && typeof total === 'object') total = total.price ?? total.amount;
   if (total === undefined || total === null) total = lines.reduce((s, i) => s + num(i.line), 0);

@@ -26,8 +26,9 @@ export function normalizeFolders(d) {
       parent_id: f.parent_id,
       role: f.role || f.kind || '',
       isDefault: Boolean(f.is_default ?? f.default ?? (d && d.default_folder_id === f.id)),
-      count: Number(f.order_count ?? f.orders_count ?? f.count ?? 0),
-      total: Number(f.total_count ?? f.subtree_count ?? f.order_count_with_subfolders ?? f.order_count ?? f.count ?? 0),
+      path: f.path || f.name,
+      count: Number(f.orders ?? f.order_count ?? 0),
+      total: Number(f.orders_total ?? f.orders ?? f.order_count ?? 0),
       children: [],
     });
   }
@@ -134,28 +135,23 @@ export function tagNames(o) {
   return t.map((x) => (typeof x === 'string' ? x : x.name));
 }
 
-export function addOrderTag(orderId, name) {
-  dropCache('tags');
-  return api('POST', `/ssl/orders/${orderId}/tags`, { body: { name } });
+/** The tags on an order ({id, name}), or on one of its certificates (by serial). */
+export async function objectTags(orderId, serial) {
+  const p = serial ? `/ssl/orders/${orderId}/certificates/${encodeURIComponent(serial)}/tags` : `/ssl/orders/${orderId}/tags`;
+  const d = await api('GET', p);
+  return d.results || [];
 }
 
-export function removeOrderTag(orderId, name) {
+export function addTag(orderId, serial, name) {
   dropCache('tags');
-  return api('DELETE', `/ssl/orders/${orderId}/tags/${encodeURIComponent(name)}`);
+  const p = serial ? `/ssl/orders/${orderId}/certificates/${encodeURIComponent(serial)}/tags` : `/ssl/orders/${orderId}/tags`;
+  return api('POST', p, { body: { name } });
 }
 
-export function certificateTags(orderId, certId) {
-  return api('GET', `/ssl/orders/${orderId}/certificates/${certId}/tags`);
-}
-
-export function addCertificateTag(orderId, certId, name) {
+export function removeTag(orderId, serial, tagId) {
   dropCache('tags');
-  return api('POST', `/ssl/orders/${orderId}/certificates/${certId}/tags`, { body: { name } });
-}
-
-export function removeCertificateTag(orderId, certId, name) {
-  dropCache('tags');
-  return api('DELETE', `/ssl/orders/${orderId}/certificates/${certId}/tags/${encodeURIComponent(name)}`);
+  const p = serial ? `/ssl/orders/${orderId}/certificates/${encodeURIComponent(serial)}/tags` : `/ssl/orders/${orderId}/tags`;
+  return api('DELETE', `${p}/${encodeURIComponent(tagId)}`);
 }
 
 // ---- managed CSRs (CSR Manager) ----

@@ -86,7 +86,7 @@ export default function (env) {
       assert.equal(await page.getByLabel('Order date from').getAttribute('type'), 'date');
       assert.equal(await page.getByLabel('Expiration date to').getAttribute('type'), 'date');
       assert.ok(await page.getByLabel('Product').isVisible());
-      assert.ok(await page.getByLabel('Folder').isVisible());
+      assert.ok(await page.getByLabel('Folder', { exact: true }).isVisible());
       await shot(page, 'orders-filters-panel');
       await page.getByLabel('Organization unit').fill('typed but cancelled');
       await page.getByRole('button', { name: 'Cancel' }).click();
