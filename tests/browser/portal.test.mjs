@@ -7,6 +7,7 @@ import { seed } from './lib/seed.mjs';
 import signin from './flows/signin.mjs';
 import orders from './flows/orders.mjs';
 import shop from './flows/shop.mjs';
+import csrFlows from './flows/csr.mjs';
 
 const env = {};
 
@@ -30,3 +31,4 @@ after(async () => {
 signin(env);
 orders(env);
 shop(env);
+csrFlows(env);
