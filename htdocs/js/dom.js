@@ -67,3 +67,9 @@ export function show(el, on = true) {
 export function icon(name, label) {
   return h('img', { src: `/img/${name}.svg`, alt: label || '', class: 'icon', width: 16, height: 16 });
 }
+
+/** Replace the children (arrays flattened, null/false left out, text as text). */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  return add(el, children);
+}

@@ -2,7 +2,7 @@
 // leaves it; the request is built and signed here (js/lib/pkcs10.js). The private
 // key is offered for download with a warning; the CSR can be saved to the CSR
 // Manager and handed back to the order form that asked for it.
-import { h } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { field, checkbox, errorBox, busy, pageHeader, notice, copyButton, downloadLink, select, announce } from '../ui.js';
 import { generateCsr, checkSubject, KEY_TYPES, selfCheck } from '../lib/pkcs10.js';
 import { saveManagedCsr, loadManagedCsrs } from '../org.js';
@@ -84,7 +84,7 @@ function showResult(ctx, result, out, { saved, saveErr, returnPath, cn }) {
   const keyLink = downloadLink('Download the private key', `${file}.key`, out.keyPem, 'application/x-pem-file', 'btn primary');
   keyLink.id = 'download-key';
   const csrTa = h('textarea', { id: 'generated-csr', class: 'csr mono', readOnly: true }, out.csrPem);
-  result.replaceChildren(
+  fill(result, 
     h('h2', { tabindex: '-1' }, 'Your CSR is ready'),
     notice('success', `A ${KEY_TYPES[out.keyType].label} key and a CSR for ${out.names.join(', ')} were created in your browser.`),
     h('div', { class: 'warning-key', role: 'alert', id: 'key-warning' },

@@ -1,6 +1,6 @@
 // The Orders page: the default folder's orders, search, filters, page size,
 // pagination, CSV export, Quick Links, the details pop-over, actions per status.
-import { h, uid, icon } from '../dom.js';
+import { h, uid, icon, fill } from '../dom.js';
 import { api, apiUrl, errorText } from '../api.js';
 import { notice, errorBox, field, select, dialog, announce, busy, pageHeader, loading } from '../ui.js';
 import { STATUSES, day, statusLabel } from '../format.js';
@@ -207,7 +207,7 @@ export async function render(ctx) {
   try {
     data = await api('GET', '/ssl/orders', { query: { ...query, limit: st.per_page, offset: (st.page - 1) * st.per_page } });
   } catch (e) {
-    listArea.replaceChildren(notice('error', `The orders could not be loaded. ${errorText(e)}`));
+    fill(listArea, notice('error', `The orders could not be loaded. ${errorText(e)}`));
     return;
   }
   if (!ctx.alive()) return;
@@ -234,7 +234,7 @@ export async function render(ctx) {
     pagination(st, pages, (p) => `${path('/orders')}${toQuery({ ...st, page: p })}`),
     h('a', { class: 'btn small', id: 'csv-export', href: csvHref, download: 'orders.csv' }, 'Export to CSV'));
 
-  listArea.replaceChildren(summary,
+  fill(listArea, summary,
     rows.length ? table : h('p', { class: 'empty' }, hasFilters(st)
       ? 'No order matches the search and filters. Change or clear them to see more.'
       : h('span', {}, 'There are no orders in this folder yet. ', h('a', { href: path('/shop') }, 'Buy a certificate in the Shop'), '.')),
@@ -335,7 +335,7 @@ function ordersTable(ctx, rows, st, folders, go, reload) {
       openLink.setAttribute('aria-expanded', String(open));
       openLink.textContent = open ? 'close' : 'open';
       if (open) {
-        pop.replaceChildren(h('h3', {}, `${o.common_name || 'Order'} — order #${o.id}`),
+        fill(pop, h('h3', {}, `${o.common_name || 'Order'} — order #${o.id}`),
           facts(detailPairs(o)),
           h('p', { class: 'actions' }, actions.map((a) => h('a', { class: 'btn small', href: a.href }, a.label)),
             h('button', { type: 'button', class: 'btn small', onClick: () => { toggle(); name.focus(); } }, 'close')));

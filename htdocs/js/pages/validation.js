@@ -1,7 +1,7 @@
 // The validation page of an order: progress until the certificate is issued, per
 // name the method, its state and exactly what to publish; check now; change a
 // method; the approver address.
-import { h } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { api, ApiError } from '../api.js';
 import { notice, errorBox, field, busy, pageHeader, select, announce, facts } from '../ui.js';
 import { when, statusLabel } from '../format.js';
@@ -25,7 +25,7 @@ export async function render(ctx) {
     order = await loadOrder(params.id);
     const v = await loadValidation(order);
     if (!ctx.alive()) return;
-    body.replaceChildren(...content(ctx, order, v, draw));
+    fill(body, ...content(ctx, order, v, draw));
     if (order.status === 'REQ') {
       clearTimeout(timer);
       timer = setTimeout(() => { if (ctx.alive()) draw().catch(() => {}); }, POLL_MS);
