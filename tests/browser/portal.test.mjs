@@ -8,6 +8,7 @@ import signin from './flows/signin.mjs';
 import orders from './flows/orders.mjs';
 import shop from './flows/shop.mjs';
 import csrFlows from './flows/csr.mjs';
+import lifecycle from './flows/lifecycle.mjs';
 
 const env = {};
 
@@ -32,3 +33,4 @@ signin(env);
 orders(env);
 shop(env);
 csrFlows(env);
+lifecycle(env);

@@ -75,7 +75,7 @@ export default function (env) {
       await shot(page, 'complete-bad-csr');
       await ta.fill(env.made.shopCsr);
       await page.getByLabel('Server software').focus();
-      await page.waitForFunction(() => document.getElementById('csr-cn').value === 'shop.example.org');
+      await page.waitForFunction(() => document.getElementById('csr-cn')?.value === 'shop.example.org');
       assert.equal(await page.locator('#csr-text-err').isHidden(), true);
       assert.match(await page.locator('#csr-info').textContent(), /RSA 2048 bits.*shop\.example\.org, www\.shop\.example\.org/);
     });
@@ -123,7 +123,7 @@ export default function (env) {
       await panel.getByLabel('Country (2 letters)').fill('NL');
       await panel.getByRole('button', { name: 'Create contact' }).click();
       const created = page.getByLabel('Technical contact');
-      await page.waitForFunction(() => document.getElementById('contact-technical_handle').value !== '');
+      await page.waitForFunction(() => document.getElementById('contact-technical_handle')?.value !== '');
       const handle = await created.inputValue();
       assert.match(handle, /^[A-Z]{2}\d{6}-[A-Z]{2}$/);
       assert.match(await created.locator('option:checked').textContent(), /Tess Tester \(Shop <Example> & Co\)/);

@@ -9,7 +9,7 @@ import { csr } from './harness.mjs';
 export async function seed(server) {
   server.ctl(['seed', 'orders', '--teams', '1', '--orders', '45']);
   server.ctl(['member', 'add', 'bench-1', 'demo', 'owner']);
-  server.ctl(['balance', 'credit', 'bench-1', '500', '--note', 'browser tests']);
+  server.ctl(['balance', 'credit', 'bench-1', '3000', '--note', 'browser tests']);
   server.addUser('vera', 'vera-password-1');
   server.ctl(['member', 'add', 'demo', 'vera', 'viewer']);
 
