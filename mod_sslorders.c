@@ -23,7 +23,7 @@ static int so_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     void *counter = NULL;
     const char *key = "mod_sslorders_init_counter";
     server_rec *sp;
-    int real_pass;
+    int real_pass, rv;
 
     /* httpd runs the configuration twice at startup: do expensive work (migrations)
      * only on the real pass, as mod_md does */
@@ -38,23 +38,27 @@ static int so_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     for (sp = s; sp; sp = sp->next) {
         so_httpd_srv_finalize(sp);
     }
-    return so_httpd_dbd_post_config(pconf, plog, ptemp, s, real_pass);
+    rv = so_httpd_dbd_post_config(pconf, plog, ptemp, s, real_pass);
+    if (rv != OK) {
+        return rv;
+    }
+    return so_httpd_ca_post_config(pconf, ptemp, s, real_pass);
 }
 
 static void so_child_init(apr_pool_t *p, server_rec *s)
 {
-    (void)p;
-    (void)s;
     /* scrypt (login) allocates 16 MiB at a time. glibc raises its mmap threshold
      * after freeing such a block and then keeps one per thread arena resident; a
      * fixed threshold returns every large block to the system when it is freed. */
     mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+    so_httpd_ca_child_init(p, s);
 }
 
 static void so_register_hooks(apr_pool_t *p)
 {
-    /* statements must reach mod_dbd before it builds its connection groups */
-    static const char *const before_dbd[] = {"mod_dbd.c", NULL};
+    /* statements must reach mod_dbd before it builds its connection groups, and the
+     * background job mod_watchdog before it starts its threads */
+    static const char *const before_dbd[] = {"mod_dbd.c", "mod_watchdog.c", NULL};
     (void)p;
     ap_hook_pre_config(so_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(so_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);

@@ -77,13 +77,13 @@ if [[ $(id -u) == 0 ]]; then
 fi
 
 # the configuration, from the same template the tests use
-extra="SSLOrdersPublicURL http://127.0.0.1:$PORT
-CustomLog \"$VAR/logs/access.log\" common"
+extra="CustomLog \"$VAR/logs/access.log\" common"
 sed -e "s|@SERVER_ROOT@|$VAR|g" -e "s|@PORT@|$PORT|g" -e "s|@RUN_DIR@|$VAR/run|g" \
     -e "s|@LOG_DIR@|$VAR/logs|g" -e "s|@LOG_LEVEL@|${LOG_LEVEL:-warn sslorders:info}|g" \
     -e "s|@USER@|$RUN_USER|g" -e "s|@GROUP@|$RUN_USER|g" \
     -e "s|@MODULES@|/usr/lib/apache2/modules|g" -e "s|@MODULE@|$BUILD/mod_sslorders.so|g" \
     -e "s|@DB_DRIVER@|sqlite3|g" -e "s|@DB_PARAMS@|$DB|g" -e "s|@HTDOCS@|$VAR/htdocs|g" \
+    -e "s|@CA_DIR@|$VAR/ca|g" \
     "$ROOT/conf/httpd-dev.conf.in" | awk -v extra="$extra" '{ if ($0 == "@EXTRA@") print extra; else print }' >"$CONF"
 
 # demo data, once

@@ -6,12 +6,14 @@
 
 #include "so_api.h"
 #include "so_auth.h"
+#include "so_api_ssl.h"
 #include "../core/so_domain.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
 
 void so_api_init(void)
 {
+    so_api_orders_add_hook(&so_order_hook_certs);
     so_routes();
     so_stmts_init();
     so_domain_init();
@@ -27,6 +29,11 @@ void so_config_defaults(so_config_t *cfg)
     cfg->session_ttl = 8 * 3600;
     cfg->login_max_failures = 10;
     cfg->login_window = 15 * 60;
+    cfg->ca_tag = "sslorders.local";
+    cfg->pki_url = "";
+    cfg->mail_from = "";
+    cfg->job_interval = 60;
+    cfg->instance = "sslorders";
 }
 
 /* ------------------------------------------------------------------------- */
@@ -65,6 +72,31 @@ json_t *so_json_time(apr_pool_t *p, apr_int64_t epoch)
 
 /* ------------------------------------------------------------------------- */
 /* requests                                                                    */
+
+void so_api_write_backoff(int attempt)
+{
+    unsigned char r[2];
+    unsigned max_us = 1000u << (attempt < 6 ? attempt : 6); /* 1 ms .. 64 ms */
+    if (attempt <= 0) {
+        return;
+    }
+    if (so_random_bytes(r, sizeof(r)) != APR_SUCCESS) {
+        r[0] = r[1] = 0x80;
+    }
+    apr_sleep((apr_interval_time_t)((((unsigned)r[0] << 8) | r[1]) % max_us));
+}
+
+const char *so_req_owner(so_req_t *req)
+{
+    if (!req->owner) {
+        const char *r = NULL;
+        if (so_random_hex(&r, req->pool, 8) != APR_SUCCESS) {
+            r = apr_psprintf(req->pool, "%pp", (void *)req);
+        }
+        req->owner = apr_pstrcat(req->pool, req->cfg->instance, ":", r, NULL);
+    }
+    return req->owner;
+}
 
 so_req_t *so_req_create(apr_pool_t *p, const so_config_t *cfg)
 {

@@ -31,7 +31,19 @@ typedef struct so_config_t {
     apr_int64_t session_ttl;   /* seconds of inactivity */
     int login_max_failures;    /* per user name and address in login_window */
     apr_int64_t login_window;  /* seconds */
-    void *ext;                 /* later features hang their settings here */
+    /* issuance (NULL ca: SSLOrdersCA is not set and nothing is issued) */
+    struct so_ca_t *ca;
+    const char *ca_tag;            /* SSLOrdersCATag: the domain in DCV values */
+    int max_validity_days;         /* SSLOrdersMaxValidityDays (0: the BR maximum) */
+    const char *pki_url;           /* http base of AIA and CRL URLs (SSLOrdersPKIURL) */
+    apr_array_header_t *dcv_connect_to; /* curl CONNECT_TO entries (SSLOrdersDCVConnectTo) */
+    const char *dcv_nameserver;    /* SSLOrdersDCVNameserver */
+    const char *const *mail_argv;  /* SSLOrdersMailCommand, NULL terminated (NULL: no mail) */
+    const char *mail_from;         /* SSLOrdersMailFrom */
+    const char *const *message_argv; /* SSLOrdersMessageCmd (NULL: none) */
+    apr_int64_t job_interval;      /* SSLOrdersJobInterval, seconds */
+    const char *instance;          /* who claims orders: host:pid (set per process) */
+    void *ext;                     /* later features hang their settings here */
 } so_config_t;
 
 void so_config_defaults(so_config_t *cfg);
@@ -80,6 +92,7 @@ typedef struct {
 
 struct so_req_t {
     apr_pool_t *pool;
+    int plain_errors;          /* public pages: errors as text/plain, not the JSON envelope */
     const so_config_t *cfg;
     const so_route_t *routes;  /* the table to dispatch on (so_routes() by default) */
     const char *method;
@@ -99,6 +112,7 @@ struct so_req_t {
     so_db_acquire_fn *acquire;
     void *acquire_baton;
     so_db_t *db;
+    const char *owner;         /* who claims orders in this request (so_req_owner) */
 
     /* the answer */
     int status;
@@ -121,6 +135,14 @@ void so_api_init(void);
 
 /* Fill the defaults of a request (pools, tables); the glue sets the rest. */
 so_req_t *so_req_create(apr_pool_t *p, const so_config_t *cfg);
+/* The name this request claims orders under: the instance (host:pid) and a random part,
+ * so that two threads of one process never share a claim; the same all through a request. */
+const char *so_req_owner(so_req_t *req);
+/* Optimistic concurrency: how often a write that lost to another writer is re-applied, and
+ * the pause before the next attempt (random, growing with the attempt: lets a crowd of
+ * writers of one row spread out). */
+#define SO_WRITE_ATTEMPTS 12
+void so_api_write_backoff(int attempt);
 /* Route, parse, authenticate, check, run. Leaves the answer in req. */
 void so_api_dispatch(so_req_t *req);
 /* The JSON text of the answer (envelope included). */

@@ -9,6 +9,8 @@
 #include "so_api.h"
 #include "so_api_ssl.h"
 #include "so_order_rules.h"
+#include "so_issuance.h"
+#include "../core/so_dcv.h"
 #include "../core/so_crypto.h"
 #include "../core/so_csr.h"
 #include "../core/so_domain.h"
@@ -19,6 +21,7 @@
 #include "../store/so_store_catalog.h"
 #include "../store/so_store_customer.h"
 #include "../store/so_store_order.h"
+#include "../store/so_store_cert.h"
 
 #define MAX_NAMES 1000
 #define OTP_TTL (72 * 3600)
@@ -32,46 +35,40 @@ static const char *const software_ids[] = {"linux", "windows", "apache", "nginx"
 /* ------------------------------------------------------------------------- */
 /* JSON                                                                        */
 
-static const char *dcv_tag(so_req_t *req)
-{
-    (void)req;
-    return "sslorders.local";
-}
-
-/* What the customer publishes for host h (see README "Domain validation"). */
+/* What the customer publishes for host h: the values of so_dcv (one format for the
+ * API, the portal and the checks). */
 static void dcv_instructions(so_jw_t *w, so_req_t *req, const so_order_t *o,
-                             const so_order_host_t *h)
+                             const so_order_host_t *h, so_dcv_token_t *tok)
 {
     apr_pool_t *p = req->pool;
-    const char *base = so_hostname_base(h->host_name);
+    const char *why;
 
     so_jw_obj(w);
     so_jw_kstr(w, "domain", h->host_name);
     so_jw_kstr(w, "method", h->method);
-    if (*o->csr && o->csr_sha256 && strlen(o->csr_sha256) == 64) {
-        const char *file = apr_pstrcat(p, o->csr_md5, ".txt", NULL);
-        const char *contents =
-            apr_pstrcat(p, o->csr_sha256, "\n", dcv_tag(req), "\n", o->dcv_unique, NULL);
-        const char *target = apr_pstrcat(p, so_str_lower(p, apr_pstrndup(p, o->csr_sha256, 32)), ".",
-                                         so_str_lower(p, o->csr_sha256 + 32), ".",
-                                         so_str_lower(p, o->dcv_unique), ".", dcv_tag(req), NULL);
-        const char *url = so_hostname_is_wildcard(h->host_name)
-                              ? ""
-                              : apr_pstrcat(p, !strcmp(h->method ? h->method : "", "https") ? "https"
-                                                                                            : "http",
-                                            "://", base, "/.well-known/pki-validation/", file, NULL);
+    if (tok) {
+        so_dcv_instructions_t *file = NULL, *dns = NULL;
+        int wild = so_hostname_is_wildcard(h->host_name);
+        if (!wild) {
+            so_dcv_instructions(&file, p, tok, h->host_name,
+                                !strcmp(h->method ? h->method : "", "https") ? SO_DCV_HTTPS
+                                                                            : SO_DCV_HTTP,
+                                &why);
+        }
+        so_dcv_instructions(&dns, p, tok, h->host_name, SO_DCV_CNAME, &why);
         so_jw_kstr(w, "md5", o->csr_md5);
         so_jw_kstr(w, "sha1", o->csr_sha1);
         so_jw_kstr(w, "sha256", o->csr_sha256);
-        so_jw_kstr(w, "file_name", file);
-        so_jw_kstr(w, "file_content", contents);
-        so_jw_kstr(w, "file_location", url);
-        so_jw_kstr(w, "file_contents", contents);
-        so_jw_kstr(w, "url", url);
-        so_jw_kstr(w, "dns_record", apr_pstrcat(p, "_", so_str_lower(p, o->csr_md5), ".", base, NULL));
-        so_jw_kstr(w, "dns_value", target);
-        so_jw_kstr(w, "dns_txt_record", apr_pstrcat(p, "_pki-validation.", base, NULL));
-        so_jw_kstr(w, "dns", target);
+        so_jw_kstr(w, "file_name", file ? file->file_name : "");
+        so_jw_kstr(w, "file_content", file ? file->file_body : "");
+        so_jw_kstr(w, "file_location", file ? file->url : "");
+        so_jw_kstr(w, "file_contents", file ? file->file_body : "");
+        so_jw_kstr(w, "url", file ? file->url : "");
+        so_jw_kstr(w, "dns_record", dns ? dns->record_name : "");
+        so_jw_kstr(w, "dns_value", dns ? dns->record_value : "");
+        so_jw_kstr(w, "dns_txt_record",
+                   apr_pstrcat(p, SO_DCV_TXT_LABEL ".", so_hostname_base(h->host_name), NULL));
+        so_jw_kstr(w, "dns", dns ? dns->record_value : "");
         so_jw_kstr(w, "token", o->dcv_unique);
         so_jw_kstr(w, "approver_email", o->approver_email);
     }
@@ -193,8 +190,17 @@ void so_api_order_write(so_jw_t *w, so_req_t *req, const so_order_t *o)
     dcv_statuses(w, o->status);
     so_jw_key(w, "additional_data");
     so_jw_arr(w);
-    for (i = 0; i < o->hosts->nelts; i++) {
-        dcv_instructions(w, req, o, &APR_ARRAY_IDX(o->hosts, i, so_order_host_t));
+    {
+        so_dcv_token_t *tok = NULL;
+        const char *why;
+        if (*o->csr && so_dcv_token_hashes(&tok, p, o->csr_md5, o->csr_sha256, req->cfg->ca_tag,
+                                           *o->dcv_unique ? o->dcv_unique : NULL, &why)
+                           != APR_SUCCESS) {
+            tok = NULL;
+        }
+        for (i = 0; i < o->hosts->nelts; i++) {
+            dcv_instructions(w, req, o, &APR_ARRAY_IDX(o->hosts, i, so_order_host_t), tok);
+        }
     }
     so_jw_arr_end(w);
     so_jw_kstr(w, "features", "");
@@ -704,7 +710,7 @@ static apr_status_t create_order(so_req_t *req)
     o->currency = price->currency;
     o->order_date = o->updated_at = req->now;
     o->created_by = req->auth->user_id;
-    if (so_random_chars(&unique, p, 10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != APR_SUCCESS) {
+    if (so_dcv_unique(&unique, p) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
     o->dcv_unique = unique;
@@ -800,6 +806,9 @@ static apr_status_t create_order(so_req_t *req)
     }
     so_log_debug(SO_LOG_MARK, "order %" APR_INT64_T_FMT " created for team %" APR_INT64_T_FMT,
                  o->id, o->team_id);
+    if (!strcmp(o->status, "REQ")) {
+        so_iss_requested(req, o);
+    }
     return so_api_ok_id(req, o->id);
 }
 
@@ -1105,7 +1114,8 @@ static apr_status_t update_order(so_req_t *req)
     if (read_input(req, &in) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    for (attempt = 0; attempt < 5; attempt++) {
+    for (attempt = 0; attempt < SO_WRITE_ATTEMPTS; attempt++) {
+        so_api_write_backoff(attempt);
         int started = 0;
         if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
             return rv;
@@ -1191,6 +1201,9 @@ static apr_status_t update_order(so_req_t *req)
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    if (!strcmp(o->status, "REQ") && in.has_start && in.start) {
+        so_iss_requested(req, o);
+    }
     return so_api_ok_id(req, o->id);
 }
 
@@ -1209,7 +1222,8 @@ static apr_status_t change_order(so_req_t *req, change_fn *change, void *baton)
     apr_status_t rv = APR_SUCCESS;
     int attempt;
 
-    for (attempt = 0; attempt < 5; attempt++) {
+    for (attempt = 0; attempt < SO_WRITE_ATTEMPTS; attempt++) {
+        so_api_write_backoff(attempt);
         json_t *detail = NULL;
         const char *kind = NULL;
         if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
@@ -1283,6 +1297,8 @@ static apr_status_t approver_email_update(so_req_t *req)
     const char *email = NULL;
     apr_int64_t id = 0;
     int has_id = 0;
+    so_order_t *o;
+    apr_status_t rv;
     if (so_in_str(req, req->json, "approver_email", 1, 254, &email, NULL)
         || so_in_int(req, req->json, "id", 0, 0, 0x7fffffff, &id, &has_id)) {
         return APR_EINVAL;
@@ -1291,7 +1307,12 @@ static apr_status_t approver_email_update(so_req_t *req)
         return so_api_error(req, SO_E_INVALID, "the body's id is not the order of the path", ""),
                APR_EINVAL;
     }
-    return change_order(req, change_approver, (void *)so_str_lower(req->pool, so_str_trim(req->pool, email)));
+    rv = change_order(req, change_approver,
+                      (void *)so_str_lower(req->pool, so_str_trim(req->pool, email)));
+    if (rv == APR_SUCCESS && !req->err_code && so_api_order_load(req, &o) == APR_SUCCESS) {
+        so_iss_send_approval(req, o, 1);
+    }
+    return rv;
 }
 
 static apr_status_t change_resend(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
@@ -1319,7 +1340,12 @@ static apr_status_t change_resend(so_req_t *req, so_order_t *o, void *baton, jso
 
 static apr_status_t approver_email_resend(so_req_t *req)
 {
-    return change_order(req, change_resend, NULL);
+    so_order_t *o;
+    apr_status_t rv = change_order(req, change_resend, NULL);
+    if (rv == APR_SUCCESS && !req->err_code && so_api_order_load(req, &o) == APR_SUCCESS) {
+        so_iss_send_approval(req, o, 1);
+    }
+    return rv;
 }
 
 static apr_status_t change_cancel(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
@@ -1358,9 +1384,45 @@ static apr_status_t change_cancel(so_req_t *req, so_order_t *o, void *baton, jso
     return APR_SUCCESS;
 }
 
+static apr_status_t change_failed(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
+                                   const char **kind)
+{
+    (void)baton;
+    if (strcmp(o->status, "REJ")) {
+        *kind = NULL;
+        return APR_SUCCESS;
+    }
+    o->status = "FAI";
+    *kind = "cancelled";
+    *detail = json_pack("{s:s}", "after", "revocation");
+    (void)req;
+    return APR_SUCCESS;
+}
+
 static apr_status_t cancel_order(so_req_t *req)
 {
-    return change_order(req, change_cancel, NULL);
+    so_order_t *o;
+    apr_array_header_t *certs;
+    apr_status_t rv = change_order(req, change_cancel, NULL);
+    int i;
+
+    if (rv != APR_SUCCESS || req->err_code || so_api_order_load(req, &o) != APR_SUCCESS
+        || strcmp(o->status, "REJ")) {
+        return rv;
+    }
+    /* an active certificate: revoke it (our CA does at once), then the order is FAI */
+    if ((rv = so_store_certs_of_order(so_req_db(req), req->pool, o->team_id, o->id, &certs))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < certs->nelts; i++) {
+        so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
+        if (c->revoked_at == 0 && c->not_after > req->now
+            && (rv = so_iss_revoke(req, o, c, 5 /* cessationOfOperation */)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return change_order(req, change_failed, NULL);
 }
 
 static apr_status_t create_otp(so_req_t *req)
@@ -1424,6 +1486,241 @@ static apr_status_t list_events(so_req_t *req)
     return so_api_ok_list(req, results, total);
 }
 
+/* ------------------------------------------------------------------------- */
+/* reissue, renew, organization validation                                     */
+
+static apr_status_t reissue_order(so_req_t *req)
+{
+    so_db_t *db = so_req_db(req);
+    apr_pool_t *p = req->pool;
+    order_in_t in;
+    so_order_t *o = NULL;
+    so_product_t *prod;
+    int use_prev = 0, attempt;
+    const char *unique;
+    apr_status_t rv = APR_SUCCESS;
+    static const char *const refused[] = {"product_id", "period", "domain_amount",
+                                          "wildcard_domain_amount", "start_provision", NULL};
+    int i;
+
+    if (read_input(req, &in) != APR_SUCCESS
+        || so_in_bool(req, req->json, "use_previous_csr", 0, &use_prev, NULL) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    for (i = 0; refused[i]; i++) {
+        if (json_object_get(req->json, refused[i])) {
+            return so_api_errorf(req, SO_E_STATUS_FIELD, "%s cannot be changed by a reissue",
+                                 refused[i]),
+                   APR_EINVAL;
+        }
+    }
+    if (use_prev && in.has_csr) {
+        return so_api_error(req, SO_E_INVALID, "give either csr or use_previous_csr", ""), APR_EINVAL;
+    }
+    if (!use_prev && (!in.has_csr || !*in.csr)) {
+        return so_api_error(req, SO_E_INVALID,
+                            "a reissue needs a new csr (or use_previous_csr: true)", ""),
+               APR_EINVAL;
+    }
+    for (attempt = 0; attempt < SO_WRITE_ATTEMPTS; attempt++) {
+        so_api_write_backoff(attempt);
+        if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (body_id_matches(req, &in, o->id) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        if (strcmp(o->status, "ACT")) {
+            return so_api_errorf(req, SO_E_STATUS,
+                                 "Only an active order can be reissued (this one is %s)", o->status),
+                   APR_EINVAL;
+        }
+        if ((rv = load_product(req, o->product_id, &prod)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (apply_input(req, db, prod, o, &in, 0) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        if (so_dcv_unique(&unique, p) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+        o->dcv_unique = unique;
+        o->updated_at = req->now;
+        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+            return rv;
+        }
+        rv = so_store_order_update(db, p, o, 1);
+        if (rv == APR_SUCCESS) {
+            rv = so_api_order_event(req, o, "reissue_requested",
+                                    json_pack("{s:b,s:i}", "new_csr", !use_prev, "names",
+                                              o->hosts->nelts));
+        }
+        rv = so_db_end(db, rv);
+        if (rv != SO_EDBSTALE) {
+            break;
+        }
+    }
+    if (rv == SO_EDBSTALE) {
+        return so_api_error(req, SO_E_CONCURRENT, "The order kept changing; retry", ""), APR_EINVAL;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_iss_reissue(req, o)) != APR_SUCCESS) {
+        return rv;
+    }
+    return so_api_ok_id(req, o->id);
+}
+
+apr_status_t so_api_order_renew_charge(so_req_t *req, so_order_t *o, int automatic)
+{
+    so_db_t *db = so_req_db(req);
+    apr_pool_t *p = req->pool;
+    so_product_t *prod;
+    const so_price_t *pr;
+    apr_int64_t amount, after, until;
+    apr_status_t rv;
+
+    rv = so_store_product_get(db, p, o->product_id, &prod);
+    if (rv == APR_ENOENT || (rv == APR_SUCCESS && !prod->active)) {
+        return so_api_errorf(req, SO_E_PRODUCT, "%s is no longer sold", o->product_name), APR_EINVAL;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!(pr = so_product_price(prod, o->period, o->currency))) {
+        return so_api_errorf(req, SO_E_CURRENCY, "%s has no %d-year price in %s", prod->name,
+                             o->period, o->currency),
+               APR_EINVAL;
+    }
+    amount = so_rules_price(prod, pr, o->domain_amount, o->wildcard_domain_amount);
+    until = so_iss_add_years(o->order_ends_at > 0 ? o->order_ends_at : req->now, o->period);
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_ledger_add(db, p, o->team_id, -amount, "charge", o->id,
+                             apr_psprintf(p, "renewal of order %" APR_INT64_T_FMT ", %d year%s%s",
+                                          o->id, o->period, o->period > 1 ? "s" : "",
+                                          automatic ? " (automatic)" : ""),
+                             req->auth ? req->auth->user_id : 0, req->now, &after);
+    if (rv == APR_SUCCESS) {
+        o->order_ends_at = until;
+        o->updated_at = req->now;
+        rv = so_store_order_update(db, p, o, 0);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_api_order_event(req, o, "renewed",
+                                json_pack("{s:s,s:s,s:s,s:b}", "price", so_money_fmt(p, amount),
+                                          "currency", o->currency, "order_ends_at",
+                                          so_time_fmt(p, until), "automatic", automatic));
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    return so_iss_renewed(req, o);
+}
+
+static apr_status_t renew_order(so_req_t *req)
+{
+    so_order_t *o;
+    order_in_t in;
+    apr_status_t rv;
+
+    if (read_input(req, &in) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (body_id_matches(req, &in, o->id) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (strcmp(o->status, "ACT") || o->order_ends_at <= req->now) {
+        return so_api_errorf(req, SO_E_RENEW_WINDOW, "Only an active order can be renewed (this one "
+                                                     "is %s)", o->status),
+               APR_EINVAL;
+    }
+    if (o->order_ends_at - req->now > 30 * 86400) {
+        return so_api_errorf(req, SO_E_RENEW_WINDOW,
+                             "The order ends on %s: it can be renewed from %s (30 days before)",
+                             so_time_fmt(req->pool, o->order_ends_at),
+                             so_time_fmt(req->pool, o->order_ends_at - 30 * 86400)),
+               APR_EINVAL;
+    }
+    rv = so_api_order_renew_charge(req, o, 0);
+    if (rv == SO_ENOFUNDS) {
+        return so_api_error(req, SO_E_FUNDS, "The balance does not cover the renewal", ""),
+               APR_EINVAL;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return so_api_ok_id(req, o->id);
+}
+
+apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve, const char *reason)
+{
+    so_db_t *db = so_req_db(req);
+    apr_int64_t team_id, after;
+    so_order_t *o;
+    int issued = 0;
+    apr_status_t rv;
+
+    rv = so_store_order_team(db, req->pool, order_id, &team_id);
+    if (rv == APR_SUCCESS) {
+        rv = so_store_order_get(db, req->pool, team_id, order_id, &o);
+    }
+    if (rv == APR_ENOENT) {
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No order %" APR_INT64_T_FMT, order_id), APR_ENOENT;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!strcmp(o->validation_method, "domain")) {
+        return so_api_error(req, SO_E_STATUS, "A DV order has no organization validation", ""),
+               APR_EINVAL;
+    }
+    if (strcmp(o->status, "REQ") && strcmp(o->status, "PAI") && strcmp(o->status, "ACT")) {
+        return so_api_errorf(req, SO_E_STATUS, "The order is %s", o->status), APR_EINVAL;
+    }
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_org_set(db, req->pool, o->id, approve ? "approved" : "rejected", reason, req->now);
+    if (rv == APR_SUCCESS && !approve && !strcmp(o->status, "REQ")) {
+        /* the organization could not be validated: the order fails and is refunded */
+        o->status = "FAI";
+        o->cancelled_at = o->updated_at = req->now;
+        rv = so_store_order_update(db, req->pool, o, 0);
+        if (rv == APR_SUCCESS && o->price > 0) {
+            rv = so_store_ledger_add(db, req->pool, o->team_id, o->price, "refund", o->id,
+                                     apr_psprintf(req->pool, "refund of order %" APR_INT64_T_FMT
+                                                             ": organization not validated",
+                                                  o->id),
+                                     req->auth ? req->auth->user_id : 0, req->now, &after);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_api_order_event(req, o, approve ? "organization_approved" : "organization_rejected",
+                                json_pack("{s:s}", "reason", reason ? reason : ""));
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (approve && so_store_order_claim(db, req->pool, o->id, so_req_owner(req), req->now,
+                                        req->now + 300)
+                       == APR_SUCCESS) {
+        rv = so_iss_try_issue(req, o, &issued);
+        so_store_order_release(db, req->pool, o->id, so_req_owner(req));
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return so_api_ok(req, json_pack("{s:I,s:s,s:s,s:b}", "id", (json_int_t)o->id, "organization",
+                                    approve ? "approved" : "rejected", "status", o->status,
+                                    "issued", issued));
+}
+
 const so_route_t so_routes_orders[] = {
     {"GET", "/ssl/orders", list_orders, SO_ROLE_VIEWER, 0},
     {"POST", "/ssl/orders", create_order, SO_ROLE_MEMBER, 0},
@@ -1435,4 +1732,6 @@ const so_route_t so_routes_orders[] = {
     {"POST", "/ssl/orders/{id}/cancel", cancel_order, SO_ROLE_MEMBER, 0},
     {"POST", "/ssl/orders/{id}/otp-tokens", create_otp, SO_ROLE_MEMBER, 0},
     {"GET", "/ssl/orders/{id}/events", list_events, SO_ROLE_VIEWER, 0},
+    {"POST", "/ssl/orders/{id}/reissue", reissue_order, SO_ROLE_MEMBER, 0},
+    {"POST", "/ssl/orders/{id}/renew", renew_order, SO_ROLE_MEMBER, 0},
     {NULL, NULL, NULL, SO_ROLE_NONE, 0}};

@@ -12,6 +12,9 @@
 extern const so_route_t so_routes_catalog[];
 extern const so_route_t so_routes_customers[];
 extern const so_route_t so_routes_orders[];
+extern const so_route_t so_routes_issuance[];
+extern const so_route_t so_routes_public[];
+extern const so_route_t so_routes_seal[];
 
 /* SslProduct of the spec (plus portal extensions). */
 json_t *so_api_product_json(so_req_t *req, const so_product_t *x, int with_price, int with_software,
@@ -31,6 +34,7 @@ typedef struct {
     void (*write)(so_jw_t *w, so_req_t *req, const so_order_t *o);
 } so_order_hook_t;
 void so_api_orders_add_hook(const so_order_hook_t *hook);
+extern const so_order_hook_t so_order_hook_certs;
 apr_status_t so_api_orders_prepare(so_req_t *req, apr_array_header_t *orders);
 /* order_by.<key>=asc|desc -> "col ASC, col2 DESC" from (key, column) pairs. */
 apr_status_t so_api_order_by(so_req_t *req, const char *const *allowed, const char **out);
@@ -45,5 +49,13 @@ void so_api_orders_add_filter(so_order_filter_fn *fn);
 apr_status_t so_api_order_load(so_req_t *req, so_order_t **out);
 /* Append an audit event (inside or outside a transaction). */
 apr_status_t so_api_order_event(so_req_t *req, const so_order_t *o, const char *kind, json_t *detail);
+
+/* Renew an ACT order: charge the balance (SO_ENOFUNDS when it does not cover the
+ * price), move order_ends_at on by the period and start the new certificate. */
+apr_status_t so_api_order_renew_charge(so_req_t *req, so_order_t *o, int automatic);
+/* Staff: approve or reject the organization of an OV/EV order (any team). */
+apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve, const char *reason);
+/* RFC 5280 reason code of a reason name ("key_compromise", ...), -1 when unknown. */
+int so_api_revoke_reason(const char *name);
 
 #endif

@@ -22,7 +22,7 @@ static const so_route_t account_routes[] = {
 
 /* Every feature's table, in the order they are matched. */
 static const so_route_t *const tables[] = {account_routes, so_routes_catalog, so_routes_customers,
-                                           so_routes_orders, NULL};
+                                           so_routes_orders, so_routes_issuance, NULL};
 
 #define SO_MAX_ROUTES 512
 static so_route_t all[SO_MAX_ROUTES + 1];

@@ -785,7 +785,7 @@ const char *so_ca_dir(const so_ca_t *ca)
 
 int so_ca_br_max_days(apr_int64_t now)
 {
-    if (now >= 1867968000) { /* 2029-03-15 */
+    if (now >= 1868227200) { /* 2029-03-15 */
         return 47;
     }
     if (now >= 1805068800) { /* 2027-03-15 */

@@ -52,12 +52,25 @@ apr_status_t so_dcv_token(so_dcv_token_t **out, apr_pool_t *p, const unsigned ch
                           apr_size_t csr_len, const char *ca_tag, const char *unique,
                           const char **why)
 {
+    *out = NULL;
+    if (!csr_der || csr_len == 0) {
+        *why = "no CSR";
+        return APR_EINVAL;
+    }
+    return so_dcv_token_hashes(out, p, so_md5_hex(p, csr_der, csr_len, 1),
+                               so_sha256_hex(p, csr_der, csr_len, 1), ca_tag, unique, why);
+}
+
+apr_status_t so_dcv_token_hashes(so_dcv_token_t **out, apr_pool_t *p, const char *md5,
+                                 const char *sha256, const char *ca_tag, const char *unique,
+                                 const char **why)
+{
     so_dcv_token_t *t;
     const char *tag;
 
     *out = NULL;
-    if (!csr_der || csr_len == 0) {
-        *why = "no CSR";
+    if (!md5 || strlen(md5) != 32 || !sha256 || strlen(sha256) != 64) {
+        *why = "no CSR hashes";
         return APR_EINVAL;
     }
     if (!ca_tag || so_ca_check_name(&tag, p, ca_tag, why) != APR_SUCCESS || tag[0] == '*') {
@@ -69,8 +82,8 @@ apr_status_t so_dcv_token(so_dcv_token_t **out, apr_pool_t *p, const unsigned ch
         return APR_EINVAL;
     }
     t = apr_pcalloc(p, sizeof(*t));
-    t->md5 = so_md5_hex(p, csr_der, csr_len, 1);
-    t->sha256 = so_sha256_hex(p, csr_der, csr_len, 1);
+    t->md5 = so_str_upper(p, md5);
+    t->sha256 = so_str_upper(p, sha256);
     t->unique = unique ? so_str_lower(p, unique) : NULL;
     t->ca_tag = tag;
     t->dns_value = apr_pstrcat(p, apr_pstrndup(p, t->sha256, 32), ".", t->sha256 + 32,
@@ -198,6 +211,9 @@ static int split_host_port(apr_pool_t *p, const char *s, const char **host, long
     if ((*host)[0] == '[') {
         return (*host)[strlen(*host) - 1] == ']';
     }
+    if (!strcmp(*host, "*")) {
+        return 1; /* any host */
+    }
     for (i = 0; (*host)[i]; i++) {
         unsigned char c = (unsigned char)(*host)[i];
         if (!(isalnum(c) || c == '.' || c == '-' || c == '_')) {
@@ -224,8 +240,9 @@ apr_status_t so_dcv_connect_to_add(apr_array_header_t **list, apr_pool_t *p, con
     if (!*list) {
         *list = apr_array_make(p, 4, sizeof(const char *));
     }
+    /* "*" (any host) is curl's empty host */
     APR_ARRAY_PUSH(*list, const char *) =
-        apr_psprintf(p, "%s:%ld:%s:%ld", so_str_lower(p, fh), fp, th, tp);
+        apr_psprintf(p, "%s:%ld:%s:%ld", strcmp(fh, "*") ? so_str_lower(p, fh) : "", fp, th, tp);
     return APR_SUCCESS;
 }
 

@@ -93,6 +93,10 @@ typedef struct {
 apr_status_t so_dcv_token(so_dcv_token_t **out, apr_pool_t *p, const unsigned char *csr_der,
                           apr_size_t csr_len, const char *ca_tag, const char *unique,
                           const char **why);
+/* The same from the CSR's MD5 and SHA-256 (hex, as stored with an order). */
+apr_status_t so_dcv_token_hashes(so_dcv_token_t **out, apr_pool_t *p, const char *md5,
+                                 const char *sha256, const char *ca_tag, const char *unique,
+                                 const char **why);
 /* The same from a PEM CSR (decoded with OpenSSL, so the hashes are those of its DER). */
 apr_status_t so_dcv_token_pem(so_dcv_token_t **out, apr_pool_t *p, const char *csr_pem,
                               const char *ca_tag, const char *unique, const char **why);

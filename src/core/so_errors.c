@@ -48,6 +48,10 @@ static const so_error_def_t defs[] = {
     {SO_E_CURRENCY, 400, "currency", "The product has no price in the team's currency."},
     {SO_E_OTP_SCOPE, 403, "otp_scope",
      "An order token (OTP) may only read its order and change its validation methods."},
+    {SO_E_REVOKED, 409, "revoked", "The certificate is revoked already."},
+    {SO_E_RENEW_WINDOW, 409, "renew_window",
+     "An order can be renewed only while active, within 30 days before it ends."},
+    {SO_E_NOT_ISSUED, 409, "not_issued", "The order has no certificate (yet)."},
     {0, 0, NULL, NULL}};
 
 const so_error_def_t *so_error_defs(void)

@@ -48,7 +48,12 @@ typedef enum {
     SO_E_CONTACT = 1016,      /* invalid contact data */
     SO_E_CONCURRENT = 1017,   /* the order kept changing under us */
     SO_E_CURRENCY = 1018,     /* the product has no price in the team's currency */
-    SO_E_OTP_SCOPE = 1019     /* an order token used beyond its order */
+    SO_E_OTP_SCOPE = 1019,    /* an order token used beyond its order */
+
+    /* SSL: issuance (1050-1079) */
+    SO_E_REVOKED = 1050,      /* the certificate is revoked already */
+    SO_E_RENEW_WINDOW = 1051, /* renewal only within 30 days before the order ends */
+    SO_E_NOT_ISSUED = 1052    /* the order has no certificate (yet) */
 } so_error_code_t;
 
 typedef struct {

@@ -291,6 +291,16 @@ char *so_str_lower(apr_pool_t *p, const char *s)
     return r;
 }
 
+char *so_str_upper(apr_pool_t *p, const char *s)
+{
+    char *r = apr_pstrdup(p, s ? s : "");
+    char *c;
+    for (c = r; *c; c++) {
+        *c = (char)toupper((unsigned char)*c);
+    }
+    return r;
+}
+
 char *so_str_trim(apr_pool_t *p, const char *s)
 {
     const char *b = s ? s : "";

@@ -37,8 +37,9 @@ const char *so_i64str(apr_pool_t *p, apr_int64_t v);
 apr_status_t so_money_parse(const char *s, apr_int64_t *minor);
 const char *so_money_fmt(apr_pool_t *p, apr_int64_t minor);
 
-/* Lower-case ASCII copy. */
+/* Lower-case / upper-case ASCII copy. */
 char *so_str_lower(apr_pool_t *p, const char *s);
+char *so_str_upper(apr_pool_t *p, const char *s);
 /* Trim ASCII white space at both ends (copy). */
 char *so_str_trim(apr_pool_t *p, const char *s);
 int so_str_is_printable_utf8(const char *s, apr_size_t len);

@@ -19,6 +19,17 @@ typedef struct {
     apr_int64_t max_body;     /* SO_UNSET when not set here */
     const char *public_url;   /* NULL when not set here */
     int test_clock;           /* SO_UNSET when not set here */
+    const char *ca_dir;       /* SSLOrdersCA */
+    const char *ca_tag;
+    const char *ca_org;
+    int max_validity_days;    /* SO_UNSET when not set here */
+    const char *pki_url;
+    apr_array_header_t *dcv_connect_to;
+    const char *dcv_nameserver;
+    const char **mail_argv;
+    const char *mail_from;
+    const char **message_argv;
+    int job_interval;         /* SO_UNSET when not set here */
 } so_srv_conf_t;
 
 /* Per-directory configuration: where the handler is mounted. */
@@ -44,8 +55,12 @@ so_db_t *so_httpd_db_acquire(request_rec *r);
 /* Record the state of the database after a request (logs transitions once). */
 void so_httpd_db_state(server_rec *s, int down, const char *why);
 
-/* request handling (so_httpd_handler.c) */
+/* request handling (so_httpd_handler.c): sslorders-api, sslorders-public, sslorders-seal */
 int so_httpd_api_handler(request_rec *r);
+
+/* issuance glue (so_httpd_ca.c): the CA at startup, the background watchdog */
+int so_httpd_ca_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, int real_pass);
+void so_httpd_ca_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* log bridge (so_httpd_log.c) */
 void so_httpd_log_init(server_rec *s, apr_pool_t *pconf);

@@ -5,6 +5,8 @@
 #include <http_log.h>
 
 #include "so_httpd.h"
+#include "../core/so_dcv.h"
+#include "../core/so_mail.h"
 #include "../core/so_util.h"
 
 APLOG_USE_MODULE(sslorders);
@@ -17,6 +19,8 @@ void *so_httpd_create_srv(apr_pool_t *p, server_rec *s)
     c->max_body = SO_UNSET;
     c->public_url = NULL;
     c->test_clock = SO_UNSET;
+    c->max_validity_days = SO_UNSET;
+    c->job_interval = SO_UNSET;
     return c;
 }
 
@@ -28,6 +32,19 @@ void *so_httpd_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->max_body = add->max_body != SO_UNSET ? add->max_body : base->max_body;
     c->public_url = add->public_url ? add->public_url : base->public_url;
     c->test_clock = add->test_clock != SO_UNSET ? add->test_clock : base->test_clock;
+#define MERGE_PTR(f) c->f = add->f ? add->f : base->f
+#define MERGE_INT(f) c->f = add->f != SO_UNSET ? add->f : base->f
+    MERGE_PTR(ca_dir);
+    MERGE_PTR(ca_tag);
+    MERGE_PTR(ca_org);
+    MERGE_INT(max_validity_days);
+    MERGE_PTR(pki_url);
+    MERGE_PTR(dcv_connect_to);
+    MERGE_PTR(dcv_nameserver);
+    MERGE_PTR(mail_argv);
+    MERGE_PTR(mail_from);
+    MERGE_PTR(message_argv);
+    MERGE_INT(job_interval);
     so_config_defaults(&c->api);
     if (c->max_body != SO_UNSET) {
         c->api.max_body = (apr_size_t)c->max_body;
@@ -48,6 +65,25 @@ void so_httpd_srv_finalize(server_rec *s)
 {
     /* the main server is never merged: fill its API view at post_config */
     so_srv_conf_t *c = so_httpd_srv_conf(s);
+    if (c->ca_tag) {
+        c->api.ca_tag = c->ca_tag;
+    }
+    if (c->max_validity_days != SO_UNSET) {
+        c->api.max_validity_days = c->max_validity_days;
+    }
+    if (c->pki_url) {
+        c->api.pki_url = c->pki_url;
+    }
+    c->api.dcv_connect_to = c->dcv_connect_to;
+    c->api.dcv_nameserver = c->dcv_nameserver;
+    c->api.mail_argv = c->mail_argv;
+    if (c->mail_from) {
+        c->api.mail_from = c->mail_from;
+    }
+    c->api.message_argv = c->message_argv;
+    if (c->job_interval != SO_UNSET) {
+        c->api.job_interval = c->job_interval;
+    }
     if (c->max_body != SO_UNSET) {
         c->api.max_body = (apr_size_t)c->max_body;
     }
@@ -107,7 +143,154 @@ static const char *set_test_clock(cmd_parms *cmd, void *dc, int flag)
     return NULL;
 }
 
+static so_srv_conf_t *conf_of(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &sslorders_module);
+}
+
+static const char *set_ca(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void)dc;
+    if (arg[0] != '/') {
+        return "SSLOrdersCA: expects an absolute directory path";
+    }
+    conf_of(cmd)->ca_dir = arg;
+    return NULL;
+}
+
+static const char *set_ca_tag(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void)dc;
+    if (!strchr(arg, '.') || strpbrk(arg, " /:@*")) {
+        return "SSLOrdersCATag: expects a domain name (e.g. ca.example.net)";
+    }
+    conf_of(cmd)->ca_tag = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_ca_org(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void)dc;
+    conf_of(cmd)->ca_org = arg;
+    return NULL;
+}
+
+static const char *set_max_validity(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_int64_t v;
+    (void)dc;
+    if (so_parse_int64(arg, 1, 398, &v) != APR_SUCCESS) {
+        return "SSLOrdersMaxValidityDays: expects days from 1 to 398 (it can only lower the "
+               "Baseline Requirements' maximum)";
+    }
+    conf_of(cmd)->max_validity_days = (int)v;
+    return NULL;
+}
+
+static const char *set_pki_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_size_t n = strlen(arg);
+    (void)dc;
+    if (strncmp(arg, "http://", 7)) {
+        return "SSLOrdersPKIURL: expects an http:// URL (the Baseline Requirements want AIA and "
+               "CRL URLs over http)";
+    }
+    while (n > 0 && arg[n - 1] == '/') {
+        n--;
+    }
+    conf_of(cmd)->pki_url = apr_pstrmemdup(cmd->pool, arg, n);
+    return NULL;
+}
+
+static const char *set_connect_to(cmd_parms *cmd, void *dc, const char *from, const char *to)
+{
+    const char *why = NULL;
+    so_srv_conf_t *c = conf_of(cmd);
+    (void)dc;
+    if (so_dcv_connect_to_add(&c->dcv_connect_to, cmd->pool, from, to, &why) != APR_SUCCESS) {
+        return apr_pstrcat(cmd->pool, "SSLOrdersDCVConnectTo: ", why, NULL);
+    }
+    return NULL;
+}
+
+static const char *set_nameserver(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void)dc;
+    conf_of(cmd)->dcv_nameserver = arg;
+    return NULL;
+}
+
+static const char *argv_of(cmd_parms *cmd, const char *name, const char *args, const char ***out)
+{
+    char **argv = NULL;
+    if (apr_tokenize_to_argv(args, &argv, cmd->pool) != APR_SUCCESS || !argv || !argv[0]) {
+        return apr_pstrcat(cmd->pool, name, ": expects a command and its arguments", NULL);
+    }
+    if (argv[0][0] != '/') {
+        return apr_pstrcat(cmd->pool, name, ": the command must be an absolute path", NULL);
+    }
+    *out = (const char **)argv;
+    return NULL;
+}
+
+static const char *set_mail_cmd(cmd_parms *cmd, void *dc, const char *args)
+{
+    (void)dc;
+    return argv_of(cmd, "SSLOrdersMailCommand", args, &conf_of(cmd)->mail_argv);
+}
+
+static const char *set_message_cmd(cmd_parms *cmd, void *dc, const char *args)
+{
+    (void)dc;
+    return argv_of(cmd, "SSLOrdersMessageCmd", args, &conf_of(cmd)->message_argv);
+}
+
+static const char *set_mail_from(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void)dc;
+    if (!so_mail_addr_ok(arg)) {
+        return "SSLOrdersMailFrom: expects an e-mail address";
+    }
+    conf_of(cmd)->mail_from = arg;
+    return NULL;
+}
+
+static const char *set_job_interval(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_int64_t v;
+    (void)dc;
+    if (so_parse_int64(arg, 1, 86400, &v) != APR_SUCCESS) {
+        return "SSLOrdersJobInterval: expects seconds from 1 to 86400";
+    }
+    conf_of(cmd)->job_interval = (int)v;
+    return NULL;
+}
+
 const command_rec so_httpd_cmds[] = {
+    AP_INIT_TAKE1("SSLOrdersCA", set_ca, NULL, RSRC_CONF,
+                  "Directory of the built-in CA (root and issuing intermediate); created on "
+                  "first start when empty"),
+    AP_INIT_TAKE1("SSLOrdersCATag", set_ca_tag, NULL, RSRC_CONF,
+                  "The CA's domain in domain validation values (default sslorders.local)"),
+    AP_INIT_TAKE1("SSLOrdersCAOrganization", set_ca_org, NULL, RSRC_CONF,
+                  "O of a CA created here (default mod_sslorders)"),
+    AP_INIT_TAKE1("SSLOrdersMaxValidityDays", set_max_validity, NULL, RSRC_CONF,
+                  "Shorter certificate validity than the Baseline Requirements allow"),
+    AP_INIT_TAKE1("SSLOrdersPKIURL", set_pki_url, NULL, RSRC_CONF,
+                  "http:// base of the CA certificate and CRL URLs in certificates"),
+    AP_INIT_TAKE2("SSLOrdersDCVConnectTo", set_connect_to, NULL, RSRC_CONF,
+                  "Route validation probes of host:port (* for any host) to addr:port"),
+    AP_INIT_TAKE1("SSLOrdersDCVNameserver", set_nameserver, NULL, RSRC_CONF,
+                  "DNS server (addr[:port]) for DNS validation"),
+    AP_INIT_RAW_ARGS("SSLOrdersMailCommand", set_mail_cmd, NULL, RSRC_CONF,
+                     "Command (absolute path and arguments, no shell) that sends a mail read "
+                     "from its stdin, e.g. /usr/sbin/sendmail -t -i"),
+    AP_INIT_TAKE1("SSLOrdersMailFrom", set_mail_from, NULL, RSRC_CONF,
+                  "Sender address of mails"),
+    AP_INIT_RAW_ARGS("SSLOrdersMessageCmd", set_message_cmd, NULL, RSRC_CONF,
+                     "Command run on lifecycle events with: event order-id common-name"),
+    AP_INIT_TAKE1("SSLOrdersJobInterval", set_job_interval, NULL, RSRC_CONF,
+                  "Seconds between runs of the background job (default 60)"),
     AP_INIT_TAKE1("SSLOrdersMaxBody", set_max_body, NULL, RSRC_CONF,
                   "Largest request body accepted, in bytes (default 1048576)"),
     AP_INIT_TAKE1("SSLOrdersPublicURL", set_public_url, NULL, RSRC_CONF,

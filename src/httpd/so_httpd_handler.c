@@ -9,6 +9,7 @@
 #include <http_request.h>
 
 #include "so_httpd.h"
+#include "../api/so_api_ssl.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
 
@@ -129,7 +130,13 @@ static int send_answer(request_rec *r, so_req_t *req)
     const char *body, *ctype;
     apr_size_t len;
 
-    if (req->raw_body && !req->err_code) {
+    if (req->err_code && req->plain_errors) {
+        /* public pages: a short text, not the API envelope */
+        body = apr_psprintf(r->pool, "%d %s\n", req->status, req->err_desc ? req->err_desc : "");
+        len = strlen(body);
+        ctype = "text/plain; charset=utf-8";
+    }
+    else if (req->raw_body && !req->err_code) {
         body = req->raw_body;
         len = req->raw_len;
         ctype = req->raw_ctype ? req->raw_ctype : "application/octet-stream";
@@ -159,16 +166,36 @@ int so_httpd_api_handler(request_rec *r)
     so_req_t *req;
     const char *clock;
     apr_size_t limit;
-    int rc, too_large = 0;
+    int rc, too_large = 0, kind;
 
-    if (!r->handler || strcmp(r->handler, "sslorders-api")) {
+    if (!r->handler) {
+        return DECLINED;
+    }
+    if (!strcmp(r->handler, "sslorders-api")) {
+        kind = 0;
+    }
+    else if (!strcmp(r->handler, "sslorders-public")) {
+        kind = 1;
+    }
+    else if (!strcmp(r->handler, "sslorders-seal")) {
+        kind = 2;
+    }
+    else {
         return DECLINED;
     }
     sc = so_httpd_srv_conf(r->server);
     dc = ap_get_module_config(r->per_dir_config, &sslorders_module);
     req = so_req_create(r->pool, &sc->api);
     req->method = r->method;
-    req->path = api_path(r, dc);
+    if (kind == 0) {
+        req->path = api_path(r, dc);
+    }
+    else {
+        /* public and seal routes match the whole path (/pki/crl, /approve/..., /seal/...) */
+        req->path = r->uri;
+        req->routes = kind == 1 ? so_routes_public : so_routes_seal;
+        req->plain_errors = 1;
+    }
     req->headers_in = r->headers_in;
     req->client_ip = r->useragent_ip ? r->useragent_ip : "";
     req->secure = !strcmp(ap_run_http_scheme(r) ? ap_run_http_scheme(r) : "http", "https");

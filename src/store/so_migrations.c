@@ -7,6 +7,7 @@ static const so_migration_t *const tables[] = {
     so_migrations_catalog,
     so_migrations_customer,
     so_migrations_order,
+    so_migrations_cert,
     NULL};
 
 #define SO_MAX_MIGRATIONS 512

@@ -5,6 +5,7 @@ static const so_stmt_def_t *const tables[] = {
     so_stmts_catalog,
     so_stmts_customer,
     so_stmts_order,
+    so_stmts_cert,
     NULL};
 
 const so_stmt_def_t *const *so_stmt_tables(void)

@@ -118,9 +118,11 @@ const so_stmt_def_t so_stmts_order[] = {
      "version = version + 1 WHERE team_id = %lld AND id = %lld AND version = %d"},
     {"so_order_hosts", "SELECT order_id, host_name, method FROM order_hostnames "
                        "WHERE order_id = %lld ORDER BY position"},
-    {"so_order_hosts_clear", "DELETE FROM order_hostnames WHERE order_id = %lld"},
-    {"so_order_host_insert",
-     "INSERT INTO order_hostnames (order_id, position, host_name, method) VALUES (%lld, %d, %s, %s)"},
+    {"so_order_host_upsert",
+     "INSERT INTO order_hostnames (order_id, position, host_name, method) VALUES (%lld, %d, %s, %s) "
+     "ON CONFLICT (order_id, host_name) DO UPDATE SET position = excluded.position, "
+     "method = excluded.method"},
+    {"so_order_team", "SELECT team_id FROM orders WHERE id = %lld"},
     {"so_order_event_insert",
      "INSERT INTO order_events (order_id, team_id, user_id, actor, kind, detail, created_at) "
      "VALUES (%lld, %lld, %lld, %s, %s, %s, %lld)"},
@@ -192,13 +194,26 @@ static so_order_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
     return o;
 }
 
+/* Make the stored names those of o: names that stay keep their validation state. */
 static apr_status_t write_hosts(so_db_t *db, apr_pool_t *p, so_order_t *o)
 {
-    apr_status_t rv = so_db_exec(db, p, "so_order_hosts_clear", NULL, SO_A(I64(o->id)));
+    const char *sql = "DELETE FROM order_hostnames WHERE order_id = %lld";
+    const char **args = apr_palloc(p, sizeof(char *) * (size_t)(o->hosts->nelts + 1));
+    apr_status_t rv;
     int i;
+
+    args[0] = I64(o->id);
+    for (i = 0; i < o->hosts->nelts; i++) {
+        sql = apr_pstrcat(p, sql, i ? ", %s" : " AND host_name NOT IN (%s", NULL);
+        args[i + 1] = APR_ARRAY_IDX(o->hosts, i, so_order_host_t).host_name;
+    }
+    if (o->hosts->nelts) {
+        sql = apr_pstrcat(p, sql, ")", NULL);
+    }
+    rv = so_db_exec_sql(db, p, sql, NULL, o->hosts->nelts + 1, args);
     for (i = 0; rv == APR_SUCCESS && i < o->hosts->nelts; i++) {
         so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
-        rv = so_db_exec(db, p, "so_order_host_insert", NULL,
+        rv = so_db_exec(db, p, "so_order_host_upsert", NULL,
                         SO_A(I64(o->id), INT(i), h->host_name, h->method ? h->method : ""));
     }
     return rv;
@@ -492,5 +507,19 @@ apr_status_t so_store_otp_lookup(so_db_t *db, apr_pool_t *p, const char *token, 
     }
     *team_id = so_cell_i64(rows, 0, 0);
     *order_id = so_cell_i64(rows, 0, 1);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_order_team(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t *team_id)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_order_team", &rows, SO_A(I64(id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *team_id = so_cell_i64(rows, 0, 0);
     return APR_SUCCESS;
 }

@@ -63,6 +63,8 @@ apr_status_t so_store_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
 /* Write every mutable field and the hosts when o->version is still the stored
  * one (then o->version is incremented); SO_EDBSTALE when another writer came first. */
 apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, int write_hosts);
+/* The team of an order (staff tools act across teams); APR_ENOENT when unknown. */
+apr_status_t so_store_order_team(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t *team_id);
 /* Load the hosts of several orders at once (one query). */
 apr_status_t so_store_orders_hosts(so_db_t *db, apr_pool_t *p, apr_array_header_t *orders);
 

@@ -66,6 +66,9 @@ def as_user(user):
 
 def chown_tree(path, user):
     pw = pwd.getpwnam(user)
+    if not os.path.isdir(path):
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+        return
     for dirpath, dirnames, filenames in os.walk(path):
         os.chown(dirpath, pw.pw_uid, pw.pw_gid)
         for f in filenames:
@@ -121,7 +124,8 @@ class Postgres:
 class Httpd:
     """httpd with mod_sslorders in a private server root."""
 
-    def __init__(self, base, db_driver, db_params, name="httpd", extra="", log_level=None):
+    def __init__(self, base, db_driver, db_params, name="httpd", extra="", log_level=None,
+                 dcv=None):
         self.dir = os.path.join(base, name)
         self.port = free_port()
         self.db_driver = db_driver
@@ -140,6 +144,18 @@ class Httpd:
         self.log_offset = 0
         self.url = f"http://127.0.0.1:{self.port}"
         self.api = self.url + "/v1beta"
+        self.dcv = dcv
+        self.ca_dir = os.path.join(self.dir, "ca")
+        # mail and lifecycle messages are recorded here (run as the httpd User)
+        for name in ("mailsink.py", "messagesink.py"):
+            dst = os.path.join(self.dir, name)
+            shutil.copy(os.path.join(ROOT, "tests", "integration", "sinks.py"), dst)
+            os.chmod(dst, 0o755)
+        for d in ("mail",):
+            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+        chown_tree(os.path.join(self.dir, "mail"), RUN_USER)
+        open(os.path.join(self.dir, "messages.log"), "a").close()
+        chown_tree(os.path.join(self.dir, "messages.log"), RUN_USER)
 
     def write_conf(self):
         with open(os.path.join(ROOT, "conf", "httpd-dev.conf.in")) as f:
@@ -150,12 +166,39 @@ class Httpd:
             "LOG_LEVEL": self.log_level, "USER": RUN_USER, "GROUP": RUN_USER, "MODULES": MODULES,
             "MODULE": os.path.join(BUILD, "mod_sslorders.so"), "DB_DRIVER": self.db_driver,
             "DB_PARAMS": self.db_params, "HTDOCS": os.path.join(self.dir, "htdocs"),
-            "EXTRA": "SSLOrdersTestClock on\n" + self.extra,
+            "CA_DIR": self.ca_dir, "EXTRA": self.issuance_conf() + self.extra,
         }
         for k, v in values.items():
             text = text.replace(f"@{k}@", v)
         with open(self.conf, "w") as f:
             f.write(text)
+
+    def issuance_conf(self):
+        conf = ["SSLOrdersTestClock on",
+                f"SSLOrdersMailCommand {self.dir}/mailsink.py",
+                f"SSLOrdersMessageCmd {self.dir}/messagesink.py",
+                "SSLOrdersMailFrom certificates@sslorders.test",
+                "SSLOrdersJobInterval 3600"]
+        if self.dcv:
+            conf += [f"SSLOrdersDCVConnectTo *:80 127.0.0.1:{self.dcv.http_port}",
+                     f"SSLOrdersDCVConnectTo *:443 127.0.0.1:{self.dcv.https_port}",
+                     f"SSLOrdersDCVNameserver 127.0.0.1:{self.dcv.dns_port}"]
+        return "\n".join(conf) + "\n"
+
+    def mails(self):
+        """The mails sent so far, oldest first (email.message.Message objects)."""
+        import email
+        d = os.path.join(self.dir, "mail")
+        out = []
+        for name in sorted(os.listdir(d)):
+            if name.endswith(".eml"):
+                with open(os.path.join(d, name), "rb") as f:
+                    out.append(email.message_from_bytes(f.read()))
+        return out
+
+    def messages(self):
+        with open(os.path.join(self.dir, "messages.log")) as f:
+            return [l.split() for l in f.read().splitlines()]
 
     def _env(self):
         env = dict(os.environ)
@@ -258,8 +301,10 @@ class Env:
         else:
             var = os.path.join(self.base, "httpd", "var")
             self.db_params = os.path.join(var, "so.db")
-        self.httpd = Httpd(self.base, DB, self.db_params)
+        self.dcv = DcvServers(self.base)
+        self.httpd = Httpd(self.base, DB, self.db_params, dcv=self.dcv)
         self.servers = [self.httpd]
+        self._staff = None
 
     def start(self):
         self.httpd.start()
@@ -267,6 +312,7 @@ class Env:
     def close(self):
         for s in self.servers:
             s.stop()
+        self.dcv.close()
         if self.pg:
             self.pg.stop()
         if os.environ.get("SO_KEEP") != "1":
@@ -308,14 +354,29 @@ class Env:
         self.ctl(*args, input=password + "\n")
         return name, password
 
-    def new_team(self, role="owner", balance=None, user=None, currency="EUR"):
+    def staff(self):
+        """A client of a staff user."""
+        if not self._staff:
+            # a long-lived token: the jobs run at clock times years ahead
+            self._staff = self.new_team(user=self.new_user(staff=True), ttl=24 * 3650).client()
+        return self._staff
+
+    def run_jobs(self, at=None):
+        """Run the background job once (POST /staff/jobs/run), optionally at a given time."""
+        h = {"X-SSLOrders-Clock": str(int(at))} if at else None
+        st, body = self.staff().post("/staff/jobs/run", headers=h)
+        assert st == 200, body
+        return body["data"]["worked"]
+
+    def new_team(self, role="owner", balance=None, user=None, currency="EUR", ttl=None):
         """A team with one user of role; returns a Team with a token."""
         slug = "t" + uuid.uuid4().hex[:12]
         self.ctl("team", "add", slug, "--name", f"Team {slug}", "--currency", currency)
         if user is None:
             user = self.new_user()
         self.ctl("member", "add", slug, user[0], role)
-        token = self.ctl("token", "create", slug, user[0]).stdout.strip()
+        extra = ["--ttl", str(ttl)] if ttl else []
+        token = self.ctl("token", "create", slug, user[0], *extra).stdout.strip()
         if balance is not None:
             self.ctl("balance", "credit", slug, balance)
         return Team(self, slug, user[0], user[1], token)
@@ -412,3 +473,90 @@ def env_sql(env, sql):
 
 
 Env.sql = env_sql
+
+
+# ---- domain validation servers ----------------------------------------------------------
+
+class DcvServers:
+    """What the CA's probes reach during the tests: an HTTP server (port 80 of every
+    name, through SSLOrdersDCVConnectTo), an HTTPS server (openssl s_server -WWW, port
+    443) and dnsmasq (SSLOrdersDCVNameserver), all on 127.0.0.1."""
+
+    def __init__(self, base):
+        import http.server
+        import threading
+        self.dir = os.path.join(base, "dcv")
+        os.makedirs(os.path.join(self.dir, ".well-known", "pki-validation"), exist_ok=True)
+        self.http_port = free_port()
+        d = self.dir
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *a, **kw):
+                super().__init__(*a, directory=d, **kw)
+
+            def log_message(self, *a):
+                pass
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.http_port), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # https: a self-signed certificate is fine (the BR do not ask for a trusted one)
+        self.https_port = free_port()
+        key = os.path.join(base, "dcv-key.pem")
+        crt = os.path.join(base, "dcv-crt.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
+                        "-subj", "/CN=dcv.test", "-days", "2"], check=True, capture_output=True)
+        self.s_server = subprocess.Popen(
+            ["openssl", "s_server", "-quiet", "-WWW", "-accept", f"127.0.0.1:{self.https_port}",
+             "-cert", crt, "-key", key], cwd=self.dir, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        wait_port(self.https_port)
+        self.dns_port = free_port()
+        self.dns_conf = os.path.join(base, "dnsmasq.conf")
+        self.records = []
+        self.dnsmasq = None
+        self._dns_restart()
+
+    def put_file(self, path, content):
+        """Publish content at path (e.g. /.well-known/pki-validation/X.txt)."""
+        full = os.path.join(self.dir, path.lstrip("/"))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w") as f:
+            f.write(content)
+
+    def remove_file(self, path):
+        try:
+            os.unlink(os.path.join(self.dir, path.lstrip("/")))
+        except OSError:
+            pass
+
+    def add_record(self, rtype, name, value):
+        """A CNAME or TXT record (dnsmasq restarts with it)."""
+        self.records.append((rtype, name.rstrip("."), value.rstrip(".")))
+        self._dns_restart()
+
+    def _dns_restart(self):
+        if self.dnsmasq:
+            self.dnsmasq.terminate()
+            self.dnsmasq.wait()
+        lines = ["no-resolv", "no-hosts", "listen-address=127.0.0.1", "bind-interfaces",
+                 f"port={self.dns_port}", "log-facility=/dev/null"]
+        for rtype, name, value in self.records:
+            if rtype == "CNAME":
+                lines.append(f"cname={name},{value}")
+                # dnsmasq answers a CNAME only when it knows the target: give it an address
+                lines.append(f"host-record={value},192.0.2.1")
+            else:
+                lines.append(f'txt-record={name},"{value}"')
+        with open(self.dns_conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.dnsmasq = subprocess.Popen(["dnsmasq", "--no-daemon", f"--conf-file={self.dns_conf}",
+                                         "--user=root"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
+
+    def close(self):
+        self.httpd.shutdown()
+        for p in (self.s_server, self.dnsmasq):
+            if p:
+                p.terminate()
+                p.wait()

@@ -98,7 +98,7 @@ def test_create_with_csr_and_provision(env, rich):
     assert add[d]["file_location"] == \
         f"http://{d}/.well-known/pki-validation/{add[d]['md5']}.txt"
     assert add[d]["file_contents"].split("\n")[0] == add[d]["sha256"]
-    assert add[d]["dns_record"] == f"_{add[d]['md5'].lower()}.{d}"
+    assert add[d]["dns_record"].lower() == f"_{add[d]['md5'].lower()}.{d}"  # DNS ignores case
     assert o["domain_validation_statuses"]["ca_status"] == "requested"
 
 
@@ -542,8 +542,13 @@ def test_approver_email_change_and_resend(env, rich):
     assert st == 200
     swagger_validate("ssl", "approveremailResendApproverEmailResponse", body)
     kinds = [e["kind"] for e in api.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]]
-    assert kinds == ["created", "updated", "provisioning_requested", "approver_email_changed",
-                     "approver_email_resend_requested"]
+    assert [k for k in kinds if k != "approval_mail_sent"] == \
+        ["created", "updated", "provisioning_requested", "approver_email_changed",
+         "approver_email_resend_requested"]
+    # the approval mail went out on provisioning, to the new approver, and on the resend
+    assert kinds.count("approval_mail_sent") == 3, kinds
+    to = [m["To"] for m in env.httpd.mails() if d in str(m["Subject"])]
+    assert to == [f"admin@{d}", f"hostmaster@{d}", f"hostmaster@{d}"]
     # only email-validated orders get mail
     api.put(f"/ssl/orders/{oid}", json={"domain_validation_methods": [{"host_name": d, "method": "dns"}]})
     st, body = api.post(f"/ssl/orders/{oid}/approver-email/resend")
@@ -570,13 +575,14 @@ def test_cancel_and_refund(env, rich):
         assert (st, body["code"]) == (409, 1005)
     tid = env.sql(f"SELECT id FROM teams WHERE slug = '{rich.slug}'").strip()
     assert env.sql(f"SELECT COUNT(*) FROM ledger WHERE team_id = {tid} AND kind = 'refund'").strip() == "2"
-    # an active order: REJ until revoked; refund only within 30 days of activation
+    # an active order: revoked (REJ, then FAI once revoked; this one has no certificate);
+    # refund only within 30 days of activation
     now = int(time.time())
     c = create(api)[1]["data"]["id"]
     set_status(env, c, "ACT", active_date=now - 40 * 86400, expiration_date=now + 100 * 86400)
     before = float(balance(api))
     assert api.post(f"/ssl/orders/{c}/cancel")[0] == 200
-    assert api.get(f"/ssl/orders/{c}")[1]["data"]["status"] == "REJ"
+    assert api.get(f"/ssl/orders/{c}")[1]["data"]["status"] == "FAI"
     assert float(balance(api)) == pytest.approx(before)
     e = create(api)[1]["data"]["id"]
     set_status(env, e, "ACT", active_date=now - 5 * 86400, expiration_date=now + 100 * 86400)

@@ -691,7 +691,8 @@ START_TEST(validity_caps)
     ck_assert_int_eq(so_ca_br_max_days(1773532800), 200);
     ck_assert_int_eq(so_ca_br_max_days(1805068800 - 1), 200);
     ck_assert_int_eq(so_ca_br_max_days(1805068800), 100);
-    ck_assert_int_eq(so_ca_br_max_days(1867968000), 47);
+    ck_assert_int_eq(so_ca_br_max_days(1868227200 - 1), 100); /* 2029-03-15 00:00 UTC */
+    ck_assert_int_eq(so_ca_br_max_days(1868227200), 47);
 
     /* the configured maximum */
     c = issue_ok(ca, &r);

@@ -1,0 +1,685 @@
+/* mod_sslorders: the issuance endpoints: validation state and "check now",
+ * certificates of an order, revocation, reminders, staff organization validation and
+ * the background pass; and the public routes (CA certificates, CRL, approval links). */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "so_api.h"
+#include "so_api_ssl.h"
+#include "so_issuance.h"
+#include "../core/so_ca.h"
+#include "../core/so_dcv.h"
+#include "../core/so_domain.h"
+#include "../core/so_jsonw.h"
+#include "../core/so_mail.h"
+#include "../core/so_text.h"
+#include "../core/so_util.h"
+#include "../store/so_store_cert.h"
+#include "../store/so_store_customer.h"
+
+/* ---- the certificate fields of orders (a hook of the order object) -------------------- */
+
+static apr_status_t certs_load(so_req_t *req, apr_array_header_t *orders)
+{
+    apr_hash_t *by;
+    apr_status_t rv;
+    int i;
+
+    if (orders->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    if ((rv = so_store_certs_current(so_req_db(req), req->pool, orders, &by)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < orders->nelts; i++) {
+        so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
+        so_cert_t *c = apr_hash_get(by, &o->id, sizeof(o->id));
+        if (c) {
+            o->certificate = c->pem;
+            o->intermediate_certificate = c->intermediate_pem;
+            o->root_certificate = c->root_pem;
+            if (!o->ext) {
+                o->ext = apr_hash_make(req->pool);
+            }
+            apr_hash_set(o->ext, "cert", APR_HASH_KEY_STRING, c);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static void certs_write(so_jw_t *w, so_req_t *req, const so_order_t *o)
+{
+    so_cert_t *c = o->ext ? apr_hash_get(o->ext, "cert", APR_HASH_KEY_STRING) : NULL;
+    (void)req;
+    so_jw_key(w, "certificate_id");
+    if (c) {
+        so_jw_int(w, c->id);
+    }
+    else {
+        so_jw_null(w);
+    }
+    so_jw_kstr(w, "certificate_serial", c ? c->serial : "");
+    so_jw_kbool(w, "certificate_revoked", c && c->revoked_at > 0);
+}
+
+const so_order_hook_t so_order_hook_certs = {certs_load, certs_write};
+
+/* ---- validation state -------------------------------------------------------------------- */
+
+static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
+{
+    so_db_t *db = so_req_db(req);
+    so_issuance_state_t *st;
+    apr_array_header_t *states;
+    so_dcv_token_t *tok = NULL;
+    const char *why;
+    so_jw_t *w;
+    const char *text;
+    apr_size_t len;
+    apr_status_t rv;
+    int i, valid = 0;
+
+    if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) != APR_SUCCESS
+        || (rv = so_store_host_states(db, req->pool, o->id, &states)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (*o->csr) {
+        so_dcv_token_pem(&tok, req->pool, o->csr, req->cfg->ca_tag,
+                         *o->dcv_unique ? o->dcv_unique : NULL, &why);
+    }
+    w = so_jw_make(req->pool, 2048);
+    so_jw_obj(w);
+    so_jw_kint(w, "order_id", o->id);
+    so_jw_kstr(w, "status", o->status);
+    so_jw_kbool(w, "reissue_pending", st->reissue_pending);
+    so_jw_kstr(w, "approver_email", o->approver_email);
+    so_jw_kstr(w, "next_check_at", st->next_check_at > 0 ? so_time_fmt(req->pool, st->next_check_at) : "");
+    so_jw_key(w, "names");
+    so_jw_arr(w);
+    for (i = 0; i < states->nelts; i++) {
+        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        so_dcv_instructions_t *ins = NULL;
+        valid += !strcmp(h->status, "valid");
+        so_jw_obj(w);
+        so_jw_kstr(w, "host_name", h->host_name);
+        so_jw_kstr(w, "method", h->method);
+        so_jw_kstr(w, "state", h->status);
+        so_jw_kstr(w, "validated_at", h->validated_at > 0 ? so_time_fmt(req->pool, h->validated_at) : "");
+        so_jw_kstr(w, "last_check_at", h->last_check_at > 0 ? so_time_fmt(req->pool, h->last_check_at) : "");
+        so_jw_kstr(w, "last_error", h->last_error);
+        so_jw_kint(w, "checks", h->checks);
+        if (tok && *h->method && strcmp(h->method, "email")) {
+            so_dcv_method_t m = !strcmp(h->method, "dns")     ? SO_DCV_CNAME
+                                : !strcmp(h->method, "https") ? SO_DCV_HTTPS
+                                                              : SO_DCV_HTTP;
+            if (so_dcv_instructions(&ins, req->pool, tok, h->host_name, m, &why) != APR_SUCCESS) {
+                ins = NULL;
+            }
+        }
+        so_jw_key(w, "instructions");
+        if (ins) {
+            so_jw_obj(w);
+            so_jw_kstr(w, "text", ins->text);
+            if (ins->url) {
+                so_jw_kstr(w, "url", ins->url);
+                so_jw_kstr(w, "file_name", ins->file_name);
+                so_jw_kstr(w, "file_body", ins->file_body);
+            }
+            if (ins->record_name) {
+                so_jw_kstr(w, "record_name", ins->record_name);
+                so_jw_kstr(w, "record_type", ins->record_type);
+                so_jw_kstr(w, "record_value", ins->record_value);
+                so_jw_kstr(w, "txt_record_name",
+                           apr_pstrcat(req->pool, SO_DCV_TXT_LABEL ".", so_hostname_base(h->host_name),
+                                       NULL));
+            }
+            so_jw_obj_end(w);
+        }
+        else if (!strcmp(h->method, "email")) {
+            so_jw_obj(w);
+            so_jw_kstr(w, "text",
+                       apr_psprintf(req->pool,
+                                    "An approval link is sent to %s; open it and approve the "
+                                    "request.",
+                                    *o->approver_email ? o->approver_email : "the approver address"));
+            so_jw_obj_end(w);
+        }
+        else {
+            so_jw_null(w);
+        }
+        so_jw_obj_end(w);
+    }
+    so_jw_arr_end(w);
+    so_jw_kint(w, "validated", valid);
+    so_jw_kint(w, "total", states->nelts);
+    so_jw_key(w, "organization");
+    so_jw_obj(w);
+    so_jw_kbool(w, "required", strcmp(o->validation_method, "domain") != 0);
+    so_jw_kstr(w, "status", *st->org_status ? st->org_status
+                            : strcmp(o->validation_method, "domain") ? "pending" : "not_required");
+    so_jw_kstr(w, "reason", st->org_reason);
+    so_jw_kstr(w, "checked_at", st->org_checked_at > 0 ? so_time_fmt(req->pool, st->org_checked_at) : "");
+    so_jw_obj_end(w);
+    so_jw_obj_end(w);
+    text = so_jw_text(w, &len);
+    return so_api_ok_raw(req, text, len);
+}
+
+static apr_status_t get_validation(so_req_t *req)
+{
+    so_order_t *o;
+    apr_status_t rv = so_api_order_load(req, &o);
+    return rv != APR_SUCCESS ? rv : validation_answer(req, o);
+}
+
+static apr_status_t post_validate(so_req_t *req)
+{
+    so_order_t *o;
+    so_issuance_state_t *st;
+    apr_status_t rv = so_api_order_load(req, &o);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_store_issuance_get(so_req_db(req), req->pool, o->id, &st)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (strcmp(o->status, "REQ") && !st->reissue_pending) {
+        return so_api_errorf(req, SO_E_STATUS,
+                             "Nothing to validate: the order is %s", o->status),
+               APR_EINVAL;
+    }
+    rv = so_iss_check(req, o);
+    if (rv == APR_EBUSY) {
+        so_api_warning(req, 1, "Another server is checking this order right now", "");
+    }
+    else if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
+        return rv;
+    }
+    return validation_answer(req, o);
+}
+
+/* ---- certificates, revocation ------------------------------------------------------------- */
+
+static void cert_write(so_jw_t *w, so_req_t *req, const so_cert_t *c)
+{
+    so_jw_obj(w);
+    so_jw_kint(w, "id", c->id);
+    so_jw_kint(w, "order_id", c->order_id);
+    so_jw_kstr(w, "serial", c->serial);
+    so_jw_kstr(w, "common_name", c->common_name);
+    so_jw_key(w, "names");
+    so_jw_arr(w);
+    {
+        char *names = apr_pstrdup(req->pool, c->names), *tok, *last = NULL;
+        for (tok = apr_strtok(names, " ", &last); tok; tok = apr_strtok(NULL, " ", &last)) {
+            so_jw_str(w, tok);
+        }
+    }
+    so_jw_arr_end(w);
+    so_jw_kstr(w, "not_before", so_time_fmt(req->pool, c->not_before));
+    so_jw_kstr(w, "not_after", so_time_fmt(req->pool, c->not_after));
+    so_jw_kstr(w, "sha256", c->sha256);
+    so_jw_kbool(w, "current", c->is_current);
+    so_jw_kstr(w, "revoked_at", c->revoked_at > 0 ? so_time_fmt(req->pool, c->revoked_at) : "");
+    so_jw_kint(w, "revoke_reason", c->revoke_reason);
+    so_jw_kstr(w, "state", c->revoked_at > 0                ? "revoked"
+                           : c->not_after < req->now        ? "expired"
+                           : c->is_current                  ? "valid"
+                                                            : "superseded");
+    so_jw_kstr(w, "certificate", c->pem);
+    so_jw_obj_end(w);
+}
+
+static apr_status_t list_certificates(so_req_t *req)
+{
+    so_order_t *o;
+    apr_array_header_t *certs;
+    so_jw_t *w;
+    const char *text;
+    apr_size_t len;
+    apr_status_t rv = so_api_order_load(req, &o);
+    int i;
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_store_certs_of_order(so_req_db(req), req->pool, o->team_id, o->id, &certs))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    w = so_jw_make(req->pool, 4096);
+    so_jw_obj(w);
+    so_jw_key(w, "results");
+    so_jw_arr(w);
+    for (i = 0; i < certs->nelts; i++) {
+        cert_write(w, req, APR_ARRAY_IDX(certs, i, so_cert_t *));
+    }
+    so_jw_arr_end(w);
+    so_jw_kint(w, "total", certs->nelts);
+    so_jw_obj_end(w);
+    text = so_jw_text(w, &len);
+    return so_api_ok_raw(req, text, len);
+}
+
+static const struct {
+    const char *name;
+    int code;
+} reasons[] = {{"unspecified", 0},           {"key_compromise", 1},  {"affiliation_changed", 3},
+               {"superseded", 4},            {"cessation_of_operation", 5},
+               {"privilege_withdrawn", 9},   {NULL, 0}};
+
+int so_api_revoke_reason(const char *name)
+{
+    int i;
+    for (i = 0; reasons[i].name; i++) {
+        if (!strcmp(reasons[i].name, name)) {
+            return reasons[i].code;
+        }
+    }
+    return -1;
+}
+
+static apr_status_t revoke_cert(so_req_t *req)
+{
+    so_order_t *o;
+    so_cert_t *c = NULL;
+    apr_array_header_t *certs;
+    apr_int64_t cert_id = 0;
+    const char *reason_name = "unspecified";
+    int reason, i;
+    apr_status_t rv;
+
+    if (so_in_int(req, req->json, "certificate_id", 0, 1, (apr_int64_t)1 << 40, &cert_id, NULL)
+        || so_in_str(req, req->json, "reason", 0, 40, &reason_name, NULL)) {
+        return APR_EINVAL;
+    }
+    if ((reason = so_api_revoke_reason(reason_name)) < 0) {
+        return so_api_errorf(req, SO_E_INVALID,
+                             "reason must be unspecified, key_compromise, affiliation_changed, "
+                             "superseded, cessation_of_operation or privilege_withdrawn"),
+               APR_EINVAL;
+    }
+    if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_store_certs_of_order(so_req_db(req), req->pool, o->team_id, o->id, &certs))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < certs->nelts; i++) {
+        so_cert_t *x = APR_ARRAY_IDX(certs, i, so_cert_t *);
+        if (cert_id ? x->id == cert_id : x->is_current) {
+            c = x;
+        }
+    }
+    if (!c) {
+        return so_api_error(req, SO_E_NOT_FOUND, "No such certificate in this order", ""), APR_ENOENT;
+    }
+    if (c->revoked_at > 0) {
+        return so_api_error(req, SO_E_REVOKED, "The certificate is revoked already", c->serial),
+               APR_EINVAL;
+    }
+    if ((rv = so_iss_revoke(req, o, c, reason)) != APR_SUCCESS) {
+        return rv;
+    }
+    return so_api_ok(req, json_pack("{s:I,s:I,s:s}", "id", (json_int_t)o->id, "certificate_id",
+                                    (json_int_t)c->id, "serial", c->serial));
+}
+
+/* ---- reminders ------------------------------------------------------------------------- */
+
+static apr_status_t reminders_answer(so_req_t *req, so_order_t *o)
+{
+    so_issuance_state_t *st;
+    apr_array_header_t *days;
+    json_t *before = json_array(), *after = json_array(), *to = json_array();
+    const char *why;
+    apr_status_t rv;
+    int i;
+
+    if ((rv = so_store_issuance_get(so_req_db(req), req->pool, o->id, &st)) != APR_SUCCESS) {
+        json_decref(before);
+        json_decref(after);
+        json_decref(to);
+        return rv;
+    }
+    if (so_iss_reminder_days_parse(req->pool, st->reminder_days, &days, &why) == APR_SUCCESS) {
+        for (i = 0; i < days->nelts; i++) {
+            int d = APR_ARRAY_IDX(days, i, int);
+            json_array_append_new(d > 0 ? before : after, json_integer(d > 0 ? d : -d));
+        }
+    }
+    {
+        char *list = apr_pstrdup(req->pool, st->reminder_recipients), *tok, *last = NULL;
+        for (tok = apr_strtok(list, ", ", &last); tok; tok = apr_strtok(NULL, ", ", &last)) {
+            json_array_append_new(to, json_string(tok));
+        }
+    }
+    return so_api_ok(req, json_pack("{s:b,s:o,s:o,s:o}", "enabled", st->reminders_enabled,
+                                    "days_before", before, "days_after", after, "recipients", to));
+}
+
+static apr_status_t get_reminders(so_req_t *req)
+{
+    so_order_t *o;
+    apr_status_t rv = so_api_order_load(req, &o);
+    return rv != APR_SUCCESS ? rv : reminders_answer(req, o);
+}
+
+static apr_status_t read_days(so_req_t *req, const char *field, int sign, const char **list)
+{
+    json_t *a = NULL;
+    int present = 0;
+    size_t i;
+    if (so_in_array(req, req->json, field, 0, 10, &a, &present) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!present) {
+        return APR_SUCCESS;
+    }
+    for (i = 0; i < json_array_size(a); i++) {
+        json_t *v = json_array_get(a, i);
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 365) {
+            return so_api_errorf(req, SO_E_INVALID, "%s holds whole days from 1 to 365", field),
+                   APR_EINVAL;
+        }
+        *list = apr_psprintf(req->pool, "%s%s%d", *list, **list ? "," : "",
+                             sign * (int)json_integer_value(v));
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t put_reminders(so_req_t *req)
+{
+    so_db_t *db = so_req_db(req);
+    so_order_t *o;
+    so_issuance_state_t *st;
+    const char *before = "", *after = "", *days, *recipients = NULL, *why;
+    apr_array_header_t *parsed;
+    json_t *to = NULL;
+    int enabled = 1, has_enabled = 0, has_to = 0;
+    apr_status_t rv;
+    size_t i;
+
+    if (so_in_bool(req, req->json, "enabled", 0, &enabled, &has_enabled)
+        || read_days(req, "days_before", 1, &before) || read_days(req, "days_after", -1, &after)
+        || so_in_array(req, req->json, "recipients", 0, 10, &to, &has_to)) {
+        return APR_EINVAL;
+    }
+    if (has_to) {
+        recipients = "";
+        for (i = 0; i < json_array_size(to); i++) {
+            json_t *v = json_array_get(to, i);
+            const char *a = json_is_string(v) ? json_string_value(v) : NULL;
+            if (!a || !so_mail_addr_ok(a)) {
+                return so_api_errorf(req, SO_E_INVALID, "recipients holds e-mail addresses (%s)",
+                                     a ? a : "not a string"),
+                       APR_EINVAL;
+            }
+            recipients = apr_pstrcat(req->pool, recipients, *recipients ? "," : "", a, NULL);
+        }
+    }
+    if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (json_object_get(req->json, "days_before") || json_object_get(req->json, "days_after")) {
+        days = apr_pstrcat(req->pool, before, *before && *after ? "," : "", after, NULL);
+    }
+    else {
+        days = st->reminder_days;
+    }
+    if (so_iss_reminder_days_parse(req->pool, days, &parsed, &why) != APR_SUCCESS) {
+        return so_api_error(req, SO_E_INVALID, why, ""), APR_EINVAL;
+    }
+    if (!has_enabled) {
+        enabled = st->reminders_enabled;
+    }
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_reminders_set(db, req->pool, o->id, days,
+                                recipients ? recipients : st->reminder_recipients, enabled);
+    if (rv == APR_SUCCESS) {
+        apr_int64_t end = o->order_ends_at > 0 ? o->order_ends_at : o->expiration_date;
+        rv = so_store_next_reminder_set(db, req->pool, o->id,
+                                        enabled ? so_iss_next_reminder(days, end, req->now) : 0);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_api_order_event(req, o, "reminders_changed",
+                                json_pack("{s:s,s:b}", "days", days, "enabled", enabled));
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    return reminders_answer(req, o);
+}
+
+/* ---- staff --------------------------------------------------------------------------- */
+
+static apr_status_t staff_organizations(so_req_t *req)
+{
+    so_rows_t *rows;
+    json_t *results = json_array();
+    apr_status_t rv;
+    const char *status = so_req_query(req, "status");
+    int i;
+
+    if (!status || !*status) {
+        status = "pending";
+    }
+    if (strcmp(status, "pending") && strcmp(status, "approved") && strcmp(status, "rejected")) {
+        json_decref(results);
+        return so_api_error(req, SO_E_INVALID, "status is pending, approved or rejected", ""),
+               APR_EINVAL;
+    }
+    rv = so_db_select_sql(so_req_db(req), req->pool,
+                          "SELECT o.id, o.team_id, t.slug, o.common_name, o.organization_handle, "
+                          "o.org_status, o.org_reason, p.name FROM orders o JOIN teams t ON "
+                          "t.id = o.team_id JOIN products p ON p.id = o.product_id WHERE "
+                          "o.org_status = %s ORDER BY o.id LIMIT 500",
+                          &rows, SO_A(status));
+    if (rv != APR_SUCCESS) {
+        json_decref(results);
+        return rv;
+    }
+    for (i = 0; i < rows->nrows; i++) {
+        so_customer_t *c = NULL;
+        json_t *org = json_null();
+        if (*so_cell(rows, i, 4)
+            && so_store_customer_get(so_req_db(req), req->pool, so_cell_i64(rows, i, 1),
+                                     so_cell(rows, i, 4), &c)
+                   == APR_SUCCESS) {
+            org = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "handle", c->handle, "company_name",
+                            c->company_name, "city", c->city, "state", c->state, "country",
+                            c->country, "vat", c->vat);
+        }
+        json_array_append_new(results,
+                              json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o}", "order_id",
+                                        (json_int_t)so_cell_i64(rows, i, 0), "team",
+                                        so_cell(rows, i, 2), "common_name", so_cell(rows, i, 3),
+                                        "product_name", so_cell(rows, i, 7), "status",
+                                        so_cell(rows, i, 5), "reason", so_cell(rows, i, 6),
+                                        "organization", org));
+    }
+    return so_api_ok_list(req, results, rows->nrows);
+}
+
+apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve, const char *reason);
+
+static apr_status_t staff_organization(so_req_t *req)
+{
+    apr_int64_t id;
+    const char *decision = NULL, *reason = "";
+    if (so_req_param_id(req, "id", &id) != APR_SUCCESS) {
+        return APR_ENOENT;
+    }
+    if (so_in_str(req, req->json, "decision", 1, 16, &decision, NULL)
+        || so_in_str(req, req->json, "reason", 0, 500, &reason, NULL)) {
+        return APR_EINVAL;
+    }
+    if (strcmp(decision, "approve") && strcmp(decision, "reject")) {
+        return so_api_error(req, SO_E_INVALID, "decision is approve or reject", decision), APR_EINVAL;
+    }
+    if (!strcmp(decision, "reject") && !*reason) {
+        return so_api_error(req, SO_E_INVALID, "a rejection needs a reason", ""), APR_EINVAL;
+    }
+    return so_api_org_decide(req, id, !strcmp(decision, "approve"), reason);
+}
+
+static apr_status_t staff_jobs_run(so_req_t *req)
+{
+    int worked = 0;
+    apr_status_t rv = so_iss_jobs_run(req, &worked);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return so_api_ok(req, json_pack("{s:i}", "worked", worked));
+}
+
+const so_route_t so_routes_issuance[] = {
+    {"GET", "/ssl/orders/{id}/validation", get_validation, SO_ROLE_VIEWER, SO_RF_OTP},
+    {"POST", "/ssl/orders/{id}/validate", post_validate, SO_ROLE_MEMBER, SO_RF_OTP},
+    {"GET", "/ssl/orders/{id}/certificates", list_certificates, SO_ROLE_VIEWER, 0},
+    {"POST", "/ssl/orders/{id}/revoke", revoke_cert, SO_ROLE_MEMBER, 0},
+    {"GET", "/ssl/orders/{id}/reminders", get_reminders, SO_ROLE_VIEWER, 0},
+    {"PUT", "/ssl/orders/{id}/reminders", put_reminders, SO_ROLE_MEMBER, 0},
+    {"GET", "/staff/organizations", staff_organizations, SO_ROLE_VIEWER, SO_RF_STAFF},
+    {"POST", "/staff/orders/{id}/organization", staff_organization, SO_ROLE_VIEWER, SO_RF_STAFF},
+    {"POST", "/staff/jobs/run", staff_jobs_run, SO_ROLE_VIEWER, SO_RF_STAFF},
+    {NULL, NULL, NULL, SO_ROLE_NONE, 0}};
+
+/* ---- public routes (SetHandler sslorders-public) ------------------------------------------ */
+
+static apr_status_t raw(so_req_t *req, const void *data, apr_size_t len, const char *ctype)
+{
+    req->status = 200;
+    req->raw_body = data;
+    req->raw_len = len;
+    req->raw_ctype = ctype;
+    return APR_SUCCESS;
+}
+
+static apr_status_t pki_file(so_req_t *req)
+{
+    const char *name = so_req_param(req, "file");
+    const unsigned char *der;
+    apr_size_t len;
+    apr_int64_t tu;
+    apr_status_t rv;
+
+    if (!req->cfg->ca) {
+        return so_api_error(req, SO_E_NOT_FOUND, "No CA is configured here", ""), APR_ENOENT;
+    }
+    apr_table_setn(req->headers_out, "Cache-Control", "public, max-age=3600");
+    if (!strcmp(name, "root.crt")) {
+        der = so_ca_root_der(req->cfg->ca, &len);
+        return raw(req, der, len, "application/pkix-cert");
+    }
+    if (!strcmp(name, "intermediate.crt")) {
+        der = so_ca_intermediate_der(req->cfg->ca, &len);
+        return raw(req, der, len, "application/pkix-cert");
+    }
+    if (!strcmp(name, "root.pem")) {
+        const char *pem = so_ca_root_pem(req->cfg->ca);
+        return raw(req, pem, strlen(pem), "application/x-pem-file");
+    }
+    if (!strcmp(name, "chain.pem")) {
+        const char *pem = so_ca_chain_pem(req->cfg->ca);
+        return raw(req, pem, strlen(pem), "application/x-pem-file");
+    }
+    if (!strcmp(name, "crl")) {
+        if ((rv = so_iss_crl(req, &der, &len, &tu)) != APR_SUCCESS) {
+            return rv;
+        }
+        apr_table_setn(req->headers_out, "Cache-Control", "public, max-age=300");
+        apr_table_setn(req->headers_out, "Last-Modified", so_time_http(req->pool, tu));
+        return raw(req, der, len, "application/pkix-crl");
+    }
+    return so_api_error(req, SO_E_NOT_FOUND, "No such file", name), APR_ENOENT;
+}
+
+static const char *page(so_req_t *req, const char *title, const char *body)
+{
+    return apr_pstrcat(
+        req->pool,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>",
+        so_text_html_escape(req->pool, title),
+        "</title><style>body{font-family:system-ui,sans-serif;max-width:40em;margin:2em auto;"
+        "padding:0 1em;color:#222}li{font-family:monospace}button{font-size:1.1em;"
+        "padding:.5em 1.5em}</style></head><body><h1>",
+        so_text_html_escape(req->pool, title), "</h1>", body, "</body></html>\n", NULL);
+}
+
+static apr_status_t html(so_req_t *req, int status, const char *text)
+{
+    req->status = status;
+    req->raw_body = text;
+    req->raw_len = strlen(text);
+    req->raw_ctype = "text/html; charset=utf-8";
+    apr_table_setn(req->headers_out, "Content-Security-Policy",
+                   "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                   "frame-ancestors 'none'; base-uri 'none'");
+    apr_table_setn(req->headers_out, "Referrer-Policy", "no-referrer");
+    return APR_SUCCESS;
+}
+
+static apr_status_t approval(so_req_t *req)
+{
+    const char *token = so_req_param(req, "token"), *email = NULL, *list = "";
+    int approve = !strcmp(req->method, "POST");
+    apr_array_header_t *names;
+    so_order_t *o;
+    apr_status_t rv;
+    int i;
+
+    rv = so_iss_approval(req, token, approve, &o, &names, &email);
+    if (rv == APR_ENOENT) {
+        return html(req, 404,
+                    page(req, "Approval link not valid",
+                         "<p>This approval link is unknown, was used already, or has expired. "
+                         "Ask for a new one from the certificate's owner.</p>"));
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < names->nelts; i++) {
+        list = apr_pstrcat(req->pool, list, "<li>",
+                           so_text_html_escape(req->pool, APR_ARRAY_IDX(names, i, const char *)),
+                           "</li>", NULL);
+    }
+    if (approve) {
+        return html(req, 200,
+                    page(req, "Approved",
+                         apr_pstrcat(req->pool, "<p>Thank you. You approved the certificate for:</p><ul>",
+                                     list, "</ul>", NULL)));
+    }
+    return html(req, 200,
+                page(req, "Approve a certificate request",
+                     apr_pstrcat(req->pool,
+                                 "<p>A certificate was requested (order ",
+                                 so_i64str(req->pool, o->id), ", ",
+                                 so_text_html_escape(req->pool, o->product_name),
+                                 ") for these names:</p><ul>", list,
+                                 "</ul><p>You receive this as ",
+                                 so_text_html_escape(req->pool, email),
+                                 ", an approver address of their domain. Approve only if you "
+                                 "expect this request.</p><form method=\"post\"><button "
+                                 "type=\"submit\">Approve</button></form>",
+                                 NULL)));
+}
+
+const so_route_t so_routes_public[] = {
+    {"GET", "/pki/{file}", pki_file, SO_ROLE_NONE, SO_RF_PUBLIC},
+    {"GET", "/approve/{token}", approval, SO_ROLE_NONE, SO_RF_PUBLIC},
+    {"POST", "/approve/{token}", approval, SO_ROLE_NONE, SO_RF_PUBLIC | SO_RF_RAW},
+    {NULL, NULL, NULL, SO_ROLE_NONE, 0}};

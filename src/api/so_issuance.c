@@ -1,0 +1,1125 @@
+#include <string.h>
+#include <time.h>
+
+#include <apr_strings.h>
+
+#include "so_issuance.h"
+#include "so_api_ssl.h"
+#include "../core/so_ca.h"
+#include "../core/so_dcv.h"
+#include "../core/so_domain.h"
+#include "../core/so_exec.h"
+#include "../core/so_log.h"
+#include "../core/so_mail.h"
+#include "../core/so_util.h"
+#include "../store/so_store_account.h"
+#include "../store/so_store_catalog.h"
+#include "../store/so_store_customer.h"
+
+#define CLAIM_SECS 300
+#define APPROVAL_TTL (14 * 86400)
+#define JOB_BATCH 100
+#define MAIL_TIMEOUT apr_time_from_sec(30)
+
+/* ------------------------------------------------------------------------- */
+/* small helpers                                                               */
+
+int so_iss_reuse_days(apr_int64_t now)
+{
+    if (now >= 1868227200) { /* 2029-03-15 */
+        return 10;
+    }
+    if (now >= 1805068800) { /* 2027-03-15 */
+        return 100;
+    }
+    if (now >= 1773532800) { /* 2026-03-15 */
+        return 200;
+    }
+    return 398;
+}
+
+apr_int64_t so_iss_add_years(apr_int64_t t, int years)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, &tm)) {
+        return t + (apr_int64_t)years * 365 * 86400;
+    }
+    tm.tm_year += years;
+    if (tm.tm_mon == 1 && tm.tm_mday == 29) {
+        tm.tm_mday = 28; /* 29 February of a year that has none */
+    }
+    return (apr_int64_t)timegm(&tm);
+}
+
+static so_db_t *DB(so_req_t *req)
+{
+    return so_req_db(req);
+}
+
+static const char *pki_base(so_req_t *req)
+{
+    const char *b = req->cfg->pki_url;
+    if (b && *b) {
+        return b;
+    }
+    b = req->cfg->public_url;
+    if (b && !strncmp(b, "https://", 8)) {
+        return apr_pstrcat(req->pool, "http://", b + 8, NULL);
+    }
+    return b && *b ? b : "http://localhost";
+}
+
+static const char *public_base(so_req_t *req)
+{
+    return req->cfg->public_url && *req->cfg->public_url ? req->cfg->public_url : "";
+}
+
+/* ------------------------------------------------------------------------- */
+/* mail and the message command                                                */
+
+static apr_status_t send_mail(so_req_t *req, apr_array_header_t *to, const char *subject,
+                              const char *body)
+{
+    so_mail_msg_t m;
+    so_exec_cmd_t cmd;
+    so_exec_result_t *res = NULL;
+    const char *msg, *why = NULL, *from;
+    apr_size_t len;
+    apr_status_t rv;
+
+    if (!req->cfg->mail_argv || to->nelts == 0) {
+        return APR_ENOTIMPL;
+    }
+    from = req->cfg->mail_from && *req->cfg->mail_from
+               ? req->cfg->mail_from
+               : apr_pstrcat(req->pool, "no-reply@", req->cfg->ca_tag, NULL);
+    memset(&m, 0, sizeof(m));
+    m.from = from;
+    m.from_name = "SSL orders";
+    m.to = to;
+    m.subject = subject;
+    m.body = body;
+    m.date = req->now;
+    if ((rv = so_mail_compose(&msg, &len, req->pool, &m, &why)) != APR_SUCCESS) {
+        so_log_error(SO_LOG_MARK, rv, SOLOGNO(00210) "cannot compose mail \"%s\": %s", subject,
+                     why ? why : "?");
+        return rv;
+    }
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.argv = req->cfg->mail_argv;
+    cmd.input = msg;
+    cmd.input_len = len;
+    cmd.timeout = MAIL_TIMEOUT;
+    rv = so_exec_run(&res, req->pool, &cmd, &why);
+    if (rv != APR_SUCCESS) {
+        so_log_error(SO_LOG_MARK, rv, SOLOGNO(00211) "SSLOrdersMailCommand failed for \"%s\": %s",
+                     subject, why ? why : "?");
+    }
+    return rv;
+}
+
+static void add_addr(apr_array_header_t *to, const char *a)
+{
+    int i;
+    if (!a || !*a || !so_mail_addr_ok(a)) {
+        return;
+    }
+    for (i = 0; i < to->nelts; i++) {
+        if (!strcasecmp(APR_ARRAY_IDX(to, i, const char *), a)) {
+            return;
+        }
+    }
+    APR_ARRAY_PUSH(to, const char *) = a;
+}
+
+/* The order's contacts: the e-mail of its handles and the reminder recipients. */
+static apr_array_header_t *contacts(so_req_t *req, const so_order_t *o, const char *extra)
+{
+    apr_array_header_t *to = apr_array_make(req->pool, 4, sizeof(const char *));
+    const char *handles[] = {o->technical_handle, o->administrative_handle,
+                             o->organization_handle, o->billing_handle};
+    unsigned i;
+    for (i = 0; i < sizeof(handles) / sizeof(handles[0]); i++) {
+        so_customer_t *c;
+        if (handles[i] && *handles[i]
+            && so_store_customer_get(DB(req), req->pool, o->team_id, handles[i], &c) == APR_SUCCESS) {
+            add_addr(to, c->email);
+        }
+    }
+    if (extra && *extra) {
+        char *list = apr_pstrdup(req->pool, extra), *tok, *last = NULL;
+        for (tok = apr_strtok(list, ", ", &last); tok; tok = apr_strtok(NULL, ", ", &last)) {
+            add_addr(to, tok);
+        }
+    }
+    return to;
+}
+
+void so_iss_notify(so_req_t *req, const so_order_t *o, const char *event, const char *detail)
+{
+    const char *const *m = req->cfg->message_argv;
+    if (m) {
+        so_exec_cmd_t cmd;
+        so_exec_result_t *res = NULL;
+        const char *why = NULL;
+        int n = 0, i;
+        const char **argv;
+        while (m[n]) {
+            n++;
+        }
+        argv = apr_palloc(req->pool, sizeof(char *) * (size_t)(n + 4));
+        for (i = 0; i < n; i++) {
+            argv[i] = m[i];
+        }
+        argv[n] = event;
+        argv[n + 1] = so_i64str(req->pool, o->id);
+        argv[n + 2] = *o->common_name ? o->common_name : "-";
+        argv[n + 3] = NULL;
+        memset(&cmd, 0, sizeof(cmd));
+        cmd.argv = argv;
+        cmd.timeout = MAIL_TIMEOUT;
+        if (so_exec_run(&res, req->pool, &cmd, &why) != APR_SUCCESS) {
+            so_log_error(SO_LOG_MARK, APR_EGENERAL,
+                         SOLOGNO(00212) "SSLOrdersMessageCmd %s for order %" APR_INT64_T_FMT
+                                        " failed: %s",
+                         event, o->id, why ? why : "?");
+        }
+    }
+    (void)detail;
+}
+
+/* ------------------------------------------------------------------------- */
+/* validation                                                                  */
+
+static apr_status_t token_of(so_req_t *req, const so_order_t *o, so_dcv_token_t **t)
+{
+    const char *why = NULL;
+    apr_status_t rv = so_dcv_token_pem(t, req->pool, o->csr, req->cfg->ca_tag,
+                                       *o->dcv_unique ? o->dcv_unique : NULL, &why);
+    if (rv != APR_SUCCESS) {
+        so_log_error(SO_LOG_MARK, rv, SOLOGNO(00213) "order %" APR_INT64_T_FMT ": no DCV token: %s",
+                     o->id, why ? why : "?");
+    }
+    return rv;
+}
+
+static int org_ok(const so_order_t *o, const so_issuance_state_t *st)
+{
+    return !strcmp(o->validation_method, "domain") || !strcmp(st->org_status, "approved");
+}
+
+void so_iss_requested(so_req_t *req, so_order_t *o)
+{
+    so_db_t *db = DB(req);
+    apr_status_t rv = APR_SUCCESS;
+
+    if (strcmp(o->validation_method, "domain")) {
+        so_issuance_state_t *st;
+        if (so_store_issuance_get(db, req->pool, o->id, &st) == APR_SUCCESS
+            && strcmp(st->org_status, "approved")) {
+            rv = so_store_org_set(db, req->pool, o->id, "pending", "", 0);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_store_next_check_set(db, req->pool, o->id, req->now);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_iss_send_approval(req, o, 0);
+    }
+    if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
+        so_log_warn(SO_LOG_MARK, rv, SOLOGNO(00214) "order %" APR_INT64_T_FMT
+                                                    ": preparing validation failed: %s",
+                    o->id, so_db_strerror(rv));
+    }
+}
+
+apr_status_t so_iss_send_approval(so_req_t *req, so_order_t *o, int force)
+{
+    so_db_t *db = DB(req);
+    apr_array_header_t *states, *to;
+    const char *names = "", *token, *link, *body;
+    int i, any = 0, open = 0;
+    apr_status_t rv;
+
+    if (!*o->approver_email) {
+        return APR_SUCCESS;
+    }
+    if ((rv = so_store_host_states(db, req->pool, o->id, &states)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < states->nelts; i++) {
+        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        if (!strcmp(h->method, "email") && strcmp(h->status, "valid")) {
+            names = apr_pstrcat(req->pool, names, "  ", h->host_name, "\n", NULL);
+            any = 1;
+        }
+    }
+    if (!any) {
+        return APR_SUCCESS;
+    }
+    if (!force && (rv = so_store_approval_open(db, req->pool, o->id, req->now, &open)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (open && !force) {
+        return APR_SUCCESS;
+    }
+    if (force && (rv = so_store_approvals_drop(db, req->pool, o->id)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_approval_create(db, req->pool, o->team_id, o->id, o->approver_email, req->now,
+                                  APPROVAL_TTL, &token);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    link = apr_pstrcat(req->pool, public_base(req), "/approve/", token, NULL);
+    body = apr_psprintf(req->pool,
+                        "Hello,\n\n"
+                        "a certificate was requested for these names:\n\n%s\n"
+                        "You receive this message because %s is an approver address of their "
+                        "domain. To review the request and approve it, open:\n\n  %s\n\n"
+                        "The link is valid for 14 days. If you did not expect this request, "
+                        "do nothing: without your approval no certificate is issued.\n\n"
+                        "Order %" APR_INT64_T_FMT " (%s)\n",
+                        names, o->approver_email, link, o->id, o->product_name);
+    to = apr_array_make(req->pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(to, const char *) = o->approver_email;
+    rv = send_mail(req, to, apr_psprintf(req->pool, "Approve the certificate for %s",
+                                         o->common_name),
+                   body);
+    so_api_order_event(req, o, "approval_mail_sent",
+                       json_pack("{s:s,s:b}", "to", o->approver_email, "sent", rv == APR_SUCCESS));
+    return rv == APR_ENOTIMPL ? APR_SUCCESS : APR_SUCCESS;
+}
+
+static apr_int64_t backoff(int checks)
+{
+    static const apr_int64_t steps[] = {60, 120, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600};
+    int n = (int)(sizeof(steps) / sizeof(steps[0]));
+    return steps[checks < n ? checks : n - 1];
+}
+
+static int reissuing(const so_order_t *o, const so_issuance_state_t *st)
+{
+    return (!strcmp(o->status, "ACT") || !strcmp(o->status, "EXP")) && st->reissue_pending;
+}
+
+apr_status_t so_iss_check(so_req_t *req, so_order_t *o)
+{
+    so_db_t *db = DB(req);
+    const char *owner = so_req_owner(req);
+    so_issuance_state_t *st;
+    apr_array_header_t *states;
+    so_dcv_token_t *tok = NULL;
+    so_dcv_opts_t opts;
+    apr_int64_t next = 0;
+    int i, pending = 0, issued = 0, min_checks = 1000;
+    apr_status_t rv;
+
+    rv = so_store_order_claim(db, req->pool, o->id, owner, req->now, req->now + CLAIM_SECS);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    {
+        /* the order as it is now that we hold it: another worker may have issued meanwhile */
+        so_order_t *fresh;
+        if ((rv = so_store_order_get(db, req->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
+            goto leave;
+        }
+        *o = *fresh;
+    }
+    if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) != APR_SUCCESS
+        || (rv = so_store_host_states(db, req->pool, o->id, &states)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (strcmp(o->status, "REQ") && !reissuing(o, st)) {
+        goto leave;
+    }
+    memset(&opts, 0, sizeof(opts));
+    opts.connect_to = req->cfg->dcv_connect_to;
+    opts.nameserver = req->cfg->dcv_nameserver;
+    for (i = 0; i < states->nelts; i++) {
+        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        const char *why = NULL;
+        apr_status_t crv;
+        if (!strcmp(h->status, "valid")) {
+            continue;
+        }
+        if (!strcmp(h->method, "email") || !*h->method) {
+            pending++;
+            continue; /* waits for the approval link (or a method) */
+        }
+        if (!tok && (rv = token_of(req, o, &tok)) != APR_SUCCESS) {
+            goto leave;
+        }
+        if (!strcmp(h->method, "dns")) {
+            crv = so_dcv_check_dns(req->pool, tok, h->host_name, SO_DCV_DNS, &opts, &why);
+        }
+        else {
+            crv = so_dcv_check_http(req->pool, tok, h->host_name, !strcmp(h->method, "https"), &opts,
+                                    &why);
+        }
+        if (crv == APR_SUCCESS) {
+            rv = so_store_host_state_set(db, req->pool, o->id, h->host_name, "valid", req->now,
+                                         req->now, "");
+            if (rv == APR_SUCCESS) {
+                rv = so_api_order_event(req, o, "name_validated",
+                                        json_pack("{s:s,s:s}", "host_name", h->host_name,
+                                                  "method", h->method));
+            }
+            h->status = "valid";
+        }
+        else {
+            pending++;
+            if (h->checks < min_checks) {
+                min_checks = h->checks;
+            }
+            rv = so_store_host_state_set(db, req->pool, o->id, h->host_name, "pending",
+                                         h->validated_at, req->now, why ? why : "not validated yet");
+        }
+        if (rv != APR_SUCCESS) {
+            goto leave;
+        }
+    }
+    if (pending == 0) {
+        rv = so_iss_try_issue(req, o, &issued);
+        if (rv != APR_SUCCESS || issued) {
+            goto leave;
+        }
+        next = req->now + 3600; /* waits for the organization validation */
+    }
+    else {
+        next = req->now + (min_checks < 1000 ? backoff(min_checks) : 3600);
+    }
+    rv = so_store_next_check_set(db, req->pool, o->id, next);
+
+leave:
+    so_store_order_release(db, req->pool, o->id, owner);
+    return rv;
+}
+
+/* ------------------------------------------------------------------------- */
+/* issuance                                                                    */
+
+static apr_status_t org_subject(so_req_t *req, const so_order_t *o, so_ca_issue_req_t *ir)
+{
+    so_customer_t *c;
+    apr_status_t rv;
+    if (!*o->organization_handle) {
+        return APR_EINVAL;
+    }
+    rv = so_store_customer_get(DB(req), req->pool, o->team_id, o->organization_handle, &c);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    ir->organization = *c->company_name
+                           ? c->company_name
+                           : apr_pstrcat(req->pool, c->first_name, " ", c->last_name, NULL);
+    ir->locality = c->city;
+    ir->state = *c->state ? c->state : NULL;
+    ir->country = c->country;
+    if (ir->validation == SO_CA_EV) {
+        ir->business_category = "Private Organization";
+        ir->jurisdiction_country = c->country;
+        ir->registration_number = *c->vat ? c->vat : c->handle;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
+{
+    so_db_t *db = DB(req);
+    so_issuance_state_t *st;
+    apr_array_header_t *states, *names;
+    so_ca_issue_req_t ir;
+    so_ca_cert_t *cert = NULL;
+    so_cert_t row;
+    const char *why = NULL, *was = o->status;
+    apr_int64_t ends;
+    int i, attempt, first, days, br;
+    apr_status_t rv;
+
+    *issued = 0;
+    {
+        /* called with the order claimed: read it as it is now (another worker may have
+         * issued, or the customer cancelled, since the caller loaded it) */
+        so_order_t *fresh;
+        if ((rv = so_store_order_get(db, req->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
+            return rv;
+        }
+        *o = *fresh;
+        was = o->status;
+    }
+    if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) != APR_SUCCESS
+        || (rv = so_store_host_states(db, req->pool, o->id, &states)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (strcmp(o->status, "REQ") && !reissuing(o, st)) {
+        return APR_SUCCESS;
+    }
+    names = apr_array_make(req->pool, states->nelts, sizeof(const char *));
+    for (i = 0; i < states->nelts; i++) {
+        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        if (strcmp(h->status, "valid")) {
+            return APR_SUCCESS;
+        }
+        APR_ARRAY_PUSH(names, const char *) = h->host_name;
+    }
+    if (!org_ok(o, st) || names->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    if (!req->cfg->ca) {
+        so_log_warn(SO_LOG_MARK, APR_ENOTIMPL,
+                    SOLOGNO(00215) "order %" APR_INT64_T_FMT " is validated but SSLOrdersCA is not "
+                                   "set: nothing is issued",
+                    o->id);
+        return APR_SUCCESS;
+    }
+    first = o->active_date == 0;
+    ends = o->order_ends_at > 0 ? o->order_ends_at : so_iss_add_years(req->now, o->period);
+    br = so_ca_br_max_days(req->now);
+    days = (int)((ends - req->now) / 86400); /* never beyond the order's end */
+    if (days > br) {
+        days = br;
+    }
+    if (req->cfg->max_validity_days > 0 && days > req->cfg->max_validity_days) {
+        days = req->cfg->max_validity_days;
+    }
+    if (days < 1) {
+        days = 1;
+    }
+    memset(&ir, 0, sizeof(ir));
+    ir.csr_pem = o->csr;
+    ir.names = names;
+    ir.validation = !strcmp(o->validation_method, "extended")       ? SO_CA_EV
+                    : !strcmp(o->validation_method, "organization") ? SO_CA_OV
+                                                                    : SO_CA_DV;
+    ir.days = days;
+    ir.base_url = pki_base(req);
+    ir.now = req->now;
+    if (ir.validation != SO_CA_DV && org_subject(req, o, &ir) != APR_SUCCESS) {
+        so_api_order_event(req, o, "issuance_failed",
+                           json_pack("{s:s}", "reason", "the organization handle is missing"));
+        return APR_SUCCESS;
+    }
+    rv = so_ca_issue(&cert, req->cfg->ca, req->pool, &ir, &why);
+    if (rv != APR_SUCCESS) {
+        so_log_error(SO_LOG_MARK, rv, SOLOGNO(00216) "order %" APR_INT64_T_FMT ": signing failed: %s",
+                     o->id, why ? why : "?");
+        so_api_order_event(req, o, "issuance_failed", json_pack("{s:s}", "reason", why ? why : "?"));
+        so_iss_notify(req, o, "errored", why);
+        return APR_SUCCESS;
+    }
+    memset(&row, 0, sizeof(row));
+    row.order_id = o->id;
+    row.team_id = o->team_id;
+    row.serial = cert->serial;
+    row.pem = cert->pem;
+    row.intermediate_pem = so_ca_intermediate_pem(req->cfg->ca);
+    row.root_pem = so_ca_root_pem(req->cfg->ca);
+    row.common_name = APR_ARRAY_IDX(names, 0, const char *);
+    row.names = apr_array_pstrcat(req->pool, names, ' ');
+    row.not_before = cert->not_before;
+    row.not_after = cert->not_after;
+    row.sha256 = cert->sha256;
+    row.created_at = req->now;
+
+    /* store it; a concurrent change of the order (autorenew, ...) is applied first */
+    for (attempt = 0; attempt < 3; attempt++) {
+        so_order_t *fresh;
+        if (attempt > 0) {
+            if ((rv = so_store_order_get(db, req->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
+                return rv;
+            }
+            *o = *fresh;
+            if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) != APR_SUCCESS) {
+                return rv;
+            }
+            if (strcmp(o->status, "REQ") && !reissuing(o, st)) {
+                return APR_SUCCESS; /* cancelled or issued by another worker meanwhile */
+            }
+        }
+        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+            return rv;
+        }
+        o->status = "ACT";
+        if (first) {
+            o->active_date = req->now;
+        }
+        o->order_ends_at = ends;
+        o->expiration_date = cert->not_after;
+        o->reissue_at = ends > cert->not_after + 86400
+                            ? cert->not_after - (cert->days > 90 ? 30 : cert->days / 3) * 86400
+                            : 0;
+        o->updated_at = req->now;
+        rv = so_store_cert_insert(db, req->pool, &row);
+        if (rv == APR_SUCCESS) {
+            rv = so_store_order_update(db, req->pool, o, 0);
+        }
+        if (rv == APR_SUCCESS) {
+            rv = so_store_reissue_pending_set(db, req->pool, o->id, 0);
+        }
+        if (rv == APR_SUCCESS && st->reminders_enabled) {
+            rv = so_store_next_reminder_set(db, req->pool, o->id,
+                                            so_iss_next_reminder(st->reminder_days, ends, req->now));
+        }
+        if (rv == APR_SUCCESS) {
+            rv = so_api_order_event(req, o, first ? "issued" : "reissued",
+                                    json_pack("{s:I,s:s,s:s,s:s}", "certificate_id",
+                                              (json_int_t)row.id, "serial", cert->serial,
+                                              "not_before", so_time_fmt(req->pool, cert->not_before),
+                                              "not_after", so_time_fmt(req->pool, cert->not_after)));
+        }
+        rv = so_db_end(db, rv);
+        if (rv != SO_EDBSTALE) {
+            break;
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *issued = 1;
+    so_log_perror(SO_LOG_MARK, SO_LOG_INFO, APR_SUCCESS,
+                  SOLOGNO(00217) "order %" APR_INT64_T_FMT ": certificate %s issued (%s)", o->id,
+                  cert->serial, strcmp(was, "REQ") ? "reissue" : "first");
+    so_iss_notify(req, o, first ? "issued" : "reissued", cert->serial);
+    {
+        apr_array_header_t *to = contacts(req, o, st->reminder_recipients);
+        if (to->nelts) {
+            send_mail(req, to, apr_psprintf(req->pool, "Your certificate for %s is issued", o->common_name),
+                      apr_psprintf(req->pool,
+                                   "The certificate of order %" APR_INT64_T_FMT
+                                   " (%s) was issued.\n\nNames: %s\nSerial: %s\nValid until: %s "
+                                   "UTC\n\nDownload it from the portal or with GET "
+                                   "/ssl/orders/%" APR_INT64_T_FMT ".\n",
+                                   o->id, o->product_name, row.names, cert->serial,
+                                   so_time_fmt(req->pool, cert->not_after), o->id));
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* e-mail approval                                                             */
+
+apr_status_t so_iss_approval(so_req_t *req, const char *token, int approve, so_order_t **out,
+                             apr_array_header_t **names, const char **email)
+{
+    so_db_t *db = DB(req);
+    apr_int64_t team_id, order_id, approval_id;
+    apr_array_header_t *states;
+    so_order_t *o;
+    int i, issued;
+    apr_status_t rv;
+
+    if (!token || strlen(token) != 40) {
+        return APR_ENOENT;
+    }
+    rv = so_store_approval_lookup(db, req->pool, token, req->now, &team_id, &order_id, email,
+                                  &approval_id);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_store_order_get(db, req->pool, team_id, order_id, &o)) != APR_SUCCESS
+        || (rv = so_store_host_states(db, req->pool, order_id, &states)) != APR_SUCCESS) {
+        return rv;
+    }
+    *out = o;
+    *names = apr_array_make(req->pool, 4, sizeof(const char *));
+    for (i = 0; i < states->nelts; i++) {
+        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        if (!strcmp(h->method, "email") && so_approver_email_ok(req->pool, h->host_name, *email)) {
+            APR_ARRAY_PUSH(*names, const char *) = h->host_name;
+        }
+    }
+    if (!approve) {
+        return APR_SUCCESS;
+    }
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_approval_use(db, req->pool, approval_id, req->now);
+    for (i = 0; rv == APR_SUCCESS && i < (*names)->nelts; i++) {
+        rv = so_store_host_state_set(db, req->pool, order_id, APR_ARRAY_IDX(*names, i, const char *),
+                                     "valid", req->now, req->now, "");
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_api_order_event(req, o, "approved_by_email", json_pack("{s:s}", "by", *email));
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv == APR_EBUSY ? APR_ENOENT : rv;
+    }
+    /* issue now when that was the last step */
+    if (so_store_order_claim(db, req->pool, o->id, so_req_owner(req), req->now,
+                             req->now + CLAIM_SECS)
+        == APR_SUCCESS) {
+        rv = so_iss_try_issue(req, o, &issued);
+        so_store_order_release(db, req->pool, o->id, so_req_owner(req));
+    }
+    return rv;
+}
+
+/* ------------------------------------------------------------------------- */
+/* revocation and the CRL                                                      */
+
+static apr_status_t crl_build(so_req_t *req, const unsigned char **der, apr_size_t *len,
+                              apr_int64_t *this_update)
+{
+    so_db_t *db = DB(req);
+    apr_array_header_t *certs, *revoked;
+    so_ca_crl_t *crl;
+    const char *why = NULL;
+    apr_status_t rv;
+    int i;
+
+    if (!req->cfg->ca) {
+        return APR_ENOTIMPL;
+    }
+    if ((rv = so_store_certs_revoked(db, req->pool, req->now - 86400, &certs)) != APR_SUCCESS) {
+        return rv;
+    }
+    revoked = apr_array_make(req->pool, certs->nelts + 1, sizeof(so_ca_revoked_t));
+    for (i = 0; i < certs->nelts; i++) {
+        so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
+        so_ca_revoked_t *r = apr_array_push(revoked);
+        r->serial = c->serial;
+        r->revoked_at = c->revoked_at;
+        r->reason = c->revoke_reason;
+    }
+    rv = so_ca_crl(&crl, req->cfg->ca, req->pool, revoked, req->now, 0, 0, &why);
+    if (rv != APR_SUCCESS) {
+        so_log_error(SO_LOG_MARK, rv, SOLOGNO(00218) "cannot make the CRL: %s", why ? why : "?");
+        return rv;
+    }
+    rv = so_store_setting_set(db, req->pool, "crl_der", so_base64(req->pool, crl->der, crl->der_len));
+    if (rv == APR_SUCCESS) {
+        rv = so_store_setting_set(db, req->pool, "crl_next_update",
+                                  so_i64str(req->pool, crl->next_update));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_store_setting_set(db, req->pool, "crl_this_update",
+                                  so_i64str(req->pool, crl->this_update));
+    }
+    *der = crl->der;
+    *len = crl->der_len;
+    *this_update = crl->this_update;
+    return rv;
+}
+
+apr_status_t so_iss_crl(so_req_t *req, const unsigned char **der, apr_size_t *len,
+                        apr_int64_t *this_update)
+{
+    so_db_t *db = DB(req);
+    const char *b64, *next, *thisu;
+
+    if (so_store_setting_get(db, req->pool, "crl_der", &b64) == APR_SUCCESS
+        && so_store_setting_get(db, req->pool, "crl_next_update", &next) == APR_SUCCESS
+        && so_store_setting_get(db, req->pool, "crl_this_update", &thisu) == APR_SUCCESS
+        && apr_atoi64(next) - 86400 > req->now && apr_atoi64(thisu) <= req->now) {
+        apr_size_t n = strlen(b64);
+        unsigned char *buf = apr_palloc(req->pool, n);
+        int dl = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
+        if (dl > 0) {
+            while (n > 0 && b64[n - 1] == '=') { /* EVP_DecodeBlock counts padding */
+                dl--;
+                n--;
+            }
+            *der = buf;
+            *len = (apr_size_t)dl;
+            *this_update = apr_atoi64(thisu);
+            return APR_SUCCESS;
+        }
+    }
+    return crl_build(req, der, len, this_update);
+}
+
+apr_status_t so_iss_revoke(so_req_t *req, so_order_t *o, so_cert_t *c, int reason)
+{
+    so_db_t *db = DB(req);
+    const unsigned char *der;
+    apr_size_t len;
+    apr_int64_t tu;
+    apr_status_t rv;
+
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_cert_revoke(db, req->pool, c->id, req->now, reason);
+    if (rv == APR_SUCCESS) {
+        rv = so_api_order_event(req, o, "revoked",
+                                json_pack("{s:I,s:s,s:i}", "certificate_id", (json_int_t)c->id,
+                                          "serial", c->serial, "reason", reason));
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    c->revoked_at = req->now;
+    c->revoke_reason = reason;
+    if (crl_build(req, &der, &len, &tu) != APR_SUCCESS) {
+        so_log_warn(SO_LOG_MARK, APR_EGENERAL, SOLOGNO(00219) "the CRL was not refreshed after "
+                                                              "revoking %s", c->serial);
+    }
+    so_iss_notify(req, o, "revoked", c->serial);
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* reissue, renewal                                                            */
+
+apr_status_t so_iss_reissue(so_req_t *req, so_order_t *o)
+{
+    so_db_t *db = DB(req);
+    apr_array_header_t *states;
+    apr_int64_t reuse = (apr_int64_t)so_iss_reuse_days(req->now) * 86400;
+    int i, pending = 0, issued = 0;
+    apr_status_t rv;
+
+    if ((rv = so_store_host_states(db, req->pool, o->id, &states)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; rv == APR_SUCCESS && i < states->nelts; i++) {
+        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        int still = h->validated_at > 0 && req->now - h->validated_at <= reuse;
+        rv = so_store_host_state_set(db, req->pool, o->id, h->host_name, still ? "valid" : "pending",
+                                     h->validated_at, h->last_check_at, "");
+        pending += !still;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_store_reissue_pending_set(db, req->pool, o->id, 1);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_store_next_check_set(db, req->pool, o->id, req->now);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_store_approvals_drop(db, req->pool, o->id);
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (pending) {
+        return so_iss_send_approval(req, o, 0);
+    }
+    /* every name is still validated: issue now */
+    if (so_store_order_claim(db, req->pool, o->id, so_req_owner(req), req->now,
+                             req->now + CLAIM_SECS)
+        == APR_SUCCESS) {
+        rv = so_iss_try_issue(req, o, &issued);
+        so_store_order_release(db, req->pool, o->id, so_req_owner(req));
+    }
+    return rv;
+}
+
+apr_status_t so_iss_renewed(so_req_t *req, so_order_t *o)
+{
+    so_iss_notify(req, o, "renewed", NULL);
+    return so_iss_reissue(req, o);
+}
+
+/* ------------------------------------------------------------------------- */
+/* reminders                                                                   */
+
+apr_status_t so_iss_reminder_days_parse(apr_pool_t *p, const char *s, apr_array_header_t **days,
+                                        const char **why)
+{
+    char *list = apr_pstrdup(p, s ? s : ""), *tok, *last = NULL;
+    *days = apr_array_make(p, 8, sizeof(int));
+    for (tok = apr_strtok(list, ", ", &last); tok; tok = apr_strtok(NULL, ", ", &last)) {
+        apr_int64_t d;
+        int i;
+        if (so_parse_int64(tok, -365, 365, &d) != APR_SUCCESS || d == 0) {
+            *why = "reminder days are integers from -365 to 365, not 0 (positive: before the "
+                   "expiry, negative: after it)";
+            return APR_EINVAL;
+        }
+        for (i = 0; i < (*days)->nelts; i++) {
+            if (APR_ARRAY_IDX(*days, i, int) == (int)d) {
+                break;
+            }
+        }
+        if (i == (*days)->nelts) {
+            if ((*days)->nelts >= 20) {
+                *why = "at most 20 reminders";
+                return APR_EINVAL;
+            }
+            APR_ARRAY_PUSH(*days, int) = (int)d;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_int64_t so_iss_next_reminder(const char *days, apr_int64_t end, apr_int64_t after)
+{
+    apr_pool_t *p;
+    apr_array_header_t *list;
+    const char *why;
+    apr_int64_t best = 0;
+    int i;
+
+    if (end <= 0) {
+        return 0;
+    }
+    apr_pool_create(&p, NULL);
+    if (so_iss_reminder_days_parse(p, days, &list, &why) == APR_SUCCESS) {
+        for (i = 0; i < list->nelts; i++) {
+            apr_int64_t t = end - (apr_int64_t)APR_ARRAY_IDX(list, i, int) * 86400;
+            if (t > after && (best == 0 || t < best)) {
+                best = t;
+            }
+        }
+    }
+    apr_pool_destroy(p);
+    return best;
+}
+
+static apr_status_t reminders(so_req_t *req, so_order_t *o)
+{
+    so_db_t *db = DB(req);
+    so_issuance_state_t *st;
+    apr_array_header_t *days, *to;
+    apr_int64_t end = o->order_ends_at > 0 ? o->order_ends_at : o->expiration_date;
+    const char *why;
+    int i, newest = 0, have = 0;
+    apr_status_t rv;
+
+    if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (so_iss_reminder_days_parse(req->pool, st->reminder_days, &days, &why) != APR_SUCCESS) {
+        return so_store_next_reminder_set(db, req->pool, o->id, 0);
+    }
+    for (i = 0; i < days->nelts; i++) {
+        int d = APR_ARRAY_IDX(days, i, int);
+        apr_int64_t t = end - (apr_int64_t)d * 86400;
+        if (t > req->now) {
+            continue;
+        }
+        /* every due reminder is recorded once; only the latest of them is sent */
+        rv = so_store_reminder_mark(db, req->pool, o->id, end, d, req->now);
+        if (rv == SO_EDBUNIQUE) {
+            continue;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (!have || d < newest) {
+            newest = d;
+            have = 1;
+        }
+    }
+    if (have) {
+        const char *when = newest > 0 ? apr_psprintf(req->pool, "expires in %d day%s", newest,
+                                                     newest == 1 ? "" : "s")
+                                      : apr_psprintf(req->pool, "expired %d day%s ago", -newest,
+                                                     newest == -1 ? "" : "s");
+        to = contacts(req, o, st->reminder_recipients);
+        rv = APR_ENOTIMPL;
+        if (to->nelts) {
+            rv = send_mail(req, to,
+                           apr_psprintf(req->pool, "Your certificate for %s %s", o->common_name, when),
+                           apr_psprintf(req->pool,
+                                        "Order %" APR_INT64_T_FMT " (%s, %s) %s: %s UTC.\n\n%s",
+                                        o->id, o->product_name, o->common_name, when,
+                                        so_time_fmt(req->pool, end),
+                                        newest > 0 ? "Renew it in the portal or with POST "
+                                                     "/ssl/orders/{id}/renew to keep it valid.\n"
+                                                   : "Order a new certificate to secure the names "
+                                                     "again.\n"));
+        }
+        so_api_order_event(req, o, "reminder_sent",
+                           json_pack("{s:i,s:i,s:b}", "days", newest, "recipients", to->nelts,
+                                     "mailed", rv == APR_SUCCESS));
+        so_iss_notify(req, o, newest > 0 ? "expiring" : "expired", when);
+    }
+    return so_store_next_reminder_set(db, req->pool, o->id,
+                                      so_iss_next_reminder(st->reminder_days, end, req->now));
+}
+
+/* ------------------------------------------------------------------------- */
+/* the background pass                                                         */
+
+typedef apr_status_t job_fn(so_req_t *req, so_order_t *o, int *did);
+
+static apr_status_t job_check(so_req_t *req, so_order_t *o, int *did)
+{
+    apr_status_t rv = so_iss_check(req, o);
+    *did = 1;
+    return rv == APR_EBUSY ? APR_SUCCESS : rv;
+}
+
+static apr_status_t job_expire(so_req_t *req, so_order_t *o, int *did)
+{
+    so_db_t *db = DB(req);
+    apr_status_t rv;
+    if (strcmp(o->status, "ACT") || o->expiration_date > req->now) {
+        return APR_SUCCESS;
+    }
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    o->status = "EXP";
+    o->updated_at = req->now;
+    rv = so_store_order_update(db, req->pool, o, 0);
+    if (rv == APR_SUCCESS) {
+        rv = so_api_order_event(req, o, "expired",
+                                json_pack("{s:s}", "expiration_date",
+                                          so_time_fmt(req->pool, o->expiration_date)));
+    }
+    if ((rv = so_db_end(db, rv)) == APR_SUCCESS) {
+        *did = 1;
+        so_iss_notify(req, o, "expired", NULL);
+        if (o->order_ends_at > req->now + 86400) {
+            /* the certificate lapsed inside a running subscription (the jobs did not run
+             * when its reissue was due): reissue now */
+            so_issuance_state_t *st;
+            if (so_store_issuance_get(db, req->pool, o->id, &st) == APR_SUCCESS
+                && !st->reissue_pending) {
+                so_api_order_event(req, o, "subscription_reissue", NULL);
+                rv = so_iss_reissue(req, o);
+            }
+        }
+    }
+    return rv == SO_EDBSTALE ? APR_SUCCESS : rv;
+}
+
+static apr_status_t job_reissue(so_req_t *req, so_order_t *o, int *did)
+{
+    if (strcmp(o->status, "ACT") || o->reissue_at == 0 || o->reissue_at > req->now) {
+        return APR_SUCCESS;
+    }
+    *did = 1;
+    if (o->order_ends_at <= o->expiration_date + 86400) {
+        /* the certificate covers the order: nothing to reissue */
+        o->reissue_at = 0;
+        o->updated_at = req->now;
+        return so_store_order_update(DB(req), req->pool, o, 0);
+    }
+    so_api_order_event(req, o, "subscription_reissue", NULL);
+    return so_iss_reissue(req, o);
+}
+
+apr_status_t so_api_order_renew_charge(so_req_t *req, so_order_t *o, int automatic);
+
+static apr_status_t job_autorenew(so_req_t *req, so_order_t *o, int *did)
+{
+    so_db_t *db = DB(req);
+    so_issuance_state_t *st;
+    apr_status_t rv;
+
+    if (strcmp(o->status, "ACT") || !o->autorenew || o->order_ends_at > req->now + 30 * 86400) {
+        return APR_SUCCESS;
+    }
+    rv = so_api_order_renew_charge(req, o, 1);
+    if (rv == SO_ENOFUNDS) {
+        /* told once a day */
+        if (so_store_issuance_get(db, req->pool, o->id, &st) == APR_SUCCESS
+            && st->renewed_until < req->now - 86400) {
+            so_api_order_event(req, o, "autorenew_failed",
+                               json_pack("{s:s}", "reason", "the balance does not cover the price"));
+            so_iss_notify(req, o, "autorenew_failed", NULL);
+            {
+                apr_array_header_t *to = contacts(req, o, st->reminder_recipients);
+                if (to->nelts) {
+                    send_mail(req, to, apr_psprintf(req->pool, "Automatic renewal of %s failed",
+                                                    o->common_name),
+                              apr_psprintf(req->pool,
+                                           "Order %" APR_INT64_T_FMT " (%s) could not be renewed "
+                                           "automatically: the team's balance does not cover the "
+                                           "price. Add funds before %s UTC.\n",
+                                           o->id, o->common_name,
+                                           so_time_fmt(req->pool, o->order_ends_at)));
+                }
+            }
+            so_store_renewed_until_set(db, req->pool, o->id, req->now);
+        }
+        *did = 1;
+        return APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS) {
+        *did = 1;
+    }
+    return rv;
+}
+
+static apr_status_t job_reminders(so_req_t *req, so_order_t *o, int *did)
+{
+    *did = 1;
+    return reminders(req, o);
+}
+
+static apr_status_t run_jobs(so_req_t *req, const char *what, job_fn *fn, int claim, int *worked)
+{
+    so_db_t *db = DB(req);
+    apr_array_header_t *ids, *teams;
+    apr_status_t rv;
+    int i;
+
+    so_req_owner(req); /* made in the request's pool, before it is swapped below */
+    if ((rv = so_store_job_orders(db, req->pool, what, req->now, JOB_BATCH, &ids, &teams))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < ids->nelts; i++) {
+        apr_int64_t id = APR_ARRAY_IDX(ids, i, apr_int64_t);
+        apr_int64_t team = APR_ARRAY_IDX(teams, i, apr_int64_t);
+        so_order_t *o;
+        int did = 0;
+        apr_pool_t *saved = req->pool, *sub;
+
+        apr_pool_create(&sub, saved);
+        req->pool = sub;
+        if (claim && so_store_order_claim(db, sub, id, so_req_owner(req), req->now,
+                                          req->now + CLAIM_SECS)
+                         != APR_SUCCESS) {
+            req->pool = saved;
+            apr_pool_destroy(sub);
+            continue; /* another server works on it */
+        }
+        rv = so_store_order_get(db, sub, team, id, &o);
+        if (rv == APR_SUCCESS) {
+            rv = fn(req, o, &did);
+        }
+        if (claim) {
+            so_store_order_release(db, sub, id, so_req_owner(req));
+        }
+        if (rv != APR_SUCCESS && !SO_DB_IS_UNAVAILABLE(rv)) {
+            so_log_error(SO_LOG_MARK, rv,
+                         SOLOGNO(00220) "background %s of order %" APR_INT64_T_FMT " failed: %s", what,
+                         id, db->errmsg ? db->errmsg : so_db_strerror(rv));
+            rv = APR_SUCCESS;
+        }
+        *worked += did;
+        req->pool = saved;
+        apr_pool_destroy(sub);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_iss_jobs_run(so_req_t *req, int *worked)
+{
+    apr_status_t rv;
+    const unsigned char *der;
+    apr_size_t len;
+    apr_int64_t tu;
+
+    *worked = 0;
+    /* reissues and renewals first: the names they send back to validation are checked in
+     * the same run */
+    if ((rv = run_jobs(req, "expire", job_expire, 1, worked)) != APR_SUCCESS
+        || (rv = run_jobs(req, "reissue", job_reissue, 1, worked)) != APR_SUCCESS
+        || (rv = run_jobs(req, "autorenew", job_autorenew, 1, worked)) != APR_SUCCESS
+        || (rv = run_jobs(req, "dcv", job_check, 0, worked)) != APR_SUCCESS
+        || (rv = run_jobs(req, "reminders", job_reminders, 1, worked)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (req->cfg->ca) {
+        /* keep a fresh CRL (regenerated a day before its nextUpdate) */
+        so_iss_crl(req, &der, &len, &tu);
+    }
+    return APR_SUCCESS;
+}

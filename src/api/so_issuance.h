@@ -1,0 +1,75 @@
+/* mod_sslorders: the certificate lifecycle (no httpd types): domain control
+ * validation of an order's names, organization validation, issuance by the built-in
+ * CA, reissue, renewal, revocation and the CRL, expiry, reminders, mail and the
+ * message command; and the background pass that drives them (run by the watchdog, by
+ * POST /staff/jobs/run and by POST /ssl/orders/{id}/validate for one order).
+ *
+ * Every function takes a so_req_t: API requests pass theirs, the background pass
+ * makes one without a caller (events then name "system"). Orders are claimed
+ * (orders.claim_owner/claim_until) while they are worked on, so that with several
+ * servers on one database an order is probed and issued by one server at a time,
+ * and the state change to ACT is a version-checked update: never issued twice. */
+#ifndef SO_ISSUANCE_H
+#define SO_ISSUANCE_H
+
+#include "so_api.h"
+#include "../store/so_store_cert.h"
+#include "../store/so_store_order.h"
+
+/* How long a validation stays good for reuse (BR / SC-081: 398 days, 200 days from
+ * 2026-03-15, 100 days from 2027-03-15, 10 days from 2029-03-15). */
+int so_iss_reuse_days(apr_int64_t now);
+
+/* The order became REQ: organization validation to do (OV/EV), approval mails,
+ * a check at once. Best effort (logged). */
+void so_iss_requested(so_req_t *req, so_order_t *o);
+
+/* Check every name that is not validated yet (http, https, dns; e-mail waits for its
+ * link), then issue when everything is done. Claims the order: APR_EBUSY when another
+ * server works on it. */
+apr_status_t so_iss_check(so_req_t *req, so_order_t *o);
+
+/* Issue now if every name is validated (and the organization for OV/EV). *issued
+ * tells whether a certificate was issued. The caller holds the claim. */
+apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued);
+
+/* Send (again) the approval mail of the e-mail validated names. */
+apr_status_t so_iss_send_approval(so_req_t *req, so_order_t *o, int force);
+
+/* The approval link: APR_ENOENT (unknown/used/expired token); *o and *names tell
+ * what the page shows. approve=1 records the approval (and issues when complete). */
+apr_status_t so_iss_approval(so_req_t *req, const char *token, int approve, so_order_t **o,
+                             apr_array_header_t **names, const char **email);
+
+/* Revoke a certificate of the order (reason: RFC 5280 CRLReason) and refresh the CRL. */
+apr_status_t so_iss_revoke(so_req_t *req, so_order_t *o, so_cert_t *c, int reason);
+
+/* The current CRL (DER), regenerated when a revocation happened or it gets old. */
+apr_status_t so_iss_crl(so_req_t *req, const unsigned char **der, apr_size_t *len,
+                        apr_int64_t *this_update);
+
+/* Start a reissue of an ACT order with its (new) CSR and names already applied to o:
+ * names validated within the reuse period are reused, the others wait for
+ * validation; issues at once when nothing is left to validate. */
+apr_status_t so_iss_reissue(so_req_t *req, so_order_t *o);
+
+/* Renew an ACT order (the caller charged it): order_ends_at moves on by the period,
+ * keeping the remaining time, and a new certificate covers it. */
+apr_status_t so_iss_renewed(so_req_t *req, so_order_t *o);
+
+/* The background pass; *worked counts what it did. */
+apr_status_t so_iss_jobs_run(so_req_t *req, int *worked);
+
+/* Lifecycle notification: the message command and the mail to the order's contacts. */
+void so_iss_notify(so_req_t *req, const so_order_t *o, const char *event, const char *detail);
+
+/* Reminders: the next time one is due after `after` (0: none), from "60,30,-30". */
+apr_int64_t so_iss_next_reminder(const char *days, apr_int64_t end, apr_int64_t after);
+/* Parse and check a reminder list ("60,30,7,1,-30": days before (+) or after (-)). */
+apr_status_t so_iss_reminder_days_parse(apr_pool_t *p, const char *s, apr_array_header_t **days,
+                                        const char **why);
+
+/* Add `years` calendar years to t (UTC). */
+apr_int64_t so_iss_add_years(apr_int64_t t, int years);
+
+#endif

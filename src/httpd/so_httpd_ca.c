@@ -1,0 +1,184 @@
+/* mod_sslorders: issuance glue: the CA loaded (or created) in the parent at startup,
+ * and the background job in a mod_watchdog thread of one child (singleton). */
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <apr_strings.h>
+#include <apr_optional.h>
+#include <curl/curl.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <mod_watchdog.h>
+#include <unixd.h>
+
+#include "so_httpd.h"
+#include "../api/so_issuance.h"
+#include "../core/so_ca.h"
+#include "../core/so_log.h"
+
+APLOG_USE_MODULE(sslorders);
+
+#define SO_WATCHDOG "sslorders"
+
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get_instance;
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register_callback;
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_set_callback_interval) *wd_set_interval;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close_fn;
+
+static void give_to_user(server_rec *s, const char *path)
+{
+    if (geteuid() == 0 && chown(path, ap_unixd_config.user_id, ap_unixd_config.group_id) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, APR_FROM_OS_ERROR(errno), s,
+                     SOLOGNO(00230) "cannot give %s to the httpd User", path);
+    }
+}
+
+static apr_status_t init_ca(server_rec *s, apr_pool_t *pconf, so_srv_conf_t *c)
+{
+    so_ca_opts_t opts;
+    so_ca_t *ca = NULL;
+    const char *why = NULL;
+    apr_status_t rv;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.organization = c->ca_org;
+    opts.tag = c->api.ca_tag;
+    opts.max_days = c->api.max_validity_days;
+    if (apr_dir_make_recursive(c->ca_dir, APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE,
+                               pconf)
+        != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, SOLOGNO(00231) "cannot create %s", c->ca_dir);
+    }
+    rv = so_ca_init(&ca, pconf, c->ca_dir, &opts, apr_time_sec(apr_time_now()), &why);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     SOLOGNO(00232) "SSLOrdersCA %s: %s: no certificates are issued", c->ca_dir,
+                     why ? why : "cannot load the CA");
+        return rv;
+    }
+    if (so_ca_created(ca)) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     SOLOGNO(00233) "created a new CA (root and issuing intermediate) in %s",
+                     c->ca_dir);
+    }
+    /* the children run as the User: the CA directory and its files are theirs */
+    give_to_user(s, c->ca_dir);
+    give_to_user(s, apr_pstrcat(pconf, c->ca_dir, "/" SO_CA_ROOT_CRT, NULL));
+    give_to_user(s, apr_pstrcat(pconf, c->ca_dir, "/" SO_CA_ROOT_KEY, NULL));
+    give_to_user(s, apr_pstrcat(pconf, c->ca_dir, "/" SO_CA_INTER_CRT, NULL));
+    give_to_user(s, apr_pstrcat(pconf, c->ca_dir, "/" SO_CA_INTER_KEY, NULL));
+    give_to_user(s, apr_pstrcat(pconf, c->ca_dir, "/.ca.lock", NULL));
+    c->api.ca = ca;
+    return APR_SUCCESS;
+}
+
+static apr_status_t run_jobs(int state, void *baton, apr_pool_t *ptemp)
+{
+    server_rec *s = baton;
+    so_srv_conf_t *c = so_httpd_srv_conf(s);
+    ap_dbd_t *rec;
+    so_db_t *db;
+    so_req_t *req;
+    int worked = 0;
+    apr_status_t rv;
+
+    if (state != AP_WATCHDOG_STATE_RUNNING || !dbd_open_fn) {
+        return APR_SUCCESS;
+    }
+    rec = dbd_open_fn(ptemp, s);
+    if (!rec) {
+        so_httpd_db_state(s, 1, "the background job has no database connection");
+        return APR_SUCCESS;
+    }
+    so_db_wrap(&db, ptemp, rec->driver, rec->handle, rec->prepared, rec->pool);
+    req = so_req_create(ptemp, &c->api);
+    req->db = db;
+    req->method = "JOB";
+    req->path = "/";
+    rv = so_iss_jobs_run(req, &worked);
+    if (SO_DB_IS_UNAVAILABLE(rv)) {
+        so_httpd_db_state(s, 1, db->errmsg);
+    }
+    else if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, SOLOGNO(00234) "the background job failed: %s",
+                     db->errmsg ? db->errmsg : "?");
+    }
+    else if (worked) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, SOLOGNO(00235) "background job: %d orders",
+                     worked);
+    }
+    dbd_close_fn(s, rec);
+    return APR_SUCCESS;
+}
+
+int so_httpd_ca_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, int real_pass)
+{
+    server_rec *sp;
+    apr_hash_t *done = apr_hash_make(ptemp);
+    so_srv_conf_t *main_conf = so_httpd_srv_conf(s);
+
+    if (real_pass) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+    }
+    for (sp = s; sp; sp = sp->next) {
+        so_srv_conf_t *c = so_httpd_srv_conf(sp);
+        so_ca_t *ca;
+        if (!c->ca_dir) {
+            continue;
+        }
+        if ((ca = apr_hash_get(done, c->ca_dir, APR_HASH_KEY_STRING))) {
+            c->api.ca = ca;
+            continue;
+        }
+        if (real_pass && init_ca(sp, pconf, c) == APR_SUCCESS) {
+            apr_hash_set(done, c->ca_dir, APR_HASH_KEY_STRING, c->api.ca);
+        }
+    }
+    if (!real_pass) {
+        return OK;
+    }
+    wd_get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    wd_register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    wd_set_interval = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_set_callback_interval);
+    dbd_open_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    if (!wd_get_instance || !wd_register_callback) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     SOLOGNO(00236) "mod_watchdog is not available: validation, issuance, "
+                                    "expiry and reminders run only through POST "
+                                    "/v1beta/staff/jobs/run");
+        return OK;
+    }
+    {
+        ap_watchdog_t *wd = NULL;
+        apr_status_t rv = wd_get_instance(&wd, SO_WATCHDOG, 0, 1, pconf);
+        if (rv == APR_SUCCESS) {
+            rv = wd_register_callback(wd, apr_time_from_sec(main_conf->api.job_interval), s,
+                                      run_jobs);
+        }
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                         SOLOGNO(00237) "cannot start the background job (mod_watchdog)");
+        }
+    }
+    (void)wd_set_interval;
+    return OK;
+}
+
+void so_httpd_ca_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    server_rec *sp;
+    char host[256] = "";
+    const char *instance;
+
+    if (gethostname(host, sizeof(host) - 1) != 0) {
+        apr_cpystrn(host, "localhost", sizeof(host));
+    }
+    instance = apr_psprintf(pchild, "%s:%d", host, (int)getpid());
+    for (sp = s; sp; sp = sp->next) {
+        so_httpd_srv_conf(sp)->api.instance = instance;
+    }
+}

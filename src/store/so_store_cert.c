@@ -1,0 +1,513 @@
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "so_store_cert.h"
+#include "so_migrations.h"
+#include "so_stmts.h"
+#include "../core/so_crypto.h"
+#include "../core/so_util.h"
+
+const so_migration_t so_migrations_cert[] = {
+    {200, "issuance",
+     "ALTER TABLE order_hostnames ADD COLUMN dcv_status TEXT NOT NULL DEFAULT 'pending';\n"
+     "ALTER TABLE order_hostnames ADD COLUMN validated_at BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE order_hostnames ADD COLUMN last_check_at BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE order_hostnames ADD COLUMN last_error TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE order_hostnames ADD COLUMN checks INTEGER NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE orders ADD COLUMN org_status TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE orders ADD COLUMN org_reason TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE orders ADD COLUMN org_checked_at BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE orders ADD COLUMN next_check_at BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE orders ADD COLUMN claim_owner TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE orders ADD COLUMN claim_until BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE orders ADD COLUMN reissue_pending INTEGER NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE orders ADD COLUMN reminder_days TEXT NOT NULL DEFAULT '60,30,7,1,-30';\n"
+     "ALTER TABLE orders ADD COLUMN reminder_recipients TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE orders ADD COLUMN reminders_enabled INTEGER NOT NULL DEFAULT 1;\n"
+     "ALTER TABLE orders ADD COLUMN autorenew_notified_at BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE orders ADD COLUMN next_reminder_at BIGINT NOT NULL DEFAULT 0;\n"
+     "CREATE INDEX orders_check ON orders (status, next_check_at);\n"
+     "CREATE INDEX orders_expiry ON orders (status, expiration_date);\n"
+     "CREATE INDEX orders_reissue ON orders (status, reissue_at);\n"
+     "CREATE INDEX orders_ends ON orders (status, order_ends_at);\n"
+     "CREATE INDEX orders_reminder ON orders (next_reminder_at);\n"
+     "CREATE TABLE certificates (\n"
+     "  id {{ID}},\n"
+     "  order_id BIGINT NOT NULL REFERENCES orders(id) ON DELETE CASCADE,\n"
+     "  team_id BIGINT NOT NULL,\n"
+     "  serial TEXT NOT NULL UNIQUE,\n"
+     "  pem TEXT NOT NULL,\n"
+     "  intermediate_pem TEXT NOT NULL,\n"
+     "  root_pem TEXT NOT NULL,\n"
+     "  common_name TEXT NOT NULL,\n"
+     "  names TEXT NOT NULL,\n"
+     "  not_before BIGINT NOT NULL,\n"
+     "  not_after BIGINT NOT NULL,\n"
+     "  sha256 TEXT NOT NULL,\n"
+     "  revoked_at BIGINT NOT NULL DEFAULT 0,\n"
+     "  revoke_reason INTEGER NOT NULL DEFAULT 0,\n"
+     "  is_current INTEGER NOT NULL DEFAULT 1,\n"
+     "  created_at BIGINT NOT NULL);\n"
+     "CREATE INDEX certificates_order ON certificates (order_id, is_current);\n"
+     "CREATE INDEX certificates_revoked ON certificates (revoked_at);\n"
+     "CREATE TABLE approvals (\n"
+     "  id {{ID}},\n"
+     "  token_hash TEXT NOT NULL UNIQUE,\n"
+     "  order_id BIGINT NOT NULL REFERENCES orders(id) ON DELETE CASCADE,\n"
+     "  team_id BIGINT NOT NULL,\n"
+     "  email TEXT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL,\n"
+     "  used_at BIGINT NOT NULL DEFAULT 0);\n"
+     "CREATE INDEX approvals_order ON approvals (order_id);\n"
+     "CREATE TABLE reminders_sent (\n"
+     "  order_id BIGINT NOT NULL REFERENCES orders(id) ON DELETE CASCADE,\n"
+     "  expiry BIGINT NOT NULL,\n"
+     "  offset_days INTEGER NOT NULL,\n"
+     "  sent_at BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (order_id, expiry, offset_days))"},
+    {0, NULL, NULL}};
+
+#define CERT_COLS                                                                             \
+    "id, order_id, team_id, serial, pem, intermediate_pem, root_pem, common_name, names, "    \
+    "not_before, not_after, sha256, revoked_at, revoke_reason, is_current, created_at"
+
+const so_stmt_def_t so_stmts_cert[] = {
+    {"so_hosts_state",
+     "SELECT host_name, method, dcv_status, validated_at, last_check_at, last_error, checks "
+     "FROM order_hostnames WHERE order_id = %lld ORDER BY position"},
+    {"so_host_state_set",
+     "UPDATE order_hostnames SET dcv_status = %s, validated_at = %lld, last_check_at = %lld, "
+     "last_error = %s, checks = checks + 1 WHERE order_id = %lld AND host_name = %s"},
+    {"so_hosts_reset",
+     "UPDATE order_hostnames SET dcv_status = 'pending', last_error = '', checks = 0 "
+     "WHERE order_id = %lld"},
+    {"so_issuance_get",
+     "SELECT org_status, org_reason, org_checked_at, next_check_at, reissue_pending, "
+     "reminder_days, reminder_recipients, reminders_enabled, autorenew_notified_at "
+     "FROM orders WHERE id = %lld"},
+    {"so_org_set",
+     "UPDATE orders SET org_status = %s, org_reason = %s, org_checked_at = %lld WHERE id = %lld"},
+    {"so_next_check_set", "UPDATE orders SET next_check_at = %lld WHERE id = %lld"},
+    {"so_reissue_pending_set", "UPDATE orders SET reissue_pending = %d WHERE id = %lld"},
+    {"so_reminders_set",
+     "UPDATE orders SET reminder_days = %s, reminder_recipients = %s, reminders_enabled = %d "
+     "WHERE id = %lld"},
+    {"so_autorenew_notified_set", "UPDATE orders SET autorenew_notified_at = %lld WHERE id = %lld"},
+    {"so_order_claim",
+     "UPDATE orders SET claim_owner = %s, claim_until = %lld WHERE id = %lld AND "
+     "(claim_until < %lld OR claim_owner = %s)"},
+    {"so_order_release",
+     "UPDATE orders SET claim_owner = '', claim_until = 0 WHERE id = %lld AND claim_owner = %s"},
+    {"so_cert_uncurrent", "UPDATE certificates SET is_current = 0 WHERE order_id = %lld"},
+    {"so_cert_insert",
+     "INSERT INTO certificates (order_id, team_id, serial, pem, intermediate_pem, root_pem, "
+     "common_name, names, not_before, not_after, sha256, is_current, created_at) VALUES "
+     "(%lld, %lld, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, 1, %lld) RETURNING id"},
+    {"so_cert_get", "SELECT " CERT_COLS " FROM certificates WHERE team_id = %lld AND id = %lld"},
+    {"so_certs_of_order",
+     "SELECT " CERT_COLS " FROM certificates WHERE team_id = %lld AND order_id = %lld ORDER BY id"},
+    {"so_cert_revoke",
+     "UPDATE certificates SET revoked_at = %lld, revoke_reason = %d WHERE id = %lld AND revoked_at = 0"},
+    {"so_certs_revoked",
+     "SELECT serial, revoked_at, revoke_reason FROM certificates WHERE revoked_at > 0 AND "
+     "not_after >= %lld ORDER BY id"},
+    {"so_approval_insert",
+     "INSERT INTO approvals (token_hash, order_id, team_id, email, created_at, expires_at) "
+     "VALUES (%s, %lld, %lld, %s, %lld, %lld)"},
+    {"so_approval_lookup",
+     "SELECT id, team_id, order_id, email FROM approvals WHERE token_hash = %s AND used_at = 0 "
+     "AND expires_at > %lld"},
+    {"so_approval_use", "UPDATE approvals SET used_at = %lld WHERE id = %lld AND used_at = 0"},
+    {"so_approvals_drop", "DELETE FROM approvals WHERE order_id = %lld AND used_at = 0"},
+    {"so_approval_open",
+     "SELECT COUNT(*) FROM approvals WHERE order_id = %lld AND used_at = 0 AND expires_at > %lld"},
+    {"so_reminder_mark",
+     "INSERT INTO reminders_sent (order_id, expiry, offset_days, sent_at) VALUES (%lld, %lld, %d, %lld)"},
+    {"so_job_dcv",
+     "SELECT id, team_id FROM orders WHERE (status = 'REQ' OR (status IN ('ACT', 'EXP') AND "
+     "reissue_pending = 1)) AND next_check_at <= %lld AND claim_until < %lld "
+     "ORDER BY next_check_at LIMIT %d"},
+    {"so_job_expire",
+     "SELECT id, team_id FROM orders WHERE status = 'ACT' AND expiration_date > 0 AND "
+     "expiration_date <= %lld AND claim_until < %lld LIMIT %d"},
+    {"so_job_reissue",
+     "SELECT id, team_id FROM orders WHERE status = 'ACT' AND reissue_at > 0 AND reissue_at <= %lld "
+     "AND reissue_pending = 0 AND claim_until < %lld LIMIT %d"},
+    {"so_job_autorenew",
+     "SELECT id, team_id FROM orders WHERE status = 'ACT' AND autorenew = 1 AND order_ends_at > 0 "
+     "AND order_ends_at <= %lld AND claim_until < %lld LIMIT %d"},
+    {"so_job_reminders",
+     "SELECT id, team_id FROM orders WHERE next_reminder_at > 0 AND next_reminder_at <= %lld AND "
+     "reminders_enabled = 1 AND status IN ('ACT', 'EXP') AND claim_until < %lld LIMIT %d"},
+    {"so_next_reminder_set", "UPDATE orders SET next_reminder_at = %lld WHERE id = %lld"},
+    {NULL, NULL}};
+
+#define I64(v) so_i64str(p, (v))
+
+apr_status_t so_store_host_states(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                  apr_array_header_t **out)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_hosts_state", &r, SO_A(I64(order_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, r->nrows ? r->nrows : 1, sizeof(so_host_state_t));
+    for (i = 0; i < r->nrows; i++) {
+        so_host_state_t *h = apr_array_push(*out);
+        h->host_name = so_cell(r, i, 0);
+        h->method = so_cell(r, i, 1);
+        h->status = so_cell(r, i, 2);
+        h->validated_at = so_cell_i64(r, i, 3);
+        h->last_check_at = so_cell_i64(r, i, 4);
+        h->last_error = so_cell(r, i, 5);
+        h->checks = so_cell_int(r, i, 6);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_host_state_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                     const char *host, const char *status, apr_int64_t validated_at,
+                                     apr_int64_t checked_at, const char *error)
+{
+    return so_db_exec(db, p, "so_host_state_set", NULL,
+                      SO_A(status, I64(validated_at), I64(checked_at), error ? error : "",
+                           I64(order_id), host));
+}
+
+apr_status_t so_store_hosts_reset(so_db_t *db, apr_pool_t *p, apr_int64_t order_id)
+{
+    return so_db_exec(db, p, "so_hosts_reset", NULL, SO_A(I64(order_id)));
+}
+
+apr_status_t so_store_issuance_get(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                   so_issuance_state_t **out)
+{
+    so_rows_t *r;
+    so_issuance_state_t *s;
+    apr_status_t rv = so_db_select(db, p, "so_issuance_get", &r, SO_A(I64(order_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (r->nrows == 0) {
+        return APR_ENOENT;
+    }
+    s = apr_pcalloc(p, sizeof(*s));
+    s->org_status = so_cell(r, 0, 0);
+    s->org_reason = so_cell(r, 0, 1);
+    s->org_checked_at = so_cell_i64(r, 0, 2);
+    s->next_check_at = so_cell_i64(r, 0, 3);
+    s->reissue_pending = so_cell_int(r, 0, 4);
+    s->reminder_days = so_cell(r, 0, 5);
+    s->reminder_recipients = so_cell(r, 0, 6);
+    s->reminders_enabled = so_cell_int(r, 0, 7);
+    s->renewed_until = so_cell_i64(r, 0, 8);
+    *out = s;
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_org_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id, const char *status,
+                              const char *reason, apr_int64_t now)
+{
+    return so_db_exec(db, p, "so_org_set", NULL,
+                      SO_A(status, reason ? reason : "", I64(now), I64(order_id)));
+}
+
+apr_status_t so_store_next_check_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                     apr_int64_t when)
+{
+    return so_db_exec(db, p, "so_next_check_set", NULL, SO_A(I64(when), I64(order_id)));
+}
+
+apr_status_t so_store_reissue_pending_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                          int pending)
+{
+    return so_db_exec(db, p, "so_reissue_pending_set", NULL,
+                      SO_A(pending ? "1" : "0", I64(order_id)));
+}
+
+apr_status_t so_store_reminders_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                    const char *days, const char *recipients, int enabled)
+{
+    return so_db_exec(db, p, "so_reminders_set", NULL,
+                      SO_A(days, recipients, enabled ? "1" : "0", I64(order_id)));
+}
+
+apr_status_t so_store_renewed_until_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                        apr_int64_t until)
+{
+    return so_db_exec(db, p, "so_autorenew_notified_set", NULL, SO_A(I64(until), I64(order_id)));
+}
+
+apr_status_t so_store_next_reminder_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                       apr_int64_t when)
+{
+    return so_db_exec(db, p, "so_next_reminder_set", NULL, SO_A(I64(when), I64(order_id)));
+}
+
+apr_status_t so_store_order_claim(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                  const char *owner, apr_int64_t now, apr_int64_t until)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_order_claim", &n,
+                                 SO_A(owner, I64(until), I64(order_id), I64(now), owner));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return n == 1 ? APR_SUCCESS : APR_EBUSY;
+}
+
+apr_status_t so_store_order_release(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                    const char *owner)
+{
+    return so_db_exec(db, p, "so_order_release", NULL, SO_A(I64(order_id), owner));
+}
+
+static so_cert_t *cert_from_row(apr_pool_t *p, so_rows_t *r, int i)
+{
+    so_cert_t *c = apr_pcalloc(p, sizeof(*c));
+    int k = 0;
+    c->id = so_cell_i64(r, i, k++);
+    c->order_id = so_cell_i64(r, i, k++);
+    c->team_id = so_cell_i64(r, i, k++);
+    c->serial = so_cell(r, i, k++);
+    c->pem = so_cell(r, i, k++);
+    c->intermediate_pem = so_cell(r, i, k++);
+    c->root_pem = so_cell(r, i, k++);
+    c->common_name = so_cell(r, i, k++);
+    c->names = so_cell(r, i, k++);
+    c->not_before = so_cell_i64(r, i, k++);
+    c->not_after = so_cell_i64(r, i, k++);
+    c->sha256 = so_cell(r, i, k++);
+    c->revoked_at = so_cell_i64(r, i, k++);
+    c->revoke_reason = so_cell_int(r, i, k++);
+    c->is_current = so_cell_int(r, i, k++);
+    c->created_at = so_cell_i64(r, i, k++);
+    return c;
+}
+
+apr_status_t so_store_cert_insert(so_db_t *db, apr_pool_t *p, so_cert_t *c)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_exec(db, p, "so_cert_uncurrent", NULL, SO_A(I64(c->order_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_db_select(db, p, "so_cert_insert", &r,
+                      SO_A(I64(c->order_id), I64(c->team_id), c->serial, c->pem,
+                           c->intermediate_pem, c->root_pem, c->common_name, c->names,
+                           I64(c->not_before), I64(c->not_after), c->sha256, I64(c->created_at)));
+    if (rv == APR_SUCCESS) {
+        c->id = so_cell_i64(r, 0, 0);
+        c->is_current = 1;
+    }
+    return rv;
+}
+
+apr_status_t so_store_cert_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id,
+                               so_cert_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_cert_get", &r, SO_A(I64(team_id), I64(id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (r->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = cert_from_row(p, r, 0);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_certs_of_order(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                     apr_int64_t order_id, apr_array_header_t **out)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_certs_of_order", &r, SO_A(I64(team_id), I64(order_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, r->nrows ? r->nrows : 1, sizeof(so_cert_t *));
+    for (i = 0; i < r->nrows; i++) {
+        APR_ARRAY_PUSH(*out, so_cert_t *) = cert_from_row(p, r, i);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_certs_current(so_db_t *db, apr_pool_t *p, apr_array_header_t *orders,
+                                    apr_hash_t **by_order)
+{
+    const char *sql = "SELECT " CERT_COLS " FROM certificates WHERE is_current = 1 AND order_id IN (";
+    const char **args;
+    so_rows_t *r;
+    apr_status_t rv;
+    int i, n = 0;
+
+    *by_order = apr_hash_make(p);
+    args = apr_palloc(p, sizeof(char *) * (size_t)(orders->nelts + 1));
+    for (i = 0; i < orders->nelts; i++) {
+        so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
+        if (o->active_date == 0) {
+            continue; /* never issued: nothing to fetch */
+        }
+        args[n] = I64(o->id);
+        sql = apr_pstrcat(p, sql, n ? ", %lld" : "%lld", NULL);
+        n++;
+    }
+    if (n == 0) {
+        return APR_SUCCESS;
+    }
+    sql = apr_pstrcat(p, sql, ")", NULL);
+    if ((rv = so_db_select_sql(db, p, sql, &r, n, args)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < r->nrows; i++) {
+        so_cert_t *c = cert_from_row(p, r, i);
+        apr_hash_set(*by_order, apr_pmemdup(p, &c->order_id, sizeof(c->order_id)),
+                     sizeof(c->order_id), c);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_cert_revoke(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t when,
+                                  int reason)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_cert_revoke", &n, SO_A(I64(when), apr_itoa(p, reason), I64(id)));
+    return rv == APR_SUCCESS && n == 0 ? APR_EBUSY : rv;
+}
+
+apr_status_t so_store_certs_revoked(so_db_t *db, apr_pool_t *p, apr_int64_t since,
+                                    apr_array_header_t **out)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_certs_revoked", &r, SO_A(I64(since)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, r->nrows ? r->nrows : 1, sizeof(so_cert_t *));
+    for (i = 0; i < r->nrows; i++) {
+        so_cert_t *c = apr_pcalloc(p, sizeof(*c));
+        c->serial = so_cell(r, i, 0);
+        c->revoked_at = so_cell_i64(r, i, 1);
+        c->revoke_reason = so_cell_int(r, i, 2);
+        APR_ARRAY_PUSH(*out, so_cert_t *) = c;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_approval_create(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                      apr_int64_t order_id, const char *email, apr_int64_t now,
+                                      apr_int64_t ttl, const char **token)
+{
+    const char *t;
+    apr_status_t rv = so_random_hex(&t, p, 20);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_db_exec(db, p, "so_approval_insert", NULL,
+                    SO_A(so_secret_hash(p, t), I64(order_id), I64(team_id), email, I64(now),
+                         I64(now + ttl)));
+    if (rv == APR_SUCCESS) {
+        *token = t;
+    }
+    return rv;
+}
+
+apr_status_t so_store_approval_lookup(so_db_t *db, apr_pool_t *p, const char *token,
+                                      apr_int64_t now, apr_int64_t *team_id, apr_int64_t *order_id,
+                                      const char **email, apr_int64_t *approval_id)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_approval_lookup", &r,
+                                   SO_A(so_secret_hash(p, token), I64(now)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (r->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *approval_id = so_cell_i64(r, 0, 0);
+    *team_id = so_cell_i64(r, 0, 1);
+    *order_id = so_cell_i64(r, 0, 2);
+    *email = so_cell(r, 0, 3);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_approval_use(so_db_t *db, apr_pool_t *p, apr_int64_t approval_id,
+                                   apr_int64_t now)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_approval_use", &n, SO_A(I64(now), I64(approval_id)));
+    return rv == APR_SUCCESS && n == 0 ? APR_EBUSY : rv;
+}
+
+apr_status_t so_store_approvals_drop(so_db_t *db, apr_pool_t *p, apr_int64_t order_id)
+{
+    return so_db_exec(db, p, "so_approvals_drop", NULL, SO_A(I64(order_id)));
+}
+
+apr_status_t so_store_approval_open(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                    apr_int64_t now, int *open)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_approval_open", &r, SO_A(I64(order_id), I64(now)));
+    if (rv == APR_SUCCESS) {
+        *open = so_cell_int(r, 0, 0) > 0;
+    }
+    return rv;
+}
+
+apr_status_t so_store_reminder_mark(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                    apr_int64_t expiry, int offset, apr_int64_t now)
+{
+    return so_db_exec(db, p, "so_reminder_mark", NULL,
+                      SO_A(I64(order_id), I64(expiry), apr_itoa(p, offset), I64(now)));
+}
+
+apr_status_t so_store_job_orders(so_db_t *db, apr_pool_t *p, const char *what, apr_int64_t now,
+                                 int limit, apr_array_header_t **ids, apr_array_header_t **teams)
+{
+    const char *label;
+    apr_int64_t when = now;
+    so_rows_t *r;
+    apr_status_t rv;
+    int i;
+
+    if (!strcmp(what, "dcv")) {
+        label = "so_job_dcv";
+    }
+    else if (!strcmp(what, "expire")) {
+        label = "so_job_expire";
+    }
+    else if (!strcmp(what, "reissue")) {
+        label = "so_job_reissue";
+    }
+    else if (!strcmp(what, "autorenew")) {
+        label = "so_job_autorenew";
+        when = now + 30 * 86400;
+    }
+    else if (!strcmp(what, "reminders")) {
+        label = "so_job_reminders";
+    }
+    else {
+        return APR_EINVAL;
+    }
+    rv = so_db_select(db, p, label, &r, SO_A(I64(when), I64(now), apr_itoa(p, limit)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *ids = apr_array_make(p, r->nrows ? r->nrows : 1, sizeof(apr_int64_t));
+    *teams = apr_array_make(p, r->nrows ? r->nrows : 1, sizeof(apr_int64_t));
+    for (i = 0; i < r->nrows; i++) {
+        APR_ARRAY_PUSH(*ids, apr_int64_t) = so_cell_i64(r, i, 0);
+        APR_ARRAY_PUSH(*teams, apr_int64_t) = so_cell_i64(r, i, 1);
+    }
+    return APR_SUCCESS;
+}

@@ -1,0 +1,525 @@
+"""Issuance: domain control validation against real servers (HTTP, HTTPS, DNS, e-mail),
+organization validation, certificates checked with OpenSSL, reissue, renewal,
+revocation and the CRL, expiry and reminders, the background job, two servers."""
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
+
+import pki
+from harness import DB, Client, Httpd
+
+DV, DV_WILD, DV_MULTI, OV = 1, 2, 3, 4
+DAY = 86400
+LONG = 24 * 3650  # token hours: the tests move the clock years ahead
+
+
+def dom():
+    return "i" + uuid.uuid4().hex[:10] + ".com"
+
+
+def order(api, product=DV, names=None, method="http", approver=None, period=1, **extra):
+    """An order sent for validation: returns (id, the order object)."""
+    d = names[0] if names else dom()
+    names = names or [d, "www." + d]
+    body = {"product_id": product, "period": period, "csr": pki.csr(names[0], names[1:], fresh=True),
+            "domain_validation_methods": [{"host_name": n, "method": method} for n in names],
+            "start_provision": True}
+    if approver:
+        body["approver_email"] = approver
+    body.update(extra)
+    st, ans = api.post("/ssl/orders", json=body)
+    assert st == 200, ans
+    oid = ans["data"]["id"]
+    return oid, api.get(f"/ssl/orders/{oid}")[1]["data"]
+
+
+def publish_files(env, o):
+    for a in o["additional_data"]:
+        if a["file_location"]:
+            path = "/" + a["file_location"].split("/", 3)[3]
+            env.dcv.put_file(path, a["file_contents"])
+
+
+def validate(api, oid):
+    st, body = api.post(f"/ssl/orders/{oid}/validate")
+    assert st == 200, body
+    return body["data"]
+
+
+def certificate(api, oid):
+    o = api.get(f"/ssl/orders/{oid}")[1]["data"]
+    return o, x509.load_pem_x509_certificate(o["certificate"].encode()) if o["certificate"] else None
+
+
+def openssl_verify(env, o):
+    """openssl verify -x509_strict of the order's chain; returns its output."""
+    with tempfile.TemporaryDirectory() as d:
+        for name in ("certificate", "intermediate_certificate", "root_certificate"):
+            with open(os.path.join(d, name), "w") as f:
+                f.write(o[name])
+        r = subprocess.run(["openssl", "verify", "-x509_strict", "-purpose", "sslserver",
+                            "-CAfile", os.path.join(d, "root_certificate"),
+                            "-untrusted", os.path.join(d, "intermediate_certificate"),
+                            os.path.join(d, "certificate")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+@pytest.fixture
+def rich(env):
+    return env.new_team(balance="10000", ttl=LONG)
+
+
+# ---- HTTP file validation and the issued certificate -------------------------------------------
+
+def test_http_validation_issues_a_strict_certificate(env, rich):
+    api = rich.client()
+    oid, o = order(api)
+    names = o["host_names"]
+    # nothing published yet: not validated, and the reason is plain
+    v = validate(api, oid)
+    assert v["validated"] == 0 and v["status"] == "REQ"
+    assert all(n["state"] == "pending" and "404" in n["last_error"] for n in v["names"])
+    assert v["names"][0]["instructions"]["url"].startswith(f"http://{names[0]}/.well-known/pki-validation/")
+    # a wrong file does not validate either
+    a = o["additional_data"][0]
+    path = "/" + a["file_location"].split("/", 3)[3]
+    env.dcv.put_file(path, "0" * 64 + "\nsslorders.local\n")
+    v = validate(api, oid)
+    assert v["validated"] == 0 and "expected" in v["names"][0]["last_error"]
+    publish_files(env, o)
+    v = validate(api, oid)
+    assert v["status"] == "ACT" and v["validated"] == 2
+    o, cert = certificate(api, oid)
+    assert o["status"] == "ACT" and o["active_date"] and o["expiration_date"]
+    assert "OK" in openssl_verify(env, o)
+    # the Baseline Requirements profile
+    san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+    assert san.get_values_for_type(x509.DNSName) == names
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == names[0]
+    assert not cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)  # DV
+    eku = cert.extensions.get_extension_for_oid(ExtensionOID.EXTENDED_KEY_USAGE).value
+    assert list(eku) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    ku = cert.extensions.get_extension_for_oid(ExtensionOID.KEY_USAGE)
+    assert ku.critical and ku.value.digital_signature and ku.value.key_encipherment
+    bc = cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS)
+    assert bc.critical and not bc.value.ca
+    policies = [p.policy_identifier.dotted_string for p in
+                cert.extensions.get_extension_for_oid(ExtensionOID.CERTIFICATE_POLICIES).value]
+    assert "2.23.140.1.2.1" in policies
+    aia = cert.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_INFORMATION_ACCESS).value
+    ca_issuers = [d.access_location.value for d in aia]
+    assert ca_issuers == [env.httpd.url + "/pki/intermediate.crt"]
+    cdp = cert.extensions.get_extension_for_oid(ExtensionOID.CRL_DISTRIBUTION_POINTS).value
+    assert cdp[0].full_name[0].value == env.httpd.url + "/pki/crl"
+    assert cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+    assert cert.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+    assert cert.serial_number > 0 and cert.serial_number.bit_length() >= 64
+    days = (cert.not_valid_after - cert.not_valid_before).total_seconds() / DAY
+    assert days <= 200 + 1 / DAY
+    # the AIA URL serves the intermediate the chain holds
+    r = requests.get(ca_issuers[0])
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/pkix-cert"
+    inter = x509.load_der_x509_certificate(r.content)
+    assert inter == x509.load_pem_x509_certificate(o["intermediate_certificate"].encode())
+    kinds = [e["kind"] for e in api.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]]
+    assert kinds.count("issued") == 1 and kinds.count("name_validated") == 2
+    assert ["issued", str(oid), names[0]] in env.httpd.messages()
+
+
+def test_https_and_wildcard_dns(env, rich):
+    api = rich.client()
+    oid, o = order(api, method="https")
+    publish_files(env, o)
+    assert validate(api, oid)["status"] == "ACT"
+    # a wildcard validates through DNS: a CNAME for one order, a TXT record for another
+    d = dom()
+    oid, o = order(api, product=DV_WILD, names=["*." + d, d], method="dns")
+    v = validate(api, oid)
+    assert v["validated"] == 0
+    ins = v["names"][0]["instructions"]
+    assert ins["record_type"] == "CNAME" and ins["record_name"].endswith("." + d)
+    env.dcv.add_record("CNAME", ins["record_name"], ins["record_value"])
+    assert validate(api, oid)["status"] == "ACT"
+    o, cert = certificate(api, oid)
+    openssl_verify(env, o)
+    d2 = dom()
+    oid2, o2 = order(api, names=[d2, "www." + d2], method="dns")
+    v = validate(api, oid2)
+    for n in v["names"]:
+        env.dcv.add_record("TXT", n["instructions"]["txt_record_name"], n["instructions"]["record_value"])
+    assert validate(api, oid2)["status"] == "ACT"
+
+
+def test_wrong_dns_token_does_not_validate(env, rich):
+    api = rich.client()
+    oid, o = order(api, method="dns")
+    v = validate(api, oid)
+    ins = v["names"][0]["instructions"]
+    env.dcv.add_record("CNAME", ins["record_name"], "0" * 32 + "." + "1" * 32 + ".sslorders.local")
+    v = validate(api, oid)
+    assert v["status"] == "REQ" and v["names"][0]["state"] == "pending"
+    assert v["names"][0]["last_error"]
+    assert api.get(f"/ssl/orders/{oid}")[1]["data"]["certificate"] == ""
+
+
+# ---- e-mail validation -----------------------------------------------------------------------
+
+def approval_link(env, to):
+    for m in reversed(env.httpd.mails()):
+        if m["To"] == to:
+            body = m.get_payload(decode=True).decode()
+            return re.search(r"(http://\S+/approve/[0-9a-f]+)", body).group(1)
+    raise AssertionError(f"no mail to {to}")
+
+
+def test_email_validation_follows_the_link(env, rich):
+    api = rich.client()
+    d = dom()
+    oid, o = order(api, names=[d, "www." + d], method="email", approver=f"hostmaster@{d}")
+    link = approval_link(env, f"hostmaster@{d}")
+    # nothing happens before the approval
+    assert validate(api, oid)["status"] == "REQ"
+    r = requests.get(link)
+    assert r.status_code == 200 and d in r.text and "<form method=\"post\">" in r.text
+    assert "Content-Security-Policy" in r.headers
+    r = requests.post(link)
+    assert r.status_code == 200 and "Approved" in r.text
+    o = api.get(f"/ssl/orders/{oid}")[1]["data"]
+    assert o["status"] == "ACT"
+    openssl_verify(env, o)
+    # a link works once; a made-up one never
+    assert requests.post(link).status_code == 404
+    assert requests.get(link[:-4] + "abcd").status_code == 404
+    assert requests.get(env.httpd.url + "/approve/x").status_code == 404
+
+
+def test_approver_change_and_resend_send_new_links(env, rich):
+    api = rich.client()
+    d = dom()
+    oid, o = order(api, names=[d], method="email", approver=f"admin@{d}")
+    first = approval_link(env, f"admin@{d}")
+    assert api.put(f"/ssl/orders/{oid}/approver-email", json={"approver_email": f"webmaster@{d}"})[0] == 200
+    second = approval_link(env, f"webmaster@{d}")
+    assert requests.get(first).status_code == 404  # the old address's link is void
+    assert api.post(f"/ssl/orders/{oid}/approver-email/resend")[0] == 200
+    third = approval_link(env, f"webmaster@{d}")
+    assert third != second and requests.get(second).status_code == 404
+    assert requests.post(third).status_code == 200
+    assert api.get(f"/ssl/orders/{oid}")[1]["data"]["status"] == "ACT"
+
+
+# ---- organization validation ---------------------------------------------------------------
+
+CONTACT = {"name": {"first_name": "Olga", "last_name": "Visser"}, "company_name": "Visser Webwinkel BV",
+           "address": {"street": "Dam", "number": "1", "city": "Amsterdam", "state": "Noord-Holland",
+                       "country": "NL"},
+           "phone": {"country_code": "+31", "subscriber_number": "2012345"},
+           "email": "olga@visser.example"}
+
+
+def test_ov_waits_for_staff(env, rich):
+    api = rich.client()
+    handle = api.post("/customers", json=CONTACT)[1]["data"]["handle"]
+    oid, o = order(api, product=OV, organization_handle=handle)
+    publish_files(env, o)
+    v = validate(api, oid)
+    assert v["validated"] == 2 and v["status"] == "REQ"
+    assert v["organization"] == {"required": True, "status": "pending", "reason": "", "checked_at": ""}
+    staff = env.staff()
+    pending = staff.get("/staff/organizations")[1]["data"]["results"]
+    mine = [p for p in pending if p["order_id"] == oid][0]
+    assert mine["organization"]["company_name"] == "Visser Webwinkel BV"
+    st, body = api.post(f"/staff/orders/{oid}/organization", json={"decision": "approve"})
+    assert (st, body["code"]) == (403, 108)
+    st, body = staff.post(f"/staff/orders/{oid}/organization", json={"decision": "approve"})
+    assert st == 200 and body["data"]["issued"] is True
+    o, cert = certificate(api, oid)
+    openssl_verify(env, o)
+    assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "Visser Webwinkel BV"
+    assert cert.subject.get_attributes_for_oid(NameOID.LOCALITY_NAME)[0].value == "Amsterdam"
+    assert cert.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)[0].value == "NL"
+    policies = [p.policy_identifier.dotted_string for p in
+                cert.extensions.get_extension_for_oid(ExtensionOID.CERTIFICATE_POLICIES).value]
+    assert "2.23.140.1.2.2" in policies
+    # a rejection fails the order and refunds it
+    start = float(api.get("/me")[1]["data"]["team"]["balance"])
+    oid2, o2 = order(api, product=OV, organization_handle=handle)
+    st, body = staff.post(f"/staff/orders/{oid2}/organization", json={"decision": "reject"})
+    assert st == 400  # a reason is required
+    r = env.ctl("org", "reject", oid2, "--reason", "no such company in the register")
+    assert "rejected" in r.stdout
+    o2 = api.get(f"/ssl/orders/{oid2}")[1]["data"]
+    assert o2["status"] == "FAI"
+    assert float(api.get("/me")[1]["data"]["team"]["balance"]) == pytest.approx(start)
+
+
+# ---- reissue, renewal, revocation -------------------------------------------------------------
+
+def issued(env, api, product=DV, names=None, **kw):
+    oid, o = order(api, product=product, names=names, **kw)
+    publish_files(env, o)
+    assert validate(api, oid)["status"] == "ACT"
+    return oid, api.get(f"/ssl/orders/{oid}")[1]["data"]
+
+
+def test_reissue_reuses_validation_and_keeps_the_old_certificate(env, rich):
+    api = rich.client()
+    d = dom()
+    oid, o = issued(env, api, product=DV_MULTI, names=[d, "a." + d])
+    first = o["certificate"]
+    # a new key, the same names: issued at once, validations reused
+    st, body = api.post(f"/ssl/orders/{oid}/reissue", json={"csr": pki.csr(d, ["a." + d], fresh=True)})
+    assert st == 200, body
+    o2 = api.get(f"/ssl/orders/{oid}")[1]["data"]
+    assert o2["certificate"] != first and o2["status"] == "ACT"
+    openssl_verify(env, o2)
+    # a new name: it is validated first; meanwhile the current certificate stays
+    st, body = api.post(f"/ssl/orders/{oid}/reissue",
+                        json={"use_previous_csr": True, "host_names": ["a." + d, "b." + d],
+                              "domain_validation_methods": [{"host_name": "b." + d, "method": "http"}]})
+    assert st == 200, body
+    o3 = api.get(f"/ssl/orders/{oid}")[1]["data"]
+    assert o3["certificate"] == o2["certificate"] and o3["host_names"] == [d, "a." + d, "b." + d]
+    v = api.get(f"/ssl/orders/{oid}/validation")[1]["data"]
+    assert v["reissue_pending"] is True
+    assert {n["host_name"]: n["state"] for n in v["names"]} == {d: "valid", "a." + d: "valid", "b." + d: "pending"}
+    publish_files(env, o3)
+    env.run_jobs()
+    o4, cert = certificate(api, oid)
+    assert cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value \
+        .get_values_for_type(x509.DNSName) == [d, "a." + d, "b." + d]
+    certs = api.get(f"/ssl/orders/{oid}/certificates")[1]["data"]["results"]
+    assert len(certs) == 3 and [c["state"] for c in certs] == ["superseded", "superseded", "valid"]
+    # reissue is for active orders only
+    pai = api.post("/ssl/orders", json={"product_id": DV, "period": 1})[1]["data"]["id"]
+    st, body = api.post(f"/ssl/orders/{pai}/reissue", json={"use_previous_csr": True})
+    assert (st, body["code"]) == (409, 1006)
+
+
+def test_revoke_and_crl(env, rich):
+    api = rich.client()
+    oid, o = issued(env, api)
+    serial = int(api.get(f"/ssl/orders/{oid}/certificates")[1]["data"]["results"][0]["serial"], 16)
+    st, body = api.post(f"/ssl/orders/{oid}/revoke", json={"reason": "key_compromise"})
+    assert st == 200, body
+    st, body = api.post(f"/ssl/orders/{oid}/revoke", json={"reason": "key_compromise"})
+    assert (st, body["code"]) == (409, 1050)
+    assert api.post(f"/ssl/orders/{oid}/revoke", json={"reason": "bored"})[0] == 400
+    assert api.get(f"/ssl/orders/{oid}")[1]["data"]["certificate_revoked"] is True
+    r = requests.get(env.httpd.url + "/pki/crl")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/pkix-crl"
+    crl = x509.load_der_x509_crl(r.content)
+    inter = x509.load_pem_x509_certificate(o["intermediate_certificate"].encode())
+    assert crl.is_signature_valid(inter.public_key())
+    entry = crl.get_revoked_certificate_by_serial_number(serial)
+    assert entry is not None
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == \
+        x509.ReasonFlags.key_compromise
+    assert ["revoked", str(oid), o["common_name"]] in env.httpd.messages()
+
+
+def test_cancel_of_an_active_order_revokes(env, rich):
+    api = rich.client()
+    start = float(api.get("/me")[1]["data"]["team"]["balance"])
+    oid, o = issued(env, api)
+    serial = int(api.get(f"/ssl/orders/{oid}/certificates")[1]["data"]["results"][0]["serial"], 16)
+    assert api.post(f"/ssl/orders/{oid}/cancel")[0] == 200
+    assert api.get(f"/ssl/orders/{oid}")[1]["data"]["status"] == "FAI"
+    assert float(api.get("/me")[1]["data"]["team"]["balance"]) == pytest.approx(start)  # refunded
+    crl = x509.load_der_x509_crl(requests.get(env.httpd.url + "/pki/crl").content)
+    entry = crl.get_revoked_certificate_by_serial_number(serial)
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == \
+        x509.ReasonFlags.cessation_of_operation
+
+
+def test_subscription_renewal_expiry_and_reminders(env, rich):
+    api = rich.client()
+    tech = api.post("/customers", json=dict(CONTACT, email="tech@shop.example"))[1]["data"]["handle"]
+    oid, o = issued(env, api, technical_handle=tech)
+
+    def reminders():  # the jobs work on every order of the server: only this order's reminders
+        return [m for m in env.httpd.mails() if o["common_name"] in str(m["Subject"])
+                and ("expires in" in str(m["Subject"]) or "expired" in str(m["Subject"]))]
+
+    def ts(text):
+        return int(time.mktime(time.strptime(text, "%Y-%m-%d %H:%M:%S"))) - time.timezone
+    end, exp = ts(o["order_ends_at"]), ts(o["expiration_date"])
+    assert exp < end  # 200 days of a one-year order: a reissue comes before the expiry
+    st, body = api.put(f"/ssl/orders/{oid}/reminders",
+                       json={"days_before": [30, 7], "days_after": [5], "recipients": ["ops@shop.example"]})
+    assert st == 200 and body["data"]["days_before"] == [30, 7] and body["data"]["days_after"] == [5]
+    assert api.put(f"/ssl/orders/{oid}/reminders", json={"days_before": [0]})[0] == 400
+    # the subscription reissues 30 days before each certificate expires until one covers the
+    # order's end; from 2027 on the validations are older than the 100-day reuse period (the
+    # names are checked again) and certificates last at most 100 days
+    certs = [o["certificate"]]
+    while exp < end - DAY:
+        env.run_jobs(at=exp - 29 * DAY)
+        o2 = api.get(f"/ssl/orders/{oid}")[1]["data"]
+        assert o2["status"] == "ACT" and o2["certificate"] not in certs
+        certs.append(o2["certificate"])
+        assert ts(o2["expiration_date"]) > exp
+        exp = ts(o2["expiration_date"])
+        assert len(certs) < 6
+    assert len(certs) >= 2 and exp <= end
+    assert reminders() == []
+    # renewal opens 30 days before the end
+    st, body = api.post(f"/ssl/orders/{oid}/renew", headers={"X-SSLOrders-Clock": str(end - 40 * DAY)})
+    assert (st, body["code"]) == (409, 1051)
+    env.run_jobs(at=end - 31 * DAY)
+    assert reminders() == []  # nothing due yet
+    env.run_jobs(at=end - 29 * DAY)
+    env.run_jobs(at=end - 29 * DAY)  # each reminder once
+    mails = reminders()
+    assert len(mails) == 1 and "expires in 30 days" in mails[0]["Subject"]
+    assert set(a.strip() for a in mails[0]["To"].split(",")) == {"tech@shop.example", "ops@shop.example"}
+    env.run_jobs(at=end - 6 * DAY)
+    mails = reminders()
+    assert len(mails) == 2 and "expires in 7 days" in mails[1]["Subject"]
+    assert ["expiring", str(oid), o["common_name"]] in env.httpd.messages()
+    # the order ends: EXP, and the reminder after the expiry
+    env.run_jobs(at=end + 6 * DAY)
+    o3 = api.get(f"/ssl/orders/{oid}")[1]["data"]
+    assert o3["status"] == "EXP"
+    mails = reminders()
+    assert len(mails) == 3 and "expired 5 days ago" in mails[2]["Subject"]
+    kinds = [e["kind"] for e in api.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]]
+    assert "subscription_reissue" in kinds and "reissued" in kinds and "expired" in kinds
+
+
+def test_renew_keeps_the_remaining_time(env, rich):
+    api = rich.client()
+    oid, o = issued(env, api)
+    end = int(time.mktime(time.strptime(o["order_ends_at"], "%Y-%m-%d %H:%M:%S"))) - time.timezone
+    before = float(api.get("/me")[1]["data"]["team"]["balance"])
+    at = end - 10 * DAY
+    env.run_jobs(at=o and (int(time.mktime(time.strptime(o["expiration_date"], "%Y-%m-%d %H:%M:%S")))
+                          - time.timezone - 29 * DAY))  # the subscription reissue
+    st, body = api.post(f"/ssl/orders/{oid}/renew", headers={"X-SSLOrders-Clock": str(at)})
+    assert st == 200, body
+    o2 = api.get(f"/ssl/orders/{oid}")[1]["data"]
+    new_end = int(time.mktime(time.strptime(o2["order_ends_at"], "%Y-%m-%d %H:%M:%S"))) - time.timezone
+    assert 364 * DAY <= new_end - end <= 366 * DAY  # one more year from the old end
+    price = float(api.get("/ssl/products/1")[1]["data"]["prices"][0]["price"]["reseller"]["price"])
+    assert float(api.get("/me")[1]["data"]["team"]["balance"]) == pytest.approx(before - price)
+    # the validations are older than the reuse period then: the names are checked again
+    env.run_jobs(at=at)
+    o3 = api.get(f"/ssl/orders/{oid}")[1]["data"]
+    assert o3["status"] == "ACT"
+    kinds = [e["kind"] for e in api.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]]
+    assert "renewed" in kinds and kinds[-1] == "reissued"
+
+
+def test_autorenew_charges_or_reports(env):
+    poor = env.new_team(balance="40", ttl=LONG)
+    api = poor.client()
+    oid, o = issued(env, api, autorenew="on")
+    end = int(time.mktime(time.strptime(o["order_ends_at"], "%Y-%m-%d %H:%M:%S"))) - time.timezone
+    # the jobs did not run for months: the first certificate (200 days) lapsed inside the
+    # one-year order; it is reissued at once (the names checked again), back to ACT
+    env.run_jobs(at=end - 20 * DAY)
+    kinds = [e["kind"] for e in api.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]]
+    assert kinds[-4:] == ["expired", "subscription_reissue", "name_validated", "name_validated"][-4:] \
+        or kinds[-3:] == ["name_validated", "name_validated", "reissued"], kinds
+    assert "expired" in kinds and kinds[-1] == "reissued", kinds
+    assert api.get(f"/ssl/orders/{oid}")[1]["data"]["status"] == "ACT"
+    env.run_jobs(at=end - 20 * DAY)
+    kinds = [e["kind"] for e in api.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]]
+    assert "autorenew_failed" in kinds  # 40 - 28.99 left: not enough
+    assert ["autorenew_failed", str(oid), o["common_name"]] in env.httpd.messages()
+    env.ctl("balance", "credit", poor.slug, "100")
+    env.run_jobs(at=end - 19 * DAY)
+    kinds = [e["kind"] for e in api.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]]
+    assert "renewed" in kinds
+
+
+# ---- the background job and several servers ---------------------------------------------------
+
+def test_watchdog_issues_on_its_own(env, rich):
+    h = Httpd(env.base, DB, env.db_params, name="wd-" + uuid.uuid4().hex[:6], dcv=env.dcv,
+              extra="SSLOrdersJobInterval 1\n")
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    try:
+        h.start()
+        api = rich.client(h)
+        oid, o = order(api)
+        publish_files(env, o)
+        deadline = time.time() + 20
+        while time.time() < deadline and api.get(f"/ssl/orders/{oid}")[1]["data"]["status"] != "ACT":
+            time.sleep(0.5)
+        assert api.get(f"/ssl/orders/{oid}")[1]["data"]["status"] == "ACT"
+    finally:
+        h.stop()
+        env.servers.remove(h)
+        h.new_log_lines()
+
+
+def test_two_servers_never_issue_twice(env, rich):
+    h = Httpd(env.base, DB, env.db_params, name="twin-" + uuid.uuid4().hex[:6], dcv=env.dcv)
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    try:
+        h.start()
+        api_a = rich.client(env.httpd)
+        api_b = rich.client(h)
+        oids = []
+        for _ in range(3):
+            oid, o = order(api_a)
+            publish_files(env, o)
+            oids.append(oid)
+        results = []
+
+        def hammer(api, oid):
+            for _ in range(4):
+                results.append(api.post(f"/ssl/orders/{oid}/validate")[0])
+
+        threads = [threading.Thread(target=hammer, args=(a, oid)) for oid in oids
+                   for a in (api_a, api_b, api_a, api_b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(st in (200, 409) for st in results), results
+        for oid in oids:
+            certs = api_a.get(f"/ssl/orders/{oid}/certificates")[1]["data"]["results"]
+            assert len(certs) == 1, certs
+            kinds = [e["kind"] for e in api_a.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]]
+            assert kinds.count("issued") == 1
+    finally:
+        h.stop()
+        env.servers.remove(h)
+        h.new_log_lines()
+
+
+# ---- access -----------------------------------------------------------------------------
+
+def test_issuance_endpoints_are_team_scoped(env, rich):
+    api = rich.client()
+    oid, o = issued(env, api)
+    other = env.new_team().client()
+    for method, path, body in (("GET", f"/ssl/orders/{oid}/validation", None),
+                               ("POST", f"/ssl/orders/{oid}/validate", None),
+                               ("GET", f"/ssl/orders/{oid}/certificates", None),
+                               ("POST", f"/ssl/orders/{oid}/revoke", {}),
+                               ("GET", f"/ssl/orders/{oid}/reminders", None),
+                               ("PUT", f"/ssl/orders/{oid}/reminders", {"enabled": False}),
+                               ("POST", f"/ssl/orders/{oid}/reissue", {"use_previous_csr": True}),
+                               ("POST", f"/ssl/orders/{oid}/renew", None)):
+        st, ans = other.call(method, path, json=body)
+        assert (st, ans["code"]) == (404, 103), path
+    viewer = rich.add_member("viewer").client()
+    assert viewer.get(f"/ssl/orders/{oid}/certificates")[0] == 200
+    assert viewer.post(f"/ssl/orders/{oid}/revoke", json={})[1]["code"] == 108
+    st, body = api.post("/staff/jobs/run")
+    assert (st, body["code"]) == (403, 108)
