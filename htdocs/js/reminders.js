@@ -43,7 +43,7 @@ export async function remindersSection(orderId) {
   const el = h('fieldset', { class: 'reminders' }, h('legend', {}, 'Expiration reminders'), on, h('div', { class: 'grid2' }, fb, fa), ft, note);
   const check = () => {
     [fb, fa, ft].forEach((x) => x.clearError());
-    const bad = (f, list) => list.some((n) => !Number.isInteger(n) || n < 0 || n > 400) && (f.setError('Whole numbers of days between 0 and 400, separated by commas.'), true);
+    const bad = (f, list) => list.some((n) => !Number.isInteger(n) || n < 1 || n > 365) && (f.setError('Whole numbers of days from 1 to 365, separated by commas.'), true);
     const emailsOk = to.value.split(/[\s,;]+/).filter(Boolean).every((e) => /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(e));
     if (!emailsOk) ft.setError('One or more addresses are not e-mail addresses.');
     return !(bad(fb, nums(before.value)) | bad(fa, nums(after.value))) && emailsOk;

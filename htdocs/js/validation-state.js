@@ -11,12 +11,23 @@ function normalize(d) {
     lastCheck: x.last_check || x.checked_at || x.last_checked_at || '',
     lastError: x.last_error || x.error || '',
     validatedAt: x.validated_at || '',
+    // what to publish, in the shape of the order's additional_data
+    publish: x.instructions && (x.instructions.url || x.instructions.record_name) ? {
+      domain: x.host_name || x.name,
+      file_location: x.instructions.url,
+      file_contents: x.instructions.file_body,
+      dns_record: x.instructions.record_name,
+      dns_value: x.instructions.record_value,
+      dns_txt_record: x.instructions.txt_record_name,
+    } : null,
   }));
   const org = d.organization || d.organization_validation || null;
   return {
     available: true,
     names,
-    organization: org ? { state: org.state || org.status || 'pending', reason: org.reason || org.last_error || '' } : null,
+    organization: org && org.required !== false ? { state: org.state || org.status || 'pending', reason: org.reason || org.last_error || '' } : null,
+    reissuePending: Boolean(d.reissue_pending),
+    nextCheck: d.next_check_at || '',
   };
 }
 
@@ -42,6 +53,7 @@ export function isValidated(state) {
 export function stateWords(state) {
   const s = String(state).toLowerCase();
   if (isValidated(s)) return 'validated';
-  if (s === 'failed' || s === 'invalid' || s === 'rejected') return 'not validated yet (see the reason)';
+  if (s === 'failed' || s === 'invalid' || s === 'rejected') return 'not validated (see the reason)';
+  if (s === 'not_required') return 'not needed';
   return 'waiting for validation';
 }

@@ -95,6 +95,46 @@ export async function render(ctx) {
   }
   view.append(certSec);
 
+  // every certificate of the order (issue 4), with revocation
+  let certs = [];
+  try {
+    certs = (await api('GET', `/ssl/orders/${o.id}/certificates`)).results || [];
+  } catch (e) {
+    if (!(e instanceof ApiError && e.missing)) throw e;
+  }
+  if (certs.length) {
+    const certErr = errorBox();
+    const rows = certs.map((c) => {
+      const revoke = c.state === 'valid' && canEdit()
+        ? h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Revoke the certificate ${c.serial}` }, 'revoke') : null;
+      if (revoke) {
+        revoke.addEventListener('click', async () => {
+          const reason = h('select', { id: 'revoke-reason' }, ['unspecified', 'key_compromise', 'affiliation_changed', 'superseded', 'cessation_of_operation', 'privilege_withdrawn']
+            .map((r) => h('option', { value: r }, r.replace(/_/g, ' '))));
+          const ok = await confirmDialog(`Revoke the certificate ${c.serial}?`, [
+            'Browsers stop trusting it as soon as they see the revocation. This cannot be undone.',
+            h('div', { class: 'field' }, h('label', { for: 'revoke-reason' }, 'Reason'), reason)], 'Revoke', { danger: true });
+          if (!ok) return;
+          await busy(revoke, async () => {
+            try {
+              await api('POST', `/ssl/orders/${o.id}/revoke`, { body: { certificate_id: c.id, reason: reason.value } });
+              flash(`The certificate ${c.serial} was revoked.`);
+              ctx.navigate(window.location.pathname, { replace: true });
+            } catch (e) { certErr.show(e); }
+          });
+        });
+      }
+      return h('tr', { 'data-serial': c.serial },
+        h('td', { class: 'mono' }, c.serial), h('td', {}, c.state + (c.current ? ' (current)' : '')),
+        h('td', {}, day(c.not_before)), h('td', {}, day(c.not_after)),
+        h('td', {}, c.revoked_at ? `${day(c.revoked_at)} ${c.revoke_reason || ''}` : ''), h('td', {}, revoke));
+    });
+    view.append(h('section', { class: 'card', 'aria-labelledby': 'sec-certs' }, h('h2', { id: 'sec-certs' }, 'Certificates of this order'),
+      h('div', { class: 'table-wrap' }, h('table', { id: 'certificates-table' }, h('thead', {}, h('tr', {},
+        ['Serial number', 'State', 'Valid from', 'Valid until', 'Revoked', ''].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows))),
+      certErr));
+  }
+
   // tags on the order and on its certificates
   const tagsSec = h('section', { class: 'card', 'aria-labelledby': 'sec-tags' }, h('h2', { id: 'sec-tags' }, 'Tags'));
   view.append(tagsSec);
@@ -104,8 +144,10 @@ export async function render(ctx) {
   } else {
     tagsSec.append(h('p', { class: 'hint' }, 'Tags are labels for your own record keeping; you can search orders by them.'),
       h('h3', {}, 'On the order'), await tagEditor(o.id, null, `Tags on order ${o.id}`));
-    const serials = new Set((o.certificate_tags || []).map((c) => c.serial));
-    if (cert) serials.add(cert.serialHex);
+    const norm = (x) => String(x).replace(/:/g, '').toUpperCase().replace(/^0+(?=.)/, '');
+    const serials = new Set((o.certificate_tags || []).map((c) => norm(c.serial)));
+    certs.forEach((c) => serials.add(norm(c.serial)));
+    if (cert) serials.add(norm(cert.serialHex));
     for (const s of serials) {
       tagsSec.append(h('h3', {}, `On the certificate ${s}`), await tagEditor(o.id, s, `Tags on certificate ${s}`));
     }

@@ -70,7 +70,6 @@ export async function render(ctx) {
       if (!agree.ok()) { agree.focus(); return; }
       const body = {};
       if (usePrev) body.use_previous_csr = true;
-      else if (csr.managedId()) body.managed_csr_id = Number(csr.managedId());
       else body.csr = csr.csr();
       if (sw.value) body.software_id = sw.value;
       if (hostsTa) {

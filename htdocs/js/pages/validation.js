@@ -26,7 +26,7 @@ export async function render(ctx) {
     const v = await loadValidation(order);
     if (!ctx.alive()) return;
     fill(body, ...content(ctx, order, v, draw));
-    if (order.status === 'REQ') {
+    if (order.status === 'REQ' || v.reissuePending) {
       clearTimeout(timer);
       timer = setTimeout(() => { if (ctx.alive()) draw().catch(() => {}); }, POLL_MS);
     }
@@ -38,18 +38,20 @@ function content(ctx, order, v, redraw) {
   const { path } = ctx;
   const out = [];
   const validated = v.names.filter((n) => isValidated(n.state)).length;
-  const issued = order.status === 'ACT';
+  const pending = order.status === 'REQ' || v.reissuePending;
+  const issued = order.status === 'ACT' && !v.reissuePending;
   const stepState = (i) => {
-    const at = issued ? 4 : order.status === 'REQ' ? 3 : order.status === 'PAI' ? 2 : 4;
+    const at = issued ? 5 : pending ? 3 : order.status === 'PAI' ? 2 : 5;
     return i < at ? 'done' : i === at ? 'current' : '';
   };
   out.push(h('ol', { class: 'steps', 'aria-label': 'Progress' },
     h('li', { class: stepState(1) }, 'Paid'),
     h('li', { class: stepState(2) }, 'Details submitted'),
-    h('li', { class: stepState(3), 'aria-current': order.status === 'REQ' ? 'step' : null }, `Validation: ${validated} of ${v.names.length} names`),
+    h('li', { class: stepState(3), 'aria-current': pending ? 'step' : null }, `Validation: ${validated} of ${v.names.length} names`),
     h('li', { class: stepState(4) }, 'Issued')));
   out.push(h('p', { id: 'validation-status', role: 'status' }, 'Status: ', statusBadge(order.status), ' ',
-    issued ? 'The certificate is issued. ' : order.status === 'REQ' ? 'Validation in progress; this page updates by itself. ' : '',
+    v.reissuePending ? 'A new certificate (reissue) waits for validation; the current one stays valid meanwhile. ' : '',
+    issued ? 'The certificate is issued. ' : pending ? 'Validation in progress; this page updates by itself. ' : '',
     issued ? h('a', { href: path(`/orders/${order.id}`) }, 'Download it') : null));
   out.push(h('label', { for: 'validation-progress', class: 'sr-only' }, 'Names validated'),
     h('progress', { id: 'validation-progress', class: 'progress', max: v.names.length || 1, value: issued ? v.names.length : validated }));
@@ -63,7 +65,7 @@ function content(ctx, order, v, redraw) {
   }
   const err = errorBox();
   const actions = h('div', { class: 'actions' });
-  if (order.status === 'REQ') {
+  if (pending) {
     const check = h('button', { type: 'button', class: 'btn primary', id: 'check-now' }, 'Check now');
     check.addEventListener('click', () => busy(check, async () => {
       err.clear();
@@ -89,8 +91,8 @@ function content(ctx, order, v, redraw) {
       h('h2', {}, n.name),
       facts([['Method', methodLabel(n.method)], ['State', stateWords(n.state)],
         ['Last check', when(n.lastCheck)], ['Reason', n.lastError]]));
-    if (!ok && order.status === 'REQ') {
-      card.append(h('h3', {}, 'What to publish'), instructions(ad, n.method, order.email_approver));
+    if (!ok && pending) {
+      card.append(h('h3', {}, 'What to publish'), instructions(n.publish || ad, n.method, order.email_approver));
       // change the method while the order waits for validation
       const sel = select(methodsFor(n.name), { id: `change-${n.name}`, value: n.method });
       const ferr = field(`Change the method for ${n.name}`, sel);
@@ -117,7 +119,7 @@ function content(ctx, order, v, redraw) {
         : h('p', {}, issued ? 'Validated.' : 'Our staff check the organization details and your documents.'),
       h('p', {}, h('a', { href: path(`/orders/${order.id}/documents`) }, 'UPLOAD DOCUMENTS'))));
   }
-  if (order.status === 'REQ' && v.names.some((n) => n.method === 'email')) {
+  if (pending && v.names.some((n) => n.method === 'email')) {
     out.push(approverBlock(order, redraw));
   }
   return out;

@@ -154,11 +154,53 @@ export default function (env) {
       assert.equal(await card.locator('pre.file-contents').textContent(), o.additional_data.find((a) => a.domain === 'shop.example.org').file_contents);
       await shot(page, 'validation-page');
       // the method can be changed while waiting
-      await card.getByLabel('Change the method for shop.example.org').selectOption('dns');
-      await card.getByRole('button', { name: 'Change method' }).click();
-      await page.locator('#validation-names section[data-host="shop.example.org"] .publish[data-method="dns"]').waitFor();
+      const www = page.locator('#validation-names section[data-host="www.shop.example.org"]');
+      await www.getByLabel('Change the method for www.shop.example.org').selectOption('http');
+      await www.getByRole('button', { name: 'Change method' }).click();
+      await page.locator('#validation-names section[data-host="www.shop.example.org"] .publish[data-method="http"]').waitFor();
       const o2 = await env.api.get(`/ssl/orders/${orderId}`);
-      assert.equal(o2.domain_validation_methods.find((m) => m.host_name === 'shop.example.org').method, 'dns');
+      assert.equal(o2.domain_validation_methods.find((m) => m.host_name === 'www.shop.example.org').method, 'http');
+    });
+
+    it('publishes exactly what the page shows; "Check now" validates and the certificate is issued', async (t) => {
+      if (!(await env.api.has('POST', `/ssl/orders/${orderId}/validate`, {}))) return t.skip('POST /ssl/orders/{id}/validate is not on this server yet (issue 4)');
+      // the customer publishes, on each web site, the file the page describes
+      for (const host of ['shop.example.org', 'www.shop.example.org']) {
+        const card = page.locator(`#validation-names section[data-host="${host}"]`);
+        const url = await card.locator('.publish code').first().textContent();
+        const body = await card.locator('pre.file-contents').textContent();
+        assert.match(url, new RegExp(`^http://${host.replace(/\./g, '\\.')}/\\.well-known/pki-validation/[0-9A-F]{32}\\.txt$`));
+        env.server.publish(url, `${body}\n`);
+      }
+      await page.getByRole('button', { name: 'Check now' }).click();
+      await page.locator('#validation-status').filter({ hasText: 'issued' }).waitFor({ timeout: 20000 });
+      assert.equal(await page.locator('#validation-progress').getAttribute('value'), '2');
+      await shot(page, 'validation-issued');
+      const o = await env.api.get(`/ssl/orders/${orderId}`);
+      assert.equal(o.status, 'ACT');
+      // the certificate information page: the certificate and its serial number
+      await page.getByRole('link', { name: 'Download it' }).click();
+      await page.waitForURL(`**/demo/orders/${orderId}`);
+      await ready(page);
+      const certs = (await env.api.get(`/ssl/orders/${orderId}/certificates`)).results;
+      const serial = await page.locator('#cert-serial').textContent();
+      assert.equal(serial.replace(/:/g, '').replace(/^0+/, ''), certs[0].serial.toUpperCase().replace(/^0+/, ''));
+      assert.match(await page.getByRole('region', { name: 'Certificate', exact: true }).textContent(), /DNS|shop\.example\.org, www\.shop\.example\.org/);
+      assert.ok(await page.locator('#certificates-table').isVisible());
+      // the download table: every platform, the last two rows explained
+      const rows = await page.locator('#download-table tbody th').allTextContents();
+      assert.deepEqual(rows.slice(-2), ['Other platforms', 'CA bundle (intermediate certs)']);
+      assert.ok(rows.includes('Microsoft IIS (*.p7b)') && rows.includes('Nginx') && rows.includes('Apache'));
+      assert.match(await page.locator('#download-note').textContent(), /NOT the server certificate/);
+      await shot(page, 'certificate-page-issued');
+      // the pop-over on the Orders page shows the serial number
+      await page.goto('/demo/orders');
+      await ready(page);
+      await page.locator(`#orders-table tr[data-order-id="${orderId}"] .order-name`).click();
+      const pop = page.getByRole('region', { name: `Details of order ${orderId}` });
+      await pop.waitFor();
+      assert.ok((await pop.textContent()).includes(serial));
+      env.issuedOrder = orderId;
     });
   });
 }

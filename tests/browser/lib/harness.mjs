@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, chmodSync, readFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,17 +38,37 @@ function run(cmd, args, opts = {}) {
 
 export class Server {
   async start() {
+    // the customers' web sites: domain validation probes (HTTP) of every name are sent
+    // here (SSLOrdersDCVConnectTo); a test publishes a file as the portal told it to
+    this.published = new Map();
+    this.web = http.createServer((req, res) => {
+      const host = String(req.headers.host || '').replace(/:\d+$/, '').toLowerCase();
+      const body = this.published.get(`${host}${req.url}`);
+      res.writeHead(body === undefined ? 404 : 200, { 'Content-Type': 'text/plain' });
+      res.end(body === undefined ? 'not found' : body);
+    });
+    await new Promise((resolve) => this.web.listen(0, '127.0.0.1', resolve));
     this.port = await freePort();
     this.var = mkdtempSync(path.join(tmpdir(), 'so-browser-'));
     chmodSync(this.var, 0o755); // httpd's children (www-data) must reach it
     this.base = `http://127.0.0.1:${this.port}`;
-    this.env = { ...process.env, VAR: this.var, PORT: String(this.port), BUILD, LOG_LEVEL: 'warn sslorders:info' };
+    this.env = {
+      ...process.env, VAR: this.var, PORT: String(this.port), BUILD, LOG_LEVEL: 'warn sslorders:info',
+      EXTRA_CONF: `SSLOrdersDCVConnectTo *:80 127.0.0.1:${this.web.address().port}`,
+    };
     run(path.join(ROOT, 'scripts/devserver.sh'), ['start'], { env: this.env, cwd: ROOT });
     this.password = readFileSync(path.join(this.var, 'demo-credentials'), 'utf8').trim();
     return this;
   }
 
+  /** Publish a file on a customer's web site: http://<host><path> answers body. */
+  publish(url, body) {
+    const u = new URL(url);
+    this.published.set(`${u.hostname}${u.pathname}`, body);
+  }
+
   stop() {
+    if (this.web) this.web.close();
     if (!this.var) return;
     run(path.join(ROOT, 'scripts/devserver.sh'), ['stop'], { env: this.env, cwd: ROOT, allowFail: true });
     if (!process.env.SO_KEEP) rmSync(this.var, { recursive: true, force: true });
