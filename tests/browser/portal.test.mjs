@@ -9,6 +9,7 @@ import orders from './flows/orders.mjs';
 import shop from './flows/shop.mjs';
 import csrFlows from './flows/csr.mjs';
 import lifecycle from './flows/lifecycle.mjs';
+import folderFlows from './flows/folders.mjs';
 
 const env = {};
 
@@ -34,3 +35,4 @@ orders(env);
 shop(env);
 csrFlows(env);
 lifecycle(env);
+folderFlows(env);

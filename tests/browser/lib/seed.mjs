@@ -1,13 +1,14 @@
 // Real data for the browser tests, through the CLI and the API (no fakes):
 //  - team "demo" (devserver.sh: user demo, owner, 1000.00 EUR) with orders created
 //    through POST /ssl/orders;
-//  - team "bench-1" with synthetic orders in every status (sslordersctl seed
+//  - teams "bench-1" and "bench-2" (folders) with synthetic orders in every status (sslordersctl seed
 //    orders), demo is a member there too (so sign-in asks for the team);
 //  - a viewer user "vera" only in demo.
 import { csr } from './harness.mjs';
 
 export async function seed(server) {
-  server.ctl(['seed', 'orders', '--teams', '1', '--orders', '45']);
+  server.ctl(['seed', 'orders', '--teams', '2', '--orders', '90']);
+  server.ctl(['member', 'add', 'bench-2', 'demo', 'owner']);
   server.ctl(['member', 'add', 'bench-1', 'demo', 'owner']);
   server.ctl(['balance', 'credit', 'bench-1', '3000', '--note', 'browser tests']);
   server.addUser('vera', 'vera-password-1');
@@ -15,6 +16,7 @@ export async function seed(server) {
 
   const api = await server.client('demo', server.password, 'demo');
   const bench = await server.client('demo', server.password, 'bench-1');
+  const bench2 = await server.client('demo', server.password, 'bench-2');
   const made = {};
   // a bought order waiting for its details ("unused"), and orders with a CSR
   made.unused = (await api.post('/ssl/orders', { product_id: 1, period: 1 })).id;
@@ -23,5 +25,5 @@ export async function seed(server) {
   made.multi = (await api.post('/ssl/orders', {
     product_id: 3, period: 2, csr: csr('multi.example.net', ['multi.example.net', 'api.example.net', 'cdn.example.net']),
   })).id;
-  return { api, bench, made, password: server.password };
+  return { api, bench, bench2, made, password: server.password };
 }
