@@ -555,6 +555,15 @@ static const char *missing(so_req_t *req, const so_product_t *prod, so_order_t *
     if (strcmp(prod->validation_method, "domain") && !*o->organization_handle) {
         what = "organization_handle (an OV/EV certificate names the organization)";
     }
+    else if (strcmp(prod->validation_method, "domain")) {
+        so_order_t as_sold = *o;
+        const char *why = NULL;
+        as_sold.validation_method = prod->validation_method;
+        if (so_iss_org_check(req, &as_sold, &why) != APR_SUCCESS) {
+            what = apr_psprintf(p, "an organization handle whose data fits a certificate (%s)",
+                                why ? why : "?");
+        }
+    }
     for (i = 0; i < o->hosts->nelts; i++) {
         so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
         if (!*h->method && *o->approver_email) {

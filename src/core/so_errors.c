@@ -52,6 +52,16 @@ static const so_error_def_t defs[] = {
     {SO_E_RENEW_WINDOW, 409, "renew_window",
      "An order can be renewed only while active, within 30 days before it ends."},
     {SO_E_NOT_ISSUED, 409, "not_issued", "The order has no certificate (yet)."},
+    {SO_E_FORMAT, 400, "format", "Unknown download format (see /ssl/download-formats)."},
+    {SO_E_DOC_TYPE, 415, "document_type",
+     "The document's content is not an accepted type, or it is empty, truncated or damaged."},
+    {SO_E_DOC_LABEL, 400, "document_label",
+     "The document's content is not of the type its file name or Content-Type claims."},
+    {SO_E_UPLOAD, 400, "upload",
+     "The upload is not valid multipart/form-data, is truncated, or holds no file part."},
+    {SO_E_DOC_LIMIT, 409, "document_limit", "The order has the most documents allowed (50)."},
+    {SO_E_DOC_STATE, 409, "document_state",
+     "The document's state does not allow this (only pending ones are deleted or decided, only accepted ones published)."},
     {0, 0, NULL, NULL}};
 
 const so_error_def_t *so_error_defs(void)

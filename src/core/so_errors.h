@@ -53,7 +53,15 @@ typedef enum {
     /* SSL: issuance (1050-1079) */
     SO_E_REVOKED = 1050,      /* the certificate is revoked already */
     SO_E_RENEW_WINDOW = 1051, /* renewal only within 30 days before the order ends */
-    SO_E_NOT_ISSUED = 1052    /* the order has no certificate (yet) */
+    SO_E_NOT_ISSUED = 1052,   /* the order has no certificate (yet) */
+
+    /* SSL: bundles, seals, documents (1080-1099) */
+    SO_E_FORMAT = 1080,       /* unknown download format */
+    SO_E_DOC_TYPE = 1081,     /* a document of a type not accepted, empty or damaged */
+    SO_E_DOC_LABEL = 1082,    /* the document is not what its name or Content-Type says */
+    SO_E_UPLOAD = 1083,       /* not valid multipart/form-data, truncated, or no file */
+    SO_E_DOC_LIMIT = 1084,    /* too many documents on the order */
+    SO_E_DOC_STATE = 1085     /* the document's state does not allow this */
 } so_error_code_t;
 
 typedef struct {

@@ -8,6 +8,7 @@ static const so_migration_t *const tables[] = {
     so_migrations_customer,
     so_migrations_order,
     so_migrations_cert,
+    so_migrations_seal,
     NULL};
 
 #define SO_MAX_MIGRATIONS 512

@@ -10,6 +10,7 @@ extern const so_migration_t so_migrations_catalog[];
 extern const so_migration_t so_migrations_customer[];
 extern const so_migration_t so_migrations_order[];
 extern const so_migration_t so_migrations_cert[];
+extern const so_migration_t so_migrations_seal[];
 
 /* Every migration of every table, sorted by version, terminated by version 0. */
 const so_migration_t *so_migrations(void);

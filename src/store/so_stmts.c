@@ -6,6 +6,7 @@ static const so_stmt_def_t *const tables[] = {
     so_stmts_customer,
     so_stmts_order,
     so_stmts_cert,
+    so_stmts_seal,
     NULL};
 
 const so_stmt_def_t *const *so_stmt_tables(void)

@@ -10,6 +10,7 @@ extern const so_stmt_def_t so_stmts_catalog[];
 extern const so_stmt_def_t so_stmts_customer[];
 extern const so_stmt_def_t so_stmts_order[];
 extern const so_stmt_def_t so_stmts_cert[];
+extern const so_stmt_def_t so_stmts_seal[];
 
 /* NULL-terminated list of the tables above. */
 const so_stmt_def_t *const *so_stmt_tables(void);
