@@ -101,8 +101,9 @@ const so_stmt_def_t so_stmts_order[] = {
      "wildcard_domain_amount, common_name, csr, organization_unit, software, organization_handle, "
      "technical_handle, administrative_handle, billing_handle, approver_email, autorenew, "
      "signature_hash_algorithm, enable_dns_automation, dcv_unique, csr_md5, csr_sha1, csr_sha256, "
-     "price, currency, order_date, created_by, updated_at) VALUES (%lld, %lld, %s, %d, %d, %d, %s, "
-     "%s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %d, %s, %s, %s, %s, %lld, %s, %lld, %lld, %lld) "
+     "price, currency, order_date, created_by, updated_at, folder_id) VALUES (%lld, %lld, %s, %d, "
+     "%d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %d, %s, %s, %s, %s, %lld, %s, %lld, %lld, "
+     "%lld, (SELECT f.id FROM folders f WHERE f.team_id = %lld AND f.is_default = 1)) "
      "RETURNING id"},
     {"so_order_get",
      "SELECT " ORDER_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
@@ -217,7 +218,8 @@ apr_status_t so_store_order_insert(so_db_t *db, apr_pool_t *p, so_order_t *o)
              o->billing_handle, o->approver_email, INT(o->autorenew), o->signature_hash_algorithm,
              INT(o->enable_dns_automation), o->dcv_unique, SAFE(o->csr_md5), SAFE(o->csr_sha1),
              SAFE(o->csr_sha256), I64(o->price), o->currency,
-             I64(o->order_date), o->created_by ? I64(o->created_by) : NULL, I64(o->updated_at)));
+             I64(o->order_date), o->created_by ? I64(o->created_by) : NULL, I64(o->updated_at),
+             I64(o->team_id)));
     if (rv != APR_SUCCESS) {
         return rv;
     }
