@@ -6,6 +6,7 @@
 
 #include "so_api.h"
 #include "so_auth.h"
+#include "so_api_org.h"
 #include "../core/so_domain.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
@@ -15,6 +16,7 @@ void so_api_init(void)
     so_routes();
     so_stmts_init();
     so_domain_init();
+    so_api_org_init();
 }
 
 void so_config_defaults(so_config_t *cfg)
