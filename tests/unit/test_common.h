@@ -15,6 +15,7 @@ TCase *so_test_bundle_case(void);
 TCase *so_test_seal_case(void);
 TCase *so_test_doctype_case(void);
 TCase *so_test_multipart_case(void);
+TCase *so_test_org_case(void);
 
 /* A fresh migrated SQLite :memory: database with every statement prepared. */
 so_db_t *so_test_db(apr_pool_t *p);

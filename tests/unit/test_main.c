@@ -25,6 +25,7 @@ int main(void)
     suite_add_tcase(s, so_test_seal_case());
     suite_add_tcase(s, so_test_doctype_case());
     suite_add_tcase(s, so_test_multipart_case());
+    suite_add_tcase(s, so_test_org_case());
     sr = srunner_create(s);
     srunner_set_tap(sr, "-");
     srunner_run_all(sr, CK_NORMAL);
