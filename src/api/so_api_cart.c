@@ -466,6 +466,10 @@ static apr_status_t checkout(so_req_t *req)
         return rv;
     }
     if (items->nelts == 0) {
+        /* a request with the same key may have emptied it since we looked */
+        if (key && (rv = replay(req, key, hash)) != APR_ENOENT) {
+            return rv;
+        }
         return so_api_error(req, SO_E_CART_EMPTY, "The cart is empty", ""), APR_EINVAL;
     }
     /* every order is made and priced before anything is written */
@@ -543,6 +547,9 @@ static apr_status_t checkout(so_req_t *req)
     }
     if (rv == SO_EDBSTALE) {
         so_db_rollback(db);
+        if (key && (rv = replay(req, key, hash)) != APR_ENOENT) {
+            return rv;
+        }
         return so_api_error(req, SO_E_CART_CHANGED,
                             "The cart changed while it was checked out; nothing was created or "
                             "charged, retry",

@@ -280,7 +280,7 @@ apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, in
 
 /* ids bound per query: a statement has at most 64 placeholders; the batch is padded
  * with its last id so that the SQL text stays the same (one cached statement) */
-#define HOSTS_BATCH 32
+#define HOSTS_BATCH 60
 
 apr_status_t so_store_orders_hosts(so_db_t *db, apr_pool_t *p, apr_array_header_t *orders)
 {

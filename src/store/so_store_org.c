@@ -159,7 +159,7 @@ const so_stmt_def_t so_stmts_org[] = {
 /* Queries about a page of orders bind a fixed number of ids (the last one repeated
  * as padding), so that their SQL text is always the same (one cached statement)
  * and stays within the placeholders a statement may have. */
-#define IN_BATCH 32
+#define IN_BATCH 60
 
 typedef void rows_cb(void *baton, apr_pool_t *p, so_rows_t *rows);
 

@@ -4,6 +4,7 @@ role checks, other teams' objects (404) and bad input that changes nothing."""
 import hashlib
 import json
 import socket
+import threading
 import time
 import uuid
 
@@ -944,6 +945,41 @@ def test_checkout_retried_after_dropped_connection_charges_once(env):
     assert (st, body["code"]) == (422, 1014)
     st, body = api.post("/cart/checkout", headers={"Idempotency-Key": "k" * 201})
     assert (st, body["code"]) == (400, 102)
+
+
+def concurrently(n, fn):
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(fn())) for _ in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return results
+
+
+def test_concurrent_checkouts_charge_once(env):
+    t = env.new_team(balance="1000")
+    api = t.client()
+    tid = team_id(env, t)
+    api.post("/cart", json={"product_id": DV, "period": 1, "quantity": 3})
+    amount = float(api.get("/cart")[1]["data"]["amount"])
+    # without a key: one checkout wins, the others find the cart changed or empty
+    results = concurrently(5, lambda: Client(api.base, api.token).post("/cart/checkout"))
+    codes = sorted(st for st, _ in results)
+    assert codes.count(200) == 1, results
+    assert all(st == 200 or (st, b["code"]) in ((409, 126), (409, 128)) or st == 503
+               for st, b in results), results
+    assert env.sql(f"SELECT COUNT(*) FROM orders WHERE team_id = {tid}").strip() == "3"
+    assert float(api.get("/balance")[1]["data"]["balance"]) == pytest.approx(1000 - amount)
+    # with one key: every answer that is not a busy retry is the same
+    api.post("/cart", json={"product_id": DV, "period": 1, "quantity": 2})
+    key = "c-" + uuid.uuid4().hex
+    results = concurrently(5, lambda: Client(api.base, api.token).post(
+        "/cart/checkout", headers={"Idempotency-Key": key}))
+    oks = [tuple(b["data"]["orders"]) for st, b in results if st == 200]
+    assert oks and len(set(oks)) == 1 and all(st in (200, 503) for st, _ in results), results
+    assert env.sql(f"SELECT COUNT(*) FROM orders WHERE team_id = {tid}").strip() == "5"
+    assert float(api.get("/balance")[1]["data"]["balance"]) == pytest.approx(1000 - amount * 5 / 3)
 
 
 def test_balance_and_ledger(env, rich):
