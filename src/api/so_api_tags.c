@@ -298,7 +298,8 @@ static apr_status_t tag_delete(so_req_t *req)
 /* ------------------------------------------------------------------------- */
 /* tags of an order or of one of its certificates                             */
 
-static apr_status_t answer_tags(so_req_t *req, const so_order_t *o, const char *serial)
+static apr_status_t answer_tags(so_req_t *req, const so_order_t *o, const char *serial, int limit,
+                                int offset)
 {
     apr_array_header_t *tags;
     json_t *results = json_array();
@@ -309,7 +310,7 @@ static apr_status_t answer_tags(so_req_t *req, const so_order_t *o, const char *
         json_decref(results);
         return rv;
     }
-    for (i = 0; i < tags->nelts; i++) {
+    for (i = offset; i < tags->nelts && i < offset + limit; i++) {
         so_tag_t *t = APR_ARRAY_IDX(tags, i, so_tag_t *);
         json_array_append_new(results, json_pack("{s:I,s:s}", "id", (json_int_t)t->id, "name", t->name));
     }
@@ -322,8 +323,14 @@ static apr_status_t object_tags(so_req_t *req)
 {
     so_order_t *o;
     const char *serial;
-    apr_status_t rv = load_target(req, &o, &serial);
-    return rv != APR_SUCCESS ? rv : answer_tags(req, o, serial);
+    int limit, offset;
+    apr_status_t rv;
+
+    if (so_api_paging(req, MAX_TAGS_PER_OBJECT, MAX_TAGS_PER_OBJECT, &limit, &offset) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    rv = load_target(req, &o, &serial);
+    return rv != APR_SUCCESS ? rv : answer_tags(req, o, serial, limit, offset);
 }
 
 /* POST adds, PUT replaces the whole set. */
@@ -370,7 +377,7 @@ static apr_status_t object_tags_set(so_req_t *req)
     if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
         return rv;
     }
-    return answer_tags(req, o, serial);
+    return answer_tags(req, o, serial, MAX_TAGS_PER_OBJECT, 0);
 }
 
 static apr_status_t object_tag_remove(so_req_t *req)
@@ -397,7 +404,7 @@ static apr_status_t object_tag_remove(so_req_t *req)
                              serial ? "certificate" : "order"),
                APR_ENOENT;
     }
-    return answer_tags(req, o, serial);
+    return answer_tags(req, o, serial, MAX_TAGS_PER_OBJECT, 0);
 }
 
 /* ------------------------------------------------------------------------- */

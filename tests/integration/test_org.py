@@ -424,6 +424,9 @@ def test_tags_on_orders(env, rich):
     assert api.post(f"/ssl/orders/{o2}/tags", json={"tags": ["prod"]})[0] == 200
     assert api.post(f"/ssl/orders/{o3}/tags", json={"name": "m\u00fcnchen \u2713"})[0] == 200
     assert order(api, o1)["tags"] == ["prod", "web"]
+    page = api.get(f"/ssl/orders/{o1}/tags", params={"limit": 1, "offset": 1})[1]["data"]
+    assert page["total"] == 2 and [t["name"] for t in page["results"]] == ["web"]
+    assert api.get(f"/ssl/orders/{o1}/tags", params={"limit": 101})[0] == 400
     assert order(api, o3)["tags"] == ["m\u00fcnchen \u2713"]
     # use counts, the most used first
     st, body = api.get("/tags")
