@@ -1252,3 +1252,18 @@ def test_otp_tokens_cannot_reach_organisation(env, rich):
                          ("GET", "/ssl/managed-csrs")):
         st, ans = otp.call(method, path)
         assert (st, ans["code"]) == (403, 1019), path
+
+
+def test_cli_member_list_and_remove(env):
+    t = env.new_team()
+    other = t.add_member("member")
+    out = env.ctl("member", "list", t.slug).stdout.split("\n")
+    assert out[0].split() == ["owner", t.username] and out[1].split() == ["member", other.username]
+    assert other.client().get("/me")[0] == 200
+    env.ctl("member", "remove", t.slug, other.username)
+    assert other.client().get("/me")[0] == 401
+    r = env.ctl("member", "remove", t.slug, t.username, check=False)
+    assert r.returncode == 1 and "last owner" in r.stderr
+    r = env.ctl("member", "remove", t.slug, other.username, check=False)
+    assert r.returncode == 1 and "not found" in r.stderr
+    assert env.ctl("member", "list", t.slug).stdout.split() == ["owner", t.username]
