@@ -7,6 +7,8 @@
 #include "so_api.h"
 #include "so_auth.h"
 #include "so_api_ssl.h"
+#include "so_api_org.h"
+#include "so_issuance.h"
 #include "../core/so_domain.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
@@ -17,6 +19,8 @@ void so_api_init(void)
     so_routes();
     so_stmts_init();
     so_domain_init();
+    so_api_org_init();
+    so_api_set_cert_lookup(so_iss_cert_lookup);
 }
 
 void so_config_defaults(so_config_t *cfg)

@@ -66,6 +66,27 @@ static void certs_write(so_jw_t *w, so_req_t *req, const so_order_t *o)
 
 const so_order_hook_t so_order_hook_certs = {certs_load, certs_write};
 
+/* Certificate tags: is serial (upper hex without leading zeros) one of the order's? */
+apr_status_t so_iss_cert_lookup(so_req_t *req, const so_order_t *o, const char *serial, int *found)
+{
+    apr_array_header_t *certs;
+    int i;
+    apr_status_t rv = so_store_certs_of_order(so_req_db(req), req->pool, o->team_id, o->id, &certs);
+
+    *found = 0;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < certs->nelts && !*found; i++) {
+        const char *c = so_str_upper(req->pool, APR_ARRAY_IDX(certs, i, so_cert_t *)->serial);
+        while (c[0] == '0' && c[1]) {
+            c++;
+        }
+        *found = !strcmp(c, serial);
+    }
+    return APR_SUCCESS;
+}
+
 /* ---- validation state -------------------------------------------------------------------- */
 
 static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
