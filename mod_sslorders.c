@@ -12,6 +12,7 @@
 #include <malloc.h>
 
 #include "src/httpd/so_httpd.h"
+#include "src/api/so_api_seal.h"
 
 static int so_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
@@ -52,6 +53,7 @@ static void so_child_init(apr_pool_t *p, server_rec *s)
      * fixed threshold returns every large block to the system when it is freed. */
     mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
     so_httpd_ca_child_init(p, s);
+    so_seal_cache_init(p);
 }
 
 static void so_register_hooks(apr_pool_t *p)

@@ -7,6 +7,8 @@
 #include "so_api.h"
 #include "so_auth.h"
 #include "so_api_ssl.h"
+#include "so_api_org.h"
+#include "so_issuance.h"
 #include "../core/so_domain.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
@@ -17,6 +19,8 @@ void so_api_init(void)
     so_routes();
     so_stmts_init();
     so_domain_init();
+    so_api_org_init();
+    so_api_set_cert_lookup(so_iss_cert_lookup);
 }
 
 void so_config_defaults(so_config_t *cfg)
@@ -24,6 +28,7 @@ void so_config_defaults(so_config_t *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->max_body = 1024 * 1024;
     cfg->max_upload = 10 * 1024 * 1024;
+    cfg->seal_max_age = 300;
     cfg->public_url = "";
     cfg->token_ttl = 48 * 3600;
     cfg->session_ttl = 8 * 3600;
@@ -257,6 +262,15 @@ apr_status_t so_api_ok_raw(so_req_t *req, const char *json, apr_size_t len)
 apr_status_t so_api_ok_id(so_req_t *req, apr_int64_t id)
 {
     return so_api_ok(req, json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+apr_status_t so_api_ok_bytes(so_req_t *req, const void *data, apr_size_t len, const char *ctype)
+{
+    req->status = 200;
+    req->raw_body = data;
+    req->raw_len = len;
+    req->raw_ctype = ctype;
+    return APR_SUCCESS;
 }
 
 apr_status_t so_api_ok_list(so_req_t *req, json_t *results, apr_int64_t total)

@@ -43,6 +43,9 @@ typedef struct so_config_t {
     const char *const *message_argv; /* SSLOrdersMessageCmd (NULL: none) */
     apr_int64_t job_interval;      /* SSLOrdersJobInterval, seconds */
     const char *instance;          /* who claims orders: host:pid (set per process) */
+    /* seals and documents */
+    const char *seal_url;          /* SSLOrdersSealURL (NULL: <public_url>/seal) */
+    int seal_max_age;              /* SSLOrdersSealMaxAge: a change shows within this (s) */
     void *ext;                     /* later features hang their settings here */
 } so_config_t;
 
@@ -127,6 +130,8 @@ struct so_req_t {
     const char *raw_body; /* set for non-JSON answers (CSV, ZIP, ...) */
     apr_size_t raw_len;
     const char *raw_ctype;
+    apr_int64_t mtime;    /* raw answers: Last-Modified (seconds; 0: none); with an ETag in
+                           * headers_out the glue answers conditional requests (304) */
 };
 
 /* One-time setup before threads start: the route table, the statement registry,
@@ -157,6 +162,8 @@ apr_status_t so_api_ok_id(so_req_t *req, apr_int64_t id);
 /* data given as JSON text (written with so_jw for large answers) */
 apr_status_t so_api_ok_raw(so_req_t *req, const char *json, apr_size_t len);
 apr_status_t so_api_ok_list(so_req_t *req, json_t *results, apr_int64_t total); /* steals */
+/* A non-JSON answer (200): the bytes (not copied: pool memory), their Content-Type. */
+apr_status_t so_api_ok_bytes(so_req_t *req, const void *data, apr_size_t len, const char *ctype);
 apr_status_t so_api_error(so_req_t *req, int code, const char *desc, const char *data);
 apr_status_t so_api_errorf(so_req_t *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

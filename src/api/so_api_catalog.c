@@ -7,6 +7,7 @@
 
 #include "so_api.h"
 #include "so_api_ssl.h"
+#include "so_api_org.h"
 #include "../core/so_csr.h"
 #include "../core/so_domain.h"
 #include "../core/so_util.h"
@@ -265,10 +266,10 @@ static apr_status_t csr_decode(so_req_t *req)
 static apr_status_t csr_create(so_req_t *req)
 {
     so_csr_gen_t g;
-    apr_int64_t bits = 2048;
-    json_t *sans = NULL;
-    int with_config = 0, i;
-    const char *csr, *key, *config, *command, *why, *sha = NULL, *bad;
+    apr_int64_t bits = 2048, managed_id = 0;
+    json_t *sans = NULL, *answer;
+    int with_config = 0, save = 0, i;
+    const char *csr, *key, *config, *command, *why, *sha = NULL, *bad, *friendly = NULL;
 
     memset(&g, 0, sizeof(g));
     g.key_type = "rsa";
@@ -284,8 +285,16 @@ static apr_status_t csr_create(so_req_t *req)
         || so_in_str(req, req->json, "signature_hash_algorithm", 0, 8, &sha, NULL)
         || so_in_int(req, req->json, "bits", 0, 0, 16384, &bits, NULL)
         || so_in_bool(req, req->json, "with_config", 0, &with_config, NULL)
-        || so_in_array(req, req->json, "subject_alternative_name", 0, 100, &sans, NULL)) {
+        || so_in_array(req, req->json, "subject_alternative_name", 0, 100, &sans, NULL)
+        || so_in_bool(req, req->json, "save_to_csr_manager", 0, &save, NULL)
+        || so_in_str(req, req->json, "friendly_name", 0, 255, &friendly, NULL)) {
         return APR_EINVAL;
+    }
+    if (save && req->auth->role < SO_ROLE_MEMBER) {
+        return so_api_errorf(req, SO_E_FORBIDDEN,
+                             "Your role in team %s (%s) does not allow saving CSRs",
+                             req->auth->team_slug, so_role_name(req->auth->role)),
+               APR_EINVAL;
     }
     g.common_name = so_str_lower(req->pool, g.common_name);
     if ((bad = so_hostname_check(g.common_name, 1)) != NULL) {
@@ -329,11 +338,22 @@ static apr_status_t csr_create(so_req_t *req)
     if (so_csr_generate(req->pool, &g, &csr, &key, &config, &command, &why) != APR_SUCCESS) {
         return so_api_error(req, SO_E_INVALID, "The CSR could not be generated", why), APR_EINVAL;
     }
-    return so_api_ok(req, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "csr", csr, "key", key, "command",
-                                    command, "config", with_config ? config : "", "config_path",
-                                    with_config ? apr_pstrcat(req->pool, g.common_name, ".cnf", NULL)
-                                                : "",
-                                    "key_path", apr_pstrcat(req->pool, g.common_name, ".key", NULL)));
+    if (save) {
+        /* the CSR Manager keeps the CSR only, never the key */
+        apr_status_t rv = so_api_managed_csr_save(req, csr, friendly ? so_str_trim(req->pool, friendly) : "",
+                                                  &managed_id);
+        if (rv != APR_SUCCESS) {
+            return rv == APR_EACCES ? APR_EINVAL : rv;
+        }
+    }
+    answer = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "csr", csr, "key", key, "command", command,
+                       "config", with_config ? config : "", "config_path",
+                       with_config ? apr_pstrcat(req->pool, g.common_name, ".cnf", NULL) : "",
+                       "key_path", apr_pstrcat(req->pool, g.common_name, ".key", NULL));
+    if (save) {
+        json_object_set_new(answer, "managed_csr_id", json_integer(managed_id));
+    }
+    return so_api_ok(req, answer);
 }
 
 const so_route_t so_routes_catalog[] = {

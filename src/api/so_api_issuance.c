@@ -17,6 +17,7 @@
 #include "../core/so_util.h"
 #include "../store/so_store_cert.h"
 #include "../store/so_store_customer.h"
+#include "../store/so_store_seal.h"
 
 /* ---- the certificate fields of orders (a hook of the order object) -------------------- */
 
@@ -64,6 +65,27 @@ static void certs_write(so_jw_t *w, so_req_t *req, const so_order_t *o)
 }
 
 const so_order_hook_t so_order_hook_certs = {certs_load, certs_write};
+
+/* Certificate tags: is serial (upper hex without leading zeros) one of the order's? */
+apr_status_t so_iss_cert_lookup(so_req_t *req, const so_order_t *o, const char *serial, int *found)
+{
+    apr_array_header_t *certs;
+    int i;
+    apr_status_t rv = so_store_certs_of_order(so_req_db(req), req->pool, o->team_id, o->id, &certs);
+
+    *found = 0;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < certs->nelts && !*found; i++) {
+        const char *c = so_str_upper(req->pool, APR_ARRAY_IDX(certs, i, so_cert_t *)->serial);
+        while (c[0] == '0' && c[1]) {
+            c++;
+        }
+        *found = !strcmp(c, serial);
+    }
+    return APR_SUCCESS;
+}
 
 /* ---- validation state -------------------------------------------------------------------- */
 
@@ -160,6 +182,18 @@ static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
                             : strcmp(o->validation_method, "domain") ? "pending" : "not_required");
     so_jw_kstr(w, "reason", st->org_reason);
     so_jw_kstr(w, "checked_at", st->org_checked_at > 0 ? so_time_fmt(req->pool, st->org_checked_at) : "");
+    so_jw_key(w, "documents");
+    so_jw_arr(w);
+    {
+        const char *ids = "";
+        char *list, *id, *last = NULL;
+        so_store_org_documents_get(db, req->pool, o->id, &ids);
+        list = apr_pstrdup(req->pool, ids);
+        for (id = apr_strtok(list, ",", &last); id; id = apr_strtok(NULL, ",", &last)) {
+            so_jw_int(w, apr_atoi64(id));
+        }
+    }
+    so_jw_arr_end(w);
     so_jw_obj_end(w);
     so_jw_obj_end(w);
     text = so_jw_text(w, &len);
@@ -517,7 +551,7 @@ apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve,
 static apr_status_t staff_organization(so_req_t *req)
 {
     apr_int64_t id;
-    const char *decision = NULL, *reason = "";
+    const char *decision = NULL, *reason = "", *ids = "";
     if (so_req_param_id(req, "id", &id) != APR_SUCCESS) {
         return APR_ENOENT;
     }
@@ -531,7 +565,45 @@ static apr_status_t staff_organization(so_req_t *req)
     if (!strcmp(decision, "reject") && !*reason) {
         return so_api_error(req, SO_E_INVALID, "a rejection needs a reason", ""), APR_EINVAL;
     }
-    return so_api_org_decide(req, id, !strcmp(decision, "approve"), reason);
+    if (json_object_get(req->json, "documents")) {
+        /* the accepted validation documents of the order the decision rests on */
+        json_t *docs = json_object_get(req->json, "documents"), *v;
+        size_t i;
+        if (!json_is_array(docs) || json_array_size(docs) > 50) {
+            return so_api_error(req, SO_E_INVALID, "documents is a list of document ids", ""),
+                   APR_EINVAL;
+        }
+        json_array_foreach(docs, i, v)
+        {
+            so_doc_t *d;
+            apr_status_t rv;
+            if (!json_is_integer(v)) {
+                return so_api_error(req, SO_E_INVALID, "documents is a list of document ids", ""),
+                       APR_EINVAL;
+            }
+            rv = so_store_doc_get(so_req_db(req), req->pool, -1, 0, json_integer_value(v), &d);
+            if (rv != APR_SUCCESS && rv != APR_ENOENT) {
+                return rv;
+            }
+            if (rv == APR_ENOENT || d->order_id != id || strcmp(d->status, "accepted")) {
+                return so_api_errorf(req, SO_E_INVALID,
+                                     "documents: %" APR_INT64_T_FMT " is not an accepted "
+                                     "document of order %" APR_INT64_T_FMT,
+                                     (apr_int64_t)json_integer_value(v), id),
+                       APR_EINVAL;
+            }
+            ids = apr_psprintf(req->pool, "%s%s%" APR_INT64_T_FMT, ids, *ids ? "," : "",
+                               (apr_int64_t)json_integer_value(v));
+        }
+    }
+    {
+        apr_status_t rv = so_api_org_decide(req, id, !strcmp(decision, "approve"), reason);
+        if (rv == APR_SUCCESS && !req->err_code && *ids) {
+            so_store_org_documents_set(so_req_db(req), req->pool, id, ids);
+            json_object_set_new(req->data, "documents", json_copy(json_object_get(req->json, "documents")));
+        }
+        return rv;
+    }
 }
 
 static apr_status_t staff_jobs_run(so_req_t *req)
@@ -558,14 +630,6 @@ const so_route_t so_routes_issuance[] = {
 
 /* ---- public routes (SetHandler sslorders-public) ------------------------------------------ */
 
-static apr_status_t raw(so_req_t *req, const void *data, apr_size_t len, const char *ctype)
-{
-    req->status = 200;
-    req->raw_body = data;
-    req->raw_len = len;
-    req->raw_ctype = ctype;
-    return APR_SUCCESS;
-}
 
 static apr_status_t pki_file(so_req_t *req)
 {
@@ -581,19 +645,19 @@ static apr_status_t pki_file(so_req_t *req)
     apr_table_setn(req->headers_out, "Cache-Control", "public, max-age=3600");
     if (!strcmp(name, "root.crt")) {
         der = so_ca_root_der(req->cfg->ca, &len);
-        return raw(req, der, len, "application/pkix-cert");
+        return so_api_ok_bytes(req, der, len, "application/pkix-cert");
     }
     if (!strcmp(name, "intermediate.crt")) {
         der = so_ca_intermediate_der(req->cfg->ca, &len);
-        return raw(req, der, len, "application/pkix-cert");
+        return so_api_ok_bytes(req, der, len, "application/pkix-cert");
     }
     if (!strcmp(name, "root.pem")) {
         const char *pem = so_ca_root_pem(req->cfg->ca);
-        return raw(req, pem, strlen(pem), "application/x-pem-file");
+        return so_api_ok_bytes(req, pem, strlen(pem), "application/x-pem-file");
     }
     if (!strcmp(name, "chain.pem")) {
         const char *pem = so_ca_chain_pem(req->cfg->ca);
-        return raw(req, pem, strlen(pem), "application/x-pem-file");
+        return so_api_ok_bytes(req, pem, strlen(pem), "application/x-pem-file");
     }
     if (!strcmp(name, "crl")) {
         if ((rv = so_iss_crl(req, &der, &len, &tu)) != APR_SUCCESS) {
@@ -601,7 +665,7 @@ static apr_status_t pki_file(so_req_t *req)
         }
         apr_table_setn(req->headers_out, "Cache-Control", "public, max-age=300");
         apr_table_setn(req->headers_out, "Last-Modified", so_time_http(req->pool, tu));
-        return raw(req, der, len, "application/pkix-crl");
+        return so_api_ok_bytes(req, der, len, "application/pkix-crl");
     }
     return so_api_error(req, SO_E_NOT_FOUND, "No such file", name), APR_ENOENT;
 }

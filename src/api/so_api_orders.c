@@ -257,6 +257,8 @@ typedef struct {
     int dns_auto, start;
     int has_csr, has_software, has_org, has_tech, has_admin, has_billing, has_approver,
         has_autorenew, has_sha, has_dns_auto, has_start;
+    apr_int64_t managed_csr_id; /* a CSR of the CSR Manager in place of csr */
+    int has_managed_csr;
 } order_in_t;
 
 static apr_status_t read_names(so_req_t *req, json_t *a, const char *field,
@@ -320,6 +322,8 @@ static apr_status_t read_input(so_req_t *req, order_in_t *in)
         || so_in_int(req, b, "wildcard_domain_amount", 0, 0, MAX_NAMES, &in->wildcard_amount,
                      &in->has_wildcard_amount)
         || so_in_str(req, b, "csr", 0, SO_CSR_MAX_PEM, &in->csr, &in->has_csr)
+        || so_in_int(req, b, "managed_csr_id", 0, 1, 0x7fffffff, &in->managed_csr_id,
+                     &in->has_managed_csr)
         || so_in_str(req, b, "software_id", 0, 32, &in->software, &in->has_software)
         || so_in_str(req, b, "organization_handle", 0, 64, &in->organization_handle, &in->has_org)
         || so_in_str(req, b, "technical_handle", 0, 64, &in->technical_handle, &in->has_tech)
@@ -334,6 +338,17 @@ static apr_status_t read_input(so_req_t *req, order_in_t *in)
         || so_in_array(req, b, "host_names", 0, MAX_NAMES, &hn, &has_hn)
         || so_in_array(req, b, "domain_validation_methods", 0, MAX_NAMES, &dcv, &has_dcv)) {
         return APR_EINVAL;
+    }
+    if (in->has_managed_csr) {
+        /* the CSR Manager's copy stands in for csr from here on (the order keeps its own) */
+        if (in->has_csr) {
+            return so_api_error(req, SO_E_INVALID, "give csr or managed_csr_id, not both", ""),
+                   APR_EINVAL;
+        }
+        if (so_api_managed_csr_pem(req, in->managed_csr_id, &in->csr) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        in->has_csr = 1;
     }
     if (has_hn && read_names(req, hn, "host_names", &in->host_names) != APR_SUCCESS) {
         return APR_EINVAL;
@@ -555,6 +570,15 @@ static const char *missing(so_req_t *req, const so_product_t *prod, so_order_t *
     if (strcmp(prod->validation_method, "domain") && !*o->organization_handle) {
         what = "organization_handle (an OV/EV certificate names the organization)";
     }
+    else if (strcmp(prod->validation_method, "domain")) {
+        so_order_t as_sold = *o;
+        const char *why = NULL;
+        as_sold.validation_method = prod->validation_method;
+        if (so_iss_org_check(req, &as_sold, &why) != APR_SUCCESS) {
+            what = apr_psprintf(p, "an organization handle whose data fits a certificate (%s)",
+                                why ? why : "?");
+        }
+    }
     for (i = 0; i < o->hosts->nelts; i++) {
         so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
         if (!*h->method && *o->approver_email) {
@@ -647,6 +671,132 @@ static apr_status_t body_id_matches(so_req_t *req, const order_in_t *in, apr_int
 }
 
 /* ------------------------------------------------------------------------- */
+/* new orders (POST /ssl/orders and the cart's checkout)                       */
+
+apr_status_t so_api_order_product(so_req_t *req, apr_int64_t product_id, apr_int64_t period,
+                                  so_product_t **prod, const so_price_t **price, int *code,
+                                  const char **why)
+{
+    apr_status_t rv = so_store_product_get(so_req_db(req), req->pool, product_id, prod);
+
+    if (rv == APR_ENOENT || (rv == APR_SUCCESS && !(*prod)->active)) {
+        *code = SO_E_PRODUCT;
+        *why = apr_psprintf(req->pool, "No product %" APR_INT64_T_FMT " on sale", product_id);
+        return APR_EINVAL;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (period < 1 || period > (*prod)->max_period
+        || (!so_product_price(*prod, (int)period, (*prod)->base_currency)
+            && !so_product_price(*prod, (int)period, req->auth->team_currency))) {
+        *code = SO_E_PERIOD;
+        *why = apr_psprintf(req->pool, "%s is sold for 1 to %d years, not %" APR_INT64_T_FMT,
+                            (*prod)->name, (*prod)->max_period, period);
+        return APR_EINVAL;
+    }
+    *price = so_product_price(*prod, (int)period, req->auth->team_currency);
+    if (!*price) {
+        *code = SO_E_CURRENCY;
+        *why = apr_psprintf(req->pool, "%s has no price in %s", (*prod)->name,
+                            req->auth->team_currency);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_api_order_new(so_req_t *req, const so_product_t *prod, const so_price_t *price,
+                              int period, so_order_t **out)
+{
+    apr_pool_t *p = req->pool;
+    so_order_t *o = apr_pcalloc(p, sizeof(*o));
+    const char *unique;
+
+    o->team_id = req->auth->team_id;
+    o->product_id = prod->id;
+    o->product_name = prod->name;
+    o->brand_name = prod->brand_name;
+    o->validation_method = prod->validation_method;
+    o->status = "PAI";
+    o->period = period;
+    o->common_name = o->csr = o->organization_unit = o->software = "";
+    o->organization_handle = o->technical_handle = o->administrative_handle = o->billing_handle = "";
+    o->approver_email = "";
+    o->signature_hash_algorithm = "sha2";
+    o->hosts = apr_array_make(p, 2, sizeof(so_order_host_t));
+    o->currency = price->currency;
+    o->order_date = o->updated_at = req->now;
+    o->created_by = req->auth->user_id;
+    if (so_dcv_unique(&unique, p) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    o->dcv_unique = unique;
+    *out = o;
+    return APR_SUCCESS;
+}
+
+apr_status_t so_api_order_price(so_req_t *req, const so_product_t *prod, const so_price_t *price,
+                                so_order_t *o, const apr_array_header_t *host_names,
+                                int domain_amount, int wildcard_amount, int *code, const char **why)
+{
+    apr_pool_t *p = req->pool;
+    so_names_t *names = NULL;
+    int dom, wild;
+
+    if (*o->csr) {
+        so_csr_t *c;
+        if (so_csr_parse(p, o->csr, &c, why) != APR_SUCCESS) {
+            *code = SO_E_CSR;
+            return APR_EINVAL;
+        }
+        if (so_rules_names(p, prod, c->common_name, c->sans, host_names, &names, code, why)
+            != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+    }
+    if (so_rules_amounts(p, prod, names, domain_amount, wildcard_amount, &dom, &wild, why)
+        != APR_SUCCESS) {
+        *code = SO_E_NAMES;
+        return APR_EINVAL;
+    }
+    o->domain_amount = dom;
+    o->wildcard_domain_amount = wild;
+    o->price = so_rules_price(prod, price, dom, wild);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_api_order_store(so_req_t *req, const so_product_t *prod, so_order_t *o,
+                                json_t *extra)
+{
+    so_db_t *db = so_req_db(req);
+    apr_pool_t *p = req->pool;
+    apr_int64_t balance_after;
+    json_t *detail;
+    apr_status_t rv = so_store_order_insert(db, p, o);
+
+    if (rv == APR_SUCCESS) {
+        rv = so_store_ledger_add(db, p, o->team_id, -o->price, "charge", o->id,
+                                 apr_psprintf(p, "order %" APR_INT64_T_FMT ": %s, %d year%s", o->id,
+                                              prod->name, o->period, o->period > 1 ? "s" : ""),
+                                 req->auth->user_id, req->now, &balance_after);
+    }
+    if (rv != APR_SUCCESS) {
+        if (extra) {
+            json_decref(extra);
+        }
+        return rv;
+    }
+    detail = json_pack("{s:I,s:s,s:i,s:s,s:s,s:s}", "product_id", (json_int_t)prod->id, "product",
+                       prod->name, "period", o->period, "price", so_money_fmt(p, o->price),
+                       "currency", o->currency, "status", o->status);
+    if (extra) {
+        json_object_update(detail, extra);
+        json_decref(extra);
+    }
+    return so_api_order_event(req, o, "created", detail);
+}
+
+/* ------------------------------------------------------------------------- */
 /* POST /ssl/orders                                                            */
 
 static apr_status_t create_order(so_req_t *req)
@@ -657,11 +807,9 @@ static apr_status_t create_order(so_req_t *req)
     so_product_t *prod;
     const so_price_t *price;
     so_order_t *o;
-    const char *why, *idem_key = so_req_header(req, "Idempotency-Key"), *idem_hash = NULL, *unique;
-    apr_int64_t balance_after;
-    int dom, wild;
+    const char *why, *idem_key = so_req_header(req, "Idempotency-Key"), *idem_hash = NULL;
+    int code;
     apr_status_t rv;
-    so_names_t *names = NULL;
 
     if (read_input(req, &in) != APR_SUCCESS) {
         return APR_EINVAL;
@@ -677,61 +825,22 @@ static apr_status_t create_order(so_req_t *req)
         }
         idem_hash = so_sha256_hex(p, req->body, req->body_len, 0);
     }
-    if ((rv = load_product(req, in.product_id, &prod)) != APR_SUCCESS) {
+    rv = so_api_order_product(req, in.product_id, in.period, &prod, &price, &code, &why);
+    if (rv == APR_EINVAL) {
+        return so_api_error(req, code, why, ""), APR_EINVAL;
+    }
+    if (rv != APR_SUCCESS || (rv = so_api_order_new(req, prod, price, (int)in.period, &o)) != APR_SUCCESS) {
         return rv;
     }
-    if (in.period > prod->max_period
-        || (!so_product_price(prod, (int)in.period, prod->base_currency)
-            && !so_product_price(prod, (int)in.period, req->auth->team_currency))) {
-        return so_api_errorf(req, SO_E_PERIOD, "%s is sold for 1 to %d years, not %" APR_INT64_T_FMT,
-                             prod->name, prod->max_period, in.period),
-               APR_EINVAL;
-    }
-    price = so_product_price(prod, (int)in.period, req->auth->team_currency);
-    if (!price) {
-        return so_api_errorf(req, SO_E_CURRENCY, "%s has no price in %s", prod->name,
-                             req->auth->team_currency),
-               APR_EINVAL;
-    }
-
-    o = apr_pcalloc(p, sizeof(*o));
-    o->team_id = req->auth->team_id;
-    o->product_id = prod->id;
-    o->product_name = prod->name;
-    o->brand_name = prod->brand_name;
-    o->validation_method = prod->validation_method;
-    o->status = "PAI";
-    o->period = (int)in.period;
-    o->common_name = o->csr = o->organization_unit = o->software = "";
-    o->organization_handle = o->technical_handle = o->administrative_handle = o->billing_handle = "";
-    o->approver_email = "";
-    o->signature_hash_algorithm = "sha2";
-    o->hosts = apr_array_make(p, 2, sizeof(so_order_host_t));
-    o->currency = price->currency;
-    o->order_date = o->updated_at = req->now;
-    o->created_by = req->auth->user_id;
-    if (so_dcv_unique(&unique, p) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    o->dcv_unique = unique;
-
     if (apply_input(req, db, prod, o, &in, 1) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (*o->csr) {
-        int code;
-        so_csr_t *c;
-        so_csr_parse(p, o->csr, &c, &why);
-        so_rules_names(p, prod, c->common_name, c->sans, in.host_names, &names, &code, &why);
-    }
-    if (so_rules_amounts(p, prod, names, in.has_domain_amount ? (int)in.domain_amount : -1,
-                         in.has_wildcard_amount ? (int)in.wildcard_amount : -1, &dom, &wild, &why)
+    if (so_api_order_price(req, prod, price, o, in.host_names,
+                           in.has_domain_amount ? (int)in.domain_amount : -1,
+                           in.has_wildcard_amount ? (int)in.wildcard_amount : -1, &code, &why)
         != APR_SUCCESS) {
-        return so_api_error(req, SO_E_NAMES, "The names do not fit the product", why), APR_EINVAL;
+        return so_api_error(req, code, "The names do not fit the product", why), APR_EINVAL;
     }
-    o->domain_amount = dom;
-    o->wildcard_domain_amount = wild;
-    o->price = so_rules_price(prod, price, dom, wild);
     if (in.has_start && in.start) {
         const char *what = missing(req, prod, o);
         if (what) {
@@ -750,20 +859,7 @@ static apr_status_t create_order(so_req_t *req)
         rv = so_store_idem_claim(db, p, o->team_id, idem_key, idem_hash, req->now);
     }
     if (rv == APR_SUCCESS) {
-        rv = so_store_order_insert(db, p, o);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_store_ledger_add(db, p, o->team_id, -o->price, "charge", o->id,
-                                 apr_psprintf(p, "order %" APR_INT64_T_FMT ": %s, %d year%s", o->id,
-                                              prod->name, o->period, o->period > 1 ? "s" : ""),
-                                 req->auth->user_id, req->now, &balance_after);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_api_order_event(req, o, "created",
-                                json_pack("{s:I,s:s,s:i,s:s,s:s,s:s}", "product_id",
-                                          (json_int_t)prod->id, "product", prod->name, "period",
-                                          o->period, "price", so_money_fmt(p, o->price),
-                                          "currency", o->currency, "status", o->status));
+        rv = so_api_order_store(req, prod, o, NULL);
     }
     if (rv == APR_SUCCESS && !strcmp(o->status, "REQ")) {
         rv = so_api_order_event(req, o, "provisioning_requested", NULL);
@@ -1105,7 +1201,7 @@ static apr_status_t update_order(so_req_t *req)
     order_in_t in;
     so_order_t *o;
     so_product_t *prod;
-    const char *key;
+    const char *key, *jkey;
     json_t *val, *fields;
     void *iter;
     apr_status_t rv;
@@ -1125,8 +1221,10 @@ static apr_status_t update_order(so_req_t *req)
         }
         /* the whole request is refused when one field is not allowed */
         fields = json_array();
-        json_object_foreach(req->json, key, val)
+        json_object_foreach(req->json, jkey, val)
         {
+            /* managed_csr_id is the same change as a csr */
+            key = !strcmp(jkey, "managed_csr_id") ? "csr" : jkey;
             if (!strcmp(key, "id") || !so_rules_field_known(key)) {
                 continue;
             }
@@ -1140,7 +1238,7 @@ static apr_status_t update_order(so_req_t *req)
                 || (req->auth->kind == SO_AUTH_OTP && strcmp(key, "domain_validation_methods"))) {
                 json_decref(fields);
                 return so_api_errorf(req, SO_E_STATUS_FIELD,
-                                     "%s cannot be changed while the order is %s%s", key, o->status,
+                                     "%s cannot be changed while the order is %s%s", jkey, o->status,
                                      req->auth->kind == SO_AUTH_OTP
                                          ? " (an order token may only change "
                                            "domain_validation_methods)"

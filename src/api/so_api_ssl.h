@@ -44,6 +44,33 @@ apr_status_t so_api_order_by(so_req_t *req, const char *const *allowed, const ch
 typedef apr_status_t so_order_filter_fn(so_req_t *req, so_order_query_t *q);
 void so_api_orders_add_filter(so_order_filter_fn *fn);
 
+/* New orders, the same way for POST /ssl/orders and the cart's checkout (prices,
+ * charges, ledger rows and events come from here only). These do not answer: on
+ * APR_EINVAL *code (an SO_E_*) and *why say what is wrong; other statuses come from
+ * the database. */
+/* The product on sale, sold for period, and its price in the caller's team currency
+ * (1007, 1008, 1018). */
+apr_status_t so_api_order_product(so_req_t *req, apr_int64_t product_id, apr_int64_t period,
+                                  so_product_t **prod, const so_price_t **price, int *code,
+                                  const char **why);
+/* A new order of the caller's team: PAI, no CSR, lands in the default folder. */
+apr_status_t so_api_order_new(so_req_t *req, const so_product_t *prod, const so_price_t *price,
+                              int period, so_order_t **out);
+/* What the order pays for (from its CSR's names and host_names, or domain_amount /
+ * wildcard_amount, -1 when not given) and its price (1001, 1003, 1004). */
+apr_status_t so_api_order_price(so_req_t *req, const so_product_t *prod, const so_price_t *price,
+                                so_order_t *o, const apr_array_header_t *host_names,
+                                int domain_amount, int wildcard_amount, int *code, const char **why);
+/* Inside the caller's transaction: insert the order, charge its price to the team
+ * with a ledger row, write its "created" event (extra: more detail for it, may be
+ * NULL, stolen). SO_ENOFUNDS when the balance does not cover the price. */
+apr_status_t so_api_order_store(so_req_t *req, const so_product_t *prod, so_order_t *o,
+                                json_t *extra);
+
+/* The CSR Manager (so_api_csrs.c): the PEM of the team's managed CSR id, for
+ * orders that give managed_csr_id in place of csr. Answers 404 otherwise. */
+apr_status_t so_api_managed_csr_pem(so_req_t *req, apr_int64_t id, const char **pem);
+
 /* Load the order {id} of the route for the caller (404 when not the team's or
  * not the OTP token's order). Answers and returns non-success on failure. */
 apr_status_t so_api_order_load(so_req_t *req, so_order_t **out);

@@ -448,11 +448,20 @@ apr_status_t so_api_me(so_req_t *req)
 apr_status_t so_api_teams_list(so_req_t *req)
 {
     so_db_t *db = so_req_db(req);
-    apr_array_header_t *teams;
+    apr_array_header_t *teams, *page;
+    apr_int64_t limit, offset;
     apr_status_t rv;
+    int i;
 
+    if (so_q_int(req, "limit", 100, 1, 1000, &limit) || so_q_int(req, "offset", 0, 0, 1 << 30, &offset)) {
+        return APR_EINVAL;
+    }
     if ((rv = so_store_teams_of_user(db, req->pool, req->auth->user_id, &teams)) != APR_SUCCESS) {
         return rv;
     }
-    return so_api_ok_list(req, teams_json(teams), teams->nelts);
+    page = apr_array_make(req->pool, 1, sizeof(so_team_t *));
+    for (i = (int)offset; i < teams->nelts && i < offset + limit; i++) {
+        APR_ARRAY_PUSH(page, so_team_t *) = APR_ARRAY_IDX(teams, i, so_team_t *);
+    }
+    return so_api_ok_list(req, teams_json(page), teams->nelts);
 }

@@ -4,6 +4,8 @@
 #include <apr_strings.h>
 
 #include "so_issuance.h"
+#include "so_api_seal.h"
+#include "../store/so_store_seal.h"
 #include "so_api_ssl.h"
 #include "../core/so_ca.h"
 #include "../core/so_dcv.h"
@@ -426,6 +428,23 @@ static apr_status_t org_subject(so_req_t *req, const so_order_t *o, so_ca_issue_
     return APR_SUCCESS;
 }
 
+apr_status_t so_iss_org_check(so_req_t *req, const so_order_t *o, const char **why)
+{
+    so_ca_issue_req_t ir;
+    memset(&ir, 0, sizeof(ir));
+    ir.validation = !strcmp(o->validation_method, "extended")       ? SO_CA_EV
+                    : !strcmp(o->validation_method, "organization") ? SO_CA_OV
+                                                                    : SO_CA_DV;
+    if (ir.validation == SO_CA_DV) {
+        return APR_SUCCESS;
+    }
+    if (org_subject(req, o, &ir) != APR_SUCCESS) {
+        *why = "the organization handle is missing";
+        return APR_EINVAL;
+    }
+    return so_ca_subject_check(req->pool, &ir, why);
+}
+
 apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
 {
     so_db_t *db = DB(req);
@@ -579,6 +598,13 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
         return rv;
     }
     *issued = 1;
+    {
+        /* every issued order has a seal */
+        so_seal_row_t *seal;
+        if (so_store_seal_ensure(db, req->pool, o->team_id, o->id, req->now, &seal) == APR_SUCCESS) {
+            so_seal_cache_forget(seal->seal_id);
+        }
+    }
     so_log_perror(SO_LOG_MARK, SO_LOG_INFO, APR_SUCCESS,
                   SOLOGNO(00217) "order %" APR_INT64_T_FMT ": certificate %s issued (%s)", o->id,
                   cert->serial, strcmp(was, "REQ") ? "reissue" : "first");

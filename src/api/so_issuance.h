@@ -69,6 +69,14 @@ apr_int64_t so_iss_next_reminder(const char *days, apr_int64_t end, apr_int64_t 
 apr_status_t so_iss_reminder_days_parse(apr_pool_t *p, const char *s, apr_array_header_t **days,
                                         const char **why);
 
+/* OV/EV: whether the organization handle's data fits a certificate subject (O at most 64
+ * bytes, a locality or state, a two-letter country, ...); APR_EINVAL with *why. */
+apr_status_t so_iss_org_check(so_req_t *req, const so_order_t *o, const char **why);
+
+/* Certificate tags: whether serial (upper hex, no leading zeros) names one of the
+ * order's certificates (registered with so_api_set_cert_lookup). */
+apr_status_t so_iss_cert_lookup(so_req_t *req, const so_order_t *o, const char *serial, int *found);
+
 /* Add `years` calendar years to t (UTC). */
 apr_int64_t so_iss_add_years(apr_int64_t t, int years);
 

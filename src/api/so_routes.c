@@ -6,6 +6,8 @@
 
 #include "so_api.h"
 #include "so_api_ssl.h"
+#include "so_api_org.h"
+#include "so_api_seal.h"
 #include "so_auth.h"
 
 static const so_route_t account_routes[] = {
@@ -21,8 +23,11 @@ static const so_route_t account_routes[] = {
     {NULL, NULL, NULL, SO_ROLE_NONE, 0}};
 
 /* Every feature's table, in the order they are matched. */
-static const so_route_t *const tables[] = {account_routes, so_routes_catalog, so_routes_customers,
-                                           so_routes_orders, so_routes_issuance, NULL};
+static const so_route_t *const tables[] = {
+    account_routes,     so_routes_catalog,   so_routes_customers, so_routes_orders,
+    so_routes_issuance, so_routes_downloads, so_routes_seal_api,  so_routes_documents,
+    so_routes_folders,  so_routes_tags,      so_routes_csrs,      so_routes_cart,
+    so_routes_teams,    NULL};
 
 #define SO_MAX_ROUTES 512
 static so_route_t all[SO_MAX_ROUTES + 1];

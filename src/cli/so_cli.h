@@ -29,6 +29,7 @@ typedef struct {
 /* the command tables of the features (one per file) */
 extern const so_cli_cmd_t so_cli_ssl_cmds[];
 extern const so_cli_cmd_t so_cli_ca_cmds[];
+extern const so_cli_cmd_t so_cli_org_cmds[];
 
 /* Open the database, bring the schema up to date, prepare statements. 0 = ok. */
 int so_cli_open(so_cli_t *cli);

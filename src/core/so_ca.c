@@ -1019,6 +1019,20 @@ static apr_status_t build_subject(X509_NAME *name, apr_pool_t *p, const so_ca_is
     return APR_SUCCESS;
 }
 
+apr_status_t so_ca_subject_check(apr_pool_t *p, const so_ca_issue_req_t *r, const char **why)
+{
+    X509_NAME *name = X509_NAME_new();
+    apr_status_t rv;
+    if (!name) {
+        *why = "out of memory";
+        return APR_ENOMEM;
+    }
+    rv = build_subject(name, p, r, "example.com", why);
+    X509_NAME_free(name);
+    ERR_clear_error();
+    return rv;
+}
+
 apr_status_t so_ca_issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
                          const so_ca_issue_req_t *r, const char **why)
 {
@@ -1319,4 +1333,37 @@ leave:
     X509_CRL_free(crl);
     ERR_clear_error();
     return rv;
+}
+
+apr_status_t so_ca_cert_issuer(const char **out, apr_pool_t *p, const char *pem)
+{
+    BIO *bio;
+    X509 *x;
+    const X509_NAME *issuer;
+    int nids[] = {NID_organizationName, NID_commonName}, i, idx;
+
+    if (!pem || !*pem || !(bio = BIO_new_mem_buf(pem, -1))) {
+        return APR_EINVAL;
+    }
+    x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    if (!x) {
+        ERR_clear_error();
+        return APR_EINVAL;
+    }
+    issuer = X509_get_issuer_name(x);
+    *out = NULL;
+    for (i = 0; i < 2 && !*out; i++) {
+        if ((idx = X509_NAME_get_index_by_NID(issuer, nids[i], -1)) >= 0) {
+            const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(issuer, idx));
+            unsigned char *utf8 = NULL;
+            int n = ASN1_STRING_to_UTF8(&utf8, v);
+            if (n >= 0) {
+                *out = apr_pstrmemdup(p, (const char *)utf8, (apr_size_t)n);
+                OPENSSL_free(utf8);
+            }
+        }
+    }
+    X509_free(x);
+    return *out ? APR_SUCCESS : APR_ENOENT;
 }

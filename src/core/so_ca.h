@@ -160,6 +160,12 @@ const char *so_ca_chain_pem(const so_ca_t *ca);
 X509 *so_ca_root_x509(const so_ca_t *ca);         /* owned by the CA: do not free */
 X509 *so_ca_intermediate_x509(const so_ca_t *ca); /* owned by the CA: do not free */
 const char *so_ca_tag(const so_ca_t *ca);
+/* Whether the subject attributes of a request (OV/EV: organization, locality, state,
+ * country, the EV fields) can go into a certificate; APR_EINVAL with *why when not. */
+apr_status_t so_ca_subject_check(apr_pool_t *p, const so_ca_issue_req_t *r, const char **why);
+
+/* The issuer of a PEM certificate as a person reads it: its O, else its CN. */
+apr_status_t so_ca_cert_issuer(const char **out, apr_pool_t *p, const char *pem);
 const char *so_ca_dir(const so_ca_t *ca);
 
 /* The Baseline Requirements' maximum validity in days for a certificate issued at now

@@ -5,7 +5,7 @@
  * (a unit test checks that it does).
  *
  *   1xx  request, account and authentication errors (196 = authentication failed,
- *        as in the Openprovider API)
+ *        as in the Openprovider API); 120-149 account organisation
  *   10xx SSL errors (orders, products, CSRs, validation)
  */
 #ifndef SO_ERRORS_H
@@ -24,6 +24,20 @@ typedef enum {
     SO_E_CONFLICT = 109,
     SO_E_CSRF = 110,
     SO_E_NOT_ACCEPTABLE = 111,
+    /* account organisation: folders, tags, CSR Manager, cart, teams (120-149) */
+    SO_E_FOLDER_NAME = 120,      /* an invalid folder name */
+    SO_E_FOLDER_EXISTS = 121,    /* the parent holds a folder of that name */
+    SO_E_FOLDER_MOVE = 122,      /* a move into the folder's own subtree (or too deep) */
+    SO_E_TAG_NAME = 123,         /* an invalid tag name */
+    SO_E_TAG_EXISTS = 124,       /* the team has a tag of that name */
+    SO_E_MANAGED_CSR_EXISTS = 125, /* the CSR is in the CSR Manager already */
+    SO_E_CART_EMPTY = 126,       /* checkout of an empty cart */
+    SO_E_CART_DUPLICATE = 127,   /* the order is in the cart for renewal already */
+    SO_E_CART_CHANGED = 128,     /* the cart changed during checkout */
+    SO_E_LAST_OWNER = 129,       /* the team's last owner cannot leave or lose the role */
+    SO_E_MEMBER_EXISTS = 130,    /* the user is a member already */
+    SO_E_TEAM_LIMIT = 131,       /* the user owns as many teams as allowed */
+    SO_E_LIMIT = 132,            /* too many folders, tags on an order, cart items */
     SO_E_AUTH = 196,
     SO_E_RATE_LIMIT = 197,
     SO_E_DB_UNAVAILABLE = 198,
@@ -53,7 +67,15 @@ typedef enum {
     /* SSL: issuance (1050-1079) */
     SO_E_REVOKED = 1050,      /* the certificate is revoked already */
     SO_E_RENEW_WINDOW = 1051, /* renewal only within 30 days before the order ends */
-    SO_E_NOT_ISSUED = 1052    /* the order has no certificate (yet) */
+    SO_E_NOT_ISSUED = 1052,   /* the order has no certificate (yet) */
+
+    /* SSL: bundles, seals, documents (1080-1099) */
+    SO_E_FORMAT = 1080,       /* unknown download format */
+    SO_E_DOC_TYPE = 1081,     /* a document of a type not accepted, empty or damaged */
+    SO_E_DOC_LABEL = 1082,    /* the document is not what its name or Content-Type says */
+    SO_E_UPLOAD = 1083,       /* not valid multipart/form-data, truncated, or no file */
+    SO_E_DOC_LIMIT = 1084,    /* too many documents on the order */
+    SO_E_DOC_STATE = 1085     /* the document's state does not allow this */
 } so_error_code_t;
 
 typedef struct {

@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -395,6 +396,33 @@ const char *so_base64(apr_pool_t *p, const unsigned char *data, apr_size_t len)
     int n = EVP_EncodeBlock(out, data, (int)len);
     out[n < 0 ? 0 : n] = '\0';
     return (const char *)out;
+}
+
+apr_status_t so_unbase64(const unsigned char **out, apr_size_t *len, apr_pool_t *p, const char *b64)
+{
+    apr_size_t n = strlen(b64), pad = 0;
+    unsigned char *buf;
+    int got;
+
+    if (n % 4 != 0 || n > (apr_size_t)INT_MAX) {
+        return APR_EINVAL;
+    }
+    if (n == 0) {
+        *out = (const unsigned char *)"";
+        *len = 0;
+        return APR_SUCCESS;
+    }
+    pad = (b64[n - 1] == '=') + (b64[n - 2] == '=');
+    buf = apr_palloc(p, n / 4 * 3 + 1);
+    /* EVP_DecodeBlock decodes whole groups and counts padding as zero bytes */
+    got = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
+    if (got < 0 || (apr_size_t)got < pad) {
+        return APR_EINVAL;
+    }
+    *len = (apr_size_t)got - pad;
+    buf[*len] = '\0';
+    *out = buf;
+    return APR_SUCCESS;
 }
 
 const char *so_like_pattern(apr_pool_t *p, const char *user, int contains)

@@ -54,5 +54,7 @@ const char *so_like_pattern(apr_pool_t *p, const char *user, int contains);
 
 /* base64 (standard alphabet, padded) */
 const char *so_base64(apr_pool_t *p, const unsigned char *data, apr_size_t len);
+/* ... and back (white space not allowed); APR_EINVAL for text that is not base64. */
+apr_status_t so_unbase64(const unsigned char **out, apr_size_t *len, apr_pool_t *p, const char *b64);
 
 #endif

@@ -30,6 +30,9 @@ typedef struct {
     const char *mail_from;
     const char **message_argv;
     int job_interval;         /* SO_UNSET when not set here */
+    apr_int64_t max_upload;   /* SO_UNSET when not set here */
+    const char *seal_url;
+    int seal_max_age;         /* SO_UNSET when not set here */
 } so_srv_conf_t;
 
 /* Per-directory configuration: where the handler is mounted. */

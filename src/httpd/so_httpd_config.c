@@ -21,6 +21,8 @@ void *so_httpd_create_srv(apr_pool_t *p, server_rec *s)
     c->test_clock = SO_UNSET;
     c->max_validity_days = SO_UNSET;
     c->job_interval = SO_UNSET;
+    c->max_upload = SO_UNSET;
+    c->seal_max_age = SO_UNSET;
     return c;
 }
 
@@ -45,6 +47,9 @@ void *so_httpd_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(mail_from);
     MERGE_PTR(message_argv);
     MERGE_INT(job_interval);
+    MERGE_INT(max_upload);
+    MERGE_PTR(seal_url);
+    MERGE_INT(seal_max_age);
     so_config_defaults(&c->api);
     if (c->max_body != SO_UNSET) {
         c->api.max_body = (apr_size_t)c->max_body;
@@ -91,6 +96,15 @@ void so_httpd_srv_finalize(server_rec *s)
         c->api.public_url = c->public_url;
     }
     c->api.test_clock = c->test_clock == 1;
+    if (c->max_upload != SO_UNSET) {
+        c->api.max_upload = (apr_size_t)c->max_upload;
+    }
+    if (c->seal_url) {
+        c->api.seal_url = c->seal_url;
+    }
+    if (c->seal_max_age != SO_UNSET) {
+        c->api.seal_max_age = c->seal_max_age;
+    }
 }
 
 void *so_httpd_create_dir(apr_pool_t *p, char *dir)
@@ -255,6 +269,43 @@ static const char *set_mail_from(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_max_upload(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_int64_t v;
+    (void)dc;
+    if (so_parse_int64(arg, 1024, (apr_int64_t)1 << 30, &v) != APR_SUCCESS) {
+        return "SSLOrdersMaxUpload: expects a number of bytes from 1024 to 1073741824";
+    }
+    conf_of(cmd)->max_upload = v;
+    return NULL;
+}
+
+static const char *set_seal_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_size_t n = strlen(arg);
+    (void)dc;
+    if (strncmp(arg, "https://", 8) && strncmp(arg, "http://", 7)) {
+        return "SSLOrdersSealURL: expects an http(s):// URL (where SetHandler sslorders-seal is "
+               "mounted, as visitors reach it)";
+    }
+    while (n > 0 && arg[n - 1] == '/') {
+        n--;
+    }
+    conf_of(cmd)->seal_url = apr_pstrmemdup(cmd->pool, arg, n);
+    return NULL;
+}
+
+static const char *set_seal_max_age(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_int64_t v;
+    (void)dc;
+    if (so_parse_int64(arg, 0, 86400, &v) != APR_SUCCESS) {
+        return "SSLOrdersSealMaxAge: expects seconds from 0 to 86400";
+    }
+    conf_of(cmd)->seal_max_age = (int)v;
+    return NULL;
+}
+
 static const char *set_job_interval(cmd_parms *cmd, void *dc, const char *arg)
 {
     apr_int64_t v;
@@ -291,6 +342,12 @@ const command_rec so_httpd_cmds[] = {
                      "Command run on lifecycle events with: event order-id common-name"),
     AP_INIT_TAKE1("SSLOrdersJobInterval", set_job_interval, NULL, RSRC_CONF,
                   "Seconds between runs of the background job (default 60)"),
+    AP_INIT_TAKE1("SSLOrdersMaxUpload", set_max_upload, NULL, RSRC_CONF,
+                  "Largest document upload accepted, in bytes (default 10485760)"),
+    AP_INIT_TAKE1("SSLOrdersSealURL", set_seal_url, NULL, RSRC_CONF,
+                  "Base URL of the site seals as visitors reach them (default <PublicURL>/seal)"),
+    AP_INIT_TAKE1("SSLOrdersSealMaxAge", set_seal_max_age, NULL, RSRC_CONF,
+                  "Seconds within which a seal shows a change (default 300)"),
     AP_INIT_TAKE1("SSLOrdersMaxBody", set_max_body, NULL, RSRC_CONF,
                   "Largest request body accepted, in bytes (default 1048576)"),
     AP_INIT_TAKE1("SSLOrdersPublicURL", set_public_url, NULL, RSRC_CONF,

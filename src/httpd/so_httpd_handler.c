@@ -147,6 +147,24 @@ static int send_answer(request_rec *r, so_req_t *req)
     }
     r->status = req->status;
     apr_table_do(copy_header, r, req->headers_out, NULL);
+    if (req->raw_body && !req->err_code && req->status == HTTP_OK) {
+        /* cacheable answers (downloads, seals): httpd answers If-None-Match and
+         * If-Modified-Since itself */
+        const char *etag = apr_table_get(req->headers_out, "ETag");
+        int rc;
+        if (etag) {
+            apr_table_unset(r->err_headers_out, "ETag");
+            apr_table_setn(r->headers_out, "ETag", etag);
+        }
+        if (req->mtime > 0) {
+            ap_update_mtime(r, apr_time_from_sec(req->mtime));
+            ap_set_last_modified(r);
+        }
+        if ((etag || req->mtime > 0) && (rc = ap_meets_conditions(r)) != OK) {
+            r->status = rc;
+            return rc;
+        }
+    }
     if (!apr_table_get(r->err_headers_out, "Cache-Control")) {
         apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     }
@@ -190,10 +208,16 @@ int so_httpd_api_handler(request_rec *r)
     if (kind == 0) {
         req->path = api_path(r, dc);
     }
-    else {
-        /* public and seal routes match the whole path (/pki/crl, /approve/..., /seal/...) */
+    else if (kind == 1) {
+        /* public routes match the whole path (/pki/crl, /approve/...) */
         req->path = r->uri;
-        req->routes = kind == 1 ? so_routes_public : so_routes_seal;
+        req->routes = so_routes_public;
+        req->plain_errors = 1;
+    }
+    else {
+        /* seals: below where the handler is mounted (/seal/<id>.js -> /<id>.js) */
+        req->path = api_path(r, dc);
+        req->routes = so_routes_seal;
         req->plain_errors = 1;
     }
     req->headers_in = r->headers_in;

@@ -8,6 +8,11 @@ static const so_migration_t *const tables[] = {
     so_migrations_customer,
     so_migrations_order,
     so_migrations_cert,
+    so_migrations_seal,
+    so_migrations_org,
+    so_migrations_csr,
+    so_migrations_cart,
+    so_migrations_team,
     NULL};
 
 #define SO_MAX_MIGRATIONS 512

@@ -10,6 +10,11 @@ extern const so_migration_t so_migrations_catalog[];
 extern const so_migration_t so_migrations_customer[];
 extern const so_migration_t so_migrations_order[];
 extern const so_migration_t so_migrations_cert[];
+extern const so_migration_t so_migrations_seal[];
+extern const so_migration_t so_migrations_org[];  /* folders, tags (400-409) */
+extern const so_migration_t so_migrations_csr[];  /* managed CSRs (410-419) */
+extern const so_migration_t so_migrations_cart[]; /* cart (420-429) */
+extern const so_migration_t so_migrations_team[]; /* members, tokens (430-439) */
 
 /* Every migration of every table, sorted by version, terminated by version 0. */
 const so_migration_t *so_migrations(void);

@@ -6,6 +6,11 @@ static const so_stmt_def_t *const tables[] = {
     so_stmts_customer,
     so_stmts_order,
     so_stmts_cert,
+    so_stmts_seal,
+    so_stmts_org,
+    so_stmts_csr,
+    so_stmts_cart,
+    so_stmts_team,
     NULL};
 
 const so_stmt_def_t *const *so_stmt_tables(void)

@@ -10,6 +10,11 @@ extern const so_stmt_def_t so_stmts_catalog[];
 extern const so_stmt_def_t so_stmts_customer[];
 extern const so_stmt_def_t so_stmts_order[];
 extern const so_stmt_def_t so_stmts_cert[];
+extern const so_stmt_def_t so_stmts_seal[];
+extern const so_stmt_def_t so_stmts_org[];
+extern const so_stmt_def_t so_stmts_csr[];
+extern const so_stmt_def_t so_stmts_cart[];
+extern const so_stmt_def_t so_stmts_team[];
 
 /* NULL-terminated list of the tables above. */
 const so_stmt_def_t *const *so_stmt_tables(void);

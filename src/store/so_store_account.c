@@ -5,6 +5,7 @@
 #include "so_store_account.h"
 #include "so_migrations.h"
 #include "so_stmts.h"
+#include "so_store_org.h"
 #include "../core/so_crypto.h"
 #include "../core/so_util.h"
 
@@ -284,7 +285,16 @@ apr_status_t so_store_user_set_staff(so_db_t *db, apr_pool_t *p, apr_int64_t id,
 apr_status_t so_store_team_create(so_db_t *db, apr_pool_t *p, const char *slug, const char *name,
                                   const char *currency, apr_int64_t now, apr_int64_t *id)
 {
-    return insert_returning_id(db, p, "so_team_insert", id, SO_A(slug, name, currency, I64(now)));
+    /* a team is created with its five original folders, in one transaction */
+    int own = !db->trans;
+    apr_status_t rv = own ? so_db_begin(db) : APR_SUCCESS;
+    if (rv == APR_SUCCESS) {
+        rv = insert_returning_id(db, p, "so_team_insert", id, SO_A(slug, name, currency, I64(now)));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_store_folders_create_defaults(db, p, *id, now);
+    }
+    return own ? so_db_end(db, rv) : rv;
 }
 
 static apr_status_t team_select(so_db_t *db, apr_pool_t *p, const char *label, const char *arg,

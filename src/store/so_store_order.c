@@ -101,8 +101,9 @@ const so_stmt_def_t so_stmts_order[] = {
      "wildcard_domain_amount, common_name, csr, organization_unit, software, organization_handle, "
      "technical_handle, administrative_handle, billing_handle, approver_email, autorenew, "
      "signature_hash_algorithm, enable_dns_automation, dcv_unique, csr_md5, csr_sha1, csr_sha256, "
-     "price, currency, order_date, created_by, updated_at) VALUES (%lld, %lld, %s, %d, %d, %d, %s, "
-     "%s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %d, %s, %s, %s, %s, %lld, %s, %lld, %lld, %lld) "
+     "price, currency, order_date, created_by, updated_at, folder_id) VALUES (%lld, %lld, %s, %d, "
+     "%d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %d, %s, %s, %s, %s, %lld, %s, %lld, %lld, "
+     "%lld, (SELECT f.id FROM folders f WHERE f.team_id = %lld AND f.is_default = 1)) "
      "RETURNING id"},
     {"so_order_get",
      "SELECT " ORDER_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
@@ -232,7 +233,8 @@ apr_status_t so_store_order_insert(so_db_t *db, apr_pool_t *p, so_order_t *o)
              o->billing_handle, o->approver_email, INT(o->autorenew), o->signature_hash_algorithm,
              INT(o->enable_dns_automation), o->dcv_unique, SAFE(o->csr_md5), SAFE(o->csr_sha1),
              SAFE(o->csr_sha256), I64(o->price), o->currency,
-             I64(o->order_date), o->created_by ? I64(o->created_by) : NULL, I64(o->updated_at)));
+             I64(o->order_date), o->created_by ? I64(o->created_by) : NULL, I64(o->updated_at),
+             I64(o->team_id)));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -291,37 +293,47 @@ apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, in
     return write ? write_hosts(db, p, o) : APR_SUCCESS;
 }
 
+/* ids bound per query: a statement has at most 64 placeholders; the batch is padded
+ * with its last id so that the SQL text stays the same (one cached statement) */
+#define HOSTS_BATCH 60
+
 apr_status_t so_store_orders_hosts(so_db_t *db, apr_pool_t *p, apr_array_header_t *orders)
 {
     apr_hash_t *by_id = apr_hash_make(p);
     const char *sql = "SELECT order_id, host_name, method FROM order_hostnames WHERE order_id IN (";
-    const char **args;
+    const char *args[HOSTS_BATCH];
     so_rows_t *rows;
     apr_status_t rv;
-    int i;
+    int i, j;
 
     if (orders->nelts == 0) {
         return APR_SUCCESS;
     }
-    args = apr_palloc(p, sizeof(char *) * (size_t)orders->nelts);
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
         apr_hash_set(by_id, &o->id, sizeof(o->id), o);
-        args[i] = I64(o->id);
-        sql = apr_pstrcat(p, sql, i ? ", %lld" : "%lld", NULL);
+    }
+    for (j = 0; j < HOSTS_BATCH; j++) {
+        sql = apr_pstrcat(p, sql, j ? ", %lld" : "%lld", NULL);
     }
     sql = apr_pstrcat(p, sql, ") ORDER BY order_id, position", NULL);
-    rv = so_db_select_sql(db, p, sql, &rows, orders->nelts, args);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nrows; i++) {
-        apr_int64_t id = so_cell_i64(rows, i, 0);
-        so_order_t *o = apr_hash_get(by_id, &id, sizeof(id));
-        if (o) {
-            so_order_host_t *h = apr_array_push(o->hosts);
-            h->host_name = so_cell(rows, i, 1);
-            h->method = so_cell(rows, i, 2);
+    for (i = 0; i < orders->nelts; i += HOSTS_BATCH) {
+        for (j = 0; j < HOSTS_BATCH; j++) {
+            int k = i + j < orders->nelts ? i + j : orders->nelts - 1;
+            args[j] = I64(APR_ARRAY_IDX(orders, k, so_order_t *)->id);
+        }
+        rv = so_db_select_sql(db, p, sql, &rows, HOSTS_BATCH, args);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        for (j = 0; j < rows->nrows; j++) {
+            apr_int64_t id = so_cell_i64(rows, j, 0);
+            so_order_t *o = apr_hash_get(by_id, &id, sizeof(id));
+            if (o) {
+                so_order_host_t *h = apr_array_push(o->hosts);
+                h->host_name = so_cell(rows, j, 1);
+                h->method = so_cell(rows, j, 2);
+            }
         }
     }
     return APR_SUCCESS;

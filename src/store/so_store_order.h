@@ -56,7 +56,8 @@ typedef struct {
     apr_hash_t *ext; /* data other features attach (see so_order_hook_t) */
 } so_order_t;
 
-/* Insert (inside the caller's transaction): sets o->id, writes the hosts. */
+/* Insert (inside the caller's transaction): sets o->id, writes the hosts. The
+ * order lands in the team's default folder (see so_store_org.h). */
 apr_status_t so_store_order_insert(so_db_t *db, apr_pool_t *p, so_order_t *o);
 apr_status_t so_store_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id,
                                 so_order_t **out);

@@ -178,7 +178,8 @@ class Httpd:
                 f"SSLOrdersMailCommand {self.dir}/mailsink.py",
                 f"SSLOrdersMessageCmd {self.dir}/messagesink.py",
                 "SSLOrdersMailFrom certificates@sslorders.test",
-                "SSLOrdersJobInterval 3600"]
+                "SSLOrdersJobInterval 3600",
+                "SSLOrdersSealMaxAge 4"]
         if self.dcv:
             conf += [f"SSLOrdersDCVConnectTo *:80 127.0.0.1:{self.dcv.http_port}",
                      f"SSLOrdersDCVConnectTo *:443 127.0.0.1:{self.dcv.https_port}",
@@ -416,9 +417,10 @@ class Client:
             h.update(extra)
         return h
 
-    def call(self, method, path, json=None, params=None, headers=None, data=None, raw=False):
+    def call(self, method, path, json=None, params=None, headers=None, data=None, raw=False,
+             files=None):
         r = self.s.request(method, self.base + path, json=json, params=params, data=data,
-                           headers=self.headers(headers), timeout=30)
+                           files=files, headers=self.headers(headers), timeout=30)
         if raw:
             return r
         try:
@@ -426,6 +428,10 @@ class Client:
         except ValueError:
             body = None
         return r.status_code, body
+
+    def raw(self, method, path, **kw):
+        """The requests.Response itself (downloads, uploads)."""
+        return self.call(method, path, raw=True, **kw)
 
     def get(self, path, **kw):
         return self.call("GET", path, **kw)

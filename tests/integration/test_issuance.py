@@ -1,10 +1,7 @@
 """Issuance: domain control validation against real servers (HTTP, HTTPS, DNS, e-mail),
 organization validation, certificates checked with OpenSSL, reissue, renewal,
 revocation and the CRL, expiry and reminders, the background job, two servers."""
-import os
 import re
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -17,61 +14,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 import pki
 from harness import DB, Client, Httpd
 
-DV, DV_WILD, DV_MULTI, OV = 1, 2, 3, 4
-DAY = 86400
-LONG = 24 * 3650  # token hours: the tests move the clock years ahead
+from issuing import (DAY, DV, DV_MULTI, DV_WILD, LONG, OV, certificate, dom, issued,  # noqa: F401
+                     openssl_verify, order, publish_files, validate)
 
 
-def dom():
-    return "i" + uuid.uuid4().hex[:10] + ".com"
 
 
-def order(api, product=DV, names=None, method="http", approver=None, period=1, **extra):
-    """An order sent for validation: returns (id, the order object)."""
-    d = names[0] if names else dom()
-    names = names or [d, "www." + d]
-    body = {"product_id": product, "period": period, "csr": pki.csr(names[0], names[1:], fresh=True),
-            "domain_validation_methods": [{"host_name": n, "method": method} for n in names],
-            "start_provision": True}
-    if approver:
-        body["approver_email"] = approver
-    body.update(extra)
-    st, ans = api.post("/ssl/orders", json=body)
-    assert st == 200, ans
-    oid = ans["data"]["id"]
-    return oid, api.get(f"/ssl/orders/{oid}")[1]["data"]
 
 
-def publish_files(env, o):
-    for a in o["additional_data"]:
-        if a["file_location"]:
-            path = "/" + a["file_location"].split("/", 3)[3]
-            env.dcv.put_file(path, a["file_contents"])
-
-
-def validate(api, oid):
-    st, body = api.post(f"/ssl/orders/{oid}/validate")
-    assert st == 200, body
-    return body["data"]
-
-
-def certificate(api, oid):
-    o = api.get(f"/ssl/orders/{oid}")[1]["data"]
-    return o, x509.load_pem_x509_certificate(o["certificate"].encode()) if o["certificate"] else None
-
-
-def openssl_verify(env, o):
-    """openssl verify -x509_strict of the order's chain; returns its output."""
-    with tempfile.TemporaryDirectory() as d:
-        for name in ("certificate", "intermediate_certificate", "root_certificate"):
-            with open(os.path.join(d, name), "w") as f:
-                f.write(o[name])
-        r = subprocess.run(["openssl", "verify", "-x509_strict", "-purpose", "sslserver",
-                            "-CAfile", os.path.join(d, "root_certificate"),
-                            "-untrusted", os.path.join(d, "intermediate_certificate"),
-                            os.path.join(d, "certificate")], capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return r.stdout
 
 
 @pytest.fixture
@@ -234,7 +184,8 @@ def test_ov_waits_for_staff(env, rich):
     publish_files(env, o)
     v = validate(api, oid)
     assert v["validated"] == 2 and v["status"] == "REQ"
-    assert v["organization"] == {"required": True, "status": "pending", "reason": "", "checked_at": ""}
+    assert v["organization"] == {"required": True, "status": "pending", "reason": "", "checked_at": "",
+                                 "documents": []}
     staff = env.staff()
     pending = staff.get("/staff/organizations")[1]["data"]["results"]
     mine = [p for p in pending if p["order_id"] == oid][0]
@@ -264,12 +215,6 @@ def test_ov_waits_for_staff(env, rich):
 
 
 # ---- reissue, renewal, revocation -------------------------------------------------------------
-
-def issued(env, api, product=DV, names=None, **kw):
-    oid, o = order(api, product=product, names=names, **kw)
-    publish_files(env, o)
-    assert validate(api, oid)["status"] == "ACT"
-    return oid, api.get(f"/ssl/orders/{oid}")[1]["data"]
 
 
 def test_reissue_reuses_validation_and_keeps_the_old_certificate(env, rich):

@@ -1,0 +1,602 @@
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "so_store_org.h"
+#include "so_migrations.h"
+#include "so_stmts.h"
+#include "../core/so_folder.h"
+#include "../core/so_util.h"
+
+/* The five original folders of every existing team, inserted by the migration. */
+#define DEFAULT_FOLDER_SQL(role, dflt)                                                            \
+    "INSERT INTO folders (team_id, parent_id, name, name_key, role, is_default, created_at) "     \
+    "SELECT id, 0, '" role "', '" role "', '" role "', " dflt ", created_at FROM teams;\n"
+
+const so_migration_t so_migrations_org[] = {
+    {400, "folders",
+     "CREATE TABLE folders (\n"
+     "  id {{ID}},\n"
+     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
+     "  parent_id BIGINT NOT NULL DEFAULT 0,\n"
+     "  name TEXT NOT NULL,\n"
+     "  name_key TEXT NOT NULL,\n"
+     "  role TEXT NOT NULL DEFAULT '',\n"
+     "  is_default INTEGER NOT NULL DEFAULT 0,\n"
+     "  created_at BIGINT NOT NULL);\n"
+     "CREATE UNIQUE INDEX folders_name ON folders (team_id, parent_id, name_key);\n"
+     "CREATE UNIQUE INDEX folders_role ON folders (team_id, role) WHERE role <> '';\n"
+     "CREATE UNIQUE INDEX folders_default ON folders (team_id) WHERE is_default = 1;\n"
+     DEFAULT_FOLDER_SQL("archived", "0")
+     DEFAULT_FOLDER_SQL("default", "1")
+     DEFAULT_FOLDER_SQL("expired", "0")
+     DEFAULT_FOLDER_SQL("active", "0")
+     DEFAULT_FOLDER_SQL("revoked", "0")
+     "ALTER TABLE orders ADD COLUMN folder_id BIGINT REFERENCES folders(id);\n"
+     "UPDATE orders SET folder_id = (SELECT f.id FROM folders f WHERE f.team_id = orders.team_id "
+     "AND f.is_default = 1);\n"
+     "CREATE INDEX orders_team_folder ON orders (team_id, folder_id)"},
+    {401, "tags",
+     "CREATE TABLE tags (\n"
+     "  id {{ID}},\n"
+     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
+     "  name TEXT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL);\n"
+     "CREATE UNIQUE INDEX tags_team_name ON tags (team_id, name);\n"
+     "CREATE TABLE order_tags (\n"
+     "  order_id BIGINT NOT NULL REFERENCES orders(id) ON DELETE CASCADE,\n"
+     "  tag_id BIGINT NOT NULL REFERENCES tags(id) ON DELETE CASCADE,\n"
+     "  team_id BIGINT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (order_id, tag_id));\n"
+     "CREATE INDEX order_tags_tag ON order_tags (tag_id);\n"
+     "CREATE TABLE certificate_tags (\n"
+     "  order_id BIGINT NOT NULL REFERENCES orders(id) ON DELETE CASCADE,\n"
+     "  serial TEXT NOT NULL,\n"
+     "  tag_id BIGINT NOT NULL REFERENCES tags(id) ON DELETE CASCADE,\n"
+     "  team_id BIGINT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (order_id, serial, tag_id));\n"
+     "CREATE INDEX certificate_tags_tag ON certificate_tags (tag_id)"},
+    {0, NULL, NULL}};
+
+/* folder_id and everything below it (recursive; UNION stops on cycles) */
+#define SUBTREE                                                                                   \
+    "(WITH RECURSIVE sub(id) AS (SELECT CAST(%lld AS BIGINT) UNION SELECT f.id FROM folders f "    \
+    "JOIN sub ON f.parent_id = sub.id WHERE f.team_id = %lld) SELECT id FROM sub)"
+
+const char *const so_store_folder_subtree_cond = "o.folder_id IN " SUBTREE;
+
+const so_stmt_def_t so_stmts_org[] = {
+    {"so_folders_list",
+     "SELECT id, team_id, parent_id, name, role, is_default, created_at FROM folders "
+     "WHERE team_id = %lld ORDER BY parent_id, name_key, id"},
+    {"so_folder_get",
+     "SELECT id, team_id, parent_id, name, role, is_default, created_at FROM folders "
+     "WHERE team_id = %lld AND id = %lld"},
+    {"so_folders_counts",
+     "SELECT folder_id, COUNT(*) FROM orders WHERE team_id = %lld GROUP BY folder_id"},
+    {"so_folders_lock", "UPDATE folders SET created_at = created_at WHERE team_id = %lld"},
+    {"so_folder_insert",
+     "INSERT INTO folders (team_id, parent_id, name, name_key, role, is_default, created_at) "
+     "VALUES (%lld, %lld, %s, %s, %s, %d, %lld) RETURNING id"},
+    {"so_folder_by_name",
+     "SELECT id FROM folders WHERE team_id = %lld AND parent_id = %lld AND name_key = %s"},
+    {"so_folder_update",
+     "UPDATE folders SET parent_id = %lld, name = %s, name_key = %s "
+     "WHERE team_id = %lld AND id = %lld"},
+    {"so_folder_set_role", "UPDATE folders SET role = %s WHERE team_id = %lld AND id = %lld"},
+    {"so_folder_default_clear",
+     "UPDATE folders SET is_default = 0 WHERE team_id = %lld AND is_default = 1"},
+    {"so_folder_default_set",
+     "UPDATE folders SET is_default = 1 WHERE team_id = %lld AND id = %lld"},
+    {"so_folder_release_tree",
+     "UPDATE orders SET folder_id = NULL WHERE team_id = %lld AND folder_id IN " SUBTREE},
+    {"so_folder_delete_tree", "DELETE FROM folders WHERE team_id = %lld AND id IN " SUBTREE},
+    {"so_orders_refile",
+     "UPDATE orders SET folder_id = %lld WHERE team_id = %lld AND folder_id IS NULL"},
+    {"so_order_move", "UPDATE orders SET folder_id = %lld WHERE team_id = %lld AND id = %lld"},
+    {"so_orders_arrange",
+     /* keep in step with so_folder_arrange_role() */
+     "UPDATE orders SET folder_id = CASE "
+     "WHEN status = 'EXP' OR (status = 'ACT' AND expiration_date > 0 AND expiration_date <= %lld) "
+     "THEN CAST(%lld AS BIGINT) "
+     "WHEN status IN ('REJ', 'FAI') THEN CAST(%lld AS BIGINT) "
+     "WHEN status IN ('PAI', 'REQ') THEN CAST(%lld AS BIGINT) "
+     "ELSE CAST(%lld AS BIGINT) END WHERE team_id = %lld"},
+    /* tags */
+    {"so_tags_count",
+     "SELECT COUNT(*) FROM tags WHERE team_id = %lld AND (%s = '' OR LOWER(name) LIKE %s ESCAPE '\\')"},
+    {"so_tags_list",
+     "SELECT id, name, created_at, n_orders, n_certs FROM (SELECT t.id, t.name, t.created_at, "
+     "(SELECT COUNT(*) FROM order_tags ot WHERE ot.tag_id = t.id) AS n_orders, "
+     "(SELECT COUNT(*) FROM certificate_tags ct WHERE ct.tag_id = t.id) AS n_certs "
+     "FROM tags t WHERE t.team_id = %lld AND (%s = '' OR LOWER(t.name) LIKE %s ESCAPE '\\')) x "
+     "ORDER BY n_orders + n_certs DESC, name, id LIMIT %d OFFSET %d"},
+    {"so_tag_get",
+     "SELECT t.id, t.name, t.created_at, "
+     "(SELECT COUNT(*) FROM order_tags ot WHERE ot.tag_id = t.id), "
+     "(SELECT COUNT(*) FROM certificate_tags ct WHERE ct.tag_id = t.id) "
+     "FROM tags t WHERE t.team_id = %lld AND t.id = %lld"},
+    {"so_tag_by_name", "SELECT id FROM tags WHERE team_id = %lld AND name = %s"},
+    {"so_tag_insert",
+     "INSERT INTO tags (team_id, name, created_at) VALUES (%lld, %s, %lld) RETURNING id"},
+    {"so_tag_ensure",
+     "INSERT INTO tags (team_id, name, created_at) VALUES (%lld, %s, %lld) "
+     "ON CONFLICT (team_id, name) DO NOTHING"},
+    {"so_tag_rename", "UPDATE tags SET name = %s WHERE team_id = %lld AND id = %lld"},
+    {"so_tag_unuse_orders", "DELETE FROM order_tags WHERE team_id = %lld AND tag_id = %lld"},
+    {"so_tag_unuse_certs", "DELETE FROM certificate_tags WHERE team_id = %lld AND tag_id = %lld"},
+    {"so_tag_delete", "DELETE FROM tags WHERE team_id = %lld AND id = %lld"},
+    {"so_order_tags",
+     "SELECT t.id, t.name FROM order_tags x JOIN tags t ON t.id = x.tag_id "
+     "WHERE x.team_id = %lld AND x.order_id = %lld ORDER BY t.name"},
+    {"so_cert_tags",
+     "SELECT t.id, t.name FROM certificate_tags x JOIN tags t ON t.id = x.tag_id "
+     "WHERE x.team_id = %lld AND x.order_id = %lld AND x.serial = %s ORDER BY t.name"},
+    {"so_order_tag_add",
+     "INSERT INTO order_tags (order_id, tag_id, team_id, created_at) VALUES (%lld, %lld, %lld, %lld) "
+     "ON CONFLICT (order_id, tag_id) DO NOTHING"},
+    {"so_cert_tag_add",
+     "INSERT INTO certificate_tags (order_id, serial, tag_id, team_id, created_at) "
+     "VALUES (%lld, %s, %lld, %lld, %lld) ON CONFLICT (order_id, serial, tag_id) DO NOTHING"},
+    {"so_order_tag_remove",
+     "DELETE FROM order_tags WHERE team_id = %lld AND order_id = %lld AND tag_id = %lld"},
+    {"so_cert_tag_remove",
+     "DELETE FROM certificate_tags WHERE team_id = %lld AND order_id = %lld AND serial = %s "
+     "AND tag_id = %lld"},
+    {"so_order_tags_clear", "DELETE FROM order_tags WHERE team_id = %lld AND order_id = %lld"},
+    {"so_cert_tags_clear",
+     "DELETE FROM certificate_tags WHERE team_id = %lld AND order_id = %lld AND serial = %s"},
+    {NULL, NULL}};
+
+#define I64(v) so_i64str(p, (v))
+#define INT(v) apr_itoa(p, (v))
+
+/* ---- helpers --------------------------------------------------------------- */
+
+/* Queries about a page of orders bind a fixed number of ids (the last one repeated
+ * as padding), so that their SQL text is always the same (one cached statement)
+ * and stays within the placeholders a statement may have. */
+#define IN_BATCH 60
+
+typedef void rows_cb(void *baton, apr_pool_t *p, so_rows_t *rows);
+
+static apr_status_t select_in(so_db_t *db, apr_pool_t *p, const char *head, const char *tail,
+                              apr_int64_t team_id, const apr_array_header_t *ids, rows_cb *cb,
+                              void *baton)
+{
+    const char *sql = head;
+    const char *args[IN_BATCH + 1];
+    so_rows_t *rows;
+    apr_status_t rv;
+    int i, j;
+
+    if (ids->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    for (j = 0; j < IN_BATCH; j++) {
+        sql = apr_pstrcat(p, sql, j ? ", %lld" : "%lld", NULL);
+    }
+    sql = apr_pstrcat(p, sql, tail, NULL);
+    args[0] = I64(team_id);
+    for (i = 0; i < ids->nelts; i += IN_BATCH) {
+        for (j = 0; j < IN_BATCH; j++) {
+            int k = i + j < ids->nelts ? i + j : ids->nelts - 1;
+            args[1 + j] = I64(APR_ARRAY_IDX(ids, k, apr_int64_t));
+        }
+        if ((rv = so_db_select_sql(db, p, sql, &rows, IN_BATCH + 1, args)) != APR_SUCCESS) {
+            return rv;
+        }
+        cb(baton, p, rows);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t select_id(so_db_t *db, apr_pool_t *p, const char *label, apr_int64_t *id,
+                              int nargs, const char *const *args)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, label, &rows, nargs, args);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *id = so_cell_i64(rows, 0, 0);
+    return APR_SUCCESS;
+}
+
+static apr_status_t exec_one(so_db_t *db, apr_pool_t *p, const char *label, int nargs,
+                             const char *const *args)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, label, &n, nargs, args);
+    return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
+}
+
+/* ---- folders ----------------------------------------------------------------- */
+
+apr_status_t so_store_folders(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                              apr_array_header_t **out)
+{
+    so_rows_t *rows, *counts;
+    apr_hash_t *by_id = apr_hash_make(p);
+    apr_status_t rv;
+    int i;
+
+    if ((rv = so_db_select(db, p, "so_folders_list", &rows, SO_A(I64(team_id)))) != APR_SUCCESS
+        || (rv = so_db_select(db, p, "so_folders_counts", &counts, SO_A(I64(team_id))))
+               != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_folder_t *));
+    for (i = 0; i < rows->nrows; i++) {
+        so_folder_t *f = apr_pcalloc(p, sizeof(*f));
+        f->id = so_cell_i64(rows, i, 0);
+        f->team_id = so_cell_i64(rows, i, 1);
+        f->parent_id = so_cell_i64(rows, i, 2);
+        f->name = so_cell(rows, i, 3);
+        f->role = so_cell(rows, i, 4);
+        f->is_default = so_cell_int(rows, i, 5);
+        f->created_at = so_cell_i64(rows, i, 6);
+        apr_hash_set(by_id, &f->id, sizeof(f->id), f);
+        APR_ARRAY_PUSH(*out, so_folder_t *) = f;
+    }
+    for (i = 0; i < counts->nrows; i++) {
+        apr_int64_t fid = so_cell_i64(counts, i, 0);
+        so_folder_t *f = apr_hash_get(by_id, &fid, sizeof(fid));
+        if (f) {
+            f->orders = so_cell_i64(counts, i, 1);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_folder_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id,
+                                 so_folder_t **out)
+{
+    so_rows_t *rows;
+    so_folder_t *f;
+    apr_status_t rv = so_db_select(db, p, "so_folder_get", &rows, SO_A(I64(team_id), I64(id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    f = apr_pcalloc(p, sizeof(*f));
+    f->id = so_cell_i64(rows, 0, 0);
+    f->team_id = so_cell_i64(rows, 0, 1);
+    f->parent_id = so_cell_i64(rows, 0, 2);
+    f->name = so_cell(rows, 0, 3);
+    f->role = so_cell(rows, 0, 4);
+    f->is_default = so_cell_int(rows, 0, 5);
+    f->created_at = so_cell_i64(rows, 0, 6);
+    *out = f;
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_folders_lock(so_db_t *db, apr_pool_t *p, apr_int64_t team_id)
+{
+    return so_db_exec(db, p, "so_folders_lock", NULL, SO_A(I64(team_id)));
+}
+
+static apr_status_t folder_insert(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                  apr_int64_t parent_id, const char *name, const char *role,
+                                  int is_default, apr_int64_t now, apr_int64_t *id)
+{
+    return select_id(db, p, "so_folder_insert", id,
+                     SO_A(I64(team_id), I64(parent_id), name, so_folder_name_key(p, name),
+                          role ? role : "", INT(is_default), I64(now)));
+}
+
+apr_status_t so_store_folders_create_defaults(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                              apr_int64_t now)
+{
+    apr_status_t rv = APR_SUCCESS;
+    apr_int64_t id;
+    int i;
+    for (i = 0; rv == APR_SUCCESS && so_folder_roles[i]; i++) {
+        rv = folder_insert(db, p, team_id, 0, so_folder_roles[i], so_folder_roles[i],
+                           !strcmp(so_folder_roles[i], "default"), now, &id);
+    }
+    return rv;
+}
+
+apr_status_t so_store_folder_by_name(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                     apr_int64_t parent_id, const char *name, apr_int64_t *id)
+{
+    return select_id(db, p, "so_folder_by_name", id,
+                     SO_A(I64(team_id), I64(parent_id), so_folder_name_key(p, name)));
+}
+
+apr_status_t so_store_folder_insert(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                    apr_int64_t parent_id, const char *name, const char *role,
+                                    apr_int64_t now, apr_int64_t *id)
+{
+    return folder_insert(db, p, team_id, parent_id, name, role, 0, now, id);
+}
+
+apr_status_t so_store_folder_update(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                    apr_int64_t id, apr_int64_t parent_id, const char *name)
+{
+    return exec_one(db, p, "so_folder_update",
+                    SO_A(I64(parent_id), name, so_folder_name_key(p, name), I64(team_id), I64(id)));
+}
+
+apr_status_t so_store_folder_set_role(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                      apr_int64_t id, const char *role)
+{
+    return exec_one(db, p, "so_folder_set_role", SO_A(role, I64(team_id), I64(id)));
+}
+
+apr_status_t so_store_folder_set_default(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                         apr_int64_t id)
+{
+    apr_status_t rv = so_db_exec(db, p, "so_folder_default_clear", NULL, SO_A(I64(team_id)));
+    return rv == APR_SUCCESS ? exec_one(db, p, "so_folder_default_set", SO_A(I64(team_id), I64(id)))
+                             : rv;
+}
+
+apr_status_t so_store_folder_delete_tree(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                         apr_int64_t id, int *released, int *deleted)
+{
+    apr_status_t rv = so_db_exec(db, p, "so_folder_release_tree", released,
+                                 SO_A(I64(team_id), I64(id), I64(team_id)));
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_folder_delete_tree", deleted,
+                        SO_A(I64(team_id), I64(id), I64(team_id)));
+    }
+    return rv;
+}
+
+apr_status_t so_store_orders_refile(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                    apr_int64_t folder_id, int *moved)
+{
+    return so_db_exec(db, p, "so_orders_refile", moved, SO_A(I64(folder_id), I64(team_id)));
+}
+
+apr_status_t so_store_order_move(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                 apr_int64_t order_id, apr_int64_t folder_id)
+{
+    return exec_one(db, p, "so_order_move", SO_A(I64(folder_id), I64(team_id), I64(order_id)));
+}
+
+apr_status_t so_store_orders_arrange(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                     apr_int64_t now, apr_int64_t expired, apr_int64_t revoked,
+                                     apr_int64_t dflt, apr_int64_t active, int *moved)
+{
+    return so_db_exec(db, p, "so_orders_arrange", moved,
+                      SO_A(I64(now), I64(expired), I64(revoked), I64(dflt), I64(active),
+                           I64(team_id)));
+}
+
+static void folders_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
+{
+    apr_hash_t *out = baton;
+    int i;
+    for (i = 0; i < rows->nrows; i++) {
+        so_folder_t *f = apr_pcalloc(p, sizeof(*f));
+        apr_int64_t *oid = apr_palloc(p, sizeof(*oid));
+        *oid = so_cell_i64(rows, i, 0);
+        f->id = so_cell_i64(rows, i, 1);
+        f->name = so_cell(rows, i, 2);
+        f->role = so_cell(rows, i, 3);
+        f->is_default = so_cell_int(rows, i, 4);
+        apr_hash_set(out, oid, sizeof(*oid), f);
+    }
+}
+
+apr_status_t so_store_orders_folders(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                     const apr_array_header_t *order_ids, apr_hash_t **out)
+{
+    *out = apr_hash_make(p);
+    return select_in(db, p,
+                     "SELECT o.id, f.id, f.name, f.role, f.is_default FROM orders o "
+                     "JOIN folders f ON f.id = o.folder_id WHERE o.team_id = %lld AND o.id IN (",
+                     ")", team_id, order_ids, folders_rows, *out);
+}
+
+/* ---- tags ---------------------------------------------------------------------- */
+
+static so_tag_t *tag_from_row(apr_pool_t *p, so_rows_t *rows, int i)
+{
+    so_tag_t *t = apr_pcalloc(p, sizeof(*t));
+    t->id = so_cell_i64(rows, i, 0);
+    t->name = so_cell(rows, i, 1);
+    t->created_at = so_cell_i64(rows, i, 2);
+    t->orders = so_cell_i64(rows, i, 3);
+    t->certificates = so_cell_i64(rows, i, 4);
+    return t;
+}
+
+apr_status_t so_store_tags(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *pattern,
+                           int limit, int offset, apr_array_header_t **out, apr_int64_t *total)
+{
+    so_rows_t *rows, *count;
+    apr_status_t rv;
+    int i;
+    const char *pat = pattern ? pattern : "";
+
+    if ((rv = so_db_select(db, p, "so_tags_count", &count, SO_A(I64(team_id), pat, pat)))
+            != APR_SUCCESS
+        || (rv = so_db_select(db, p, "so_tags_list", &rows,
+                              SO_A(I64(team_id), pat, pat, INT(limit), INT(offset))))
+               != APR_SUCCESS) {
+        return rv;
+    }
+    *total = so_cell_i64(count, 0, 0);
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_tag_t *));
+    for (i = 0; i < rows->nrows; i++) {
+        APR_ARRAY_PUSH(*out, so_tag_t *) = tag_from_row(p, rows, i);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_tag_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id,
+                              so_tag_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_tag_get", &rows, SO_A(I64(team_id), I64(id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = tag_from_row(p, rows, 0);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_tag_insert(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *name,
+                                 apr_int64_t now, apr_int64_t *id)
+{
+    return select_id(db, p, "so_tag_insert", id, SO_A(I64(team_id), name, I64(now)));
+}
+
+apr_status_t so_store_tag_ensure(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *name,
+                                 apr_int64_t now, apr_int64_t *id)
+{
+    apr_status_t rv = select_id(db, p, "so_tag_by_name", id, SO_A(I64(team_id), name));
+    if (rv != APR_ENOENT) {
+        return rv;
+    }
+    rv = so_db_exec(db, p, "so_tag_ensure", NULL, SO_A(I64(team_id), name, I64(now)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return select_id(db, p, "so_tag_by_name", id, SO_A(I64(team_id), name));
+}
+
+apr_status_t so_store_tag_rename(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id,
+                                 const char *name)
+{
+    return exec_one(db, p, "so_tag_rename", SO_A(name, I64(team_id), I64(id)));
+}
+
+apr_status_t so_store_tag_delete(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id)
+{
+    apr_status_t rv = so_db_exec(db, p, "so_tag_unuse_orders", NULL, SO_A(I64(team_id), I64(id)));
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_tag_unuse_certs", NULL, SO_A(I64(team_id), I64(id)));
+    }
+    return rv == APR_SUCCESS ? exec_one(db, p, "so_tag_delete", SO_A(I64(team_id), I64(id))) : rv;
+}
+
+apr_status_t so_store_tags_of(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                              apr_int64_t order_id, const char *serial, apr_array_header_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv;
+    int i;
+
+    rv = serial ? so_db_select(db, p, "so_cert_tags", &rows, SO_A(I64(team_id), I64(order_id), serial))
+                : so_db_select(db, p, "so_order_tags", &rows, SO_A(I64(team_id), I64(order_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_tag_t *));
+    for (i = 0; i < rows->nrows; i++) {
+        so_tag_t *t = apr_pcalloc(p, sizeof(*t));
+        t->id = so_cell_i64(rows, i, 0);
+        t->name = so_cell(rows, i, 1);
+        APR_ARRAY_PUSH(*out, so_tag_t *) = t;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_tag_attach(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                 apr_int64_t order_id, const char *serial, apr_int64_t tag_id,
+                                 apr_int64_t now)
+{
+    if (serial) {
+        return so_db_exec(db, p, "so_cert_tag_add", NULL,
+                          SO_A(I64(order_id), serial, I64(tag_id), I64(team_id), I64(now)));
+    }
+    return so_db_exec(db, p, "so_order_tag_add", NULL,
+                      SO_A(I64(order_id), I64(tag_id), I64(team_id), I64(now)));
+}
+
+apr_status_t so_store_tag_detach(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                 apr_int64_t order_id, const char *serial, apr_int64_t tag_id,
+                                 int *removed)
+{
+    *removed = 0;
+    if (serial) {
+        return so_db_exec(db, p, "so_cert_tag_remove", removed,
+                          SO_A(I64(team_id), I64(order_id), serial, I64(tag_id)));
+    }
+    return so_db_exec(db, p, "so_order_tag_remove", removed,
+                      SO_A(I64(team_id), I64(order_id), I64(tag_id)));
+}
+
+apr_status_t so_store_tags_clear(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                 apr_int64_t order_id, const char *serial)
+{
+    if (serial) {
+        return so_db_exec(db, p, "so_cert_tags_clear", NULL, SO_A(I64(team_id), I64(order_id), serial));
+    }
+    return so_db_exec(db, p, "so_order_tags_clear", NULL, SO_A(I64(team_id), I64(order_id)));
+}
+
+static apr_array_header_t *names_of(apr_pool_t *p, apr_hash_t *h, apr_int64_t order_id)
+{
+    apr_array_header_t *a = apr_hash_get(h, &order_id, sizeof(order_id));
+    if (!a) {
+        apr_int64_t *key = apr_palloc(p, sizeof(*key));
+        *key = order_id;
+        a = apr_array_make(p, 4, sizeof(void *));
+        apr_hash_set(h, key, sizeof(*key), a);
+    }
+    return a;
+}
+
+static void order_tag_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
+{
+    int i;
+    for (i = 0; i < rows->nrows; i++) {
+        APR_ARRAY_PUSH(names_of(p, baton, so_cell_i64(rows, i, 0)), const char *) = so_cell(rows, i, 1);
+    }
+}
+
+static void cert_tag_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
+{
+    int i;
+    for (i = 0; i < rows->nrows; i++) {
+        apr_array_header_t *certs = names_of(p, baton, so_cell_i64(rows, i, 0));
+        const char *serial = so_cell(rows, i, 1);
+        so_cert_tags_t *c = certs->nelts ? APR_ARRAY_IDX(certs, certs->nelts - 1, so_cert_tags_t *)
+                                         : NULL;
+        if (!c || strcmp(c->serial, serial)) {
+            c = apr_pcalloc(p, sizeof(*c));
+            c->serial = serial;
+            c->tags = apr_array_make(p, 2, sizeof(const char *));
+            APR_ARRAY_PUSH(certs, so_cert_tags_t *) = c;
+        }
+        APR_ARRAY_PUSH(c->tags, const char *) = so_cell(rows, i, 2);
+    }
+}
+
+apr_status_t so_store_orders_tags(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                  const apr_array_header_t *order_ids, apr_hash_t **order_tags,
+                                  apr_hash_t **cert_tags)
+{
+    apr_status_t rv;
+    *order_tags = apr_hash_make(p);
+    *cert_tags = apr_hash_make(p);
+    rv = select_in(db, p,
+                   "SELECT x.order_id, t.name FROM order_tags x JOIN tags t ON t.id = x.tag_id "
+                   "WHERE x.team_id = %lld AND x.order_id IN (",
+                   ") ORDER BY x.order_id, t.name", team_id, order_ids, order_tag_rows, *order_tags);
+    if (rv == APR_SUCCESS) {
+        rv = select_in(db, p,
+                       "SELECT x.order_id, x.serial, t.name FROM certificate_tags x "
+                       "JOIN tags t ON t.id = x.tag_id WHERE x.team_id = %lld AND x.order_id IN (",
+                       ") ORDER BY x.order_id, x.serial, t.name", team_id, order_ids, cert_tag_rows,
+                       *cert_tags);
+    }
+    return rv;
+}

@@ -1,0 +1,353 @@
+/* mod_sslorders: seals and validation documents (see so_store_seal.h). */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "so_store_seal.h"
+#include "so_migrations.h"
+#include "so_stmts.h"
+#include "../core/so_seal.h"
+#include "../core/so_util.h"
+
+#define I64(v) so_i64str(p, (v))
+
+const so_migration_t so_migrations_seal[] = {
+    {300, "seals and validation documents",
+     "CREATE TABLE seals (\n"
+     "  order_id BIGINT PRIMARY KEY REFERENCES orders(id) ON DELETE CASCADE,\n"
+     "  team_id BIGINT NOT NULL,\n"
+     "  seal_id TEXT NOT NULL UNIQUE,\n"
+     "  enabled INTEGER NOT NULL DEFAULT 1,\n"
+     "  artifacts_enabled INTEGER NOT NULL DEFAULT 0,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  updated_at BIGINT NOT NULL);\n"
+     "CREATE TABLE documents (\n"
+     "  id {{ID}},\n"
+     "  team_id BIGINT NOT NULL,\n"
+     "  order_id BIGINT NOT NULL REFERENCES orders(id) ON DELETE CASCADE,\n"
+     "  name TEXT NOT NULL,\n"
+     "  doc_type TEXT NOT NULL,\n"
+     "  size BIGINT NOT NULL,\n"
+     "  sha256 TEXT NOT NULL,\n"
+     "  status TEXT NOT NULL DEFAULT 'pending',\n"
+     "  reason TEXT NOT NULL DEFAULT '',\n"
+     "  published INTEGER NOT NULL DEFAULT 0,\n"
+     "  uploaded_by TEXT NOT NULL DEFAULT '',\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  decided_at BIGINT NOT NULL DEFAULT 0,\n"
+     "  decided_by TEXT NOT NULL DEFAULT '');\n"
+     "CREATE INDEX documents_order ON documents (order_id, id);\n"
+     "CREATE INDEX documents_status ON documents (status, id);\n"
+     "CREATE TABLE document_data (\n"
+     "  document_id BIGINT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,\n"
+     "  data TEXT NOT NULL);\n"
+     "ALTER TABLE orders ADD COLUMN org_documents TEXT NOT NULL DEFAULT ''"},
+    {0, NULL, NULL}};
+
+#define SEAL_COLS "order_id, team_id, seal_id, enabled, artifacts_enabled, created_at, updated_at"
+#define DOC_COLS                                                                              \
+    "d.id, d.team_id, d.order_id, d.name, d.doc_type, d.size, d.sha256, d.status, d.reason, " \
+    "d.published, d.uploaded_by, d.created_at, d.decided_at, d.decided_by"
+
+const so_stmt_def_t so_stmts_seal[] = {
+    {"so_seal_insert",
+     "INSERT INTO seals (order_id, team_id, seal_id, created_at, updated_at) VALUES "
+     "(%lld, %lld, %s, %lld, %lld) ON CONFLICT (order_id) DO NOTHING"},
+    {"so_seal_get", "SELECT " SEAL_COLS " FROM seals WHERE order_id = %lld AND team_id = %lld"},
+    {"so_seal_set",
+     "UPDATE seals SET enabled = %d, artifacts_enabled = %d, updated_at = %lld WHERE order_id = %lld"},
+    {"so_seal_facts",
+     "SELECT s.order_id, s.team_id, s.seal_id, s.enabled, s.artifacts_enabled, s.created_at, "
+     "s.updated_at, o.common_name, o.status, p.validation_method, c.id, c.names, c.pem, "
+     "c.not_before, c.not_after, c.revoked_at, cu.company_name, cu.first_name, cu.last_name, "
+     "cu.city, cu.state, cu.country FROM seals s JOIN orders o ON o.id = s.order_id "
+     "JOIN products p ON p.id = o.product_id "
+     "LEFT JOIN certificates c ON c.order_id = o.id AND c.is_current = 1 "
+     "LEFT JOIN customers cu ON cu.team_id = o.team_id AND cu.handle = o.organization_handle "
+     "WHERE s.seal_id = %s"},
+    {"so_doc_insert",
+     "INSERT INTO documents (team_id, order_id, name, doc_type, size, sha256, uploaded_by, "
+     "created_at) VALUES (%lld, %lld, %s, %s, %lld, %s, %s, %lld) RETURNING id"},
+    {"so_doc_data_insert", "INSERT INTO document_data (document_id, data) VALUES (%lld, %s)"},
+    {"so_doc_count", "SELECT COUNT(*) FROM documents WHERE order_id = %lld"},
+    {"so_docs_of_order",
+     "SELECT " DOC_COLS " FROM documents d WHERE d.team_id = %lld AND d.order_id = %lld "
+     "ORDER BY d.id"},
+    {"so_docs_published",
+     "SELECT " DOC_COLS " FROM documents d WHERE d.order_id = %lld AND d.published = 1 AND "
+     "d.status = 'accepted' ORDER BY d.id"},
+    {"so_doc_get",
+     "SELECT " DOC_COLS " FROM documents d WHERE d.team_id = %lld AND d.order_id = %lld AND "
+     "d.id = %lld"},
+    {"so_doc_get_any", "SELECT " DOC_COLS " FROM documents d WHERE d.id = %lld"},
+    {"so_doc_data", "SELECT data FROM document_data WHERE document_id = %lld"},
+    {"so_doc_delete", "DELETE FROM documents WHERE id = %lld AND status = 'pending'"},
+    {"so_doc_publish",
+     "UPDATE documents SET published = %d WHERE id = %lld AND status = 'accepted'"},
+    {"so_doc_decide",
+     "UPDATE documents SET status = %s, reason = %s, decided_by = %s, decided_at = %lld, "
+     "published = 0 WHERE id = %lld AND status = 'pending'"},
+    {"so_docs_by_status",
+     "SELECT " DOC_COLS ", t.slug, o.common_name FROM documents d JOIN teams t ON t.id = d.team_id "
+     "JOIN orders o ON o.id = d.order_id WHERE d.status = %s ORDER BY d.id LIMIT %d"},
+    {"so_org_documents_set", "UPDATE orders SET org_documents = %s WHERE id = %lld"},
+    {"so_org_documents_get", "SELECT org_documents FROM orders WHERE id = %lld"},
+    {NULL, NULL}};
+
+static so_seal_row_t *seal_from(apr_pool_t *p, so_rows_t *r, int i, so_seal_row_t *s)
+{
+    if (!s) {
+        s = apr_pcalloc(p, sizeof(*s));
+    }
+    s->order_id = so_cell_i64(r, i, 0);
+    s->team_id = so_cell_i64(r, i, 1);
+    s->seal_id = apr_pstrdup(p, so_cell(r, i, 2));
+    s->enabled = so_cell_int(r, i, 3);
+    s->artifacts = so_cell_int(r, i, 4);
+    s->created_at = so_cell_i64(r, i, 5);
+    s->updated_at = so_cell_i64(r, i, 6);
+    return s;
+}
+
+apr_status_t so_store_seal_ensure(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                  apr_int64_t order_id, apr_int64_t now, so_seal_row_t **out)
+{
+    so_rows_t *r;
+    const char *id;
+    apr_status_t rv = so_db_select(db, p, "so_seal_get", &r, SO_A(I64(order_id), I64(team_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (r->nrows == 0) {
+        if ((rv = so_seal_new_id(&id, p)) != APR_SUCCESS) {
+            return rv;
+        }
+        rv = so_db_exec(db, p, "so_seal_insert", NULL,
+                        SO_A(I64(order_id), I64(team_id), id, I64(now), I64(now)));
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        rv = so_db_select(db, p, "so_seal_get", &r, SO_A(I64(order_id), I64(team_id)));
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (r->nrows == 0) {
+            return APR_ENOENT;
+        }
+    }
+    *out = seal_from(p, r, 0, NULL);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_seal_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id, int enabled,
+                               int artifacts, apr_int64_t now)
+{
+    return so_db_exec(db, p, "so_seal_set", NULL,
+                      SO_A(apr_itoa(p, enabled), apr_itoa(p, artifacts), I64(now), I64(order_id)));
+}
+
+apr_status_t so_store_seal_facts(so_db_t *db, apr_pool_t *p, const char *seal_id,
+                                 so_seal_facts_t **out)
+{
+    so_rows_t *r;
+    so_seal_facts_t *f;
+    apr_status_t rv = so_db_select(db, p, "so_seal_facts", &r, SO_A(seal_id));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (r->nrows == 0) {
+        return APR_ENOENT;
+    }
+    f = apr_pcalloc(p, sizeof(*f));
+    seal_from(p, r, 0, &f->seal);
+    f->common_name = apr_pstrdup(p, so_cell(r, 0, 7));
+    f->status = apr_pstrdup(p, so_cell(r, 0, 8));
+    f->validation_method = apr_pstrdup(p, so_cell(r, 0, 9));
+    f->has_cert = !so_cell_isnull(r, 0, 10);
+    f->names = apr_pstrdup(p, so_cell(r, 0, 11));
+    f->cert_pem = apr_pstrdup(p, so_cell(r, 0, 12));
+    f->not_before = so_cell_i64(r, 0, 13);
+    f->not_after = so_cell_i64(r, 0, 14);
+    f->revoked_at = so_cell_i64(r, 0, 15);
+    if (!so_cell_isnull(r, 0, 16)) {
+        const char *company = so_cell(r, 0, 16);
+        f->org_name = *company ? apr_pstrdup(p, company)
+                               : apr_pstrcat(p, so_cell(r, 0, 17), " ", so_cell(r, 0, 18), NULL);
+        f->org_city = apr_pstrdup(p, so_cell(r, 0, 19));
+        f->org_state = apr_pstrdup(p, so_cell(r, 0, 20));
+        f->org_country = apr_pstrdup(p, so_cell(r, 0, 21));
+    }
+    *out = f;
+    return APR_SUCCESS;
+}
+
+static so_doc_t *doc_from(apr_pool_t *p, so_rows_t *r, int i)
+{
+    so_doc_t *d = apr_pcalloc(p, sizeof(*d));
+    d->id = so_cell_i64(r, i, 0);
+    d->team_id = so_cell_i64(r, i, 1);
+    d->order_id = so_cell_i64(r, i, 2);
+    d->name = apr_pstrdup(p, so_cell(r, i, 3));
+    d->type = apr_pstrdup(p, so_cell(r, i, 4));
+    d->size = so_cell_i64(r, i, 5);
+    d->sha256 = apr_pstrdup(p, so_cell(r, i, 6));
+    d->status = apr_pstrdup(p, so_cell(r, i, 7));
+    d->reason = apr_pstrdup(p, so_cell(r, i, 8));
+    d->published = so_cell_int(r, i, 9);
+    d->uploaded_by = apr_pstrdup(p, so_cell(r, i, 10));
+    d->created_at = so_cell_i64(r, i, 11);
+    d->decided_at = so_cell_i64(r, i, 12);
+    d->decided_by = apr_pstrdup(p, so_cell(r, i, 13));
+    if (r->ncols > 15) {
+        d->team_slug = apr_pstrdup(p, so_cell(r, i, 14));
+        d->common_name = apr_pstrdup(p, so_cell(r, i, 15));
+    }
+    return d;
+}
+
+static apr_array_header_t *docs_from(apr_pool_t *p, so_rows_t *r)
+{
+    apr_array_header_t *a = apr_array_make(p, r->nrows ? r->nrows : 1, sizeof(so_doc_t *));
+    int i;
+    for (i = 0; i < r->nrows; i++) {
+        APR_ARRAY_PUSH(a, so_doc_t *) = doc_from(p, r, i);
+    }
+    return a;
+}
+
+apr_status_t so_store_doc_insert(so_db_t *db, apr_pool_t *p, so_doc_t *d, const char *data_b64)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_doc_insert", &r,
+                                   SO_A(I64(d->team_id), I64(d->order_id), d->name, d->type,
+                                        I64(d->size), d->sha256, d->uploaded_by ? d->uploaded_by : "",
+                                        I64(d->created_at)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (r->nrows != 1) {
+        return APR_EGENERAL;
+    }
+    d->id = so_cell_i64(r, 0, 0);
+    d->status = "pending";
+    d->reason = "";
+    d->decided_by = "";
+    return so_db_exec(db, p, "so_doc_data_insert", NULL, SO_A(I64(d->id), data_b64));
+}
+
+apr_status_t so_store_doc_count(so_db_t *db, apr_pool_t *p, apr_int64_t order_id, int *n)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_doc_count", &r, SO_A(I64(order_id)));
+    if (rv == APR_SUCCESS) {
+        *n = so_cell_int(r, 0, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_docs_of_order(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                    apr_int64_t order_id, apr_array_header_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_docs_of_order", &r, SO_A(I64(team_id), I64(order_id)));
+    if (rv == APR_SUCCESS) {
+        *out = docs_from(p, r);
+    }
+    return rv;
+}
+
+apr_status_t so_store_docs_published(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                     apr_array_header_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_docs_published", &r, SO_A(I64(order_id)));
+    if (rv == APR_SUCCESS) {
+        *out = docs_from(p, r);
+    }
+    return rv;
+}
+
+apr_status_t so_store_doc_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                              apr_int64_t order_id, apr_int64_t id, so_doc_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv = team_id < 0
+                          ? so_db_select(db, p, "so_doc_get_any", &r, SO_A(I64(id)))
+                          : so_db_select(db, p, "so_doc_get", &r,
+                                         SO_A(I64(team_id), I64(order_id), I64(id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (r->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = doc_from(p, r, 0);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_doc_data(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char **b64)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_doc_data", &r, SO_A(I64(id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (r->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *b64 = apr_pstrdup(p, so_cell(r, 0, 0));
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_doc_delete(so_db_t *db, apr_pool_t *p, apr_int64_t id)
+{
+    int n = 0;
+    /* only while pending; the bytes go with it (ON DELETE CASCADE) */
+    apr_status_t rv = so_db_exec(db, p, "so_doc_delete", &n, SO_A(I64(id)));
+    return rv != APR_SUCCESS ? rv : n == 1 ? APR_SUCCESS : APR_EBUSY;
+}
+
+apr_status_t so_store_doc_publish(so_db_t *db, apr_pool_t *p, apr_int64_t id, int published)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_doc_publish", &n,
+                                 SO_A(apr_itoa(p, published ? 1 : 0), I64(id)));
+    return rv != APR_SUCCESS ? rv : n == 1 ? APR_SUCCESS : APR_EBUSY;
+}
+
+apr_status_t so_store_doc_decide(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char *status,
+                                 const char *reason, const char *by, apr_int64_t now)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_doc_decide", &n,
+                                 SO_A(status, reason ? reason : "", by ? by : "", I64(now), I64(id)));
+    return rv != APR_SUCCESS ? rv : n == 1 ? APR_SUCCESS : APR_EBUSY;
+}
+
+apr_status_t so_store_docs_by_status(so_db_t *db, apr_pool_t *p, const char *status, int limit,
+                                     apr_array_header_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_docs_by_status", &r, SO_A(status, apr_itoa(p, limit)));
+    if (rv == APR_SUCCESS) {
+        *out = docs_from(p, r);
+    }
+    return rv;
+}
+
+apr_status_t so_store_org_documents_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                        const char *ids)
+{
+    return so_db_exec(db, p, "so_org_documents_set", NULL, SO_A(ids, I64(order_id)));
+}
+
+apr_status_t so_store_org_documents_get(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                        const char **ids)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_org_documents_get", &r, SO_A(I64(order_id)));
+    if (rv == APR_SUCCESS) {
+        *ids = apr_pstrdup(p, so_cell(r, 0, 0));
+    }
+    return rv;
+}

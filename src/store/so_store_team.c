@@ -1,0 +1,215 @@
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "so_store_team.h"
+#include "so_migrations.h"
+#include "so_stmts.h"
+#include "../core/so_crypto.h"
+#include "../core/so_util.h"
+
+const so_migration_t so_migrations_team[] = {
+    {430, "team_tokens", "CREATE INDEX api_tokens_team ON api_tokens (team_id, id)"},
+    {0, NULL, NULL}};
+
+#define TOKEN_COLS                                                                                \
+    "k.id, k.user_id, u.username, k.name, k.ip, k.created_at, k.expires_at, k.last_used_at, "      \
+    "k.revoked_at"
+
+const so_stmt_def_t so_stmts_team[] = {
+    {"so_members_count", "SELECT COUNT(*) FROM memberships WHERE team_id = %lld"},
+    {"so_members_list",
+     "SELECT m.user_id, u.username, m.role, m.created_at FROM memberships m "
+     "JOIN users u ON u.id = m.user_id WHERE m.team_id = %lld ORDER BY CASE m.role "
+     "WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END, u.username "
+     "LIMIT %d OFFSET %d"},
+    {"so_member_role", "SELECT role FROM memberships WHERE team_id = %lld AND user_id = %lld"},
+    {"so_member_owners",
+     "SELECT COUNT(*) FROM memberships WHERE team_id = %lld AND role = 'owner'"},
+    {"so_members_lock", "UPDATE memberships SET created_at = created_at WHERE team_id = %lld"},
+    {"so_member_insert",
+     "INSERT INTO memberships (user_id, team_id, role, created_at) VALUES (%lld, %lld, %s, %lld)"},
+    {"so_member_delete", "DELETE FROM memberships WHERE team_id = %lld AND user_id = %lld"},
+    {"so_teams_owned", "SELECT COUNT(*) FROM memberships WHERE user_id = %lld AND role = 'owner'"},
+    {"so_team_tokens_count",
+     "SELECT COUNT(*) FROM api_tokens k WHERE k.team_id = %lld AND (%d = 1 OR "
+     "(k.revoked_at IS NULL AND k.expires_at > %lld))"},
+    {"so_team_tokens",
+     "SELECT " TOKEN_COLS " FROM api_tokens k JOIN users u ON u.id = k.user_id "
+     "WHERE k.team_id = %lld AND (%d = 1 OR (k.revoked_at IS NULL AND k.expires_at > %lld)) "
+     "ORDER BY k.id DESC LIMIT %d OFFSET %d"},
+    {"so_team_token_insert",
+     "INSERT INTO api_tokens (token_hash, user_id, team_id, name, ip, created_at, expires_at) "
+     "VALUES (%s, %lld, %lld, %s, %s, %lld, %lld) RETURNING id"},
+    {"so_team_token_revoke",
+     "UPDATE api_tokens SET revoked_at = %lld WHERE team_id = %lld AND id = %lld "
+     "AND revoked_at IS NULL"},
+    {"so_member_tokens_revoke",
+     "UPDATE api_tokens SET revoked_at = %lld WHERE team_id = %lld AND user_id = %lld "
+     "AND revoked_at IS NULL"},
+    {"so_member_sessions_delete", "DELETE FROM sessions WHERE team_id = %lld AND user_id = %lld"},
+    {NULL, NULL}};
+
+#define I64(v) so_i64str(p, (v))
+#define INT(v) apr_itoa(p, (v))
+
+apr_status_t so_store_members(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, int limit,
+                              int offset, apr_array_header_t **out, apr_int64_t *total)
+{
+    so_rows_t *rows, *count;
+    apr_status_t rv;
+    int i;
+
+    if ((rv = so_db_select(db, p, "so_members_count", &count, SO_A(I64(team_id)))) != APR_SUCCESS
+        || (rv = so_db_select(db, p, "so_members_list", &rows,
+                              SO_A(I64(team_id), INT(limit), INT(offset))))
+               != APR_SUCCESS) {
+        return rv;
+    }
+    *total = so_cell_i64(count, 0, 0);
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_member_t));
+    for (i = 0; i < rows->nrows; i++) {
+        so_member_t *m = apr_array_push(*out);
+        m->user_id = so_cell_i64(rows, i, 0);
+        m->username = so_cell(rows, i, 1);
+        m->role = so_role_parse(so_cell(rows, i, 2));
+        m->joined_at = so_cell_i64(rows, i, 3);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_member_role(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                  apr_int64_t user_id, so_role_t *role)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_member_role", &rows, SO_A(I64(team_id), I64(user_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *role = rows->nrows ? so_role_parse(so_cell(rows, 0, 0)) : SO_ROLE_NONE;
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_member_owners(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, int *owners)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_member_owners", &rows, SO_A(I64(team_id)));
+    if (rv == APR_SUCCESS) {
+        *owners = so_cell_int(rows, 0, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_members_lock(so_db_t *db, apr_pool_t *p, apr_int64_t team_id)
+{
+    return so_db_exec(db, p, "so_members_lock", NULL, SO_A(I64(team_id)));
+}
+
+apr_status_t so_store_member_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                 apr_int64_t user_id, so_role_t role, apr_int64_t now)
+{
+    return so_db_exec(db, p, "so_member_insert", NULL,
+                      SO_A(I64(user_id), I64(team_id), so_role_name(role), I64(now)));
+}
+
+apr_status_t so_store_member_remove(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                    apr_int64_t user_id)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_member_delete", &n, SO_A(I64(team_id), I64(user_id)));
+    return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
+}
+
+apr_status_t so_store_teams_owned(so_db_t *db, apr_pool_t *p, apr_int64_t user_id, int *count)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_teams_owned", &rows, SO_A(I64(user_id)));
+    if (rv == APR_SUCCESS) {
+        *count = so_cell_int(rows, 0, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_team_tokens(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, int all,
+                                  apr_int64_t now, int limit, int offset, apr_array_header_t **out,
+                                  apr_int64_t *total)
+{
+    so_rows_t *rows, *count;
+    apr_status_t rv;
+    int i;
+
+    if ((rv = so_db_select(db, p, "so_team_tokens_count", &count,
+                           SO_A(I64(team_id), INT(all ? 1 : 0), I64(now))))
+            != APR_SUCCESS
+        || (rv = so_db_select(db, p, "so_team_tokens", &rows,
+                              SO_A(I64(team_id), INT(all ? 1 : 0), I64(now), INT(limit),
+                                   INT(offset))))
+               != APR_SUCCESS) {
+        return rv;
+    }
+    *total = so_cell_i64(count, 0, 0);
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_token_info_t));
+    for (i = 0; i < rows->nrows; i++) {
+        so_token_info_t *t = apr_array_push(*out);
+        t->id = so_cell_i64(rows, i, 0);
+        t->user_id = so_cell_i64(rows, i, 1);
+        t->username = so_cell(rows, i, 2);
+        t->name = so_cell(rows, i, 3);
+        t->ip = so_cell(rows, i, 4);
+        t->created_at = so_cell_i64(rows, i, 5);
+        t->expires_at = so_cell_i64(rows, i, 6);
+        t->last_used_at = so_cell_i64(rows, i, 7);
+        t->revoked_at = so_cell_i64(rows, i, 8);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_team_token_create(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                        apr_int64_t user_id, const char *name, const char *ip,
+                                        apr_int64_t now, apr_int64_t ttl, apr_int64_t *id,
+                                        const char **token)
+{
+    const char *plain;
+    so_rows_t *rows;
+    apr_status_t rv;
+
+    /* the same form as so_store_token_create: 128 random bits, stored hashed */
+    if ((rv = so_random_hex(&plain, p, 16)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!ip || !strcmp(ip, "0.0.0.0")) {
+        ip = "";
+    }
+    rv = so_db_select(db, p, "so_team_token_insert", &rows,
+                      SO_A(so_secret_hash(p, plain), I64(user_id), I64(team_id), name ? name : "",
+                           ip, I64(now), I64(now + ttl)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!db->trans) {
+        db->committed = 1;
+    }
+    *id = so_cell_i64(rows, 0, 0);
+    *token = plain;
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_team_token_revoke(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                        apr_int64_t id, apr_int64_t now)
+{
+    int n = 0;
+    apr_status_t rv =
+        so_db_exec(db, p, "so_team_token_revoke", &n, SO_A(I64(now), I64(team_id), I64(id)));
+    return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
+}
+
+apr_status_t so_store_member_credentials_end(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                             apr_int64_t user_id, apr_int64_t now)
+{
+    apr_status_t rv = so_db_exec(db, p, "so_member_tokens_revoke", NULL,
+                                 SO_A(I64(now), I64(team_id), I64(user_id)));
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_member_sessions_delete", NULL, SO_A(I64(team_id), I64(user_id)));
+    }
+    return rv;
+}
