@@ -1,6 +1,6 @@
 // A tag editor for an order or one of its certificates: the tags as chips with a
 // remove button, an input with the team's tags as suggestions, Add.
-import { h, uid } from './dom.js';
+import { h, uid, add } from './dom.js';
 import { errorBox, busy, announce } from './ui.js';
 import { objectTags, addTag, removeTag, loadTags } from './org.js';
 import { canEdit } from './session.js';
@@ -49,6 +49,6 @@ export async function tagEditor(orderId, serial, label) {
     });
   });
   await draw();
-  wrap.append(list, canEdit() ? form : null, err);
+  add(wrap, [list, canEdit() ? form : null, err]);
   return wrap;
 }

@@ -10,6 +10,7 @@ import shop from './flows/shop.mjs';
 import csrFlows from './flows/csr.mjs';
 import lifecycle from './flows/lifecycle.mjs';
 import folderFlows from './flows/folders.mjs';
+import issued from './flows/issued.mjs';
 
 const env = {};
 
@@ -36,3 +37,4 @@ shop(env);
 csrFlows(env);
 lifecycle(env);
 folderFlows(env);
+issued(env);

@@ -2,7 +2,7 @@
 // (/<team>/folders/explorer): the tree with counts, create/rename/move/delete
 // folders, set the default folder, find orders and move them between folders,
 // Auto Arrange behind a warning, and the Other menu's link back to Orders.
-import { h, fill, icon, uid } from '../dom.js';
+import { h, fill, icon, uid, add } from '../dom.js';
 import { api } from '../api.js';
 import { notice, errorBox, field, busy, pageHeader, unavailable, dialog, confirmDialog, announce, flash, select, loading } from '../ui.js';
 import { day } from '../format.js';
@@ -20,9 +20,9 @@ function treeView(tree, selectedId, onSelect, label) {
     const selected = String(f.id) === String(selectedId);
     const item = h('li', { role: 'treeitem', 'aria-selected': String(selected), 'aria-level': level, tabindex: selected ? '0' : '-1',
       'data-folder': f.id, 'aria-expanded': f.children.length ? 'true' : null },
-    icon(selected ? 'folder-open' : 'folder'), ' ', h('span', { class: 'label' }, f.name), ' ',
-    h('span', { class: 'count', 'aria-label': `${f.count} orders` }, `(${f.count}${f.total !== f.count ? ` / ${f.total}` : ''})`),
-    f.isDefault ? h('span', { class: 'default-mark' }, 'default') : null,
+    h('span', { class: 'row' }, icon(selected ? 'folder-open' : 'folder'), h('span', { class: 'label' }, f.name),
+      h('span', { class: 'count', title: `${f.count} orders here, ${f.total} with the subfolders` }, `(${f.count}${f.total !== f.count ? ` / ${f.total}` : ''})`),
+      f.isDefault ? h('span', { class: 'default-mark' }, 'default') : null),
     f.children.length ? build(f.children, level + 1) : null);
     items.push(item);
     return item;
@@ -92,7 +92,7 @@ export async function render(ctx) {
   const count = h('span', { class: 'muted', id: 'picked-count' }, 'No order selected.');
   const findInput = h('input', { type: 'search', id: 'find-orders', placeholder: 'Domain or order number' });
   const findBtn = h('button', { type: 'submit', class: 'btn' }, 'Find orders');
-  const findForm = h('form', { class: 'inline-fields', role: 'search', 'aria-label': 'Find orders in every folder' },
+  const findForm = h('form', { class: 'inline-fields', role: 'search', 'aria-label': 'Search all folders' },
     field('Find orders in every folder', findInput), findBtn);
 
   const onToggle = (id, on) => {
@@ -237,7 +237,7 @@ export async function renderExplorer(ctx) {
       h('p', { class: 'warning-key', id: 'auto-arrange-warning' }, h('strong', {}, 'WARNING: '),
         'Auto Arrange will organize certificates into folders according to default settings. ',
         'Current certificate and folder organization (including any custom configuration) will be overwritten.'),
-      'Expired orders go to "expired", revoked and cancelled ones to "revoked", orders waiting for their details to "default", all others to "active". Missing original folders are created again.'],
+      'Expired orders go to "expired", revoked and cancelled ones to "revoked", paid orders not issued yet to "default", all others to "active". Missing original folders are created again.'],
     'Auto Arrange', { danger: true });
     if (!ok) return;
     try {
@@ -291,7 +291,7 @@ export async function renderExplorer(ctx) {
     const it = treeHolder.querySelector(`[data-folder="${selected}"]`);
     if (it && document.activeElement && document.activeElement.closest('.tree')) it.focus();
   };
-  view.append(admin ? null : notice('info', 'Only owners and admins of the team change folders.'), toolbar, err,
-    h('div', { class: 'folder-layout' }, treeHolder, right));
+  add(view, [admin ? null : notice('info', 'Only owners and admins of the team change folders.'), toolbar, err,
+    h('div', { class: 'folder-layout' }, treeHolder, right)]);
   await select_(selected);
 }
