@@ -116,6 +116,7 @@ export default function (env) {
       await page.locator('#gen-cn-err').filter({ hasText: 'is not a host name' }).waitFor();
       assert.match(await page.locator('#gen-c-err').textContent(), /two-letter code/);
       assert.equal(await page.locator('#csr-result').textContent(), '');
+      await shot(page, 'csr-generator-errors');
     });
 
     it('lists, shows, renames, adds and deletes managed CSRs', async (t) => {

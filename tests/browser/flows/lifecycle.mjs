@@ -187,6 +187,7 @@ export default function (env) {
       await page.waitForURL(`**/bench-1/orders/${act.id}/reprocess`);
       await page.waitForFunction(() => document.getElementById('csr-cn')?.value === 'fresh.example.com');
       assert.match(await page.getByLabel('CSR', { exact: true }).inputValue(), /BEGIN CERTIFICATE REQUEST/);
+      await shot(page, 'reprocess-csr-from-generator');
     });
   });
 }

@@ -140,6 +140,7 @@ export default function (env) {
       const refs = await page.locator('#orders-table .order-ref').allTextContents();
       assert.ok(refs.length > 0 && refs.every((r) => r.endsWith('· Business OV')), refs.join());
       assert.match(await summary(), new RegExp(` of ${await total('product_id=4')} orders?$`));
+      await shot(page, 'orders-filter-product');
       await page.goto('/bench-1/orders');
       await ready(page);
     });
@@ -266,6 +267,7 @@ export default function (env) {
       assert.deepEqual(await kinds(by('PAI').id), ['complete']);
       assert.ok((await kinds(by('REQ').id)).includes('documents'));
       assert.deepEqual(await kinds(by('FAI').id), ['details']);
+      await shot(page, 'orders-actions-100-per-page');
       await page.goto('/bench-1/orders');
       await ready(page);
     });

@@ -4,6 +4,19 @@ import { newPage, signIn, shot, ready, assertNoProblems } from '../lib/harness.m
 
 export default function (env) {
   describe('sign in, teams, sign out', () => {
+    it('a viewer sees the orders but cannot buy or change', async () => {
+      const page = await newPage(env.browser, env.server);
+      await signIn(page, 'vera', 'vera-password-1', 'demo');
+      assert.ok(await page.locator('#orders-table tr[data-order-id]').count() > 0);
+      await page.goto('/demo/shop');
+      await ready(page);
+      await page.getByText('Your role in this team (viewer) does not allow buying.').waitFor();
+      assert.ok(await page.locator('article.product[data-product="1"]').getByRole('button', { name: 'Buy now' }).isDisabled());
+      await shot(page, 'viewer-shop');
+      assertNoProblems(page);
+      await page.context().close();
+    });
+
     it('rejects a wrong password in plain words next to the form', async () => {
       const page = await newPage(env.browser, env.server);
       await page.goto('/demo/orders');
@@ -70,6 +83,26 @@ export default function (env) {
       assert.ok(r.headers.get('referrer-policy'));
       const missing = await fetch(`${env.server.base}/js/no-such-file.js`);
       assert.equal(missing.status, 404);
+      // in the browser: a deep link works, and the page never violates the policy
+      const page = await newPage(env.browser, env.server);
+      await page.addInitScript(() => {
+        window.cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+      });
+      await page.goto('/demo/managed_csrs');
+      await page.getByRole('heading', { name: 'Sign in to your account' }).waitFor();
+      assert.match(page.url(), /\/signin\?next=%2Fdemo%2Fmanaged_csrs$/);
+      await page.getByLabel('User name').fill('demo');
+      await page.getByLabel('Password').fill(env.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('button[data-team="demo"]').click();
+      await page.getByRole('heading', { name: 'CSR Manager' }).waitFor();
+      assert.equal(new URL(page.url()).pathname, '/demo/managed_csrs');
+      await ready(page);
+      assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+      await shot(page, 'deep-link-after-sign-in');
+      assertNoProblems(page);
+      await page.context().close();
     });
   });
 }
