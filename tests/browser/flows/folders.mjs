@@ -61,6 +61,19 @@ export default function (env) {
       assert.equal(await treeItem('archived').getAttribute('aria-selected'), 'true');
       assert.match(await treeItem('archived').locator("> .row > .count").textContent(), /^\(2/);
       assert.equal(await page.locator('.folder-pane tr[data-order-id]').count(), 2);
+      // the Orders page's folder filter shows that folder
+      await page.goto('/bench-2/orders');
+      await ready(page);
+      await page.getByRole('button', { name: 'Filters', exact: true }).click();
+      await page.locator('#f-folder').selectOption({ label: 'archived' });
+      await page.locator('#filters-panel').getByRole('button', { name: 'Search' }).click();
+      await ready(page);
+      assert.equal(await page.locator('#current-folder').textContent(), 'archived');
+      const shown = await page.locator('#orders-table tr[data-order-id]').evaluateAll((rs) => rs.map((r) => Number(r.dataset.orderId)).sort((a, b) => a - b));
+      assert.deepEqual(shown, [results[0].id, results[1].id].sort((a, b) => a - b));
+      await shot(page, 'orders-filter-folder');
+      await page.goto('/bench-2/folders?folder=' + (await folders()).archived.id);
+      await ready(page);
       // the keyboard moves through the tree
       await treeItem('archived').focus();
       await page.keyboard.press('ArrowDown');

@@ -127,6 +127,12 @@ export default function (env) {
       assert.ok(s.snippet.includes(s.seal_id));
       // the badge preview loads (same origin, allowed by the portal's CSP)
       await page.waitForFunction(() => document.getElementById('seal-image')?.naturalWidth > 0);
+      // off: visitors see a disabled seal
+      await page.getByLabel('Show the site seal').setChecked(false);
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.locator('#seal-saved').waitFor();
+      assert.equal((await env.api.get(`/ssl/orders/${order.id}/seal`)).enabled, false);
+      assert.match(await page.getByRole('region', { name: 'State' }).textContent(), /Sealdisabled/);
       await page.getByLabel('Show the site seal').setChecked(true);
       await page.getByLabel(/Site Seal Artifacts/).check();
       await page.getByRole('button', { name: 'Save settings' }).click();
