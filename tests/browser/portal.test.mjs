@@ -25,7 +25,7 @@ after(async () => {
   if (env.server) {
     const log = env.server.errorLog();
     env.server.stop();
-    if (/\[(error|crit|alert|emerg)\]/.test(log) && !process.env.SO_ALLOW_ERRORS) {
+    if (/\[(warn|error|crit|alert|emerg)\]/.test(log) && !process.env.SO_ALLOW_ERRORS) {
       throw new Error(`httpd error log:\n${log}`);
     }
   }
