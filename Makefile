@@ -145,7 +145,7 @@ start: deps build
 stop:
 	@PORT=$(PORT) VAR=$(VAR) BUILD=$(CURDIR)/$(BUILD) scripts/devserver.sh stop
 
-bench: deps-test build
+bench: deps-test build $(BUILD)/ca_speed
 	BUILD=$(CURDIR)/$(BUILD) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
 
 # libFuzzer harnesses (clang); fuzz-replay runs the seed corpora without clang's

@@ -54,6 +54,7 @@ static void so_child_init(apr_pool_t *p, server_rec *s)
     mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
     so_httpd_ca_child_init(p, s);
     so_seal_cache_init(p);
+    so_downloads_cache_init(p);
 }
 
 static void so_register_hooks(apr_pool_t *p)

@@ -16,7 +16,7 @@
 
 #include <apr_strings.h>
 #include <apr_escape.h>
-#include <apr_thread_mutex.h>
+#include <apr_thread_rwlock.h>
 #include <apr_uri.h>
 
 #include "so_api.h"
@@ -32,24 +32,35 @@
 /* ---- the per-process cache -------------------------------------------------------------- */
 
 #define CACHE_MAX 20000
+#define SEAL_STATES 6 /* so_seal_state_t */
+
+/* An answer rendered once for an entry (the script; the badge of one state). */
+typedef struct {
+    const char *body;
+    apr_size_t len;
+    const char *etag;
+} rendered_t;
 
 typedef struct {
-    apr_pool_t *pool;
+    apr_pool_t *pool;   /* the entry's own: written under the write lock only */
+    apr_uint64_t gen;   /* which fetch this is (0: not cached) */
     apr_time_t fetched;
     so_seal_facts_t *facts;
     const char *issuer;
     apr_array_header_t *docs; /* so_doc_t *: published documents (artifacts on) */
+    rendered_t js;
+    rendered_t svg[SEAL_STATES];
 } seal_entry_t;
 
 static apr_pool_t *cache_pool;
-static apr_thread_mutex_t *cache_lock;
+static apr_thread_rwlock_t *cache_lock;
 static apr_hash_t *cache;
+static apr_uint64_t cache_gen;
 
 void so_seal_cache_init(apr_pool_t *p)
 {
     if (apr_pool_create(&cache_pool, p) != APR_SUCCESS
-        || apr_thread_mutex_create(&cache_lock, APR_THREAD_MUTEX_DEFAULT, cache_pool)
-               != APR_SUCCESS) {
+        || apr_thread_rwlock_create(&cache_lock, cache_pool) != APR_SUCCESS) {
         cache_lock = NULL;
         return;
     }
@@ -61,7 +72,7 @@ static void entry_free(seal_entry_t *e)
     apr_pool_destroy(e->pool); /* e lives in its own pool */
 }
 
-/* with the lock held */
+/* with the write lock held */
 static void cache_trim(apr_time_t now, apr_time_t ttl)
 {
     apr_hash_index_t *hi;
@@ -94,12 +105,12 @@ void so_seal_cache_forget(const char *seal_id)
     if (!cache_lock) {
         return;
     }
-    apr_thread_mutex_lock(cache_lock);
+    apr_thread_rwlock_wrlock(cache_lock);
     if ((e = apr_hash_get(cache, seal_id, APR_HASH_KEY_STRING))) {
         apr_hash_set(cache, seal_id, APR_HASH_KEY_STRING, NULL);
         entry_free(e);
     }
-    apr_thread_mutex_unlock(cache_lock);
+    apr_thread_rwlock_unlock(cache_lock);
 }
 
 static const char *sdup(apr_pool_t *p, const char *s)
@@ -127,6 +138,7 @@ static seal_entry_t *entry_copy(apr_pool_t *p, const seal_entry_t *e)
     c->facts = f;
     c->issuer = sdup(p, e->issuer);
     c->fetched = e->fetched;
+    c->gen = e->gen;
     c->docs = apr_array_make(p, e->docs ? e->docs->nelts : 1, sizeof(so_doc_t *));
     for (i = 0; e->docs && i < e->docs->nelts; i++) {
         so_doc_t *d = apr_pmemdup(p, APR_ARRAY_IDX(e->docs, i, so_doc_t *), sizeof(so_doc_t));
@@ -177,14 +189,14 @@ static apr_status_t seal_lookup(so_req_t *req, const char *seal_id, seal_entry_t
     apr_status_t rv;
 
     if (cache_lock && ttl > 0) {
-        apr_thread_mutex_lock(cache_lock);
+        apr_thread_rwlock_rdlock(cache_lock);
         e = apr_hash_get(cache, seal_id, APR_HASH_KEY_STRING);
         if (e && now - e->fetched < ttl) {
             *out = entry_copy(req->pool, e);
-            apr_thread_mutex_unlock(cache_lock);
+            apr_thread_rwlock_unlock(cache_lock);
             return APR_SUCCESS;
         }
-        apr_thread_mutex_unlock(cache_lock);
+        apr_thread_rwlock_unlock(cache_lock);
     }
     if (!cache_lock || ttl <= 0) {
         return facts_fetch(req, req->pool, seal_id, out);
@@ -199,8 +211,7 @@ static apr_status_t seal_lookup(so_req_t *req, const char *seal_id, seal_entry_t
     }
     e->pool = ep;
     e->facts->cert_pem = NULL;
-    *out = entry_copy(req->pool, e);
-    apr_thread_mutex_lock(cache_lock);
+    apr_thread_rwlock_wrlock(cache_lock);
     {
         seal_entry_t *old = apr_hash_get(cache, e->facts->seal.seal_id, APR_HASH_KEY_STRING);
         if (old) {
@@ -208,9 +219,11 @@ static apr_status_t seal_lookup(so_req_t *req, const char *seal_id, seal_entry_t
             entry_free(old);
         }
         cache_trim(now, ttl);
+        e->gen = ++cache_gen;
         apr_hash_set(cache, e->facts->seal.seal_id, APR_HASH_KEY_STRING, e);
+        *out = entry_copy(req->pool, e);
     }
-    apr_thread_mutex_unlock(cache_lock);
+    apr_thread_rwlock_unlock(cache_lock);
     return APR_SUCCESS;
 }
 
@@ -332,20 +345,82 @@ static apr_int64_t last_modified(const so_req_t *req, const so_seal_facts_t *f)
     return t;
 }
 
-static void cache_headers(so_req_t *req, const void *body, apr_size_t len, int varies)
+static const char *etag_of(so_req_t *req, const void *body, apr_size_t len)
+{
+    return apr_pstrcat(req->pool, "\"",
+                       apr_pstrndup(req->pool, so_sha256_hex(req->pool, body, len, 0), 32), "\"",
+                       NULL);
+}
+
+static void cache_headers(so_req_t *req, const char *etag, int varies)
 {
     int age = req->cfg->seal_max_age / 2;
     apr_table_setn(req->headers_out, "Cache-Control",
                    age > 0 ? apr_psprintf(req->pool, "public, max-age=%d", age) : "no-cache");
-    apr_table_setn(req->headers_out, "ETag",
-                   apr_pstrcat(req->pool, "\"",
-                               apr_pstrndup(req->pool, so_sha256_hex(req->pool, body, len, 0), 32),
-                               "\"", NULL));
+    apr_table_setn(req->headers_out, "ETag", etag);
     apr_table_setn(req->headers_out, "Cross-Origin-Resource-Policy", "cross-origin");
     apr_table_setn(req->headers_out, "Access-Control-Allow-Origin", "*");
     if (varies) {
         apr_table_setn(req->headers_out, "Vary", "Referer, Origin");
     }
+}
+
+/* A hot seal's script or badge as rendered before for the same entry (and, for the
+ * badge, the same state, worked out here on the entry's own data under the read lock):
+ * 1 with a copy in out. */
+static int rendered_get(so_req_t *req, const char *seal_id, int js, const char *host,
+                        rendered_t *out, apr_int64_t *mtime)
+{
+    apr_time_t ttl = cache_ttl(req);
+    seal_entry_t *e;
+    int hit = 0;
+
+    if (!cache_lock || ttl <= 0) {
+        return 0;
+    }
+    apr_thread_rwlock_rdlock(cache_lock);
+    e = apr_hash_get(cache, seal_id, APR_HASH_KEY_STRING);
+    if (e && apr_time_now() - e->fetched < ttl) {
+        const rendered_t *r;
+        if (js) {
+            r = &e->js;
+        }
+        else {
+            so_seal_info_t info;
+            info_fill(req, e, host, &info);
+            r = &e->svg[info.state];
+        }
+        if (r->body) {
+            out->body = apr_pmemdup(req->pool, r->body, r->len);
+            out->len = r->len;
+            out->etag = apr_pstrdup(req->pool, r->etag);
+            *mtime = js ? e->facts->seal.created_at : last_modified(req, e->facts);
+            hit = 1;
+        }
+    }
+    apr_thread_rwlock_unlock(cache_lock);
+    return hit;
+}
+
+/* Keep what was rendered with the entry it was rendered from (gen), if still cached. */
+static void rendered_keep(const char *seal_id, apr_uint64_t gen, int js, so_seal_state_t state,
+                          const rendered_t *r)
+{
+    seal_entry_t *e;
+    if (!cache_lock || gen == 0 || (unsigned)state >= SEAL_STATES) {
+        return;
+    }
+    apr_thread_rwlock_wrlock(cache_lock);
+    e = apr_hash_get(cache, seal_id, APR_HASH_KEY_STRING);
+    if (e && e->gen == gen) {
+        rendered_t *slot = js ? &e->js : &e->svg[state];
+        if (!slot->body) {
+            slot->etag = apr_pstrdup(e->pool, r->etag);
+            slot->len = r->len;
+            slot->body = apr_pmemdup(e->pool, r->body, r->len);
+        }
+    }
+    apr_thread_rwlock_unlock(cache_lock);
 }
 
 static apr_status_t not_found(so_req_t *req)
@@ -369,43 +444,57 @@ static apr_status_t load(so_req_t *req, const char *id, seal_entry_t **e)
 /* GET /<id>.js, /<id>.svg */
 static apr_status_t seal_file(so_req_t *req)
 {
-    const char *file = so_req_param(req, "file"), *dot = strrchr(file, '.'), *id, *body, *why = NULL;
-    const char *base = so_seal_base(req), *host;
+    const char *file = so_req_param(req, "file"), *dot = strrchr(file, '.'), *id, *why = NULL;
+    const char *base = so_seal_base(req), *host = NULL;
     seal_entry_t *e;
     so_seal_info_t info;
-    apr_size_t len;
+    rendered_t r;
     apr_status_t rv;
-    int varies = 0;
+    int varies = 0, js;
 
     if (!dot || (strcmp(dot, ".js") && strcmp(dot, ".svg"))) {
         return not_found(req);
     }
+    js = !strcmp(dot, ".js");
     id = apr_pstrmemdup(req->pool, file, (apr_size_t)(dot - file));
-    if ((rv = load(req, id, &e)) != APR_SUCCESS) {
-        return rv;
+    if (!so_seal_id_valid(id)) {
+        return not_found(req);
     }
-    if (!strcmp(dot, ".js")) {
-        if (!*base) {
-            return so_api_error(req, SO_E_NOT_FOUND,
-                                "Seals need SSLOrdersPublicURL (or SSLOrdersSealURL)", ""),
-                   APR_ENOENT;
+    if (!js) {
+        host = page_host(req, &varies);
+    }
+    if (!rendered_get(req, id, js, host, &r, &req->mtime)) {
+        if ((rv = load(req, id, &e)) != APR_SUCCESS) {
+            return rv;
         }
-        if (so_seal_script(&body, &len, req->pool, base, id, &why) != APR_SUCCESS) {
-            return so_api_error(req, SO_E_NOT_FOUND, why ? why : "No such seal", ""), APR_ENOENT;
+        if (js) {
+            if (!*base) {
+                return so_api_error(req, SO_E_NOT_FOUND,
+                                    "Seals need SSLOrdersPublicURL (or SSLOrdersSealURL)", ""),
+                       APR_ENOENT;
+            }
+            if (so_seal_script(&r.body, &r.len, req->pool, base, id, &why) != APR_SUCCESS) {
+                return so_api_error(req, SO_E_NOT_FOUND, why ? why : "No such seal", ""), APR_ENOENT;
+            }
+            info.state = SO_SEAL_VALID; /* not used for the script */
+            req->mtime = e->facts->seal.created_at;
         }
-        cache_headers(req, body, len, 0);
-        req->mtime = e->facts->seal.created_at;
-        return so_api_ok_bytes(req, body, len, "application/javascript; charset=utf-8");
+        else {
+            info_fill(req, e, host, &info);
+            if (so_seal_svg(&r.body, &r.len, req->pool, &info) != APR_SUCCESS) {
+                return APR_EGENERAL;
+            }
+            req->mtime = last_modified(req, e->facts);
+        }
+        r.etag = etag_of(req, r.body, r.len);
+        rendered_keep(id, e->gen, js, info.state, &r);
     }
-    host = page_host(req, &varies);
-    info_fill(req, e, host, &info);
-    if (so_seal_svg(&body, &len, req->pool, &info) != APR_SUCCESS) {
-        return APR_EGENERAL;
+    cache_headers(req, r.etag, varies);
+    if (js) {
+        return so_api_ok_bytes(req, r.body, r.len, "application/javascript; charset=utf-8");
     }
-    cache_headers(req, body, len, varies);
     apr_table_setn(req->headers_out, "Content-Security-Policy", "default-src 'none'");
-    req->mtime = last_modified(req, e->facts);
-    return so_api_ok_bytes(req, body, len, "image/svg+xml");
+    return so_api_ok_bytes(req, r.body, r.len, "image/svg+xml");
 }
 
 /* GET /<id>/report */
@@ -426,7 +515,7 @@ static apr_status_t seal_report(so_req_t *req)
     if (so_seal_report_html(&body, &len, req->pool, &info) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
-    cache_headers(req, body, len, varies);
+    cache_headers(req, etag_of(req, body, len), varies);
     apr_table_setn(req->headers_out, "Content-Security-Policy",
                    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
                    "frame-ancestors *; base-uri 'none'; form-action 'none'");
@@ -465,7 +554,7 @@ static apr_status_t seal_document(so_req_t *req)
             return APR_EGENERAL;
         }
         t = so_doctype_by_name(d->type);
-        cache_headers(req, data, len, 0);
+        cache_headers(req, etag_of(req, data, len), 0);
         apr_table_setn(req->headers_out, "Content-Disposition",
                        so_doctype_content_disposition(req->pool, "attachment", d->name));
         apr_table_setn(req->headers_out, "Content-Security-Policy", "default-src 'none'; sandbox");

@@ -7,6 +7,8 @@
 /* The per-process seal cache: once per child process, before threads serve requests
  * (without it every seal request reads the database). */
 void so_seal_cache_init(apr_pool_t *p);
+/* The per-process cache of built certificate bundles (once per child process). */
+void so_downloads_cache_init(apr_pool_t *p);
 /* Drop what this process keeps of a seal (after its owner changed it). */
 void so_seal_cache_forget(const char *seal_id);
 /* Where seals are served: SSLOrdersSealURL, else <SSLOrdersPublicURL>/seal; "" unknown. */

@@ -245,10 +245,94 @@ def orders(env):
     report("orders", rows, extra)
 
 
+@scenario
+def issuance(env):
+    """Certificates signed per second through the CA code (build/ca_speed) against
+    `openssl speed` for the same key types in the same run; the time from the last
+    validation to ACT (POST /validate with the files published: the HTTP checks, the
+    signing, the database writes)."""
+    import issuing
+    rows = []
+    out = subprocess.run([os.path.join(os.environ.get("BUILD", "build"), "ca_speed"), str(SECONDS)],
+                         capture_output=True, text=True).stdout
+    ours = {m.group(1): float(m.group(2)) for m in
+            re.finditer(r"^(EC P-256|EC P-384|RSA 2048) intermediate\s+([\d.]+)", out, re.M)}
+    sp = subprocess.run(["openssl", "speed", "-seconds", str(SECONDS), "ecdsap256", "ecdsap384",
+                         "rsa2048"], capture_output=True, text=True).stdout
+    theirs = {}
+    m = re.search(r"rsa 2048 bits\s+\S+\s+\S+\s+([\d.]+)", sp)
+    theirs["RSA 2048"] = float(m.group(1)) if m else 0
+    for bits, name in (("256", "EC P-256"), ("384", "EC P-384")):
+        m = re.search(bits + r" bits ecdsa \(nistp" + bits + r"\)\s+\S+\s+\S+\s+([\d.]+)", sp)
+        theirs[name] = float(m.group(1)) if m else 0
+    extra = {}
+    for name in ("EC P-384", "EC P-256", "RSA 2048"):
+        if name in ours and theirs.get(name):
+            ratio = ours[name] / theirs[name]
+            rows.append(f"so_ca_issue with an {name} intermediate: {ours[name]:.0f} certificates/s "
+                        f"vs openssl speed {theirs[name]:.0f} sign/s = ratio {ratio:.2f}")
+            extra[name] = {"ours": ours[name], "openssl": theirs[name], "ratio": ratio}
+    # last validation -> ACT
+    team = env.new_team(balance="100000")
+    api = team.client()
+    n = int(os.environ.get("BENCH_ISSUE", "40"))
+    pending = []
+    for _ in range(n):
+        oid, o = issuing.order(api)
+        issuing.publish_files(env, o)
+        pending.append(oid)
+    times = []
+    for oid in pending:
+        t0 = time.perf_counter()
+        st, body = api.post(f"/ssl/orders/{oid}/validate")
+        times.append((time.perf_counter() - t0) * 1000)
+        assert st == 200 and body["data"]["status"] == "ACT", body
+    times.sort()
+    rows.append(f"last validation to ACT (POST /validate: 2 HTTP checks, signing with the "
+                f"default P-384 intermediate, the writes), {n} orders: p50 "
+                f"{statistics.median(times):.1f} ms, p90 {times[int(n * 0.9) - 1]:.1f} ms, "
+                f"max {times[-1]:.1f} ms")
+    extra["validate_to_act_p50_ms"] = statistics.median(times)
+    report("issuance", rows, extra)
+
+
+@scenario
+def seals(env):
+    """The seal script, badge and report (hot: served from the process cache) and a ZIP
+    bundle download, each against a static file of the same size."""
+    import issuing
+    team = env.new_team(balance="1000")
+    api = team.client()
+    oid, o = issuing.issued(env, api)
+    s = api.get(f"/ssl/orders/{oid}/seal")[1]["data"]
+    cn = o["common_name"]
+    targets = [("GET /seal/<id>.js", s["script_url"], None),
+               ("GET /seal/<id>.svg?host=", s["image_url"] + "?host=" + cn, None),
+               ("GET /seal/<id>/report?host=", s["report_url"] + "?host=" + cn, None),
+               ("GET /ssl/orders/{id}/download?format=other (ZIP)",
+                env.httpd.api + f"/ssl/orders/{oid}/download?format=other", team.token)]
+    rows, extra = [], {}
+    for label, url, token in targets:
+        r = requests.get(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+        assert r.status_code == 200, r.text[:200]
+        size = len(r.content)
+        url_static = static_twin(env.httpd, size, f"bench-seal-{size}.bin")
+        wrk(url_static, seconds=1, latency=False)
+        wrk(url, token=token, seconds=1, latency=False)
+        static = wrk(url_static)
+        res = wrk(url, token=token)
+        rows.append(ratio_row(f"{label} ({size} bytes)", res, static))
+        extra[label] = {"ratio": res["rps"] / static["rps"] if static["rps"] else 0,
+                        "p50_ms": res["p50_ms"], "p99_ms": res["p99_ms"]}
+    report("seals", rows, extra)
+
+
 def main():
     only = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
     env = harness.Env()
     env.httpd.log_level = "error"
+    env.httpd.sinks = False          # no mail: the figures are the module's own
+    env.httpd.seal_max_age = 300     # the production default
     try:
         env.start()
         for name, fn in SCENARIOS.items():

@@ -145,6 +145,8 @@ class Httpd:
         self.url = f"http://127.0.0.1:{self.port}"
         self.api = self.url + "/v1beta"
         self.dcv = dcv
+        self.sinks = True          # record mail and lifecycle messages (python scripts)
+        self.seal_max_age = 4      # seconds: tests see seal changes quickly
         self.ca_dir = os.path.join(self.dir, "ca")
         # mail and lifecycle messages are recorded here (run as the httpd User)
         for name in ("mailsink.py", "messagesink.py"):
@@ -175,11 +177,12 @@ class Httpd:
 
     def issuance_conf(self):
         conf = ["SSLOrdersTestClock on",
-                f"SSLOrdersMailCommand {self.dir}/mailsink.py",
-                f"SSLOrdersMessageCmd {self.dir}/messagesink.py",
                 "SSLOrdersMailFrom certificates@sslorders.test",
                 "SSLOrdersJobInterval 3600",
-                "SSLOrdersSealMaxAge 4"]
+                f"SSLOrdersSealMaxAge {self.seal_max_age}"]
+        if self.sinks:
+            conf += [f"SSLOrdersMailCommand {self.dir}/mailsink.py",
+                     f"SSLOrdersMessageCmd {self.dir}/messagesink.py"]
         if self.dcv:
             conf += [f"SSLOrdersDCVConnectTo *:80 127.0.0.1:{self.dcv.http_port}",
                      f"SSLOrdersDCVConnectTo *:443 127.0.0.1:{self.dcv.https_port}",

@@ -6,6 +6,7 @@
 #include "test_common.h"
 #include "../../src/core/so_crypto.h"
 #include "../../src/core/so_errors.h"
+#include "../../src/core/so_memo.h"
 #include "../../src/core/so_util.h"
 
 static apr_pool_t *pool;
@@ -140,6 +141,68 @@ START_TEST(errors_documented)
 }
 END_TEST
 
+START_TEST(base64_roundtrip)
+{
+    static const unsigned char bin[] = {0x00, 0xff, 0x10, 'a', 0x80, 0x00, 0x7f};
+    apr_size_t n;
+    for (n = 0; n <= sizeof(bin); n++) {
+        const unsigned char *back;
+        apr_size_t len;
+        const char *b64 = so_base64(pool, bin, n);
+        ck_assert_int_eq(so_unbase64(&back, &len, pool, b64), APR_SUCCESS);
+        ck_assert_uint_eq(len, n);
+        ck_assert(memcmp(back, bin, n) == 0);
+    }
+    {
+        const unsigned char *back;
+        apr_size_t len;
+        ck_assert_int_eq(so_unbase64(&back, &len, pool, "abc"), APR_EINVAL);   /* not 4k */
+        ck_assert_int_eq(so_unbase64(&back, &len, pool, "ab!="), APR_EINVAL);  /* not base64 */
+    }
+}
+END_TEST
+
+START_TEST(memo_cache)
+{
+    so_memo_t *m;
+    const char *data, *meta;
+    apr_size_t len, bytes;
+    unsigned entries;
+    char big[300];
+    int i;
+
+    ck_assert_int_eq(so_memo_create(&m, pool, 1000), APR_SUCCESS);
+    ck_assert_int_eq(so_memo_get(m, "a", pool, &data, &len, &meta), 0);
+    so_memo_put(m, "a", "hello\0world", 11, "text/plain\nhello.txt");
+    ck_assert_int_eq(so_memo_get(m, "a", pool, &data, &len, &meta), 1);
+    ck_assert_uint_eq(len, 11);
+    ck_assert(memcmp(data, "hello\0world", 11) == 0);
+    ck_assert_str_eq(meta, "text/plain\nhello.txt");
+    /* replaced under the same key */
+    so_memo_put(m, "a", "bye", 3, NULL);
+    ck_assert_int_eq(so_memo_get(m, "a", pool, &data, &len, &meta), 1);
+    ck_assert_uint_eq(len, 3);
+    ck_assert_ptr_null(meta);
+    so_memo_stats(m, &entries, &bytes);
+    ck_assert_uint_eq(entries, 1);
+    /* too large for a quarter of the cache: not kept */
+    memset(big, 'x', sizeof(big));
+    so_memo_put(m, "big", big, sizeof(big), NULL);
+    ck_assert_int_eq(so_memo_get(m, "big", pool, &data, &len, NULL), 0);
+    /* filling it empties it and stays within the bound */
+    for (i = 0; i < 40; i++) {
+        so_memo_put(m, apr_psprintf(pool, "k%d", i), big, 200, NULL);
+        so_memo_stats(m, &entries, &bytes);
+        ck_assert_uint_le(bytes, 1000);
+    }
+    ck_assert_int_eq(so_memo_get(m, "k39", pool, &data, &len, NULL), 1);
+    ck_assert_int_eq(so_memo_get(m, "k0", pool, &data, &len, NULL), 0);
+    /* no cache: nothing, no crash */
+    ck_assert_int_eq(so_memo_get(NULL, "a", pool, &data, &len, NULL), 0);
+    so_memo_put(NULL, "a", "x", 1, NULL);
+}
+END_TEST
+
 TCase *so_test_util_case(void)
 {
     TCase *tc = tcase_create("util");
@@ -150,5 +213,7 @@ TCase *so_test_util_case(void)
     tcase_add_test(tc, hashes_and_random);
     tcase_add_test(tc, password_hash);
     tcase_add_test(tc, errors_documented);
+    tcase_add_test(tc, base64_roundtrip);
+    tcase_add_test(tc, memo_cache);
     return tc;
 }
