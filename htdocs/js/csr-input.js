@@ -49,26 +49,38 @@ export async function csrSection(ctx, opts = {}) {
   let fromPrevious = false;
   let fromManaged = '';
 
-  const decode = async () => {
+  // one decode per text: a second call while the first is on its way (blur, then a
+  // click on Save) waits for the same answer
+  let pendingDecode = Promise.resolve(null);
+  const decode = () => {
     const text = ta.value.trim();
-    if (text === lastText) return decoded;
+    if (text === lastText) return pendingDecode;
     lastText = text;
     decoded = null;
     fCsr.clearError();
     cn.value = '';
     info.textContent = '';
-    if (!text) { if (opts.onDecoded) opts.onDecoded(null); return null; }
-    try {
-      decoded = await api('POST', '/ssl/csr/decode', { body: { csr: text } });
-      cn.value = decoded.subject ? decoded.subject.common_name : '';
-      const names = decoded.names || decoded.subject_alternative_name || [];
-      info.textContent = `${keyText(decoded)}. Names: ${names.join(', ') || cn.value}.`;
-      if (decoded.key_ok === false && decoded.key_problem) fCsr.setError(`The key is not accepted: ${decoded.key_problem}`);
-    } catch (e) {
-      fCsr.setError(e);
-    }
-    if (opts.onDecoded) opts.onDecoded(decoded);
-    return decoded;
+    pendingDecode = (async () => {
+      let d = null;
+      if (text) {
+        try {
+          d = await api('POST', '/ssl/csr/decode', { body: { csr: text } });
+        } catch (e) {
+          if (lastText === text) fCsr.setError(e);
+        }
+      }
+      if (lastText !== text) return decoded; // the text changed meanwhile
+      decoded = d;
+      if (d) {
+        cn.value = d.subject ? d.subject.common_name : '';
+        const names = d.names || d.subject_alternative_name || [];
+        info.textContent = `${keyText(d)}. Names: ${names.join(', ') || cn.value}.`;
+        if (d.key_ok === false && d.key_problem) fCsr.setError(`The key is not accepted: ${d.key_problem}`);
+      }
+      if (opts.onDecoded) opts.onDecoded(d);
+      return d;
+    })();
+    return pendingDecode;
   };
   ta.addEventListener('blur', decode);
   ta.addEventListener('input', () => { fromPrevious = false; if (prev) prev.input.checked = false; if (sel && !fromManagedChange) sel.value = ''; fromManaged = ''; });

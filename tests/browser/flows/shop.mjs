@@ -2,7 +2,7 @@
 // publish, contacts created inline, reminders, agreement) -> validation page.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { newPage, signIn, shot, ready, assertNoProblems } from '../lib/harness.mjs';
+import { newPage, signIn, shot, ready, assertNoProblems, csr } from '../lib/harness.mjs';
 
 export default function (env) {
   describe('shop, buying and completing a new order', () => {
@@ -201,6 +201,41 @@ export default function (env) {
       await pop.waitFor();
       assert.ok((await pop.textContent()).includes(serial));
       env.issuedOrder = orderId;
+    });
+
+    it('an OV order needs the organization contact; its validation page shows the organization check', async () => {
+      const id = (await env.api.post('/ssl/orders', { product_id: 4, period: 1 })).id;
+      await page.goto(`/demo/orders/${id}/complete`);
+      await ready(page);
+      await page.getByLabel('CSR', { exact: true }).fill(csr('ov.example.org'));
+      await page.getByLabel('Server software').selectOption('apache');
+      await page.getByRole('button', { name: 'Save and continue' }).click();
+      await page.locator('#details-form').waitFor();
+      assert.equal(await page.getByLabel('Organization contact').getAttribute('required'), '');
+      await page.getByLabel('I agree to the Subscriber Agreement').check();
+      await page.getByRole('button', { name: 'Send for validation' }).click();
+      await page.locator('#contact-organization_handle-err').filter({ hasText: 'Choose the organization contact' }).waitFor();
+      assert.equal((await env.api.get(`/ssl/orders/${id}`)).status, 'PAI');
+      await shot(page, 'complete-ov-needs-organization');
+      // created inline as the organization contact
+      await page.getByRole('button', { name: 'New contact' }).click();
+      const panel = page.getByRole('group', { name: 'New contact' });
+      const fill = { 'First name': 'Olga', 'Last name': 'Org', Company: 'OV Example B.V.', 'E-mail': 'olga@ov.example.org', Street: 'Dam',
+        City: 'Amsterdam', 'Country (2 letters)': 'NL', 'Phone country code': '+31', 'Phone number': '201234567' };
+      for (const [label, value] of Object.entries(fill)) await panel.getByLabel(label).fill(value);
+      await panel.getByLabel('Use it as').selectOption('organization_handle');
+      await panel.getByRole('button', { name: 'Create contact' }).click();
+      await page.waitForFunction(() => document.getElementById('contact-organization_handle')?.value !== '');
+      await page.getByRole('button', { name: 'Send for validation' }).click();
+      await page.waitForURL(`**/demo/orders/${id}/validation`);
+      await ready(page);
+      const o = await env.api.get(`/ssl/orders/${id}`);
+      assert.equal(o.status, 'REQ');
+      assert.match(o.organization_handle, /^OO\d{6}-NL$/);
+      const org = page.getByRole('region', { name: 'Organization validation' });
+      assert.match(await org.textContent(), /waiting for validation/);
+      assert.ok(await org.getByRole('link', { name: 'UPLOAD DOCUMENTS' }).isVisible());
+      await shot(page, 'validation-ov');
     });
   });
 }
