@@ -88,7 +88,7 @@ $(LIBCORE): $(CORE_OBJ)
 	ar rcs $@ $^
 
 $(MODULE): $(HTTPD_OBJ) $(LIBCORE)
-	$(CC) -shared $(SAN) -o $@ $(HTTPD_OBJ) $(LIBCORE) $(DEP_LIBS) \
+	$(CC) -shared $(SAN) -o $@ $(HTTPD_OBJ) $(LIBCORE) $(DEP_LIBS) -lsqlite3 \
 	    -Wl,--exclude-libs,ALL -Wl,-z,relro -Wl,-z,now
 
 $(CLI): $(CLI_OBJ) $(LIBCORE)

@@ -10,12 +10,19 @@
 #include <http_request.h>
 #include <jansson.h>
 #include <malloc.h>
+#include <sqlite3.h>
 
 #include "src/httpd/so_httpd.h"
 #include "src/api/so_api_seal.h"
 
 static int so_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
+    /* SQLite: mod_dbd hands a connection to one thread at a time, so the per-call
+     * connection mutexes (the default "serialized" mode) and the global memory
+     * statistics lock only cost time. Possible only before SQLite initialises, i.e. on
+     * the first configuration pass; later passes leave the mode as it is. */
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     return so_httpd_dbd_pre_config(pconf, plog, ptemp);
 }
 

@@ -69,16 +69,19 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 fi
 
 mkdir -p "$VAR/run" "$VAR/logs" "$VAR/htdocs" "$VAR/ca"
+touch "$VAR/mail.txt"
 rm -rf "$VAR/htdocs"
 cp -a "$ROOT/htdocs" "$VAR/htdocs"
 if [[ $(id -u) == 0 ]]; then
-  chown "$RUN_USER:$RUN_USER" "$VAR" "$VAR/ca"
+  chown "$RUN_USER:$RUN_USER" "$VAR" "$VAR/ca" "$VAR/mail.txt"
   chown -R "$RUN_USER:$RUN_USER" "$VAR/run" "$VAR/logs"
   [[ -e $DB ]] && chown "$RUN_USER:$RUN_USER" "$DB"*
 fi
 
 # the configuration, from the same template the tests use
-extra="CustomLog \"$VAR/logs/access.log\" common"
+# mail (approval links, reminders) goes to a file instead of the world
+extra="CustomLog \"$VAR/logs/access.log\" common
+SSLOrdersMailCommand /usr/bin/tee -a $VAR/mail.txt"
 # EXTRA_CONF: more configuration lines (the browser tests point DCV probes at their
 # own web server with SSLOrdersDCVConnectTo)
 if [[ -n ${EXTRA_CONF:-} ]]; then
@@ -115,7 +118,7 @@ mod_sslorders is serving on http://127.0.0.1:$PORT/
   password    $password
   API token   $token
   try         curl -H 'Authorization: Bearer $token' http://127.0.0.1:$PORT/v1beta/me
-  data        $VAR (error log: $VAR/logs/error.log)
+  data        $VAR (error log: $VAR/logs/error.log, mail sent: $VAR/mail.txt)
 EOF
 }
 

@@ -103,10 +103,14 @@ const char *so_req_owner(so_req_t *req)
     return req->owner;
 }
 
+static apr_status_t answer_cleanup(void *data);
+
 so_req_t *so_req_create(apr_pool_t *p, const so_config_t *cfg)
 {
     so_req_t *req = apr_pcalloc(p, sizeof(*req));
     req->pool = p;
+    /* the answer's JSON values go with the pool, whoever fills them (dispatch, the CLI) */
+    apr_pool_cleanup_register(p, req, answer_cleanup, apr_pool_cleanup_null);
     req->cfg = cfg;
     req->params = apr_table_make(p, 4);
     req->query = apr_array_make(p, 8, sizeof(so_kv_t));
@@ -658,8 +662,6 @@ void so_api_dispatch(so_req_t *req)
     const char *allow = NULL;
     int path_known = 0, attempt;
     apr_status_t rv;
-
-    apr_pool_cleanup_register(req->pool, req, answer_cleanup, apr_pool_cleanup_null);
 
     route = find_route(req, &path_known, &allow);
     if (!route) {

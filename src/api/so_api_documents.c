@@ -310,32 +310,45 @@ static apr_status_t get_doc(so_req_t *req)
     return rv != APR_SUCCESS ? rv : send_doc(req, d);
 }
 
-static apr_status_t delete_doc(so_req_t *req)
+/* Delete (publish < 0) or publish/withdraw a document with its order event, in one
+ * transaction; a state that does not allow it answers 409 (1085). */
+static apr_status_t doc_change(so_req_t *req, so_order_t *o, so_doc_t *d, int publish)
 {
     so_db_t *db = so_req_db(req);
-    so_order_t *o;
-    so_doc_t *d;
-    apr_status_t rv = doc_load(req, &o, &d);
+    apr_status_t rv = so_db_begin(db);
 
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = so_store_doc_delete(db, req->pool, d->id);
+    rv = publish < 0 ? so_store_doc_delete(db, req->pool, d->id)
+                     : so_store_doc_publish(db, req->pool, d->id, publish);
     if (rv == APR_SUCCESS) {
-        rv = so_api_order_event(req, o, "document_deleted",
+        rv = so_api_order_event(req, o,
+                                publish < 0 ? "document_deleted"
+                                : publish   ? "document_published"
+                                            : "document_withdrawn",
                                 json_pack("{s:I,s:s}", "document_id", (json_int_t)d->id, "name",
                                           d->name));
     }
     rv = so_db_end(db, rv);
     if (rv == APR_EBUSY) {
-        return so_api_errorf(req, SO_E_DOC_STATE,
-                             "Document %" APR_INT64_T_FMT " is %s: only pending documents can be "
-                             "deleted",
-                             d->id, d->status),
+        return so_api_errorf(req, SO_E_DOC_STATE, "Document %" APR_INT64_T_FMT " is %s: only %s",
+                             d->id, d->status,
+                             publish < 0 ? "pending documents can be deleted"
+                                         : "accepted documents can be published"),
                APR_EINVAL;
+    }
+    return rv;
+}
+
+static apr_status_t delete_doc(so_req_t *req)
+{
+    so_order_t *o;
+    so_doc_t *d;
+    apr_status_t rv = doc_load(req, &o, &d);
+
+    if (rv == APR_SUCCESS) {
+        rv = doc_change(req, o, d, -1);
     }
     return rv != APR_SUCCESS ? rv : so_api_ok(req, json_pack("{s:b}", "success", 1));
 }
@@ -355,23 +368,7 @@ static apr_status_t put_doc(so_req_t *req)
     if (so_in_bool(req, req->json, "published", 1, &published, NULL) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = so_store_doc_publish(db, req->pool, d->id, published);
-    if (rv == APR_SUCCESS) {
-        rv = so_api_order_event(req, o, published ? "document_published" : "document_withdrawn",
-                                json_pack("{s:I,s:s}", "document_id", (json_int_t)d->id, "name",
-                                          d->name));
-    }
-    rv = so_db_end(db, rv);
-    if (rv == APR_EBUSY) {
-        return so_api_errorf(req, SO_E_DOC_STATE,
-                             "Document %" APR_INT64_T_FMT " is %s: only accepted documents can be "
-                             "published",
-                             d->id, d->status),
-               APR_EINVAL;
-    }
+    rv = doc_change(req, o, d, published);
     if (rv != APR_SUCCESS) {
         return rv;
     }

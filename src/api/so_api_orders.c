@@ -1805,14 +1805,8 @@ apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve,
     if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
         return rv;
     }
-    if (approve && so_store_order_claim(db, req->pool, o->id, so_req_owner(req), req->now,
-                                        req->now + 300)
-                       == APR_SUCCESS) {
-        rv = so_iss_try_issue(req, o, &issued);
-        so_store_order_release(db, req->pool, o->id, so_req_owner(req));
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
+    if (approve && (rv = so_iss_issue_claimed(req, o, &issued)) != APR_SUCCESS) {
+        return rv;
     }
     return so_api_ok(req, json_pack("{s:I,s:s,s:s,s:b}", "id", (json_int_t)o->id, "organization",
                                     approve ? "approved" : "rejected", "status", o->status,

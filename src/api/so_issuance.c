@@ -428,6 +428,20 @@ static apr_status_t org_subject(so_req_t *req, const so_order_t *o, so_ca_issue_
     return APR_SUCCESS;
 }
 
+apr_status_t so_iss_issue_claimed(so_req_t *req, so_order_t *o, int *issued)
+{
+    so_db_t *db = DB(req);
+    apr_status_t rv = APR_SUCCESS;
+    *issued = 0;
+    if (so_store_order_claim(db, req->pool, o->id, so_req_owner(req), req->now,
+                             req->now + CLAIM_SECS)
+        == APR_SUCCESS) {
+        rv = so_iss_try_issue(req, o, issued);
+        so_store_order_release(db, req->pool, o->id, so_req_owner(req));
+    }
+    return rv;
+}
+
 apr_status_t so_iss_org_check(so_req_t *req, const so_order_t *o, const char **why)
 {
     so_ca_issue_req_t ir;
@@ -676,13 +690,7 @@ apr_status_t so_iss_approval(so_req_t *req, const char *token, int approve, so_o
         return rv == APR_EBUSY ? APR_ENOENT : rv;
     }
     /* issue now when that was the last step */
-    if (so_store_order_claim(db, req->pool, o->id, so_req_owner(req), req->now,
-                             req->now + CLAIM_SECS)
-        == APR_SUCCESS) {
-        rv = so_iss_try_issue(req, o, &issued);
-        so_store_order_release(db, req->pool, o->id, so_req_owner(req));
-    }
-    return rv;
+    return so_iss_issue_claimed(req, o, &issued);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -829,13 +837,7 @@ apr_status_t so_iss_reissue(so_req_t *req, so_order_t *o)
         return so_iss_send_approval(req, o, 0);
     }
     /* every name is still validated: issue now */
-    if (so_store_order_claim(db, req->pool, o->id, so_req_owner(req), req->now,
-                             req->now + CLAIM_SECS)
-        == APR_SUCCESS) {
-        rv = so_iss_try_issue(req, o, &issued);
-        so_store_order_release(db, req->pool, o->id, so_req_owner(req));
-    }
-    return rv;
+    return so_iss_issue_claimed(req, o, &issued);
 }
 
 apr_status_t so_iss_renewed(so_req_t *req, so_order_t *o)

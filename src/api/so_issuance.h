@@ -69,6 +69,10 @@ apr_int64_t so_iss_next_reminder(const char *days, apr_int64_t end, apr_int64_t 
 apr_status_t so_iss_reminder_days_parse(apr_pool_t *p, const char *s, apr_array_header_t **days,
                                         const char **why);
 
+/* Issue the order now if it is ready, holding its claim (another worker holding it: nothing
+ * done, *issued 0). */
+apr_status_t so_iss_issue_claimed(so_req_t *req, so_order_t *o, int *issued);
+
 /* OV/EV: whether the organization handle's data fits a certificate subject (O at most 64
  * bytes, a locality or state, a two-letter country, ...); APR_EINVAL with *why. */
 apr_status_t so_iss_org_check(so_req_t *req, const so_order_t *o, const char **why);
