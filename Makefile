@@ -2,7 +2,9 @@
 #
 #   make run         build and serve on http://127.0.0.1:8080/ (SQLite, demo team), foreground
 #   make start/stop  the same in the background (PORT=, VAR=)
-#   make test        install what is missing, build, unit + integration tests (sqlite3, pgsql)
+#   make test        install what is missing, build, unit + integration tests (sqlite3, pgsql),
+#                    then the portal in a real browser (test-browser)
+#   make test-browser the customer portal driven in Debian's Chromium (playwright-core)
 #   make asan-test   the integration suite against an ASan/UBSan build of the module
 #   make bench       throughput and latency ratios against httpd serving static files
 #   make fuzz        build the libFuzzer harnesses and run each for FUZZ_SECONDS
@@ -53,7 +55,7 @@ UNIT    := $(BUILD)/so_unit
 
 PYTEST := /usr/bin/python3 -m pytest
 
-.PHONY: all build deps deps-test deps-browser unit test test-integration test-sqlite test-pgsql \
+.PHONY: all build deps deps-test deps-browser unit test test-integration test-sqlite test-pgsql test-browser \
         asan asan-test run start stop bench fuzz fuzz-replay install clean
 
 all: build
@@ -116,6 +118,13 @@ test: deps-test
 	$(MAKE) build unit
 	$(MAKE) fuzz-replay
 	$(MAKE) test-integration
+	$(MAKE) test-browser
+
+# The customer portal in a real browser: Debian's Chromium driven by playwright-core
+# (tests/browser, Node's test runner) against a server started with scripts/devserver.sh
+# and real data; screenshots in tests/browser/screenshots/.
+test-browser: deps-browser build
+	cd tests/browser && SO_BUILD=$(CURDIR)/$(BUILD) node --test portal.test.mjs
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the module, loaded into the
 # stock httpd with libasan preloaded (tests/integration reads SO_ASAN).

@@ -48,8 +48,17 @@ if ((${#missing[@]})); then
 fi
 
 if [[ ${1:-build} == browser ]]; then
-  if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
-    echo "installing playwright-core (npm)"
-    (cd tests/browser && npm install --no-audit --no-fund --silent >/dev/null)
+  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if ((node_major < 18)); then
+    echo "the browser tests need Node.js 18 or newer (found $(node --version 2>/dev/null || echo none))" >&2
+    exit 1
+  fi
+  # playwright-core only (never `playwright install`: the tests drive Debian's
+  # /usr/bin/chromium); reinstalled from the lock file when the version changed
+  want=$(node -p 'require("./tests/browser/package.json").dependencies["playwright-core"]')
+  have=$(node -p 'try { require("./tests/browser/node_modules/playwright-core/package.json").version } catch (e) { "" }')
+  if [[ $want != "$have" ]]; then
+    echo "installing playwright-core $want (npm)"
+    (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent >/dev/null)
   fi
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The development server behind `make run`, `make start` and `make stop`.
 #   scripts/devserver.sh run|start|stop
-# Environment: PORT (8080), VAR (./var: database, CA, logs, config), BUILD (./build).
+# Environment: PORT (8080), VAR (./var: database, CA, logs, config), BUILD (./build),
+# EXTRA_CONF (configuration lines added at the end of the generated httpd.conf).
 # SQLite in $VAR, a demo team "demo" with user "demo" (password kept in
 # $VAR/demo-credentials), a fresh API token printed at every start.
 set -euo pipefail
@@ -81,6 +82,11 @@ fi
 # mail (approval links, reminders) goes to a file instead of the world
 extra="CustomLog \"$VAR/logs/access.log\" common
 SSLOrdersMailCommand /usr/bin/tee -a $VAR/mail.txt"
+# EXTRA_CONF: more configuration lines (the browser tests point DCV probes at their
+# own web server with SSLOrdersDCVConnectTo)
+if [[ -n ${EXTRA_CONF:-} ]]; then
+  extra+=$'\n'"$EXTRA_CONF"
+fi
 sed -e "s|@SERVER_ROOT@|$VAR|g" -e "s|@PORT@|$PORT|g" -e "s|@RUN_DIR@|$VAR/run|g" \
     -e "s|@LOG_DIR@|$VAR/logs|g" -e "s|@LOG_LEVEL@|${LOG_LEVEL:-warn sslorders:info}|g" \
     -e "s|@USER@|$RUN_USER|g" -e "s|@GROUP@|$RUN_USER|g" \

@@ -166,6 +166,10 @@ static int cmd_seed_orders(so_cli_t *cli, int argc, const char *const *argv)
             h->host_name = apr_pstrcat(sub, "www.", cn, NULL);
             h->method = "dns";
             rv = so_store_order_insert(db, sub, &o);
+            if (rv == APR_SUCCESS && o.active_date) {
+                /* the insert statement takes no dates past order_date: set them */
+                rv = so_store_order_update(db, sub, &o, 0);
+            }
         }
         rv = so_db_end(db, rv);
     }

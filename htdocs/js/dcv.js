@@ -1,0 +1,58 @@
+// What to publish for domain control validation, from the order's additional_data
+// (GET /ssl/orders/{id}): the file for http/https, the CNAME or TXT record for dns,
+// the approver address for email.
+import { h } from './dom.js';
+import { copyButton } from './ui.js';
+
+export const METHODS = [
+  ['dns', 'DNS record (CNAME or TXT)'],
+  ['http', 'HTTP file'],
+  ['https', 'HTTPS file'],
+  ['email', 'E-mail to an approver address'],
+];
+
+export function methodLabel(m) {
+  const x = METHODS.find(([k]) => k === m);
+  return x ? x[1] : m || 'not chosen';
+}
+
+export function methodsFor(name) {
+  return name.startsWith('*.') ? METHODS.filter(([m]) => m === 'dns' || m === 'email') : METHODS;
+}
+
+function value(label, v) {
+  return [h('dt', {}, label), h('dd', {}, h('code', { class: 'publish-value' }, v), ' ', copyButton(v))];
+}
+
+/** The instructions for one name and method. */
+export function instructions(ad, method, approver) {
+  if (!ad) return h('p', { class: 'hint' }, 'The instructions appear once the CSR is saved.');
+  switch (method) {
+    case 'http':
+    case 'https': {
+      const url = (ad.file_location || ad.url || '').replace(/^https?:/, `${method}:`);
+      return h('div', { class: 'publish', 'data-method': method },
+        h('p', {}, `Publish a file on ${ad.domain} so that this address answers with the text below (plain text, no redirect to another host):`),
+        h('dl', {}, value('Address', url)),
+        h('p', {}, 'File contents:'), h('pre', { class: 'file-contents' }, ad.file_contents || ad.file_content),
+        copyButton(ad.file_contents || ad.file_content, 'Copy the contents'));
+    }
+    case 'dns':
+      return h('div', { class: 'publish', 'data-method': 'dns' },
+        h('p', {}, 'Add this CNAME record to the DNS zone:'),
+        h('dl', {}, value('Name', ad.dns_record), value('Points to', ad.dns_value || ad.dns)),
+        h('p', {}, 'Or, when a CNAME is not possible there, a TXT record:'),
+        h('dl', {}, value('Name', ad.dns_txt_record), value('Value', ad.dns_value || ad.dns)));
+    case 'email':
+      return h('div', { class: 'publish', 'data-method': 'email' },
+        h('p', {}, approver
+          ? `An approval link is sent to ${approver}. Open it and approve the request.`
+          : 'An approval link is sent to the approver address you choose below.'));
+    default:
+      return h('p', { class: 'hint' }, 'Choose a method to see what to publish.');
+  }
+}
+
+export function additionalFor(order, name) {
+  return (order.additional_data || []).find((a) => a.domain === name) || null;
+}

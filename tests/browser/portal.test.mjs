@@ -1,0 +1,40 @@
+// The customer portal in a real browser: one server with real data, one Chromium,
+// every flow of issue 7. Run: make test-browser (or: node --test portal.test.mjs).
+import { before, after } from 'node:test';
+import { Server, launchBrowser } from './lib/harness.mjs';
+import { seed } from './lib/seed.mjs';
+
+import signin from './flows/signin.mjs';
+import orders from './flows/orders.mjs';
+import shop from './flows/shop.mjs';
+import csrFlows from './flows/csr.mjs';
+import lifecycle from './flows/lifecycle.mjs';
+import folderFlows from './flows/folders.mjs';
+import issued from './flows/issued.mjs';
+
+const env = {};
+
+before(async () => {
+  env.server = await new Server().start();
+  env.browser = await launchBrowser();
+  Object.assign(env, await seed(env.server));
+}, { timeout: 120000 });
+
+after(async () => {
+  if (env.browser) await env.browser.close();
+  if (env.server) {
+    const log = env.server.errorLog();
+    env.server.stop();
+    if (/\[(warn|error|crit|alert|emerg)\]/.test(log) && !process.env.SO_ALLOW_ERRORS) {
+      throw new Error(`httpd error log:\n${log}`);
+    }
+  }
+});
+
+signin(env);
+orders(env);
+shop(env);
+csrFlows(env);
+lifecycle(env);
+folderFlows(env);
+issued(env);
