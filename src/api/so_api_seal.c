@@ -48,6 +48,7 @@ typedef struct {
     so_seal_facts_t *facts;
     const char *issuer;
     apr_array_header_t *docs; /* so_doc_t *: published documents (artifacts on) */
+    apr_array_header_t *names; /* const char *: the certificate's names (or the CN) */
     rendered_t js;
     rendered_t svg[SEAL_STATES];
 } seal_entry_t;
@@ -139,6 +140,10 @@ static seal_entry_t *entry_copy(apr_pool_t *p, const seal_entry_t *e)
     c->issuer = sdup(p, e->issuer);
     c->fetched = e->fetched;
     c->gen = e->gen;
+    c->names = apr_array_make(p, e->names ? e->names->nelts : 1, sizeof(const char *));
+    for (i = 0; e->names && i < e->names->nelts; i++) {
+        APR_ARRAY_PUSH(c->names, const char *) = apr_pstrdup(p, APR_ARRAY_IDX(e->names, i, const char *));
+    }
     c->docs = apr_array_make(p, e->docs ? e->docs->nelts : 1, sizeof(so_doc_t *));
     for (i = 0; e->docs && i < e->docs->nelts; i++) {
         so_doc_t *d = apr_pmemdup(p, APR_ARRAY_IDX(e->docs, i, so_doc_t *), sizeof(so_doc_t));
@@ -147,6 +152,19 @@ static seal_entry_t *entry_copy(apr_pool_t *p, const seal_entry_t *e)
         APR_ARRAY_PUSH(c->docs, so_doc_t *) = d;
     }
     return c;
+}
+
+static apr_array_header_t *split_names(apr_pool_t *p, const char *names, const char *cn)
+{
+    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
+    char *list = apr_pstrdup(p, names ? names : ""), *tok, *last = NULL;
+    for (tok = apr_strtok(list, " ", &last); tok; tok = apr_strtok(NULL, " ", &last)) {
+        APR_ARRAY_PUSH(a, const char *) = tok;
+    }
+    if (a->nelts == 0 && cn && *cn) {
+        APR_ARRAY_PUSH(a, const char *) = cn;
+    }
+    return a;
 }
 
 static apr_status_t facts_fetch(so_req_t *req, apr_pool_t *p, const char *seal_id,
@@ -170,6 +188,7 @@ static apr_status_t facts_fetch(so_req_t *req, apr_pool_t *p, const char *seal_i
             return rv;
         }
     }
+    e->names = split_names(p, e->facts->names, e->facts->common_name);
     e->fetched = apr_time_now();
     *out = e;
     return APR_SUCCESS;
@@ -247,29 +266,38 @@ static so_seal_level_t level_of(const char *validation_method)
                                                         : SO_SEAL_DV;
 }
 
-static apr_array_header_t *split_names(apr_pool_t *p, const char *names, const char *cn)
+/* The state only (the hot path: no allocation). */
+static so_seal_state_t state_of(const so_req_t *req, const seal_entry_t *e, const char *host)
 {
-    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
-    char *list = apr_pstrdup(p, names ? names : ""), *tok, *last = NULL;
-    for (tok = apr_strtok(list, " ", &last); tok; tok = apr_strtok(NULL, " ", &last)) {
-        APR_ARRAY_PUSH(a, const char *) = tok;
+    const so_seal_facts_t *f = e->facts;
+    so_seal_info_t info;
+    int enabled = f->seal.enabled;
+
+    memset(&info, 0, sizeof(info));
+    info.domain = f->common_name;
+    info.names = e->names;
+    info.host = host;
+    info.not_before = f->not_before;
+    info.not_after = f->not_after;
+    info.revoked_at = f->revoked_at;
+    info.now = req->now;
+    /* a cancelled order without a certificate shows as switched off */
+    if (!f->has_cert && (!strcmp(f->status, "FAI") || !strcmp(f->status, "REJ"))) {
+        enabled = 0;
     }
-    if (a->nelts == 0 && cn && *cn) {
-        APR_ARRAY_PUSH(a, const char *) = cn;
-    }
-    return a;
+    return so_seal_state_of(&info, enabled, f->has_cert);
 }
 
 static void info_fill(so_req_t *req, const seal_entry_t *e, const char *host, so_seal_info_t *info)
 {
     const so_seal_facts_t *f = e->facts;
-    int enabled = f->seal.enabled, i;
+    int i;
     const char *base = so_seal_base(req);
 
     memset(info, 0, sizeof(*info));
     info->seal_id = f->seal.seal_id;
     info->domain = *f->common_name ? f->common_name : "-";
-    info->names = split_names(req->pool, f->names, f->common_name);
+    info->names = e->names;
     info->level = level_of(f->validation_method);
     info->host = host;
     if (info->level != SO_SEAL_DV) {
@@ -299,11 +327,7 @@ static void info_fill(so_req_t *req, const seal_entry_t *e, const char *host, so
         }
         info->documents = docs;
     }
-    /* a cancelled order without a certificate shows as switched off */
-    if (!f->has_cert && (!strcmp(f->status, "FAI") || !strcmp(f->status, "REJ"))) {
-        enabled = 0;
-    }
-    info->state = so_seal_state_of(info, enabled, f->has_cert);
+    info->state = state_of(req, e, host);
 }
 
 /* The page host: ?host= (the script passes location.hostname), else the Referer's or
@@ -386,9 +410,7 @@ static int rendered_get(so_req_t *req, const char *seal_id, int js, const char *
             r = &e->js;
         }
         else {
-            so_seal_info_t info;
-            info_fill(req, e, host, &info);
-            r = &e->svg[info.state];
+            r = &e->svg[state_of(req, e, host)];
         }
         if (r->body) {
             out->body = apr_pmemdup(req->pool, r->body, r->len);
@@ -599,6 +621,7 @@ static apr_status_t settings_answer(so_req_t *req, const so_order_t *o, const so
         }
     }
     e.facts = &f;
+    e.names = split_names(req->pool, f.names, f.common_name);
     info_fill(req, &e, o->common_name, &info);
     if (so_store_docs_of_order(so_req_db(req), req->pool, o->team_id, o->id, &docs) == APR_SUCCESS) {
         for (i = 0; i < docs->nelts; i++) {
