@@ -99,6 +99,13 @@ export function apiUrl(path, query) {
   return u.pathname + u.search;
 }
 
+// A page being left (a full navigation, a reload, the tab closing) aborts the requests in
+// flight: that is not a connection problem to report.
+let leaving = false;
+window.addEventListener('pagehide', () => { leaving = true; });
+window.addEventListener('beforeunload', () => { leaving = true; });
+window.addEventListener('pageshow', () => { leaving = false; });
+
 /**
  * api('GET', '/ssl/orders', {query: {...}}) -> data
  * options: body (JSON), form (FormData), query, headers, allow401, raw (return the Response)
@@ -119,6 +126,7 @@ export async function api(method, path, opts = {}) {
       method, headers, body, credentials: 'same-origin', cache: 'no-store', redirect: 'error',
     });
   } catch (e) {
+    if (leaving) return new Promise(() => {}); // the page is going away: nothing more happens
     throw new ApiError(0, 0, '', '');
   }
   if (opts.raw && res.ok) return res;
