@@ -183,7 +183,12 @@ int so_httpd_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     for (sp = s; sp; sp = sp->next) {
         prep_baton_t b = {sp};
         dbd_cfg_t *cfg = dbd_cfg_of(sp);
-        so_stmts_each(prepare_one, &b);
+        /* SQLite: our post_connect prepares them (with a busy timeout: a connection opened
+         * while another process recovers the WAL finds the database locked for a moment,
+         * and mod_dbd's own prepare would fail the whole pool) */
+        if (!cfg || !cfg->name || strcmp(cfg->name, "sqlite3")) {
+            so_stmts_each(prepare_one, &b);
+        }
         if (!dbd_configured(cfg)) {
             continue;
         }
@@ -225,15 +230,24 @@ static apr_status_t post_connect(apr_pool_t *pool, dbd_cfg_t *cfg, ap_dbd_t *rec
     so_db_t *db;
     (void)cfg;
     so_db_wrap(&db, pool, rec->driver, rec->handle, rec->prepared, rec->pool);
+    if (db->kind == SO_DB_SQLITE3) {
+        /* wait out a lock while setting up (another process recovering the WAL); later
+         * statements keep apr_dbd's own retry on a busy database */
+        so_db_raw(db, "PRAGMA busy_timeout = 5000");
+    }
     if (so_db_session_init(db) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
-    /* SQLite expires the statements mod_dbd prepared when foreign_keys changes: prepare
-     * them again (the old ones are finalized when the connection closes) */
-    if (db->kind == SO_DB_SQLITE3 && so_db_prepare_all(db) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, NULL, SOLOGNO(00028) "preparing statements: %s",
-                     db->errmsg ? db->errmsg : "?");
-        return APR_EGENERAL;
+    /* SQLite: our statements are prepared here, after the session settings (changing
+     * foreign_keys would expire statements prepared before) */
+    if (db->kind == SO_DB_SQLITE3) {
+        apr_status_t rv = so_db_prepare_all(db);
+        so_db_raw(db, "PRAGMA busy_timeout = 0");
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, NULL, SOLOGNO(00028) "preparing statements: %s",
+                         db->errmsg ? db->errmsg : "?");
+            return APR_EGENERAL;
+        }
     }
     return OK;
 }
