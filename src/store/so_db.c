@@ -583,6 +583,45 @@ apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_ro
     return run_select(db, p, stmt, types, n, "query", rows, nargs, args);
 }
 
+#define IN_5 "%lld, %lld, %lld, %lld, %lld"
+#define IN_20 IN_5 ", " IN_5 ", " IN_5 ", " IN_5
+#define IN_60 IN_20 ", " IN_20 ", " IN_20
+_Static_assert(SO_DB_IN_BATCH == 60, "IN_60 holds SO_DB_IN_BATCH placeholders");
+_Static_assert(3 + SO_DB_IN_BATCH <= SO_MAX_ARGS, "a batch fits a statement");
+
+apr_status_t so_db_select_in(so_db_t *db, apr_pool_t *p, const char *head, const char *tail,
+                             int nfixed, const char *const *fixed, const apr_array_header_t *ids,
+                             so_rows_cb *cb, void *baton)
+{
+    const char *args[3 + SO_DB_IN_BATCH], *sql;
+    so_rows_t *rows;
+    apr_status_t rv;
+    int i, j;
+
+    if (ids->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    if (nfixed < 0 || nfixed > 3) {
+        return APR_EINVAL;
+    }
+    sql = apr_pstrcat(p, head, IN_60, tail, NULL);
+    for (j = 0; j < nfixed; j++) {
+        args[j] = fixed[j];
+    }
+    for (i = 0; i < ids->nelts; i += SO_DB_IN_BATCH) {
+        for (j = 0; j < SO_DB_IN_BATCH; j++) {
+            int k = i + j < ids->nelts ? i + j : ids->nelts - 1;
+            args[nfixed + j] = apr_psprintf(p, "%" APR_INT64_T_FMT, APR_ARRAY_IDX(ids, k, apr_int64_t));
+        }
+        rv = so_db_select_sql(db, p, sql, &rows, nfixed + SO_DB_IN_BATCH, args);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        cb(baton, p, rows);
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nrows, int nargs,
                             const char *const *args)
 {

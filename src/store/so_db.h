@@ -15,6 +15,7 @@
 #define SO_DB_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_hash.h>
 #include <apr_dbd.h>
 
@@ -105,6 +106,16 @@ apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrow
  * every value); prepared as an unnamed statement for this call. */
 apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_rows_t **rows,
                               int nargs, const char *const *args);
+
+/* Rows for a list of ids: runs head + "%lld, ..." (SO_DB_IN_BATCH placeholders) + tail for
+ * the ids (apr_int64_t) in batches, the last one padded with its last id, so that the SQL
+ * text never changes (one cached statement) and no statement exceeds the placeholder
+ * limit. nfixed arguments (at most 3) come before the ids; cb gets each batch's rows. */
+#define SO_DB_IN_BATCH 60
+typedef void so_rows_cb(void *baton, apr_pool_t *p, so_rows_t *rows);
+apr_status_t so_db_select_in(so_db_t *db, apr_pool_t *p, const char *head, const char *tail,
+                             int nfixed, const char *const *fixed, const apr_array_header_t *ids,
+                             so_rows_cb *cb, void *baton);
 apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nrows, int nargs,
                             const char *const *args);
 /* Run raw SQL without parameters (DDL, migrations). */

@@ -339,39 +339,35 @@ apr_status_t so_store_certs_of_order(so_db_t *db, apr_pool_t *p, apr_int64_t tea
     return APR_SUCCESS;
 }
 
+static void current_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
+{
+    apr_hash_t *by_order = baton;
+    int i;
+    for (i = 0; i < rows->nrows; i++) {
+        so_cert_t *c = cert_from_row(p, rows, i);
+        apr_hash_set(by_order, apr_pmemdup(p, &c->order_id, sizeof(c->order_id)),
+                     sizeof(c->order_id), c);
+    }
+}
+
 apr_status_t so_store_certs_current(so_db_t *db, apr_pool_t *p, apr_array_header_t *orders,
                                     apr_hash_t **by_order)
 {
-    const char *sql = "SELECT " CERT_COLS " FROM certificates WHERE is_current = 1 AND order_id IN (";
-    const char **args;
-    so_rows_t *r;
-    apr_status_t rv;
-    int i, n = 0;
+    apr_array_header_t *ids = apr_array_make(p, orders->nelts ? orders->nelts : 1,
+                                             sizeof(apr_int64_t));
+    int i;
 
     *by_order = apr_hash_make(p);
-    args = apr_palloc(p, sizeof(char *) * (size_t)(orders->nelts + 1));
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        if (o->active_date == 0) {
-            continue; /* never issued: nothing to fetch */
+        if (o->active_date != 0) { /* never issued: nothing to fetch */
+            APR_ARRAY_PUSH(ids, apr_int64_t) = o->id;
         }
-        args[n] = I64(o->id);
-        sql = apr_pstrcat(p, sql, n ? ", %lld" : "%lld", NULL);
-        n++;
     }
-    if (n == 0) {
-        return APR_SUCCESS;
-    }
-    sql = apr_pstrcat(p, sql, ")", NULL);
-    if ((rv = so_db_select_sql(db, p, sql, &r, n, args)) != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < r->nrows; i++) {
-        so_cert_t *c = cert_from_row(p, r, i);
-        apr_hash_set(*by_order, apr_pmemdup(p, &c->order_id, sizeof(c->order_id)),
-                     sizeof(c->order_id), c);
-    }
-    return APR_SUCCESS;
+    return so_db_select_in(db, p,
+                           "SELECT " CERT_COLS " FROM certificates WHERE is_current = 1 AND "
+                           "order_id IN (",
+                           ")", 0, NULL, ids, current_rows, *by_order);
 }
 
 apr_status_t so_store_cert_revoke(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t when,

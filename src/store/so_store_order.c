@@ -293,50 +293,38 @@ apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, in
     return write ? write_hosts(db, p, o) : APR_SUCCESS;
 }
 
-/* ids bound per query: a statement has at most 64 placeholders; the batch is padded
- * with its last id so that the SQL text stays the same (one cached statement) */
-#define HOSTS_BATCH 60
+static void hosts_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
+{
+    apr_hash_t *by_id = baton;
+    int j;
+    (void)p;
+    for (j = 0; j < rows->nrows; j++) {
+        apr_int64_t id = so_cell_i64(rows, j, 0);
+        so_order_t *o = apr_hash_get(by_id, &id, sizeof(id));
+        if (o) {
+            so_order_host_t *h = apr_array_push(o->hosts);
+            h->host_name = so_cell(rows, j, 1);
+            h->method = so_cell(rows, j, 2);
+        }
+    }
+}
 
 apr_status_t so_store_orders_hosts(so_db_t *db, apr_pool_t *p, apr_array_header_t *orders)
 {
     apr_hash_t *by_id = apr_hash_make(p);
-    const char *sql = "SELECT order_id, host_name, method FROM order_hostnames WHERE order_id IN (";
-    const char *args[HOSTS_BATCH];
-    so_rows_t *rows;
-    apr_status_t rv;
-    int i, j;
+    apr_array_header_t *ids = apr_array_make(p, orders->nelts ? orders->nelts : 1,
+                                             sizeof(apr_int64_t));
+    int i;
 
-    if (orders->nelts == 0) {
-        return APR_SUCCESS;
-    }
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
         apr_hash_set(by_id, &o->id, sizeof(o->id), o);
+        APR_ARRAY_PUSH(ids, apr_int64_t) = o->id;
     }
-    for (j = 0; j < HOSTS_BATCH; j++) {
-        sql = apr_pstrcat(p, sql, j ? ", %lld" : "%lld", NULL);
-    }
-    sql = apr_pstrcat(p, sql, ") ORDER BY order_id, position", NULL);
-    for (i = 0; i < orders->nelts; i += HOSTS_BATCH) {
-        for (j = 0; j < HOSTS_BATCH; j++) {
-            int k = i + j < orders->nelts ? i + j : orders->nelts - 1;
-            args[j] = I64(APR_ARRAY_IDX(orders, k, so_order_t *)->id);
-        }
-        rv = so_db_select_sql(db, p, sql, &rows, HOSTS_BATCH, args);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        for (j = 0; j < rows->nrows; j++) {
-            apr_int64_t id = so_cell_i64(rows, j, 0);
-            so_order_t *o = apr_hash_get(by_id, &id, sizeof(id));
-            if (o) {
-                so_order_host_t *h = apr_array_push(o->hosts);
-                h->host_name = so_cell(rows, j, 1);
-                h->method = so_cell(rows, j, 2);
-            }
-        }
-    }
-    return APR_SUCCESS;
+    return so_db_select_in(db, p,
+                           "SELECT order_id, host_name, method FROM order_hostnames WHERE "
+                           "order_id IN (",
+                           ") ORDER BY order_id, position", 0, NULL, ids, hosts_rows, by_id);
 }
 
 so_order_query_t *so_order_query_make(apr_pool_t *p, apr_int64_t team_id)

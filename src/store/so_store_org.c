@@ -159,39 +159,13 @@ const so_stmt_def_t so_stmts_org[] = {
 /* Queries about a page of orders bind a fixed number of ids (the last one repeated
  * as padding), so that their SQL text is always the same (one cached statement)
  * and stays within the placeholders a statement may have. */
-#define IN_BATCH 60
-
-typedef void rows_cb(void *baton, apr_pool_t *p, so_rows_t *rows);
-
+/* the rows of ids of the team, in batches (so_db_select_in) */
 static apr_status_t select_in(so_db_t *db, apr_pool_t *p, const char *head, const char *tail,
-                              apr_int64_t team_id, const apr_array_header_t *ids, rows_cb *cb,
+                              apr_int64_t team_id, const apr_array_header_t *ids, so_rows_cb *cb,
                               void *baton)
 {
-    const char *sql = head;
-    const char *args[IN_BATCH + 1];
-    so_rows_t *rows;
-    apr_status_t rv;
-    int i, j;
-
-    if (ids->nelts == 0) {
-        return APR_SUCCESS;
-    }
-    for (j = 0; j < IN_BATCH; j++) {
-        sql = apr_pstrcat(p, sql, j ? ", %lld" : "%lld", NULL);
-    }
-    sql = apr_pstrcat(p, sql, tail, NULL);
-    args[0] = I64(team_id);
-    for (i = 0; i < ids->nelts; i += IN_BATCH) {
-        for (j = 0; j < IN_BATCH; j++) {
-            int k = i + j < ids->nelts ? i + j : ids->nelts - 1;
-            args[1 + j] = I64(APR_ARRAY_IDX(ids, k, apr_int64_t));
-        }
-        if ((rv = so_db_select_sql(db, p, sql, &rows, IN_BATCH + 1, args)) != APR_SUCCESS) {
-            return rv;
-        }
-        cb(baton, p, rows);
-    }
-    return APR_SUCCESS;
+    const char *team = I64(team_id);
+    return so_db_select_in(db, p, head, tail, 1, &team, ids, cb, baton);
 }
 
 static apr_status_t select_id(so_db_t *db, apr_pool_t *p, const char *label, apr_int64_t *id,

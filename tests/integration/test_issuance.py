@@ -468,3 +468,22 @@ def test_issuance_endpoints_are_team_scoped(env, rich):
     assert viewer.post(f"/ssl/orders/{oid}/revoke", json={})[1]["code"] == 108
     st, body = api.post("/staff/jobs/run")
     assert (st, body["code"]) == (403, 108)
+
+
+def test_a_long_list_of_issued_orders(env):
+    """A list page of 100 issued orders carries each order's certificate (their ids are
+    bound in batches: a statement takes at most 64 placeholders)."""
+    team = env.new_team(balance="10000")
+    api = team.client()
+    oid, o = issued(env, api)
+    others = [api.post("/ssl/orders", json={"product_id": DV, "period": 1})[1]["data"]["id"]
+              for _ in range(80)]
+    now = int(time.time())
+    env.sql(f"UPDATE orders SET status = 'ACT', active_date = {now}, expiration_date = {now + 86400} "
+            f"WHERE id IN ({', '.join(map(str, others))})")
+    st, body = api.get("/ssl/orders", params={"limit": 100})
+    assert st == 200, body
+    rows = {r["id"]: r for r in body["data"]["results"]}
+    assert len(rows) == 81 and body["data"]["total"] == 81
+    assert rows[oid]["certificate"] == o["certificate"] and rows[oid]["certificate_serial"]
+    assert all(rows[i]["certificate"] == "" for i in others)
