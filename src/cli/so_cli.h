@@ -7,6 +7,7 @@
 #include <apr_pools.h>
 
 #include "../store/so_db.h"
+#include "../store/so_store_account.h"
 
 typedef struct {
     apr_pool_t *pool;
@@ -35,6 +36,10 @@ extern const so_cli_cmd_t so_cli_org_cmds[];
 int so_cli_open(so_cli_t *cli);
 /* Print why rv failed and return 1. */
 int so_cli_fail(so_cli_t *cli, apr_status_t rv, const char *what);
+/* The team (slug) and the user (name) of a command line; prints why and returns 1 when
+ * one is missing. */
+int so_cli_team_user(so_cli_t *cli, const char *team, const char *user, so_team_t **t,
+                     so_user_t **u);
 apr_int64_t so_cli_now(so_cli_t *cli);
 apr_status_t so_cli_team_create(so_cli_t *cli, const char *slug, const char *name,
                                 const char *currency, apr_int64_t *id);

@@ -52,12 +52,8 @@ static int cmd_member_remove(so_cli_t *cli, int argc, const char *const *argv)
     if (so_cli_open(cli)) {
         return 1;
     }
-    if ((rv = so_store_team_by_slug(cli->db, cli->pool, argv[0], &t)) != APR_SUCCESS) {
-        return so_cli_fail(cli, rv, apr_psprintf(cli->pool, "team %s", argv[0]));
-    }
-    if ((rv = so_store_user_by_name(cli->db, cli->pool, so_str_lower(cli->pool, argv[1]), &u))
-        != APR_SUCCESS) {
-        return so_cli_fail(cli, rv, apr_psprintf(cli->pool, "user %s", argv[1]));
+    if (so_cli_team_user(cli, argv[0], argv[1], &t, &u)) {
+        return 1;
     }
     if ((rv = so_db_begin(cli->db)) != APR_SUCCESS) {
         return so_cli_fail(cli, rv, "starting a transaction");

@@ -126,6 +126,20 @@ int so_cli_fail(so_cli_t *cli, apr_status_t rv, const char *what)
     return 1;
 }
 
+int so_cli_team_user(so_cli_t *cli, const char *team, const char *user, so_team_t **t,
+                     so_user_t **u)
+{
+    apr_status_t rv;
+    if ((rv = so_store_team_by_slug(cli->db, cli->pool, team, t)) != APR_SUCCESS) {
+        return so_cli_fail(cli, rv, apr_psprintf(cli->pool, "team %s", team));
+    }
+    if ((rv = so_store_user_by_name(cli->db, cli->pool, so_str_lower(cli->pool, user), u))
+        != APR_SUCCESS) {
+        return so_cli_fail(cli, rv, apr_psprintf(cli->pool, "user %s", user));
+    }
+    return 0;
+}
+
 apr_int64_t so_cli_now(so_cli_t *cli)
 {
     (void)cli;
@@ -332,12 +346,8 @@ static int cmd_member_add(so_cli_t *cli, int argc, const char *const *argv)
     if (so_cli_open(cli)) {
         return 1;
     }
-    if ((rv = so_store_team_by_slug(cli->db, cli->pool, argv[0], &t)) != APR_SUCCESS) {
-        return so_cli_fail(cli, rv, apr_psprintf(cli->pool, "team %s", argv[0]));
-    }
-    if ((rv = so_store_user_by_name(cli->db, cli->pool, so_str_lower(cli->pool, argv[1]), &u))
-        != APR_SUCCESS) {
-        return so_cli_fail(cli, rv, apr_psprintf(cli->pool, "user %s", argv[1]));
+    if (so_cli_team_user(cli, argv[0], argv[1], &t, &u)) {
+        return 1;
     }
     if ((rv = so_store_member_set(cli->db, cli->pool, t->id, u->id, role, so_cli_now(cli)))
         != APR_SUCCESS) {
@@ -374,12 +384,8 @@ static int cmd_token_create(so_cli_t *cli, int argc, const char *const *argv)
     if (so_cli_open(cli)) {
         return 1;
     }
-    if ((rv = so_store_team_by_slug(cli->db, cli->pool, argv[0], &t)) != APR_SUCCESS) {
-        return so_cli_fail(cli, rv, apr_psprintf(cli->pool, "team %s", argv[0]));
-    }
-    if ((rv = so_store_user_by_name(cli->db, cli->pool, so_str_lower(cli->pool, argv[1]), &u))
-        != APR_SUCCESS) {
-        return so_cli_fail(cli, rv, apr_psprintf(cli->pool, "user %s", argv[1]));
+    if (so_cli_team_user(cli, argv[0], argv[1], &t, &u)) {
+        return 1;
     }
     if ((rv = so_store_teams_of_user(cli->db, cli->pool, u->id, &teams)) != APR_SUCCESS) {
         return so_cli_fail(cli, rv, "reading memberships");
