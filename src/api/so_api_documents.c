@@ -61,6 +61,21 @@ static const so_doctype_t *claimed_by_name(const char *filename)
     return so_doctype_by_name(dot + 1);
 }
 
+/* A Content-Type without its parameters, trimmed ("" for none). */
+static const char *mime_base(apr_pool_t *p, const char *ctype)
+{
+    char *m, *semi;
+    if (!ctype) {
+        return "";
+    }
+    m = so_str_trim(p, ctype);
+    if ((semi = strchr(m, ';'))) {
+        *semi = '\0';
+        m = so_str_trim(p, m);
+    }
+    return m;
+}
+
 static const so_doctype_t *claimed_by_mime(apr_pool_t *p, const char *ctype)
 {
     static const struct {
@@ -78,17 +93,9 @@ static const so_doctype_t *claimed_by_mime(apr_pool_t *p, const char *ctype)
                {"application/zip", "zip"},
                {"application/x-zip-compressed", "zip"},
                {NULL, NULL}};
-    char *m, *semi;
+    const char *m = mime_base(p, ctype);
     int i;
-    if (!ctype || !*ctype) {
-        return NULL;
-    }
-    m = so_str_trim(p, ctype);
-    if ((semi = strchr(m, ';'))) {
-        *semi = '\0';
-        m = so_str_trim(p, m);
-    }
-    for (i = 0; map[i].mime; i++) {
+    for (i = 0; *m && map[i].mime; i++) {
         if (!strcasecmp(m, map[i].mime)) {
             return so_doctype_by_name(map[i].type);
         }
@@ -103,16 +110,8 @@ static int generic_mime(apr_pool_t *p, const char *ctype)
                                           "application/binary", "application/unknown",
                                           "application/x-download", "application/force-download",
                                           NULL};
-    char *m, *semi;
+    const char *m = mime_base(p, ctype);
     int i;
-    if (!ctype || !*ctype) {
-        return 1;
-    }
-    m = so_str_trim(p, ctype);
-    if ((semi = strchr(m, ';'))) {
-        *semi = '\0';
-        m = so_str_trim(p, m);
-    }
     for (i = 0; generic[i]; i++) {
         if (!strcasecmp(m, generic[i])) {
             return 1;

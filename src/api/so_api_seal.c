@@ -597,41 +597,27 @@ static apr_status_t settings_answer(so_req_t *req, const so_order_t *o, const so
 {
     const char *base = so_seal_base(req), *why = NULL;
     so_seal_snippets_t *snip = NULL;
-    seal_entry_t e;
-    so_seal_facts_t f;
-    so_seal_info_t info;
-    apr_array_header_t *docs = NULL;
+    seal_entry_t *e;
+    apr_array_header_t *docs;
+    so_seal_state_t state;
     json_t *j;
-    int published = 0, i;
+    int published;
+    apr_status_t rv;
 
     if (*base && so_seal_snippets(&snip, req->pool, base, s->seal_id, &why) != APR_SUCCESS) {
         snip = NULL;
     }
-    /* the state as the order's own site sees it (no cache: the owner sees changes at once) */
-    memset(&e, 0, sizeof(e));
-    memset(&f, 0, sizeof(f));
-    f.seal = *s;
-    f.common_name = o->common_name;
-    f.status = o->status;
-    f.validation_method = o->validation_method;
-    {
-        so_seal_facts_t *live;
-        if (so_store_seal_facts(so_req_db(req), req->pool, s->seal_id, &live) == APR_SUCCESS) {
-            f = *live;
-        }
+    /* the state as the order's own site sees it, read now (the owner sees changes at once) */
+    if ((rv = facts_fetch(req, req->pool, s->seal_id, &e)) != APR_SUCCESS
+        || (rv = so_store_docs_published(so_req_db(req), req->pool, o->id, &docs)) != APR_SUCCESS) {
+        return rv;
     }
-    e.facts = &f;
-    e.names = split_names(req->pool, f.names, f.common_name);
-    info_fill(req, &e, o->common_name, &info);
-    if (so_store_docs_of_order(so_req_db(req), req->pool, o->team_id, o->id, &docs) == APR_SUCCESS) {
-        for (i = 0; i < docs->nelts; i++) {
-            const so_doc_t *d = APR_ARRAY_IDX(docs, i, so_doc_t *);
-            published += d->published && !strcmp(d->status, "accepted");
-        }
-    }
+    state = state_of(req, e, o->common_name);
+    published = docs->nelts;
     j = json_pack("{s:I,s:s,s:b,s:b,s:s,s:s,s:s,s:i,s:o,s:o}", "order_id", (json_int_t)o->id,
                   "seal_id", s->seal_id, "enabled", s->enabled, "artifacts_enabled", s->artifacts,
-                  "state", so_seal_state_name(info.state), "level", so_seal_level_name(info.level),
+                  "state", so_seal_state_name(state),
+                  "level", so_seal_level_name(level_of(e->facts->validation_method)),
                   "domain", o->common_name, "published_documents", published, "created_at",
                   so_json_time(req->pool, s->created_at), "updated_at",
                   so_json_time(req->pool, s->updated_at));

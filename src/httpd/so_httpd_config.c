@@ -102,6 +102,10 @@ void so_httpd_srv_finalize(server_rec *s)
     if (c->seal_url) {
         c->api.seal_url = c->seal_url;
     }
+    else if (c->public_url) {
+        /* derived once here, not on every seal request */
+        c->api.seal_url = apr_pstrcat(s->process->pconf, c->public_url, "/seal", NULL);
+    }
     if (c->seal_max_age != SO_UNSET) {
         c->api.seal_max_age = c->seal_max_age;
     }
