@@ -62,6 +62,7 @@ static void so_child_init(apr_pool_t *p, server_rec *s)
     so_httpd_ca_child_init(p, s);
     so_seal_cache_init(p);
     so_downloads_cache_init(p);
+    so_httpd_list_cache_init(p, s);
 }
 
 static void so_register_hooks(apr_pool_t *p)

@@ -46,6 +46,8 @@ typedef struct so_config_t {
     /* seals and documents */
     const char *seal_url;          /* SSLOrdersSealURL (NULL: <public_url>/seal) */
     int seal_max_age;              /* SSLOrdersSealMaxAge: a change shows within this (s) */
+    /* SSLOrdersListCache: bytes of order list pages each process keeps (0: none) */
+    apr_size_t list_cache;
     void *ext;                     /* later features hang their settings here */
 } so_config_t;
 

@@ -679,7 +679,7 @@ static apr_status_t folder_filter(so_req_t *req, so_order_query_t *q)
 static apr_status_t folders_load(so_req_t *req, apr_array_header_t *orders)
 {
     apr_array_header_t *ids = apr_array_make(req->pool, orders->nelts + 1, sizeof(apr_int64_t));
-    apr_hash_t *by_order;
+    apr_hash_t *by_id;
     apr_status_t rv;
     int i;
 
@@ -687,15 +687,19 @@ static apr_status_t folders_load(so_req_t *req, apr_array_header_t *orders)
         return APR_SUCCESS;
     }
     for (i = 0; i < orders->nelts; i++) {
-        APR_ARRAY_PUSH(ids, apr_int64_t) = APR_ARRAY_IDX(orders, i, so_order_t *)->id;
+        apr_int64_t folder = APR_ARRAY_IDX(orders, i, so_order_t *)->folder_id;
+        if (folder && (!ids->nelts || APR_ARRAY_IDX(ids, ids->nelts - 1, apr_int64_t) != folder)) {
+            APR_ARRAY_PUSH(ids, apr_int64_t) = folder; /* neighbours often share a folder */
+        }
     }
-    rv = so_store_orders_folders(so_req_db(req), req->pool, req->auth->team_id, ids, &by_order);
+    rv = so_store_folders_by_id(so_req_db(req), req->pool, req->auth->team_id, ids, &by_id);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        so_folder_t *f = apr_hash_get(by_order, &o->id, sizeof(o->id));
+        so_folder_t *f = o->folder_id ? apr_hash_get(by_id, &o->folder_id, sizeof(o->folder_id))
+                                      : NULL;
         if (!o->ext) {
             o->ext = apr_hash_make(req->pool);
         }

@@ -15,6 +15,7 @@
 #include "../core/so_csr.h"
 #include "../core/so_domain.h"
 #include "../core/so_jsonw.h"
+#include "../core/so_memo.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
 #include "../store/so_store_account.h"
@@ -997,6 +998,50 @@ static apr_status_t list_csv(so_req_t *req, apr_array_header_t *list)
 /* Hooks that later features use to add list filters (folders, tags). */
 static so_order_filter_fn *extra_filters[8];
 
+/* Order list pages by team version (SQLite). A page costs about eight queries and
+ * tens of kilobytes of JSON; the same page asked again (the portal's list, clients
+ * polling) costs one indexed read of the team's version (so_store_orders_version),
+ * which every change of what a page shows increases. Entries of older versions are
+ * never asked for again and go when the cache is full. */
+static so_memo_t *pages;
+
+void so_orders_cache_init(apr_pool_t *p, apr_size_t bytes)
+{
+    if (bytes == 0 || so_memo_create(&pages, p, bytes) != APR_SUCCESS) {
+        pages = NULL;
+    }
+}
+
+/* Everything a page depends on besides the data: the server's settings (DCV values),
+ * the team and version, and the whole query. Values carry their length, so that no
+ * two queries share a key. */
+static const char *page_key(so_req_t *req, const so_order_query_t *q, apr_int64_t version)
+{
+    apr_pool_t *p = req->pool;
+    struct iovec parts[2 * 32 + 1];
+    int i, n = 0;
+
+    if (q->where->nelts + q->args->nelts > 32) {
+        return NULL;
+    }
+    parts[n].iov_base = apr_psprintf(p, "%pp %" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %d %d %s",
+                                     (void *)req->cfg, q->team_id, version, q->limit, q->offset,
+                                     q->order_by ? q->order_by : "-");
+    parts[n].iov_len = strlen(parts[n].iov_base);
+    n++;
+    for (i = 0; i < q->where->nelts; i++, n++) {
+        parts[n].iov_base = apr_pstrcat(p, "|", APR_ARRAY_IDX(q->where, i, const char *), NULL);
+        parts[n].iov_len = strlen(parts[n].iov_base);
+    }
+    for (i = 0; i < q->args->nelts; i++, n++) {
+        const char *a = APR_ARRAY_IDX(q->args, i, const char *);
+        parts[n].iov_base = apr_psprintf(p, "|%" APR_SIZE_T_FMT ":%s", a ? strlen(a) : 0,
+                                         a ? a : "");
+        parts[n].iov_len = strlen(parts[n].iov_base);
+    }
+    return apr_pstrcatv(p, parts, (apr_size_t)n, NULL);
+}
+
 void so_api_orders_add_filter(so_order_filter_fn *fn)
 {
     int i;
@@ -1018,7 +1063,8 @@ static apr_status_t list_orders(so_req_t *req)
     so_order_query_t *q = so_order_query_make(p, req->auth->team_id);
     apr_array_header_t *statuses = so_req_query_all(req, "status"), *list;
     const char *v, *accept = so_req_header(req, "Accept"), *format = so_req_query(req, "format");
-    apr_int64_t limit, offset, total, product_id, d;
+    const char *key = NULL;
+    apr_int64_t limit, offset, total, product_id, d, version;
     int show_expiring, csv = 0, i;
     apr_status_t rv;
     so_jw_t *w;
@@ -1141,6 +1187,12 @@ static apr_status_t list_orders(so_req_t *req)
             return rv;
         }
     }
+    /* JSON pages that do not depend on the time (show_expiring does) */
+    if (pages && req->cfg->list_cache && !csv && !show_expiring
+        && so_store_orders_version(so_req_db(req), p, q->team_id, &version) == APR_SUCCESS
+        && (key = page_key(req, q, version)) != NULL && so_memo_get(pages, key, p, &text, &len, NULL)) {
+        return so_api_ok_raw(req, text, len);
+    }
     rv = so_store_orders_list(so_req_db(req), p, q, &list, &total);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -1162,6 +1214,9 @@ static apr_status_t list_orders(so_req_t *req)
     so_jw_kint(w, "total", total);
     so_jw_obj_end(w);
     text = so_jw_text(w, &len);
+    if (key) {
+        so_memo_put(pages, key, text, len, NULL);
+    }
     return so_api_ok_raw(req, text, len);
 }
 

@@ -43,6 +43,9 @@ apr_status_t so_api_order_by(so_req_t *req, const char *const *allowed, const ch
  * so_order_query_add(); registered once at startup. */
 typedef apr_status_t so_order_filter_fn(so_req_t *req, so_order_query_t *q);
 void so_api_orders_add_filter(so_order_filter_fn *fn);
+/* The process's cache of order list pages (SSLOrdersListCache), made in each child;
+ * bytes 0: none. */
+void so_orders_cache_init(apr_pool_t *p, apr_size_t bytes);
 
 /* New orders, the same way for POST /ssl/orders and the cart's checkout (prices,
  * charges, ledger rows and events come from here only). These do not answer: on

@@ -33,6 +33,7 @@ typedef struct {
     apr_int64_t max_upload;   /* SO_UNSET when not set here */
     const char *seal_url;
     int seal_max_age;         /* SO_UNSET when not set here */
+    apr_int64_t list_cache;   /* SO_UNSET when not set here */
 } so_srv_conf_t;
 
 /* Per-directory configuration: where the handler is mounted. */
@@ -64,6 +65,8 @@ int so_httpd_api_handler(request_rec *r);
 /* issuance glue (so_httpd_ca.c): the CA at startup, the background watchdog */
 int so_httpd_ca_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, int real_pass);
 void so_httpd_ca_child_init(apr_pool_t *pchild, server_rec *s);
+/* the order list page cache of this process (SSLOrdersListCache) */
+void so_httpd_list_cache_init(apr_pool_t *pchild, server_rec *s);
 
 /* log bridge (so_httpd_log.c) */
 void so_httpd_log_init(server_rec *s, apr_pool_t *pconf);

@@ -14,6 +14,7 @@
 #include <unixd.h>
 
 #include "so_httpd.h"
+#include "../api/so_api_ssl.h"
 #include "../api/so_issuance.h"
 #include "../core/so_ca.h"
 #include "../core/so_log.h"
@@ -166,6 +167,20 @@ int so_httpd_ca_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
     }
     (void)wd_set_interval;
     return OK;
+}
+
+void so_httpd_list_cache_init(apr_pool_t *pchild, server_rec *s)
+{
+    /* one cache per process, as large as the largest SSLOrdersListCache; a server
+     * with "off" does not use it */
+    apr_size_t bytes = 0;
+    server_rec *sp;
+    for (sp = s; sp; sp = sp->next) {
+        if (so_httpd_srv_conf(sp)->api.list_cache > bytes) {
+            bytes = so_httpd_srv_conf(sp)->api.list_cache;
+        }
+    }
+    so_orders_cache_init(pchild, bytes);
 }
 
 void so_httpd_ca_child_init(apr_pool_t *pchild, server_rec *s)

@@ -1,3 +1,5 @@
+#include <strings.h>
+
 #include <apr_strings.h>
 
 #include <httpd.h>
@@ -23,6 +25,7 @@ void *so_httpd_create_srv(apr_pool_t *p, server_rec *s)
     c->job_interval = SO_UNSET;
     c->max_upload = SO_UNSET;
     c->seal_max_age = SO_UNSET;
+    c->list_cache = SO_UNSET;
     return c;
 }
 
@@ -50,6 +53,7 @@ void *so_httpd_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(max_upload);
     MERGE_PTR(seal_url);
     MERGE_INT(seal_max_age);
+    MERGE_INT(list_cache);
     so_config_defaults(&c->api);
     if (c->max_body != SO_UNSET) {
         c->api.max_body = (apr_size_t)c->max_body;
@@ -108,6 +112,9 @@ void so_httpd_srv_finalize(server_rec *s)
     }
     if (c->seal_max_age != SO_UNSET) {
         c->api.seal_max_age = c->seal_max_age;
+    }
+    if (c->list_cache != SO_UNSET) {
+        c->api.list_cache = (apr_size_t)c->list_cache;
     }
 }
 
@@ -310,6 +317,20 @@ static const char *set_seal_max_age(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_list_cache(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_int64_t v;
+    (void)dc;
+    if (!strcasecmp(arg, "off")) {
+        v = 0;
+    }
+    else if (so_parse_int64(arg, 0, (apr_int64_t)1 << 30, &v) != APR_SUCCESS) {
+        return "SSLOrdersListCache: expects off or a number of bytes from 0 to 1073741824";
+    }
+    conf_of(cmd)->list_cache = v;
+    return NULL;
+}
+
 static const char *set_job_interval(cmd_parms *cmd, void *dc, const char *arg)
 {
     apr_int64_t v;
@@ -352,6 +373,9 @@ const command_rec so_httpd_cmds[] = {
                   "Base URL of the site seals as visitors reach them (default <PublicURL>/seal)"),
     AP_INIT_TAKE1("SSLOrdersSealMaxAge", set_seal_max_age, NULL, RSRC_CONF,
                   "Seconds within which a seal shows a change (default 300)"),
+    AP_INIT_TAKE1("SSLOrdersListCache", set_list_cache, NULL, RSRC_CONF,
+                  "Bytes of order list pages each process keeps, or off (default 16777216; "
+                  "SQLite only)"),
     AP_INIT_TAKE1("SSLOrdersMaxBody", set_max_body, NULL, RSRC_CONF,
                   "Largest request body accepted, in bytes (default 1048576)"),
     AP_INIT_TAKE1("SSLOrdersPublicURL", set_public_url, NULL, RSRC_CONF,

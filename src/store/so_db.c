@@ -659,20 +659,31 @@ apr_status_t so_db_raw_select(so_db_t *db, const char *sql)
     return APR_SUCCESS;
 }
 
+#define SO_DB_BEGIN_ATTEMPTS 4
+
 apr_status_t so_db_begin(so_db_t *db)
 {
-    int ret;
+    int ret, attempt;
+    apr_status_t rv;
     if (db->trans) {
         so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00007) "nested transaction");
         return SO_EDB;
     }
-    db->trans = NULL;
-    ret = apr_dbd_transaction_start(db->driver, db->pool, db->handle, &db->trans);
-    if (ret != 0) {
+    for (attempt = 0;; attempt++) {
         db->trans = NULL;
-        return classify(db, ret, "starting a transaction");
+        ret = apr_dbd_transaction_start(db->driver, db->pool, db->handle, &db->trans);
+        if (ret == 0) {
+            return APR_SUCCESS;
+        }
+        db->trans = NULL;
+        rv = classify(db, ret, "starting a transaction");
+        /* SQLite (BEGIN IMMEDIATE): apr_dbd polls for the write lock every 100 ms for
+         * 1.5 s, and a stream of other writers can take it between the polls every
+         * time (16 clients creating orders at once): poll for a while longer */
+        if (rv != SO_EDBBUSY || db->kind != SO_DB_SQLITE3 || attempt == SO_DB_BEGIN_ATTEMPTS - 1) {
+            return rv;
+        }
     }
-    return APR_SUCCESS;
 }
 
 apr_status_t so_db_commit(so_db_t *db)

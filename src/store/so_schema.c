@@ -31,6 +31,8 @@ static const char *expand(apr_pool_t *p, so_db_kind_t kind, const char *sql)
     return out;
 }
 
+#define SQLITE_ONLY "{{SQLITE}}"
+
 static apr_status_t run_statements(so_db_t *db, apr_pool_t *p, const char *sql)
 {
     char *all = apr_pstrdup(p, expand(p, db->kind, sql));
@@ -45,6 +47,10 @@ static apr_status_t run_statements(so_db_t *db, apr_pool_t *p, const char *sql)
             next += 2;
         }
         trimmed = so_str_trim(p, stmt);
+        if (!strncmp(trimmed, SQLITE_ONLY, sizeof(SQLITE_ONLY) - 1)) {
+            /* a statement for SQLite alone */
+            trimmed = db->kind == SO_DB_SQLITE3 ? trimmed + sizeof(SQLITE_ONLY) - 1 : "";
+        }
         if (*trimmed) {
             if ((rv = so_db_raw(db, trimmed)) != APR_SUCCESS) {
                 return rv;

@@ -8,7 +8,8 @@
  *
  * Version ranges, so that work on separate features does not collide:
  *   1-99 accounts and plumbing, 100-199 order API, 200-299 issuance,
- *   300-399 bundles/seals/documents, 400-499 organisation (folders, tags, cart).
+ *   300-399 bundles/seals/documents, 400-499 organisation (folders, tags, cart),
+ *   500-599 data derived for caches (the order list's team versions).
  */
 #ifndef SO_SCHEMA_H
 #define SO_SCHEMA_H
@@ -19,7 +20,8 @@ typedef struct {
     int version;
     const char *name;
     /* statements separated by ";\n"; {{ID}} becomes an auto-increment primary
-     * key, {{BLOB}} a binary column type for the driver */
+     * key, {{BLOB}} a binary column type for the driver; a statement that starts
+     * with {{SQLITE}} runs on SQLite alone */
     const char *sql;
 } so_migration_t;
 

@@ -10,6 +10,26 @@
 #include "../core/so_crypto.h"
 #include "../core/so_util.h"
 
+/* one trigger: AFTER ev ON tbl, team is an SQL expression of NEW or OLD */
+#define VERSION_TRIGGER(tbl, ev, team)                                                         \
+    "{{SQLITE}}CREATE TRIGGER " tbl "_version_" ev " AFTER " ev " ON " tbl " BEGIN "          \
+    "INSERT INTO team_versions (team_id, version) VALUES (" team ", 1) "                      \
+    "ON CONFLICT (team_id) DO UPDATE SET version = version + 1; END;\n"
+/* the same through the order a row belongs to (a cascade may have removed it) */
+#define VERSION_TRIGGER_VIA(tbl, ev, row, col, parent)                                        \
+    "{{SQLITE}}CREATE TRIGGER " tbl "_version_" ev " AFTER " ev " ON " tbl " BEGIN "          \
+    "INSERT INTO team_versions (team_id, version) SELECT team_id, 1 FROM " parent " WHERE "   \
+    "id = " row "." col " ON CONFLICT (team_id) DO UPDATE SET version = version + 1; END;\n"
+/* INSERT, UPDATE and DELETE of tbl, which has a team_id or (_ORDER) an order_id */
+#define VERSION_TRIGGERS_TEAM(tbl)                                                             \
+    VERSION_TRIGGER(tbl, "INSERT", "NEW.team_id")                                              \
+    VERSION_TRIGGER(tbl, "UPDATE", "NEW.team_id")                                              \
+    VERSION_TRIGGER(tbl, "DELETE", "OLD.team_id")
+#define VERSION_TRIGGERS_ORDER(tbl)                                                            \
+    VERSION_TRIGGER_VIA(tbl, "INSERT", "NEW", "order_id", "orders")                            \
+    VERSION_TRIGGER_VIA(tbl, "UPDATE", "NEW", "order_id", "orders")                            \
+    VERSION_TRIGGER_VIA(tbl, "DELETE", "OLD", "order_id", "orders")
+
 const so_migration_t so_migrations_order[] = {
     {110, "orders",
      "CREATE TABLE orders (\n"
@@ -84,6 +104,26 @@ const so_migration_t so_migrations_order[] = {
      "  team_id BIGINT NOT NULL,\n"
      "  created_at BIGINT NOT NULL,\n"
      "  expires_at BIGINT NOT NULL)"},
+    /* SQLite: a version per team that every change of what an order list shows
+     * increases (the list page cache, so_api_orders.c). Triggers see every writer:
+     * the API, background jobs, sslordersctl and cascades. SQLite has one writer at a
+     * time, so the counter costs no lock order; PostgreSQL gets no triggers and no
+     * page cache (a shared counter row would serialise a team's writers). */
+    {500, "order list versions",
+     "CREATE INDEX order_hostnames_position ON order_hostnames (order_id, position, host_name, "
+     "method);\n"
+     "{{SQLITE}}CREATE TABLE team_versions (team_id INTEGER PRIMARY KEY, version BIGINT NOT NULL);\n"
+     VERSION_TRIGGERS_TEAM("orders")
+     VERSION_TRIGGERS_ORDER("order_hostnames")
+     VERSION_TRIGGERS_TEAM("certificates")
+     VERSION_TRIGGERS_TEAM("folders")
+     VERSION_TRIGGERS_TEAM("tags")
+     VERSION_TRIGGERS_TEAM("order_tags")
+     VERSION_TRIGGERS_TEAM("certificate_tags")
+     /* the catalogue (product names) is every team's: version row 0 */
+     VERSION_TRIGGER("products", "INSERT", "0")
+     VERSION_TRIGGER("products", "UPDATE", "0")
+     VERSION_TRIGGER("products", "DELETE", "0")},
     {0, NULL, NULL}};
 
 #define ORDER_COLS                                                                            \
@@ -93,6 +133,7 @@ const so_migration_t so_migrations_order[] = {
     "o.approver_email, o.autorenew, o.signature_hash_algorithm, o.enable_dns_automation, "     \
     "o.dcv_unique, o.csr_md5, o.csr_sha1, o.csr_sha256, o.price, o.currency, o.order_date, o.active_date, o.expiration_date, "      \
     "o.order_ends_at, o.reissue_at, o.cancelled_at, o.updated_at, o.created_by, o.version, "   \
+    "o.folder_id, "                                                                            \
     "p.name, p.brand_name, p.validation_method"
 
 const so_stmt_def_t so_stmts_order[] = {
@@ -188,6 +229,7 @@ static so_order_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
     o->updated_at = so_cell_i64(r, i, k++);
     o->created_by = so_cell_i64(r, i, k++);
     o->version = so_cell_int(r, i, k++);
+    o->folder_id = so_cell_i64(r, i, k++);
     o->product_name = so_cell(r, i, k++);
     o->brand_name = so_cell(r, i, k++);
     o->validation_method = so_cell(r, i, k++);
@@ -349,6 +391,26 @@ void so_order_query_add(so_order_query_t *q, const char *cond, int nargs, ...)
         APR_ARRAY_PUSH(q->args, const char *) = va_arg(ap, const char *);
     }
     va_end(ap);
+}
+
+apr_status_t so_store_orders_version(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                     apr_int64_t *version)
+{
+    so_rows_t *rows;
+    apr_status_t rv;
+
+    if (db->kind != SO_DB_SQLITE3) {
+        return APR_ENOTIMPL;
+    }
+    /* both rows only grow: their sum changes with either */
+    rv = so_db_select_sql(db, p,
+                          "SELECT COALESCE(SUM(version), 0) FROM team_versions WHERE team_id IN "
+                          "(0, %lld)",
+                          &rows, SO_A(I64(team_id)));
+    if (rv == APR_SUCCESS) {
+        *version = so_cell_i64(rows, 0, 0);
+    }
+    return rv;
 }
 
 apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_query_t *q,

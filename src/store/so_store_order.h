@@ -43,6 +43,7 @@ typedef struct {
     apr_int64_t updated_at;
     apr_int64_t created_by;
     int version;
+    apr_int64_t folder_id; /* 0: none (see so_store_org.h) */
     /* from the product */
     const char *product_name;
     const char *brand_name;
@@ -68,6 +69,12 @@ apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, in
 apr_status_t so_store_order_team(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t *team_id);
 /* Load the hosts of several orders at once (one query). */
 apr_status_t so_store_orders_hosts(so_db_t *db, apr_pool_t *p, apr_array_header_t *orders);
+
+/* SQLite: the version of everything the team's order list shows (its orders, their
+ * names, certificates, folders and tags, and the catalogue); any change increases it
+ * (triggers of migration 500). APR_ENOTIMPL on PostgreSQL. */
+apr_status_t so_store_orders_version(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                     apr_int64_t *version);
 
 /* The list of the API: every clause of where is ANDed; args hold the values. */
 typedef struct {

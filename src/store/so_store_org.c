@@ -354,24 +354,23 @@ static void folders_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
     int i;
     for (i = 0; i < rows->nrows; i++) {
         so_folder_t *f = apr_pcalloc(p, sizeof(*f));
-        apr_int64_t *oid = apr_palloc(p, sizeof(*oid));
-        *oid = so_cell_i64(rows, i, 0);
-        f->id = so_cell_i64(rows, i, 1);
-        f->name = so_cell(rows, i, 2);
-        f->role = so_cell(rows, i, 3);
-        f->is_default = so_cell_int(rows, i, 4);
-        apr_hash_set(out, oid, sizeof(*oid), f);
+        f->id = so_cell_i64(rows, i, 0);
+        f->name = so_cell(rows, i, 1);
+        f->role = so_cell(rows, i, 2);
+        f->is_default = so_cell_int(rows, i, 3);
+        apr_hash_set(out, &f->id, sizeof(f->id), f);
     }
 }
 
-apr_status_t so_store_orders_folders(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
-                                     const apr_array_header_t *order_ids, apr_hash_t **out)
+apr_status_t so_store_folders_by_id(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                    const apr_array_header_t *folder_ids, apr_hash_t **out)
 {
+    /* by primary key: the few folders of a page, not the team's orders again */
     *out = apr_hash_make(p);
     return select_in(db, p,
-                     "SELECT o.id, f.id, f.name, f.role, f.is_default FROM orders o "
-                     "JOIN folders f ON f.id = o.folder_id WHERE o.team_id = %lld AND o.id IN (",
-                     ")", team_id, order_ids, folders_rows, *out);
+                     "SELECT id, name, role, is_default FROM folders WHERE team_id = %lld AND "
+                     "id IN (",
+                     ")", team_id, folder_ids, folders_rows, *out);
 }
 
 /* ---- tags ---------------------------------------------------------------------- */

@@ -68,9 +68,10 @@ apr_status_t so_store_orders_arrange(so_db_t *db, apr_pool_t *p, apr_int64_t tea
  * (folder, team), for the order list. */
 extern const char *const so_store_folder_subtree_cond;
 
-/* The folder (id and name) of each order of a page: order id -> so_folder_t*. */
-apr_status_t so_store_orders_folders(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
-                                     const apr_array_header_t *order_ids, apr_hash_t **out);
+/* The team's folders among folder_ids (the folders of a page of orders):
+ * folder id -> so_folder_t*. */
+apr_status_t so_store_folders_by_id(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                    const apr_array_header_t *folder_ids, apr_hash_t **out);
 
 /* ---- tags ------------------------------------------------------------------ */
 

@@ -200,8 +200,9 @@ def auth(env):
 @scenario
 def orders(env):
     """100,000 orders over 100 teams: a filtered, sorted page of 25 and a
-    common_name_pattern search against static files of the same size; then order
-    creation under 16 concurrent clients (every charge must be in the ledger)."""
+    common_name_pattern search against static files of the same size, with the page
+    cache (SQLite) and without it; then order creation under 16 concurrent clients
+    (every charge must be in the ledger)."""
     n_orders = int(os.environ.get("BENCH_ORDERS", "100000"))
     t0 = time.time()
     env.ctl("seed", "orders", "--teams", "100", "--orders", str(n_orders))
@@ -219,33 +220,59 @@ def orders(env):
             "/ssl/orders?common_name_pattern=host1*.customer1*&limit=25",
     }
     extra = {}
-    for label, path in queries.items():
-        r = requests.get(api + path, headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 200 and r.json()["data"]["total"] > 0, r.text[:300]
-        size = len(r.content)
-        url_static = static_twin(env.httpd, size, f"bench-list-{size}.json")
-        wrk(url_static, seconds=1, latency=False)
-        wrk(api + path, token=token, seconds=1, latency=False)
-        static = wrk(url_static)
-        res = wrk(api + path, token=token)
-        rows.append(ratio_row(f"GET {label} ({size} bytes, total {r.json()['data']['total']})",
-                              res, static))
-        extra[label] = {"ratio": res["rps"] / static["rps"] if static["rps"] else 0,
-                        "p50_ms": res["p50_ms"], "p99_ms": res["p99_ms"]}
+
+    def lists(mode):
+        for label, path in queries.items():
+            r = requests.get(api + path, headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 200 and r.json()["data"]["total"] > 0, r.text[:300]
+            size = len(r.content)
+            url_static = static_twin(env.httpd, size, f"bench-list-{size}.json")
+            wrk(url_static, seconds=1, latency=False)
+            wrk(api + path, token=token, seconds=1, latency=False)
+            static = wrk(url_static)
+            res = wrk(api + path, token=token)
+            rows.append(ratio_row(f"GET {label} ({size} bytes, total "
+                                  f"{r.json()['data']['total']}), {mode}", res, static))
+            extra[f"{label}, {mode}"] = {
+                "ratio": res["rps"] / static["rps"] if static["rps"] else 0,
+                "p50_ms": res["p50_ms"], "p99_ms": res["p99_ms"]}
+
+    # as configured (on SQLite a page asked again comes from the page cache) ...
+    lists("page cache on" if harness.DB == "sqlite3" else "no page cache (pgsql)")
+    if harness.DB == "sqlite3":
+        # ... and every page built from the database
+        conf = env.httpd.extra
+        env.httpd.extra = conf + "\nSSLOrdersListCache off\n"
+        env.httpd.stop()
+        env.httpd.start()
+        lists("page cache off")
+        env.httpd.extra = conf
+        env.httpd.stop()
+        env.httpd.start()
     # creating orders: 16 clients
     tid = env.sql("SELECT id FROM teams WHERE slug = 'bench-1'").strip()
     before = int(env.sql(f"SELECT COUNT(*) FROM orders WHERE team_id = {tid}").strip())
+    first = int(env.sql("SELECT COALESCE(MAX(id), 0) FROM orders").strip())
     lua = ('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
            'wrk.body = \'{"product_id":1,"period":1}\'\n')
     res = wrk(api + "/ssl/orders", token=token, conns=16, lua_extra=lua)
+    time.sleep(2)  # requests wrk left in flight still commit
     after = int(env.sql(f"SELECT COUNT(*) FROM orders WHERE team_id = {tid}").strip())
     charges = int(env.sql(f"SELECT COUNT(*) FROM ledger WHERE team_id = {tid} AND kind = 'charge'").strip())
+    # every new order has its charge, and every charge its order
+    unpaid = int(env.sql(f"SELECT COUNT(*) FROM orders o WHERE o.team_id = {tid} AND o.id > "
+                         f"{first} AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.order_id = o.id "
+                         f"AND l.kind = 'charge')").strip())
+    orphans = int(env.sql(f"SELECT COUNT(*) FROM ledger l WHERE l.team_id = {tid} AND l.kind = "
+                          f"'charge' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = "
+                          f"l.order_id)").strip())
     rows.append(f"POST /ssl/orders, 16 clients: {res['rps']:.0f} orders/s, p50 {res['p50_ms']} ms, "
                 f"p99 {res['p99_ms']} ms, non-2xx {res['non2xx']}, socket errors "
                 f"'{res['socket_errors']}'; orders created {after - before}, charges in the "
-                f"ledger {charges}")
+                f"ledger {charges}, orders without a charge {unpaid}, charges without an "
+                f"order {orphans}")
     extra["create"] = {"rps": res["rps"], "non2xx": res["non2xx"], "created": after - before,
-                       "charges": charges}
+                       "charges": charges, "unpaid": unpaid, "orphans": orphans}
     report("orders", rows, extra)
 
 

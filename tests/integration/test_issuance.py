@@ -487,3 +487,80 @@ def test_a_long_list_of_issued_orders(env):
     assert len(rows) == 81 and body["data"]["total"] == 81
     assert rows[oid]["certificate"] == o["certificate"] and rows[oid]["certificate_serial"]
     assert all(rows[i]["certificate"] == "" for i in others)
+
+
+def test_list_pages_follow_every_change(env):
+    """On SQLite each process keeps order list pages by team version (SSLOrdersListCache):
+    a page asked again is served from memory, and a change of anything a page shows, by
+    the API, the CA, sslordersctl or plain SQL, in any table the page draws from, shows
+    at once. PostgreSQL has no page cache; the same assertions hold there."""
+    team = env.new_team(balance="10000")
+    api = team.client()
+    tid = env.sql(f"SELECT id FROM teams WHERE slug = '{team.slug}'").strip()
+
+    def page(**params):
+        st, body = api.get("/ssl/orders", params=params or None)
+        assert st == 200, body
+        return {r["id"]: r for r in body["data"]["results"]}, body["data"]["total"]
+
+    pai = api.post("/ssl/orders", json={"product_id": DV, "period": 1})[1]["data"]["id"]
+    rows, total = page()
+    assert total == 1 and rows[pai]["status"] == "PAI"
+    assert page() == (rows, total)
+    # a new order, validated (names, status) and issued (certificates)
+    oid, o = issued(env, api)
+    rows, total = page()
+    assert total == 2 and rows[oid]["status"] == "ACT"
+    assert rows[oid]["host_names"] == o["host_names"] and rows[oid]["certificate"] == o["certificate"]
+    assert page(status="ACT")[0].keys() == {oid}
+    # orders through the API
+    assert api.put(f"/ssl/orders/{oid}", json={"autorenew": "on"})[0] == 200
+    assert page()[0][oid]["autorenew"] == "on"
+    assert api.post(f"/ssl/orders/{pai}/cancel")[0] == 200
+    assert page()[0][pai]["status"] == "FAI" and page(status="PAI")[1] == 0
+    # tags and their names
+    assert api.post(f"/ssl/orders/{oid}/tags", json={"tags": ["prod"]})[0] == 200
+    assert page()[0][oid]["tags"] == ["prod"]
+    tag = api.get("/tags")[1]["data"]["results"][0]["id"]
+    assert api.put(f"/tags/{tag}", json={"name": "live"})[0] == 200
+    assert page()[0][oid]["tags"] == ["live"]
+    assert page(tag="live")[0].keys() == {oid}
+    # folders: a move, a rename
+    web = api.post("/folders", json={"name": "Web"})[1]["data"]["id"]
+    assert api.post(f"/folders/{web}/orders", json={"order_ids": [oid]})[0] == 200
+    assert (page()[0][oid]["folder_id"], page()[0][oid]["folder_name"]) == (web, "Web")
+    assert api.put(f"/folders/{web}", json={"name": "Web servers"})[0] == 200
+    assert page()[0][oid]["folder_name"] == "Web servers"
+    assert page(folder_id=web)[0].keys() == {oid}
+    # the certificate revoked
+    assert api.post(f"/ssl/orders/{oid}/revoke", json={"reason": "superseded"})[0] == 200
+    assert page()[0][oid]["certificate_revoked"] is True
+    # another writer: plain SQL on the order, and on the catalogue (every team's)
+    env.sql(f"UPDATE orders SET organization_unit = 'Ops' WHERE id = {oid}")
+    assert page()[0][oid]["organization_unit"] == "Ops"
+    name = env.sql(f"SELECT name FROM products WHERE id = {DV}").strip()
+    env.sql(f"UPDATE products SET name = 'Renamed DV' WHERE id = {DV}")
+    try:
+        assert page()[0][oid]["product_name"] == "Renamed DV"
+    finally:
+        env.sql(f"UPDATE products SET name = '{name}' WHERE id = {DV}")
+    assert page()[0][oid]["product_name"] == name
+    # another team's change leaves this team's pages alone, and ours theirs
+    other = env.new_team(balance="100").client()
+    other.post("/ssl/orders", json={"product_id": DV, "period": 1})
+    assert page()[1] == 2 and other.get("/ssl/orders")[1]["data"]["total"] == 1
+    if DB != "sqlite3":
+        return
+    # the page really comes from memory: a change the version does not see stays
+    # unseen (this connection stays with one process) until the version moves
+    trigger = env.sql("SELECT sql FROM sqlite_master WHERE name = 'orders_version_UPDATE'")
+    assert trigger.startswith("CREATE TRIGGER")
+    before = page()
+    env.sql("DROP TRIGGER orders_version_UPDATE")
+    try:
+        env.sql(f"UPDATE orders SET organization_unit = 'Unseen' WHERE id = {oid}")
+        assert page() == before
+        env.sql(f"UPDATE team_versions SET version = version + 1 WHERE team_id = {tid}")
+        assert page()[0][oid]["organization_unit"] == "Unseen"
+    finally:
+        env.sql(trigger)
