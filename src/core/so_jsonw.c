@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -26,18 +27,24 @@ so_jw_t *so_jw_make(apr_pool_t *p, apr_size_t initial)
     return w;
 }
 
-static void reserve(so_jw_t *w, apr_size_t n)
+static void grow(so_jw_t *w, apr_size_t n)
+{
+    apr_size_t cap = w->cap * 2;
+    char *b;
+    while (cap < w->len + n + 1) {
+        cap *= 2;
+    }
+    b = apr_palloc(w->pool, cap);
+    memcpy(b, w->buf, w->len);
+    w->buf = b;
+    w->cap = cap;
+}
+
+/* room for n more bytes and a NUL (the check is inlined: it runs for every token) */
+static APR_INLINE void reserve(so_jw_t *w, apr_size_t n)
 {
     if (w->len + n + 1 > w->cap) {
-        apr_size_t cap = w->cap * 2;
-        char *b;
-        while (cap < w->len + n + 1) {
-            cap *= 2;
-        }
-        b = apr_palloc(w->pool, cap);
-        memcpy(b, w->buf, w->len);
-        w->buf = b;
-        w->cap = cap;
+        grow(w, n);
     }
 }
 
@@ -146,16 +153,34 @@ static const unsigned char special[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Nonzero when one of the 8 bytes at s is special (see special[]): a byte below 0x20,
+ * a '"', a '\\' (each found by the has-zero-byte test on x ^ c), or a high bit. */
+static APR_INLINE uint64_t special8(const unsigned char *s)
+{
+    uint64_t x, q, b;
+    memcpy(&x, s, 8);
+    q = x ^ (ONES * '"');
+    b = x ^ (ONES * '\\');
+    return (((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | x) & HIGHS;
+}
+
 static void string(so_jw_t *w, const char *str)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)(str ? str : "");
-    const unsigned char *run = s;
+    const unsigned char *run = s, *end = s + strlen((const char *)s);
 
     putc_(w, '"');
     for (;;) {
         unsigned char c;
         int n;
+        /* plain ASCII eight bytes at a time (PEM blocks, names), then the rest */
+        while (end - s >= 8 && !special8(s)) {
+            s += 8;
+        }
         while (!special[*s]) {
             s++;
         }
@@ -212,10 +237,18 @@ void so_jw_str(so_jw_t *w, const char *s)
 
 void so_jw_int(so_jw_t *w, apr_int64_t v)
 {
-    char buf[32];
-    int n = apr_snprintf(buf, sizeof(buf), "%" APR_INT64_T_FMT, v);
+    char buf[24], *e = buf + sizeof(buf), *d = e;
+    /* the magnitude as unsigned: -INT64_MIN does not fit an int64 */
+    apr_uint64_t u = v < 0 ? (apr_uint64_t)0 - (apr_uint64_t)v : (apr_uint64_t)v;
+    do {
+        *--d = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        *--d = '-';
+    }
     element(w);
-    put(w, buf, (apr_size_t)n);
+    put(w, d, (apr_size_t)(e - d));
 }
 
 void so_jw_bool(so_jw_t *w, int b)

@@ -348,29 +348,40 @@ apr_status_t so_store_orders_arrange(so_db_t *db, apr_pool_t *p, apr_int64_t tea
                            I64(team_id)));
 }
 
+typedef struct {
+    apr_hash_t *out;
+    apr_int64_t team_id;
+} folders_baton_t;
+
 static void folders_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
 {
-    apr_hash_t *out = baton;
+    folders_baton_t *b = baton;
     int i;
     for (i = 0; i < rows->nrows; i++) {
-        so_folder_t *f = apr_pcalloc(p, sizeof(*f));
+        so_folder_t *f;
+        if (so_cell_i64(rows, i, 1) != b->team_id) {
+            continue;
+        }
+        f = apr_pcalloc(p, sizeof(*f));
         f->id = so_cell_i64(rows, i, 0);
-        f->name = so_cell(rows, i, 1);
-        f->role = so_cell(rows, i, 2);
-        f->is_default = so_cell_int(rows, i, 3);
-        apr_hash_set(out, &f->id, sizeof(f->id), f);
+        f->name = so_cell(rows, i, 2);
+        f->role = so_cell(rows, i, 3);
+        f->is_default = so_cell_int(rows, i, 4);
+        apr_hash_set(b->out, &f->id, sizeof(f->id), f);
     }
 }
 
 apr_status_t so_store_folders_by_id(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                     const apr_array_header_t *folder_ids, apr_hash_t **out)
 {
-    /* by primary key: the few folders of a page, not the team's orders again */
-    *out = apr_hash_make(p);
-    return select_in(db, p,
-                     "SELECT id, name, role, is_default FROM folders WHERE team_id = %lld AND "
-                     "id IN (",
-                     ")", team_id, folder_ids, folders_rows, *out);
+    /* by primary key alone (a team_id condition lets SQLite's planner walk all of the
+     * team's folders instead); the team is checked on each row */
+    folders_baton_t *b = apr_palloc(p, sizeof(*b));
+    b->out = *out = apr_hash_make(p);
+    b->team_id = team_id;
+    return so_db_select_in(db, p,
+                           "SELECT id, team_id, name, role, is_default FROM folders WHERE id IN (",
+                           ")", 0, NULL, folder_ids, folders_rows, b);
 }
 
 /* ---- tags ---------------------------------------------------------------------- */

@@ -2,10 +2,12 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <jansson.h>
 
 #include "test_common.h"
 #include "../../src/core/so_crypto.h"
 #include "../../src/core/so_errors.h"
+#include "../../src/core/so_jsonw.h"
 #include "../../src/core/so_memo.h"
 #include "../../src/core/so_util.h"
 
@@ -203,6 +205,107 @@ START_TEST(memo_cache)
 }
 END_TEST
 
+/* What so_jw writes parses back (jansson) to what was written: strings with every kind of
+ * byte at every offset of the 8-byte scan, invalid UTF-8 as U+FFFD, 64-bit integers. */
+static json_t *jw_roundtrip(const char *s)
+{
+    so_jw_t *w = so_jw_make(pool, 16);
+    apr_size_t len;
+    const char *text;
+    json_t *doc;
+    json_error_t err;
+    so_jw_arr(w);
+    so_jw_str(w, s);
+    so_jw_arr_end(w);
+    text = so_jw_text(w, &len);
+    ck_assert_uint_eq(strlen(text), len);
+    doc = json_loadb(text, len, 0, &err);
+    ck_assert_msg(doc != NULL, "not JSON: %s (%s)", text, err.text);
+    return doc;
+}
+
+START_TEST(json_writer)
+{
+    static const char *const same[] = {"", "plain", "a\"b", "back\\slash", "tab\there",
+                                       "line\nfeed\r", "\x01\x1f", "m\xc3\xbcnchen \xe2\x9c\x93",
+                                       "\xf0\x9f\x94\x92 lock", "0123456789abcdef\"", NULL};
+    static const struct {
+        const char *in, *out;
+    } fixed[] = {{"\xff", "\xef\xbf\xbd"},
+                 {"ab\xc3(", "ab\xef\xbf\xbd("},
+                 {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},
+                 {"\xed\xa0\x80x", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx"},
+                 {"01234567\x80", "01234567\xef\xbf\xbd"},
+                 {NULL, NULL}};
+    static const char alphabet[] = "aZ09-.\"\\\n\x01\x1f\x7f \xc3\xa9\xe2\x9c\x93\xff\x80/";
+    unsigned seed = 12345;
+    char buf[64];
+    int i, j, k;
+    json_t *doc;
+    so_jw_t *w;
+    const char *text;
+
+    for (i = 0; same[i]; i++) {
+        doc = jw_roundtrip(same[i]);
+        ck_assert_str_eq(json_string_value(json_array_get(doc, 0)), same[i]);
+        json_decref(doc);
+    }
+    for (i = 0; fixed[i].in; i++) {
+        doc = jw_roundtrip(fixed[i].in);
+        ck_assert_str_eq(json_string_value(json_array_get(doc, 0)), fixed[i].out);
+        json_decref(doc);
+    }
+    /* one special byte at each offset of a long run, and random strings */
+    for (k = 0; k < 40; k++) {
+        for (j = 0; j < 40; j++) {
+            buf[j] = 'x';
+        }
+        buf[40] = '\0';
+        buf[k] = (char)"\"\\\n\x02"[k % 4];
+        doc = jw_roundtrip(buf);
+        ck_assert_str_eq(json_string_value(json_array_get(doc, 0)), buf);
+        json_decref(doc);
+    }
+    for (i = 0; i < 5000; i++) {
+        json_t *ref;
+        int n = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 48;
+        for (j = 0; j < n; j++) {
+            seed = seed * 1103515245u + 12345u;
+            buf[j] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+        }
+        buf[n] = '\0';
+        doc = jw_roundtrip(buf);
+        /* valid UTF-8 (jansson's own check) comes back unchanged */
+        if ((ref = json_string(buf)) != NULL) {
+            ck_assert_str_eq(json_string_value(json_array_get(doc, 0)), buf);
+            json_decref(ref);
+        }
+        else {
+            ck_assert_ptr_nonnull(strstr(json_string_value(json_array_get(doc, 0)), "\xef\xbf\xbd"));
+        }
+        json_decref(doc);
+    }
+    /* objects, integers at the edges, nesting */
+    w = so_jw_make(pool, 1);
+    so_jw_obj(w);
+    so_jw_kint(w, "min", INT64_MIN);
+    so_jw_kint(w, "max", INT64_MAX);
+    so_jw_kint(w, "zero", 0);
+    so_jw_kint(w, "neg", -42);
+    so_jw_kbool(w, "t", 1);
+    so_jw_key(w, "list");
+    so_jw_arr(w);
+    so_jw_null(w);
+    so_jw_raw(w, "{\"a\":1}", 7);
+    so_jw_arr_end(w);
+    so_jw_kstr(w, "s", NULL);
+    so_jw_obj_end(w);
+    text = so_jw_text(w, NULL);
+    ck_assert_str_eq(text, "{\"min\":-9223372036854775808,\"max\":9223372036854775807,\"zero\":0,"
+                           "\"neg\":-42,\"t\":true,\"list\":[null,{\"a\":1}],\"s\":\"\"}");
+}
+END_TEST
+
 TCase *so_test_util_case(void)
 {
     TCase *tc = tcase_create("util");
@@ -215,5 +318,6 @@ TCase *so_test_util_case(void)
     tcase_add_test(tc, errors_documented);
     tcase_add_test(tc, base64_roundtrip);
     tcase_add_test(tc, memo_cache);
+    tcase_add_test(tc, json_writer);
     return tc;
 }
