@@ -998,7 +998,7 @@ static apr_status_t list_csv(so_req_t *req, apr_array_header_t *list)
 /* Hooks that later features use to add list filters (folders, tags). */
 static so_order_filter_fn *extra_filters[8];
 
-/* Order list pages by team version (SQLite). A page costs about eight queries and
+/* Order list pages by team version. A page costs about eight queries and
  * tens of kilobytes of JSON; the same page asked again (the portal's list, clients
  * polling) costs one indexed read of the team's version (so_store_orders_version),
  * which every change of what a page shows increases. Entries of older versions are

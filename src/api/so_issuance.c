@@ -1145,6 +1145,14 @@ apr_status_t so_iss_jobs_run(so_req_t *req, int *worked)
         || (rv = run_jobs(req, "reminders", job_reminders, 1, worked)) != APR_SUCCESS) {
         return rv;
     }
+    {
+        /* PostgreSQL: the order list versions' change log into totals */
+        int folded = 0;
+        if ((rv = so_store_orders_versions_fold(so_req_db(req), req->pool, &folded))
+            != APR_SUCCESS) {
+            return rv;
+        }
+    }
     if (req->cfg->ca) {
         /* keep a fresh CRL (regenerated a day before its nextUpdate) */
         so_iss_crl(req, &der, &len, &tu);

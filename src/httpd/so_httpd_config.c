@@ -374,8 +374,7 @@ const command_rec so_httpd_cmds[] = {
     AP_INIT_TAKE1("SSLOrdersSealMaxAge", set_seal_max_age, NULL, RSRC_CONF,
                   "Seconds within which a seal shows a change (default 300)"),
     AP_INIT_TAKE1("SSLOrdersListCache", set_list_cache, NULL, RSRC_CONF,
-                  "Bytes of order list pages each process keeps, or off (default 16777216; "
-                  "SQLite only)"),
+                  "Bytes of order list pages each process keeps, or off (default 16777216)"),
     AP_INIT_TAKE1("SSLOrdersMaxBody", set_max_body, NULL, RSRC_CONF,
                   "Largest request body accepted, in bytes (default 1048576)"),
     AP_INIT_TAKE1("SSLOrdersPublicURL", set_public_url, NULL, RSRC_CONF,

@@ -32,6 +32,7 @@ static const char *expand(apr_pool_t *p, so_db_kind_t kind, const char *sql)
 }
 
 #define SQLITE_ONLY "{{SQLITE}}"
+#define PGSQL_ONLY "{{PGSQL}}"
 
 static apr_status_t run_statements(so_db_t *db, apr_pool_t *p, const char *sql)
 {
@@ -47,9 +48,12 @@ static apr_status_t run_statements(so_db_t *db, apr_pool_t *p, const char *sql)
             next += 2;
         }
         trimmed = so_str_trim(p, stmt);
+        /* a statement for one driver alone */
         if (!strncmp(trimmed, SQLITE_ONLY, sizeof(SQLITE_ONLY) - 1)) {
-            /* a statement for SQLite alone */
             trimmed = db->kind == SO_DB_SQLITE3 ? trimmed + sizeof(SQLITE_ONLY) - 1 : "";
+        }
+        else if (!strncmp(trimmed, PGSQL_ONLY, sizeof(PGSQL_ONLY) - 1)) {
+            trimmed = db->kind == SO_DB_PGSQL ? trimmed + sizeof(PGSQL_ONLY) - 1 : "";
         }
         if (*trimmed) {
             if ((rv = so_db_raw(db, trimmed)) != APR_SUCCESS) {

@@ -21,7 +21,7 @@ typedef struct {
     const char *name;
     /* statements separated by ";\n"; {{ID}} becomes an auto-increment primary
      * key, {{BLOB}} a binary column type for the driver; a statement that starts
-     * with {{SQLITE}} runs on SQLite alone */
+     * with {{SQLITE}} runs on SQLite alone, one with {{PGSQL}} on PostgreSQL alone */
     const char *sql;
 } so_migration_t;
 

@@ -30,6 +30,15 @@
     VERSION_TRIGGER_VIA(tbl, "UPDATE", "NEW", "order_id", "orders")                            \
     VERSION_TRIGGER_VIA(tbl, "DELETE", "OLD", "order_id", "orders")
 
+/* PostgreSQL: a statement trigger per event, each with its rows as "changed" */
+#define CHANGE_TRIGGER(tbl, ev, rows, fn)                                                      \
+    "{{PGSQL}}CREATE TRIGGER " tbl "_changes_" ev " AFTER " ev " ON " tbl " REFERENCING "    \
+    rows " TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION " fn "();\n"
+#define CHANGE_TRIGGERS(tbl, fn)                                                               \
+    CHANGE_TRIGGER(tbl, "INSERT", "NEW", fn)                                                   \
+    CHANGE_TRIGGER(tbl, "UPDATE", "NEW", fn)                                                   \
+    CHANGE_TRIGGER(tbl, "DELETE", "OLD", fn)
+
 const so_migration_t so_migrations_order[] = {
     {110, "orders",
      "CREATE TABLE orders (\n"
@@ -107,8 +116,8 @@ const so_migration_t so_migrations_order[] = {
     /* SQLite: a version per team that every change of what an order list shows
      * increases (the list page cache, so_api_orders.c). Triggers see every writer:
      * the API, background jobs, sslordersctl and cascades. SQLite has one writer at a
-     * time, so the counter costs no lock order; PostgreSQL gets no triggers and no
-     * page cache (a shared counter row would serialise a team's writers). */
+     * time, so the counter costs no lock order; on PostgreSQL a counter row would make
+     * a team's writers wait for each other (and deadlock): see 501. */
     {500, "order list versions",
      "CREATE INDEX order_hostnames_position ON order_hostnames (order_id, position, host_name, "
      "method);\n"
@@ -124,6 +133,40 @@ const so_migration_t so_migrations_order[] = {
      VERSION_TRIGGER("products", "INSERT", "0")
      VERSION_TRIGGER("products", "UPDATE", "0")
      VERSION_TRIGGER("products", "DELETE", "0")},
+    /* PostgreSQL: the same version without a row every writer of a team would lock.
+     * Statement triggers append a row per team to team_change_log (no lock shared by
+     * writers); a team's version is the number of its committed changes: the rows of
+     * the log plus what the background job folded into team_change_base (one
+     * statement moves them, so a reader sees the same sum before and after). Any
+     * commit adds a row: the number only grows, out of order commits included. */
+    {501, "order list versions for PostgreSQL",
+     "{{PGSQL}}CREATE TABLE team_change_log (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY "
+     "KEY, team_id BIGINT NOT NULL);\n"
+     "{{PGSQL}}CREATE INDEX team_change_log_team ON team_change_log (team_id);\n"
+     "{{PGSQL}}CREATE TABLE team_change_base (team_id BIGINT PRIMARY KEY, changes BIGINT NOT "
+     "NULL);\n"
+     "{{PGSQL}}CREATE FUNCTION so_changes_by_team() RETURNS trigger LANGUAGE plpgsql AS $$ "
+     "BEGIN INSERT INTO team_change_log (team_id) SELECT DISTINCT team_id FROM changed; "
+     "RETURN NULL; END $$;\n"
+     "{{PGSQL}}CREATE FUNCTION so_changes_by_order() RETURNS trigger LANGUAGE plpgsql AS $$ "
+     "BEGIN INSERT INTO team_change_log (team_id) SELECT DISTINCT o.team_id FROM changed c "
+     "JOIN orders o ON o.id = c.order_id; RETURN NULL; END $$;\n"
+     "{{PGSQL}}CREATE FUNCTION so_changes_everyone() RETURNS trigger LANGUAGE plpgsql AS $$ "
+     "BEGIN IF EXISTS (SELECT 1 FROM changed) THEN INSERT INTO team_change_log (team_id) "
+     "VALUES (0); END IF; RETURN NULL; END $$;\n"
+     CHANGE_TRIGGERS("orders", "so_changes_by_team")
+     CHANGE_TRIGGERS("order_hostnames", "so_changes_by_order")
+     CHANGE_TRIGGERS("certificates", "so_changes_by_team")
+     CHANGE_TRIGGERS("folders", "so_changes_by_team")
+     CHANGE_TRIGGERS("tags", "so_changes_by_team")
+     CHANGE_TRIGGERS("order_tags", "so_changes_by_team")
+     CHANGE_TRIGGERS("certificate_tags", "so_changes_by_team")
+     CHANGE_TRIGGERS("products", "so_changes_everyone")
+     /* one query for both: a team's version and that of the catalogue (team 0) */
+     "{{PGSQL}}CREATE VIEW team_list_versions AS SELECT team_id, SUM(n) AS version FROM "
+     "(SELECT team_id, changes AS n FROM team_change_base UNION ALL SELECT team_id, 1 FROM "
+     "team_change_log) x GROUP BY team_id;\n"
+     "{{SQLITE}}CREATE VIEW team_list_versions AS SELECT team_id, version FROM team_versions"},
     {0, NULL, NULL}};
 
 #define ORDER_COLS                                                                            \
@@ -168,6 +211,9 @@ const so_stmt_def_t so_stmts_order[] = {
     {"so_order_event_insert",
      "INSERT INTO order_events (order_id, team_id, user_id, actor, kind, detail, created_at) "
      "VALUES (%lld, %lld, %lld, %s, %s, %s, %lld)"},
+    /* a team's version and the catalogue's (team 0): both only grow */
+    {"so_orders_version",
+     "SELECT COALESCE(SUM(version), 0) FROM team_list_versions WHERE team_id IN (0, %lld)"},
     {"so_order_events_count", "SELECT COUNT(*) FROM order_events WHERE team_id = %lld AND order_id = %lld"},
     {"so_order_events",
      "SELECT id, actor, kind, detail, created_at FROM order_events "
@@ -397,20 +443,39 @@ apr_status_t so_store_orders_version(so_db_t *db, apr_pool_t *p, apr_int64_t tea
                                      apr_int64_t *version)
 {
     so_rows_t *rows;
-    apr_status_t rv;
-
-    if (db->kind != SO_DB_SQLITE3) {
-        return APR_ENOTIMPL;
-    }
-    /* both rows only grow: their sum changes with either */
-    rv = so_db_select_sql(db, p,
-                          "SELECT COALESCE(SUM(version), 0) FROM team_versions WHERE team_id IN "
-                          "(0, %lld)",
-                          &rows, SO_A(I64(team_id)));
+    apr_status_t rv = so_db_select(db, p, "so_orders_version", &rows, SO_A(I64(team_id)));
     if (rv == APR_SUCCESS) {
         *version = so_cell_i64(rows, 0, 0);
     }
     return rv;
+}
+
+#define SO_PG_FOLD_LOCK "7270212"
+
+apr_status_t so_store_orders_versions_fold(so_db_t *db, apr_pool_t *p, int *folded)
+{
+    so_rows_t *rows;
+    apr_status_t rv;
+
+    *folded = 0;
+    if (db->kind != SO_DB_PGSQL) {
+        return APR_SUCCESS; /* SQLite keeps one counter row per team */
+    }
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* one server at a time; the others skip */
+    rv = so_db_select_sql(db, p, "SELECT pg_try_advisory_xact_lock(" SO_PG_FOLD_LOCK ")", &rows,
+                          SO_A0);
+    if (rv == APR_SUCCESS && rows->nrows == 1 && !strcmp(so_cell(rows, 0, 0), "t")) {
+        rv = so_db_exec_sql(db, p,
+                            "WITH moved AS (DELETE FROM team_change_log RETURNING team_id) "
+                            "INSERT INTO team_change_base (team_id, changes) SELECT team_id, "
+                            "COUNT(*) FROM moved GROUP BY team_id ON CONFLICT (team_id) DO UPDATE "
+                            "SET changes = team_change_base.changes + EXCLUDED.changes",
+                            folded, SO_A0);
+    }
+    return so_db_end(db, rv);
 }
 
 apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_query_t *q,

@@ -70,11 +70,15 @@ apr_status_t so_store_order_team(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr
 /* Load the hosts of several orders at once (one query). */
 apr_status_t so_store_orders_hosts(so_db_t *db, apr_pool_t *p, apr_array_header_t *orders);
 
-/* SQLite: the version of everything the team's order list shows (its orders, their
- * names, certificates, folders and tags, and the catalogue); any change increases it
- * (triggers of migration 500). APR_ENOTIMPL on PostgreSQL. */
+/* The version of everything the team's order list shows (its orders, their names,
+ * certificates, folders and tags, and the catalogue): a change by any writer increases
+ * it, committed with the change (triggers of migrations 500 and 501). */
 apr_status_t so_store_orders_version(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                      apr_int64_t *version);
+/* PostgreSQL: fold the change log into the per-team totals, so that reading a version
+ * stays one short index scan (the background job; one server at a time). *folded:
+ * the teams whose totals moved. Nothing to do on SQLite. */
+apr_status_t so_store_orders_versions_fold(so_db_t *db, apr_pool_t *p, int *folded);
 
 /* The list of the API: every clause of where is ANDed; args hold the values. */
 typedef struct {
