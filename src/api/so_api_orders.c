@@ -1018,28 +1018,24 @@ void so_orders_cache_init(apr_pool_t *p, apr_size_t bytes)
 static const char *page_key(so_req_t *req, const so_order_query_t *q, apr_int64_t version)
 {
     apr_pool_t *p = req->pool;
-    struct iovec parts[2 * 32 + 1];
-    int i, n = 0;
+    apr_array_header_t *parts = apr_array_make(p, 1 + q->where->nelts + q->args->nelts,
+                                               sizeof(const char *));
+    int i;
 
-    if (q->where->nelts + q->args->nelts > 32) {
-        return NULL;
+    APR_ARRAY_PUSH(parts, const char *) =
+        apr_psprintf(p, "%pp %" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %d %d %s",
+                     (void *)req->cfg, q->team_id, version, q->limit, q->offset,
+                     q->order_by ? q->order_by : "-");
+    for (i = 0; i < q->where->nelts; i++) {
+        APR_ARRAY_PUSH(parts, const char *) =
+            apr_pstrcat(p, "|", APR_ARRAY_IDX(q->where, i, const char *), NULL);
     }
-    parts[n].iov_base = apr_psprintf(p, "%pp %" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %d %d %s",
-                                     (void *)req->cfg, q->team_id, version, q->limit, q->offset,
-                                     q->order_by ? q->order_by : "-");
-    parts[n].iov_len = strlen(parts[n].iov_base);
-    n++;
-    for (i = 0; i < q->where->nelts; i++, n++) {
-        parts[n].iov_base = apr_pstrcat(p, "|", APR_ARRAY_IDX(q->where, i, const char *), NULL);
-        parts[n].iov_len = strlen(parts[n].iov_base);
-    }
-    for (i = 0; i < q->args->nelts; i++, n++) {
+    for (i = 0; i < q->args->nelts; i++) {
         const char *a = APR_ARRAY_IDX(q->args, i, const char *);
-        parts[n].iov_base = apr_psprintf(p, "|%" APR_SIZE_T_FMT ":%s", a ? strlen(a) : 0,
-                                         a ? a : "");
-        parts[n].iov_len = strlen(parts[n].iov_base);
+        APR_ARRAY_PUSH(parts, const char *) =
+            apr_psprintf(p, "|%" APR_SIZE_T_FMT ":%s", a ? strlen(a) : 0, a ? a : "");
     }
-    return apr_pstrcatv(p, parts, (apr_size_t)n, NULL);
+    return apr_array_pstrcat(p, parts, 0);
 }
 
 void so_api_orders_add_filter(so_order_filter_fn *fn)
@@ -1190,7 +1186,7 @@ static apr_status_t list_orders(so_req_t *req)
     /* JSON pages that do not depend on the time (show_expiring does) */
     if (pages && req->cfg->list_cache && !csv && !show_expiring
         && so_store_orders_version(so_req_db(req), p, q->team_id, &version) == APR_SUCCESS
-        && (key = page_key(req, q, version)) != NULL && so_memo_get(pages, key, p, &text, &len, NULL)) {
+        && so_memo_get(pages, key = page_key(req, q, version), p, &text, &len, NULL)) {
         return so_api_ok_raw(req, text, len);
     }
     rv = so_store_orders_list(so_req_db(req), p, q, &list, &total);

@@ -15,20 +15,21 @@
     "{{SQLITE}}CREATE TRIGGER " tbl "_version_" ev " AFTER " ev " ON " tbl " BEGIN "          \
     "INSERT INTO team_versions (team_id, version) VALUES (" team ", 1) "                      \
     "ON CONFLICT (team_id) DO UPDATE SET version = version + 1; END;\n"
-/* the same through the order a row belongs to (a cascade may have removed it) */
-#define VERSION_TRIGGER_VIA(tbl, ev, row, col, parent)                                        \
+/* the same through the order of the row (a cascade may have removed it already: the
+ * order's own trigger counts then) */
+#define VERSION_TRIGGER_VIA(tbl, ev, row)                                                     \
     "{{SQLITE}}CREATE TRIGGER " tbl "_version_" ev " AFTER " ev " ON " tbl " BEGIN "          \
-    "INSERT INTO team_versions (team_id, version) SELECT team_id, 1 FROM " parent " WHERE "   \
-    "id = " row "." col " ON CONFLICT (team_id) DO UPDATE SET version = version + 1; END;\n"
+    "INSERT INTO team_versions (team_id, version) SELECT team_id, 1 FROM orders WHERE "       \
+    "id = " row ".order_id ON CONFLICT (team_id) DO UPDATE SET version = version + 1; END;\n"
 /* INSERT, UPDATE and DELETE of tbl, which has a team_id or (_ORDER) an order_id */
 #define VERSION_TRIGGERS_TEAM(tbl)                                                             \
     VERSION_TRIGGER(tbl, "INSERT", "NEW.team_id")                                              \
     VERSION_TRIGGER(tbl, "UPDATE", "NEW.team_id")                                              \
     VERSION_TRIGGER(tbl, "DELETE", "OLD.team_id")
 #define VERSION_TRIGGERS_ORDER(tbl)                                                            \
-    VERSION_TRIGGER_VIA(tbl, "INSERT", "NEW", "order_id", "orders")                            \
-    VERSION_TRIGGER_VIA(tbl, "UPDATE", "NEW", "order_id", "orders")                            \
-    VERSION_TRIGGER_VIA(tbl, "DELETE", "OLD", "order_id", "orders")
+    VERSION_TRIGGER_VIA(tbl, "INSERT", "NEW")                                                  \
+    VERSION_TRIGGER_VIA(tbl, "UPDATE", "NEW")                                                  \
+    VERSION_TRIGGER_VIA(tbl, "DELETE", "OLD")
 
 /* PostgreSQL: a statement trigger per event, each with its rows as "changed" */
 #define CHANGE_TRIGGER(tbl, ev, rows, fn)                                                      \
