@@ -114,7 +114,7 @@ test-pgsql: build
 
 test-integration: test-sqlite test-pgsql
 
-test: deps-test
+test: deps-browser
 	$(MAKE) build unit
 	$(MAKE) fuzz-replay
 	$(MAKE) test-integration

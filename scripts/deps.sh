@@ -8,9 +8,11 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(make gcc pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3
             libaprutil1-dbd-pgsql libjansson-dev libssl-dev libcurl4-openssl-dev libzip-dev
-            libpsl-dev libsqlite3-dev publicsuffix sqlite3 openssl ca-certificates curl)
+            libpsl-dev libsqlite3-dev libunbound-dev publicsuffix sqlite3 openssl ca-certificates curl)
 test_pkgs=(check postgresql python3 python3-pytest python3-requests python3-jsonschema wrk
-           dnsmasq clang unzip procps iproute2 python3-cryptography libxml2-dev)
+           dnsmasq clang unzip procps iproute2 python3-cryptography libxml2-dev
+           certbot lego dehydrated pebble unbound ldnsutils knot nsd
+           python3-prometheus-client python3-dnspython debhelper lintian fakeroot)
 browser_pkgs=(chromium nodejs npm)
 
 want=("${build_pkgs[@]}")
@@ -40,7 +42,7 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts these services on install; our tests run their own instances
-  for svc in apache2 dnsmasq postgresql; do
+  for svc in apache2 dnsmasq postgresql unbound knot nsd; do
     if [[ " ${missing[*]} " == *" $svc "* ]] && command -v service >/dev/null; then
       service "$svc" stop >/dev/null 2>&1 || true
     fi
@@ -53,12 +55,13 @@ if [[ ${1:-build} == browser ]]; then
     echo "the browser tests need Node.js 18 or newer (found $(node --version 2>/dev/null || echo none))" >&2
     exit 1
   fi
-  # playwright-core only (never `playwright install`: the tests drive Debian's
-  # /usr/bin/chromium); reinstalled from the lock file when the version changed
-  want=$(node -p 'require("./tests/browser/package.json").dependencies["playwright-core"]')
-  have=$(node -p 'try { require("./tests/browser/node_modules/playwright-core/package.json").version } catch (e) { "" }')
+  # playwright-core, axe-core, standardwebhooks (never `playwright install`: the tests
+  # drive Debian's /usr/bin/chromium); reinstalled from the lock file when it changed
+  want=$(sha256sum tests/browser/package-lock.json | cut -d' ' -f1)
+  have=$(cat tests/browser/node_modules/.lock-sha256 2>/dev/null || true)
   if [[ $want != "$have" ]]; then
-    echo "installing playwright-core $want (npm)"
+    echo "installing the browser test packages (npm ci)"
     (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent >/dev/null)
+    echo "$want" > tests/browser/node_modules/.lock-sha256
   fi
 fi
