@@ -9,6 +9,8 @@
 #   make bench       throughput and latency ratios against httpd serving static files
 #   make fuzz        build the libFuzzer harnesses and run each for FUZZ_SECONDS
 #   make install     install the module, sslordersctl and the Debian mods-available files
+#   make deb         build libapache2-mod-sslorders_<version>_<arch>.deb (debhelper, dh-apache2,
+#                    lintian); make test-deb installs it into the system httpd and purges it
 #
 # The flags for the module come from apxs; the module, the CLI, the unit tests and the
 # fuzzers all link one static core library (src/api, src/core, src/store).
@@ -55,7 +57,7 @@ UNIT    := $(BUILD)/so_unit
 
 PYTEST := /usr/bin/python3 -m pytest
 
-.PHONY: all build deps deps-test deps-browser unit test test-integration test-sqlite test-pgsql test-browser \
+.PHONY: deb test-deb all build deps deps-test deps-browser unit test test-integration test-sqlite test-pgsql test-browser \
         asan asan-test run start stop bench fuzz fuzz-replay install clean
 
 all: build
@@ -88,11 +90,11 @@ $(LIBCORE): $(CORE_OBJ)
 	ar rcs $@ $^
 
 $(MODULE): $(HTTPD_OBJ) $(LIBCORE)
-	$(CC) -shared $(SAN) -o $@ $(HTTPD_OBJ) $(LIBCORE) $(DEP_LIBS) -lsqlite3 \
+	$(CC) -shared $(SAN) $(LDFLAGS_EXTRA) -o $@ $(HTTPD_OBJ) $(LIBCORE) $(DEP_LIBS) -lsqlite3 \
 	    -Wl,--exclude-libs,ALL -Wl,-z,relro -Wl,-z,now
 
 $(CLI): $(CLI_OBJ) $(LIBCORE)
-	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(LIBCORE) $(DEP_LIBS) $(APR_LIBS)
+	$(CC) $(SAN) $(LDFLAGS_EXTRA) -o $@ $(CLI_OBJ) $(LIBCORE) $(DEP_LIBS) $(APR_LIBS)
 
 $(UNIT): $(UNIT_OBJ) $(LIBCORE)
 	$(CC) $(SAN) -o $@ $(UNIT_OBJ) $(LIBCORE) $(DEP_LIBS) $(APR_LIBS) $(TEST_LIBS)
@@ -118,6 +120,7 @@ test: deps-browser
 	$(MAKE) build unit
 	$(MAKE) fuzz-replay
 	$(MAKE) test-integration
+	$(MAKE) test-deb
 	$(MAKE) test-browser
 
 # The customer portal in a real browser: Debian's Chromium driven by playwright-core
@@ -183,6 +186,15 @@ install: build
 	  install -d -o www-data -g www-data -m 0750 /var/lib/sslorders; \
 	  echo "now: a2enmod dbd sslorders && apachectl graceful"; \
 	fi
+
+# The Debian package (debian/): built from a clean copy of the tree, checked by lintian
+# (errors fail); the test installs it into the system's apache2, enables it, gets an order
+# through, purges it and checks that nothing is left.
+deb: deps-test
+	scripts/build-deb.sh $(CURDIR)/$(BUILD)/deb
+
+test-deb: deb
+	$(PYTEST) -q tests/deb
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -500,7 +500,7 @@ void so_cli_print_commands(FILE *f)
             char head[128];
             snprintf(head, sizeof(head), "%s%s%s %s", c->name, c->sub ? " " : "",
                      c->sub ? c->sub : "", c->args);
-            fprintf(f, "  %-44s %s\n", head, c->help);
+            fprintf(f, "  %-44s  %s\n", head, c->help);
         }
     }
     fprintf(f, "  %-44s %s\n", "help", "print this help");
