@@ -14,6 +14,13 @@
 #
 # The flags for the module come from apxs; the module, the CLI, the unit tests and the
 # fuzzers all link one static core library (src/api, src/core, src/store).
+#
+# First run on a bare machine: apxs and pkg-config only exist once `deps` installed
+# apache2-dev and pkg-config, but make reads the flags below when it parses this file.
+# So every target that installs packages first (run, start, bench, fuzz, test,
+# test-browser, asan-test) does the rest in a second `$(MAKE)`, which parses this file
+# again with the tools in place. A build without them stops with a clear message
+# (check-flags) instead of a compiler error about httpd.h.
 
 APXS      ?= apxs
 CC        ?= gcc
@@ -58,11 +65,17 @@ UNIT    := $(BUILD)/so_unit
 PYTEST := /usr/bin/python3 -m pytest
 
 .PHONY: deb test-deb all build deps deps-test deps-browser unit test test-integration test-sqlite test-pgsql test-browser \
-        asan asan-test run start stop bench fuzz fuzz-replay install clean
+        asan asan-test run start stop bench fuzz fuzz-build fuzz-replay install clean check-flags
 
 all: build
 
 build: $(MODULE) $(CLI)
+
+# apxs (apache2-dev) and pkg-config answered when this file was parsed
+check-flags:
+	@if [ -z "$(APXS_INC)" ] || [ -z "$(APR_CFLAGS)" ]; then \
+	  echo "apxs or pkg-config did not answer (apache2-dev, libapr1-dev missing?):" \
+	       "run 'make deps' first (make run/start/test do it for you)" >&2; exit 1; fi
 
 deps:
 	@scripts/deps.sh build
@@ -80,7 +93,7 @@ $(BUILD)/obj/%.o: CFLAGS_INC ?= -I$(APXS_INC)
 # the unit tests parse the seal's SVG and HTML back with libxml2
 $(BUILD)/obj/tests/unit/%.o: CFLAGS_INC := $(TEST_CFLAGS)
 
-$(BUILD)/obj/%.o: %.c $(HEADERS)
+$(BUILD)/obj/%.o: %.c $(HEADERS) | check-flags
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS_ALL) $(CFLAGS_INC) -c $< -o $@
@@ -126,7 +139,8 @@ test: deps-browser
 # The customer portal in a real browser: Debian's Chromium driven by playwright-core
 # (tests/browser, Node's test runner) against a server started with scripts/devserver.sh
 # and real data; screenshots in tests/browser/screenshots/.
-test-browser: deps-browser build
+test-browser: deps-browser
+	$(MAKE) build
 	cd tests/browser && SO_BUILD=$(CURDIR)/$(BUILD) node --test portal.test.mjs
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the module, loaded into the
@@ -135,26 +149,33 @@ asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build
 
-asan-test: deps-test asan
+asan-test: deps-test
+	$(MAKE) asan
 	SO_ASAN=1 SO_DB=sqlite3 SO_BUILD=$(CURDIR)/build-asan $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
 	SO_ASAN=1 SO_DB=pgsql SO_BUILD=$(CURDIR)/build-asan $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
 
-run: deps build
+run: deps
+	@$(MAKE) --no-print-directory build
 	@PORT=$(PORT) VAR=$(VAR) BUILD=$(CURDIR)/$(BUILD) scripts/devserver.sh run
 
-start: deps build
+start: deps
+	@$(MAKE) --no-print-directory build
 	@PORT=$(PORT) VAR=$(VAR) BUILD=$(CURDIR)/$(BUILD) scripts/devserver.sh start
 
 stop:
 	@PORT=$(PORT) VAR=$(VAR) BUILD=$(CURDIR)/$(BUILD) scripts/devserver.sh stop
 
-bench: deps-test build $(BUILD)/ca_speed
+bench: deps-test
+	$(MAKE) build $(BUILD)/ca_speed
 	BUILD=$(CURDIR)/$(BUILD) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
 
 # libFuzzer harnesses (clang); fuzz-replay runs the seed corpora without clang's
 # fuzzer runtime, as part of `make test`.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz: deps-test
+	$(MAKE) fuzz-build
+
+fuzz-build:
 	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 \
 	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" build-fuzz/libsocore.a
 	@mkdir -p build-fuzz/bin

@@ -1,7 +1,9 @@
 /* mod_sslorders: an SSL/TLS certificate order system for Apache httpd 2.4.
  *
  * Glue only: the module struct, hook registration and the directive table.
- * Everything else lives in src/ (see DESIGN.md and README.md).
+ * Everything else lives in src/ (see docs/architecture.md and README.md).
+ * Nothing here changes state shared with other modules of the process unless a
+ * directive asks for it (src/httpd/so_httpd_process.c).
  */
 #include <httpd.h>
 #include <http_config.h>
@@ -9,20 +11,13 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <jansson.h>
-#include <malloc.h>
-#include <sqlite3.h>
 
 #include "src/httpd/so_httpd.h"
 #include "src/api/so_api_seal.h"
 
 static int so_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
-    /* SQLite: mod_dbd hands a connection to one thread at a time, so the per-call
-     * connection mutexes (the default "serialized" mode) and the global memory
-     * statistics lock only cost time. Possible only before SQLite initialises, i.e. on
-     * the first configuration pass; later passes leave the mode as it is. */
-    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    so_httpd_process_pre_config();
     return so_httpd_dbd_pre_config(pconf, plog, ptemp);
 }
 
@@ -41,6 +36,7 @@ static int so_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         apr_pool_userdata_set((const void *)1, key, apr_pool_cleanup_null, s->process->pool);
     }
     so_httpd_log_init(s, pconf);
+    so_httpd_process_post_config(s); /* before anything here opens SQLite */
     json_object_seed(0);
     so_api_init();
     for (sp = s; sp; sp = sp->next) {
@@ -55,10 +51,7 @@ static int so_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 
 static void so_child_init(apr_pool_t *p, server_rec *s)
 {
-    /* scrypt (login) allocates 16 MiB at a time. glibc raises its mmap threshold
-     * after freeing such a block and then keeps one per thread arena resident; a
-     * fixed threshold returns every large block to the system when it is freed. */
-    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+    so_httpd_process_child_init(s);
     so_httpd_ca_child_init(p, s);
     so_seal_cache_init(p);
     so_downloads_cache_init(p);

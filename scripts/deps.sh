@@ -12,7 +12,8 @@ build_pkgs=(make gcc pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3
 test_pkgs=(check postgresql python3 python3-pytest python3-requests python3-jsonschema wrk
            dnsmasq clang unzip procps iproute2 python3-cryptography libxml2-dev
            certbot lego dehydrated pebble unbound ldnsutils knot nsd
-           python3-prometheus-client python3-dnspython debhelper lintian fakeroot)
+           python3-prometheus-client python3-dnspython debhelper lintian fakeroot
+           python3-yaml)
 browser_pkgs=(chromium nodejs npm)
 
 want=("${build_pkgs[@]}")

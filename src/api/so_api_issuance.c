@@ -17,6 +17,7 @@
 #include "../core/so_util.h"
 #include "../store/so_store_cert.h"
 #include "../store/so_store_customer.h"
+#include "../store/so_store_review.h"
 #include "../store/so_store_seal.h"
 
 /* ---- the certificate fields of orders (a hook of the order object) -------------------- */
@@ -500,8 +501,8 @@ static apr_status_t put_reminders(so_req_t *req)
 
 static apr_status_t staff_organizations(so_req_t *req)
 {
-    so_rows_t *rows;
-    json_t *results = json_array();
+    apr_array_header_t *reviews;
+    json_t *results;
     apr_status_t rv;
     const char *status = so_req_query(req, "status");
     int i;
@@ -510,26 +511,20 @@ static apr_status_t staff_organizations(so_req_t *req)
         status = "pending";
     }
     if (strcmp(status, "pending") && strcmp(status, "approved") && strcmp(status, "rejected")) {
-        json_decref(results);
         return so_api_error(req, SO_E_INVALID, "status is pending, approved or rejected", ""),
                APR_EINVAL;
     }
-    rv = so_db_select_sql(so_req_db(req), req->pool,
-                          "SELECT o.id, o.team_id, t.slug, o.common_name, o.organization_handle, "
-                          "o.org_status, o.org_reason, p.name FROM orders o JOIN teams t ON "
-                          "t.id = o.team_id JOIN products p ON p.id = o.product_id WHERE "
-                          "o.org_status = %s ORDER BY o.id LIMIT 500",
-                          &rows, SO_A(status));
+    rv = so_store_org_reviews(so_req_db(req), req->pool, status, 500, &reviews);
     if (rv != APR_SUCCESS) {
-        json_decref(results);
         return rv;
     }
-    for (i = 0; i < rows->nrows; i++) {
+    results = json_array();
+    for (i = 0; i < reviews->nelts; i++) {
+        const so_org_review_t *r = &APR_ARRAY_IDX(reviews, i, so_org_review_t);
         so_customer_t *c = NULL;
         json_t *org = json_null();
-        if (*so_cell(rows, i, 4)
-            && so_store_customer_get(so_req_db(req), req->pool, so_cell_i64(rows, i, 1),
-                                     so_cell(rows, i, 4), &c)
+        if (*r->org_handle
+            && so_store_customer_get(so_req_db(req), req->pool, r->team_id, r->org_handle, &c)
                    == APR_SUCCESS) {
             org = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "handle", c->handle, "company_name",
                             c->company_name, "city", c->city, "state", c->state, "country",
@@ -537,13 +532,12 @@ static apr_status_t staff_organizations(so_req_t *req)
         }
         json_array_append_new(results,
                               json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o}", "order_id",
-                                        (json_int_t)so_cell_i64(rows, i, 0), "team",
-                                        so_cell(rows, i, 2), "common_name", so_cell(rows, i, 3),
-                                        "product_name", so_cell(rows, i, 7), "status",
-                                        so_cell(rows, i, 5), "reason", so_cell(rows, i, 6),
-                                        "organization", org));
+                                        (json_int_t)r->order_id, "team", r->team_slug,
+                                        "common_name", r->common_name, "product_name",
+                                        r->product_name, "status", r->status, "reason",
+                                        r->reason, "organization", org));
     }
-    return so_api_ok_list(req, results, rows->nrows);
+    return so_api_ok_list(req, results, reviews->nelts);
 }
 
 apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve, const char *reason);

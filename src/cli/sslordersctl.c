@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <apr_general.h>
+#include <curl/curl.h>
 #include <apr_strings.h>
 #include <jansson.h>
 
@@ -525,6 +526,7 @@ int main(int argc, const char *const *argv)
     atexit(apr_terminate);
     memset(&cli, 0, sizeof(cli));
     apr_pool_create(&cli.pool, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any DCV probe (so_dcv.c) */
     so_log_set(cli_level, cli_log, NULL);
     so_api_init();
     cli.driver = getenv("SSLORDERS_DRIVER") ? getenv("SSLORDERS_DRIVER") : "sqlite3";

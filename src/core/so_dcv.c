@@ -497,7 +497,8 @@ apr_status_t so_dcv_check_http(apr_pool_t *p, const so_dcv_token_t *t, const cha
         != APR_SUCCESS) {
         return rv;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT); /* once; the glue calls it at startup anyway */
+    /* curl_global_init: once per process, by the caller at startup (httpd: post_config;
+     * the CLI: main), never here, where threads of a child may run at once */
     max_redirects = o.max_redirects < 0 ? 0 : o.max_redirects ? o.max_redirects
                                                                : DEFAULT_MAX_REDIRECTS;
     body.max = o.max_body ? o.max_body : DEFAULT_MAX_BODY;

@@ -6,7 +6,8 @@
  *
  * Every message at warning level or above carries a tag of our own:
  *   so_log_error(SO_LOG_MARK, rv, SOLOGNO(00012) "cannot open %s", path);
- * prints "SO00012: cannot open ...". The next free number is in src/next-number.
+ * prints "SO00012: cannot open ...". Tags are handed out by range (docs/architecture.md,
+ * Numbering); src/next-number holds the first tag of the next free range.
  */
 #ifndef SO_LOG_H
 #define SO_LOG_H

@@ -68,6 +68,13 @@ void so_httpd_ca_child_init(apr_pool_t *pchild, server_rec *s);
 /* the order list page cache of this process (SSLOrdersListCache) */
 void so_httpd_list_cache_init(apr_pool_t *pchild, server_rec *s);
 
+/* settings of the whole process, each behind its own directive (so_httpd_process.c) */
+const char *so_httpd_set_sqlite_mt(cmd_parms *cmd, void *dc, int on);
+const char *so_httpd_set_mmap_threshold(cmd_parms *cmd, void *dc, const char *arg);
+void so_httpd_process_pre_config(void);
+void so_httpd_process_post_config(server_rec *s);
+void so_httpd_process_child_init(server_rec *s);
+
 /* log bridge (so_httpd_log.c) */
 void so_httpd_log_init(server_rec *s, apr_pool_t *pconf);
 

@@ -153,6 +153,9 @@ int so_httpd_ca_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
     so_srv_conf_t *main_conf = so_httpd_srv_conf(s);
 
     if (real_pass) {
+        /* process-wide, once, in the parent before the children start threads, as libcurl
+         * asks; reference counted, so other modules' own calls are unaffected; DCV probes
+         * (so_dcv.c) rely on it */
         curl_global_init(CURL_GLOBAL_DEFAULT);
     }
     for (sp = s; sp; sp = sp->next) {

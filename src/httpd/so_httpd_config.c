@@ -381,4 +381,8 @@ const command_rec so_httpd_cmds[] = {
                   "Base URL of this server as customers reach it (seal snippets, AIA/CRL, mail)"),
     AP_INIT_FLAG("SSLOrdersTestClock", set_test_clock, NULL, RSRC_CONF,
                  "Test only: honour the X-SSLOrders-Clock request header as the current time"),
+    AP_INIT_FLAG("SSLOrdersSQLiteMultithread", so_httpd_set_sqlite_mt, NULL, RSRC_CONF,
+                 "Process-wide: SQLite in multi-thread instead of serialized mode (default off)"),
+    AP_INIT_TAKE1("SSLOrdersMallocMmapThreshold", so_httpd_set_mmap_threshold, NULL, RSRC_CONF,
+                  "Process-wide: glibc M_MMAP_THRESHOLD in bytes for every child, or off (default)"),
     {NULL}};

@@ -42,7 +42,8 @@ static const char *mig_driver;
 static const char *mig_params;
 static volatile apr_uint32_t migrated_ok;
 static volatile apr_uint32_t db_down;
-static apr_time_t last_migrate_try;
+/* seconds of the last retry: one thread of the process claims each retry (apr_atomic) */
+static volatile apr_uint32_t last_migrate_try;
 
 int so_httpd_dbd_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
@@ -280,11 +281,12 @@ so_db_t *so_httpd_db_acquire(request_rec *r)
 
     if (!rec) {
         so_httpd_db_state(r->server, 1, "mod_dbd has no connection");
-        if (!apr_atomic_read32(&migrated_ok) && mig_driver
-            && apr_time_now() - last_migrate_try > apr_time_from_sec(10)) {
+        apr_uint32_t now_s = (apr_uint32_t)apr_time_sec(apr_time_now());
+        apr_uint32_t last = apr_atomic_read32(&last_migrate_try);
+        if (!apr_atomic_read32(&migrated_ok) && mig_driver && now_s - last > 10
+            && apr_atomic_cas32(&last_migrate_try, now_s, last) == last) {
             /* the database may be back without our schema: bring it up to date so that
              * mod_dbd can prepare our statements on its next attempt */
-            last_migrate_try = apr_time_now();
             if (migrate(r->server, r->pool, mig_driver, mig_params) == APR_SUCCESS) {
                 apr_atomic_set32(&migrated_ok, 1);
                 rec = dbd_acquire_fn(r);

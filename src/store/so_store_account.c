@@ -147,7 +147,7 @@ const so_stmt_def_t so_stmts_account[] = {
      "ON CONFLICT (name) DO UPDATE SET value = excluded.value"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
+#include "so_store.h"
 
 so_role_t so_role_parse(const char *s)
 {

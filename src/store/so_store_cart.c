@@ -48,7 +48,7 @@ const so_stmt_def_t so_stmts_cart[] = {
     {"so_cart_clear", "DELETE FROM cart_items WHERE team_id = %lld"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
+#include "so_store.h"
 #define INT(v) apr_itoa(p, (v))
 
 static so_cart_item_t *from_row(apr_pool_t *p, so_rows_t *r, int i)

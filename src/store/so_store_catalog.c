@@ -270,7 +270,7 @@ const so_stmt_def_t so_stmts_catalog[] = {
      "extra_wildcard) VALUES (%lld, %d, %s, %lld, %lld, %lld)"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
+#include "so_store.h"
 
 static so_product_t *product_from_row(apr_pool_t *p, so_rows_t *r, int i)
 {

@@ -145,7 +145,7 @@ const so_stmt_def_t so_stmts_cert[] = {
     {"so_next_reminder_set", "UPDATE orders SET next_reminder_at = %lld WHERE id = %lld"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
+#include "so_store.h"
 
 apr_status_t so_store_host_states(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                   apr_array_header_t **out)

@@ -69,7 +69,7 @@ const so_stmt_def_t so_stmts_csr[] = {
      "ORDER BY id DESC LIMIT %d"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
+#include "so_store.h"
 #define INT(v) apr_itoa(p, (v))
 
 static so_managed_csr_t *from_row(apr_pool_t *p, so_rows_t *r, int i)

@@ -63,7 +63,7 @@ const so_stmt_def_t so_stmts_customer[] = {
     {"so_customer_delete", "DELETE FROM customers WHERE team_id = %lld AND handle = %s"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
+#include "so_store.h"
 
 static so_customer_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
 {

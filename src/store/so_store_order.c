@@ -234,7 +234,7 @@ const so_stmt_def_t so_stmts_order[] = {
      "SELECT team_id, order_id FROM otp_tokens WHERE token_hash = %s AND expires_at > %lld"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
+#include "so_store.h"
 #define INT(v) apr_itoa(p, (v))
 #define SAFE(s) ((s) ? (s) : "")
 

@@ -151,7 +151,7 @@ const so_stmt_def_t so_stmts_org[] = {
      "DELETE FROM certificate_tags WHERE team_id = %lld AND order_id = %lld AND serial = %s"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
+#include "so_store.h"
 #define INT(v) apr_itoa(p, (v))
 
 /* ---- helpers --------------------------------------------------------------- */

@@ -9,7 +9,7 @@
 #include "../core/so_seal.h"
 #include "../core/so_util.h"
 
-#define I64(v) so_i64str(p, (v))
+#include "so_store.h"
 
 const so_migration_t so_migrations_seal[] = {
     {300, "seals and validation documents",

@@ -50,7 +50,7 @@ const so_stmt_def_t so_stmts_team[] = {
     {"so_member_sessions_delete", "DELETE FROM sessions WHERE team_id = %lld AND user_id = %lld"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
+#include "so_store.h"
 #define INT(v) apr_itoa(p, (v))
 
 apr_status_t so_store_members(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, int limit,

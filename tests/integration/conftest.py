@@ -6,6 +6,10 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from harness import DB, Env  # noqa: E402
+import openapi  # noqa: E402
+
+# every answer of the API is checked against docs/openapi.yaml (+ docs/openapi/*.yaml)
+openapi.install()
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +33,10 @@ def error_log_gate(request, env):
     bad = env.unexpected_log_lines()
     if bad:
         pytest.fail("unexpected lines in the httpd error log:\n" + "\n".join(bad[:20]))
+    off_spec = openapi.take()
+    if off_spec and not os.environ.get("SO_OPENAPI_RECORD"):
+        pytest.fail("answers the OpenAPI description does not allow (docs/openapi.yaml):\n"
+                    + "\n".join(off_spec[:20]))
 
 
 @pytest.fixture

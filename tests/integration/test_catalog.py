@@ -202,16 +202,24 @@ def test_csr_generate(env, api):
         assert body["data"]["config"] == ""
     # the private key never reaches the log
     assert "PRIVATE KEY" not in env.httpd.read_log()
-    for bad in ({"country": "NL"}, {"common_name": "x.example.com"},
-                {"common_name": "x.example.com", "country": "NLD"},
-                {"common_name": "x.example.com", "country": "NL", "bits": 1024},
-                {"common_name": "x.example.com", "country": "NL", "key_type": "dsa"},
-                {"common_name": "x.example.com", "country": "NL", "key_type": "ec", "curve": "P-521"},
-                {"common_name": "not a host", "country": "NL"},
-                {"common_name": "x.example.com", "country": "NL", "subject_alternative_name": "y"},
-                {"common_name": "x.example.com", "country": "NL", "subject_alternative_name": [1]}):
+    # each bad input with its own code and the words that say what is wrong
+    base = {"common_name": "x.example.com", "country": "NL"}
+    for change, drop, code, says in (
+            ({}, "common_name", 102, "'common_name' is required"),
+            ({}, "country", 102, "'country' is required"),
+            ({"country": "NLD"}, None, 102, "'country' is longer than 2"),
+            ({"bits": 1024}, None, 102, "bits must be"),
+            ({"key_type": "dsa"}, None, 102, "key_type must be"),
+            ({"key_type": "ec", "curve": "P-521"}, None, 102, "curve must be"),
+            ({"common_name": "not a host"}, None, 1003, "common_name: the host name"),
+            ({"subject_alternative_name": "y"}, None, 102, "'subject_alternative_name' must be an array"),
+            ({"subject_alternative_name": [1]}, None, 102, "subject_alternative_name holds strings")):
+        bad = dict(base, **change)
+        if drop:
+            del bad[drop]
         st, body = api.post("/ssl/csr", json=bad)
-        assert st == 400 and body["code"] in (102, 1003), bad
+        assert (st, body["code"]) == (400, code), (bad, body)
+        assert says in body["desc"], (bad, body)
 
 
 # ---- contact handles -------------------------------------------------------------------------
@@ -269,7 +277,7 @@ def test_customers_bad_input(env, api, change, field):
     if change.get("email", 1) is None:
         del body["email"]
     st, ans = api.post("/customers", json=body)
-    assert st == 400 and ans["code"] in (1016, 102)
+    assert (st, ans["code"]) == (400, 1016), ans  # invalid contact, whichever the field
     assert field in ans["desc"]
     assert env.sql("SELECT COUNT(*) FROM customers") == before
 
