@@ -10,6 +10,7 @@
 #include "so_api_ssl.h"
 #include "so_order_rules.h"
 #include "so_issuance.h"
+#include "../core/so_metrics.h"
 #include "../core/so_dcv.h"
 #include "../core/so_crypto.h"
 #include "../core/so_csr.h"
@@ -1187,7 +1188,11 @@ static apr_status_t list_orders(so_req_t *req)
     if (pages && req->cfg->list_cache && !csv && !show_expiring
         && so_store_orders_version(so_req_db(req), p, q->team_id, &version) == APR_SUCCESS
         && so_memo_get(pages, key = page_key(req, q, version), p, &text, &len, NULL)) {
+        so_metrics_inc(SO_MC_LIST_CACHE_HIT);
         return so_api_ok_raw(req, text, len);
+    }
+    if (key) {
+        so_metrics_inc(SO_MC_LIST_CACHE_MISS);
     }
     rv = so_store_orders_list(so_req_db(req), p, q, &list, &total);
     if (rv != APR_SUCCESS) {
