@@ -52,6 +52,12 @@ static const char *bearer_token(so_req_t *req)
     return *h ? h : NULL;
 }
 
+/* a route whose answer is cached by the team's order list version (SO_RF_LISTVER) */
+static int list_route(const so_req_t *req)
+{
+    return req->route && (req->route->flags & SO_RF_LISTVER);
+}
+
 static int is_safe_method(const char *m)
 {
     return !strcmp(m, "GET") || !strcmp(m, "HEAD");
@@ -72,6 +78,10 @@ static void principal_from(so_req_t *req, so_credential_t *c, so_auth_kind_t kin
     a->team_balance = c->team_balance;
     a->credential_id = c->credential_id;
     a->csrf_token = c->csrf_token;
+    if (list_route(req)) {
+        a->has_list_version = 1;
+        a->list_version = c->list_version;
+    }
     req->auth = a;
 }
 
@@ -131,7 +141,8 @@ static apr_status_t resolve_token(so_req_t *req, so_db_t *db, const char *token)
     if (strlen(token) > 128) {
         return deny(req, "invalid token");
     }
-    rv = so_store_token_lookup(db, req->pool, token, &c);
+    rv = list_route(req) ? so_store_token_lookup_lv(db, req->pool, token, &c)
+                         : so_store_token_lookup(db, req->pool, token, &c);
     if (rv == APR_ENOENT) {
         return resolve_otp(req, db, token);
     }
@@ -164,7 +175,8 @@ static apr_status_t resolve_session(so_req_t *req, so_db_t *db, const char *sid)
     if (strlen(sid) > 128) {
         return deny(req, "invalid session");
     }
-    rv = so_store_session_lookup(db, req->pool, sid, &c);
+    rv = list_route(req) ? so_store_session_lookup_lv(db, req->pool, sid, &c)
+                         : so_store_session_lookup(db, req->pool, sid, &c);
     if (rv == APR_ENOENT) {
         return deny(req, "invalid session");
     }

@@ -82,7 +82,7 @@ class PgNode:
 
 class Cluster:
     def __init__(self):
-        self.base = tempfile.mkdtemp(prefix="sslorders-cluster-", dir="/tmp")
+        self.base = tempfile.mkdtemp(prefix="sslorders-cluster-", dir=harness.TMP)
         os.chmod(self.base, 0o755)
         self.primary = PgNode(self.base, "pg1")
         self.standby = PgNode(self.base, "pg2")
