@@ -11,6 +11,11 @@ const apr_int64_t so_metrics_bounds_us[SO_M_BUCKETS] = {
     250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
     2500000, 10000000};
 
+/* the same in seconds, as "le" labels (written out: apr's %g drops the leading zero) */
+static const char *const bounds_le[SO_M_BUCKETS] = {
+    "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
+    "0.5", "1", "2.5", "10"};
+
 /* statuses with a series of their own; the rest count as "other" */
 static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404,
                                405, 409, 413, 415, 422, 429, 500, 503};
@@ -169,8 +174,8 @@ static void hist(out_t *o, const char *name, const char *labels, const hist_t *h
     for (i = 0; i <= SO_M_BUCKETS; i++) {
         cum += rd(&h->bucket[i]);
         if (i < SO_M_BUCKETS) {
-            emit(o, "%s_bucket{%s%sle=\"%g\"} %" APR_UINT64_T_FMT "\n", name, labels, sep,
-                 (double)so_metrics_bounds_us[i] / 1e6, cum);
+            emit(o, "%s_bucket{%s%sle=\"%s\"} %" APR_UINT64_T_FMT "\n", name, labels, sep,
+                 bounds_le[i], cum);
         }
         else {
             emit(o, "%s_bucket{%s%sle=\"+Inf\"} %" APR_UINT64_T_FMT "\n", name, labels, sep, cum);
