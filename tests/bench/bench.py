@@ -9,6 +9,7 @@ issue notes.
   BENCH_DB=sqlite3|pgsql    database (default sqlite3)
   BENCH_SECONDS=5           seconds per wrk run
   BENCH_ONLY=auth,...       scenarios to run (default: all)
+  BENCH_EXTRA_CONF=...      configuration lines for the server ("\n" separates lines)
 """
 import json
 import os
@@ -412,6 +413,8 @@ def main():
     env.httpd.log_level = "error"
     env.httpd.sinks = False          # no mail: the figures are the module's own
     env.httpd.seal_max_age = 300     # the production default
+    # BENCH_EXTRA_CONF: configuration lines added to the server's (e.g. "DBDMin 25")
+    env.httpd.extra += os.environ.get("BENCH_EXTRA_CONF", "").replace("\\n", "\n") + "\n"
     try:
         env.start()
         for name, fn in SCENARIOS.items():
