@@ -69,8 +69,18 @@ class PgNode:
             f.write(text)
 
     def start(self):
-        self.run(f"{PG}/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "pg.log"), "-w",
-                 "-t", "60", "start")
+        for attempt in range(3):
+            r = self.run(f"{PG}/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "pg.log"),
+                         "-w", "-t", "60", "start", check=False)
+            if r.returncode == 0:
+                return
+            with open(os.path.join(self.dir, "pg.log"), errors="replace") as f:
+                busy = "Address already in use" in f.read()
+            if not busy or attempt == 2:
+                raise RuntimeError(f"PostgreSQL in {self.dir} did not start: {r.stdout}")
+            # another process took the free port meanwhile (a shared machine): another one
+            self.port = harness.free_port()
+            self.conf(f"\nport = {self.port}\n")
 
     def stop(self, mode="fast"):
         self.run(f"{PG}/pg_ctl", "-D", self.data, "-m", mode, "-w", "stop", check=False)
@@ -106,6 +116,7 @@ class Cluster:
         s = self.standby
         s.run(f"{PG}/pg_basebackup", "-h", "127.0.0.1", "-p", str(p.port), "-U", "postgres",
               "-D", s.data, "-R", "-X", "stream", "--no-sync", "--checkpoint=fast")
+        s.port = harness.free_port()  # chosen late: less time for another process to take it
         s.conf(f"\nport = {s.port}\nunix_socket_directories = '{s.dir}'\n")
         s.start()
         deadline = time.time() + 30
@@ -198,7 +209,7 @@ ProxyPassReverse / balancer://so/
     def close(self):
         for h in self.servers:
             h.stop()
-        if self.balancer is not False:
+        if getattr(self, "bconf", None):
             subprocess.run([harness.HTTPD, "-f", self.bconf, "-k", "stop"], capture_output=True)
         self.dcv.close()
         self.primary.stop("immediate")
