@@ -5,6 +5,7 @@
 #   make test        install what is missing, build, unit + integration tests (sqlite3, pgsql),
 #                    then the portal in a real browser (test-browser)
 #   make test-browser the customer portal driven in Debian's Chromium (playwright-core)
+#   make test-cluster three servers, one PostgreSQL with a standby, a balancer, chaos (tests/cluster)
 #   make asan-test   the integration suite against an ASan/UBSan build of the module
 #   make bench       throughput and latency ratios against httpd serving static files
 #   make fuzz        build the libFuzzer harnesses and run each for FUZZ_SECONDS
@@ -65,7 +66,7 @@ UNIT    := $(BUILD)/so_unit
 PYTEST := /usr/bin/python3 -m pytest
 
 .PHONY: deb test-deb all build deps deps-test deps-browser unit test test-integration test-sqlite test-pgsql test-browser \
-        asan asan-test run start stop bench fuzz fuzz-build fuzz-replay install clean check-flags
+        test-cluster asan asan-test run start stop bench fuzz fuzz-build fuzz-replay install clean check-flags
 
 all: build
 
@@ -129,11 +130,17 @@ test-pgsql: build
 
 test-integration: test-sqlite test-pgsql
 
+# three servers on a PostgreSQL primary with a synchronous standby behind mod_proxy_balancer,
+# under load while children, a server and the database are killed and the standby promoted
+test-cluster: build
+	SO_BUILD=$(CURDIR)/$(BUILD) /usr/bin/python3 tests/cluster/cluster_test.py
+
 test: deps-browser
 	$(MAKE) build unit
 	$(MAKE) fuzz-replay
 	$(MAKE) test-integration
 	$(MAKE) test-deb
+	$(MAKE) test-cluster
 	$(MAKE) test-browser
 
 # The customer portal in a real browser: Debian's Chromium driven by playwright-core

@@ -42,6 +42,7 @@ static int so_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     for (sp = s; sp; sp = sp->next) {
         so_httpd_srv_finalize(sp);
     }
+    so_httpd_metrics_post_config(pconf, s);
     rv = so_httpd_dbd_post_config(pconf, plog, ptemp, s, real_pass);
     if (rv != OK) {
         return rv;
@@ -69,6 +70,7 @@ static void so_register_hooks(apr_pool_t *p)
     ap_hook_child_init(so_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(so_httpd_api_handler, NULL, NULL, APR_HOOK_MIDDLE);
     so_httpd_dbd_register_hooks();
+    so_httpd_metrics_register_hooks();
 }
 
 AP_DECLARE_MODULE(sslorders) = {

@@ -68,6 +68,8 @@ typedef struct {
     apr_int64_t team_balance; /* at authentication time */
     apr_int64_t credential_id;
     apr_int64_t otp_order_id; /* SO_AUTH_OTP: the one order it may see */
+    int has_list_version;     /* SO_RF_LISTVER routes: list_version was read with the credential */
+    apr_int64_t list_version;
     const char *csrf_token;   /* SO_AUTH_SESSION */
 } so_principal_t;
 
@@ -86,6 +88,7 @@ typedef so_db_t *so_db_acquire_fn(so_req_t *req);
 #define SO_RF_OTP 0x04     /* an order OTP token may call it (for its order) */
 #define SO_RF_RAW 0x08     /* the handler reads the body itself (not JSON) */
 #define SO_RF_NOCSRF 0x10  /* a session may call it without the CSRF header (login) */
+#define SO_RF_LISTVER 0x20 /* the credential check also reads the team's order list version */
 
 typedef struct {
     const char *method;  /* "GET", "POST", ... */

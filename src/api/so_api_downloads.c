@@ -8,6 +8,7 @@
 #include "so_api.h"
 #include "so_api_ssl.h"
 #include "so_api_seal.h"
+#include "../core/so_metrics.h"
 #include "../core/so_bundle.h"
 #include "../core/so_doctype.h"
 #include "../core/so_memo.h"
@@ -132,11 +133,13 @@ static apr_status_t download(so_req_t *req)
             return APR_EGENERAL;
         }
         *nl = '\0';
+        so_metrics_inc(SO_MC_BUNDLE_CACHE_HIT);
         b->format = fmt->name;
         b->content_type = ct;
         b->filename = nl + 1;
     }
     else {
+        so_metrics_inc(SO_MC_BUNDLE_CACHE_MISS);
         memset(&in, 0, sizeof(in));
         in.leaf_pem = c->pem;
         in.chain_pem = c->intermediate_pem;

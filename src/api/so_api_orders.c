@@ -10,6 +10,7 @@
 #include "so_api_ssl.h"
 #include "so_order_rules.h"
 #include "so_issuance.h"
+#include "../core/so_metrics.h"
 #include "../core/so_dcv.h"
 #include "../core/so_crypto.h"
 #include "../core/so_csr.h"
@@ -1012,6 +1013,19 @@ void so_orders_cache_init(apr_pool_t *p, apr_size_t bytes)
     }
 }
 
+/* The team's order list version: read with the credential when the route asked for it
+ * (one round trip for a cached page), else on its own. Read before the page's queries
+ * either way, so a cached page is never older than its key. */
+static apr_status_t list_version(so_req_t *req, apr_pool_t *p, apr_int64_t team_id,
+                                 apr_int64_t *version)
+{
+    if (req->auth && req->auth->has_list_version && req->auth->team_id == team_id) {
+        *version = req->auth->list_version;
+        return APR_SUCCESS;
+    }
+    return so_store_orders_version(so_req_db(req), p, team_id, version);
+}
+
 /* Everything a page depends on besides the data: the server's settings (DCV values),
  * the team and version, and the whole query. Values carry their length, so that no
  * two queries share a key. */
@@ -1185,9 +1199,13 @@ static apr_status_t list_orders(so_req_t *req)
     }
     /* JSON pages that do not depend on the time (show_expiring does) */
     if (pages && req->cfg->list_cache && !csv && !show_expiring
-        && so_store_orders_version(so_req_db(req), p, q->team_id, &version) == APR_SUCCESS
+        && list_version(req, p, q->team_id, &version) == APR_SUCCESS
         && so_memo_get(pages, key = page_key(req, q, version), p, &text, &len, NULL)) {
+        so_metrics_inc(SO_MC_LIST_CACHE_HIT);
         return so_api_ok_raw(req, text, len);
+    }
+    if (key) {
+        so_metrics_inc(SO_MC_LIST_CACHE_MISS);
     }
     rv = so_store_orders_list(so_req_db(req), p, q, &list, &total);
     if (rv != APR_SUCCESS) {
@@ -1865,7 +1883,7 @@ apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve,
 }
 
 const so_route_t so_routes_orders[] = {
-    {"GET", "/ssl/orders", list_orders, SO_ROLE_VIEWER, 0},
+    {"GET", "/ssl/orders", list_orders, SO_ROLE_VIEWER, SO_RF_LISTVER},
     {"POST", "/ssl/orders", create_order, SO_ROLE_MEMBER, 0},
     {"GET", "/ssl/orders/{id}", get_order, SO_ROLE_VIEWER, SO_RF_OTP},
     {"PUT", "/ssl/orders/{id}", update_order, SO_ROLE_MEMBER, SO_RF_OTP},

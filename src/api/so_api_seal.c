@@ -22,6 +22,7 @@
 #include "so_api.h"
 #include "so_api_ssl.h"
 #include "so_api_seal.h"
+#include "../core/so_metrics.h"
 #include "../core/so_ca.h"
 #include "../core/so_doctype.h"
 #include "../core/so_log.h"
@@ -213,10 +214,12 @@ static apr_status_t seal_lookup(so_req_t *req, const char *seal_id, seal_entry_t
         if (e && now - e->fetched < ttl) {
             *out = entry_copy(req->pool, e);
             apr_thread_rwlock_unlock(cache_lock);
+            so_metrics_inc(SO_MC_SEAL_CACHE_HIT);
             return APR_SUCCESS;
         }
         apr_thread_rwlock_unlock(cache_lock);
     }
+    so_metrics_inc(SO_MC_SEAL_CACHE_MISS);
     if (!cache_lock || ttl <= 0) {
         return facts_fetch(req, req->pool, seal_id, out);
     }
@@ -421,6 +424,9 @@ static int rendered_get(so_req_t *req, const char *seal_id, int js, const char *
         }
     }
     apr_thread_rwlock_unlock(cache_lock);
+    if (hit) {
+        so_metrics_inc(SO_MC_SEAL_CACHE_HIT);
+    }
     return hit;
 }
 

@@ -2,6 +2,7 @@
 
 #include <apr_strings.h>
 #include <apr_lib.h>
+#include <apr_atomic.h>
 #include <arpa/inet.h>
 
 #include "so_auth.h"
@@ -11,6 +12,26 @@
 #include "../core/so_util.h"
 
 #define TOUCH_EVERY 60 /* seconds between last-used updates of a credential */
+
+/* Which credentials this process touched lately: the first of many concurrent requests
+ * with a credential not touched for TOUCH_EVERY seconds claims the write, the others
+ * do not queue for the write lock behind it. A slot packs 32 bits of the credential
+ * (id and kind) with the time; two credentials sharing a slot only cost a write more. */
+#define TOUCH_SLOTS 1024
+static volatile apr_uint64_t touch_slots[TOUCH_SLOTS];
+
+static int touch_claim(apr_int64_t id, int session, apr_int64_t now)
+{
+    apr_uint64_t key = ((apr_uint64_t)id << 1 | (apr_uint64_t)(session != 0)) & 0xffffffffu;
+    volatile apr_uint64_t *slot = &touch_slots[key % TOUCH_SLOTS];
+    apr_uint64_t old = apr_atomic_read64(slot);
+    apr_uint64_t mine = key << 32 | ((apr_uint64_t)now & 0xffffffffu);
+
+    if ((old >> 32) == key && (apr_uint32_t)((apr_uint32_t)now - (apr_uint32_t)old) < TOUCH_EVERY) {
+        return 0;
+    }
+    return apr_atomic_cas64(slot, mine, old) == old;
+}
 
 static apr_status_t deny(so_req_t *req, const char *desc)
 {
@@ -29,6 +50,12 @@ static const char *bearer_token(so_req_t *req)
         h++;
     }
     return *h ? h : NULL;
+}
+
+/* a route whose answer is cached by the team's order list version (SO_RF_LISTVER) */
+static int list_route(const so_req_t *req)
+{
+    return req->route && (req->route->flags & SO_RF_LISTVER);
 }
 
 static int is_safe_method(const char *m)
@@ -51,6 +78,10 @@ static void principal_from(so_req_t *req, so_credential_t *c, so_auth_kind_t kin
     a->team_balance = c->team_balance;
     a->credential_id = c->credential_id;
     a->csrf_token = c->csrf_token;
+    if (list_route(req)) {
+        a->has_list_version = 1;
+        a->list_version = c->list_version;
+    }
     req->auth = a;
 }
 
@@ -110,7 +141,8 @@ static apr_status_t resolve_token(so_req_t *req, so_db_t *db, const char *token)
     if (strlen(token) > 128) {
         return deny(req, "invalid token");
     }
-    rv = so_store_token_lookup(db, req->pool, token, &c);
+    rv = list_route(req) ? so_store_token_lookup_lv(db, req->pool, token, &c)
+                         : so_store_token_lookup(db, req->pool, token, &c);
     if (rv == APR_ENOENT) {
         return resolve_otp(req, db, token);
     }
@@ -126,7 +158,7 @@ static apr_status_t resolve_token(so_req_t *req, so_db_t *db, const char *token)
     if (c->role == SO_ROLE_NONE) {
         return deny(req, "the user is no longer a member of the token's team");
     }
-    if (req->now - c->last_used_at >= TOUCH_EVERY) {
+    if (req->now - c->last_used_at >= TOUCH_EVERY && touch_claim(c->credential_id, 0, req->now)) {
         /* best effort: a busy database must not fail a read */
         so_store_token_touch(db, req->pool, c->credential_id, req->now);
         db->committed = 0;
@@ -143,7 +175,8 @@ static apr_status_t resolve_session(so_req_t *req, so_db_t *db, const char *sid)
     if (strlen(sid) > 128) {
         return deny(req, "invalid session");
     }
-    rv = so_store_session_lookup(db, req->pool, sid, &c);
+    rv = list_route(req) ? so_store_session_lookup_lv(db, req->pool, sid, &c)
+                         : so_store_session_lookup(db, req->pool, sid, &c);
     if (rv == APR_ENOENT) {
         return deny(req, "invalid session");
     }
@@ -163,7 +196,7 @@ static apr_status_t resolve_session(so_req_t *req, so_db_t *db, const char *sid)
             return APR_EACCES;
         }
     }
-    if (req->now - c->last_used_at >= TOUCH_EVERY) {
+    if (req->now - c->last_used_at >= TOUCH_EVERY && touch_claim(c->credential_id, 1, req->now)) {
         so_store_session_touch(db, req->pool, c->credential_id, req->now,
                                req->now + req->cfg->session_ttl);
         db->committed = 0;

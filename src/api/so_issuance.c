@@ -7,6 +7,7 @@
 #include "so_api_seal.h"
 #include "../store/so_store_seal.h"
 #include "so_api_ssl.h"
+#include "../core/so_metrics.h"
 #include "../core/so_ca.h"
 #include "../core/so_dcv.h"
 #include "../core/so_domain.h"
@@ -361,6 +362,7 @@ apr_status_t so_iss_check(so_req_t *req, so_order_t *o)
             crv = so_dcv_check_http(req->pool, tok, h->host_name, !strcmp(h->method, "https"), &opts,
                                     &why);
         }
+        so_metrics_inc(crv == APR_SUCCESS ? SO_MC_VALIDATION_VALID : SO_MC_VALIDATION_PENDING);
         if (crv == APR_SUCCESS) {
             rv = so_store_host_state_set(db, req->pool, o->id, h->host_name, "valid", req->now,
                                          req->now, "");
@@ -539,6 +541,7 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
     if (rv != APR_SUCCESS) {
         so_log_error(SO_LOG_MARK, rv, SOLOGNO(00216) "order %" APR_INT64_T_FMT ": signing failed: %s",
                      o->id, why ? why : "?");
+        so_metrics_inc(SO_MC_ISSUE_FAILED);
         so_api_order_event(req, o, "issuance_failed", json_pack("{s:s}", "reason", why ? why : "?"));
         so_iss_notify(req, o, "errored", why);
         return APR_SUCCESS;
@@ -612,6 +615,7 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
         return rv;
     }
     *issued = 1;
+    so_metrics_inc(SO_MC_ISSUED);
     {
         /* every issued order has a seal */
         so_seal_row_t *seal;
@@ -1077,6 +1081,16 @@ static apr_status_t job_reminders(so_req_t *req, so_order_t *o, int *did)
     return reminders(req, o);
 }
 
+/* the metrics gauge of a job's queue (the orders a pass found due, up to JOB_BATCH) */
+static so_gauge_t job_queue_gauge(const char *what)
+{
+    static const char *const names[] = {"expire", "reissue", "autorenew", "dcv", "reminders"};
+    int i;
+    for (i = 0; i < 4 && strcmp(names[i], what); i++) {
+    }
+    return (so_gauge_t)(SO_MG_JOB_QUEUE_EXPIRE + i);
+}
+
 static apr_status_t run_jobs(so_req_t *req, const char *what, job_fn *fn, int claim, int *worked)
 {
     so_db_t *db = DB(req);
@@ -1089,6 +1103,7 @@ static apr_status_t run_jobs(so_req_t *req, const char *what, job_fn *fn, int cl
         != APR_SUCCESS) {
         return rv;
     }
+    so_metrics_gauge_set(job_queue_gauge(what), ids->nelts);
     for (i = 0; i < ids->nelts; i++) {
         apr_int64_t id = APR_ARRAY_IDX(ids, i, apr_int64_t);
         apr_int64_t team = APR_ARRAY_IDX(teams, i, apr_int64_t);
@@ -1128,7 +1143,24 @@ static apr_status_t run_jobs(so_req_t *req, const char *what, job_fn *fn, int cl
     return APR_SUCCESS;
 }
 
+static apr_status_t jobs_run(so_req_t *req, int *worked);
+
 apr_status_t so_iss_jobs_run(so_req_t *req, int *worked)
+{
+    apr_time_t t0 = apr_time_now();
+    apr_status_t rv = jobs_run(req, worked);
+
+    so_metrics_inc(SO_MC_JOB_RUNS);
+    so_metrics_add(SO_MC_JOB_WORKED, (apr_uint64_t)(*worked > 0 ? *worked : 0));
+    if (rv != APR_SUCCESS) {
+        so_metrics_inc(SO_MC_JOB_FAILED);
+    }
+    so_metrics_gauge_set(SO_MG_JOB_LAST_DURATION_US, (apr_int64_t)(apr_time_now() - t0));
+    so_metrics_gauge_set(SO_MG_JOB_LAST_RUN, apr_time_sec(apr_time_now()));
+    return rv;
+}
+
+static apr_status_t jobs_run(so_req_t *req, int *worked)
 {
     apr_status_t rv;
     const unsigned char *der;

@@ -74,6 +74,15 @@ const char *so_httpd_set_mmap_threshold(cmd_parms *cmd, void *dc, const char *ar
 void so_httpd_process_pre_config(void);
 void so_httpd_process_post_config(server_rec *s);
 void so_httpd_process_child_init(server_rec *s);
+/* metrics (so_httpd_metrics.c): the shared segment, the sslorders-metrics handler, the
+ * mod_status section */
+int so_httpd_metrics_post_config(apr_pool_t *pconf, server_rec *s);
+void so_httpd_metrics_register_hooks(void);
+int so_httpd_metrics_handler(request_rec *r);
+/* a request answered by one of our handlers (route may be NULL) */
+void so_httpd_metrics_request(request_rec *r, const so_route_t *route);
+/* a database connection asked for: ok or not, after waiting so long */
+void so_httpd_metrics_db(request_rec *r, int ok, apr_interval_time_t waited);
 
 /* log bridge (so_httpd_log.c) */
 void so_httpd_log_init(server_rec *s, apr_pool_t *pconf);

@@ -1,7 +1,9 @@
 /* mod_sslorders: mod_dbd glue.
  *
- * - Every statement of the registry is registered with ap_dbd_prepare() for every
- *   server, in post_config before mod_dbd's own post_config builds its groups.
+ * - Statements are prepared on a connection at their first use (so_db.c), not when
+ *   mod_dbd opens it: mod_dbd opens a process's connections one at a time, under its
+ *   pool's lock, and preparing the whole registry there (20-180 ms per connection
+ *   under load) made every request of the first seconds wait behind the others.
  * - Migrations run in the parent at startup (real pass only), before any child
  *   opens mod_dbd connections: mod_dbd prepares our statements when it connects,
  *   and that would fail on a database without our tables. To reach the database
@@ -17,6 +19,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
 #include <apr_strings.h>
 #include <apr_atomic.h>
 #include <apr_optional.h>
@@ -27,9 +31,11 @@
 #include <http_log.h>
 #include <unixd.h>
 #include <mpm_common.h>
+#include <ap_mpm.h>
 
 #include "so_httpd.h"
 #include "../core/so_log.h"
+#include "../core/so_metrics.h"
 #include "../store/so_schema.h"
 
 APLOG_USE_MODULE(sslorders);
@@ -72,16 +78,6 @@ static dbd_cfg_t *dbd_cfg_of(server_rec *s)
 static int dbd_configured(dbd_cfg_t *cfg)
 {
     return cfg && cfg->name && cfg->name[0] != '[' && cfg->params;
-}
-
-typedef struct {
-    server_rec *s;
-} prep_baton_t;
-
-static void prepare_one(void *baton, const char *label, const char *sql)
-{
-    prep_baton_t *b = baton;
-    dbd_prepare_fn(b->s, sql, label);
 }
 
 static void give_to_user(server_rec *s, const char *path)
@@ -167,6 +163,24 @@ static apr_status_t migrate_as_user(server_rec *s, apr_pool_t *p, const char *dr
     return rv;
 }
 
+/* A request holds a connection of its process's pool while it runs: with fewer
+ * connections than threads, requests queue for one (and on PostgreSQL a slow query
+ * holds up unrelated requests). */
+static void pool_size_check(server_rec *s, dbd_cfg_t *cfg)
+{
+    int threads = 0;
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads <= 1) {
+        return;
+    }
+    if (cfg->nmax < threads) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     SOLOGNO(00701) "DBDMax %d is below ThreadsPerChild %d: requests of a "
+                                    "process will wait for a database connection under load; "
+                                    "set DBDMax to at least ThreadsPerChild",
+                     cfg->nmax, threads);
+    }
+}
+
 int so_httpd_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                              server_rec *s, int real_pass)
 {
@@ -182,18 +196,12 @@ int so_httpd_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     }
     so_stmts_init();
     for (sp = s; sp; sp = sp->next) {
-        prep_baton_t b = {sp};
         dbd_cfg_t *cfg = dbd_cfg_of(sp);
-        /* SQLite: our post_connect prepares them (with a busy timeout: a connection opened
-         * while another process recovers the WAL finds the database locked for a moment,
-         * and mod_dbd's own prepare would fail the whole pool) */
-        if (!cfg || !cfg->name || strcmp(cfg->name, "sqlite3")) {
-            so_stmts_each(prepare_one, &b);
-        }
         if (!dbd_configured(cfg)) {
             continue;
         }
         any = 1;
+        pool_size_check(sp, cfg);
         if (!apr_hash_get(seen, apr_pstrcat(ptemp, cfg->name, "|", cfg->params, NULL),
                           APR_HASH_KEY_STRING)) {
             const char *key = apr_pstrcat(ptemp, cfg->name, "|", cfg->params, NULL);
@@ -225,6 +233,41 @@ int so_httpd_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     return OK;
 }
 
+/* SQLite's busy handler on our connections: a request that waits for a lock polls
+ * in short steps (50 us doubling to 2 ms) for up to SO_BUSY_WAIT, instead of
+ * apr_dbd's 100 ms sleeps. apr_dbd's SQLite driver holds one process-wide mutex
+ * around every SQLite call (it releases it only for its own sleeps): we release it
+ * while we sleep too, or one waiting writer would stop every thread of the process.
+ * When we give up, apr_dbd still retries the statement (15 x 100 ms): calls within
+ * SO_BUSY_SAME of the last one belong to the same wait and give up at once, so a
+ * database locked for good answers 503 after about SO_BUSY_WAIT + 1.5 s. */
+#define SO_BUSY_WAIT apr_time_from_sec(3)
+#define SO_BUSY_SAME apr_time_from_msec(250)
+/* exported by libaprutil, declared only in its private apr_dbd_internal.h */
+APU_DECLARE(apr_status_t) apr_dbd_mutex_lock(void);
+APU_DECLARE(apr_status_t) apr_dbd_mutex_unlock(void);
+static __thread apr_time_t busy_since, busy_last;
+
+static int sqlite_busy(void *baton, int count)
+{
+    apr_interval_time_t step = count < 6 ? (apr_interval_time_t)50 << count : 2000;
+    apr_time_t now = apr_time_now();
+    (void)baton;
+    if (count == 0 && now - busy_last > SO_BUSY_SAME) {
+        busy_since = now;
+        so_metrics_inc(SO_MC_DB_BUSY_WAITS);
+    }
+    busy_last = now;
+    if (now - busy_since > SO_BUSY_WAIT) {
+        return 0;
+    }
+    so_metrics_add(SO_MC_DB_BUSY_WAIT_US, (apr_uint64_t)step);
+    apr_dbd_mutex_unlock();
+    apr_sleep(step);
+    apr_dbd_mutex_lock();
+    return 1;
+}
+
 /* A new mod_dbd connection: apply our per-connection settings. */
 static apr_status_t post_connect(apr_pool_t *pool, dbd_cfg_t *cfg, ap_dbd_t *rec)
 {
@@ -232,23 +275,15 @@ static apr_status_t post_connect(apr_pool_t *pool, dbd_cfg_t *cfg, ap_dbd_t *rec
     (void)cfg;
     so_db_wrap(&db, pool, rec->driver, rec->handle, rec->prepared, rec->pool);
     if (db->kind == SO_DB_SQLITE3) {
-        /* wait out a lock while setting up (another process recovering the WAL); later
-         * statements keep apr_dbd's own retry on a busy database */
-        so_db_raw(db, "PRAGMA busy_timeout = 5000");
+        sqlite3 *conn = apr_dbd_native_handle(rec->driver, rec->handle);
+        if (conn) {
+            sqlite3_busy_handler(conn, sqlite_busy, NULL);
+        }
     }
     if (so_db_session_init(db) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, NULL, SOLOGNO(00028) "new database connection: %s",
+                     db->errmsg ? db->errmsg : "?");
         return APR_EGENERAL;
-    }
-    /* SQLite: our statements are prepared here, after the session settings (changing
-     * foreign_keys would expire statements prepared before) */
-    if (db->kind == SO_DB_SQLITE3) {
-        apr_status_t rv = so_db_prepare_all(db);
-        so_db_raw(db, "PRAGMA busy_timeout = 0");
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, NULL, SOLOGNO(00028) "preparing statements: %s",
-                         db->errmsg ? db->errmsg : "?");
-            return APR_EGENERAL;
-        }
     }
     return OK;
 }
@@ -276,9 +311,11 @@ void so_httpd_db_state(server_rec *s, int down, const char *why)
 
 so_db_t *so_httpd_db_acquire(request_rec *r)
 {
+    apr_time_t t0 = apr_time_now();
     ap_dbd_t *rec = dbd_acquire_fn ? dbd_acquire_fn(r) : NULL;
     so_db_t *db;
 
+    so_httpd_metrics_db(r, rec != NULL, apr_time_now() - t0);
     if (!rec) {
         so_httpd_db_state(r->server, 1, "mod_dbd has no connection");
         apr_uint32_t now_s = (apr_uint32_t)apr_time_sec(apr_time_now());

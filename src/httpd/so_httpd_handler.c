@@ -266,5 +266,7 @@ int so_httpd_api_handler(request_rec *r)
                       r->method, r->uri, req->route ? req->route->method : "-",
                       req->route ? req->route->pattern : "-", req->status, req->err_code);
     }
-    return send_answer(r, req);
+    rc = send_answer(r, req);
+    so_httpd_metrics_request(r, req->route);
+    return rc;
 }

@@ -222,12 +222,17 @@ apr_status_t so_db_repair(so_db_t *db)
     if (rv != APR_SUCCESS) {
         return SO_EDBDOWN;
     }
-    if (db->has_statements && (rv = so_db_prepare_all(db)) != APR_SUCCESS) {
-        return SO_EDBDOWN;
+    if (db->kind == SO_DB_PGSQL) {
+        /* a reset session lost its statements, a healthy one still has them: drop them
+         * all either way, they are prepared again on first use */
+        int n = 0;
+        apr_dbd_query(db->driver, db->handle, &n, "DEALLOCATE ALL");
+        if (db->prepared) {
+            apr_hash_clear(db->prepared);
+        }
     }
-    if (!db->has_statements && db->prepared) {
-        /* drop the cached run-time statements: they are prepared again on use */
-        apr_hash_clear(db->prepared);
+    else if (db->prepared && so_db_reprepare(db) != APR_SUCCESS) {
+        return SO_EDBDOWN;
     }
     db->broken = 0;
     return APR_SUCCESS;
@@ -314,8 +319,9 @@ void so_db_close(so_db_t *db)
 apr_status_t so_db_session_init(so_db_t *db)
 {
     if (db->kind == SO_DB_SQLITE3) {
-        /* no busy_timeout: apr_dbd's SQLite driver retries a busy statement itself
-         * (15 x 100 ms, releasing its lock while it waits) */
+        /* no busy_timeout here: in httpd, so_httpd_dbd.c installs a busy handler that
+         * polls in short steps and releases apr_dbd's mutex while it sleeps; elsewhere
+         * (CLI) apr_dbd's driver retries a busy statement itself (15 x 100 ms) */
         apr_status_t rv = so_db_raw(db, "PRAGMA foreign_keys = ON");
         /* read through a shared memory map instead of copying pages per connection */
         return rv == APR_SUCCESS ? so_db_raw_select(db, "PRAGMA mmap_size = 268435456") : rv;
@@ -336,6 +342,25 @@ void so_db_forget_adhoc(so_db_t *db)
     }
 }
 
+/* Prepare one registry statement on this connection (kept in its statement hash). */
+static apr_status_t prepare_one(so_db_t *db, stmt_info_t *info, apr_dbd_prepared_t **out)
+{
+    apr_dbd_prepared_t *stmt = db->prepared ? apr_hash_get(db->prepared, info->label,
+                                                           APR_HASH_KEY_STRING) : NULL;
+    /* an existing statement object is re-prepared in place */
+    int ret = apr_dbd_prepare(db->driver, db->conn_pool, db->handle, info->sql, info->label, &stmt);
+    if (ret != 0) {
+        apr_status_t rv = classify(db, ret, info->label);
+        db->errmsg = apr_psprintf(db->pool, "%s: %s", info->label, db->errmsg);
+        return rv;
+    }
+    if (db->prepared) {
+        apr_hash_set(db->prepared, info->label, APR_HASH_KEY_STRING, stmt);
+    }
+    *out = stmt;
+    return APR_SUCCESS;
+}
+
 apr_status_t so_db_prepare_all(so_db_t *db)
 {
     int i;
@@ -343,19 +368,29 @@ apr_status_t so_db_prepare_all(so_db_t *db)
     so_stmts_init();
     so_db_forget_adhoc(db);
     for (i = 0; i < reg_list->nelts; i++) {
-        stmt_info_t *info = APR_ARRAY_IDX(reg_list, i, stmt_info_t *);
-        apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, info->label, APR_HASH_KEY_STRING);
-        int ret;
-        /* an existing statement object is re-prepared in place */
-        ret = apr_dbd_prepare(db->driver, db->conn_pool, db->handle, info->sql, info->label, &stmt);
-        if (ret != 0) {
-            const char *msg = apr_dbd_error(db->driver, db->handle, ret);
-            db->errmsg = apr_psprintf(db->pool, "%s: %s", info->label, msg ? msg : "?");
+        apr_dbd_prepared_t *stmt;
+        if (prepare_one(db, APR_ARRAY_IDX(reg_list, i, stmt_info_t *), &stmt) != APR_SUCCESS) {
             return SO_EDB;
         }
-        apr_hash_set(db->prepared, info->label, APR_HASH_KEY_STRING, stmt);
     }
     db->has_statements = 1;
+    return APR_SUCCESS;
+}
+
+apr_status_t so_db_reprepare(so_db_t *db)
+{
+    int i;
+
+    so_stmts_init();
+    so_db_forget_adhoc(db);
+    for (i = 0; i < reg_list->nelts; i++) {
+        stmt_info_t *info = APR_ARRAY_IDX(reg_list, i, stmt_info_t *);
+        apr_dbd_prepared_t *stmt;
+        if (apr_hash_get(db->prepared, info->label, APR_HASH_KEY_STRING)
+            && prepare_one(db, info, &stmt) != APR_SUCCESS) {
+            return SO_EDB;
+        }
+    }
     return APR_SUCCESS;
 }
 
@@ -451,18 +486,21 @@ static apr_status_t read_rows(so_db_t *db, apr_pool_t *p, apr_dbd_results_t *res
     return APR_SUCCESS;
 }
 
-static stmt_info_t *lookup(so_db_t *db, const char *label, apr_dbd_prepared_t **stmt)
+static apr_status_t lookup(so_db_t *db, const char *label, stmt_info_t **info,
+                           apr_dbd_prepared_t **stmt)
 {
-    stmt_info_t *info;
     so_stmts_init();
-    info = apr_hash_get(reg_hash, label, APR_HASH_KEY_STRING);
+    *info = apr_hash_get(reg_hash, label, APR_HASH_KEY_STRING);
     *stmt = db->prepared ? apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING) : NULL;
-    if (!info || !*stmt) {
+    if (!*info || !db->prepared) {
         so_log_error(SO_LOG_MARK, APR_ENOENT,
                      SOLOGNO(00004) "statement %s is not prepared on this connection", label);
-        return NULL;
+        return SO_EDB;
     }
-    return info;
+    /* statements are prepared on first use: a new connection costs an open, not the
+     * whole registry (which made the first seconds after a start wait in line behind
+     * connection setups, one at a time per process) */
+    return *stmt ? APR_SUCCESS : prepare_one(db, *info, stmt);
 }
 
 static apr_status_t run_select(so_db_t *db, apr_pool_t *p, apr_dbd_prepared_t *stmt,
@@ -514,9 +552,10 @@ apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows
                           const char *const *args)
 {
     apr_dbd_prepared_t *stmt;
-    stmt_info_t *info = lookup(db, label, &stmt);
-    if (!info) {
-        return SO_EDB;
+    stmt_info_t *info;
+    apr_status_t rv = lookup(db, label, &info, &stmt);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     return run_select(db, p, stmt, info->types, info->nargs, label, rows, nargs, args);
 }
@@ -525,9 +564,10 @@ apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrow
                         const char *const *args)
 {
     apr_dbd_prepared_t *stmt;
-    stmt_info_t *info = lookup(db, label, &stmt);
-    if (!info) {
-        return SO_EDB;
+    stmt_info_t *info;
+    apr_status_t rv = lookup(db, label, &info, &stmt);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     return run_exec(db, p, stmt, info->types, info->nargs, label, nrows, nargs, args);
 }

@@ -84,8 +84,12 @@ apr_status_t so_db_wrap(so_db_t **out, apr_pool_t *p, const apr_dbd_driver_t *dr
 apr_status_t so_db_open(so_db_t **out, apr_pool_t *p, const char *driver, const char *params,
                         int prepare, const char **err);
 void so_db_close(so_db_t *db);
-/* (Re)prepare every registered statement on this connection. */
+/* (Re)prepare every registered statement on this connection (statements are otherwise
+ * prepared on their first use on a connection). */
 apr_status_t so_db_prepare_all(so_db_t *db);
+/* Prepare again, in place, the registry statements this connection has prepared (after
+ * SQLite expired them); the others are prepared on first use. */
+apr_status_t so_db_reprepare(so_db_t *db);
 /* Drop the statements built at run time that this connection has cached (after
  * DDL on it: SQLite expires them). */
 void so_db_forget_adhoc(so_db_t *db);

@@ -78,6 +78,25 @@ const so_migration_t so_migrations_account[] = {
      "  value TEXT NOT NULL)"},
     {0, NULL, NULL}};
 
+
+/* credential lookups; the _lv variants add the team's order list version (as
+ * so_orders_version reads it) as a last column */
+#define TOKEN_LOOKUP(extra)                                                                  \
+    "SELECT k.id, k.user_id, k.team_id, k.expires_at, k.last_used_at, k.ip, u.username, "   \
+    "u.is_staff, m.role, t.slug, t.name, t.currency, t.balance" extra " "                   \
+    "FROM api_tokens k JOIN users u ON u.id = k.user_id JOIN teams t ON t.id = k.team_id "  \
+    "LEFT JOIN memberships m ON m.user_id = k.user_id AND m.team_id = k.team_id "           \
+    "WHERE k.token_hash = %s AND k.revoked_at IS NULL AND u.disabled = 0"
+#define SESSION_LOOKUP(extra)                                                                \
+    "SELECT s.id, s.user_id, s.team_id, s.expires_at, s.last_used_at, s.csrf_token, "       \
+    "u.username, u.is_staff, m.role, t.slug, t.name, t.currency, t.balance" extra " "       \
+    "FROM sessions s JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = s.team_id "    \
+    "LEFT JOIN memberships m ON m.user_id = s.user_id AND m.team_id = s.team_id "           \
+    "WHERE s.session_hash = %s AND u.disabled = 0"
+#define LIST_VERSION(c)                                                                      \
+    ", (SELECT COALESCE(SUM(v.version), 0) FROM team_list_versions v WHERE v.team_id IN (0, " \
+    c ".team_id))"
+
 const so_stmt_def_t so_stmts_account[] = {
     {"so_user_insert",
      "INSERT INTO users (username, password_hash, is_staff, created_at) "
@@ -106,23 +125,15 @@ const so_stmt_def_t so_stmts_account[] = {
     {"so_token_insert",
      "INSERT INTO api_tokens (token_hash, user_id, team_id, name, ip, created_at, expires_at) "
      "VALUES (%s, %lld, %lld, %s, %s, %lld, %lld)"},
-    {"so_token_lookup",
-     "SELECT k.id, k.user_id, k.team_id, k.expires_at, k.last_used_at, k.ip, u.username, "
-     "u.is_staff, m.role, t.slug, t.name, t.currency, t.balance "
-     "FROM api_tokens k JOIN users u ON u.id = k.user_id JOIN teams t ON t.id = k.team_id "
-     "LEFT JOIN memberships m ON m.user_id = k.user_id AND m.team_id = k.team_id "
-     "WHERE k.token_hash = %s AND k.revoked_at IS NULL AND u.disabled = 0"},
+    {"so_token_lookup", TOKEN_LOOKUP("")},
+    {"so_token_lookup_lv", TOKEN_LOOKUP(LIST_VERSION("k"))},
     {"so_token_touch", "UPDATE api_tokens SET last_used_at = %lld WHERE id = %lld"},
     {"so_tokens_purge", "DELETE FROM api_tokens WHERE expires_at < %lld"},
     {"so_session_insert",
      "INSERT INTO sessions (session_hash, csrf_token, user_id, team_id, created_at, expires_at, "
      "last_used_at) VALUES (%s, %s, %lld, %lld, %lld, %lld, %lld)"},
-    {"so_session_lookup",
-     "SELECT s.id, s.user_id, s.team_id, s.expires_at, s.last_used_at, s.csrf_token, u.username, "
-     "u.is_staff, m.role, t.slug, t.name, t.currency, t.balance "
-     "FROM sessions s JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = s.team_id "
-     "LEFT JOIN memberships m ON m.user_id = s.user_id AND m.team_id = s.team_id "
-     "WHERE s.session_hash = %s AND u.disabled = 0"},
+    {"so_session_lookup", SESSION_LOOKUP("")},
+    {"so_session_lookup_lv", SESSION_LOOKUP(LIST_VERSION("s"))},
     {"so_session_touch", "UPDATE sessions SET last_used_at = %lld, expires_at = %lld WHERE id = %lld"},
     {"so_session_set_team", "UPDATE sessions SET team_id = %lld WHERE id = %lld"},
     {"so_session_delete", "DELETE FROM sessions WHERE id = %lld"},
@@ -394,19 +405,40 @@ static so_credential_t *cred_from_row(apr_pool_t *p, so_rows_t *rows, int is_ses
     return c;
 }
 
-apr_status_t so_store_token_lookup(so_db_t *db, apr_pool_t *p, const char *token,
-                                   so_credential_t **out)
+static apr_status_t cred_lookup(so_db_t *db, apr_pool_t *p, const char *label, const char *secret,
+                                int is_session, int with_version, so_credential_t **out)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_token_lookup", &rows, SO_A(so_secret_hash(p, token)));
+    apr_status_t rv = so_db_select(db, p, label, &rows, SO_A(so_secret_hash(p, secret)));
     if (rv != APR_SUCCESS) {
         return rv;
     }
     if (rows->nrows == 0) {
         return APR_ENOENT;
     }
-    *out = cred_from_row(p, rows, 0);
+    *out = cred_from_row(p, rows, is_session);
+    if (with_version) {
+        (*out)->list_version = so_cell_i64(rows, 0, 13);
+    }
     return APR_SUCCESS;
+}
+
+apr_status_t so_store_token_lookup(so_db_t *db, apr_pool_t *p, const char *token,
+                                   so_credential_t **out)
+{
+    return cred_lookup(db, p, "so_token_lookup", token, 0, 0, out);
+}
+
+apr_status_t so_store_token_lookup_lv(so_db_t *db, apr_pool_t *p, const char *token,
+                                      so_credential_t **out)
+{
+    return cred_lookup(db, p, "so_token_lookup_lv", token, 0, 1, out);
+}
+
+apr_status_t so_store_session_lookup_lv(so_db_t *db, apr_pool_t *p, const char *session_id,
+                                        so_credential_t **out)
+{
+    return cred_lookup(db, p, "so_session_lookup_lv", session_id, 1, 1, out);
 }
 
 apr_status_t so_store_token_touch(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t now)
@@ -447,17 +479,7 @@ apr_status_t so_store_session_create(so_db_t *db, apr_pool_t *p, apr_int64_t use
 apr_status_t so_store_session_lookup(so_db_t *db, apr_pool_t *p, const char *session_id,
                                      so_credential_t **out)
 {
-    so_rows_t *rows;
-    apr_status_t rv =
-        so_db_select(db, p, "so_session_lookup", &rows, SO_A(so_secret_hash(p, session_id)));
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (rows->nrows == 0) {
-        return APR_ENOENT;
-    }
-    *out = cred_from_row(p, rows, 1);
-    return APR_SUCCESS;
+    return cred_lookup(db, p, "so_session_lookup", session_id, 1, 0, out);
 }
 
 apr_status_t so_store_session_touch(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t now,

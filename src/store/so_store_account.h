@@ -56,6 +56,7 @@ typedef struct {
     const char *team_currency;
     apr_int64_t team_balance;
     const char *csrf_token; /* sessions only */
+    apr_int64_t list_version; /* the team's order list version, when asked for (*_lv) */
 } so_credential_t;
 
 /* users */
@@ -97,6 +98,12 @@ apr_status_t so_store_session_create(so_db_t *db, apr_pool_t *p, apr_int64_t use
                                      const char **session_id, const char **csrf_token);
 apr_status_t so_store_session_lookup(so_db_t *db, apr_pool_t *p, const char *session_id,
                                      so_credential_t **out);
+/* The same, with the team's order list version (credential->list_version) read by the same
+ * statement: a cached list page then costs one round trip. */
+apr_status_t so_store_token_lookup_lv(so_db_t *db, apr_pool_t *p, const char *token,
+                                      so_credential_t **out);
+apr_status_t so_store_session_lookup_lv(so_db_t *db, apr_pool_t *p, const char *session_id,
+                                        so_credential_t **out);
 apr_status_t so_store_session_touch(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t now,
                                     apr_int64_t expires_at);
 apr_status_t so_store_session_set_team(so_db_t *db, apr_pool_t *p, apr_int64_t id,

@@ -9,6 +9,7 @@ issue notes.
   BENCH_DB=sqlite3|pgsql    database (default sqlite3)
   BENCH_SECONDS=5           seconds per wrk run
   BENCH_ONLY=auth,...       scenarios to run (default: all)
+  BENCH_EXTRA_CONF=...      configuration lines for the server ("\n" separates lines)
 """
 import json
 import os
@@ -358,12 +359,62 @@ def seals(env):
     report("seals", rows, extra)
 
 
+def _pcts(res):
+    out = res["raw"]
+    vals = {}
+    for pct in ("50", "90", "99"):
+        m = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", out)
+        vals[pct] = _ms(m.group(1), m.group(2)) if m else None
+    return vals
+
+
+@scenario
+def cold(env):
+    """Tail latency from the first second: for /me, a list page (cached after its first
+    request) and the seal script, the server is restarted and loaded at once with
+    COLD_CONNECTIONS (32) connections for COLD_SECONDS (10); then a static file of the
+    same size on the same, now warm, server. p50/p90/p99 of each."""
+    import issuing
+    conns = int(os.environ.get("COLD_CONNECTIONS", "32"))
+    secs = int(os.environ.get("COLD_SECONDS", "10"))
+    team = env.new_team(balance="1000")
+    api = team.client()
+    for _ in range(30):
+        api.post("/ssl/orders", json={"product_id": 1, "period": 1})
+    oid, o = issuing.issued(env, api)
+    seal = api.get(f"/ssl/orders/{oid}/seal")[1]["data"]["script_url"]
+    targets = [("GET /v1beta/me", env.httpd.api + "/me", team.token),
+               ("GET /v1beta/ssl/orders?limit=25 (cached after the first)",
+                env.httpd.api + "/ssl/orders?limit=25", team.token),
+               ("GET /seal/<id>.js", seal, None)]
+    rows, extra = [], {}
+    for label, url, token in targets:
+        r = requests.get(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+        assert r.status_code == 200, r.text[:200]
+        url_static = static_twin(env.httpd, len(r.content), f"bench-cold-{len(r.content)}.bin")
+        env.httpd.stop()
+        env.httpd.start()
+        res = wrk(url, token=token, seconds=secs, conns=conns)
+        static = wrk(url_static, seconds=secs, conns=conns)
+        a, b = _pcts(res), _pcts(static)
+        rows.append(f"{label}, first {secs} s after a start, {conns} connections: {res['rps']:.0f} "
+                    f"req/s, p50/p90/p99 {a['50']}/{a['90']}/{a['99']} ms, non-2xx {res['non2xx']}; "
+                    f"static file: {static['rps']:.0f} req/s, p50/p90/p99 {b['50']}/{b['90']}/"
+                    f"{b['99']} ms")
+        extra[label] = {"api": a, "static": b, "rps": res["rps"], "static_rps": static["rps"]}
+    errors = [l for l in env.httpd.read_log().splitlines() if "AH10159" in l]
+    rows.append(f"AH10159 lines in the error log: {len(errors)}")
+    report("cold", rows, extra)
+
+
 def main():
     only = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
     env = harness.Env()
     env.httpd.log_level = "error"
     env.httpd.sinks = False          # no mail: the figures are the module's own
     env.httpd.seal_max_age = 300     # the production default
+    # BENCH_EXTRA_CONF: configuration lines added to the server's (e.g. "DBDMin 25")
+    env.httpd.extra += os.environ.get("BENCH_EXTRA_CONF", "").replace("\\n", "\n") + "\n"
     try:
         env.start()
         for name, fn in SCENARIOS.items():

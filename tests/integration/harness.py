@@ -5,6 +5,7 @@ Environment:
   SO_DB     sqlite3 (default) or pgsql
   SO_BUILD  the build directory holding mod_sslorders.so and sslordersctl
   SO_ASAN   1 when the module is an ASan/UBSan build (libasan is preloaded)
+  SO_TMP    where the test directories are made (default /tmp)
 """
 import glob
 import os
@@ -28,6 +29,8 @@ HTTPD = "/usr/sbin/apache2"
 MODULES = "/usr/lib/apache2/modules"
 PGBIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1] if glob.glob("/usr/lib/postgresql/*/bin") else ""
 RUN_USER = "www-data"
+# where test directories are made (SO_TMP: e.g. a directory of one's own on a shared machine)
+TMP = os.environ.get("SO_TMP", "/tmp")
 
 
 def free_port():
@@ -294,7 +297,7 @@ class Env:
     """One test session: the database server (pgsql), httpd, the CLI."""
 
     def __init__(self):
-        self.base = tempfile.mkdtemp(prefix="sslorders-test-", dir="/tmp")
+        self.base = tempfile.mkdtemp(prefix="sslorders-test-", dir=TMP)
         os.chmod(self.base, 0o755)
         self.pg = None
         self.expected_log = []

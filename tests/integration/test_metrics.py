@@ -1,0 +1,192 @@
+"""Metrics: the sslorders-metrics handler (Prometheus text format, parsed with
+prometheus_client's parser), counted across every httpd process, restricted by Require;
+the mod_status section; the DBDMax warning."""
+import sqlite3
+import threading
+import time
+import uuid
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from harness import DB, Httpd
+
+
+def scrape(server):
+    """A fresh connection each time: any child may answer."""
+    r = requests.get(server.url + "/metrics", headers={"Connection": "close"}, timeout=10)
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    return {f.name: f for f in text_string_to_metric_families(r.text)}
+
+
+def sample(fams, family, name=None, **labels):
+    """The value of one series (0 when it does not exist yet)."""
+    f = fams.get(family)
+    for s in (f.samples if f else []):
+        if s.name == (name or family) and all(s.labels.get(k) == v for k, v in labels.items()):
+            return s.value
+    return 0
+
+
+def check_histograms(fams):
+    """Cumulative buckets never go down, +Inf equals the count, the sum is not negative."""
+    n = 0
+    for f in fams.values():
+        if f.type != "histogram":
+            continue
+        series = {}
+        for s in f.samples:
+            key = tuple(sorted((k, v) for k, v in s.labels.items() if k != "le"))
+            series.setdefault(key, {"buckets": [], "count": None, "sum": None})
+            if s.name.endswith("_bucket"):
+                series[key]["buckets"].append((float(s.labels["le"]), s.value))
+            elif s.name.endswith("_count"):
+                series[key]["count"] = s.value
+            elif s.name.endswith("_sum"):
+                series[key]["sum"] = s.value
+        for key, v in series.items():
+            les = [le for le, _ in v["buckets"]]
+            assert les == sorted(les) and les[-1] == float("inf"), (f.name, key, les)
+            values = [c for _, c in v["buckets"]]
+            assert values == sorted(values), (f.name, key, values)
+            assert values[-1] == v["count"], (f.name, key)
+            assert v["sum"] is not None and v["sum"] >= 0
+            n += 1
+    return n
+
+
+def test_metrics_count_requests_of_every_process(env, team):
+    api = team.client()
+    env.ctl("balance", "credit", team.slug, "1000")
+    assert len(env.httpd.child_pids()) >= 2
+    before = scrape(env.httpd)
+    me0 = sample(before, "sslorders_http_requests", "sslorders_http_requests_total",
+                 route="GET /me", status="200")
+    denied0 = sample(before, "sslorders_http_requests", "sslorders_http_requests_total",
+                     route="GET /me", status="401")
+    hits0 = sample(before, "sslorders_cache_hits", "sslorders_cache_hits_total", cache="list")
+    miss0 = sample(before, "sslorders_cache_misses", "sslorders_cache_misses_total", cache="list")
+    acq0 = sample(before, "sslorders_db_acquired", "sslorders_db_acquired_total")
+    n = 30
+    for _ in range(n):
+        # new connections: the requests spread over the children
+        r = requests.get(env.httpd.api + "/me", timeout=10, headers={
+            "Authorization": f"Bearer {team.token}", "Connection": "close"})
+        assert r.status_code == 200
+    assert requests.get(env.httpd.api + "/me", timeout=10).status_code == 401
+    st, body = api.post("/ssl/orders", json={"product_id": 1, "period": 1})
+    assert st == 200, body
+    for _ in range(3):
+        assert api.get("/ssl/orders", params={"limit": 10})[0] == 200
+    # every scrape, whichever child answers it, sees all of them
+    for _ in range(8):
+        after = scrape(env.httpd)
+        assert sample(after, "sslorders_http_requests", "sslorders_http_requests_total",
+                      route="GET /me", status="200") >= me0 + n
+        assert sample(after, "sslorders_http_requests", "sslorders_http_requests_total",
+                      route="GET /me", status="401") >= denied0 + 1
+        assert sample(after, "sslorders_http_requests", "sslorders_http_requests_total",
+                      route="POST /ssl/orders", status="200") >= 1
+        assert sample(after, "sslorders_db_acquired", "sslorders_db_acquired_total") >= acq0 + n
+    # the first list page is built, the next ones come from a process cache (the same
+    # process answers the same keep-alive connection)
+    assert sample(after, "sslorders_cache_misses", "sslorders_cache_misses_total", cache="list") >= miss0 + 1
+    assert sample(after, "sslorders_cache_hits", "sslorders_cache_hits_total", cache="list") >= hits0 + 2
+    # latency histogram of /me holds every request counted
+    count = sample(after, "sslorders_http_request_duration_seconds",
+                   "sslorders_http_request_duration_seconds_count", route="GET /me")
+    assert count >= me0 + n + 1
+    assert check_histograms(after) >= 3
+    assert after["sslorders_db_connections_in_use"].type == "gauge"
+    assert sample(after, "sslorders_db_connections_in_use") >= 0
+    for fam in ("sslorders_validations", "sslorders_issuances", "sslorders_job_runs",
+                "sslorders_job_queue", "sslorders_job_lag_seconds", "sslorders_db_busy_waits"):
+        assert fam in after, fam
+
+
+def test_metrics_follow_jobs_and_seals(env):
+    import issuing
+    team = env.new_team(balance="1000")
+    api = team.client()
+    before = scrape(env.httpd)
+    oid, o = issuing.issued(env, api)
+    env.run_jobs()
+    s = api.get(f"/ssl/orders/{oid}/seal")[1]["data"]
+    for _ in range(3):
+        assert requests.get(s["script_url"], timeout=10).status_code == 200
+    after = scrape(env.httpd)
+    assert sample(after, "sslorders_issuances", "sslorders_issuances_total", result="issued") >= \
+        sample(before, "sslorders_issuances", "sslorders_issuances_total", result="issued") + 1
+    assert sample(after, "sslorders_validations", "sslorders_validations_total", result="valid") >= \
+        sample(before, "sslorders_validations", "sslorders_validations_total", result="valid") + 1
+    assert sample(after, "sslorders_job_runs", "sslorders_job_runs_total") >= \
+        sample(before, "sslorders_job_runs", "sslorders_job_runs_total") + 1
+    assert sample(after, "sslorders_job_last_run_timestamp_seconds") > 0
+    assert sample(after, "sslorders_job_lag_seconds") >= 0
+    seal = sample(after, "sslorders_cache_hits", "sslorders_cache_hits_total", cache="seal") + \
+        sample(after, "sslorders_cache_misses", "sslorders_cache_misses_total", cache="seal")
+    seal0 = sample(before, "sslorders_cache_hits", "sslorders_cache_hits_total", cache="seal") + \
+        sample(before, "sslorders_cache_misses", "sslorders_cache_misses_total", cache="seal")
+    assert seal >= seal0 + 3
+    assert check_histograms(after) >= 1
+
+
+def test_mod_status_section(env, team):
+    requests.get(env.httpd.api + "/me", headers={"Authorization": f"Bearer {team.token}"})
+    r = requests.get(env.httpd.url + "/server-status?auto", timeout=10)
+    assert r.status_code == 200
+    lines = dict(l.split(": ", 1) for l in r.text.splitlines() if ": " in l)
+    assert int(lines["SSLOrdersRequests"]) >= 1
+    assert int(lines["SSLOrders5xx"]) >= 0 and "SSLOrdersDBConnectionsInUse" in lines
+    r = requests.get(env.httpd.url + "/server-status", timeout=10)
+    assert r.status_code == 200 and "<h2>mod_sslorders</h2>" in r.text
+
+
+def test_metrics_restricted_and_pool_warning(env):
+    """Require applies as anywhere; DBDMax below ThreadsPerChild is announced at start."""
+    h = Httpd(env.base, DB, env.db_params, name="metrics-" + uuid.uuid4().hex[:6], extra=(
+        "<Location /private-metrics>\n SetHandler sslorders-metrics\n Require all denied\n"
+        "</Location>\nDBDMax 5\n"))
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    env.expect_log(r"SO00701")
+    try:
+        h.start()
+        assert requests.get(h.url + "/private-metrics", timeout=10).status_code == 403
+        r = requests.post(h.url + "/metrics", timeout=10)
+        assert r.status_code == 405
+        assert requests.get(h.url + "/metrics", timeout=10).status_code == 200
+        assert "SO00701" in h.read_log() and "DBDMax 5 is below ThreadsPerChild 25" in h.read_log()
+    finally:
+        h.stop()
+        env.servers.remove(h)
+
+
+def test_sqlite_lock_waits_are_short_polls(env, team):
+    """SQLite: a writer waiting for another process's write lock waits in our busy handler
+    (counted), and gets through as soon as the lock is gone."""
+    if DB != "sqlite3":
+        return
+    api = team.client()
+    env.ctl("balance", "credit", team.slug, "100")
+    before = scrape(env.httpd)
+    con = sqlite3.connect(env.db_params, timeout=5, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    out = {}
+
+    def create():
+        out["answer"] = api.post("/ssl/orders", json={"product_id": 1, "period": 1})
+    t = threading.Thread(target=create)
+    t.start()
+    time.sleep(0.4)
+    con.execute("ROLLBACK")
+    con.close()
+    t.join(30)
+    st, body = out["answer"]
+    assert st == 200, body
+    after = scrape(env.httpd)
+    assert sample(after, "sslorders_db_busy_waits", "sslorders_db_busy_waits_total") >= \
+        sample(before, "sslorders_db_busy_waits", "sslorders_db_busy_waits_total") + 1
+    assert sample(after, "sslorders_db_busy_wait_seconds", "sslorders_db_busy_wait_seconds_total") > \
+        sample(before, "sslorders_db_busy_wait_seconds", "sslorders_db_busy_wait_seconds_total")
