@@ -43,6 +43,9 @@ static int so_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         so_httpd_srv_finalize(sp);
     }
     so_httpd_metrics_post_config(pconf, s);
+    if (real_pass) {
+        so_httpd_br_post_config(ptemp, s);
+    }
     rv = so_httpd_dbd_post_config(pconf, plog, ptemp, s, real_pass);
     if (rv != OK) {
         return rv;

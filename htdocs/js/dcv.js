@@ -9,6 +9,7 @@ export const METHODS = [
   ['http', 'HTTP file'],
   ['https', 'HTTPS file'],
   ['email', 'E-mail to an approver address'],
+  ['dns-persist', 'Persistent DNS TXT record (set once for the team)'],
 ];
 
 export function methodLabel(m) {
@@ -17,7 +18,7 @@ export function methodLabel(m) {
 }
 
 export function methodsFor(name) {
-  return name.startsWith('*.') ? METHODS.filter(([m]) => m === 'dns' || m === 'email') : METHODS;
+  return name.startsWith('*.') ? METHODS.filter(([m]) => m === 'dns' || m === 'email' || m === 'dns-persist') : METHODS;
 }
 
 function value(label, v) {
@@ -43,6 +44,11 @@ export function instructions(ad, method, approver) {
         h('dl', {}, value('Name', ad.dns_record), value('Points to', ad.dns_value || ad.dns)),
         h('p', {}, 'Or, when a CNAME is not possible there, a TXT record:'),
         h('dl', {}, value('Name', ad.dns_txt_record), value('Value', ad.dns_value || ad.dns)));
+    case 'dns-persist':
+      return h('div', { class: 'publish', 'data-method': 'dns-persist' },
+        h('p', {}, 'Add this TXT record once: it validates the name for every later order of your team while it stays in the DNS.'),
+        h('dl', {}, value('Name', ad.dns_persist_record || ad.dns_txt_record || ad.dns_record),
+          value('Value', ad.dns_persist_value || ad.dns_value)));
     case 'email':
       return h('div', { class: 'publish', 'data-method': 'email' },
         h('p', {}, approver

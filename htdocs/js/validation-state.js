@@ -11,6 +11,7 @@ function normalize(d) {
     lastCheck: x.last_check || x.checked_at || x.last_checked_at || '',
     lastError: x.last_error || x.error || '',
     validatedAt: x.validated_at || '',
+    caa: x.caa || null, // the CAA check before issuance (Baseline Requirements)
     // what to publish, in the shape of the order's additional_data
     publish: x.instructions && (x.instructions.url || x.instructions.record_name) ? {
       domain: x.host_name || x.name,

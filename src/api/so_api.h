@@ -48,6 +48,8 @@ typedef struct so_config_t {
     int seal_max_age;              /* SSLOrdersSealMaxAge: a change shows within this (s) */
     /* SSLOrdersListCache: bytes of order list pages each process keeps (0: none) */
     apr_size_t list_cache;
+    /* Baseline Requirements (issue 12): DNSSEC, CAA, MPIC (see so_br.h) */
+    struct so_br_config_t *br;
     void *ext;                     /* later features hang their settings here */
 } so_config_t;
 

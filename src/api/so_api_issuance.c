@@ -5,6 +5,8 @@
 
 #include <apr_strings.h>
 
+#include "so_br.h"
+#include "../store/so_store_br.h"
 #include "so_api.h"
 #include "so_api_ssl.h"
 #include "so_issuance.h"
@@ -94,7 +96,7 @@ static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
 {
     so_db_t *db = so_req_db(req);
     so_issuance_state_t *st;
-    apr_array_header_t *states;
+    apr_array_header_t *states, *brc;
     so_dcv_token_t *tok = NULL;
     const char *why;
     so_jw_t *w;
@@ -105,6 +107,9 @@ static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
 
     if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) != APR_SUCCESS
         || (rv = so_store_host_states(db, req->pool, o->id, &states)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_store_br_checks(db, req->pool, o->id, &brc)) != APR_SUCCESS) {
         return rv;
     }
     if (*o->csr) {
@@ -132,7 +137,14 @@ static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
         so_jw_kstr(w, "last_check_at", h->last_check_at > 0 ? so_time_fmt(req->pool, h->last_check_at) : "");
         so_jw_kstr(w, "last_error", h->last_error);
         so_jw_kint(w, "checks", h->checks);
-        if (tok && *h->method && strcmp(h->method, "email")) {
+        so_br_write_checks(w, req, brc, h->host_name);
+        if (!strcmp(h->method, "dns-persist")) {
+            ins = apr_pcalloc(req->pool, sizeof(*ins));
+            ins->record_type = "TXT";
+            so_br_persist_instructions(req, o->team_id, h->host_name, &ins->record_name,
+                                       &ins->record_value, &ins->text);
+        }
+        else if (tok && *h->method && strcmp(h->method, "email")) {
             so_dcv_method_t m = !strcmp(h->method, "dns")     ? SO_DCV_CNAME
                                 : !strcmp(h->method, "https") ? SO_DCV_HTTPS
                                                               : SO_DCV_HTTP;
@@ -154,8 +166,10 @@ static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
                 so_jw_kstr(w, "record_type", ins->record_type);
                 so_jw_kstr(w, "record_value", ins->record_value);
                 so_jw_kstr(w, "txt_record_name",
-                           apr_pstrcat(req->pool, SO_DCV_TXT_LABEL ".", so_hostname_base(h->host_name),
-                                       NULL));
+                           !strcmp(h->method, "dns-persist")
+                               ? ins->record_name
+                               : apr_pstrcat(req->pool, SO_DCV_TXT_LABEL ".",
+                                             so_hostname_base(h->host_name), NULL));
             }
             so_jw_obj_end(w);
         }

@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 
+#include "so_br.h"
 #include "so_api.h"
 #include "so_api_ssl.h"
 #include "so_order_rules.h"
@@ -72,6 +73,13 @@ static void dcv_instructions(so_jw_t *w, so_req_t *req, const so_order_t *o,
                    apr_pstrcat(p, SO_DCV_TXT_LABEL ".", so_hostname_base(h->host_name), NULL));
         so_jw_kstr(w, "dns", dns ? dns->record_value : "");
         so_jw_kstr(w, "token", o->dcv_unique);
+        {
+            /* dns-persist (BR 3.2.2.4.22): one TXT record for every order of the team */
+            const char *pn = NULL, *pv = NULL, *pt = NULL;
+            so_br_persist_instructions(req, o->team_id, h->host_name, &pn, &pv, &pt);
+            so_jw_kstr(w, "dns_persist_record", pn);
+            so_jw_kstr(w, "dns_persist_value", pv);
+        }
         so_jw_kstr(w, "approver_email", o->approver_email);
     }
     so_jw_key(w, "old_cert_format");
@@ -299,9 +307,13 @@ static apr_status_t read_dcv(so_req_t *req, json_t *a, apr_array_header_t **out)
         method = so_str_lower(req->pool, method);
         if (!so_rules_dcv_method_ok(method)) {
             return so_api_errorf(req, SO_E_DCV_METHOD,
-                                 "method '%s' of %s is not one of email, dns, http, https", method,
+                                 "method '%s' of %s is not one of email, dns, dns-persist, http, "
+                                 "https", method,
                                  host),
                    APR_EINVAL;
+        }
+        if (!strcmp(method, "email") && so_br_email_check(req, host) != APR_SUCCESS) {
+            return APR_EINVAL;
         }
         h = apr_array_push(*out);
         h->host_name = so_str_lower(req->pool, host);
@@ -525,6 +537,9 @@ static apr_status_t apply_input(so_req_t *req, so_db_t *db, const so_product_t *
                 return so_api_error(req, SO_E_APPROVER,
                                     "approver_email needs the order's names: send the CSR too", ""),
                        APR_EINVAL;
+            }
+            if (so_br_email_check(req, o->common_name) != APR_SUCCESS) {
+                return APR_EINVAL;
             }
             if (!so_approver_email_ok(p, o->common_name, in->approver_email)) {
                 return so_api_errorf(req, SO_E_APPROVER,

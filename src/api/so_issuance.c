@@ -8,10 +8,12 @@
 #include "../store/so_store_seal.h"
 #include "so_api_ssl.h"
 #include "../core/so_metrics.h"
+#include "so_br.h"
 #include "../core/so_ca.h"
 #include "../core/so_dcv.h"
 #include "../core/so_domain.h"
 #include "../core/so_exec.h"
+#include "../core/so_lint.h"
 #include "../core/so_log.h"
 #include "../core/so_mail.h"
 #include "../core/so_util.h"
@@ -338,9 +340,7 @@ apr_status_t so_iss_check(so_req_t *req, so_order_t *o)
     if (strcmp(o->status, "REQ") && !reissuing(o, st)) {
         goto leave;
     }
-    memset(&opts, 0, sizeof(opts));
-    opts.connect_to = req->cfg->dcv_connect_to;
-    opts.nameserver = req->cfg->dcv_nameserver;
+    so_br_dcv_opts(req, &opts);
     for (i = 0; i < states->nelts; i++) {
         so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         const char *why = NULL;
@@ -357,6 +357,9 @@ apr_status_t so_iss_check(so_req_t *req, so_order_t *o)
         }
         if (!strcmp(h->method, "dns")) {
             crv = so_dcv_check_dns(req->pool, tok, h->host_name, SO_DCV_DNS, &opts, &why);
+        }
+        else if (!strcmp(h->method, "dns-persist")) {
+            crv = so_br_persist_check(req, o, h->host_name, &opts, &why);
         }
         else {
             crv = so_dcv_check_http(req->pool, tok, h->host_name, !strcmp(h->method, "https"), &opts,
@@ -537,6 +540,12 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
                            json_pack("{s:s}", "reason", "the organization handle is missing"));
         return APR_SUCCESS;
     }
+    if (so_br_caa_order(req, o, states, &why) != APR_SUCCESS) {
+        /* CAA refuses (or could not be checked): not issued; the next check tries again */
+        so_api_order_event(req, o, "issuance_failed",
+                           json_pack("{s:s}", "reason", why ? why : "the CAA check failed"));
+        return APR_SUCCESS;
+    }
     rv = so_ca_issue(&cert, req->cfg->ca, req->pool, &ir, &why);
     if (rv != APR_SUCCESS) {
         so_log_error(SO_LOG_MARK, rv, SOLOGNO(00216) "order %" APR_INT64_T_FMT ": signing failed: %s",
@@ -545,6 +554,24 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
         so_api_order_event(req, o, "issuance_failed", json_pack("{s:s}", "reason", why ? why : "?"));
         so_iss_notify(req, o, "errored", why);
         return APR_SUCCESS;
+    }
+    {
+        /* the profile linter: a certificate that fails it is not stored nor handed out */
+        apr_array_header_t *problems = NULL;
+        if (so_lint_cert(req->pool, cert->der, cert->der_len, so_ca_intermediate_pem(req->cfg->ca),
+                         req->now, &problems) != APR_SUCCESS) {
+            const char *all = problems && problems->nelts ? apr_array_pstrcat(req->pool, problems, ';')
+                                                          : "?";
+            so_log_error(SO_LOG_MARK, APR_EGENERAL,
+                         SOLOGNO(00556) "order %" APR_INT64_T_FMT ": certificate %s fails the "
+                                        "profile linter and is not issued: %s",
+                         o->id, cert->serial, all);
+            so_api_order_event(req, o, "issuance_failed",
+                               json_pack("{s:s,s:s}", "reason", "issuance failed, staff notified",
+                                         "lint", all));
+            so_iss_notify(req, o, "errored", "issuance failed, staff notified");
+            return APR_SUCCESS;
+        }
     }
     memset(&row, 0, sizeof(row));
     row.order_id = o->id;

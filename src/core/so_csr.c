@@ -100,9 +100,29 @@ apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const 
     }
     ERR_clear_error();
     bio = BIO_new_mem_buf(pem, -1);
-    if (!bio || !(req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL))) {
-        *why = "the CSR cannot be read: truncated or damaged PEM";
-        goto leave;
+    {
+        /* the DER must be exactly one request: bytes after it are refused (BR: a CSR is
+         * what is signed, nothing hides behind it) */
+        char *pname = NULL, *pheader = NULL;
+        unsigned char *pdata = NULL;
+        const unsigned char *q;
+        long plen = 0;
+        if (!bio || !PEM_read_bio(bio, &pname, &pheader, &pdata, &plen)
+            || (strcmp(pname, PEM_STRING_X509_REQ) && strcmp(pname, PEM_STRING_X509_REQ_OLD))) {
+            *why = "the CSR cannot be read: truncated or damaged PEM";
+        }
+        else if (q = pdata, !(req = d2i_X509_REQ(NULL, &q, plen))) {
+            *why = "the CSR cannot be read: truncated or damaged PEM";
+        }
+        else if (q != pdata + plen) {
+            *why = "the CSR has bytes after its DER encoding";
+        }
+        OPENSSL_free(pname);
+        OPENSSL_free(pheader);
+        OPENSSL_free(pdata);
+        if (*why) {
+            goto leave;
+        }
     }
     pk = X509_REQ_get0_pubkey(req);
     if (!pk) {

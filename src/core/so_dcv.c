@@ -18,6 +18,7 @@
 #include "so_ca.h"
 #include "so_dcv.h"
 #include "so_log.h"
+#include "so_resolve.h"
 #include "so_util.h"
 
 #define DEFAULT_CONNECT_MS 5000
@@ -561,6 +562,24 @@ leave:
 
 /* ---- DNS -------------------------------------------------------------------------- */
 
+apr_status_t so_dcv_resolver(so_resolver_t **out, apr_pool_t *p, const so_dcv_opts_t *o,
+                             const char **why)
+{
+    so_resolve_opts_t ro;
+    apr_status_t rv;
+    memset(&ro, 0, sizeof(ro));
+    ro.nameserver = o->nameserver;
+    ro.dnssec = o->dnssec;
+    ro.trust_anchor = o->trust_anchor;
+    ro.timeout_ms = o->timeout_ms;
+    rv = so_resolver_create(out, p, &ro, why);
+    if (rv == APR_SUCCESS && *why) {
+        so_log_warn(SO_LOG_MARK, APR_SUCCESS, SOLOGNO(00550) "DNS: %s", *why);
+        *why = NULL;
+    }
+    return rv;
+}
+
 apr_status_t so_dcv_dns_parse(apr_pool_t *p, const unsigned char *msg, apr_size_t len,
                               int qtype, int *rcode, apr_array_header_t **values,
                               const char **why)
@@ -622,78 +641,6 @@ apr_status_t so_dcv_dns_parse(apr_pool_t *p, const unsigned char *msg, apr_size_
     return APR_SUCCESS;
 }
 
-/* nameserver "a.b.c.d", "a.b.c.d:port", "v6", "[v6]:port" into st (one server). */
-static int set_nameserver(struct __res_state *st, const char *ns)
-{
-    char host[INET6_ADDRSTRLEN + 2];
-    const char *port_s = NULL, *h = ns;
-    apr_size_t hl;
-    long port = 53;
-    struct in_addr a4;
-    struct in6_addr a6;
-
-    if (ns[0] == '[') {
-        const char *close = strchr(ns, ']');
-        if (!close) {
-            return 0;
-        }
-        h = ns + 1;
-        hl = (apr_size_t)(close - h);
-        if (close[1] == ':') {
-            port_s = close + 2;
-        }
-        else if (close[1]) {
-            return 0;
-        }
-    }
-    else if (strchr(ns, ':') == strrchr(ns, ':') && strchr(ns, ':')) { /* one colon: v4:port */
-        hl = (apr_size_t)(strchr(ns, ':') - ns);
-        port_s = strchr(ns, ':') + 1;
-    }
-    else {
-        hl = strlen(ns);
-    }
-    if (hl == 0 || hl >= sizeof(host)) {
-        return 0;
-    }
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    if (port_s) {
-        char *end;
-        port = strtol(port_s, &end, 10);
-        if (*end || port < 1 || port > 65535) {
-            return 0;
-        }
-    }
-    if (inet_pton(AF_INET, host, &a4) == 1) {
-        free(st->_u._ext.nsaddrs[0]);
-        st->_u._ext.nsaddrs[0] = NULL;
-        memset(&st->nsaddr_list[0], 0, sizeof(st->nsaddr_list[0]));
-        st->nsaddr_list[0].sin_family = AF_INET;
-        st->nsaddr_list[0].sin_addr = a4;
-        st->nsaddr_list[0].sin_port = htons((unsigned short)port);
-    }
-    else if (inet_pton(AF_INET6, host, &a6) == 1) {
-        /* glibc takes an IPv6 server from _u._ext.nsaddrs[n] when nsaddr_list[n] has no
-         * family, and frees it in res_nclose */
-        struct sockaddr_in6 *s6 = calloc(1, sizeof(*s6));
-        if (!s6) {
-            return 0;
-        }
-        s6->sin6_family = AF_INET6;
-        s6->sin6_addr = a6;
-        s6->sin6_port = htons((unsigned short)port);
-        free(st->_u._ext.nsaddrs[0]);
-        st->_u._ext.nsaddrs[0] = s6;
-        memset(&st->nsaddr_list[0], 0, sizeof(st->nsaddr_list[0]));
-    }
-    else {
-        return 0;
-    }
-    st->nscount = 1;
-    return 1;
-}
-
 static const char *rcode_text(int rcode)
 {
     switch (rcode) {
@@ -716,57 +663,26 @@ static const char *rcode_text(int rcode)
 static apr_status_t dns_check(apr_pool_t *p, const char *qname, int qtype, const char *want,
                               const so_dcv_opts_t *o, const char **why)
 {
-    struct __res_state st;
-    unsigned char query[NS_PACKETSZ];
-    unsigned char *answer = apr_palloc(p, DNS_BUF);
     const char *tname = qtype == ns_t_cname ? "CNAME" : "TXT";
-    const char *server = o->nameserver ? o->nameserver : "the system resolver";
+    const char *server = o->nameserver ? o->nameserver : "the DNS";
     apr_array_header_t *values = NULL;
-    int timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_DNS_MS;
-    int qlen, alen, rcode, i, inited = 0;
+    so_resolver_t *r = o->resolver;
+    so_dns_answer_t *ans;
+    int rcode, i;
     apr_status_t rv;
 
-    memset(&st, 0, sizeof(st));
-    if (res_ninit(&st) != 0) {
-        *why = "cannot set up the DNS resolver";
+    if (!r && (rv = so_dcv_resolver(&r, p, o, why)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = so_resolve(r, p, qname, qtype, &ans, why)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (!ans->packet) {
+        *why = apr_psprintf(p, "no DNS answer for %s", qname);
         rv = APR_EGENERAL;
         goto leave;
     }
-    inited = 1;
-    if (o->nameserver && !set_nameserver(&st, o->nameserver)) {
-        *why = apr_psprintf(p, "the DNS server \"%s\" is not an address[:port]", o->nameserver);
-        rv = APR_EINVAL;
-        goto leave;
-    }
-    st.retrans = (timeout_ms + 999) / 1000;
-    st.retry = 1;
-    st.options &= ~(unsigned long)(RES_DNSRCH | RES_DEFNAMES);
-    if ((qlen = res_nmkquery(&st, ns_o_query, qname, ns_c_in, qtype, NULL, 0, NULL, query,
-                             sizeof(query))) < 0) {
-        *why = apr_psprintf(p, "cannot make a DNS query for %s", qname);
-        rv = APR_EINVAL;
-        goto leave;
-    }
-    errno = 0;
-    if ((alen = res_nsend(&st, query, qlen, answer, DNS_BUF)) < 0) {
-        if (errno == ECONNREFUSED) {
-            *why = apr_psprintf(p, "nothing answers DNS queries at %s (connection refused)",
-                                server);
-            rv = APR_ECONNREFUSED;
-        }
-        else if (errno == ETIMEDOUT || errno == 0 || errno == EAGAIN) {
-            *why = apr_psprintf(p, "no answer from the DNS server %s within %d seconds for %s",
-                                server, st.retrans, qname);
-            rv = APR_TIMEUP;
-        }
-        else {
-            *why = apr_psprintf(p, "the DNS query for %s to %s failed: %s", qname, server,
-                                strerror(errno));
-            rv = APR_EGENERAL;
-        }
-        goto leave;
-    }
-    if ((rv = so_dcv_dns_parse(p, answer, (apr_size_t)alen, qtype, &rcode, &values, why))
+    if ((rv = so_dcv_dns_parse(p, ans->packet, ans->packet_len, qtype, &rcode, &values, why))
         != APR_SUCCESS) {
         goto leave;
     }
@@ -810,9 +726,6 @@ static apr_status_t dns_check(apr_pool_t *p, const char *qname, int qtype, const
                         qname, APR_ARRAY_IDX(values, 0, const char *), want);
     rv = APR_EMISMATCH;
 leave:
-    if (inited) {
-        res_nclose(&st);
-    }
     return rv;
 }
 

@@ -25,7 +25,8 @@
  *     or self-signed one being replaced). Redirects are followed here, one hop at a time, as
  *     BR 3.2.2.4.18 allows: only 301, 302, 307 and 308, only to http or https URLs on port 80
  *     or 443, at most opts->max_redirects hops. Only a 2xx answer counts.
- *   - DNS: glibc's resolver (res_nsend) against opts->nameserver or the system's resolvers;
+ *   - DNS: libunbound (so_resolve.h), forwarding to opts->nameserver or resolving from the
+ *     root, validating DNSSEC when opts->dnssec (a bogus answer fails the check);
  *     answers compared case-insensitively, ignoring a trailing dot (and, for TXT, quotes
  *     around the value).
  * Every check returns APR_SUCCESS when the name is validated; anything else means it is not,
@@ -87,7 +88,17 @@ typedef struct {
     int max_redirects;       /* 0 = 5; -1 = none followed */
     const char *nameserver;  /* "1.2.3.4", "1.2.3.4:5353", "::1", "[::1]:5353"; NULL = system */
     const char *user_agent;  /* NULL = "mod_sslorders-dcv/1" */
+    /* DNS through libunbound (so_resolve.h): validate with DNSSEC (SSLOrdersDNSSEC) against
+     * trust_anchor (SSLOrdersDNSTrustAnchor; NULL: the root key); resolver: one made by
+     * so_dcv_resolver() shared by several checks (NULL: one per check) */
+    int dnssec;
+    const char *trust_anchor;
+    struct so_resolver_t *resolver;
 } so_dcv_opts_t;
+
+/* A resolver for these options (lives as long as p). */
+apr_status_t so_dcv_resolver(struct so_resolver_t **out, apr_pool_t *p, const so_dcv_opts_t *o,
+                             const char **why);
 
 /* The token for a CSR (DER). unique may be NULL (none); ca_tag is required. */
 apr_status_t so_dcv_token(so_dcv_token_t **out, apr_pool_t *p, const unsigned char *csr_der,

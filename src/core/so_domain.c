@@ -116,16 +116,27 @@ apr_status_t so_registrable_domain(apr_pool_t *p, const char *host, const char *
 static const char *const prefixes[] = {"admin", "administrator", "hostmaster", "postmaster",
                                        "webmaster", NULL};
 
+/* Every Authorization Domain Name (BR 1.6.1): the host (without "*.") and each parent
+ * obtained by removing labels, down to the registrable domain; the registrable domain's
+ * addresses come first, then each longer name's. */
 apr_status_t so_approver_emails(apr_pool_t *p, const char *host, apr_array_header_t **out)
 {
-    const char *domain;
-    int i;
+    const char *domain, *base = so_hostname_base(host), *adn[128];
+    int i, n = 0;
     if (so_registrable_domain(p, host, &domain) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    *out = apr_array_make(p, 5, sizeof(const char *));
-    for (i = 0; prefixes[i]; i++) {
-        APR_ARRAY_PUSH(*out, const char *) = apr_pstrcat(p, prefixes[i], "@", domain, NULL);
+    for (; base && n < 128; base = strchr(base, '.') ? strchr(base, '.') + 1 : NULL) {
+        adn[n++] = base;
+        if (!strcasecmp(base, domain)) {
+            break;
+        }
+    }
+    *out = apr_array_make(p, 5 * n, sizeof(const char *));
+    while (n-- > 0) {
+        for (i = 0; prefixes[i]; i++) {
+            APR_ARRAY_PUSH(*out, const char *) = apr_pstrcat(p, prefixes[i], "@", adn[n], NULL);
+        }
     }
     return APR_SUCCESS;
 }

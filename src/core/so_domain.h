@@ -21,7 +21,8 @@ const char *so_hostname_base(const char *name);
 /* The registrable domain of a host ("www.example.co.uk" -> "example.co.uk"). */
 apr_status_t so_registrable_domain(apr_pool_t *p, const char *host, const char **out);
 /* The approver addresses of a host: admin@, administrator@, hostmaster@,
- * postmaster@, webmaster@ of its registrable domain (const char*). */
+ * postmaster@, webmaster@ of each Authorization Domain Name: its registrable domain
+ * first, then every longer parent down to the host itself (const char*). */
 apr_status_t so_approver_emails(apr_pool_t *p, const char *host, apr_array_header_t **out);
 /* Is email one of the approver addresses of host? */
 int so_approver_email_ok(apr_pool_t *p, const char *host, const char *email);

@@ -81,6 +81,8 @@ static const so_error_def_t defs[] = {
     {SO_E_DOC_LIMIT, 409, "document_limit", "The order has the most documents allowed (50)."},
     {SO_E_DOC_STATE, 409, "document_state",
      "The document's state does not allow this (only pending ones are deleted or decided, only accepted ones published)."},
+    {SO_E_EMAIL_DCV_RETIRED, 400, "email_dcv_retired",
+     "E-mail domain validation is not allowed from 2028-03-15 (Baseline Requirements): use dns, dns-persist, http or https."},
     {0, 0, NULL, NULL}};
 
 const so_error_def_t *so_error_defs(void)

@@ -75,7 +75,10 @@ typedef enum {
     SO_E_DOC_LABEL = 1082,    /* the document is not what its name or Content-Type says */
     SO_E_UPLOAD = 1083,       /* not valid multipart/form-data, truncated, or no file */
     SO_E_DOC_LIMIT = 1084,    /* too many documents on the order */
-    SO_E_DOC_STATE = 1085     /* the document's state does not allow this */
+    SO_E_DOC_STATE = 1085,    /* the document's state does not allow this */
+
+    /* SSL: Baseline Requirements (1120-1139) */
+    SO_E_EMAIL_DCV_RETIRED = 1120 /* e-mail domain validation is not allowed any more */
 } so_error_code_t;
 
 typedef struct {

@@ -34,6 +34,7 @@ typedef struct {
     const char *seal_url;
     int seal_max_age;         /* SO_UNSET when not set here */
     apr_int64_t list_cache;   /* SO_UNSET when not set here */
+    struct so_br_config_t *br_set; /* Baseline Requirements directives given here (or NULL) */
 } so_srv_conf_t;
 
 /* Per-directory configuration: where the handler is mounted. */
@@ -48,6 +49,14 @@ void *so_httpd_merge_dir(apr_pool_t *p, void *basev, void *addv);
 extern const command_rec so_httpd_cmds[];
 so_srv_conf_t *so_httpd_srv_conf(server_rec *s);
 void so_httpd_srv_finalize(server_rec *s);
+/* Baseline Requirements directives (so_httpd_br.c) */
+const char *so_httpd_br_dnssec(cmd_parms *cmd, void *dc, int flag);
+const char *so_httpd_br_trust_anchor(cmd_parms *cmd, void *dc, const char *arg);
+const char *so_httpd_br_caa_identity(cmd_parms *cmd, void *dc, const char *arg);
+const char *so_httpd_br_caa(cmd_parms *cmd, void *dc, int flag);
+void *so_httpd_br_merge(apr_pool_t *p, void *base, void *add);
+void so_httpd_br_finalize(server_rec *s);
+void so_httpd_br_post_config(apr_pool_t *ptemp, server_rec *s);
 
 /* database glue (so_httpd_dbd.c) */
 int so_httpd_dbd_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);

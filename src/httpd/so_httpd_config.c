@@ -54,6 +54,7 @@ void *so_httpd_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(seal_url);
     MERGE_INT(seal_max_age);
     MERGE_INT(list_cache);
+    c->br_set = so_httpd_br_merge(p, base->br_set, add->br_set);
     so_config_defaults(&c->api);
     if (c->max_body != SO_UNSET) {
         c->api.max_body = (apr_size_t)c->max_body;
@@ -116,6 +117,7 @@ void so_httpd_srv_finalize(server_rec *s)
     if (c->list_cache != SO_UNSET) {
         c->api.list_cache = (apr_size_t)c->list_cache;
     }
+    so_httpd_br_finalize(s);
 }
 
 void *so_httpd_create_dir(apr_pool_t *p, char *dir)
@@ -385,4 +387,13 @@ const command_rec so_httpd_cmds[] = {
                  "Process-wide: SQLite in multi-thread instead of serialized mode (default off)"),
     AP_INIT_TAKE1("SSLOrdersMallocMmapThreshold", so_httpd_set_mmap_threshold, NULL, RSRC_CONF,
                   "Process-wide: glibc M_MMAP_THRESHOLD in bytes for every child, or off (default)"),
+    AP_INIT_FLAG("SSLOrdersDNSSEC", so_httpd_br_dnssec, NULL, RSRC_CONF,
+                 "Validate DNSSEC in DCV and CAA lookups (default on)"),
+    AP_INIT_TAKE1("SSLOrdersDNSTrustAnchor", so_httpd_br_trust_anchor, NULL, RSRC_CONF,
+                  "DNSSEC trust anchor file (DS or DNSKEY records; default the root key)"),
+    AP_INIT_ITERATE("SSLOrdersCAAIdentity", so_httpd_br_caa_identity, NULL, RSRC_CONF,
+                    "Issuer domain names that CAA issue/issuewild records may name (default the "
+                    "CA tag)"),
+    AP_INIT_FLAG("SSLOrdersCAA", so_httpd_br_caa, NULL, RSRC_CONF,
+                 "Check CAA records before every issuance (default on)"),
     {NULL}};

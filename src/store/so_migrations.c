@@ -13,6 +13,7 @@ static const so_migration_t *const tables[] = {
     so_migrations_csr,
     so_migrations_cart,
     so_migrations_team,
+    so_migrations_br,
     NULL};
 
 #define SO_MAX_MIGRATIONS 512

@@ -11,6 +11,7 @@ static const so_stmt_def_t *const tables[] = {
     so_stmts_csr,
     so_stmts_cart,
     so_stmts_team,
+    so_stmts_br,
     NULL};
 
 const so_stmt_def_t *const *so_stmt_tables(void)

@@ -126,11 +126,15 @@ def test_approver_emails(api):
     st, body = api.get("/ssl/approver-emails", params={"domain": "www.example.co.uk", "product_id": 1})
     assert st == 200
     swagger_validate("ssl", "approveremailListApproverEmailsResponse", body)
-    assert body["data"]["results"] == [f"{p}@example.co.uk" for p in
-                                       ("admin", "administrator", "hostmaster", "postmaster",
-                                        "webmaster")]
+    # every Authorization Domain Name: the registrable domain first, then down to the FQDN
+    assert body["data"]["results"] == [f"{p}@{d}" for d in ("example.co.uk", "www.example.co.uk")
+                                       for p in ("admin", "administrator", "hostmaster",
+                                                 "postmaster", "webmaster")]
     st, body = api.get("/ssl/approver-emails", params={"domain": "*.Shop.Example.COM"})
     assert st == 200 and body["data"]["results"][0] == "admin@example.com"
+    assert body["data"]["results"][5:] == [f"{p}@shop.example.com" for p in
+                                           ("admin", "administrator", "hostmaster", "postmaster",
+                                            "webmaster")]
     for params, code in (({}, 102), ({"domain": "bad_domain"}, 1003), ({"domain": "co.uk"}, 1003),
                          ({"domain": "example.com", "product_id": 99999}, 1007),
                          ({"domain": "example.com", "product_id": "x"}, 102)):

@@ -16,6 +16,7 @@
 
 #include "test_common.h"
 #include "../../src/core/so_ca.h"
+#include "../../src/core/so_lint.h"
 #include "../../src/core/so_util.h"
 
 /* 2026-06-01 00:00:00 UTC: after the 200-day cap started, before the 100-day one */
@@ -936,6 +937,126 @@ START_TEST(openssl_verify_cli)
 }
 END_TEST
 
+/* The linter passes what the CA issues and names what is wrong in altered copies. */
+static apr_array_header_t *lint_of(X509 *x, const char *issuer, apr_int64_t now, apr_status_t want)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509(x, &der);
+    apr_array_header_t *pr = NULL;
+    apr_status_t rv;
+    ck_assert_int_gt(n, 0);
+    rv = so_lint_cert(pool, der, (apr_size_t)n, issuer, now, &pr);
+    OPENSSL_free(der);
+    ck_assert_msg(rv == want, "lint: %d, %s", rv,
+                  pr->nelts ? APR_ARRAY_IDX(pr, 0, const char *) : "no problem");
+    return pr;
+}
+
+/* sign again after a change (re-encodes the changed parts; the linter does not check the
+ * signature itself) */
+static void resign(X509 *x)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    ck_assert_ptr_nonnull(k);
+    ck_assert_int_gt(X509_sign(x, k, EVP_sha256()), 0);
+    EVP_PKEY_free(k);
+}
+
+static int has_problem(const apr_array_header_t *pr, const char *part)
+{
+    int i;
+    for (i = 0; i < pr->nelts; i++) {
+        if (strstr(APR_ARRAY_IDX(pr, i, const char *), part)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static X509 *copy_of(const so_ca_cert_t *c)
+{
+    const unsigned char *q = c->der;
+    X509 *x = d2i_X509(NULL, &q, (long)c->der_len);
+    ck_assert_ptr_nonnull(x);
+    return x;
+}
+
+START_TEST(lint_issued_and_broken)
+{
+    static const char *const names[] = {"lint.example.com", "www.lint.example.com", NULL};
+    so_ca_t *ca = new_ca(tmp, NULL);
+    const char *inter = so_ca_intermediate_pem(ca);
+    so_ca_issue_req_t r = dv_req(so_test_csr(pool, "ec256", names, NULL, NULL), names);
+    so_ca_cert_t *c = issue_ok(ca, &r);
+    so_ca_cert_t *rsa;
+    apr_array_header_t *pr = NULL;
+    X509 *x;
+    unsigned char *junk;
+
+    /* what the CA issues passes, EC and RSA */
+    x = copy_of(c);
+    lint_of(x, inter, NOW, APR_SUCCESS);
+    X509_free(x);
+    r = dv_req(so_test_csr(pool, "rsa2048", names, NULL, NULL), names);
+    rsa = issue_ok(ca, &r);
+    x = copy_of(rsa);
+    lint_of(x, inter, NOW, APR_SUCCESS);
+    X509_free(x);
+
+    /* validity beyond the date's maximum: 200 days are too many from 2027-03-15 */
+    x = copy_of(c);
+    pr = lint_of(x, inter, 1805068800, APR_EGENERAL);
+    ck_assert(has_problem(pr, "exceeds the 100 days"));
+    X509_free(x);
+
+    /* a small serial, codeSigning, no policies, a CA flag */
+    x = copy_of(c);
+    {
+        ASN1_INTEGER *s = ASN1_INTEGER_new();
+        EXTENDED_KEY_USAGE *eku = sk_ASN1_OBJECT_new_null();
+        BASIC_CONSTRAINTS *bc = BASIC_CONSTRAINTS_new();
+        ASN1_INTEGER_set(s, 12345);
+        X509_set_serialNumber(x, s);
+        ASN1_INTEGER_free(s);
+        sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(NID_server_auth));
+        sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(NID_code_sign));
+        X509_add1_ext_i2d(x, NID_ext_key_usage, eku, 0, X509V3_ADD_REPLACE);
+        sk_ASN1_OBJECT_free(eku);
+        bc->ca = 0xff;
+        X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1, X509V3_ADD_REPLACE);
+        BASIC_CONSTRAINTS_free(bc);
+        X509_EXTENSION_free(X509_delete_ext(x, X509_get_ext_by_NID(x, NID_certificate_policies, -1)));
+    }
+    resign(x);
+    pr = lint_of(x, inter, NOW, APR_EGENERAL);
+    ck_assert(has_problem(pr, "fewer than 64 random bits"));
+    ck_assert(has_problem(pr, "is not allowed (serverAuth, clientAuth only)"));
+    ck_assert(has_problem(pr, "basicConstraints says cA"));
+    ck_assert(has_problem(pr, "no certificatePolicies"));
+    X509_free(x);
+
+    /* no SAN, no CRL URL, no AIA; checked against another issuer */
+    x = copy_of(c);
+    X509_EXTENSION_free(X509_delete_ext(x, X509_get_ext_by_NID(x, NID_subject_alt_name, -1)));
+    X509_EXTENSION_free(X509_delete_ext(x, X509_get_ext_by_NID(x, NID_crl_distribution_points, -1)));
+    X509_EXTENSION_free(X509_delete_ext(x, X509_get_ext_by_NID(x, NID_info_access, -1)));
+    resign(x);
+    pr = lint_of(x, so_ca_root_pem(ca), NOW, APR_EGENERAL);
+    ck_assert(has_problem(pr, "no subjectAltName"));
+    ck_assert(has_problem(pr, "no CRL distribution point"));
+    ck_assert(has_problem(pr, "no caIssuers"));
+    ck_assert(has_problem(pr, "not issued by the given CA"));
+    X509_free(x);
+
+    /* not a certificate, or bytes after it */
+    junk = apr_palloc(pool, c->der_len + 1);
+    memcpy(junk, c->der, c->der_len);
+    junk[c->der_len] = 0;
+    ck_assert_int_eq(so_lint_cert(pool, junk, c->der_len + 1, NULL, NOW, &pr), APR_EINVAL);
+    ck_assert_int_eq(so_lint_cert(pool, junk, 10, NULL, NOW, &pr), APR_EINVAL);
+}
+END_TEST
+
 TCase *so_test_ca_case(void)
 {
     TCase *tc = tcase_create("ca");
@@ -951,5 +1072,6 @@ TCase *so_test_ca_case(void)
     tcase_add_test(tc, issue_refusals);
     tcase_add_test(tc, crl_revoked);
     tcase_add_test(tc, openssl_verify_cli);
+    tcase_add_test(tc, lint_issued_and_broken);
     return tc;
 }

@@ -799,13 +799,13 @@ START_TEST(dns_unreachable)
     ck_assert_ptr_nonnull(strstr(why, "no answer from the DNS server"));
     close(u);
 
-    /* nothing listens: refused (ICMP port unreachable) */
+    /* nothing listens: refused (ICMP port unreachable), unbound gives up (or times out) */
     port = free_port();
     o.nameserver = apr_psprintf(pool, "127.0.0.1:%d", port);
     ck_assert_int_ne(so_dcv_check_dns(pool, tok, "www.example.test", SO_DCV_CNAME, &o, &why),
                      APR_SUCCESS);
-    ck_assert_str_eq(why, apr_psprintf(pool, "nothing answers DNS queries at 127.0.0.1:%d "
-                                             "(connection refused)", port));
+    ck_assert_msg(strstr(why, apr_psprintf(pool, "the DNS server 127.0.0.1:%d", port)) != NULL,
+                  "%s", why);
 }
 END_TEST
 

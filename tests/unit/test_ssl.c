@@ -115,7 +115,13 @@ START_TEST(hostnames)
     ck_assert_int_eq(so_registrable_domain(pool, "*.a.b.example.com", &d), APR_SUCCESS);
     ck_assert_str_eq(d, "example.com");
     ck_assert(so_approver_email_ok(pool, "www.example.co.uk", "Webmaster@example.co.uk"));
-    ck_assert(!so_approver_email_ok(pool, "www.example.co.uk", "admin@www.example.co.uk"));
+    /* every Authorization Domain Name: the FQDN and each parent down to the registrable domain */
+    ck_assert(so_approver_email_ok(pool, "www.example.co.uk", "admin@www.example.co.uk"));
+    ck_assert(so_approver_email_ok(pool, "*.a.b.example.com", "postmaster@a.b.example.com"));
+    ck_assert(so_approver_email_ok(pool, "*.a.b.example.com", "hostmaster@b.example.com"));
+    ck_assert(!so_approver_email_ok(pool, "a.b.example.com", "admin@x.a.b.example.com"));
+    ck_assert(!so_approver_email_ok(pool, "www.example.co.uk", "admin@co.uk"));
+    ck_assert(!so_approver_email_ok(pool, "www.example.co.uk", "root@www.example.co.uk"));
 }
 END_TEST
 

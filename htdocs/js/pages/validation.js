@@ -91,6 +91,16 @@ function content(ctx, order, v, redraw) {
       h('h2', {}, n.name),
       facts([['Method', methodLabel(n.method)], ['State', stateWords(n.state)],
         ['Last check', when(n.lastCheck)], ['Reason', n.lastError]]));
+    if (n.caa) {
+      const caa = h('div', { class: 'caa', 'data-caa': n.caa.status },
+        h('h3', {}, 'CAA check'),
+        facts([['CAA', n.caa.status], ['DNSSEC', n.caa.dnssec], ['Record', n.caa.record || 'none'],
+          ['Detail', n.caa.detail]]));
+      card.append(caa);
+    }
+    if (n.method === 'email' && !ok && pending) {
+      card.append(notice('info', 'E-mail validation is deprecated by the Baseline Requirements since 2026-03-15 and is refused from 2028-03-15: prefer a DNS record or an HTTP file.'));
+    }
     if (!ok && pending) {
       card.append(h('h3', {}, 'What to publish'), instructions(n.publish || ad, n.method, order.email_approver));
       // change the method while the order waits for validation

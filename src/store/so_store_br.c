@@ -1,0 +1,68 @@
+/* mod_sslorders: Baseline Requirements check results per name. See so_store_br.h. */
+#include <apr_strings.h>
+
+#include "so_migrations.h"
+#include "so_stmts.h"
+#include "so_store_br.h"
+#include "../core/so_util.h"
+
+const so_migration_t so_migrations_br[] = {
+    {650, "br_checks",
+     "CREATE TABLE order_br_checks (order_id BIGINT NOT NULL REFERENCES orders(id) ON DELETE "
+     "CASCADE, host_name VARCHAR(255) NOT NULL, kind VARCHAR(16) NOT NULL, status VARCHAR(16) "
+     "NOT NULL, domain VARCHAR(255) NOT NULL DEFAULT '', record TEXT NOT NULL DEFAULT '', detail "
+     "TEXT NOT NULL DEFAULT '', secure INTEGER NOT NULL DEFAULT 0, checked_at BIGINT NOT NULL, "
+     "PRIMARY KEY (order_id, host_name, kind))"},
+    {0, NULL, NULL}};
+
+const so_stmt_def_t so_stmts_br[] = {
+    {"so_br_check_del",
+     "DELETE FROM order_br_checks WHERE order_id = %lld AND host_name = %s AND kind = %s"},
+    {"so_br_check_ins",
+     "INSERT INTO order_br_checks (order_id, host_name, kind, status, domain, record, detail, "
+     "secure, checked_at) VALUES (%lld, %s, %s, %s, %s, %s, %s, %d, %lld)"},
+    {"so_br_checks",
+     "SELECT host_name, kind, status, domain, record, detail, secure, checked_at FROM "
+     "order_br_checks WHERE order_id = %lld ORDER BY host_name, kind"},
+    {NULL, NULL}};
+
+#define I64(v) so_i64str(p, (v))
+
+apr_status_t so_store_br_check_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                   const so_br_check_t *c)
+{
+    apr_status_t rv = so_db_exec(db, p, "so_br_check_del", NULL,
+                                 SO_A(I64(order_id), c->host_name, c->kind));
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_br_check_ins", NULL,
+                        SO_A(I64(order_id), c->host_name, c->kind, c->status,
+                             c->domain ? c->domain : "", c->record ? c->record : "",
+                             c->detail ? c->detail : "", c->secure ? "1" : "0",
+                             I64(c->checked_at)));
+    }
+    return rv;
+}
+
+apr_status_t so_store_br_checks(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                apr_array_header_t **out)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_br_checks", &r, SO_A(I64(order_id)));
+    *out = apr_array_make(p, r && rv == APR_SUCCESS ? r->nrows : 0, sizeof(so_br_check_t));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < r->nrows; i++) {
+        so_br_check_t *c = apr_array_push(*out);
+        c->host_name = so_cell(r, i, 0);
+        c->kind = so_cell(r, i, 1);
+        c->status = so_cell(r, i, 2);
+        c->domain = so_cell(r, i, 3);
+        c->record = so_cell(r, i, 4);
+        c->detail = so_cell(r, i, 5);
+        c->secure = so_cell_int(r, i, 6);
+        c->checked_at = so_cell_i64(r, i, 7);
+    }
+    return APR_SUCCESS;
+}

@@ -1,0 +1,284 @@
+"""Baseline Requirements: DNSSEC-validated DNS for domain validation and CAA, and the CAA
+check before issuance, against real authoritative DNS (nsd on 127.0.0.1 serving zones that
+ldns-signzone signed, one with broken signatures, one unsigned; the module validates with a
+trust anchor file holding the test zones' DS records)."""
+import uuid
+
+import pytest
+
+from harness import DB, Httpd
+from issuing import DV, DV_MULTI, DV_WILD, LONG, order, publish_files, validate
+from zones import Zones
+
+CA = "sslorders.local"  # the CA tag: the default CAA identity
+
+
+@pytest.fixture(scope="module")
+def dns(env):
+    z = Zones(env.base)
+    z.zone("sec.test")
+    z.zone("bogus.test", mode="broken")
+    z.zone("plain.test", mode="unsigned")
+    caa = "caa.test"
+    z.zone(caa)
+    z.add(caa, "ok", "CAA", f'0 issue "{CA}"')
+    z.add(caa, "other", "CAA", '0 issue "letsencrypt.org"')
+    z.add(caa, "other", "CAA", '0 issue "pki.goog; validationmethods=dns-01"')
+    z.add(caa, "nobody", "CAA", '0 issue ";"')
+    z.add(caa, "wild", "CAA", '0 issue ";"')
+    z.add(caa, "wild", "CAA", f'0 issuewild "{CA}"')
+    z.add(caa, "vm", "CAA", f'0 issue "{CA}; validationmethods=dns-01"')
+    z.add(caa, "vmok", "CAA", f'0 issue "{CA}; validationmethods=http-01,dns-01"')
+    z.add(caa, "acct", "CAA", f'0 issue "{CA}; accounturi=https://acme.example/acct/1"')
+    z.add(caa, "crit", "CAA", '128 tbs "unknown"')
+    z.add(caa, "crit", "CAA", f'0 issue "{CA}"')
+    z.add(caa, "noncrit", "CAA", '0 tbs "unknown"')
+    z.add(caa, "noncrit", "CAA", f'0 issue "{CA}"')
+    z.add(caa, "iodef", "CAA", '0 iodef "mailto:security@caa.test"')
+    z.add(caa, "iodef", "CAA", f'0 issue "{CA.upper()}"')
+    z.add(caa, "alias", "CNAME", "other.caa.test.")
+    z.add(caa, "onlyiodef", "CAA", '0 iodef "https://iodef.caa.test/report"')
+    z.add(caa, "malformed", "CAA", f'0 issue "{CA}; =x"')
+    z.zone("tree.test")
+    z.add("tree.test", "@", "CAA", f'0 issue "{CA}"')
+    z.zone("tree2.test", mode="unsigned")
+    z.add("tree2.test", "@", "CAA", '0 issue "other-ca.example"')
+    z.add("plain.test", "refuse", "CAA", '0 issue "letsencrypt.org"')
+    z.add("bogus.test", "caa", "CAA", f'0 issue "{CA}"')
+    z.start()
+    yield z
+    z.stop()
+
+
+@pytest.fixture(scope="module")
+def br(env, dns):
+    h = Httpd(env.base, DB, env.db_params, name="br-" + uuid.uuid4().hex[:6], dcv=env.dcv,
+              extra=f"SSLOrdersDCVNameserver 127.0.0.1:{dns.port}\nSSLOrdersDNSSEC on\n"
+                    f"SSLOrdersDNSTrustAnchor {dns.anchor}\nSSLOrdersCAA on\n")
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    h.start()
+    yield h
+    h.stop()
+    env.servers.remove(h)
+    h.new_log_lines()
+
+
+@pytest.fixture
+def api(env, br):
+    return env.new_team(balance="10000", ttl=LONG).client(br)
+
+
+def names_of(v):
+    return {n["host_name"]: n for n in v["names"]}
+
+
+def dns_validate(dns, api, zone, names, product=DV):
+    """An order validated with DNS TXT records published in zone; returns (id, answer)."""
+    oid, _ = order(api, product=product, names=names, method="dns")
+    v = validate(api, oid)
+    records = set()
+    for n in v["names"]:
+        base = n["host_name"].removeprefix("*.")
+        rel = f"_pki-validation.{base}"[: -len(zone) - 1]
+        records.add((rel, '"%s"' % n["instructions"]["record_value"]))
+    for rel, value in sorted(records):
+        dns.add(zone, rel, "TXT", value)
+    dns.start()
+    return oid, validate(api, oid)
+
+
+# ---- DNSSEC --------------------------------------------------------------------------------
+
+def test_signed_zone_validates_and_issues(dns, api):
+    oid, v = dns_validate(dns, api, "sec.test", ["a1.sec.test", "www.a1.sec.test"], product=DV_MULTI)
+    assert v["status"] == "ACT", [(n["host_name"], n["state"], n["last_error"], n["caa"]) for n in v["names"]]
+    for n in v["names"]:
+        assert n["state"] == "valid"
+        assert n["caa"]["status"] == "permitted"
+        assert n["caa"]["dnssec"] == "secure", n
+
+
+def test_bogus_signature_fails_the_check(env, dns, api):
+    oid, v = dns_validate(dns, api, "bogus.test", ["b1.bogus.test"])
+    assert v["status"] == "REQ", v
+    n = v["names"][0]
+    assert n["state"] != "valid"
+    assert "DNSSEC validation" in n["last_error"], n
+
+
+def test_unsigned_zone_passes(dns, api):
+    oid, v = dns_validate(dns, api, "plain.test", ["c1.plain.test"])
+    assert v["status"] == "ACT", v
+    assert v["names"][0]["caa"]["dnssec"] == "insecure"
+
+
+# ---- CAA -----------------------------------------------------------------------------------
+
+def http_order(env, api, names, product=None):
+    product = product or (DV_MULTI if len(names) > 1 else DV)
+    oid, o = order(api, product=product, names=names, method="http")
+    publish_files(env, o)
+    return oid, validate(api, oid)
+
+
+def events(api, oid):
+    return api.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]
+
+
+@pytest.mark.parametrize("name", ["ok.caa.test", "vmok.caa.test", "noncrit.caa.test",
+                                  "onlyiodef.caa.test", "deep.sub.tree.test", "none.sec.test"])
+def test_caa_permits(env, api, name):
+    oid, v = http_order(env, api, [name])
+    assert v["status"] == "ACT", v
+    caa = v["names"][0]["caa"]
+    assert caa["status"] == "permitted", caa
+
+
+@pytest.mark.parametrize("name,record,why", [
+    ("other.caa.test", 'other.caa.test CAA 0 issue "letsencrypt.org"', "another CA"),
+    ("nobody.caa.test", 'nobody.caa.test CAA 0 issue ";"', "forbids every CA"),
+    ("vm.caa.test", "validationmethods=dns-01", "not http-01"),
+    ("acct.caa.test", "accounturi", "ACME account"),
+    ("crit.caa.test", 'crit.caa.test CAA 128 tbs "unknown"', "critical"),
+    ("malformed.caa.test", "malformed.caa.test CAA 0 issue", "malformed"),
+    ("alias.caa.test", 'alias.caa.test CAA 0 issue "letsencrypt.org"', "another CA"),
+    ("x.y.tree2.test", 'tree2.test CAA 0 issue "other-ca.example"', "another CA"),
+    ("refuse.plain.test", 'refuse.plain.test CAA 0 issue "letsencrypt.org"', "another CA"),
+])
+def test_caa_refuses_naming_the_record(env, api, name, record, why):
+    oid, v = http_order(env, api, [name])
+    assert v["status"] == "REQ", v
+    caa = v["names"][0]["caa"]
+    assert caa["status"] == "refused", caa
+    assert record in caa["record"] or record in caa["detail"], caa
+    assert why in caa["detail"], caa
+    ev = [e for e in events(api, oid) if e["kind"] == "caa_refused"]
+    assert ev and ev[0]["detail"]["host_name"] == name and ev[0]["detail"]["record"] == caa["record"]
+    failed = [e for e in events(api, oid) if e["kind"] == "issuance_failed"]
+    assert failed and caa["record"] in failed[-1]["detail"]["reason"]
+
+
+def test_caa_issuewild_for_wildcards_only(env, dns, api):
+    oid, v = dns_validate(dns, api, "caa.test", ["*.wild.caa.test", "wild.caa.test"],
+                          product=DV_WILD)
+    assert v["status"] == "REQ", v
+    n = names_of(v)
+    assert n["*.wild.caa.test"]["caa"]["status"] == "permitted", n
+    assert "issuewild" in n["*.wild.caa.test"]["caa"]["record"]
+    assert n["wild.caa.test"]["caa"]["status"] == "refused"
+    assert n["wild.caa.test"]["caa"]["record"] == 'wild.caa.test CAA 0 issue ";"'
+
+
+def test_caa_iodef_recorded(env, api):
+    oid, v = http_order(env, api, ["iodef.caa.test"])
+    assert v["status"] == "ACT", v
+    io = [e["detail"] for e in events(api, oid) if e["kind"] == "caa_iodef"]
+    assert io == [{"host_name": "iodef.caa.test", "iodef": "mailto:security@caa.test",
+                   "status": "permitted"}], io
+
+
+def test_caa_lookup_failure_is_not_permission(env, api):
+    # the CAA answer of caa.bogus.test is bogus: an error, not "no records"
+    oid, v = http_order(env, api, ["caa.bogus.test"])
+    assert v["status"] == "REQ", v
+    caa = v["names"][0]["caa"]
+    assert caa["status"] == "error", caa
+    assert "does not permit issuance" in caa["detail"] and "DNSSEC" in caa["detail"], caa
+    assert any(e["kind"] == "caa_failed" for e in events(api, oid))
+
+
+def test_caa_identity_directive(env, dns):
+    h = Httpd(env.base, DB, env.db_params, name="brid-" + uuid.uuid4().hex[:6], dcv=env.dcv,
+              extra=f"SSLOrdersDCVNameserver 127.0.0.1:{dns.port}\n"
+                    f"SSLOrdersDNSTrustAnchor {dns.anchor}\nSSLOrdersDNSSEC on\n"
+                    "SSLOrdersCAAIdentity letsencrypt.org other-ca.example\n")
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    try:
+        h.start()
+        api = env.new_team(balance="10000", ttl=LONG).client(h)
+        oid, v = http_order(env, api, ["other.caa.test"])
+        assert v["status"] == "ACT", v
+        assert 'issue "letsencrypt.org"' in v["names"][0]["caa"]["record"]
+        oid, v = http_order(env, api, ["ok.caa.test"])  # names sslorders.local: not ours now
+        assert v["status"] == "REQ" and v["names"][0]["caa"]["status"] == "refused", v
+    finally:
+        h.stop()
+        env.servers.remove(h)
+        h.new_log_lines()
+
+
+# ---- approver addresses and e-mail validation by date ---------------------------------------
+
+def at(when):
+    import calendar
+    return {"X-SSLOrders-Clock": str(calendar.timegm(when + (12, 0, 0)))}
+
+
+def email_order_body(d, approver):
+    import pki
+    return {"product_id": DV, "period": 1, "csr": pki.csr(d, [], fresh=True),
+            "domain_validation_methods": [{"host_name": d, "method": "email"}],
+            "approver_email": approver}
+
+
+def test_approver_at_the_fqdn_and_email_dates(env, api):
+    d = "www.shop." + uuid.uuid4().hex[:8] + ".com"
+    st, body = api.get("/ssl/approver-emails", params={"domain": d})
+    assert st == 200 and f"webmaster@{d}" in body["data"]["results"]
+    assert f"admin@{d[4:]}" in body["data"]["results"] and len(body["data"]["results"]) == 15
+    # before 2026-03-15: accepted without a warning; the FQDN's address is an approver
+    st, body = api.post("/ssl/orders", json=email_order_body(d, f"admin@{d}"), headers=at((2026, 3, 14)))
+    assert st == 200, body
+    assert not body.get("warnings"), body
+    # from 2026-03-15: a warning
+    st, body = api.post("/ssl/orders", json=email_order_body(d, f"hostmaster@{d}"), headers=at((2026, 3, 15)))
+    assert st == 200, body
+    assert [w["code"] for w in body["warnings"]] == [1120], body
+    # from 2028-03-15: refused, nothing created
+    before = api.get("/ssl/orders")[1]["data"]["total"]
+    st, body = api.post("/ssl/orders", json=email_order_body(d, f"admin@{d}"), headers=at((2028, 3, 15)))
+    assert st == 400 and body["code"] == 1120 and "2028-03-15" in body["desc"], body
+    assert api.get("/ssl/orders")[1]["data"]["total"] == before
+    # an address at a name that is not a parent is no approver
+    st, body = api.post("/ssl/orders", json=email_order_body(d, f"admin@x.{d}"), headers=at((2026, 1, 1)))
+    assert st == 400 and body["code"] == 1009, body
+
+
+# ---- dns-persist (BR 3.2.2.4.22) ------------------------------------------------------------
+
+def test_dns_persist_set_once_for_the_team(env, dns, br):
+    team = env.new_team(balance="10000", ttl=LONG)
+    api = team.client(br)
+    name = "p" + uuid.uuid4().hex[:6] + ".sec.test"
+    oid, _ = order(api, names=[name], method="dns-persist")
+    v = validate(api, oid)
+    assert v["status"] == "REQ"
+    ins = v["names"][0]["instructions"]
+    assert ins["record_name"] == f"_validation-persist.{name}" and ins["record_type"] == "TXT"
+    assert ins["record_value"].startswith(f"{CA}; accounturi=urn:sslorders:{CA}:team:")
+    assert "there is no TXT record" in v["names"][0]["last_error"]
+    o = api.get(f"/ssl/orders/{oid}")[1]["data"]
+    assert o["additional_data"][0]["dns_persist_value"] == ins["record_value"]
+    dns.add("sec.test", ins["record_name"][: -len(".sec.test")], "TXT", '"%s"' % ins["record_value"])
+    dns.start()
+    v = validate(api, oid)
+    assert v["status"] == "ACT", v
+    # set once: a later order of the team for the name validates without a change
+    oid2, _ = order(api, names=[name], method="dns-persist")
+    assert validate(api, oid2)["status"] == "ACT"
+    # not for another team, nor for the wildcard (no policy=wildcard)
+    other = env.new_team(balance="10000", ttl=LONG).client(br)
+    oid3, _ = order(other, names=[name], method="dns-persist")
+    v = validate(other, oid3)
+    assert v["status"] == "REQ" and "names another account" in v["names"][0]["last_error"], v
+    oid4, _ = order(api, product=DV_WILD, names=["*." + name, name], method="dns-persist")
+    v = validate(api, oid4)
+    n = names_of(v)
+    assert n["*." + name]["state"] != "valid" and "policy=wildcard" in n["*." + name]["last_error"]
+    assert n[name]["state"] == "valid"
+    # a bad method name lists dns-persist
+    st, body = api.post("/ssl/orders", json={"product_id": DV, "period": 1,
+                                             "domain_validation_methods": [{"host_name": name, "method": "dns-persistent"}]})
+    assert st == 400 and "dns-persist" in body["desc"]
