@@ -28,6 +28,8 @@ const ROUTES = [
   ['/:team/managed_csrs/:id', 'csrs', 'renderOne'],
   ['/:team/folders', 'folders'],
   ['/:team/folders/explorer', 'folders', 'renderExplorer'],
+  ['/:team/webhooks', 'webhooks'],
+  ['/:team/webhooks/:id', 'webhooks', 'renderDeliveries'],
 ].map(([pattern, module, fn, opts]) => ({ pattern, module, fn: fn || 'render', ...(opts || {}) }));
 
 function match(pathname) {
@@ -113,7 +115,8 @@ function renderHeader() {
   const toggle = h('button', { type: 'button', class: 'menu-toggle', 'aria-expanded': 'false', 'aria-controls': navId }, 'Menu');
   const nav = h('nav', { id: navId, 'aria-label': 'Main' }, h('ul', {},
     navLink(p('/orders'), 'Orders'), navLink(p('/shop'), 'Shop'),
-    navLink(p('/managed_csrs'), 'CSR Manager'), navLink(p('/folders'), 'Folders')));
+    navLink(p('/managed_csrs'), 'CSR Manager'), navLink(p('/folders'), 'Folders'),
+    ['admin', 'owner'].includes(s.team.role) ? navLink(p('/webhooks'), 'Webhooks') : null));
   toggle.addEventListener('click', () => {
     const open = toggle.getAttribute('aria-expanded') !== 'true';
     toggle.setAttribute('aria-expanded', String(open));

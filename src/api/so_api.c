@@ -9,6 +9,7 @@
 #include "so_api_ssl.h"
 #include "so_api_org.h"
 #include "so_issuance.h"
+#include "so_outbox.h"
 #include "../core/so_domain.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
@@ -717,4 +718,6 @@ void so_api_dispatch(so_req_t *req)
     if (!req->err_code && !req->data && !req->raw_body && !req->data_raw) {
         so_api_ok(req, NULL);
     }
+    /* mail and messages of the events this request committed (the outbox) */
+    so_outbox_after_request(req);
 }

@@ -50,6 +50,10 @@ typedef struct so_config_t {
     apr_size_t list_cache;
     /* Baseline Requirements (issue 12): DNSSEC, CAA, MPIC (see so_br.h) */
     struct so_br_config_t *br;
+    /* webhooks: http URLs (SSLOrdersWebhookAllowHTTP), internal addresses
+     * (SSLOrdersWebhookAllowPrivate) */
+    int webhook_allow_http;
+    int webhook_allow_private;
     void *ext;                     /* later features hang their settings here */
 } so_config_t;
 
@@ -139,6 +143,7 @@ struct so_req_t {
     const char *raw_ctype;
     apr_int64_t mtime;    /* raw answers: Last-Modified (seconds; 0: none); with an ETag in
                            * headers_out the glue answers conditional requests (304) */
+    void *outbox;         /* the outbox's note of the orders this request wrote events for */
 };
 
 /* One-time setup before threads start: the route table, the statement registry,

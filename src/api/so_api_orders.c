@@ -12,6 +12,7 @@
 #include "so_order_rules.h"
 #include "so_issuance.h"
 #include "../core/so_metrics.h"
+#include "so_outbox.h"
 #include "../core/so_dcv.h"
 #include "../core/so_crypto.h"
 #include "../core/so_csr.h"
@@ -640,6 +641,10 @@ apr_status_t so_api_order_event(so_req_t *req, const so_order_t *o, const char *
         so_req_db(req), req->pool, o->team_id, o->id,
         req->auth && req->auth->kind != SO_AUTH_OTP ? req->auth->user_id : 0, actor(req), kind,
         text ? text : "{}", req->now);
+    if (rv == APR_SUCCESS) {
+        /* the lifecycle events into the outbox, in the same transaction */
+        rv = so_outbox_order_event(req, o, kind, text);
+    }
     free(text);
     if (detail) {
         json_decref(detail);
@@ -810,7 +815,17 @@ apr_status_t so_api_order_store(so_req_t *req, const so_product_t *prod, so_orde
         json_object_update(detail, extra);
         json_decref(extra);
     }
-    return so_api_order_event(req, o, "created", detail);
+    rv = so_api_order_event(req, o, "created", detail);
+    if (rv == APR_SUCCESS && o->price > 0 && balance_after < o->price) {
+        /* the balance no longer covers this purchase again: team.balance_low (outbox) */
+        rv = so_outbox_team_event(req, o->team_id, "team.balance_low",
+                                  json_pack("{s:I,s:s,s:s,s:I,s:s}", "team_id",
+                                            (json_int_t)o->team_id, "balance",
+                                            so_money_fmt(p, balance_after), "currency",
+                                            o->currency, "order_id", (json_int_t)o->id, "price",
+                                            so_money_fmt(p, o->price)));
+    }
+    return rv;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -919,9 +934,7 @@ static apr_status_t create_order(so_req_t *req)
     }
     so_log_debug(SO_LOG_MARK, "order %" APR_INT64_T_FMT " created for team %" APR_INT64_T_FMT,
                  o->id, o->team_id);
-    if (!strcmp(o->status, "REQ")) {
-        so_iss_requested(req, o);
-    }
+    /* validation starts from the outbox ("provisioning_requested"), after the request */
     return so_api_ok_id(req, o->id);
 }
 
@@ -1383,9 +1396,7 @@ static apr_status_t update_order(so_req_t *req)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (!strcmp(o->status, "REQ") && in.has_start && in.start) {
-        so_iss_requested(req, o);
-    }
+    /* validation starts from the outbox ("provisioning_requested"), after the request */
     return so_api_ok_id(req, o->id);
 }
 

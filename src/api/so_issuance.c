@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 
 #include "so_issuance.h"
+#include "so_outbox.h"
 #include "so_api_seal.h"
 #include "../store/so_store_seal.h"
 #include "so_api_ssl.h"
@@ -20,6 +21,7 @@
 #include "../store/so_store_account.h"
 #include "../store/so_store_catalog.h"
 #include "../store/so_store_customer.h"
+#include "../store/so_store_outbox.h"
 
 #define CLAIM_SECS 300
 #define APPROVAL_TTL (14 * 86400)
@@ -366,6 +368,10 @@ apr_status_t so_iss_check(so_req_t *req, so_order_t *o)
                                     &why);
         }
         so_metrics_inc(crv == APR_SUCCESS ? SO_MC_VALIDATION_VALID : SO_MC_VALIDATION_PENDING);
+        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+            goto leave;
+        }
+        /* the state and its event (outbox) in one transaction */
         if (crv == APR_SUCCESS) {
             rv = so_store_host_state_set(db, req->pool, o->id, h->host_name, "valid", req->now,
                                          req->now, "");
@@ -383,7 +389,15 @@ apr_status_t so_iss_check(so_req_t *req, so_order_t *o)
             }
             rv = so_store_host_state_set(db, req->pool, o->id, h->host_name, "pending",
                                          h->validated_at, req->now, why ? why : "not validated yet");
+            if (rv == APR_SUCCESS && h->checks == 0) {
+                /* told once: the first check of the name failed */
+                rv = so_api_order_event(req, o, "validation_failed",
+                                        json_pack("{s:s,s:s,s:s}", "host_name", h->host_name,
+                                                  "method", h->method, "reason",
+                                                  why ? why : "not validated yet"));
+            }
         }
+        rv = so_db_end(db, rv);
         if (rv != APR_SUCCESS) {
             goto leave;
         }
@@ -628,10 +642,11 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
         }
         if (rv == APR_SUCCESS) {
             rv = so_api_order_event(req, o, first ? "issued" : "reissued",
-                                    json_pack("{s:I,s:s,s:s,s:s}", "certificate_id",
+                                    json_pack("{s:I,s:s,s:s,s:s,s:s}", "certificate_id",
                                               (json_int_t)row.id, "serial", cert->serial,
                                               "not_before", so_time_fmt(req->pool, cert->not_before),
-                                              "not_after", so_time_fmt(req->pool, cert->not_after)));
+                                              "not_after", so_time_fmt(req->pool, cert->not_after),
+                                              "names", row.names));
         }
         rv = so_db_end(db, rv);
         if (rv != SO_EDBSTALE) {
@@ -653,20 +668,7 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
     so_log_perror(SO_LOG_MARK, SO_LOG_INFO, APR_SUCCESS,
                   SOLOGNO(00217) "order %" APR_INT64_T_FMT ": certificate %s issued (%s)", o->id,
                   cert->serial, strcmp(was, "REQ") ? "reissue" : "first");
-    so_iss_notify(req, o, first ? "issued" : "reissued", cert->serial);
-    {
-        apr_array_header_t *to = contacts(req, o, st->reminder_recipients);
-        if (to->nelts) {
-            send_mail(req, to, apr_psprintf(req->pool, "Your certificate for %s is issued", o->common_name),
-                      apr_psprintf(req->pool,
-                                   "The certificate of order %" APR_INT64_T_FMT
-                                   " (%s) was issued.\n\nNames: %s\nSerial: %s\nValid until: %s "
-                                   "UTC\n\nDownload it from the portal or with GET "
-                                   "/ssl/orders/%" APR_INT64_T_FMT ".\n",
-                                   o->id, o->product_name, row.names, cert->serial,
-                                   so_time_fmt(req->pool, cert->not_after), o->id));
-        }
-    }
+    /* the message command and the mail: from the outbox (so_iss_deliver) */
     return APR_SUCCESS;
 }
 
@@ -824,8 +826,7 @@ apr_status_t so_iss_revoke(so_req_t *req, so_order_t *o, so_cert_t *c, int reaso
         so_log_warn(SO_LOG_MARK, APR_EGENERAL, SOLOGNO(00219) "the CRL was not refreshed after "
                                                               "revoking %s", c->serial);
     }
-    so_iss_notify(req, o, "revoked", c->serial);
-    return APR_SUCCESS;
+    return APR_SUCCESS; /* the message command: from the outbox */
 }
 
 /* ------------------------------------------------------------------------- */
@@ -873,7 +874,7 @@ apr_status_t so_iss_reissue(so_req_t *req, so_order_t *o)
 
 apr_status_t so_iss_renewed(so_req_t *req, so_order_t *o)
 {
-    so_iss_notify(req, o, "renewed", NULL);
+    /* the message command: from the outbox ("renewed" event of the caller) */
     return so_iss_reissue(req, o);
 }
 
@@ -949,6 +950,9 @@ static apr_status_t reminders(so_req_t *req, so_order_t *o)
     if (so_iss_reminder_days_parse(req->pool, st->reminder_days, &days, &why) != APR_SUCCESS) {
         return so_store_next_reminder_set(db, req->pool, o->id, 0);
     }
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
     for (i = 0; i < days->nelts; i++) {
         int d = APR_ARRAY_IDX(days, i, int);
         apr_int64_t t = end - (apr_int64_t)d * 86400;
@@ -956,11 +960,12 @@ static apr_status_t reminders(so_req_t *req, so_order_t *o)
             continue;
         }
         /* every due reminder is recorded once; only the latest of them is sent */
-        rv = so_store_reminder_mark(db, req->pool, o->id, end, d, req->now);
+        rv = so_store_reminder_mark_once(db, req->pool, o->id, end, d, req->now);
         if (rv == SO_EDBUNIQUE) {
             continue;
         }
         if (rv != APR_SUCCESS) {
+            so_db_rollback(db);
             return rv;
         }
         if (!have || d < newest) {
@@ -968,14 +973,93 @@ static apr_status_t reminders(so_req_t *req, so_order_t *o)
             have = 1;
         }
     }
+    rv = APR_SUCCESS;
     if (have) {
+        /* the mail and the message command: from the outbox (so_iss_deliver) */
+        to = contacts(req, o, st->reminder_recipients);
+        rv = so_api_order_event(req, o, "reminder_sent",
+                                json_pack("{s:i,s:i,s:I}", "days", newest, "recipients", to->nelts,
+                                          "ends", (json_int_t)end));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_store_next_reminder_set(db, req->pool, o->id,
+                                        so_iss_next_reminder(st->reminder_days, end, req->now));
+    }
+    return so_db_end(db, rv);
+}
+
+/* The outbox's deliveries of the lifecycle events to the server itself: the mail to the
+ * order's contacts and SSLOrdersMessageCmd (attempts: earlier attempts of this one). */
+apr_status_t so_iss_deliver(so_req_t *req, so_order_t *o, const char *type, const char *detail,
+                            int attempts)
+{
+    so_db_t *db = DB(req);
+    json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
+    const char *serial = d ? json_string_value(json_object_get(d, "serial")) : NULL;
+    apr_array_header_t *to;
+    so_issuance_state_t *st;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!strcmp(type, "order.validation_requested")) {
+        if (!strcmp(o->status, "REQ")) {
+            if (attempts > 0) {
+                /* an earlier attempt may have made the link and died before mailing it */
+                so_store_approvals_drop(db, req->pool, o->id);
+            }
+            so_iss_requested(req, o);
+        }
+    }
+    else if (!strcmp(type, "order.issued") || !strcmp(type, "order.reissued")) {
+        const char *names = d ? json_string_value(json_object_get(d, "names")) : NULL;
+        const char *until = d ? json_string_value(json_object_get(d, "not_after")) : NULL;
+        so_iss_notify(req, o, type + 6, serial);
+        if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) == APR_SUCCESS
+            && (to = contacts(req, o, st->reminder_recipients))->nelts) {
+            rv = send_mail(req, to,
+                           apr_psprintf(req->pool, "Your certificate for %s is issued",
+                                        o->common_name),
+                           apr_psprintf(req->pool,
+                                        "The certificate of order %" APR_INT64_T_FMT
+                                        " (%s) was issued.\n\nNames: %s\nSerial: %s\nValid until: "
+                                        "%s UTC\n\nDownload it from the portal or with GET "
+                                        "/ssl/orders/%" APR_INT64_T_FMT ".\n",
+                                        o->id, o->product_name, names ? names : o->common_name,
+                                        serial ? serial : "?", until ? until : "?", o->id));
+        }
+    }
+    else if (!strcmp(type, "order.renewed") || !strcmp(type, "order.expired")) {
+        so_iss_notify(req, o, type + 6, NULL);
+    }
+    else if (!strcmp(type, "order.revoked")) {
+        so_iss_notify(req, o, "revoked", serial);
+    }
+    else if (!strcmp(type, "order.autorenew_failed")) {
+        so_iss_notify(req, o, "autorenew_failed", NULL);
+        if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) == APR_SUCCESS
+            && (to = contacts(req, o, st->reminder_recipients))->nelts) {
+            rv = send_mail(req, to,
+                           apr_psprintf(req->pool, "Automatic renewal of %s failed",
+                                        o->common_name),
+                           apr_psprintf(req->pool,
+                                        "Order %" APR_INT64_T_FMT " (%s) could not be renewed "
+                                        "automatically: the team's balance does not cover the "
+                                        "price. Add funds before %s UTC.\n",
+                                        o->id, o->common_name,
+                                        so_time_fmt(req->pool, o->order_ends_at)));
+        }
+    }
+    else if (!strcmp(type, "order.expiring")) {
+        int newest = d ? (int)json_integer_value(json_object_get(d, "days")) : 0;
+        apr_int64_t end = d ? (apr_int64_t)json_integer_value(json_object_get(d, "ends")) : 0;
         const char *when = newest > 0 ? apr_psprintf(req->pool, "expires in %d day%s", newest,
                                                      newest == 1 ? "" : "s")
                                       : apr_psprintf(req->pool, "expired %d day%s ago", -newest,
                                                      newest == -1 ? "" : "s");
-        to = contacts(req, o, st->reminder_recipients);
-        rv = APR_ENOTIMPL;
-        if (to->nelts) {
+        if (end <= 0) {
+            end = o->order_ends_at > 0 ? o->order_ends_at : o->expiration_date;
+        }
+        if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) == APR_SUCCESS
+            && (to = contacts(req, o, st->reminder_recipients))->nelts) {
             rv = send_mail(req, to,
                            apr_psprintf(req->pool, "Your certificate for %s %s", o->common_name, when),
                            apr_psprintf(req->pool,
@@ -987,13 +1071,18 @@ static apr_status_t reminders(so_req_t *req, so_order_t *o)
                                                    : "Order a new certificate to secure the names "
                                                      "again.\n"));
         }
-        so_api_order_event(req, o, "reminder_sent",
-                           json_pack("{s:i,s:i,s:b}", "days", newest, "recipients", to->nelts,
-                                     "mailed", rv == APR_SUCCESS));
         so_iss_notify(req, o, newest > 0 ? "expiring" : "expired", when);
     }
-    return so_store_next_reminder_set(db, req->pool, o->id,
-                                      so_iss_next_reminder(st->reminder_days, end, req->now));
+    if (d) {
+        json_decref(d);
+    }
+    return rv == APR_ENOTIMPL ? APR_SUCCESS : rv;
+}
+
+apr_status_t so_iss_mail(so_req_t *req, apr_array_header_t *to, const char *subject,
+                         const char *body)
+{
+    return send_mail(req, to, subject, body);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1028,7 +1117,6 @@ static apr_status_t job_expire(so_req_t *req, so_order_t *o, int *did)
     }
     if ((rv = so_db_end(db, rv)) == APR_SUCCESS) {
         *did = 1;
-        so_iss_notify(req, o, "expired", NULL);
         if (o->order_ends_at > req->now + 86400) {
             /* the certificate lapsed inside a running subscription (the jobs did not run
              * when its reissue was due): reissue now */
@@ -1075,23 +1163,19 @@ static apr_status_t job_autorenew(so_req_t *req, so_order_t *o, int *did)
         /* told once a day */
         if (so_store_issuance_get(db, req->pool, o->id, &st) == APR_SUCCESS
             && st->renewed_until < req->now - 86400) {
-            so_api_order_event(req, o, "autorenew_failed",
-                               json_pack("{s:s}", "reason", "the balance does not cover the price"));
-            so_iss_notify(req, o, "autorenew_failed", NULL);
-            {
-                apr_array_header_t *to = contacts(req, o, st->reminder_recipients);
-                if (to->nelts) {
-                    send_mail(req, to, apr_psprintf(req->pool, "Automatic renewal of %s failed",
-                                                    o->common_name),
-                              apr_psprintf(req->pool,
-                                           "Order %" APR_INT64_T_FMT " (%s) could not be renewed "
-                                           "automatically: the team's balance does not cover the "
-                                           "price. Add funds before %s UTC.\n",
-                                           o->id, o->common_name,
-                                           so_time_fmt(req->pool, o->order_ends_at)));
-                }
+            /* the event (mail and message command from the outbox) and the mark: one transaction */
+            if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+                return rv;
             }
-            so_store_renewed_until_set(db, req->pool, o->id, req->now);
+            rv = so_api_order_event(req, o, "autorenew_failed",
+                                    json_pack("{s:s}", "reason",
+                                              "the balance does not cover the price"));
+            if (rv == APR_SUCCESS) {
+                rv = so_store_renewed_until_set(db, req->pool, o->id, req->now);
+            }
+            if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+                return rv;
+            }
         }
         *did = 1;
         return APR_SUCCESS;
@@ -1195,13 +1279,15 @@ static apr_status_t jobs_run(so_req_t *req, int *worked)
     apr_int64_t tu;
 
     *worked = 0;
+    so_outbox_background(req);
     /* reissues and renewals first: the names they send back to validation are checked in
      * the same run */
     if ((rv = run_jobs(req, "expire", job_expire, 1, worked)) != APR_SUCCESS
         || (rv = run_jobs(req, "reissue", job_reissue, 1, worked)) != APR_SUCCESS
         || (rv = run_jobs(req, "autorenew", job_autorenew, 1, worked)) != APR_SUCCESS
         || (rv = run_jobs(req, "dcv", job_check, 0, worked)) != APR_SUCCESS
-        || (rv = run_jobs(req, "reminders", job_reminders, 1, worked)) != APR_SUCCESS) {
+        || (rv = run_jobs(req, "reminders", job_reminders, 1, worked)) != APR_SUCCESS
+        || (rv = so_outbox_run(req, worked)) != APR_SUCCESS) {
         return rv;
     }
     {

@@ -81,6 +81,14 @@ apr_status_t so_iss_org_check(so_req_t *req, const so_order_t *o, const char **w
  * order's certificates (registered with so_api_set_cert_lookup). */
 apr_status_t so_iss_cert_lookup(so_req_t *req, const so_order_t *o, const char *serial, int *found);
 
+/* The outbox's delivery of a lifecycle event (type "order.issued", ...; detail the event's
+ * JSON) to the server itself: mail and SSLOrdersMessageCmd. attempts: earlier attempts. */
+apr_status_t so_iss_deliver(so_req_t *req, so_order_t *o, const char *type, const char *detail,
+                            int attempts);
+/* Send a mail with SSLOrdersMailCommand (APR_ENOTIMPL when it is not set). */
+apr_status_t so_iss_mail(so_req_t *req, apr_array_header_t *to, const char *subject,
+                         const char *body);
+
 /* Add `years` calendar years to t (UTC). */
 apr_int64_t so_iss_add_years(apr_int64_t t, int years);
 

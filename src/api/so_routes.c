@@ -9,6 +9,7 @@
 #include "so_api_org.h"
 #include "so_api_seal.h"
 #include "so_auth.h"
+#include "so_api_webhooks.h"
 
 static const so_route_t account_routes[] = {
     /* accounts and authentication */
@@ -27,7 +28,7 @@ static const so_route_t *const tables[] = {
     account_routes,     so_routes_catalog,   so_routes_customers, so_routes_orders,
     so_routes_issuance, so_routes_downloads, so_routes_seal_api,  so_routes_documents,
     so_routes_folders,  so_routes_tags,      so_routes_csrs,      so_routes_cart,
-    so_routes_teams,    NULL};
+    so_routes_teams,    so_routes_webhooks, NULL};
 
 #define SO_MAX_ROUTES 512
 static so_route_t all[SO_MAX_ROUTES + 1];

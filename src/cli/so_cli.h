@@ -31,6 +31,7 @@ typedef struct {
 extern const so_cli_cmd_t so_cli_ssl_cmds[];
 extern const so_cli_cmd_t so_cli_ca_cmds[];
 extern const so_cli_cmd_t so_cli_org_cmds[];
+extern const so_cli_cmd_t so_cli_webhook_cmds[];
 
 /* Open the database, bring the schema up to date, prepare statements. 0 = ok. */
 int so_cli_open(so_cli_t *cli);

@@ -37,6 +37,12 @@ static const so_error_def_t defs[] = {
     {SO_E_TEAM_LIMIT, 409, "team_limit", "The user owns as many teams as one may (20)."},
     {SO_E_LIMIT, 409, "limit",
      "A limit was reached: folders per team, tags per order or certificate, cart items (desc says which)."},
+    {SO_E_WEBHOOK_URL, 400, "webhook_url",
+     "The webhook URL is not accepted: https only (http with SSLOrdersWebhookAllowHTTP), no user "
+     "name, no loopback, private, link-local or own address (unless SSLOrdersWebhookAllowPrivate)."},
+    {SO_E_WEBHOOK_EVENTS, 400, "webhook_events",
+     "events is [\"*\"] or a list of known event types (order.created, ..., see Webhooks)."},
+    {SO_E_WEBHOOK_LIMIT, 409, "webhook_limit", "The team has as many webhook endpoints as allowed (20)."},
     {SO_E_AUTH, 401, "auth",
      "Authentication failed: wrong credentials, or a missing, wrong, expired or IP-bound token."},
     {SO_E_RATE_LIMIT, 429, "rate_limited",

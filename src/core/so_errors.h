@@ -38,6 +38,9 @@ typedef enum {
     SO_E_MEMBER_EXISTS = 130,    /* the user is a member already */
     SO_E_TEAM_LIMIT = 131,       /* the user owns as many teams as allowed */
     SO_E_LIMIT = 132,            /* too many folders, tags on an order, cart items */
+    SO_E_WEBHOOK_URL = 150,      /* a webhook URL we do not deliver to */
+    SO_E_WEBHOOK_EVENTS = 151,   /* an unknown webhook event type */
+    SO_E_WEBHOOK_LIMIT = 152,    /* too many webhook endpoints */
     SO_E_AUTH = 196,
     SO_E_RATE_LIMIT = 197,
     SO_E_DB_UNAVAILABLE = 198,

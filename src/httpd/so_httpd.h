@@ -35,6 +35,8 @@ typedef struct {
     int seal_max_age;         /* SO_UNSET when not set here */
     apr_int64_t list_cache;   /* SO_UNSET when not set here */
     struct so_br_config_t *br_set; /* Baseline Requirements directives given here (or NULL) */
+    int webhook_http;         /* SSLOrdersWebhookAllowHTTP, SO_UNSET when not set here */
+    int webhook_private;      /* SSLOrdersWebhookAllowPrivate, SO_UNSET when not set here */
 } so_srv_conf_t;
 
 /* Per-directory configuration: where the handler is mounted. */

@@ -26,6 +26,8 @@ void *so_httpd_create_srv(apr_pool_t *p, server_rec *s)
     c->max_upload = SO_UNSET;
     c->seal_max_age = SO_UNSET;
     c->list_cache = SO_UNSET;
+    c->webhook_http = SO_UNSET;
+    c->webhook_private = SO_UNSET;
     return c;
 }
 
@@ -55,6 +57,8 @@ void *so_httpd_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(seal_max_age);
     MERGE_INT(list_cache);
     c->br_set = so_httpd_br_merge(p, base->br_set, add->br_set);
+    MERGE_INT(webhook_http);
+    MERGE_INT(webhook_private);
     so_config_defaults(&c->api);
     if (c->max_body != SO_UNSET) {
         c->api.max_body = (apr_size_t)c->max_body;
@@ -118,6 +122,8 @@ void so_httpd_srv_finalize(server_rec *s)
         c->api.list_cache = (apr_size_t)c->list_cache;
     }
     so_httpd_br_finalize(s);
+    c->api.webhook_allow_http = c->webhook_http == 1;
+    c->api.webhook_allow_private = c->webhook_private == 1;
 }
 
 void *so_httpd_create_dir(apr_pool_t *p, char *dir)
@@ -173,6 +179,20 @@ static const char *set_test_clock(cmd_parms *cmd, void *dc, int flag)
 static so_srv_conf_t *conf_of(cmd_parms *cmd)
 {
     return ap_get_module_config(cmd->server->module_config, &sslorders_module);
+}
+
+static const char *set_webhook_http(cmd_parms *cmd, void *dc, int flag)
+{
+    (void)dc;
+    conf_of(cmd)->webhook_http = flag ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_webhook_private(cmd_parms *cmd, void *dc, int flag)
+{
+    (void)dc;
+    conf_of(cmd)->webhook_private = flag ? 1 : 0;
+    return NULL;
 }
 
 static const char *set_ca(cmd_parms *cmd, void *dc, const char *arg)
@@ -396,4 +416,8 @@ const command_rec so_httpd_cmds[] = {
                     "CA tag)"),
     AP_INIT_FLAG("SSLOrdersCAA", so_httpd_br_caa, NULL, RSRC_CONF,
                  "Check CAA records before every issuance (default on)"),
+    AP_INIT_FLAG("SSLOrdersWebhookAllowHTTP", set_webhook_http, NULL, RSRC_CONF,
+                 "Accept http:// webhook URLs (default off: https only)"),
+    AP_INIT_FLAG("SSLOrdersWebhookAllowPrivate", set_webhook_private, NULL, RSRC_CONF,
+                 "Deliver webhooks to loopback, private and link-local addresses (default off)"),
     {NULL}};

@@ -14,6 +14,7 @@ static const so_migration_t *const tables[] = {
     so_migrations_cart,
     so_migrations_team,
     so_migrations_br,
+    so_migrations_outbox,
     NULL};
 
 #define SO_MAX_MIGRATIONS 512

@@ -12,6 +12,7 @@ static const so_stmt_def_t *const tables[] = {
     so_stmts_cart,
     so_stmts_team,
     so_stmts_br,
+    so_stmts_outbox,
     NULL};
 
 const so_stmt_def_t *const *so_stmt_tables(void)

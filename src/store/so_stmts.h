@@ -16,6 +16,7 @@ extern const so_stmt_def_t so_stmts_csr[];
 extern const so_stmt_def_t so_stmts_cart[];
 extern const so_stmt_def_t so_stmts_team[];
 extern const so_stmt_def_t so_stmts_br[];
+extern const so_stmt_def_t so_stmts_outbox[];
 
 /* NULL-terminated list of the tables above. */
 const so_stmt_def_t *const *so_stmt_tables(void);

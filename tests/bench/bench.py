@@ -407,6 +407,66 @@ def cold(env):
     report("cold", rows, extra)
 
 
+@scenario
+def webhooks(env):
+    """The outbox: order creation (16 clients) without webhooks and with one endpoint
+    taking every event; then the events delivered per second to a local receiver by the
+    background pass (POST /staff/jobs/run), every one signed and answered 200."""
+    import http.server
+    import threading
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            hits.append(self.headers.get("webhook-id"))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *a):
+            pass
+    port = harness.free_port()
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    rows, extra = [], {}
+    api = env.httpd.api
+    staff = env.staff()
+    lua = ('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+           'wrk.body = \'{"product_id":1,"period":1}\'\n')
+    for mode in ("without webhooks", "with one webhook endpoint (every event)"):
+        team = env.new_team(balance="10000000")
+        if mode.startswith("with one"):
+            st, body = team.client().post("/webhooks", json={
+                "url": f"http://127.0.0.1:{port}/bench", "events": ["*"]})
+            assert st == 200, body
+        staff.post("/staff/jobs/run")  # nothing left over from before
+        res = wrk(api + "/ssl/orders", token=team.token, conns=16, lua_extra=lua)
+        time.sleep(2)
+        rows.append(f"POST /ssl/orders, 16 clients, {mode}: {res['rps']:.0f} orders/s, p50 "
+                    f"{res['p50_ms']} ms, p99 {res['p99_ms']} ms, non-2xx {res['non2xx']}")
+        extra[mode] = {"rps": res["rps"], "p50_ms": res["p50_ms"], "p99_ms": res["p99_ms"]}
+    pending = int(env.sql("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").strip())
+    t0 = time.perf_counter()
+    while int(env.sql("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").strip()) > 0:
+        st, body = staff.post("/staff/jobs/run")
+        assert st == 200, body
+        if time.perf_counter() - t0 > 120:
+            break
+    took = time.perf_counter() - t0
+    srv.shutdown()
+    rows.append(f"outbox: {pending} pending rows (2 events per order: created, paid) delivered "
+                f"in {took:.1f}s = {len(hits) / took if took else 0:.0f} webhook deliveries/s to a "
+                f"local receiver (libcurl, a new connection each, signed); unique webhook-ids "
+                f"{len(set(hits))} of {len(hits)}")
+    extra["outbox"] = {"pending": pending, "seconds": took,
+                       "deliveries_per_s": len(hits) / took if took else 0, "hits": len(hits)}
+    report("webhooks", rows, extra)
+
+
 def main():
     only = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
     env = harness.Env()

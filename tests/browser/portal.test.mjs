@@ -11,6 +11,7 @@ import csrFlows from './flows/csr.mjs';
 import lifecycle from './flows/lifecycle.mjs';
 import folderFlows from './flows/folders.mjs';
 import issued from './flows/issued.mjs';
+import webhooks from './flows/webhooks.mjs';
 
 const env = {};
 
@@ -38,3 +39,4 @@ csrFlows(env);
 lifecycle(env);
 folderFlows(env);
 issued(env);
+webhooks(env);

@@ -182,6 +182,9 @@ class Httpd:
         conf = ["SSLOrdersTestClock on",
                 "SSLOrdersMailFrom certificates@sslorders.test",
                 "SSLOrdersJobInterval 3600",
+                # webhooks to the tests' receivers on 127.0.0.1 (test_webhooks.py)
+                "SSLOrdersWebhookAllowHTTP on",
+                "SSLOrdersWebhookAllowPrivate on",
                 f"SSLOrdersSealMaxAge {self.seal_max_age}"]
         if self.sinks:
             conf += [f"SSLOrdersMailCommand {self.dir}/mailsink.py",

@@ -54,7 +54,8 @@ export class Server {
     this.base = `http://127.0.0.1:${this.port}`;
     this.env = {
       ...process.env, VAR: this.var, PORT: String(this.port), BUILD, LOG_LEVEL: 'warn sslorders:info',
-      EXTRA_CONF: `SSLOrdersDCVConnectTo *:80 127.0.0.1:${this.web.address().port}`,
+      EXTRA_CONF: `SSLOrdersDCVConnectTo *:80 127.0.0.1:${this.web.address().port}\n`
+        + 'SSLOrdersWebhookAllowHTTP on\nSSLOrdersWebhookAllowPrivate on', // webhooks.mjs: a local receiver
     };
     run(path.join(ROOT, 'scripts/devserver.sh'), ['start'], { env: this.env, cwd: ROOT });
     this.password = readFileSync(path.join(this.var, 'demo-credentials'), 'utf8').trim();

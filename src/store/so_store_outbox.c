@@ -1,0 +1,429 @@
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "so_store_outbox.h"
+#include "so_migrations.h"
+#include "so_stmts.h"
+#include "../core/so_util.h"
+
+const so_migration_t so_migrations_outbox[] = {
+    {700, "webhook endpoints, the transactional outbox, delivery attempts",
+     "CREATE TABLE webhooks (\n"
+     "  id {{ID}},\n"
+     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
+     "  url TEXT NOT NULL,\n"
+     "  events TEXT NOT NULL,\n"
+     "  description TEXT NOT NULL DEFAULT '',\n"
+     "  enabled INTEGER NOT NULL DEFAULT 1,\n"
+     "  secret TEXT NOT NULL,\n"
+     "  old_secret TEXT NOT NULL DEFAULT '',\n"
+     "  old_secret_until BIGINT NOT NULL DEFAULT 0,\n"
+     "  failing_since BIGINT NOT NULL DEFAULT 0,\n"
+     "  disabled_reason TEXT NOT NULL DEFAULT '',\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  updated_at BIGINT NOT NULL);\n"
+     "CREATE INDEX webhooks_team ON webhooks (team_id, id);\n"
+     "CREATE TABLE outbox (\n"
+     "  id {{ID}},\n"
+     "  event_id TEXT NOT NULL,\n"
+     "  team_id BIGINT NOT NULL,\n"
+     "  order_id BIGINT NOT NULL DEFAULT 0,\n"
+     "  type TEXT NOT NULL,\n"
+     "  consumer BIGINT NOT NULL DEFAULT 0,\n"
+     "  payload TEXT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  status TEXT NOT NULL DEFAULT 'pending',\n"
+     "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+     "  next_at BIGINT NOT NULL,\n"
+     "  last_status INTEGER NOT NULL DEFAULT 0,\n"
+     "  claim_owner TEXT,\n"
+     "  claim_until BIGINT);\n"
+     "CREATE UNIQUE INDEX outbox_event ON outbox (event_id, consumer);\n"
+     "CREATE INDEX outbox_due ON outbox (next_at, id) WHERE status = 'pending';\n"
+     "CREATE INDEX outbox_chain ON outbox (consumer, order_id, id) WHERE status = 'pending';\n"
+     "CREATE INDEX outbox_consumer ON outbox (consumer, id);\n"
+     "CREATE TABLE webhook_attempts (\n"
+     "  id {{ID}},\n"
+     "  outbox_id BIGINT NOT NULL,\n"
+     "  webhook_id BIGINT NOT NULL,\n"
+     "  at BIGINT NOT NULL,\n"
+     "  http_status INTEGER NOT NULL DEFAULT 0,\n"
+     "  latency_ms INTEGER NOT NULL DEFAULT 0,\n"
+     "  response TEXT NOT NULL DEFAULT '',\n"
+     "  error TEXT NOT NULL DEFAULT '',\n"
+     "  next_retry BIGINT NOT NULL DEFAULT 0);\n"
+     "CREATE INDEX webhook_attempts_outbox ON webhook_attempts (outbox_id, id)"},
+    {0, NULL, NULL}};
+
+#define WH_COLS                                                                                   \
+    "id, team_id, url, events, description, enabled, secret, old_secret, old_secret_until, "     \
+    "failing_since, disabled_reason, created_at, updated_at"
+#define OB_COLS                                                                                   \
+    "o.id, o.event_id, o.team_id, o.order_id, o.type, o.consumer, o.payload, o.created_at, "     \
+    "o.status, o.attempts, o.next_at, o.last_status"
+#define OB_DUE                                                                                    \
+    "SELECT " OB_COLS " FROM outbox o WHERE o.status = 'pending' AND o.next_at <= %lld "         \
+    "AND (o.claim_until IS NULL OR o.claim_until < %lld) AND NOT EXISTS (SELECT 1 FROM outbox e " \
+    "WHERE e.consumer = o.consumer AND e.order_id = o.order_id AND o.order_id <> 0 AND "         \
+    "e.status = 'pending' AND e.id < o.id) "
+
+const so_stmt_def_t so_stmts_outbox[] = {
+    {"so_wh_insert",
+     "INSERT INTO webhooks (team_id, url, events, description, enabled, secret, created_at, "
+     "updated_at) VALUES (%lld, %s, %s, %s, %d, %s, %lld, %lld) RETURNING id"},
+    {"so_wh_get", "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld AND id = %lld"},
+    {"so_wh_list", "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld ORDER BY id"},
+    {"so_wh_list_enabled",
+     "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld AND enabled = 1 ORDER BY id"},
+    {"so_wh_update",
+     "UPDATE webhooks SET url = %s, events = %s, description = %s, enabled = %d, secret = %s, "
+     "old_secret = %s, old_secret_until = %lld, failing_since = %lld, disabled_reason = %s, "
+     "updated_at = %lld WHERE team_id = %lld AND id = %lld"},
+    {"so_wh_delete", "DELETE FROM webhooks WHERE team_id = %lld AND id = %lld"},
+    {"so_wh_owner_emails",
+     "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.team_id = %lld "
+     "AND m.role = 'owner' AND u.email <> '' ORDER BY u.id"},
+    {"so_ob_insert",
+     "INSERT INTO outbox (event_id, team_id, order_id, type, consumer, payload, created_at, "
+     "next_at) VALUES (%s, %lld, %lld, %s, %lld, %s, %lld, %lld) RETURNING id"},
+    {"so_ob_get", "SELECT " OB_COLS " FROM outbox o WHERE o.id = %lld"},
+    {"so_ob_due", OB_DUE "ORDER BY o.id LIMIT %d"},
+    {"so_ob_due_order", OB_DUE "AND o.order_id = %lld AND o.consumer = %lld ORDER BY o.id LIMIT %d"},
+    {"so_ob_claim",
+     "UPDATE outbox SET claim_owner = %s, claim_until = %lld, attempts = attempts + 1 "
+     "WHERE id = %lld AND status = 'pending' AND next_at <= %lld "
+     "AND (claim_until IS NULL OR claim_until < %lld)"},
+    {"so_ob_finish",
+     "UPDATE outbox SET status = %s, next_at = %lld, last_status = %d, claim_owner = NULL, "
+     "claim_until = NULL WHERE id = %lld AND claim_owner = %s"},
+    {"so_ob_redeliver",
+     "UPDATE outbox SET status = 'pending', next_at = %lld, claim_owner = NULL, claim_until = NULL "
+     "WHERE id = %lld"},
+    {"so_ob_of_webhook",
+     "SELECT " OB_COLS " FROM outbox o WHERE o.consumer = %lld ORDER BY o.id DESC LIMIT %d"},
+    {"so_ob_reminder_mark",
+     "INSERT INTO reminders_sent (order_id, expiry, offset_days, sent_at) VALUES (%lld, %lld, %d, "
+     "%lld) ON CONFLICT (order_id, expiry, offset_days) DO NOTHING"},
+    {"so_ob_pending", "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"},
+    {"so_wa_insert",
+     "INSERT INTO webhook_attempts (outbox_id, webhook_id, at, http_status, latency_ms, response, "
+     "error, next_retry) VALUES (%lld, %lld, %lld, %d, %d, %s, %s, %lld)"},
+    {"so_wa_list",
+     "SELECT id, outbox_id, at, http_status, latency_ms, response, error, next_retry "
+     "FROM webhook_attempts WHERE outbox_id = %lld ORDER BY id"},
+    {NULL, NULL}};
+
+#define I64(v) so_i64str(p, (v))
+#define INT(v) apr_itoa(p, (v))
+
+static so_webhook_t *wh_row(apr_pool_t *p, so_rows_t *r, int i)
+{
+    so_webhook_t *w = apr_pcalloc(p, sizeof(*w));
+    int k = 0;
+    w->id = so_cell_i64(r, i, k++);
+    w->team_id = so_cell_i64(r, i, k++);
+    w->url = apr_pstrdup(p, so_cell(r, i, k++));
+    w->events = apr_pstrdup(p, so_cell(r, i, k++));
+    w->description = apr_pstrdup(p, so_cell(r, i, k++));
+    w->enabled = so_cell_int(r, i, k++);
+    w->secret = apr_pstrdup(p, so_cell(r, i, k++));
+    w->old_secret = apr_pstrdup(p, so_cell(r, i, k++));
+    w->old_secret_until = so_cell_i64(r, i, k++);
+    w->failing_since = so_cell_i64(r, i, k++);
+    w->disabled_reason = apr_pstrdup(p, so_cell(r, i, k++));
+    w->created_at = so_cell_i64(r, i, k++);
+    w->updated_at = so_cell_i64(r, i, k++);
+    return w;
+}
+
+static so_outbox_item_t *ob_row(apr_pool_t *p, so_rows_t *r, int i)
+{
+    so_outbox_item_t *it = apr_pcalloc(p, sizeof(*it));
+    int k = 0;
+    it->id = so_cell_i64(r, i, k++);
+    it->event_id = apr_pstrdup(p, so_cell(r, i, k++));
+    it->team_id = so_cell_i64(r, i, k++);
+    it->order_id = so_cell_i64(r, i, k++);
+    it->type = apr_pstrdup(p, so_cell(r, i, k++));
+    it->consumer = so_cell_i64(r, i, k++);
+    it->payload = apr_pstrdup(p, so_cell(r, i, k++));
+    it->created_at = so_cell_i64(r, i, k++);
+    it->status = apr_pstrdup(p, so_cell(r, i, k++));
+    it->attempts = so_cell_int(r, i, k++);
+    it->next_at = so_cell_i64(r, i, k++);
+    it->last_status = so_cell_int(r, i, k++);
+    return it;
+}
+
+static void wrote(so_db_t *db)
+{
+    if (!db->trans) {
+        db->committed = 1;
+    }
+}
+
+apr_status_t so_store_webhook_insert(so_db_t *db, apr_pool_t *p, so_webhook_t *w)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_wh_insert", &rows,
+                                   SO_A(I64(w->team_id), w->url, w->events, w->description,
+                                        INT(w->enabled), w->secret, I64(w->created_at),
+                                        I64(w->updated_at)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    w->id = so_cell_i64(rows, 0, 0);
+    wrote(db);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_webhook_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id,
+                                  so_webhook_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_wh_get", &rows, SO_A(I64(team_id), I64(id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = wh_row(p, rows, 0);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_webhooks(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, int enabled_only,
+                               apr_array_header_t **out)
+{
+    so_rows_t *rows;
+    int i;
+    apr_status_t rv = so_db_select(db, p, enabled_only ? "so_wh_list_enabled" : "so_wh_list", &rows,
+                                   SO_A(I64(team_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_webhook_t *));
+    for (i = 0; i < rows->nrows; i++) {
+        APR_ARRAY_PUSH(*out, so_webhook_t *) = wh_row(p, rows, i);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_webhook_update(so_db_t *db, apr_pool_t *p, const so_webhook_t *w)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(
+        db, p, "so_wh_update", &n,
+        SO_A(w->url, w->events, w->description, INT(w->enabled), w->secret, w->old_secret,
+             I64(w->old_secret_until), I64(w->failing_since), w->disabled_reason,
+             I64(w->updated_at), I64(w->team_id), I64(w->id)));
+    if (rv == APR_SUCCESS && n == 0) {
+        return APR_ENOENT;
+    }
+    if (rv == APR_SUCCESS) {
+        wrote(db);
+    }
+    return rv;
+}
+
+apr_status_t so_store_webhook_delete(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                     apr_int64_t id)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_wh_delete", &n, SO_A(I64(team_id), I64(id)));
+    if (rv == APR_SUCCESS && n == 0) {
+        return APR_ENOENT;
+    }
+    if (rv == APR_SUCCESS) {
+        wrote(db);
+    }
+    return rv;
+}
+
+apr_status_t so_store_team_owner_emails(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                        apr_array_header_t **out)
+{
+    so_rows_t *rows;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_wh_owner_emails", &rows, SO_A(I64(team_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(const char *));
+    for (i = 0; i < rows->nrows; i++) {
+        APR_ARRAY_PUSH(*out, const char *) = apr_pstrdup(p, so_cell(rows, i, 0));
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_outbox_insert(so_db_t *db, apr_pool_t *p, so_outbox_item_t *it)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_ob_insert", &rows,
+                                   SO_A(it->event_id, I64(it->team_id), I64(it->order_id), it->type,
+                                        I64(it->consumer), it->payload, I64(it->created_at),
+                                        I64(it->next_at)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    it->id = so_cell_i64(rows, 0, 0);
+    it->status = "pending";
+    wrote(db);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_outbox_get(so_db_t *db, apr_pool_t *p, apr_int64_t id, so_outbox_item_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_ob_get", &rows, SO_A(I64(id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = ob_row(p, rows, 0);
+    return APR_SUCCESS;
+}
+
+static apr_array_header_t *items(apr_pool_t *p, so_rows_t *rows)
+{
+    apr_array_header_t *out = apr_array_make(p, rows->nrows ? rows->nrows : 1,
+                                             sizeof(so_outbox_item_t *));
+    int i;
+    for (i = 0; i < rows->nrows; i++) {
+        APR_ARRAY_PUSH(out, so_outbox_item_t *) = ob_row(p, rows, i);
+    }
+    return out;
+}
+
+apr_status_t so_store_outbox_due(so_db_t *db, apr_pool_t *p, apr_int64_t now, apr_int64_t order_id,
+                                 apr_int64_t consumer, int limit, apr_array_header_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv;
+    if (order_id > 0) {
+        rv = so_db_select(db, p, "so_ob_due_order", &rows,
+                          SO_A(I64(now), I64(now), I64(order_id), I64(consumer < 0 ? 0 : consumer),
+                               INT(limit)));
+    }
+    else {
+        rv = so_db_select(db, p, "so_ob_due", &rows, SO_A(I64(now), I64(now), INT(limit)));
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = items(p, rows);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_outbox_claim(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char *owner,
+                                   apr_int64_t now, apr_int64_t until)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_ob_claim", &n,
+                                 SO_A(owner, I64(until), I64(id), I64(now), I64(now)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    wrote(db);
+    return n == 1 ? APR_SUCCESS : APR_EBUSY;
+}
+
+apr_status_t so_store_outbox_finish(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char *owner,
+                                    const char *status, apr_int64_t next_at, int last_status)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_ob_finish", &n,
+                                 SO_A(status, I64(next_at), INT(last_status), I64(id), owner));
+    if (rv == APR_SUCCESS) {
+        wrote(db);
+    }
+    return rv == APR_SUCCESS && n == 0 ? APR_EBUSY : rv;
+}
+
+apr_status_t so_store_outbox_redeliver(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t now)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_ob_redeliver", &n, SO_A(I64(now), I64(id)));
+    if (rv == APR_SUCCESS) {
+        wrote(db);
+    }
+    return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
+}
+
+apr_status_t so_store_webhook_deliveries(so_db_t *db, apr_pool_t *p, apr_int64_t webhook_id,
+                                         int limit, apr_array_header_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_ob_of_webhook", &rows,
+                                   SO_A(I64(webhook_id), INT(limit)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = items(p, rows);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_webhook_attempt_add(so_db_t *db, apr_pool_t *p, apr_int64_t webhook_id,
+                                          const so_webhook_attempt_t *a)
+{
+    apr_status_t rv = so_db_exec(db, p, "so_wa_insert", NULL,
+                                 SO_A(I64(a->outbox_id), I64(webhook_id), I64(a->at),
+                                      INT(a->http_status), INT(a->latency_ms),
+                                      a->response ? a->response : "", a->error ? a->error : "",
+                                      I64(a->next_retry)));
+    if (rv == APR_SUCCESS) {
+        wrote(db);
+    }
+    return rv;
+}
+
+apr_status_t so_store_webhook_attempts(so_db_t *db, apr_pool_t *p, apr_int64_t outbox_id,
+                                       apr_array_header_t **out)
+{
+    so_rows_t *rows;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_wa_list", &rows, SO_A(I64(outbox_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_webhook_attempt_t *));
+    for (i = 0; i < rows->nrows; i++) {
+        so_webhook_attempt_t *a = apr_pcalloc(p, sizeof(*a));
+        int k = 0;
+        a->id = so_cell_i64(rows, i, k++);
+        a->outbox_id = so_cell_i64(rows, i, k++);
+        a->at = so_cell_i64(rows, i, k++);
+        a->http_status = so_cell_int(rows, i, k++);
+        a->latency_ms = so_cell_int(rows, i, k++);
+        a->response = apr_pstrdup(p, so_cell(rows, i, k++));
+        a->error = apr_pstrdup(p, so_cell(rows, i, k++));
+        a->next_retry = so_cell_i64(rows, i, k++);
+        APR_ARRAY_PUSH(*out, so_webhook_attempt_t *) = a;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_outbox_pending(so_db_t *db, apr_pool_t *p, apr_int64_t *pending)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_ob_pending", &rows, SO_A0);
+    if (rv == APR_SUCCESS) {
+        *pending = so_cell_i64(rows, 0, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_reminder_mark_once(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                         apr_int64_t expiry, int offset, apr_int64_t now)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_ob_reminder_mark", &n,
+                                 SO_A(I64(order_id), I64(expiry), INT(offset), I64(now)));
+    if (rv == APR_SUCCESS) {
+        wrote(db);
+    }
+    return rv == APR_SUCCESS && n == 0 ? SO_EDBUNIQUE : rv;
+}
