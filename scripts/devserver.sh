@@ -80,8 +80,8 @@ fi
 
 # the configuration, from the same template the tests use
 # mail (approval links, reminders) goes to a file instead of the world
-extra="CustomLog \"$VAR/logs/access.log\" common
-SSLOrdersMailCommand /usr/bin/tee -a $VAR/mail.txt"
+# (the access log, TraceEnable, ServerTokens and request timeouts are in the template)
+extra="SSLOrdersMailCommand /usr/bin/tee -a $VAR/mail.txt"
 # EXTRA_CONF: more configuration lines (the browser tests point DCV probes at their
 # own web server with SSLOrdersDCVConnectTo)
 if [[ -n ${EXTRA_CONF:-} ]]; then

@@ -1,7 +1,7 @@
 // The portal: one page, history routing. httpd answers every portal URL that is not
 // a file with index.html (FallbackResource), so /<team>/managed_csrs works as a link.
 import { h, clear, icon } from './dom.js';
-import { onUnauthorized, errorText } from './api.js';
+import { api, onUnauthorized, errorText } from './api.js';
 import { state, loadSession, switchTeam, signOut, loadMe } from './session.js';
 import { notice, takeFlash, announce } from './ui.js';
 import { loadCart } from './cart.js';
@@ -30,6 +30,8 @@ const ROUTES = [
   ['/:team/folders/explorer', 'folders', 'renderExplorer'],
   ['/:team/webhooks', 'webhooks'],
   ['/:team/webhooks/:id', 'webhooks', 'renderDeliveries'],
+  ['/:team/security', 'security'],
+  ['/:team/audit', 'audit'],
 ].map(([pattern, module, fn, opts]) => ({ pattern, module, fn: fn || 'render', ...(opts || {}) }));
 
 function match(pathname) {
@@ -85,6 +87,13 @@ export async function refreshHeader() {
   } catch (e) {
     headerEls.balance.textContent = '';
   }
+  // invitations to other teams wait on the Security page
+  api('GET', '/invitations').then((d) => {
+    if (!headerEls) return;
+    const n = d.total || 0;
+    headerEls.invitations.hidden = n === 0;
+    headerEls.invitations.textContent = `Invitations (${n})`;
+  }).catch(() => {});
   const cart = await loadCart().catch(() => null);
   const a = headerEls.cart;
   if (cart && cart.available) {
@@ -116,7 +125,9 @@ function renderHeader() {
   const nav = h('nav', { id: navId, 'aria-label': 'Main' }, h('ul', {},
     navLink(p('/orders'), 'Orders'), navLink(p('/shop'), 'Shop'),
     navLink(p('/managed_csrs'), 'CSR Manager'), navLink(p('/folders'), 'Folders'),
-    ['admin', 'owner'].includes(s.team.role) ? navLink(p('/webhooks'), 'Webhooks') : null));
+    ['admin', 'owner'].includes(s.team.role) ? navLink(p('/webhooks'), 'Webhooks') : null,
+    navLink(p('/security'), 'Security'),
+    ['owner', 'admin'].includes(s.team.role) ? navLink(p('/audit'), 'Audit') : null));
   toggle.addEventListener('click', () => {
     const open = toggle.getAttribute('aria-expanded') !== 'true';
     toggle.setAttribute('aria-expanded', String(open));
@@ -124,6 +135,7 @@ function renderHeader() {
   });
   const cart = h('a', { class: 'cart-overview', href: p('/cart'), id: 'cart-overview' }, icon('cart'), ' Cart');
   const balance = h('span', { class: 'balance', id: 'balance' });
+  const invitations = h('a', { class: 'invitations-link', id: 'invitations-link', href: p('/security'), hidden: true }, 'Invitations');
   let teamEl;
   if (s.teams && s.teams.length > 1) {
     const sel = h('select', { id: 'team-switch', 'aria-label': 'Team' },
@@ -150,9 +162,9 @@ function renderHeader() {
   header.append(h('div', { class: 'bar' },
     h('a', { class: 'brand', href: p('/orders') }, icon('logo'), ` ${APP}`),
     toggle, nav,
-    h('div', { class: 'account' }, cart, balance, teamEl,
+    h('div', { class: 'account' }, invitations, cart, balance, teamEl,
       h('span', { class: 'user' }, icon('user'), ` ${s.username}`), out)));
-  headerEls = { cart, balance };
+  headerEls = { cart, balance, invitations };
   refreshHeader();
 }
 

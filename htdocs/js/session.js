@@ -40,8 +40,10 @@ export async function loadSession() {
   return state.session;
 }
 
-export async function signIn(username, password) {
-  const d = await api('POST', '/auth/session', { body: { username, password }, allow401: true });
+export async function signIn(username, password, otp) {
+  const body = { username, password };
+  if (otp) body.otp = otp;
+  const d = await api('POST', '/auth/session', { body, allow401: true });
   adopt(d);
   state.me = null;
   dropCache();

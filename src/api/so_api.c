@@ -6,6 +6,7 @@
 
 #include "so_api.h"
 #include "so_auth.h"
+#include "so_api_security.h"
 #include "so_api_ssl.h"
 #include "so_api_org.h"
 #include "so_issuance.h"
@@ -34,6 +35,8 @@ void so_config_defaults(so_config_t *cfg)
     cfg->public_url = "";
     cfg->token_ttl = 48 * 3600;
     cfg->session_ttl = 8 * 3600;
+    cfg->session_max_age = 7 * 86400;
+    cfg->audit_retention_days = 365;
     cfg->login_max_failures = 10;
     cfg->login_window = 15 * 60;
     cfg->ca_tag = "sslorders.local";
@@ -720,4 +723,5 @@ void so_api_dispatch(so_req_t *req)
     }
     /* mail and messages of the events this request committed (the outbox) */
     so_outbox_after_request(req);
+    so_api_audit(req); /* every write, with its result (so_api_security.c) */
 }

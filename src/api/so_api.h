@@ -54,6 +54,9 @@ typedef struct so_config_t {
      * (SSLOrdersWebhookAllowPrivate) */
     int webhook_allow_http;
     int webhook_allow_private;
+    /* security (issue 14) */
+    apr_int64_t session_max_age;   /* SSLOrdersSessionMaxAge: seconds since sign-in, 7 days */
+    apr_int64_t audit_retention_days; /* SSLOrdersAuditRetention: days (0: kept for ever) */
     void *ext;                     /* later features hang their settings here */
 } so_config_t;
 
@@ -77,6 +80,8 @@ typedef struct {
     int has_list_version;     /* SO_RF_LISTVER routes: list_version was read with the credential */
     apr_int64_t list_version;
     const char *csrf_token;   /* SO_AUTH_SESSION */
+    apr_int64_t session_created_at; /* SO_AUTH_SESSION */
+    unsigned scopes;          /* SO_AUTH_TOKEN with scopes (0: what the role allows) */
 } so_principal_t;
 
 typedef struct {
@@ -213,6 +218,8 @@ apr_status_t so_in_array(so_req_t *req, json_t *obj, const char *key, int requir
 
 /* The route table (so_routes.c). */
 const so_route_t *so_routes(void);
+/* The scope (SO_SCOPE_* of so_scopes.h) an API token needs for route r (0: none). */
+unsigned so_route_scope(const so_route_t *r);
 /* Match path against pattern; fills params (may be NULL). */
 int so_route_match(const char *pattern, const char *path, apr_table_t *params, apr_pool_t *p);
 

@@ -1642,7 +1642,8 @@ static apr_status_t create_otp(so_req_t *req)
     }
     base = req->cfg->public_url && *req->cfg->public_url ? req->cfg->public_url : "";
     return so_api_ok(req, json_pack("{s:s,s:s,s:s}", "uri",
-                                    apr_pstrcat(req->pool, base, "/otp.html#", token, NULL), "token",
+                                    apr_psprintf(req->pool, "%s/otp.html#order=%" APR_INT64_T_FMT
+                                                 "&token=%s", base, o->id, token), "token",
                                     token, "expire_at", so_time_fmt(req->pool, expires)));
 }
 

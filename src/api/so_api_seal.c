@@ -333,26 +333,31 @@ static void info_fill(so_req_t *req, const seal_entry_t *e, const char *host, so
     info->state = state_of(req, e, host);
 }
 
-/* The page host: ?host= (the script passes location.hostname), else the Referer's or
- * the Origin's host. NULL when unknown; *from_headers tells the answer varies on them. */
+/* The page host: the Referer's or the Origin's host when the browser sends one (a page
+ * cannot choose them), else ?host= (the script passes location.hostname; browsers that
+ * send neither header). NULL when unknown; *from_headers tells the answer varies on
+ * them (it always does: whether they are sent decides whether ?host= counts). */
 static const char *page_host(so_req_t *req, int *from_headers)
 {
     const char *h = so_req_query(req, "host");
     const char *hdrs[] = {"Referer", "Origin"};
     unsigned i;
 
-    *from_headers = 0;
-    if (h && *h) {
-        return apr_pstrndup(req->pool, h, 255);
-    }
     *from_headers = 1;
     for (i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
         const char *v = so_req_header(req, hdrs[i]);
         apr_uri_t uri;
-        if (v && *v && apr_uri_parse(req->pool, v, &uri) == APR_SUCCESS && uri.hostname
-            && *uri.hostname) {
-            return uri.hostname;
+        if (v && *v) {
+            if (apr_uri_parse(req->pool, v, &uri) == APR_SUCCESS && uri.hostname
+                && *uri.hostname) {
+                return uri.hostname;
+            }
+            /* sent but unreadable ("null" of a sandboxed frame): no claim can stand */
+            return "-";
         }
+    }
+    if (h && *h) {
+        return apr_pstrndup(req->pool, h, 255);
     }
     return NULL;
 }

@@ -11,11 +11,14 @@
 
 #include "so_api.h"
 #include "so_api_org.h"
+#include "so_api_security.h"
 #include "../core/so_folder.h"
+#include "../core/so_scopes.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
 #include "../store/so_store_account.h"
 #include "../store/so_store_team.h"
+#include "../store/so_store_security.h"
 
 #define MAX_OWNED_TEAMS 20
 #define MAX_TOKEN_HOURS (24 * 3650)
@@ -207,13 +210,12 @@ static apr_status_t change_member(so_req_t *req, apr_int64_t user_id, int self)
                                     removing ? "" : so_role_name(to)));
 }
 
+/* POST /team/members: an invitation (so_api_security.c); the invitee accepts or declines.
+ * The same answer whether or not a user of that name exists. */
 static apr_status_t member_add(so_req_t *req)
 {
-    so_db_t *db = so_req_db(req);
     const char *username = NULL;
-    so_role_t role, existing = SO_ROLE_NONE;
-    so_user_t *u;
-    apr_status_t rv;
+    so_role_t role;
 
     if (so_in_str(req, req->json, "username", 1, 64, &username, NULL) != APR_SUCCESS
         || read_role(req, &role) != APR_SUCCESS) {
@@ -222,35 +224,7 @@ static apr_status_t member_add(so_req_t *req)
     if (!so_member_change_allowed(req->auth->role, SO_ROLE_NONE, role)) {
         return not_allowed(req, SO_ROLE_NONE, role), APR_EINVAL;
     }
-    rv = so_store_user_by_name(db, req->pool, so_str_lower(req->pool, username), &u);
-    if (rv == APR_ENOENT || (rv == APR_SUCCESS && u->disabled)) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No user %s", username), APR_ENOENT;
-    }
-    if (rv != APR_SUCCESS || (rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = so_store_members_lock(db, req->pool, req->auth->team_id);
-    if (rv == APR_SUCCESS) {
-        rv = so_store_member_role(db, req->pool, req->auth->team_id, u->id, &existing);
-    }
-    if (rv == APR_SUCCESS && existing != SO_ROLE_NONE) {
-        so_db_rollback(db);
-        return so_api_errorf(req, SO_E_MEMBER_EXISTS, "%s is %s of this team already", u->username,
-                             so_role_name(existing)),
-               APR_EINVAL;
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_store_member_add(db, req->pool, req->auth->team_id, u->id, role, req->now);
-    }
-    if ((rv = so_db_end(db, rv)) == SO_EDBUNIQUE) {
-        return so_api_errorf(req, SO_E_MEMBER_EXISTS, "%s is a member already", u->username),
-               APR_EINVAL;
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    return so_api_ok(req, json_pack("{s:I,s:s,s:s}", "user_id", (json_int_t)u->id, "username",
-                                    u->username, "role", so_role_name(role)));
+    return so_api_member_invite(req, username, role);
 }
 
 static apr_status_t member_change(so_req_t *req)
@@ -299,6 +273,10 @@ static apr_status_t tokens_list(so_req_t *req)
                       so_json_time(req->pool, t->last_used_at), "revoked_at",
                       so_json_time(req->pool, t->revoked_at), "state", state, "current",
                       req->auth->kind == SO_AUTH_TOKEN && req->auth->credential_id == t->id));
+        json_object_set_new(json_array_get(results, json_array_size(results) - 1), "scopes",
+                            so_json_str(t->scopes));
+        json_object_set_new(json_array_get(results, json_array_size(results) - 1), "networks",
+                            so_json_str(t->networks));
     }
     return so_api_ok_list(req, results, total);
 }
@@ -312,7 +290,7 @@ static int valid_ip(const char *ip)
 static apr_status_t token_create(so_req_t *req)
 {
     so_db_t *db = so_req_db(req);
-    const char *name = NULL, *ip = NULL, *token;
+    const char *name = NULL, *ip = NULL, *token, *scopes = "", *networks = "";
     apr_int64_t hours = 48, id;
     apr_status_t rv;
 
@@ -329,15 +307,30 @@ static apr_status_t token_create(so_req_t *req)
         return so_api_error(req, SO_E_INVALID, "field 'ip' must be an IPv4 or IPv6 address", ip),
                APR_EINVAL;
     }
-    rv = so_store_team_token_create(db, req->pool, req->auth->team_id, req->auth->user_id,
-                                    so_str_trim(req->pool, name), ip, req->now, hours * 3600, &id,
-                                    &token);
-    if (rv != APR_SUCCESS) {
+    hours *= 3600; /* seconds from here on */
+    /* scopes, allowed networks, an expiry (so_api_security.c) */
+    if (so_api_token_limits(req, &scopes, &networks, &hours) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
     }
-    return so_api_ok(req, json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)id, "token", token,
-                                    "name", so_str_trim(req->pool, name), "expires_at",
-                                    so_json_time(req->pool, req->now + hours * 3600)));
+    rv = so_store_team_token_create(db, req->pool, req->auth->team_id, req->auth->user_id,
+                                    so_str_trim(req->pool, name), ip, req->now, hours, &id,
+                                    &token);
+    if (rv == APR_SUCCESS && (*scopes || *networks)) {
+        rv = so_store_token_restrict(db, req->pool, id, scopes, networks);
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    return so_api_ok(req, json_pack("{s:I,s:s,s:s,s:o,s:s,s:s}", "id", (json_int_t)id, "token",
+                                    token, "name", so_str_trim(req->pool, name), "expires_at",
+                                    so_json_time(req->pool, req->now + hours), "scopes",
+                                    *scopes ? scopes
+                                            : so_scopes_text(req->pool,
+                                                             so_scopes_of_role(req->auth->role)),
+                                    "networks", networks));
 }
 
 static apr_status_t token_revoke(so_req_t *req)
@@ -347,6 +340,24 @@ static apr_status_t token_revoke(so_req_t *req)
 
     if (so_req_param_id(req, "id", &id) != APR_SUCCESS) {
         return APR_ENOENT;
+    }
+    if (req->auth->role < SO_ROLE_OWNER) {
+        /* admins never touch an owner, nor an owner's tokens */
+        apr_int64_t holder = 0;
+        so_role_t holder_role = SO_ROLE_NONE;
+        rv = so_store_team_token_user(so_req_db(req), req->pool, req->auth->team_id, id, &holder);
+        if (rv == APR_SUCCESS) {
+            rv = so_store_member_role(so_req_db(req), req->pool, req->auth->team_id, holder,
+                                      &holder_role);
+        }
+        if (rv == APR_SUCCESS && holder_role == SO_ROLE_OWNER && holder != req->auth->user_id) {
+            return so_api_errorf(req, SO_E_FORBIDDEN, "As %s you cannot revoke an owner's token",
+                                 so_role_name(req->auth->role)),
+                   APR_EACCES;
+        }
+        if (rv != APR_SUCCESS && rv != APR_ENOENT) {
+            return rv;
+        }
     }
     rv = so_store_team_token_revoke(so_req_db(req), req->pool, req->auth->team_id, id, req->now);
     if (rv == APR_ENOENT) {

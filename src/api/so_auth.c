@@ -7,7 +7,10 @@
 
 #include "so_auth.h"
 #include "../store/so_store_order.h"
+#include "../store/so_store_security.h"
+#include "so_api_security.h"
 #include "../core/so_crypto.h"
+#include "../core/so_scopes.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
 
@@ -82,6 +85,7 @@ static void principal_from(so_req_t *req, so_credential_t *c, so_auth_kind_t kin
         a->has_list_version = 1;
         a->list_version = c->list_version;
     }
+    a->session_created_at = c->created_at;
     req->auth = a;
 }
 
@@ -155,6 +159,9 @@ static apr_status_t resolve_token(so_req_t *req, so_db_t *db, const char *token)
     if (*c->ip && strcmp(c->ip, req->client_ip)) {
         return deny(req, "the token is bound to another IP address");
     }
+    if (!so_networks_allow(c->networks, req->client_ip, req->pool)) {
+        return deny(req, "the token may not be used from this address");
+    }
     if (c->role == SO_ROLE_NONE) {
         return deny(req, "the user is no longer a member of the token's team");
     }
@@ -164,6 +171,18 @@ static apr_status_t resolve_token(so_req_t *req, so_db_t *db, const char *token)
         db->committed = 0;
     }
     principal_from(req, c, SO_AUTH_TOKEN);
+    if (c->scopes && *c->scopes) {
+        unsigned need = so_route_scope(req->route);
+        const char *why = NULL;
+        if (so_scopes_parse(c->scopes, &req->auth->scopes, &why, req->pool) != APR_SUCCESS) {
+            return deny(req, "the token's scopes cannot be read");
+        }
+        if (need && !(req->auth->scopes & need)) {
+            so_api_errorf(req, SO_E_SCOPE, "The token lacks the scope %s", so_scope_name(need));
+            req->err_data = so_scope_name(need);
+            return APR_EACCES;
+        }
+    }
     return check_role(req);
 }
 
@@ -183,7 +202,8 @@ static apr_status_t resolve_session(so_req_t *req, so_db_t *db, const char *sid)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (req->now >= c->expires_at) {
+    if (req->now >= c->expires_at
+        || (req->cfg->session_max_age > 0 && req->now >= c->created_at + req->cfg->session_max_age)) {
         return deny(req, "the session has expired, please sign in again");
     }
     if (c->role == SO_ROLE_NONE) {
@@ -197,8 +217,11 @@ static apr_status_t resolve_session(so_req_t *req, so_db_t *db, const char *sid)
         }
     }
     if (req->now - c->last_used_at >= TOUCH_EVERY && touch_claim(c->credential_id, 1, req->now)) {
-        so_store_session_touch(db, req->pool, c->credential_id, req->now,
-                               req->now + req->cfg->session_ttl);
+        apr_int64_t until = req->now + req->cfg->session_ttl;
+        if (req->cfg->session_max_age > 0 && until > c->created_at + req->cfg->session_max_age) {
+            until = c->created_at + req->cfg->session_max_age;
+        }
+        so_store_session_touch(db, req->pool, c->credential_id, req->now, until);
         db->committed = 0;
     }
     principal_from(req, c, SO_AUTH_SESSION);
@@ -238,6 +261,58 @@ static int valid_ip(const char *ip)
     return inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1;
 }
 
+/* Failed logins are counted per user name and address (SSLOrdersLoginMaxFailures), and,
+ * with SO_LOGIN_WIDE times that limit, per address across user names (one password
+ * sprayed over many names) and per name across addresses (one name tried from many). */
+#define SO_LOGIN_WIDE 5
+
+static const char *wide_key(so_req_t *req, int by_name, const char *name)
+{
+    return by_name ? apr_pstrcat(req->pool, "name|", name, NULL)
+                   : apr_pstrcat(req->pool, "addr|", req->client_ip, NULL);
+}
+
+apr_status_t so_login_limited(so_req_t *req, so_db_t *db, const char *name, const char *key,
+                              int *failures, apr_int64_t *first_at)
+{
+    apr_int64_t since = req->now - req->cfg->login_window;
+    int i;
+    apr_status_t rv = so_store_login_failures(db, req->pool, key, since, failures, first_at);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (*failures >= req->cfg->login_max_failures) {
+        *failures = -1;
+        return APR_SUCCESS;
+    }
+    for (i = 0; i < 2; i++) {
+        int n = 0;
+        apr_int64_t first = 0;
+        rv = so_store_login_failures(db, req->pool, wide_key(req, i, name), since, &n, &first);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (n >= req->cfg->login_max_failures * SO_LOGIN_WIDE) {
+            *failures = -1;
+            *first_at = first;
+            return APR_SUCCESS;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_login_failed(so_req_t *req, so_db_t *db, const char *name, const char *key)
+{
+    apr_status_t rv = so_store_login_failed(db, req->pool, key, req->now, req->cfg->login_window);
+    int i;
+    for (i = 0; i < 2 && rv == APR_SUCCESS; i++) {
+        rv = so_store_login_failed(db, req->pool, wide_key(req, i, name), req->now,
+                                   req->cfg->login_window);
+    }
+    return rv;
+}
+
 /* Check the credentials of a login body; answers and returns non-success on failure. */
 static apr_status_t login_check(so_req_t *req, so_db_t *db, login_t *out)
 {
@@ -254,12 +329,11 @@ static apr_status_t login_check(so_req_t *req, so_db_t *db, login_t *out)
     }
     name = so_str_lower(req->pool, username);
     key = apr_pstrcat(req->pool, name, "|", req->client_ip, NULL);
-    rv = so_store_login_failures(db, req->pool, key, req->now - req->cfg->login_window, &failures,
-                                 &first_at);
+    rv = so_login_limited(req, db, name, key, &failures, &first_at);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (failures >= req->cfg->login_max_failures) {
+    if (failures < 0) {
         apr_int64_t wait = first_at + req->cfg->login_window - req->now;
         apr_table_setn(req->headers_out, "Retry-After", so_i64str(req->pool, wait > 1 ? wait : 1));
         so_api_error(req, SO_E_RATE_LIMIT, "Too many failed logins, try again later", "");
@@ -280,7 +354,7 @@ static apr_status_t login_check(so_req_t *req, so_db_t *db, login_t *out)
         rv = so_password_verify(req->pool, password, user->password_hash);
     }
     if (rv != APR_SUCCESS) {
-        apr_status_t rv2 = so_store_login_failed(db, req->pool, key, req->now, req->cfg->login_window);
+        apr_status_t rv2 = so_login_failed(req, db, name, key);
         if (rv2 != APR_SUCCESS) {
             return rv2;
         }
@@ -288,6 +362,10 @@ static apr_status_t login_check(so_req_t *req, so_db_t *db, login_t *out)
                       SOLOGNO(00010) "failed login for '%s' from %s", name, req->client_ip);
         so_api_error(req, SO_E_AUTH, "Authentication failed", "wrong user name or password");
         return APR_EACCES;
+    }
+    /* the second factor, when the user has one (so_api_security.c) */
+    if ((rv = so_tfa_login(req, db, user->id, name, key)) != APR_SUCCESS) {
+        return rv;
     }
     if (failures > 0 && (rv = so_store_login_clear(db, req->pool, key)) != APR_SUCCESS) {
         return rv;
@@ -310,7 +388,7 @@ static apr_status_t login_check(so_req_t *req, so_db_t *db, login_t *out)
                           : "the user is not a member of any team");
         return APR_EACCES;
     }
-    return APR_SUCCESS;
+    return so_tfa_team_allows(req, db, user->id, out->team->id);
 }
 
 apr_status_t so_api_auth_login(so_req_t *req)
@@ -387,6 +465,11 @@ apr_status_t so_api_session_create(so_req_t *req)
     }
     rv = so_store_session_create(db, req->pool, login.user->id, login.team->id, req->now,
                                  req->cfg->session_ttl, &sid, &csrf);
+    if (rv == APR_SUCCESS) {
+        const char *ua = so_req_header(req, "User-Agent");
+        rv = so_store_session_describe(db, req->pool, sid, req->client_ip,
+                                       ua ? apr_pstrndup(req->pool, ua, 256) : "");
+    }
     if (rv != APR_SUCCESS) {
         return rv;
     }

@@ -20,4 +20,10 @@ apr_status_t so_api_session_delete(so_req_t *req);
 apr_status_t so_api_me(so_req_t *req);
 apr_status_t so_api_teams_list(so_req_t *req);
 
+/* Failed logins (also wrong old passwords): *failures -1 when the caller is over a limit
+ * (per name and address, per address, per name), with *first_at its window's start. */
+apr_status_t so_login_limited(so_req_t *req, so_db_t *db, const char *name, const char *key,
+                              int *failures, apr_int64_t *first_at);
+apr_status_t so_login_failed(so_req_t *req, so_db_t *db, const char *name, const char *key);
+
 #endif

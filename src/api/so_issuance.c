@@ -5,6 +5,7 @@
 
 #include "so_issuance.h"
 #include "so_outbox.h"
+#include "so_api_security.h"
 #include "so_api_seal.h"
 #include "../store/so_store_seal.h"
 #include "so_api_ssl.h"
@@ -1295,6 +1296,13 @@ static apr_status_t jobs_run(so_req_t *req, int *worked)
         int folded = 0;
         if ((rv = so_store_orders_versions_fold(so_req_db(req), req->pool, &folded))
             != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    {
+        /* the audit log's retention (SSLOrdersAuditRetention) */
+        int pruned = 0;
+        if ((rv = so_api_audit_prune(req, &pruned)) != APR_SUCCESS) {
             return rv;
         }
     }

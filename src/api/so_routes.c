@@ -3,6 +3,7 @@
  * pattern and method match wins; a path that matches only other methods answers
  * 405 with Allow. Every route says the least role it needs in the caller's team. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "so_api.h"
 #include "so_api_ssl.h"
@@ -10,6 +11,8 @@
 #include "so_api_seal.h"
 #include "so_auth.h"
 #include "so_api_webhooks.h"
+#include "so_api_security.h"
+#include "../core/so_scopes.h"
 
 static const so_route_t account_routes[] = {
     /* accounts and authentication */
@@ -28,7 +31,46 @@ static const so_route_t *const tables[] = {
     account_routes,     so_routes_catalog,   so_routes_customers, so_routes_orders,
     so_routes_issuance, so_routes_downloads, so_routes_seal_api,  so_routes_documents,
     so_routes_folders,  so_routes_tags,      so_routes_csrs,      so_routes_cart,
-    so_routes_teams,    so_routes_webhooks, NULL};
+    so_routes_teams,    so_routes_webhooks, so_routes_security, NULL};
+
+/* The scope an API token needs for a route (issue 14), by path prefix, next to the roles
+ * above: GET (and HEAD) routes need the read scope, the other methods the write scope. A
+ * prefix that is not listed needs no scope (accounts: /me, /auth, /teams, /invitations;
+ * staff routes check the staff flag). A token without scopes may do what its role allows. */
+static const struct {
+    const char *prefix;
+    unsigned read, write;
+} route_scopes[] = {
+    {"/ssl/", SO_SCOPE_ORDERS_READ, SO_SCOPE_ORDERS_WRITE},
+    {"/customers", SO_SCOPE_ORDERS_READ, SO_SCOPE_ORDERS_WRITE},
+    {"/folders", SO_SCOPE_ORDERS_READ, SO_SCOPE_ORDERS_WRITE},
+    {"/tags", SO_SCOPE_ORDERS_READ, SO_SCOPE_ORDERS_WRITE},
+    {"/cart", SO_SCOPE_BILLING, SO_SCOPE_BILLING},
+    {"/balance", SO_SCOPE_BILLING, SO_SCOPE_BILLING},
+    {"/ledger", SO_SCOPE_BILLING, SO_SCOPE_BILLING},
+    {"/team/", SO_SCOPE_TEAM_ADMIN, SO_SCOPE_TEAM_ADMIN},
+    {"/team", SO_SCOPE_ORDERS_READ, SO_SCOPE_TEAM_ADMIN},
+    {"/audit", SO_SCOPE_TEAM_ADMIN, SO_SCOPE_TEAM_ADMIN},
+    {"/acme", SO_SCOPE_ACME, SO_SCOPE_ACME},
+    {"/webhooks", SO_SCOPE_WEBHOOKS, SO_SCOPE_WEBHOOKS},
+    {NULL, 0, 0}};
+
+unsigned so_route_scope(const so_route_t *r)
+{
+    int i;
+    if (!r) {
+        return 0;
+    }
+    for (i = 0; route_scopes[i].prefix; i++) {
+        apr_size_t n = strlen(route_scopes[i].prefix);
+        if (!strncmp(r->pattern, route_scopes[i].prefix, n)
+            && (route_scopes[i].prefix[n - 1] == '/' || r->pattern[n] == '\0'
+                || r->pattern[n] == '/')) {
+            return !strcmp(r->method, "GET") ? route_scopes[i].read : route_scopes[i].write;
+        }
+    }
+    return 0;
+}
 
 #define SO_MAX_ROUTES 512
 static so_route_t all[SO_MAX_ROUTES + 1];

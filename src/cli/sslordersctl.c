@@ -24,6 +24,7 @@
 #include "../core/so_util.h"
 #include "../store/so_schema.h"
 #include "../store/so_store_account.h"
+#include "../store/so_store_security.h"
 
 static void usage(FILE *f)
 {
@@ -227,8 +228,12 @@ static int cmd_user_passwd(so_cli_t *cli, int argc, const char *const *argv)
     const char *password, *hash;
     so_user_t *u;
     apr_status_t rv;
+    int end_tokens = 0;
 
-    if (argc != 1) {
+    if (argc == 2 && !strcmp(argv[1], "--end-tokens")) {
+        end_tokens = 1;
+    }
+    else if (argc != 1) {
         return 2;
     }
     password = read_password(cli->pool);
@@ -244,10 +249,22 @@ static int cmd_user_passwd(so_cli_t *cli, int argc, const char *const *argv)
         return so_cli_fail(cli, rv, apr_psprintf(cli->pool, "user %s", argv[0]));
     }
     if ((rv = so_password_hash(&hash, cli->pool, password)) != APR_SUCCESS
-        || (rv = so_store_user_set_password(cli->db, cli->pool, u->id, hash)) != APR_SUCCESS) {
+        || (rv = so_db_begin(cli->db)) != APR_SUCCESS) {
         return so_cli_fail(cli, rv, "setting the password");
     }
-    printf("password of %s changed\n", u->username);
+    /* a new password ends every session (and with --end-tokens every API token) */
+    rv = so_store_user_set_password(cli->db, cli->pool, u->id, hash);
+    if (rv == APR_SUCCESS) {
+        rv = so_store_user_credentials_end(cli->db, cli->pool, u->id, 0, end_tokens,
+                                           so_cli_now(cli));
+    }
+    if ((rv = so_db_end(cli->db, rv)) != APR_SUCCESS) {
+        return so_cli_fail(cli, rv, "setting the password");
+    }
+    so_log_info(SO_LOG_MARK, SOLOGNO(00653) "sslordersctl: password of %s changed%s",
+                u->username, end_tokens ? ", API tokens ended" : "");
+    printf("password of %s changed; sessions ended%s\n", u->username,
+           end_tokens ? ", API tokens revoked" : "");
     return 0;
 }
 
@@ -350,8 +367,16 @@ static int cmd_member_add(so_cli_t *cli, int argc, const char *const *argv)
     if (so_cli_team_user(cli, argv[0], argv[1], &t, &u)) {
         return 1;
     }
-    if ((rv = so_store_member_set(cli->db, cli->pool, t->id, u->id, role, so_cli_now(cli)))
-        != APR_SUCCESS) {
+    /* a staff action without the member's consent: recorded in the team's audit log */
+    if ((rv = so_db_begin(cli->db)) == APR_SUCCESS) {
+        rv = so_store_member_set(cli->db, cli->pool, t->id, u->id, role, so_cli_now(cli));
+        if (rv == APR_SUCCESS) {
+            rv = so_cli_audit(cli, t->id, "member add",
+                              apr_psprintf(cli->pool, "%s as %s", u->username, so_role_name(role)));
+        }
+        rv = so_db_end(cli->db, rv);
+    }
+    if (rv != APR_SUCCESS) {
         return so_cli_fail(cli, rv, "adding the member");
     }
     printf("%s is %s of team %s\n", u->username, so_role_name(role), t->slug);
@@ -477,7 +502,10 @@ static int cmd_balance_show(so_cli_t *cli, int argc, const char *const *argv)
 static const so_cli_cmd_t account_cmds[] = {
     {"migrate", NULL, "", "bring the database schema up to date", cmd_migrate},
     {"user", "add", "NAME [--staff]", "add a user; the password is read from stdin", cmd_user_add},
-    {"user", "passwd", "NAME", "set a user's password (read from stdin)", cmd_user_passwd},
+    {"user", "passwd", "NAME [--end-tokens]",
+     "set a user's password (read from stdin); ends the user's sessions and, with "
+     "--end-tokens, API tokens",
+     cmd_user_passwd},
     {"user", "staff", "NAME on|off", "give or take the staff flag", cmd_user_staff},
     {"team", "add", "SLUG [--name NAME] [--currency EUR]", "add a team", cmd_team_add},
     {"member", "add", "TEAM USER ROLE",
@@ -509,7 +537,8 @@ void so_cli_print_commands(FILE *f)
 
 /* every command table; a new feature adds its own (see so_cli.h) */
 static const so_cli_cmd_t *const tables[] = {account_cmds, so_cli_ssl_cmds, so_cli_ca_cmds,
-                                             so_cli_org_cmds, so_cli_webhook_cmds, NULL};
+                                             so_cli_org_cmds, so_cli_webhook_cmds,
+                                             so_cli_security_cmds, NULL};
 
 const so_cli_cmd_t *const *so_cli_tables(void)
 {

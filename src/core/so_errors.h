@@ -41,6 +41,11 @@ typedef enum {
     SO_E_WEBHOOK_URL = 150,      /* a webhook URL we do not deliver to */
     SO_E_WEBHOOK_EVENTS = 151,   /* an unknown webhook event type */
     SO_E_WEBHOOK_LIMIT = 152,    /* too many webhook endpoints */
+    SO_E_PASSWORD = 160,         /* the old password is wrong (PUT /me/password) */
+    SO_E_SCOPE = 161,            /* the API token lacks the scope the endpoint needs */
+    SO_E_OTP_REQUIRED = 162,     /* the user signs in with a second factor: send otp */
+    SO_E_2FA_REQUIRED = 163,     /* the team requires two-factor sign-in of its members */
+    SO_E_2FA_STATE = 164,        /* two-factor sign-in is on already, or not being enrolled */
     SO_E_AUTH = 196,
     SO_E_RATE_LIMIT = 197,
     SO_E_DB_UNAVAILABLE = 198,

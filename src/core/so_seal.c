@@ -485,9 +485,7 @@ static const char *state_words(apr_pool_t *p, const so_seal_info_t *in)
     case SO_SEAL_DISABLED: return "Disabled: this site seal is not active";
     case SO_SEAL_MISMATCH: break;
     }
-    if (in->host && *in->host) {
-        return apr_psprintf(p, "Not valid for this site %s", so_text_clean(p, in->host, MAX_HOST));
-    }
+    /* never the host itself: it is request text, not one of the order's names */
     return "Not valid for this site";
 }
 
@@ -504,13 +502,15 @@ apr_status_t so_seal_report_html(const char **out, apr_size_t *len, apr_pool_t *
 {
     apr_array_header_t *h;
     const char *domain, *base, *origin, *why;
-    int i, full;
+    int i, full, host_shown;
 
     if (!in || !in->domain) {
         return APR_EINVAL;
     }
     h = apr_array_make(p, 64, sizeof(const char *));
     domain = so_text_html(p, in->domain, MAX_HOST);
+    /* the page's host goes into the badge URL only when it is one of the order's names */
+    host_shown = in->host && *in->host && so_seal_host_matches(in->names, in->host);
     full = in->state != SO_SEAL_DISABLED;
 #define OUT(s) (APR_ARRAY_PUSH(h, const char *) = (s))
     OUT("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -526,8 +526,8 @@ apr_status_t so_seal_report_html(const char **out, apr_size_t *len, apr_pool_t *
                          "<p><img src=\"%s/%s.svg%s%s\" alt=\"Site seal\" width=\"180\" "
                          "height=\"64\"></p>\n",
                          so_text_html_escape(p, base), in->seal_id,
-                         in->host && *in->host ? "?host=" : "",
-                         in->host && *in->host
+                         host_shown ? "?host=" : "",
+                         host_shown
                              ? so_text_html_escape(
                                    p, apr_pescape_urlencoded(p, so_text_clean(p, in->host,
                                                                               MAX_HOST)))

@@ -37,6 +37,8 @@ typedef struct {
     struct so_br_config_t *br_set; /* Baseline Requirements directives given here (or NULL) */
     int webhook_http;         /* SSLOrdersWebhookAllowHTTP, SO_UNSET when not set here */
     int webhook_private;      /* SSLOrdersWebhookAllowPrivate, SO_UNSET when not set here */
+    apr_int64_t session_max_age; /* SO_UNSET when not set here (SSLOrdersSessionMaxAge) */
+    apr_int64_t audit_retention; /* SO_UNSET when not set here (SSLOrdersAuditRetention) */
 } so_srv_conf_t;
 
 /* Per-directory configuration: where the handler is mounted. */

@@ -28,6 +28,8 @@ void *so_httpd_create_srv(apr_pool_t *p, server_rec *s)
     c->list_cache = SO_UNSET;
     c->webhook_http = SO_UNSET;
     c->webhook_private = SO_UNSET;
+    c->session_max_age = SO_UNSET;
+    c->audit_retention = SO_UNSET;
     return c;
 }
 
@@ -59,6 +61,8 @@ void *so_httpd_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->br_set = so_httpd_br_merge(p, base->br_set, add->br_set);
     MERGE_INT(webhook_http);
     MERGE_INT(webhook_private);
+    MERGE_INT(session_max_age);
+    MERGE_INT(audit_retention);
     so_config_defaults(&c->api);
     if (c->max_body != SO_UNSET) {
         c->api.max_body = (apr_size_t)c->max_body;
@@ -124,6 +128,12 @@ void so_httpd_srv_finalize(server_rec *s)
     so_httpd_br_finalize(s);
     c->api.webhook_allow_http = c->webhook_http == 1;
     c->api.webhook_allow_private = c->webhook_private == 1;
+    if (c->session_max_age != SO_UNSET) {
+        c->api.session_max_age = c->session_max_age;
+    }
+    if (c->audit_retention != SO_UNSET) {
+        c->api.audit_retention_days = c->audit_retention;
+    }
 }
 
 void *so_httpd_create_dir(apr_pool_t *p, char *dir)
@@ -353,6 +363,28 @@ static const char *set_list_cache(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_session_max_age(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_int64_t v;
+    (void)dc;
+    if (so_parse_int64(arg, 300, 366 * 86400, &v) != APR_SUCCESS) {
+        return "SSLOrdersSessionMaxAge: expects seconds from 300 to 31622400";
+    }
+    conf_of(cmd)->session_max_age = v;
+    return NULL;
+}
+
+static const char *set_audit_retention(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_int64_t v;
+    (void)dc;
+    if (so_parse_int64(arg, 0, 36500, &v) != APR_SUCCESS) {
+        return "SSLOrdersAuditRetention: expects days from 0 (kept for ever) to 36500";
+    }
+    conf_of(cmd)->audit_retention = v;
+    return NULL;
+}
+
 static const char *set_job_interval(cmd_parms *cmd, void *dc, const char *arg)
 {
     apr_int64_t v;
@@ -397,6 +429,12 @@ const command_rec so_httpd_cmds[] = {
                   "Seconds within which a seal shows a change (default 300)"),
     AP_INIT_TAKE1("SSLOrdersListCache", set_list_cache, NULL, RSRC_CONF,
                   "Bytes of order list pages each process keeps, or off (default 16777216)"),
+    AP_INIT_TAKE1("SSLOrdersSessionMaxAge", set_session_max_age, NULL, RSRC_CONF,
+                  "Seconds a portal session lasts after sign-in however often it is used "
+                  "(default 604800, 7 days)"),
+    AP_INIT_TAKE1("SSLOrdersAuditRetention", set_audit_retention, NULL, RSRC_CONF,
+                  "Days the audit log keeps its rows, pruned by the background job (default "
+                  "365; 0 keeps them for ever)"),
     AP_INIT_TAKE1("SSLOrdersMaxBody", set_max_body, NULL, RSRC_CONF,
                   "Largest request body accepted, in bytes (default 1048576)"),
     AP_INIT_TAKE1("SSLOrdersPublicURL", set_public_url, NULL, RSRC_CONF,

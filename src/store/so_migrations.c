@@ -15,6 +15,7 @@ static const so_migration_t *const tables[] = {
     so_migrations_team,
     so_migrations_br,
     so_migrations_outbox,
+    so_migrations_security,
     NULL};
 
 #define SO_MAX_MIGRATIONS 512

@@ -13,6 +13,7 @@ static const so_stmt_def_t *const tables[] = {
     so_stmts_team,
     so_stmts_br,
     so_stmts_outbox,
+    so_stmts_security,
     NULL};
 
 const so_stmt_def_t *const *so_stmt_tables(void)

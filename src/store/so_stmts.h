@@ -17,6 +17,7 @@ extern const so_stmt_def_t so_stmts_cart[];
 extern const so_stmt_def_t so_stmts_team[];
 extern const so_stmt_def_t so_stmts_br[];
 extern const so_stmt_def_t so_stmts_outbox[];
+extern const so_stmt_def_t so_stmts_security[];
 
 /* NULL-terminated list of the tables above. */
 const so_stmt_def_t *const *so_stmt_tables(void);

@@ -83,13 +83,13 @@ const so_migration_t so_migrations_account[] = {
  * so_orders_version reads it) as a last column */
 #define TOKEN_LOOKUP(extra)                                                                  \
     "SELECT k.id, k.user_id, k.team_id, k.expires_at, k.last_used_at, k.ip, u.username, "   \
-    "u.is_staff, m.role, t.slug, t.name, t.currency, t.balance" extra " "                   \
+    "u.is_staff, m.role, t.slug, t.name, t.currency, t.balance, k.scopes, k.networks" extra " " \
     "FROM api_tokens k JOIN users u ON u.id = k.user_id JOIN teams t ON t.id = k.team_id "  \
     "LEFT JOIN memberships m ON m.user_id = k.user_id AND m.team_id = k.team_id "           \
     "WHERE k.token_hash = %s AND k.revoked_at IS NULL AND u.disabled = 0"
 #define SESSION_LOOKUP(extra)                                                                \
     "SELECT s.id, s.user_id, s.team_id, s.expires_at, s.last_used_at, s.csrf_token, "       \
-    "u.username, u.is_staff, m.role, t.slug, t.name, t.currency, t.balance" extra " "       \
+    "u.username, u.is_staff, m.role, t.slug, t.name, t.currency, t.balance, s.created_at" extra " " \
     "FROM sessions s JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = s.team_id "    \
     "LEFT JOIN memberships m ON m.user_id = s.user_id AND m.team_id = s.team_id "           \
     "WHERE s.session_hash = %s AND u.disabled = 0"
@@ -402,6 +402,14 @@ static so_credential_t *cred_from_row(apr_pool_t *p, so_rows_t *rows, int is_ses
     c->team_name = so_cell(rows, 0, 10);
     c->team_currency = so_cell(rows, 0, 11);
     c->team_balance = so_cell_i64(rows, 0, 12);
+    c->scopes = c->networks = "";
+    if (is_session) {
+        c->created_at = so_cell_i64(rows, 0, 13);
+    }
+    else {
+        c->scopes = so_cell(rows, 0, 13);
+        c->networks = so_cell(rows, 0, 14);
+    }
     return c;
 }
 
@@ -418,7 +426,8 @@ static apr_status_t cred_lookup(so_db_t *db, apr_pool_t *p, const char *label, c
     }
     *out = cred_from_row(p, rows, is_session);
     if (with_version) {
-        (*out)->list_version = so_cell_i64(rows, 0, 13);
+        /* the last column: after created_at (sessions) or scopes, networks (tokens) */
+        (*out)->list_version = so_cell_i64(rows, 0, is_session ? 14 : 15);
     }
     return APR_SUCCESS;
 }

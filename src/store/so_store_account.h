@@ -57,6 +57,9 @@ typedef struct {
     apr_int64_t team_balance;
     const char *csrf_token; /* sessions only */
     apr_int64_t list_version; /* the team's order list version, when asked for (*_lv) */
+    apr_int64_t created_at; /* sessions only: for SSLOrdersSessionMaxAge */
+    const char *scopes;     /* tokens only: "" = what the role allows */
+    const char *networks;   /* tokens only: allowed source networks ("" = any) */
 } so_credential_t;
 
 /* users */

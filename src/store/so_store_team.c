@@ -14,7 +14,7 @@ const so_migration_t so_migrations_team[] = {
 
 #define TOKEN_COLS                                                                                \
     "k.id, k.user_id, u.username, k.name, k.ip, k.created_at, k.expires_at, k.last_used_at, "      \
-    "k.revoked_at"
+    "k.revoked_at, k.scopes, k.networks"
 
 const so_stmt_def_t so_stmts_team[] = {
     {"so_members_count", "SELECT COUNT(*) FROM memberships WHERE team_id = %lld"},
@@ -160,6 +160,8 @@ apr_status_t so_store_team_tokens(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
         t->expires_at = so_cell_i64(rows, i, 6);
         t->last_used_at = so_cell_i64(rows, i, 7);
         t->revoked_at = so_cell_i64(rows, i, 8);
+        t->scopes = so_cell(rows, i, 9);
+        t->networks = so_cell(rows, i, 10);
     }
     return APR_SUCCESS;
 }

@@ -44,6 +44,7 @@ typedef struct {
     const char *name;
     const char *ip;
     apr_int64_t created_at, expires_at, last_used_at, revoked_at;
+    const char *scopes, *networks; /* "" = what the role allows, any address */
 } so_token_info_t;
 
 /* The team's tokens, newest first; all = 0 leaves out revoked and expired ones. */

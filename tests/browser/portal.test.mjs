@@ -12,6 +12,7 @@ import lifecycle from './flows/lifecycle.mjs';
 import folderFlows from './flows/folders.mjs';
 import issued from './flows/issued.mjs';
 import webhooks from './flows/webhooks.mjs';
+import security from './flows/security.mjs';
 
 const env = {};
 
@@ -40,3 +41,4 @@ lifecycle(env);
 folderFlows(env);
 issued(env);
 webhooks(env);
+security(env);

@@ -1139,18 +1139,34 @@ def test_create_team_and_choose_it_at_login(env, rich):
     assert snapshot(env, rich) == before
 
 
+def invite_accepted(env, inviter, user, role):
+    """POST /team/members invites; the user accepts (issue 14: nobody joins unasked)."""
+    st, body = inviter.post("/team/members", json={"username": user[0], "role": role})
+    assert st == 200 and body["data"]["state"] == "pending", body
+    invitee = Client(env.httpd.api, env.ctl("token", "create", env_team_of(env, user), user[0]).stdout.strip())
+    st, ans = invitee.post(f"/invitations/{body['data']['id']}/accept")
+    assert st == 200, ans
+    return body
+
+
+def env_team_of(env, user):
+    """A team of the user's own (a token needs one) made once per user."""
+    slug = "own" + user[0][-10:]
+    if env.ctl("team", "add", slug, check=False).returncode == 0:
+        env.ctl("member", "add", slug, user[0], "owner")
+    return slug
+
+
 def test_members(env, rich):
     owner = rich.client()
     u1 = env.new_user()
     u2 = env.new_user()
-    st, body = owner.post("/team/members", json={"username": u1[0], "role": "member"})
-    assert st == 200, body
-    uid1 = body["data"]["user_id"]
+    invite_accepted(env, owner, u1, "member")
     m1 = login(env, *u1, team=rich.slug)
     assert m1.get("/me")[1]["data"]["team"]["role"] == "member"
+    uid1 = m1.get("/me")[1]["data"]["id"]
     before = snapshot(env, rich)
-    for bad, status, code in (({"username": "nobody-" + uuid.uuid4().hex[:6], "role": "member"}, 404, 103),
-                              ({"username": u1[0], "role": "viewer"}, 409, 130),
+    for bad, status, code in (({"username": u1[0], "role": "viewer"}, 409, 130),
                               ({"username": u2[0], "role": "boss"}, 400, 102),
                               ({"username": u2[0]}, 400, 102), ({"role": "member"}, 400, 102)):
         st, ans = owner.post("/team/members", json=bad)
@@ -1169,7 +1185,7 @@ def test_members(env, rich):
     owner_id = [m["user_id"] for m in owner.get("/team/members")[1]["data"]["results"] if m["role"] == "owner"][0]
     st, body = admin.post("/team/members", json={"username": u2[0], "role": "owner"})
     assert (st, body["code"]) == (403, 108)
-    assert admin.post("/team/members", json={"username": u2[0], "role": "viewer"})[0] == 200
+    invite_accepted(env, admin, u2, "viewer")
     uid2 = [m["user_id"] for m in owner.get("/team/members")[1]["data"]["results"] if m["username"] == u2[0]][0]
     for method, body in (("PUT", {"role": "viewer"}), ("DELETE", None)):
         st, ans = admin.call(method, f"/team/members/{owner_id}", json=body)

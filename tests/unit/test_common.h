@@ -20,6 +20,7 @@ TCase *so_test_ca_case(void);
 TCase *so_test_dcv_case(void);
 TCase *so_test_exec_case(void);
 TCase *so_test_mail_case(void);
+TCase *so_test_security_case(void);
 TCase *so_test_org_case(void);
 TCase *so_test_metrics_case(void);
 TCase *so_test_caa_case(void);

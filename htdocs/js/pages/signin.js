@@ -57,9 +57,13 @@ export async function render(ctx) {
   const pass = h('input', { type: 'password', name: 'password', autocomplete: 'current-password' });
   const fu = field('User name', user, { required: true });
   const fp = field('Password', pass, { required: true });
+  // two-factor sign-in: asked for when the server answers 162
+  const otp = h('input', { type: 'text', name: 'otp', inputmode: 'numeric', autocomplete: 'one-time-code', autocapitalize: 'none' });
+  const fo = field('Authentication code', otp, { hint: 'The 6-digit code of your authenticator app, or a recovery code.' });
+  fo.hidden = true;
   const err = errorBox();
   const submit = h('button', { type: 'submit', class: 'btn primary' }, 'Sign in');
-  const form = h('form', { novalidate: true, 'aria-labelledby': 'signin-title' }, fu, fp, err, h('div', { class: 'actions' }, submit));
+  const form = h('form', { novalidate: true, 'aria-labelledby': 'signin-title' }, fu, fp, fo, err, h('div', { class: 'actions' }, submit));
   box.append(h('h1', { id: 'signin-title', tabindex: '-1' }, 'Sign in to your account'),
     h('p', { class: 'muted' }, 'Manage your certificate orders, CSRs, folders and site seals.'), form);
   form.addEventListener('submit', (e) => {
@@ -69,11 +73,21 @@ export async function render(ctx) {
     if (!pass.value) { fp.setError('Enter your password.'); pass.focus(); return; }
     busy(submit, async () => {
       try {
-        const s = await signIn(user.value.trim(), pass.value);
+        const s = await signIn(user.value.trim(), pass.value, fo.hidden ? '' : otp.value.trim());
         if (s.teams && s.teams.length > 1) chooseTeam(s);
         else ctx.navigate(safeNext(next, s.team.slug));
       } catch (e2) {
-        if (e2.status === 401) {
+        if (e2.code === 162) {
+          fo.hidden = false;
+          err.show('Enter the code of your authenticator app.');
+          otp.focus();
+        } else if (e2.code === 163) {
+          err.show(errorText(e2));
+        } else if (e2.status === 401 && !fo.hidden) {
+          err.show('Wrong user name, password or code. Check them and try again.');
+          otp.value = '';
+          otp.focus();
+        } else if (e2.status === 401) {
           err.show('Wrong user name or password. Check both and try again.');
           pass.value = '';
           pass.focus();

@@ -1,0 +1,439 @@
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "so_store_security.h"
+#include "so_migrations.h"
+#include "so_stmts.h"
+#include "../core/so_crypto.h"
+#include "../core/so_util.h"
+
+const so_migration_t so_migrations_security[] = {
+    {750, "invitations",
+     "CREATE TABLE invitations (\n"
+     "  id {{ID}},\n"
+     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
+     "  username TEXT NOT NULL,\n"
+     "  role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),\n"
+     "  invited_by BIGINT,\n"
+     "  state TEXT NOT NULL DEFAULT 'pending',\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL,\n"
+     "  decided_at BIGINT);\n"
+     "CREATE UNIQUE INDEX invitations_pending ON invitations (team_id, username) "
+     "WHERE state = 'pending';\n"
+     "CREATE INDEX invitations_user ON invitations (username, state)"},
+    {751, "session_origin",
+     "ALTER TABLE sessions ADD COLUMN ip TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE sessions ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';\n"
+     "CREATE INDEX sessions_user ON sessions (user_id)"},
+    {752, "token_scopes",
+     "ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE api_tokens ADD COLUMN networks TEXT NOT NULL DEFAULT ''"},
+    {753, "audit_log",
+     "CREATE TABLE audit_log (\n"
+     "  id {{ID}},\n"
+     "  team_id BIGINT,\n"
+     "  at BIGINT NOT NULL,\n"
+     "  actor_kind TEXT NOT NULL,\n"
+     "  actor_id BIGINT,\n"
+     "  actor TEXT NOT NULL DEFAULT '',\n"
+     "  credential_id BIGINT,\n"
+     "  ip TEXT NOT NULL DEFAULT '',\n"
+     "  method TEXT NOT NULL,\n"
+     "  route TEXT NOT NULL,\n"
+     "  path TEXT NOT NULL,\n"
+     "  status INTEGER NOT NULL,\n"
+     "  code INTEGER NOT NULL DEFAULT 0);\n"
+     "CREATE INDEX audit_log_team ON audit_log (team_id, id);\n"
+     "CREATE INDEX audit_log_at ON audit_log (at)"},
+    {754, "two_factor",
+     "ALTER TABLE users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE users ADD COLUMN totp_pending TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE teams ADD COLUMN require_2fa INTEGER NOT NULL DEFAULT 0;\n"
+     "CREATE TABLE recovery_codes (\n"
+     "  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+     "  code_hash TEXT NOT NULL,\n"
+     "  used_at BIGINT,\n"
+     "  PRIMARY KEY (user_id, code_hash))"},
+    {0, NULL, NULL}};
+
+#define INV_COLS                                                                                  \
+    "i.id, i.team_id, t.slug, t.name, i.username, i.role, COALESCE(u.username, ''), "              \
+    "i.created_at, i.expires_at"
+
+const so_stmt_def_t so_stmts_security[] = {
+    {"so_inv_expire",
+     "UPDATE invitations SET state = 'expired' WHERE team_id = %lld AND username = %s "
+     "AND state = 'pending' AND expires_at <= %lld"},
+    {"so_inv_insert",
+     "INSERT INTO invitations (team_id, username, role, invited_by, created_at, expires_at) "
+     "VALUES (%lld, %s, %s, %lld, %lld, %lld) RETURNING id"},
+    {"so_inv_of_user",
+     "SELECT " INV_COLS " FROM invitations i JOIN teams t ON t.id = i.team_id "
+     "LEFT JOIN users u ON u.id = i.invited_by "
+     "WHERE i.username = %s AND i.state = 'pending' AND i.expires_at > %lld ORDER BY i.id"},
+    {"so_inv_of_team",
+     "SELECT " INV_COLS " FROM invitations i JOIN teams t ON t.id = i.team_id "
+     "LEFT JOIN users u ON u.id = i.invited_by "
+     "WHERE i.team_id = %lld AND i.state = 'pending' AND i.expires_at > %lld ORDER BY i.id"},
+    {"so_inv_decide",
+     "UPDATE invitations SET state = %s, decided_at = %lld WHERE id = %lld AND username = %s "
+     "AND state = 'pending' AND expires_at > %lld RETURNING team_id, role"},
+    {"so_inv_withdraw",
+     "UPDATE invitations SET state = 'withdrawn', decided_at = %lld WHERE id = %lld "
+     "AND team_id = %lld AND state = 'pending'"},
+    {"so_sec_token_user",
+     "SELECT user_id FROM api_tokens WHERE team_id = %lld AND id = %lld AND revoked_at IS NULL"},
+    {"so_sec_session_describe", "UPDATE sessions SET ip = %s, user_agent = %s WHERE session_hash = %s"},
+    {"so_sec_sessions",
+     "SELECT s.id, t.slug, s.ip, s.user_agent, s.created_at, s.last_used_at, s.expires_at "
+     "FROM sessions s JOIN teams t ON t.id = s.team_id "
+     "WHERE s.user_id = %lld AND s.expires_at > %lld ORDER BY s.id"},
+    {"so_sec_session_end", "DELETE FROM sessions WHERE id = %lld AND user_id = %lld"},
+    {"so_sec_sessions_end", "DELETE FROM sessions WHERE user_id = %lld AND id <> %lld"},
+    {"so_sec_tokens_end",
+     "UPDATE api_tokens SET revoked_at = %lld WHERE user_id = %lld AND revoked_at IS NULL"},
+    {"so_sec_token_restrict", "UPDATE api_tokens SET scopes = %s, networks = %s WHERE id = %lld"},
+    {"so_audit_insert",
+     "INSERT INTO audit_log (team_id, at, actor_kind, actor_id, actor, credential_id, ip, method, "
+     "route, path, status, code) VALUES (%lld, %lld, %s, %lld, %s, %lld, %s, %s, %s, %s, %d, %d)"},
+    {"so_audit_prune", "DELETE FROM audit_log WHERE at < %lld"},
+    {"so_tfa_get", "SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = %lld"},
+    {"so_tfa_set_pending", "UPDATE users SET totp_pending = %s WHERE id = %lld"},
+    {"so_tfa_enable",
+     "UPDATE users SET totp_secret = totp_pending, totp_pending = '', totp_last_step = %lld "
+     "WHERE id = %lld AND totp_pending = %s AND totp_secret = ''"},
+    {"so_tfa_disable",
+     "UPDATE users SET totp_secret = '', totp_pending = '', totp_last_step = 0 WHERE id = %lld"},
+    {"so_tfa_step",
+     "UPDATE users SET totp_last_step = %lld WHERE id = %lld AND totp_last_step < %lld"},
+    {"so_tfa_codes_clear", "DELETE FROM recovery_codes WHERE user_id = %lld"},
+    {"so_tfa_code_add", "INSERT INTO recovery_codes (user_id, code_hash) VALUES (%lld, %s)"},
+    {"so_tfa_code_use",
+     "UPDATE recovery_codes SET used_at = %lld WHERE user_id = %lld AND code_hash = %s "
+     "AND used_at IS NULL"},
+    {"so_tfa_team_get", "SELECT require_2fa FROM teams WHERE id = %lld"},
+    {"so_tfa_team_set", "UPDATE teams SET require_2fa = %d WHERE id = %lld"},
+    {NULL, NULL}};
+
+#define I64(v) so_i64str(p, (v))
+
+apr_status_t so_store_invitation_create(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                        const char *username, so_role_t role,
+                                        apr_int64_t invited_by, apr_int64_t now, apr_int64_t *id)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_exec(db, p, "so_inv_expire", NULL,
+                                 SO_A(I64(team_id), username, I64(now)));
+    if (rv == APR_SUCCESS) {
+        rv = so_db_select(db, p, "so_inv_insert", &rows,
+                          SO_A(I64(team_id), username, so_role_name(role), I64(invited_by),
+                               I64(now), I64(now + SO_INVITATION_TTL)));
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!db->trans) {
+        db->committed = 1;
+    }
+    *id = rows->nrows ? so_cell_i64(rows, 0, 0) : 0;
+    return rows->nrows ? APR_SUCCESS : SO_EDB;
+}
+
+apr_status_t so_store_invitations(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                  const char *username, apr_int64_t now,
+                                  apr_array_header_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv;
+    int i;
+
+    rv = username ? so_db_select(db, p, "so_inv_of_user", &rows, SO_A(username, I64(now)))
+                  : so_db_select(db, p, "so_inv_of_team", &rows, SO_A(I64(team_id), I64(now)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_invitation_t));
+    for (i = 0; i < rows->nrows; i++) {
+        so_invitation_t *v = apr_array_push(*out);
+        v->id = so_cell_i64(rows, i, 0);
+        v->team_id = so_cell_i64(rows, i, 1);
+        v->team_slug = so_cell(rows, i, 2);
+        v->team_name = so_cell(rows, i, 3);
+        v->username = so_cell(rows, i, 4);
+        v->role = so_role_parse(so_cell(rows, i, 5));
+        v->invited_by = so_cell(rows, i, 6);
+        v->created_at = so_cell_i64(rows, i, 7);
+        v->expires_at = so_cell_i64(rows, i, 8);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_invitation_decide(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                        apr_int64_t user_id, const char *username, int accept,
+                                        apr_int64_t now, apr_int64_t *team_id)
+{
+    so_rows_t *rows;
+    apr_status_t rv;
+
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_db_select(db, p, "so_inv_decide", &rows,
+                      SO_A(accept ? "accepted" : "declined", I64(now), I64(id), username, I64(now)));
+    if (rv == APR_SUCCESS && rows->nrows == 0) {
+        rv = APR_ENOENT;
+    }
+    if (rv == APR_SUCCESS) {
+        *team_id = so_cell_i64(rows, 0, 0);
+        if (accept) {
+            rv = so_db_exec(db, p, "so_member_insert", NULL,
+                            SO_A(I64(user_id), I64(*team_id), so_cell(rows, 0, 1), I64(now)));
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        so_db_rollback(db);
+        return rv;
+    }
+    return so_db_commit(db);
+}
+
+apr_status_t so_store_invitation_withdraw(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                          apr_int64_t id, apr_int64_t now)
+{
+    int n = 0;
+    apr_status_t rv =
+        so_db_exec(db, p, "so_inv_withdraw", &n, SO_A(I64(now), I64(id), I64(team_id)));
+    return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
+}
+
+apr_status_t so_store_team_token_user(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                      apr_int64_t token_id, apr_int64_t *user_id)
+{
+    so_rows_t *rows;
+    apr_status_t rv =
+        so_db_select(db, p, "so_sec_token_user", &rows, SO_A(I64(team_id), I64(token_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *user_id = so_cell_i64(rows, 0, 0);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_session_describe(so_db_t *db, apr_pool_t *p, const char *session_id,
+                                       const char *ip, const char *user_agent)
+{
+    return so_db_exec(db, p, "so_sec_session_describe", NULL,
+                      SO_A(ip ? ip : "", user_agent ? user_agent : "",
+                           so_secret_hash(p, session_id)));
+}
+
+apr_status_t so_store_user_sessions(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
+                                    apr_int64_t now, apr_array_header_t **out)
+{
+    so_rows_t *rows;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_sec_sessions", &rows, SO_A(I64(user_id), I64(now)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_session_info_t));
+    for (i = 0; i < rows->nrows; i++) {
+        so_session_info_t *s = apr_array_push(*out);
+        s->id = so_cell_i64(rows, i, 0);
+        s->team_slug = so_cell(rows, i, 1);
+        s->ip = so_cell(rows, i, 2);
+        s->user_agent = so_cell(rows, i, 3);
+        s->created_at = so_cell_i64(rows, i, 4);
+        s->last_used_at = so_cell_i64(rows, i, 5);
+        s->expires_at = so_cell_i64(rows, i, 6);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_user_session_end(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
+                                       apr_int64_t id)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_sec_session_end", &n, SO_A(I64(id), I64(user_id)));
+    return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
+}
+
+apr_status_t so_store_user_credentials_end(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
+                                           apr_int64_t keep_session, int tokens,
+                                           apr_int64_t now)
+{
+    apr_status_t rv =
+        so_db_exec(db, p, "so_sec_sessions_end", NULL, SO_A(I64(user_id), I64(keep_session)));
+    if (rv == APR_SUCCESS && tokens) {
+        rv = so_db_exec(db, p, "so_sec_tokens_end", NULL, SO_A(I64(now), I64(user_id)));
+    }
+    return rv;
+}
+
+apr_status_t so_store_token_restrict(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                     const char *scopes, const char *networks)
+{
+    return so_db_exec(db, p, "so_sec_token_restrict", NULL,
+                      SO_A(scopes ? scopes : "", networks ? networks : "", I64(id)));
+}
+
+apr_status_t so_store_audit_add(so_db_t *db, apr_pool_t *p, const so_audit_entry_t *e)
+{
+    return so_db_exec(db, p, "so_audit_insert", NULL,
+                      SO_A(e->team_id ? I64(e->team_id) : NULL, I64(e->at), e->actor_kind,
+                           e->actor_id ? I64(e->actor_id) : NULL, e->actor ? e->actor : "",
+                           e->credential_id ? I64(e->credential_id) : NULL, e->ip ? e->ip : "",
+                           e->method, e->route, e->path, apr_itoa(p, e->status),
+                           apr_itoa(p, e->code)));
+}
+
+apr_status_t so_store_audit_prune(so_db_t *db, apr_pool_t *p, apr_int64_t before, int *pruned)
+{
+    return so_db_exec(db, p, "so_audit_prune", pruned, SO_A(I64(before)));
+}
+
+/* The filters are fixed SQL with placeholders; an absent filter passes its "any" value. */
+#define AUDIT_WHERE                                                                               \
+    " FROM audit_log WHERE team_id = %lld AND (%s = '' OR actor = %s) AND (%s = '' OR method = %s) " \
+    "AND at >= %lld AND at < %lld AND (%d = 0 OR (%d = 1 AND status < 400) OR (%d = 2 AND status >= 400))"
+
+apr_status_t so_store_audit_list(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                 const so_audit_filter_t *f, int limit, int offset,
+                                 apr_array_header_t **out, apr_int64_t *total)
+{
+    static const char *count_sql = "SELECT COUNT(*)" AUDIT_WHERE;
+    static const char *list_sql =
+        "SELECT id, at, actor_kind, COALESCE(actor_id, 0), actor, COALESCE(credential_id, 0), ip, "
+        "method, route, path, status, code" AUDIT_WHERE " ORDER BY id DESC LIMIT %d OFFSET %d";
+    const char *actor = f->actor ? f->actor : "", *method = f->method ? f->method : "";
+    const char *result = apr_itoa(p, f->result);
+    so_rows_t *rows, *count;
+    apr_status_t rv;
+    int i;
+
+    rv = so_db_select_sql(db, p, count_sql, &count,
+                          SO_A(I64(team_id), actor, actor, method, method, I64(f->since),
+                               I64(f->until), result, result, result));
+    if (rv == APR_SUCCESS) {
+        rv = so_db_select_sql(db, p, list_sql, &rows,
+                              SO_A(I64(team_id), actor, actor, method, method, I64(f->since),
+                                   I64(f->until), result, result, result, apr_itoa(p, limit),
+                                   apr_itoa(p, offset)));
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *total = so_cell_i64(count, 0, 0);
+    *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_audit_entry_t));
+    for (i = 0; i < rows->nrows; i++) {
+        so_audit_entry_t *e = apr_array_push(*out);
+        e->id = so_cell_i64(rows, i, 0);
+        e->team_id = team_id;
+        e->at = so_cell_i64(rows, i, 1);
+        e->actor_kind = so_cell(rows, i, 2);
+        e->actor_id = so_cell_i64(rows, i, 3);
+        e->actor = so_cell(rows, i, 4);
+        e->credential_id = so_cell_i64(rows, i, 5);
+        e->ip = so_cell(rows, i, 6);
+        e->method = so_cell(rows, i, 7);
+        e->route = so_cell(rows, i, 8);
+        e->path = so_cell(rows, i, 9);
+        e->status = so_cell_int(rows, i, 10);
+        e->code = so_cell_int(rows, i, 11);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_tfa_get(so_db_t *db, apr_pool_t *p, apr_int64_t user_id, const char **secret,
+                              const char **pending, apr_int64_t *last_step)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_tfa_get", &rows, SO_A(I64(user_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *secret = so_cell(rows, 0, 0);
+    *pending = so_cell(rows, 0, 1);
+    *last_step = so_cell_i64(rows, 0, 2);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_tfa_set_pending(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
+                                      const char *secret)
+{
+    return so_db_exec(db, p, "so_tfa_set_pending", NULL, SO_A(secret, I64(user_id)));
+}
+
+apr_status_t so_store_tfa_enable(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
+                                 const char *pending, apr_int64_t step,
+                                 const char *const *code_hashes, int ncodes)
+{
+    int n = 0, i;
+    apr_status_t rv = so_db_begin(db);
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_tfa_enable", &n, SO_A(I64(step), I64(user_id), pending));
+        if (rv == APR_SUCCESS && n == 0) {
+            rv = APR_ENOENT;
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_tfa_codes_clear", NULL, SO_A(I64(user_id)));
+    }
+    for (i = 0; rv == APR_SUCCESS && i < ncodes; i++) {
+        rv = so_db_exec(db, p, "so_tfa_code_add", NULL, SO_A(I64(user_id), code_hashes[i]));
+    }
+    return so_db_end(db, rv);
+}
+
+apr_status_t so_store_tfa_disable(so_db_t *db, apr_pool_t *p, apr_int64_t user_id)
+{
+    apr_status_t rv = so_db_begin(db);
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_tfa_disable", NULL, SO_A(I64(user_id)));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_tfa_codes_clear", NULL, SO_A(I64(user_id)));
+    }
+    return so_db_end(db, rv);
+}
+
+apr_status_t so_store_tfa_use_step(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
+                                   apr_int64_t step)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_tfa_step", &n, SO_A(I64(step), I64(user_id), I64(step)));
+    return rv == APR_SUCCESS && n == 0 ? APR_EMISMATCH : rv;
+}
+
+apr_status_t so_store_tfa_use_code(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
+                                   const char *code_hash, apr_int64_t now)
+{
+    int n = 0;
+    apr_status_t rv =
+        so_db_exec(db, p, "so_tfa_code_use", &n, SO_A(I64(now), I64(user_id), code_hash));
+    return rv == APR_SUCCESS && n == 0 ? APR_EMISMATCH : rv;
+}
+
+apr_status_t so_store_team_require_2fa(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, int set,
+                                       int *value)
+{
+    so_rows_t *rows;
+    apr_status_t rv;
+    if (set >= 0) {
+        return so_db_exec(db, p, "so_tfa_team_set", NULL, SO_A(apr_itoa(p, set), I64(team_id)));
+    }
+    rv = so_db_select(db, p, "so_tfa_team_get", &rows, SO_A(I64(team_id)));
+    if (rv == APR_SUCCESS) {
+        *value = rows->nrows ? so_cell_int(rows, 0, 0) : 0;
+    }
+    return rv;
+}
