@@ -48,6 +48,7 @@ const PLAIN = {
   1017: 'The order was changed elsewhere meanwhile; try again.',
   1018: 'This product has no price in your team\'s currency.',
   1019: 'This link only allows reading the order and changing its validation methods.',
+  1140: 'This order was renewed already; its renewal is an order of its own.',
 };
 
 export class ApiError extends Error {

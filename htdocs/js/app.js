@@ -6,8 +6,10 @@ import { state, loadSession, switchTeam, signOut, loadMe } from './session.js';
 import { notice, takeFlash, announce } from './ui.js';
 import { loadCart } from './cart.js';
 import { money } from './format.js';
+import { loadBrand, brandMark, brand } from './brand.js';
 
-const APP = 'SSL Orders';
+// the provider's name (SSLOrdersBrandName), from GET /branding at the first render
+let APP = 'SSL Orders';
 
 // path pattern -> page module (js/pages/<module>.js) and its export
 const ROUTES = [
@@ -98,13 +100,14 @@ export async function refreshHeader() {
   const a = headerEls.cart;
   if (cart && cart.available) {
     const label = `Cart: ${cart.count} item${cart.count === 1 ? '' : 's'}, ${money(cart.total, cart.currency || t.currency)}`;
-    a.replaceChildren(icon('cart'), ` ${cart.count} · ${money(cart.total, cart.currency || t.currency)}`);
-    a.setAttribute('aria-label', label);
+    // the visible text is the accessible name (axe: label-content-name-mismatch)
+    a.replaceChildren(icon('cart'), ` Cart: ${cart.count} · ${money(cart.total, cart.currency || t.currency)}`);
+    a.removeAttribute('aria-label');
     a.title = label;
     a.dataset.count = String(cart.count);
   } else {
     a.replaceChildren(icon('cart'), ' Cart');
-    a.setAttribute('aria-label', 'Cart');
+    a.removeAttribute('aria-label');
     a.dataset.count = '0';
   }
 }
@@ -115,7 +118,7 @@ function renderHeader() {
   headerEls = null;
   const s = state.session;
   if (!s) {
-    header.append(h('div', { class: 'bar' }, h('a', { class: 'brand', href: '/signin' }, icon('logo'), ` ${APP}`)));
+    header.append(h('div', { class: 'bar' }, h('a', { class: 'brand', href: '/signin' }, ...brandMark(h, icon))));
     return;
   }
   const slug = s.team.slug;
@@ -160,9 +163,10 @@ function renderHeader() {
     navigate('/signin');
   });
   header.append(h('div', { class: 'bar' },
-    h('a', { class: 'brand', href: p('/orders') }, icon('logo'), ` ${APP}`),
+    h('a', { class: 'brand', href: p('/orders') }, ...brandMark(h, icon)),
     toggle, nav,
     h('div', { class: 'account' }, invitations, cart, balance, teamEl,
+      brand.support_url ? h('a', { class: 'support', href: brand.support_url, id: 'support-link' }, 'Help') : null,
       h('span', { class: 'user' }, icon('user'), ` ${s.username}`), out)));
   headerEls = { cart, balance, invitations };
   refreshHeader();
@@ -176,6 +180,7 @@ async function render() {
   let path = url.pathname.replace(/\/+$/, '') || '/';
   if (!sessionLoaded) {
     try {
+      APP = (await loadBrand()).name;
       await loadSession();
       sessionLoaded = true;
     } catch (e) {
@@ -218,6 +223,7 @@ async function render() {
       h('p', {}, 'There is no page at this address. '),
       h('p', {}, h('a', { href: state.session ? teamPath('/orders') : '/signin' }, 'Go to the Orders page')));
     document.title = `Page not found — ${APP}`;
+    view.dataset.ready = 'true';
     return;
   }
   const ctx = {

@@ -7,21 +7,15 @@ function num(v) {
   return Number.isFinite(n) ? n : 0;
 }
 
-/** A cart answer, in one shape whatever the server's field names. */
+/**
+ * GET /cart (types.js Cart) for the pages: money as numbers. An item that cannot be
+ * bought any more has "" as its prices (valid false).
+ * @param {import('./types.js').Cart} d
+ */
 export function normalizeCart(d) {
-  const items = (d && (d.results || d.items)) || [];
-  const lines = items.map((i) => {
-    const quantity = num(i.quantity || 1);
-    const unit = i.unit_price ?? i.price_each ?? i.price;
-    const line = i.amount ?? i.line_total ?? i.total ?? (unit !== undefined ? num(unit) * quantity : undefined);
-    return { ...i, quantity, unit: unit !== undefined ? num(unit) : undefined, line: line !== undefined ? num(line) : undefined };
-  });
-  const count = d && d.quantity !== undefined ? num(d.quantity) : lines.reduce((n, i) => n + i.quantity, 0);
-  let total = d && (d.total_price ?? d.amount ?? d.total_amount ?? d.sum);
-  if (total && typeof total === 'object') total = total.price ?? total.amount;
-  if (total === undefined || total === null) total = lines.reduce((s, i) => s + num(i.line), 0);
-  const currency = (d && d.currency) || (lines[0] && lines[0].currency) || '';
-  return { available: true, items: lines, count, total: num(total), currency };
+  const lines = d.results.map((i) => ({ ...i, unit: i.unit_price === '' ? undefined : num(i.unit_price),
+    line: i.amount === '' ? undefined : num(i.amount) }));
+  return { available: true, items: lines, count: d.quantity, total: num(d.amount), currency: d.currency };
 }
 
 export async function loadCart() {

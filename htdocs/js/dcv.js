@@ -31,24 +31,23 @@ export function instructions(ad, method, approver) {
   switch (method) {
     case 'http':
     case 'https': {
-      const url = (ad.file_location || ad.url || '').replace(/^https?:/, `${method}:`);
+      const url = ad.file_location.replace(/^https?:/, `${method}:`);
       return h('div', { class: 'publish', 'data-method': method },
         h('p', {}, `Publish a file on ${ad.domain} so that this address answers with the text below (plain text, no redirect to another host):`),
         h('dl', {}, value('Address', url)),
-        h('p', {}, 'File contents:'), h('pre', { class: 'file-contents' }, ad.file_contents || ad.file_content),
-        copyButton(ad.file_contents || ad.file_content, 'Copy the contents'));
+        h('p', {}, 'File contents:'), h('pre', { class: 'file-contents' }, ad.file_contents),
+        copyButton(ad.file_contents, 'Copy the contents'));
     }
     case 'dns':
       return h('div', { class: 'publish', 'data-method': 'dns' },
         h('p', {}, 'Add this CNAME record to the DNS zone:'),
-        h('dl', {}, value('Name', ad.dns_record), value('Points to', ad.dns_value || ad.dns)),
+        h('dl', {}, value('Name', ad.dns_record), value('Points to', ad.dns_value)),
         h('p', {}, 'Or, when a CNAME is not possible there, a TXT record:'),
-        h('dl', {}, value('Name', ad.dns_txt_record), value('Value', ad.dns_value || ad.dns)));
+        h('dl', {}, value('Name', ad.dns_txt_record), value('Value', ad.dns_value)));
     case 'dns-persist':
       return h('div', { class: 'publish', 'data-method': 'dns-persist' },
         h('p', {}, 'Add this TXT record once: it validates the name for every later order of your team while it stays in the DNS.'),
-        h('dl', {}, value('Name', ad.dns_persist_record || ad.dns_txt_record || ad.dns_record),
-          value('Value', ad.dns_persist_value || ad.dns_value)));
+        h('dl', {}, value('Name', ad.dns_persist_record), value('Value', ad.dns_persist_value)));
     case 'email':
       return h('div', { class: 'publish', 'data-method': 'email' },
         h('p', {}, approver

@@ -29,8 +29,15 @@ export function statusBadge(status) {
   return h('span', { class: `status status-${status}`, title: status }, statusLabel(status));
 }
 
+/**
+ * The name of an order in lists: its Common Name, or what it is without one. "unused"
+ * is only said of a paid order waiting for its details (the status label of PAI).
+ */
 export function orderTitle(o) {
-  return o.common_name || '(certificate details not submitted yet)';
+  if (o.common_name) return o.common_name;
+  if (o.status === 'PAI') return 'unused (no details yet)';
+  if (o.status === 'FAI' || o.status === 'REJ') return 'cancelled before its details were sent';
+  return `order #${o.id} (no details)`;
 }
 
 export function isOrgValidated(o) {
@@ -45,13 +52,19 @@ export function renewable(o) {
   return d !== null && d <= 30;
 }
 
+/** The link from a renewed order to its renewal (bought once: no second "renew"). */
+function renewedLink(o, path) {
+  return { label: `renewed: order #${o.renewed_by.id}`, href: path(`/orders/${o.renewed_by.id}`), kind: 'renewal' };
+}
+
 /** The links the order's status allows: [{label, href, kind}] */
 export function actionsFor(o, path) {
   const base = path(`/orders/${o.id}`);
   const out = [];
   switch (o.status) {
     case 'PAI':
-      out.push({ label: 'submit CSR', href: `${base}/complete`, kind: 'complete' });
+      // a renewal carries its CSR already: what is left is sending it for validation
+      out.push({ label: o.csr ? 'send for validation' : 'submit CSR', href: `${base}/complete`, kind: 'complete' });
       out.push({ label: 'details', href: base, kind: 'details' });
       break;
     case 'REQ':
@@ -62,12 +75,13 @@ export function actionsFor(o, path) {
     case 'ACT':
       out.push({ label: 'download', href: base, kind: 'download' });
       out.push({ label: 'change domain(s)/rekey', href: `${base}/reprocess`, kind: 'reprocess' });
-      if (renewable(o)) out.push({ label: 'renew', href: `${base}/renew`, kind: 'renew' });
+      if (o.renewed_by) out.push(renewedLink(o, path));
+      else if (renewable(o)) out.push({ label: 'renew', href: `${base}/renew`, kind: 'renew' });
       out.push({ label: 'documents', href: `${base}/documents`, kind: 'documents' });
       out.push({ label: 'seal', href: `${base}/seal`, kind: 'seal' });
       break;
     case 'EXP':
-      out.push({ label: 'renew', href: `${base}/renew`, kind: 'renew' });
+      out.push(o.renewed_by ? renewedLink(o, path) : { label: 'renew', href: `${base}/renew`, kind: 'renew' });
       out.push({ label: 'details', href: base, kind: 'details' });
       break;
     default:
@@ -85,6 +99,19 @@ export function softwareLabel(id) {
 export function contacts(o) {
   return [['Organization', o.organization_handle], ['Administrative', o.administrative_handle],
     ['Technical', o.technical_handle], ['Billing', o.billing_handle]].filter(([, v]) => v);
+}
+
+/** /<team>/orders/<id> of the team in the address bar */
+function orderHref(id) {
+  return `/${window.location.pathname.split('/')[1]}/orders/${id}`;
+}
+
+/** The contacts, or why there are none: a DV certificate names no contact. */
+function contactsWords(o) {
+  const list = contacts(o);
+  if (list.length) return h('ul', { class: 'plain' }, list.map(([r, v]) => h('li', {}, `${r}: ${v}`)));
+  if (!isOrgValidated(o)) return 'none (not needed for domain validation)';
+  return o.status === 'PAI' ? 'none yet' : 'none';
 }
 
 export function serialOf(o) {
@@ -106,7 +133,9 @@ export function detailPairs(o) {
     ['Subscription ends', o.order_ends_at && o.order_ends_at !== o.expiration_date ? day(o.order_ends_at) : ''],
     ['Names', (o.host_names || []).join(', ')],
     ['Server software', o.software ? softwareLabel(o.software) : ''],
-    ['Contacts', contacts(o).length ? h('ul', { class: 'plain' }, contacts(o).map(([r, v]) => h('li', {}, `${r}: ${v}`))) : 'none yet'],
+    ['Contacts', contactsWords(o)],
+    ['Renewal of', o.renewal_of ? h('a', { href: orderHref(o.renewal_of), class: 'renewal-of' }, `order #${o.renewal_of}`) : ''],
+    ['Renewed by', o.renewed_by ? h('a', { href: orderHref(o.renewed_by.id), class: 'renewed-by' }, `order #${o.renewed_by.id} (${statusLabel(o.renewed_by.status)})`) : ''],
     ['Serial number', serialOf(o) || (o.certificate || o.status === 'ACT' || o.status === 'EXP' ? 'not recorded' : 'not issued yet')],
     ['Price', o.price ? money(o.price, o.currency) : ''],
   ];

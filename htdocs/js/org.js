@@ -7,9 +7,12 @@ const missing = (e) => e instanceof ApiError && e.missing;
 
 // ---- folders ----
 
-/** The folder tree in one shape: {available, list, byId, roots, defaultId}. */
+/**
+ * The folder tree (GET /folders: types.js Folder, with children) as
+ * {available, list, byId, roots, defaultId}.
+ */
 export function normalizeFolders(d) {
-  const top = (d && (d.results || d.folders || d.tree)) || (Array.isArray(d) ? d : []);
+  const top = d.results;
   const flat = [];
   const walk = (nodes, parent) => {
     for (const n of nodes) {
@@ -24,11 +27,11 @@ export function normalizeFolders(d) {
       id: f.id,
       name: f.name,
       parent_id: f.parent_id,
-      role: f.role || f.kind || '',
-      isDefault: Boolean(f.is_default ?? f.default ?? (d && d.default_folder_id === f.id)),
-      path: f.path || f.name,
-      count: Number(f.orders ?? f.order_count ?? 0),
-      total: Number(f.orders_total ?? f.orders ?? f.order_count ?? 0),
+      role: f.role,
+      isDefault: f.is_default,
+      path: f.path,
+      count: f.orders,
+      total: f.orders_total,
       children: [],
     });
   }
@@ -113,8 +116,8 @@ export function orderFolderId(o) {
 // ---- tags ----
 
 export function normalizeTags(d) {
-  const list = (d && (d.results || d.tags)) || [];
-  return list.map((t) => (typeof t === 'string' ? { name: t, count: 0 } : { ...t, name: t.name ?? t.tag, count: Number(t.count ?? t.use_count ?? t.uses ?? 0) }));
+  // GET /tags: results [{id, name, orders, certificates, uses, created_at}]
+  return d.results.map((t) => ({ ...t, count: t.uses }));
 }
 
 export async function loadTags({ fresh } = {}) {
@@ -130,7 +133,7 @@ export async function loadTags({ fresh } = {}) {
 
 /** The tag names of an order or certificate object. */
 export function tagNames(o) {
-  const t = o && (o.tags || o.tag_names);
+  const t = o && o.tags;
   if (!Array.isArray(t)) return [];
   return t.map((x) => (typeof x === 'string' ? x : x.name));
 }

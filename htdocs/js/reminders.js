@@ -11,14 +11,9 @@ function nums(s) {
   return s.split(/[\s,;]+/).filter(Boolean).map(Number);
 }
 
+/** GET /ssl/orders/{id}/reminders (types.js Reminders) */
 function normalize(d) {
-  if (!d) return { ...DEFAULT };
-  return {
-    enabled: d.enabled !== false,
-    days_before: d.days_before || d.before || DEFAULT.days_before,
-    days_after: d.days_after || d.after || DEFAULT.days_after,
-    recipients: d.recipients || d.extra_recipients || d.emails || [],
-  };
+  return { enabled: d.enabled, days_before: d.days_before, days_after: d.days_after, recipients: d.recipients };
 }
 
 export async function remindersSection(orderId) {
@@ -40,7 +35,14 @@ export async function remindersSection(orderId) {
   const ft = field('Also send to', to, { hint: 'Extra e-mail addresses, separated by commas; the order\'s contacts always get them' });
   const note = available ? null : h('p', { class: 'hint', id: 'reminders-note' },
     'This server does not store reminder settings yet; the defaults (60, 30, 7 and 1 days before and 30 days after expiry) apply.');
-  const el = h('fieldset', { class: 'reminders' }, h('legend', {}, 'Expiration reminders'), on, h('div', { class: 'grid2' }, fb, fa), ft, note);
+  const nobody = h('p', { class: 'notice notice-warning', id: 'reminders-nobody', role: 'status', hidden: true },
+    'Reminders are on, but this order has no contact and no extra address: nobody would get them. ',
+    'Choose a contact, or add an address in "Also send to".');
+  const el = h('fieldset', { class: 'reminders' }, h('legend', {}, 'Expiration reminders'), on, h('div', { class: 'grid2' }, fb, fa), ft, nobody, note);
+  let hasContact = () => true;
+  const warn = () => { nobody.hidden = !(on.input.checked && !hasContact() && !to.value.trim()); };
+  on.input.addEventListener('change', warn);
+  to.addEventListener('input', warn);
   const check = () => {
     [fb, fa, ft].forEach((x) => x.clearError());
     const bad = (f, list) => list.some((n) => !Number.isInteger(n) || n < 1 || n > 365) && (f.setError('Whole numbers of days from 1 to 365, separated by commas.'), true);
@@ -66,6 +68,8 @@ export async function remindersSection(orderId) {
       }
     },
     setError: (e) => ft.setError(e),
+    /** Warn while reminders are on and nobody gets them (no contact, no extra address). */
+    watchRecipients(fn) { hasContact = fn; warn(); return warn; },
   };
 }
 

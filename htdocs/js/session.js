@@ -29,13 +29,24 @@ function adopt(d) {
   setCsrfToken(d ? d.csrf_token : '');
 }
 
-/** The current session, or null when not signed in. */
+const HINT = 'so_signed_in';
+const signedInHint = () => document.cookie.split(';').some((c) => c.trim() === `${HINT}=1`);
+
+/** The current session, or null when not signed in. The server sets the readable
+ * so_signed_in cookie next to the HttpOnly session cookie: without it a visit is
+ * signed out and GET /auth/session (a 401) is not asked. */
 export async function loadSession() {
+  if (!signedInHint()) {
+    adopt(null);
+    return null;
+  }
   try {
     adopt(await api('GET', '/auth/session', { allow401: true }));
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) adopt(null);
-    else throw e;
+    if (e instanceof ApiError && e.status === 401) {
+      adopt(null);
+      document.cookie = `${HINT}=; Path=/; Max-Age=0; SameSite=Strict`;
+    } else throw e;
   }
   return state.session;
 }

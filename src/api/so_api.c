@@ -22,6 +22,7 @@ void so_api_init(void)
     so_stmts_init();
     so_domain_init();
     so_api_org_init();
+    so_api_renewals_init();
     so_api_set_cert_lookup(so_iss_cert_lookup);
 }
 
@@ -42,6 +43,10 @@ void so_config_defaults(so_config_t *cfg)
     cfg->ca_tag = "sslorders.local";
     cfg->pki_url = "";
     cfg->mail_from = "";
+    cfg->brand_name = "";
+    cfg->brand_logo = "";
+    cfg->brand_color = "";
+    cfg->support_url = "";
     cfg->job_interval = 60;
     cfg->instance = "sslorders";
 }

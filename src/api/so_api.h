@@ -58,7 +58,22 @@ typedef struct so_config_t {
     apr_int64_t session_max_age;   /* SSLOrdersSessionMaxAge: seconds since sign-in, 7 days */
     apr_int64_t audit_retention_days; /* SSLOrdersAuditRetention: days (0: kept for ever) */
     void *ext;                     /* later features hang their settings here */
+    /* white-label (issue 17): "" = unset; so_brand() gives the values in force */
+    const char *brand_name;        /* SSLOrdersBrandName */
+    const char *brand_logo;        /* SSLOrdersBrandLogo: a URL path or http(s) URL */
+    const char *brand_color;       /* SSLOrdersBrandColor: #rrggbb */
+    const char *support_url;       /* SSLOrdersSupportURL: http(s):// or mailto: */
 } so_config_t;
+
+/* The provider's brand as shown to customers: the configured values or the defaults
+ * (name "SSL Orders", logo /img/logo.svg, color #0b5394, no support URL). */
+typedef struct {
+    const char *name, *logo, *color, *support_url;
+} so_brand_t;
+void so_brand(const so_config_t *cfg, so_brand_t *out);
+#define SO_BRAND_DEFAULT_NAME "SSL Orders"
+#define SO_BRAND_DEFAULT_LOGO "/img/logo.svg"
+#define SO_BRAND_DEFAULT_COLOR "#0b5394"
 
 void so_config_defaults(so_config_t *cfg);
 

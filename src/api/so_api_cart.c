@@ -17,6 +17,7 @@
 #include "../store/so_store_account.h"
 #include "../store/so_store_cart.h"
 #include "../store/so_store_order.h"
+#include "../store/so_store_renewal.h"
 
 #define MAX_ITEMS 100
 #define MAX_QUANTITY 100
@@ -72,6 +73,11 @@ static apr_status_t price_item(so_req_t *req, so_cart_item_t *it, priced_t *out)
                                     "(EXP) orders are renewed",
                                     it->renewal_of, out->renewed->status);
             return APR_SUCCESS;
+        }
+        /* an order is renewed once: a second renewal is refused while the first lives */
+        rv = so_api_renewal_check(req, it->renewal_of, &out->code, &out->why);
+        if (rv != APR_SUCCESS || out->code) {
+            return rv;
         }
     }
     if (so_rules_amounts(req->pool, out->prod, NULL, it->domain_amount, it->wildcard_domain_amount,
@@ -498,6 +504,16 @@ static apr_status_t checkout(so_req_t *req)
                 != APR_SUCCESS) {
                 return item_refused(req, it, code, why);
             }
+            /* a renewal with the renewed order's CSR, names and methods needs nothing
+             * more: it goes to validation by itself (else it waits for what is missing) */
+            if (x->renewed && *m->o->csr) {
+                so_order_t probe = *m->o;
+                probe.hosts = apr_array_copy(p, m->o->hosts);
+                if (!so_api_order_missing(req, x->prod, &probe)) {
+                    m->o->hosts = probe.hosts;
+                    m->o->status = "REQ";
+                }
+            }
             amount += m->o->price;
         }
     }
@@ -520,8 +536,16 @@ static apr_status_t checkout(so_req_t *req)
         }
         rv = so_api_order_store(req, m->x->prod, m->o, extra);
         if (rv == APR_SUCCESS && m->x->renewed) {
+            rv = so_store_renewal_add(db, p, req->auth->team_id, m->o->id, m->x->renewed->id,
+                                      req->now);
+        }
+        if (rv == APR_SUCCESS && m->x->renewed) {
             rv = so_api_order_event(req, m->x->renewed, "renewal_ordered",
                                     json_pack("{s:I}", "order_id", (json_int_t)m->o->id));
+        }
+        if (rv == APR_SUCCESS && !strcmp(m->o->status, "REQ")) {
+            rv = so_api_order_event(req, m->o, "provisioning_requested",
+                                    json_pack("{s:s}", "reason", "renewal with an unchanged CSR and names"));
         }
         json_array_append_new(ids, json_integer(m->o->id));
     }

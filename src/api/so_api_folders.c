@@ -626,14 +626,20 @@ static apr_status_t auto_arrange(so_req_t *req)
         rv = so_store_orders_arrange(db, req->pool, req->auth->team_id, req->now, ids[2], ids[4],
                                      ids[1], ids[3], &arranged);
     }
+    if (rv == APR_SUCCESS) {
+        /* the default settings: "default" is the default folder again (a custom default
+         * folder would be emptied and the Orders page would look empty) */
+        rv = so_store_folder_set_default(db, req->pool, req->auth->team_id, ids[1]);
+    }
     if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; so_folder_roles[i]; i++) {
         json_object_set_new(map, so_folder_roles[i], json_integer(ids[i]));
     }
-    return so_api_ok(req, json_pack("{s:i,s:O,s:O}", "arranged", arranged, "created_folders",
-                                    created, "folders", map));
+    return so_api_ok(req, json_pack("{s:i,s:O,s:O,s:I}", "arranged", arranged, "created_folders",
+                                    created, "folders", map, "default_folder_id",
+                                    (json_int_t)ids[1]));
 }
 
 /* ------------------------------------------------------------------------- */

@@ -623,6 +623,11 @@ static const char *missing(so_req_t *req, const so_product_t *prod, so_order_t *
     return what;
 }
 
+const char *so_api_order_missing(so_req_t *req, const so_product_t *prod, so_order_t *o)
+{
+    return missing(req, prod, o);
+}
+
 /* ------------------------------------------------------------------------- */
 /* helpers                                                                     */
 
@@ -1840,6 +1845,17 @@ static apr_status_t renew_order(so_req_t *req)
                              so_time_fmt(req->pool, o->order_ends_at),
                              so_time_fmt(req->pool, o->order_ends_at - 30 * 86400)),
                APR_EINVAL;
+    }
+    {
+        /* a renewal bought in the cart renews it already */
+        int code = 0;
+        const char *why = NULL;
+        if ((rv = so_api_renewal_check(req, o->id, &code, &why)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (code) {
+            return so_api_error(req, code, why, ""), APR_EINVAL;
+        }
     }
     rv = so_api_order_renew_charge(req, o, 0);
     if (rv == SO_ENOFUNDS) {

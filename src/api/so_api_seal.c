@@ -40,6 +40,7 @@ typedef struct {
     const char *body;
     apr_size_t len;
     const char *etag;
+    const so_config_t *cfg; /* the server (virtual host) it was made for: its base, brand */
 } rendered_t;
 
 typedef struct {
@@ -315,6 +316,13 @@ static void info_fill(so_req_t *req, const seal_entry_t *e, const char *host, so
     info->revoked_at = f->revoked_at;
     info->now = req->now;
     info->seal_base = *base ? base : NULL;
+    {
+        so_brand_t b;
+        so_brand(req->cfg, &b);
+        info->brand_name = *req->cfg->brand_name ? b.name : NULL;
+        info->brand_color = b.color;
+        info->support_url = b.support_url;
+    }
     info->artifacts = f->seal.artifacts;
     if (f->seal.artifacts && e->docs && e->docs->nelts) {
         apr_array_header_t *docs = apr_array_make(req->pool, e->docs->nelts, sizeof(so_seal_doc_t));
@@ -420,7 +428,7 @@ static int rendered_get(so_req_t *req, const char *seal_id, int js, const char *
         else {
             r = &e->svg[state_of(req, e, host)];
         }
-        if (r->body) {
+        if (r->body && r->cfg == req->cfg) {
             out->body = apr_pmemdup(req->pool, r->body, r->len);
             out->len = r->len;
             out->etag = apr_pstrdup(req->pool, r->etag);
@@ -436,8 +444,8 @@ static int rendered_get(so_req_t *req, const char *seal_id, int js, const char *
 }
 
 /* Keep what was rendered with the entry it was rendered from (gen), if still cached. */
-static void rendered_keep(const char *seal_id, apr_uint64_t gen, int js, so_seal_state_t state,
-                          const rendered_t *r)
+static void rendered_keep(const so_req_t *req, const char *seal_id, apr_uint64_t gen, int js,
+                          so_seal_state_t state, const rendered_t *r)
 {
     seal_entry_t *e;
     if (!cache_lock || gen == 0 || (unsigned)state >= SEAL_STATES) {
@@ -451,6 +459,7 @@ static void rendered_keep(const char *seal_id, apr_uint64_t gen, int js, so_seal
             slot->etag = apr_pstrdup(e->pool, r->etag);
             slot->len = r->len;
             slot->body = apr_pmemdup(e->pool, r->body, r->len);
+            slot->cfg = req->cfg;
         }
     }
     apr_thread_rwlock_unlock(cache_lock);
@@ -520,7 +529,7 @@ static apr_status_t seal_file(so_req_t *req)
             req->mtime = last_modified(req, e->facts);
         }
         r.etag = etag_of(req, r.body, r.len);
-        rendered_keep(id, e->gen, js, info.state, &r);
+        rendered_keep(req, id, e->gen, js, info.state, &r);
     }
     cache_headers(req, r.etag, varies);
     if (js) {
@@ -550,7 +559,7 @@ static apr_status_t seal_report(so_req_t *req)
     }
     cache_headers(req, etag_of(req, body, len), varies);
     apr_table_setn(req->headers_out, "Content-Security-Policy",
-                   "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+                   "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
                    "frame-ancestors *; base-uri 'none'; form-action 'none'");
     apr_table_setn(req->headers_out, "Referrer-Policy", "no-referrer");
     req->mtime = last_modified(req, e->facts);

@@ -69,6 +69,14 @@ apr_status_t so_api_order_price(so_req_t *req, const so_product_t *prod, const s
  * NULL, stolen). SO_ENOFUNDS when the balance does not cover the price. */
 apr_status_t so_api_order_store(so_req_t *req, const so_product_t *prod, so_order_t *o,
                                 json_t *extra);
+/* What start_provision still needs (a phrase for people), NULL when the order can be
+ * sent for validation; names without a method get "email" when an approver is set. */
+const char *so_api_order_missing(so_req_t *req, const so_product_t *prod, so_order_t *o);
+
+/* Renewals bought in the cart (so_api_renewals.c): code/why set (1140) when the order
+ * has a live renewal already; the orders' renewal_of / renewed_by fields. */
+apr_status_t so_api_renewal_check(so_req_t *req, apr_int64_t order_id, int *code, const char **why);
+void so_api_renewals_init(void);
 
 /* The CSR Manager (so_api_csrs.c): the PEM of the team's managed CSR id, for
  * orders that give managed_csr_id in place of csr. Answers 404 otherwise. */

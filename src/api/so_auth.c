@@ -448,6 +448,13 @@ static void set_session_cookie(so_req_t *req, const char *value, apr_int64_t max
                   apr_psprintf(req->pool, "%s=%s; Path=/; Max-Age=%" APR_INT64_T_FMT
                                           "; HttpOnly; SameSite=Strict%s",
                                SO_SESSION_COOKIE, value, max_age, req->secure ? "; Secure" : ""));
+    /* a hint the portal can read (no secret in it): without it, a signed-out visit does
+     * not ask GET /auth/session (which would answer 401) */
+    apr_table_add(req->headers_out, "Set-Cookie",
+                  apr_psprintf(req->pool, "%s=%s; Path=/; Max-Age=%" APR_INT64_T_FMT
+                                          "; SameSite=Strict%s",
+                               SO_SIGNED_IN_COOKIE, *value ? "1" : "", max_age,
+                               req->secure ? "; Secure" : ""));
 }
 
 apr_status_t so_api_session_create(so_req_t *req)

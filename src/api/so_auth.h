@@ -6,6 +6,7 @@
 #include "so_api.h"
 
 #define SO_SESSION_COOKIE "so_session"
+#define SO_SIGNED_IN_COOKIE "so_signed_in" /* readable by the portal: "1" while signed in */
 
 /* Resolve the caller of req into req->auth and check the route's role. Returns
  * APR_SUCCESS, APR_EACCES after answering 401/403, or a database status (not

@@ -95,16 +95,21 @@ static apr_status_t send_mail(so_req_t *req, apr_array_header_t *to, const char 
     const char *msg, *why = NULL, *from;
     apr_size_t len;
     apr_status_t rv;
+    so_brand_t brand;
 
     if (!req->cfg->mail_argv || to->nelts == 0) {
         return APR_ENOTIMPL;
     }
+    /* the provider's name signs every mail, with where to get help */
+    so_brand(req->cfg, &brand);
+    body = apr_pstrcat(req->pool, body, "\n-- \n", brand.name,
+                       *brand.support_url ? "\nHelp: " : "", brand.support_url, "\n", NULL);
     from = req->cfg->mail_from && *req->cfg->mail_from
                ? req->cfg->mail_from
                : apr_pstrcat(req->pool, "no-reply@", req->cfg->ca_tag, NULL);
     memset(&m, 0, sizeof(m));
     m.from = from;
-    m.from_name = "SSL orders";
+    m.from_name = brand.name;
     m.to = to;
     m.subject = subject;
     m.body = body;

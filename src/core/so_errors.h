@@ -86,7 +86,9 @@ typedef enum {
     SO_E_DOC_STATE = 1085,    /* the document's state does not allow this */
 
     /* SSL: Baseline Requirements (1120-1139) */
-    SO_E_EMAIL_DCV_RETIRED = 1120 /* e-mail domain validation is not allowed any more */
+    SO_E_EMAIL_DCV_RETIRED = 1120, /* e-mail domain validation is not allowed any more */
+    /* portal (1140-1149) */
+    SO_E_RENEWED = 1140       /* the order was renewed already (a live renewal exists) */
 } so_error_code_t;
 
 typedef struct {

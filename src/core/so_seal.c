@@ -14,6 +14,7 @@
 #define MAX_HOST 253
 #define MAX_BASE 512
 #define BADGE_DOMAIN_CHARS 24
+#define BADGE_BRAND_CHARS 26
 
 const char *so_seal_state_name(so_seal_state_t state)
 {
@@ -415,12 +416,17 @@ apr_status_t so_seal_svg(const char **out, apr_size_t *len, apr_pool_t *p,
     headline = state_headline(info->state);
     domain_short = so_text_html(p, info->domain, BADGE_DOMAIN_CHARS);
     title = so_text_html(p,
-                         apr_psprintf(p, "%s: %s (%s)", so_text_clean(p, info->domain, MAX_HOST),
-                                      headline, so_seal_level_name(info->level)),
+                         apr_psprintf(p, "%s: %s (%s)%s%s", so_text_clean(p, info->domain, MAX_HOST),
+                                      headline, so_seal_level_name(info->level),
+                                      info->brand_name && *info->brand_name ? ", verified by " : "",
+                                      info->brand_name ? info->brand_name : ""),
                          0);
     *out = apr_psprintf(p, badge_tpl, title, title, color, color, so_seal_level_name(info->level),
                         info->state == SO_SEAL_MISMATCH ? "8.5" : "10", color, headline,
-                        domain_short, level_words(info->level));
+                        domain_short,
+                        info->brand_name && *info->brand_name
+                            ? so_text_html(p, info->brand_name, BADGE_BRAND_CHARS)
+                            : level_words(info->level));
     *len = strlen(*out);
     return APR_SUCCESS;
 }
@@ -497,11 +503,36 @@ static void dl_row(apr_array_header_t *h, apr_pool_t *p, const char *term, const
     }
 }
 
+/* #rrggbb */
+static int color_ok(const char *c)
+{
+    int i;
+    for (i = 1; c[0] == '#' && i < 7 && apr_isxdigit(c[i]); i++) {
+    }
+    return i == 7 && !c[7];
+}
+
+/* safe_url(), or a mailto: URL without a character that could end an attribute */
+static const char *support_link(const char *u)
+{
+    const char *c;
+    if (!u || strncasecmp(u, "mailto:", 7)) {
+        return safe_url(u);
+    }
+    for (c = u + 7; *c; c++) {
+        unsigned char ch = (unsigned char)*c;
+        if (ch <= 0x20 || ch >= 0x7f || strchr("\"'<>\\`", ch)) {
+            return NULL;
+        }
+    }
+    return u[7] ? u : NULL;
+}
+
 apr_status_t so_seal_report_html(const char **out, apr_size_t *len, apr_pool_t *p,
                                  const so_seal_info_t *in)
 {
     apr_array_header_t *h;
-    const char *domain, *base, *origin, *why;
+    const char *domain, *base, *origin, *why, *brand, *color;
     int i, full, host_shown;
 
     if (!in || !in->domain) {
@@ -517,8 +548,20 @@ apr_status_t so_seal_report_html(const char **out, apr_size_t *len, apr_pool_t *
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         "<meta name=\"robots\" content=\"noindex\">\n"
         "<meta name=\"referrer\" content=\"no-referrer\">\n");
-    OUT(apr_psprintf(p, "<title>Secured site report for %s</title>\n", domain));
-    OUT(apr_psprintf(p, "<style>%s</style>\n</head>\n<body>\n<main>\n", report_style));
+    brand = in->brand_name && *in->brand_name ? so_text_html(p, in->brand_name, 64) : NULL;
+    color = in->brand_color && color_ok(in->brand_color) ? in->brand_color : "#0b5394";
+    OUT(apr_psprintf(p, "<title>Secured site report for %s%s%s</title>\n", domain,
+                     brand ? " — " : "", brand ? brand : ""));
+    /* an icon in the page itself: browsers do not ask /favicon.ico (a 404) */
+    OUT(apr_psprintf(p,
+                     "<link rel=\"icon\" href=\"data:image/svg+xml,%%3Csvg "
+                     "xmlns=%%22http://www.w3.org/2000/svg%%22 viewBox=%%220 0 16 16%%22%%3E%%3Crect "
+                     "width=%%2216%%22 height=%%2216%%22 rx=%%223%%22 fill=%%22%%23%s%%22/%%3E%%3Cpath "
+                     "d=%%22M4 8.5l2.5 2.5L12 5.5%%22 stroke=%%22white%%22 stroke-width=%%222%%22 "
+                     "fill=%%22none%%22/%%3E%%3C/svg%%3E\">\n",
+                     color + 1));
+    OUT(apr_psprintf(p, "<style>%smain{border-top:4px solid %s}</style>\n</head>\n<body>\n<main>\n",
+                     report_style, color));
     OUT(apr_psprintf(p, "<h1>Secured site report for %s</h1>\n", domain));
     if (in->seal_base
         && check_base(&base, &origin, p, in->seal_base, in->seal_id, &why) == APR_SUCCESS) {
@@ -590,7 +633,12 @@ apr_status_t so_seal_report_html(const char **out, apr_size_t *len, apr_pool_t *
         }
     }
     if (in->now) {
-        OUT(apr_psprintf(p, "<p class=\"asof\">Report generated %s.</p>\n", fmt_date(p, in->now)));
+        OUT(apr_psprintf(p, "<p class=\"asof\">Report generated %s%s%s.</p>\n", fmt_date(p, in->now),
+                         brand ? " by " : "", brand ? brand : ""));
+    }
+    if (in->support_url && *in->support_url && support_link(in->support_url)) {
+        OUT(apr_psprintf(p, "<p class=\"asof\"><a href=\"%s\" rel=\"noopener\">Help and support</a></p>\n",
+                         so_text_html_escape(p, in->support_url)));
     }
     OUT("</main>\n</body>\n</html>\n");
 #undef OUT

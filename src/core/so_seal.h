@@ -65,6 +65,10 @@ typedef struct {
     const apr_array_header_t *documents;/* so_seal_doc_t; may be NULL */
     apr_int64_t now;                    /* "report generated" time; 0 leaves it out */
     const char *seal_base;              /* for the badge on the report page; NULL: no badge */
+    /* white-label: NULL or "" leaves the defaults */
+    const char *brand_name;             /* on the badge's last line and the report */
+    const char *brand_color;            /* #rrggbb: the report's accent and icon */
+    const char *support_url;            /* http(s):// or mailto:, linked from the report */
 } so_seal_info_t;
 
 /* The snippets a customer pastes into a page. */

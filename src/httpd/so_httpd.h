@@ -39,6 +39,10 @@ typedef struct {
     int webhook_private;      /* SSLOrdersWebhookAllowPrivate, SO_UNSET when not set here */
     apr_int64_t session_max_age; /* SO_UNSET when not set here (SSLOrdersSessionMaxAge) */
     apr_int64_t audit_retention; /* SO_UNSET when not set here (SSLOrdersAuditRetention) */
+    const char *brand_name;   /* white-label (NULL when not set here) */
+    const char *brand_logo;
+    const char *brand_color;
+    const char *support_url;
 } so_srv_conf_t;
 
 /* Per-directory configuration: where the handler is mounted. */

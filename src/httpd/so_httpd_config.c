@@ -1,5 +1,6 @@
 #include <strings.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include <httpd.h>
@@ -63,6 +64,10 @@ void *so_httpd_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(webhook_private);
     MERGE_INT(session_max_age);
     MERGE_INT(audit_retention);
+    MERGE_PTR(brand_name);
+    MERGE_PTR(brand_logo);
+    MERGE_PTR(brand_color);
+    MERGE_PTR(support_url);
     so_config_defaults(&c->api);
     if (c->max_body != SO_UNSET) {
         c->api.max_body = (apr_size_t)c->max_body;
@@ -134,6 +139,10 @@ void so_httpd_srv_finalize(server_rec *s)
     if (c->audit_retention != SO_UNSET) {
         c->api.audit_retention_days = c->audit_retention;
     }
+    c->api.brand_name = c->brand_name ? c->brand_name : "";
+    c->api.brand_logo = c->brand_logo ? c->brand_logo : "";
+    c->api.brand_color = c->brand_color ? c->brand_color : "";
+    c->api.support_url = c->support_url ? c->support_url : "";
 }
 
 void *so_httpd_create_dir(apr_pool_t *p, char *dir)
@@ -396,6 +405,65 @@ static const char *set_job_interval(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* ---- white-label (issue 17) ---- */
+
+static const char *set_brand_name(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_size_t n = strlen(arg);
+    (void)dc;
+    if (n == 0 || n > 64 || !so_str_is_printable_utf8(arg, n)) {
+        return "SSLOrdersBrandName: expects 1 to 64 bytes of printable text";
+    }
+    conf_of(cmd)->brand_name = arg;
+    return NULL;
+}
+
+static int url_ok(const char *s, int path_ok, int mailto_ok)
+{
+    apr_size_t n = strlen(s);
+    if (n == 0 || n > 512 || strpbrk(s, " \t\r\n\"'<>`\\")) {
+        return 0;
+    }
+    return (path_ok && s[0] == '/' && s[1] != '/') || !strncmp(s, "https://", 8)
+           || !strncmp(s, "http://", 7) || (mailto_ok && !strncmp(s, "mailto:", 7) && s[7]);
+}
+
+static const char *set_brand_logo(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void)dc;
+    if (!url_ok(arg, 1, 0)) {
+        return "SSLOrdersBrandLogo: expects a path on this server (/img/brand.svg) or an "
+               "http(s):// URL, without spaces or quotes";
+    }
+    conf_of(cmd)->brand_logo = arg;
+    return NULL;
+}
+
+static const char *set_brand_color(cmd_parms *cmd, void *dc, const char *arg)
+{
+    int i;
+    (void)dc;
+    for (i = 1; arg[0] == '#' && i < 7 && apr_isxdigit(arg[i]); i++) {
+    }
+    if (i != 7 || arg[7]) {
+        return "SSLOrdersBrandColor: expects a color as #rrggbb";
+    }
+    conf_of(cmd)->brand_color = apr_pstrdup(cmd->pool, arg);
+    ap_str_tolower((char *)conf_of(cmd)->brand_color);
+    return NULL;
+}
+
+static const char *set_support_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void)dc;
+    if (!url_ok(arg, 0, 1)) {
+        return "SSLOrdersSupportURL: expects an http(s):// or mailto: URL, without spaces or "
+               "quotes";
+    }
+    conf_of(cmd)->support_url = arg;
+    return NULL;
+}
+
 const command_rec so_httpd_cmds[] = {
     AP_INIT_TAKE1("SSLOrdersCA", set_ca, NULL, RSRC_CONF,
                   "Directory of the built-in CA (root and issuing intermediate); created on "
@@ -458,4 +526,12 @@ const command_rec so_httpd_cmds[] = {
                  "Accept http:// webhook URLs (default off: https only)"),
     AP_INIT_FLAG("SSLOrdersWebhookAllowPrivate", set_webhook_private, NULL, RSRC_CONF,
                  "Deliver webhooks to loopback, private and link-local addresses (default off)"),
+    AP_INIT_TAKE1("SSLOrdersBrandName", set_brand_name, NULL, RSRC_CONF,
+                  "The provider's name in the portal, mails, seals and a new CA (default SSL Orders)"),
+    AP_INIT_TAKE1("SSLOrdersBrandLogo", set_brand_logo, NULL, RSRC_CONF,
+                  "The provider's logo in the portal header: a path or http(s) URL"),
+    AP_INIT_TAKE1("SSLOrdersBrandColor", set_brand_color, NULL, RSRC_CONF,
+                  "The provider's color (#rrggbb) in the portal, the seal and its report"),
+    AP_INIT_TAKE1("SSLOrdersSupportURL", set_support_url, NULL, RSRC_CONF,
+                  "Where customers get help (http(s):// or mailto:): portal, mails, seal report"),
     {NULL}};

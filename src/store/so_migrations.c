@@ -16,6 +16,7 @@ static const so_migration_t *const tables[] = {
     so_migrations_br,
     so_migrations_outbox,
     so_migrations_security,
+    so_migrations_renewal,
     NULL};
 
 #define SO_MAX_MIGRATIONS 512

@@ -18,6 +18,7 @@ extern const so_migration_t so_migrations_team[]; /* members, tokens (430-439) *
 extern const so_migration_t so_migrations_br[];   /* Baseline Requirements (650-699) */
 extern const so_migration_t so_migrations_outbox[]; /* webhooks, outbox (700-749) */
 extern const so_migration_t so_migrations_security[]; /* invitations, sessions (750-799) */
+extern const so_migration_t so_migrations_renewal[]; /* order renewals (900-949) */
 
 /* Every migration of every table, sorted by version, terminated by version 0. */
 const so_migration_t *so_migrations(void);

@@ -14,6 +14,7 @@ static const so_stmt_def_t *const tables[] = {
     so_stmts_br,
     so_stmts_outbox,
     so_stmts_security,
+    so_stmts_renewal,
     NULL};
 
 const so_stmt_def_t *const *so_stmt_tables(void)

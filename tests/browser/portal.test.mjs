@@ -13,6 +13,7 @@ import folderFlows from './flows/folders.mjs';
 import issued from './flows/issued.mjs';
 import webhooks from './flows/webhooks.mjs';
 import security from './flows/security.mjs';
+import customer from './flows/customer.mjs';
 
 const env = {};
 
@@ -42,3 +43,4 @@ folderFlows(env);
 issued(env);
 webhooks(env);
 security(env);
+customer(env);

@@ -488,6 +488,46 @@ START_TEST(report_page)
 }
 END_TEST
 
+/* white-label: the provider's name, color and support link; hostile values stay text */
+START_TEST(brand)
+{
+    so_seal_info_t in = hostile_info();
+    const char *html, *svg;
+    apr_size_t len;
+    xmlDocPtr doc;
+
+    in.domain = "www.example.com";
+    /* no brand: the report has its icon, the badge its level words */
+    ck_assert_int_eq(so_seal_report_html(&html, &len, pool, &in), APR_SUCCESS);
+    doc = parse_html(html, len);
+    ck_assert_int_eq(xpath_count(doc, "//link[@rel='icon' and starts-with(@href, 'data:image/svg+xml,')]"), 1);
+    ck_assert_int_eq(xpath_count(doc, "//a[.='Help and support']"), 0);
+    xmlFreeDoc(doc);
+    in.brand_name = "Acme <Hosting> & Co";
+    in.brand_color = "#aa1122";
+    in.support_url = "mailto:help@acme.example";
+    ck_assert_int_eq(so_seal_report_html(&html, &len, pool, &in), APR_SUCCESS);
+    doc = parse_html(html, len);
+    ck_assert_str_eq(xpath_str(doc, "string(//title)"), "Secured site report for www.example.com — Acme <Hosting> & Co");
+    ck_assert_int_eq(xpath_count(doc, "//p[contains(., 'by Acme <Hosting> & Co')]"), 1);
+    ck_assert_int_eq(xpath_count(doc, "//a[@href='mailto:help@acme.example']"), 1);
+    ck_assert_ptr_nonnull(strstr(html, "%23aa1122"));
+    ck_assert_ptr_nonnull(strstr(html, "border-top:4px solid #aa1122"));
+    xmlFreeDoc(doc);
+    /* a color or link that could escape is not used */
+    in.brand_color = "red;}body{x";
+    in.support_url = "javascript:alert(1)";
+    ck_assert_int_eq(so_seal_report_html(&html, &len, pool, &in), APR_SUCCESS);
+    ck_assert_ptr_null(strstr(html, "red;}"));
+    ck_assert_ptr_null(strstr(html, "javascript:"));
+    ck_assert_int_eq(so_seal_svg(&svg, &len, pool, &in), APR_SUCCESS);
+    doc = parse_xml(svg, len);
+    ck_assert_int_eq(xpath_count(doc, "//*[local-name()='text' and .='Acme <Hosting> & Co']"), 1);
+    ck_assert_ptr_nonnull(strstr(xpath_str(doc, "string(//*[local-name()='title'])"), "verified by Acme"));
+    xmlFreeDoc(doc);
+}
+END_TEST
+
 TCase *so_test_seal_case(void)
 {
     TCase *tc = tcase_create("seal");
@@ -500,5 +540,6 @@ TCase *so_test_seal_case(void)
     tcase_add_test(tc, embed_script);
     tcase_add_test(tc, snippets);
     tcase_add_test(tc, report_page);
+    tcase_add_test(tc, brand);
     return tc;
 }

@@ -26,6 +26,7 @@ export async function render(ctx) {
       h('a', { href: path(`/orders/${order.id}/validation`) }, 'See its validation')));
     return;
   }
+  if (order.renewal_of) view.append(renewalLeft(ctx, order, product));
   const steps = h('ol', { class: 'steps', 'aria-label': 'Steps' },
     h('li', { class: 'current', id: 'step-1' }, '1. CSR and server software'),
     h('li', { id: 'step-2' }, '2. Names and validation'),
@@ -151,6 +152,8 @@ async function renderPart2(ctx, order, product, part2, steps, focus = true) {
     reminders.el, autorenew, agree.el, err,
     h('div', { class: 'actions' }, submit, h('a', { class: 'btn', href: path('/orders') }, 'Later')));
   part2.replaceChildren(form);
+  const warn = reminders.watchRecipients(() => Object.values(contacts.values()).some(Boolean));
+  form.addEventListener('change', warn);
   if (focus) form.querySelector('legend').scrollIntoView({ block: 'start' });
   if (focus && methodFields[0]) methodFields[0].input.focus();
   form.addEventListener('focusin', (e) => {
@@ -198,6 +201,21 @@ async function renderPart2(ctx, order, product, part2, steps, focus = true) {
       }
     });
   });
+}
+
+/** A renewal waits here only when something is missing: say what is left to do. */
+function renewalLeft(ctx, order, product) {
+  const methods = new Map((order.domain_validation_methods || []).map((m) => [m.host_name, m.method]));
+  const left = [];
+  if (!order.csr) left.push('a CSR');
+  const noMethod = (order.host_names || []).filter((n) => !methods.get(n));
+  if (noMethod.length) left.push(`a validation method for ${noMethod.join(', ')}`);
+  if (isOrgValidated(order) && !order.organization_handle) left.push('the organization contact');
+  if (!left.length) left.push('sending it for validation');
+  return notice('info', h('span', { id: 'renewal-left' },
+    `This is the renewal of order #${order.renewal_of}: its CSR, names and contacts were copied${product ? ` (${product.name})` : ''}. `,
+    `What is left to do: ${left.join('; ')}. Then click "Send for validation" below. `,
+    h('a', { href: ctx.path(`/orders/${order.renewal_of}`) }, `Order #${order.renewal_of}`)));
 }
 
 export { METHODS };

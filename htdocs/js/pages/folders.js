@@ -6,7 +6,7 @@ import { h, fill, icon, uid, add } from '../dom.js';
 import { api } from '../api.js';
 import { notice, errorBox, field, busy, pageHeader, unavailable, dialog, confirmDialog, announce, flash, select, loading } from '../ui.js';
 import { day } from '../format.js';
-import { statusBadge } from '../orders-common.js';
+import { statusBadge, orderTitle } from '../orders-common.js';
 import { loadFolders, folderOptions, folderPath, createFolder, updateFolder, deleteFolder, moveOrders, autoArrange } from '../org.js';
 import { canEdit, state } from '../session.js';
 
@@ -16,7 +16,7 @@ const isAdmin = () => ['owner', 'admin'].includes(state.session.team.role);
 function treeView(tree, selectedId, onSelect, label) {
   const root = h('div', { class: 'tree', role: 'tree', 'aria-label': label });
   const items = [];
-  const build = (list, level) => h('ul', { role: level === 1 ? null : 'group' }, list.map((f) => {
+  const build = (list, level) => h('ul', { role: level === 1 ? 'none' : 'group' }, list.map((f) => {
     const selected = String(f.id) === String(selectedId);
     const item = h('li', { role: 'treeitem', 'aria-selected': String(selected), 'aria-level': level, tabindex: selected ? '0' : '-1',
       'data-folder': f.id, 'aria-expanded': f.children.length ? 'true' : null },
@@ -61,7 +61,7 @@ function folderOrders(ctx, orders, { selectable, onToggle } = {}) {
     if (cb) cb.addEventListener('change', () => onToggle(o.id, cb.checked));
     tbody.append(h('tr', { 'data-order-id': o.id },
       selectable ? h('td', {}, cb) : null,
-      h('td', {}, icon('file'), ' ', o.common_name || 'unused', h('div', { class: 'muted' }, `Order #${o.id} · ${o.product_name}`)),
+      h('td', {}, icon('file'), ' ', orderTitle(o), h('div', { class: 'muted' }, `Order #${o.id} · ${o.product_name}`)),
       h('td', {}, statusBadge(o.status)),
       h('td', {}, o.folder_name || ''),
       h('td', {}, day(o.expiration_date)),
@@ -237,12 +237,13 @@ export async function renderExplorer(ctx) {
       h('p', { class: 'warning-key', id: 'auto-arrange-warning' }, h('strong', {}, 'WARNING: '),
         'Auto Arrange will organize certificates into folders according to default settings. ',
         'Current certificate and folder organization (including any custom configuration) will be overwritten.'),
-      'Expired orders go to "expired", revoked and cancelled ones to "revoked", paid orders not issued yet to "default", all others to "active". Missing original folders are created again.'],
+      'Expired orders go to "expired", revoked and cancelled ones to "revoked", paid orders not issued yet to "default", all others to "active". Missing original folders are created again, and "default" becomes the default folder again (the Orders page shows it).'],
     'Auto Arrange', { danger: true });
     if (!ok) return;
     try {
       const d = await autoArrange();
-      reload(selected, `Auto Arrange put ${d.arranged} order${d.arranged === 1 ? '' : 's'} in place${d.created_folders && d.created_folders.length ? ` and created ${d.created_folders.join(', ')}` : ''}.`);
+      reload(d.default_folder_id || selected, `Auto Arrange put ${d.arranged} order${d.arranged === 1 ? '' : 's'} in place${d.created_folders.length ? ` and created ${d.created_folders.join(', ')}` : ''}. `
+        + '"default" is the default folder again: paid and pending orders are there, issued ones in "active", expired ones in "expired", cancelled ones in "revoked".');
     } catch (e) { err.show(e); }
   };
 

@@ -4,7 +4,7 @@ import { h, uid, icon, fill } from '../dom.js';
 import { api, apiUrl, errorText } from '../api.js';
 import { notice, errorBox, field, select, dialog, announce, busy, pageHeader, loading } from '../ui.js';
 import { STATUSES, day, statusLabel } from '../format.js';
-import { loadProducts, actionsFor, statusBadge, detailPairs } from '../orders-common.js';
+import { loadProducts, actionsFor, statusBadge, detailPairs, orderTitle } from '../orders-common.js';
 import { loadFolders, loadTags, folderOptions, folderPath, orderFolderId, moveOrders } from '../org.js';
 import { facts } from '../ui.js';
 
@@ -234,11 +234,24 @@ export async function render(ctx) {
     pagination(st, pages, (p) => `${path('/orders')}${toQuery({ ...st, page: p })}`),
     h('a', { class: 'btn small', id: 'csv-export', href: csvHref, download: 'orders.csv' }, 'Export to CSV'));
 
-  fill(listArea, summary,
-    rows.length ? table : h('p', { class: 'empty' }, hasFilters(st)
+  let empty = null;
+  if (!rows.length) {
+    empty = h('p', { class: 'empty', id: 'orders-empty' }, hasFilters(st)
       ? 'No order matches the search and filters. Change or clear them to see more.'
-      : h('span', {}, 'There are no orders in this folder yet. ', h('a', { href: path('/shop') }, 'Buy a certificate in the Shop'), '.')),
-    foot);
+      : h('span', {}, 'There are no orders in this folder yet. ', h('a', { href: path('/shop') }, 'Buy a certificate in the Shop'), '.'));
+    if (folderId && !hasFilters(st)) {
+      // the team's orders are elsewhere (other folders): say so rather than "buy one"
+      const all = await api('GET', '/ssl/orders', { query: { limit: 1 } }).catch(() => null);
+      if (!ctx.alive()) return;
+      const n = all ? Number(all.total) : 0;
+      if (n > 0) {
+        empty = h('p', { class: 'empty', id: 'orders-empty' }, `This folder is empty. Your ${n} order${n === 1 ? ' is' : 's are'} in other folders: `,
+          h('a', { href: `${path('/orders')}?folder=all` }, 'show all folders'), ' or open ',
+          h('a', { href: path('/folders') }, 'Folders Management'), '.');
+      }
+    }
+  }
+  fill(listArea, summary, rows.length ? table : empty, foot);
 }
 
 function hasFilters(st) {
@@ -303,7 +316,7 @@ function ordersTable(ctx, rows, st, folders, go, reload) {
   for (const o of rows) {
     const popId = uid(`order-${o.id}-details`);
     const name = h('button', { type: 'button', class: 'linklike strong order-name', 'aria-expanded': 'false', 'aria-controls': popId, 'data-order': o.id },
-      o.common_name || 'unused (no details yet)');
+      orderTitle(o));
     const openLink = h('button', { type: 'button', class: 'linklike order-open', 'aria-controls': popId, 'aria-expanded': 'false' }, 'open');
     const actions = actionsFor(o, path);
     const primary = actions[0];

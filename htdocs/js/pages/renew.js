@@ -2,7 +2,7 @@
 // Order Amount that follows the plan; Next puts the renewal in the cart.
 import { h, uid } from '../dom.js';
 import { notice, errorBox, busy, pageHeader, unavailable } from '../ui.js';
-import { money, years, productType, VALIDATION_LEVEL, day } from '../format.js';
+import { money, years, productType, VALIDATION_LEVEL, day, statusLabel } from '../format.js';
 import { loadOrder, productById, statusBadge } from '../orders-common.js';
 import { periods, localPrice, saving, quote } from '../pricing.js';
 import { loadCart, addToCart } from '../cart.js';
@@ -15,6 +15,14 @@ export async function render(ctx) {
   ctx.setTitle(`Renew ${o.common_name || `order #${o.id}`}`);
   view.append(pageHeader(`Renew ${o.common_name || `order #${o.id}`}`, `Order #${o.id} · `, statusBadge(o.status),
     o.expiration_date ? ` · expires ${day(o.expiration_date)}` : ''));
+  if (o.renewed_by) {
+    // bought once: the renewal is an order of its own
+    const r = o.renewed_by;
+    view.append(notice('info', h('span', { id: 'renewed-note' }, `This order is renewed already: its renewal is order #${r.id} (${statusLabel(r.status)}). `,
+      h('a', { href: path(`/orders/${r.id}`) }, `Go to order #${r.id}`),
+      r.status === 'PAI' ? ['. It still needs its details: ', h('a', { href: path(`/orders/${r.id}/complete`) }, 'complete it')] : '', '.')));
+    return;
+  }
   if (!['ACT', 'EXP'].includes(o.status)) {
     view.append(notice('info', 'Only issued or expired certificates are renewed.'));
     return;

@@ -5,7 +5,7 @@
 import { h } from '../dom.js';
 import { api } from '../api.js';
 import { notice, errorBox, field, busy, pageHeader, flash } from '../ui.js';
-import { loadOrder, productById, softwareSelect, statusBadge } from '../orders-common.js';
+import { loadOrder, productById, softwareSelect, statusBadge, contacts } from '../orders-common.js';
 import { csrSection } from '../csr-input.js';
 import { remindersSection, agreement } from '../reminders.js';
 import { isMulti } from '../pricing.js';
@@ -47,6 +47,7 @@ export async function render(ctx) {
   const sw = softwareSelect(o.software, 'software');
   const fSw = field('Server software', sw, { hint: 'For information only: the certificate works with any software.' });
   const reminders = await remindersSection(o.id);
+  reminders.watchRecipients(() => contacts(o).length > 0);
   const agree = agreement();
   const err = errorBox();
   const next = h('button', { type: 'submit', class: 'btn primary' }, 'Next');

@@ -2,7 +2,7 @@
 // name the method, its state and exactly what to publish; check now; change a
 // method; the approver address.
 import { h, fill } from '../dom.js';
-import { api, ApiError } from '../api.js';
+import { api } from '../api.js';
 import { notice, errorBox, field, busy, pageHeader, select, announce, facts } from '../ui.js';
 import { when, statusLabel } from '../format.js';
 import { loadOrder, statusBadge, isOrgValidated } from '../orders-common.js';
@@ -21,10 +21,15 @@ export async function render(ctx) {
     h('a', { href: path(`/orders/${order.id}`) }, 'Order details')), body);
 
   let timer = null;
+  let first = true;
   const draw = async () => {
     order = await loadOrder(params.id);
     const v = await loadValidation(order);
     if (!ctx.alive()) return;
+    // "sent for validation, publish ..." is the message of the step before: gone once
+    // the page was checked again (Check now, the poll) so it never sits above "issued"
+    if (!first && view.parentElement) view.parentElement.querySelectorAll(':scope > .notice').forEach((n) => n.remove());
+    first = false;
     fill(body, ...content(ctx, order, v, draw));
     if (order.status === 'REQ' || v.reissuePending) {
       clearTimeout(timer);
@@ -73,14 +78,10 @@ function content(ctx, order, v, redraw) {
         await api('POST', `/ssl/orders/${order.id}/validate`, { body: {} });
         announce('Checked');
         await redraw();
-      } catch (e) {
-        if (e instanceof ApiError && e.missing) err.show('Checking on demand is not available on this server yet; validation runs in the background.');
-        else err.show(e);
-      }
+      } catch (e) { err.show(e); }
     }));
     actions.append(check);
   }
-  if (!v.available) out.push(notice('info', 'Per-name validation details are not available on this server yet; the state shown comes from the order.'));
   out.push(actions, err);
 
   const table = h('div', { class: 'names', id: 'validation-names' });
