@@ -47,7 +47,7 @@ BUILD    ?= build
 
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(SAN)
 
-CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/store/*.c) $(wildcard src/api/*.c)
+CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/store/*.c) $(wildcard src/api/*.c) $(wildcard src/acme/*.c)
 HTTPD_SRC := mod_sslorders.c $(wildcard src/httpd/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -88,7 +88,7 @@ deps-browser:
 	@scripts/deps.sh browser
 
 # src/core, src/store, src/api never see httpd's headers (the layering rule)
-$(BUILD)/obj/src/core/%.o $(BUILD)/obj/src/store/%.o $(BUILD)/obj/src/api/%.o $(BUILD)/obj/src/cli/%.o \
+$(BUILD)/obj/src/core/%.o $(BUILD)/obj/src/store/%.o $(BUILD)/obj/src/api/%.o $(BUILD)/obj/src/cli/%.o $(BUILD)/obj/src/acme/%.o \
 $(BUILD)/obj/tests/%.o: CFLAGS_INC :=
 $(BUILD)/obj/%.o: CFLAGS_INC ?= -I$(APXS_INC)
 # the unit tests parse the seal's SVG and HTML back with libxml2

@@ -72,6 +72,7 @@ static void so_register_hooks(apr_pool_t *p)
     ap_hook_post_config(so_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(so_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(so_httpd_api_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(so_httpd_acme_handler, NULL, NULL, APR_HOOK_MIDDLE);
     so_httpd_dbd_register_hooks();
     so_httpd_metrics_register_hooks();
 }

@@ -114,6 +114,7 @@ banner() {
 mod_sslorders is serving on http://127.0.0.1:$PORT/
   portal      http://127.0.0.1:$PORT/
   API         http://127.0.0.1:$PORT/v1beta
+  ACME        http://127.0.0.1:$PORT/acme/directory (EAB: sslordersctl acme eab create demo --order ID)
   user        demo
   password    $password
   API token   $token

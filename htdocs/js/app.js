@@ -34,6 +34,7 @@ const ROUTES = [
   ['/:team/webhooks/:id', 'webhooks', 'renderDeliveries'],
   ['/:team/security', 'security'],
   ['/:team/audit', 'audit'],
+  ['/:team/acme', 'acme'],
 ].map(([pattern, module, fn, opts]) => ({ pattern, module, fn: fn || 'render', ...(opts || {}) }));
 
 function match(pathname) {
@@ -129,6 +130,7 @@ function renderHeader() {
     navLink(p('/orders'), 'Orders'), navLink(p('/shop'), 'Shop'),
     navLink(p('/managed_csrs'), 'CSR Manager'), navLink(p('/folders'), 'Folders'),
     ['admin', 'owner'].includes(s.team.role) ? navLink(p('/webhooks'), 'Webhooks') : null,
+    navLink(p('/acme'), 'ACME'),
     navLink(p('/security'), 'Security'),
     ['owner', 'admin'].includes(s.team.role) ? navLink(p('/audit'), 'Audit') : null));
   toggle.addEventListener('click', () => {

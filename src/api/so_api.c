@@ -32,6 +32,8 @@ void so_config_defaults(so_config_t *cfg)
     cfg->max_body = 1024 * 1024;
     cfg->max_upload = 10 * 1024 * 1024;
     cfg->seal_max_age = 300;
+    cfg->acme_orders_per_hour = 300;
+    cfg->acme_accounts_per_hour = 50;
     cfg->list_cache = 16 * 1024 * 1024;
     cfg->public_url = "";
     cfg->token_ttl = 48 * 3600;

@@ -63,6 +63,10 @@ typedef struct so_config_t {
     const char *brand_logo;        /* SSLOrdersBrandLogo: a URL path or http(s) URL */
     const char *brand_color;       /* SSLOrdersBrandColor: #rrggbb */
     const char *support_url;       /* SSLOrdersSupportURL: http(s):// or mailto: */
+    /* SSLOrdersACMERateLimit: ACME newOrder per account and newAccount per client address,
+     * per hour (0: no limit) */
+    int acme_orders_per_hour;
+    int acme_accounts_per_hour;
 } so_config_t;
 
 /* The provider's brand as shown to customers: the configured values or the defaults

@@ -14,6 +14,7 @@
 #include "so_api_security.h"
 #include "../core/so_scopes.h"
 #include "so_api_brand.h"
+#include "so_api_acme.h"
 
 static const so_route_t account_routes[] = {
     /* accounts and authentication */
@@ -32,7 +33,8 @@ static const so_route_t *const tables[] = {
     account_routes,     so_routes_catalog,   so_routes_customers, so_routes_orders,
     so_routes_issuance, so_routes_downloads, so_routes_seal_api,  so_routes_documents,
     so_routes_folders,  so_routes_tags,      so_routes_csrs,      so_routes_cart,
-    so_routes_teams,    so_routes_webhooks, so_routes_security, so_routes_brand, NULL};
+    so_routes_teams,    so_routes_webhooks, so_routes_security, so_routes_brand,
+    so_routes_acme,     NULL};
 
 /* The scope an API token needs for a route (issue 14), by path prefix, next to the roles
  * above: GET (and HEAD) routes need the read scope, the other methods the write scope. A

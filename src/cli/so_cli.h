@@ -36,6 +36,7 @@ extern const so_cli_cmd_t so_cli_security_cmds[];
 
 /* Record a staff action of the command line in the team's audit log (so_cli_security.c). */
 apr_status_t so_cli_audit(so_cli_t *cli, apr_int64_t team_id, const char *what, const char *object);
+extern const so_cli_cmd_t so_cli_acme_cmds[];
 
 /* Open the database, bring the schema up to date, prepare statements. 0 = ok. */
 int so_cli_open(so_cli_t *cli);

@@ -538,7 +538,7 @@ void so_cli_print_commands(FILE *f)
 /* every command table; a new feature adds its own (see so_cli.h) */
 static const so_cli_cmd_t *const tables[] = {account_cmds, so_cli_ssl_cmds, so_cli_ca_cmds,
                                              so_cli_org_cmds, so_cli_webhook_cmds,
-                                             so_cli_security_cmds, NULL};
+                                             so_cli_security_cmds, so_cli_acme_cmds, NULL};
 
 const so_cli_cmd_t *const *so_cli_tables(void)
 {

@@ -11,6 +11,10 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -476,34 +480,28 @@ static apr_status_t check_body(apr_pool_t *p, const so_dcv_token_t *t, const bod
     return APR_SUCCESS;
 }
 
-apr_status_t so_dcv_check_http(apr_pool_t *p, const so_dcv_token_t *t, const char *name,
-                               int https, const so_dcv_opts_t *opts, const char **why)
+/* GET url, following the redirects the BR allow, until a 2xx answer (its body in body). */
+static apr_status_t fetch_2xx(apr_pool_t *p, const char *start, const so_dcv_opts_t *opts,
+                              body_t *body, const char **final_url, const char **why)
 {
     so_dcv_opts_t o;
-    so_dcv_instructions_t *in;
     struct curl_slist *connect_to = NULL;
-    body_t body;
     const char *url, *location;
     apr_time_t deadline;
     long status;
     int hop, max_redirects, i;
     apr_status_t rv;
 
-    *why = NULL;
     memset(&o, 0, sizeof(o));
     if (opts) {
         o = *opts;
-    }
-    if ((rv = so_dcv_instructions(&in, p, t, name, https ? SO_DCV_HTTPS : SO_DCV_HTTP, why))
-        != APR_SUCCESS) {
-        return rv;
     }
     /* curl_global_init: once per process, by the caller at startup (httpd: post_config;
      * the CLI: main), never here, where threads of a child may run at once */
     max_redirects = o.max_redirects < 0 ? 0 : o.max_redirects ? o.max_redirects
                                                                : DEFAULT_MAX_REDIRECTS;
-    body.max = o.max_body ? o.max_body : DEFAULT_MAX_BODY;
-    body.buf = apr_palloc(p, body.max + 1);
+    body->max = o.max_body ? o.max_body : DEFAULT_MAX_BODY;
+    body->buf = apr_palloc(p, body->max + 1);
     for (i = 0; o.connect_to && i < o.connect_to->nelts; i++) {
         struct curl_slist *n = curl_slist_append(connect_to,
                                                  APR_ARRAY_IDX(o.connect_to, i, const char *));
@@ -516,14 +514,15 @@ apr_status_t so_dcv_check_http(apr_pool_t *p, const so_dcv_token_t *t, const cha
     }
     deadline = apr_time_now() + apr_time_from_msec(o.timeout_ms > 0 ? o.timeout_ms
                                                                       : DEFAULT_HTTP_MS);
-    url = in->url;
+    url = start;
     for (hop = 0;; hop++) {
-        if ((rv = http_get(p, url, &o, connect_to, deadline, &status, &location, &body, why))
+        if ((rv = http_get(p, url, &o, connect_to, deadline, &status, &location, body, why))
             != APR_SUCCESS) {
             goto leave;
         }
         if (status >= 200 && status <= 299) {
-            rv = check_body(p, t, &body, url, why);
+            *final_url = url;
+            rv = APR_SUCCESS;
             goto leave;
         }
         if (status == 301 || status == 302 || status == 307 || status == 308) {
@@ -534,7 +533,7 @@ apr_status_t so_dcv_check_http(apr_pool_t *p, const so_dcv_token_t *t, const cha
             }
             if (hop >= max_redirects) {
                 *why = apr_psprintf(p, "too many redirects (more than %d) from %s", max_redirects,
-                                    in->url);
+                                    start);
                 rv = APR_EGENERAL;
                 goto leave;
             }
@@ -558,6 +557,53 @@ apr_status_t so_dcv_check_http(apr_pool_t *p, const so_dcv_token_t *t, const cha
 leave:
     curl_slist_free_all(connect_to);
     return rv;
+}
+
+apr_status_t so_dcv_check_http(apr_pool_t *p, const so_dcv_token_t *t, const char *name,
+                               int https, const so_dcv_opts_t *opts, const char **why)
+{
+    so_dcv_instructions_t *in;
+    body_t body;
+    const char *url;
+    apr_status_t rv;
+
+    *why = NULL;
+    if ((rv = so_dcv_instructions(&in, p, t, name, https ? SO_DCV_HTTPS : SO_DCV_HTTP, why))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    memset(&body, 0, sizeof(body));
+    if ((rv = fetch_2xx(p, in->url, opts, &body, &url, why)) != APR_SUCCESS) {
+        return rv;
+    }
+    return check_body(p, t, &body, url, why);
+}
+
+apr_status_t so_dcv_check_acme_http(apr_pool_t *p, const char *name, const char *token,
+                                    const char *want, const so_dcv_opts_t *opts, const char **why)
+{
+    body_t body;
+    const char *url, *final_url;
+    char *got;
+    apr_status_t rv;
+
+    *why = NULL;
+    if (strchr(name, '*') || strchr(name, '/') || strchr(name, ':')) {
+        *why = "http-01 cannot validate this name";
+        return APR_EINVAL;
+    }
+    url = apr_pstrcat(p, "http://", name, SO_DCV_ACME_PATH_PREFIX, token, NULL);
+    memset(&body, 0, sizeof(body));
+    if ((rv = fetch_2xx(p, url, opts, &body, &final_url, why)) != APR_SUCCESS) {
+        return rv;
+    }
+    body.buf[body.len] = '\0';
+    got = trim_right(body.buf);
+    if (strcmp(got, want)) {
+        *why = apr_psprintf(p, "the key authorization at %s is wrong", final_url);
+        return APR_EMISMATCH;
+    }
+    return APR_SUCCESS;
 }
 
 /* ---- DNS -------------------------------------------------------------------------- */
@@ -661,7 +707,7 @@ static const char *rcode_text(int rcode)
 
 /* Query qname/qtype and compare every answer with want. */
 static apr_status_t dns_check(apr_pool_t *p, const char *qname, int qtype, const char *want,
-                              const so_dcv_opts_t *o, const char **why)
+                              int exact, const so_dcv_opts_t *o, const char **why)
 {
     const char *tname = qtype == ns_t_cname ? "CNAME" : "TXT";
     const char *server = o->nameserver ? o->nameserver : "the DNS";
@@ -717,7 +763,7 @@ static apr_status_t dns_check(apr_pool_t *p, const char *qname, int qtype, const
         if (l > 0 && v[l - 1] == '.') {
             v[l - 1] = '\0';
         }
-        if (strcasecmp(v, want) == 0) {
+        if (exact ? strcmp(v, want) == 0 : strcasecmp(v, want) == 0) {
             rv = APR_SUCCESS;
             goto leave;
         }
@@ -751,16 +797,153 @@ apr_status_t so_dcv_check_dns(apr_pool_t *p, const so_dcv_token_t *t, const char
     }
     if (method == SO_DCV_CNAME || method == SO_DCV_DNS) {
         rv = dns_check(p, apr_pstrcat(p, "_", t->md5, ".", base, NULL), ns_t_cname,
-                       t->dns_value, &o, why);
+                       t->dns_value, 0, &o, why);
         if (rv == APR_SUCCESS || method == SO_DCV_CNAME) {
             return rv;
         }
         why_cname = *why;
     }
     rv = dns_check(p, apr_pstrcat(p, SO_DCV_TXT_LABEL ".", base, NULL), ns_t_txt, t->dns_value,
-                   &o, why);
+                   0, &o, why);
     if (rv != APR_SUCCESS && why_cname) {
         *why = apr_pstrcat(p, why_cname, "; ", *why, NULL);
     }
+    return rv;
+}
+
+apr_status_t so_dcv_check_txt(apr_pool_t *p, const char *qname, const char *want,
+                              const so_dcv_opts_t *opts, const char **why)
+{
+    so_dcv_opts_t o;
+    memset(&o, 0, sizeof(o));
+    if (opts) {
+        o = *opts;
+    }
+    *why = NULL;
+    return dns_check(p, qname, ns_t_txt, want, 1, &o, why);
+}
+
+/* ---- tls-alpn-01 (RFC 8737) ------------------------------------------------------- */
+
+/* Where a probe of name:443 goes: a connect-to entry for this name, else one for any
+ * name, else the name itself. */
+static const char *tls_target(apr_pool_t *p, const char *name, const so_dcv_opts_t *o)
+{
+    const char *any = NULL;
+    int i;
+    for (i = 0; o->connect_to && i < o->connect_to->nelts; i++) {
+        const char *e = APR_ARRAY_IDX(o->connect_to, i, const char *);
+        const char *c1 = strchr(e, ':');
+        apr_size_t hl = c1 ? (apr_size_t)(c1 - e) : 0;
+        if (!c1 || strncmp(c1 + 1, "443:", 4)) {
+            continue;
+        }
+        if (hl == 0 && !any) {
+            any = c1 + 5;
+        }
+        else if (hl == strlen(name) && !strncasecmp(e, name, hl)) {
+            return c1 + 5;
+        }
+    }
+    return any ? any : apr_pstrcat(p, name, ":443", NULL);
+}
+
+apr_status_t so_dcv_check_tls_alpn(apr_pool_t *p, const char *name, const unsigned char *digest,
+                                   const so_dcv_opts_t *opts, const char **why)
+{
+    static const unsigned char alpn[] = "\x0a" "acme-tls/1";
+    so_dcv_opts_t o;
+    SSL_CTX *ctx = NULL;
+    SSL *ssl = NULL;
+    BIO *bio = NULL;
+    X509 *x = NULL;
+    GENERAL_NAMES *sans = NULL;
+    ASN1_OBJECT *oid = NULL;
+    const unsigned char *sel = NULL;
+    unsigned int sel_len = 0;
+    const char *target;
+    int idx, timeout;
+    apr_status_t rv = APR_EGENERAL;
+
+    memset(&o, 0, sizeof(o));
+    if (opts) {
+        o = *opts;
+    }
+    *why = NULL;
+    timeout = (o.timeout_ms > 0 ? o.timeout_ms : 10000) / 1000 + 1;
+    target = tls_target(p, name, &o);
+    if (!(ctx = SSL_CTX_new(TLS_client_method())) || !(ssl = SSL_new(ctx))
+        || !(bio = BIO_new_connect(target))) {
+        *why = "out of memory";
+        goto leave;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    SSL_set_tlsext_host_name(ssl, name);
+    SSL_set_alpn_protos(ssl, alpn, sizeof(alpn) - 1);
+    BIO_set_nbio(bio, 1);
+    if (BIO_do_connect_retry(bio, timeout, 100) <= 0) {
+        *why = apr_psprintf(p, "cannot connect to %s:443 for tls-alpn-01", name);
+        goto leave;
+    }
+    {
+        int fd = (int)BIO_get_fd(bio, NULL);
+        struct timeval tv;
+        int fl = fcntl(fd, F_GETFL);
+        tv.tv_sec = timeout;
+        tv.tv_usec = 0;
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+        BIO_set_nbio(bio, 0);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    }
+    SSL_set_bio(ssl, bio, bio);
+    bio = NULL; /* the SSL owns it now */
+    if (SSL_connect(ssl) != 1) {
+        *why = apr_psprintf(p, "the TLS handshake with %s:443 (ALPN acme-tls/1) failed", name);
+        goto leave;
+    }
+    SSL_get0_alpn_selected(ssl, &sel, &sel_len);
+    if (sel_len != 10 || memcmp(sel, "acme-tls/1", 10)) {
+        *why = apr_psprintf(p, "%s:443 did not select the ALPN protocol acme-tls/1", name);
+        goto leave;
+    }
+    if (!(x = SSL_get1_peer_certificate(ssl))) {
+        *why = "no certificate in the tls-alpn-01 handshake";
+        goto leave;
+    }
+    sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    {
+        const GENERAL_NAME *gn = sans && sk_GENERAL_NAME_num(sans) == 1
+                                     ? sk_GENERAL_NAME_value(sans, 0) : NULL;
+        const ASN1_IA5STRING *dns = gn && gn->type == GEN_DNS ? gn->d.dNSName : NULL;
+        if (!dns || (apr_size_t)ASN1_STRING_length(dns) != strlen(name)
+            || strncasecmp((const char *)ASN1_STRING_get0_data(dns), name, strlen(name))) {
+            *why = apr_psprintf(p, "the tls-alpn-01 certificate must name exactly %s", name);
+            rv = APR_EMISMATCH;
+            goto leave;
+        }
+    }
+    oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1);
+    idx = oid ? X509_get_ext_by_OBJ(x, oid, -1) : -1;
+    {
+        X509_EXTENSION *ext = idx >= 0 ? X509_get_ext(x, idx) : NULL;
+        const ASN1_OCTET_STRING *v = ext ? X509_EXTENSION_get_data(ext) : NULL;
+        const unsigned char *d = v ? ASN1_STRING_get0_data(v) : NULL;
+        if (!ext || !X509_EXTENSION_get_critical(ext) || ASN1_STRING_length(v) != 34
+            || d[0] != 0x04 || d[1] != 0x20 || memcmp(d + 2, digest, 32)) {
+            *why = "the tls-alpn-01 certificate lacks the critical acmeIdentifier extension "
+                   "with this key authorization's digest";
+            rv = APR_EMISMATCH;
+            goto leave;
+        }
+    }
+    rv = APR_SUCCESS;
+leave:
+    ASN1_OBJECT_free(oid);
+    GENERAL_NAMES_free(sans);
+    X509_free(x);
+    BIO_free_all(bio);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
     return rv;
 }

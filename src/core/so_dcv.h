@@ -149,4 +149,20 @@ apr_status_t so_dcv_dns_parse(apr_pool_t *p, const unsigned char *msg, apr_size_
                               int qtype, int *rcode, apr_array_header_t **values,
                               const char **why);
 
+/* ACME (RFC 8555 8.3): GET http://<name>/.well-known/acme-challenge/<token> (redirects as
+ * above); the body, trailing white space removed, must be want (the key authorization). */
+#define SO_DCV_ACME_PATH_PREFIX "/.well-known/acme-challenge/"
+apr_status_t so_dcv_check_acme_http(apr_pool_t *p, const char *name, const char *token,
+                                    const char *want, const so_dcv_opts_t *opts, const char **why);
+/* ACME (RFC 8555 8.4): a TXT record at qname with exactly want (case-sensitive). */
+apr_status_t so_dcv_check_txt(apr_pool_t *p, const char *qname, const char *want,
+                              const so_dcv_opts_t *opts, const char **why);
+
+/* ACME tls-alpn-01 (RFC 8737): a TLS handshake with name:443 (connect-to entries honoured:
+ * one for this name before one for any name), SNI name, ALPN acme-tls/1; the certificate
+ * must name exactly name and carry the critical acmeIdentifier extension holding digest
+ * (SHA-256 of the key authorization, 32 bytes). APR_EMISMATCH: wrong certificate. */
+apr_status_t so_dcv_check_tls_alpn(apr_pool_t *p, const char *name, const unsigned char *digest,
+                                   const so_dcv_opts_t *opts, const char **why);
+
 #endif

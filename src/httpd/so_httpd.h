@@ -43,6 +43,8 @@ typedef struct {
     const char *brand_logo;
     const char *brand_color;
     const char *support_url;
+    int acme_orders;          /* SSLOrdersACMERateLimit (SO_UNSET when not set here) */
+    int acme_accounts;
 } so_srv_conf_t;
 
 /* Per-directory configuration: where the handler is mounted. */
@@ -78,6 +80,10 @@ void so_httpd_db_state(server_rec *s, int down, const char *why);
 
 /* request handling (so_httpd_handler.c): sslorders-api, sslorders-public, sslorders-seal */
 int so_httpd_api_handler(request_rec *r);
+/* The request body into req->body, at most limit bytes (*too_large when longer). */
+int so_httpd_read_body(request_rec *r, so_req_t *req, apr_size_t limit, int *too_large);
+/* the ACME server (so_httpd_acme.c): sslorders-acme */
+int so_httpd_acme_handler(request_rec *r);
 
 /* issuance glue (so_httpd_ca.c): the CA at startup, the background watchdog */
 int so_httpd_ca_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s, int real_pass);

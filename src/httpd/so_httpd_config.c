@@ -31,6 +31,8 @@ void *so_httpd_create_srv(apr_pool_t *p, server_rec *s)
     c->webhook_private = SO_UNSET;
     c->session_max_age = SO_UNSET;
     c->audit_retention = SO_UNSET;
+    c->acme_orders = SO_UNSET;
+    c->acme_accounts = SO_UNSET;
     return c;
 }
 
@@ -68,6 +70,8 @@ void *so_httpd_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(brand_logo);
     MERGE_PTR(brand_color);
     MERGE_PTR(support_url);
+    MERGE_INT(acme_orders);
+    MERGE_INT(acme_accounts);
     so_config_defaults(&c->api);
     if (c->max_body != SO_UNSET) {
         c->api.max_body = (apr_size_t)c->max_body;
@@ -143,6 +147,10 @@ void so_httpd_srv_finalize(server_rec *s)
     c->api.brand_logo = c->brand_logo ? c->brand_logo : "";
     c->api.brand_color = c->brand_color ? c->brand_color : "";
     c->api.support_url = c->support_url ? c->support_url : "";
+    if (c->acme_orders != SO_UNSET) {
+        c->api.acme_orders_per_hour = c->acme_orders;
+        c->api.acme_accounts_per_hour = c->acme_accounts;
+    }
 }
 
 void *so_httpd_create_dir(apr_pool_t *p, char *dir)
@@ -358,6 +366,20 @@ static const char *set_seal_max_age(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_acme_rate(cmd_parms *cmd, void *dc, const char *orders,
+                                 const char *accounts)
+{
+    apr_int64_t o, a;
+    (void)dc;
+    if (so_parse_int64(orders, 0, 1000000, &o) != APR_SUCCESS
+        || so_parse_int64(accounts, 0, 1000000, &a) != APR_SUCCESS) {
+        return "SSLOrdersACMERateLimit: expects two counts per hour (0: no limit)";
+    }
+    conf_of(cmd)->acme_orders = (int)o;
+    conf_of(cmd)->acme_accounts = (int)a;
+    return NULL;
+}
+
 static const char *set_list_cache(cmd_parms *cmd, void *dc, const char *arg)
 {
     apr_int64_t v;
@@ -495,6 +517,9 @@ const command_rec so_httpd_cmds[] = {
                   "Base URL of the site seals as visitors reach them (default <PublicURL>/seal)"),
     AP_INIT_TAKE1("SSLOrdersSealMaxAge", set_seal_max_age, NULL, RSRC_CONF,
                   "Seconds within which a seal shows a change (default 300)"),
+    AP_INIT_TAKE2("SSLOrdersACMERateLimit", set_acme_rate, NULL, RSRC_CONF,
+                  "ACME: new orders per account and new accounts per client address, per hour "
+                  "(default 300 50; 0: no limit)"),
     AP_INIT_TAKE1("SSLOrdersListCache", set_list_cache, NULL, RSRC_CONF,
                   "Bytes of order list pages each process keeps, or off (default 16777216)"),
     AP_INIT_TAKE1("SSLOrdersSessionMaxAge", set_session_max_age, NULL, RSRC_CONF,

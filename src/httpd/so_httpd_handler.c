@@ -71,7 +71,7 @@ static int parse_query(request_rec *r, so_req_t *req)
 }
 
 /* Read the request body up to limit bytes; *too_large when it is longer. */
-static int read_body(request_rec *r, so_req_t *req, apr_size_t limit, int *too_large)
+int so_httpd_read_body(request_rec *r, so_req_t *req, apr_size_t limit, int *too_large)
 {
     char *buf;
     apr_size_t cap, len = 0;
@@ -238,7 +238,7 @@ int so_httpd_api_handler(request_rec *r)
     }
     /* JSON routes are held to max_body by the dispatcher, uploads to max_upload */
     limit = sc->api.max_body > sc->api.max_upload ? sc->api.max_body : sc->api.max_upload;
-    if ((rc = read_body(r, req, limit, &too_large)) != OK) {
+    if ((rc = so_httpd_read_body(r, req, limit, &too_large)) != OK) {
         if (rc == HTTP_BAD_REQUEST) {
             so_api_error(req, SO_E_INVALID, "The request body could not be read", "");
             return send_answer(r, req);

@@ -17,6 +17,7 @@ static const so_migration_t *const tables[] = {
     so_migrations_outbox,
     so_migrations_security,
     so_migrations_renewal,
+    so_migrations_acme,
     NULL};
 
 #define SO_MAX_MIGRATIONS 512

@@ -19,6 +19,7 @@ extern const so_migration_t so_migrations_br[];   /* Baseline Requirements (650-
 extern const so_migration_t so_migrations_outbox[]; /* webhooks, outbox (700-749) */
 extern const so_migration_t so_migrations_security[]; /* invitations, sessions (750-799) */
 extern const so_migration_t so_migrations_renewal[]; /* order renewals (900-949) */
+extern const so_migration_t so_migrations_acme[]; /* ACME server (600-649) */
 
 /* Every migration of every table, sorted by version, terminated by version 0. */
 const so_migration_t *so_migrations(void);

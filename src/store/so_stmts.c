@@ -15,6 +15,7 @@ static const so_stmt_def_t *const tables[] = {
     so_stmts_outbox,
     so_stmts_security,
     so_stmts_renewal,
+    so_stmts_acme,
     NULL};
 
 const so_stmt_def_t *const *so_stmt_tables(void)

@@ -19,6 +19,7 @@ extern const so_stmt_def_t so_stmts_br[];
 extern const so_stmt_def_t so_stmts_outbox[];
 extern const so_stmt_def_t so_stmts_security[];
 extern const so_stmt_def_t so_stmts_renewal[];
+extern const so_stmt_def_t so_stmts_acme[];
 
 /* NULL-terminated list of the tables above. */
 const so_stmt_def_t *const *so_stmt_tables(void);

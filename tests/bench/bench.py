@@ -10,6 +10,10 @@ issue notes.
   BENCH_SECONDS=5           seconds per wrk run
   BENCH_ONLY=auth,...       scenarios to run (default: all)
   BENCH_EXTRA_CONF=...      configuration lines for the server ("\n" separates lines)
+
+
+  ACME_ACCOUNTS=16          concurrent ACME accounts (scenario acme)
+  ACME_SECONDS=10           seconds of the ACME runs (at least BENCH_SECONDS)
 """
 import json
 import os
@@ -467,6 +471,90 @@ def webhooks(env):
     report("webhooks", rows, extra)
 
 
+def _acme_prepare(env):
+    """The ACME server over TLS (mod_ssl) on its own port, like a production mount."""
+    import acme_clients as ac
+    env.acme_tls = ac.TlsPki(os.path.join(env.base, "tls"))
+    env.acme_port = harness.free_port()
+    env.httpd.extra += ac.acme_server_conf(env.acme_port, env.acme_tls)
+
+
+@scenario
+def acme(env):
+    """Full ACME issuances per second with ACME_ACCOUNTS (16) concurrent accounts, one
+    process each (tests/bench/acme_load.py): newOrder -> the authorization, already valid
+    and reused -> finalize -> poll -> download; against our server (over TLS, everything
+    persisted) and against Pebble (PEBBLE_VA_NOSLEEP=1, PEBBLE_VA_ALWAYS_VALID=1,
+    PEBBLE_AUTHZREUSE=100, PEBBLE_WFE_NONCEREJECT=0) with the same driver in the same run.
+    The driver's own CPU time is reported: it must stay well under the machine's cores."""
+    import acme_clients as ac
+    import acme_load
+    import issuing
+    n = int(os.environ.get("ACME_ACCOUNTS", "16"))
+    seconds = max(SECONDS, int(os.environ.get("ACME_SECONDS", "10")))
+    names = [[issuing.dom()] for _ in range(n)]
+    rows, extra = [], {}
+
+    def row(label, r):
+        if "fatal" in r:
+            rows.append(f"{label}: FAILED: {r['fatal'][:3]}")
+            return
+        rows.append(f"{label}: {r['per_s']:.1f} issuances/s ({r['issuances']} in {r['seconds']:.1f}s,"
+                    f" {r['requests']} requests), p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms "
+                    f"per request; driver CPU {r['driver_cores']:.2f} cores "
+                    f"({r['driver_ms_per_issuance']:.1f} ms/issuance); errors {len(r['errors'])}")
+        rows.append(f"  p99 by request (ms): {r['p99_by_kind']}")
+        for e in r["errors"][:3]:
+            rows.append(f"  error: {e}")
+
+    # Pebble
+    keys = {f"kid-{i}": acme_load.b64u(os.urandom(32)) for i in range(n)}
+    peb = ac.Pebble(env.base, env.acme_tls, harness.free_port(), harness.free_port(),
+                    env.dcv.dns_port, eab_keys=keys,
+                    env={"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_VA_ALWAYS_VALID": "1",
+                         "PEBBLE_AUTHZREUSE": "100", "PEBBLE_WFE_NONCEREJECT": "0"})
+    try:
+        r = acme_load.run(peb.directory, n, seconds, env.acme_tls.ca,
+                          [(f"kid-{i}", keys[f"kid-{i}"]) for i in range(n)], names)
+    finally:
+        peb.close()
+    row(f"Pebble, {n} accounts", r)
+    extra["pebble"] = r
+    # ours: one order per account, paid and validated in the portal (its validation is
+    # fresh: the ACME authorizations are valid at once), an EAB bound to it; every ACME
+    # issuance is a reissue of that order. The names of a missing validation would be
+    # published in the harness's DCV server (publish_dir).
+    team = env.new_team(balance="1000000")
+    api = team.client()
+    eabs, names = [], []
+    for i in range(n):
+        oid, o = issuing.issued(env, api)
+        names.append(o["host_names"])
+        st, body = api.post("/acme/eab", json={"order_id": oid, "description": f"bench {i}"})
+        if st != 200:
+            rows.append(f"ours: POST /v1beta/acme/eab answered {st}: {str(body)[:200]}")
+            report("acme", rows, extra)
+            return
+        eabs.append((body["data"]["kid"], body["data"]["hmac_key"]))
+    directory = f"https://localhost:{env.acme_port}/acme/directory"
+    r = acme_load.run(directory, n, seconds, env.acme_tls.ca, eabs, names,
+                      publish_dir=env.dcv.dir)
+    row(f"mod_sslorders ({harness.DB}), {n} accounts", r)
+    extra["ours"] = r
+    if "fatal" not in r and "fatal" not in extra["pebble"] and extra["pebble"]["per_s"]:
+        rows.append(f"ratio ours/Pebble: {r['per_s'] / extra['pebble']['per_s']:.2f}")
+        # every issuance is a certificate of its order, persisted, never charged
+        certs = sum(len(api.get(f"/ssl/orders/{o['id']}/certificates")[1]["data"]["results"])
+                    for o in api.get("/ssl/orders", params={"limit": 1000})[1]["data"]["results"])
+        led = api.get("/ledger", params={"kind": "charge", "limit": 1000})[1]["data"]
+        rows.append(f"  persisted: {certs} certificates in the {n} orders' histories, "
+                    f"{len(led['results'])} charges (the {n} portal orders)")
+    report("acme", rows, extra)
+
+
+acme.prepare = _acme_prepare
+
+
 def main():
     only = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
     env = harness.Env()
@@ -475,6 +563,11 @@ def main():
     env.httpd.seal_max_age = 300     # the production default
     # BENCH_EXTRA_CONF: configuration lines added to the server's (e.g. "DBDMin 25")
     env.httpd.extra += os.environ.get("BENCH_EXTRA_CONF", "").replace("\\n", "\n") + "\n"
+
+
+    for name, fn in SCENARIOS.items():
+        if hasattr(fn, "prepare") and (not only or name in only):
+            fn.prepare(env)
     try:
         env.start()
         for name, fn in SCENARIOS.items():

@@ -14,6 +14,7 @@ import issued from './flows/issued.mjs';
 import webhooks from './flows/webhooks.mjs';
 import security from './flows/security.mjs';
 import customer from './flows/customer.mjs';
+import acme from './flows/acme.mjs';
 
 const env = {};
 
@@ -44,3 +45,4 @@ issued(env);
 webhooks(env);
 security(env);
 customer(env);
+acme(env);

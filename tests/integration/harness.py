@@ -185,7 +185,9 @@ class Httpd:
                 # webhooks to the tests' receivers on 127.0.0.1 (test_webhooks.py)
                 "SSLOrdersWebhookAllowHTTP on",
                 "SSLOrdersWebhookAllowPrivate on",
-                f"SSLOrdersSealMaxAge {self.seal_max_age}"]
+                f"SSLOrdersSealMaxAge {self.seal_max_age}",
+                # ACME rate limits off: every test's accounts come from 127.0.0.1
+                "SSLOrdersACMERateLimit 0 0"]
         if self.sinks:
             conf += [f"SSLOrdersMailCommand {self.dir}/mailsink.py",
                      f"SSLOrdersMessageCmd {self.dir}/messagesink.py"]
@@ -547,7 +549,7 @@ class DcvServers:
             pass
 
     def add_record(self, rtype, name, value):
-        """A CNAME or TXT record (dnsmasq restarts with it)."""
+        """A CNAME, TXT or A record (dnsmasq restarts with it)."""
         self.records.append((rtype, name.rstrip("."), value.rstrip(".")))
         self._dns_restart()
 
@@ -564,6 +566,8 @@ class DcvServers:
                 lines.append(f"cname={name},{value}")
                 # dnsmasq answers a CNAME only when it knows the target: give it an address
                 lines.append(f"host-record={value},192.0.2.1")
+            elif rtype == "A":
+                lines.append(f"host-record={name},{value}")
             else:
                 lines.append(f'txt-record={name},"{value}"')
         with open(self.dns_conf, "w") as f:

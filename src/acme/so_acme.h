@@ -1,0 +1,33 @@
+/* mod_sslorders: the ACME server (RFC 8555, RFC 9773 ARI) without httpd types.
+ *
+ * The glue (src/httpd/so_httpd_acme.c) fills a so_req_t (method, path below the
+ * <Location>, headers, body, client address, clock, database) and calls
+ * so_acme_handle() with the absolute URL of the mount point; the answer is left in the
+ * request's status, headers_out and raw_body/raw_ctype (problem documents are
+ * application/problem+json). */
+#ifndef SO_ACME_H
+#define SO_ACME_H
+
+#include "../api/so_api.h"
+
+/* Request bodies above this are refused (JWS of a CSR with many names fits easily). */
+#define SO_ACME_MAX_BODY (64 * 1024)
+
+/* base: e.g. "https://ca.example/acme" (no trailing slash). */
+void so_acme_handle(so_req_t *req, const char *base);
+
+#endif
+
+#ifndef SO_ACME_EAB_DECL
+#define SO_ACME_EAB_DECL
+#include "../store/so_store_acme.h"
+/* Create EAB credentials for a team, bound to its order (order_id > 0) or to a product
+ * (product_id > 0). APR_ENOENT: not the team's order / no such product; APR_EINVAL with
+ * *why: anything else wrong. The HMAC key is in (*out)->hmac_key: show it once. */
+apr_status_t so_acme_eab_create(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                                apr_int64_t product_id, int period, const char *description,
+                                apr_int64_t user_id, so_acme_eab_t **out, const char **why);
+/* The JSON of EAB credentials (with_key: the HMAC key too, only right after creation). */
+json_t *so_acme_eab_json(apr_pool_t *p, const so_acme_eab_t *e, const char *directory_url,
+                         int with_key);
+#endif

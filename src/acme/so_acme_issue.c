@@ -1,0 +1,411 @@
+/* mod_sslorders: the ACME server's adapter to orders and issuance (see so_acme_issue.h). */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "so_acme_issue.h"
+#include "../api/so_issuance.h"
+#include "../api/so_api_ssl.h"
+#include "../api/so_order_rules.h"
+#include "../core/so_util.h"
+#include "../core/so_domain.h"
+#include "../core/so_csr.h"
+#include "../core/so_dcv.h"
+#include "../core/so_log.h"
+#include "../store/so_store_catalog.h"
+#include "../store/so_store_cert.h"
+#include "../store/so_store_order.h"
+
+/* a request like the background job's, on the caller's database and clock */
+static so_req_t *job_req(so_req_t *req, int max_days)
+{
+    so_req_t *jr = so_req_create(req->pool, req->cfg);
+    if (max_days > 0) {
+        so_config_t *cfg = apr_pmemdup(req->pool, req->cfg, sizeof(*cfg));
+        if (cfg->max_validity_days <= 0 || cfg->max_validity_days > max_days) {
+            cfg->max_validity_days = max_days;
+        }
+        jr->cfg = cfg;
+    }
+    jr->db = so_req_db(req);
+    jr->method = "JOB";
+    jr->path = "/";
+    jr->now = req->now;
+    return jr;
+}
+
+apr_int64_t so_acme_iss_reuse_seconds(apr_int64_t now)
+{
+    return (apr_int64_t)so_iss_reuse_days(now) * 86400;
+}
+
+apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                               so_acme_bound_t **out)
+{
+    so_db_t *db = so_req_db(req);
+    so_order_t *o;
+    so_product_t *prod;
+    apr_array_header_t *states;
+    so_acme_bound_t *b;
+    int i;
+    apr_status_t rv;
+
+    if (!db) {
+        return SO_EDBDOWN;
+    }
+    if ((rv = so_store_order_get(db, req->pool, team_id, order_id, &o)) != APR_SUCCESS
+        || (rv = so_store_host_states(db, req->pool, order_id, &states)) != APR_SUCCESS
+        || (rv = so_store_product_get(db, req->pool, o->product_id, &prod)) != APR_SUCCESS) {
+        return rv;
+    }
+    b = apr_pcalloc(req->pool, sizeof(*b));
+    b->order_id = o->id;
+    b->status = o->status;
+    b->names = apr_array_make(req->pool, o->hosts->nelts + 1, sizeof(const char *));
+    b->validated = apr_hash_make(req->pool);
+    b->domain_amount = o->domain_amount;
+    b->wildcard_amount = o->wildcard_domain_amount;
+    b->allow_wildcard = prod->is_wildcard || prod->is_wildcard_multidomain || o->wildcard_domain_amount > 0;
+    b->ends_at = o->order_ends_at;
+    for (i = 0; i < o->hosts->nelts; i++) {
+        APR_ARRAY_PUSH(b->names, const char *) = APR_ARRAY_IDX(o->hosts, i, so_order_host_t).host_name;
+    }
+    for (i = 0; i < states->nelts; i++) {
+        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        apr_int64_t *at = apr_palloc(req->pool, sizeof(*at));
+        *at = h->validated_at;
+        apr_hash_set(b->validated, h->host_name, APR_HASH_KEY_STRING, at);
+    }
+    *out = b;
+    return APR_SUCCESS;
+}
+
+apr_status_t so_acme_iss_caa(so_req_t *req, const char *name, const char **why)
+{
+    /* CAA (RFC 8659) is checked here once issue 12 lands; until then every name passes */
+    (void)req;
+    (void)name;
+    *why = NULL;
+    return APR_SUCCESS;
+}
+
+void so_acme_iss_validated(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                           const char *name, apr_int64_t at)
+{
+    so_db_t *db = so_req_db(req);
+    so_order_t *o;
+    int i;
+
+    if (!db || order_id <= 0
+        || so_store_order_get(db, req->pool, team_id, order_id, &o) != APR_SUCCESS) {
+        return;
+    }
+    for (i = 0; i < o->hosts->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(o->hosts, i, so_order_host_t).host_name, name)) {
+            /* the state stays as the order's issuance sees it; only the validation time
+             * moves (a later reissue reuses it) */
+            apr_array_header_t *states;
+            int j;
+            if (so_store_host_states(db, req->pool, order_id, &states) != APR_SUCCESS) {
+                return;
+            }
+            for (j = 0; j < states->nelts; j++) {
+                so_host_state_t *h = &APR_ARRAY_IDX(states, j, so_host_state_t);
+                if (!strcmp(h->host_name, name)) {
+                    so_store_host_state_set(db, req->pool, order_id, name,
+                                            !strcmp(h->status, "valid") || !strcmp(o->status, "ACT")
+                                                ? "valid" : h->status,
+                                            at, at, "");
+                }
+            }
+            return;
+        }
+    }
+}
+
+apr_status_t so_acme_iss_current(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                                 apr_int64_t *cert_id)
+{
+    apr_array_header_t *certs;
+    int i;
+    apr_status_t rv = so_store_certs_of_order(so_req_db(req), req->pool, team_id, order_id, &certs);
+    *cert_id = 0;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < certs->nelts; i++) {
+        so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
+        if (c->is_current) {
+            *cert_id = c->id;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                               const char *csr_pem, const apr_array_header_t *names,
+                               const apr_int64_t *validated, int max_days, apr_int64_t *cert_id,
+                               const char **why)
+{
+    so_req_t *jr = job_req(req, max_days);
+    so_db_t *db = jr->db;
+    so_order_t *o = NULL;
+    so_csr_t *csr;
+    apr_int64_t before = 0;
+    const char *unique, *was = "";
+    int attempt, i, issued = 0;
+    apr_status_t rv = APR_SUCCESS;
+
+    *cert_id = 0;
+    *why = NULL;
+    if (so_csr_parse(req->pool, csr_pem, &csr, why) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if ((rv = so_acme_iss_current(req, team_id, order_id, &before)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (attempt = 0; attempt < SO_WRITE_ATTEMPTS; attempt++) {
+        so_api_write_backoff(attempt);
+        if ((rv = so_store_order_get(db, req->pool, team_id, order_id, &o)) != APR_SUCCESS) {
+            return rv;
+        }
+        was = o->status;
+        if (strcmp(o->status, "ACT") && strcmp(o->status, "PAI") && strcmp(o->status, "REQ")) {
+            *why = apr_psprintf(req->pool, "order %" APR_INT64_T_FMT " is %s: it cannot be issued",
+                                o->id, o->status);
+            return APR_EINVAL;
+        }
+        if (o->order_ends_at > 0 && o->order_ends_at <= req->now) {
+            *why = apr_psprintf(req->pool, "the subscription of order %" APR_INT64_T_FMT
+                                " has ended", o->id);
+            return APR_EINVAL;
+        }
+        if (so_dcv_unique(&unique, req->pool) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+        o->csr = csr->pem;
+        o->csr_md5 = csr->md5;
+        o->csr_sha1 = csr->sha1;
+        o->csr_sha256 = csr->sha256;
+        o->common_name = APR_ARRAY_IDX(names, 0, const char *);
+        o->hosts = apr_array_make(req->pool, names->nelts, sizeof(so_order_host_t));
+        for (i = 0; i < names->nelts; i++) {
+            so_order_host_t *h = apr_array_push(o->hosts);
+            h->host_name = APR_ARRAY_IDX(names, i, const char *);
+            h->method = so_hostname_is_wildcard(h->host_name) ? "dns" : "http";
+        }
+        o->dcv_unique = unique;
+        if (!strcmp(o->status, "PAI")) {
+            o->status = "REQ";
+        }
+        o->updated_at = req->now;
+        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+            return rv;
+        }
+        rv = so_store_order_update(db, req->pool, o, 1);
+        for (i = 0; rv == APR_SUCCESS && i < names->nelts; i++) {
+            rv = so_store_host_state_set(db, req->pool, o->id, APR_ARRAY_IDX(names, i, const char *),
+                                         "valid", validated[i], req->now, "");
+        }
+        if (rv == APR_SUCCESS && strcmp(was, "ACT")) {
+            /* an order issued through ACME: its renewals come from the ACME client, not
+             * from reminders (the customer can turn them on again) */
+            so_issuance_state_t *st;
+            rv = so_store_issuance_get(db, req->pool, o->id, &st);
+            if (rv == APR_SUCCESS) {
+                rv = so_store_reminders_set(db, req->pool, o->id, st->reminder_days,
+                                            st->reminder_recipients, 0);
+            }
+        }
+        if (rv == APR_SUCCESS) {
+            rv = so_api_order_event(jr, o, "acme_issuance_requested",
+                                    json_pack("{s:i,s:s}", "names", names->nelts, "previous",
+                                              was));
+        }
+        rv = so_db_end(db, rv);
+        if (rv != SO_EDBSTALE) {
+            break;
+        }
+    }
+    if (rv == SO_EDBSTALE) {
+        *why = "the order kept changing; retry";
+        return APR_EBUSY;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!strcmp(was, "ACT")) {
+        rv = so_iss_reissue(jr, o);
+    }
+    else {
+        rv = so_iss_issue_claimed(jr, o, &issued);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_acme_iss_current(req, team_id, order_id, cert_id)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (*cert_id == before) {
+        *cert_id = 0; /* not issued (yet) */
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_acme_iss_revoke(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                                apr_int64_t cert_id, int reason)
+{
+    so_req_t *jr = job_req(req, 0);
+    so_order_t *o;
+    so_cert_t *c;
+    apr_status_t rv;
+
+    if ((rv = so_store_order_get(jr->db, req->pool, team_id, order_id, &o)) != APR_SUCCESS
+        || (rv = so_store_cert_get(jr->db, req->pool, team_id, cert_id, &c)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (c->revoked_at) {
+        return APR_EEXIST;
+    }
+    return so_iss_revoke(jr, o, c, reason);
+}
+
+/* ---- EAB bound to a product ---------------------------------------------------------- */
+
+/* the request of the team's EAB creator: what the order code needs of a caller */
+static so_req_t *team_req(so_req_t *req, apr_int64_t team_id, apr_int64_t user_id,
+                          so_team_t **team, apr_status_t *rv)
+{
+    so_req_t *jr = job_req(req, 0);
+    so_principal_t *a = apr_pcalloc(req->pool, sizeof(*a));
+    if ((*rv = so_store_team_by_id(jr->db, req->pool, team_id, team)) != APR_SUCCESS) {
+        return NULL;
+    }
+    a->kind = SO_AUTH_TOKEN;
+    a->user_id = user_id;
+    a->team_id = team_id;
+    a->role = SO_ROLE_MEMBER;
+    a->username = "acme";
+    a->team_slug = (*team)->slug;
+    a->team_name = (*team)->name;
+    a->team_currency = (*team)->currency;
+    a->team_balance = (*team)->balance;
+    jr->auth = a;
+    return jr;
+}
+
+static apr_status_t product_prepare(so_req_t *jr, apr_int64_t product_id, int period,
+                                    const char *csr_pem, const apr_array_header_t *names,
+                                    so_product_t **prod, so_order_t **o, const char **why)
+{
+    const so_price_t *price;
+    so_names_t *n;
+    apr_array_header_t *sans;
+    int code, dom, wild, i;
+    apr_status_t rv;
+
+    rv = so_api_order_product(jr, product_id, period, prod, &price, &code, why);
+    if (rv != APR_SUCCESS) {
+        return rv == APR_ENOENT ? APR_EINVAL : rv;
+    }
+    sans = apr_array_make(jr->pool, names->nelts, sizeof(const char *));
+    for (i = 0; i < names->nelts; i++) {
+        APR_ARRAY_PUSH(sans, const char *) = APR_ARRAY_IDX(names, i, const char *);
+    }
+    if (so_rules_names(jr->pool, *prod, APR_ARRAY_IDX(names, 0, const char *), sans, NULL, &n,
+                       &code, why) != APR_SUCCESS
+        || so_rules_amounts(jr->pool, *prod, n, -1, -1, &dom, &wild, why) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if ((rv = so_api_order_new(jr, *prod, price, period, o)) != APR_SUCCESS) {
+        return rv;
+    }
+    (*o)->csr = csr_pem ? csr_pem : "";
+    (*o)->hosts = apr_array_make(jr->pool, names->nelts, sizeof(so_order_host_t));
+    for (i = 0; i < names->nelts; i++) {
+        so_order_host_t *h = apr_array_push((*o)->hosts);
+        h->host_name = APR_ARRAY_IDX(names, i, const char *);
+        h->method = so_hostname_is_wildcard(h->host_name) ? "dns" : "http";
+    }
+    (*o)->common_name = APR_ARRAY_IDX(names, 0, const char *);
+    if (csr_pem) {
+        so_csr_t *c;
+        if (so_csr_parse(jr->pool, csr_pem, &c, why) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        (*o)->csr = c->pem;
+        (*o)->csr_md5 = c->md5;
+        (*o)->csr_sha1 = c->sha1;
+        (*o)->csr_sha256 = c->sha256;
+        if (so_api_order_price(jr, *prod, price, *o, NULL, -1, -1, &code, why) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+    }
+    else {
+        (*o)->domain_amount = dom;
+        (*o)->wildcard_domain_amount = wild;
+        (*o)->price = so_rules_price(*prod, price, dom, wild);
+    }
+    if (jr->auth->team_balance < (*o)->price) {
+        *why = apr_psprintf(jr->pool, "The team's balance (%s %s) does not cover the price (%s %s) "
+                            "of a new %s order for these names",
+                            so_money_fmt(jr->pool, jr->auth->team_balance), (*o)->currency,
+                            so_money_fmt(jr->pool, (*o)->price), (*o)->currency, (*prod)->name);
+        return SO_ENOFUNDS;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_acme_iss_product_check(so_req_t *req, apr_int64_t team_id,
+                                       apr_int64_t product_id, int period,
+                                       const apr_array_header_t *names, const char **why)
+{
+    so_team_t *team;
+    so_product_t *prod;
+    so_order_t *o;
+    apr_status_t rv;
+    so_req_t *jr = team_req(req, team_id, 0, &team, &rv);
+    if (!jr) {
+        return rv;
+    }
+    return product_prepare(jr, product_id, period, NULL, names, &prod, &o, why);
+}
+
+apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t team_id, apr_int64_t user_id,
+                                       apr_int64_t product_id, int period, const char *csr_pem,
+                                       const apr_array_header_t *names, apr_int64_t *order_id,
+                                       const char **why)
+{
+    so_team_t *team;
+    so_product_t *prod;
+    so_order_t *o;
+    apr_status_t rv;
+    so_req_t *jr = team_req(req, team_id, user_id, &team, &rv);
+
+    *why = NULL;
+    if (!jr) {
+        return rv;
+    }
+    if ((rv = product_prepare(jr, product_id, period, csr_pem, names, &prod, &o, why))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_db_begin(jr->db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_api_order_store(jr, prod, o, json_pack("{s:s}", "via", "acme"));
+    if (rv == SO_ENOFUNDS) {
+        so_db_rollback(jr->db);
+        *why = apr_psprintf(req->pool, "The team's balance does not cover the price (%s %s) of "
+                            "a new %s order", so_money_fmt(req->pool, o->price), o->currency,
+                            prod->name);
+        return rv;
+    }
+    if ((rv = so_db_end(jr->db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    so_log_info(SO_LOG_MARK, SOLOGNO(00502) "ACME: order %" APR_INT64_T_FMT " of %s created and "
+                "charged for team %" APR_INT64_T_FMT, o->id, prod->name, team_id);
+    *order_id = o->id;
+    return APR_SUCCESS;
+}

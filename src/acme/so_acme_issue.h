@@ -1,0 +1,73 @@
+/* mod_sslorders: the ACME server's one door into orders, validation and issuance.
+ *
+ * Every call the ACME protocol makes into the order system (so_iss_*, the order store,
+ * charging) is in so_acme_issue.c, so that a service layer replaces this file alone.
+ * The calls run with a request of their own, built like the background job's (method
+ * "JOB"): events name "system". No httpd types. */
+#ifndef SO_ACME_ISSUE_H
+#define SO_ACME_ISSUE_H
+
+#include "../api/so_api.h"
+
+/* What an SSL order lets an ACME client issue for. */
+typedef struct {
+    apr_int64_t order_id;
+    const char *status;        /* PAI REQ ACT ... */
+    apr_array_header_t *names; /* const char*: the order's names now */
+    apr_hash_t *validated;     /* name -> apr_int64_t* validated_at (0: never) */
+    int domain_amount, wildcard_amount;
+    int allow_wildcard;        /* the product sells wildcard names */
+    apr_int64_t ends_at;       /* order_ends_at (0: not issued yet) */
+} so_acme_bound_t;
+
+/* Load the team's SSL order: APR_ENOENT when it is not the team's. */
+apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                               so_acme_bound_t **out);
+
+/* The hook before issuance: CAA (issue 12) plugs in here. APR_SUCCESS: may issue;
+ * otherwise *why says why (answered as a "caa" problem). */
+apr_status_t so_acme_iss_caa(so_req_t *req, const char *name, const char **why);
+
+/* An ACME challenge validated name: record it on the SSL order (when the name is one of
+ * its names) so that the portal shows it and a reissue reuses it. Best effort. */
+void so_acme_iss_validated(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                           const char *name, apr_int64_t at);
+
+/* Issue the CSR for names (each validated at validated[i]) as the order's (first or
+ * re-) issuance. max_days > 0 caps the validity (profiles). *cert_id: the new
+ * certificate; 0 with APR_SUCCESS when another worker holds the order (try later).
+ * APR_EINVAL with *why when the order cannot be issued. */
+apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                               const char *csr_pem, const apr_array_header_t *names,
+                               const apr_int64_t *validated, int max_days, apr_int64_t *cert_id,
+                               const char **why);
+
+/* The order's current certificate id (0: none). */
+apr_status_t so_acme_iss_current(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                                 apr_int64_t *cert_id);
+
+/* Revoke certificate cert_id of the order (RFC 5280 reason). APR_EEXIST: revoked already. */
+apr_status_t so_acme_iss_revoke(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                                apr_int64_t cert_id, int reason);
+
+/* How long validations are reused (the BR period), seconds. */
+apr_int64_t so_acme_iss_reuse_seconds(apr_int64_t now);
+
+#endif
+
+/* ---- EAB bound to a product ---------------------------------------------------------- */
+
+/* Whether names fit a new order of the product (name limits, wildcard rules) and the
+ * team's balance covers its price. APR_EINVAL: the names do not fit (*why);
+ * SO_ENOFUNDS: the balance is short (*why says both amounts). */
+apr_status_t so_acme_iss_product_check(so_req_t *req, apr_int64_t team_id,
+                                       apr_int64_t product_id, int period,
+                                       const apr_array_header_t *names, const char **why);
+
+/* Create the team's paid order of the product for the CSR and names, charged from the
+ * balance like a checkout (one transaction); it is PAI and its ACME issuance follows.
+ * Same errors as above. */
+apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t team_id, apr_int64_t user_id,
+                                       apr_int64_t product_id, int period, const char *csr_pem,
+                                       const apr_array_header_t *names, apr_int64_t *order_id,
+                                       const char **why);

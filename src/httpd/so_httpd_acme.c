@@ -1,0 +1,106 @@
+/* mod_sslorders: request_rec <-> so_req_t for the ACME server (SetHandler sslorders-acme). */
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "so_httpd.h"
+#include "../acme/so_acme.h"
+#include "../core/so_util.h"
+
+APLOG_USE_MODULE(sslorders);
+
+static so_db_t *acquire(so_req_t *req)
+{
+    return so_httpd_db_acquire((request_rec *)req->acquire_baton);
+}
+
+/* the <Location> the handler is mounted at, without a trailing slash */
+static const char *mount(request_rec *r)
+{
+    so_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &sslorders_module);
+    core_dir_config *cd = ap_get_core_module_config(r->per_dir_config);
+    const char *loc = dc && dc->location ? dc->location : (cd ? cd->d : NULL);
+    apr_size_t n;
+    if (!loc || loc[0] != '/') {
+        return "";
+    }
+    n = strlen(loc);
+    while (n > 0 && loc[n - 1] == '/') {
+        n--;
+    }
+    return apr_pstrndup(r->pool, loc, n);
+}
+
+static int copy_header(void *rec, const char *key, const char *value)
+{
+    request_rec *r = rec;
+    apr_table_add(r->err_headers_out, key, value);
+    return 1;
+}
+
+int so_httpd_acme_handler(request_rec *r)
+{
+    so_srv_conf_t *sc;
+    so_req_t *req;
+    const char *loc, *base, *clock;
+    int rc, over = 0;
+
+    if (!r->handler || strcmp(r->handler, "sslorders-acme")) {
+        return DECLINED;
+    }
+    sc = so_httpd_srv_conf(r->server);
+    req = so_req_create(r->pool, &sc->api);
+    loc = mount(r);
+    req->method = r->method;
+    req->path = !strncmp(r->uri, loc, strlen(loc)) ? r->uri + strlen(loc) : r->uri;
+    if (!*req->path) {
+        req->path = "/";
+    }
+    req->headers_in = r->headers_in;
+    req->client_ip = r->useragent_ip ? r->useragent_ip : "";
+    req->secure = !strcmp(ap_run_http_scheme(r) ? ap_run_http_scheme(r) : "http", "https");
+    req->acquire = acquire;
+    req->acquire_baton = r;
+    if (sc->api.test_clock && (clock = apr_table_get(r->headers_in, "X-SSLOrders-Clock"))) {
+        apr_int64_t t;
+        if (so_parse_int64(clock, 0, (apr_int64_t)1 << 40, &t) == APR_SUCCESS) {
+            req->now = t;
+        }
+    }
+    if (sc->api.public_url && *sc->api.public_url) {
+        base = apr_pstrcat(r->pool, sc->api.public_url, loc, NULL);
+    }
+    else {
+        const char *host = apr_table_get(r->headers_in, "Host");
+        base = apr_pstrcat(r->pool, req->secure ? "https://" : "http://",
+                           host ? host : r->server->server_hostname, loc, NULL);
+    }
+    if ((rc = so_httpd_read_body(r, req, SO_ACME_MAX_BODY, &over)) != OK) {
+        return rc;
+    }
+    if (over) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        req->body_len = SO_ACME_MAX_BODY + 1;
+    }
+    so_acme_handle(req, base);
+    if (req->db) {
+        so_httpd_db_state(r->server, req->status == 503, req->db->errmsg);
+    }
+    r->status = req->status;
+    apr_table_do(copy_header, r, req->headers_out, NULL);
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
+    if (req->raw_ctype) {
+        ap_set_content_type(r, req->raw_ctype);
+    }
+    ap_set_content_length(r, (apr_off_t)req->raw_len);
+    if (!r->header_only && req->raw_len) {
+        ap_rwrite(req->raw_body, (int)req->raw_len, r);
+    }
+    return OK;
+}

@@ -1,0 +1,583 @@
+/* mod_sslorders: the ACME server's tables (see so_store_acme.h). */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "so_store_acme.h"
+#include "so_migrations.h"
+#include "so_stmts.h"
+#include "../core/so_util.h"
+
+#define I64(v) so_i64str(p, (v))
+#define INT(v) apr_itoa(p, (v))
+
+const so_migration_t so_migrations_acme[] = {
+    {600, "ACME: external account binding, accounts, orders, authorizations, nonces",
+     "CREATE TABLE acme_eab (\n"
+     "  kid TEXT PRIMARY KEY,\n"
+     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
+     "  hmac_key TEXT NOT NULL,\n"
+     "  order_id BIGINT NOT NULL DEFAULT 0,\n"
+     "  product_id BIGINT NOT NULL DEFAULT 0,\n"
+     "  period INTEGER NOT NULL DEFAULT 1,\n"
+     "  names TEXT NOT NULL DEFAULT '',\n"
+     "  description TEXT NOT NULL DEFAULT '',\n"
+     "  created_by BIGINT NOT NULL DEFAULT 0,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  disabled INTEGER NOT NULL DEFAULT 0);\n"
+     "CREATE INDEX acme_eab_team ON acme_eab (team_id, created_at);\n"
+     "CREATE TABLE acme_accounts (\n"
+     "  id {{ID}},\n"
+     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
+     "  eab_kid TEXT NOT NULL REFERENCES acme_eab(kid),\n"
+     "  thumbprint TEXT NOT NULL UNIQUE,\n"
+     "  jwk TEXT NOT NULL,\n"
+     "  status TEXT NOT NULL DEFAULT 'valid',\n"
+     "  contact TEXT NOT NULL DEFAULT '[]',\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  last_used_at BIGINT NOT NULL);\n"
+     "CREATE INDEX acme_accounts_team ON acme_accounts (team_id, id);\n"
+     "CREATE INDEX acme_accounts_eab ON acme_accounts (eab_kid);\n"
+     "CREATE TABLE acme_orders (\n"
+     "  id {{ID}},\n"
+     "  account_id BIGINT NOT NULL REFERENCES acme_accounts(id) ON DELETE CASCADE,\n"
+     "  team_id BIGINT NOT NULL,\n"
+     "  order_id BIGINT NOT NULL DEFAULT 0,\n"
+     "  status TEXT NOT NULL,\n"
+     "  identifiers TEXT NOT NULL,\n"
+     "  profile TEXT NOT NULL DEFAULT 'classic',\n"
+     "  replaces TEXT NOT NULL DEFAULT '',\n"
+     "  cert_id BIGINT NOT NULL DEFAULT 0,\n"
+     "  error TEXT NOT NULL DEFAULT '',\n"
+     "  expires_at BIGINT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL);\n"
+     "CREATE INDEX acme_orders_account ON acme_orders (account_id, id);\n"
+     "CREATE INDEX acme_orders_cert ON acme_orders (cert_id);\n"
+     "CREATE TABLE acme_authz (\n"
+     "  id {{ID}},\n"
+     "  acme_order_id BIGINT NOT NULL REFERENCES acme_orders(id) ON DELETE CASCADE,\n"
+     "  account_id BIGINT NOT NULL,\n"
+     "  name TEXT NOT NULL,\n"
+     "  status TEXT NOT NULL,\n"
+     "  token TEXT NOT NULL,\n"
+     "  chall_type TEXT NOT NULL DEFAULT '',\n"
+     "  validated_at BIGINT NOT NULL DEFAULT 0,\n"
+     "  error TEXT NOT NULL DEFAULT '',\n"
+     "  expires_at BIGINT NOT NULL);\n"
+     "CREATE INDEX acme_authz_order ON acme_authz (acme_order_id, id);\n"
+     "CREATE INDEX acme_authz_name ON acme_authz (account_id, name, validated_at);\n"
+     "CREATE TABLE acme_nonces (\n"
+     "  nonce TEXT PRIMARY KEY,\n"
+     "  expires_at BIGINT NOT NULL);\n"
+     "CREATE INDEX acme_nonces_expiry ON acme_nonces (expires_at);\n"
+     "CREATE TABLE acme_renew_early (\n"
+     "  order_id BIGINT PRIMARY KEY,\n"
+     "  at BIGINT NOT NULL)"},
+    {601, "ACME rate limits",
+     "CREATE TABLE acme_rate (\n"
+     "  rkey TEXT PRIMARY KEY,\n"
+     "  window_start BIGINT NOT NULL,\n"
+     "  hits INTEGER NOT NULL)"},
+    {0, NULL, NULL}};
+
+#define EAB_COLS                                                                              \
+    "kid, team_id, hmac_key, order_id, product_id, period, names, description, created_by, "  \
+    "created_at, disabled"
+#define ACC_COLS "id, team_id, eab_kid, thumbprint, jwk, status, contact, created_at, last_used_at"
+#define ORD_COLS                                                                              \
+    "id, account_id, team_id, order_id, status, identifiers, profile, replaces, cert_id, error, " \
+    "expires_at, created_at"
+#define AUTHZ_COLS                                                                            \
+    "id, acme_order_id, account_id, name, status, token, chall_type, validated_at, error, "   \
+    "expires_at"
+
+const so_stmt_def_t so_stmts_acme[] = {
+    {"so_acme_eab_insert",
+     "INSERT INTO acme_eab (" EAB_COLS ") VALUES (%s, %lld, %s, %lld, %lld, %d, %s, %s, %lld, "
+     "%lld, 0)"},
+    {"so_acme_eab_get", "SELECT " EAB_COLS " FROM acme_eab WHERE kid = %s"},
+    {"so_acme_eab_list",
+     "SELECT " EAB_COLS " FROM acme_eab WHERE team_id = %lld ORDER BY created_at, kid"},
+    {"so_acme_eab_disable", "UPDATE acme_eab SET disabled = 1 WHERE team_id = %lld AND kid = %s"},
+    {"so_acme_eab_accounts_revoke",
+     "UPDATE acme_accounts SET status = 'revoked' WHERE eab_kid = %s AND status = 'valid'"},
+    {"so_acme_acc_insert",
+     "INSERT INTO acme_accounts (team_id, eab_kid, thumbprint, jwk, status, contact, created_at, "
+     "last_used_at) VALUES (%lld, %s, %s, %s, %s, %s, %lld, %lld) RETURNING id"},
+    {"so_acme_acc_get", "SELECT " ACC_COLS " FROM acme_accounts WHERE id = %lld"},
+    {"so_acme_acc_by_key", "SELECT " ACC_COLS " FROM acme_accounts WHERE thumbprint = %s"},
+    {"so_acme_acc_set", "UPDATE acme_accounts SET status = %s, contact = %s WHERE id = %lld"},
+    {"so_acme_acc_rekey",
+     "UPDATE acme_accounts SET jwk = %s, thumbprint = %s WHERE id = %lld AND thumbprint = %s "
+     "AND status = 'valid'"},
+    {"so_acme_acc_touch",
+     "UPDATE acme_accounts SET last_used_at = %lld WHERE id = %lld AND last_used_at < %lld"},
+    {"so_acme_acc_team",
+     "SELECT " ACC_COLS " FROM acme_accounts WHERE team_id = %lld ORDER BY id"},
+    {"so_acme_ord_insert",
+     "INSERT INTO acme_orders (account_id, team_id, order_id, status, identifiers, profile, "
+     "replaces, cert_id, error, expires_at, created_at) VALUES (%lld, %lld, %lld, %s, %s, %s, %s, "
+     "%lld, %s, %lld, %lld) RETURNING id"},
+    {"so_acme_ord_get", "SELECT " ORD_COLS " FROM acme_orders WHERE id = %lld"},
+    {"so_acme_ord_set",
+     "UPDATE acme_orders SET status = %s, order_id = %lld, cert_id = %lld, error = %s "
+     "WHERE id = %lld"},
+    {"so_acme_ord_of",
+     "SELECT id FROM acme_orders WHERE account_id = %lld ORDER BY id DESC LIMIT 1000"},
+    {"so_acme_eab_orders",
+     "SELECT DISTINCT o.order_id FROM acme_orders o JOIN acme_accounts a ON a.id = o.account_id "
+     "WHERE a.eab_kid = %s AND o.order_id > 0 AND o.status = 'valid' ORDER BY o.order_id DESC "
+     "LIMIT 1000"},
+    {"so_acme_ord_by_cert",
+     "SELECT " ORD_COLS " FROM acme_orders WHERE cert_id = %lld ORDER BY id LIMIT 1"},
+    {"so_acme_authz_insert",
+     "INSERT INTO acme_authz (acme_order_id, account_id, name, status, token, chall_type, "
+     "validated_at, error, expires_at) VALUES (%lld, %lld, %s, %s, %s, %s, %lld, %s, %lld) "
+     "RETURNING id"},
+    {"so_acme_authz_get", "SELECT " AUTHZ_COLS " FROM acme_authz WHERE id = %lld"},
+    {"so_acme_authz_of",
+     "SELECT " AUTHZ_COLS " FROM acme_authz WHERE acme_order_id = %lld ORDER BY id"},
+    {"so_acme_authz_set",
+     "UPDATE acme_authz SET status = %s, chall_type = %s, validated_at = %lld, error = %s "
+     "WHERE id = %lld"},
+    {"so_acme_authz_fresh",
+     "SELECT MAX(validated_at) FROM acme_authz WHERE account_id = %lld AND name = %s AND "
+     "status = 'valid' AND validated_at > %lld"},
+    {"so_acme_nonce_add", "INSERT INTO acme_nonces (nonce, expires_at) VALUES (%s, %lld)"},
+    {"so_acme_nonce_use", "DELETE FROM acme_nonces WHERE nonce = %s AND expires_at > %lld"},
+    {"so_acme_nonce_purge", "DELETE FROM acme_nonces WHERE expires_at <= %lld"},
+    {"so_acme_cert_by_serial",
+     "SELECT c.id, c.order_id, c.team_id, c.names, c.not_before, c.not_after, c.revoked_at, "
+     "c.created_at, c.pem, COALESCE(r.at, 0) FROM certificates c "
+     "LEFT JOIN acme_renew_early r ON r.order_id = c.order_id WHERE c.serial = %s"},
+    {"so_acme_replaced",
+     "SELECT COUNT(*) FROM acme_orders WHERE replaces = %s AND status <> 'invalid'"},
+    {"so_acme_rate_hit",
+     "INSERT INTO acme_rate (rkey, window_start, hits) VALUES (%s, %lld, 1) ON CONFLICT (rkey) "
+     "DO UPDATE SET hits = CASE WHEN acme_rate.window_start = excluded.window_start THEN "
+     "acme_rate.hits + 1 ELSE 1 END, window_start = excluded.window_start RETURNING hits"},
+    {"so_acme_rate_purge", "DELETE FROM acme_rate WHERE window_start < %lld"},
+    {"so_acme_renew_early_one",
+     "INSERT INTO acme_renew_early (order_id, at) VALUES (%lld, %lld) ON CONFLICT (order_id) "
+     "DO UPDATE SET at = excluded.at"},
+    {"so_acme_renew_early_all",
+     "INSERT INTO acme_renew_early (order_id, at) SELECT DISTINCT order_id, %lld FROM acme_orders "
+     "WHERE order_id > 0 AND cert_id > 0 ON CONFLICT (order_id) DO UPDATE SET at = excluded.at"},
+    {NULL, NULL}};
+
+static const char *cell_dup(apr_pool_t *p, const so_rows_t *r, int i, int c)
+{
+    return apr_pstrdup(p, so_cell(r, i, c));
+}
+
+static so_acme_eab_t *eab_from(apr_pool_t *p, const so_rows_t *r, int i)
+{
+    so_acme_eab_t *e = apr_pcalloc(p, sizeof(*e));
+    e->kid = cell_dup(p, r, i, 0);
+    e->team_id = so_cell_i64(r, i, 1);
+    e->hmac_key = cell_dup(p, r, i, 2);
+    e->order_id = so_cell_i64(r, i, 3);
+    e->product_id = so_cell_i64(r, i, 4);
+    e->period = so_cell_int(r, i, 5);
+    e->names = cell_dup(p, r, i, 6);
+    e->description = cell_dup(p, r, i, 7);
+    e->created_by = so_cell_i64(r, i, 8);
+    e->created_at = so_cell_i64(r, i, 9);
+    e->disabled = so_cell_int(r, i, 10);
+    return e;
+}
+
+static so_acme_account_t *acc_from(apr_pool_t *p, const so_rows_t *r, int i)
+{
+    so_acme_account_t *a = apr_pcalloc(p, sizeof(*a));
+    a->id = so_cell_i64(r, i, 0);
+    a->team_id = so_cell_i64(r, i, 1);
+    a->eab_kid = cell_dup(p, r, i, 2);
+    a->thumbprint = cell_dup(p, r, i, 3);
+    a->jwk = cell_dup(p, r, i, 4);
+    a->status = cell_dup(p, r, i, 5);
+    a->contact = cell_dup(p, r, i, 6);
+    a->created_at = so_cell_i64(r, i, 7);
+    a->last_used_at = so_cell_i64(r, i, 8);
+    return a;
+}
+
+static so_acme_order_t *ord_from(apr_pool_t *p, const so_rows_t *r, int i)
+{
+    so_acme_order_t *o = apr_pcalloc(p, sizeof(*o));
+    o->id = so_cell_i64(r, i, 0);
+    o->account_id = so_cell_i64(r, i, 1);
+    o->team_id = so_cell_i64(r, i, 2);
+    o->order_id = so_cell_i64(r, i, 3);
+    o->status = cell_dup(p, r, i, 4);
+    o->identifiers = cell_dup(p, r, i, 5);
+    o->profile = cell_dup(p, r, i, 6);
+    o->replaces = cell_dup(p, r, i, 7);
+    o->cert_id = so_cell_i64(r, i, 8);
+    o->error = cell_dup(p, r, i, 9);
+    o->expires_at = so_cell_i64(r, i, 10);
+    o->created_at = so_cell_i64(r, i, 11);
+    return o;
+}
+
+static so_acme_authz_t *authz_from(apr_pool_t *p, const so_rows_t *r, int i)
+{
+    so_acme_authz_t *a = apr_pcalloc(p, sizeof(*a));
+    a->id = so_cell_i64(r, i, 0);
+    a->acme_order_id = so_cell_i64(r, i, 1);
+    a->account_id = so_cell_i64(r, i, 2);
+    a->name = cell_dup(p, r, i, 3);
+    a->status = cell_dup(p, r, i, 4);
+    a->token = cell_dup(p, r, i, 5);
+    a->chall_type = cell_dup(p, r, i, 6);
+    a->validated_at = so_cell_i64(r, i, 7);
+    a->error = cell_dup(p, r, i, 8);
+    a->expires_at = so_cell_i64(r, i, 9);
+    return a;
+}
+
+/* one row by a statement: APR_ENOENT when none */
+static apr_status_t one(so_db_t *db, apr_pool_t *p, const char *label, int nargs,
+                        const char *const *args, so_rows_t **r)
+{
+    apr_status_t rv = so_db_select(db, p, label, r, nargs, args);
+    if (rv == APR_SUCCESS && (*r)->nrows == 0) {
+        return APR_ENOENT;
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_eab_insert(so_db_t *db, apr_pool_t *p, const so_acme_eab_t *e)
+{
+    return so_db_exec(db, p, "so_acme_eab_insert", NULL,
+                      SO_A(e->kid, I64(e->team_id), e->hmac_key, I64(e->order_id),
+                           I64(e->product_id), INT(e->period), e->names, e->description,
+                           I64(e->created_by), I64(e->created_at)));
+}
+
+apr_status_t so_store_acme_eab_get(so_db_t *db, apr_pool_t *p, const char *kid,
+                                   so_acme_eab_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv = one(db, p, "so_acme_eab_get", SO_A(kid), &r);
+    if (rv == APR_SUCCESS) {
+        *out = eab_from(p, r, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_eab_list(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                    apr_array_header_t **out)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_acme_eab_list", &r, SO_A(I64(team_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, r->nrows + 1, sizeof(so_acme_eab_t *));
+    for (i = 0; i < r->nrows; i++) {
+        APR_ARRAY_PUSH(*out, so_acme_eab_t *) = eab_from(p, r, i);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_acme_eab_disable(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                       const char *kid)
+{
+    int n = 0;
+    apr_status_t rv = so_db_begin(db);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_db_exec(db, p, "so_acme_eab_disable", &n, SO_A(I64(team_id), kid));
+    if (rv == APR_SUCCESS && n == 0) {
+        rv = APR_ENOENT;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_acme_eab_accounts_revoke", NULL, SO_A(kid));
+    }
+    return so_db_end(db, rv);
+}
+
+apr_status_t so_store_acme_account_insert(so_db_t *db, apr_pool_t *p, so_acme_account_t *a)
+{
+    so_rows_t *r;
+    apr_status_t rv = one(db, p, "so_acme_acc_insert",
+                          SO_A(I64(a->team_id), a->eab_kid, a->thumbprint, a->jwk, a->status,
+                               a->contact, I64(a->created_at), I64(a->last_used_at)),
+                          &r);
+    if (rv == APR_SUCCESS) {
+        a->id = so_cell_i64(r, 0, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_account_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                       so_acme_account_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv = one(db, p, "so_acme_acc_get", SO_A(I64(id)), &r);
+    if (rv == APR_SUCCESS) {
+        *out = acc_from(p, r, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_account_by_key(so_db_t *db, apr_pool_t *p, const char *thumbprint,
+                                          so_acme_account_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv = one(db, p, "so_acme_acc_by_key", SO_A(thumbprint), &r);
+    if (rv == APR_SUCCESS) {
+        *out = acc_from(p, r, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_account_set(so_db_t *db, apr_pool_t *p, const so_acme_account_t *a)
+{
+    return so_db_exec(db, p, "so_acme_acc_set", NULL, SO_A(a->status, a->contact, I64(a->id)));
+}
+
+apr_status_t so_store_acme_account_rekey(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                         const char *old_thumb, const char *jwk,
+                                         const char *thumbprint, int *changed)
+{
+    return so_db_exec(db, p, "so_acme_acc_rekey", changed,
+                      SO_A(jwk, thumbprint, I64(id), old_thumb));
+}
+
+apr_status_t so_store_acme_account_touch(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                         apr_int64_t now)
+{
+    /* at most once a minute per account: a busy client does not write on every request */
+    return so_db_exec(db, p, "so_acme_acc_touch", NULL, SO_A(I64(now), I64(id), I64(now - 60)));
+}
+
+apr_status_t so_store_acme_accounts_team(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                         apr_array_header_t **out)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_acme_acc_team", &r, SO_A(I64(team_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, r->nrows + 1, sizeof(so_acme_account_t *));
+    for (i = 0; i < r->nrows; i++) {
+        APR_ARRAY_PUSH(*out, so_acme_account_t *) = acc_from(p, r, i);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_acme_order_insert(so_db_t *db, apr_pool_t *p, so_acme_order_t *o)
+{
+    so_rows_t *r;
+    apr_status_t rv = one(db, p, "so_acme_ord_insert",
+                          SO_A(I64(o->account_id), I64(o->team_id), I64(o->order_id), o->status,
+                               o->identifiers, o->profile, o->replaces, I64(o->cert_id),
+                               o->error, I64(o->expires_at), I64(o->created_at)),
+                          &r);
+    if (rv == APR_SUCCESS) {
+        o->id = so_cell_i64(r, 0, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                     so_acme_order_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv = one(db, p, "so_acme_ord_get", SO_A(I64(id)), &r);
+    if (rv == APR_SUCCESS) {
+        *out = ord_from(p, r, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_order_set(so_db_t *db, apr_pool_t *p, const so_acme_order_t *o)
+{
+    return so_db_exec(db, p, "so_acme_ord_set", NULL,
+                      SO_A(o->status, I64(o->order_id), I64(o->cert_id), o->error, I64(o->id)));
+}
+
+apr_status_t so_store_acme_orders_of(so_db_t *db, apr_pool_t *p, apr_int64_t account_id,
+                                     apr_array_header_t **ids)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_acme_ord_of", &r, SO_A(I64(account_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *ids = apr_array_make(p, r->nrows + 1, sizeof(apr_int64_t));
+    for (i = 0; i < r->nrows; i++) {
+        APR_ARRAY_PUSH(*ids, apr_int64_t) = so_cell_i64(r, i, 0);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_acme_order_by_cert(so_db_t *db, apr_pool_t *p, apr_int64_t cert_id,
+                                         so_acme_order_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv = one(db, p, "so_acme_ord_by_cert", SO_A(I64(cert_id)), &r);
+    if (rv == APR_SUCCESS) {
+        *out = ord_from(p, r, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_authz_insert(so_db_t *db, apr_pool_t *p, so_acme_authz_t *a)
+{
+    so_rows_t *r;
+    apr_status_t rv = one(db, p, "so_acme_authz_insert",
+                          SO_A(I64(a->acme_order_id), I64(a->account_id), a->name, a->status,
+                               a->token, a->chall_type, I64(a->validated_at), a->error,
+                               I64(a->expires_at)),
+                          &r);
+    if (rv == APR_SUCCESS) {
+        a->id = so_cell_i64(r, 0, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_authz_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                     so_acme_authz_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv = one(db, p, "so_acme_authz_get", SO_A(I64(id)), &r);
+    if (rv == APR_SUCCESS) {
+        *out = authz_from(p, r, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_authz_of(so_db_t *db, apr_pool_t *p, apr_int64_t acme_order_id,
+                                    apr_array_header_t **out)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_acme_authz_of", &r, SO_A(I64(acme_order_id)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, r->nrows + 1, sizeof(so_acme_authz_t *));
+    for (i = 0; i < r->nrows; i++) {
+        APR_ARRAY_PUSH(*out, so_acme_authz_t *) = authz_from(p, r, i);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_acme_authz_set(so_db_t *db, apr_pool_t *p, const so_acme_authz_t *a)
+{
+    return so_db_exec(db, p, "so_acme_authz_set", NULL,
+                      SO_A(a->status, a->chall_type, I64(a->validated_at), a->error, I64(a->id)));
+}
+
+apr_status_t so_store_acme_authz_fresh(so_db_t *db, apr_pool_t *p, apr_int64_t account_id,
+                                       const char *name, apr_int64_t since, apr_int64_t *at)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_acme_authz_fresh", &r,
+                                   SO_A(I64(account_id), name, I64(since)));
+    *at = 0;
+    if (rv == APR_SUCCESS && r->nrows && !so_cell_isnull(r, 0, 0)) {
+        *at = so_cell_i64(r, 0, 0);
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_nonce_add(so_db_t *db, apr_pool_t *p, const char *nonce,
+                                     apr_int64_t expires_at)
+{
+    return so_db_exec(db, p, "so_acme_nonce_add", NULL, SO_A(nonce, I64(expires_at)));
+}
+
+apr_status_t so_store_acme_nonce_use(so_db_t *db, apr_pool_t *p, const char *nonce,
+                                     apr_int64_t now)
+{
+    int n = 0;
+    /* one DELETE: of two servers consuming the same nonce at once, one deletes the row */
+    apr_status_t rv = so_db_exec(db, p, "so_acme_nonce_use", &n, SO_A(nonce, I64(now)));
+    if (rv == APR_SUCCESS && n != 1) {
+        return APR_ENOENT;
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_nonce_purge(so_db_t *db, apr_pool_t *p, apr_int64_t now)
+{
+    apr_status_t rv = so_db_exec(db, p, "so_acme_nonce_purge", NULL, SO_A(I64(now)));
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_acme_rate_purge", NULL, SO_A(I64(now - 7200)));
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_rate_hit(so_db_t *db, apr_pool_t *p, const char *key,
+                                    apr_int64_t window_start, int *hits)
+{
+    so_rows_t *r;
+    apr_status_t rv = one(db, p, "so_acme_rate_hit", SO_A(key, I64(window_start)), &r);
+    *hits = rv == APR_SUCCESS ? so_cell_int(r, 0, 0) : 0;
+    return rv;
+}
+
+apr_status_t so_store_acme_renew_early(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                       apr_int64_t at, int *n)
+{
+    if (order_id > 0) {
+        return so_db_exec(db, p, "so_acme_renew_early_one", n, SO_A(I64(order_id), I64(at)));
+    }
+    return so_db_exec(db, p, "so_acme_renew_early_all", n, SO_A(I64(at)));
+}
+
+apr_status_t so_store_acme_eab_orders(so_db_t *db, apr_pool_t *p, const char *kid,
+                                      apr_array_header_t **ids)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_acme_eab_orders", &r, SO_A(kid));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *ids = apr_array_make(p, r->nrows + 1, sizeof(apr_int64_t));
+    for (i = 0; i < r->nrows; i++) {
+        APR_ARRAY_PUSH(*ids, apr_int64_t) = so_cell_i64(r, i, 0);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_acme_cert(so_db_t *db, apr_pool_t *p, const char *serial,
+                                so_acme_cert_t **out)
+{
+    so_rows_t *r;
+    so_acme_cert_t *c;
+    apr_status_t rv = one(db, p, "so_acme_cert_by_serial", SO_A(serial), &r);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    c = apr_pcalloc(p, sizeof(*c));
+    c->id = so_cell_i64(r, 0, 0);
+    c->order_id = so_cell_i64(r, 0, 1);
+    c->team_id = so_cell_i64(r, 0, 2);
+    c->names = cell_dup(p, r, 0, 3);
+    c->not_before = so_cell_i64(r, 0, 4);
+    c->not_after = so_cell_i64(r, 0, 5);
+    c->revoked_at = so_cell_i64(r, 0, 6);
+    c->created_at = so_cell_i64(r, 0, 7);
+    c->pem = cell_dup(p, r, 0, 8);
+    c->renew_early_at = so_cell_i64(r, 0, 9);
+    *out = c;
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_acme_replaced(so_db_t *db, apr_pool_t *p, const char *cert_id, int *n)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_acme_replaced", &r, SO_A(cert_id));
+    *n = rv == APR_SUCCESS && r->nrows ? so_cell_int(r, 0, 0) : 0;
+    return rv;
+}

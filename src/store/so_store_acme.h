@@ -1,0 +1,142 @@
+/* mod_sslorders: what the ACME server keeps (RFC 8555): External Account Binding
+ * credentials, accounts, orders, authorizations (their challenges are columns) and
+ * nonces. Migrations 600-649. No httpd types. */
+#ifndef SO_STORE_ACME_H
+#define SO_STORE_ACME_H
+
+#include <apr_tables.h>
+
+#include "so_db.h"
+
+typedef struct {
+    const char *kid;
+    apr_int64_t team_id;
+    const char *hmac_key;     /* base64url */
+    apr_int64_t order_id;     /* bound to an order (0: a product) */
+    apr_int64_t product_id;   /* bound to a product (0: an order) */
+    int period;               /* years of the orders a product-bound EAB creates */
+    const char *names;        /* order-bound: the names it may issue for (space separated) */
+    const char *description;
+    apr_int64_t created_by;
+    apr_int64_t created_at;
+    int disabled;
+} so_acme_eab_t;
+
+typedef struct {
+    apr_int64_t id;
+    apr_int64_t team_id;
+    const char *eab_kid;
+    const char *thumbprint;
+    const char *jwk;          /* canonical RFC 7638 JSON */
+    const char *status;       /* valid, deactivated, revoked */
+    const char *contact;      /* JSON array text */
+    apr_int64_t created_at;
+    apr_int64_t last_used_at;
+} so_acme_account_t;
+
+typedef struct {
+    apr_int64_t id;
+    apr_int64_t account_id;
+    apr_int64_t team_id;
+    apr_int64_t order_id;     /* the SSL order (0 until known) */
+    const char *status;       /* pending, ready, processing, valid, invalid */
+    const char *identifiers;  /* space separated names */
+    const char *profile;
+    const char *replaces;
+    apr_int64_t cert_id;
+    const char *error;        /* problem JSON text, "" when none */
+    apr_int64_t expires_at;
+    apr_int64_t created_at;
+} so_acme_order_t;
+
+typedef struct {
+    apr_int64_t id;
+    apr_int64_t acme_order_id;
+    apr_int64_t account_id;
+    const char *name;
+    const char *status;       /* pending, valid, invalid, deactivated, expired */
+    const char *token;
+    const char *chall_type;   /* the challenge tried or that validated it ("" none; "reuse") */
+    apr_int64_t validated_at;
+    const char *error;        /* problem JSON text */
+    apr_int64_t expires_at;
+} so_acme_authz_t;
+
+apr_status_t so_store_acme_eab_insert(so_db_t *db, apr_pool_t *p, const so_acme_eab_t *e);
+apr_status_t so_store_acme_eab_get(so_db_t *db, apr_pool_t *p, const char *kid,
+                                   so_acme_eab_t **out);
+apr_status_t so_store_acme_eab_list(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                    apr_array_header_t **out);
+/* Disable a team's EAB and revoke its accounts; APR_ENOENT when not the team's. */
+apr_status_t so_store_acme_eab_disable(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                       const char *kid);
+
+/* The SSL orders issued through the EAB's accounts (newest first). */
+apr_status_t so_store_acme_eab_orders(so_db_t *db, apr_pool_t *p, const char *kid,
+                                      apr_array_header_t **ids);
+
+apr_status_t so_store_acme_account_insert(so_db_t *db, apr_pool_t *p, so_acme_account_t *a);
+apr_status_t so_store_acme_account_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                       so_acme_account_t **out);
+apr_status_t so_store_acme_account_by_key(so_db_t *db, apr_pool_t *p, const char *thumbprint,
+                                          so_acme_account_t **out);
+apr_status_t so_store_acme_account_set(so_db_t *db, apr_pool_t *p, const so_acme_account_t *a);
+/* Replace the key unless another account has it (SO_EDBUNIQUE). */
+apr_status_t so_store_acme_account_rekey(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                         const char *old_thumb, const char *jwk,
+                                         const char *thumbprint, int *changed);
+apr_status_t so_store_acme_account_touch(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                         apr_int64_t now);
+apr_status_t so_store_acme_accounts_team(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                         apr_array_header_t **out);
+
+apr_status_t so_store_acme_order_insert(so_db_t *db, apr_pool_t *p, so_acme_order_t *o);
+apr_status_t so_store_acme_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                     so_acme_order_t **out);
+apr_status_t so_store_acme_order_set(so_db_t *db, apr_pool_t *p, const so_acme_order_t *o);
+/* The account's orders, newest first (ids). */
+apr_status_t so_store_acme_orders_of(so_db_t *db, apr_pool_t *p, apr_int64_t account_id,
+                                     apr_array_header_t **ids);
+/* The ACME order that got certificate cert_id (APR_ENOENT: none). */
+apr_status_t so_store_acme_order_by_cert(so_db_t *db, apr_pool_t *p, apr_int64_t cert_id,
+                                         so_acme_order_t **out);
+
+apr_status_t so_store_acme_authz_insert(so_db_t *db, apr_pool_t *p, so_acme_authz_t *a);
+apr_status_t so_store_acme_authz_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                     so_acme_authz_t **out);
+apr_status_t so_store_acme_authz_of(so_db_t *db, apr_pool_t *p, apr_int64_t acme_order_id,
+                                    apr_array_header_t **out);
+apr_status_t so_store_acme_authz_set(so_db_t *db, apr_pool_t *p, const so_acme_authz_t *a);
+/* The latest validation of name by the account after since (0: none). */
+apr_status_t so_store_acme_authz_fresh(so_db_t *db, apr_pool_t *p, apr_int64_t account_id,
+                                       const char *name, apr_int64_t since, apr_int64_t *at);
+
+apr_status_t so_store_acme_nonce_add(so_db_t *db, apr_pool_t *p, const char *nonce,
+                                     apr_int64_t expires_at);
+/* Consume a nonce: APR_SUCCESS once, APR_ENOENT when unknown, used or expired. */
+apr_status_t so_store_acme_nonce_use(so_db_t *db, apr_pool_t *p, const char *nonce,
+                                     apr_int64_t now);
+apr_status_t so_store_acme_nonce_purge(so_db_t *db, apr_pool_t *p, apr_int64_t now);
+
+/* A certificate by serial (lower hex, as the CA writes it) with what ACME needs. */
+typedef struct {
+    apr_int64_t id, order_id, team_id;
+    const char *names; /* space separated */
+    apr_int64_t not_before, not_after, revoked_at, created_at;
+    const char *pem;
+    apr_int64_t renew_early_at; /* sslordersctl acme renew-early (0: never) */
+} so_acme_cert_t;
+apr_status_t so_store_acme_cert(so_db_t *db, apr_pool_t *p, const char *serial,
+                                so_acme_cert_t **out);
+/* How many live ACME orders replace the certificate (ARI certID). */
+apr_status_t so_store_acme_replaced(so_db_t *db, apr_pool_t *p, const char *cert_id, int *n);
+
+/* Count one request of key in the hour starting at window_start; *hits: the count so far. */
+apr_status_t so_store_acme_rate_hit(so_db_t *db, apr_pool_t *p, const char *key,
+                                    apr_int64_t window_start, int *hits);
+
+/* ARI: early renewal asked for an order (all: every order with an ACME certificate). */
+apr_status_t so_store_acme_renew_early(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                       apr_int64_t at, int *n);
+
+#endif

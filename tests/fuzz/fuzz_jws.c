@@ -1,0 +1,48 @@
+/* libFuzzer harness: ACME request bodies (flattened JWS), their protected headers and
+ * payloads, the JWKs inside (every key type), signature checks against the key a JWS
+ * names, and the HMAC check of External Account Binding. */
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "fuzz.h"
+#include "../../src/core/so_jws.h"
+
+static apr_pool_t *root;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    apr_initialize();
+    apr_pool_create(&root, NULL);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p;
+    so_jws_t *jws;
+    so_jwk_t *k;
+    const char *why;
+    const unsigned char *raw;
+    apr_size_t rawlen;
+    static const unsigned char key[32] = {1, 2, 3};
+
+    apr_pool_create(&p, root);
+    if (so_jws_parse(p, (const char *)data, size, &jws, &why) == APR_SUCCESS) {
+        so_jws_payload_json(p, jws);
+        so_jws_alg_ok(jws->alg);
+        if (jws->jwk && so_jwk_import(p, jws->jwk, &k, &why) == APR_SUCCESS) {
+            so_jws_verify(p, jws, k, &why);
+        }
+        so_jws_verify_hmac(jws, key, sizeof(key), &why);
+    }
+    /* the bytes as a JWK, and as base64url */
+    so_jwk_parse(p, apr_pstrmemdup(p, (const char *)data, size), &k, &why);
+    so_unb64url(p, apr_pstrmemdup(p, (const char *)data, size), &raw, &rawlen);
+    so_b64url(p, data, size);
+    apr_pool_destroy(p);
+    return 0;
+}

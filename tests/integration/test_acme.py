@@ -1,0 +1,680 @@
+"""The ACME server (RFC 8555) bound to paid orders, driven by a small client of our own
+(acme_client.py): EAB, every JWS rule, http-01 and dns-01, issuance as the order's first
+issuance or reissue, certificates checked with openssl verify."""
+import json
+import os
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+import requests
+
+import issuing
+import pki
+from acme_client import Acme, Key, Problem, b64, csr_der
+from harness import DB, Httpd
+from issuing import DAY, DV, DV_WILD, LONG, dom
+
+
+@pytest.fixture
+def team(env):
+    return env.new_team(balance="10000", ttl=LONG)
+
+
+@pytest.fixture
+def api(team):
+    return team.client()
+
+
+def directory(env, server=None):
+    return (server or env.httpd).url + "/acme/directory"
+
+
+def paid_order(api, names, product=DV):
+    """An order paid for, with its names, not sent for validation (PAI)."""
+    body = {"product_id": product, "period": 1, "csr": pki.csr(names[0], names[1:], fresh=True),
+            "domain_validation_methods": [{"host_name": n, "method": "http"} for n in names]}
+    st, ans = api.post("/ssl/orders", json=body)
+    assert st == 200, ans
+    oid = ans["data"]["id"]
+    return oid
+
+
+def eab(api, oid):
+    st, body = api.post("/acme/eab", json={"order_id": oid, "description": "test"})
+    assert st == 200, body
+    return body["data"]
+
+
+def client(env, api, oid, alg="ES256", clock=None):
+    e = eab(api, oid)
+    c = Acme(directory(env), Key(alg), clock=clock)
+    c.register(e["kid"], e["hmac_key"], contact=["mailto:ops@example.com"])
+    return c, e
+
+
+def verify_chain(env, pem_chain):
+    root = requests.get(env.httpd.url + "/pki/root.pem").text if False else None
+    with tempfile.TemporaryDirectory() as d:
+        certs = [c + "-----END CERTIFICATE-----\n"
+                 for c in pem_chain.split("-----END CERTIFICATE-----") if c.strip()]
+        assert len(certs) == 2, pem_chain
+        with open(os.path.join(d, "leaf"), "w") as f:
+            f.write(certs[0])
+        with open(os.path.join(d, "inter"), "w") as f:
+            f.write(certs[1])
+        with open(os.path.join(d, "root"), "w") as f:
+            f.write(root or open(os.path.join(env.httpd.ca_dir, "root.pem")).read()
+                    if os.path.exists(os.path.join(env.httpd.ca_dir, "root.pem")) else "")
+        return d, certs
+
+
+def openssl_ok(env, api, oid, chain):
+    """The chain the ACME server gave is the order's current certificate and verifies
+    against the CA root."""
+    o = api.get(f"/ssl/orders/{oid}")[1]["data"]
+    assert o["certificate"].strip() in chain
+    assert o["intermediate_certificate"].strip() in chain
+    issuing.openssl_verify(env, o)
+    return o
+
+
+def http01(env, c, authz):
+    ch = next(x for x in authz["challenges"] if x["type"] == "http-01")
+    env.dcv.put_file("/.well-known/acme-challenge/" + ch["token"], c.key_authorization(ch["token"]))
+    return c.post(ch["url"], {}).json()
+
+
+def test_directory_and_nonces(env):
+    r = requests.get(directory(env))
+    assert r.status_code == 200
+    d = r.json()
+    for k in ("newNonce", "newAccount", "newOrder", "revokeCert", "keyChange"):
+        assert d[k].startswith(env.httpd.url + "/acme/")
+    assert d["meta"]["externalAccountRequired"] is True
+    assert set(d["meta"]["profiles"]) >= {"classic", "shortlived"}
+    h = requests.head(d["newNonce"])
+    g = requests.get(d["newNonce"])
+    assert h.status_code == 200 and g.status_code == 204
+    assert h.headers["Replay-Nonce"] != g.headers["Replay-Nonce"]
+    assert "no-store" in g.headers["Cache-Control"]
+    assert 'rel="index"' in g.headers["Link"]
+
+
+def test_pai_order_http01_first_issuance(env, api):
+    d = dom()
+    oid = paid_order(api, [d, "www." + d])
+    assert api.get(f"/ssl/orders/{oid}")[1]["data"]["status"] == "PAI"
+    c, e = client(env, api, oid)
+    assert e["hmac_key"] and e["kid"].startswith("kid_")
+    url, order = c.new_order([d, "www." + d])
+    assert order["status"] == "pending" and len(order["authorizations"]) == 2
+    for a in order["authorizations"]:
+        authz = c.get(a)
+        assert authz["status"] == "pending"
+        ch = http01(env, c, authz)
+        assert ch["status"] == "valid", ch
+        assert c.get(a)["status"] == "valid"
+    order = c.get(url)
+    assert order["status"] == "ready"
+    done, _ = c.finalize(order, [d, "www." + d])
+    assert done["status"] == "valid", done
+    r = c.certificate(done["certificate"])
+    assert r.headers["Content-Type"].startswith("application/pem-certificate-chain")
+    o = openssl_ok(env, api, oid, r.text)
+    assert o["status"] == "ACT"
+    # the order is paid once: the first ACME issuance is its issuance
+    st, certs = api.get(f"/ssl/orders/{oid}/certificates")
+    assert st == 200 and certs["data"]["total"] == 1
+    # the orders list of the account
+    lst = c.post(c.get(c.kid)["orders"], None).json()
+    assert url in lst["orders"]
+
+
+def test_portal_validated_names_reissue_without_challenge(env, api):
+    oid, o = issuing.issued(env, api)
+    names = [h["host_name"] for h in o["domain_validation_methods"]] if "domain_validation_methods" in o \
+        else [o["common_name"]]
+    c, _ = client(env, api, oid)
+    url, order = c.new_order([o["common_name"]])  # a subset of the order's names
+    assert order["status"] == "ready", order
+    assert c.get(order["authorizations"][0])["status"] == "valid"
+    done, _ = c.finalize(order, [o["common_name"]])
+    assert done["status"] == "valid"
+    openssl_ok(env, api, oid, c.certificate(done["certificate"]).text)
+    st, certs = api.get(f"/ssl/orders/{oid}/certificates")
+    assert certs["data"]["total"] == 2  # a reissue, in the order's certificate history
+    assert names
+
+
+def test_dns01_wildcard(env, api):
+    d = dom()
+    # a wildcard order (its names validated by DNS), not sent for validation yet
+    body = {"product_id": DV_WILD, "period": 1, "csr": pki.csr("*." + d, [], fresh=True),
+            "domain_validation_methods": [{"host_name": "*." + d, "method": "dns"}]}
+    st, ans = api.post("/ssl/orders", json=body)
+    assert st == 200, ans
+    oid = ans["data"]["id"]
+    c, _ = client(env, api, oid)
+    url, order = c.new_order(["*." + d])
+    authz = c.get(order["authorizations"][0])
+    assert authz["wildcard"] is True and authz["identifier"]["value"] == d
+    assert [x["type"] for x in authz["challenges"]] == ["dns-01"]
+    ch = authz["challenges"][0]
+    env.dcv.add_record("TXT", "_acme-challenge." + d, c.dns_value(ch["token"]))
+    assert c.post(ch["url"], {}).json()["status"] == "valid"
+    done, _ = c.finalize(c.get(url), ["*." + d])
+    assert done["status"] == "valid", done
+    openssl_ok(env, api, oid, c.certificate(done["certificate"]).text)
+
+
+def test_failed_challenge_invalidates(env, api):
+    d = dom()
+    oid = paid_order(api, [d])
+    c, _ = client(env, api, oid)
+    url, order = c.new_order([d])
+    authz = c.get(order["authorizations"][0])
+    ch = next(x for x in authz["challenges"] if x["type"] == "http-01")
+    env.dcv.put_file("/.well-known/acme-challenge/" + ch["token"], "wrong")
+    r = c.post(ch["url"], {}).json()
+    assert r["status"] == "invalid" and "incorrectResponse" in r["error"]["type"]
+    assert c.get(url)["status"] == "invalid"
+    with pytest.raises(Problem) as p:
+        c.finalize(c.get(url), [d])
+    assert p.value.type == "orderNotReady"
+    assert api.get(f"/ssl/orders/{oid}")[1]["data"]["status"] == "PAI"
+
+
+@pytest.mark.parametrize("alg", ["ES256", "ES384", "RS256", "EdDSA"])
+def test_key_types(env, api, alg):
+    oid = paid_order(api, [dom()])
+    c, _ = client(env, api, oid, alg=alg)
+    acct = c.get(c.kid)
+    assert acct["status"] == "valid" and acct["contact"] == ["mailto:ops@example.com"]
+    st, lst = api.get("/acme/accounts")
+    assert c.key.thumbprint() in [a["thumbprint"] for a in lst["data"]["results"]]
+
+
+def test_jws_rules(env, api):
+    d = dom()
+    oid = paid_order(api, [d])
+    c, _ = client(env, api, oid)
+    url = c.d["newOrder"]
+    payload = {"identifiers": [{"type": "dns", "value": d}]}
+
+    def problem(body, status=None):
+        r = c.raw_post(url, body)
+        assert r.headers["Content-Type"] == "application/problem+json", r.text
+        assert "Replay-Nonce" in r.headers
+        if status:
+            assert r.status_code == status
+        return r.json()["type"].split(":")[-1]
+
+    # an algorithm not accepted
+    j = c.jws(url, payload)
+    prot = json.loads(__import__("acme_client").unb64(j["protected"]))
+    prot["alg"] = "HS256"
+    j["protected"] = b64(json.dumps(prot))
+    assert problem(j, 400) == "badSignatureAlgorithm"
+    # a wrong signature
+    j = c.jws(url, payload)
+    j["signature"] = b64(b"\x01" * 64)
+    assert problem(j, 400) == "malformed"
+    # the url of another resource
+    assert problem(c.jws(c.d["newAccount"], payload), 401) == "unauthorized"
+    # an unknown nonce, then a replayed one
+    assert problem(c.jws(url, payload, nonce="AAAAAAAAAAAAAAAAAAAAAA")) == "badNonce"
+    n = c.nonce()
+    assert c.raw_post(url, c.jws(url, payload, nonce=n)).status_code == 201
+    assert problem(c.jws(url, payload, nonce=n), 400) == "badNonce"
+    # no nonce at all
+    j = c.jws(url, payload)
+    prot = json.loads(__import__("acme_client").unb64(j["protected"]))
+    del prot["nonce"]
+    j = {"protected": b64(json.dumps(prot)), "payload": j["payload"]}
+    j["signature"] = b64(c.key.sign(f"{j['protected']}.{j['payload']}".encode()))
+    assert problem(j) == "badNonce"
+    # jwk where a kid is needed, kid where a jwk is needed
+    assert problem(c.jws(url, payload, use_jwk=True), 400) == "malformed"
+    r = c.raw_post(c.d["newAccount"], c.jws(c.d["newAccount"], {}, use_jwk=False))
+    assert r.status_code == 400 and r.json()["type"].endswith("malformed")
+    # not JSON, not a JWS
+    assert problem("not json", 400) == "malformed"
+    assert problem({"protected": "x"}, 400) == "malformed"
+    # an account that does not exist
+    assert problem(c.jws(url, payload, protected={"kid": c.kid + "999"}), 400) == "accountDoesNotExist"
+    # GET on a POST resource
+    r = requests.get(url)
+    assert r.status_code == 405 and r.headers["Content-Type"] == "application/problem+json"
+
+
+def test_eab_misuse(env, api, team):
+    d = dom()
+    oid = paid_order(api, [d])
+    e = eab(api, oid)
+    # no EAB at all
+    c = Acme(directory(env))
+    with pytest.raises(Problem) as p:
+        c.post(c.d["newAccount"], {"termsOfServiceAgreed": True}, use_jwk=True)
+    assert p.value.type == "externalAccountRequired"
+    # a wrong HMAC key
+    with pytest.raises(Problem) as p:
+        c.register(e["kid"], b64(b"x" * 32))
+    assert p.value.type == "unauthorized"
+    # onlyReturnExisting for a new key
+    with pytest.raises(Problem) as p:
+        c.post(c.d["newAccount"], {"onlyReturnExisting": True}, use_jwk=True)
+    assert p.value.type == "accountDoesNotExist"
+    # another team's order: 404, nothing created
+    other = env.new_team(balance="100").client()
+    st, body = other.post("/acme/eab", json={"order_id": oid})
+    assert st == 404, body
+    assert other.get("/acme/eab")[1]["data"]["total"] == 0
+    # the right key works; onlyReturnExisting then finds it
+    c.register(e["kid"], e["hmac_key"])
+    r = c.post(c.d["newAccount"], {"onlyReturnExisting": True}, use_jwk=True)
+    assert r.status_code == 200 and r.headers["Location"] == c.kid
+    # names outside the bound order
+    with pytest.raises(Problem) as p:
+        c.new_order(["other-" + d])
+    assert p.value.type == "rejectedIdentifier"
+    with pytest.raises(Problem) as p:
+        c.post(c.d["newOrder"], {"identifiers": [{"type": "ip", "value": "192.0.2.1"}]})
+    assert p.value.type == "rejectedIdentifier"
+    with pytest.raises(Problem) as p:
+        c.new_order(["co.uk"])
+    assert p.value.type == "rejectedIdentifier"
+    # disabling the EAB revokes its accounts
+    st, body = api.delete(f"/acme/eab/{e['kid']}")
+    assert st == 200, body
+    with pytest.raises(Problem) as p:
+        c.new_order([d])
+    assert p.value.type == "unauthorized"
+    c2 = Acme(directory(env))
+    with pytest.raises(Problem) as p:
+        c2.register(e["kid"], e["hmac_key"])
+    assert p.value.type == "unauthorized"
+    lst = api.get("/acme/eab")[1]["data"]["results"]
+    assert [x["disabled"] for x in lst if x["kid"] == e["kid"]] == [True]
+    assert all("hmac_key" not in x for x in lst)
+    # another team cannot disable it (404)
+    assert other.delete(f"/acme/eab/{e['kid']}")[0] == 404
+
+
+def test_key_change_and_deactivation(env, api):
+    oid = paid_order(api, [dom()])
+    c, _ = client(env, api, oid)
+    old = c.key
+    new = Key("ES384")
+    inner = c.jws(c.d["keyChange"], {"account": c.kid, "oldKey": old.jwk()}, key=new,
+                  use_jwk=True, nonce="unused")
+    r = c.post(c.d["keyChange"], inner)
+    assert r.status_code == 200
+    c.key = new
+    assert c.get(c.kid)["status"] == "valid"
+    c.key = old
+    with pytest.raises(Problem):
+        c.get(c.kid)
+    c.key = new
+    assert c.post(c.kid, {"status": "deactivated"}).json()["status"] == "deactivated"
+    with pytest.raises(Problem) as p:
+        c.get(c.kid)
+    assert p.value.type == "unauthorized"
+
+
+def test_authz_deactivation(env, api):
+    d = dom()
+    oid = paid_order(api, [d])
+    c, _ = client(env, api, oid)
+    url, order = c.new_order([d])
+    a = order["authorizations"][0]
+    assert c.post(a, {"status": "deactivated"}).json()["status"] == "deactivated"
+    assert c.get(url)["status"] == "invalid"
+
+
+def test_two_servers_one_database(env, api):
+    """A nonce from one server is accepted once by another on the same database."""
+    h = Httpd(env.base, DB, env.db_params, name="acme-" + uuid.uuid4().hex[:6], dcv=env.dcv)
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    try:
+        h.start()
+        oid = paid_order(api, [dom()])
+        c, _ = client(env, api, oid)
+        n = requests.head(c.d["newNonce"]).headers["Replay-Nonce"]
+        b = Acme(h.url + "/acme/directory", c.key)
+        b.kid = c.kid.replace(env.httpd.url, h.url)
+        assert b.raw_post(b.kid, b.jws(b.kid, None, nonce=n)).status_code == 200
+        r = b.raw_post(b.kid, b.jws(b.kid, None, nonce=n))
+        assert r.status_code == 400 and r.json()["type"].endswith("badNonce")
+        r = c.raw_post(c.kid, c.jws(c.kid, None, nonce=n))
+        assert r.status_code == 400 and r.json()["type"].endswith("badNonce")
+    finally:
+        h.stop()
+        env.servers.remove(h)
+
+
+def test_eab_cli(env, team, api):
+    oid = paid_order(api, [dom()])
+    r = env.ctl("acme", "eab", "create", team.slug, "--order", oid)
+    out = json.loads(r.stdout)
+    assert set(out) == {"kid", "hmac_key", "directory_url"}
+    lst = json.loads(env.ctl("acme", "eab", "list", team.slug).stdout)
+    assert out["kid"] in [x["kid"] for x in lst]
+    c = Acme(directory(env))
+    c.register(out["kid"], out["hmac_key"])
+    other = env.new_team()
+    assert env.ctl("acme", "eab", "create", other.slug, "--order", oid, check=False).returncode == 1
+
+
+def balance(env, team):
+    return env.ctl("balance", "show", team.slug).stdout.strip()
+
+
+def test_product_bound_charges_once(env):
+    team = env.new_team(balance="100", ttl=LONG)
+    api = team.client()
+    st, body = api.post("/acme/eab", json={"product_id": DV, "description": "product"})
+    assert st == 200, body
+    e = body["data"]
+    assert e["product_id"] == DV and e["order_id"] == 0
+    c = Acme(directory(env))
+    c.register(e["kid"], e["hmac_key"])
+    d = dom()
+    url, order = c.new_order([d])
+    assert api.get("/ssl/orders")[1]["data"]["total"] == 0  # nothing charged before finalize
+    http01(env, c, c.get(order["authorizations"][0]))
+    done, _ = c.finalize(c.get(url), [d])
+    assert done["status"] == "valid", done
+    orders = api.get("/ssl/orders")[1]["data"]["results"]
+    assert len(orders) == 1 and orders[0]["status"] == "ACT"
+    oid = orders[0]["id"]
+    openssl_ok(env, api, oid, c.certificate(done["certificate"]).text)
+    after_first = balance(env, team)
+    assert "71.01" in after_first, after_first
+    # the same names again: a reissue of that order, no charge, no challenge
+    url2, order2 = c.new_order([d])
+    assert order2["status"] == "ready", order2
+    done2, _ = c.finalize(order2, [d])
+    assert done2["status"] == "valid"
+    assert api.get("/ssl/orders")[1]["data"]["total"] == 1
+    assert balance(env, team) == after_first
+    assert api.get(f"/ssl/orders/{oid}/certificates")[1]["data"]["total"] == 2
+    # a name the product cannot take (a wildcard on a single-name DV product)
+    with pytest.raises(Problem) as p:
+        c.new_order(["*." + d])
+    assert p.value.type == "rejectedIdentifier"
+
+
+def test_product_bound_balance_too_low(env):
+    team = env.new_team(balance="10", ttl=LONG)
+    api = team.client()
+    e = api.post("/acme/eab", json={"product_id": DV})[1]["data"]
+    c = Acme(directory(env))
+    c.register(e["kid"], e["hmac_key"])
+    with pytest.raises(Problem) as p:
+        c.new_order([dom()])
+    assert p.value.type == "unauthorized" and "balance" in p.value.body["detail"]
+    assert api.get("/ssl/orders")[1]["data"]["total"] == 0
+    assert "10.00" in balance(env, team)
+    # another team's product id that does not exist: 404
+    assert api.post("/acme/eab", json={"product_id": 999999})[0] == 404
+
+
+def issued_via_acme(env, api, names=None):
+    """A PAI order issued through ACME: (client, order id, certificate (x509), its key)."""
+    from cryptography import x509 as cx
+    names = names or [dom()]
+    oid = paid_order(api, names)
+    c, e = client(env, api, oid)
+    url, order = c.new_order(names)
+    for a in order["authorizations"]:
+        http01(env, c, c.get(a))
+    done, key = c.finalize(c.get(url), names)
+    assert done["status"] == "valid", done
+    pem = c.certificate(done["certificate"]).text
+    return c, oid, cx.load_pem_x509_certificate(pem.encode()), key, e
+
+
+def ari_id(cert):
+    from cryptography import x509 as cx
+    aki = cert.extensions.get_extension_for_class(cx.AuthorityKeyIdentifier).value.key_identifier
+    n = cert.serial_number
+    return b64(aki) + "." + b64(n.to_bytes(n.bit_length() // 8 + 1, "big"))
+
+
+def cert_der(cert):
+    from cryptography.hazmat.primitives import serialization as ser
+    return b64(cert.public_bytes(ser.Encoding.DER))
+
+
+def test_renewal_info_and_replaces(env, api, team):
+    c, oid, cert, _, _ = issued_via_acme(env, api)
+    assert c.d["renewalInfo"].endswith("/acme/renewal-info")
+    r = requests.get(c.d["renewalInfo"] + "/" + ari_id(cert))
+    assert r.status_code == 200, r.text
+    assert int(r.headers["Retry-After"]) > 0
+    w = r.json()["suggestedWindow"]
+    import datetime
+    utc = datetime.timezone.utc
+    nb = cert.not_valid_before.replace(tzinfo=utc).timestamp()
+    na = cert.not_valid_after.replace(tzinfo=utc).timestamp()
+
+    def ts(s):
+        assert s.endswith("Z") and "T" in s, s  # RFC 3339
+        return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+    assert nb < ts(w["start"]) < ts(w["end"]) < na
+    assert requests.get(c.d["renewalInfo"] + "/AAAA.AAAA").status_code == 404
+    assert requests.get(c.d["renewalInfo"] + "/nonsense").status_code == 400
+    # the provider asks for early renewal: the window is now
+    env.ctl("acme", "renew-early", oid)
+    w = requests.get(c.d["renewalInfo"] + "/" + ari_id(cert)).json()["suggestedWindow"]
+    assert ts(w["start"]) <= time.time() + 5
+    # replaces: honoured once, from the same account, with overlapping names
+    names = [n.value for n in cert.extensions.get_extension_for_class(
+        __import__("cryptography").x509.SubjectAlternativeName).value]
+    url, order = c.new_order(names, replaces=ari_id(cert))
+    assert order["replaces"] == ari_id(cert) and order["status"] == "ready"
+    with pytest.raises(Problem) as p:
+        c.new_order(names, replaces=ari_id(cert))
+    assert p.value.type == "alreadyReplaced"
+    with pytest.raises(Problem) as p:
+        c.new_order(names, replaces="AAAA.AAAA")
+    assert p.value.type == "malformed"
+    other, _ = client(env, api, oid)
+    with pytest.raises(Problem) as p:
+        other.new_order(names, replaces=ari_id(cert))
+    assert p.value.type == "malformed"
+
+
+def test_revoke_by_account_and_by_cert_key(env, api):
+    c, oid, cert, key, _ = issued_via_acme(env, api)
+    # a reason the BR do not allow
+    with pytest.raises(Problem) as p:
+        c.post(c.d["revokeCert"], {"certificate": cert_der(cert), "reason": 6})
+    assert p.value.type == "badRevocationReason"
+    # another team's account cannot
+    other_team = env.new_team(balance="100", ttl=LONG)
+    oapi = other_team.client()
+    o2 = paid_order(oapi, [dom()])
+    stranger, _ = client(env, oapi, o2)
+    with pytest.raises(Problem) as p:
+        stranger.post(c.d["revokeCert"], {"certificate": cert_der(cert)})
+    assert p.value.type == "unauthorized"
+    r = c.post(c.d["revokeCert"], {"certificate": cert_der(cert), "reason": 4})
+    assert r.status_code == 200
+    certs = api.get(f"/ssl/orders/{oid}/certificates")[1]["data"]["results"]
+    assert any(x.get("revoked_at") or x.get("revoked") for x in certs), certs
+    with pytest.raises(Problem) as p:
+        c.post(c.d["revokeCert"], {"certificate": cert_der(cert)})
+    assert p.value.type == "alreadyRevoked"
+    # the window of a revoked certificate is now
+    w = requests.get(c.d["renewalInfo"] + "/" + ari_id(cert)).json()["suggestedWindow"]
+    assert w["start"] < w["end"] and w["end"][:10] == time.strftime("%Y-%m-%d", time.gmtime())
+    # by the certificate's own key (jwk), without an account
+    c2, oid2, cert2, key2, _ = issued_via_acme(env, api)
+    k = Key("ES256")
+    k.k = key2
+    anon = Acme(directory(env), k)
+    wrong = Acme(directory(env), Key("ES256"))
+    with pytest.raises(Problem) as p:
+        wrong.post(wrong.d["revokeCert"], {"certificate": cert_der(cert2)}, use_jwk=True)
+    assert p.value.type == "unauthorized"
+    r = anon.post(anon.d["revokeCert"], {"certificate": cert_der(cert2), "reason": 1}, use_jwk=True)
+    assert r.status_code == 200
+
+
+def test_rate_limits(env, api):
+    """Per client address (new accounts) and per account (new orders), shared by every
+    server on the database: rateLimited with Retry-After."""
+    h = Httpd(env.base, DB, env.db_params, name="acme-rl-" + uuid.uuid4().hex[:6], dcv=env.dcv,
+              extra="SSLOrdersACMERateLimit 2 1\n")
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    try:
+        h.start()
+        d = dom()
+        oid = paid_order(api, [d])
+        codes = []
+        clients = []
+        for _ in range(3):
+            c = Acme(h.url + "/acme/directory")
+            e = eab(api, oid)
+            try:
+                c.register(e["kid"], e["hmac_key"])
+                clients.append(c)
+                codes.append(200)
+            except Problem as p:
+                assert p.type == "rateLimited" and p.status == 429
+                codes.append(429)
+        assert codes[0] == 200 and 429 in codes[1:], codes
+        r = Acme(h.url + "/acme/directory")
+        res = r.raw_post(r.d["newAccount"], r.jws(r.d["newAccount"], {}, use_jwk=True))
+        assert res.status_code == 429 and 0 < int(res.headers["Retry-After"]) <= 3600
+        c = clients[0]
+        seen = []
+        for _ in range(4):
+            try:
+                c.new_order([d])
+                seen.append(201)
+            except Problem as p:
+                assert p.type == "rateLimited"
+                seen.append(429)
+        assert seen[0] == 201 and 429 in seen, seen
+    finally:
+        h.stop()
+        env.servers.remove(h)
+
+
+def test_shortlived_profile(env, api):
+    d = dom()
+    oid = paid_order(api, [d])
+    c, _ = client(env, api, oid)
+    url, order = c.new_order([d], profile="shortlived")
+    assert order["profile"] == "shortlived"
+    http01(env, c, c.get(order["authorizations"][0]))
+    done, _ = c.finalize(c.get(url), [d])
+    from cryptography import x509 as cx
+    cert = cx.load_pem_x509_certificate(c.certificate(done["certificate"]).text.encode())
+    assert (cert.not_valid_after - cert.not_valid_before).days <= 7
+    with pytest.raises(Problem) as p:
+        c.new_order([d], profile="forever")
+    assert p.value.type == "invalidProfile"
+
+
+class AlpnServer:
+    """A TLS server answering ALPN acme-tls/1 with a tls-alpn-01 certificate (RFC 8737)."""
+
+    def __init__(self, base, name, digest, critical=True):
+        import datetime
+        import socket
+        import ssl
+        import threading
+        from cryptography import x509 as cx
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.utcnow()
+        subj = cx.Name([cx.NameAttribute(NameOID.COMMON_NAME, name)])
+        cert = (cx.CertificateBuilder().subject_name(subj).issuer_name(subj)
+                .public_key(key.public_key()).serial_number(cx.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(hours=1))
+                .not_valid_after(now + datetime.timedelta(days=1))
+                .add_extension(cx.SubjectAlternativeName([cx.DNSName(name)]), critical=False)
+                .add_extension(cx.UnrecognizedExtension(
+                    cx.ObjectIdentifier("1.3.6.1.5.5.7.1.31"), b"\x04\x20" + digest),
+                    critical=critical)
+                .sign(key, hashes.SHA256()))
+        d = tempfile.mkdtemp(dir=base)
+        with open(os.path.join(d, "c.pem"), "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+            f.write(key.private_bytes(serialization.Encoding.PEM,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(d, "c.pem"))
+        ctx.set_alpn_protocols(["acme-tls/1"])
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.port = self.sock.getsockname()[1]
+        self.hits = 0
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = self.sock.accept()
+                except OSError:
+                    return
+                try:
+                    with ctx.wrap_socket(conn, server_side=True) as s:
+                        self.hits += 1
+                        s.recv(1)
+                except (OSError, ssl.SSLError):
+                    pass
+        threading.Thread(target=serve, daemon=True).start()
+
+    def close(self):
+        self.sock.close()
+
+
+def alpn_challenge(env, api, digest_of):
+    """An order's tls-alpn-01 challenge answered by a TLS server with the certificate
+    digest_of(key authorization) makes, probed by a server routed to it: the answer."""
+    import hashlib
+    d = dom()
+    oid = paid_order(api, [d])
+    c, _ = client(env, api, oid)
+    url, order = c.new_order([d])
+    authz = c.get(order["authorizations"][0])
+    ch = next(x for x in authz["challenges"] if x["type"] == "tls-alpn-01")
+    srv = AlpnServer(env.base, d, digest_of(hashlib.sha256(c.key_authorization(ch["token"]).encode()).digest()))
+    h = Httpd(env.base, DB, env.db_params, name="acme-alpn-" + uuid.uuid4().hex[:6], dcv=env.dcv,
+              extra=f"SSLOrdersDCVConnectTo {d}:443 127.0.0.1:{srv.port}\n")
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    try:
+        h.start()
+        b = Acme(h.url + "/acme/directory", c.key)
+        b.kid = c.kid.replace(env.httpd.url, h.url)
+        r = b.post(ch["url"].replace(env.httpd.url, h.url), {}).json()
+        return r, srv.hits, b.get(url.replace(env.httpd.url, h.url))["status"]
+    finally:
+        h.stop()
+        env.servers.remove(h)
+        srv.close()
+
+
+def test_tls_alpn01(env, api):
+    r, hits, status = alpn_challenge(env, api, lambda digest: digest)
+    assert r["status"] == "valid", r
+    assert hits >= 1 and status == "ready"
+
+
+def test_tls_alpn01_wrong_certificate(env, api):
+    r, _, status = alpn_challenge(env, api, lambda digest: b"\x00" * 32)
+    assert r["status"] == "invalid" and r["error"]["type"].endswith("incorrectResponse"), r
+    assert status == "invalid"
