@@ -12,14 +12,25 @@
 #include "../core/so_csr.h"
 #include "../core/so_dcv.h"
 #include "../core/so_log.h"
+#include "../api/so_outbox.h"
 #include "../store/so_store_catalog.h"
 #include "../store/so_store_cert.h"
 #include "../store/so_store_order.h"
 
-/* a request like the background job's, on the caller's database and clock */
+#define JOB_REQS_KEY "so_acme_job_reqs"
+
+/* a request like the background job's, on the caller's database and clock; remembered on
+ * the caller's pool so that so_acme_iss_flush delivers the outbox rows it committed */
 static so_req_t *job_req(so_req_t *req, int max_days)
 {
     so_req_t *jr = so_req_create(req->pool, req->cfg);
+    apr_array_header_t *jrs = NULL;
+    apr_pool_userdata_get((void **)&jrs, JOB_REQS_KEY, req->pool);
+    if (!jrs) {
+        jrs = apr_array_make(req->pool, 2, sizeof(so_req_t *));
+        apr_pool_userdata_setn(jrs, JOB_REQS_KEY, NULL, req->pool);
+    }
+    APR_ARRAY_PUSH(jrs, so_req_t *) = jr;
     if (max_days > 0) {
         so_config_t *cfg = apr_pmemdup(req->pool, req->cfg, sizeof(*cfg));
         if (cfg->max_validity_days <= 0 || cfg->max_validity_days > max_days) {
@@ -32,6 +43,22 @@ static so_req_t *job_req(so_req_t *req, int max_days)
     jr->path = "/";
     jr->now = req->now;
     return jr;
+}
+
+void so_acme_iss_flush(so_req_t *req)
+{
+    apr_array_header_t *jrs = NULL;
+    int i;
+    apr_pool_userdata_get((void **)&jrs, JOB_REQS_KEY, req->pool);
+    for (i = 0; jrs && i < jrs->nelts; i++) {
+        so_outbox_after_request(APR_ARRAY_IDX(jrs, i, so_req_t *));
+    }
+    if (jrs) {
+        apr_array_clear(jrs);
+    }
+    if (req->outbox) {
+        so_outbox_after_request(req);
+    }
 }
 
 apr_int64_t so_acme_iss_reuse_seconds(apr_int64_t now)

@@ -21,6 +21,10 @@ typedef struct {
 } so_acme_bound_t;
 
 /* Load the team's SSL order: APR_ENOENT when it is not the team's. */
+/* Deliver the outbox rows (mail, message command) that this request's issuance calls
+ * committed, as the API does after each request. */
+void so_acme_iss_flush(so_req_t *req);
+
 apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
                                so_acme_bound_t **out);
 

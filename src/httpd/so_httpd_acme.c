@@ -10,6 +10,7 @@
 
 #include "so_httpd.h"
 #include "../acme/so_acme.h"
+#include "../acme/so_acme_issue.h"
 #include "../core/so_util.h"
 
 APLOG_USE_MODULE(sslorders);
@@ -88,6 +89,10 @@ int so_httpd_acme_handler(request_rec *r)
         req->body_len = SO_ACME_MAX_BODY + 1;
     }
     so_acme_handle(req, base);
+    /* mail and messages of the events this request committed (the outbox), as the API does */
+    if (req->db) {
+        so_acme_iss_flush(req);
+    }
     if (req->db) {
         so_httpd_db_state(r->server, req->status == 503, req->db->errmsg);
     }
