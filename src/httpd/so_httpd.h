@@ -58,6 +58,8 @@ void *so_httpd_create_dir(apr_pool_t *p, char *dir);
 void *so_httpd_merge_dir(apr_pool_t *p, void *basev, void *addv);
 extern const command_rec so_httpd_cmds[];
 so_srv_conf_t *so_httpd_srv_conf(server_rec *s);
+/* headers, client address, scheme and the test clock of r into req (so_httpd_handler.c) */
+void so_httpd_req_from(request_rec *r, const so_srv_conf_t *sc, so_req_t *req);
 void so_httpd_srv_finalize(server_rec *s);
 /* Baseline Requirements directives (so_httpd_br.c) */
 const char *so_httpd_br_dnssec(cmd_parms *cmd, void *dc, int flag);

@@ -48,7 +48,7 @@ int so_httpd_acme_handler(request_rec *r)
 {
     so_srv_conf_t *sc;
     so_req_t *req;
-    const char *loc, *base, *clock;
+    const char *loc, *base;
     int rc, over = 0;
 
     if (!r->handler || strcmp(r->handler, "sslorders-acme")) {
@@ -62,17 +62,9 @@ int so_httpd_acme_handler(request_rec *r)
     if (!*req->path) {
         req->path = "/";
     }
-    req->headers_in = r->headers_in;
-    req->client_ip = r->useragent_ip ? r->useragent_ip : "";
-    req->secure = !strcmp(ap_run_http_scheme(r) ? ap_run_http_scheme(r) : "http", "https");
+    so_httpd_req_from(r, sc, req);
     req->acquire = acquire;
     req->acquire_baton = r;
-    if (sc->api.test_clock && (clock = apr_table_get(r->headers_in, "X-SSLOrders-Clock"))) {
-        apr_int64_t t;
-        if (so_parse_int64(clock, 0, (apr_int64_t)1 << 40, &t) == APR_SUCCESS) {
-            req->now = t;
-        }
-    }
     if (sc->api.public_url && *sc->api.public_url) {
         base = apr_pstrcat(r->pool, sc->api.public_url, loc, NULL);
     }

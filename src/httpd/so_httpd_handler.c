@@ -177,12 +177,27 @@ static int send_answer(request_rec *r, so_req_t *req)
     return OK;
 }
 
+/* What every handler's so_req_t takes from the request: headers, client address, scheme,
+ * and the test clock (X-SSLOrders-Clock, only with SSLOrdersTestClock on). */
+void so_httpd_req_from(request_rec *r, const so_srv_conf_t *sc, so_req_t *req)
+{
+    const char *clock;
+    req->headers_in = r->headers_in;
+    req->client_ip = r->useragent_ip ? r->useragent_ip : "";
+    req->secure = !strcmp(ap_run_http_scheme(r) ? ap_run_http_scheme(r) : "http", "https");
+    if (sc->api.test_clock && (clock = apr_table_get(r->headers_in, "X-SSLOrders-Clock"))) {
+        apr_int64_t t;
+        if (so_parse_int64(clock, 0, (apr_int64_t)1 << 40, &t) == APR_SUCCESS) {
+            req->now = t;
+        }
+    }
+}
+
 int so_httpd_api_handler(request_rec *r)
 {
     so_srv_conf_t *sc;
     so_dir_conf_t *dc;
     so_req_t *req;
-    const char *clock;
     apr_size_t limit;
     int rc, too_large = 0, kind;
 
@@ -220,17 +235,9 @@ int so_httpd_api_handler(request_rec *r)
         req->routes = so_routes_seal;
         req->plain_errors = 1;
     }
-    req->headers_in = r->headers_in;
-    req->client_ip = r->useragent_ip ? r->useragent_ip : "";
-    req->secure = !strcmp(ap_run_http_scheme(r) ? ap_run_http_scheme(r) : "http", "https");
+    so_httpd_req_from(r, sc, req);
     req->acquire = acquire;
     req->acquire_baton = r;
-    if (sc->api.test_clock && (clock = apr_table_get(r->headers_in, "X-SSLOrders-Clock"))) {
-        apr_int64_t t;
-        if (so_parse_int64(clock, 0, (apr_int64_t)1 << 40, &t) == APR_SUCCESS) {
-            req->now = t;
-        }
-    }
 
     if (parse_query(r, req) != OK) {
         so_api_error(req, SO_E_INVALID, "The query string is not valid URL encoding", "");
