@@ -58,12 +58,18 @@ apr_status_t so_acme_eab_create(so_req_t *req, apr_int64_t team_id, apr_int64_t 
             return APR_EINVAL;
         }
     }
-    if ((rv = so_random_bytes(kid, sizeof(kid))) != APR_SUCCESS
-        || (rv = so_random_bytes(key, sizeof(key))) != APR_SUCCESS) {
+    if ((rv = so_random_bytes(kid, sizeof(kid))) != APR_SUCCESS) {
         return rv;
     }
     e->kid = apr_pstrcat(req->pool, "kid_", so_b64url(req->pool, kid, sizeof(kid)), NULL);
-    e->hmac_key = so_b64url(req->pool, key, sizeof(key));
+    /* A key that begins with '-' is read as an option by the clients' command lines
+     * (certbot --eab-hmac-key -x..., lego --hmac -x...): draw again (1 in 64). */
+    do {
+        if ((rv = so_random_bytes(key, sizeof(key))) != APR_SUCCESS) {
+            return rv;
+        }
+        e->hmac_key = so_b64url(req->pool, key, sizeof(key));
+    } while (e->hmac_key[0] == '-');
     e->team_id = team_id;
     e->order_id = order_id > 0 ? order_id : 0;
     e->product_id = product_id > 0 ? product_id : 0;

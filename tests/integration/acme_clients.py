@@ -322,7 +322,7 @@ class Certbot:
 
     def certonly(self, names, challenge, http_port=None, hooks=None, extra=()):
         cmd = self.base() + ["certonly", "--agree-tos", "-m", self.email,
-                             "--eab-kid", self.eab[0], "--eab-hmac-key", self.eab[1],
+                             "--eab-kid=" + self.eab[0], "--eab-hmac-key=" + self.eab[1],
                              "--cert-name", names[0], "--key-type", "ecdsa"]
         if challenge == "http-01":
             cmd += ["--standalone", "--preferred-challenges", "http",
@@ -363,7 +363,7 @@ class Lego:
 
     def base(self, names, challenge, port=None, hooks=None, dns_port=None):
         cmd = ["lego", "--server", self.directory, "--email", self.email, "--accept-tos",
-               "--path", self.d, "--eab", "--kid", self.eab[0], "--hmac", self.eab[1],
+               "--path", self.d, "--eab", "--kid=" + self.eab[0], "--hmac=" + self.eab[1],
                "--key-type", "ec256"]
         for n in names:
             cmd += ["--domains", n]
