@@ -50,5 +50,17 @@ def api(team):
     return team.client()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test shows the end of each server's error log (what CI prints is all there is)."""
+    outcome = yield
+    rep = outcome.get_result()
+    env = item.funcargs.get("env") if hasattr(item, "funcargs") else None
+    if rep.failed and env is not None:
+        for s in getattr(env, "servers", []):
+            tail = s.read_log().splitlines()[-40:]
+            rep.sections.append((f"httpd error log {s.error_log} (last lines)", "\n".join(tail)))
+
+
 def pytest_report_header(config):
     return f"mod_sslorders integration tests on {DB}"
