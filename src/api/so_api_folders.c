@@ -698,7 +698,11 @@ static apr_status_t folders_load(so_req_t *req, apr_array_header_t *orders)
             APR_ARRAY_PUSH(ids, apr_int64_t) = folder; /* neighbours often share a folder */
         }
     }
-    rv = so_store_folders_by_id(so_req_db(req), req->pool, req->auth->team_id, ids, &by_id);
+    /* the orders are one team's; a request without a user (the ACME server's issuance,
+     * the background job) writes an order into a webhook event: the order's team */
+    apr_int64_t team = req->auth ? req->auth->team_id
+                                 : APR_ARRAY_IDX(orders, 0, so_order_t *)->team_id;
+    rv = so_store_folders_by_id(so_req_db(req), req->pool, team, ids, &by_id);
     if (rv != APR_SUCCESS) {
         return rv;
     }

@@ -477,7 +477,11 @@ static apr_status_t tags_load(so_req_t *req, apr_array_header_t *orders)
     for (i = 0; i < orders->nelts; i++) {
         APR_ARRAY_PUSH(ids, apr_int64_t) = APR_ARRAY_IDX(orders, i, so_order_t *)->id;
     }
-    rv = so_store_orders_tags(so_req_db(req), req->pool, req->auth->team_id, ids, &order_tags,
+    /* the orders are one team's; a request without a user (the ACME server's issuance,
+     * the background job) writes an order into a webhook event: the order's team */
+    apr_int64_t team = req->auth ? req->auth->team_id
+                                 : APR_ARRAY_IDX(orders, 0, so_order_t *)->team_id;
+    rv = so_store_orders_tags(so_req_db(req), req->pool, team, ids, &order_tags,
                               &cert_tags);
     if (rv != APR_SUCCESS) {
         return rv;

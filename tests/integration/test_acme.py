@@ -14,6 +14,7 @@ import requests
 import issuing
 import pki
 from acme_client import Acme, Key, Problem, b64, csr_der
+import harness
 from harness import DB, Httpd
 from issuing import DAY, DV, DV_WILD, LONG, dom
 
@@ -678,3 +679,32 @@ def test_tls_alpn01_wrong_certificate(env, api):
     r, _, status = alpn_challenge(env, api, lambda digest: b"\x00" * 32)
     assert r["status"] == "invalid" and r["error"]["type"].endswith("incorrectResponse"), r
     assert status == "invalid"
+
+
+def test_issuance_writes_webhook_event_of_team(env, api):
+    """A team with a webhook endpoint, an account registered without contact: the ACME
+    issuance writes the order.issued event with the order in it (the order's folders and
+    tags read for the team of the order: the request has no user; found by the cluster
+    test, a child crashed)."""
+    st, ans = api.post("/webhooks", json={"url": f"http://127.0.0.1:{harness.free_port()}/h",
+                                          "events": ["*"], "description": "acme"})
+    assert st == 200, ans
+    wid = ans["data"]["id"]
+    d = dom()
+    st, ans = api.post("/ssl/orders", json={"product_id": DV, "period": 1, "csr": pki.csr(d, []),
+                                            "domain_validation_methods": [{"host_name": d,
+                                                                           "method": "http"}]})
+    assert st == 200, ans
+    oid = ans["data"]["id"]
+    e = eab(api, oid)
+    c = Acme(directory(env), Key())
+    c.register(e["kid"], e["hmac_key"])
+    url, order = c.new_order([d])
+    for a in order["authorizations"]:
+        assert http01(env, c, c.get(a))["status"] == "valid"
+    done, _ = c.finalize(c.get(url), [d])
+    assert done["status"] == "valid", done
+    openssl_ok(env, api, oid, c.certificate(done["certificate"]).text)
+    # the event is written with the order in it (delivered or not: nobody listens there)
+    st, wh = api.get(f"/webhooks/{wid}/deliveries")
+    assert st == 200 and "order.issued" in json.dumps(wh), wh
