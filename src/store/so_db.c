@@ -701,6 +701,13 @@ apr_status_t so_db_raw_select(so_db_t *db, const char *sql)
 
 #define SO_DB_BEGIN_ATTEMPTS 4
 
+/* apr_dbd_pgsql's struct apr_dbd_transaction_t (apr-util 1.6: mode, errnum, handle) */
+typedef struct {
+    int mode;
+    int errnum;
+    void *handle;
+} pg_trans_mirror_t;
+
 apr_status_t so_db_begin(so_db_t *db)
 {
     int ret, attempt;
@@ -711,9 +718,23 @@ apr_status_t so_db_begin(so_db_t *db)
     }
     for (attempt = 0;; attempt++) {
         db->trans = NULL;
+        if (db->kind == SO_DB_PGSQL) {
+            /* apr_dbd_pgsql dereferences *trans when BEGIN gets an error result (a connection
+             * the server terminated: a restart, a fail-over) and it is NULL: the child
+             * crashed (found by the cluster test). Given one (zeroed, larger than the
+             * driver's {mode, errnum, handle}), a failed BEGIN is ended below. */
+            db->trans = apr_pcalloc(db->pool, 64);
+        }
         ret = apr_dbd_transaction_start(db->driver, db->pool, db->handle, &db->trans);
         if (ret == 0) {
             return APR_SUCCESS;
+        }
+        if (db->kind == SO_DB_PGSQL && db->trans
+            && ((const pg_trans_mirror_t *)(const void *)db->trans)->handle) {
+            /* the driver took it as the handle's transaction (it set its handle: BEGIN got
+             * a result): a rollback that clears it */
+            apr_dbd_transaction_mode_set(db->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
+            apr_dbd_transaction_end(db->driver, db->pool, db->trans);
         }
         db->trans = NULL;
         rv = classify(db, ret, "starting a transaction");

@@ -5,12 +5,21 @@ PostgreSQL, and promotes the standby (the servers find it through libpq's multi-
 DBDParams with target_session_attrs=read-write: no configuration edit). Then it checks
 the invariants and prints the numbers and a summary line "N passed, N failed".
 
+The load mixes API orders, checkout, validation and issuance, list pages, seal hits, ACME
+issuances (EAB, http-01, finalize, download through the balancer), webhooks (each team's
+endpoint is a local receiver that checks every Standard Webhooks signature) and expiry
+reminders, while a job thread runs the background job on all three servers at once.
+
 Everything listens on 127.0.0.1 on free ports, runs for CLUSTER_SECONDS (default 45)
 of load, and is removed afterwards (SO_KEEP=1 keeps the directory).
 
 Environment: SO_BUILD (the build directory), CLUSTER_SECONDS, CLUSTER_WORKERS (6).
 """
+import base64
 import collections
+import hashlib
+import hmac
+import http.server
 import os
 import random
 import re
@@ -32,6 +41,7 @@ import requests  # noqa: E402
 import harness  # noqa: E402
 import issuing  # noqa: E402
 import pki  # noqa: E402
+from acme_client import Acme, Key, Problem  # noqa: E402
 
 SECONDS = int(os.environ.get("CLUSTER_SECONDS", "45"))
 WORKERS = int(os.environ.get("CLUSTER_WORKERS", "6"))
@@ -43,7 +53,8 @@ EXPECTED = re.compile(
     r"SO00026|SO00027|SO00022|SO00003.*(terminat|connection|shut|recovery|read-only|closed)|"
     # an outbox delivery that lost its database (restart, promotion) is retried by the job
     r"SO0060[02]:.*(terminat|connection|shut|recovery|read-only|closed|could not)|"
-    r"AH00629|AH02655|AH00633|AH00632|AH00639|AH00052|AH00051|AH00959|AH00957|AH01114|"
+    # (no AH00051/AH00052: a child killed by SIGKILL is not logged; one that crashed is)
+    r"AH00629|AH02655|AH00633|AH00632|AH00639|AH00959|AH00957|AH01114|"
     r"AH01102|AH00898|AH01097|AH00940|AH10159|AH00169|AH00060|SO00234|SO00238|SO00220")
 
 
@@ -144,9 +155,12 @@ class Cluster:
 
     # ---- httpd -----------------------------------------------------------------------
     def start_servers(self):
+        # the balancer's port is chosen first: it is the servers' public URL (the ACME
+        # directory's links, seal scripts), so the ACME clients go through the balancer
+        self.bport = harness.free_port()
         for i in range(3):
             h = harness.Httpd(self.base, "pgsql", self.params(), name=f"so{i + 1}", dcv=self.dcv,
-                              extra="DBDExptime 30\n")
+                              extra=os.environ.get("CLUSTER_EXTRA", "") + f"DBDExptime 30\nSSLOrdersPublicURL http://127.0.0.1:{self.bport}\n")
             h.seal_max_age = 4
             if self.servers:
                 h.ca_dir = self.servers[0].ca_dir  # one CA for all
@@ -159,7 +173,6 @@ class Cluster:
         os.makedirs(os.path.join(d, "logs"))
         os.makedirs(os.path.join(d, "run"))
         harness.chown_tree(d, harness.RUN_USER)
-        self.bport = harness.free_port()
         m = harness.MODULES
         members = "\n".join(f"    BalancerMember http://127.0.0.1:{h.port} retry=1 connectiontimeout=2 "
                             f"timeout=30" for h in self.servers)
@@ -220,6 +233,48 @@ ProxyPassReverse / balancer://so/
             shutil.rmtree(self.base, ignore_errors=True)
 
 
+class Receiver:
+    """The teams' webhook endpoint: records every POST (path, headers, body), answers 200."""
+
+    def __init__(self):
+        self.hits = []
+        self.lock = threading.Lock()
+        self.port = harness.free_port()
+        rec = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with rec.lock:
+                    rec.hits.append({"path": self.path, "body": body,
+                                     "headers": {k.lower(): v for k, v in self.headers.items()}})
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *a):
+                pass
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+def signed(secret, hit):
+    """Standard Webhooks: v1 = base64(HMAC-SHA256(key, id.timestamp.body)), key = whsec_ part."""
+    h = hit["headers"]
+    key = base64.b64decode(secret.split("_", 1)[1])
+    msg = f"{h.get('webhook-id')}.{h.get('webhook-timestamp')}.".encode() + hit["body"]
+    want = base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
+    return any(sig.split(",", 1) == ["v1", want] for sig in h.get("webhook-signature", "").split())
+
+
+def ts(text):
+    return int(time.mktime(time.strptime(text, "%Y-%m-%d %H:%M:%S"))) - time.timezone
+
+
 class Load:
     """Workers sending a mix of requests through the balancer, recording every answer."""
 
@@ -236,6 +291,12 @@ class Load:
         self.issued = set()       # order ids that answered ACT
         self.to_validate = collections.defaultdict(list)  # team slug -> [(team, order id)]
         self.timeline = []        # (time, ok) for recovery times
+        self.issued_by = collections.defaultdict(list)  # team slug -> issued order ids
+        self.reminded = {}        # order id -> the reminder recipient set by a 2xx PUT
+        self.acme_started = 0
+        self.acme_valid = {}      # order id -> the chain the ACME client downloaded
+        self.acme_failed = collections.Counter()
+        self.jobs = collections.Counter()
 
     def record(self, kind, status, ok):
         with self.lock:
@@ -318,9 +379,148 @@ class Load:
         if st == 200 and ans["data"]["status"] == "ACT":
             with self.lock:
                 self.issued.add(oid)
+                self.issued_by[team.slug].append(oid)
         elif st is None or st >= 500:
             with self.lock:
                 self.to_validate[team.slug].append((team, oid))
+
+    # ---- ACME: a paid order issued through the ACME server, every step retried -----------
+    def acme_step(self, what, fn):
+        """fn() retried while the cluster is in trouble (5xx, lost connections, bad nonces
+        after a server change); a client error (4xx other than badNonce) ends the issuance."""
+        for attempt in range(10):
+            try:
+                return fn()
+            except Problem as e:
+                if e.status < 500 and e.type != "badNonce":
+                    raise RuntimeError(f"{what}: {e.status} {e.type}")
+                why = f"{e.status} {e.type}"
+            except (requests.RequestException, ValueError, KeyError) as e:
+                why = type(e).__name__
+            self.record("acme", why, False)
+            time.sleep(0.5)
+        raise RuntimeError(f"{what}: gave up")
+
+    def acme(self, s, team):
+        d = issuing.dom()
+        body = {"product_id": issuing.DV, "period": 1, "csr": pki.csr(d, []),
+                "domain_validation_methods": [{"host_name": d, "method": "http"}]}
+        key = uuid.uuid4().hex
+        oid = None
+        for attempt in range(8):
+            st, ans = self.call(s, "acme order", "POST", "/ssl/orders", json=body,
+                                headers={"Idempotency-Key": key})
+            if st == 200:
+                oid = ans["data"]["id"]
+                with self.lock:
+                    self.created[oid] = team.slug
+                break
+            if st is not None and st < 500:
+                return
+            time.sleep(0.3)
+        if oid is None:
+            return
+        with self.lock:
+            self.acme_started += 1
+        try:
+            def eab():
+                st, ans = self.call(s, "acme eab", "POST", "/acme/eab",
+                                    json={"order_id": oid, "description": "cluster"})
+                if st != 200:
+                    raise requests.RequestException(f"eab {st}")
+                return ans["data"]
+            e = self.acme_step("eab", eab)
+            c = self.acme_step("directory", lambda: Acme(self.cl.url + "/acme/directory", Key()))
+            self.acme_step("account", lambda: c.register(e["kid"], e["hmac_key"]))
+            url, order = self.acme_step("new order", lambda: c.new_order([d]))
+            for a in order["authorizations"]:
+                authz = self.acme_step("authz", lambda: c.get(a))
+                if authz["status"] == "valid":
+                    continue
+                ch = next(x for x in authz["challenges"] if x["type"] == "http-01")
+                self.cl.dcv.put_file("/.well-known/acme-challenge/" + ch["token"],
+                                     c.key_authorization(ch["token"]))
+                self.acme_step("challenge", lambda: c.post(ch["url"], {}))
+                for _ in range(40):
+                    if self.acme_step("authz", lambda: c.get(a))["status"] != "pending":
+                        break
+                    time.sleep(0.25)
+            # finalize: a try that lost its answer is seen as processing or valid on the
+            # next look at the order, never finalized a second time
+            for _ in range(40):
+                order = self.acme_step("order", lambda: c.get(url))
+                if order["status"] == "ready":
+                    try:
+                        order, _ = c.finalize(order, [d])
+                    except Problem as p:
+                        if p.status < 500 and p.type not in ("badNonce", "orderNotReady"):
+                            raise RuntimeError(f"finalize: {p.status} {p.type}")
+                        self.record("acme", f"finalize {p.status} {p.type}", False)
+                    except (requests.RequestException, ValueError) as x:
+                        self.record("acme", f"finalize {type(x).__name__}", False)
+                if order["status"] == "valid":
+                    break
+                if order["status"] == "invalid":
+                    raise RuntimeError(f"order invalid: {order.get('error')}")
+                time.sleep(0.25)
+            if order["status"] != "valid":
+                raise RuntimeError(f"order {order['status']}")
+            chain = self.acme_step("certificate", lambda: c.certificate(order["certificate"]).text)
+            self.record("acme", 200, True)
+            with self.lock:
+                self.acme_valid[oid] = chain
+                self.issued.add(oid)
+        except (RuntimeError, StopIteration, KeyError) as x:
+            self.record("acme", "failed", False)
+            with self.lock:
+                self.acme_failed[str(x)[:60]] += 1
+
+    # ---- reminders: one due now on an issued order, to a recipient of its own ------------
+    def remind(self, s, team):
+        with self.lock:
+            mine = [o for o in self.issued_by[team.slug] if o not in self.reminded]
+        if not mine:
+            return
+        oid = random.choice(mine)
+        st, ans = self.call(s, "order get", "GET", f"/ssl/orders/{oid}")
+        if st != 200:
+            return
+        end, now = ts(ans["data"]["order_ends_at"]), int(time.time())
+        days = (end - now) // 86400 + 1
+        if days > 365:
+            return
+        # set 'days' before the end (a moment ago) at a clock just before it: due at once
+        due = end - days * 86400
+        rcpt = f"r{oid}-{uuid.uuid4().hex[:6]}@cluster.example"
+        for attempt in range(6):
+            st, _ = self.call(s, "reminders", "PUT", f"/ssl/orders/{oid}/reminders",
+                              json={"days_before": [days], "recipients": [rcpt]},
+                              headers={"X-SSLOrders-Clock": str(due - 60)})
+            if st == 200:
+                with self.lock:
+                    self.reminded[oid] = rcpt
+                return
+            if st is not None and st < 500:
+                return
+            time.sleep(0.3)
+
+    def job_runner(self, staff_token):
+        """The background job on all three servers at the same moment, every 2 s."""
+        def one(h):
+            try:
+                r = requests.post(h.api + "/staff/jobs/run", timeout=60,
+                                  headers={"Authorization": f"Bearer {staff_token}"})
+                k = "ok" if r.status_code == 200 else str(r.status_code)
+            except requests.RequestException as e:
+                k = type(e).__name__
+            with self.lock:
+                self.jobs[k] += 1
+        while not self.stop.wait(2):
+            ts_ = [threading.Thread(target=one, args=(h,)) for h in self.cl.servers]
+            for t in ts_:
+                t.start()
+            for t in ts_:
+                t.join()
 
     def worker(self, n):
         team = self.teams[n % len(self.teams)]
@@ -328,12 +528,16 @@ class Load:
         s.headers["Authorization"] = f"Bearer {team.token}"
         while not self.stop.is_set():
             x = random.random()
-            if x < 0.30:
+            if x < 0.25:
                 self.create(s, team)
-            elif x < 0.40:
+            elif x < 0.33:
                 self.checkout(s, team)
-            elif x < 0.55:
+            elif x < 0.48:
                 self.validate(s, team)
+            elif x < 0.54:
+                self.acme(s, team)
+            elif x < 0.58:
+                self.remind(s, team)
             elif x < 0.75:
                 self.call(s, "list", "GET", "/ssl/orders", params={"limit": 25})
             elif x < 0.90:
@@ -395,6 +599,7 @@ def main():
         log(f"{'PASS' if ok else 'FAIL'} {name}{': ' + str(detail) if detail else ''}")
 
     cl = Cluster()
+    receiver = Receiver()
     t_start = time.time()
     try:
         cl.start_db()
@@ -410,6 +615,22 @@ def main():
             cl.ctl("member", "add", slug, user, "owner")
             cl.ctl("balance", "credit", slug, "1000000")
             teams.append(Team(slug, cl.ctl("token", "create", slug, user)))
+        # a staff user whose token runs the background job (at clock times ahead in the end)
+        staff_user, staff_team = "s" + uuid.uuid4().hex[:10], "s" + uuid.uuid4().hex[:10]
+        cl.ctl("team", "add", staff_team, "--name", "Cluster staff")
+        cl.ctl("user", "add", staff_user, "--staff", input="pw-" + uuid.uuid4().hex + "\n")
+        cl.ctl("member", "add", staff_team, staff_user, "owner")
+        staff_token = cl.ctl("token", "create", staff_team, staff_user, "--ttl", "87600")
+        # every team's webhook endpoint: the receiver (every event type)
+        hooks = {}  # webhook id -> (path, secret)
+        for t in teams:
+            path = "/h-" + t.slug
+            r = requests.post(cl.url + "/v1beta/webhooks", timeout=30,
+                              headers={"Authorization": f"Bearer {t.token}"},
+                              json={"url": f"http://127.0.0.1:{receiver.port}{path}",
+                                    "events": ["*"], "description": "cluster"})
+            r.raise_for_status()
+            hooks[r.json()["data"]["id"]] = (path, r.json()["data"]["secret"])
         # an issued order whose seal the load asks for
         api = harness.Client(cl.url + "/v1beta", teams[0].token)
 
@@ -421,6 +642,7 @@ def main():
         load = Load(cl, teams, seal_url)
         load.issued.add(oid)
         threads = [threading.Thread(target=load.worker, args=(i,), daemon=True) for i in range(WORKERS)]
+        threads.append(threading.Thread(target=load.job_runner, args=(staff_token,), daemon=True))
         t0 = time.time()
         for t in threads:
             t.start()
@@ -471,13 +693,30 @@ def main():
         for t in threads:
             t.join(60)
         elapsed = time.time() - t0
-        # leftover validations finish (the servers are on the promoted standby now)
-        s = requests.Session()
-        time.sleep(2)
+        # the outbox drains: the job on every server at clock times ahead (a delivery whose
+        # server died keeps its claim for a while; a failed try waits for its retry time)
+        t_drain = time.time()
+        pending = None
+        for k in range(1, 16):
+            for h in cl.servers:
+                try:
+                    requests.post(h.api + "/staff/jobs/run", timeout=120,
+                                  headers={"Authorization": f"Bearer {staff_token}",
+                                           "X-SSLOrders-Clock": str(int(time.time()) + 600 * k)})
+                except requests.RequestException:
+                    pass
+            pending = cl.sql("SELECT count(*) FROM outbox WHERE status = 'pending'")
+            if pending == "0":
+                break
+            time.sleep(1)
+        log(f"outbox drained in {time.time() - t_drain:.1f} s ({pending} pending)")
         total = sum(load.counts.values())
         log(f"load: {total} requests in {elapsed:.0f} s by {WORKERS} clients; by kind: "
             f"{dict(load.counts)}")
         log(f"errors by kind: {dict(load.errors) or 'none'}")
+        log(f"background job runs (3 servers at once every 2 s): {dict(load.jobs)}")
+        log(f"ACME: {load.acme_started} started, {len(load.acme_valid)} issued, failed: "
+            f"{dict(load.acme_failed) or 'none'}")
         for name, t in events:
             rec = load.recovery(t)
             log(f"recovery after '{name}': " + (f"{rec:.1f} s" if rec is not None else "not seen"))
@@ -525,6 +764,75 @@ def main():
         log(f"certificates {certs}; 'issued' event messages {issued_msgs} (a server killed between "
             f"the commit and the message loses it: {certs - issued_msgs} lost); 'issued' mails "
             f"{issued_mail}")
+        # ---- ACME -------------------------------------------------------------------------
+        check("ACME issuances completed under the chaos", len(load.acme_valid) > 0,
+              f"{len(load.acme_valid)} of {load.acme_started}")
+        shared = cl.sql("SELECT count(*) FROM (SELECT cert_id FROM acme_orders WHERE cert_id <> 0 "
+                        "GROUP BY cert_id HAVING count(*) > 1) x")
+        check("no certificate belongs to two ACME orders", shared == "0", shared)
+        wrong = []
+        ids_ = ",".join(str(o) for o in load.acme_valid) or "0"
+        per = {}  # order id -> (ACME orders with a certificate, certificates, the PEMs on one line)
+        for row in cl.sql("SELECT o.id, (SELECT count(*) FROM acme_orders a WHERE a.order_id = o.id "
+                          "AND a.cert_id <> 0), (SELECT count(*) FROM certificates c WHERE "
+                          "c.order_id = o.id), (SELECT string_agg(translate(c.pem, chr(10) || chr(13) "
+                          "|| ' ', ''), '') FROM certificates c WHERE c.order_id = o.id) "
+                          f"FROM orders o WHERE o.id IN ({ids_})").splitlines():
+            oid, a, n, pem = row.split("|")
+            per[int(oid)] = (a, n, pem)
+        for oid, chain in load.acme_valid.items():
+            got_ = per.get(oid, ("?", "?", ""))
+            flat = "".join(chain.split())
+            if got_[:2] != ("1", "1") or not got_[2] or got_[2] not in flat:
+                wrong.append((oid,) + got_[:2])
+        check("no certificate issued twice for one ACME order (one ACME order, one certificate, "
+              "the one downloaded)", not wrong, wrong[:5])
+        nocert = cl.sql("SELECT count(*) FROM acme_orders a WHERE a.status = 'valid' AND NOT EXISTS "
+                        "(SELECT 1 FROM certificates c WHERE c.id = a.cert_id)")
+        check("every valid ACME order has its certificate", nocert == "0", nocert)
+        # ---- webhooks -----------------------------------------------------------------------
+        rows = cl.sql("SELECT event_id || ' ' || consumer || ' ' || status || ' ' || type || ' ' || "
+                      "order_id FROM outbox WHERE consumer <> 0").splitlines()
+        got = collections.defaultdict(list)  # (path, event id) -> [body]
+        with receiver.lock:
+            hits = list(receiver.hits)
+        for hit in hits:
+            got[(hit["path"], hit["headers"].get("webhook-id"))].append(hit["body"])
+        lost, undelivered, created_events = [], [], set()
+        for row in rows:
+            eid, consumer, status, typ, order_id = row.split(" ")
+            path = hooks.get(int(consumer), ("?",))[0]
+            if status != "done":
+                undelivered.append((eid, status, typ))
+            if not got.get((path, eid)):
+                lost.append((eid, status, typ))
+            if typ == "order.created":
+                created_events.add(int(order_id))
+        check("webhook events were sent", len(rows) > 10, f"{len(rows)} events, {len(hits)} POSTs")
+        check("every webhook event delivered (done, and received at its endpoint)",
+              not lost and not undelivered, f"lost {lost[:5]}, not done {undelivered[:5]}")
+        no_event = sorted(set(load.created) - created_events)
+        check("every order that got a 2xx has its order.created event", not no_event, no_event[:10])
+        changed = [k for k, bodies in got.items() if len(set(bodies)) > 1]
+        check("one webhook id never delivered with different content", not changed, changed[:5])
+        secrets = {path: secret for path, secret in hooks.values()}
+        unsigned = [h["headers"].get("webhook-id") for h in hits
+                    if h["path"] not in secrets or not signed(secrets[h["path"]], h)]
+        check("every webhook POST carries a valid Standard Webhooks signature", not unsigned,
+              unsigned[:5])
+        dups = sum(len(b) - 1 for b in got.values())
+        log(f"webhooks: {len(rows)} events, {len(hits)} POSTs, {dups} duplicate deliveries "
+            f"(at least once: a server killed between the POST and its commit sends it again)")
+        # ---- reminders ----------------------------------------------------------------------
+        mails = [m for h in cl.servers for m in h.mails()]
+        bad_rem = []
+        for oid, rcpt in load.reminded.items():
+            n = sum(1 for m in mails if rcpt in str(m["To"]))
+            if n != 1:
+                bad_rem.append((oid, n))
+        check("reminders were set", len(load.reminded) > 0, len(load.reminded))
+        check("every reminder delivered once to its recipient", not bad_rem,
+              f"{len(load.reminded)} reminders; wrong counts {bad_rem[:10]}")
         # error logs: only announced lines
         bad = []
         for path in [h.error_log for h in cl.servers] + [cl.blog]:
@@ -539,6 +847,7 @@ def main():
         check("cluster test ran", False, repr(e))
     finally:
         cl.close()
+        receiver.close()
     passed = sum(1 for _, ok in results if ok)
     failed = len(results) - passed
     print(f"cluster test: {passed} passed, {failed} failed in {time.time() - t_start:.0f} s")
