@@ -13,7 +13,8 @@ reminders, while a job thread runs the background job on all three servers at on
 Everything listens on 127.0.0.1 on free ports, runs for CLUSTER_SECONDS (default 45)
 of load, and is removed afterwards (SO_KEEP=1 keeps the directory).
 
-Environment: SO_BUILD (the build directory), CLUSTER_SECONDS, CLUSTER_WORKERS (6).
+Environment: SO_BUILD (the build directory), CLUSTER_SECONDS, CLUSTER_WORKERS (6), CLUSTER_EXTRA
+(configuration lines for the three servers, e.g. CoreDumpDirectory to debug a crash).
 """
 import base64
 import collections
