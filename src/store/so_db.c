@@ -710,10 +710,23 @@ apr_status_t so_db_begin(so_db_t *db)
         return SO_EDB;
     }
     for (attempt = 0;; attempt++) {
-        db->trans = NULL;
+        /* apr-util 1.6's pgsql driver writes through *trans when BEGIN comes back with an
+         * error result, allocating it only on success: a pooled connection whose server
+         * went away (a PostgreSQL restart) took the child down with SIGSEGV. Hand it a
+         * zeroed transaction to fill (its private struct is {int mode; int errnum;
+         * apr_dbd_t *handle}: 64 bytes cover it). The sqlite3 driver fills only a NULL
+         * one, so it gets NULL. */
+        db->trans = db->kind == SO_DB_PGSQL ? apr_pcalloc(db->pool, 64) : NULL;
         ret = apr_dbd_transaction_start(db->driver, db->pool, db->handle, &db->trans);
         if (ret == 0) {
             return APR_SUCCESS;
+        }
+        if (db->trans) {
+            /* both drivers leave the connection pointing at the failed transaction (and
+             * apr_dbd a pool cleanup that would COMMIT on it later, maybe after the
+             * connection went back to the pool): end it now, as a rollback */
+            apr_dbd_transaction_mode_set(db->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
+            apr_dbd_transaction_end(db->driver, db->pool, db->trans);
         }
         db->trans = NULL;
         rv = classify(db, ret, "starting a transaction");
