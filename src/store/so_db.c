@@ -701,6 +701,13 @@ apr_status_t so_db_raw_select(so_db_t *db, const char *sql)
 
 #define SO_DB_BEGIN_ATTEMPTS 4
 
+/* apr_dbd_pgsql's struct apr_dbd_transaction_t (apr-util 1.6: mode, errnum, handle) */
+typedef struct {
+    int mode;
+    int errnum;
+    void *handle;
+} pg_trans_mirror_t;
+
 apr_status_t so_db_begin(so_db_t *db)
 {
     int ret, attempt;
@@ -721,10 +728,13 @@ apr_status_t so_db_begin(so_db_t *db)
         if (ret == 0) {
             return APR_SUCCESS;
         }
-        if (db->trans) {
+        if (db->trans && (db->kind != SO_DB_PGSQL
+                          || ((const pg_trans_mirror_t *)(const void *)db->trans)->handle)) {
             /* both drivers leave the connection pointing at the failed transaction (and
              * apr_dbd a pool cleanup that would COMMIT on it later, maybe after the
-             * connection went back to the pool): end it now, as a rollback */
+             * connection went back to the pool): end it now, as a rollback. pgsql sets
+             * its handle only when BEGIN got a result; without one it touched nothing
+             * (and ending it would follow a NULL handle). */
             apr_dbd_transaction_mode_set(db->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
             apr_dbd_transaction_end(db->driver, db->pool, db->trans);
         }
