@@ -29,14 +29,18 @@ PORT      ?= 8080
 VAR       ?= $(CURDIR)/var
 FUZZ_SECONDS ?= 30
 
-APXS_CFLAGS := $(shell $(APXS) -q CFLAGS 2>/dev/null)
-APXS_INC    := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
-LIBEXECDIR  := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
-APR_CFLAGS  := $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
-APR_LIBS    := $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
+# Asked only where the tool is installed (command -v is the shell's, not a tool): on a bare
+# machine these stay empty and the install-first targets ask again after deps.
+HAVE_APXS   := $(shell command -v $(APXS) 2>/dev/null)
+HAVE_PKGCONF := $(shell command -v pkg-config 2>/dev/null)
+APXS_CFLAGS := $(if $(HAVE_APXS),$(shell $(APXS) -q CFLAGS 2>/dev/null))
+APXS_INC    := $(if $(HAVE_APXS),$(shell $(APXS) -q INCLUDEDIR 2>/dev/null))
+LIBEXECDIR  := $(if $(HAVE_APXS),$(shell $(APXS) -q LIBEXECDIR 2>/dev/null))
+APR_CFLAGS  := $(if $(HAVE_PKGCONF),$(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null))
+APR_LIBS    := $(if $(HAVE_PKGCONF),$(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null))
 DEP_LIBS    := -ljansson -lssl -lcrypto -lcurl -lzip -lpsl -lresolv -lunbound
-TEST_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
-TEST_LIBS   := $(shell pkg-config --libs check libxml-2.0 2>/dev/null)
+TEST_CFLAGS := $(if $(HAVE_PKGCONF),$(shell pkg-config --cflags libxml-2.0 2>/dev/null))
+TEST_LIBS   := $(if $(HAVE_PKGCONF),$(shell pkg-config --libs check libxml-2.0 2>/dev/null))
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-format-nonliteral

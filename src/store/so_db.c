@@ -717,22 +717,24 @@ apr_status_t so_db_begin(so_db_t *db)
         return SO_EDB;
     }
     for (attempt = 0;; attempt++) {
-        db->trans = NULL;
-        if (db->kind == SO_DB_PGSQL) {
-            /* apr_dbd_pgsql dereferences *trans when BEGIN gets an error result (a connection
-             * the server terminated: a restart, a fail-over) and it is NULL: the child
-             * crashed (found by the cluster test). Given one (zeroed, larger than the
-             * driver's {mode, errnum, handle}), a failed BEGIN is ended below. */
-            db->trans = apr_pcalloc(db->pool, 64);
-        }
+        /* apr-util 1.6's pgsql driver writes through *trans when BEGIN comes back with an
+         * error result, allocating it only on success: a pooled connection whose server
+         * went away (a PostgreSQL restart) took the child down with SIGSEGV. Hand it a
+         * zeroed transaction to fill (its private struct is {int mode; int errnum;
+         * apr_dbd_t *handle}: 64 bytes cover it). The sqlite3 driver fills only a NULL
+         * one, so it gets NULL. */
+        db->trans = db->kind == SO_DB_PGSQL ? apr_pcalloc(db->pool, 64) : NULL;
         ret = apr_dbd_transaction_start(db->driver, db->pool, db->handle, &db->trans);
         if (ret == 0) {
             return APR_SUCCESS;
         }
-        if (db->kind == SO_DB_PGSQL && db->trans
-            && ((const pg_trans_mirror_t *)(const void *)db->trans)->handle) {
-            /* the driver took it as the handle's transaction (it set its handle: BEGIN got
-             * a result): a rollback that clears it */
+        if (db->trans && (db->kind != SO_DB_PGSQL
+                          || ((const pg_trans_mirror_t *)(const void *)db->trans)->handle)) {
+            /* both drivers leave the connection pointing at the failed transaction (and
+             * apr_dbd a pool cleanup that would COMMIT on it later, maybe after the
+             * connection went back to the pool): end it now, as a rollback. pgsql sets
+             * its handle only when BEGIN got a result; without one it touched nothing
+             * (and ending it would follow a NULL handle). */
             apr_dbd_transaction_mode_set(db->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
             apr_dbd_transaction_end(db->driver, db->pool, db->trans);
         }

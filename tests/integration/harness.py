@@ -175,6 +175,9 @@ class Httpd:
         }
         for k, v in values.items():
             text = text.replace(f"@{k}@", v)
+        if ASAN:
+            # ASan's allocator refuses mallopt (SO00752): the directive is not for that build
+            text = text.replace("\nSSLOrdersMallocMmapThreshold ", "\n# SSLOrdersMallocMmapThreshold ")
         with open(self.conf, "w") as f:
             f.write(text)
 
@@ -223,6 +226,7 @@ class Httpd:
                                    text=True).stdout.strip()
             env["LD_PRELOAD"] = f"{lib} {ubsan}"
             env["ASAN_OPTIONS"] = (f"detect_leaks=0:abort_on_error=0:halt_on_error=1:"
+                                   f"allow_user_segv_handler=0:handle_segv=1:"
                                    f"log_path={self.dir}/logs/asan")
             env["UBSAN_OPTIONS"] = f"print_stacktrace=1:halt_on_error=1:log_path={self.dir}/logs/ubsan"
         return env

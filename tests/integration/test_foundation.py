@@ -432,3 +432,25 @@ def test_database_outage_answers_503_and_recovers(env, team):
     st, body = Client(env.httpd.api).post(
         "/auth/login", json={"username": team.username, "password": team.password})
     assert st == 200
+
+
+@pytest.mark.skipif(DB != "pgsql", reason="PostgreSQL ends its sessions; SQLite has none")
+def test_connections_ended_by_the_server_do_not_crash_a_child(env, team):
+    """Every pooled connection, including the background jobs' idle ones, is ended by the
+    server (as a PostgreSQL restart does) and the next statement on it is a BEGIN: apr-util's
+    pgsql driver dereferenced a NULL transaction there (SIGSEGV, AH00052; fails through the
+    error log gate). Afterwards every request is answered again."""
+    c = Client(env.httpd.api, team.token)
+    assert c.get("/me")[0] == 200
+    env.expect_log(r"SO00026|SO00003|SO00234|SO00238|AH00629|AH02655|AH00639")
+    for _ in range(3):
+        env.pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        time.sleep(2.5)  # the list-version fold runs every second on its own connection
+        deadline = time.time() + 20
+        while time.time() < deadline and c.get("/me")[0] != 200:
+            time.sleep(0.2)
+        for _ in range(10):
+            assert c.get("/me")[0] == 200
+        st, body = c.post("/folders", json={"name": f"after {time.time_ns()}"})
+        assert st in (200, 201), body
