@@ -141,7 +141,7 @@ apr_status_t so_br_perspective_serve(so_req_t *req, apr_int64_t wall_now)
                        req->body ? req->body : "", req->body_len, wall_now,
                        b ? b->nonce_dir : NULL, &why)
         != APR_SUCCESS) {
-        so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, APR_EACCES,
+        so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, 0,
                       SOLOGNO(00850) "perspective: request from %s refused: %s", req->client_ip,
                       why);
         return so_api_error(req, SO_E_PERSPECTIVE_AUTH,
@@ -296,7 +296,7 @@ apr_status_t so_br_mpic_order(so_req_t *req, so_order_t *o, const apr_array_head
         row.checked_at = req->now;
         so_store_br_check_set(db, req->pool, o->id, &row);
         if (!ok) {
-            so_log_error(SO_LOG_MARK, SO_EMPIC,
+            so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, 0,
                          SOLOGNO(00851) "order %" APR_INT64_T_FMT ": MPIC for %s not met%s: %s",
                          o->id, h->host_name, mode == SO_MPIC_REPORT ? " (report mode: issued)" : "",
                          qwhy);

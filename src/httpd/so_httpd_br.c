@@ -1,5 +1,8 @@
 /* mod_sslorders: httpd glue of the Baseline Requirements directives (DNSSEC, CAA). */
+#include <errno.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <apr_strings.h>
 
@@ -7,6 +10,7 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <http_core.h>
+#include <unixd.h>
 
 #include "so_httpd.h"
 #include "../api/so_br.h"
@@ -168,6 +172,21 @@ void so_httpd_br_post_config(apr_pool_t *ptemp, server_rec *s)
     for (sp = s; sp; sp = sp->next) {
         so_srv_conf_t *c = so_httpd_srv_conf(sp);
         so_resolve_opts_t ro;
+        if (c->br_set && c->br_set->nonce_dir) {
+            /* a perspective's nonces: made here (root), written by the children */
+            if (mkdir(c->br_set->nonce_dir, 0700) != 0 && errno != EEXIST) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, errno, sp,
+                             SOLOGNO(00855) "cannot make %s: perspective requests will be "
+                                            "refused", c->br_set->nonce_dir);
+            }
+            else if (geteuid() == 0
+                     && chown(c->br_set->nonce_dir, ap_unixd_config.user_id,
+                              ap_unixd_config.group_id) != 0) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, errno, sp,
+                             SOLOGNO(00856) "cannot hand %s to the server's user",
+                             c->br_set->nonce_dir);
+            }
+        }
         if (c->br_set && c->br_set->perspectives && c->br_set->perspectives->nelts > 0) {
             int n = c->br_set->perspectives->nelts;
             if (!c->br_set->perspective_secret) {
