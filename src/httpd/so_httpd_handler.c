@@ -233,6 +233,9 @@ int so_httpd_api_handler(request_rec *r)
         req->routes = so_routes_public;
         req->plain_errors = 1;
     }
+    else if (kind == 3) {
+        req->path = r->uri; /* a perspective: one answer, JSON errors */
+    }
     else {
         /* seals: below where the handler is mounted (/seal/<id>.js -> /<id>.js) */
         req->path = api_path(r, dc);
