@@ -198,3 +198,11 @@ def test_perspective_authentication(env, perspectives):
     bad = b'{"names": "x"}'
     r = requests.post(url, data=bad, headers=signed(SECRET, bad), timeout=30)
     assert r.status_code == 400, r.text
+
+
+def test_off_without_perspectives(env):
+    # the default server lists no perspective: MPIC off, nothing asked, mpic null
+    v, evs = validated(env, env.httpd)
+    assert v["status"] == "ACT", v
+    assert v["names"][0]["mpic"] is None, v
+    assert not [e for e in evs if e["kind"] == "mpic_not_corroborated"]
