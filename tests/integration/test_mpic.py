@@ -5,6 +5,8 @@ servers where the validation file is missing, and one holds another secret. The 
 them all before signing and applies the Baseline Requirements quorum and date schedule."""
 import calendar
 import hashlib
+import subprocess
+import types
 import hmac
 import json
 import os
@@ -15,7 +17,7 @@ import uuid
 import pytest
 import requests
 
-from harness import DB, DcvServers, Httpd
+from harness import DB, HTTPD, DcvServers, Httpd, free_port
 from issuing import DV, LONG, order, publish_files
 
 SECRET = "mpic-test-secret-" + "x" * 16
@@ -41,6 +43,84 @@ def stop(env, h):
     h.new_log_lines()
 
 
+class NetnsPerspective(Httpd):
+    """A perspective in its own network namespace (ip netns, a veth pair 10.77.x.0/30): it
+    sees its own loopback, where a "hijacker's" web server answers port 80 of every name
+    without the validation file, and no DNS server at all."""
+
+    def __init__(self, env, extra):
+        self.ns = "so-mpic-" + uuid.uuid4().hex[:6]
+        sub = int(uuid.uuid4().hex[:2], 16)
+        self.host_if, self.ns_if = "vh" + self.ns[-6:], "vn" + self.ns[-6:]
+        self.ns_ip = f"10.77.{sub}.2"
+        ip = ["ip"]
+        subprocess.run(ip + ["netns", "add", self.ns], check=True, capture_output=True)
+        for cmd in (["link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if],
+                    ["link", "set", self.ns_if, "netns", self.ns],
+                    ["addr", "add", f"10.77.{sub}.1/30", "dev", self.host_if],
+                    ["link", "set", self.host_if, "up"],
+                    ["-n", self.ns, "addr", "add", f"{self.ns_ip}/30", "dev", self.ns_if],
+                    ["-n", self.ns, "link", "set", self.ns_if, "up"],
+                    ["-n", self.ns, "link", "set", "lo", "up"]):
+            subprocess.run(ip + cmd, check=True, capture_output=True)
+        self.www = os.path.join(env.base, self.ns + "-www")
+        os.makedirs(self.www, exist_ok=True)
+        web = free_port()
+        self.web = subprocess.Popen(["ip", "netns", "exec", self.ns, "python3", "-m",
+                                     "http.server", str(web), "--bind", "127.0.0.1",
+                                     "--directory", self.www],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        dcv = types.SimpleNamespace(http_port=web, https_port=web, dns_port=free_port())
+        # its own database file: the perspective does not use the primary's
+        name = "persp-netns-" + self.ns[-6:]
+        super().__init__(env.base, "sqlite3", os.path.join(env.base, name, "var", "so.db"),
+                         name=name, dcv=dcv, extra=extra)
+        self.url = f"http://{self.ns_ip}:{self.port}"
+        os.chmod(env.base, 0o755)
+
+    def start(self, wait=True):
+        self.write_conf()
+        with open(self.conf) as f:
+            text = f.read().replace(f"Listen 127.0.0.1:{self.port}", f"Listen {self.ns_ip}:{self.port}")
+        with open(self.conf, "w") as f:
+            f.write(text)
+        subprocess.run(["ip", "netns", "exec", self.ns, HTTPD, "-f", self.conf, "-k", "start"],
+                       env=self._env(), check=True, capture_output=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                requests.get(self.url + "/", timeout=2)
+                return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError("the perspective in " + self.ns + " did not answer:\n" + self.read_log())
+
+    def close(self):
+        self.web.terminate()
+        self.web.wait()
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
+
+
+def hijacked_perspective(env, extra):
+    """The hijacked perspective: in a network namespace when ip netns works (root), else a
+    server on this network with its own validation servers. Returns (server, cleanup)."""
+    try:
+        h = NetnsPerspective(env, extra)
+    except (subprocess.CalledProcessError, OSError):
+        hijack_base = os.path.join(env.base, "hijack")
+        os.makedirs(hijack_base, exist_ok=True)
+        dcv = DcvServers(hijack_base)
+        return server(env, "persp-hijacked", dcv, extra), dcv.close
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    try:
+        h.start()
+    except Exception:
+        h.close()
+        raise
+    return h, h.close
+
+
 @pytest.fixture(scope="module")
 def secret_files(env):
     good = os.path.join(env.base, "mpic.secret")
@@ -58,13 +138,10 @@ def secret_files(env):
 def perspectives(env, secret_files):
     """{name: url}: a..d honest, h hijacked (other DNS and HTTP), w another secret."""
     good, bad = secret_files
-    hijack_base = os.path.join(env.base, "hijack")
-    os.makedirs(hijack_base, exist_ok=True)
-    hijack_dcv = DcvServers(hijack_base)
     auth = f"SSLOrdersPerspectiveAuth secret-file {good}\n"
     honest = server(env, "persp-honest", env.dcv,
                     auth + "".join(LOC.format(p=p) for p in ("a", "b", "c", "d")))
-    hijacked = server(env, "persp-hijacked", hijack_dcv, auth + LOC.format(p="h"))
+    hijacked, cleanup = hijacked_perspective(env, auth + LOC.format(p="h"))
     other = server(env, "persp-other", env.dcv,
                    f"SSLOrdersPerspectiveAuth secret-file {bad}\n" + LOC.format(p="w"))
     urls = {p: f"{honest.url}/{p}" for p in ("a", "b", "c", "d")}
@@ -73,7 +150,7 @@ def perspectives(env, secret_files):
     yield urls
     for h in (honest, hijacked, other):
         stop(env, h)
-    hijack_dcv.close()
+    cleanup()
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +283,11 @@ def test_off_without_perspectives(env):
     assert v["status"] == "ACT", v
     assert v["names"][0]["mpic"] is None, v
     assert not [e for e in evs if e["kind"] == "mpic_not_corroborated"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="ip netns needs root")
+def test_hijacked_perspective_is_in_its_own_network(perspectives):
+    # reached over a veth pair: it cannot see the primary's loopback servers
+    assert perspectives["h"].startswith("http://10.77."), perspectives
+    ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert "so-mpic-" in ns, ns
