@@ -9,6 +9,9 @@
 #include <check.h>
 
 #include "test_common.h"
+#include <openssl/bn.h>
+
+#include "../../src/core/so_csr.h"
 #include "../../src/core/so_mpic.h"
 
 static apr_pool_t *pool;
@@ -120,6 +123,46 @@ START_TEST(mpic_unreachable)
 }
 END_TEST
 
+/* Weak RSA keys refused in CSRs (BR 6.1.1.3, 6.1.6): small factors, Fermat-close primes,
+ * bad exponents; a key of two random primes passes. */
+START_TEST(csr_weak_rsa)
+{
+    BIGNUM *p = BN_new(), *q = BN_new(), *n = BN_new(), *e = BN_new();
+    BN_CTX *ctx = BN_CTX_new();
+    ck_assert(BN_generate_prime_ex(p, 1024, 0, NULL, NULL, NULL));
+    ck_assert(BN_generate_prime_ex(q, 1024, 0, NULL, NULL, NULL));
+    ck_assert(BN_set_word(e, 65537));
+    ck_assert(BN_mul(n, p, q, ctx));
+    ck_assert_ptr_null(so_csr_rsa_weak(n, e));
+    /* exponents: 3, even, 2^256 */
+    ck_assert(BN_set_word(e, 3));
+    ck_assert_ptr_nonnull(so_csr_rsa_weak(n, e));
+    ck_assert(BN_set_word(e, 65538));
+    ck_assert_ptr_nonnull(so_csr_rsa_weak(n, e));
+    BN_zero(e);
+    ck_assert(BN_set_bit(e, 256));
+    ck_assert(BN_add_word(e, 1));
+    ck_assert_ptr_nonnull(so_csr_rsa_weak(n, e));
+    ck_assert(BN_set_word(e, 65537));
+    /* a factor below 752 */
+    ck_assert(BN_mul_word(p, 743) && BN_copy(n, p));
+    ck_assert_ptr_nonnull(strstr(so_csr_rsa_weak(n, e), "small prime"));
+    /* q = the next prime after p: Fermat finds them at once */
+    ck_assert(BN_generate_prime_ex(p, 1024, 0, NULL, NULL, NULL));
+    ck_assert(BN_copy(q, p));
+    do {
+        ck_assert(BN_add_word(q, 2));
+    } while (BN_check_prime(q, ctx, NULL) != 1);
+    ck_assert(BN_mul(n, p, q, ctx));
+    ck_assert_ptr_nonnull(strstr(so_csr_rsa_weak(n, e), "Fermat"));
+    BN_free(p);
+    BN_free(q);
+    BN_free(n);
+    BN_free(e);
+    BN_CTX_free(ctx);
+}
+END_TEST
+
 TCase *so_test_mpic_case(void)
 {
     TCase *tc = tcase_create("mpic");
@@ -128,5 +171,6 @@ TCase *so_test_mpic_case(void)
     tcase_add_test(tc, mpic_schedule);
     tcase_add_test(tc, mpic_signature);
     tcase_add_test(tc, mpic_unreachable);
+    tcase_add_test(tc, csr_weak_rsa);
     return tc;
 }
