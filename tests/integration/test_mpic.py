@@ -291,3 +291,53 @@ def test_hijacked_perspective_is_in_its_own_network(perspectives):
     assert perspectives["h"].startswith("http://10.77."), perspectives
     ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert "so-mpic-" in ns, ns
+
+
+def _probable_prime(n):
+    if n % 2 == 0:
+        return False
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d //= 2
+        r += 1
+    for a in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = pow(x, 2, n)
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def test_weak_rsa_csr_refused(env):
+    """A CSR whose RSA primes are next to each other (Fermat's method factors it at once) is
+    refused with 1002, nothing created."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    p = secrets.randbits(1024) | (3 << 1022) | 1  # two top bits: a 2048-bit modulus
+    while not _probable_prime(p):
+        p += 2
+    q = p + 2
+    while not _probable_prime(q):
+        q += 2
+    e = 65537
+    d = pow(e, -1, (p - 1) * (q - 1))
+    key = rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p),
+                                rsa.RSAPublicNumbers(e, p * q)).private_key()
+    name = "weak-" + uuid.uuid4().hex[:8] + ".com"
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+           .sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())
+    api = env.new_team(balance="10000", ttl=LONG).client()
+    before = api.get("/ssl/orders")[1]["data"]["total"]
+    st, body = api.post("/ssl/orders", json={
+        "product_id": DV, "period": 1, "csr": csr,
+        "domain_validation_methods": [{"host_name": name, "method": "http"}]})
+    assert st == 400 and body["code"] == 1002 and "Fermat" in json.dumps(body), body
+    assert api.get("/ssl/orders")[1]["data"]["total"] == before
