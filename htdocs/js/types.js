@@ -68,6 +68,9 @@
  * @property {string} last_error
  * @property {{text: string, url: string, file_name: string, file_body: string, record_name: string,
  *   record_type: string, record_value: string, txt_record_name: string}} instructions
+ * @property {{status: string, mode: string, detail: string, checked_at: string,
+ *   perspectives: {name: string, agreed: boolean, detail: string}[]}|null} [mpic]  which remote
+ *   perspectives corroborated the name (null: MPIC off or not run yet)
  */
 
 /**

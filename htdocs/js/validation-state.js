@@ -12,6 +12,8 @@ function normalize(d) {
     lastError: x.last_error,
     validatedAt: x.validated_at,
     caa: x.caa || null, // the CAA check before issuance (Baseline Requirements); absent when off
+    // multi-perspective corroboration: which remote perspectives agreed; null when off
+    mpic: x.mpic || null,
     // what to publish, in the shape of the order's additional_data
     publish: x.instructions && (x.instructions.url || x.instructions.record_name) ? {
       domain: x.host_name,

@@ -30,9 +30,11 @@ void so_br_write_checks(so_jw_t *w, so_req_t *req, const apr_array_header_t *che
         so_jw_kstr(w, "dnssec", c->secure ? "secure" : "insecure");
         so_jw_kstr(w, "checked_at", so_time_fmt(req->pool, c->checked_at));
         so_jw_obj_end(w);
+        so_br_write_mpic(w, req, checks, host);
         return;
     }
     so_jw_null(w);
+    so_br_write_mpic(w, req, checks, host);
 }
 
 int so_br_email_phase(apr_int64_t now)
@@ -153,6 +155,10 @@ apr_status_t so_br_caa_order(so_req_t *req, so_order_t *o, const apr_array_heade
     int i;
 
     *why = NULL;
+    /* multi-perspective corroboration of the validation and CAA (off: nothing asked) */
+    if ((worst = so_br_mpic_order(req, o, states, why)) != APR_SUCCESS) {
+        return worst;
+    }
     if (req->cfg->br && req->cfg->br->caa == 0) {
         return APR_SUCCESS;
     }

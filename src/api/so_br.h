@@ -17,7 +17,30 @@ typedef struct so_br_config_t {
     const char *trust_anchor;          /* SSLOrdersDNSTrustAnchor (NULL: the root key) */
     apr_array_header_t *caa_identities; /* SSLOrdersCAAIdentity (const char *; NULL: CA tag) */
     int caa;                           /* SSLOrdersCAA (-1 unset: on) */
+    /* MPIC (so_mpic.h) */
+    apr_array_header_t *perspectives;  /* SSLOrdersPerspective (so_mpic_perspective_t) */
+    int mpic;                          /* SSLOrdersMPIC: -1 unset (on when perspectives are
+                                        * listed), 0 off, 1 on, 2 report */
+    const char *perspective_secret;    /* SSLOrdersPerspectiveAuth secret-file (the secret) */
+    const char *nonce_dir;             /* where a perspective remembers nonces */
+    int mpic_timeout_ms;               /* SSLOrdersMPICTimeout (0: 20 s) */
 } so_br_config_t;
+
+#define SO_MPIC_OFF 0
+#define SO_MPIC_ON 1
+#define SO_MPIC_REPORT 2
+/* The MPIC mode in force (SO_MPIC_*). */
+int so_br_mpic_mode(const so_config_t *cfg);
+/* The sslorders-perspective handler: checks the request's signature (401 JSON, code 1121
+ * when wrong), repeats the checks asked for from here and answers their results. */
+apr_status_t so_br_perspective_serve(so_req_t *req, apr_int64_t wall_now);
+/* Before an order is signed (called by so_br_caa_order): asks every perspective to repeat
+ * the domain validation (http, https, dns) and the CAA check of each name, stores per name
+ * which perspectives agreed (kind "mpic") and applies the quorum. APR_SUCCESS: corroborated
+ * (or MPIC off, or report mode); SO_EMPIC and *why otherwise. */
+#define SO_EMPIC (APR_OS_START_USERERR + 660)
+apr_status_t so_br_mpic_order(so_req_t *req, so_order_t *o, const apr_array_header_t *states,
+                              const char **why);
 
 /* E-mail domain validation by date (BR 3.2.2.4.4/.13/.14, SC-090): 0 allowed, 1 allowed
  * with a warning (from 2026-03-15), 2 refused (from 2028-03-15). */
@@ -58,6 +81,11 @@ apr_status_t so_br_caa_check(so_req_t *req, const apr_array_header_t *names, con
 struct so_jw_t;
 void so_br_write_checks(struct so_jw_t *w, so_req_t *req, const apr_array_header_t *checks,
                         const char *host);
+
+/* The "mpic" member of a name (written by so_br_write_checks): which perspectives agreed,
+ * or null when MPIC did not run. */
+void so_br_write_mpic(struct so_jw_t *w, so_req_t *req, const apr_array_header_t *checks,
+                      const char *host);
 
 /* Called before an order is signed: the CAA check of every name of the order with its
  * method (so_host_state_t states), the results stored per name, iodef values and

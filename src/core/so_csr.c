@@ -2,6 +2,7 @@
 
 #include <apr_strings.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -70,6 +71,104 @@ static const char *curve_name(EVP_PKEY *pk, apr_pool_t *p)
         return "P-521";
     }
     return apr_pstrdup(p, group);
+}
+
+/* floor(sqrt(a)) by Newton's method. */
+static int bn_isqrt(BIGNUM *r, const BIGNUM *a, BN_CTX *ctx)
+{
+    BIGNUM *x = BN_CTX_get(ctx), *y = BN_CTX_get(ctx);
+    if (!y) {
+        return 0;
+    }
+    if (BN_is_zero(a)) {
+        BN_zero(r);
+        return 1;
+    }
+    BN_zero(x);
+    if (!BN_set_bit(x, (BN_num_bits(a) + 1) / 2 + 1)) {
+        return 0;
+    }
+    for (;;) {
+        /* y = (x + a / x) / 2 */
+        if (!BN_div(y, NULL, a, x, ctx) || !BN_add(y, y, x) || !BN_rshift1(y, y)) {
+            return 0;
+        }
+        if (BN_cmp(y, x) >= 0) {
+            break;
+        }
+        if (!BN_copy(x, y)) {
+            return 0;
+        }
+    }
+    return BN_copy(r, x) != NULL;
+}
+
+const char *so_csr_rsa_weak(const BIGNUM *n, const BIGNUM *e)
+{
+    const char *weak = NULL;
+    BN_CTX *ctx = BN_CTX_new();
+    BIGNUM *a, *b2, *r, *sq, *max;
+    unsigned int q;
+    int i;
+
+    if (!ctx) {
+        return NULL;
+    }
+    BN_CTX_start(ctx);
+    a = BN_CTX_get(ctx);
+    b2 = BN_CTX_get(ctx);
+    r = BN_CTX_get(ctx);
+    sq = BN_CTX_get(ctx);
+    max = BN_CTX_get(ctx);
+    if (!max) {
+        goto leave;
+    }
+    /* the exponent: odd, 65537 to 2^256-1 */
+    BN_zero(max);
+    BN_set_bit(max, 256);
+    if (!BN_is_odd(e) || BN_cmp(e, max) >= 0 || BN_get_word(e) < 65537) {
+        weak = "the RSA public exponent is not an odd number from 65537 to 2^256-1";
+        goto leave;
+    }
+    /* a prime factor below 752 */
+    for (q = 2; q < 752; q++) {
+        unsigned int d;
+        int prime = 1;
+        for (d = 2; d * d <= q; d++) {
+            if (q % d == 0) {
+                prime = 0;
+                break;
+            }
+        }
+        if (prime && BN_mod_word(n, q) == 0) {
+            weak = "the RSA modulus has a small prime factor";
+            goto leave;
+        }
+    }
+    /* Fermat: a = ceil(sqrt(n)); a^2 - n a perfect square within 100 steps */
+    if (!bn_isqrt(a, n, ctx) || !BN_sqr(sq, a, ctx)) {
+        goto leave;
+    }
+    if (BN_cmp(sq, n) < 0 && !BN_add_word(a, 1)) {
+        goto leave;
+    }
+    for (i = 0; i < 100; i++) {
+        if (!BN_sqr(b2, a, ctx) || !BN_sub(b2, b2, n) || !bn_isqrt(r, b2, ctx)
+            || !BN_sqr(sq, r, ctx)) {
+            goto leave;
+        }
+        if (BN_cmp(sq, b2) == 0) {
+            weak = "the RSA modulus has factors close enough to be found (Fermat)";
+            goto leave;
+        }
+        if (!BN_add_word(a, 1)) {
+            goto leave;
+        }
+    }
+leave:
+    BN_CTX_end(ctx);
+    BN_CTX_free(ctx);
+    return weak;
 }
 
 apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why)
@@ -194,8 +293,15 @@ apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const 
     pk_nid = EVP_PKEY_get_base_id(pk);
     c->key_bits = EVP_PKEY_get_bits(pk);
     if (pk_nid == EVP_PKEY_RSA) {
+        BIGNUM *bn_n = NULL, *bn_e = NULL;
         c->key_type = "rsa";
         c->curve = "";
+        if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &bn_n)
+            && EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &bn_e)) {
+            c->key_weak = so_csr_rsa_weak(bn_n, bn_e);
+        }
+        BN_free(bn_n);
+        BN_free(bn_e);
     }
     else if (pk_nid == EVP_PKEY_EC) {
         c->key_type = "ec";
@@ -262,6 +368,10 @@ apr_status_t so_csr_check_key(const so_csr_t *csr, const char **why)
         }
         if (csr->key_bits > 8192) {
             *why = "the RSA key is longer than 8192 bits";
+            return APR_EINVAL;
+        }
+        if (csr->key_weak) {
+            *why = csr->key_weak;
             return APR_EINVAL;
         }
         return APR_SUCCESS;

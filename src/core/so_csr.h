@@ -31,11 +31,15 @@ typedef struct {
     const char *md5;           /* of the DER, upper hex (DCV file names) */
     const char *sha1;          /* of the DER, upper hex */
     const char *sha256;        /* of the DER, upper hex */
+    const char *key_weak;      /* RSA: why the key is known weak (a factor below 752, primes
+                                * close enough for Fermat's method, an even or bad
+                                * exponent); NULL when none of that was found */
 } so_csr_t;
 
 /* Parse a PEM CSR and verify its signature. On failure *why says why in plain words. */
 apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why);
-/* The key types we sign: RSA of 2048 bits or more, EC P-256 or P-384. */
+/* The key types we sign: RSA of 2048 bits or more, EC P-256 or P-384; not a known weak
+ * key (key_weak, Baseline Requirements 6.1.1.3 and 6.1.6). */
 apr_status_t so_csr_check_key(const so_csr_t *csr, const char **why);
 
 typedef struct {
@@ -53,5 +57,11 @@ typedef struct {
 apr_status_t so_csr_generate(apr_pool_t *p, const so_csr_gen_t *in, const char **csr_pem,
                              const char **key_pem, const char **config, const char **command,
                              const char **why);
+
+/* Why an RSA modulus n with exponent e is weak (NULL: not found weak): a prime factor below
+ * 752, an exponent that is even or outside 3..2^256-1... (BR 6.1.6: odd, 65537 to
+ * 2^256-1), or factors close enough that Fermat's method finds them in 100 steps. */
+struct bignum_st;
+const char *so_csr_rsa_weak(const struct bignum_st *n, const struct bignum_st *e);
 
 #endif

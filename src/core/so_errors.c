@@ -97,6 +97,8 @@ static const so_error_def_t defs[] = {
      "The document's state does not allow this (only pending ones are deleted or decided, only accepted ones published)."},
     {SO_E_EMAIL_DCV_RETIRED, 400, "email_dcv_retired",
      "E-mail domain validation is not allowed from 2028-03-15 (Baseline Requirements): use dns, dns-persist, http or https."},
+    {SO_E_PERSPECTIVE_AUTH, 401, "perspective_auth",
+     "The perspective request is not authenticated: unsigned, wrong secret, stale or replayed (SSLOrdersPerspectiveAuth)."},
     {SO_E_RENEWED, 409, "renewed",
      "The order was renewed already: its renewal (desc names it) is bought; a second renewal is refused until that one is cancelled."},
     {0, 0, NULL, NULL}};

@@ -87,6 +87,7 @@ typedef enum {
 
     /* SSL: Baseline Requirements (1120-1139) */
     SO_E_EMAIL_DCV_RETIRED = 1120, /* e-mail domain validation is not allowed any more */
+    SO_E_PERSPECTIVE_AUTH = 1121,  /* a perspective request not authenticated (MPIC) */
     /* portal (1140-1149) */
     SO_E_RENEWED = 1140       /* the order was renewed already (a live renewal exists) */
 } so_error_code_t;

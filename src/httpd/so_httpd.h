@@ -66,6 +66,11 @@ const char *so_httpd_br_dnssec(cmd_parms *cmd, void *dc, int flag);
 const char *so_httpd_br_trust_anchor(cmd_parms *cmd, void *dc, const char *arg);
 const char *so_httpd_br_caa_identity(cmd_parms *cmd, void *dc, const char *arg);
 const char *so_httpd_br_caa(cmd_parms *cmd, void *dc, int flag);
+const char *so_httpd_br_perspective(cmd_parms *cmd, void *dc, const char *name, const char *url);
+const char *so_httpd_br_mpic(cmd_parms *cmd, void *dc, const char *arg);
+const char *so_httpd_br_mpic_timeout(cmd_parms *cmd, void *dc, const char *arg);
+const char *so_httpd_br_perspective_auth(cmd_parms *cmd, void *dc, const char *kind,
+                                         const char *arg);
 void *so_httpd_br_merge(apr_pool_t *p, void *base, void *add);
 void so_httpd_br_finalize(server_rec *s);
 void so_httpd_br_post_config(apr_pool_t *ptemp, server_rec *s);

@@ -9,6 +9,7 @@
 #include <http_request.h>
 
 #include "so_httpd.h"
+#include "../api/so_br.h"
 #include "../api/so_api_ssl.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
@@ -213,6 +214,9 @@ int so_httpd_api_handler(request_rec *r)
     else if (!strcmp(r->handler, "sslorders-seal")) {
         kind = 2;
     }
+    else if (!strcmp(r->handler, "sslorders-perspective")) {
+        kind = 3;
+    }
     else {
         return DECLINED;
     }
@@ -228,6 +232,9 @@ int so_httpd_api_handler(request_rec *r)
         req->path = r->uri;
         req->routes = so_routes_public;
         req->plain_errors = 1;
+    }
+    else if (kind == 3) {
+        req->path = r->uri; /* a perspective: one answer, JSON errors */
     }
     else {
         /* seals: below where the handler is mounted (/seal/<id>.js -> /<id>.js) */
@@ -260,7 +267,13 @@ int so_httpd_api_handler(request_rec *r)
         return send_answer(r, req);
     }
 
-    so_api_dispatch(req);
+    if (kind == 3) {
+        /* MPIC: a perspective answers the primary's signed check requests (wall clock) */
+        so_br_perspective_serve(req, (apr_int64_t)apr_time_sec(apr_time_now()));
+    }
+    else {
+        so_api_dispatch(req);
+    }
 
     if (req->err_code == SO_E_DB_UNAVAILABLE) {
         so_httpd_db_state(r->server, 1, req->db && req->db->errmsg ? req->db->errmsg : NULL);

@@ -363,6 +363,69 @@ def seals(env):
     report("seals", rows, extra)
 
 
+@scenario
+def mpic(env):
+    """DV validation time (POST /validate to ACT: the primary's HTTP checks, the remote
+    perspectives asked in parallel, CAA, signing) with no MPIC, 1, 3 and 5 perspectives.
+    The perspectives are one more httpd of the module on 127.0.0.1 (one Location each);
+    SSLOrdersMPIC report, so the fewer-than-required counts still issue (the same work)."""
+    import issuing
+    secret = os.path.join(env.base, "bench-mpic.secret")
+    with open(secret, "w") as f:
+        f.write("bench-mpic-secret-0123456789\n")
+    os.chmod(secret, 0o644)
+    loc = "".join(f"<Location /p{i}>\n SetHandler sslorders-perspective\n</Location>\n"
+                  for i in range(1, 6))
+    persp = harness.Httpd(env.base, harness.DB, env.db_params, name="bench-persp", dcv=env.dcv,
+                          extra=f"SSLOrdersPerspectiveAuth secret-file {secret}\n" + loc,
+                          log_level="error")
+    persp.ca_dir = env.httpd.ca_dir
+    persp.sinks = False
+    persp.start()
+    servers = [persp]
+    n = int(os.environ.get("BENCH_MPIC", "40"))
+    rows, extra = [], {}
+    try:
+        for count in (0, 1, 3, 5):
+            if count == 0:
+                server = env.httpd
+            else:
+                conf = f"SSLOrdersPerspectiveAuth secret-file {secret}\nSSLOrdersMPIC report\n"
+                conf += "".join(f"SSLOrdersPerspective p{i} {persp.url}/p{i}\n"
+                                for i in range(1, count + 1))
+                server = harness.Httpd(env.base, harness.DB, env.db_params,
+                                       name=f"bench-mpic{count}", dcv=env.dcv, extra=conf,
+                                       log_level="error")
+                server.ca_dir = env.httpd.ca_dir
+                server.sinks = False
+                server.start()
+                servers.append(server)
+            api = env.new_team(balance="100000").client(server)
+            pending = []
+            for _ in range(n):
+                oid, o = issuing.order(api, names=[issuing.dom()])
+                issuing.publish_files(env, o)
+                pending.append(oid)
+            times = []
+            for oid in pending:
+                t0 = time.perf_counter()
+                st, body = api.post(f"/ssl/orders/{oid}/validate")
+                times.append((time.perf_counter() - t0) * 1000)
+                assert st == 200 and body["data"]["status"] == "ACT", body
+            times.sort()
+            p50 = statistics.median(times)
+            p99 = times[min(n - 1, int(n * 0.99))]
+            label = "no MPIC" if count == 0 else f"{count} perspective{'s' if count > 1 else ''}"
+            rows.append(f"DV validation to ACT, {label}, {n} orders: p50 {p50:.1f} ms, "
+                        f"p99 {p99:.1f} ms, max {times[-1]:.1f} ms")
+            extra[str(count)] = {"p50_ms": p50, "p99_ms": p99, "max_ms": times[-1]}
+    finally:
+        for s in servers:
+            s.stop()
+    report("mpic", rows, extra)
+
+
+
 def _pcts(res):
     out = res["raw"]
     vals = {}

@@ -24,6 +24,7 @@ TCase *so_test_security_case(void);
 TCase *so_test_org_case(void);
 TCase *so_test_metrics_case(void);
 TCase *so_test_caa_case(void);
+TCase *so_test_mpic_case(void);
 TCase *so_test_webhook_case(void);
 
 /* A fresh migrated SQLite :memory: database with every statement prepared. */

@@ -32,6 +32,7 @@ int main(void)
     suite_add_tcase(s, so_test_org_case());
     suite_add_tcase(s, so_test_metrics_case());
     suite_add_tcase(s, so_test_caa_case());
+    suite_add_tcase(s, so_test_mpic_case());
     suite_add_tcase(s, so_test_webhook_case());
     suite_add_tcase(s, so_test_security_case());
     sr = srunner_create(s);

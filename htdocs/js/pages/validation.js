@@ -99,6 +99,17 @@ function content(ctx, order, v, redraw) {
           ['Detail', n.caa.detail]]));
       card.append(caa);
     }
+    if (n.mpic) {
+      const words = { corroborated: 'corroborated', refused: 'not corroborated (not issued)',
+        reported: 'not corroborated (report mode: issued)' };
+      const mp = h('div', { class: 'mpic', 'data-mpic': n.mpic.status },
+        h('h3', {}, 'Multi-perspective check'),
+        facts([['Result', words[n.mpic.status] || n.mpic.status], ['Detail', n.mpic.detail]]),
+        h('ul', { class: 'perspectives' }, ...n.mpic.perspectives.map((p) =>
+          h('li', { 'data-perspective': p.name, 'data-agreed': String(p.agreed) },
+            `${p.name}: ${p.agreed ? 'agreed' : 'disagreed'}${p.detail ? ` (${p.detail})` : ''}`))));
+      card.append(mp);
+    }
     if (n.method === 'email' && !ok && pending) {
       card.append(notice('info', 'E-mail validation is deprecated by the Baseline Requirements since 2026-03-15 and is refused from 2028-03-15: prefer a DNS record or an HTTP file.'));
     }

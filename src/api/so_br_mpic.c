@@ -1,0 +1,349 @@
+/* mod_sslorders: multi-perspective issuance corroboration around issuance: the perspective
+ * handler and the primary's corroboration of an order. See so_br.h and so_mpic.h. */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "so_br.h"
+#include "so_api_ssl.h"
+#include "../core/so_ca.h"
+#include "../core/so_caa.h"
+#include "../core/so_dcv.h"
+#include "../core/so_jsonw.h"
+#include "../core/so_log.h"
+#include "../core/so_mpic.h"
+#include "../core/so_util.h"
+#include "../store/so_store_br.h"
+
+#define MAX_NAMES 250
+
+int so_br_mpic_mode(const so_config_t *cfg)
+{
+    const so_br_config_t *b = cfg->br;
+    if (!b || !b->perspectives || b->perspectives->nelts == 0) {
+        return SO_MPIC_OFF;
+    }
+    return b->mpic == -1 ? SO_MPIC_ON : b->mpic;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static so_dcv_method_t dcv_method(const char *m)
+{
+    return !m                      ? 0
+           : !strcmp(m, "http")    ? SO_DCV_HTTP
+           : !strcmp(m, "https")   ? SO_DCV_HTTPS
+           : !strcmp(m, "dns")     ? SO_DCV_DNS
+           : !strcmp(m, "cname")   ? SO_DCV_CNAME
+           : !strcmp(m, "txt")     ? SO_DCV_TXT
+                                   : 0;
+}
+
+/* One name's checks from here: the result object (stolen by the caller). */
+static json_t *serve_name(so_req_t *req, json_t *in, const so_dcv_opts_t *opts,
+                          struct so_resolver_t *resolver, const char **bad)
+{
+    const char *name = jstr(in, "name"), *why = NULL, *cname;
+    json_t *dcv = json_object_get(in, "dcv"), *caa = json_object_get(in, "caa");
+    json_t *out;
+
+    if (!name || so_ca_check_name(&cname, req->pool, name, &why) != APR_SUCCESS) {
+        *bad = "a name is missing or not a DNS name";
+        return NULL;
+    }
+    out = json_pack("{s:s}", "name", cname);
+    if (json_is_object(dcv)) {
+        so_dcv_method_t m = dcv_method(jstr(dcv, "method"));
+        so_dcv_token_t *tok = NULL;
+        apr_status_t rv;
+        const char *unique = jstr(dcv, "unique");
+        if (!m || !jstr(dcv, "md5") || !jstr(dcv, "sha256") || !jstr(dcv, "ca_tag")) {
+            json_decref(out);
+            *bad = "dcv needs method (http, https, dns, cname, txt), md5, sha256 and ca_tag";
+            return NULL;
+        }
+        rv = so_dcv_token_hashes(&tok, req->pool, jstr(dcv, "md5"), jstr(dcv, "sha256"),
+                                 jstr(dcv, "ca_tag"), unique && *unique ? unique : NULL, &why);
+        if (rv != APR_SUCCESS) {
+            json_decref(out);
+            *bad = apr_pstrcat(req->pool, "dcv: ", why ? why : "bad token", NULL);
+            return NULL;
+        }
+        if (m == SO_DCV_HTTP || m == SO_DCV_HTTPS) {
+            rv = so_dcv_check_http(req->pool, tok, cname, m == SO_DCV_HTTPS, opts, &why);
+        }
+        else {
+            rv = so_dcv_check_dns(req->pool, tok, cname, m, opts, &why);
+        }
+        json_object_set_new(out, "dcv", json_pack("{s:b,s:s}", "ok", rv == APR_SUCCESS, "detail",
+                                                  rv == APR_SUCCESS ? "validated"
+                                                  : why             ? why
+                                                                    : "not validated"));
+    }
+    if (json_is_object(caa)) {
+        json_t *ids = json_object_get(caa, "identities"), *v;
+        apr_array_header_t *idl = apr_array_make(req->pool, 2, sizeof(const char *));
+        so_caa_opts_t co;
+        so_caa_result_t res;
+        size_t i;
+        json_array_foreach(ids, i, v) {
+            if (json_is_string(v)) {
+                APR_ARRAY_PUSH(idl, const char *) = apr_pstrdup(req->pool, json_string_value(v));
+            }
+        }
+        if (idl->nelts == 0) {
+            json_decref(out);
+            *bad = "caa needs identities";
+            return NULL;
+        }
+        memset(&co, 0, sizeof(co));
+        memset(&res, 0, sizeof(res));
+        co.identities = idl;
+        co.method = jstr(caa, "method");
+        co.accounturi = jstr(caa, "accounturi");
+        co.resolver = resolver;
+        co.retries = 1;
+        if (!resolver) {
+            res.status = "error";
+            res.detail = "no resolver";
+            res.record = "";
+        }
+        else {
+            so_caa_check_name(req->pool, cname, &co, &res);
+        }
+        json_object_set_new(out, "caa", json_pack("{s:s,s:s,s:s}", "status", res.status,
+                                                  "record", res.record ? res.record : "",
+                                                  "detail", res.detail ? res.detail : ""));
+    }
+    return out;
+}
+
+apr_status_t so_br_perspective_serve(so_req_t *req, apr_int64_t wall_now)
+{
+    const so_br_config_t *b = req->cfg->br;
+    const char *why = NULL, *bad = NULL;
+    json_t *body, *names, *one, *results;
+    so_dcv_opts_t opts;
+    struct so_resolver_t *resolver = NULL;
+    size_t i;
+
+    if (!req->method || strcmp(req->method, "POST")) {
+        return so_api_error(req, SO_E_INVALID, "A perspective answers POST only", "");
+    }
+    if (so_mpic_verify(req->pool, b ? b->perspective_secret : NULL,
+                       so_req_header(req, "X-SSLOrders-MPIC-Time"),
+                       so_req_header(req, "X-SSLOrders-MPIC-Nonce"),
+                       so_req_header(req, "X-SSLOrders-MPIC-Signature"),
+                       req->body ? req->body : "", req->body_len, wall_now,
+                       b ? b->nonce_dir : NULL, &why)
+        != APR_SUCCESS) {
+        so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, 0,
+                      SOLOGNO(00850) "perspective: request from %s refused: %s", req->client_ip,
+                      why);
+        return so_api_error(req, SO_E_PERSPECTIVE_AUTH,
+                            "The perspective request is not authenticated", why);
+    }
+    body = req->body ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+    names = body ? json_object_get(body, "names") : NULL;
+    if (!json_is_array(names) || json_array_size(names) == 0
+        || json_array_size(names) > MAX_NAMES) {
+        json_decref(body);
+        return so_api_error(req, SO_E_INVALID,
+                            "The body must be {\"names\": [...]} with 1 to 250 names", "names");
+    }
+    so_br_dcv_opts(req, &opts);
+    if (so_dcv_resolver(&resolver, req->pool, &opts, &why) == APR_SUCCESS) {
+        opts.resolver = resolver;
+    }
+    results = json_array();
+    json_array_foreach(names, i, one) {
+        json_t *r = json_is_object(one) ? serve_name(req, one, &opts, resolver, &bad) : NULL;
+        if (!r) {
+            json_decref(results);
+            json_decref(body);
+            return so_api_error(req, SO_E_INVALID, bad ? bad : "a name is not an object",
+                                "names");
+        }
+        json_array_append_new(results, r);
+    }
+    json_decref(body);
+    return so_api_ok(req, json_pack("{s:o}", "results", results));
+}
+
+/* What a perspective said about name: 1 agrees, 0 not (*reason). */
+static int agrees(apr_pool_t *p, const so_mpic_answer_t *a, const char *name, int dcv,
+                  int caa, const char **reason)
+{
+    json_t *results, *r;
+    size_t i;
+    if (!a->reached) {
+        *reason = a->error ? a->error : "could not be reached";
+        return 0;
+    }
+    results = json_object_get(a->data, "results");
+    json_array_foreach(results, i, r) {
+        json_t *d, *c;
+        if (!jstr(r, "name") || strcmp(jstr(r, "name"), name)) {
+            continue;
+        }
+        d = json_object_get(r, "dcv");
+        c = json_object_get(r, "caa");
+        if (dcv && !json_is_true(json_object_get(d, "ok"))) {
+            *reason = apr_pstrcat(p, "domain validation: ",
+                                  jstr(d, "detail") ? jstr(d, "detail") : "no answer", NULL);
+            return 0;
+        }
+        if (caa && (!jstr(c, "status") || strcmp(jstr(c, "status"), "permitted"))) {
+            *reason = apr_pstrcat(p, "CAA: ", jstr(c, "detail") ? jstr(c, "detail") : "no answer",
+                                  NULL);
+            return 0;
+        }
+        *reason = "";
+        return 1;
+    }
+    *reason = "no answer for this name";
+    return 0;
+}
+
+apr_status_t so_br_mpic_order(so_req_t *req, so_order_t *o, const apr_array_header_t *states,
+                              const char **why)
+{
+    const so_br_config_t *b = req->cfg->br;
+    int mode = so_br_mpic_mode(req->cfg), caa, i, j;
+    so_dcv_token_t *tok = NULL;
+    apr_array_header_t *answers, *ids;
+    json_t *names;
+    const char *body, *w = NULL;
+    apr_status_t worst = APR_SUCCESS;
+    so_db_t *db = so_req_db(req);
+
+    *why = NULL;
+    if (mode == SO_MPIC_OFF || states->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    caa = !b || b->caa != 0;
+    ids = so_br_caa_identities(req);
+    if (so_dcv_token_pem(&tok, req->pool, o->csr, req->cfg->ca_tag,
+                         *o->dcv_unique ? o->dcv_unique : NULL, &w) != APR_SUCCESS) {
+        tok = NULL;
+    }
+    names = json_array();
+    for (i = 0; i < states->nelts; i++) {
+        const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        json_t *one = json_pack("{s:s}", "name", h->host_name);
+        if (tok && (!strcmp(h->method, "http") || !strcmp(h->method, "https")
+                    || !strcmp(h->method, "dns"))) {
+            json_object_set_new(one, "dcv",
+                                json_pack("{s:s,s:s,s:s,s:s,s:s}", "method", h->method, "md5",
+                                          tok->md5, "sha256", tok->sha256, "unique",
+                                          tok->unique ? tok->unique : "", "ca_tag", tok->ca_tag));
+        }
+        if (caa) {
+            json_t *jids = json_array();
+            for (j = 0; j < ids->nelts; j++) {
+                json_array_append_new(jids, json_string(APR_ARRAY_IDX(ids, j, const char *)));
+            }
+            json_object_set_new(one, "caa", json_pack("{s:o,s:s}", "identities", jids, "method",
+                                                      so_caa_method_label(h->method)));
+        }
+        json_array_append_new(names, one);
+    }
+    {
+        json_t *root = json_pack("{s:o}", "names", names);
+        char *txt = json_dumps(root, JSON_COMPACT);
+        body = apr_pstrdup(req->pool, txt ? txt : "{}");
+        free(txt);
+        json_decref(root);
+    }
+    so_mpic_query(req->pool, b->perspectives, b->perspective_secret ? b->perspective_secret : "",
+                  body, b->mpic_timeout_ms, &answers);
+
+    for (i = 0; i < states->nelts; i++) {
+        const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        int dcv = tok && (!strcmp(h->method, "http") || !strcmp(h->method, "https")
+                          || !strcmp(h->method, "dns"));
+        int agree = 0, ok;
+        json_t *list = json_array();
+        char *txt;
+        so_br_check_t row;
+        const char *qwhy = NULL;
+
+        for (j = 0; j < answers->nelts; j++) {
+            const so_mpic_answer_t *a = &APR_ARRAY_IDX(answers, j, so_mpic_answer_t);
+            const char *reason = NULL;
+            int yes = agrees(req->pool, a, h->host_name, dcv, caa, &reason);
+            agree += yes;
+            json_array_append_new(list, json_pack("{s:s,s:b,s:s}", "name", a->name, "agreed", yes,
+                                                  "detail", reason ? reason : ""));
+        }
+        ok = so_mpic_quorum(req->pool, answers->nelts, agree, req->now, &qwhy);
+        txt = json_dumps(list, JSON_COMPACT);
+        json_decref(list);
+        memset(&row, 0, sizeof(row));
+        row.host_name = h->host_name;
+        row.kind = "mpic";
+        row.status = ok ? "corroborated" : mode == SO_MPIC_REPORT ? "reported" : "refused";
+        row.domain = mode == SO_MPIC_REPORT ? "report" : "on";
+        row.record = apr_pstrdup(req->pool, txt ? txt : "[]");
+        free(txt);
+        row.detail = ok ? apr_psprintf(req->pool, "%d of %d remote perspectives corroborated",
+                                       agree, answers->nelts)
+                        : qwhy;
+        row.checked_at = req->now;
+        so_store_br_check_set(db, req->pool, o->id, &row);
+        if (!ok) {
+            so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, 0,
+                         SOLOGNO(00851) "order %" APR_INT64_T_FMT ": MPIC for %s not met%s: %s",
+                         o->id, h->host_name, mode == SO_MPIC_REPORT ? " (report mode: issued)" : "",
+                         qwhy);
+            so_api_order_event(req, o, "mpic_not_corroborated",
+                               json_pack("{s:s,s:s,s:s}", "host_name", h->host_name, "reason",
+                                         qwhy, "mode", mode == SO_MPIC_REPORT ? "report" : "on"));
+            if (mode == SO_MPIC_ON && worst == APR_SUCCESS) {
+                worst = SO_EMPIC;
+                *why = apr_psprintf(req->pool, "multi-perspective corroboration of %s failed: %s",
+                                    h->host_name, qwhy);
+            }
+        }
+    }
+    return worst;
+}
+
+void so_br_write_mpic(so_jw_t *w, so_req_t *req, const apr_array_header_t *checks,
+                      const char *host)
+{
+    int i;
+    so_jw_key(w, "mpic");
+    for (i = 0; i < checks->nelts; i++) {
+        const so_br_check_t *c = &APR_ARRAY_IDX(checks, i, so_br_check_t);
+        json_t *list, *e;
+        size_t k;
+        if (strcmp(c->host_name, host) || strcmp(c->kind, "mpic")) {
+            continue;
+        }
+        so_jw_obj(w);
+        so_jw_kstr(w, "status", c->status);
+        so_jw_kstr(w, "mode", c->domain);
+        so_jw_kstr(w, "detail", c->detail);
+        so_jw_key(w, "perspectives");
+        so_jw_arr(w);
+        list = json_loads(c->record ? c->record : "[]", 0, NULL);
+        json_array_foreach(list, k, e) {
+            so_jw_obj(w);
+            so_jw_kstr(w, "name", jstr(e, "name"));
+            so_jw_kbool(w, "agreed", json_is_true(json_object_get(e, "agreed")));
+            so_jw_kstr(w, "detail", jstr(e, "detail"));
+            so_jw_obj_end(w);
+        }
+        json_decref(list);
+        so_jw_arr_end(w);
+        so_jw_kstr(w, "checked_at", so_time_fmt(req->pool, c->checked_at));
+        so_jw_obj_end(w);
+        return;
+    }
+    so_jw_null(w);
+}
