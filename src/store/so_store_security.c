@@ -99,6 +99,11 @@ const so_stmt_def_t so_stmts_security[] = {
     {"so_audit_insert",
      "INSERT INTO audit_log (team_id, at, actor_kind, actor_id, actor, credential_id, ip, method, "
      "route, path, status, code) VALUES (%lld, %lld, %s, %lld, %s, %lld, %s, %s, %s, %s, %d, %d)"},
+    {"so_audit_insert_id",
+     "INSERT INTO audit_log (team_id, at, actor_kind, actor_id, actor, credential_id, ip, method, "
+     "route, path, status, code) VALUES (%lld, %lld, %s, %lld, %s, %lld, %s, %s, %s, %s, %d, %d) "
+     "RETURNING id"},
+    {"so_audit_result", "UPDATE audit_log SET status = %d, code = %d WHERE id = %lld"},
     {"so_audit_prune", "DELETE FROM audit_log WHERE at < %lld"},
     {"so_tfa_get", "SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = %lld"},
     {"so_tfa_set_pending", "UPDATE users SET totp_pending = %s WHERE id = %lld"},
@@ -291,6 +296,28 @@ apr_status_t so_store_audit_add(so_db_t *db, apr_pool_t *p, const so_audit_entry
                            e->credential_id ? I64(e->credential_id) : NULL, e->ip ? e->ip : "",
                            e->method, e->route, e->path, apr_itoa(p, e->status),
                            apr_itoa(p, e->code)));
+}
+
+apr_status_t so_store_audit_insert(so_db_t *db, apr_pool_t *p, const so_audit_entry_t *e,
+                                   apr_int64_t *id)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(
+        db, p, "so_audit_insert_id", &rows,
+        SO_A(e->team_id ? I64(e->team_id) : NULL, I64(e->at), e->actor_kind,
+             e->actor_id ? I64(e->actor_id) : NULL, e->actor ? e->actor : "",
+             e->credential_id ? I64(e->credential_id) : NULL, e->ip ? e->ip : "", e->method,
+             e->route, e->path, apr_itoa(p, e->status), apr_itoa(p, e->code)));
+    if (rv == APR_SUCCESS) {
+        *id = rows->nrows ? so_cell_i64(rows, 0, 0) : 0;
+    }
+    return rv;
+}
+
+apr_status_t so_store_audit_result(so_db_t *db, apr_pool_t *p, apr_int64_t id, int status, int code)
+{
+    return so_db_exec(db, p, "so_audit_result", NULL,
+                      SO_A(apr_itoa(p, status), apr_itoa(p, code), I64(id)));
 }
 
 apr_status_t so_store_audit_prune(so_db_t *db, apr_pool_t *p, apr_int64_t before, int *pruned)

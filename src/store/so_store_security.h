@@ -97,6 +97,11 @@ typedef struct {
 } so_audit_filter_t;
 
 apr_status_t so_store_audit_add(so_db_t *db, apr_pool_t *p, const so_audit_entry_t *e);
+/* The same, returning the row's id (written inside the request's transaction), and the
+ * request's final answer written into it afterwards. */
+apr_status_t so_store_audit_insert(so_db_t *db, apr_pool_t *p, const so_audit_entry_t *e,
+                                   apr_int64_t *id);
+apr_status_t so_store_audit_result(so_db_t *db, apr_pool_t *p, apr_int64_t id, int status, int code);
 apr_status_t so_store_audit_list(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                  const so_audit_filter_t *f, int limit, int offset,
                                  apr_array_header_t **out, apr_int64_t *total);
