@@ -817,7 +817,7 @@ static apr_status_t tfa_disable(so_req_t *req)
 static apr_status_t team_settings(so_req_t *req)
 {
     so_db_t *db = so_req_db(req);
-    int require = 0, present = 0;
+    int require = 0, present = 0, ended = 0;
     apr_status_t rv;
 
     if (so_in_bool(req, req->json, "require_2fa", 1, &require, &present) != APR_SUCCESS) {
@@ -836,12 +836,26 @@ static apr_status_t team_settings(so_req_t *req)
                    APR_EACCES;
         }
     }
-    if ((rv = so_store_team_require_2fa(db, req->pool, req->auth->team_id, require, NULL))
-        != APR_SUCCESS) {
+    /* required from now on: the sessions of members without a second factor end with it
+     * (in one transaction: never required with such sessions left) */
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
     }
-    return so_api_ok(req, json_pack("{s:s,s:b}", "slug", req->auth->team_slug, "require_2fa",
-                                    require));
+    rv = so_store_team_require_2fa(db, req->pool, req->auth->team_id, require, NULL);
+    if (rv == APR_SUCCESS && require) {
+        rv = so_store_team_end_sessions_without_2fa(db, req->pool, req->auth->team_id, req->now,
+                                                    &ended);
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (ended) {
+        so_log_info(SO_LOG_MARK,
+                    SOLOGNO(00871) "team %s requires two-factor sign-in: %d sessions of members "
+                    "without it ended", req->auth->team_slug, ended);
+    }
+    return so_api_ok(req, json_pack("{s:s,s:b,s:i}", "slug", req->auth->team_slug, "require_2fa",
+                                    require, "sessions_ended", ended));
 }
 
 const so_route_t so_routes_security[] = {

@@ -121,6 +121,12 @@ const so_stmt_def_t so_stmts_security[] = {
      "AND used_at IS NULL"},
     {"so_tfa_team_get", "SELECT require_2fa FROM teams WHERE id = %lld"},
     {"so_tfa_team_set", "UPDATE teams SET require_2fa = %d WHERE id = %lld"},
+    {"so_tfa_team_end_sessions",
+     "DELETE FROM sessions WHERE team_id = %lld AND user_id IN "
+     "(SELECT id FROM users WHERE totp_secret = '')"},
+    {"so_tfa_team_end_logins",
+     "UPDATE api_tokens SET revoked_at = %lld WHERE team_id = %lld AND name = 'login' "
+     "AND revoked_at IS NULL AND user_id IN (SELECT id FROM users WHERE totp_secret = '')"},
     {NULL, NULL}};
 
 #define I64(v) so_i64str(p, (v))
@@ -462,5 +468,19 @@ apr_status_t so_store_team_require_2fa(so_db_t *db, apr_pool_t *p, apr_int64_t t
     if (rv == APR_SUCCESS) {
         *value = rows->nrows ? so_cell_int(rows, 0, 0) : 0;
     }
+    return rv;
+}
+
+apr_status_t so_store_team_end_sessions_without_2fa(so_db_t *db, apr_pool_t *p,
+                                                    apr_int64_t team_id, apr_int64_t now,
+                                                    int *ended)
+{
+    int sessions = 0, logins = 0;
+    apr_status_t rv =
+        so_db_exec(db, p, "so_tfa_team_end_sessions", &sessions, SO_A(I64(team_id)));
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_tfa_team_end_logins", &logins, SO_A(I64(now), I64(team_id)));
+    }
+    *ended = sessions + logins;
     return rv;
 }

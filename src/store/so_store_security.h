@@ -129,4 +129,10 @@ apr_status_t so_store_tfa_use_code(so_db_t *db, apr_pool_t *p, apr_int64_t user_
 apr_status_t so_store_team_require_2fa(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, int set,
                                        int *value);
 
+/* A team now requires 2FA: end the portal sessions and the sign-in tokens (POST /auth/login,
+ * named "login") of its members who have no second factor; *ended counts them. */
+apr_status_t so_store_team_end_sessions_without_2fa(so_db_t *db, apr_pool_t *p,
+                                                    apr_int64_t team_id, apr_int64_t now,
+                                                    int *ended);
+
 #endif

@@ -93,3 +93,64 @@ def test_a_change_and_its_audit_row_commit_together(env):
     made = [r for r in rows if (r["method"], r["route"]) == ("POST", "/folders")]
     assert sorted(r["status"] for r in made) == [200, 400]
     assert folder_names(owner) == {"Audited"} | (folder_names(owner) - {"Audited", "Unaudited", ""})
+
+
+# ---- 3. POST /teams does not tell whether a slug is taken -------------------------------
+
+def test_creating_a_team_does_not_tell_whether_a_slug_is_taken(env):
+    first = env.new_team().client()
+    prefix = "s" + uuid.uuid4().hex[:10]
+    st, body = first.post("/teams", json={"slug": prefix})
+    assert st == 200, body
+    taken = body["data"]["slug"]
+    assert taken.startswith(prefix + "-")
+    # an outsider asks for the taken slug, the prefix again, and a free one: the same answer
+    outsider = env.new_team().client()
+    answers = []
+    for ask in (taken, prefix, "f" + uuid.uuid4().hex[:10], env.new_team().slug):
+        st, body = outsider.post("/teams", json={"slug": ask, "name": "Outsider Co"})
+        assert st == 200, (ask, body)
+        d = body["data"]
+        assert d["slug"].startswith(ask[:56] + "-") and len(d["slug"]) == len(ask[:56]) + 7
+        assert d["role"] == "owner" and d["name"] == "Outsider Co"
+        answers.append(d)
+    assert len({d["slug"] for d in answers}) == len(answers)
+    assert len({tuple(sorted(d)) for d in answers}) == 1
+    # a 63-character prefix still makes a valid slug; bad slugs are refused
+    st, body = outsider.post("/teams", json={"slug": "a" * 63})
+    assert st == 200 and len(body["data"]["slug"]) == 63, body
+    st, body = outsider.post("/teams", json={"slug": "-bad"})
+    assert (st, body["code"]) == (400, 102)
+    # the first team is untouched: its owner still signs in to it by its slug
+    assert {t["slug"] for t in first.get("/teams")[1]["data"]["results"]} >= {taken}
+
+
+# ---- 4. requiring 2FA ends the sessions of members without it ---------------------------
+
+def test_requiring_2fa_ends_sessions_of_members_without_it(env):
+    t = env.new_team()
+    api = env.httpd.api
+    owner = portal(env, t.username, t.password)
+    r = owner.post(api + "/me/2fa")
+    secret = r.json()["data"]["secret"]
+    now = int(time.time())
+    r = owner.post(api + "/me/2fa/confirm", json={"otp": totp(secret, now)})
+    assert r.status_code == 200, r.text
+    member = t.add_member("member")
+    msession = portal(env, member.username, member.password, team=t.slug)
+    st, ans = Client(api).post("/auth/login", json={"username": member.username,
+                                                    "password": member.password, "team": t.slug})
+    assert st == 200, ans
+    mlogin = Client(api, ans["data"]["token"])
+    assert msession.get(api + "/me").status_code == 200 and mlogin.get("/me")[0] == 200
+    tc = t.client()
+    st, ans = tc.put("/team", json={"require_2fa": True})
+    assert st == 200 and ans["data"]["require_2fa"] is True, ans
+    assert ans["data"]["sessions_ended"] == 2
+    # the member's portal session and sign-in token are over; the owner's (with 2FA) are not
+    assert msession.get(api + "/me").status_code == 401
+    assert mlogin.get("/me")[0] == 401
+    assert owner.get(api + "/me").status_code == 200 and tc.get("/me")[0] == 200
+    # off again: nothing more ends
+    st, ans = tc.put("/team", json={"require_2fa": False})
+    assert st == 200 and ans["data"]["sessions_ended"] == 0
