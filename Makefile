@@ -34,7 +34,7 @@ APXS_INC    := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
 LIBEXECDIR  := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
 APR_CFLAGS  := $(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null)
 APR_LIBS    := $(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null)
-DEP_LIBS    := -ljansson -lssl -lcrypto -lcurl -lzip -lpsl -lresolv -lunbound
+DEP_LIBS    := -ljansson -lssl -lcrypto -lcurl -lzip -lpsl -lresolv -lunbound -lqrencode
 TEST_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs check libxml-2.0 2>/dev/null)
 

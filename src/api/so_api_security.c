@@ -23,6 +23,7 @@
 #include "../core/so_crypto.h"
 #include "../core/so_log.h"
 #include "../core/so_scopes.h"
+#include "../core/so_qr.h"
 #include "../core/so_totp.h"
 #include "../core/so_util.h"
 #include "../store/so_store_security.h"
@@ -706,7 +707,7 @@ static apr_status_t tfa_get(so_req_t *req)
 static apr_status_t tfa_enrol(so_req_t *req)
 {
     so_db_t *db = so_req_db(req);
-    const char *secret, *pending, *fresh;
+    const char *secret, *pending, *fresh, *uri, *qr;
     apr_int64_t last;
     apr_status_t rv = so_store_tfa_get(db, req->pool, req->auth->user_id, &secret, &pending, &last);
 
@@ -722,9 +723,16 @@ static apr_status_t tfa_enrol(so_req_t *req)
                != APR_SUCCESS) {
         return rv;
     }
-    return so_api_ok(req, json_pack("{s:s,s:s}", "secret", fresh, "otpauth_uri",
-                                    so_totp_uri(req->pool, "SSLOrders", req->auth->username,
-                                                fresh)));
+    uri = so_totp_uri(req->pool, "SSLOrders", req->auth->username, fresh);
+    /* the same URI as a QR code for the authenticator app's camera */
+    if ((rv = so_qr_svg(&qr, req->pool, uri, 4)) != APR_SUCCESS) {
+        so_log_perror(SO_LOG_MARK, SO_LOG_ERR, rv,
+                      SOLOGNO(00872) "two-factor enrolment: no QR code for %s",
+                      req->auth->username);
+        return rv;
+    }
+    return so_api_ok(req, json_pack("{s:s,s:s,s:s}", "secret", fresh, "otpauth_uri", uri,
+                                    "qr_svg", qr));
 }
 
 /* POST /me/2fa/confirm {otp}: on; ten single-use recovery codes, shown once */

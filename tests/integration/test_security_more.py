@@ -154,3 +154,38 @@ def test_requiring_2fa_ends_sessions_of_members_without_it(env):
     # off again: nothing more ends
     st, ans = tc.put("/team", json={"require_2fa": False})
     assert st == 200 and ans["data"]["sessions_ended"] == 0
+
+
+# ---- 2. TOTP enrolment shows a QR code --------------------------------------------------
+
+def decode_qr_svg(svg, tmp_path):
+    """The text of a QR code SVG, read by real tools: rsvg-convert draws it, zbarimg reads it."""
+    for tool in ("rsvg-convert", "zbarimg"):
+        assert shutil.which(tool), f"{tool} is missing: scripts/deps.sh test installs it"
+    src, png = tmp_path / "qr.svg", tmp_path / "qr.png"
+    src.write_text(svg)
+    subprocess.run(["rsvg-convert", "-o", str(png), str(src)], check=True)
+    r = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_enrolment_answers_a_qr_code_of_the_otpauth_uri(env, tmp_path):
+    t = env.new_team()
+    api = env.httpd.api
+    me = portal(env, t.username, t.password)
+    r = me.post(api + "/me/2fa")
+    assert r.status_code == 200, r.text
+    d = r.json()["data"]
+    assert d["qr_svg"].startswith("<svg xmlns=\"http://www.w3.org/2000/svg\"")
+    assert "<script" not in d["qr_svg"] and "style" not in d["qr_svg"]
+    assert decode_qr_svg(d["qr_svg"], tmp_path) == d["otpauth_uri"]
+    # a new enrolment: a new secret and its own code
+    r = me.post(api + "/me/2fa")
+    d2 = r.json()["data"]
+    assert d2["secret"] != d["secret"]
+    assert decode_qr_svg(d2["qr_svg"], tmp_path) == d2["otpauth_uri"]
+    # the secret of the code completes the enrolment
+    r = me.post(api + "/me/2fa/confirm", json={"otp": totp(d2["secret"], time.time())})
+    assert r.status_code == 200, r.text
+    assert me.get(api + "/me/2fa").json()["data"]["enabled"] is True
