@@ -38,7 +38,7 @@ APXS_INC    := $(if $(HAVE_APXS),$(shell $(APXS) -q INCLUDEDIR 2>/dev/null))
 LIBEXECDIR  := $(if $(HAVE_APXS),$(shell $(APXS) -q LIBEXECDIR 2>/dev/null))
 APR_CFLAGS  := $(if $(HAVE_PKGCONF),$(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null))
 APR_LIBS    := $(if $(HAVE_PKGCONF),$(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null))
-DEP_LIBS    := -ljansson -lssl -lcrypto -lcurl -lzip -lpsl -lresolv -lunbound
+DEP_LIBS    := -ljansson -lssl -lcrypto -lcurl -lzip -lpsl -lresolv -lunbound -lqrencode
 TEST_CFLAGS := $(if $(HAVE_PKGCONF),$(shell pkg-config --cflags libxml-2.0 2>/dev/null))
 TEST_LIBS   := $(if $(HAVE_PKGCONF),$(shell pkg-config --libs check libxml-2.0 2>/dev/null))
 

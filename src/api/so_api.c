@@ -703,7 +703,9 @@ void so_api_dispatch(so_req_t *req)
             rv = so_auth_resolve(req);
         }
         if (rv == APR_SUCCESS) {
+            so_api_audit_begin(req);
             rv = route->fn(req);
+            so_api_audit_end(req);
         }
         if ((rv == SO_EDBDOWN || rv == SO_EDBRETRY) && attempt == 0
             && (!req->db || !req->db->committed)) {

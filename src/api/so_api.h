@@ -168,6 +168,8 @@ struct so_req_t {
     apr_int64_t mtime;    /* raw answers: Last-Modified (seconds; 0: none); with an ETag in
                            * headers_out the glue answers conditional requests (304) */
     void *outbox;         /* the outbox's note of the orders this request wrote events for */
+    apr_int64_t audit_id;      /* the audit row committed with this request's change */
+    apr_int64_t audit_pending; /* the audit row of the transaction being committed */
 };
 
 /* One-time setup before threads start: the route table, the statement registry,

@@ -23,6 +23,7 @@
 #include "../core/so_crypto.h"
 #include "../core/so_log.h"
 #include "../core/so_scopes.h"
+#include "../core/so_qr.h"
 #include "../core/so_totp.h"
 #include "../core/so_util.h"
 #include "../store/so_store_security.h"
@@ -377,30 +378,94 @@ static const char *actor_kind(const so_principal_t *a)
     return "other";
 }
 
+static int audited(const so_req_t *req)
+{
+    return req->route && req->auth && strcmp(req->method, "GET") && strcmp(req->method, "HEAD");
+}
+
+static void audit_fill(so_req_t *req, so_audit_entry_t *e, int status, int code)
+{
+    memset(e, 0, sizeof(*e));
+    e->team_id = req->auth->team_id;
+    e->at = req->now;
+    /* the provider's staff acting through a staff route */
+    e->actor_kind = (req->route->flags & SO_RF_STAFF) ? "staff" : actor_kind(req->auth);
+    e->actor_id = req->auth->user_id;
+    e->actor = req->auth->username ? req->auth->username : "";
+    e->credential_id = req->auth->credential_id;
+    e->ip = req->client_ip;
+    e->method = req->method;
+    e->route = req->route->pattern;
+    e->path = apr_pstrndup(req->pool, req->path, 512);
+    e->status = status;
+    e->code = code;
+}
+
+/* the commit hook: the row goes into the transaction of the request's (first) change; its
+ * result is the answer's, written by so_api_audit (until then: 200, the change committed) */
+static apr_status_t audit_hook(so_db_t *db, void *baton, int phase)
+{
+    so_req_t *req = baton;
+    so_audit_entry_t e;
+
+    if (phase == SO_DB_HOOK_COMMITTED) {
+        if (req->audit_pending) {
+            req->audit_id = req->audit_pending;
+        }
+        req->audit_pending = 0;
+        return APR_SUCCESS;
+    }
+    if (phase == SO_DB_HOOK_FAILED) {
+        req->audit_pending = 0;
+        return APR_SUCCESS;
+    }
+    if (req->audit_id) {
+        return APR_SUCCESS; /* an earlier transaction of this request has the row */
+    }
+    audit_fill(req, &e, 200, 0);
+    return so_store_audit_insert(db, req->pool, &e, &req->audit_pending);
+}
+
+void so_api_audit_begin(so_req_t *req)
+{
+    if (audited(req) && req->db && !req->db->trans) {
+        so_db_set_commit_hook(req->db, audit_hook, req);
+    }
+}
+
+void so_api_audit_end(so_req_t *req)
+{
+    if (req->db && req->db->commit_hook == audit_hook) {
+        so_db_set_commit_hook(req->db, NULL, NULL);
+    }
+}
+
 void so_api_audit(so_req_t *req)
 {
     so_audit_entry_t e;
     so_db_t *db;
     apr_status_t rv;
 
-    if (!req->route || !req->auth || !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")
-        || !(db = req->db) || db->trans || db->broken || req->status == 503) {
+    if (!audited(req) || !(db = req->db) || db->trans || db->broken) {
+        return;
+    }
+    if (req->audit_id) {
+        /* the row committed with the change: now with the answer's status */
+        if ((req->status != 200 || req->err_code)
+            && (rv = so_store_audit_result(db, req->pool, req->audit_id, req->status,
+                                           req->err_code)) != APR_SUCCESS) {
+            so_log_perror(SO_LOG_MARK, SO_LOG_WARNING, rv,
+                          SOLOGNO(00870) "audit log: the result of %s %s (row %" APR_INT64_T_FMT
+                          ") not recorded: %s", req->method, req->path, req->audit_id,
+                          db->errmsg ? db->errmsg : so_db_strerror(rv));
+        }
+        return;
+    }
+    if (req->status == 503) {
         return; /* (a database that is down records nothing: nothing was changed either) */
     }
-    memset(&e, 0, sizeof(e));
-    e.team_id = req->auth->team_id;
-    e.at = req->now;
-    /* the provider's staff acting through a staff route */
-    e.actor_kind = (req->route->flags & SO_RF_STAFF) ? "staff" : actor_kind(req->auth);
-    e.actor_id = req->auth->user_id;
-    e.actor = req->auth->username ? req->auth->username : "";
-    e.credential_id = req->auth->credential_id;
-    e.ip = req->client_ip;
-    e.method = req->method;
-    e.route = req->route->pattern;
-    e.path = apr_pstrndup(req->pool, req->path, 512);
-    e.status = req->status;
-    e.code = req->err_code;
+    /* nothing was committed: the attempt and its answer */
+    audit_fill(req, &e, req->status, req->err_code);
     if ((rv = so_store_audit_add(db, req->pool, &e)) != APR_SUCCESS && !SO_DB_IS_UNAVAILABLE(rv)) {
         so_log_perror(SO_LOG_MARK, SO_LOG_WARNING, rv,
                       SOLOGNO(00654) "audit log: %s %s by %s not recorded: %s", req->method,
@@ -642,7 +707,7 @@ static apr_status_t tfa_get(so_req_t *req)
 static apr_status_t tfa_enrol(so_req_t *req)
 {
     so_db_t *db = so_req_db(req);
-    const char *secret, *pending, *fresh;
+    const char *secret, *pending, *fresh, *uri, *qr;
     apr_int64_t last;
     apr_status_t rv = so_store_tfa_get(db, req->pool, req->auth->user_id, &secret, &pending, &last);
 
@@ -658,9 +723,16 @@ static apr_status_t tfa_enrol(so_req_t *req)
                != APR_SUCCESS) {
         return rv;
     }
-    return so_api_ok(req, json_pack("{s:s,s:s}", "secret", fresh, "otpauth_uri",
-                                    so_totp_uri(req->pool, "SSLOrders", req->auth->username,
-                                                fresh)));
+    uri = so_totp_uri(req->pool, "SSLOrders", req->auth->username, fresh);
+    /* the same URI as a QR code for the authenticator app's camera */
+    if ((rv = so_qr_svg(&qr, req->pool, uri, 4)) != APR_SUCCESS) {
+        so_log_perror(SO_LOG_MARK, SO_LOG_ERR, rv,
+                      SOLOGNO(00872) "two-factor enrolment: no QR code for %s",
+                      req->auth->username);
+        return rv;
+    }
+    return so_api_ok(req, json_pack("{s:s,s:s,s:s}", "secret", fresh, "otpauth_uri", uri,
+                                    "qr_svg", qr));
 }
 
 /* POST /me/2fa/confirm {otp}: on; ten single-use recovery codes, shown once */
@@ -753,7 +825,7 @@ static apr_status_t tfa_disable(so_req_t *req)
 static apr_status_t team_settings(so_req_t *req)
 {
     so_db_t *db = so_req_db(req);
-    int require = 0, present = 0;
+    int require = 0, present = 0, ended = 0;
     apr_status_t rv;
 
     if (so_in_bool(req, req->json, "require_2fa", 1, &require, &present) != APR_SUCCESS) {
@@ -772,12 +844,26 @@ static apr_status_t team_settings(so_req_t *req)
                    APR_EACCES;
         }
     }
-    if ((rv = so_store_team_require_2fa(db, req->pool, req->auth->team_id, require, NULL))
-        != APR_SUCCESS) {
+    /* required from now on: the sessions of members without a second factor end with it
+     * (in one transaction: never required with such sessions left) */
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
     }
-    return so_api_ok(req, json_pack("{s:s,s:b}", "slug", req->auth->team_slug, "require_2fa",
-                                    require));
+    rv = so_store_team_require_2fa(db, req->pool, req->auth->team_id, require, NULL);
+    if (rv == APR_SUCCESS && require) {
+        rv = so_store_team_end_sessions_without_2fa(db, req->pool, req->auth->team_id, req->now,
+                                                    &ended);
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (ended) {
+        so_log_info(SO_LOG_MARK,
+                    SOLOGNO(00871) "team %s requires two-factor sign-in: %d sessions of members "
+                    "without it ended", req->auth->team_slug, ended);
+    }
+    return so_api_ok(req, json_pack("{s:s,s:b,s:i}", "slug", req->auth->team_slug, "require_2fa",
+                                    require, "sessions_ended", ended));
 }
 
 const so_route_t so_routes_security[] = {

@@ -16,6 +16,12 @@ apr_status_t so_api_token_limits(so_req_t *req, const char **scopes, const char 
 
 /* The audit log: called by the dispatcher after every request (writes only are kept). */
 void so_api_audit(so_req_t *req);
+/* Before the handler of a write: its audit row is written inside the transaction that
+ * commits its change (a commit hook on the request's connection); after it, the hook is
+ * removed (so_api_audit_end) and so_api_audit writes the final answer into that row, or a
+ * row of its own when nothing was committed. */
+void so_api_audit_begin(so_req_t *req);
+void so_api_audit_end(so_req_t *req);
 /* The background job: drop audit rows older than SSLOrdersAuditRetention days. */
 apr_status_t so_api_audit_prune(so_req_t *req, int *pruned);
 

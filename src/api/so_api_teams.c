@@ -34,13 +34,17 @@ static json_t *team_json(so_req_t *req, const so_team_t *t, so_role_t role)
 /* ------------------------------------------------------------------------- */
 /* POST /teams, GET /team                                                      */
 
+#define SLUG_SUFFIX_LEN 6
+#define SLUG_SUFFIX_ALPHABET "abcdefghijklmnopqrstuvwxyz0123456789"
+
 static apr_status_t team_create(so_req_t *req)
 {
     so_db_t *db = so_req_db(req);
     const char *slug = NULL, *name = NULL, *currency = "EUR";
+    const char *full;
     so_team_t *t;
     apr_int64_t id;
-    int owned = 0;
+    int owned = 0, attempt;
     apr_status_t rv;
 
     if (so_in_str(req, req->json, "slug", 1, 63, &slug, NULL)
@@ -69,25 +73,35 @@ static apr_status_t team_create(so_req_t *req)
                              owned),
                APR_EINVAL;
     }
-    rv = so_store_team_by_slug(db, req->pool, slug, &t);
-    if (rv == APR_SUCCESS) {
-        return so_api_errorf(req, SO_E_CONFLICT, "There is a team %s already", slug), APR_EINVAL;
-    }
-    if (rv != APR_ENOENT || (rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    /* the team with its five folders, and the caller as its owner */
-    rv = so_store_team_create(db, req->pool, slug, name ? so_str_trim(req->pool, name) : slug,
-                              currency, req->now, &id);
-    if (rv == APR_SUCCESS) {
-        rv = so_store_member_set(db, req->pool, id, req->auth->user_id, SO_ROLE_OWNER, req->now);
-    }
-    if ((rv = so_db_end(db, rv)) == SO_EDBUNIQUE) {
-        return so_api_errorf(req, SO_E_CONFLICT, "There is a team %s already", slug), APR_EINVAL;
+    /* the slug asked for is a prefix: the server adds a random suffix, the same whether or
+     * not a team has that slug already (the answer never tells an outsider which slugs are
+     * taken; staff choose exact slugs with `sslordersctl team add`) */
+    for (attempt = 0;; attempt++) {
+        const char *suffix;
+        if ((rv = so_random_chars(&suffix, req->pool, SLUG_SUFFIX_LEN, SLUG_SUFFIX_ALPHABET))
+            != APR_SUCCESS) {
+            return rv;
+        }
+        full = apr_pstrcat(req->pool, apr_pstrndup(req->pool, slug, 63 - 1 - SLUG_SUFFIX_LEN),
+                           "-", suffix, NULL);
+        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+            return rv;
+        }
+        /* the team with its five folders, and the caller as its owner */
+        rv = so_store_team_create(db, req->pool, full, name ? so_str_trim(req->pool, name) : slug,
+                                  currency, req->now, &id);
+        if (rv == APR_SUCCESS) {
+            rv = so_store_member_set(db, req->pool, id, req->auth->user_id, SO_ROLE_OWNER,
+                                     req->now);
+        }
+        if ((rv = so_db_end(db, rv)) != SO_EDBUNIQUE || attempt == 3) {
+            break; /* (a suffix drawn twice: 1 in 36^6 per team of the prefix) */
+        }
     }
     if (rv != APR_SUCCESS || (rv = so_store_team_by_id(db, req->pool, id, &t)) != APR_SUCCESS) {
         return rv;
     }
+    slug = full;
     so_log_info(SO_LOG_MARK, "%s created team %s", req->auth->username, slug);
     return so_api_ok(req, team_json(req, t, SO_ROLE_OWNER));
 }

@@ -1,5 +1,8 @@
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <apr_lib.h>
 
 #include <apr_strings.h>
 #include <apr_tables.h>
@@ -548,12 +551,36 @@ static apr_status_t run_exec(so_db_t *db, apr_pool_t *p, apr_dbd_prepared_t *stm
     return APR_SUCCESS;
 }
 
+/* A change outside a transaction while a commit hook is set runs in a transaction of its
+ * own, so that what the hook writes commits with it. */
+static int needs_own_trans(const so_db_t *db)
+{
+    return db->commit_hook && !db->trans && !db->in_hook;
+}
+
+/* Whether SQL run by so_db_select changes rows (INSERT/UPDATE/DELETE ... RETURNING). */
+static int sql_writes(const char *sql)
+{
+    while (sql && apr_isspace(*sql)) {
+        sql++;
+    }
+    return sql && (!strncasecmp(sql, "INSERT", 6) || !strncasecmp(sql, "UPDATE", 6)
+                   || !strncasecmp(sql, "DELETE", 6));
+}
+
 apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows, int nargs,
                           const char *const *args)
 {
     apr_dbd_prepared_t *stmt;
     stmt_info_t *info;
-    apr_status_t rv = lookup(db, label, &info, &stmt);
+    apr_status_t rv;
+    if (needs_own_trans(db) && sql_writes(so_stmt_sql(label))) {
+        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+            return rv;
+        }
+        return so_db_end(db, so_db_select(db, p, label, rows, nargs, args));
+    }
+    rv = lookup(db, label, &info, &stmt);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -565,7 +592,14 @@ apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrow
 {
     apr_dbd_prepared_t *stmt;
     stmt_info_t *info;
-    apr_status_t rv = lookup(db, label, &info, &stmt);
+    apr_status_t rv;
+    if (needs_own_trans(db)) {
+        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+            return rv;
+        }
+        return so_db_end(db, so_db_exec(db, p, label, nrows, nargs, args));
+    }
+    rv = lookup(db, label, &info, &stmt);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -668,7 +702,14 @@ apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nr
     char types[SO_MAX_ARGS];
     int n;
     apr_dbd_prepared_t *stmt;
-    apr_status_t rv = prepare_adhoc(db, p, sql, types, &n, &stmt);
+    apr_status_t rv;
+    if (needs_own_trans(db)) {
+        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+            return rv;
+        }
+        return so_db_end(db, so_db_exec_sql(db, p, sql, nrows, nargs, args));
+    }
+    rv = prepare_adhoc(db, p, sql, types, &n, &stmt);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -759,6 +800,18 @@ apr_status_t so_db_commit(so_db_t *db)
     if (!t) {
         return SO_EDB;
     }
+    /* the hook's rows (the audit log) are written inside the transaction: when they cannot
+     * be, nothing of it is kept */
+    if (db->commit_hook && !db->trans_failed && !db->in_hook) {
+        db->in_hook = 1;
+        rv = db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_BEFORE);
+        db->in_hook = 0;
+        if (rv != APR_SUCCESS) {
+            so_db_rollback(db);
+            db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_FAILED);
+            return SO_DB_IS_UNAVAILABLE(rv) || rv == SO_EDB ? rv : SO_EDB;
+        }
+    }
     /* apr_dbd rolls back when a statement of the transaction failed */
     failed = db->trans_failed;
     if (failed) {
@@ -770,14 +823,28 @@ apr_status_t so_db_commit(so_db_t *db)
     if (ret != 0) {
         rv = classify(db, ret, "committing");
         so_db_repair(db);
+        if (db->commit_hook) {
+            db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_FAILED);
+        }
         return rv;
     }
     so_db_repair(db);
+    if (db->commit_hook) {
+        db->commit_hook(db, db->commit_hook_baton,
+                        failed ? SO_DB_HOOK_FAILED : SO_DB_HOOK_COMMITTED);
+    }
     if (failed) {
         return db->broken ? SO_EDBDOWN : SO_EDB;
     }
     db->committed = 1;
     return APR_SUCCESS;
+}
+
+void so_db_set_commit_hook(so_db_t *db, so_db_commit_hook_fn *fn, void *baton)
+{
+    db->commit_hook = fn;
+    db->commit_hook_baton = baton;
+    db->in_hook = 0;
 }
 
 void so_db_rollback(so_db_t *db)

@@ -44,7 +44,16 @@ typedef struct {
     apr_size_t len;
 } so_blob_t;
 
-typedef struct so_db_t {
+typedef struct so_db_t so_db_t;
+/* Called by so_db_commit around the COMMIT of a transaction: SO_DB_HOOK_BEFORE runs inside
+ * it (what the hook writes commits or rolls back with the transaction; an error rolls the
+ * transaction back), then SO_DB_HOOK_COMMITTED or SO_DB_HOOK_FAILED. */
+#define SO_DB_HOOK_BEFORE 0
+#define SO_DB_HOOK_COMMITTED 1
+#define SO_DB_HOOK_FAILED 2
+typedef apr_status_t so_db_commit_hook_fn(so_db_t *db, void *baton, int phase);
+
+struct so_db_t {
     const apr_dbd_driver_t *driver;
     apr_dbd_t *handle;
     apr_hash_t *prepared;  /* label -> apr_dbd_prepared_t* */
@@ -58,7 +67,13 @@ typedef struct so_db_t {
     int broken;    /* the connection must be repaired (reconnect, re-prepare) */
     int has_statements; /* the registry statements are prepared on this connection */
     const char *errmsg;
-} so_db_t;
+    /* with a commit hook, a change outside a transaction runs in one of its own (so that
+     * the hook's rows commit with it); set by so_db_set_commit_hook, cleared before the
+     * connection goes back to its pool */
+    so_db_commit_hook_fn *commit_hook;
+    void *commit_hook_baton;
+    int in_hook;
+};
 
 /* Rows of a result, fully read. cell() is "" for SQL NULL, isnull() tells. */
 typedef struct {
@@ -132,6 +147,8 @@ apr_status_t so_db_raw_select(so_db_t *db, const char *sql);
 apr_status_t so_db_begin(so_db_t *db);
 apr_status_t so_db_commit(so_db_t *db);
 void so_db_rollback(so_db_t *db);
+/* Install (fn NULL: remove) the commit hook of this connection. */
+void so_db_set_commit_hook(so_db_t *db, so_db_commit_hook_fn *fn, void *baton);
 /* Convenience: commit when rv is APR_SUCCESS, else roll back; returns rv or the commit error. */
 apr_status_t so_db_end(so_db_t *db, apr_status_t rv);
 

@@ -99,6 +99,11 @@ const so_stmt_def_t so_stmts_security[] = {
     {"so_audit_insert",
      "INSERT INTO audit_log (team_id, at, actor_kind, actor_id, actor, credential_id, ip, method, "
      "route, path, status, code) VALUES (%lld, %lld, %s, %lld, %s, %lld, %s, %s, %s, %s, %d, %d)"},
+    {"so_audit_insert_id",
+     "INSERT INTO audit_log (team_id, at, actor_kind, actor_id, actor, credential_id, ip, method, "
+     "route, path, status, code) VALUES (%lld, %lld, %s, %lld, %s, %lld, %s, %s, %s, %s, %d, %d) "
+     "RETURNING id"},
+    {"so_audit_result", "UPDATE audit_log SET status = %d, code = %d WHERE id = %lld"},
     {"so_audit_prune", "DELETE FROM audit_log WHERE at < %lld"},
     {"so_tfa_get", "SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = %lld"},
     {"so_tfa_set_pending", "UPDATE users SET totp_pending = %s WHERE id = %lld"},
@@ -116,6 +121,12 @@ const so_stmt_def_t so_stmts_security[] = {
      "AND used_at IS NULL"},
     {"so_tfa_team_get", "SELECT require_2fa FROM teams WHERE id = %lld"},
     {"so_tfa_team_set", "UPDATE teams SET require_2fa = %d WHERE id = %lld"},
+    {"so_tfa_team_end_sessions",
+     "DELETE FROM sessions WHERE team_id = %lld AND user_id IN "
+     "(SELECT id FROM users WHERE totp_secret = '')"},
+    {"so_tfa_team_end_logins",
+     "UPDATE api_tokens SET revoked_at = %lld WHERE team_id = %lld AND name = 'login' "
+     "AND revoked_at IS NULL AND user_id IN (SELECT id FROM users WHERE totp_secret = '')"},
     {NULL, NULL}};
 
 #define I64(v) so_i64str(p, (v))
@@ -293,6 +304,28 @@ apr_status_t so_store_audit_add(so_db_t *db, apr_pool_t *p, const so_audit_entry
                            apr_itoa(p, e->code)));
 }
 
+apr_status_t so_store_audit_insert(so_db_t *db, apr_pool_t *p, const so_audit_entry_t *e,
+                                   apr_int64_t *id)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(
+        db, p, "so_audit_insert_id", &rows,
+        SO_A(e->team_id ? I64(e->team_id) : NULL, I64(e->at), e->actor_kind,
+             e->actor_id ? I64(e->actor_id) : NULL, e->actor ? e->actor : "",
+             e->credential_id ? I64(e->credential_id) : NULL, e->ip ? e->ip : "", e->method,
+             e->route, e->path, apr_itoa(p, e->status), apr_itoa(p, e->code)));
+    if (rv == APR_SUCCESS) {
+        *id = rows->nrows ? so_cell_i64(rows, 0, 0) : 0;
+    }
+    return rv;
+}
+
+apr_status_t so_store_audit_result(so_db_t *db, apr_pool_t *p, apr_int64_t id, int status, int code)
+{
+    return so_db_exec(db, p, "so_audit_result", NULL,
+                      SO_A(apr_itoa(p, status), apr_itoa(p, code), I64(id)));
+}
+
 apr_status_t so_store_audit_prune(so_db_t *db, apr_pool_t *p, apr_int64_t before, int *pruned)
 {
     return so_db_exec(db, p, "so_audit_prune", pruned, SO_A(I64(before)));
@@ -435,5 +468,19 @@ apr_status_t so_store_team_require_2fa(so_db_t *db, apr_pool_t *p, apr_int64_t t
     if (rv == APR_SUCCESS) {
         *value = rows->nrows ? so_cell_int(rows, 0, 0) : 0;
     }
+    return rv;
+}
+
+apr_status_t so_store_team_end_sessions_without_2fa(so_db_t *db, apr_pool_t *p,
+                                                    apr_int64_t team_id, apr_int64_t now,
+                                                    int *ended)
+{
+    int sessions = 0, logins = 0;
+    apr_status_t rv =
+        so_db_exec(db, p, "so_tfa_team_end_sessions", &sessions, SO_A(I64(team_id)));
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_tfa_team_end_logins", &logins, SO_A(I64(now), I64(team_id)));
+    }
+    *ended = sessions + logins;
     return rv;
 }

@@ -97,6 +97,11 @@ typedef struct {
 } so_audit_filter_t;
 
 apr_status_t so_store_audit_add(so_db_t *db, apr_pool_t *p, const so_audit_entry_t *e);
+/* The same, returning the row's id (written inside the request's transaction), and the
+ * request's final answer written into it afterwards. */
+apr_status_t so_store_audit_insert(so_db_t *db, apr_pool_t *p, const so_audit_entry_t *e,
+                                   apr_int64_t *id);
+apr_status_t so_store_audit_result(so_db_t *db, apr_pool_t *p, apr_int64_t id, int status, int code);
 apr_status_t so_store_audit_list(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                  const so_audit_filter_t *f, int limit, int offset,
                                  apr_array_header_t **out, apr_int64_t *total);
@@ -123,5 +128,11 @@ apr_status_t so_store_tfa_use_code(so_db_t *db, apr_pool_t *p, apr_int64_t user_
 /* A team's require_2fa: set >= 0 sets it, else *value gets it. */
 apr_status_t so_store_team_require_2fa(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, int set,
                                        int *value);
+
+/* A team now requires 2FA: end the portal sessions and the sign-in tokens (POST /auth/login,
+ * named "login") of its members who have no second factor; *ended counts them. */
+apr_status_t so_store_team_end_sessions_without_2fa(so_db_t *db, apr_pool_t *p,
+                                                    apr_int64_t team_id, apr_int64_t now,
+                                                    int *ended);
 
 #endif

@@ -176,6 +176,71 @@ START_TEST(statement_errors)
 }
 END_TEST
 
+/* the commit hook (the audit row of a request): its row commits with the change or neither */
+static int hook_fail, hook_committed, hook_failed;
+
+static apr_status_t hook(so_db_t *d, void *baton, int phase)
+{
+    (void)baton;
+    if (phase == SO_DB_HOOK_COMMITTED) {
+        hook_committed++;
+        return APR_SUCCESS;
+    }
+    if (phase == SO_DB_HOOK_FAILED) {
+        hook_failed++;
+        return APR_SUCCESS;
+    }
+    return hook_fail ? SO_EDB : so_db_exec_sql(d, pool, "INSERT INTO hooked (v) VALUES (1)", NULL, SO_A0);
+}
+
+static apr_int64_t count_of(const char *table)
+{
+    so_rows_t *rows;
+    ck_assert_int_eq(so_db_select_sql(db, pool, apr_pstrcat(pool, "SELECT COUNT(*) FROM ", table,
+                                                            NULL),
+                                      &rows, SO_A0),
+                     APR_SUCCESS);
+    return so_cell_i64(rows, 0, 0);
+}
+
+START_TEST(commit_hook)
+{
+    ck_assert_int_eq(so_db_raw(db, "CREATE TABLE changed (v INTEGER)"), APR_SUCCESS);
+    ck_assert_int_eq(so_db_raw(db, "CREATE TABLE hooked (v INTEGER)"), APR_SUCCESS);
+    so_db_set_commit_hook(db, hook, NULL);
+    /* a change outside a transaction gets one, with the hook's row */
+    ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO changed (v) VALUES (1)", NULL, SO_A0),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count_of("changed"), 1);
+    ck_assert_int_eq(count_of("hooked"), 1);
+    ck_assert_int_eq(hook_committed, 1);
+    ck_assert_ptr_null(db->trans);
+    /* an explicit transaction: the same */
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO changed (v) VALUES (2)", NULL, SO_A0),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_db_commit(db), APR_SUCCESS);
+    ck_assert_int_eq(count_of("hooked"), 2);
+    /* the hook fails: the change is rolled back, the caller told */
+    hook_fail = 1;
+    ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO changed (v) VALUES (3)", NULL, SO_A0),
+                     SO_EDB);
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO changed (v) VALUES (4)", NULL, SO_A0),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_db_commit(db), SO_EDB);
+    ck_assert_int_eq(count_of("changed"), 2);
+    ck_assert_int_eq(count_of("hooked"), 2);
+    ck_assert_int_eq(hook_failed, 2);
+    /* reads need no transaction; without the hook nothing is added */
+    so_db_set_commit_hook(db, NULL, NULL);
+    ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO changed (v) VALUES (5)", NULL, SO_A0),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count_of("changed"), 3);
+    ck_assert_int_eq(count_of("hooked"), 2);
+}
+END_TEST
+
 START_TEST(login_failures)
 {
     int count;
@@ -205,5 +270,6 @@ TCase *so_test_db_case(void)
     tcase_add_test(tc, ledger_is_atomic);
     tcase_add_test(tc, statement_errors);
     tcase_add_test(tc, login_failures);
+    tcase_add_test(tc, commit_hook);
     return tc;
 }

@@ -1,11 +1,13 @@
 /* Unit tests of issue 14's core parts: TOTP (RFC 6238 test vectors), base32, token scopes
  * and allowed networks. */
+#include <stdio.h>
 #include <string.h>
 
 #include <apr_pools.h>
 #include <check.h>
 
 #include "test_common.h"
+#include "../../src/core/so_qr.h"
 #include "../../src/core/so_scopes.h"
 #include "../../src/core/so_totp.h"
 
@@ -117,6 +119,32 @@ START_TEST(scopes_and_networks)
 }
 END_TEST
 
+START_TEST(qr_svg)
+{
+    const char *svg, *uri = "otpauth://totp/SSLOrders:sam?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+                            "&issuer=SSLOrders&algorithm=SHA1&digits=6&period=30";
+    char *big = apr_palloc(pool, 8001);
+    int size = 0, w = 0;
+
+    ck_assert_int_eq(so_qr_svg(&svg, pool, uri, 4), APR_SUCCESS);
+    ck_assert(!strncmp(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ", 52));
+    ck_assert_int_eq(sscanf(svg + 52, "%d %*d\" width=\"%d\"", &size, &w), 2);
+    /* 21 + 4 modules per version, a quiet zone of 4 each side, 4 units per module */
+    ck_assert((size - 8 - 21) % 4 == 0 && size > 29 && size <= 177 + 8);
+    ck_assert_int_eq(w, size * 4);
+    /* the top-left finder pattern's corner is dark, right after the quiet zone */
+    ck_assert_ptr_nonnull(strstr(svg, "d=\"M4 4h1v1h-1z"));
+    ck_assert_ptr_null(strstr(svg, "<script"));
+    ck_assert(strlen(svg) > 9 && !strcmp(svg + strlen(svg) - 9, "\"/></svg>"));
+    /* nothing to encode, too much to encode, a silly scale */
+    ck_assert_int_eq(so_qr_svg(&svg, pool, "", 4), APR_EINVAL);
+    memset(big, 'a', 8000);
+    big[8000] = '\0';
+    ck_assert_int_eq(so_qr_svg(&svg, pool, big, 4), APR_EINVAL);
+    ck_assert_int_eq(so_qr_svg(&svg, pool, uri, 0), APR_EINVAL);
+}
+END_TEST
+
 TCase *so_test_security_case(void)
 {
     TCase *tc = tcase_create("security");
@@ -124,5 +152,6 @@ TCase *so_test_security_case(void)
     tcase_add_test(tc, totp_rfc6238_vectors);
     tcase_add_test(tc, base32_round_trip);
     tcase_add_test(tc, scopes_and_networks);
+    tcase_add_test(tc, qr_svg);
     return tc;
 }

@@ -1,7 +1,7 @@
 // Security: invitations to teams, the user's sessions, the password, two-factor sign-in.
-// The 2FA secret is shown as text and as an otpauth:// link (no QR image: no QR encoder
-// is bundled and the portal loads nothing from other sites); authenticator apps take the
-// secret typed in or the link opened on the phone.
+// The 2FA secret is shown as a QR code (drawn by the server: POST /me/2fa answers qr_svg),
+// as text and as an otpauth:// link; authenticator apps scan the code, take the secret
+// typed in or the link opened on the phone.
 import { h, fill } from '../dom.js';
 import { api } from '../api.js';
 import { field, errorBox, busy, announce, notice } from '../ui.js';
@@ -132,7 +132,13 @@ async function twoFactor(box) {
           } catch (e2) { err.show(e2); }
         });
       });
-      fill(box, h('p', {}, 'Add this account to your authenticator app: type the secret, or open the link on your phone. (No QR image is drawn: the portal bundles no QR encoder.)'),
+      // the server draws the QR code (an SVG document): shown as a data: image (img-src
+      // 'self' data: in the portal's Content-Security-Policy; no markup of it enters the page)
+      const qr = h('img', { id: 'tfa-qr', class: 'tfa-qr', width: 200, height: 200,
+        alt: 'QR code of the otpauth link for your authenticator app',
+        src: 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(en.qr_svg) });
+      fill(box, h('p', {}, 'Add this account to your authenticator app: scan the QR code, type the secret, or open the link on your phone.'),
+        h('p', {}, qr),
         h('p', {}, 'Secret: ', h('code', { id: 'tfa-secret' }, en.secret)),
         h('p', {}, h('a', { href: en.otpauth_uri, id: 'tfa-uri', 'data-native': '' }, 'Open in the authenticator app')),
         form);

@@ -3,6 +3,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { newPage, signIn, shot, ready, assertNoProblems } from '../lib/harness.mjs';
 
 function base32(s) {
@@ -60,7 +64,23 @@ export default function (env) {
       await page.locator('#tfa-start').click();
       const secret = (await page.locator('#tfa-secret').textContent()).trim();
       assert.match(secret, /^[A-Z2-7]{32}$/);
-      assert.match(await page.locator('#tfa-uri').getAttribute('href'), /^otpauth:\/\/totp\/SSLOrders:sam\?secret=/);
+      const uri = await page.locator('#tfa-uri').getAttribute('href');
+      assert.match(uri, /^otpauth:\/\/totp\/SSLOrders:sam\?secret=/);
+      // the QR code: an image the page's Content-Security-Policy lets load, which a real
+      // decoder (zbarimg, zbar-tools) reads back as the otpauth:// URI of this secret
+      const qr = page.locator('#tfa-qr');
+      await qr.waitFor();
+      assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml/);
+      assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR image did not load');
+      const dir = mkdtempSync(join(tmpdir(), 'so-qr-'));
+      try {
+        await qr.screenshot({ path: join(dir, 'qr.png') });
+        const z = spawnSync('zbarimg', ['--raw', '-q', join(dir, 'qr.png')], { encoding: 'utf8' });
+        assert.equal(z.status, 0, `zbarimg: ${z.stderr}`);
+        assert.equal(z.stdout.trim(), uri);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
       await page.getByLabel('The 6-digit code your app shows').fill(totp(secret));
       await page.getByRole('button', { name: 'Confirm' }).click();
       await page.locator('#recovery-codes li').first().waitFor();
