@@ -11,6 +11,7 @@
 
 #include "so_acme.h"
 #include "so_acme_issue.h"
+#include "../core/so_caa.h"
 #include "../core/so_csr.h"
 #include "../core/so_dcv.h"
 #include "../core/so_domain.h"
@@ -589,6 +590,9 @@ static json_t *authz_json(acme_t *a, so_acme_authz_t *z)
     return j;
 }
 
+static apr_status_t order_issue(acme_t *a, so_acme_order_t *o, apr_array_header_t *authzs,
+                                const char **why);
+
 /* Bring a pending/processing order's status up to date. */
 static apr_status_t order_refresh(acme_t *a, so_acme_order_t *o, apr_array_header_t **authzs)
 {
@@ -616,14 +620,10 @@ static apr_status_t order_refresh(acme_t *a, so_acme_order_t *o, apr_array_heade
         }
     }
     else if (!strcmp(st, "processing") && o->cert_id < 0) {
-        apr_int64_t cur = 0;
-        if ((rv = so_acme_iss_current(a->req, o->team_id, o->order_id, &cur)) != APR_SUCCESS) {
-            return rv;
-        }
-        if (cur > 0 && cur != -o->cert_id - 1) {
-            st = "valid";
-            o->cert_id = cur;
-        }
+        /* not issued yet: try again now (the SSL order was busy, a CAA lookup failed) */
+        const char *why;
+        rv = order_issue(a, o, *authzs, &why);
+        return rv == APR_EINVAL || rv == SO_ECAA ? APR_SUCCESS : rv;
     }
     if (strcmp(st, o->status) || (!strcmp(st, "valid") && o->cert_id > 0)) {
         if (strcmp(st, o->status)) {
@@ -851,6 +851,7 @@ static apr_status_t new_order(acme_t *a)
     o->profile = profile;
     o->replaces = replaces;
     o->error = "";
+    o->csr = "";
     o->expires_at = a->req->now + ORDER_TTL;
     o->created_at = a->req->now;
     if ((rv = so_db_begin(a->db)) != APR_SUCCESS) {
@@ -964,17 +965,161 @@ static const char *pem_of_der(apr_pool_t *p, const char *label, const unsigned c
     return out;
 }
 
+/* The names an order issues for (the CSR's CN first, then the order's identifiers), when
+ * and by which challenge each was validated. APR_EINVAL and *why when the CSR does not
+ * have exactly the order's names. */
+static apr_status_t order_names(acme_t *a, const so_acme_order_t *o, apr_array_header_t *authzs,
+                                const so_csr_t *csr, apr_array_header_t **names,
+                                apr_int64_t **validated, const char ***methods, const char **why)
+{
+    char *s, *tok, *last = NULL;
+    int i, j;
+
+    *names = apr_array_make(a->p, 4, sizeof(const char *));
+    if (*csr->common_name) {
+        APR_ARRAY_PUSH(*names, const char *) = csr->common_name;
+    }
+    s = apr_pstrdup(a->p, o->identifiers);
+    for (tok = apr_strtok(s, " ", &last); tok; tok = apr_strtok(NULL, " ", &last)) {
+        if (!name_in(csr->names, tok)) {
+            *why = apr_psprintf(a->p, "The CSR lacks the order's name %s", tok);
+            return APR_EINVAL;
+        }
+        if (!name_in(*names, tok)) {
+            APR_ARRAY_PUSH(*names, const char *) = tok;
+        }
+    }
+    if ((*names)->nelts != csr->names->nelts) {
+        *why = "The CSR has names that are not in the order";
+        return APR_EINVAL;
+    }
+    *validated = apr_pcalloc(a->p, sizeof(apr_int64_t) * (apr_size_t)(*names)->nelts);
+    *methods = apr_pcalloc(a->p, sizeof(const char *) * (apr_size_t)(*names)->nelts);
+    for (i = 0; i < (*names)->nelts; i++) {
+        const char *n = APR_ARRAY_IDX(*names, i, const char *);
+        for (j = 0; j < authzs->nelts; j++) {
+            so_acme_authz_t *z = APR_ARRAY_IDX(authzs, j, so_acme_authz_t *);
+            if (!strcmp(z->name, n)) {
+                (*validated)[i] = z->validated_at;
+                (*methods)[i] = strcmp(z->chall_type, "reuse") ? z->chall_type : NULL;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* the order is invalid with the error type and detail */
+static apr_status_t order_fail(acme_t *a, so_acme_order_t *o, const char *type, const char *why)
+{
+    json_t *e = json_pack("{s:s,s:s}", "type", apr_pstrcat(a->p, ERR_NS, type, NULL), "detail",
+                          why ? why : "");
+    char *t = json_dumps(e, JSON_COMPACT);
+    json_decref(e);
+    o->status = "invalid";
+    o->error = apr_pstrdup(a->p, t ? t : "");
+    free(t);
+    return so_store_acme_order_set(a->db, a->p, o);
+}
+
+/* Issue a processing order (o->csr). On return o is valid (with its certificate),
+ * invalid (APR_EINVAL or SO_ECAA, *why), or still processing: the SSL order is busy
+ * with another issuance, or a check could not be made now; the client's next poll
+ * comes back here. o->cert_id < 0 while processing: -(the SSL order's newest
+ * certificate id when finalized) - 1. */
+static apr_status_t order_issue(acme_t *a, so_acme_order_t *o, apr_array_header_t *authzs,
+                                const char **why)
+{
+    apr_array_header_t *names;
+    apr_int64_t *validated, cert_id = 0;
+    const char **methods;
+    so_csr_t *csr;
+    apr_status_t rv;
+
+    *why = NULL;
+    if (!*o->csr) {
+        /* finalized before the CSR was kept (schema 601): only the job can issue it */
+        apr_int64_t last = 0;
+        if ((rv = so_acme_iss_last(a->req, o->team_id, o->order_id, &last)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (last > -o->cert_id - 1) {
+            o->status = "valid";
+            o->cert_id = last;
+            return so_store_acme_order_set(a->db, a->p, o);
+        }
+        return APR_SUCCESS;
+    }
+    if (so_csr_parse(a->p, o->csr, &csr, why) != APR_SUCCESS
+        || order_names(a, o, authzs, csr, &names, &validated, &methods, why) != APR_SUCCESS) {
+        order_fail(a, o, "badCSR", *why);
+        return APR_EINVAL;
+    }
+    if (o->order_id <= 0) {
+        /* a product-bound EAB: the paid order of these names, charged now (once: the
+         * order went processing once) */
+        so_acme_eab_t *eab;
+        if ((rv = so_store_acme_eab_get(a->db, a->p, a->acct->eab_kid, &eab)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (eab->disabled) {
+            *why = "The account's external account binding is disabled";
+            order_fail(a, o, "unauthorized", *why);
+            return APR_EINVAL;
+        }
+        rv = so_acme_iss_product_order(a->req, o->team_id, eab->created_by, eab->product_id,
+                                       eab->period, csr->pem, names, &o->order_id, why);
+        if (rv == APR_EINVAL) {
+            order_fail(a, o, "badCSR", *why);
+            return APR_EINVAL;
+        }
+        if (rv == SO_ENOFUNDS) {
+            order_fail(a, o, "unauthorized", *why);
+            return APR_EINVAL;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        o->cert_id = -1; /* a new order: every certificate of it is this one's */
+        if ((rv = so_store_acme_order_set(a->db, a->p, o)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    rv = so_acme_iss_issue(a->req, o->team_id, o->order_id,
+                           U(a, "/acct/%" APR_INT64_T_FMT, o->account_id), csr->pem, names,
+                           validated, methods,
+                           !strcmp(o->profile, "shortlived") ? SHORTLIVED_DAYS : 0,
+                           -o->cert_id - 1, &cert_id, why);
+    if (rv == SO_ECAA) {
+        order_fail(a, o, "caa", *why);
+        return rv;
+    }
+    if (rv == APR_EINVAL) {
+        order_fail(a, o, "unauthorized", *why);
+        return rv;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (cert_id > 0) {
+        o->status = "valid";
+        o->cert_id = cert_id;
+        return so_store_acme_order_set(a->db, a->p, o);
+    }
+    if (o->expires_at <= a->req->now) {
+        order_fail(a, o, "serverInternal", "The order expired before it could be issued");
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t finalize(acme_t *a, apr_int64_t id)
 {
     so_acme_order_t *o;
     apr_array_header_t *authzs, *names;
-    apr_int64_t *validated, before = 0, cert_id = 0;
+    apr_int64_t *validated, last = 0;
     const unsigned char *der;
     apr_size_t der_len;
-    const char *csr_b64, *why, *pem;
+    const char *csr_b64, *why, *pem, **methods;
     so_csr_t *csr;
-    char *s, *tok, *last = NULL;
-    int i, j;
     apr_status_t rv;
 
     if ((rv = authenticate(a, KEY_KID)) != APR_SUCCESS || (rv = load_order(a, id, &o)) != APR_SUCCESS) {
@@ -994,88 +1139,37 @@ static apr_status_t finalize(acme_t *a, apr_int64_t id)
     }
     pem = pem_of_der(a->p, "CERTIFICATE REQUEST", der, der_len);
     if (so_csr_parse(a->p, pem, &csr, &why) != APR_SUCCESS
-        || so_csr_check_key(csr, &why) != APR_SUCCESS) {
+        || so_csr_check_key(csr, &why) != APR_SUCCESS
+        || order_names(a, o, authzs, csr, &names, &validated, &methods, &why) != APR_SUCCESS) {
         return problem(a, 400, "badCSR", why);
     }
-    /* the names: exactly the order's identifiers, the CSR's CN first */
-    names = apr_array_make(a->p, 4, sizeof(const char *));
-    if (*csr->common_name) {
-        APR_ARRAY_PUSH(names, const char *) = csr->common_name;
-    }
-    s = apr_pstrdup(a->p, o->identifiers);
-    for (tok = apr_strtok(s, " ", &last); tok; tok = apr_strtok(NULL, " ", &last)) {
-        if (!name_in(csr->names, tok)) {
-            return problem(a, 400, "badCSR",
-                           apr_psprintf(a->p, "The CSR lacks the order's name %s", tok));
-        }
-        if (!name_in(names, tok)) {
-            APR_ARRAY_PUSH(names, const char *) = tok;
-        }
-    }
-    if (names->nelts != csr->names->nelts) {
-        return problem(a, 400, "badCSR", "The CSR has names that are not in the order");
-    }
-    validated = apr_pcalloc(a->p, sizeof(apr_int64_t) * (apr_size_t)names->nelts);
-    for (i = 0; i < names->nelts; i++) {
-        const char *n = APR_ARRAY_IDX(names, i, const char *);
-        for (j = 0; j < authzs->nelts; j++) {
-            so_acme_authz_t *z = APR_ARRAY_IDX(authzs, j, so_acme_authz_t *);
-            if (!strcmp(z->name, n)) {
-                validated[i] = z->validated_at;
-            }
-        }
-        if (so_acme_iss_caa(a->req, n, &why) != APR_SUCCESS) {
-            return problem(a, 403, "caa", why);
-        }
-    }
-    if (o->order_id <= 0) {
-        /* a product-bound EAB: the paid order of these names, charged now */
-        so_acme_eab_t *eab;
-        if ((rv = account_eab(a, &eab)) != APR_SUCCESS) {
-            return rv;
-        }
-        rv = so_acme_iss_product_order(a->req, o->team_id, eab->created_by, eab->product_id,
-                                       eab->period, csr->pem, names, &o->order_id, &why);
-        if (rv == APR_EINVAL) {
-            return problem(a, 400, "badCSR", why);
-        }
-        if (rv == SO_ENOFUNDS) {
-            return problem(a, 403, "unauthorized", why);
-        }
-        if (rv != APR_SUCCESS) {
-            return db_problem(a, rv);
-        }
-    }
-    if ((rv = so_acme_iss_current(a->req, o->team_id, o->order_id, &before)) != APR_SUCCESS) {
+    if (o->order_id > 0
+        && (rv = so_acme_iss_last(a->req, o->team_id, o->order_id, &last)) != APR_SUCCESS) {
         return db_problem(a, rv);
     }
-    o->status = "processing";
-    o->cert_id = -before - 1;
-    if ((rv = so_store_acme_order_set(a->db, a->p, o)) != APR_SUCCESS) {
+    /* ready -> processing once, with the CSR: from here on the order is issued by this
+     * request or, when it cannot be now, by a later poll */
+    o->cert_id = -last - 1;
+    o->csr = csr->pem;
+    rv = so_store_acme_order_process(a->db, a->p, o);
+    if (rv == APR_EBUSY) {
+        return problem(a, 403, "orderNotReady", "The order is being finalized already");
+    }
+    if (rv != APR_SUCCESS) {
         return db_problem(a, rv);
     }
-    rv = so_acme_iss_issue(a->req, o->team_id, o->order_id, csr->pem, names, validated,
-                           !strcmp(o->profile, "shortlived") ? SHORTLIVED_DAYS : 0, &cert_id, &why);
+    rv = order_issue(a, o, authzs, &why);
+    if (rv == SO_ECAA) {
+        return problem(a, 403, "caa", why);
+    }
     if (rv == APR_EINVAL) {
-        json_t *e = json_pack("{s:s,s:s}", "type", ERR_NS "unauthorized", "detail", why ? why : "");
-        char *t = json_dumps(e, JSON_COMPACT);
-        json_decref(e);
-        o->status = "invalid";
-        o->error = apr_pstrdup(a->p, t ? t : "");
-        free(t);
-        so_store_acme_order_set(a->db, a->p, o);
-        return problem(a, 403, "unauthorized", why);
+        const char *t = strstr(o->error, ERR_NS "badCSR") ? "badCSR" : "unauthorized";
+        return problem(a, !strcmp(t, "badCSR") ? 400 : 403, t, why);
     }
-    if (rv != APR_SUCCESS && rv != APR_EBUSY) {
+    if (rv != APR_SUCCESS && !SO_DB_IS_UNAVAILABLE(rv)) {
         return db_problem(a, rv);
     }
-    if (cert_id > 0) {
-        o->status = "valid";
-        o->cert_id = cert_id;
-        if ((rv = so_store_acme_order_set(a->db, a->p, o)) != APR_SUCCESS) {
-            return db_problem(a, rv);
-        }
-    }
+    /* valid, or processing (Retry-After): the next poll tries again */
     order_answer(a, 200, o, authzs);
     return APR_SUCCESS;
 }
