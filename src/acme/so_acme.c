@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "so_acme.h"
+#include "so_acme_body.h"
 #include "so_acme_issue.h"
 #include "../core/so_caa.h"
 #include "../core/so_csr.h"
@@ -289,26 +290,9 @@ static void account_answer(acme_t *a, int status, so_acme_account_t *acc)
     send_json(a, status, j);
 }
 
-static apr_status_t contact_check(acme_t *a, json_t *c, const char **text)
+static apr_status_t bad_problem(acme_t *a, const so_acme_bad_t *bad)
 {
-    size_t i;
-    json_t *v;
-    char *s;
-    if (!json_is_array(c) || json_array_size(c) > 8) {
-        return problem(a, 400, "malformed", "contact must be an array of at most 8 URLs");
-    }
-    json_array_foreach(c, i, v) {
-        const char *u = json_string_value(v);
-        if (!u || strncmp(u, "mailto:", 7) || strlen(u) > 254 || strchr(u, ',') || !strchr(u, '@')
-            || !so_str_is_printable_utf8(u, strlen(u))) {
-            return problem(a, 400, "invalidContact",
-                           "Each contact is one mailto: address (no hfields, no commas)");
-        }
-    }
-    s = json_dumps(c, JSON_COMPACT);
-    *text = apr_pstrdup(a->p, s ? s : "[]");
-    free(s);
-    return APR_SUCCESS;
+    return problem(a, bad->status, bad->type, bad->detail);
 }
 
 static apr_status_t eab_check(acme_t *a, json_t *eab_obj, so_acme_eab_t **eab)
@@ -361,9 +345,10 @@ static apr_status_t new_account(acme_t *a)
 {
     so_acme_account_t *acc;
     so_acme_eab_t *eab;
-    json_t *pl, *v;
-    const char *contact = "[]";
-    int only = 0;
+    so_acme_bad_t bad;
+    json_t *pl;
+    const char *contact = "[]", *text;
+    int only = 0, deactivate = 0;
     apr_status_t rv;
 
     if ((rv = rate_limit(a, apr_pstrcat(a->p, "a:", a->req->client_ip, NULL),
@@ -376,11 +361,11 @@ static apr_status_t new_account(acme_t *a)
     if (!pl) {
         return problem(a, 400, "malformed", "newAccount needs a payload");
     }
-    if ((v = json_object_get(pl, "onlyReturnExisting"))) {
-        if (!json_is_boolean(v)) {
-            return problem(a, 400, "malformed", "onlyReturnExisting must be a boolean");
-        }
-        only = json_is_true(v);
+    if (so_acme_body_account(a->p, pl, 1, &text, &only, &deactivate, &bad) != APR_SUCCESS) {
+        return bad_problem(a, &bad);
+    }
+    if (text) {
+        contact = text;
     }
     rv = so_store_acme_account_by_key(a->db, a->p, a->key->thumbprint, &acc);
     if (rv == APR_SUCCESS) {
@@ -396,12 +381,6 @@ static apr_status_t new_account(acme_t *a)
     }
     if (only) {
         return problem(a, 400, "accountDoesNotExist", "No account has this key");
-    }
-    if ((v = json_object_get(pl, "contact")) && contact_check(a, v, &contact) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if ((v = json_object_get(pl, "termsOfServiceAgreed")) && !json_is_boolean(v)) {
-        return problem(a, 400, "malformed", "termsOfServiceAgreed must be a boolean");
     }
     if (eab_check(a, json_object_get(pl, "externalAccountBinding"), &eab) != APR_SUCCESS) {
         return APR_EINVAL;
@@ -440,26 +419,25 @@ static apr_status_t own_account(acme_t *a, apr_int64_t id)
 
 static apr_status_t account(acme_t *a, apr_int64_t id)
 {
-    json_t *v;
     apr_status_t rv;
 
     if ((rv = authenticate(a, KEY_KID)) != APR_SUCCESS || (rv = own_account(a, id)) != APR_SUCCESS) {
         return rv;
     }
     if (a->payload) {
-        const char *contact = a->acct->contact, *status = a->acct->status;
-        if ((v = json_object_get(a->payload, "contact"))
-            && contact_check(a, v, &contact) != APR_SUCCESS) {
-            return APR_EINVAL;
+        const char *contact;
+        int only, deactivate;
+        so_acme_bad_t bad;
+        if (so_acme_body_account(a->p, a->payload, 0, &contact, &only, &deactivate, &bad)
+            != APR_SUCCESS) {
+            return bad_problem(a, &bad);
         }
-        if ((v = json_object_get(a->payload, "status"))) {
-            if (!json_is_string(v) || strcmp(json_string_value(v), "deactivated")) {
-                return problem(a, 400, "malformed", "An account's status can only become deactivated");
-            }
-            status = "deactivated";
+        if (contact) {
+            a->acct->contact = contact;
         }
-        a->acct->contact = contact;
-        a->acct->status = status;
+        if (deactivate) {
+            a->acct->status = "deactivated";
+        }
         if ((rv = so_store_acme_account_set(a->db, a->p, a->acct)) != APR_SUCCESS) {
             return db_problem(a, rv);
         }
@@ -780,10 +758,9 @@ static apr_status_t new_order(acme_t *a)
     so_acme_bound_t *bound;
     so_acme_order_t *o;
     apr_array_header_t *names, *authzs;
-    json_t *ids, *v;
+    so_acme_bad_t bad;
     const char *profile = "classic", *replaces = "";
     apr_int64_t reuse = so_acme_iss_reuse_seconds(a->req->now);
-    size_t i;
     int k;
     apr_status_t rv;
 
@@ -793,49 +770,9 @@ static apr_status_t new_order(acme_t *a)
                != APR_SUCCESS) {
         return rv;
     }
-    if (!a->payload || !json_is_array(ids = json_object_get(a->payload, "identifiers"))
-        || json_array_size(ids) == 0 || json_array_size(ids) > 100) {
-        return problem(a, 400, "malformed", "identifiers must be an array of 1 to 100 identifiers");
-    }
-    if (json_object_get(a->payload, "notBefore") || json_object_get(a->payload, "notAfter")) {
-        return problem(a, 400, "malformed", "notBefore and notAfter are not supported: use a profile");
-    }
-    if ((v = json_object_get(a->payload, "profile"))) {
-        if (!json_is_string(v)
-            || (strcmp(json_string_value(v), "classic") && strcmp(json_string_value(v), "shortlived"))) {
-            return problem(a, 400, "invalidProfile", "The profile is classic or shortlived");
-        }
-        profile = json_string_value(v);
-    }
-    if ((v = json_object_get(a->payload, "replaces"))) {
-        if (!json_is_string(v) || strlen(json_string_value(v)) > 200) {
-            return problem(a, 400, "malformed", "replaces must be a certificate identifier");
-        }
-        replaces = json_string_value(v);
-    }
-    names = apr_array_make(a->p, (int)json_array_size(ids), sizeof(const char *));
-    json_array_foreach(ids, i, v) {
-        const char *type = json_string_value(json_object_get(v, "type"));
-        const char *val = json_string_value(json_object_get(v, "value"));
-        const char *why;
-        char *n;
-        if (!type || !val) {
-            return problem(a, 400, "malformed", "Each identifier has a type and a value");
-        }
-        if (!strcmp(type, "ip")) {
-            return problem(a, 400, "rejectedIdentifier", "IP addresses are not issued for");
-        }
-        if (strcmp(type, "dns")) {
-            return problem(a, 400, "unsupportedIdentifier",
-                           apr_psprintf(a->p, "Identifiers of type \"%.20s\" are not supported", type));
-        }
-        n = so_str_lower(a->p, val);
-        if ((why = so_hostname_check(n, 1))) {
-            return problem(a, 400, "rejectedIdentifier", apr_psprintf(a->p, "%.255s: %s", val, why));
-        }
-        if (!name_in(names, n)) {
-            APR_ARRAY_PUSH(names, const char *) = n;
-        }
+    if (so_acme_body_new_order(a->p, a->payload, &names, &profile, &replaces, &bad)
+        != APR_SUCCESS) {
+        return bad_problem(a, &bad);
     }
     if ((rv = account_eab(a, &eab)) != APR_SUCCESS
         || (rv = names_allowed(a, eab, names, &bound)) != APR_SUCCESS
@@ -946,23 +883,6 @@ static apr_status_t orders_list(acme_t *a, apr_int64_t acct_id)
     }
     send_json(a, 200, json_pack("{s:o}", "orders", list));
     return APR_SUCCESS;
-}
-
-static const char *pem_of_der(apr_pool_t *p, const char *label, const unsigned char *der,
-                              apr_size_t len)
-{
-    const char *b64 = so_base64(p, der, len);
-    apr_size_t n = strlen(b64), i;
-    char *out = apr_palloc(p, n + n / 64 + 128), *o = out;
-    o += sprintf(o, "-----BEGIN %s-----\n", label);
-    for (i = 0; i < n; i += 64) {
-        apr_size_t l = n - i < 64 ? n - i : 64;
-        memcpy(o, b64 + i, l);
-        o += l;
-        *o++ = '\n';
-    }
-    sprintf(o, "-----END %s-----\n", label);
-    return out;
 }
 
 /* The names an order issues for (the CSR's CN first, then the order's identifiers), when
@@ -1116,9 +1036,8 @@ static apr_status_t finalize(acme_t *a, apr_int64_t id)
     so_acme_order_t *o;
     apr_array_header_t *authzs, *names;
     apr_int64_t *validated, last = 0;
-    const unsigned char *der;
-    apr_size_t der_len;
-    const char *csr_b64, *why, *pem, **methods;
+    const char *why, **methods;
+    so_acme_bad_t bad;
     so_csr_t *csr;
     apr_status_t rv;
 
@@ -1132,15 +1051,10 @@ static apr_status_t finalize(acme_t *a, apr_int64_t id)
         return problem(a, 403, "orderNotReady",
                        apr_psprintf(a->p, "The order is %s, not ready", o->status));
     }
-    if (!a->payload || !(csr_b64 = json_string_value(json_object_get(a->payload, "csr")))
-        || so_unb64url(a->p, csr_b64, &der, &der_len) != APR_SUCCESS || der_len == 0
-        || der_len > 16384) {
-        return problem(a, 400, "badCSR", "csr must be the base64url DER of a CSR");
+    if (so_acme_body_csr(a->p, a->payload, &csr, &bad) != APR_SUCCESS) {
+        return bad_problem(a, &bad);
     }
-    pem = pem_of_der(a->p, "CERTIFICATE REQUEST", der, der_len);
-    if (so_csr_parse(a->p, pem, &csr, &why) != APR_SUCCESS
-        || so_csr_check_key(csr, &why) != APR_SUCCESS
-        || order_names(a, o, authzs, csr, &names, &validated, &methods, &why) != APR_SUCCESS) {
+    if (order_names(a, o, authzs, csr, &names, &validated, &methods, &why) != APR_SUCCESS) {
         return problem(a, 400, "badCSR", why);
     }
     if (o->order_id > 0
@@ -1305,32 +1219,20 @@ static int account_covers(acme_t *a, const so_acme_cert_t *c)
 
 static apr_status_t revoke_cert(acme_t *a)
 {
-    const char *b64, *serial;
+    const char *serial;
     const unsigned char *der, *q;
     apr_size_t der_len;
     X509 *x;
     so_acme_cert_t *c;
-    json_t *v;
+    so_acme_bad_t bad;
     int reason = 0, ok = 0;
     apr_status_t rv;
 
     if ((rv = authenticate(a, KEY_EITHER)) != APR_SUCCESS) {
         return rv;
     }
-    if (!a->payload || !(b64 = json_string_value(json_object_get(a->payload, "certificate")))
-        || so_unb64url(a->p, b64, &der, &der_len) != APR_SUCCESS || der_len == 0) {
-        return problem(a, 400, "malformed", "certificate must be the base64url DER of a certificate");
-    }
-    if ((v = json_object_get(a->payload, "reason"))) {
-        if (!json_is_integer(v)) {
-            return problem(a, 400, "badRevocationReason", "reason must be an integer");
-        }
-        reason = (int)json_integer_value(v);
-        if (reason != 0 && reason != 1 && reason != 3 && reason != 4 && reason != 5) {
-            return problem(a, 400, "badRevocationReason",
-                           "reason is 0 (unspecified), 1 (keyCompromise), 3 (affiliationChanged), "
-                           "4 (superseded) or 5 (cessationOfOperation)");
-        }
+    if (so_acme_body_revoke(a->p, a->payload, &der, &der_len, &reason, &bad) != APR_SUCCESS) {
+        return bad_problem(a, &bad);
     }
     q = der;
     if (!(x = d2i_X509(NULL, &q, (long)der_len))) {
@@ -1446,15 +1348,16 @@ static apr_status_t load_authz(acme_t *a, apr_int64_t id, so_acme_authz_t **z)
 static apr_status_t authz(acme_t *a, apr_int64_t id)
 {
     so_acme_authz_t *z;
-    json_t *v;
+    so_acme_bad_t bad;
+    int deactivate = 0;
     apr_status_t rv;
     if ((rv = authenticate(a, KEY_KID)) != APR_SUCCESS || (rv = load_authz(a, id, &z)) != APR_SUCCESS) {
         return rv;
     }
-    if (a->payload && (v = json_object_get(a->payload, "status"))) {
-        if (!json_is_string(v) || strcmp(json_string_value(v), "deactivated")) {
-            return problem(a, 400, "malformed", "An authorization's status can only become deactivated");
-        }
+    if (so_acme_body_authz(a->p, a->payload, &deactivate, &bad) != APR_SUCCESS) {
+        return bad_problem(a, &bad);
+    }
+    if (deactivate) {
         if (strcmp(z->status, "pending") && strcmp(z->status, "valid")) {
             return problem(a, 400, "malformed",
                            apr_psprintf(a->p, "The authorization is %s already", z->status));
