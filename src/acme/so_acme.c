@@ -10,7 +10,9 @@
 #include <openssl/x509v3.h>
 
 #include "so_acme.h"
+#include "so_acme_body.h"
 #include "so_acme_issue.h"
+#include "../core/so_caa.h"
 #include "../core/so_csr.h"
 #include "../core/so_dcv.h"
 #include "../core/so_domain.h"
@@ -288,26 +290,9 @@ static void account_answer(acme_t *a, int status, so_acme_account_t *acc)
     send_json(a, status, j);
 }
 
-static apr_status_t contact_check(acme_t *a, json_t *c, const char **text)
+static apr_status_t bad_problem(acme_t *a, const so_acme_bad_t *bad)
 {
-    size_t i;
-    json_t *v;
-    char *s;
-    if (!json_is_array(c) || json_array_size(c) > 8) {
-        return problem(a, 400, "malformed", "contact must be an array of at most 8 URLs");
-    }
-    json_array_foreach(c, i, v) {
-        const char *u = json_string_value(v);
-        if (!u || strncmp(u, "mailto:", 7) || strlen(u) > 254 || strchr(u, ',') || !strchr(u, '@')
-            || !so_str_is_printable_utf8(u, strlen(u))) {
-            return problem(a, 400, "invalidContact",
-                           "Each contact is one mailto: address (no hfields, no commas)");
-        }
-    }
-    s = json_dumps(c, JSON_COMPACT);
-    *text = apr_pstrdup(a->p, s ? s : "[]");
-    free(s);
-    return APR_SUCCESS;
+    return problem(a, bad->status, bad->type, bad->detail);
 }
 
 static apr_status_t eab_check(acme_t *a, json_t *eab_obj, so_acme_eab_t **eab)
@@ -360,9 +345,10 @@ static apr_status_t new_account(acme_t *a)
 {
     so_acme_account_t *acc;
     so_acme_eab_t *eab;
-    json_t *pl, *v;
-    const char *contact = "[]";
-    int only = 0;
+    so_acme_bad_t bad;
+    json_t *pl;
+    const char *contact = "[]", *text;
+    int only = 0, deactivate = 0;
     apr_status_t rv;
 
     if ((rv = rate_limit(a, apr_pstrcat(a->p, "a:", a->req->client_ip, NULL),
@@ -375,11 +361,11 @@ static apr_status_t new_account(acme_t *a)
     if (!pl) {
         return problem(a, 400, "malformed", "newAccount needs a payload");
     }
-    if ((v = json_object_get(pl, "onlyReturnExisting"))) {
-        if (!json_is_boolean(v)) {
-            return problem(a, 400, "malformed", "onlyReturnExisting must be a boolean");
-        }
-        only = json_is_true(v);
+    if (so_acme_body_account(a->p, pl, 1, &text, &only, &deactivate, &bad) != APR_SUCCESS) {
+        return bad_problem(a, &bad);
+    }
+    if (text) {
+        contact = text;
     }
     rv = so_store_acme_account_by_key(a->db, a->p, a->key->thumbprint, &acc);
     if (rv == APR_SUCCESS) {
@@ -395,12 +381,6 @@ static apr_status_t new_account(acme_t *a)
     }
     if (only) {
         return problem(a, 400, "accountDoesNotExist", "No account has this key");
-    }
-    if ((v = json_object_get(pl, "contact")) && contact_check(a, v, &contact) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if ((v = json_object_get(pl, "termsOfServiceAgreed")) && !json_is_boolean(v)) {
-        return problem(a, 400, "malformed", "termsOfServiceAgreed must be a boolean");
     }
     if (eab_check(a, json_object_get(pl, "externalAccountBinding"), &eab) != APR_SUCCESS) {
         return APR_EINVAL;
@@ -439,26 +419,25 @@ static apr_status_t own_account(acme_t *a, apr_int64_t id)
 
 static apr_status_t account(acme_t *a, apr_int64_t id)
 {
-    json_t *v;
     apr_status_t rv;
 
     if ((rv = authenticate(a, KEY_KID)) != APR_SUCCESS || (rv = own_account(a, id)) != APR_SUCCESS) {
         return rv;
     }
     if (a->payload) {
-        const char *contact = a->acct->contact, *status = a->acct->status;
-        if ((v = json_object_get(a->payload, "contact"))
-            && contact_check(a, v, &contact) != APR_SUCCESS) {
-            return APR_EINVAL;
+        const char *contact;
+        int only, deactivate;
+        so_acme_bad_t bad;
+        if (so_acme_body_account(a->p, a->payload, 0, &contact, &only, &deactivate, &bad)
+            != APR_SUCCESS) {
+            return bad_problem(a, &bad);
         }
-        if ((v = json_object_get(a->payload, "status"))) {
-            if (!json_is_string(v) || strcmp(json_string_value(v), "deactivated")) {
-                return problem(a, 400, "malformed", "An account's status can only become deactivated");
-            }
-            status = "deactivated";
+        if (contact) {
+            a->acct->contact = contact;
         }
-        a->acct->contact = contact;
-        a->acct->status = status;
+        if (deactivate) {
+            a->acct->status = "deactivated";
+        }
         if ((rv = so_store_acme_account_set(a->db, a->p, a->acct)) != APR_SUCCESS) {
             return db_problem(a, rv);
         }
@@ -589,6 +568,9 @@ static json_t *authz_json(acme_t *a, so_acme_authz_t *z)
     return j;
 }
 
+static apr_status_t order_issue(acme_t *a, so_acme_order_t *o, apr_array_header_t *authzs,
+                                const char **why);
+
 /* Bring a pending/processing order's status up to date. */
 static apr_status_t order_refresh(acme_t *a, so_acme_order_t *o, apr_array_header_t **authzs)
 {
@@ -616,14 +598,10 @@ static apr_status_t order_refresh(acme_t *a, so_acme_order_t *o, apr_array_heade
         }
     }
     else if (!strcmp(st, "processing") && o->cert_id < 0) {
-        apr_int64_t cur = 0;
-        if ((rv = so_acme_iss_current(a->req, o->team_id, o->order_id, &cur)) != APR_SUCCESS) {
-            return rv;
-        }
-        if (cur > 0 && cur != -o->cert_id - 1) {
-            st = "valid";
-            o->cert_id = cur;
-        }
+        /* not issued yet: try again now (the SSL order was busy, a CAA lookup failed) */
+        const char *why;
+        rv = order_issue(a, o, *authzs, &why);
+        return rv == APR_EINVAL || rv == SO_ECAA ? APR_SUCCESS : rv;
     }
     if (strcmp(st, o->status) || (!strcmp(st, "valid") && o->cert_id > 0)) {
         if (strcmp(st, o->status)) {
@@ -780,10 +758,9 @@ static apr_status_t new_order(acme_t *a)
     so_acme_bound_t *bound;
     so_acme_order_t *o;
     apr_array_header_t *names, *authzs;
-    json_t *ids, *v;
+    so_acme_bad_t bad;
     const char *profile = "classic", *replaces = "";
     apr_int64_t reuse = so_acme_iss_reuse_seconds(a->req->now);
-    size_t i;
     int k;
     apr_status_t rv;
 
@@ -793,49 +770,9 @@ static apr_status_t new_order(acme_t *a)
                != APR_SUCCESS) {
         return rv;
     }
-    if (!a->payload || !json_is_array(ids = json_object_get(a->payload, "identifiers"))
-        || json_array_size(ids) == 0 || json_array_size(ids) > 100) {
-        return problem(a, 400, "malformed", "identifiers must be an array of 1 to 100 identifiers");
-    }
-    if (json_object_get(a->payload, "notBefore") || json_object_get(a->payload, "notAfter")) {
-        return problem(a, 400, "malformed", "notBefore and notAfter are not supported: use a profile");
-    }
-    if ((v = json_object_get(a->payload, "profile"))) {
-        if (!json_is_string(v)
-            || (strcmp(json_string_value(v), "classic") && strcmp(json_string_value(v), "shortlived"))) {
-            return problem(a, 400, "invalidProfile", "The profile is classic or shortlived");
-        }
-        profile = json_string_value(v);
-    }
-    if ((v = json_object_get(a->payload, "replaces"))) {
-        if (!json_is_string(v) || strlen(json_string_value(v)) > 200) {
-            return problem(a, 400, "malformed", "replaces must be a certificate identifier");
-        }
-        replaces = json_string_value(v);
-    }
-    names = apr_array_make(a->p, (int)json_array_size(ids), sizeof(const char *));
-    json_array_foreach(ids, i, v) {
-        const char *type = json_string_value(json_object_get(v, "type"));
-        const char *val = json_string_value(json_object_get(v, "value"));
-        const char *why;
-        char *n;
-        if (!type || !val) {
-            return problem(a, 400, "malformed", "Each identifier has a type and a value");
-        }
-        if (!strcmp(type, "ip")) {
-            return problem(a, 400, "rejectedIdentifier", "IP addresses are not issued for");
-        }
-        if (strcmp(type, "dns")) {
-            return problem(a, 400, "unsupportedIdentifier",
-                           apr_psprintf(a->p, "Identifiers of type \"%.20s\" are not supported", type));
-        }
-        n = so_str_lower(a->p, val);
-        if ((why = so_hostname_check(n, 1))) {
-            return problem(a, 400, "rejectedIdentifier", apr_psprintf(a->p, "%.255s: %s", val, why));
-        }
-        if (!name_in(names, n)) {
-            APR_ARRAY_PUSH(names, const char *) = n;
-        }
+    if (so_acme_body_new_order(a->p, a->payload, &names, &profile, &replaces, &bad)
+        != APR_SUCCESS) {
+        return bad_problem(a, &bad);
     }
     if ((rv = account_eab(a, &eab)) != APR_SUCCESS
         || (rv = names_allowed(a, eab, names, &bound)) != APR_SUCCESS
@@ -851,6 +788,7 @@ static apr_status_t new_order(acme_t *a)
     o->profile = profile;
     o->replaces = replaces;
     o->error = "";
+    o->csr = "";
     o->expires_at = a->req->now + ORDER_TTL;
     o->created_at = a->req->now;
     if ((rv = so_db_begin(a->db)) != APR_SUCCESS) {
@@ -947,34 +885,160 @@ static apr_status_t orders_list(acme_t *a, apr_int64_t acct_id)
     return APR_SUCCESS;
 }
 
-static const char *pem_of_der(apr_pool_t *p, const char *label, const unsigned char *der,
-                              apr_size_t len)
+/* The names an order issues for (the CSR's CN first, then the order's identifiers), when
+ * and by which challenge each was validated. APR_EINVAL and *why when the CSR does not
+ * have exactly the order's names. */
+static apr_status_t order_names(acme_t *a, const so_acme_order_t *o, apr_array_header_t *authzs,
+                                const so_csr_t *csr, apr_array_header_t **names,
+                                apr_int64_t **validated, const char ***methods, const char **why)
 {
-    const char *b64 = so_base64(p, der, len);
-    apr_size_t n = strlen(b64), i;
-    char *out = apr_palloc(p, n + n / 64 + 128), *o = out;
-    o += sprintf(o, "-----BEGIN %s-----\n", label);
-    for (i = 0; i < n; i += 64) {
-        apr_size_t l = n - i < 64 ? n - i : 64;
-        memcpy(o, b64 + i, l);
-        o += l;
-        *o++ = '\n';
+    char *s, *tok, *last = NULL;
+    int i, j;
+
+    *names = apr_array_make(a->p, 4, sizeof(const char *));
+    if (*csr->common_name) {
+        APR_ARRAY_PUSH(*names, const char *) = csr->common_name;
     }
-    sprintf(o, "-----END %s-----\n", label);
-    return out;
+    s = apr_pstrdup(a->p, o->identifiers);
+    for (tok = apr_strtok(s, " ", &last); tok; tok = apr_strtok(NULL, " ", &last)) {
+        if (!name_in(csr->names, tok)) {
+            *why = apr_psprintf(a->p, "The CSR lacks the order's name %s", tok);
+            return APR_EINVAL;
+        }
+        if (!name_in(*names, tok)) {
+            APR_ARRAY_PUSH(*names, const char *) = tok;
+        }
+    }
+    if ((*names)->nelts != csr->names->nelts) {
+        *why = "The CSR has names that are not in the order";
+        return APR_EINVAL;
+    }
+    *validated = apr_pcalloc(a->p, sizeof(apr_int64_t) * (apr_size_t)(*names)->nelts);
+    *methods = apr_pcalloc(a->p, sizeof(const char *) * (apr_size_t)(*names)->nelts);
+    for (i = 0; i < (*names)->nelts; i++) {
+        const char *n = APR_ARRAY_IDX(*names, i, const char *);
+        for (j = 0; j < authzs->nelts; j++) {
+            so_acme_authz_t *z = APR_ARRAY_IDX(authzs, j, so_acme_authz_t *);
+            if (!strcmp(z->name, n)) {
+                (*validated)[i] = z->validated_at;
+                (*methods)[i] = strcmp(z->chall_type, "reuse") ? z->chall_type : NULL;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* the order is invalid with the error type and detail */
+static apr_status_t order_fail(acme_t *a, so_acme_order_t *o, const char *type, const char *why)
+{
+    json_t *e = json_pack("{s:s,s:s}", "type", apr_pstrcat(a->p, ERR_NS, type, NULL), "detail",
+                          why ? why : "");
+    char *t = json_dumps(e, JSON_COMPACT);
+    json_decref(e);
+    o->status = "invalid";
+    o->error = apr_pstrdup(a->p, t ? t : "");
+    free(t);
+    return so_store_acme_order_set(a->db, a->p, o);
+}
+
+/* Issue a processing order (o->csr). On return o is valid (with its certificate),
+ * invalid (APR_EINVAL or SO_ECAA, *why), or still processing: the SSL order is busy
+ * with another issuance, or a check could not be made now; the client's next poll
+ * comes back here. o->cert_id < 0 while processing: -(the SSL order's newest
+ * certificate id when finalized) - 1. */
+static apr_status_t order_issue(acme_t *a, so_acme_order_t *o, apr_array_header_t *authzs,
+                                const char **why)
+{
+    apr_array_header_t *names;
+    apr_int64_t *validated, cert_id = 0;
+    const char **methods;
+    so_csr_t *csr;
+    apr_status_t rv;
+
+    *why = NULL;
+    if (!*o->csr) {
+        /* finalized before the CSR was kept (schema 601): only the job can issue it */
+        apr_int64_t last = 0;
+        if ((rv = so_acme_iss_last(a->req, o->team_id, o->order_id, &last)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (last > -o->cert_id - 1) {
+            o->status = "valid";
+            o->cert_id = last;
+            return so_store_acme_order_set(a->db, a->p, o);
+        }
+        return APR_SUCCESS;
+    }
+    if (so_csr_parse(a->p, o->csr, &csr, why) != APR_SUCCESS
+        || order_names(a, o, authzs, csr, &names, &validated, &methods, why) != APR_SUCCESS) {
+        order_fail(a, o, "badCSR", *why);
+        return APR_EINVAL;
+    }
+    if (o->order_id <= 0) {
+        /* a product-bound EAB: the paid order of these names, charged now (once: the
+         * order went processing once) */
+        so_acme_eab_t *eab;
+        if ((rv = so_store_acme_eab_get(a->db, a->p, a->acct->eab_kid, &eab)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (eab->disabled) {
+            *why = "The account's external account binding is disabled";
+            order_fail(a, o, "unauthorized", *why);
+            return APR_EINVAL;
+        }
+        rv = so_acme_iss_product_order(a->req, o->team_id, eab->created_by, eab->product_id,
+                                       eab->period, csr->pem, names, &o->order_id, why);
+        if (rv == APR_EINVAL) {
+            order_fail(a, o, "badCSR", *why);
+            return APR_EINVAL;
+        }
+        if (rv == SO_ENOFUNDS) {
+            order_fail(a, o, "unauthorized", *why);
+            return APR_EINVAL;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        o->cert_id = -1; /* a new order: every certificate of it is this one's */
+        if ((rv = so_store_acme_order_set(a->db, a->p, o)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    rv = so_acme_iss_issue(a->req, o->team_id, o->order_id,
+                           U(a, "/acct/%" APR_INT64_T_FMT, o->account_id), csr->pem, names,
+                           validated, methods,
+                           !strcmp(o->profile, "shortlived") ? SHORTLIVED_DAYS : 0,
+                           -o->cert_id - 1, &cert_id, why);
+    if (rv == SO_ECAA) {
+        order_fail(a, o, "caa", *why);
+        return rv;
+    }
+    if (rv == APR_EINVAL) {
+        order_fail(a, o, "unauthorized", *why);
+        return rv;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (cert_id > 0) {
+        o->status = "valid";
+        o->cert_id = cert_id;
+        return so_store_acme_order_set(a->db, a->p, o);
+    }
+    if (o->expires_at <= a->req->now) {
+        order_fail(a, o, "serverInternal", "The order expired before it could be issued");
+    }
+    return APR_SUCCESS;
 }
 
 static apr_status_t finalize(acme_t *a, apr_int64_t id)
 {
     so_acme_order_t *o;
     apr_array_header_t *authzs, *names;
-    apr_int64_t *validated, before = 0, cert_id = 0;
-    const unsigned char *der;
-    apr_size_t der_len;
-    const char *csr_b64, *why, *pem;
+    apr_int64_t *validated, last = 0;
+    const char *why, **methods;
+    so_acme_bad_t bad;
     so_csr_t *csr;
-    char *s, *tok, *last = NULL;
-    int i, j;
     apr_status_t rv;
 
     if ((rv = authenticate(a, KEY_KID)) != APR_SUCCESS || (rv = load_order(a, id, &o)) != APR_SUCCESS) {
@@ -987,95 +1051,39 @@ static apr_status_t finalize(acme_t *a, apr_int64_t id)
         return problem(a, 403, "orderNotReady",
                        apr_psprintf(a->p, "The order is %s, not ready", o->status));
     }
-    if (!a->payload || !(csr_b64 = json_string_value(json_object_get(a->payload, "csr")))
-        || so_unb64url(a->p, csr_b64, &der, &der_len) != APR_SUCCESS || der_len == 0
-        || der_len > 16384) {
-        return problem(a, 400, "badCSR", "csr must be the base64url DER of a CSR");
+    if (so_acme_body_csr(a->p, a->payload, &csr, &bad) != APR_SUCCESS) {
+        return bad_problem(a, &bad);
     }
-    pem = pem_of_der(a->p, "CERTIFICATE REQUEST", der, der_len);
-    if (so_csr_parse(a->p, pem, &csr, &why) != APR_SUCCESS
-        || so_csr_check_key(csr, &why) != APR_SUCCESS) {
+    if (order_names(a, o, authzs, csr, &names, &validated, &methods, &why) != APR_SUCCESS) {
         return problem(a, 400, "badCSR", why);
     }
-    /* the names: exactly the order's identifiers, the CSR's CN first */
-    names = apr_array_make(a->p, 4, sizeof(const char *));
-    if (*csr->common_name) {
-        APR_ARRAY_PUSH(names, const char *) = csr->common_name;
-    }
-    s = apr_pstrdup(a->p, o->identifiers);
-    for (tok = apr_strtok(s, " ", &last); tok; tok = apr_strtok(NULL, " ", &last)) {
-        if (!name_in(csr->names, tok)) {
-            return problem(a, 400, "badCSR",
-                           apr_psprintf(a->p, "The CSR lacks the order's name %s", tok));
-        }
-        if (!name_in(names, tok)) {
-            APR_ARRAY_PUSH(names, const char *) = tok;
-        }
-    }
-    if (names->nelts != csr->names->nelts) {
-        return problem(a, 400, "badCSR", "The CSR has names that are not in the order");
-    }
-    validated = apr_pcalloc(a->p, sizeof(apr_int64_t) * (apr_size_t)names->nelts);
-    for (i = 0; i < names->nelts; i++) {
-        const char *n = APR_ARRAY_IDX(names, i, const char *);
-        for (j = 0; j < authzs->nelts; j++) {
-            so_acme_authz_t *z = APR_ARRAY_IDX(authzs, j, so_acme_authz_t *);
-            if (!strcmp(z->name, n)) {
-                validated[i] = z->validated_at;
-            }
-        }
-        if (so_acme_iss_caa(a->req, n, &why) != APR_SUCCESS) {
-            return problem(a, 403, "caa", why);
-        }
-    }
-    if (o->order_id <= 0) {
-        /* a product-bound EAB: the paid order of these names, charged now */
-        so_acme_eab_t *eab;
-        if ((rv = account_eab(a, &eab)) != APR_SUCCESS) {
-            return rv;
-        }
-        rv = so_acme_iss_product_order(a->req, o->team_id, eab->created_by, eab->product_id,
-                                       eab->period, csr->pem, names, &o->order_id, &why);
-        if (rv == APR_EINVAL) {
-            return problem(a, 400, "badCSR", why);
-        }
-        if (rv == SO_ENOFUNDS) {
-            return problem(a, 403, "unauthorized", why);
-        }
-        if (rv != APR_SUCCESS) {
-            return db_problem(a, rv);
-        }
-    }
-    if ((rv = so_acme_iss_current(a->req, o->team_id, o->order_id, &before)) != APR_SUCCESS) {
+    if (o->order_id > 0
+        && (rv = so_acme_iss_last(a->req, o->team_id, o->order_id, &last)) != APR_SUCCESS) {
         return db_problem(a, rv);
     }
-    o->status = "processing";
-    o->cert_id = -before - 1;
-    if ((rv = so_store_acme_order_set(a->db, a->p, o)) != APR_SUCCESS) {
+    /* ready -> processing once, with the CSR: from here on the order is issued by this
+     * request or, when it cannot be now, by a later poll */
+    o->cert_id = -last - 1;
+    o->csr = csr->pem;
+    rv = so_store_acme_order_process(a->db, a->p, o);
+    if (rv == APR_EBUSY) {
+        return problem(a, 403, "orderNotReady", "The order is being finalized already");
+    }
+    if (rv != APR_SUCCESS) {
         return db_problem(a, rv);
     }
-    rv = so_acme_iss_issue(a->req, o->team_id, o->order_id, csr->pem, names, validated,
-                           !strcmp(o->profile, "shortlived") ? SHORTLIVED_DAYS : 0, &cert_id, &why);
+    rv = order_issue(a, o, authzs, &why);
+    if (rv == SO_ECAA) {
+        return problem(a, 403, "caa", why);
+    }
     if (rv == APR_EINVAL) {
-        json_t *e = json_pack("{s:s,s:s}", "type", ERR_NS "unauthorized", "detail", why ? why : "");
-        char *t = json_dumps(e, JSON_COMPACT);
-        json_decref(e);
-        o->status = "invalid";
-        o->error = apr_pstrdup(a->p, t ? t : "");
-        free(t);
-        so_store_acme_order_set(a->db, a->p, o);
-        return problem(a, 403, "unauthorized", why);
+        const char *t = strstr(o->error, ERR_NS "badCSR") ? "badCSR" : "unauthorized";
+        return problem(a, !strcmp(t, "badCSR") ? 400 : 403, t, why);
     }
-    if (rv != APR_SUCCESS && rv != APR_EBUSY) {
+    if (rv != APR_SUCCESS && !SO_DB_IS_UNAVAILABLE(rv)) {
         return db_problem(a, rv);
     }
-    if (cert_id > 0) {
-        o->status = "valid";
-        o->cert_id = cert_id;
-        if ((rv = so_store_acme_order_set(a->db, a->p, o)) != APR_SUCCESS) {
-            return db_problem(a, rv);
-        }
-    }
+    /* valid, or processing (Retry-After): the next poll tries again */
     order_answer(a, 200, o, authzs);
     return APR_SUCCESS;
 }
@@ -1211,32 +1219,20 @@ static int account_covers(acme_t *a, const so_acme_cert_t *c)
 
 static apr_status_t revoke_cert(acme_t *a)
 {
-    const char *b64, *serial;
+    const char *serial;
     const unsigned char *der, *q;
     apr_size_t der_len;
     X509 *x;
     so_acme_cert_t *c;
-    json_t *v;
+    so_acme_bad_t bad;
     int reason = 0, ok = 0;
     apr_status_t rv;
 
     if ((rv = authenticate(a, KEY_EITHER)) != APR_SUCCESS) {
         return rv;
     }
-    if (!a->payload || !(b64 = json_string_value(json_object_get(a->payload, "certificate")))
-        || so_unb64url(a->p, b64, &der, &der_len) != APR_SUCCESS || der_len == 0) {
-        return problem(a, 400, "malformed", "certificate must be the base64url DER of a certificate");
-    }
-    if ((v = json_object_get(a->payload, "reason"))) {
-        if (!json_is_integer(v)) {
-            return problem(a, 400, "badRevocationReason", "reason must be an integer");
-        }
-        reason = (int)json_integer_value(v);
-        if (reason != 0 && reason != 1 && reason != 3 && reason != 4 && reason != 5) {
-            return problem(a, 400, "badRevocationReason",
-                           "reason is 0 (unspecified), 1 (keyCompromise), 3 (affiliationChanged), "
-                           "4 (superseded) or 5 (cessationOfOperation)");
-        }
+    if (so_acme_body_revoke(a->p, a->payload, &der, &der_len, &reason, &bad) != APR_SUCCESS) {
+        return bad_problem(a, &bad);
     }
     q = der;
     if (!(x = d2i_X509(NULL, &q, (long)der_len))) {
@@ -1352,15 +1348,16 @@ static apr_status_t load_authz(acme_t *a, apr_int64_t id, so_acme_authz_t **z)
 static apr_status_t authz(acme_t *a, apr_int64_t id)
 {
     so_acme_authz_t *z;
-    json_t *v;
+    so_acme_bad_t bad;
+    int deactivate = 0;
     apr_status_t rv;
     if ((rv = authenticate(a, KEY_KID)) != APR_SUCCESS || (rv = load_authz(a, id, &z)) != APR_SUCCESS) {
         return rv;
     }
-    if (a->payload && (v = json_object_get(a->payload, "status"))) {
-        if (!json_is_string(v) || strcmp(json_string_value(v), "deactivated")) {
-            return problem(a, 400, "malformed", "An authorization's status can only become deactivated");
-        }
+    if (so_acme_body_authz(a->p, a->payload, &deactivate, &bad) != APR_SUCCESS) {
+        return bad_problem(a, &bad);
+    }
+    if (deactivate) {
         if (strcmp(z->status, "pending") && strcmp(z->status, "valid")) {
             return problem(a, 400, "malformed",
                            apr_psprintf(a->p, "The authorization is %s already", z->status));

@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "so_acme_issue.h"
 #include "../api/so_issuance.h"
@@ -13,11 +15,15 @@
 #include "../core/so_dcv.h"
 #include "../core/so_log.h"
 #include "../api/so_outbox.h"
+#include "../api/so_br.h"
+#include "../core/so_caa.h"
+#include "../store/so_store_acme.h"
 #include "../store/so_store_catalog.h"
 #include "../store/so_store_cert.h"
 #include "../store/so_store_order.h"
 
 #define JOB_REQS_KEY "so_acme_job_reqs"
+#define CLAIM_SECS 300 /* as the issuance's own claims (so_issuance.c) */
 
 /* a request like the background job's, on the caller's database and clock; remembered on
  * the caller's pool so that so_acme_iss_flush delivers the outbox rows it committed */
@@ -107,15 +113,6 @@ apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     return APR_SUCCESS;
 }
 
-apr_status_t so_acme_iss_caa(so_req_t *req, const char *name, const char **why)
-{
-    /* CAA (RFC 8659) is checked here once issue 12 lands; until then every name passes */
-    (void)req;
-    (void)name;
-    *why = NULL;
-    return APR_SUCCESS;
-}
-
 void so_acme_iss_validated(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
                            const char *name, apr_int64_t at)
 {
@@ -150,35 +147,122 @@ void so_acme_iss_validated(so_req_t *req, apr_int64_t team_id, apr_int64_t order
     }
 }
 
-apr_status_t so_acme_iss_current(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
-                                 apr_int64_t *cert_id)
+/* whether cert (PEM) is for exactly these names and the CSR's key */
+static int cert_fits(apr_pool_t *p, const so_acme_cert_t *c, const so_csr_t *csr,
+                     const apr_array_header_t *names)
+{
+    char *list = apr_pstrdup(p, c->names), *tok, *last = NULL;
+    unsigned char *der = NULL;
+    const char *sha1 = NULL;
+    X509 *x;
+    BIO *b;
+    int n = 0, len, i, found;
+
+    for (tok = apr_strtok(list, " ", &last); tok; tok = apr_strtok(NULL, " ", &last)) {
+        for (i = 0, found = 0; i < names->nelts && !found; i++) {
+            found = !strcmp(APR_ARRAY_IDX(names, i, const char *), tok);
+        }
+        if (!found) {
+            return 0;
+        }
+        n++;
+    }
+    if (n != names->nelts || !(b = BIO_new_mem_buf(c->pem, -1))) {
+        return 0;
+    }
+    x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    BIO_free(b);
+    if (!x) {
+        return 0;
+    }
+    len = i2d_PUBKEY(X509_get0_pubkey(x), &der);
+    if (len > 0) {
+        sha1 = so_sha1_hex(p, der, (apr_size_t)len, 0);
+    }
+    OPENSSL_free(der);
+    X509_free(x);
+    return sha1 && csr->pubkey_sha1 && !strcmp(sha1, csr->pubkey_sha1);
+}
+
+/* the order's certificate newer than after for the names and the CSR's key (0: none) */
+static apr_status_t cert_issued(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                                apr_int64_t after, const so_csr_t *csr,
+                                const apr_array_header_t *names, apr_int64_t *cert_id)
 {
     apr_array_header_t *certs;
     int i;
-    apr_status_t rv = so_store_certs_of_order(so_req_db(req), req->pool, team_id, order_id, &certs);
+    apr_status_t rv = so_store_acme_certs_after(so_req_db(req), req->pool, team_id, order_id,
+                                                after, &certs);
     *cert_id = 0;
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < certs->nelts; i++) {
-        so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
-        if (c->is_current) {
+    for (i = 0; rv == APR_SUCCESS && i < certs->nelts && !*cert_id; i++) {
+        so_acme_cert_t *c = APR_ARRAY_IDX(certs, i, so_acme_cert_t *);
+        if (cert_fits(req->pool, c, csr, names)) {
             *cert_id = c->id;
         }
     }
+    return rv;
+}
+
+apr_status_t so_acme_iss_last(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                              apr_int64_t *cert_id)
+{
+    return so_store_acme_cert_last(so_req_db(req), req->pool, team_id, order_id, cert_id);
+}
+
+/* CAA (RFC 8659) with the account (RFC 8657 accounturi) under the order's claim; the
+ * issuance's own check is then skipped (one lookup per issuance) */
+static apr_status_t caa(so_req_t *jr, so_order_t *o, const apr_array_header_t *names,
+                        const char *const *methods, const char *account_url, const char **why)
+{
+    apr_array_header_t *states = apr_array_make(jr->pool, names->nelts, sizeof(so_host_state_t));
+    so_config_t *cfg;
+    so_br_config_t *br;
+    int i;
+    apr_status_t rv;
+
+    for (i = 0; i < names->nelts; i++) {
+        so_host_state_t *h = apr_array_push(states);
+        memset(h, 0, sizeof(*h));
+        int k;
+        h->host_name = APR_ARRAY_IDX(names, i, const char *);
+        h->method = so_hostname_is_wildcard(h->host_name) ? "dns" : "http";
+        h->status = "valid";
+        for (k = 0; o->hosts && k < o->hosts->nelts; k++) {
+            /* validated earlier (portal): the order's method */
+            so_order_host_t *oh = &APR_ARRAY_IDX(o->hosts, k, so_order_host_t);
+            if (!strcmp(oh->host_name, h->host_name) && oh->method && *oh->method) {
+                h->method = oh->method;
+            }
+        }
+        if (methods && methods[i] && *methods[i]) {
+            h->method = methods[i]; /* the ACME challenge that validated it */
+        }
+    }
+    if ((rv = so_br_caa_order_acme(jr, o, states, account_url, why)) != APR_SUCCESS) {
+        return rv;
+    }
+    cfg = apr_pmemdup(jr->pool, jr->cfg, sizeof(*cfg));
+    br = apr_pcalloc(jr->pool, sizeof(*br));
+    if (cfg->br) {
+        *br = *cfg->br;
+    }
+    br->caa = 0;
+    cfg->br = br;
+    jr->cfg = cfg;
     return APR_SUCCESS;
 }
 
 apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
-                               const char *csr_pem, const apr_array_header_t *names,
-                               const apr_int64_t *validated, int max_days, apr_int64_t *cert_id,
-                               const char **why)
+                               const char *account_url, const char *csr_pem,
+                               const apr_array_header_t *names, const apr_int64_t *validated,
+                               const char *const *methods, int max_days, apr_int64_t after,
+                               apr_int64_t *cert_id, const char **why)
 {
     so_req_t *jr = job_req(req, max_days);
     so_db_t *db = jr->db;
+    const char *owner = so_req_owner(jr);
     so_order_t *o = NULL;
     so_csr_t *csr;
-    apr_int64_t before = 0;
     const char *unique, *was = "";
     int attempt, i, issued = 0;
     apr_status_t rv = APR_SUCCESS;
@@ -188,27 +272,52 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     if (so_csr_parse(req->pool, csr_pem, &csr, why) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if ((rv = so_acme_iss_current(req, team_id, order_id, &before)) != APR_SUCCESS) {
+    /* issued already (an earlier try, or the background job)? */
+    if ((rv = cert_issued(req, team_id, order_id, after, csr, names, cert_id)) != APR_SUCCESS
+        || *cert_id) {
         return rv;
+    }
+    /* The SSL order is claimed from writing this CSR to storing its certificate: another
+     * ACME order of the same SSL order (or the background job) waits for its turn, and
+     * never issues, nor answers, this one's CSR. Busy: not now (the client polls). */
+    rv = so_store_order_claim(db, req->pool, order_id, owner, req->now, req->now + CLAIM_SECS);
+    if (rv == APR_EBUSY) {
+        return APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = cert_issued(req, team_id, order_id, after, csr, names, cert_id)) != APR_SUCCESS
+        || *cert_id) {
+        goto leave;
     }
     for (attempt = 0; attempt < SO_WRITE_ATTEMPTS; attempt++) {
         so_api_write_backoff(attempt);
         if ((rv = so_store_order_get(db, req->pool, team_id, order_id, &o)) != APR_SUCCESS) {
-            return rv;
+            goto leave;
         }
         was = o->status;
         if (strcmp(o->status, "ACT") && strcmp(o->status, "PAI") && strcmp(o->status, "REQ")) {
             *why = apr_psprintf(req->pool, "order %" APR_INT64_T_FMT " is %s: it cannot be issued",
                                 o->id, o->status);
-            return APR_EINVAL;
+            rv = APR_EINVAL;
+            goto leave;
         }
         if (o->order_ends_at > 0 && o->order_ends_at <= req->now) {
             *why = apr_psprintf(req->pool, "the subscription of order %" APR_INT64_T_FMT
                                 " has ended", o->id);
-            return APR_EINVAL;
+            rv = APR_EINVAL;
+            goto leave;
+        }
+        if (attempt == 0 && (rv = caa(jr, o, names, methods, account_url, why)) != APR_SUCCESS) {
+            if (rv != SO_ECAA) {
+                rv = APR_SUCCESS; /* the lookup failed: not now, the next poll tries again */
+            }
+            goto leave;
         }
         if (so_dcv_unique(&unique, req->pool) != APR_SUCCESS) {
-            return APR_EGENERAL;
+            rv = APR_EGENERAL;
+            goto leave;
         }
         o->csr = csr->pem;
         o->csr_md5 = csr->md5;
@@ -227,7 +336,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
         }
         o->updated_at = req->now;
         if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-            return rv;
+            goto leave;
         }
         rv = so_store_order_update(db, req->pool, o, 1);
         for (i = 0; rv == APR_SUCCESS && i < names->nelts; i++) {
@@ -255,28 +364,26 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
         }
     }
     if (rv == SO_EDBSTALE) {
-        *why = "the order kept changing; retry";
-        return APR_EBUSY;
+        rv = APR_SUCCESS; /* the order kept changing: the next poll tries again */
+        goto leave;
     }
     if (rv != APR_SUCCESS) {
-        return rv;
+        goto leave;
     }
+    /* the issuance claims the order again under the same owner (and releases it) */
     if (!strcmp(was, "ACT")) {
         rv = so_iss_reissue(jr, o);
     }
     else {
         rv = so_iss_issue_claimed(jr, o, &issued);
     }
-    if (rv != APR_SUCCESS) {
-        return rv;
+    if (rv == APR_SUCCESS) {
+        rv = cert_issued(req, team_id, order_id, after, csr, names, cert_id);
     }
-    if ((rv = so_acme_iss_current(req, team_id, order_id, cert_id)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (*cert_id == before) {
-        *cert_id = 0; /* not issued (yet) */
-    }
-    return APR_SUCCESS;
+
+leave:
+    so_store_order_release(db, req->pool, order_id, owner);
+    return rv;
 }
 
 apr_status_t so_acme_iss_revoke(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,

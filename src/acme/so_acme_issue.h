@@ -28,27 +28,31 @@ void so_acme_iss_flush(so_req_t *req);
 apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
                                so_acme_bound_t **out);
 
-/* The hook before issuance: CAA (issue 12) plugs in here. APR_SUCCESS: may issue;
- * otherwise *why says why (answered as a "caa" problem). */
-apr_status_t so_acme_iss_caa(so_req_t *req, const char *name, const char **why);
-
 /* An ACME challenge validated name: record it on the SSL order (when the name is one of
  * its names) so that the portal shows it and a reissue reuses it. Best effort. */
 void so_acme_iss_validated(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
                            const char *name, apr_int64_t at);
 
-/* Issue the CSR for names (each validated at validated[i]) as the order's (first or
- * re-) issuance. max_days > 0 caps the validity (profiles). *cert_id: the new
- * certificate; 0 with APR_SUCCESS when another worker holds the order (try later).
- * APR_EINVAL with *why when the order cannot be issued. */
+/* Issue the CSR for names (each validated at validated[i] by the ACME challenge
+ * methods[i], "http-01" ..., or NULL/"" for a reused validation) as the order's (first or
+ * re-) issuance, with the CAA check (account_url: RFC 8657 accounturi) first; max_days > 0
+ * caps the validity (profiles). The SSL order is claimed from writing the CSR to storing
+ * the certificate, so that concurrent ACME orders of one SSL order take turns. after: the
+ * order's newest certificate id when the ACME order was finalized; a certificate newer
+ * than it for these names and the CSR's key is the answer (an earlier try or the
+ * background job issued it), so a retry never issues twice.
+ * *cert_id: the certificate; 0 with APR_SUCCESS when not issued yet (another worker holds
+ * the order, a CAA lookup failed, the order kept changing): try again later.
+ * APR_EINVAL with *why when the order cannot be issued; SO_ECAA when CAA refuses. */
 apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
-                               const char *csr_pem, const apr_array_header_t *names,
-                               const apr_int64_t *validated, int max_days, apr_int64_t *cert_id,
-                               const char **why);
+                               const char *account_url, const char *csr_pem,
+                               const apr_array_header_t *names, const apr_int64_t *validated,
+                               const char *const *methods, int max_days, apr_int64_t after,
+                               apr_int64_t *cert_id, const char **why);
 
-/* The order's current certificate id (0: none). */
-apr_status_t so_acme_iss_current(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
-                                 apr_int64_t *cert_id);
+/* The order's newest certificate id (0: none). */
+apr_status_t so_acme_iss_last(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                              apr_int64_t *cert_id);
 
 /* Revoke certificate cert_id of the order (RFC 5280 reason). APR_EEXIST: revoked already. */
 apr_status_t so_acme_iss_revoke(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,

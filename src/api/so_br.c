@@ -150,6 +150,12 @@ apr_status_t so_br_caa_check(so_req_t *req, const apr_array_header_t *names, con
 apr_status_t so_br_caa_order(so_req_t *req, so_order_t *o, const apr_array_header_t *states,
                              const char **why)
 {
+    return so_br_caa_order_acme(req, o, states, NULL, why);
+}
+
+apr_status_t so_br_caa_order_acme(so_req_t *req, so_order_t *o, const apr_array_header_t *states,
+                                  const char *accounturi, const char **why)
+{
     so_db_t *db = so_req_db(req);
     apr_status_t worst = APR_SUCCESS;
     int i;
@@ -172,7 +178,7 @@ apr_status_t so_br_caa_order(so_req_t *req, so_order_t *o, const apr_array_heade
         int j;
 
         APR_ARRAY_PUSH(one, const char *) = h->host_name;
-        rv = so_br_caa_check(req, one, h->method, NULL, &res, &w);
+        rv = so_br_caa_check(req, one, h->method, accounturi, &res, &w);
         if (res->nelts == 0) { /* the resolver could not be made */
             *why = w;
             return rv;

@@ -92,5 +92,9 @@ void so_br_write_mpic(struct so_jw_t *w, so_req_t *req, const apr_array_header_t
  * refusals recorded in the order's events. APR_SUCCESS: the order may be issued. */
 apr_status_t so_br_caa_order(so_req_t *req, so_order_t *o, const apr_array_header_t *states,
                              const char **why);
+/* The same for an ACME issuance: accounturi is the ACME account URL (RFC 8657: a record
+ * with accounturi authorizes that account only). */
+apr_status_t so_br_caa_order_acme(so_req_t *req, so_order_t *o, const apr_array_header_t *states,
+                                  const char *accounturi, const char **why);
 
 #endif

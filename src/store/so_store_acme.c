@@ -78,6 +78,8 @@ const so_migration_t so_migrations_acme[] = {
      "  rkey TEXT PRIMARY KEY,\n"
      "  window_start BIGINT NOT NULL,\n"
      "  hits INTEGER NOT NULL)"},
+    {602, "ACME: the CSR of a finalized order (its issuance is retried until it is issued)",
+     "ALTER TABLE acme_orders ADD COLUMN csr TEXT NOT NULL DEFAULT ''"},
     {0, NULL, NULL}};
 
 #define EAB_COLS                                                                              \
@@ -86,7 +88,7 @@ const so_migration_t so_migrations_acme[] = {
 #define ACC_COLS "id, team_id, eab_kid, thumbprint, jwk, status, contact, created_at, last_used_at"
 #define ORD_COLS                                                                              \
     "id, account_id, team_id, order_id, status, identifiers, profile, replaces, cert_id, error, " \
-    "expires_at, created_at"
+    "expires_at, created_at, csr"
 #define AUTHZ_COLS                                                                            \
     "id, acme_order_id, account_id, name, status, token, chall_type, validated_at, error, "   \
     "expires_at"
@@ -122,6 +124,14 @@ const so_stmt_def_t so_stmts_acme[] = {
     {"so_acme_ord_set",
      "UPDATE acme_orders SET status = %s, order_id = %lld, cert_id = %lld, error = %s "
      "WHERE id = %lld"},
+    {"so_acme_ord_process",
+     "UPDATE acme_orders SET status = 'processing', order_id = %lld, cert_id = %lld, csr = %s, "
+     "error = '' WHERE id = %lld AND status IN ('pending', 'ready')"},
+    {"so_acme_cert_last",
+     "SELECT COALESCE(MAX(id), 0) FROM certificates WHERE team_id = %lld AND order_id = %lld"},
+    {"so_acme_certs_after",
+     "SELECT id, names, pem FROM certificates WHERE team_id = %lld AND order_id = %lld AND "
+     "id > %lld ORDER BY id LIMIT 100"},
     {"so_acme_ord_of",
      "SELECT id FROM acme_orders WHERE account_id = %lld ORDER BY id DESC LIMIT 1000"},
     {"so_acme_eab_orders",
@@ -217,6 +227,7 @@ static so_acme_order_t *ord_from(apr_pool_t *p, const so_rows_t *r, int i)
     o->error = cell_dup(p, r, i, 9);
     o->expires_at = so_cell_i64(r, i, 10);
     o->created_at = so_cell_i64(r, i, 11);
+    o->csr = cell_dup(p, r, i, 12);
     return o;
 }
 
@@ -414,6 +425,54 @@ apr_status_t so_store_acme_orders_of(so_db_t *db, apr_pool_t *p, apr_int64_t acc
     *ids = apr_array_make(p, r->nrows + 1, sizeof(apr_int64_t));
     for (i = 0; i < r->nrows; i++) {
         APR_ARRAY_PUSH(*ids, apr_int64_t) = so_cell_i64(r, i, 0);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_acme_order_process(so_db_t *db, apr_pool_t *p, so_acme_order_t *o)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_acme_ord_process", &n,
+                                 SO_A(I64(o->order_id), I64(o->cert_id), o->csr, I64(o->id)));
+    if (rv == APR_SUCCESS && n != 1) {
+        return APR_EBUSY;
+    }
+    if (rv == APR_SUCCESS) {
+        o->status = "processing";
+        o->error = "";
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_cert_last(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                     apr_int64_t order_id, apr_int64_t *cert_id)
+{
+    so_rows_t *r;
+    apr_status_t rv = one(db, p, "so_acme_cert_last", SO_A(I64(team_id), I64(order_id)), &r);
+    *cert_id = rv == APR_SUCCESS ? so_cell_i64(r, 0, 0) : 0;
+    return rv;
+}
+
+apr_status_t so_store_acme_certs_after(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                       apr_int64_t order_id, apr_int64_t after,
+                                       apr_array_header_t **out)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_acme_certs_after", &r,
+                                   SO_A(I64(team_id), I64(order_id), I64(after)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, r->nrows + 1, sizeof(so_acme_cert_t *));
+    for (i = 0; i < r->nrows; i++) {
+        so_acme_cert_t *c = apr_pcalloc(p, sizeof(*c));
+        c->id = so_cell_i64(r, i, 0);
+        c->order_id = order_id;
+        c->team_id = team_id;
+        c->names = cell_dup(p, r, i, 1);
+        c->pem = cell_dup(p, r, i, 2);
+        APR_ARRAY_PUSH(*out, so_acme_cert_t *) = c;
     }
     return APR_SUCCESS;
 }

@@ -47,6 +47,7 @@ typedef struct {
     const char *error;        /* problem JSON text, "" when none */
     apr_int64_t expires_at;
     apr_int64_t created_at;
+    const char *csr;          /* PEM, from finalize on ("" before) */
 } so_acme_order_t;
 
 typedef struct {
@@ -94,6 +95,9 @@ apr_status_t so_store_acme_order_insert(so_db_t *db, apr_pool_t *p, so_acme_orde
 apr_status_t so_store_acme_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
                                      so_acme_order_t **out);
 apr_status_t so_store_acme_order_set(so_db_t *db, apr_pool_t *p, const so_acme_order_t *o);
+/* pending/ready -> processing with o's order_id, cert_id and csr, once: APR_EBUSY when
+ * the order is no longer pending or ready (another finalize won). */
+apr_status_t so_store_acme_order_process(so_db_t *db, apr_pool_t *p, so_acme_order_t *o);
 /* The account's orders, newest first (ids). */
 apr_status_t so_store_acme_orders_of(so_db_t *db, apr_pool_t *p, apr_int64_t account_id,
                                      apr_array_header_t **ids);
@@ -128,6 +132,13 @@ typedef struct {
 } so_acme_cert_t;
 apr_status_t so_store_acme_cert(so_db_t *db, apr_pool_t *p, const char *serial,
                                 so_acme_cert_t **out);
+/* The newest certificate id of an SSL order (0: none). */
+apr_status_t so_store_acme_cert_last(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                     apr_int64_t order_id, apr_int64_t *cert_id);
+/* The SSL order's certificates newer than id after (id, names, pem), oldest first. */
+apr_status_t so_store_acme_certs_after(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                       apr_int64_t order_id, apr_int64_t after,
+                                       apr_array_header_t **out);
 /* How many live ACME orders replace the certificate (ARI certID). */
 apr_status_t so_store_acme_replaced(so_db_t *db, apr_pool_t *p, const char *cert_id, int *n);
 

@@ -282,3 +282,65 @@ def test_dns_persist_set_once_for_the_team(env, dns, br):
     st, body = api.post("/ssl/orders", json={"product_id": DV, "period": 1,
                                              "domain_validation_methods": [{"host_name": name, "method": "dns-persistent"}]})
     assert st == 400 and "dns-persist" in body["desc"]
+
+
+# ---- CAA accounturi (RFC 8657) for ACME issuances --------------------------------------
+
+def test_caa_accounturi_acme(env, dns, api, br):
+    """A CAA record bound to one ACME account (accounturi) lets that account issue and
+    refuses another account of the same order (a `caa` problem at finalize, the order
+    invalid with that error); validationmethods is checked against the ACME challenge."""
+    from acme_client import Acme, Key, Problem, b64, csr_der
+    name = f"a{uuid.uuid4().hex[:8]}.caa.test"
+    vm = f"v{uuid.uuid4().hex[:8]}.caa.test"
+    st, ans = api.post("/ssl/orders", json={
+        "product_id": DV_MULTI, "period": 1, "csr": __import__("pki").csr(name, [vm], fresh=True),
+        "domain_validation_methods": [{"host_name": n, "method": "http"} for n in (name, vm)]})
+    assert st == 200, ans
+    oid = ans["data"]["id"]
+
+    def account():
+        st, body = api.post("/acme/eab", json={"order_id": oid, "description": "caa"})
+        assert st == 200, body
+        c = Acme(br.url + "/acme/directory", Key("ES256"))
+        c.register(body["data"]["kid"], body["data"]["hmac_key"])
+        return c
+
+    def ready(c, names):
+        url, order = c.new_order(names)
+        for a in order["authorizations"]:
+            authz = c.get(a)
+            if authz["status"] == "valid":
+                continue
+            ch = next(x for x in authz["challenges"] if x["type"] == "http-01")
+            env.dcv.put_file("/.well-known/acme-challenge/" + ch["token"],
+                             c.key_authorization(ch["token"]))
+            assert c.post(ch["url"], {}).json()["status"] == "valid"
+        order = c.get(url)
+        assert order["status"] == "ready", order
+        return url, order
+
+    mine, other = account(), account()
+    dns.add("caa.test", name.split(".")[0], "CAA", f'0 issue "{CA}; accounturi={mine.kid}"')
+    dns.add("caa.test", vm.split(".")[0], "CAA", f'0 issue "{CA}; validationmethods=dns-01"')
+    dns.start()
+    # the other account: refused, naming the record
+    url, order = ready(other, [name])
+    der, _ = csr_der([name])
+    with pytest.raises(Problem) as p:
+        other.post(order["finalize"], {"csr": b64(der)})
+    assert p.value.status == 403 and p.value.type == "caa", p.value.body
+    assert "accounturi" in p.value.body["detail"] or mine.kid in p.value.body["detail"], p.value.body
+    o = other.get(url)
+    assert o["status"] == "invalid" and o["error"]["type"].endswith(":caa"), o
+    # the account the record names: issued
+    url, order = ready(mine, [name])
+    done = mine.post(order["finalize"], {"csr": b64(csr_der([name])[0])}).json()
+    assert done["status"] == "valid", done
+    # validationmethods=dns-01 refuses an http-01 validation
+    url, order = ready(mine, [vm])
+    with pytest.raises(Problem) as p:
+        mine.post(order["finalize"], {"csr": b64(csr_der([vm])[0])})
+    assert p.value.type == "caa" and "http-01" in p.value.body["detail"], p.value.body
+    ev = [e["detail"] for e in events(api, oid) if e["kind"] == "caa_refused"]
+    assert {e["host_name"] for e in ev} == {name, vm}, ev
