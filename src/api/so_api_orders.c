@@ -1060,29 +1060,11 @@ static apr_status_t list_version(so_req_t *req, apr_pool_t *p, apr_int64_t team_
 }
 
 /* Everything a page depends on besides the data: the server's settings (DCV values),
- * the team and version, and the whole query. Values carry their length, so that no
- * two queries share a key. */
-static const char *page_key(so_req_t *req, const so_order_query_t *q, apr_int64_t version)
+ * the version, and the whole filter (so_store_orders_list_key). */
+static const char *page_key(so_req_t *req, const so_order_filter_t *f, apr_int64_t version)
 {
-    apr_pool_t *p = req->pool;
-    apr_array_header_t *parts = apr_array_make(p, 1 + q->where->nelts + q->args->nelts,
-                                               sizeof(const char *));
-    int i;
-
-    APR_ARRAY_PUSH(parts, const char *) =
-        apr_psprintf(p, "%pp %" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %d %d %s",
-                     (void *)req->cfg, q->team_id, version, q->limit, q->offset,
-                     q->order_by ? q->order_by : "-");
-    for (i = 0; i < q->where->nelts; i++) {
-        APR_ARRAY_PUSH(parts, const char *) =
-            apr_pstrcat(p, "|", APR_ARRAY_IDX(q->where, i, const char *), NULL);
-    }
-    for (i = 0; i < q->args->nelts; i++) {
-        const char *a = APR_ARRAY_IDX(q->args, i, const char *);
-        APR_ARRAY_PUSH(parts, const char *) =
-            apr_psprintf(p, "|%" APR_SIZE_T_FMT ":%s", a ? strlen(a) : 0, a ? a : "");
-    }
-    return apr_array_pstrcat(p, parts, 0);
+    return apr_psprintf(req->pool, "%pp %" APR_INT64_T_FMT " %s", (void *)req->cfg, version,
+                        so_store_orders_list_key(so_req_db(req), req->pool, f));
 }
 
 void so_api_orders_add_filter(so_order_filter_fn *fn)
@@ -1103,11 +1085,11 @@ static apr_status_t list_orders(so_req_t *req)
         "o.active_date", "expiration_date", "o.expiration_date", "status", "o.status",
         "product_name", "p.name", NULL};
     apr_pool_t *p = req->pool;
-    so_order_query_t *q = so_order_query_make(p, req->auth->team_id);
+    so_order_filter_t *q = so_order_filter_make(p, req->auth->team_id);
     apr_array_header_t *statuses = so_req_query_all(req, "status"), *list;
     const char *v, *accept = so_req_header(req, "Accept"), *format = so_req_query(req, "format");
     const char *key = NULL;
-    apr_int64_t limit, offset, total, product_id, d, version;
+    apr_int64_t limit, offset, total, product_id, version;
     int show_expiring, csv = 0, i;
     apr_status_t rv;
     so_jw_t *w;
@@ -1135,7 +1117,6 @@ static apr_status_t list_orders(so_req_t *req)
     q->limit = (int)limit;
     q->offset = (int)offset;
     if (statuses->nelts > 0) {
-        const char *in = "o.status IN (";
         for (i = 0; i < statuses->nelts; i++) {
             const char *s = APR_ARRAY_IDX(statuses, i, const char *);
             if (!is_status(s)) {
@@ -1143,87 +1124,50 @@ static apr_status_t list_orders(so_req_t *req)
                                      "status '%s' is not one of PAI, REQ, ACT, REJ, FAI, EXP", s),
                        APR_EINVAL;
             }
-            in = apr_pstrcat(p, in, i ? ", %s" : "%s", NULL);
-            APR_ARRAY_PUSH(q->args, const char *) = s;
         }
-        APR_ARRAY_PUSH(q->where, const char *) = apr_pstrcat(p, in, ")", NULL);
+        q->statuses = statuses;
     }
     if ((v = so_req_query(req, "common_name_pattern")) && *v) {
         /* names are stored in lower case; a literal prefix also bounds an index range */
         const char *lc = so_str_lower(p, v);
         apr_size_t plen = strcspn(lc, "*");
-        so_order_query_add(q, "o.common_name LIKE %s ESCAPE '\\'", 1, so_like_pattern(p, lc, 0));
+        q->cn_like = so_like_pattern(p, lc, 0);
         /* SQLite compares bytes (BINARY): the range is exact there; PostgreSQL's
          * collation may order punctuation otherwise, so it gets the LIKE alone */
         if (plen > 0 && so_req_db(req) && so_req_db(req)->kind == SO_DB_SQLITE3) {
             char *hi = apr_pstrndup(p, lc, plen);
             if ((unsigned char)hi[plen - 1] < 0x7f) {
                 hi[plen - 1]++;
-                so_order_query_add(q, "o.common_name >= %s AND o.common_name < %s", 2,
-                                   apr_pstrndup(p, lc, plen), hi);
+                q->cn_from = apr_pstrndup(p, lc, plen);
+                q->cn_before = hi;
             }
         }
     }
     if ((v = so_req_query(req, "contact_handle")) && *v) {
-        so_order_query_add(q,
-                           "(o.organization_handle = %s OR o.technical_handle = %s OR "
-                           "o.administrative_handle = %s OR o.billing_handle = %s)",
-                           4, v, v, v, v);
+        q->contact_handle = v;
     }
     if (show_expiring) {
-        so_order_query_add(q, "o.status = 'ACT' AND o.expiration_date > %lld AND o.expiration_date <= %lld",
-                           2, so_i64str(p, req->now), so_i64str(p, req->now + EXPIRING_DAYS * 86400));
+        q->expiring = 1;
+        q->expiring_after = req->now;
+        q->expiring_until = req->now + EXPIRING_DAYS * 86400;
     }
     if ((v = so_req_query(req, "search")) && *v) {
-        const char *like = so_like_pattern(p, so_str_trim(p, v), 1);
         apr_int64_t id;
+        q->search_like = so_like_pattern(p, so_str_trim(p, v), 1);
         if (so_parse_int64(so_str_trim(p, v), 1, 0x7fffffff, &id) == APR_SUCCESS) {
-            so_order_query_add(q,
-                               "(o.id = %lld OR LOWER(o.common_name) LIKE %s ESCAPE '\\' OR "
-                               "LOWER(o.organization_unit) LIKE %s ESCAPE '\\' OR EXISTS (SELECT 1 "
-                               "FROM order_hostnames h WHERE h.order_id = o.id AND h.host_name LIKE "
-                               "%s ESCAPE '\\'))",
-                               4, so_i64str(p, id), like, like, like);
-        }
-        else {
-            so_order_query_add(q,
-                               "(LOWER(o.common_name) LIKE %s ESCAPE '\\' OR "
-                               "LOWER(o.organization_unit) LIKE %s ESCAPE '\\' OR EXISTS (SELECT 1 "
-                               "FROM order_hostnames h WHERE h.order_id = o.id AND h.host_name LIKE "
-                               "%s ESCAPE '\\'))",
-                               3, like, like, like);
+            q->search_id = id;
         }
     }
     if ((v = so_req_query(req, "organization_unit")) && *v) {
-        so_order_query_add(q, "LOWER(o.organization_unit) LIKE %s ESCAPE '\\'", 1,
-                           so_like_pattern(p, v, 1));
+        q->ou_like = so_like_pattern(p, v, 1);
     }
-    if (product_id) {
-        so_order_query_add(q, "o.product_id = %lld", 1, so_i64str(p, product_id));
-    }
-    if (q_date(req, "order_date_from", 0, &d)) {
+    q->product_id = product_id;
+    /* q_date gives SO_ORDER_FILTER_NONE (-1) for an absent bound */
+    if (q_date(req, "order_date_from", 0, &q->order_from)
+        || q_date(req, "order_date_to", 1, &q->order_before)
+        || q_date(req, "expiration_date_from", 0, &q->expires_from)
+        || q_date(req, "expiration_date_to", 1, &q->expires_before)) {
         return APR_EINVAL;
-    }
-    if (d >= 0) {
-        so_order_query_add(q, "o.order_date >= %lld", 1, so_i64str(p, d));
-    }
-    if (q_date(req, "order_date_to", 1, &d)) {
-        return APR_EINVAL;
-    }
-    if (d >= 0) {
-        so_order_query_add(q, "o.order_date < %lld", 1, so_i64str(p, d));
-    }
-    if (q_date(req, "expiration_date_from", 0, &d)) {
-        return APR_EINVAL;
-    }
-    if (d >= 0) {
-        so_order_query_add(q, "o.expiration_date >= %lld", 1, so_i64str(p, d));
-    }
-    if (q_date(req, "expiration_date_to", 1, &d)) {
-        return APR_EINVAL;
-    }
-    if (d >= 0) {
-        so_order_query_add(q, "o.expiration_date > 0 AND o.expiration_date < %lld", 1, so_i64str(p, d));
     }
     for (i = 0; extra_filters[i]; i++) {
         if ((rv = extra_filters[i](req, q)) != APR_SUCCESS) {
