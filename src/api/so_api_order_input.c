@@ -175,7 +175,9 @@ static apr_status_t check_handle(so_req_t *req, so_db_t *db, const char *field, 
 }
 
 /* Apply the present fields of in to o (the order's product is prod) and check
- * them. Names are recomputed when the CSR or host_names change. */
+ * them. Names are recomputed when the CSR or host_names change.
+ * Long: one field after the other, in the order the API reports errors in; each block
+ * is a few lines that depend on the ones before (names before DCV, CSR before names). */
 apr_status_t so_order_in_apply(so_req_t *req, so_db_t *db, const so_product_t *prod, so_order_t *o,
                                 const so_order_in_t *in, int creating)
 {

@@ -163,6 +163,63 @@ void so_api_orders_add_filter(so_order_filter_fn *fn)
     }
 }
 
+/* The list's text filters (they cannot fail): common_name_pattern, contact_handle,
+ * search, organization_unit. */
+static void list_text_filters(so_req_t *req, so_order_filter_t *q)
+{
+    apr_pool_t *p = req->pool;
+    const char *v;
+
+    if ((v = so_req_query(req, "common_name_pattern")) && *v) {
+        /* names are stored in lower case; a literal prefix also bounds an index range */
+        const char *lc = so_str_lower(p, v);
+        apr_size_t plen = strcspn(lc, "*");
+        q->cn_like = so_like_pattern(p, lc, 0);
+        /* SQLite compares bytes (BINARY): the range is exact there; PostgreSQL's
+         * collation may order punctuation otherwise, so it gets the LIKE alone */
+        if (plen > 0 && so_req_db(req) && so_req_db(req)->kind == SO_DB_SQLITE3) {
+            char *hi = apr_pstrndup(p, lc, plen);
+            if ((unsigned char)hi[plen - 1] < 0x7f) {
+                hi[plen - 1]++;
+                q->cn_from = apr_pstrndup(p, lc, plen);
+                q->cn_before = hi;
+            }
+        }
+    }
+    if ((v = so_req_query(req, "contact_handle")) && *v) {
+        q->contact_handle = v;
+    }
+    if ((v = so_req_query(req, "search")) && *v) {
+        apr_int64_t id;
+        q->search_like = so_like_pattern(p, so_str_trim(p, v), 1);
+        if (so_parse_int64(so_str_trim(p, v), 1, 0x7fffffff, &id) == APR_SUCCESS) {
+            q->search_id = id;
+        }
+    }
+    if ((v = so_req_query(req, "organization_unit")) && *v) {
+        q->ou_like = so_like_pattern(p, v, 1);
+    }
+}
+
+/* CSV (format=csv, or an Accept of text/csv without JSON) or JSON. */
+static apr_status_t list_format(so_req_t *req, int *csv)
+{
+    const char *accept = so_req_header(req, "Accept"), *format = so_req_query(req, "format");
+
+    if (format && *format) {
+        if (!strcmp(format, "csv")) {
+            *csv = 1;
+        }
+        else if (strcmp(format, "json")) {
+            return so_api_error(req, SO_E_INVALID, "format must be json or csv", format), APR_EINVAL;
+        }
+    }
+    else if (accept && strstr(accept, "text/csv") && !strstr(accept, "application/json")) {
+        *csv = 1;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t so_api_orders_list(so_req_t *req)
 {
     static const char *const sort_keys[] = {
@@ -172,7 +229,6 @@ apr_status_t so_api_orders_list(so_req_t *req)
     apr_pool_t *p = req->pool;
     so_order_filter_t *q = so_order_filter_make(p, req->auth->team_id);
     apr_array_header_t *statuses = so_req_query_all(req, "status"), *list;
-    const char *v, *accept = so_req_header(req, "Accept"), *format = so_req_query(req, "format");
     const char *key = NULL;
     apr_int64_t limit, offset, total, product_id, version;
     int show_expiring, csv = 0, i;
@@ -181,16 +237,8 @@ apr_status_t so_api_orders_list(so_req_t *req)
     const char *text;
     apr_size_t len;
 
-    if (format && *format) {
-        if (!strcmp(format, "csv")) {
-            csv = 1;
-        }
-        else if (strcmp(format, "json")) {
-            return so_api_error(req, SO_E_INVALID, "format must be json or csv", format), APR_EINVAL;
-        }
-    }
-    else if (accept && strstr(accept, "text/csv") && !strstr(accept, "application/json")) {
-        csv = 1;
+    if (list_format(req, &csv) != APR_SUCCESS) {
+        return APR_EINVAL;
     }
     if (so_q_int(req, "limit", csv ? 100000 : 100, 1, csv ? 100000 : 1000, &limit)
         || so_q_int(req, "offset", 0, 0, 1 << 30, &offset)
@@ -212,39 +260,11 @@ apr_status_t so_api_orders_list(so_req_t *req)
         }
         q->statuses = statuses;
     }
-    if ((v = so_req_query(req, "common_name_pattern")) && *v) {
-        /* names are stored in lower case; a literal prefix also bounds an index range */
-        const char *lc = so_str_lower(p, v);
-        apr_size_t plen = strcspn(lc, "*");
-        q->cn_like = so_like_pattern(p, lc, 0);
-        /* SQLite compares bytes (BINARY): the range is exact there; PostgreSQL's
-         * collation may order punctuation otherwise, so it gets the LIKE alone */
-        if (plen > 0 && so_req_db(req) && so_req_db(req)->kind == SO_DB_SQLITE3) {
-            char *hi = apr_pstrndup(p, lc, plen);
-            if ((unsigned char)hi[plen - 1] < 0x7f) {
-                hi[plen - 1]++;
-                q->cn_from = apr_pstrndup(p, lc, plen);
-                q->cn_before = hi;
-            }
-        }
-    }
-    if ((v = so_req_query(req, "contact_handle")) && *v) {
-        q->contact_handle = v;
-    }
+    list_text_filters(req, q);
     if (show_expiring) {
         q->expiring = 1;
         q->expiring_after = req->now;
         q->expiring_until = req->now + EXPIRING_DAYS * 86400;
-    }
-    if ((v = so_req_query(req, "search")) && *v) {
-        apr_int64_t id;
-        q->search_like = so_like_pattern(p, so_str_trim(p, v), 1);
-        if (so_parse_int64(so_str_trim(p, v), 1, 0x7fffffff, &id) == APR_SUCCESS) {
-            q->search_id = id;
-        }
-    }
-    if ((v = so_req_query(req, "organization_unit")) && *v) {
-        q->ou_like = so_like_pattern(p, v, 1);
     }
     q->product_id = product_id;
     /* q_date gives SO_ORDER_FILTER_NONE (-1) for an absent bound */

@@ -86,6 +86,8 @@ apr_status_t so_api_order_load(so_req_t *req, so_order_t **out)
 /* ------------------------------------------------------------------------- */
 /* POST /ssl/orders                                                            */
 
+/* Long: read, price, charge and store in one transaction, then start issuance; the
+ * steps share the order, the product and the idempotency key (moving to src/svc). */
 static apr_status_t create_order(so_req_t *req)
 {
     so_db_t *db = so_req_db(req);
@@ -222,6 +224,8 @@ static apr_status_t get_order(so_req_t *req)
 /* ------------------------------------------------------------------------- */
 /* PUT /ssl/orders/{id} (and POST)                                             */
 
+/* Long: load, check the status, apply, write with its event and answer, retried as a
+ * whole on a stale version (the order's charge half moves to src/svc). */
 static apr_status_t update_order(so_req_t *req)
 {
     so_db_t *db = so_req_db(req);

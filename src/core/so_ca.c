@@ -186,6 +186,8 @@ leave:
     return rv;
 }
 
+/* Long: load or create, then check, then keep the PEM/DER forms: one sequence whose
+ * failures each say which file is wrong. */
 apr_status_t so_ca_init(so_ca_t **out, apr_pool_t *p, const char *dir, const so_ca_opts_t *opts,
                         apr_int64_t now, const char **why)
 {
@@ -601,6 +603,8 @@ apr_status_t so_ca_subject_check(apr_pool_t *p, const so_ca_issue_req_t *r, cons
     return rv;
 }
 
+/* Long: every OpenSSL object of the certificate is freed at one exit (goto done); it
+ * shrinks when they are pool-owned (so_ca_free_x509/so_ca_free_pkey as cleanups). */
 apr_status_t so_ca_issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
                          const so_ca_issue_req_t *r, const char **why)
 {

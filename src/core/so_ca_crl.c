@@ -36,6 +36,8 @@ static int hex_serial_ok(const char *s)
     return 1;
 }
 
+/* Long: every OpenSSL object of the CRL is freed at one exit (goto done); it shrinks
+ * when they are pool-owned (so_ca_free_x509/so_ca_free_pkey as cleanups). */
 apr_status_t so_ca_crl(so_ca_crl_t **out, const so_ca_t *ca, apr_pool_t *p,
                        const apr_array_header_t *revoked, apr_int64_t now, apr_int64_t next_secs,
                        apr_int64_t number, const char **why)
