@@ -603,57 +603,42 @@ apr_status_t so_ca_subject_check(apr_pool_t *p, const so_ca_issue_req_t *r, cons
     return rv;
 }
 
-/* Long: every OpenSSL object of the certificate is freed at one exit (goto done); it
- * shrinks when they are pool-owned (so_ca_free_x509/so_ca_free_pkey as cleanups). */
-apr_status_t so_ca_issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
-                         const so_ca_issue_req_t *r, const char **why)
+/* The request's checks that need no CSR: the distinct checked names (the first one
+ * becomes the common name) and the public base URL. */
+static apr_status_t issue_names(apr_pool_t *p, const so_ca_issue_req_t *r,
+                                apr_array_header_t **out, const char **base, const char **why)
 {
-    static const char *const policies[] = {NULL, "2.23.140.1.2.1", "2.23.140.1.2.2",
-                                           "2.23.140.1.1"};
-    BIO *bio = NULL;
-    X509_REQ *csr = NULL;
-    X509 *x = NULL;
-    X509_NAME *subject = NULL;
-    ASN1_INTEGER *serial = NULL;
-    EVP_PKEY *pk;
-    X509V3_CTX ctx;
     apr_array_header_t *names;
-    so_ca_cert_t *c;
-    const char *base, *n;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen;
-    int i, j, days, is_rsa = 0;
-    apr_status_t rv = APR_EINVAL;
+    const char *n;
+    apr_status_t rv;
+    int i, j;
 
-    *out = NULL;
-    *why = NULL;
-    ERR_clear_error();
     if (!r || !r->csr_pem || !r->names || r->names->nelts < 1) {
         *why = "a CSR and at least one name are required";
-        goto leave;
+        return APR_EINVAL;
     }
     if (r->validation < SO_CA_DV || r->validation > SO_CA_EV) {
         *why = "the validation level must be DV, OV or EV";
-        goto leave;
+        return APR_EINVAL;
     }
     if (r->days < 1) {
         *why = "the validity must be at least one day";
-        goto leave;
+        return APR_EINVAL;
     }
-    if (!(base = check_base_url(p, r->base_url))) {
+    if (!(*base = check_base_url(p, r->base_url))) {
         *why = "the public base URL for the CA's certificate and CRL must be an http:// URL "
                "(the Baseline Requirements require http for both)";
-        goto leave;
+        return APR_EINVAL;
     }
     if (r->names->nelts > SO_CA_MAX_NAMES) {
         *why = apr_psprintf(p, "at most %d names fit in one certificate", SO_CA_MAX_NAMES);
-        goto leave;
+        return APR_EINVAL;
     }
     names = apr_array_make(p, r->names->nelts, sizeof(const char *));
     for (i = 0; i < r->names->nelts; i++) {
         if ((rv = so_ca_check_name(&n, p, APR_ARRAY_IDX(r->names, i, const char *), why))
             != APR_SUCCESS) {
-            goto leave;
+            return rv;
         }
         for (j = 0; j < names->nelts && strcmp(APR_ARRAY_IDX(names, j, const char *), n); j++) {
         }
@@ -661,33 +646,94 @@ apr_status_t so_ca_issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
             APR_ARRAY_PUSH(names, const char *) = n;
         }
     }
-    rv = APR_EINVAL;
     n = APR_ARRAY_IDX(names, 0, const char *);
     if (strlen(n) > 64) {
         *why = apr_psprintf(p, "the first name %s is longer than the 64 characters a common "
                                "name may have: list a shorter name first", n);
-        goto leave;
+        return APR_EINVAL;
     }
+    *out = names;
+    return APR_SUCCESS;
+}
 
-    /* the CSR: parsed, its self-signature checked, its key acceptable */
-    if (!(bio = BIO_new_mem_buf(r->csr_pem, -1))
-        || !(csr = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL))) {
+/* The CSR: parsed (owned by p), its self-signature checked, its key acceptable. */
+static apr_status_t issue_csr(apr_pool_t *p, const so_ca_t *ca, const char *pem,
+                              X509_REQ **out, int *is_rsa, const char **why)
+{
+    X509_REQ *csr;
+    EVP_PKEY *pk;
+    apr_status_t rv;
+
+    if (!(csr = so_ca_req_read(p, pem))) {
         *why = "the CSR is not a PEM encoded PKCS#10 request";
-        goto leave;
+        return APR_EINVAL;
     }
     if (!(pk = X509_REQ_get0_pubkey(csr)) || X509_REQ_verify(csr, pk) != 1) {
         *why = "the CSR's signature does not verify";
-        goto leave;
+        return APR_EINVAL;
     }
-    if ((rv = check_csr_key(p, pk, &is_rsa, why)) != APR_SUCCESS) {
-        goto leave;
+    if ((rv = check_csr_key(p, pk, is_rsa, why)) != APR_SUCCESS) {
+        return rv;
     }
-    rv = APR_EINVAL;
     if (EVP_PKEY_eq(pk, ca->inter_key) == 1 || EVP_PKEY_eq(pk, ca->root_key) == 1) {
         *why = "the CSR uses the CA's own key";
-        goto leave;
+        return APR_EINVAL;
     }
+    *out = csr;
+    return APR_SUCCESS;
+}
 
+/* The certificate's fields and extensions, signed by the intermediate; 0 on an
+ * OpenSSL failure. */
+static int issue_sign(X509 *x, apr_pool_t *p, const so_ca_t *ca, const so_ca_issue_req_t *r,
+                      X509_REQ *csr, X509_NAME *subject, ASN1_INTEGER *serial,
+                      const apr_array_header_t *names, const char *base, int days, int is_rsa)
+{
+    static const char *const policies[] = {NULL, "2.23.140.1.2.1", "2.23.140.1.2.2",
+                                           "2.23.140.1.1"};
+    X509V3_CTX ctx;
+
+    if (!X509_set_version(x, X509_VERSION_3) || !X509_set_serialNumber(x, serial)
+        || !X509_set_issuer_name(x, X509_get_subject_name(ca->inter))
+        || !X509_set_subject_name(x, subject) || !so_ca_set_time(X509_getm_notBefore(x), r->now)
+        || !so_ca_set_time(X509_getm_notAfter(x), r->now + (apr_int64_t)days * 86400 - 1)
+        || !so_ca_copy_spki(x, csr)) {
+        return 0;
+    }
+    X509V3_set_ctx(&ctx, ca->inter, x, NULL, NULL, 0);
+    return so_ca_add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE")
+           && so_ca_add_ext(x, &ctx, NID_key_usage,
+                            is_rsa ? "critical,digitalSignature,keyEncipherment"
+                                   : "critical,digitalSignature")
+           && so_ca_add_ext(x, &ctx, NID_ext_key_usage, "serverAuth")
+           && so_ca_add_ext(x, &ctx, NID_subject_key_identifier, "hash")
+           && so_ca_add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")
+           && so_ca_add_aia(x, apr_pstrcat(p, base, SO_CA_AIA_PATH, NULL))
+           && so_ca_add_cdp(x, apr_pstrcat(p, base, SO_CA_CRL_PATH, NULL))
+           && so_ca_add_policy(x, policies[r->validation]) && so_ca_add_san(x, names)
+           && X509_sign(x, ca->inter_key, ca->inter_md);
+}
+
+/* Checks, then signs; the OpenSSL objects belong to p (freed with it). */
+static apr_status_t issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
+                          const so_ca_issue_req_t *r, const char **why)
+{
+    X509_REQ *csr;
+    X509 *x;
+    X509_NAME *subject;
+    ASN1_INTEGER *serial;
+    apr_array_header_t *names;
+    so_ca_cert_t *c;
+    const char *base;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen;
+    int days, is_rsa = 0;
+    apr_status_t rv;
+
+    if ((rv = issue_names(p, r, &names, &base, why)) != APR_SUCCESS
+        || (rv = issue_csr(p, ca, r->csr_pem, &csr, &is_rsa, why)) != APR_SUCCESS) {
+        return rv;
+    }
     days = r->days;
     if (days > so_ca_br_max_days(r->now)) {
         days = so_ca_br_max_days(r->now);
@@ -695,44 +741,20 @@ apr_status_t so_ca_issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
     if (ca->max_days > 0 && days > ca->max_days) {
         days = ca->max_days;
     }
-    if (!(subject = X509_NAME_new())) {
-        goto fail;
+    if (!(subject = so_ca_name_new(p))) {
+        return APR_EGENERAL;
     }
-    if ((rv = build_subject(subject, p, r, n, why)) != APR_SUCCESS) {
-        goto leave;
+    if ((rv = build_subject(subject, p, r, APR_ARRAY_IDX(names, 0, const char *), why))
+        != APR_SUCCESS) {
+        return rv;
     }
-    rv = APR_EGENERAL;
-    if (!(x = X509_new()) || !X509_set_version(x, X509_VERSION_3)
-        || so_ca_random_serial(&serial) != APR_SUCCESS || !X509_set_serialNumber(x, serial)
-        || !X509_set_issuer_name(x, X509_get_subject_name(ca->inter))
-        || !X509_set_subject_name(x, subject) || !so_ca_set_time(X509_getm_notBefore(x), r->now)
-        || !so_ca_set_time(X509_getm_notAfter(x), r->now + (apr_int64_t)days * 86400 - 1)
-        || !so_ca_copy_spki(x, csr)) {
-        goto fail;
-    }
-    X509V3_set_ctx(&ctx, ca->inter, x, NULL, NULL, 0);
-    if (!so_ca_add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE")
-        || !so_ca_add_ext(x, &ctx, NID_key_usage,
-                    is_rsa ? "critical,digitalSignature,keyEncipherment"
-                           : "critical,digitalSignature")
-        || !so_ca_add_ext(x, &ctx, NID_ext_key_usage, "serverAuth")
-        || !so_ca_add_ext(x, &ctx, NID_subject_key_identifier, "hash")
-        || !so_ca_add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")
-        || !so_ca_add_aia(x, apr_pstrcat(p, base, SO_CA_AIA_PATH, NULL))
-        || !so_ca_add_cdp(x, apr_pstrcat(p, base, SO_CA_CRL_PATH, NULL))
-        || !so_ca_add_policy(x, policies[r->validation])
-        || !so_ca_add_san(x, names)) {
-        goto fail;
-    }
-    if (!X509_sign(x, ca->inter_key, ca->inter_md)) {
-        goto fail;
-    }
-
     c = apr_pcalloc(p, sizeof(*c));
-    if (!(c->pem = so_ca_x509_pem(p, x)) || !(c->der = so_ca_x509_der(p, x, &c->der_len))
+    if (!(x = so_ca_x509_new(p)) || !(serial = so_ca_serial_new(p))
+        || !issue_sign(x, p, ca, r, csr, subject, serial, names, base, days, is_rsa)
+        || !(c->pem = so_ca_x509_pem(p, x)) || !(c->der = so_ca_x509_der(p, x, &c->der_len))
         || !(c->serial = so_ca_serial_hex(p, serial))
         || !EVP_Digest(c->der, c->der_len, md, &mdlen, EVP_sha256(), NULL)) {
-        goto fail;
+        return APR_EGENERAL;
     }
     c->chain_pem = apr_pstrcat(p, c->pem, ca->inter_pem, NULL);
     c->sha256 = so_hex(p, md, mdlen, 0);
@@ -740,19 +762,24 @@ apr_status_t so_ca_issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
     c->not_after = r->now + (apr_int64_t)days * 86400 - 1;
     c->days = days;
     *out = c;
-    rv = APR_SUCCESS;
-    goto leave;
-fail:
-    *why = so_ca_ossl_why(p, "cannot sign the certificate");
-    rv = APR_EGENERAL;
-    so_log_error(SO_LOG_MARK, rv, SOLOGNO(00203) "issuing for %s failed: %s",
-                 APR_ARRAY_IDX(r->names, 0, const char *), *why);
-leave:
-    ASN1_INTEGER_free(serial);
-    X509_NAME_free(subject);
-    X509_free(x);
-    X509_REQ_free(csr);
-    BIO_free(bio);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_ca_issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
+                         const so_ca_issue_req_t *r, const char **why)
+{
+    apr_status_t rv;
+
+    *out = NULL;
+    *why = NULL;
+    ERR_clear_error();
+    rv = issue(out, ca, p, r, why);
+    if (rv == APR_EGENERAL) {
+        /* OpenSSL failed (the checks answer APR_EINVAL or a name's status) */
+        *why = so_ca_ossl_why(p, "cannot sign the certificate");
+        so_log_error(SO_LOG_MARK, rv, SOLOGNO(00203) "issuing for %s failed: %s",
+                     APR_ARRAY_IDX(r->names, 0, const char *), *why);
+    }
     ERR_clear_error();
     return rv;
 }

@@ -31,6 +31,11 @@ struct so_ca_t {
 #define CERT_PERMS (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_GREAD | APR_FPROT_WREAD)
 
 /* so_ca_x509.c (see the comments there) */
+/* Pool-owned OpenSSL objects: their free is a cleanup of p; NULL when OpenSSL fails. */
+X509 *so_ca_x509_new(apr_pool_t *p);
+X509_NAME *so_ca_name_new(apr_pool_t *p);
+X509_REQ *so_ca_req_read(apr_pool_t *p, const char *pem); /* a PEM PKCS#10 request */
+ASN1_INTEGER *so_ca_serial_new(apr_pool_t *p);             /* random, positive, 16 bytes */
 const char *so_ca_ossl_why(apr_pool_t *p, const char *what);
 apr_status_t so_ca_free_x509(void *d);
 apr_status_t so_ca_free_pkey(void *d);

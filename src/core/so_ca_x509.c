@@ -44,6 +44,65 @@ apr_status_t so_ca_free_pkey(void *d)
     return APR_SUCCESS;
 }
 
+static apr_status_t free_req(void *d)
+{
+    X509_REQ_free(d);
+    return APR_SUCCESS;
+}
+
+static apr_status_t free_name(void *d)
+{
+    X509_NAME_free(d);
+    return APR_SUCCESS;
+}
+
+static apr_status_t free_asn1_int(void *d)
+{
+    ASN1_INTEGER_free(d);
+    return APR_SUCCESS;
+}
+
+/* ---- pool-owned OpenSSL objects: freed with the pool, NULL when OpenSSL fails ---------- */
+
+X509 *so_ca_x509_new(apr_pool_t *p)
+{
+    X509 *x = X509_new();
+    if (x) {
+        apr_pool_cleanup_register(p, x, so_ca_free_x509, apr_pool_cleanup_null);
+    }
+    return x;
+}
+
+X509_NAME *so_ca_name_new(apr_pool_t *p)
+{
+    X509_NAME *n = X509_NAME_new();
+    if (n) {
+        apr_pool_cleanup_register(p, n, free_name, apr_pool_cleanup_null);
+    }
+    return n;
+}
+
+X509_REQ *so_ca_req_read(apr_pool_t *p, const char *pem)
+{
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    X509_REQ *req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    if (req) {
+        apr_pool_cleanup_register(p, req, free_req, apr_pool_cleanup_null);
+    }
+    return req;
+}
+
+ASN1_INTEGER *so_ca_serial_new(apr_pool_t *p)
+{
+    ASN1_INTEGER *serial = NULL;
+    if (so_ca_random_serial(&serial) != APR_SUCCESS) {
+        return NULL;
+    }
+    apr_pool_cleanup_register(p, serial, free_asn1_int, apr_pool_cleanup_null);
+    return serial;
+}
+
 const char *so_ca_bio_text(apr_pool_t *p, BIO *b)
 {
     char *data;
