@@ -645,7 +645,7 @@ static apr_status_t auto_arrange(so_req_t *req)
 /* ------------------------------------------------------------------------- */
 /* the order list filter and the orders' fields                                */
 
-static apr_status_t folder_filter(so_req_t *req, so_order_query_t *q)
+static apr_status_t folder_filter(so_req_t *req, so_order_filter_t *q)
 {
     const char *v = so_req_query(req, "folder_id");
     apr_int64_t id;
@@ -670,13 +670,8 @@ static apr_status_t folder_filter(so_req_t *req, so_order_query_t *q)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (sub) {
-        so_order_query_add(q, so_store_folder_subtree_cond, 2, so_i64str(req->pool, id),
-                           so_i64str(req->pool, req->auth->team_id));
-    }
-    else {
-        so_order_query_add(q, "o.folder_id = %lld", 1, so_i64str(req->pool, id));
-    }
+    q->folder_id = id;
+    q->folder_subtree = sub;
     return APR_SUCCESS;
 }
 

@@ -39,9 +39,9 @@ apr_status_t so_api_orders_prepare(so_req_t *req, apr_array_header_t *orders);
 /* order_by.<key>=asc|desc -> "col ASC, col2 DESC" from (key, column) pairs. */
 apr_status_t so_api_order_by(so_req_t *req, const char *const *allowed, const char **out);
 
-/* A later feature adds conditions to the order list (e.g. folder_id, tag) with
- * so_order_query_add(); registered once at startup. */
-typedef apr_status_t so_order_filter_fn(so_req_t *req, so_order_query_t *q);
+/* A later feature reads its query parameters of the order list (e.g. folder_id, tag)
+ * into the filter (the store makes the SQL); registered once at startup. */
+typedef apr_status_t so_order_filter_fn(so_req_t *req, so_order_filter_t *f);
 void so_api_orders_add_filter(so_order_filter_fn *fn);
 /* The process's cache of order list pages (SSLOrdersListCache), made in each child;
  * bytes 0: none. */

@@ -412,10 +412,10 @@ static apr_status_t object_tag_remove(so_req_t *req)
 
 /* tag=<name> (repeatable): orders with one of the tags (tag_match=all: with all of
  * them), on the order itself or on one of its certificates. */
-static apr_status_t tag_filter(so_req_t *req, so_order_query_t *q)
+static apr_status_t tag_filter(so_req_t *req, so_order_filter_t *q)
 {
     apr_array_header_t *tags = so_req_query_all(req, "tag");
-    const char *match = so_req_query(req, "tag_match"), *cond, *in = "", *name;
+    const char *match = so_req_query(req, "tag_match"), *name;
     int all = 0, i;
 
     if (match && *match) {
@@ -439,25 +439,8 @@ static apr_status_t tag_filter(so_req_t *req, so_order_query_t *q)
         }
         APR_ARRAY_IDX(tags, i, const char *) = name;
     }
-#define ON_ORDER "EXISTS (SELECT 1 FROM order_tags x JOIN tags t ON t.id = x.tag_id WHERE x.order_id = o.id AND t.name "
-#define ON_CERT "EXISTS (SELECT 1 FROM certificate_tags x JOIN tags t ON t.id = x.tag_id WHERE x.order_id = o.id AND t.name "
-    if (all) {
-        for (i = 0; i < tags->nelts; i++) {
-            const char *t = APR_ARRAY_IDX(tags, i, const char *);
-            so_order_query_add(q, "(" ON_ORDER "= %s) OR " ON_CERT "= %s))", 2, t, t);
-        }
-        return APR_SUCCESS;
-    }
-    for (i = 0; i < tags->nelts; i++) {
-        in = apr_pstrcat(req->pool, in, i ? ", %s" : "%s", NULL);
-    }
-    cond = apr_pstrcat(req->pool, "(" ON_ORDER "IN (", in, ")) OR " ON_CERT "IN (", in, ")))", NULL);
-    APR_ARRAY_PUSH(q->where, const char *) = cond;
-    for (i = 0; i < 2 * tags->nelts; i++) {
-        APR_ARRAY_PUSH(q->args, const char *) = APR_ARRAY_IDX(tags, i % tags->nelts, const char *);
-    }
-#undef ON_ORDER
-#undef ON_CERT
+    q->tags = tags;
+    q->tags_all = all;
     return APR_SUCCESS;
 }
 

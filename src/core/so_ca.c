@@ -18,439 +18,7 @@
 #include "so_ca.h"
 #include "so_log.h"
 #include "so_util.h"
-
-struct so_ca_t {
-    apr_pool_t *pool;
-    const char *dir;
-    const char *tag;
-    int max_days;
-    int created;
-    X509 *root;
-    X509 *inter;
-    EVP_PKEY *root_key;
-    EVP_PKEY *inter_key;
-    const EVP_MD *inter_md; /* digest the intermediate signs with */
-    const char *root_pem, *inter_pem, *chain_pem;
-    const unsigned char *root_der, *inter_der;
-    apr_size_t root_der_len, inter_der_len;
-};
-
-/* ---- helpers ------------------------------------------------------------------------ */
-
-/* The most recent OpenSSL error as text (or fallback), and the queue cleared. */
-static const char *ossl_why(apr_pool_t *p, const char *what)
-{
-    unsigned long e = ERR_peek_last_error();
-    const char *r = e ? ERR_reason_error_string(e) : NULL;
-    ERR_clear_error();
-    return r ? apr_psprintf(p, "%s: %s", what, r) : what;
-}
-
-static apr_status_t free_x509(void *d)
-{
-    X509_free(d);
-    return APR_SUCCESS;
-}
-
-static apr_status_t free_pkey(void *d)
-{
-    EVP_PKEY_free(d);
-    return APR_SUCCESS;
-}
-
-static const char *bio_text(apr_pool_t *p, BIO *b)
-{
-    char *data;
-    long n = BIO_get_mem_data(b, &data);
-    return apr_pstrmemdup(p, data, n > 0 ? (apr_size_t)n : 0);
-}
-
-static const char *x509_pem(apr_pool_t *p, X509 *x)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    const char *s = NULL;
-    if (b && PEM_write_bio_X509(b, x)) {
-        s = bio_text(p, b);
-    }
-    BIO_free(b);
-    return s;
-}
-
-static const unsigned char *x509_der(apr_pool_t *p, X509 *x, apr_size_t *len)
-{
-    int n = i2d_X509(x, NULL);
-    unsigned char *buf, *q;
-    if (n <= 0) {
-        return NULL;
-    }
-    buf = q = apr_palloc(p, (apr_size_t)n);
-    i2d_X509(x, &q);
-    *len = (apr_size_t)n;
-    return buf;
-}
-
-/* The digest a key signs with: SHA-384 for P-384, SHA-256 otherwise. */
-static const EVP_MD *md_for(EVP_PKEY *key)
-{
-    if (EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_bits(key) > 256) {
-        return EVP_sha384();
-    }
-    return EVP_sha256();
-}
-
-static int set_time(ASN1_TIME *t, apr_int64_t epoch)
-{
-    return ASN1_TIME_set(t, (time_t)epoch) != NULL;
-}
-
-/* A random positive serial of 16 bytes (top bit cleared, never zero). */
-static apr_status_t random_serial(ASN1_INTEGER **out)
-{
-    unsigned char b[16];
-    BIGNUM *bn = NULL;
-    apr_status_t rv = APR_EGENERAL;
-
-    do {
-        if (so_random_bytes(b, sizeof(b)) != APR_SUCCESS) {
-            goto leave;
-        }
-        b[0] &= 0x7f;
-        BN_free(bn);
-        if (!(bn = BN_bin2bn(b, sizeof(b), NULL))) {
-            goto leave;
-        }
-    } while (BN_is_zero(bn));
-    if ((*out = BN_to_ASN1_INTEGER(bn, NULL)) != NULL) {
-        rv = APR_SUCCESS;
-    }
-leave:
-    BN_free(bn);
-    return rv;
-}
-
-static const char *serial_hex(apr_pool_t *p, const ASN1_INTEGER *ai)
-{
-    BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
-    char *h = bn ? BN_bn2hex(bn) : NULL;
-    const char *s = h ? so_str_lower(p, h) : NULL;
-    OPENSSL_free(h);
-    BN_free(bn);
-    return s;
-}
-
-/* Add an extension given in OpenSSL's configuration syntax (constant values only). */
-static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
-{
-    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
-    int ok = ext && X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    return ok;
-}
-
-static GENERAL_NAME *uri_name(const char *uri)
-{
-    GENERAL_NAME *gn = GENERAL_NAME_new();
-    ASN1_IA5STRING *s = ASN1_IA5STRING_new();
-    if (!gn || !s || !ASN1_STRING_set(s, uri, (int)strlen(uri))) {
-        GENERAL_NAME_free(gn);
-        ASN1_IA5STRING_free(s);
-        return NULL;
-    }
-    GENERAL_NAME_set0_value(gn, GEN_URI, s);
-    return gn;
-}
-
-static int add_aia(X509 *x, const char *url)
-{
-    AUTHORITY_INFO_ACCESS *aia = sk_ACCESS_DESCRIPTION_new_null();
-    ACCESS_DESCRIPTION *ad = ACCESS_DESCRIPTION_new();
-    int ok = 0;
-
-    if (!aia || !ad) {
-        goto leave;
-    }
-    GENERAL_NAME_free(ad->location);
-    if (!(ad->location = uri_name(url))) {
-        goto leave;
-    }
-    ASN1_OBJECT_free(ad->method);
-    ad->method = OBJ_nid2obj(NID_ad_ca_issuers);
-    if (!sk_ACCESS_DESCRIPTION_push(aia, ad)) {
-        goto leave;
-    }
-    ad = NULL;
-    ok = X509_add1_ext_i2d(x, NID_info_access, aia, 0, X509V3_ADD_DEFAULT) == 1;
-leave:
-    ACCESS_DESCRIPTION_free(ad);
-    AUTHORITY_INFO_ACCESS_free(aia);
-    return ok;
-}
-
-static int add_cdp(X509 *x, const char *url)
-{
-    CRL_DIST_POINTS *cdp = sk_DIST_POINT_new_null();
-    DIST_POINT *dp = DIST_POINT_new();
-    GENERAL_NAME *gn = NULL;
-    int ok = 0;
-
-    if (!cdp || !dp || !(dp->distpoint = DIST_POINT_NAME_new())) {
-        goto leave;
-    }
-    dp->distpoint->type = 0; /* fullName */
-    if (!(dp->distpoint->name.fullname = GENERAL_NAMES_new()) || !(gn = uri_name(url))
-        || !sk_GENERAL_NAME_push(dp->distpoint->name.fullname, gn)) {
-        goto leave;
-    }
-    gn = NULL;
-    if (!sk_DIST_POINT_push(cdp, dp)) {
-        goto leave;
-    }
-    dp = NULL;
-    ok = X509_add1_ext_i2d(x, NID_crl_distribution_points, cdp, 0, X509V3_ADD_DEFAULT) == 1;
-leave:
-    GENERAL_NAME_free(gn);
-    DIST_POINT_free(dp);
-    CRL_DIST_POINTS_free(cdp);
-    return ok;
-}
-
-/* certificatePolicies with one policy OID and no qualifiers (BR 7.1.2.7.9). */
-static int add_policy(X509 *x, const char *oid)
-{
-    CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
-    POLICYINFO *pi = POLICYINFO_new();
-    int ok = 0;
-
-    if (!pols || !pi) {
-        goto leave;
-    }
-    ASN1_OBJECT_free(pi->policyid);
-    if (!(pi->policyid = OBJ_txt2obj(oid, 1)) || !sk_POLICYINFO_push(pols, pi)) {
-        goto leave;
-    }
-    pi = NULL;
-    ok = X509_add1_ext_i2d(x, NID_certificate_policies, pols, 0, X509V3_ADD_DEFAULT) == 1;
-leave:
-    POLICYINFO_free(pi);
-    CERTIFICATEPOLICIES_free(pols);
-    return ok;
-}
-
-static int add_san(X509 *x, const apr_array_header_t *names)
-{
-    GENERAL_NAMES *gens = GENERAL_NAMES_new();
-    int i, ok = 0;
-
-    if (!gens) {
-        return 0;
-    }
-    for (i = 0; i < names->nelts; i++) {
-        const char *n = APR_ARRAY_IDX(names, i, const char *);
-        GENERAL_NAME *gn = GENERAL_NAME_new();
-        ASN1_IA5STRING *s = ASN1_IA5STRING_new();
-        if (!gn || !s || !ASN1_STRING_set(s, n, (int)strlen(n))) {
-            GENERAL_NAME_free(gn);
-            ASN1_IA5STRING_free(s);
-            goto leave;
-        }
-        GENERAL_NAME_set0_value(gn, GEN_DNS, s);
-        if (!sk_GENERAL_NAME_push(gens, gn)) {
-            GENERAL_NAME_free(gn);
-            goto leave;
-        }
-    }
-    ok = X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) == 1;
-leave:
-    GENERAL_NAMES_free(gens);
-    return ok;
-}
-
-/* The certificate's SubjectPublicKeyInfo as a copy of the CSR's (X509_set_pubkey would
- * encode the key again through OpenSSL's encoders: slower than signing an EC certificate). */
-static int copy_spki(X509 *x, X509_REQ *req)
-{
-    X509_PUBKEY *src = X509_REQ_get_X509_PUBKEY(req), *dst = X509_get_X509_PUBKEY(x);
-    ASN1_OBJECT *alg_obj;
-    const unsigned char *bits;
-    int nbits, ptype;
-    X509_ALGOR *alg;
-    const void *pval;
-    void *param = NULL;
-    unsigned char *copy;
-
-    if (!src || !dst || !X509_PUBKEY_get0_param(&alg_obj, &bits, &nbits, &alg, src) || !alg
-        || nbits <= 0) {
-        return 0;
-    }
-    X509_ALGOR_get0((const ASN1_OBJECT **)&alg_obj, &ptype, &pval, alg);
-    if (ptype == V_ASN1_OBJECT) {
-        param = OBJ_dup(pval);
-    }
-    else if (ptype == V_ASN1_SEQUENCE) {
-        param = ASN1_STRING_dup(pval);
-    }
-    else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) {
-        return 0;
-    }
-    if ((ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) && !param) {
-        return 0;
-    }
-    if (!(copy = OPENSSL_memdup(bits, (size_t)nbits))
-        || !X509_PUBKEY_set0_param(dst, OBJ_dup(alg_obj), ptype, param, copy, nbits)) {
-        OPENSSL_free(copy);
-        if (ptype == V_ASN1_OBJECT) {
-            ASN1_OBJECT_free(param);
-        }
-        else {
-            ASN1_STRING_free(param);
-        }
-        return 0;
-    }
-    return 1;
-}
-
-static int add_name_entry(X509_NAME *n, int nid, const char *value)
-{
-    return X509_NAME_add_entry_by_NID(n, nid, MBSTRING_UTF8, (const unsigned char *)value, -1,
-                                      -1, 0);
-}
-
-/* A subject attribute value: printable UTF-8 without control characters, 1..max bytes. */
-static int attr_ok(const char *s, apr_size_t max)
-{
-    apr_size_t i, n = s ? strlen(s) : 0;
-    if (n == 0 || n > max || !so_str_is_printable_utf8(s, n)) {
-        return 0;
-    }
-    for (i = 0; i < n; i++) {
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-            return 0;
-        }
-    }
-    return s[0] != ' ' && s[n - 1] != ' ';
-}
-
-static int country_ok(const char *s)
-{
-    return s && strlen(s) == 2 && isupper((unsigned char)s[0]) && isupper((unsigned char)s[1]);
-}
-
-static EVP_PKEY *gen_key(so_ca_key_type_t type)
-{
-    switch (type) {
-    case SO_CA_KEY_EC_P256:
-        return EVP_EC_gen("P-256");
-    case SO_CA_KEY_RSA2048:
-        return EVP_RSA_gen(2048);
-    case SO_CA_KEY_RSA3072:
-        return EVP_RSA_gen(3072);
-    case SO_CA_KEY_RSA4096:
-        return EVP_RSA_gen(4096);
-    case SO_CA_KEY_EC_P384:
-    case SO_CA_KEY_DEFAULT:
-    default:
-        return EVP_EC_gen("P-384");
-    }
-}
-
-#define CERT_PERMS (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_GREAD | APR_FPROT_WREAD)
-
-/* ---- files -------------------------------------------------------------------------- */
-
-/* Write data to dir/name through a temporary file and a rename, with mode perms. */
-static apr_status_t write_atomic(apr_pool_t *p, const char *dir, const char *name, const char *data,
-                                 apr_fileperms_t perms, const char **why)
-{
-    char *tmpl = apr_pstrcat(p, dir, "/.", name, ".XXXXXX", NULL);
-    const char *path = apr_pstrcat(p, dir, "/", name, NULL);
-    apr_file_t *f = NULL;
-    apr_size_t len = strlen(data);
-    apr_status_t rv;
-
-    if ((rv = apr_file_mktemp(&f, tmpl, APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_EXCL, p))
-        != APR_SUCCESS) {
-        *why = apr_psprintf(p, "cannot create a file in %s", dir);
-        goto leave;
-    }
-    if ((rv = apr_file_perms_set(tmpl, perms)) != APR_SUCCESS
-        || (rv = apr_file_write_full(f, data, len, NULL)) != APR_SUCCESS
-        || (rv = apr_file_sync(f)) != APR_SUCCESS) {
-        *why = apr_psprintf(p, "cannot write %s", tmpl);
-        goto leave;
-    }
-    rv = apr_file_close(f);
-    f = NULL;
-    if (rv != APR_SUCCESS || (rv = apr_file_rename(tmpl, path, p)) != APR_SUCCESS) {
-        *why = apr_psprintf(p, "cannot write %s", path);
-        goto leave;
-    }
-leave:
-    if (f) {
-        apr_file_close(f);
-    }
-    if (rv != APR_SUCCESS) {
-        apr_file_remove(tmpl, p);
-    }
-    return rv;
-}
-
-static void sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
-static const char *key_pem(apr_pool_t *p, EVP_PKEY *key)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    const char *s = NULL;
-    if (b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)) {
-        s = bio_text(p, b);
-    }
-    BIO_free(b);
-    return s;
-}
-
-static apr_status_t read_cert(X509 **out, apr_pool_t *p, const char *path, const char **why)
-{
-    BIO *b = BIO_new_file(path, "r");
-    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
-    if (!x) {
-        *why = ossl_why(p, apr_psprintf(p, "cannot read the certificate %s", path));
-        return APR_EINVAL;
-    }
-    apr_pool_cleanup_register(p, x, free_x509, apr_pool_cleanup_null);
-    *out = x;
-    return APR_SUCCESS;
-}
-
-static apr_status_t read_key(EVP_PKEY **out, apr_pool_t *p, const char *path, const char **why)
-{
-    BIO *b = BIO_new_file(path, "r");
-    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
-    apr_finfo_t fi;
-
-    BIO_free(b);
-    if (!k) {
-        *why = ossl_why(p, apr_psprintf(p, "cannot read the private key %s (PEM, unencrypted)",
-                                        path));
-        return APR_EINVAL;
-    }
-    apr_pool_cleanup_register(p, k, free_pkey, apr_pool_cleanup_null);
-    if (apr_stat(&fi, path, APR_FINFO_PROT, p) == APR_SUCCESS
-        && (fi.protection & (APR_FPROT_GREAD | APR_FPROT_WREAD | APR_FPROT_GWRITE
-                             | APR_FPROT_WWRITE))) {
-        so_log_warn(SO_LOG_MARK, APR_SUCCESS,
-                    SOLOGNO(00200) "the CA key %s is readable by others than its owner "
-                                   "(chmod 600 it)", path);
-    }
-    *out = k;
-    return APR_SUCCESS;
-}
+#include "so_ca_int.h"
 
 /* ---- creating a CA ------------------------------------------------------------------ */
 
@@ -464,41 +32,41 @@ static X509 *make_ca_cert(apr_pool_t *p, EVP_PKEY *key, X509 *issuer, EVP_PKEY *
     X509V3_CTX ctx;
     int root = issuer == NULL;
 
-    if (!x || !name || random_serial(&serial) != APR_SUCCESS
+    if (!x || !name || so_ca_random_serial(&serial) != APR_SUCCESS
         || !X509_set_version(x, X509_VERSION_3) || !X509_set_serialNumber(x, serial)) {
         goto fail;
     }
-    if ((o->country && !add_name_entry(name, NID_countryName, o->country))
-        || !add_name_entry(name, NID_organizationName, o->organization)
-        || !add_name_entry(name, NID_commonName, cn) || !X509_set_subject_name(x, name)
+    if ((o->country && !so_ca_add_name_entry(name, NID_countryName, o->country))
+        || !so_ca_add_name_entry(name, NID_organizationName, o->organization)
+        || !so_ca_add_name_entry(name, NID_commonName, cn) || !X509_set_subject_name(x, name)
         || !X509_set_issuer_name(x, root ? name : X509_get_subject_name(issuer))) {
         goto fail;
     }
-    if (!set_time(X509_getm_notBefore(x), now)
-        || !set_time(X509_getm_notAfter(x), now + (apr_int64_t)days * 86400 - 1)
+    if (!so_ca_set_time(X509_getm_notBefore(x), now)
+        || !so_ca_set_time(X509_getm_notAfter(x), now + (apr_int64_t)days * 86400 - 1)
         || !X509_set_pubkey(x, key)) {
         goto fail;
     }
     X509V3_set_ctx(&ctx, root ? x : issuer, x, NULL, NULL, 0);
-    if (!add_ext(x, &ctx, NID_basic_constraints,
+    if (!so_ca_add_ext(x, &ctx, NID_basic_constraints,
                  root ? "critical,CA:TRUE,pathlen:1" : "critical,CA:TRUE,pathlen:0")
-        || !add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature,keyCertSign,cRLSign")
-        || !add_ext(x, &ctx, NID_subject_key_identifier, "hash")
-        || !add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")) {
+        || !so_ca_add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature,keyCertSign,cRLSign")
+        || !so_ca_add_ext(x, &ctx, NID_subject_key_identifier, "hash")
+        || !so_ca_add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")) {
         goto fail;
     }
-    if (!root && (!add_ext(x, &ctx, NID_ext_key_usage, "serverAuth,clientAuth")
-                  || !add_policy(x, "2.5.29.32.0"))) {
+    if (!root && (!so_ca_add_ext(x, &ctx, NID_ext_key_usage, "serverAuth,clientAuth")
+                  || !so_ca_add_policy(x, "2.5.29.32.0"))) {
         goto fail;
     }
-    if (!X509_sign(x, root ? key : issuer_key, md_for(root ? key : issuer_key))) {
+    if (!X509_sign(x, root ? key : issuer_key, so_ca_md_for(root ? key : issuer_key))) {
         goto fail;
     }
     ASN1_INTEGER_free(serial);
     X509_NAME_free(name);
     return x;
 fail:
-    *why = ossl_why(p, apr_psprintf(p, "cannot create the certificate \"%s\"", cn));
+    *why = so_ca_ossl_why(p, apr_psprintf(p, "cannot create the certificate \"%s\"", cn));
     ASN1_INTEGER_free(serial);
     X509_NAME_free(name);
     X509_free(x);
@@ -513,41 +81,41 @@ static apr_status_t ca_create(so_ca_t *ca, const so_ca_opts_t *o, apr_int64_t no
     const char *rk, *ik;
     apr_status_t rv = APR_EGENERAL;
 
-    if (!(ca->root_key = gen_key(o->root_key))
-        || !(ca->inter_key = gen_key(o->issuing_key ? o->issuing_key : o->root_key))) {
-        *why = ossl_why(p, "cannot generate the CA keys");
+    if (!(ca->root_key = so_ca_gen_key(o->root_key))
+        || !(ca->inter_key = so_ca_gen_key(o->issuing_key ? o->issuing_key : o->root_key))) {
+        *why = so_ca_ossl_why(p, "cannot generate the CA keys");
         goto leave;
     }
-    apr_pool_cleanup_register(p, ca->root_key, free_pkey, apr_pool_cleanup_null);
-    apr_pool_cleanup_register(p, ca->inter_key, free_pkey, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(p, ca->root_key, so_ca_free_pkey, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(p, ca->inter_key, so_ca_free_pkey, apr_pool_cleanup_null);
     if (!(ca->root = make_ca_cert(p, ca->root_key, NULL, NULL, o,
                                   apr_pstrcat(p, prefix, " Root CA", NULL), SO_CA_ROOT_DAYS, now,
                                   why))) {
         goto leave;
     }
-    apr_pool_cleanup_register(p, ca->root, free_x509, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(p, ca->root, so_ca_free_x509, apr_pool_cleanup_null);
     if (!(ca->inter = make_ca_cert(p, ca->inter_key, ca->root, ca->root_key, o,
                                    apr_pstrcat(p, prefix, " Issuing CA", NULL), SO_CA_INTER_DAYS,
                                    now, why))) {
         goto leave;
     }
-    apr_pool_cleanup_register(p, ca->inter, free_x509, apr_pool_cleanup_null);
-    if (!(rk = key_pem(p, ca->root_key)) || !(ik = key_pem(p, ca->inter_key))) {
-        *why = ossl_why(p, "cannot encode the CA keys");
+    apr_pool_cleanup_register(p, ca->inter, so_ca_free_x509, apr_pool_cleanup_null);
+    if (!(rk = so_ca_key_pem(p, ca->root_key)) || !(ik = so_ca_key_pem(p, ca->inter_key))) {
+        *why = so_ca_ossl_why(p, "cannot encode the CA keys");
         goto leave;
     }
     /* keys first: a directory with both certificates always has both keys */
-    if ((rv = write_atomic(p, ca->dir, SO_CA_ROOT_KEY, rk, APR_FPROT_UREAD | APR_FPROT_UWRITE,
+    if ((rv = so_ca_write_atomic(p, ca->dir, SO_CA_ROOT_KEY, rk, APR_FPROT_UREAD | APR_FPROT_UWRITE,
                            why)) != APR_SUCCESS
-        || (rv = write_atomic(p, ca->dir, SO_CA_INTER_KEY, ik, APR_FPROT_UREAD | APR_FPROT_UWRITE,
+        || (rv = so_ca_write_atomic(p, ca->dir, SO_CA_INTER_KEY, ik, APR_FPROT_UREAD | APR_FPROT_UWRITE,
                               why)) != APR_SUCCESS
-        || (rv = write_atomic(p, ca->dir, SO_CA_ROOT_CRT, x509_pem(p, ca->root),
+        || (rv = so_ca_write_atomic(p, ca->dir, SO_CA_ROOT_CRT, so_ca_x509_pem(p, ca->root),
                               CERT_PERMS, why)) != APR_SUCCESS
-        || (rv = write_atomic(p, ca->dir, SO_CA_INTER_CRT, x509_pem(p, ca->inter),
+        || (rv = so_ca_write_atomic(p, ca->dir, SO_CA_INTER_CRT, so_ca_x509_pem(p, ca->inter),
                               CERT_PERMS, why)) != APR_SUCCESS) {
         goto leave;
     }
-    sync_dir(ca->dir);
+    so_ca_sync_dir(ca->dir);
     ca->created = 1;
     so_log_info(SO_LOG_MARK, SOLOGNO(00201) "created a new CA \"%s Root CA\" in %s", prefix,
                 ca->dir);
@@ -593,7 +161,7 @@ static apr_status_t ca_check(so_ca_t *ca, apr_int64_t now, const char **why)
     /* the whole chain as a relying party sees it, at now */
     if (!(store = X509_STORE_new()) || !X509_STORE_add_cert(store, ca->root)
         || !(ctx = X509_STORE_CTX_new()) || !X509_STORE_CTX_init(ctx, store, ca->inter, NULL)) {
-        *why = ossl_why(p, "cannot check the CA chain");
+        *why = so_ca_ossl_why(p, "cannot check the CA chain");
         goto leave;
     }
     X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT);
@@ -618,6 +186,8 @@ leave:
     return rv;
 }
 
+/* Long: load or create, then check, then keep the PEM/DER forms: one sequence whose
+ * failures each say which file is wrong. */
 apr_status_t so_ca_init(so_ca_t **out, apr_pool_t *p, const char *dir, const so_ca_opts_t *opts,
                         apr_int64_t now, const char **why)
 {
@@ -641,8 +211,8 @@ apr_status_t so_ca_init(so_ca_t **out, apr_pool_t *p, const char *dir, const so_
     if (!o.organization) {
         o.organization = SO_CA_DEFAULT_ORG;
     }
-    if (!dir || !*dir || !attr_ok(o.organization, 64)
-        || (o.cn_prefix && !attr_ok(o.cn_prefix, 40)) || (o.country && !country_ok(o.country))
+    if (!dir || !*dir || !so_ca_attr_ok(o.organization, 64)
+        || (o.cn_prefix && !so_ca_attr_ok(o.cn_prefix, 40)) || (o.country && !so_ca_country_ok(o.country))
         || o.max_days < 0) {
         *why = "invalid CA options (directory, organization, CN prefix, country or tag)";
         rv = APR_EINVAL;
@@ -689,13 +259,13 @@ apr_status_t so_ca_init(so_ca_t **out, apr_pool_t *p, const char *dir, const so_
                             dir, missing, files[0], files[1], files[2], files[3]);
         rv = APR_EINVAL;
     }
-    else if ((rv = read_cert(&ca->root, p, apr_pstrcat(p, dir, "/", SO_CA_ROOT_CRT, NULL), why))
+    else if ((rv = so_ca_read_cert(&ca->root, p, apr_pstrcat(p, dir, "/", SO_CA_ROOT_CRT, NULL), why))
                  == APR_SUCCESS
-             && (rv = read_key(&ca->root_key, p, apr_pstrcat(p, dir, "/", SO_CA_ROOT_KEY, NULL),
+             && (rv = so_ca_read_key(&ca->root_key, p, apr_pstrcat(p, dir, "/", SO_CA_ROOT_KEY, NULL),
                                why)) == APR_SUCCESS
-             && (rv = read_cert(&ca->inter, p, apr_pstrcat(p, dir, "/", SO_CA_INTER_CRT, NULL),
+             && (rv = so_ca_read_cert(&ca->inter, p, apr_pstrcat(p, dir, "/", SO_CA_INTER_CRT, NULL),
                                 why)) == APR_SUCCESS
-             && (rv = read_key(&ca->inter_key, p,
+             && (rv = so_ca_read_key(&ca->inter_key, p,
                                apr_pstrcat(p, dir, "/", SO_CA_INTER_KEY, NULL), why))
                     == APR_SUCCESS) {
         rv = APR_SUCCESS;
@@ -706,13 +276,13 @@ apr_status_t so_ca_init(so_ca_t **out, apr_pool_t *p, const char *dir, const so_
     if (rv != APR_SUCCESS) {
         goto leave;
     }
-    ca->inter_md = md_for(ca->inter_key);
-    ca->root_pem = x509_pem(p, ca->root);
-    ca->inter_pem = x509_pem(p, ca->inter);
-    ca->root_der = x509_der(p, ca->root, &ca->root_der_len);
-    ca->inter_der = x509_der(p, ca->inter, &ca->inter_der_len);
+    ca->inter_md = so_ca_md_for(ca->inter_key);
+    ca->root_pem = so_ca_x509_pem(p, ca->root);
+    ca->inter_pem = so_ca_x509_pem(p, ca->inter);
+    ca->root_der = so_ca_x509_der(p, ca->root, &ca->root_der_len);
+    ca->inter_der = so_ca_x509_der(p, ca->inter, &ca->inter_der_len);
     if (!ca->root_pem || !ca->inter_pem || !ca->root_der || !ca->inter_der) {
-        *why = ossl_why(p, "cannot encode the CA certificates");
+        *why = so_ca_ossl_why(p, "cannot encode the CA certificates");
         rv = APR_EGENERAL;
         goto leave;
     }
@@ -970,26 +540,26 @@ static apr_status_t build_subject(X509_NAME *name, apr_pool_t *p, const so_ca_is
                    "Business Entity or Non-Commercial Entity";
             return APR_EINVAL;
         }
-        if (!country_ok(r->jurisdiction_country)) {
+        if (!so_ca_country_ok(r->jurisdiction_country)) {
             *why = "EV needs jurisdiction_country (two upper-case letters)";
             return APR_EINVAL;
         }
-        if (!attr_ok(r->registration_number, 64)) {
+        if (!so_ca_attr_ok(r->registration_number, 64)) {
             *why = "EV needs the registration number (1 to 64 characters)";
             return APR_EINVAL;
         }
     }
     if (r->validation == SO_CA_OV || r->validation == SO_CA_EV) {
-        if (!attr_ok(r->organization, 64)) {
+        if (!so_ca_attr_ok(r->organization, 64)) {
             *why = "the organization name is missing, longer than 64 bytes or has control "
                    "characters";
             return APR_EINVAL;
         }
-        if (!country_ok(r->country)) {
+        if (!so_ca_country_ok(r->country)) {
             *why = "the country must be two upper-case letters (ISO 3166)";
             return APR_EINVAL;
         }
-        if ((r->locality && !attr_ok(r->locality, 128)) || (r->state && !attr_ok(r->state, 128))
+        if ((r->locality && !so_ca_attr_ok(r->locality, 128)) || (r->state && !so_ca_attr_ok(r->state, 128))
             || (!r->locality && !r->state)) {
             *why = "a locality or a state (at most 128 bytes each) is required";
             return APR_EINVAL;
@@ -997,23 +567,23 @@ static apr_status_t build_subject(X509_NAME *name, apr_pool_t *p, const so_ca_is
     }
     /* the order of BR 7.1.4.2 (EV attributes first, as the EV Guidelines examples do) */
     if (r->validation == SO_CA_EV
-        && (!add_name_entry(name, NID_businessCategory, r->business_category)
-            || !add_name_entry(name, NID_jurisdictionCountryName, r->jurisdiction_country)
-            || !add_name_entry(name, NID_serialNumber, r->registration_number))) {
-        *why = ossl_why(p, "invalid EV subject attribute (the registration number must be "
+        && (!so_ca_add_name_entry(name, NID_businessCategory, r->business_category)
+            || !so_ca_add_name_entry(name, NID_jurisdictionCountryName, r->jurisdiction_country)
+            || !so_ca_add_name_entry(name, NID_serialNumber, r->registration_number))) {
+        *why = so_ca_ossl_why(p, "invalid EV subject attribute (the registration number must be "
                            "letters, digits, spaces and '()+,-./:=?)");
         return APR_EINVAL;
     }
     if ((r->validation == SO_CA_OV || r->validation == SO_CA_EV)
-        && (!add_name_entry(name, NID_countryName, r->country)
-            || (r->state && !add_name_entry(name, NID_stateOrProvinceName, r->state))
-            || (r->locality && !add_name_entry(name, NID_localityName, r->locality))
-            || !add_name_entry(name, NID_organizationName, r->organization))) {
-        *why = ossl_why(p, "invalid subject attribute");
+        && (!so_ca_add_name_entry(name, NID_countryName, r->country)
+            || (r->state && !so_ca_add_name_entry(name, NID_stateOrProvinceName, r->state))
+            || (r->locality && !so_ca_add_name_entry(name, NID_localityName, r->locality))
+            || !so_ca_add_name_entry(name, NID_organizationName, r->organization))) {
+        *why = so_ca_ossl_why(p, "invalid subject attribute");
         return APR_EINVAL;
     }
-    if (!add_name_entry(name, NID_commonName, cn)) {
-        *why = ossl_why(p, "invalid common name");
+    if (!so_ca_add_name_entry(name, NID_commonName, cn)) {
+        *why = so_ca_ossl_why(p, "invalid common name");
         return APR_EINVAL;
     }
     return APR_SUCCESS;
@@ -1033,55 +603,42 @@ apr_status_t so_ca_subject_check(apr_pool_t *p, const so_ca_issue_req_t *r, cons
     return rv;
 }
 
-apr_status_t so_ca_issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
-                         const so_ca_issue_req_t *r, const char **why)
+/* The request's checks that need no CSR: the distinct checked names (the first one
+ * becomes the common name) and the public base URL. */
+static apr_status_t issue_names(apr_pool_t *p, const so_ca_issue_req_t *r,
+                                apr_array_header_t **out, const char **base, const char **why)
 {
-    static const char *const policies[] = {NULL, "2.23.140.1.2.1", "2.23.140.1.2.2",
-                                           "2.23.140.1.1"};
-    BIO *bio = NULL;
-    X509_REQ *csr = NULL;
-    X509 *x = NULL;
-    X509_NAME *subject = NULL;
-    ASN1_INTEGER *serial = NULL;
-    EVP_PKEY *pk;
-    X509V3_CTX ctx;
     apr_array_header_t *names;
-    so_ca_cert_t *c;
-    const char *base, *n;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen;
-    int i, j, days, is_rsa = 0;
-    apr_status_t rv = APR_EINVAL;
+    const char *n;
+    apr_status_t rv;
+    int i, j;
 
-    *out = NULL;
-    *why = NULL;
-    ERR_clear_error();
     if (!r || !r->csr_pem || !r->names || r->names->nelts < 1) {
         *why = "a CSR and at least one name are required";
-        goto leave;
+        return APR_EINVAL;
     }
     if (r->validation < SO_CA_DV || r->validation > SO_CA_EV) {
         *why = "the validation level must be DV, OV or EV";
-        goto leave;
+        return APR_EINVAL;
     }
     if (r->days < 1) {
         *why = "the validity must be at least one day";
-        goto leave;
+        return APR_EINVAL;
     }
-    if (!(base = check_base_url(p, r->base_url))) {
+    if (!(*base = check_base_url(p, r->base_url))) {
         *why = "the public base URL for the CA's certificate and CRL must be an http:// URL "
                "(the Baseline Requirements require http for both)";
-        goto leave;
+        return APR_EINVAL;
     }
     if (r->names->nelts > SO_CA_MAX_NAMES) {
         *why = apr_psprintf(p, "at most %d names fit in one certificate", SO_CA_MAX_NAMES);
-        goto leave;
+        return APR_EINVAL;
     }
     names = apr_array_make(p, r->names->nelts, sizeof(const char *));
     for (i = 0; i < r->names->nelts; i++) {
         if ((rv = so_ca_check_name(&n, p, APR_ARRAY_IDX(r->names, i, const char *), why))
             != APR_SUCCESS) {
-            goto leave;
+            return rv;
         }
         for (j = 0; j < names->nelts && strcmp(APR_ARRAY_IDX(names, j, const char *), n); j++) {
         }
@@ -1089,33 +646,94 @@ apr_status_t so_ca_issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
             APR_ARRAY_PUSH(names, const char *) = n;
         }
     }
-    rv = APR_EINVAL;
     n = APR_ARRAY_IDX(names, 0, const char *);
     if (strlen(n) > 64) {
         *why = apr_psprintf(p, "the first name %s is longer than the 64 characters a common "
                                "name may have: list a shorter name first", n);
-        goto leave;
+        return APR_EINVAL;
     }
+    *out = names;
+    return APR_SUCCESS;
+}
 
-    /* the CSR: parsed, its self-signature checked, its key acceptable */
-    if (!(bio = BIO_new_mem_buf(r->csr_pem, -1))
-        || !(csr = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL))) {
+/* The CSR: parsed (owned by p), its self-signature checked, its key acceptable. */
+static apr_status_t issue_csr(apr_pool_t *p, const so_ca_t *ca, const char *pem,
+                              X509_REQ **out, int *is_rsa, const char **why)
+{
+    X509_REQ *csr;
+    EVP_PKEY *pk;
+    apr_status_t rv;
+
+    if (!(csr = so_ca_req_read(p, pem))) {
         *why = "the CSR is not a PEM encoded PKCS#10 request";
-        goto leave;
+        return APR_EINVAL;
     }
     if (!(pk = X509_REQ_get0_pubkey(csr)) || X509_REQ_verify(csr, pk) != 1) {
         *why = "the CSR's signature does not verify";
-        goto leave;
+        return APR_EINVAL;
     }
-    if ((rv = check_csr_key(p, pk, &is_rsa, why)) != APR_SUCCESS) {
-        goto leave;
+    if ((rv = check_csr_key(p, pk, is_rsa, why)) != APR_SUCCESS) {
+        return rv;
     }
-    rv = APR_EINVAL;
     if (EVP_PKEY_eq(pk, ca->inter_key) == 1 || EVP_PKEY_eq(pk, ca->root_key) == 1) {
         *why = "the CSR uses the CA's own key";
-        goto leave;
+        return APR_EINVAL;
     }
+    *out = csr;
+    return APR_SUCCESS;
+}
 
+/* The certificate's fields and extensions, signed by the intermediate; 0 on an
+ * OpenSSL failure. */
+static int issue_sign(X509 *x, apr_pool_t *p, const so_ca_t *ca, const so_ca_issue_req_t *r,
+                      X509_REQ *csr, X509_NAME *subject, ASN1_INTEGER *serial,
+                      const apr_array_header_t *names, const char *base, int days, int is_rsa)
+{
+    static const char *const policies[] = {NULL, "2.23.140.1.2.1", "2.23.140.1.2.2",
+                                           "2.23.140.1.1"};
+    X509V3_CTX ctx;
+
+    if (!X509_set_version(x, X509_VERSION_3) || !X509_set_serialNumber(x, serial)
+        || !X509_set_issuer_name(x, X509_get_subject_name(ca->inter))
+        || !X509_set_subject_name(x, subject) || !so_ca_set_time(X509_getm_notBefore(x), r->now)
+        || !so_ca_set_time(X509_getm_notAfter(x), r->now + (apr_int64_t)days * 86400 - 1)
+        || !so_ca_copy_spki(x, csr)) {
+        return 0;
+    }
+    X509V3_set_ctx(&ctx, ca->inter, x, NULL, NULL, 0);
+    return so_ca_add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE")
+           && so_ca_add_ext(x, &ctx, NID_key_usage,
+                            is_rsa ? "critical,digitalSignature,keyEncipherment"
+                                   : "critical,digitalSignature")
+           && so_ca_add_ext(x, &ctx, NID_ext_key_usage, "serverAuth")
+           && so_ca_add_ext(x, &ctx, NID_subject_key_identifier, "hash")
+           && so_ca_add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")
+           && so_ca_add_aia(x, apr_pstrcat(p, base, SO_CA_AIA_PATH, NULL))
+           && so_ca_add_cdp(x, apr_pstrcat(p, base, SO_CA_CRL_PATH, NULL))
+           && so_ca_add_policy(x, policies[r->validation]) && so_ca_add_san(x, names)
+           && X509_sign(x, ca->inter_key, ca->inter_md);
+}
+
+/* Checks, then signs; the OpenSSL objects belong to p (freed with it). */
+static apr_status_t issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
+                          const so_ca_issue_req_t *r, const char **why)
+{
+    X509_REQ *csr;
+    X509 *x;
+    X509_NAME *subject;
+    ASN1_INTEGER *serial;
+    apr_array_header_t *names;
+    so_ca_cert_t *c;
+    const char *base;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen;
+    int days, is_rsa = 0;
+    apr_status_t rv;
+
+    if ((rv = issue_names(p, r, &names, &base, why)) != APR_SUCCESS
+        || (rv = issue_csr(p, ca, r->csr_pem, &csr, &is_rsa, why)) != APR_SUCCESS) {
+        return rv;
+    }
     days = r->days;
     if (days > so_ca_br_max_days(r->now)) {
         days = so_ca_br_max_days(r->now);
@@ -1123,44 +741,20 @@ apr_status_t so_ca_issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
     if (ca->max_days > 0 && days > ca->max_days) {
         days = ca->max_days;
     }
-    if (!(subject = X509_NAME_new())) {
-        goto fail;
+    if (!(subject = so_ca_name_new(p))) {
+        return APR_EGENERAL;
     }
-    if ((rv = build_subject(subject, p, r, n, why)) != APR_SUCCESS) {
-        goto leave;
+    if ((rv = build_subject(subject, p, r, APR_ARRAY_IDX(names, 0, const char *), why))
+        != APR_SUCCESS) {
+        return rv;
     }
-    rv = APR_EGENERAL;
-    if (!(x = X509_new()) || !X509_set_version(x, X509_VERSION_3)
-        || random_serial(&serial) != APR_SUCCESS || !X509_set_serialNumber(x, serial)
-        || !X509_set_issuer_name(x, X509_get_subject_name(ca->inter))
-        || !X509_set_subject_name(x, subject) || !set_time(X509_getm_notBefore(x), r->now)
-        || !set_time(X509_getm_notAfter(x), r->now + (apr_int64_t)days * 86400 - 1)
-        || !copy_spki(x, csr)) {
-        goto fail;
-    }
-    X509V3_set_ctx(&ctx, ca->inter, x, NULL, NULL, 0);
-    if (!add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE")
-        || !add_ext(x, &ctx, NID_key_usage,
-                    is_rsa ? "critical,digitalSignature,keyEncipherment"
-                           : "critical,digitalSignature")
-        || !add_ext(x, &ctx, NID_ext_key_usage, "serverAuth")
-        || !add_ext(x, &ctx, NID_subject_key_identifier, "hash")
-        || !add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")
-        || !add_aia(x, apr_pstrcat(p, base, SO_CA_AIA_PATH, NULL))
-        || !add_cdp(x, apr_pstrcat(p, base, SO_CA_CRL_PATH, NULL))
-        || !add_policy(x, policies[r->validation])
-        || !add_san(x, names)) {
-        goto fail;
-    }
-    if (!X509_sign(x, ca->inter_key, ca->inter_md)) {
-        goto fail;
-    }
-
     c = apr_pcalloc(p, sizeof(*c));
-    if (!(c->pem = x509_pem(p, x)) || !(c->der = x509_der(p, x, &c->der_len))
-        || !(c->serial = serial_hex(p, serial))
+    if (!(x = so_ca_x509_new(p)) || !(serial = so_ca_serial_new(p))
+        || !issue_sign(x, p, ca, r, csr, subject, serial, names, base, days, is_rsa)
+        || !(c->pem = so_ca_x509_pem(p, x)) || !(c->der = so_ca_x509_der(p, x, &c->der_len))
+        || !(c->serial = so_ca_serial_hex(p, serial))
         || !EVP_Digest(c->der, c->der_len, md, &mdlen, EVP_sha256(), NULL)) {
-        goto fail;
+        return APR_EGENERAL;
     }
     c->chain_pem = apr_pstrcat(p, c->pem, ca->inter_pem, NULL);
     c->sha256 = so_hex(p, md, mdlen, 0);
@@ -1168,202 +762,25 @@ apr_status_t so_ca_issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
     c->not_after = r->now + (apr_int64_t)days * 86400 - 1;
     c->days = days;
     *out = c;
-    rv = APR_SUCCESS;
-    goto leave;
-fail:
-    *why = ossl_why(p, "cannot sign the certificate");
-    rv = APR_EGENERAL;
-    so_log_error(SO_LOG_MARK, rv, SOLOGNO(00203) "issuing for %s failed: %s",
-                 APR_ARRAY_IDX(r->names, 0, const char *), *why);
-leave:
-    ASN1_INTEGER_free(serial);
-    X509_NAME_free(subject);
-    X509_free(x);
-    X509_REQ_free(csr);
-    BIO_free(bio);
-    ERR_clear_error();
-    return rv;
+    return APR_SUCCESS;
 }
 
-/* ---- CRL --------------------------------------------------------------------------- */
-
-static int hex_serial_ok(const char *s)
+apr_status_t so_ca_issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
+                         const so_ca_issue_req_t *r, const char **why)
 {
-    apr_size_t i, n = s ? strlen(s) : 0;
-    if (n == 0 || n > 40) {
-        return 0;
-    }
-    for (i = 0; i < n; i++) {
-        if (!isxdigit((unsigned char)s[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-apr_status_t so_ca_crl(so_ca_crl_t **out, const so_ca_t *ca, apr_pool_t *p,
-                       const apr_array_header_t *revoked, apr_int64_t now, apr_int64_t next_secs,
-                       apr_int64_t number, const char **why)
-{
-    X509_CRL *crl = NULL;
-    X509_REVOKED *rev = NULL;
-    ASN1_TIME *t = NULL;
-    ASN1_INTEGER *num = NULL;
-    ASN1_ENUMERATED *reason = NULL;
-    BIGNUM *bn = NULL;
-    X509_EXTENSION *ext = NULL;
-    X509V3_CTX ctx;
-    BIO *bio = NULL;
-    so_ca_crl_t *c;
-    unsigned char *q;
-    int i, n;
-    apr_status_t rv = APR_EINVAL;
+    apr_status_t rv;
 
     *out = NULL;
     *why = NULL;
     ERR_clear_error();
-    if (next_secs == 0) {
-        next_secs = SO_CA_CRL_DEFAULT_SECS;
+    rv = issue(out, ca, p, r, why);
+    if (rv == APR_EGENERAL) {
+        /* OpenSSL failed (the checks answer APR_EINVAL or a name's status) */
+        *why = so_ca_ossl_why(p, "cannot sign the certificate");
+        so_log_error(SO_LOG_MARK, rv, SOLOGNO(00203) "issuing for %s failed: %s",
+                     APR_ARRAY_IDX(r->names, 0, const char *), *why);
     }
-    if (next_secs < 3600 || next_secs > SO_CA_CRL_MAX_SECS) {
-        *why = "the CRL's nextUpdate must be between one hour and ten days after thisUpdate";
-        goto leave;
-    }
-    if (number == 0) {
-        number = now;
-    }
-    if (number < 0) {
-        *why = "the CRL number must be positive";
-        goto leave;
-    }
-    rv = APR_EGENERAL;
-    if (!(crl = X509_CRL_new()) || !X509_CRL_set_version(crl, X509_CRL_VERSION_2)
-        || !X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->inter))
-        || !(t = ASN1_TIME_new()) || !set_time(t, now) || !X509_CRL_set1_lastUpdate(crl, t)
-        || !set_time(t, now + next_secs) || !X509_CRL_set1_nextUpdate(crl, t)) {
-        goto fail;
-    }
-    for (i = 0; revoked && i < revoked->nelts; i++) {
-        const so_ca_revoked_t *e = &APR_ARRAY_IDX(revoked, i, so_ca_revoked_t);
-        if (!hex_serial_ok(e->serial)) {
-            *why = apr_psprintf(p, "entry %d: \"%s\" is not a hexadecimal serial number", i + 1,
-                                e->serial ? e->serial : "");
-            rv = APR_EINVAL;
-            goto leave;
-        }
-        if (e->reason != 0 && e->reason != 1 && e->reason != 3 && e->reason != 4
-            && e->reason != 5 && e->reason != 9) {
-            *why = apr_psprintf(p, "entry %d: reason code %d is not allowed (0, 1, 3, 4, 5 or 9)",
-                                i + 1, e->reason);
-            rv = APR_EINVAL;
-            goto leave;
-        }
-        if (!BN_hex2bn(&bn, e->serial) || BN_is_zero(bn) || !(num = BN_to_ASN1_INTEGER(bn, NULL))
-            || !(rev = X509_REVOKED_new()) || !X509_REVOKED_set_serialNumber(rev, num)
-            || !set_time(t, e->revoked_at) || !X509_REVOKED_set_revocationDate(rev, t)) {
-            goto fail;
-        }
-        ASN1_INTEGER_free(num);
-        num = NULL;
-        if (e->reason != 0) {
-            if (!(reason = ASN1_ENUMERATED_new()) || !ASN1_ENUMERATED_set(reason, e->reason)
-                || X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, reason, 0, 0) != 1) {
-                goto fail;
-            }
-            ASN1_ENUMERATED_free(reason);
-            reason = NULL;
-        }
-        if (!X509_CRL_add0_revoked(crl, rev)) {
-            goto fail;
-        }
-        rev = NULL;
-    }
-    if (!X509_CRL_sort(crl)) {
-        goto fail;
-    }
-    {
-        STACK_OF(X509_REVOKED) *all = X509_CRL_get_REVOKED(crl);
-        for (i = 1; i < sk_X509_REVOKED_num(all); i++) {
-            const ASN1_INTEGER *a = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(all, i - 1));
-            const ASN1_INTEGER *b = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(all, i));
-            if (ASN1_INTEGER_cmp(a, b) == 0) {
-                *why = apr_psprintf(p, "serial %s is listed twice", serial_hex(p, a));
-                rv = APR_EINVAL;
-                goto leave;
-            }
-        }
-    }
-    X509V3_set_ctx(&ctx, ca->inter, NULL, NULL, crl, 0);
-    if (!(ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_authority_key_identifier, "keyid:always"))
-        || !X509_CRL_add_ext(crl, ext, -1) || !(num = ASN1_INTEGER_new())
-        || !ASN1_INTEGER_set_int64(num, number)
-        || X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) != 1
-        || !X509_CRL_sign(crl, ca->inter_key, ca->inter_md)) {
-        goto fail;
-    }
-    c = apr_pcalloc(p, sizeof(*c));
-    if ((n = i2d_X509_CRL(crl, NULL)) <= 0) {
-        goto fail;
-    }
-    c->der = q = apr_palloc(p, (apr_size_t)n);
-    i2d_X509_CRL(crl, &q);
-    c->der_len = (apr_size_t)n;
-    if (!(bio = BIO_new(BIO_s_mem())) || !PEM_write_bio_X509_CRL(bio, crl)) {
-        goto fail;
-    }
-    c->pem = bio_text(p, bio);
-    c->this_update = now;
-    c->next_update = now + next_secs;
-    c->number = number;
-    *out = c;
-    rv = APR_SUCCESS;
-    goto leave;
-fail:
-    *why = ossl_why(p, "cannot create the CRL");
-    rv = APR_EGENERAL;
-    so_log_error(SO_LOG_MARK, rv, SOLOGNO(00204) "%s", *why);
-leave:
-    BIO_free(bio);
-    X509_EXTENSION_free(ext);
-    BN_free(bn);
-    ASN1_ENUMERATED_free(reason);
-    ASN1_INTEGER_free(num);
-    ASN1_TIME_free(t);
-    X509_REVOKED_free(rev);
-    X509_CRL_free(crl);
     ERR_clear_error();
     return rv;
 }
 
-apr_status_t so_ca_cert_issuer(const char **out, apr_pool_t *p, const char *pem)
-{
-    BIO *bio;
-    X509 *x;
-    const X509_NAME *issuer;
-    int nids[] = {NID_organizationName, NID_commonName}, i, idx;
-
-    if (!pem || !*pem || !(bio = BIO_new_mem_buf(pem, -1))) {
-        return APR_EINVAL;
-    }
-    x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-    BIO_free(bio);
-    if (!x) {
-        ERR_clear_error();
-        return APR_EINVAL;
-    }
-    issuer = X509_get_issuer_name(x);
-    *out = NULL;
-    for (i = 0; i < 2 && !*out; i++) {
-        if ((idx = X509_NAME_get_index_by_NID(issuer, nids[i], -1)) >= 0) {
-            const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(issuer, idx));
-            unsigned char *utf8 = NULL;
-            int n = ASN1_STRING_to_UTF8(&utf8, v);
-            if (n >= 0) {
-                *out = apr_pstrmemdup(p, (const char *)utf8, (apr_size_t)n);
-                OPENSSL_free(utf8);
-            }
-        }
-    }
-    X509_free(x);
-    return *out ? APR_SUCCESS : APR_ENOENT;
-}

@@ -7,6 +7,7 @@
 #include "so_store_order.h"
 #include "so_migrations.h"
 #include "so_stmts.h"
+#include "so_store_org.h"
 #include "../core/so_crypto.h"
 #include "../core/so_util.h"
 
@@ -416,28 +417,168 @@ apr_status_t so_store_orders_hosts(so_db_t *db, apr_pool_t *p, apr_array_header_
                            ") ORDER BY order_id, position", 0, NULL, ids, hosts_rows, by_id);
 }
 
-so_order_query_t *so_order_query_make(apr_pool_t *p, apr_int64_t team_id)
+so_order_filter_t *so_order_filter_make(apr_pool_t *p, apr_int64_t team_id)
 {
-    so_order_query_t *q = apr_pcalloc(p, sizeof(*q));
-    q->team_id = team_id;
-    q->where = apr_array_make(p, 8, sizeof(const char *));
-    q->args = apr_array_make(p, 8, sizeof(const char *));
-    APR_ARRAY_PUSH(q->where, const char *) = "o.team_id = %lld";
-    APR_ARRAY_PUSH(q->args, const char *) = I64(team_id);
-    q->limit = 100;
-    return q;
+    so_order_filter_t *f = apr_pcalloc(p, sizeof(*f));
+    f->team_id = team_id;
+    f->order_from = f->order_before = SO_ORDER_FILTER_NONE;
+    f->expires_from = f->expires_before = SO_ORDER_FILTER_NONE;
+    f->limit = 100;
+    return f;
 }
 
-void so_order_query_add(so_order_query_t *q, const char *cond, int nargs, ...)
+/* The WHERE clause of a filter: conditions ANDed, their values in order. */
+typedef struct {
+    apr_pool_t *p;
+    apr_array_header_t *where; /* const char*: SQL conditions on o (orders) */
+    apr_array_header_t *args;  /* const char*: the values of their placeholders */
+} where_t;
+
+static void where_add(where_t *w, const char *cond, int nargs, ...)
 {
     va_list ap;
     int i;
-    APR_ARRAY_PUSH(q->where, const char *) = cond;
+    APR_ARRAY_PUSH(w->where, const char *) = cond;
     va_start(ap, nargs);
     for (i = 0; i < nargs; i++) {
-        APR_ARRAY_PUSH(q->args, const char *) = va_arg(ap, const char *);
+        APR_ARRAY_PUSH(w->args, const char *) = va_arg(ap, const char *);
     }
     va_end(ap);
+}
+
+/* "%s, %s, ..." for n values */
+static const char *placeholders(apr_pool_t *p, int n)
+{
+    const char *in = "";
+    int i;
+    for (i = 0; i < n; i++) {
+        in = apr_pstrcat(p, in, i ? ", %s" : "%s", NULL);
+    }
+    return in;
+}
+
+#define ON_ORDER_TAG                                                                          \
+    "EXISTS (SELECT 1 FROM order_tags x JOIN tags t ON t.id = x.tag_id WHERE x.order_id = o.id " \
+    "AND t.name "
+#define ON_CERT_TAG                                                                           \
+    "EXISTS (SELECT 1 FROM certificate_tags x JOIN tags t ON t.id = x.tag_id WHERE x.order_id " \
+    "= o.id AND t.name "
+#define SEARCH_TAIL                                                                           \
+    "LOWER(o.organization_unit) LIKE %s ESCAPE '\\' OR EXISTS (SELECT 1 FROM order_hostnames h " \
+    "WHERE h.order_id = o.id AND h.host_name LIKE %s ESCAPE '\\'))"
+
+static void tags_where(where_t *w, const so_order_filter_t *f)
+{
+    const char *in;
+    int i, n = f->tags->nelts;
+
+    if (f->tags_all) {
+        for (i = 0; i < n; i++) {
+            const char *t = APR_ARRAY_IDX(f->tags, i, const char *);
+            where_add(w, "(" ON_ORDER_TAG "= %s) OR " ON_CERT_TAG "= %s))", 2, t, t);
+        }
+        return;
+    }
+    in = placeholders(w->p, n);
+    APR_ARRAY_PUSH(w->where, const char *) =
+        apr_pstrcat(w->p, "(" ON_ORDER_TAG "IN (", in, ")) OR " ON_CERT_TAG "IN (", in, ")))", NULL);
+    for (i = 0; i < 2 * n; i++) {
+        APR_ARRAY_PUSH(w->args, const char *) = APR_ARRAY_IDX(f->tags, i % n, const char *);
+    }
+}
+
+static void filter_where(apr_pool_t *p, const so_order_filter_t *f, where_t *w)
+{
+    int i;
+
+    w->p = p;
+    w->where = apr_array_make(p, 16, sizeof(const char *));
+    w->args = apr_array_make(p, 16, sizeof(const char *));
+    where_add(w, "o.team_id = %lld", 1, I64(f->team_id));
+    if (f->statuses && f->statuses->nelts > 0) {
+        APR_ARRAY_PUSH(w->where, const char *) =
+            apr_pstrcat(p, "o.status IN (", placeholders(p, f->statuses->nelts), ")", NULL);
+        for (i = 0; i < f->statuses->nelts; i++) {
+            APR_ARRAY_PUSH(w->args, const char *) = APR_ARRAY_IDX(f->statuses, i, const char *);
+        }
+    }
+    if (f->cn_like) {
+        where_add(w, "o.common_name LIKE %s ESCAPE '\\'", 1, f->cn_like);
+    }
+    if (f->cn_from && f->cn_before) {
+        where_add(w, "o.common_name >= %s AND o.common_name < %s", 2, f->cn_from, f->cn_before);
+    }
+    if (f->contact_handle) {
+        const char *v = f->contact_handle;
+        where_add(w,
+                  "(o.organization_handle = %s OR o.technical_handle = %s OR "
+                  "o.administrative_handle = %s OR o.billing_handle = %s)",
+                  4, v, v, v, v);
+    }
+    if (f->expiring) {
+        where_add(w, "o.status = 'ACT' AND o.expiration_date > %lld AND o.expiration_date <= %lld",
+                  2, I64(f->expiring_after), I64(f->expiring_until));
+    }
+    if (f->search_like && f->search_id > 0) {
+        const char *like = f->search_like;
+        where_add(w, "(o.id = %lld OR LOWER(o.common_name) LIKE %s ESCAPE '\\' OR " SEARCH_TAIL, 4,
+                  I64(f->search_id), like, like, like);
+    }
+    else if (f->search_like) {
+        const char *like = f->search_like;
+        where_add(w, "(LOWER(o.common_name) LIKE %s ESCAPE '\\' OR " SEARCH_TAIL, 3, like, like, like);
+    }
+    if (f->ou_like) {
+        where_add(w, "LOWER(o.organization_unit) LIKE %s ESCAPE '\\'", 1, f->ou_like);
+    }
+    if (f->product_id) {
+        where_add(w, "o.product_id = %lld", 1, I64(f->product_id));
+    }
+    if (f->order_from >= 0) {
+        where_add(w, "o.order_date >= %lld", 1, I64(f->order_from));
+    }
+    if (f->order_before >= 0) {
+        where_add(w, "o.order_date < %lld", 1, I64(f->order_before));
+    }
+    if (f->expires_from >= 0) {
+        where_add(w, "o.expiration_date >= %lld", 1, I64(f->expires_from));
+    }
+    if (f->expires_before >= 0) {
+        where_add(w, "o.expiration_date > 0 AND o.expiration_date < %lld", 1, I64(f->expires_before));
+    }
+    if (f->folder_id && f->folder_subtree) {
+        where_add(w, so_store_folder_subtree_cond, 2, I64(f->folder_id), I64(f->team_id));
+    }
+    else if (f->folder_id) {
+        where_add(w, "o.folder_id = %lld", 1, I64(f->folder_id));
+    }
+    if (f->tags && f->tags->nelts > 0) {
+        tags_where(w, f);
+    }
+}
+
+const char *so_store_orders_list_key(so_db_t *db, apr_pool_t *p, const so_order_filter_t *f)
+{
+    where_t w;
+    apr_array_header_t *parts;
+    int i;
+
+    filter_where(p, f, &w);
+    parts = apr_array_make(p, 1 + w.where->nelts + w.args->nelts, sizeof(const char *));
+    /* values carry their length, so that no two filters share a key */
+    APR_ARRAY_PUSH(parts, const char *) =
+        apr_psprintf(p, "%d %" APR_INT64_T_FMT " %d %d %s", db ? (int)db->kind : 0, f->team_id,
+                     f->limit, f->offset, f->order_by ? f->order_by : "-");
+    for (i = 0; i < w.where->nelts; i++) {
+        APR_ARRAY_PUSH(parts, const char *) =
+            apr_pstrcat(p, "|", APR_ARRAY_IDX(w.where, i, const char *), NULL);
+    }
+    for (i = 0; i < w.args->nelts; i++) {
+        const char *a = APR_ARRAY_IDX(w.args, i, const char *);
+        APR_ARRAY_PUSH(parts, const char *) =
+            apr_psprintf(p, "|%" APR_SIZE_T_FMT ":%s", a ? strlen(a) : 0, a ? a : "");
+    }
+    return apr_array_pstrcat(p, parts, 0);
 }
 
 apr_status_t so_store_orders_version(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
@@ -479,25 +620,28 @@ apr_status_t so_store_orders_versions_fold(so_db_t *db, apr_pool_t *p, int *fold
     return so_db_end(db, rv);
 }
 
-apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_query_t *q,
+apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_filter_t *f,
                                   apr_array_header_t **out, apr_int64_t *total)
 {
     const char *where = "", *sql, *order_by, *first, *first_comma;
     const char **args;
     so_rows_t *rows, *count;
     apr_status_t rv;
-    int i, n = q->args->nelts;
+    where_t w;
+    int i, n;
 
-    for (i = 0; i < q->where->nelts; i++) {
-        where = apr_pstrcat(p, where, i ? " AND " : "", APR_ARRAY_IDX(q->where, i, const char *), NULL);
+    filter_where(p, f, &w);
+    n = w.args->nelts;
+    for (i = 0; i < w.where->nelts; i++) {
+        where = apr_pstrcat(p, where, i ? " AND " : "", APR_ARRAY_IDX(w.where, i, const char *), NULL);
     }
     args = apr_palloc(p, sizeof(char *) * (size_t)(n + 2));
-    memcpy(args, q->args->elts, sizeof(char *) * (size_t)n);
-    args[n] = INT(q->limit);
-    args[n + 1] = INT(q->offset);
+    memcpy(args, w.args->elts, sizeof(char *) * (size_t)n);
+    args[n] = INT(f->limit);
+    args[n + 1] = INT(f->offset);
     /* ties are broken by id in the direction of the first key, so that an index on
      * (team_id, [status,] key) delivers the rows in order and LIMIT stops early */
-    order_by = q->order_by ? q->order_by : "o.order_date DESC";
+    order_by = f->order_by ? f->order_by : "o.order_date DESC";
     first_comma = strchr(order_by, ',');
     first = first_comma ? apr_pstrndup(p, order_by, (apr_size_t)(first_comma - order_by)) : order_by;
     sql = apr_pstrcat(p, "SELECT " ORDER_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
@@ -512,14 +656,14 @@ apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_que
     for (i = 0; i < rows->nrows; i++) {
         APR_ARRAY_PUSH(*out, so_order_t *) = from_row(p, rows, i);
     }
-    if (rows->nrows < q->limit && (rows->nrows > 0 || q->offset == 0)) {
+    if (rows->nrows < f->limit && (rows->nrows > 0 || f->offset == 0)) {
         /* the page is not full: it holds the last match */
-        *total = q->offset + rows->nrows;
+        *total = f->offset + rows->nrows;
     }
     else {
         /* every order has a product: counting needs no join (the conditions use o.*) */
         rv = so_db_select_sql(db, p, apr_pstrcat(p, "SELECT COUNT(*) FROM orders o WHERE ", where, NULL),
-                              &count, n, (const char *const *)q->args->elts);
+                              &count, n, (const char *const *)w.args->elts);
         if (rv != APR_SUCCESS) {
             return rv;
         }

@@ -80,19 +80,39 @@ apr_status_t so_store_orders_version(so_db_t *db, apr_pool_t *p, apr_int64_t tea
  * the teams whose totals moved. Nothing to do on SQLite. */
 apr_status_t so_store_orders_versions_fold(so_db_t *db, apr_pool_t *p, int *folded);
 
-/* The list of the API: every clause of where is ANDed; args hold the values. */
+/* The order list of the API: every field set is a condition, all of them ANDed; the
+ * store turns them into SQL with bound parameters (integers bound as integers). Text
+ * patterns are LIKE patterns made with so_like_pattern (escaped with '\\'). */
+#define SO_ORDER_FILTER_NONE (-1) /* an unset date bound */
 typedef struct {
     apr_int64_t team_id;
-    apr_array_header_t *where; /* const char*: SQL conditions on o (orders) and p (products) */
-    apr_array_header_t *args;  /* const char*: the values of their placeholders, in order */
-    const char *order_by;      /* whitelisted columns and directions */
+    apr_array_header_t *statuses;    /* const char*: o.status is one of them; NULL/empty: any */
+    const char *cn_like;             /* o.common_name LIKE (names are stored in lower case) */
+    const char *cn_from, *cn_before; /* o.common_name >= cn_from AND < cn_before (both or none) */
+    const char *contact_handle;      /* one of the order's four contact handles */
+    int expiring;                    /* ACT and expiration_date in (expiring_after, expiring_until] */
+    apr_int64_t expiring_after, expiring_until;
+    const char *search_like;         /* common name, OU or a host name (lower case) LIKE */
+    apr_int64_t search_id;           /* with search_like: or this order id (0: none) */
+    const char *ou_like;             /* LOWER(organization_unit) LIKE */
+    apr_int64_t product_id;          /* 0: any */
+    apr_int64_t order_from, order_before;     /* order_date >= / < (SO_ORDER_FILTER_NONE: none) */
+    apr_int64_t expires_from, expires_before; /* expiration_date >= / > 0 AND < */
+    apr_int64_t folder_id;           /* 0: any */
+    int folder_subtree;              /* with folder_id: the folder and everything below it */
+    apr_array_header_t *tags;        /* const char*: tag names on the order or a certificate */
+    int tags_all;                    /* with tags: every one of them (else any) */
+    const char *order_by;            /* whitelisted columns and directions */
     int limit;
     int offset;
-} so_order_query_t;
+} so_order_filter_t;
 
-so_order_query_t *so_order_query_make(apr_pool_t *p, apr_int64_t team_id);
-void so_order_query_add(so_order_query_t *q, const char *cond, int nargs, ...);
-apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_query_t *q,
+/* A filter of the team with no condition (limit 100, offset 0, every bound unset). */
+so_order_filter_t *so_order_filter_make(apr_pool_t *p, apr_int64_t team_id);
+/* A text that differs for any two filters that select different rows or pages on this
+ * connection's kind of database (the key of the page cache, without the version). */
+const char *so_store_orders_list_key(so_db_t *db, apr_pool_t *p, const so_order_filter_t *f);
+apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_filter_t *f,
                                   apr_array_header_t **out, apr_int64_t *total);
 
 /* Audit events (detail is a JSON text). */

@@ -99,3 +99,41 @@ def test_log_tags_are_unique_and_below_next_number():
         nxt = int(f.read().strip())
     above = sorted(t for t in used if int(t) >= nxt)
     assert not above, f"tags at or above src/next-number ({nxt}): {above}"
+
+
+# SQL lives in src/store only (statements, WHERE fragments, PRAGMAs): the other layers
+# describe what they want (e.g. so_order_filter_t) and the store writes the SQL.
+SQL_RE = re.compile(r"\bSELECT\b[\s\S]*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b"
+                    r"|\bDELETE\s+FROM\b|\bWHERE\b|\bPRAGMA\b|\bLIKE\s+%s|\bORDER\s+BY\b"
+                    r"|\bCREATE\s+(?:TABLE|INDEX)\b"
+                    r"|\b\w+\.\w+\s*(?:=|>=|<=|<|>)\s*%(?:s|d|lld)\b|\bIN\s*\($")
+C_LITERALS = re.compile(r'"(?:[^"\\\n]|\\.)*"(?:\s*"(?:[^"\\\n]|\\.)*")*')
+
+
+def sql_literals(text):
+    """(line, literal) for every C string literal (adjacent ones joined) that reads as SQL."""
+    text = re.sub(r'/\*[\s\S]*?\*/|//[^\n]*', lambda m: '\n' * m.group(0).count('\n'), text)
+    for m in C_LITERALS.finditer(text):
+        lit = ''.join(re.findall(r'"((?:[^"\\\n]|\\.)*)"', m.group(0)))
+        if SQL_RE.search(lit):
+            yield text.count('\n', 0, m.start()) + 1, lit
+
+
+def test_the_sql_check_sees_sql():
+    sample = ('static const char *a = "o.folder_id = %lld", *b = "o.status IN (";\n'
+              '/* SELECT x FROM y in a comment */ const char *c = "PRAGMA foreign_keys = ON";\n'
+              'route("DELETE", "/tags/{id}"); so_log("order %lld deleted", id);\n'
+              'q = "EXISTS (SELECT 1 FROM t "\n    "WHERE x = %s)";\n')
+    assert [line for line, _ in sql_literals(sample)] == [1, 1, 2, 4]
+
+
+def test_no_sql_outside_the_store():
+    files = [os.path.join(ROOT, 'mod_sslorders.c')] + [
+        f for f in glob.glob(os.path.join(ROOT, 'src', '**', '*.[ch]'), recursive=True)
+        if os.path.relpath(f, ROOT).split(os.sep)[:2] != ['src', 'store']]
+    found = []
+    for path in sorted(files):
+        with open(path, encoding='utf-8') as f:
+            for line, lit in sql_literals(f.read()):
+                found.append('%s:%d: %s' % (os.path.relpath(path, ROOT), line, lit[:80]))
+    assert found == [], 'SQL outside src/store:\n' + '\n'.join(found)

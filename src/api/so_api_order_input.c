@@ -1,0 +1,551 @@
+/* mod_sslorders: SSL orders: order input (the body of create, update and reissue) and new orders (see so_api_orders.c). */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "so_br.h"
+#include "so_api.h"
+#include "so_api_ssl.h"
+#include "so_order_rules.h"
+#include "so_issuance.h"
+#include "../core/so_metrics.h"
+#include "so_outbox.h"
+#include "../core/so_dcv.h"
+#include "../core/so_crypto.h"
+#include "../core/so_csr.h"
+#include "../core/so_domain.h"
+#include "../core/so_jsonw.h"
+#include "../core/so_memo.h"
+#include "../core/so_log.h"
+#include "../core/so_util.h"
+#include "../store/so_store_account.h"
+#include "../store/so_store_catalog.h"
+#include "../store/so_store_customer.h"
+#include "../store/so_store_order.h"
+#include "../store/so_store_cert.h"
+#include "so_api_order_int.h"
+
+#define MAX_NAMES 1000
+
+static const char *const software_ids[] = {"linux", "windows", "apache", "nginx", "iis", "tomcat",
+                                           "nodejs", "cpanel", "amazon", "other", NULL};
+
+/* ------------------------------------------------------------------------- */
+/* input                                                                       */
+
+static apr_status_t read_names(so_req_t *req, json_t *a, const char *field,
+                               apr_array_header_t **out)
+{
+    size_t i;
+    *out = apr_array_make(req->pool, (int)json_array_size(a) + 1, sizeof(const char *));
+    for (i = 0; i < json_array_size(a); i++) {
+        json_t *v = json_array_get(a, i);
+        if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 253) {
+            return so_api_errorf(req, SO_E_INVALID, "%s must hold host names (strings)", field),
+                   APR_EINVAL;
+        }
+        APR_ARRAY_PUSH(*out, const char *) = so_str_lower(req->pool, json_string_value(v));
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_dcv(so_req_t *req, json_t *a, apr_array_header_t **out)
+{
+    size_t i;
+    *out = apr_array_make(req->pool, (int)json_array_size(a) + 1, sizeof(so_order_host_t));
+    for (i = 0; i < json_array_size(a); i++) {
+        json_t *v = json_array_get(a, i);
+        so_order_host_t *h;
+        const char *host = NULL, *method = NULL;
+        if (!json_is_object(v)) {
+            return so_api_error(req, SO_E_INVALID,
+                                "domain_validation_methods holds objects {host_name, method}", ""),
+                   APR_EINVAL;
+        }
+        if (so_in_str(req, v, "host_name", 1, 253, &host, NULL)
+            || so_in_str(req, v, "method", 1, 16, &method, NULL)) {
+            return APR_EINVAL;
+        }
+        method = so_str_lower(req->pool, method);
+        if (!so_rules_dcv_method_ok(method)) {
+            return so_api_errorf(req, SO_E_DCV_METHOD,
+                                 "method '%s' of %s is not one of email, dns, dns-persist, http, "
+                                 "https", method,
+                                 host),
+                   APR_EINVAL;
+        }
+        if (!strcmp(method, "email") && so_br_email_check(req, host) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        h = apr_array_push(*out);
+        h->host_name = so_str_lower(req->pool, host);
+        h->method = method;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_order_in_read(so_req_t *req, so_order_in_t *in)
+{
+    json_t *b = req->json, *hn = NULL, *dcv = NULL;
+    int has_hn = 0, has_dcv = 0;
+
+    memset(in, 0, sizeof(*in));
+    if (so_in_int(req, b, "id", 0, 0, 0x7fffffff, &in->id, &in->has_id)
+        || so_in_int(req, b, "product_id", 0, 1, 0x7fffffff, &in->product_id, &in->has_product)
+        || so_in_int(req, b, "period", 0, 1, 10, &in->period, &in->has_period)
+        || so_in_int(req, b, "domain_amount", 0, 0, MAX_NAMES, &in->domain_amount,
+                     &in->has_domain_amount)
+        || so_in_int(req, b, "wildcard_domain_amount", 0, 0, MAX_NAMES, &in->wildcard_amount,
+                     &in->has_wildcard_amount)
+        || so_in_str(req, b, "csr", 0, SO_CSR_MAX_PEM, &in->csr, &in->has_csr)
+        || so_in_int(req, b, "managed_csr_id", 0, 1, 0x7fffffff, &in->managed_csr_id,
+                     &in->has_managed_csr)
+        || so_in_str(req, b, "software_id", 0, 32, &in->software, &in->has_software)
+        || so_in_str(req, b, "organization_handle", 0, 64, &in->organization_handle, &in->has_org)
+        || so_in_str(req, b, "technical_handle", 0, 64, &in->technical_handle, &in->has_tech)
+        || so_in_str(req, b, "administrative_handle", 0, 64, &in->administrative_handle,
+                     &in->has_admin)
+        || so_in_str(req, b, "billing_handle", 0, 64, &in->billing_handle, &in->has_billing)
+        || so_in_str(req, b, "approver_email", 0, 254, &in->approver_email, &in->has_approver)
+        || so_in_str(req, b, "autorenew", 0, 8, &in->autorenew, &in->has_autorenew)
+        || so_in_str(req, b, "signature_hash_algorithm", 0, 32, &in->sha, &in->has_sha)
+        || so_in_bool(req, b, "enable_dns_automation", 0, &in->dns_auto, &in->has_dns_auto)
+        || so_in_bool(req, b, "start_provision", 0, &in->start, &in->has_start)
+        || so_in_array(req, b, "host_names", 0, MAX_NAMES, &hn, &has_hn)
+        || so_in_array(req, b, "domain_validation_methods", 0, MAX_NAMES, &dcv, &has_dcv)) {
+        return APR_EINVAL;
+    }
+    if (in->has_managed_csr) {
+        /* the CSR Manager's copy stands in for csr from here on (the order keeps its own) */
+        if (in->has_csr) {
+            return so_api_error(req, SO_E_INVALID, "give csr or managed_csr_id, not both", ""),
+                   APR_EINVAL;
+        }
+        if (so_api_managed_csr_pem(req, in->managed_csr_id, &in->csr) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        in->has_csr = 1;
+    }
+    if (has_hn && read_names(req, hn, "host_names", &in->host_names) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (has_dcv && read_dcv(req, dcv, &in->dcv) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (in->has_autorenew && strcmp(in->autorenew, "on") && strcmp(in->autorenew, "off")) {
+        return so_api_error(req, SO_E_INVALID, "autorenew must be \"on\" or \"off\"", ""), APR_EINVAL;
+    }
+    if (in->has_sha && strcmp(in->sha, "sha2") && strcmp(in->sha, "sha1")) {
+        return so_api_error(req, SO_E_INVALID, "signature_hash_algorithm must be sha2 (or sha1)", ""),
+               APR_EINVAL;
+    }
+    if (in->has_software && *in->software) {
+        int i, ok = 0;
+        for (i = 0; software_ids[i]; i++) {
+            ok |= !strcmp(software_ids[i], in->software);
+        }
+        if (!ok) {
+            return so_api_errorf(req, SO_E_INVALID,
+                                 "software_id must be one of linux, windows, apache, nginx, iis, "
+                                 "tomcat, nodejs, cpanel, amazon, other (not %s)",
+                                 in->software),
+                   APR_EINVAL;
+        }
+    }
+    if (in->has_approver) {
+        in->approver_email = so_str_lower(req->pool, so_str_trim(req->pool, in->approver_email));
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t check_handle(so_req_t *req, so_db_t *db, const char *field, const char *handle)
+{
+    so_customer_t *c;
+    apr_status_t rv;
+    if (!handle || !*handle) {
+        return APR_SUCCESS;
+    }
+    rv = so_store_customer_get(db, req->pool, req->auth->team_id, handle, &c);
+    if (rv == APR_ENOENT) {
+        return so_api_errorf(req, SO_E_HANDLE, "%s: no contact handle %s in this team", field, handle),
+               APR_EINVAL;
+    }
+    return rv;
+}
+
+/* Apply the present fields of in to o (the order's product is prod) and check
+ * them. Names are recomputed when the CSR or host_names change.
+ * Long: one field after the other, in the order the API reports errors in; each block
+ * is a few lines that depend on the ones before (names before DCV, CSR before names). */
+apr_status_t so_order_in_apply(so_req_t *req, so_db_t *db, const so_product_t *prod, so_order_t *o,
+                                const so_order_in_t *in, int creating)
+{
+    apr_pool_t *p = req->pool;
+    so_csr_t *c = NULL;
+    const char *why = NULL;
+    apr_status_t rv;
+    int i, j, code;
+
+    if (in->has_csr && *in->csr) {
+        if (so_csr_parse(p, in->csr, &c, &why) != APR_SUCCESS) {
+            return so_api_error(req, SO_E_CSR, "The CSR is not valid", why), APR_EINVAL;
+        }
+        if (so_csr_check_key(c, &why) != APR_SUCCESS) {
+            return so_api_error(req, SO_E_CSR_KEY, "The CSR's key is not accepted", why), APR_EINVAL;
+        }
+        o->csr = c->pem;
+        o->csr_md5 = c->md5;
+        o->csr_sha1 = c->sha1;
+        o->csr_sha256 = c->sha256;
+        o->common_name = c->common_name;
+        o->organization_unit = c->unit;
+    }
+    else if (in->has_csr && !*in->csr) {
+        if (!creating) {
+            return so_api_error(req, SO_E_CSR, "The CSR cannot be removed", ""), APR_EINVAL;
+        }
+    }
+    else if (*o->csr) {
+        if (so_csr_parse(p, o->csr, &c, &why) != APR_SUCCESS) {
+            c = NULL;
+        }
+    }
+    if ((in->has_csr && c) || in->host_names) {
+        so_names_t *names;
+        apr_array_header_t *old = o->hosts;
+        if (!c) {
+            return so_api_error(req, SO_E_NAMES, "host_names needs the order's CSR first", ""),
+                   APR_EINVAL;
+        }
+        if (so_rules_names(p, prod, c->common_name, c->sans, in->host_names, &names, &code, &why)
+            != APR_SUCCESS) {
+            return so_api_error(req, code, "The names do not fit the product", why), APR_EINVAL;
+        }
+        if (!creating) {
+            int d, w;
+            if (so_rules_amounts(p, prod, names, o->domain_amount, o->wildcard_domain_amount, &d, &w,
+                                 &why)
+                != APR_SUCCESS) {
+                return so_api_error(req, SO_E_NAMES, "The names do not fit what was paid for", why),
+                       APR_EINVAL;
+            }
+        }
+        o->hosts = apr_array_make(p, names->names->nelts, sizeof(so_order_host_t));
+        for (i = 0; i < names->names->nelts; i++) {
+            so_order_host_t *h = apr_array_push(o->hosts);
+            h->host_name = APR_ARRAY_IDX(names->names, i, const char *);
+            h->method = "";
+            for (j = 0; old && j < old->nelts; j++) {
+                so_order_host_t *oh = &APR_ARRAY_IDX(old, j, so_order_host_t);
+                if (!strcmp(oh->host_name, h->host_name)) {
+                    h->method = oh->method;
+                }
+            }
+        }
+    }
+    if (in->dcv) {
+        for (i = 0; i < in->dcv->nelts; i++) {
+            so_order_host_t *d = &APR_ARRAY_IDX(in->dcv, i, so_order_host_t);
+            int found = 0;
+            for (j = 0; j < o->hosts->nelts; j++) {
+                so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, j, so_order_host_t);
+                if (!strcmp(h->host_name, d->host_name)) {
+                    if (so_hostname_is_wildcard(h->host_name) && !strncmp(d->method, "http", 4)) {
+                        return so_api_errorf(req, SO_E_DCV_METHOD,
+                                             "%s is a wildcard: it cannot be validated with %s; use "
+                                             "dns or email",
+                                             h->host_name, d->method),
+                               APR_EINVAL;
+                    }
+                    h->method = d->method;
+                    found = 1;
+                }
+            }
+            if (!found) {
+                return so_api_errorf(req, SO_E_DCV_METHOD,
+                                     "domain_validation_methods names %s, which is not a name of the "
+                                     "order",
+                                     d->host_name),
+                       APR_EINVAL;
+            }
+        }
+    }
+    if (in->has_org) {
+        if ((rv = check_handle(req, db, "organization_handle", in->organization_handle)) != APR_SUCCESS) {
+            return rv;
+        }
+        o->organization_handle = in->organization_handle;
+    }
+    if (in->has_tech) {
+        if ((rv = check_handle(req, db, "technical_handle", in->technical_handle)) != APR_SUCCESS) {
+            return rv;
+        }
+        o->technical_handle = in->technical_handle;
+    }
+    if (in->has_admin) {
+        if ((rv = check_handle(req, db, "administrative_handle", in->administrative_handle))
+            != APR_SUCCESS) {
+            return rv;
+        }
+        o->administrative_handle = in->administrative_handle;
+    }
+    if (in->has_billing) {
+        if ((rv = check_handle(req, db, "billing_handle", in->billing_handle)) != APR_SUCCESS) {
+            return rv;
+        }
+        o->billing_handle = in->billing_handle;
+    }
+    if (in->has_approver) {
+        if (*in->approver_email) {
+            if (!*o->common_name) {
+                return so_api_error(req, SO_E_APPROVER,
+                                    "approver_email needs the order's names: send the CSR too", ""),
+                       APR_EINVAL;
+            }
+            if (so_br_email_check(req, o->common_name) != APR_SUCCESS) {
+                return APR_EINVAL;
+            }
+            if (!so_approver_email_ok(p, o->common_name, in->approver_email)) {
+                return so_api_errorf(req, SO_E_APPROVER,
+                                     "%s is not an approver address of %s (see "
+                                     "/ssl/approver-emails)",
+                                     in->approver_email, o->common_name),
+                       APR_EINVAL;
+            }
+        }
+        o->approver_email = in->approver_email;
+    }
+    else if (c && *o->approver_email && !so_approver_email_ok(p, o->common_name, o->approver_email)) {
+        /* a new CSR for another domain: the old approver no longer fits */
+        o->approver_email = "";
+    }
+    if (in->has_autorenew) {
+        o->autorenew = !strcmp(in->autorenew, "on");
+    }
+    if (in->has_sha) {
+        o->signature_hash_algorithm = in->sha;
+        if (!strcmp(in->sha, "sha1")) {
+            so_api_warning(req, 1, "SHA-1 is deprecated: the certificate is signed with SHA-256", "");
+        }
+    }
+    if (in->has_software) {
+        o->software = in->software;
+    }
+    if (in->has_dns_auto) {
+        o->enable_dns_automation = in->dns_auto;
+    }
+    return APR_SUCCESS;
+}
+
+/* What start_provision still needs; NULL when the order is complete. Names
+ * without a method get "email" when an approver address is set. */
+static const char *missing(so_req_t *req, const so_product_t *prod, so_order_t *o)
+{
+    apr_pool_t *p = req->pool;
+    const char *what = NULL;
+    int i;
+
+    if (!*o->csr) {
+        return "csr";
+    }
+    if (strcmp(prod->validation_method, "domain") && !*o->organization_handle) {
+        what = "organization_handle (an OV/EV certificate names the organization)";
+    }
+    else if (strcmp(prod->validation_method, "domain")) {
+        so_order_t as_sold = *o;
+        const char *why = NULL;
+        as_sold.validation_method = prod->validation_method;
+        if (so_iss_org_check(req, &as_sold, &why) != APR_SUCCESS) {
+            what = apr_psprintf(p, "an organization handle whose data fits a certificate (%s)",
+                                why ? why : "?");
+        }
+    }
+    for (i = 0; i < o->hosts->nelts; i++) {
+        so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
+        if (!*h->method && *o->approver_email) {
+            h->method = "email";
+        }
+        if (!*h->method) {
+            const char *m = apr_psprintf(p, "a domain_validation_methods entry for %s", h->host_name);
+            what = what ? apr_pstrcat(p, what, ", ", m, NULL) : m;
+        }
+        else if (!strcmp(h->method, "email")) {
+            if (!*o->approver_email) {
+                const char *m = apr_psprintf(p, "approver_email (%s uses email validation)",
+                                             h->host_name);
+                what = what ? apr_pstrcat(p, what, ", ", m, NULL) : m;
+            }
+            else if (!so_approver_email_ok(p, h->host_name, o->approver_email)) {
+                const char *m = apr_psprintf(p, "an approver of %s's domain (%s cannot approve it; "
+                                                "use dns or http)",
+                                             h->host_name, o->approver_email);
+                what = what ? apr_pstrcat(p, what, ", ", m, NULL) : m;
+            }
+        }
+    }
+    return what;
+}
+
+const char *so_api_order_missing(so_req_t *req, const so_product_t *prod, so_order_t *o)
+{
+    return missing(req, prod, o);
+}
+
+
+apr_status_t so_order_product_load(so_req_t *req, apr_int64_t id, so_product_t **prod)
+{
+    apr_status_t rv = so_store_product_get(so_req_db(req), req->pool, id, prod);
+    if (rv == APR_ENOENT || (rv == APR_SUCCESS && !(*prod)->active)) {
+        so_api_errorf(req, SO_E_PRODUCT, "No product %" APR_INT64_T_FMT " on sale", id);
+        return APR_EINVAL;
+    }
+    return rv;
+}
+
+apr_status_t so_order_in_id_check(so_req_t *req, const so_order_in_t *in, apr_int64_t id)
+{
+    if (in->has_id && in->id != id) {
+        return so_api_errorf(req, SO_E_INVALID,
+                             "the body's id %" APR_INT64_T_FMT " is not the order of the path (%" APR_INT64_T_FMT ")",
+                             in->id, id),
+               APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* new orders (POST /ssl/orders and the cart's checkout)                       */
+
+apr_status_t so_api_order_product(so_req_t *req, apr_int64_t product_id, apr_int64_t period,
+                                  so_product_t **prod, const so_price_t **price, int *code,
+                                  const char **why)
+{
+    apr_status_t rv = so_store_product_get(so_req_db(req), req->pool, product_id, prod);
+
+    if (rv == APR_ENOENT || (rv == APR_SUCCESS && !(*prod)->active)) {
+        *code = SO_E_PRODUCT;
+        *why = apr_psprintf(req->pool, "No product %" APR_INT64_T_FMT " on sale", product_id);
+        return APR_EINVAL;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (period < 1 || period > (*prod)->max_period
+        || (!so_product_price(*prod, (int)period, (*prod)->base_currency)
+            && !so_product_price(*prod, (int)period, req->auth->team_currency))) {
+        *code = SO_E_PERIOD;
+        *why = apr_psprintf(req->pool, "%s is sold for 1 to %d years, not %" APR_INT64_T_FMT,
+                            (*prod)->name, (*prod)->max_period, period);
+        return APR_EINVAL;
+    }
+    *price = so_product_price(*prod, (int)period, req->auth->team_currency);
+    if (!*price) {
+        *code = SO_E_CURRENCY;
+        *why = apr_psprintf(req->pool, "%s has no price in %s", (*prod)->name,
+                            req->auth->team_currency);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_api_order_new(so_req_t *req, const so_product_t *prod, const so_price_t *price,
+                              int period, so_order_t **out)
+{
+    apr_pool_t *p = req->pool;
+    so_order_t *o = apr_pcalloc(p, sizeof(*o));
+    const char *unique;
+
+    o->team_id = req->auth->team_id;
+    o->product_id = prod->id;
+    o->product_name = prod->name;
+    o->brand_name = prod->brand_name;
+    o->validation_method = prod->validation_method;
+    o->status = "PAI";
+    o->period = period;
+    o->common_name = o->csr = o->organization_unit = o->software = "";
+    o->organization_handle = o->technical_handle = o->administrative_handle = o->billing_handle = "";
+    o->approver_email = "";
+    o->signature_hash_algorithm = "sha2";
+    o->hosts = apr_array_make(p, 2, sizeof(so_order_host_t));
+    o->currency = price->currency;
+    o->order_date = o->updated_at = req->now;
+    o->created_by = req->auth->user_id;
+    if (so_dcv_unique(&unique, p) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    o->dcv_unique = unique;
+    *out = o;
+    return APR_SUCCESS;
+}
+
+apr_status_t so_api_order_price(so_req_t *req, const so_product_t *prod, const so_price_t *price,
+                                so_order_t *o, const apr_array_header_t *host_names,
+                                int domain_amount, int wildcard_amount, int *code, const char **why)
+{
+    apr_pool_t *p = req->pool;
+    so_names_t *names = NULL;
+    int dom, wild;
+
+    if (*o->csr) {
+        so_csr_t *c;
+        if (so_csr_parse(p, o->csr, &c, why) != APR_SUCCESS) {
+            *code = SO_E_CSR;
+            return APR_EINVAL;
+        }
+        if (so_rules_names(p, prod, c->common_name, c->sans, host_names, &names, code, why)
+            != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+    }
+    if (so_rules_amounts(p, prod, names, domain_amount, wildcard_amount, &dom, &wild, why)
+        != APR_SUCCESS) {
+        *code = SO_E_NAMES;
+        return APR_EINVAL;
+    }
+    o->domain_amount = dom;
+    o->wildcard_domain_amount = wild;
+    o->price = so_rules_price(prod, price, dom, wild);
+    return APR_SUCCESS;
+}
+
+apr_status_t so_api_order_store(so_req_t *req, const so_product_t *prod, so_order_t *o,
+                                json_t *extra)
+{
+    so_db_t *db = so_req_db(req);
+    apr_pool_t *p = req->pool;
+    apr_int64_t balance_after;
+    json_t *detail;
+    apr_status_t rv = so_store_order_insert(db, p, o);
+
+    if (rv == APR_SUCCESS) {
+        rv = so_store_ledger_add(db, p, o->team_id, -o->price, "charge", o->id,
+                                 apr_psprintf(p, "order %" APR_INT64_T_FMT ": %s, %d year%s", o->id,
+                                              prod->name, o->period, o->period > 1 ? "s" : ""),
+                                 req->auth->user_id, req->now, &balance_after);
+    }
+    if (rv != APR_SUCCESS) {
+        if (extra) {
+            json_decref(extra);
+        }
+        return rv;
+    }
+    detail = json_pack("{s:I,s:s,s:i,s:s,s:s,s:s}", "product_id", (json_int_t)prod->id, "product",
+                       prod->name, "period", o->period, "price", so_money_fmt(p, o->price),
+                       "currency", o->currency, "status", o->status);
+    if (extra) {
+        json_object_update(detail, extra);
+        json_decref(extra);
+    }
+    rv = so_api_order_event(req, o, "created", detail);
+    if (rv == APR_SUCCESS && o->price > 0 && balance_after < o->price) {
+        /* the balance no longer covers this purchase again: team.balance_low (outbox) */
+        rv = so_outbox_team_event(req, o->team_id, "team.balance_low",
+                                  json_pack("{s:I,s:s,s:s,s:I,s:s}", "team_id",
+                                            (json_int_t)o->team_id, "balance",
+                                            so_money_fmt(p, balance_after), "currency",
+                                            o->currency, "order_id", (json_int_t)o->id, "price",
+                                            so_money_fmt(p, o->price)));
+    }
+    return rv;
+}
