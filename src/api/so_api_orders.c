@@ -10,7 +10,8 @@
 #include "so_api.h"
 #include "so_api_ssl.h"
 #include "so_order_rules.h"
-#include "so_issuance.h"
+#include "so_api_svc.h"
+#include "../svc/so_issuance.h"
 #include "../core/so_metrics.h"
 #include "so_outbox.h"
 #include "../core/so_dcv.h"
@@ -592,7 +593,7 @@ static const char *missing(so_req_t *req, const so_product_t *prod, so_order_t *
         so_order_t as_sold = *o;
         const char *why = NULL;
         as_sold.validation_method = prod->validation_method;
-        if (so_iss_org_check(req, &as_sold, &why) != APR_SUCCESS) {
+        if (so_iss_org_check(so_api_svc_ctx(req), &as_sold, &why) != APR_SUCCESS) {
             what = apr_psprintf(p, "an organization handle whose data fits a certificate (%s)",
                                 why ? why : "?");
         }
@@ -1508,7 +1509,7 @@ static apr_status_t approver_email_update(so_req_t *req)
     rv = change_order(req, change_approver,
                       (void *)so_str_lower(req->pool, so_str_trim(req->pool, email)));
     if (rv == APR_SUCCESS && !req->err_code && so_api_order_load(req, &o) == APR_SUCCESS) {
-        so_iss_send_approval(req, o, 1);
+        so_iss_send_approval(so_api_svc_ctx(req), o, 1);
     }
     return rv;
 }
@@ -1541,7 +1542,7 @@ static apr_status_t approver_email_resend(so_req_t *req)
     so_order_t *o;
     apr_status_t rv = change_order(req, change_resend, NULL);
     if (rv == APR_SUCCESS && !req->err_code && so_api_order_load(req, &o) == APR_SUCCESS) {
-        so_iss_send_approval(req, o, 1);
+        so_iss_send_approval(so_api_svc_ctx(req), o, 1);
     }
     return rv;
 }
@@ -1616,7 +1617,7 @@ static apr_status_t cancel_order(so_req_t *req)
     for (i = 0; i < certs->nelts; i++) {
         so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
         if (c->revoked_at == 0 && c->not_after > req->now
-            && (rv = so_iss_revoke(req, o, c, 5 /* cessationOfOperation */)) != APR_SUCCESS) {
+            && (rv = so_iss_revoke(so_api_svc_ctx(req), o, c, 5 /* cessationOfOperation */)) != APR_SUCCESS) {
             return rv;
         }
     }
@@ -1765,7 +1766,7 @@ static apr_status_t reissue_order(so_req_t *req)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = so_iss_reissue(req, o)) != APR_SUCCESS) {
+    if ((rv = so_iss_reissue(so_api_svc_ctx(req), o)) != APR_SUCCESS) {
         return rv;
     }
     return so_api_ok_id(req, o->id);
@@ -1816,7 +1817,7 @@ apr_status_t so_api_order_renew_charge(so_req_t *req, so_order_t *o, int automat
     if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
         return rv;
     }
-    return so_iss_renewed(req, o);
+    return so_iss_renewed(so_api_svc_ctx(req), o);
 }
 
 static apr_status_t renew_order(so_req_t *req)
@@ -1866,63 +1867,6 @@ static apr_status_t renew_order(so_req_t *req)
         return rv;
     }
     return so_api_ok_id(req, o->id);
-}
-
-apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve, const char *reason)
-{
-    so_db_t *db = so_req_db(req);
-    apr_int64_t team_id, after;
-    so_order_t *o;
-    int issued = 0;
-    apr_status_t rv;
-
-    rv = so_store_order_team(db, req->pool, order_id, &team_id);
-    if (rv == APR_SUCCESS) {
-        rv = so_store_order_get(db, req->pool, team_id, order_id, &o);
-    }
-    if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No order %" APR_INT64_T_FMT, order_id), APR_ENOENT;
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (!strcmp(o->validation_method, "domain")) {
-        return so_api_error(req, SO_E_STATUS, "A DV order has no organization validation", ""),
-               APR_EINVAL;
-    }
-    if (strcmp(o->status, "REQ") && strcmp(o->status, "PAI") && strcmp(o->status, "ACT")) {
-        return so_api_errorf(req, SO_E_STATUS, "The order is %s", o->status), APR_EINVAL;
-    }
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = so_store_org_set(db, req->pool, o->id, approve ? "approved" : "rejected", reason, req->now);
-    if (rv == APR_SUCCESS && !approve && !strcmp(o->status, "REQ")) {
-        /* the organization could not be validated: the order fails and is refunded */
-        o->status = "FAI";
-        o->cancelled_at = o->updated_at = req->now;
-        rv = so_store_order_update(db, req->pool, o, 0);
-        if (rv == APR_SUCCESS && o->price > 0) {
-            rv = so_store_ledger_add(db, req->pool, o->team_id, o->price, "refund", o->id,
-                                     apr_psprintf(req->pool, "refund of order %" APR_INT64_T_FMT
-                                                             ": organization not validated",
-                                                  o->id),
-                                     req->auth ? req->auth->user_id : 0, req->now, &after);
-        }
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_api_order_event(req, o, approve ? "organization_approved" : "organization_rejected",
-                                json_pack("{s:s}", "reason", reason ? reason : ""));
-    }
-    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (approve && (rv = so_iss_issue_claimed(req, o, &issued)) != APR_SUCCESS) {
-        return rv;
-    }
-    return so_api_ok(req, json_pack("{s:I,s:s,s:s,s:b}", "id", (json_int_t)o->id, "organization",
-                                    approve ? "approved" : "rejected", "status", o->status,
-                                    "issued", issued));
 }
 
 const so_route_t so_routes_orders[] = {

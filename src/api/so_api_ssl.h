@@ -96,4 +96,8 @@ apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve,
 /* RFC 5280 reason code of a reason name ("key_compromise", ...), -1 when unknown. */
 int so_api_revoke_reason(const char *name);
 
+/* Certificate tags: whether serial (upper hex, no leading zeros) names one of the
+ * order's certificates (registered with so_api_set_cert_lookup). */
+apr_status_t so_iss_cert_lookup(so_req_t *req, const so_order_t *o, const char *serial, int *found);
+
 #endif
