@@ -1772,54 +1772,6 @@ static apr_status_t reissue_order(so_req_t *req)
     return so_api_ok_id(req, o->id);
 }
 
-apr_status_t so_api_order_renew_charge(so_req_t *req, so_order_t *o, int automatic)
-{
-    so_db_t *db = so_req_db(req);
-    apr_pool_t *p = req->pool;
-    so_product_t *prod;
-    const so_price_t *pr;
-    apr_int64_t amount, after, until;
-    apr_status_t rv;
-
-    rv = so_store_product_get(db, p, o->product_id, &prod);
-    if (rv == APR_ENOENT || (rv == APR_SUCCESS && !prod->active)) {
-        return so_api_errorf(req, SO_E_PRODUCT, "%s is no longer sold", o->product_name), APR_EINVAL;
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (!(pr = so_product_price(prod, o->period, o->currency))) {
-        return so_api_errorf(req, SO_E_CURRENCY, "%s has no %d-year price in %s", prod->name,
-                             o->period, o->currency),
-               APR_EINVAL;
-    }
-    amount = so_rules_price(prod, pr, o->domain_amount, o->wildcard_domain_amount);
-    until = so_iss_add_years(o->order_ends_at > 0 ? o->order_ends_at : req->now, o->period);
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = so_store_ledger_add(db, p, o->team_id, -amount, "charge", o->id,
-                             apr_psprintf(p, "renewal of order %" APR_INT64_T_FMT ", %d year%s%s",
-                                          o->id, o->period, o->period > 1 ? "s" : "",
-                                          automatic ? " (automatic)" : ""),
-                             req->auth ? req->auth->user_id : 0, req->now, &after);
-    if (rv == APR_SUCCESS) {
-        o->order_ends_at = until;
-        o->updated_at = req->now;
-        rv = so_store_order_update(db, p, o, 0);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_api_order_event(req, o, "renewed",
-                                json_pack("{s:s,s:s,s:s,s:b}", "price", so_money_fmt(p, amount),
-                                          "currency", o->currency, "order_ends_at",
-                                          so_time_fmt(p, until), "automatic", automatic));
-    }
-    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
-        return rv;
-    }
-    return so_iss_renewed(so_api_svc_ctx(req), o);
-}
-
 static apr_status_t renew_order(so_req_t *req)
 {
     so_order_t *o;
@@ -1858,13 +1810,17 @@ static apr_status_t renew_order(so_req_t *req)
             return so_api_error(req, code, why, ""), APR_EINVAL;
         }
     }
-    rv = so_api_order_renew_charge(req, o, 0);
-    if (rv == SO_ENOFUNDS) {
-        return so_api_error(req, SO_E_FUNDS, "The balance does not cover the renewal", ""),
-               APR_EINVAL;
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
+    {
+        so_result_t res;
+        so_result_init(&res);
+        rv = so_iss_renew_charge(so_api_svc_ctx(req), o, 0, &res);
+        if (rv == SO_ENOFUNDS) {
+            return so_api_error(req, SO_E_FUNDS, "The balance does not cover the renewal", ""),
+                   APR_EINVAL;
+        }
+        if (rv != APR_SUCCESS) {
+            return so_api_svc_answer(req, &res);
+        }
     }
     return so_api_ok_id(req, o->id);
 }

@@ -115,19 +115,6 @@ static apr_status_t order_event(so_svc_ctx_t *ctx, const so_order_t *o, const ch
     return so_api_order_event(req_of(ctx), o, kind, detail);
 }
 
-static apr_status_t renew_charge(so_svc_ctx_t *ctx, so_order_t *o, int automatic,
-                                 so_result_t *res)
-{
-    so_req_t *req = req_of(ctx);
-    apr_status_t rv = so_api_order_renew_charge(req, o, automatic);
-    if (rv != APR_SUCCESS && req->err_code) {
-        res->code = req->err_code;
-        res->detail = req->err_desc;
-    }
-    res->status = rv;
-    return rv;
-}
-
 static void background(so_svc_ctx_t *ctx)
 {
     so_outbox_background(req_of(ctx));
@@ -152,7 +139,7 @@ static void after(so_svc_ctx_t *ctx)
 }
 
 static const so_svc_hooks_t api_hooks = {
-    order_event, renew_charge, background, outbox_run, audit_prune, after, attach,
+    order_event, background, outbox_run, audit_prune, after, attach,
 };
 
 void so_api_svc_init(void)

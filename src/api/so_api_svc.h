@@ -4,7 +4,7 @@
  * database, configuration, clock, the caller as actor, the request's claim owner).
  * so_api_svc_answer() writes a service's result as the API's error envelope: the one
  * place a so_result_t becomes an answer. The hooks the services call back into the API
- * (order events, a renewal's charge, the outbox and the audit log's retention) are
+ * (order events, the outbox and the audit log's retention) are
  * registered by so_api_svc_init() (from so_api_init). */
 #ifndef SO_API_SVC_H
 #define SO_API_SVC_H

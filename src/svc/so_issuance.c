@@ -6,6 +6,7 @@
 #include "so_issuance.h"
 #include "so_svc_br.h"
 #include "../api/so_api_seal.h"
+#include "so_order_rules.h"
 #include "../store/so_store_seal.h"
 #include "../core/so_metrics.h"
 #include "../core/so_ca.h"
@@ -1161,7 +1162,7 @@ static apr_status_t job_autorenew(so_svc_ctx_t *ctx, so_order_t *o, int *did)
     }
     so_result_t res;
     so_result_init(&res);
-    rv = so_svc_hooks()->renew_charge(ctx, o, 1, &res);
+    rv = so_iss_renew_charge(ctx, o, 1, &res);
     if (rv == SO_ENOFUNDS) {
         /* told once a day */
         if (so_store_issuance_get(db, ctx->pool, o->id, &st) == APR_SUCCESS
@@ -1375,4 +1376,61 @@ apr_status_t so_iss_org_decide(so_svc_ctx_t *ctx, apr_int64_t order_id, int appr
         return res->status = rv;
     }
     return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* renewal: the charge                                                         */
+
+static apr_status_t renew_charge(so_svc_ctx_t *ctx, so_order_t *o, int automatic, so_result_t *res)
+{
+    so_db_t *db = ctx->db;
+    apr_pool_t *p = ctx->pool;
+    so_product_t *prod;
+    const so_price_t *pr;
+    apr_int64_t amount, after, until;
+    apr_status_t rv;
+
+    rv = so_store_product_get(db, p, o->product_id, &prod);
+    if (rv == APR_ENOENT || (rv == APR_SUCCESS && !prod->active)) {
+        return so_result_fail(res, p, APR_EINVAL, SO_E_PRODUCT, "%s is no longer sold",
+                              o->product_name);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!(pr = so_product_price(prod, o->period, o->currency))) {
+        return so_result_fail(res, p, APR_EINVAL, SO_E_CURRENCY, "%s has no %d-year price in %s",
+                              prod->name, o->period, o->currency);
+    }
+    amount = so_rules_price(prod, pr, o->domain_amount, o->wildcard_domain_amount);
+    until = so_iss_add_years(o->order_ends_at > 0 ? o->order_ends_at : ctx->now, o->period);
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_ledger_add(db, p, o->team_id, -amount, "charge", o->id,
+                             apr_psprintf(p, "renewal of order %" APR_INT64_T_FMT ", %d year%s%s",
+                                          o->id, o->period, o->period > 1 ? "s" : "",
+                                          automatic ? " (automatic)" : ""),
+                             ctx->actor.user_id, ctx->now, &after);
+    if (rv == APR_SUCCESS) {
+        o->order_ends_at = until;
+        o->updated_at = ctx->now;
+        rv = so_store_order_update(db, p, o, 0);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_svc_order_event(ctx, o, "renewed",
+                                json_pack("{s:s,s:s,s:s,s:b}", "price", so_money_fmt(p, amount),
+                                          "currency", o->currency, "order_ends_at",
+                                          so_time_fmt(p, until), "automatic", automatic));
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    return so_iss_renewed(ctx, o);
+}
+
+apr_status_t so_iss_renew_charge(so_svc_ctx_t *ctx, so_order_t *o, int automatic,
+                                 so_result_t *res)
+{
+    return res->status = renew_charge(ctx, o, automatic, res);
 }

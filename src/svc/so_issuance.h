@@ -54,6 +54,12 @@ apr_status_t so_iss_crl(so_svc_ctx_t *ctx, const unsigned char **der, apr_size_t
  * validation; issues at once when nothing is left to validate. */
 apr_status_t so_iss_reissue(so_svc_ctx_t *ctx, so_order_t *o);
 
+/* Renew an ACT order: charge the balance (SO_ENOFUNDS when it does not cover the price;
+ * a product no longer sold or without the price: APR_EINVAL with res's code), move
+ * order_ends_at on by the period and start the new certificate. */
+apr_status_t so_iss_renew_charge(so_svc_ctx_t *ctx, so_order_t *o, int automatic,
+                                 so_result_t *res);
+
 /* Renew an ACT order (the caller charged it): order_ends_at moves on by the period,
  * keeping the remaining time, and a new certificate covers it. */
 apr_status_t so_iss_renewed(so_svc_ctx_t *ctx, so_order_t *o);

@@ -9,7 +9,7 @@
  * services. Nothing under src/svc, src/core or src/store knows the API request (a Makefile
  * check, `make check-layers`, part of `make build`, fails otherwise).
  *
- * The order events (history and outbox), a renewal's charge and the background pass's
+ * The order events (history and outbox) and the background pass's
  * housekeeping (outbox delivery, audit retention) still live in src/api: they reach it
  * through the hooks src/api registers at start (so_svc_set_hooks, in so_api_svc.c). */
 #ifndef SO_SVC_H
@@ -87,9 +87,6 @@ typedef struct {
      * taken (decref'd) */
     apr_status_t (*order_event)(so_svc_ctx_t *ctx, const so_order_t *o, const char *kind,
                                 json_t *detail);
-    /* charge a renewal and renew (SO_ENOFUNDS: the balance does not cover it) */
-    apr_status_t (*renew_charge)(so_svc_ctx_t *ctx, so_order_t *o, int automatic,
-                                 so_result_t *res);
     /* the background pass: no notes of touched orders (it delivers everything itself) */
     void (*background)(so_svc_ctx_t *ctx);
     /* the background pass's outbox delivery (*worked counts) */
