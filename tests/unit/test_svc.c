@@ -140,6 +140,24 @@ START_TEST(issue_without_request)
     ck_assert_int_eq(issued, 0);
     ck_assert_int_eq(so_store_certs_of_order(db, pool, 1, id, &certs), APR_SUCCESS);
     ck_assert_int_eq(certs->nelts, 1);
+
+    /* the renewal's charge as a service: a year more, the balance charged */
+    {
+        apr_int64_t ends = o->order_ends_at, before = 0, after = 0;
+        so_result_t res;
+        so_team_t *team;
+        ck_assert_int_gt(ends, now);
+        ck_assert_int_eq(so_store_team_by_id(db, pool, 1, &team), APR_SUCCESS);
+        before = team->balance;
+        so_result_init(&res);
+        ck_assert_int_eq(so_iss_renew_charge(ctx, o, 1, &res), APR_SUCCESS);
+        ck_assert_int_eq(res.status, APR_SUCCESS);
+        ck_assert_int_eq(so_store_order_get(db, pool, 1, id, &o), APR_SUCCESS);
+        ck_assert_int_eq(o->order_ends_at, so_iss_add_years(ends, 1));
+        ck_assert_int_eq(so_store_team_by_id(db, pool, 1, &team), APR_SUCCESS);
+        after = team->balance;
+        ck_assert_int_eq(before - after, o->price);
+    }
     so_svc_after(ctx);
 }
 END_TEST
