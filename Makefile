@@ -51,7 +51,7 @@ BUILD    ?= build
 
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(SAN)
 
-CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/store/*.c) $(wildcard src/api/*.c) $(wildcard src/acme/*.c)
+CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/store/*.c) $(wildcard src/svc/*.c) $(wildcard src/api/*.c) $(wildcard src/acme/*.c)
 HTTPD_SRC := mod_sslorders.c $(wildcard src/httpd/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -70,11 +70,22 @@ UNIT    := $(BUILD)/so_unit
 PYTEST := /usr/bin/python3 -m pytest
 
 .PHONY: deb test-deb all build deps deps-test deps-browser unit test test-integration test-sqlite test-pgsql test-browser \
-        test-cluster asan asan-test run start stop bench fuzz fuzz-build fuzz-replay install clean check-flags
+        test-cluster asan asan-test run start stop bench fuzz fuzz-build fuzz-replay install clean check-flags check-layers
 
 all: build
 
-build: $(MODULE) $(CLI)
+build: check-layers $(MODULE) $(CLI)
+
+# The layering rule, checked on the text: below src/api (src/svc, src/core, src/store) no
+# file names the HTTP request (so_req_t) or includes an httpd header.
+LAYER_DIRS := src/svc src/core src/store
+HTTPD_HDRS := httpd|http_[a-z_]+|ap_[a-z_]+|mod_[a-z_]+|util_[a-z_]+|unixd|scoreboard
+check-layers:
+	@bad=$$(grep -nE 'so_req_t|^[[:space:]]*\#[[:space:]]*include[[:space:]]*[<"]($(HTTPD_HDRS))\.h[>"]' \
+	        $(foreach d,$(LAYER_DIRS),$(wildcard $(d)/*.c $(d)/*.h))); \
+	 if [ -n "$$bad" ]; then \
+	   echo "layering: src/svc, src/core and src/store know no HTTP request nor httpd:" >&2; \
+	   echo "$$bad" >&2; exit 1; fi
 
 # apxs (apache2-dev) and pkg-config answered when this file was parsed
 check-flags:
@@ -91,8 +102,8 @@ deps-test:
 deps-browser:
 	@scripts/deps.sh browser
 
-# src/core, src/store, src/api never see httpd's headers (the layering rule)
-$(BUILD)/obj/src/core/%.o $(BUILD)/obj/src/store/%.o $(BUILD)/obj/src/api/%.o $(BUILD)/obj/src/cli/%.o $(BUILD)/obj/src/acme/%.o \
+# src/core, src/store, src/svc, src/api never see httpd's headers (the layering rule)
+$(BUILD)/obj/src/core/%.o $(BUILD)/obj/src/store/%.o $(BUILD)/obj/src/svc/%.o $(BUILD)/obj/src/api/%.o $(BUILD)/obj/src/cli/%.o $(BUILD)/obj/src/acme/%.o \
 $(BUILD)/obj/tests/%.o: CFLAGS_INC :=
 $(BUILD)/obj/%.o: CFLAGS_INC ?= -I$(APXS_INC)
 # the unit tests parse the seal's SVG and HTML back with libxml2

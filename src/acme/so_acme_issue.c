@@ -6,7 +6,7 @@
 #include <openssl/x509.h>
 
 #include "so_acme_issue.h"
-#include "../api/so_issuance.h"
+#include "../svc/so_issuance.h"
 #include "../api/so_api_ssl.h"
 #include "../api/so_order_rules.h"
 #include "../core/so_util.h"
@@ -16,6 +16,7 @@
 #include "../core/so_log.h"
 #include "../api/so_outbox.h"
 #include "../api/so_br.h"
+#include "../svc/so_svc_br.h"
 #include "../core/so_caa.h"
 #include "../store/so_store_acme.h"
 #include "../store/so_store_catalog.h"
@@ -51,10 +52,45 @@ static so_req_t *job_req(so_req_t *req, int max_days)
     return jr;
 }
 
+#define JOB_CTXS_KEY "so_acme_job_ctxs"
+
+/* a service context of the ACME server (events name "system") on the caller's database
+ * and clock; remembered on the caller's pool so that so_acme_iss_flush delivers the
+ * outbox rows it committed */
+static so_svc_ctx_t *job_ctx(so_req_t *req, int max_days)
+{
+    so_svc_ctx_t *ctx;
+    const so_config_t *cfg = req->cfg;
+    apr_array_header_t *ctxs = NULL;
+
+    if (max_days > 0) {
+        so_config_t *c = apr_pmemdup(req->pool, req->cfg, sizeof(*c));
+        if (c->max_validity_days <= 0 || c->max_validity_days > max_days) {
+            c->max_validity_days = max_days;
+        }
+        cfg = c;
+    }
+    ctx = so_svc_ctx_make(req->pool, so_req_db(req), cfg, req->now, SO_ACTOR_ACME);
+    apr_pool_userdata_get((void **)&ctxs, JOB_CTXS_KEY, req->pool);
+    if (!ctxs) {
+        ctxs = apr_array_make(req->pool, 2, sizeof(so_svc_ctx_t *));
+        apr_pool_userdata_setn(ctxs, JOB_CTXS_KEY, NULL, req->pool);
+    }
+    APR_ARRAY_PUSH(ctxs, so_svc_ctx_t *) = ctx;
+    return ctx;
+}
+
 void so_acme_iss_flush(so_req_t *req)
 {
-    apr_array_header_t *jrs = NULL;
+    apr_array_header_t *jrs = NULL, *ctxs = NULL;
     int i;
+    apr_pool_userdata_get((void **)&ctxs, JOB_CTXS_KEY, req->pool);
+    for (i = 0; ctxs && i < ctxs->nelts; i++) {
+        so_svc_after(APR_ARRAY_IDX(ctxs, i, so_svc_ctx_t *));
+    }
+    if (ctxs) {
+        apr_array_clear(ctxs);
+    }
     apr_pool_userdata_get((void **)&jrs, JOB_REQS_KEY, req->pool);
     for (i = 0; jrs && i < jrs->nelts; i++) {
         so_outbox_after_request(APR_ARRAY_IDX(jrs, i, so_req_t *));
@@ -211,10 +247,10 @@ apr_status_t so_acme_iss_last(so_req_t *req, apr_int64_t team_id, apr_int64_t or
 
 /* CAA (RFC 8659) with the account (RFC 8657 accounturi) under the order's claim; the
  * issuance's own check is then skipped (one lookup per issuance) */
-static apr_status_t caa(so_req_t *jr, so_order_t *o, const apr_array_header_t *names,
+static apr_status_t caa(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *names,
                         const char *const *methods, const char *account_url, const char **why)
 {
-    apr_array_header_t *states = apr_array_make(jr->pool, names->nelts, sizeof(so_host_state_t));
+    apr_array_header_t *states = apr_array_make(ctx->pool, names->nelts, sizeof(so_host_state_t));
     so_config_t *cfg;
     so_br_config_t *br;
     int i;
@@ -238,17 +274,17 @@ static apr_status_t caa(so_req_t *jr, so_order_t *o, const apr_array_header_t *n
             h->method = methods[i]; /* the ACME challenge that validated it */
         }
     }
-    if ((rv = so_br_caa_order_acme(jr, o, states, account_url, why)) != APR_SUCCESS) {
+    if ((rv = so_svc_caa_order_acme(ctx, o, states, account_url, why)) != APR_SUCCESS) {
         return rv;
     }
-    cfg = apr_pmemdup(jr->pool, jr->cfg, sizeof(*cfg));
-    br = apr_pcalloc(jr->pool, sizeof(*br));
+    cfg = apr_pmemdup(ctx->pool, ctx->cfg, sizeof(*cfg));
+    br = apr_pcalloc(ctx->pool, sizeof(*br));
     if (cfg->br) {
         *br = *cfg->br;
     }
     br->caa = 0;
     cfg->br = br;
-    jr->cfg = cfg;
+    ctx->cfg = cfg;
     return APR_SUCCESS;
 }
 
@@ -258,9 +294,9 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
                                const char *const *methods, int max_days, apr_int64_t after,
                                apr_int64_t *cert_id, const char **why)
 {
-    so_req_t *jr = job_req(req, max_days);
-    so_db_t *db = jr->db;
-    const char *owner = so_req_owner(jr);
+    so_svc_ctx_t *ctx = job_ctx(req, max_days);
+    so_db_t *db = ctx->db;
+    const char *owner = ctx->owner;
     so_order_t *o = NULL;
     so_csr_t *csr;
     const char *unique, *was = "";
@@ -309,7 +345,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
             rv = APR_EINVAL;
             goto leave;
         }
-        if (attempt == 0 && (rv = caa(jr, o, names, methods, account_url, why)) != APR_SUCCESS) {
+        if (attempt == 0 && (rv = caa(ctx, o, names, methods, account_url, why)) != APR_SUCCESS) {
             if (rv != SO_ECAA) {
                 rv = APR_SUCCESS; /* the lookup failed: not now, the next poll tries again */
             }
@@ -354,7 +390,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
             }
         }
         if (rv == APR_SUCCESS) {
-            rv = so_api_order_event(jr, o, "acme_issuance_requested",
+            rv = so_svc_order_event(ctx, o, "acme_issuance_requested",
                                     json_pack("{s:i,s:s}", "names", names->nelts, "previous",
                                               was));
         }
@@ -372,10 +408,10 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     }
     /* the issuance claims the order again under the same owner (and releases it) */
     if (!strcmp(was, "ACT")) {
-        rv = so_iss_reissue(jr, o);
+        rv = so_iss_reissue(ctx, o);
     }
     else {
-        rv = so_iss_issue_claimed(jr, o, &issued);
+        rv = so_iss_issue_claimed(ctx, o, &issued);
     }
     if (rv == APR_SUCCESS) {
         rv = cert_issued(req, team_id, order_id, after, csr, names, cert_id);
@@ -389,19 +425,19 @@ leave:
 apr_status_t so_acme_iss_revoke(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
                                 apr_int64_t cert_id, int reason)
 {
-    so_req_t *jr = job_req(req, 0);
+    so_svc_ctx_t *ctx = job_ctx(req, 0);
     so_order_t *o;
     so_cert_t *c;
     apr_status_t rv;
 
-    if ((rv = so_store_order_get(jr->db, req->pool, team_id, order_id, &o)) != APR_SUCCESS
-        || (rv = so_store_cert_get(jr->db, req->pool, team_id, cert_id, &c)) != APR_SUCCESS) {
+    if ((rv = so_store_order_get(ctx->db, req->pool, team_id, order_id, &o)) != APR_SUCCESS
+        || (rv = so_store_cert_get(ctx->db, req->pool, team_id, cert_id, &c)) != APR_SUCCESS) {
         return rv;
     }
     if (c->revoked_at) {
         return APR_EEXIST;
     }
-    return so_iss_revoke(jr, o, c, reason);
+    return so_iss_revoke(ctx, o, c, reason);
 }
 
 /* ---- EAB bound to a product ---------------------------------------------------------- */

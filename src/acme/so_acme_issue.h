@@ -1,9 +1,10 @@
 /* mod_sslorders: the ACME server's one door into orders, validation and issuance.
  *
  * Every call the ACME protocol makes into the order system (so_iss_*, the order store,
- * charging) is in so_acme_issue.c, so that a service layer replaces this file alone.
- * The calls run with a request of their own, built like the background job's (method
- * "JOB"): events name "system". No httpd types. */
+ * charging) is in so_acme_issue.c. Issuance and revocation call the services
+ * (src/svc) with a context of their own (so_svc_ctx_make, SO_ACTOR_ACME): events name
+ * "system". New orders and their price still go through the API's order functions with
+ * a request built like the background job's (method "JOB"). No httpd types. */
 #ifndef SO_ACME_ISSUE_H
 #define SO_ACME_ISSUE_H
 

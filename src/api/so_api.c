@@ -9,7 +9,8 @@
 #include "so_api_security.h"
 #include "so_api_ssl.h"
 #include "so_api_org.h"
-#include "so_issuance.h"
+#include "so_api_svc.h"
+#include "../svc/so_issuance.h"
 #include "so_outbox.h"
 #include "../core/so_domain.h"
 #include "../core/so_log.h"
@@ -24,6 +25,7 @@ void so_api_init(void)
     so_api_org_init();
     so_api_renewals_init();
     so_api_set_cert_lookup(so_iss_cert_lookup);
+    so_api_svc_init();
 }
 
 void so_config_defaults(so_config_t *cfg)

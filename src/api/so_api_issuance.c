@@ -9,7 +9,8 @@
 #include "../store/so_store_br.h"
 #include "so_api.h"
 #include "so_api_ssl.h"
-#include "so_issuance.h"
+#include "so_api_svc.h"
+#include "../svc/so_issuance.h"
 #include "../core/so_ca.h"
 #include "../core/so_dcv.h"
 #include "../core/so_domain.h"
@@ -239,7 +240,7 @@ static apr_status_t post_validate(so_req_t *req)
                              "Nothing to validate: the order is %s", o->status),
                APR_EINVAL;
     }
-    rv = so_iss_check(req, o);
+    rv = so_iss_check(so_api_svc_ctx(req), o);
     if (rv == APR_EBUSY) {
         so_api_warning(req, 1, "Another server is checking this order right now", "");
     }
@@ -373,7 +374,7 @@ static apr_status_t revoke_cert(so_req_t *req)
         return so_api_error(req, SO_E_REVOKED, "The certificate is revoked already", c->serial),
                APR_EINVAL;
     }
-    if ((rv = so_iss_revoke(req, o, c, reason)) != APR_SUCCESS) {
+    if ((rv = so_iss_revoke(so_api_svc_ctx(req), o, c, reason)) != APR_SUCCESS) {
         return rv;
     }
     return so_api_ok(req, json_pack("{s:I,s:I,s:s}", "id", (json_int_t)o->id, "certificate_id",
@@ -554,7 +555,21 @@ static apr_status_t staff_organizations(so_req_t *req)
     return so_api_ok_list(req, results, reviews->nelts);
 }
 
-apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve, const char *reason);
+apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve, const char *reason)
+{
+    so_result_t res;
+    so_order_t *o = NULL;
+    int issued = 0;
+
+    so_result_init(&res);
+    if (so_iss_org_decide(so_api_svc_ctx(req), order_id, approve, reason, &o, &issued, &res)
+        != APR_SUCCESS) {
+        return so_api_svc_answer(req, &res);
+    }
+    return so_api_ok(req, json_pack("{s:I,s:s,s:s,s:b}", "id", (json_int_t)o->id, "organization",
+                                    approve ? "approved" : "rejected", "status", o->status,
+                                    "issued", issued));
+}
 
 static apr_status_t staff_organization(so_req_t *req)
 {
@@ -617,7 +632,7 @@ static apr_status_t staff_organization(so_req_t *req)
 static apr_status_t staff_jobs_run(so_req_t *req)
 {
     int worked = 0;
-    apr_status_t rv = so_iss_jobs_run(req, &worked);
+    apr_status_t rv = so_iss_jobs_run(so_api_svc_ctx(req), &worked);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -668,7 +683,7 @@ static apr_status_t pki_file(so_req_t *req)
         return so_api_ok_bytes(req, pem, strlen(pem), "application/x-pem-file");
     }
     if (!strcmp(name, "crl")) {
-        if ((rv = so_iss_crl(req, &der, &len, &tu)) != APR_SUCCESS) {
+        if ((rv = so_iss_crl(so_api_svc_ctx(req), &der, &len, &tu)) != APR_SUCCESS) {
             return rv;
         }
         apr_table_setn(req->headers_out, "Cache-Control", "public, max-age=300");
@@ -714,7 +729,7 @@ static apr_status_t approval(so_req_t *req)
     apr_status_t rv;
     int i;
 
-    rv = so_iss_approval(req, token, approve, &o, &names, &email);
+    rv = so_iss_approval(so_api_svc_ctx(req), token, approve, &o, &names, &email);
     if (rv == APR_ENOENT) {
         return html(req, 404,
                     page(req, "Approval link not valid",

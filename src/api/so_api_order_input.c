@@ -8,7 +8,8 @@
 #include "so_api.h"
 #include "so_api_ssl.h"
 #include "so_order_rules.h"
-#include "so_issuance.h"
+#include "so_api_svc.h"
+#include "../svc/so_issuance.h"
 #include "../core/so_metrics.h"
 #include "so_outbox.h"
 #include "../core/so_dcv.h"
@@ -356,7 +357,7 @@ static const char *missing(so_req_t *req, const so_product_t *prod, so_order_t *
         so_order_t as_sold = *o;
         const char *why = NULL;
         as_sold.validation_method = prod->validation_method;
-        if (so_iss_org_check(req, &as_sold, &why) != APR_SUCCESS) {
+        if (so_iss_org_check(so_api_svc_ctx(req), &as_sold, &why) != APR_SUCCESS) {
             what = apr_psprintf(p, "an organization handle whose data fits a certificate (%s)",
                                 why ? why : "?");
         }

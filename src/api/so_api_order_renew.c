@@ -8,7 +8,8 @@
 #include "so_api.h"
 #include "so_api_ssl.h"
 #include "so_order_rules.h"
-#include "so_issuance.h"
+#include "so_api_svc.h"
+#include "../svc/so_issuance.h"
 #include "../core/so_metrics.h"
 #include "so_outbox.h"
 #include "../core/so_dcv.h"
@@ -106,58 +107,10 @@ apr_status_t so_api_order_reissue(so_req_t *req)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = so_iss_reissue(req, o)) != APR_SUCCESS) {
+    if ((rv = so_iss_reissue(so_api_svc_ctx(req), o)) != APR_SUCCESS) {
         return rv;
     }
     return so_api_ok_id(req, o->id);
-}
-
-apr_status_t so_api_order_renew_charge(so_req_t *req, so_order_t *o, int automatic)
-{
-    so_db_t *db = so_req_db(req);
-    apr_pool_t *p = req->pool;
-    so_product_t *prod;
-    const so_price_t *pr;
-    apr_int64_t amount, after, until;
-    apr_status_t rv;
-
-    rv = so_store_product_get(db, p, o->product_id, &prod);
-    if (rv == APR_ENOENT || (rv == APR_SUCCESS && !prod->active)) {
-        return so_api_errorf(req, SO_E_PRODUCT, "%s is no longer sold", o->product_name), APR_EINVAL;
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (!(pr = so_product_price(prod, o->period, o->currency))) {
-        return so_api_errorf(req, SO_E_CURRENCY, "%s has no %d-year price in %s", prod->name,
-                             o->period, o->currency),
-               APR_EINVAL;
-    }
-    amount = so_rules_price(prod, pr, o->domain_amount, o->wildcard_domain_amount);
-    until = so_iss_add_years(o->order_ends_at > 0 ? o->order_ends_at : req->now, o->period);
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = so_store_ledger_add(db, p, o->team_id, -amount, "charge", o->id,
-                             apr_psprintf(p, "renewal of order %" APR_INT64_T_FMT ", %d year%s%s",
-                                          o->id, o->period, o->period > 1 ? "s" : "",
-                                          automatic ? " (automatic)" : ""),
-                             req->auth ? req->auth->user_id : 0, req->now, &after);
-    if (rv == APR_SUCCESS) {
-        o->order_ends_at = until;
-        o->updated_at = req->now;
-        rv = so_store_order_update(db, p, o, 0);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_api_order_event(req, o, "renewed",
-                                json_pack("{s:s,s:s,s:s,s:b}", "price", so_money_fmt(p, amount),
-                                          "currency", o->currency, "order_ends_at",
-                                          so_time_fmt(p, until), "automatic", automatic));
-    }
-    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
-        return rv;
-    }
-    return so_iss_renewed(req, o);
 }
 
 apr_status_t so_api_order_renew(so_req_t *req)
@@ -198,70 +151,18 @@ apr_status_t so_api_order_renew(so_req_t *req)
             return so_api_error(req, code, why, ""), APR_EINVAL;
         }
     }
-    rv = so_api_order_renew_charge(req, o, 0);
-    if (rv == SO_ENOFUNDS) {
-        return so_api_error(req, SO_E_FUNDS, "The balance does not cover the renewal", ""),
-               APR_EINVAL;
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
+    {
+        so_result_t res;
+        so_result_init(&res);
+        rv = so_iss_renew_charge(so_api_svc_ctx(req), o, 0, &res);
+        if (rv == SO_ENOFUNDS) {
+            return so_api_error(req, SO_E_FUNDS, "The balance does not cover the renewal", ""),
+                   APR_EINVAL;
+        }
+        if (rv != APR_SUCCESS) {
+            return so_api_svc_answer(req, &res);
+        }
     }
     return so_api_ok_id(req, o->id);
 }
 
-apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve, const char *reason)
-{
-    so_db_t *db = so_req_db(req);
-    apr_int64_t team_id, after;
-    so_order_t *o;
-    int issued = 0;
-    apr_status_t rv;
-
-    rv = so_store_order_team(db, req->pool, order_id, &team_id);
-    if (rv == APR_SUCCESS) {
-        rv = so_store_order_get(db, req->pool, team_id, order_id, &o);
-    }
-    if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No order %" APR_INT64_T_FMT, order_id), APR_ENOENT;
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (!strcmp(o->validation_method, "domain")) {
-        return so_api_error(req, SO_E_STATUS, "A DV order has no organization validation", ""),
-               APR_EINVAL;
-    }
-    if (strcmp(o->status, "REQ") && strcmp(o->status, "PAI") && strcmp(o->status, "ACT")) {
-        return so_api_errorf(req, SO_E_STATUS, "The order is %s", o->status), APR_EINVAL;
-    }
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = so_store_org_set(db, req->pool, o->id, approve ? "approved" : "rejected", reason, req->now);
-    if (rv == APR_SUCCESS && !approve && !strcmp(o->status, "REQ")) {
-        /* the organization could not be validated: the order fails and is refunded */
-        o->status = "FAI";
-        o->cancelled_at = o->updated_at = req->now;
-        rv = so_store_order_update(db, req->pool, o, 0);
-        if (rv == APR_SUCCESS && o->price > 0) {
-            rv = so_store_ledger_add(db, req->pool, o->team_id, o->price, "refund", o->id,
-                                     apr_psprintf(req->pool, "refund of order %" APR_INT64_T_FMT
-                                                             ": organization not validated",
-                                                  o->id),
-                                     req->auth ? req->auth->user_id : 0, req->now, &after);
-        }
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_api_order_event(req, o, approve ? "organization_approved" : "organization_rejected",
-                                json_pack("{s:s}", "reason", reason ? reason : ""));
-    }
-    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (approve && (rv = so_iss_issue_claimed(req, o, &issued)) != APR_SUCCESS) {
-        return rv;
-    }
-    return so_api_ok(req, json_pack("{s:I,s:s,s:s,s:b}", "id", (json_int_t)o->id, "organization",
-                                    approve ? "approved" : "rejected", "status", o->status,
-                                    "issued", issued));
-}

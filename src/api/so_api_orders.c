@@ -13,7 +13,8 @@
 #include "so_api.h"
 #include "so_api_ssl.h"
 #include "so_order_rules.h"
-#include "so_issuance.h"
+#include "so_api_svc.h"
+#include "../svc/so_issuance.h"
 #include "../core/so_metrics.h"
 #include "so_outbox.h"
 #include "../core/so_dcv.h"
@@ -438,7 +439,7 @@ static apr_status_t approver_email_update(so_req_t *req)
     rv = change_order(req, change_approver,
                       (void *)so_str_lower(req->pool, so_str_trim(req->pool, email)));
     if (rv == APR_SUCCESS && !req->err_code && so_api_order_load(req, &o) == APR_SUCCESS) {
-        so_iss_send_approval(req, o, 1);
+        so_iss_send_approval(so_api_svc_ctx(req), o, 1);
     }
     return rv;
 }
@@ -471,7 +472,7 @@ static apr_status_t approver_email_resend(so_req_t *req)
     so_order_t *o;
     apr_status_t rv = change_order(req, change_resend, NULL);
     if (rv == APR_SUCCESS && !req->err_code && so_api_order_load(req, &o) == APR_SUCCESS) {
-        so_iss_send_approval(req, o, 1);
+        so_iss_send_approval(so_api_svc_ctx(req), o, 1);
     }
     return rv;
 }
@@ -546,7 +547,8 @@ static apr_status_t cancel_order(so_req_t *req)
     for (i = 0; i < certs->nelts; i++) {
         so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
         if (c->revoked_at == 0 && c->not_after > req->now
-            && (rv = so_iss_revoke(req, o, c, 5 /* cessationOfOperation */)) != APR_SUCCESS) {
+            && (rv = so_iss_revoke(so_api_svc_ctx(req), o, c,
+                                    5 /* cessationOfOperation */)) != APR_SUCCESS) {
             return rv;
         }
     }

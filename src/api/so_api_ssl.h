@@ -88,12 +88,13 @@ apr_status_t so_api_order_load(so_req_t *req, so_order_t **out);
 /* Append an audit event (inside or outside a transaction). */
 apr_status_t so_api_order_event(so_req_t *req, const so_order_t *o, const char *kind, json_t *detail);
 
-/* Renew an ACT order: charge the balance (SO_ENOFUNDS when it does not cover the
- * price), move order_ends_at on by the period and start the new certificate. */
-apr_status_t so_api_order_renew_charge(so_req_t *req, so_order_t *o, int automatic);
 /* Staff: approve or reject the organization of an OV/EV order (any team). */
 apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve, const char *reason);
 /* RFC 5280 reason code of a reason name ("key_compromise", ...), -1 when unknown. */
 int so_api_revoke_reason(const char *name);
+
+/* Certificate tags: whether serial (upper hex, no leading zeros) names one of the
+ * order's certificates (registered with so_api_set_cert_lookup). */
+apr_status_t so_iss_cert_lookup(so_req_t *req, const so_order_t *o, const char *serial, int *found);
 
 #endif

@@ -34,13 +34,9 @@ int so_br_mpic_mode(const so_config_t *cfg);
 /* The sslorders-perspective handler: checks the request's signature (401 JSON, code 1121
  * when wrong), repeats the checks asked for from here and answers their results. */
 apr_status_t so_br_perspective_serve(so_req_t *req, apr_int64_t wall_now);
-/* Before an order is signed (called by so_br_caa_order): asks every perspective to repeat
- * the domain validation (http, https, dns) and the CAA check of each name, stores per name
- * which perspectives agreed (kind "mpic") and applies the quorum. APR_SUCCESS: corroborated
- * (or MPIC off, or report mode); SO_EMPIC and *why otherwise. */
+/* The corroboration of an order before it is signed is a service: so_svc_mpic_order
+ * (src/svc/so_svc_br.h); SO_EMPIC when it is refused. */
 #define SO_EMPIC (APR_OS_START_USERERR + 660)
-apr_status_t so_br_mpic_order(so_req_t *req, so_order_t *o, const apr_array_header_t *states,
-                              const char **why);
 
 /* E-mail domain validation by date (BR 3.2.2.4.4/.13/.14, SC-090): 0 allowed, 1 allowed
  * with a warning (from 2026-03-15), 2 refused (from 2028-03-15). */
@@ -51,30 +47,14 @@ int so_br_email_phase(apr_int64_t now);
  * answers 400 (1120) and returns APR_EINVAL. */
 apr_status_t so_br_email_check(so_req_t *req, const char *host);
 
-/* dns-persist (BR 3.2.2.4.22): the team's account URI, the record to publish for host
- * (name and value), and the check. */
-const char *so_br_persist_account(so_req_t *req, apr_int64_t team_id);
+/* dns-persist (BR 3.2.2.4.22): the record to publish for host (name and value); the
+ * check and the CAA check before issuance are services (src/svc/so_svc_br.h). */
 void so_br_persist_instructions(so_req_t *req, apr_int64_t team_id, const char *host,
                                 const char **record_name, const char **record_value,
                                 const char **text);
-apr_status_t so_br_persist_check(so_req_t *req, const so_order_t *o, const char *host,
-                                 const so_dcv_opts_t *opts, const char **why);
 
 /* Whether DNSSEC validation is on for this configuration. */
 int so_br_dnssec(const so_config_t *cfg);
-/* The DCV options of a request's configuration (connect-to, nameserver, DNSSEC). */
-void so_br_dcv_opts(so_req_t *req, so_dcv_opts_t *opts);
-/* The issuer domain names CAA records must name to authorize this CA. */
-apr_array_header_t *so_br_caa_identities(so_req_t *req);
-
-/* The CAA check of names before issuance (the hook ACME calls too): method is the
- * validation method label (so_caa_method_label), accounturi the ACME account URL or NULL.
- * *results (so_caa_result_t, one per name) tell each name's outcome; APR_SUCCESS when
- * every name may be issued, SO_ECAA (a record refuses; *why names it) or another error
- * (a lookup failed after a retry; *why says why) otherwise. */
-apr_status_t so_br_caa_check(so_req_t *req, const apr_array_header_t *names, const char *method,
-                             const char *accounturi, apr_array_header_t **results,
-                             const char **why);
 
 /* The "caa" member of a name in GET /ssl/orders/{id}/validation: the stored check of
  * host (so_br_check_t checks) or null when none was made yet. */
@@ -86,15 +66,5 @@ void so_br_write_checks(struct so_jw_t *w, so_req_t *req, const apr_array_header
  * or null when MPIC did not run. */
 void so_br_write_mpic(struct so_jw_t *w, so_req_t *req, const apr_array_header_t *checks,
                       const char *host);
-
-/* Called before an order is signed: the CAA check of every name of the order with its
- * method (so_host_state_t states), the results stored per name, iodef values and
- * refusals recorded in the order's events. APR_SUCCESS: the order may be issued. */
-apr_status_t so_br_caa_order(so_req_t *req, so_order_t *o, const apr_array_header_t *states,
-                             const char **why);
-/* The same for an ACME issuance: accounturi is the ACME account URL (RFC 8657: a record
- * with accounturi authorizes that account only). */
-apr_status_t so_br_caa_order_acme(so_req_t *req, so_order_t *o, const apr_array_header_t *states,
-                                  const char *accounturi, const char **why);
 
 #endif

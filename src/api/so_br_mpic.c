@@ -6,6 +6,7 @@
 
 #include "so_br.h"
 #include "so_api_ssl.h"
+#include "../svc/so_svc_br.h"
 #include "../core/so_ca.h"
 #include "../core/so_caa.h"
 #include "../core/so_dcv.h"
@@ -155,7 +156,7 @@ apr_status_t so_br_perspective_serve(so_req_t *req, apr_int64_t wall_now)
         return so_api_error(req, SO_E_INVALID,
                             "The body must be {\"names\": [...]} with 1 to 250 names", "names");
     }
-    so_br_dcv_opts(req, &opts);
+    so_svc_dcv_opts(req->cfg, &opts);
     if (so_dcv_resolver(&resolver, req->pool, &opts, &why) == APR_SUCCESS) {
         opts.resolver = resolver;
     }
@@ -172,145 +173,6 @@ apr_status_t so_br_perspective_serve(so_req_t *req, apr_int64_t wall_now)
     }
     json_decref(body);
     return so_api_ok(req, json_pack("{s:o}", "results", results));
-}
-
-/* What a perspective said about name: 1 agrees, 0 not (*reason). */
-static int agrees(apr_pool_t *p, const so_mpic_answer_t *a, const char *name, int dcv,
-                  int caa, const char **reason)
-{
-    json_t *results, *r;
-    size_t i;
-    if (!a->reached) {
-        *reason = a->error ? a->error : "could not be reached";
-        return 0;
-    }
-    results = json_object_get(a->data, "results");
-    json_array_foreach(results, i, r) {
-        json_t *d, *c;
-        if (!jstr(r, "name") || strcmp(jstr(r, "name"), name)) {
-            continue;
-        }
-        d = json_object_get(r, "dcv");
-        c = json_object_get(r, "caa");
-        if (dcv && !json_is_true(json_object_get(d, "ok"))) {
-            *reason = apr_pstrcat(p, "domain validation: ",
-                                  jstr(d, "detail") ? jstr(d, "detail") : "no answer", NULL);
-            return 0;
-        }
-        if (caa && (!jstr(c, "status") || strcmp(jstr(c, "status"), "permitted"))) {
-            *reason = apr_pstrcat(p, "CAA: ", jstr(c, "detail") ? jstr(c, "detail") : "no answer",
-                                  NULL);
-            return 0;
-        }
-        *reason = "";
-        return 1;
-    }
-    *reason = "no answer for this name";
-    return 0;
-}
-
-apr_status_t so_br_mpic_order(so_req_t *req, so_order_t *o, const apr_array_header_t *states,
-                              const char **why)
-{
-    const so_br_config_t *b = req->cfg->br;
-    int mode = so_br_mpic_mode(req->cfg), caa, i, j;
-    so_dcv_token_t *tok = NULL;
-    apr_array_header_t *answers, *ids;
-    json_t *names;
-    const char *body, *w = NULL;
-    apr_status_t worst = APR_SUCCESS;
-    so_db_t *db = so_req_db(req);
-
-    *why = NULL;
-    if (mode == SO_MPIC_OFF || states->nelts == 0) {
-        return APR_SUCCESS;
-    }
-    caa = !b || b->caa != 0;
-    ids = so_br_caa_identities(req);
-    if (so_dcv_token_pem(&tok, req->pool, o->csr, req->cfg->ca_tag,
-                         *o->dcv_unique ? o->dcv_unique : NULL, &w) != APR_SUCCESS) {
-        tok = NULL;
-    }
-    names = json_array();
-    for (i = 0; i < states->nelts; i++) {
-        const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        json_t *one = json_pack("{s:s}", "name", h->host_name);
-        if (tok && (!strcmp(h->method, "http") || !strcmp(h->method, "https")
-                    || !strcmp(h->method, "dns"))) {
-            json_object_set_new(one, "dcv",
-                                json_pack("{s:s,s:s,s:s,s:s,s:s}", "method", h->method, "md5",
-                                          tok->md5, "sha256", tok->sha256, "unique",
-                                          tok->unique ? tok->unique : "", "ca_tag", tok->ca_tag));
-        }
-        if (caa) {
-            json_t *jids = json_array();
-            for (j = 0; j < ids->nelts; j++) {
-                json_array_append_new(jids, json_string(APR_ARRAY_IDX(ids, j, const char *)));
-            }
-            json_object_set_new(one, "caa", json_pack("{s:o,s:s}", "identities", jids, "method",
-                                                      so_caa_method_label(h->method)));
-        }
-        json_array_append_new(names, one);
-    }
-    {
-        json_t *root = json_pack("{s:o}", "names", names);
-        char *txt = json_dumps(root, JSON_COMPACT);
-        body = apr_pstrdup(req->pool, txt ? txt : "{}");
-        free(txt);
-        json_decref(root);
-    }
-    so_mpic_query(req->pool, b->perspectives, b->perspective_secret ? b->perspective_secret : "",
-                  body, b->mpic_timeout_ms, &answers);
-
-    for (i = 0; i < states->nelts; i++) {
-        const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        int dcv = tok && (!strcmp(h->method, "http") || !strcmp(h->method, "https")
-                          || !strcmp(h->method, "dns"));
-        int agree = 0, ok;
-        json_t *list = json_array();
-        char *txt;
-        so_br_check_t row;
-        const char *qwhy = NULL;
-
-        for (j = 0; j < answers->nelts; j++) {
-            const so_mpic_answer_t *a = &APR_ARRAY_IDX(answers, j, so_mpic_answer_t);
-            const char *reason = NULL;
-            int yes = agrees(req->pool, a, h->host_name, dcv, caa, &reason);
-            agree += yes;
-            json_array_append_new(list, json_pack("{s:s,s:b,s:s}", "name", a->name, "agreed", yes,
-                                                  "detail", reason ? reason : ""));
-        }
-        ok = so_mpic_quorum(req->pool, answers->nelts, agree, req->now, &qwhy);
-        txt = json_dumps(list, JSON_COMPACT);
-        json_decref(list);
-        memset(&row, 0, sizeof(row));
-        row.host_name = h->host_name;
-        row.kind = "mpic";
-        row.status = ok ? "corroborated" : mode == SO_MPIC_REPORT ? "reported" : "refused";
-        row.domain = mode == SO_MPIC_REPORT ? "report" : "on";
-        row.record = apr_pstrdup(req->pool, txt ? txt : "[]");
-        free(txt);
-        row.detail = ok ? apr_psprintf(req->pool, "%d of %d remote perspectives corroborated",
-                                       agree, answers->nelts)
-                        : qwhy;
-        row.checked_at = req->now;
-        so_store_br_check_set(db, req->pool, o->id, &row);
-        if (!ok) {
-            so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, 0,
-                         SOLOGNO(00851) "order %" APR_INT64_T_FMT ": MPIC for %s not met%s: %s",
-                         o->id, h->host_name, mode == SO_MPIC_REPORT ? " (report mode: issued)" : "",
-                         qwhy);
-            so_api_order_event(req, o, "mpic_not_corroborated",
-                               json_pack("{s:s,s:s,s:s}", "host_name", h->host_name, "reason",
-                                         qwhy, "mode", mode == SO_MPIC_REPORT ? "report" : "on"));
-            if (mode == SO_MPIC_ON && worst == APR_SUCCESS) {
-                worst = SO_EMPIC;
-                *why = apr_psprintf(req->pool, "multi-perspective corroboration of %s failed: %s",
-                                    h->host_name, qwhy);
-            }
-        }
-    }
-    return worst;
 }
 
 void so_br_write_mpic(so_jw_t *w, so_req_t *req, const apr_array_header_t *checks,

@@ -6,7 +6,8 @@
 
 #include "so_outbox.h"
 #include "so_api_ssl.h"
-#include "so_issuance.h"
+#include "so_api_svc.h"
+#include "../svc/so_issuance.h"
 #include "../core/so_jsonw.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
@@ -321,7 +322,7 @@ static apr_status_t deliver_internal(so_req_t *req, so_outbox_item_t *it)
     apr_status_t rv = so_store_order_get(db, req->pool, it->team_id, it->order_id, &o);
 
     if (rv == APR_SUCCESS) {
-        rv = so_iss_deliver(req, o, it->type, it->payload, it->attempts);
+        rv = so_iss_deliver(so_api_svc_ctx(req), o, it->type, it->payload, it->attempts);
     }
     else if (rv == APR_ENOENT) {
         rv = APR_SUCCESS; /* the order is gone: nothing to tell */
@@ -353,7 +354,7 @@ static void endpoint_failed(so_req_t *req, so_webhook_t *w)
                     w->id, w->team_id, w->disabled_reason);
         if (so_store_team_owner_emails(db, req->pool, w->team_id, &to) == APR_SUCCESS
             && to->nelts) {
-            so_iss_mail(req, to, "A webhook endpoint was disabled",
+            so_iss_mail(so_api_svc_ctx(req), to, "A webhook endpoint was disabled",
                         apr_psprintf(req->pool,
                                      "The webhook endpoint %" APR_INT64_T_FMT " (%s) of your team "
                                      "was disabled: %s UTC.\n\nFix the receiver, then enable it "

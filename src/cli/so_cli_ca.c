@@ -10,6 +10,7 @@
 #include "so_cli.h"
 #include "../api/so_api.h"
 #include "../api/so_api_ssl.h"
+#include "../svc/so_issuance.h"
 #include "../core/so_ca.h"
 #include "../core/so_util.h"
 
@@ -85,7 +86,10 @@ static int cmd_ca_show(so_cli_t *cli, int argc, const char *const *argv)
 static int org_decide(so_cli_t *cli, int argc, const char *const *argv, int approve)
 {
     so_config_t cfg;
-    so_req_t *req;
+    so_svc_ctx_t *ctx;
+    so_result_t res;
+    so_order_t *o = NULL;
+    int issued = 0;
     apr_int64_t id;
     const char *reason = "", *ca_dir = NULL, *why;
     int i;
@@ -123,13 +127,12 @@ static int org_decide(so_cli_t *cli, int argc, const char *const *argv, int appr
         }
     }
     cfg.instance = "sslordersctl";
-    req = so_req_create(cli->pool, &cfg);
-    req->db = cli->db;
-    req->method = "CLI";
-    req->path = "/";
-    so_api_org_decide(req, id, approve, reason);
-    if (req->err_code) {
-        fprintf(stderr, "sslordersctl: %s\n", req->err_desc);
+    ctx = so_svc_ctx_make(cli->pool, cli->db, &cfg, apr_time_sec(apr_time_now()), SO_ACTOR_CLI);
+    so_result_init(&res);
+    if (so_iss_org_decide(ctx, id, approve, reason, &o, &issued, &res) != APR_SUCCESS) {
+        char buf[256];
+        fprintf(stderr, "sslordersctl: %s\n",
+                res.detail ? res.detail : apr_strerror(res.status, buf, sizeof(buf)));
         return 1;
     }
     printf("order %" APR_INT64_T_FMT ": organization %s%s\n", id, approve ? "approved" : "rejected",

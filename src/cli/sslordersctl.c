@@ -17,6 +17,7 @@
 #include <apr_strings.h>
 #include <jansson.h>
 
+#include "../api/so_api_svc.h"
 #include "so_cli.h"
 #include "../api/so_api.h"
 #include "../core/so_crypto.h"
@@ -552,6 +553,7 @@ int main(int argc, const char *const *argv)
     int i = 1;
 
     apr_app_initialize(&argc, &argv, NULL);
+    so_api_svc_init(); /* the services' hooks into the API (order events, outbox) */
     atexit(apr_terminate);
     memset(&cli, 0, sizeof(cli));
     apr_pool_create(&cli.pool, NULL);

@@ -15,7 +15,7 @@
 
 #include "so_httpd.h"
 #include "../api/so_api_ssl.h"
-#include "../api/so_issuance.h"
+#include "../svc/so_issuance.h"
 #include "../core/so_ca.h"
 #include "../core/so_log.h"
 
@@ -84,7 +84,7 @@ static apr_status_t run_jobs(int state, void *baton, apr_pool_t *ptemp)
     so_srv_conf_t *c = so_httpd_srv_conf(s);
     ap_dbd_t *rec;
     so_db_t *db;
-    so_req_t *req;
+    so_svc_ctx_t *ctx;
     int worked = 0;
     apr_status_t rv;
 
@@ -97,11 +97,8 @@ static apr_status_t run_jobs(int state, void *baton, apr_pool_t *ptemp)
         return APR_SUCCESS;
     }
     so_db_wrap(&db, ptemp, rec->driver, rec->handle, rec->prepared, rec->pool);
-    req = so_req_create(ptemp, &c->api);
-    req->db = db;
-    req->method = "JOB";
-    req->path = "/";
-    rv = so_iss_jobs_run(req, &worked);
+    ctx = so_svc_ctx_make(ptemp, db, &c->api, apr_time_sec(apr_time_now()), SO_ACTOR_JOB);
+    rv = so_iss_jobs_run(ctx, &worked);
     if (SO_DB_IS_UNAVAILABLE(rv)) {
         so_httpd_db_state(s, 1, db->errmsg);
     }

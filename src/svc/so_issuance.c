@@ -4,13 +4,11 @@
 #include <apr_strings.h>
 
 #include "so_issuance.h"
-#include "so_outbox.h"
-#include "so_api_security.h"
-#include "so_api_seal.h"
+#include "so_svc_br.h"
+#include "../api/so_api_seal.h"
+#include "so_order_rules.h"
 #include "../store/so_store_seal.h"
-#include "so_api_ssl.h"
 #include "../core/so_metrics.h"
-#include "so_br.h"
 #include "../core/so_ca.h"
 #include "../core/so_dcv.h"
 #include "../core/so_domain.h"
@@ -60,33 +58,33 @@ apr_int64_t so_iss_add_years(apr_int64_t t, int years)
     return (apr_int64_t)timegm(&tm);
 }
 
-static so_db_t *DB(so_req_t *req)
+static so_db_t *DB(so_svc_ctx_t *ctx)
 {
-    return so_req_db(req);
+    return ctx->db;
 }
 
-static const char *pki_base(so_req_t *req)
+static const char *pki_base(so_svc_ctx_t *ctx)
 {
-    const char *b = req->cfg->pki_url;
+    const char *b = ctx->cfg->pki_url;
     if (b && *b) {
         return b;
     }
-    b = req->cfg->public_url;
+    b = ctx->cfg->public_url;
     if (b && !strncmp(b, "https://", 8)) {
-        return apr_pstrcat(req->pool, "http://", b + 8, NULL);
+        return apr_pstrcat(ctx->pool, "http://", b + 8, NULL);
     }
     return b && *b ? b : "http://localhost";
 }
 
-static const char *public_base(so_req_t *req)
+static const char *public_base(so_svc_ctx_t *ctx)
 {
-    return req->cfg->public_url && *req->cfg->public_url ? req->cfg->public_url : "";
+    return ctx->cfg->public_url && *ctx->cfg->public_url ? ctx->cfg->public_url : "";
 }
 
 /* ------------------------------------------------------------------------- */
 /* mail and the message command                                                */
 
-static apr_status_t send_mail(so_req_t *req, apr_array_header_t *to, const char *subject,
+static apr_status_t send_mail(so_svc_ctx_t *ctx, apr_array_header_t *to, const char *subject,
                               const char *body)
 {
     so_mail_msg_t m;
@@ -97,34 +95,34 @@ static apr_status_t send_mail(so_req_t *req, apr_array_header_t *to, const char 
     apr_status_t rv;
     so_brand_t brand;
 
-    if (!req->cfg->mail_argv || to->nelts == 0) {
+    if (!ctx->cfg->mail_argv || to->nelts == 0) {
         return APR_ENOTIMPL;
     }
     /* the provider's name signs every mail, with where to get help */
-    so_brand(req->cfg, &brand);
-    body = apr_pstrcat(req->pool, body, "\n-- \n", brand.name,
+    so_brand(ctx->cfg, &brand);
+    body = apr_pstrcat(ctx->pool, body, "\n-- \n", brand.name,
                        *brand.support_url ? "\nHelp: " : "", brand.support_url, "\n", NULL);
-    from = req->cfg->mail_from && *req->cfg->mail_from
-               ? req->cfg->mail_from
-               : apr_pstrcat(req->pool, "no-reply@", req->cfg->ca_tag, NULL);
+    from = ctx->cfg->mail_from && *ctx->cfg->mail_from
+               ? ctx->cfg->mail_from
+               : apr_pstrcat(ctx->pool, "no-reply@", ctx->cfg->ca_tag, NULL);
     memset(&m, 0, sizeof(m));
     m.from = from;
     m.from_name = brand.name;
     m.to = to;
     m.subject = subject;
     m.body = body;
-    m.date = req->now;
-    if ((rv = so_mail_compose(&msg, &len, req->pool, &m, &why)) != APR_SUCCESS) {
+    m.date = ctx->now;
+    if ((rv = so_mail_compose(&msg, &len, ctx->pool, &m, &why)) != APR_SUCCESS) {
         so_log_error(SO_LOG_MARK, rv, SOLOGNO(00210) "cannot compose mail \"%s\": %s", subject,
                      why ? why : "?");
         return rv;
     }
     memset(&cmd, 0, sizeof(cmd));
-    cmd.argv = req->cfg->mail_argv;
+    cmd.argv = ctx->cfg->mail_argv;
     cmd.input = msg;
     cmd.input_len = len;
     cmd.timeout = MAIL_TIMEOUT;
-    rv = so_exec_run(&res, req->pool, &cmd, &why);
+    rv = so_exec_run(&res, ctx->pool, &cmd, &why);
     if (rv != APR_SUCCESS) {
         so_log_error(SO_LOG_MARK, rv, SOLOGNO(00211) "SSLOrdersMailCommand failed for \"%s\": %s",
                      subject, why ? why : "?");
@@ -147,21 +145,21 @@ static void add_addr(apr_array_header_t *to, const char *a)
 }
 
 /* The order's contacts: the e-mail of its handles and the reminder recipients. */
-static apr_array_header_t *contacts(so_req_t *req, const so_order_t *o, const char *extra)
+static apr_array_header_t *contacts(so_svc_ctx_t *ctx, const so_order_t *o, const char *extra)
 {
-    apr_array_header_t *to = apr_array_make(req->pool, 4, sizeof(const char *));
+    apr_array_header_t *to = apr_array_make(ctx->pool, 4, sizeof(const char *));
     const char *handles[] = {o->technical_handle, o->administrative_handle,
                              o->organization_handle, o->billing_handle};
     unsigned i;
     for (i = 0; i < sizeof(handles) / sizeof(handles[0]); i++) {
         so_customer_t *c;
         if (handles[i] && *handles[i]
-            && so_store_customer_get(DB(req), req->pool, o->team_id, handles[i], &c) == APR_SUCCESS) {
+            && so_store_customer_get(DB(ctx), ctx->pool, o->team_id, handles[i], &c) == APR_SUCCESS) {
             add_addr(to, c->email);
         }
     }
     if (extra && *extra) {
-        char *list = apr_pstrdup(req->pool, extra), *tok, *last = NULL;
+        char *list = apr_pstrdup(ctx->pool, extra), *tok, *last = NULL;
         for (tok = apr_strtok(list, ", ", &last); tok; tok = apr_strtok(NULL, ", ", &last)) {
             add_addr(to, tok);
         }
@@ -169,9 +167,9 @@ static apr_array_header_t *contacts(so_req_t *req, const so_order_t *o, const ch
     return to;
 }
 
-void so_iss_notify(so_req_t *req, const so_order_t *o, const char *event, const char *detail)
+void so_iss_notify(so_svc_ctx_t *ctx, const so_order_t *o, const char *event, const char *detail)
 {
-    const char *const *m = req->cfg->message_argv;
+    const char *const *m = ctx->cfg->message_argv;
     if (m) {
         so_exec_cmd_t cmd;
         so_exec_result_t *res = NULL;
@@ -181,18 +179,18 @@ void so_iss_notify(so_req_t *req, const so_order_t *o, const char *event, const 
         while (m[n]) {
             n++;
         }
-        argv = apr_palloc(req->pool, sizeof(char *) * (size_t)(n + 4));
+        argv = apr_palloc(ctx->pool, sizeof(char *) * (size_t)(n + 4));
         for (i = 0; i < n; i++) {
             argv[i] = m[i];
         }
         argv[n] = event;
-        argv[n + 1] = so_i64str(req->pool, o->id);
+        argv[n + 1] = so_i64str(ctx->pool, o->id);
         argv[n + 2] = *o->common_name ? o->common_name : "-";
         argv[n + 3] = NULL;
         memset(&cmd, 0, sizeof(cmd));
         cmd.argv = argv;
         cmd.timeout = MAIL_TIMEOUT;
-        if (so_exec_run(&res, req->pool, &cmd, &why) != APR_SUCCESS) {
+        if (so_exec_run(&res, ctx->pool, &cmd, &why) != APR_SUCCESS) {
             so_log_error(SO_LOG_MARK, APR_EGENERAL,
                          SOLOGNO(00212) "SSLOrdersMessageCmd %s for order %" APR_INT64_T_FMT
                                         " failed: %s",
@@ -205,10 +203,10 @@ void so_iss_notify(so_req_t *req, const so_order_t *o, const char *event, const 
 /* ------------------------------------------------------------------------- */
 /* validation                                                                  */
 
-static apr_status_t token_of(so_req_t *req, const so_order_t *o, so_dcv_token_t **t)
+static apr_status_t token_of(so_svc_ctx_t *ctx, const so_order_t *o, so_dcv_token_t **t)
 {
     const char *why = NULL;
-    apr_status_t rv = so_dcv_token_pem(t, req->pool, o->csr, req->cfg->ca_tag,
+    apr_status_t rv = so_dcv_token_pem(t, ctx->pool, o->csr, ctx->cfg->ca_tag,
                                        *o->dcv_unique ? o->dcv_unique : NULL, &why);
     if (rv != APR_SUCCESS) {
         so_log_error(SO_LOG_MARK, rv, SOLOGNO(00213) "order %" APR_INT64_T_FMT ": no DCV token: %s",
@@ -222,23 +220,23 @@ static int org_ok(const so_order_t *o, const so_issuance_state_t *st)
     return !strcmp(o->validation_method, "domain") || !strcmp(st->org_status, "approved");
 }
 
-void so_iss_requested(so_req_t *req, so_order_t *o)
+void so_iss_requested(so_svc_ctx_t *ctx, so_order_t *o)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     apr_status_t rv = APR_SUCCESS;
 
     if (strcmp(o->validation_method, "domain")) {
         so_issuance_state_t *st;
-        if (so_store_issuance_get(db, req->pool, o->id, &st) == APR_SUCCESS
+        if (so_store_issuance_get(db, ctx->pool, o->id, &st) == APR_SUCCESS
             && strcmp(st->org_status, "approved")) {
-            rv = so_store_org_set(db, req->pool, o->id, "pending", "", 0);
+            rv = so_store_org_set(db, ctx->pool, o->id, "pending", "", 0);
         }
     }
     if (rv == APR_SUCCESS) {
-        rv = so_store_next_check_set(db, req->pool, o->id, req->now);
+        rv = so_store_next_check_set(db, ctx->pool, o->id, ctx->now);
     }
     if (rv == APR_SUCCESS) {
-        rv = so_iss_send_approval(req, o, 0);
+        rv = so_iss_send_approval(ctx, o, 0);
     }
     if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
         so_log_warn(SO_LOG_MARK, rv, SOLOGNO(00214) "order %" APR_INT64_T_FMT
@@ -247,9 +245,9 @@ void so_iss_requested(so_req_t *req, so_order_t *o)
     }
 }
 
-apr_status_t so_iss_send_approval(so_req_t *req, so_order_t *o, int force)
+apr_status_t so_iss_send_approval(so_svc_ctx_t *ctx, so_order_t *o, int force)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     apr_array_header_t *states, *to;
     const char *names = "", *token, *link, *body;
     int i, any = 0, open = 0;
@@ -258,35 +256,35 @@ apr_status_t so_iss_send_approval(so_req_t *req, so_order_t *o, int force)
     if (!*o->approver_email) {
         return APR_SUCCESS;
     }
-    if ((rv = so_store_host_states(db, req->pool, o->id, &states)) != APR_SUCCESS) {
+    if ((rv = so_store_host_states(db, ctx->pool, o->id, &states)) != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < states->nelts; i++) {
         so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         if (!strcmp(h->method, "email") && strcmp(h->status, "valid")) {
-            names = apr_pstrcat(req->pool, names, "  ", h->host_name, "\n", NULL);
+            names = apr_pstrcat(ctx->pool, names, "  ", h->host_name, "\n", NULL);
             any = 1;
         }
     }
     if (!any) {
         return APR_SUCCESS;
     }
-    if (!force && (rv = so_store_approval_open(db, req->pool, o->id, req->now, &open)) != APR_SUCCESS) {
+    if (!force && (rv = so_store_approval_open(db, ctx->pool, o->id, ctx->now, &open)) != APR_SUCCESS) {
         return rv;
     }
     if (open && !force) {
         return APR_SUCCESS;
     }
-    if (force && (rv = so_store_approvals_drop(db, req->pool, o->id)) != APR_SUCCESS) {
+    if (force && (rv = so_store_approvals_drop(db, ctx->pool, o->id)) != APR_SUCCESS) {
         return rv;
     }
-    rv = so_store_approval_create(db, req->pool, o->team_id, o->id, o->approver_email, req->now,
+    rv = so_store_approval_create(db, ctx->pool, o->team_id, o->id, o->approver_email, ctx->now,
                                   APPROVAL_TTL, &token);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    link = apr_pstrcat(req->pool, public_base(req), "/approve/", token, NULL);
-    body = apr_psprintf(req->pool,
+    link = apr_pstrcat(ctx->pool, public_base(ctx), "/approve/", token, NULL);
+    body = apr_psprintf(ctx->pool,
                         "Hello,\n\n"
                         "a certificate was requested for these names:\n\n%s\n"
                         "You receive this message because %s is an approver address of their "
@@ -295,12 +293,12 @@ apr_status_t so_iss_send_approval(so_req_t *req, so_order_t *o, int force)
                         "do nothing: without your approval no certificate is issued.\n\n"
                         "Order %" APR_INT64_T_FMT " (%s)\n",
                         names, o->approver_email, link, o->id, o->product_name);
-    to = apr_array_make(req->pool, 1, sizeof(const char *));
+    to = apr_array_make(ctx->pool, 1, sizeof(const char *));
     APR_ARRAY_PUSH(to, const char *) = o->approver_email;
-    rv = send_mail(req, to, apr_psprintf(req->pool, "Approve the certificate for %s",
+    rv = send_mail(ctx, to, apr_psprintf(ctx->pool, "Approve the certificate for %s",
                                          o->common_name),
                    body);
-    so_api_order_event(req, o, "approval_mail_sent",
+    so_svc_order_event(ctx, o, "approval_mail_sent",
                        json_pack("{s:s,s:b}", "to", o->approver_email, "sent", rv == APR_SUCCESS));
     return rv == APR_ENOTIMPL ? APR_SUCCESS : APR_SUCCESS;
 }
@@ -317,10 +315,10 @@ static int reissuing(const so_order_t *o, const so_issuance_state_t *st)
     return (!strcmp(o->status, "ACT") || !strcmp(o->status, "EXP")) && st->reissue_pending;
 }
 
-apr_status_t so_iss_check(so_req_t *req, so_order_t *o)
+apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o)
 {
-    so_db_t *db = DB(req);
-    const char *owner = so_req_owner(req);
+    so_db_t *db = DB(ctx);
+    const char *owner = ctx->owner;
     so_issuance_state_t *st;
     apr_array_header_t *states;
     so_dcv_token_t *tok = NULL;
@@ -329,26 +327,26 @@ apr_status_t so_iss_check(so_req_t *req, so_order_t *o)
     int i, pending = 0, issued = 0, min_checks = 1000;
     apr_status_t rv;
 
-    rv = so_store_order_claim(db, req->pool, o->id, owner, req->now, req->now + CLAIM_SECS);
+    rv = so_store_order_claim(db, ctx->pool, o->id, owner, ctx->now, ctx->now + CLAIM_SECS);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     {
         /* the order as it is now that we hold it: another worker may have issued meanwhile */
         so_order_t *fresh;
-        if ((rv = so_store_order_get(db, req->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
+        if ((rv = so_store_order_get(db, ctx->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
             goto leave;
         }
         *o = *fresh;
     }
-    if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) != APR_SUCCESS
-        || (rv = so_store_host_states(db, req->pool, o->id, &states)) != APR_SUCCESS) {
+    if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) != APR_SUCCESS
+        || (rv = so_store_host_states(db, ctx->pool, o->id, &states)) != APR_SUCCESS) {
         goto leave;
     }
     if (strcmp(o->status, "REQ") && !reissuing(o, st)) {
         goto leave;
     }
-    so_br_dcv_opts(req, &opts);
+    so_svc_dcv_opts(ctx->cfg, &opts);
     for (i = 0; i < states->nelts; i++) {
         so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         const char *why = NULL;
@@ -360,17 +358,17 @@ apr_status_t so_iss_check(so_req_t *req, so_order_t *o)
             pending++;
             continue; /* waits for the approval link (or a method) */
         }
-        if (!tok && (rv = token_of(req, o, &tok)) != APR_SUCCESS) {
+        if (!tok && (rv = token_of(ctx, o, &tok)) != APR_SUCCESS) {
             goto leave;
         }
         if (!strcmp(h->method, "dns")) {
-            crv = so_dcv_check_dns(req->pool, tok, h->host_name, SO_DCV_DNS, &opts, &why);
+            crv = so_dcv_check_dns(ctx->pool, tok, h->host_name, SO_DCV_DNS, &opts, &why);
         }
         else if (!strcmp(h->method, "dns-persist")) {
-            crv = so_br_persist_check(req, o, h->host_name, &opts, &why);
+            crv = so_svc_persist_check(ctx, o, h->host_name, &opts, &why);
         }
         else {
-            crv = so_dcv_check_http(req->pool, tok, h->host_name, !strcmp(h->method, "https"), &opts,
+            crv = so_dcv_check_http(ctx->pool, tok, h->host_name, !strcmp(h->method, "https"), &opts,
                                     &why);
         }
         so_metrics_inc(crv == APR_SUCCESS ? SO_MC_VALIDATION_VALID : SO_MC_VALIDATION_PENDING);
@@ -379,10 +377,10 @@ apr_status_t so_iss_check(so_req_t *req, so_order_t *o)
         }
         /* the state and its event (outbox) in one transaction */
         if (crv == APR_SUCCESS) {
-            rv = so_store_host_state_set(db, req->pool, o->id, h->host_name, "valid", req->now,
-                                         req->now, "");
+            rv = so_store_host_state_set(db, ctx->pool, o->id, h->host_name, "valid", ctx->now,
+                                         ctx->now, "");
             if (rv == APR_SUCCESS) {
-                rv = so_api_order_event(req, o, "name_validated",
+                rv = so_svc_order_event(ctx, o, "name_validated",
                                         json_pack("{s:s,s:s}", "host_name", h->host_name,
                                                   "method", h->method));
             }
@@ -393,11 +391,11 @@ apr_status_t so_iss_check(so_req_t *req, so_order_t *o)
             if (h->checks < min_checks) {
                 min_checks = h->checks;
             }
-            rv = so_store_host_state_set(db, req->pool, o->id, h->host_name, "pending",
-                                         h->validated_at, req->now, why ? why : "not validated yet");
+            rv = so_store_host_state_set(db, ctx->pool, o->id, h->host_name, "pending",
+                                         h->validated_at, ctx->now, why ? why : "not validated yet");
             if (rv == APR_SUCCESS && h->checks == 0) {
                 /* told once: the first check of the name failed */
-                rv = so_api_order_event(req, o, "validation_failed",
+                rv = so_svc_order_event(ctx, o, "validation_failed",
                                         json_pack("{s:s,s:s,s:s}", "host_name", h->host_name,
                                                   "method", h->method, "reason",
                                                   why ? why : "not validated yet"));
@@ -409,39 +407,39 @@ apr_status_t so_iss_check(so_req_t *req, so_order_t *o)
         }
     }
     if (pending == 0) {
-        rv = so_iss_try_issue(req, o, &issued);
+        rv = so_iss_try_issue(ctx, o, &issued);
         if (rv != APR_SUCCESS || issued) {
             goto leave;
         }
-        next = req->now + 3600; /* waits for the organization validation */
+        next = ctx->now + 3600; /* waits for the organization validation */
     }
     else {
-        next = req->now + (min_checks < 1000 ? backoff(min_checks) : 3600);
+        next = ctx->now + (min_checks < 1000 ? backoff(min_checks) : 3600);
     }
-    rv = so_store_next_check_set(db, req->pool, o->id, next);
+    rv = so_store_next_check_set(db, ctx->pool, o->id, next);
 
 leave:
-    so_store_order_release(db, req->pool, o->id, owner);
+    so_store_order_release(db, ctx->pool, o->id, owner);
     return rv;
 }
 
 /* ------------------------------------------------------------------------- */
 /* issuance                                                                    */
 
-static apr_status_t org_subject(so_req_t *req, const so_order_t *o, so_ca_issue_req_t *ir)
+static apr_status_t org_subject(so_svc_ctx_t *ctx, const so_order_t *o, so_ca_issue_req_t *ir)
 {
     so_customer_t *c;
     apr_status_t rv;
     if (!*o->organization_handle) {
         return APR_EINVAL;
     }
-    rv = so_store_customer_get(DB(req), req->pool, o->team_id, o->organization_handle, &c);
+    rv = so_store_customer_get(DB(ctx), ctx->pool, o->team_id, o->organization_handle, &c);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     ir->organization = *c->company_name
                            ? c->company_name
-                           : apr_pstrcat(req->pool, c->first_name, " ", c->last_name, NULL);
+                           : apr_pstrcat(ctx->pool, c->first_name, " ", c->last_name, NULL);
     ir->locality = c->city;
     ir->state = *c->state ? c->state : NULL;
     ir->country = c->country;
@@ -453,21 +451,21 @@ static apr_status_t org_subject(so_req_t *req, const so_order_t *o, so_ca_issue_
     return APR_SUCCESS;
 }
 
-apr_status_t so_iss_issue_claimed(so_req_t *req, so_order_t *o, int *issued)
+apr_status_t so_iss_issue_claimed(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     apr_status_t rv = APR_SUCCESS;
     *issued = 0;
-    if (so_store_order_claim(db, req->pool, o->id, so_req_owner(req), req->now,
-                             req->now + CLAIM_SECS)
+    if (so_store_order_claim(db, ctx->pool, o->id, ctx->owner, ctx->now,
+                             ctx->now + CLAIM_SECS)
         == APR_SUCCESS) {
-        rv = so_iss_try_issue(req, o, issued);
-        so_store_order_release(db, req->pool, o->id, so_req_owner(req));
+        rv = so_iss_try_issue(ctx, o, issued);
+        so_store_order_release(db, ctx->pool, o->id, ctx->owner);
     }
     return rv;
 }
 
-apr_status_t so_iss_org_check(so_req_t *req, const so_order_t *o, const char **why)
+apr_status_t so_iss_org_check(so_svc_ctx_t *ctx, const so_order_t *o, const char **why)
 {
     so_ca_issue_req_t ir;
     memset(&ir, 0, sizeof(ir));
@@ -477,16 +475,16 @@ apr_status_t so_iss_org_check(so_req_t *req, const so_order_t *o, const char **w
     if (ir.validation == SO_CA_DV) {
         return APR_SUCCESS;
     }
-    if (org_subject(req, o, &ir) != APR_SUCCESS) {
+    if (org_subject(ctx, o, &ir) != APR_SUCCESS) {
         *why = "the organization handle is missing";
         return APR_EINVAL;
     }
-    return so_ca_subject_check(req->pool, &ir, why);
+    return so_ca_subject_check(ctx->pool, &ir, why);
 }
 
-apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
+apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     so_issuance_state_t *st;
     apr_array_header_t *states, *names;
     so_ca_issue_req_t ir;
@@ -502,20 +500,20 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
         /* called with the order claimed: read it as it is now (another worker may have
          * issued, or the customer cancelled, since the caller loaded it) */
         so_order_t *fresh;
-        if ((rv = so_store_order_get(db, req->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
+        if ((rv = so_store_order_get(db, ctx->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
             return rv;
         }
         *o = *fresh;
         was = o->status;
     }
-    if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) != APR_SUCCESS
-        || (rv = so_store_host_states(db, req->pool, o->id, &states)) != APR_SUCCESS) {
+    if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) != APR_SUCCESS
+        || (rv = so_store_host_states(db, ctx->pool, o->id, &states)) != APR_SUCCESS) {
         return rv;
     }
     if (strcmp(o->status, "REQ") && !reissuing(o, st)) {
         return APR_SUCCESS;
     }
-    names = apr_array_make(req->pool, states->nelts, sizeof(const char *));
+    names = apr_array_make(ctx->pool, states->nelts, sizeof(const char *));
     for (i = 0; i < states->nelts; i++) {
         so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         if (strcmp(h->status, "valid")) {
@@ -526,7 +524,7 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
     if (!org_ok(o, st) || names->nelts == 0) {
         return APR_SUCCESS;
     }
-    if (!req->cfg->ca) {
+    if (!ctx->cfg->ca) {
         so_log_warn(SO_LOG_MARK, APR_ENOTIMPL,
                     SOLOGNO(00215) "order %" APR_INT64_T_FMT " is validated but SSLOrdersCA is not "
                                    "set: nothing is issued",
@@ -534,14 +532,14 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
         return APR_SUCCESS;
     }
     first = o->active_date == 0;
-    ends = o->order_ends_at > 0 ? o->order_ends_at : so_iss_add_years(req->now, o->period);
-    br = so_ca_br_max_days(req->now);
-    days = (int)((ends - req->now) / 86400); /* never beyond the order's end */
+    ends = o->order_ends_at > 0 ? o->order_ends_at : so_iss_add_years(ctx->now, o->period);
+    br = so_ca_br_max_days(ctx->now);
+    days = (int)((ends - ctx->now) / 86400); /* never beyond the order's end */
     if (days > br) {
         days = br;
     }
-    if (req->cfg->max_validity_days > 0 && days > req->cfg->max_validity_days) {
-        days = req->cfg->max_validity_days;
+    if (ctx->cfg->max_validity_days > 0 && days > ctx->cfg->max_validity_days) {
+        days = ctx->cfg->max_validity_days;
     }
     if (days < 1) {
         days = 1;
@@ -553,43 +551,43 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
                     : !strcmp(o->validation_method, "organization") ? SO_CA_OV
                                                                     : SO_CA_DV;
     ir.days = days;
-    ir.base_url = pki_base(req);
-    ir.now = req->now;
-    if (ir.validation != SO_CA_DV && org_subject(req, o, &ir) != APR_SUCCESS) {
-        so_api_order_event(req, o, "issuance_failed",
+    ir.base_url = pki_base(ctx);
+    ir.now = ctx->now;
+    if (ir.validation != SO_CA_DV && org_subject(ctx, o, &ir) != APR_SUCCESS) {
+        so_svc_order_event(ctx, o, "issuance_failed",
                            json_pack("{s:s}", "reason", "the organization handle is missing"));
         return APR_SUCCESS;
     }
-    if (so_br_caa_order(req, o, states, &why) != APR_SUCCESS) {
+    if (so_svc_caa_order(ctx, o, states, &why) != APR_SUCCESS) {
         /* CAA refuses (or could not be checked): not issued; the next check tries again */
-        so_api_order_event(req, o, "issuance_failed",
+        so_svc_order_event(ctx, o, "issuance_failed",
                            json_pack("{s:s}", "reason", why ? why : "the CAA check failed"));
         return APR_SUCCESS;
     }
-    rv = so_ca_issue(&cert, req->cfg->ca, req->pool, &ir, &why);
+    rv = so_ca_issue(&cert, ctx->cfg->ca, ctx->pool, &ir, &why);
     if (rv != APR_SUCCESS) {
         so_log_error(SO_LOG_MARK, rv, SOLOGNO(00216) "order %" APR_INT64_T_FMT ": signing failed: %s",
                      o->id, why ? why : "?");
         so_metrics_inc(SO_MC_ISSUE_FAILED);
-        so_api_order_event(req, o, "issuance_failed", json_pack("{s:s}", "reason", why ? why : "?"));
-        so_iss_notify(req, o, "errored", why);
+        so_svc_order_event(ctx, o, "issuance_failed", json_pack("{s:s}", "reason", why ? why : "?"));
+        so_iss_notify(ctx, o, "errored", why);
         return APR_SUCCESS;
     }
     {
         /* the profile linter: a certificate that fails it is not stored nor handed out */
         apr_array_header_t *problems = NULL;
-        if (so_lint_cert(req->pool, cert->der, cert->der_len, so_ca_intermediate_pem(req->cfg->ca),
-                         req->now, &problems) != APR_SUCCESS) {
-            const char *all = problems && problems->nelts ? apr_array_pstrcat(req->pool, problems, ';')
+        if (so_lint_cert(ctx->pool, cert->der, cert->der_len, so_ca_intermediate_pem(ctx->cfg->ca),
+                         ctx->now, &problems) != APR_SUCCESS) {
+            const char *all = problems && problems->nelts ? apr_array_pstrcat(ctx->pool, problems, ';')
                                                           : "?";
             so_log_error(SO_LOG_MARK, APR_EGENERAL,
                          SOLOGNO(00556) "order %" APR_INT64_T_FMT ": certificate %s fails the "
                                         "profile linter and is not issued: %s",
                          o->id, cert->serial, all);
-            so_api_order_event(req, o, "issuance_failed",
+            so_svc_order_event(ctx, o, "issuance_failed",
                                json_pack("{s:s,s:s}", "reason", "issuance failed, staff notified",
                                          "lint", all));
-            so_iss_notify(req, o, "errored", "issuance failed, staff notified");
+            so_iss_notify(ctx, o, "errored", "issuance failed, staff notified");
             return APR_SUCCESS;
         }
     }
@@ -598,24 +596,24 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
     row.team_id = o->team_id;
     row.serial = cert->serial;
     row.pem = cert->pem;
-    row.intermediate_pem = so_ca_intermediate_pem(req->cfg->ca);
-    row.root_pem = so_ca_root_pem(req->cfg->ca);
+    row.intermediate_pem = so_ca_intermediate_pem(ctx->cfg->ca);
+    row.root_pem = so_ca_root_pem(ctx->cfg->ca);
     row.common_name = APR_ARRAY_IDX(names, 0, const char *);
-    row.names = apr_array_pstrcat(req->pool, names, ' ');
+    row.names = apr_array_pstrcat(ctx->pool, names, ' ');
     row.not_before = cert->not_before;
     row.not_after = cert->not_after;
     row.sha256 = cert->sha256;
-    row.created_at = req->now;
+    row.created_at = ctx->now;
 
     /* store it; a concurrent change of the order (autorenew, ...) is applied first */
     for (attempt = 0; attempt < 3; attempt++) {
         so_order_t *fresh;
         if (attempt > 0) {
-            if ((rv = so_store_order_get(db, req->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
+            if ((rv = so_store_order_get(db, ctx->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
                 return rv;
             }
             *o = *fresh;
-            if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) != APR_SUCCESS) {
+            if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) != APR_SUCCESS) {
                 return rv;
             }
             if (strcmp(o->status, "REQ") && !reissuing(o, st)) {
@@ -627,31 +625,31 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
         }
         o->status = "ACT";
         if (first) {
-            o->active_date = req->now;
+            o->active_date = ctx->now;
         }
         o->order_ends_at = ends;
         o->expiration_date = cert->not_after;
         o->reissue_at = ends > cert->not_after + 86400
                             ? cert->not_after - (cert->days > 90 ? 30 : cert->days / 3) * 86400
                             : 0;
-        o->updated_at = req->now;
-        rv = so_store_cert_insert(db, req->pool, &row);
+        o->updated_at = ctx->now;
+        rv = so_store_cert_insert(db, ctx->pool, &row);
         if (rv == APR_SUCCESS) {
-            rv = so_store_order_update(db, req->pool, o, 0);
+            rv = so_store_order_update(db, ctx->pool, o, 0);
         }
         if (rv == APR_SUCCESS) {
-            rv = so_store_reissue_pending_set(db, req->pool, o->id, 0);
+            rv = so_store_reissue_pending_set(db, ctx->pool, o->id, 0);
         }
         if (rv == APR_SUCCESS && st->reminders_enabled) {
-            rv = so_store_next_reminder_set(db, req->pool, o->id,
-                                            so_iss_next_reminder(st->reminder_days, ends, req->now));
+            rv = so_store_next_reminder_set(db, ctx->pool, o->id,
+                                            so_iss_next_reminder(st->reminder_days, ends, ctx->now));
         }
         if (rv == APR_SUCCESS) {
-            rv = so_api_order_event(req, o, first ? "issued" : "reissued",
+            rv = so_svc_order_event(ctx, o, first ? "issued" : "reissued",
                                     json_pack("{s:I,s:s,s:s,s:s,s:s}", "certificate_id",
                                               (json_int_t)row.id, "serial", cert->serial,
-                                              "not_before", so_time_fmt(req->pool, cert->not_before),
-                                              "not_after", so_time_fmt(req->pool, cert->not_after),
+                                              "not_before", so_time_fmt(ctx->pool, cert->not_before),
+                                              "not_after", so_time_fmt(ctx->pool, cert->not_after),
                                               "names", row.names));
         }
         rv = so_db_end(db, rv);
@@ -667,7 +665,7 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
     {
         /* every issued order has a seal */
         so_seal_row_t *seal;
-        if (so_store_seal_ensure(db, req->pool, o->team_id, o->id, req->now, &seal) == APR_SUCCESS) {
+        if (so_store_seal_ensure(db, ctx->pool, o->team_id, o->id, ctx->now, &seal) == APR_SUCCESS) {
             so_seal_cache_forget(seal->seal_id);
         }
     }
@@ -681,10 +679,10 @@ apr_status_t so_iss_try_issue(so_req_t *req, so_order_t *o, int *issued)
 /* ------------------------------------------------------------------------- */
 /* e-mail approval                                                             */
 
-apr_status_t so_iss_approval(so_req_t *req, const char *token, int approve, so_order_t **out,
+apr_status_t so_iss_approval(so_svc_ctx_t *ctx, const char *token, int approve, so_order_t **out,
                              apr_array_header_t **names, const char **email)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     apr_int64_t team_id, order_id, approval_id;
     apr_array_header_t *states;
     so_order_t *o;
@@ -694,20 +692,20 @@ apr_status_t so_iss_approval(so_req_t *req, const char *token, int approve, so_o
     if (!token || strlen(token) != 40) {
         return APR_ENOENT;
     }
-    rv = so_store_approval_lookup(db, req->pool, token, req->now, &team_id, &order_id, email,
+    rv = so_store_approval_lookup(db, ctx->pool, token, ctx->now, &team_id, &order_id, email,
                                   &approval_id);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = so_store_order_get(db, req->pool, team_id, order_id, &o)) != APR_SUCCESS
-        || (rv = so_store_host_states(db, req->pool, order_id, &states)) != APR_SUCCESS) {
+    if ((rv = so_store_order_get(db, ctx->pool, team_id, order_id, &o)) != APR_SUCCESS
+        || (rv = so_store_host_states(db, ctx->pool, order_id, &states)) != APR_SUCCESS) {
         return rv;
     }
     *out = o;
-    *names = apr_array_make(req->pool, 4, sizeof(const char *));
+    *names = apr_array_make(ctx->pool, 4, sizeof(const char *));
     for (i = 0; i < states->nelts; i++) {
         so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        if (!strcmp(h->method, "email") && so_approver_email_ok(req->pool, h->host_name, *email)) {
+        if (!strcmp(h->method, "email") && so_approver_email_ok(ctx->pool, h->host_name, *email)) {
             APR_ARRAY_PUSH(*names, const char *) = h->host_name;
         }
     }
@@ -717,41 +715,41 @@ apr_status_t so_iss_approval(so_req_t *req, const char *token, int approve, so_o
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
     }
-    rv = so_store_approval_use(db, req->pool, approval_id, req->now);
+    rv = so_store_approval_use(db, ctx->pool, approval_id, ctx->now);
     for (i = 0; rv == APR_SUCCESS && i < (*names)->nelts; i++) {
-        rv = so_store_host_state_set(db, req->pool, order_id, APR_ARRAY_IDX(*names, i, const char *),
-                                     "valid", req->now, req->now, "");
+        rv = so_store_host_state_set(db, ctx->pool, order_id, APR_ARRAY_IDX(*names, i, const char *),
+                                     "valid", ctx->now, ctx->now, "");
     }
     if (rv == APR_SUCCESS) {
-        rv = so_api_order_event(req, o, "approved_by_email", json_pack("{s:s}", "by", *email));
+        rv = so_svc_order_event(ctx, o, "approved_by_email", json_pack("{s:s}", "by", *email));
     }
     if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
         return rv == APR_EBUSY ? APR_ENOENT : rv;
     }
     /* issue now when that was the last step */
-    return so_iss_issue_claimed(req, o, &issued);
+    return so_iss_issue_claimed(ctx, o, &issued);
 }
 
 /* ------------------------------------------------------------------------- */
 /* revocation and the CRL                                                      */
 
-static apr_status_t crl_build(so_req_t *req, const unsigned char **der, apr_size_t *len,
+static apr_status_t crl_build(so_svc_ctx_t *ctx, const unsigned char **der, apr_size_t *len,
                               apr_int64_t *this_update)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     apr_array_header_t *certs, *revoked;
     so_ca_crl_t *crl;
     const char *why = NULL;
     apr_status_t rv;
     int i;
 
-    if (!req->cfg->ca) {
+    if (!ctx->cfg->ca) {
         return APR_ENOTIMPL;
     }
-    if ((rv = so_store_certs_revoked(db, req->pool, req->now - 86400, &certs)) != APR_SUCCESS) {
+    if ((rv = so_store_certs_revoked(db, ctx->pool, ctx->now - 86400, &certs)) != APR_SUCCESS) {
         return rv;
     }
-    revoked = apr_array_make(req->pool, certs->nelts + 1, sizeof(so_ca_revoked_t));
+    revoked = apr_array_make(ctx->pool, certs->nelts + 1, sizeof(so_ca_revoked_t));
     for (i = 0; i < certs->nelts; i++) {
         so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
         so_ca_revoked_t *r = apr_array_push(revoked);
@@ -759,19 +757,19 @@ static apr_status_t crl_build(so_req_t *req, const unsigned char **der, apr_size
         r->revoked_at = c->revoked_at;
         r->reason = c->revoke_reason;
     }
-    rv = so_ca_crl(&crl, req->cfg->ca, req->pool, revoked, req->now, 0, 0, &why);
+    rv = so_ca_crl(&crl, ctx->cfg->ca, ctx->pool, revoked, ctx->now, 0, 0, &why);
     if (rv != APR_SUCCESS) {
         so_log_error(SO_LOG_MARK, rv, SOLOGNO(00218) "cannot make the CRL: %s", why ? why : "?");
         return rv;
     }
-    rv = so_store_setting_set(db, req->pool, "crl_der", so_base64(req->pool, crl->der, crl->der_len));
+    rv = so_store_setting_set(db, ctx->pool, "crl_der", so_base64(ctx->pool, crl->der, crl->der_len));
     if (rv == APR_SUCCESS) {
-        rv = so_store_setting_set(db, req->pool, "crl_next_update",
-                                  so_i64str(req->pool, crl->next_update));
+        rv = so_store_setting_set(db, ctx->pool, "crl_next_update",
+                                  so_i64str(ctx->pool, crl->next_update));
     }
     if (rv == APR_SUCCESS) {
-        rv = so_store_setting_set(db, req->pool, "crl_this_update",
-                                  so_i64str(req->pool, crl->this_update));
+        rv = so_store_setting_set(db, ctx->pool, "crl_this_update",
+                                  so_i64str(ctx->pool, crl->this_update));
     }
     *der = crl->der;
     *len = crl->der_len;
@@ -779,18 +777,18 @@ static apr_status_t crl_build(so_req_t *req, const unsigned char **der, apr_size
     return rv;
 }
 
-apr_status_t so_iss_crl(so_req_t *req, const unsigned char **der, apr_size_t *len,
+apr_status_t so_iss_crl(so_svc_ctx_t *ctx, const unsigned char **der, apr_size_t *len,
                         apr_int64_t *this_update)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     const char *b64, *next, *thisu;
 
-    if (so_store_setting_get(db, req->pool, "crl_der", &b64) == APR_SUCCESS
-        && so_store_setting_get(db, req->pool, "crl_next_update", &next) == APR_SUCCESS
-        && so_store_setting_get(db, req->pool, "crl_this_update", &thisu) == APR_SUCCESS
-        && apr_atoi64(next) - 86400 > req->now && apr_atoi64(thisu) <= req->now) {
+    if (so_store_setting_get(db, ctx->pool, "crl_der", &b64) == APR_SUCCESS
+        && so_store_setting_get(db, ctx->pool, "crl_next_update", &next) == APR_SUCCESS
+        && so_store_setting_get(db, ctx->pool, "crl_this_update", &thisu) == APR_SUCCESS
+        && apr_atoi64(next) - 86400 > ctx->now && apr_atoi64(thisu) <= ctx->now) {
         apr_size_t n = strlen(b64);
-        unsigned char *buf = apr_palloc(req->pool, n);
+        unsigned char *buf = apr_palloc(ctx->pool, n);
         int dl = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
         if (dl > 0) {
             while (n > 0 && b64[n - 1] == '=') { /* EVP_DecodeBlock counts padding */
@@ -803,12 +801,12 @@ apr_status_t so_iss_crl(so_req_t *req, const unsigned char **der, apr_size_t *le
             return APR_SUCCESS;
         }
     }
-    return crl_build(req, der, len, this_update);
+    return crl_build(ctx, der, len, this_update);
 }
 
-apr_status_t so_iss_revoke(so_req_t *req, so_order_t *o, so_cert_t *c, int reason)
+apr_status_t so_iss_revoke(so_svc_ctx_t *ctx, so_order_t *o, so_cert_t *c, int reason)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     const unsigned char *der;
     apr_size_t len;
     apr_int64_t tu;
@@ -817,18 +815,18 @@ apr_status_t so_iss_revoke(so_req_t *req, so_order_t *o, so_cert_t *c, int reaso
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
     }
-    rv = so_store_cert_revoke(db, req->pool, c->id, req->now, reason);
+    rv = so_store_cert_revoke(db, ctx->pool, c->id, ctx->now, reason);
     if (rv == APR_SUCCESS) {
-        rv = so_api_order_event(req, o, "revoked",
+        rv = so_svc_order_event(ctx, o, "revoked",
                                 json_pack("{s:I,s:s,s:i}", "certificate_id", (json_int_t)c->id,
                                           "serial", c->serial, "reason", reason));
     }
     if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
         return rv;
     }
-    c->revoked_at = req->now;
+    c->revoked_at = ctx->now;
     c->revoke_reason = reason;
-    if (crl_build(req, &der, &len, &tu) != APR_SUCCESS) {
+    if (crl_build(ctx, &der, &len, &tu) != APR_SUCCESS) {
         so_log_warn(SO_LOG_MARK, APR_EGENERAL, SOLOGNO(00219) "the CRL was not refreshed after "
                                                               "revoking %s", c->serial);
     }
@@ -838,15 +836,15 @@ apr_status_t so_iss_revoke(so_req_t *req, so_order_t *o, so_cert_t *c, int reaso
 /* ------------------------------------------------------------------------- */
 /* reissue, renewal                                                            */
 
-apr_status_t so_iss_reissue(so_req_t *req, so_order_t *o)
+apr_status_t so_iss_reissue(so_svc_ctx_t *ctx, so_order_t *o)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     apr_array_header_t *states;
-    apr_int64_t reuse = (apr_int64_t)so_iss_reuse_days(req->now) * 86400;
+    apr_int64_t reuse = (apr_int64_t)so_iss_reuse_days(ctx->now) * 86400;
     int i, pending = 0, issued = 0;
     apr_status_t rv;
 
-    if ((rv = so_store_host_states(db, req->pool, o->id, &states)) != APR_SUCCESS) {
+    if ((rv = so_store_host_states(db, ctx->pool, o->id, &states)) != APR_SUCCESS) {
         return rv;
     }
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
@@ -854,34 +852,34 @@ apr_status_t so_iss_reissue(so_req_t *req, so_order_t *o)
     }
     for (i = 0; rv == APR_SUCCESS && i < states->nelts; i++) {
         so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        int still = h->validated_at > 0 && req->now - h->validated_at <= reuse;
-        rv = so_store_host_state_set(db, req->pool, o->id, h->host_name, still ? "valid" : "pending",
+        int still = h->validated_at > 0 && ctx->now - h->validated_at <= reuse;
+        rv = so_store_host_state_set(db, ctx->pool, o->id, h->host_name, still ? "valid" : "pending",
                                      h->validated_at, h->last_check_at, "");
         pending += !still;
     }
     if (rv == APR_SUCCESS) {
-        rv = so_store_reissue_pending_set(db, req->pool, o->id, 1);
+        rv = so_store_reissue_pending_set(db, ctx->pool, o->id, 1);
     }
     if (rv == APR_SUCCESS) {
-        rv = so_store_next_check_set(db, req->pool, o->id, req->now);
+        rv = so_store_next_check_set(db, ctx->pool, o->id, ctx->now);
     }
     if (rv == APR_SUCCESS) {
-        rv = so_store_approvals_drop(db, req->pool, o->id);
+        rv = so_store_approvals_drop(db, ctx->pool, o->id);
     }
     if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
         return rv;
     }
     if (pending) {
-        return so_iss_send_approval(req, o, 0);
+        return so_iss_send_approval(ctx, o, 0);
     }
     /* every name is still validated: issue now */
-    return so_iss_issue_claimed(req, o, &issued);
+    return so_iss_issue_claimed(ctx, o, &issued);
 }
 
-apr_status_t so_iss_renewed(so_req_t *req, so_order_t *o)
+apr_status_t so_iss_renewed(so_svc_ctx_t *ctx, so_order_t *o)
 {
     /* the message command: from the outbox ("renewed" event of the caller) */
-    return so_iss_reissue(req, o);
+    return so_iss_reissue(ctx, o);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -940,9 +938,9 @@ apr_int64_t so_iss_next_reminder(const char *days, apr_int64_t end, apr_int64_t 
     return best;
 }
 
-static apr_status_t reminders(so_req_t *req, so_order_t *o)
+static apr_status_t reminders(so_svc_ctx_t *ctx, so_order_t *o)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     so_issuance_state_t *st;
     apr_array_header_t *days, *to;
     apr_int64_t end = o->order_ends_at > 0 ? o->order_ends_at : o->expiration_date;
@@ -950,11 +948,11 @@ static apr_status_t reminders(so_req_t *req, so_order_t *o)
     int i, newest = 0, have = 0;
     apr_status_t rv;
 
-    if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) != APR_SUCCESS) {
+    if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) != APR_SUCCESS) {
         return rv;
     }
-    if (so_iss_reminder_days_parse(req->pool, st->reminder_days, &days, &why) != APR_SUCCESS) {
-        return so_store_next_reminder_set(db, req->pool, o->id, 0);
+    if (so_iss_reminder_days_parse(ctx->pool, st->reminder_days, &days, &why) != APR_SUCCESS) {
+        return so_store_next_reminder_set(db, ctx->pool, o->id, 0);
     }
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
@@ -962,11 +960,11 @@ static apr_status_t reminders(so_req_t *req, so_order_t *o)
     for (i = 0; i < days->nelts; i++) {
         int d = APR_ARRAY_IDX(days, i, int);
         apr_int64_t t = end - (apr_int64_t)d * 86400;
-        if (t > req->now) {
+        if (t > ctx->now) {
             continue;
         }
         /* every due reminder is recorded once; only the latest of them is sent */
-        rv = so_store_reminder_mark_once(db, req->pool, o->id, end, d, req->now);
+        rv = so_store_reminder_mark_once(db, ctx->pool, o->id, end, d, ctx->now);
         if (rv == SO_EDBUNIQUE) {
             continue;
         }
@@ -982,24 +980,24 @@ static apr_status_t reminders(so_req_t *req, so_order_t *o)
     rv = APR_SUCCESS;
     if (have) {
         /* the mail and the message command: from the outbox (so_iss_deliver) */
-        to = contacts(req, o, st->reminder_recipients);
-        rv = so_api_order_event(req, o, "reminder_sent",
+        to = contacts(ctx, o, st->reminder_recipients);
+        rv = so_svc_order_event(ctx, o, "reminder_sent",
                                 json_pack("{s:i,s:i,s:I}", "days", newest, "recipients", to->nelts,
                                           "ends", (json_int_t)end));
     }
     if (rv == APR_SUCCESS) {
-        rv = so_store_next_reminder_set(db, req->pool, o->id,
-                                        so_iss_next_reminder(st->reminder_days, end, req->now));
+        rv = so_store_next_reminder_set(db, ctx->pool, o->id,
+                                        so_iss_next_reminder(st->reminder_days, end, ctx->now));
     }
     return so_db_end(db, rv);
 }
 
 /* The outbox's deliveries of the lifecycle events to the server itself: the mail to the
  * order's contacts and SSLOrdersMessageCmd (attempts: earlier attempts of this one). */
-apr_status_t so_iss_deliver(so_req_t *req, so_order_t *o, const char *type, const char *detail,
+apr_status_t so_iss_deliver(so_svc_ctx_t *ctx, so_order_t *o, const char *type, const char *detail,
                             int attempts)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
     const char *serial = d ? json_string_value(json_object_get(d, "serial")) : NULL;
     apr_array_header_t *to;
@@ -1010,21 +1008,21 @@ apr_status_t so_iss_deliver(so_req_t *req, so_order_t *o, const char *type, cons
         if (!strcmp(o->status, "REQ")) {
             if (attempts > 0) {
                 /* an earlier attempt may have made the link and died before mailing it */
-                so_store_approvals_drop(db, req->pool, o->id);
+                so_store_approvals_drop(db, ctx->pool, o->id);
             }
-            so_iss_requested(req, o);
+            so_iss_requested(ctx, o);
         }
     }
     else if (!strcmp(type, "order.issued") || !strcmp(type, "order.reissued")) {
         const char *names = d ? json_string_value(json_object_get(d, "names")) : NULL;
         const char *until = d ? json_string_value(json_object_get(d, "not_after")) : NULL;
-        so_iss_notify(req, o, type + 6, serial);
-        if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) == APR_SUCCESS
-            && (to = contacts(req, o, st->reminder_recipients))->nelts) {
-            rv = send_mail(req, to,
-                           apr_psprintf(req->pool, "Your certificate for %s is issued",
+        so_iss_notify(ctx, o, type + 6, serial);
+        if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) == APR_SUCCESS
+            && (to = contacts(ctx, o, st->reminder_recipients))->nelts) {
+            rv = send_mail(ctx, to,
+                           apr_psprintf(ctx->pool, "Your certificate for %s is issued",
                                         o->common_name),
-                           apr_psprintf(req->pool,
+                           apr_psprintf(ctx->pool,
                                         "The certificate of order %" APR_INT64_T_FMT
                                         " (%s) was issued.\n\nNames: %s\nSerial: %s\nValid until: "
                                         "%s UTC\n\nDownload it from the portal or with GET "
@@ -1034,50 +1032,50 @@ apr_status_t so_iss_deliver(so_req_t *req, so_order_t *o, const char *type, cons
         }
     }
     else if (!strcmp(type, "order.renewed") || !strcmp(type, "order.expired")) {
-        so_iss_notify(req, o, type + 6, NULL);
+        so_iss_notify(ctx, o, type + 6, NULL);
     }
     else if (!strcmp(type, "order.revoked")) {
-        so_iss_notify(req, o, "revoked", serial);
+        so_iss_notify(ctx, o, "revoked", serial);
     }
     else if (!strcmp(type, "order.autorenew_failed")) {
-        so_iss_notify(req, o, "autorenew_failed", NULL);
-        if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) == APR_SUCCESS
-            && (to = contacts(req, o, st->reminder_recipients))->nelts) {
-            rv = send_mail(req, to,
-                           apr_psprintf(req->pool, "Automatic renewal of %s failed",
+        so_iss_notify(ctx, o, "autorenew_failed", NULL);
+        if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) == APR_SUCCESS
+            && (to = contacts(ctx, o, st->reminder_recipients))->nelts) {
+            rv = send_mail(ctx, to,
+                           apr_psprintf(ctx->pool, "Automatic renewal of %s failed",
                                         o->common_name),
-                           apr_psprintf(req->pool,
+                           apr_psprintf(ctx->pool,
                                         "Order %" APR_INT64_T_FMT " (%s) could not be renewed "
                                         "automatically: the team's balance does not cover the "
                                         "price. Add funds before %s UTC.\n",
                                         o->id, o->common_name,
-                                        so_time_fmt(req->pool, o->order_ends_at)));
+                                        so_time_fmt(ctx->pool, o->order_ends_at)));
         }
     }
     else if (!strcmp(type, "order.expiring")) {
         int newest = d ? (int)json_integer_value(json_object_get(d, "days")) : 0;
         apr_int64_t end = d ? (apr_int64_t)json_integer_value(json_object_get(d, "ends")) : 0;
-        const char *when = newest > 0 ? apr_psprintf(req->pool, "expires in %d day%s", newest,
+        const char *when = newest > 0 ? apr_psprintf(ctx->pool, "expires in %d day%s", newest,
                                                      newest == 1 ? "" : "s")
-                                      : apr_psprintf(req->pool, "expired %d day%s ago", -newest,
+                                      : apr_psprintf(ctx->pool, "expired %d day%s ago", -newest,
                                                      newest == -1 ? "" : "s");
         if (end <= 0) {
             end = o->order_ends_at > 0 ? o->order_ends_at : o->expiration_date;
         }
-        if ((rv = so_store_issuance_get(db, req->pool, o->id, &st)) == APR_SUCCESS
-            && (to = contacts(req, o, st->reminder_recipients))->nelts) {
-            rv = send_mail(req, to,
-                           apr_psprintf(req->pool, "Your certificate for %s %s", o->common_name, when),
-                           apr_psprintf(req->pool,
+        if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) == APR_SUCCESS
+            && (to = contacts(ctx, o, st->reminder_recipients))->nelts) {
+            rv = send_mail(ctx, to,
+                           apr_psprintf(ctx->pool, "Your certificate for %s %s", o->common_name, when),
+                           apr_psprintf(ctx->pool,
                                         "Order %" APR_INT64_T_FMT " (%s, %s) %s: %s UTC.\n\n%s",
                                         o->id, o->product_name, o->common_name, when,
-                                        so_time_fmt(req->pool, end),
+                                        so_time_fmt(ctx->pool, end),
                                         newest > 0 ? "Renew it in the portal or with POST "
                                                      "/ssl/orders/{id}/renew to keep it valid.\n"
                                                    : "Order a new certificate to secure the names "
                                                      "again.\n"));
         }
-        so_iss_notify(req, o, newest > 0 ? "expiring" : "expired", when);
+        so_iss_notify(ctx, o, newest > 0 ? "expiring" : "expired", when);
     }
     if (d) {
         json_decref(d);
@@ -1085,99 +1083,99 @@ apr_status_t so_iss_deliver(so_req_t *req, so_order_t *o, const char *type, cons
     return rv == APR_ENOTIMPL ? APR_SUCCESS : rv;
 }
 
-apr_status_t so_iss_mail(so_req_t *req, apr_array_header_t *to, const char *subject,
+apr_status_t so_iss_mail(so_svc_ctx_t *ctx, apr_array_header_t *to, const char *subject,
                          const char *body)
 {
-    return send_mail(req, to, subject, body);
+    return send_mail(ctx, to, subject, body);
 }
 
 /* ------------------------------------------------------------------------- */
 /* the background pass                                                         */
 
-typedef apr_status_t job_fn(so_req_t *req, so_order_t *o, int *did);
+typedef apr_status_t job_fn(so_svc_ctx_t *ctx, so_order_t *o, int *did);
 
-static apr_status_t job_check(so_req_t *req, so_order_t *o, int *did)
+static apr_status_t job_check(so_svc_ctx_t *ctx, so_order_t *o, int *did)
 {
-    apr_status_t rv = so_iss_check(req, o);
+    apr_status_t rv = so_iss_check(ctx, o);
     *did = 1;
     return rv == APR_EBUSY ? APR_SUCCESS : rv;
 }
 
-static apr_status_t job_expire(so_req_t *req, so_order_t *o, int *did)
+static apr_status_t job_expire(so_svc_ctx_t *ctx, so_order_t *o, int *did)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     apr_status_t rv;
-    if (strcmp(o->status, "ACT") || o->expiration_date > req->now) {
+    if (strcmp(o->status, "ACT") || o->expiration_date > ctx->now) {
         return APR_SUCCESS;
     }
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
     }
     o->status = "EXP";
-    o->updated_at = req->now;
-    rv = so_store_order_update(db, req->pool, o, 0);
+    o->updated_at = ctx->now;
+    rv = so_store_order_update(db, ctx->pool, o, 0);
     if (rv == APR_SUCCESS) {
-        rv = so_api_order_event(req, o, "expired",
+        rv = so_svc_order_event(ctx, o, "expired",
                                 json_pack("{s:s}", "expiration_date",
-                                          so_time_fmt(req->pool, o->expiration_date)));
+                                          so_time_fmt(ctx->pool, o->expiration_date)));
     }
     if ((rv = so_db_end(db, rv)) == APR_SUCCESS) {
         *did = 1;
-        if (o->order_ends_at > req->now + 86400) {
+        if (o->order_ends_at > ctx->now + 86400) {
             /* the certificate lapsed inside a running subscription (the jobs did not run
              * when its reissue was due): reissue now */
             so_issuance_state_t *st;
-            if (so_store_issuance_get(db, req->pool, o->id, &st) == APR_SUCCESS
+            if (so_store_issuance_get(db, ctx->pool, o->id, &st) == APR_SUCCESS
                 && !st->reissue_pending) {
-                so_api_order_event(req, o, "subscription_reissue", NULL);
-                rv = so_iss_reissue(req, o);
+                so_svc_order_event(ctx, o, "subscription_reissue", NULL);
+                rv = so_iss_reissue(ctx, o);
             }
         }
     }
     return rv == SO_EDBSTALE ? APR_SUCCESS : rv;
 }
 
-static apr_status_t job_reissue(so_req_t *req, so_order_t *o, int *did)
+static apr_status_t job_reissue(so_svc_ctx_t *ctx, so_order_t *o, int *did)
 {
-    if (strcmp(o->status, "ACT") || o->reissue_at == 0 || o->reissue_at > req->now) {
+    if (strcmp(o->status, "ACT") || o->reissue_at == 0 || o->reissue_at > ctx->now) {
         return APR_SUCCESS;
     }
     *did = 1;
     if (o->order_ends_at <= o->expiration_date + 86400) {
         /* the certificate covers the order: nothing to reissue */
         o->reissue_at = 0;
-        o->updated_at = req->now;
-        return so_store_order_update(DB(req), req->pool, o, 0);
+        o->updated_at = ctx->now;
+        return so_store_order_update(DB(ctx), ctx->pool, o, 0);
     }
-    so_api_order_event(req, o, "subscription_reissue", NULL);
-    return so_iss_reissue(req, o);
+    so_svc_order_event(ctx, o, "subscription_reissue", NULL);
+    return so_iss_reissue(ctx, o);
 }
 
-apr_status_t so_api_order_renew_charge(so_req_t *req, so_order_t *o, int automatic);
-
-static apr_status_t job_autorenew(so_req_t *req, so_order_t *o, int *did)
+static apr_status_t job_autorenew(so_svc_ctx_t *ctx, so_order_t *o, int *did)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     so_issuance_state_t *st;
     apr_status_t rv;
 
-    if (strcmp(o->status, "ACT") || !o->autorenew || o->order_ends_at > req->now + 30 * 86400) {
+    if (strcmp(o->status, "ACT") || !o->autorenew || o->order_ends_at > ctx->now + 30 * 86400) {
         return APR_SUCCESS;
     }
-    rv = so_api_order_renew_charge(req, o, 1);
+    so_result_t res;
+    so_result_init(&res);
+    rv = so_iss_renew_charge(ctx, o, 1, &res);
     if (rv == SO_ENOFUNDS) {
         /* told once a day */
-        if (so_store_issuance_get(db, req->pool, o->id, &st) == APR_SUCCESS
-            && st->renewed_until < req->now - 86400) {
+        if (so_store_issuance_get(db, ctx->pool, o->id, &st) == APR_SUCCESS
+            && st->renewed_until < ctx->now - 86400) {
             /* the event (mail and message command from the outbox) and the mark: one transaction */
             if ((rv = so_db_begin(db)) != APR_SUCCESS) {
                 return rv;
             }
-            rv = so_api_order_event(req, o, "autorenew_failed",
+            rv = so_svc_order_event(ctx, o, "autorenew_failed",
                                     json_pack("{s:s}", "reason",
                                               "the balance does not cover the price"));
             if (rv == APR_SUCCESS) {
-                rv = so_store_renewed_until_set(db, req->pool, o->id, req->now);
+                rv = so_store_renewed_until_set(db, ctx->pool, o->id, ctx->now);
             }
             if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
                 return rv;
@@ -1192,10 +1190,10 @@ static apr_status_t job_autorenew(so_req_t *req, so_order_t *o, int *did)
     return rv;
 }
 
-static apr_status_t job_reminders(so_req_t *req, so_order_t *o, int *did)
+static apr_status_t job_reminders(so_svc_ctx_t *ctx, so_order_t *o, int *did)
 {
     *did = 1;
-    return reminders(req, o);
+    return reminders(ctx, o);
 }
 
 /* the metrics gauge of a job's queue (the orders a pass found due, up to JOB_BATCH) */
@@ -1208,15 +1206,14 @@ static so_gauge_t job_queue_gauge(const char *what)
     return (so_gauge_t)(SO_MG_JOB_QUEUE_EXPIRE + i);
 }
 
-static apr_status_t run_jobs(so_req_t *req, const char *what, job_fn *fn, int claim, int *worked)
+static apr_status_t run_jobs(so_svc_ctx_t *ctx, const char *what, job_fn *fn, int claim, int *worked)
 {
-    so_db_t *db = DB(req);
+    so_db_t *db = DB(ctx);
     apr_array_header_t *ids, *teams;
     apr_status_t rv;
     int i;
 
-    so_req_owner(req); /* made in the request's pool, before it is swapped below */
-    if ((rv = so_store_job_orders(db, req->pool, what, req->now, JOB_BATCH, &ids, &teams))
+    if ((rv = so_store_job_orders(db, ctx->pool, what, ctx->now, JOB_BATCH, &ids, &teams))
         != APR_SUCCESS) {
         return rv;
     }
@@ -1226,23 +1223,23 @@ static apr_status_t run_jobs(so_req_t *req, const char *what, job_fn *fn, int cl
         apr_int64_t team = APR_ARRAY_IDX(teams, i, apr_int64_t);
         so_order_t *o;
         int did = 0;
-        apr_pool_t *saved = req->pool, *sub;
+        apr_pool_t *saved = ctx->pool, *sub;
 
         apr_pool_create(&sub, saved);
-        req->pool = sub;
-        if (claim && so_store_order_claim(db, sub, id, so_req_owner(req), req->now,
-                                          req->now + CLAIM_SECS)
+        ctx->pool = sub;
+        if (claim && so_store_order_claim(db, sub, id, ctx->owner, ctx->now,
+                                          ctx->now + CLAIM_SECS)
                          != APR_SUCCESS) {
-            req->pool = saved;
+            ctx->pool = saved;
             apr_pool_destroy(sub);
             continue; /* another server works on it */
         }
         rv = so_store_order_get(db, sub, team, id, &o);
         if (rv == APR_SUCCESS) {
-            rv = fn(req, o, &did);
+            rv = fn(ctx, o, &did);
         }
         if (claim) {
-            so_store_order_release(db, sub, id, so_req_owner(req));
+            so_store_order_release(db, sub, id, ctx->owner);
         }
         if (rv != APR_SUCCESS && !SO_DB_IS_UNAVAILABLE(rv)) {
             so_log_error(SO_LOG_MARK, rv,
@@ -1251,7 +1248,7 @@ static apr_status_t run_jobs(so_req_t *req, const char *what, job_fn *fn, int cl
             rv = APR_SUCCESS;
         }
         *worked += did;
-        req->pool = saved;
+        ctx->pool = saved;
         apr_pool_destroy(sub);
         if (rv != APR_SUCCESS) {
             return rv;
@@ -1260,12 +1257,12 @@ static apr_status_t run_jobs(so_req_t *req, const char *what, job_fn *fn, int cl
     return APR_SUCCESS;
 }
 
-static apr_status_t jobs_run(so_req_t *req, int *worked);
+static apr_status_t jobs_run(so_svc_ctx_t *ctx, int *worked);
 
-apr_status_t so_iss_jobs_run(so_req_t *req, int *worked)
+apr_status_t so_iss_jobs_run(so_svc_ctx_t *ctx, int *worked)
 {
     apr_time_t t0 = apr_time_now();
-    apr_status_t rv = jobs_run(req, worked);
+    apr_status_t rv = jobs_run(ctx, worked);
 
     so_metrics_inc(SO_MC_JOB_RUNS);
     so_metrics_add(SO_MC_JOB_WORKED, (apr_uint64_t)(*worked > 0 ? *worked : 0));
@@ -1277,7 +1274,7 @@ apr_status_t so_iss_jobs_run(so_req_t *req, int *worked)
     return rv;
 }
 
-static apr_status_t jobs_run(so_req_t *req, int *worked)
+static apr_status_t jobs_run(so_svc_ctx_t *ctx, int *worked)
 {
     apr_status_t rv;
     const unsigned char *der;
@@ -1285,21 +1282,21 @@ static apr_status_t jobs_run(so_req_t *req, int *worked)
     apr_int64_t tu;
 
     *worked = 0;
-    so_outbox_background(req);
+    so_svc_hooks()->background(ctx);
     /* reissues and renewals first: the names they send back to validation are checked in
      * the same run */
-    if ((rv = run_jobs(req, "expire", job_expire, 1, worked)) != APR_SUCCESS
-        || (rv = run_jobs(req, "reissue", job_reissue, 1, worked)) != APR_SUCCESS
-        || (rv = run_jobs(req, "autorenew", job_autorenew, 1, worked)) != APR_SUCCESS
-        || (rv = run_jobs(req, "dcv", job_check, 0, worked)) != APR_SUCCESS
-        || (rv = run_jobs(req, "reminders", job_reminders, 1, worked)) != APR_SUCCESS
-        || (rv = so_outbox_run(req, worked)) != APR_SUCCESS) {
+    if ((rv = run_jobs(ctx, "expire", job_expire, 1, worked)) != APR_SUCCESS
+        || (rv = run_jobs(ctx, "reissue", job_reissue, 1, worked)) != APR_SUCCESS
+        || (rv = run_jobs(ctx, "autorenew", job_autorenew, 1, worked)) != APR_SUCCESS
+        || (rv = run_jobs(ctx, "dcv", job_check, 0, worked)) != APR_SUCCESS
+        || (rv = run_jobs(ctx, "reminders", job_reminders, 1, worked)) != APR_SUCCESS
+        || (rv = so_svc_hooks()->outbox_run(ctx, worked)) != APR_SUCCESS) {
         return rv;
     }
     {
         /* PostgreSQL: the order list versions' change log into totals */
         int folded = 0;
-        if ((rv = so_store_orders_versions_fold(so_req_db(req), req->pool, &folded))
+        if ((rv = so_store_orders_versions_fold(ctx->db, ctx->pool, &folded))
             != APR_SUCCESS) {
             return rv;
         }
@@ -1307,13 +1304,133 @@ static apr_status_t jobs_run(so_req_t *req, int *worked)
     {
         /* the audit log's retention (SSLOrdersAuditRetention) */
         int pruned = 0;
-        if ((rv = so_api_audit_prune(req, &pruned)) != APR_SUCCESS) {
+        if ((rv = so_svc_hooks()->audit_prune(ctx, &pruned)) != APR_SUCCESS) {
             return rv;
         }
     }
-    if (req->cfg->ca) {
+    if (ctx->cfg->ca) {
         /* keep a fresh CRL (regenerated a day before its nextUpdate) */
-        so_iss_crl(req, &der, &len, &tu);
+        so_iss_crl(ctx, &der, &len, &tu);
     }
     return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* organization validation: staff's decision                                   */
+
+apr_status_t so_iss_org_decide(so_svc_ctx_t *ctx, apr_int64_t order_id, int approve,
+                               const char *reason, so_order_t **out, int *issued,
+                               so_result_t *res)
+{
+    so_db_t *db = ctx->db;
+    apr_int64_t team_id, after;
+    so_order_t *o;
+    apr_status_t rv;
+
+    *issued = 0;
+    rv = so_store_order_team(db, ctx->pool, order_id, &team_id);
+    if (rv == APR_SUCCESS) {
+        rv = so_store_order_get(db, ctx->pool, team_id, order_id, &o);
+    }
+    if (rv == APR_ENOENT) {
+        return so_result_fail(res, ctx->pool, APR_ENOENT, SO_E_NOT_FOUND,
+                              "No order %" APR_INT64_T_FMT, order_id);
+    }
+    if (rv != APR_SUCCESS) {
+        return res->status = rv;
+    }
+    *out = o;
+    if (!strcmp(o->validation_method, "domain")) {
+        return so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_STATUS,
+                              "A DV order has no organization validation");
+    }
+    if (strcmp(o->status, "REQ") && strcmp(o->status, "PAI") && strcmp(o->status, "ACT")) {
+        return so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_STATUS, "The order is %s",
+                              o->status);
+    }
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return res->status = rv;
+    }
+    rv = so_store_org_set(db, ctx->pool, o->id, approve ? "approved" : "rejected", reason, ctx->now);
+    if (rv == APR_SUCCESS && !approve && !strcmp(o->status, "REQ")) {
+        /* the organization could not be validated: the order fails and is refunded */
+        o->status = "FAI";
+        o->cancelled_at = o->updated_at = ctx->now;
+        rv = so_store_order_update(db, ctx->pool, o, 0);
+        if (rv == APR_SUCCESS && o->price > 0) {
+            rv = so_store_ledger_add(db, ctx->pool, o->team_id, o->price, "refund", o->id,
+                                     apr_psprintf(ctx->pool, "refund of order %" APR_INT64_T_FMT
+                                                             ": organization not validated",
+                                                  o->id),
+                                     ctx->actor.user_id, ctx->now, &after);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_svc_order_event(ctx, o, approve ? "organization_approved" : "organization_rejected",
+                                json_pack("{s:s}", "reason", reason ? reason : ""));
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return res->status = rv;
+    }
+    if (approve && (rv = so_iss_issue_claimed(ctx, o, issued)) != APR_SUCCESS) {
+        return res->status = rv;
+    }
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* renewal: the charge                                                         */
+
+static apr_status_t renew_charge(so_svc_ctx_t *ctx, so_order_t *o, int automatic, so_result_t *res)
+{
+    so_db_t *db = ctx->db;
+    apr_pool_t *p = ctx->pool;
+    so_product_t *prod;
+    const so_price_t *pr;
+    apr_int64_t amount, after, until;
+    apr_status_t rv;
+
+    rv = so_store_product_get(db, p, o->product_id, &prod);
+    if (rv == APR_ENOENT || (rv == APR_SUCCESS && !prod->active)) {
+        return so_result_fail(res, p, APR_EINVAL, SO_E_PRODUCT, "%s is no longer sold",
+                              o->product_name);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!(pr = so_product_price(prod, o->period, o->currency))) {
+        return so_result_fail(res, p, APR_EINVAL, SO_E_CURRENCY, "%s has no %d-year price in %s",
+                              prod->name, o->period, o->currency);
+    }
+    amount = so_rules_price(prod, pr, o->domain_amount, o->wildcard_domain_amount);
+    until = so_iss_add_years(o->order_ends_at > 0 ? o->order_ends_at : ctx->now, o->period);
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_ledger_add(db, p, o->team_id, -amount, "charge", o->id,
+                             apr_psprintf(p, "renewal of order %" APR_INT64_T_FMT ", %d year%s%s",
+                                          o->id, o->period, o->period > 1 ? "s" : "",
+                                          automatic ? " (automatic)" : ""),
+                             ctx->actor.user_id, ctx->now, &after);
+    if (rv == APR_SUCCESS) {
+        o->order_ends_at = until;
+        o->updated_at = ctx->now;
+        rv = so_store_order_update(db, p, o, 0);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_svc_order_event(ctx, o, "renewed",
+                                json_pack("{s:s,s:s,s:s,s:b}", "price", so_money_fmt(p, amount),
+                                          "currency", o->currency, "order_ends_at",
+                                          so_time_fmt(p, until), "automatic", automatic));
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    return so_iss_renewed(ctx, o);
+}
+
+apr_status_t so_iss_renew_charge(so_svc_ctx_t *ctx, so_order_t *o, int automatic,
+                                 so_result_t *res)
+{
+    return res->status = renew_charge(ctx, o, automatic, res);
 }

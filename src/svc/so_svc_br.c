@@ -1,0 +1,147 @@
+/* mod_sslorders: the Baseline Requirements checks of the services (no httpd types):
+ * the DCV options, dns-persist, the CAA check before every issuance. The settings
+ * (so_br_config_t) and the API's parts are in src/api/so_br.h; see
+ * docs/baseline-requirements.md. */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "so_svc_br.h"
+#include "../core/so_log.h"
+#include "../core/so_persist.h"
+#include "../core/so_util.h"
+#include "../core/so_resolve.h"
+#include "../store/so_store_br.h"
+
+const char *so_svc_persist_account(apr_pool_t *p, const so_config_t *cfg, apr_int64_t team_id)
+{
+    return so_persist_account_uri(p, cfg->ca_tag, team_id);
+}
+
+apr_status_t so_svc_persist_check(so_svc_ctx_t *ctx, const so_order_t *o, const char *host,
+                                 const so_dcv_opts_t *opts, const char **why)
+{
+    return so_persist_check(ctx->pool, opts, host, so_svc_caa_identities(ctx->pool, ctx->cfg),
+                            so_svc_persist_account(ctx->pool, ctx->cfg, o->team_id), why);
+}
+
+void so_svc_dcv_opts(const so_config_t *cfg, so_dcv_opts_t *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->connect_to = cfg->dcv_connect_to;
+    opts->nameserver = cfg->dcv_nameserver;
+    opts->dnssec = so_br_dnssec(cfg);
+    opts->trust_anchor = cfg->br ? cfg->br->trust_anchor : NULL;
+}
+
+apr_array_header_t *so_svc_caa_identities(apr_pool_t *p, const so_config_t *cfg)
+{
+    apr_array_header_t *ids;
+    if (cfg->br && cfg->br->caa_identities) {
+        return cfg->br->caa_identities;
+    }
+    ids = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(ids, const char *) = cfg->ca_tag;
+    return ids;
+}
+
+apr_status_t so_svc_caa_check(so_svc_ctx_t *ctx, const apr_array_header_t *names, const char *method,
+                             const char *accounturi, apr_array_header_t **results,
+                             const char **why)
+{
+    so_dcv_opts_t dopts;
+    so_caa_opts_t o;
+    apr_status_t rv, worst = APR_SUCCESS;
+    int i;
+
+    *why = NULL;
+    *results = apr_array_make(ctx->pool, names->nelts, sizeof(so_caa_result_t));
+    so_svc_dcv_opts(ctx->cfg, &dopts);
+    memset(&o, 0, sizeof(o));
+    if ((rv = so_dcv_resolver(&o.resolver, ctx->pool, &dopts, why)) != APR_SUCCESS) {
+        return rv;
+    }
+    o.identities = so_svc_caa_identities(ctx->pool, ctx->cfg);
+    o.method = so_caa_method_label(method);
+    o.accounturi = accounturi;
+    o.retries = 1;
+    for (i = 0; i < names->nelts; i++) {
+        so_caa_result_t *res = apr_array_push(*results);
+        rv = so_caa_check_name(ctx->pool, APR_ARRAY_IDX(names, i, const char *), &o, res);
+        if (rv != APR_SUCCESS && worst == APR_SUCCESS) {
+            worst = rv;
+            *why = res->detail;
+        }
+    }
+    return worst;
+}
+
+apr_status_t so_svc_caa_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
+                             const char **why)
+{
+    return so_svc_caa_order_acme(ctx, o, states, NULL, why);
+}
+
+apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
+                                   const apr_array_header_t *states, const char *accounturi,
+                                   const char **why)
+{
+    so_db_t *db = ctx->db;
+    apr_status_t worst = APR_SUCCESS;
+    int i;
+
+    *why = NULL;
+    /* multi-perspective corroboration of the validation and CAA (off: nothing asked) */
+    if ((worst = so_svc_mpic_order(ctx, o, states, why)) != APR_SUCCESS) {
+        return worst;
+    }
+    if (ctx->cfg->br && ctx->cfg->br->caa == 0) {
+        return APR_SUCCESS;
+    }
+    for (i = 0; i < states->nelts; i++) {
+        const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        apr_array_header_t *one = apr_array_make(ctx->pool, 1, sizeof(const char *)), *res;
+        const char *w = NULL;
+        so_caa_result_t *r;
+        so_br_check_t row;
+        apr_status_t rv;
+        int j;
+
+        APR_ARRAY_PUSH(one, const char *) = h->host_name;
+        rv = so_svc_caa_check(ctx, one, h->method, accounturi, &res, &w);
+        if (res->nelts == 0) { /* the resolver could not be made */
+            *why = w;
+            return rv;
+        }
+        r = &APR_ARRAY_IDX(res, 0, so_caa_result_t);
+        memset(&row, 0, sizeof(row));
+        row.host_name = h->host_name;
+        row.kind = "caa";
+        row.status = r->status;
+        row.domain = r->domain;
+        row.record = r->record;
+        row.detail = r->detail;
+        row.secure = r->secure;
+        row.checked_at = ctx->now;
+        so_store_br_check_set(db, ctx->pool, o->id, &row);
+        for (j = 0; j < r->iodef->nelts; j++) {
+            so_svc_order_event(ctx, o, "caa_iodef",
+                               json_pack("{s:s,s:s,s:s}", "host_name", h->host_name, "iodef",
+                                         APR_ARRAY_IDX(r->iodef, j, const char *), "status",
+                                         r->status));
+        }
+        if (rv != APR_SUCCESS) {
+            so_svc_order_event(ctx, o, rv == SO_ECAA ? "caa_refused" : "caa_failed",
+                               json_pack("{s:s,s:s,s:s}", "host_name", h->host_name, "record",
+                                         r->record, "reason", r->detail));
+            so_log_perror(SO_LOG_MARK, SO_LOG_INFO, rv,
+                          SOLOGNO(00554) "order %" APR_INT64_T_FMT ": CAA %s for %s: %s", o->id,
+                          r->status, h->host_name, r->detail);
+            if (worst == APR_SUCCESS) {
+                worst = rv;
+                *why = r->detail;
+            }
+        }
+    }
+    return worst;
+}

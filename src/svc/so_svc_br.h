@@ -1,0 +1,52 @@
+/* mod_sslorders: the Baseline Requirements checks of the services (no httpd types):
+ * DNSSEC-validating DNS for DCV and CAA, dns-persist and the CAA check before every
+ * issuance. The settings (so_br_config_t) are in src/api/so_br.h. */
+#ifndef SO_SVC_BR_H
+#define SO_SVC_BR_H
+
+#include <apr_tables.h>
+
+#include "so_svc.h"
+#include "../api/so_br.h"
+#include "../core/so_caa.h"
+#include "../core/so_dcv.h"
+#include "../store/so_store_order.h"
+
+/* dns-persist (BR 3.2.2.4.22): the team's account URI and the check of host. */
+const char *so_svc_persist_account(apr_pool_t *p, const so_config_t *cfg, apr_int64_t team_id);
+apr_status_t so_svc_persist_check(so_svc_ctx_t *ctx, const so_order_t *o, const char *host,
+                                  const so_dcv_opts_t *opts, const char **why);
+
+/* The DCV options of a configuration (connect-to, nameserver, DNSSEC). */
+void so_svc_dcv_opts(const so_config_t *cfg, so_dcv_opts_t *opts);
+/* The issuer domain names CAA records must name to authorize this CA. */
+apr_array_header_t *so_svc_caa_identities(apr_pool_t *p, const so_config_t *cfg);
+
+/* The CAA check of names before issuance (the hook ACME calls too): method is the
+ * validation method label (so_caa_method_label), accounturi the ACME account URL or NULL.
+ * *results (so_caa_result_t, one per name) tell each name's outcome; APR_SUCCESS when
+ * every name may be issued, SO_ECAA (a record refuses; *why names it) or another error
+ * (a lookup failed after a retry; *why says why) otherwise. */
+apr_status_t so_svc_caa_check(so_svc_ctx_t *ctx, const apr_array_header_t *names,
+                              const char *method, const char *accounturi,
+                              apr_array_header_t **results, const char **why);
+
+/* Called before an order is signed: the CAA check of every name of the order with its
+ * method (so_host_state_t states), the results stored per name, iodef values and
+ * refusals recorded in the order's events. APR_SUCCESS: the order may be issued. */
+apr_status_t so_svc_caa_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
+                              const char **why);
+/* The same for an ACME issuance: accounturi is the ACME account URL (RFC 8657: a record
+ * with accounturi authorizes that account only). */
+apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
+                                   const apr_array_header_t *states, const char *accounturi,
+                                   const char **why);
+
+/* Before an order is signed (called by the CAA check above first): asks every perspective
+ * to repeat the domain validation (http, https, dns) and the CAA check of each name, stores
+ * per name which perspectives agreed (kind "mpic") and applies the quorum. APR_SUCCESS:
+ * corroborated (or MPIC off, or report mode); SO_EMPIC and *why otherwise. */
+apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
+                               const char **why);
+
+#endif

@@ -1,0 +1,158 @@
+/* mod_sslorders: multi-perspective issuance corroboration of an order before it is signed
+ * (the primary's side; the perspective's handler is src/api/so_br_mpic.c). See so_mpic.h
+ * and docs/baseline-requirements.md. */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "so_svc_br.h"
+#include "../core/so_dcv.h"
+#include "../core/so_log.h"
+#include "../core/so_mpic.h"
+#include "../core/so_util.h"
+#include "../store/so_store_br.h"
+
+static const char *jstr(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* What a perspective said about name: 1 agrees, 0 not (*reason). */
+static int agrees(apr_pool_t *p, const so_mpic_answer_t *a, const char *name, int dcv,
+                  int caa, const char **reason)
+{
+    json_t *results, *r;
+    size_t i;
+    if (!a->reached) {
+        *reason = a->error ? a->error : "could not be reached";
+        return 0;
+    }
+    results = json_object_get(a->data, "results");
+    json_array_foreach(results, i, r) {
+        json_t *d, *c;
+        if (!jstr(r, "name") || strcmp(jstr(r, "name"), name)) {
+            continue;
+        }
+        d = json_object_get(r, "dcv");
+        c = json_object_get(r, "caa");
+        if (dcv && !json_is_true(json_object_get(d, "ok"))) {
+            *reason = apr_pstrcat(p, "domain validation: ",
+                                  jstr(d, "detail") ? jstr(d, "detail") : "no answer", NULL);
+            return 0;
+        }
+        if (caa && (!jstr(c, "status") || strcmp(jstr(c, "status"), "permitted"))) {
+            *reason = apr_pstrcat(p, "CAA: ", jstr(c, "detail") ? jstr(c, "detail") : "no answer",
+                                  NULL);
+            return 0;
+        }
+        *reason = "";
+        return 1;
+    }
+    *reason = "no answer for this name";
+    return 0;
+}
+
+apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
+                               const char **why)
+{
+    const so_br_config_t *b = ctx->cfg->br;
+    int mode = so_br_mpic_mode(ctx->cfg), caa, i, j;
+    so_dcv_token_t *tok = NULL;
+    apr_array_header_t *answers, *ids;
+    json_t *names;
+    const char *body, *w = NULL;
+    apr_status_t worst = APR_SUCCESS;
+    so_db_t *db = ctx->db;
+
+    *why = NULL;
+    if (mode == SO_MPIC_OFF || states->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    caa = !b || b->caa != 0;
+    ids = so_svc_caa_identities(ctx->pool, ctx->cfg);
+    if (so_dcv_token_pem(&tok, ctx->pool, o->csr, ctx->cfg->ca_tag,
+                         *o->dcv_unique ? o->dcv_unique : NULL, &w) != APR_SUCCESS) {
+        tok = NULL;
+    }
+    names = json_array();
+    for (i = 0; i < states->nelts; i++) {
+        const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        json_t *one = json_pack("{s:s}", "name", h->host_name);
+        if (tok && (!strcmp(h->method, "http") || !strcmp(h->method, "https")
+                    || !strcmp(h->method, "dns"))) {
+            json_object_set_new(one, "dcv",
+                                json_pack("{s:s,s:s,s:s,s:s,s:s}", "method", h->method, "md5",
+                                          tok->md5, "sha256", tok->sha256, "unique",
+                                          tok->unique ? tok->unique : "", "ca_tag", tok->ca_tag));
+        }
+        if (caa) {
+            json_t *jids = json_array();
+            for (j = 0; j < ids->nelts; j++) {
+                json_array_append_new(jids, json_string(APR_ARRAY_IDX(ids, j, const char *)));
+            }
+            json_object_set_new(one, "caa", json_pack("{s:o,s:s}", "identities", jids, "method",
+                                                      so_caa_method_label(h->method)));
+        }
+        json_array_append_new(names, one);
+    }
+    {
+        json_t *root = json_pack("{s:o}", "names", names);
+        char *txt = json_dumps(root, JSON_COMPACT);
+        body = apr_pstrdup(ctx->pool, txt ? txt : "{}");
+        free(txt);
+        json_decref(root);
+    }
+    so_mpic_query(ctx->pool, b->perspectives, b->perspective_secret ? b->perspective_secret : "",
+                  body, b->mpic_timeout_ms, &answers);
+
+    for (i = 0; i < states->nelts; i++) {
+        const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        int dcv = tok && (!strcmp(h->method, "http") || !strcmp(h->method, "https")
+                          || !strcmp(h->method, "dns"));
+        int agree = 0, ok;
+        json_t *list = json_array();
+        char *txt;
+        so_br_check_t row;
+        const char *qwhy = NULL;
+
+        for (j = 0; j < answers->nelts; j++) {
+            const so_mpic_answer_t *a = &APR_ARRAY_IDX(answers, j, so_mpic_answer_t);
+            const char *reason = NULL;
+            int yes = agrees(ctx->pool, a, h->host_name, dcv, caa, &reason);
+            agree += yes;
+            json_array_append_new(list, json_pack("{s:s,s:b,s:s}", "name", a->name, "agreed", yes,
+                                                  "detail", reason ? reason : ""));
+        }
+        ok = so_mpic_quorum(ctx->pool, answers->nelts, agree, ctx->now, &qwhy);
+        txt = json_dumps(list, JSON_COMPACT);
+        json_decref(list);
+        memset(&row, 0, sizeof(row));
+        row.host_name = h->host_name;
+        row.kind = "mpic";
+        row.status = ok ? "corroborated" : mode == SO_MPIC_REPORT ? "reported" : "refused";
+        row.domain = mode == SO_MPIC_REPORT ? "report" : "on";
+        row.record = apr_pstrdup(ctx->pool, txt ? txt : "[]");
+        free(txt);
+        row.detail = ok ? apr_psprintf(ctx->pool, "%d of %d remote perspectives corroborated",
+                                       agree, answers->nelts)
+                        : qwhy;
+        row.checked_at = ctx->now;
+        so_store_br_check_set(db, ctx->pool, o->id, &row);
+        if (!ok) {
+            so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, 0,
+                         SOLOGNO(00851) "order %" APR_INT64_T_FMT ": MPIC for %s not met%s: %s",
+                         o->id, h->host_name, mode == SO_MPIC_REPORT ? " (report mode: issued)" : "",
+                         qwhy);
+            so_svc_order_event(ctx, o, "mpic_not_corroborated",
+                               json_pack("{s:s,s:s,s:s}", "host_name", h->host_name, "reason",
+                                         qwhy, "mode", mode == SO_MPIC_REPORT ? "report" : "on"));
+            if (mode == SO_MPIC_ON && worst == APR_SUCCESS) {
+                worst = SO_EMPIC;
+                *why = apr_psprintf(ctx->pool, "multi-perspective corroboration of %s failed: %s",
+                                    h->host_name, qwhy);
+            }
+        }
+    }
+    return worst;
+}
+

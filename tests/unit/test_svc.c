@@ -1,0 +1,199 @@
+/* Unit tests of the service layer (src/svc) called without any HTTP request: a context
+ * made like the background job's (so_svc_ctx_make) issues a validated order through
+ * so_iss_issue_claimed on SQLite with a CA of its own, and the organization decision
+ * tells its failures in a so_result_t. The order itself is made through the API (the
+ * fixture); the services never see a so_req_t. */
+#include <string.h>
+#include <time.h>
+
+#include <apr_strings.h>
+
+#include "test_common.h"
+#include "../../src/api/so_br.h"
+#include "../../src/core/so_ca.h"
+#include "../../src/store/so_store_account.h"
+#include "../../src/store/so_store_cert.h"
+#include "../../src/store/so_store_order.h"
+#include "../../src/svc/so_issuance.h"
+#include "../../src/svc/so_svc.h"
+
+static apr_pool_t *pool;
+static so_db_t *db;
+static so_config_t cfg;
+static so_br_config_t br;
+
+static void setup(void)
+{
+    apr_array_header_t *to;
+
+    apr_pool_create(&pool, NULL);
+    db = so_test_db(pool);
+    so_config_defaults(&cfg);
+    cfg.instance = "unit";
+    cfg.ca_tag = "ca.example.net";
+    /* no network: HTTP validation answers "connection refused" at once, no CAA lookups */
+    to = apr_array_make(pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(to, const char *) = "::127.0.0.1:1";
+    cfg.dcv_connect_to = to;
+    memset(&br, 0, sizeof(br));
+    br.dnssec = 0;
+    br.caa = 0;
+    cfg.br = &br;
+}
+
+static void teardown(void)
+{
+    so_db_close(db);
+    apr_pool_destroy(pool);
+}
+
+/* a DV order for names through the API, sent for validation (REQ); returns its id */
+static apr_int64_t order_req(const char *token, const char *const *names)
+{
+    json_t *body, *methods = json_array();
+    char *text;
+    so_req_t *req;
+    apr_int64_t after;
+    int i;
+
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_store_ledger_add(db, pool, 1, 100000, "credit", 0, "", 0, 1, &after),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_db_commit(db), APR_SUCCESS);
+    for (i = 0; names[i]; i++) {
+        json_array_append_new(methods, json_pack("{s:s,s:s}", "host_name", names[i], "method",
+                                                 "http"));
+    }
+    body = json_pack("{s:i,s:i,s:s,s:o,s:b}", "product_id", 1, "period", 1, "csr",
+                     so_test_csr(pool, "ec256", names, NULL, NULL), "domain_validation_methods",
+                     methods, "start_provision", 1);
+    text = json_dumps(body, JSON_COMPACT);
+    req = so_test_call(pool, db, &cfg, "POST", "/ssl/orders", apr_pstrdup(pool, text), token);
+    free(text);
+    json_decref(body);
+    ck_assert_msg(req->status == 200, "POST /ssl/orders: %d %s", req->status,
+                  req->err_desc ? req->err_desc : "");
+    ck_assert_ptr_nonnull(req->data);
+    ck_assert(json_is_integer(json_object_get(req->data, "id")));
+    return (apr_int64_t)json_integer_value(json_object_get(req->data, "id"));
+}
+
+START_TEST(issue_without_request)
+{
+    static const char *const names[] = {"svc.example.com", "www.svc.example.com", NULL};
+    const char *token = so_test_account(pool, db, "svc", "svcteam");
+    apr_int64_t now = (apr_int64_t)time(NULL);
+    apr_array_header_t *certs, *events;
+    apr_int64_t id, total;
+    so_svc_ctx_t *ctx;
+    so_ca_t *ca = NULL;
+    so_order_t *o;
+    const char *why = NULL;
+    int issued = -1, i, saw_issued = 0;
+
+    ck_assert_msg(so_ca_init(&ca, pool, so_test_tmpdir(pool), NULL, now - 60, &why)
+                      == APR_SUCCESS,
+                  "%s", why);
+    cfg.ca = ca;
+    id = order_req(token, names);
+    ck_assert_int_eq(so_store_order_get(db, pool, 1, id, &o), APR_SUCCESS);
+    ck_assert_str_eq(o->status, "REQ");
+
+    ctx = so_svc_ctx_make(pool, db, &cfg, now, SO_ACTOR_JOB);
+    ck_assert_str_eq(ctx->actor.name, "system");
+    ck_assert_ptr_nonnull(strstr(ctx->owner, "unit:"));
+
+    /* names not validated: nothing issued */
+    ck_assert_int_eq(so_iss_issue_claimed(ctx, o, &issued), APR_SUCCESS);
+    ck_assert_int_eq(issued, 0);
+    ck_assert_int_eq(so_store_certs_of_order(db, pool, 1, id, &certs), APR_SUCCESS);
+    ck_assert_int_eq(certs->nelts, 0);
+
+    /* every name validated: the service issues */
+    for (i = 0; names[i]; i++) {
+        ck_assert_int_eq(so_store_host_state_set(db, pool, id, names[i], "valid", now, now, ""),
+                         APR_SUCCESS);
+    }
+    ck_assert_int_eq(so_store_order_get(db, pool, 1, id, &o), APR_SUCCESS);
+    ck_assert_int_eq(so_iss_issue_claimed(ctx, o, &issued), APR_SUCCESS);
+    ck_assert_int_eq(issued, 1);
+    ck_assert_int_eq(so_store_order_get(db, pool, 1, id, &o), APR_SUCCESS);
+    ck_assert_str_eq(o->status, "ACT");
+    ck_assert_int_eq(so_store_certs_of_order(db, pool, 1, id, &certs), APR_SUCCESS);
+    ck_assert_int_eq(certs->nelts, 1);
+    ck_assert_ptr_nonnull(strstr(APR_ARRAY_IDX(certs, 0, so_cert_t *)->pem,
+                                 "-----BEGIN CERTIFICATE-----"));
+    /* the event went through the hook into the order's history, by "system" */
+    ck_assert_int_eq(so_store_order_events(db, pool, 1, id, 100, 0, &events, &total),
+                     APR_SUCCESS);
+    for (i = 0; i < events->nelts; i++) {
+        so_order_event_t *e = &APR_ARRAY_IDX(events, i, so_order_event_t);
+        if (!strcmp(e->kind, "issued")) {
+            saw_issued = 1;
+            ck_assert_str_eq(e->actor, "system");
+        }
+    }
+    ck_assert_msg(saw_issued, "no issued event");
+
+    /* issued once: a second call does nothing */
+    ck_assert_int_eq(so_iss_issue_claimed(ctx, o, &issued), APR_SUCCESS);
+    ck_assert_int_eq(issued, 0);
+    ck_assert_int_eq(so_store_certs_of_order(db, pool, 1, id, &certs), APR_SUCCESS);
+    ck_assert_int_eq(certs->nelts, 1);
+
+    /* the renewal's charge as a service: a year more, the balance charged */
+    {
+        apr_int64_t ends = o->order_ends_at, before = 0, after = 0;
+        so_result_t res;
+        so_team_t *team;
+        ck_assert_int_gt(ends, now);
+        ck_assert_int_eq(so_store_team_by_id(db, pool, 1, &team), APR_SUCCESS);
+        before = team->balance;
+        so_result_init(&res);
+        ck_assert_int_eq(so_iss_renew_charge(ctx, o, 1, &res), APR_SUCCESS);
+        ck_assert_int_eq(res.status, APR_SUCCESS);
+        ck_assert_int_eq(so_store_order_get(db, pool, 1, id, &o), APR_SUCCESS);
+        ck_assert_int_eq(o->order_ends_at, so_iss_add_years(ends, 1));
+        ck_assert_int_eq(so_store_team_by_id(db, pool, 1, &team), APR_SUCCESS);
+        after = team->balance;
+        ck_assert_int_eq(before - after, o->price);
+    }
+    so_svc_after(ctx);
+}
+END_TEST
+
+START_TEST(org_decide_results)
+{
+    static const char *const names[] = {"dv.example.com", NULL};
+    const char *token = so_test_account(pool, db, "svc2", "svcteam2");
+    so_svc_ctx_t *ctx = so_svc_ctx_make(pool, db, &cfg, (apr_int64_t)time(NULL), SO_ACTOR_CLI);
+    so_result_t res;
+    so_order_t *o = NULL;
+    int issued = -1;
+    apr_int64_t id;
+
+    so_result_init(&res);
+    ck_assert_int_eq(so_iss_org_decide(ctx, 4242, 1, "", &o, &issued, &res), APR_ENOENT);
+    ck_assert_int_eq(res.status, APR_ENOENT);
+    ck_assert_int_eq(res.code, SO_E_NOT_FOUND);
+    ck_assert_str_eq(res.detail, "No order 4242");
+
+    id = order_req(token, names);
+    so_result_init(&res);
+    ck_assert_int_eq(so_iss_org_decide(ctx, id, 1, "", &o, &issued, &res), APR_EINVAL);
+    ck_assert_int_eq(res.code, SO_E_STATUS);
+    ck_assert_str_eq(res.detail, "A DV order has no organization validation");
+    ck_assert_int_eq(issued, 0);
+}
+END_TEST
+
+TCase *so_test_svc_case(void)
+{
+    TCase *tc = tcase_create("svc");
+    tcase_add_unchecked_fixture(tc, so_test_root_setup, so_test_root_teardown);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, issue_without_request);
+    tcase_add_test(tc, org_decide_results);
+    return tc;
+}
