@@ -5,4 +5,17 @@
 #include <stdint.h>
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The harnesses' common start: APR initialized once, a root pool named name for the
+ * per-input pools. Needs <apr_general.h> and <apr_pools.h>. */
+#define SO_FUZZ_ROOT_POOL(name)                                                           \
+    static apr_pool_t *name;                                                              \
+    int LLVMFuzzerInitialize(int *argc, char ***argv)                                     \
+    {                                                                                     \
+        (void)argc;                                                                       \
+        (void)argv;                                                                       \
+        apr_initialize();                                                                 \
+        apr_pool_create(&name, NULL);                                                     \
+        return 0;                                                                         \
+    }
 #endif

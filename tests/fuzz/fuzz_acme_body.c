@@ -13,16 +13,7 @@
 #include "fuzz.h"
 #include "../../src/acme/so_acme_body.h"
 
-static apr_pool_t *root;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    return 0;
-}
+SO_FUZZ_ROOT_POOL(root)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
