@@ -649,17 +649,6 @@ static void order_answer(acme_t *a, int status, so_acme_order_t *o, apr_array_he
     send_json(a, status, j);
 }
 
-static int name_in(const apr_array_header_t *list, const char *n)
-{
-    int i;
-    for (i = 0; i < list->nelts; i++) {
-        if (!strcmp(APR_ARRAY_IDX(list, i, const char *), n)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* the names the EAB lets this account issue for: refused names answer a problem */
 static apr_status_t names_allowed(acme_t *a, so_acme_eab_t *eab, apr_array_header_t *names,
                                   so_acme_bound_t **bound)
@@ -687,7 +676,7 @@ static apr_status_t names_allowed(acme_t *a, so_acme_eab_t *eab, apr_array_heade
                 continue;
             }
             for (k = 0; k < names->nelts && all; k++) {
-                all = name_in(b->names, APR_ARRAY_IDX(names, k, const char *));
+                all = so_strs_has(b->names, APR_ARRAY_IDX(names, k, const char *));
             }
             if (all) {
                 *bound = b;
@@ -725,7 +714,7 @@ static apr_status_t names_allowed(acme_t *a, so_acme_eab_t *eab, apr_array_heade
     }
     for (i = 0; i < names->nelts; i++) {
         const char *n = APR_ARRAY_IDX(names, i, const char *);
-        if (allowed->nelts && !name_in(allowed, n)) {
+        if (allowed->nelts && !so_strs_has(allowed, n)) {
             return problem(a, 400, "rejectedIdentifier",
                            apr_psprintf(a->p, "%s is not a name of order %" APR_INT64_T_FMT, n,
                                         eab->order_id));
@@ -901,11 +890,11 @@ static apr_status_t order_names(acme_t *a, const so_acme_order_t *o, apr_array_h
     }
     s = apr_pstrdup(a->p, o->identifiers);
     for (tok = apr_strtok(s, " ", &last); tok; tok = apr_strtok(NULL, " ", &last)) {
-        if (!name_in(csr->names, tok)) {
+        if (!so_strs_has(csr->names, tok)) {
             *why = apr_psprintf(a->p, "The CSR lacks the order's name %s", tok);
             return APR_EINVAL;
         }
-        if (!name_in(*names, tok)) {
+        if (!so_strs_has(*names, tok)) {
             APR_ARRAY_PUSH(*names, const char *) = tok;
         }
     }
@@ -1317,7 +1306,7 @@ static apr_status_t replaces_check(acme_t *a, const char *cert_id, apr_array_hea
     }
     s = apr_pstrdup(a->p, c->names);
     for (tok = apr_strtok(s, " ", &last); tok; tok = apr_strtok(NULL, " ", &last)) {
-        overlap += name_in(names, tok);
+        overlap += so_strs_has(names, tok);
     }
     if (!overlap) {
         return problem(a, 400, "malformed", "The order has none of the replaced certificate's names");

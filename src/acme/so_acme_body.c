@@ -17,17 +17,6 @@ static apr_status_t bad_is(so_acme_bad_t *bad, int status, const char *type, con
     return APR_EINVAL;
 }
 
-static int name_in(const apr_array_header_t *list, const char *n)
-{
-    int i;
-    for (i = 0; i < list->nelts; i++) {
-        if (!strcmp(APR_ARRAY_IDX(list, i, const char *), n)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static apr_status_t contact(apr_pool_t *p, json_t *c, const char **text, so_acme_bad_t *bad)
 {
     size_t i;
@@ -130,7 +119,7 @@ apr_status_t so_acme_body_new_order(apr_pool_t *p, json_t *pl, apr_array_header_
         if ((why = so_hostname_check(n, 1))) {
             return bad_is(bad, 400, "rejectedIdentifier", apr_psprintf(p, "%.255s: %s", val, why));
         }
-        if (!name_in(*names, n)) {
+        if (!so_strs_has(*names, n)) {
             APR_ARRAY_PUSH(*names, const char *) = n;
         }
     }

@@ -451,3 +451,14 @@ const char *so_like_pattern(apr_pool_t *p, const char *user, int contains)
     *o = '\0';
     return out;
 }
+
+int so_strs_has(const apr_array_header_t *a, const char *s)
+{
+    int i;
+    for (i = 0; a && i < a->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(a, i, const char *), s)) {
+            return 1;
+        }
+    }
+    return 0;
+}

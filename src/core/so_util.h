@@ -39,6 +39,8 @@ const char *so_money_fmt(apr_pool_t *p, apr_int64_t minor);
 
 /* Lower-case / upper-case ASCII copy. */
 char *so_str_lower(apr_pool_t *p, const char *s);
+/* Whether the array of strings a (NULL: empty) holds s. */
+int so_strs_has(const apr_array_header_t *a, const char *s);
 char *so_str_upper(apr_pool_t *p, const char *s);
 /* Trim ASCII white space at both ends (copy). */
 char *so_str_trim(apr_pool_t *p, const char *s);

@@ -3,19 +3,9 @@
 #include <apr_strings.h>
 
 #include "so_order_rules.h"
+#include "../core/so_util.h"
 #include "../core/so_errors.h"
 #include "../core/so_domain.h"
-
-static int has(const apr_array_header_t *a, const char *s)
-{
-    int i;
-    for (i = 0; a && i < a->nelts; i++) {
-        if (!strcmp(APR_ARRAY_IDX(a, i, const char *), s)) {
-            return 1;
-        }
-    }
-    return 0;
-}
 
 static const char *twin_of(apr_pool_t *p, const char *cn)
 {
@@ -73,7 +63,7 @@ apr_status_t so_rules_names(apr_pool_t *p, const so_product_t *prod, const char 
                 continue;
             }
             if (!strcmp(h, twin)) {
-                if (!has(n->names, twin)) {
+                if (!so_strs_has(n->names, twin)) {
                     APR_ARRAY_PUSH(n->names, const char *) = twin;
                 }
                 continue;
@@ -86,7 +76,7 @@ apr_status_t so_rules_names(apr_pool_t *p, const so_product_t *prod, const char 
     else {
         for (i = 0; extra && i < extra->nelts; i++) {
             const char *h = APR_ARRAY_IDX(extra, i, const char *);
-            if (!has(n->names, h)) {
+            if (!so_strs_has(n->names, h)) {
                 APR_ARRAY_PUSH(n->names, const char *) = h;
             }
         }
