@@ -847,13 +847,18 @@ def main():
         mails = [m for h in cl.servers for m in h.mails()]
         bad_rem, twice = [], []
         for oid, rcpt in load.reminded.items():
-            got_ = [m for m in mails if rcpt in str(m["To"])]
+            # the recipient gets every mail of the order from now on (an 'is issued' mail
+            # still in the outbox when the reminder was set, ...): count the reminder's own
+            reminder_subject = re.compile(r"^Your certificate for .* (expires in|expired) ")
+            got_ = [m for m in mails if rcpt in str(m["To"])
+                    and reminder_subject.match(str(m["Subject"]))]
             rows_ = tried.get((oid, "order.expiring"), [])
             # one reminder: one outbox row (reminders_sent), one mail to the recipient, or two
             # by that row retried (at least once)
             if len(rows_) != 1 or not got_ or len(got_) > rows_[0] \
                     or len({str(m["Subject"]) for m in got_}) != 1:
-                bad_rem.append((oid, len(rows_), len(got_)))
+                bad_rem.append((oid, len(rows_), len(got_),
+                                sorted({str(m["Subject"]) for m in mails if rcpt in str(m["To"])})))
             elif len(got_) > 1:
                 twice.append(oid)
         check("reminders were set", len(load.reminded) > 0, len(load.reminded))
