@@ -102,6 +102,10 @@ void so_httpd_list_cache_init(apr_pool_t *pchild, server_rec *s);
 const char *so_httpd_set_sqlite_mt(cmd_parms *cmd, void *dc, int on);
 const char *so_httpd_set_mmap_threshold(cmd_parms *cmd, void *dc, const char *arg);
 void so_httpd_process_pre_config(void);
+/* SSLOrdersSQLiteSynchronous full|normal (global): PRAGMA synchronous of every SQLite
+ * connection; so_httpd_sqlite_sync_normal() is 1 for normal */
+const char *so_httpd_set_sqlite_sync(cmd_parms *cmd, void *dc, const char *arg);
+int so_httpd_sqlite_sync_normal(void);
 void so_httpd_process_post_config(server_rec *s);
 void so_httpd_process_child_init(server_rec *s);
 /* metrics (so_httpd_metrics.c): the shared segment, the sslorders-metrics handler, the

@@ -536,6 +536,10 @@ const command_rec so_httpd_cmds[] = {
                  "Test only: honour the X-SSLOrders-Clock request header as the current time"),
     AP_INIT_FLAG("SSLOrdersSQLiteMultithread", so_httpd_set_sqlite_mt, NULL, RSRC_CONF,
                  "Process-wide: SQLite in multi-thread instead of serialized mode (default off)"),
+    AP_INIT_TAKE1("SSLOrdersSQLiteSynchronous", so_httpd_set_sqlite_sync, NULL, RSRC_CONF,
+                  "SQLite: full (default: every commit is on disk) or normal (WAL synced at "
+                  "checkpoints: survives a crash of httpd, may lose the last commits to a "
+                  "power loss)"),
     AP_INIT_TAKE1("SSLOrdersMallocMmapThreshold", so_httpd_set_mmap_threshold, NULL, RSRC_CONF,
                   "Process-wide: glibc M_MMAP_THRESHOLD in bytes for every child, or off (default)"),
     AP_INIT_FLAG("SSLOrdersDNSSEC", so_httpd_br_dnssec, NULL, RSRC_CONF,

@@ -33,6 +33,7 @@ APLOG_USE_MODULE(sslorders);
 static int want_sqlite_mt;      /* SSLOrdersSQLiteMultithread of this configuration */
 static int have_sqlite_mt;      /* what SQLite accepted earlier in this process */
 static long mmap_threshold;     /* SSLOrdersMallocMmapThreshold, 0 = leave glibc alone */
+static int sqlite_sync_normal;  /* SSLOrdersSQLiteSynchronous normal */
 
 const char *so_httpd_set_sqlite_mt(cmd_parms *cmd, void *dc, int on)
 {
@@ -63,11 +64,36 @@ const char *so_httpd_set_mmap_threshold(cmd_parms *cmd, void *dc, const char *ar
     return NULL;
 }
 
+const char *so_httpd_set_sqlite_sync(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(arg, "full")) {
+        sqlite_sync_normal = 0;
+    }
+    else if (!strcasecmp(arg, "normal")) {
+        sqlite_sync_normal = 1;
+    }
+    else {
+        return "SSLOrdersSQLiteSynchronous: expects full or normal";
+    }
+    return NULL;
+}
+
+int so_httpd_sqlite_sync_normal(void)
+{
+    return sqlite_sync_normal;
+}
+
 void so_httpd_process_pre_config(void)
 {
     /* each configuration pass starts from the defaults */
     want_sqlite_mt = 0;
     mmap_threshold = 0;
+    sqlite_sync_normal = 0;
 }
 
 void so_httpd_process_post_config(server_rec *s)

@@ -101,7 +101,7 @@ const so_stmt_def_t so_stmts_cert[] = {
      "(claim_until < %lld OR claim_owner = %s)"},
     {"so_order_release",
      "UPDATE orders SET claim_owner = '', claim_until = 0 WHERE id = %lld AND claim_owner = %s"},
-    {"so_cert_uncurrent", "UPDATE certificates SET is_current = 0 WHERE order_id = %lld"},
+    {"so_cert_uncurrent", "UPDATE certificates SET is_current = 0 WHERE order_id = %lld AND is_current = 1"},
     {"so_cert_insert",
      "INSERT INTO certificates (order_id, team_id, serial, pem, intermediate_pem, root_pem, "
      "common_name, names, not_before, not_after, sha256, is_current, created_at) VALUES "
