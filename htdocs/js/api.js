@@ -121,14 +121,23 @@ export async function api(method, path, opts = {}) {
     headers['Content-Type'] = 'application/json';
   }
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  const send = () => fetch(buildUrl(path, opts.query), {
+    method, headers, body, credentials: 'same-origin', cache: 'no-store', redirect: 'error',
+  });
   let res;
   try {
-    res = await fetch(buildUrl(path, opts.query), {
-      method, headers, body, credentials: 'same-origin', cache: 'no-store', redirect: 'error',
-    });
+    res = await send();
   } catch (e) {
     if (leaving) return new Promise(() => {}); // the page is going away: nothing more happens
-    throw new ApiError(0, 0, '', '');
+    // a read that lost its connection (a keep-alive connection the server closed, a
+    // restarted server) is asked once more before the connection counts as lost; a
+    // change is never sent twice
+    if (method === 'GET' || method === 'HEAD') {
+      await new Promise((r) => setTimeout(r, 300));
+      try { res = await send(); } catch (e2) { res = null; }
+    }
+    if (leaving) return new Promise(() => {});
+    if (!res) throw new ApiError(0, 0, '', '');
   }
   if (opts.raw && res.ok) return res;
   let json = null;

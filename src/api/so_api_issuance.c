@@ -198,6 +198,12 @@ static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
                             : strcmp(o->validation_method, "domain") ? "pending" : "not_required");
     so_jw_kstr(w, "reason", st->org_reason);
     so_jw_kstr(w, "checked_at", st->org_checked_at > 0 ? so_time_fmt(req->pool, st->org_checked_at) : "");
+    /* an approval is used (by this order and the team's others) this long: BR 4.2.1 */
+    so_jw_kstr(w, "valid_until",
+               !strcmp(st->org_status, "approved") && st->org_checked_at > 0
+                   ? so_time_fmt(req->pool,
+                                 st->org_checked_at + (apr_int64_t)SO_ORG_REUSE_DAYS * 86400)
+                   : "");
     so_jw_key(w, "documents");
     so_jw_arr(w);
     {

@@ -90,6 +90,11 @@ const so_stmt_def_t so_stmts_cert[] = {
      "FROM orders WHERE id = %lld"},
     {"so_org_set",
      "UPDATE orders SET org_status = %s, org_reason = %s, org_checked_at = %lld WHERE id = %lld"},
+    {"so_org_reusable",
+     "SELECT o.id, o.org_checked_at FROM orders o JOIN products p ON p.id = o.product_id "
+     "WHERE o.team_id = %lld AND o.organization_handle = %s AND p.validation_method = %s "
+     "AND o.id <> %lld AND o.org_status = 'approved' AND o.org_checked_at > %lld "
+     "ORDER BY o.org_checked_at DESC, o.id DESC LIMIT 1"},
     {"so_next_check_set", "UPDATE orders SET next_check_at = %lld WHERE id = %lld"},
     {"so_reissue_pending_set", "UPDATE orders SET reissue_pending = %d WHERE id = %lld"},
     {"so_reminders_set",
@@ -215,6 +220,24 @@ apr_status_t so_store_org_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id, 
 {
     return so_db_exec(db, p, "so_org_set", NULL,
                       SO_A(status, reason ? reason : "", I64(now), I64(order_id)));
+}
+
+apr_status_t so_store_org_reusable(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                   const char *handle, const char *method, apr_int64_t order_id,
+                                   apr_int64_t since, apr_int64_t *src_id, apr_int64_t *checked_at)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_org_reusable", &r,
+                                   SO_A(I64(team_id), handle, method, I64(order_id), I64(since)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (r->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *src_id = so_cell_i64(r, 0, 0);
+    *checked_at = so_cell_i64(r, 0, 1);
+    return APR_SUCCESS;
 }
 
 apr_status_t so_store_next_check_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,

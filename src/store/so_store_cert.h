@@ -62,6 +62,12 @@ apr_status_t so_store_hosts_reset(so_db_t *db, apr_pool_t *p, apr_int64_t order_
 
 apr_status_t so_store_issuance_get(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                    so_issuance_state_t **out);
+/* The newest identity check of the organization (customer handle) approved for another
+ * order of the team with the same validation method after since: its order and check
+ * time; APR_ENOENT when none. */
+apr_status_t so_store_org_reusable(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                   const char *handle, const char *method, apr_int64_t order_id,
+                                   apr_int64_t since, apr_int64_t *src_id, apr_int64_t *checked_at);
 apr_status_t so_store_org_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id, const char *status,
                               const char *reason, apr_int64_t now);
 apr_status_t so_store_next_check_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,

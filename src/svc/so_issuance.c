@@ -215,9 +215,86 @@ static apr_status_t token_of(so_svc_ctx_t *ctx, const so_order_t *o, so_dcv_toke
     return rv;
 }
 
-static int org_ok(const so_order_t *o, const so_issuance_state_t *st)
+/* An identity check of the organization (OV/EV) is used for SO_ORG_REUSE_DAYS after it
+ * was made (BR 4.2.1): by its order, and by the team's later orders of the same validation
+ * method for the same organization (customer handle) whose record has not changed since. */
+static int org_fresh(const so_svc_ctx_t *ctx, const so_issuance_state_t *st)
 {
-    return !strcmp(o->validation_method, "domain") || !strcmp(st->org_status, "approved");
+    return !strcmp(st->org_status, "approved")
+           && ctx->now - st->org_checked_at <= (apr_int64_t)SO_ORG_REUSE_DAYS * 86400;
+}
+
+/* Another order's check of the organization, when there is one to reuse: recorded as this
+ * order's, with the time of the check (not of the reuse). */
+static apr_status_t org_reuse(so_svc_ctx_t *ctx, const so_order_t *o, int *reused)
+{
+    so_db_t *db = DB(ctx);
+    so_customer_t *c;
+    apr_int64_t src = 0, at = 0;
+    const char *reason;
+    apr_status_t rv;
+
+    *reused = 0;
+    if (!*o->organization_handle) {
+        return APR_SUCCESS;
+    }
+    rv = so_store_org_reusable(db, ctx->pool, o->team_id, o->organization_handle,
+                               o->validation_method, o->id,
+                               ctx->now - (apr_int64_t)SO_ORG_REUSE_DAYS * 86400, &src, &at);
+    if (rv == APR_SUCCESS) {
+        rv = so_store_customer_get(db, ctx->pool, o->team_id, o->organization_handle, &c);
+    }
+    if (rv == APR_ENOENT) {
+        return APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (c->updated_at > at) {
+        return APR_SUCCESS; /* the organization's record changed after that check */
+    }
+    reason = apr_psprintf(ctx->pool,
+                          "reused: the organization was validated for order %" APR_INT64_T_FMT
+                          " on %s UTC",
+                          src, so_time_fmt(ctx->pool, at));
+    if ((rv = so_store_org_set(db, ctx->pool, o->id, "approved", reason, at)) != APR_SUCCESS) {
+        return rv;
+    }
+    *reused = 1;
+    return so_svc_order_event(ctx, (so_order_t *)o, "organization_reused",
+                              json_pack("{s:I,s:s}", "from_order", (json_int_t)src, "checked_at",
+                                        so_time_fmt(ctx->pool, at)));
+}
+
+/* May the order be issued as far as its organization goes? An approval older than
+ * SO_ORG_REUSE_DAYS is reused from a fresh one of the team, or goes back to staff. */
+static apr_status_t org_ok(so_svc_ctx_t *ctx, const so_order_t *o, so_issuance_state_t *st,
+                           int *ok)
+{
+    apr_status_t rv;
+    int reused;
+
+    *ok = !strcmp(o->validation_method, "domain") || org_fresh(ctx, st);
+    if (*ok || strcmp(st->org_status, "approved")) {
+        return APR_SUCCESS; /* pending or rejected: staff decide (reuse was tried at request) */
+    }
+    if ((rv = org_reuse(ctx, o, &reused)) != APR_SUCCESS || reused) {
+        *ok = reused;
+        return rv;
+    }
+    rv = so_store_org_set(DB(ctx), ctx->pool, o->id, "pending",
+                          apr_psprintf(ctx->pool,
+                                       "the organization validation of %s UTC is older than %d "
+                                       "days: validate it again",
+                                       so_time_fmt(ctx->pool, st->org_checked_at),
+                                       SO_ORG_REUSE_DAYS),
+                          0);
+    if (rv == APR_SUCCESS) {
+        rv = so_svc_order_event(ctx, (so_order_t *)o, "organization_expired",
+                                json_pack("{s:s}", "checked_at",
+                                          so_time_fmt(ctx->pool, st->org_checked_at)));
+    }
+    return rv;
 }
 
 void so_iss_requested(so_svc_ctx_t *ctx, so_order_t *o)
@@ -227,9 +304,14 @@ void so_iss_requested(so_svc_ctx_t *ctx, so_order_t *o)
 
     if (strcmp(o->validation_method, "domain")) {
         so_issuance_state_t *st;
+        int reused = 0;
         if (so_store_issuance_get(db, ctx->pool, o->id, &st) == APR_SUCCESS
-            && strcmp(st->org_status, "approved")) {
-            rv = so_store_org_set(db, ctx->pool, o->id, "pending", "", 0);
+            && !org_fresh(ctx, st)) {
+            /* a recent check of the same organization for another order, or staff */
+            rv = org_reuse(ctx, o, &reused);
+            if (rv == APR_SUCCESS && !reused) {
+                rv = so_store_org_set(db, ctx->pool, o->id, "pending", "", 0);
+            }
         }
     }
     if (rv == APR_SUCCESS) {
@@ -492,7 +574,7 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
     so_cert_t row;
     const char *why = NULL, *was = o->status;
     apr_int64_t ends;
-    int i, attempt, first, days, br;
+    int i, attempt, first, days, br, org;
     apr_status_t rv;
 
     *issued = 0;
@@ -521,8 +603,11 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
         }
         APR_ARRAY_PUSH(names, const char *) = h->host_name;
     }
-    if (!org_ok(o, st) || names->nelts == 0) {
+    if (names->nelts == 0) {
         return APR_SUCCESS;
+    }
+    if ((rv = org_ok(ctx, o, st, &org)) != APR_SUCCESS || !org) {
+        return rv;
     }
     if (!ctx->cfg->ca) {
         so_log_warn(SO_LOG_MARK, APR_ENOTIMPL,

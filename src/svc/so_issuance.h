@@ -20,6 +20,8 @@
 /* How long a validation stays good for reuse (BR / SC-081: 398 days, 200 days from
  * 2026-03-15, 100 days from 2027-03-15, 10 days from 2029-03-15). */
 int so_iss_reuse_days(apr_int64_t now);
+/* OV/EV: how long an identity check of the organization is used (BR 4.2.1) */
+#define SO_ORG_REUSE_DAYS 398
 
 /* The order became REQ: organization validation to do (OV/EV), approval mails,
  * a check at once. Best effort (logged). */

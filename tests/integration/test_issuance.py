@@ -1,6 +1,7 @@
 """Issuance: domain control validation against real servers (HTTP, HTTPS, DNS, e-mail),
 organization validation, certificates checked with OpenSSL, reissue, renewal,
 revocation and the CRL, expiry and reminders, the background job, two servers."""
+import datetime
 import re
 import threading
 import time
@@ -185,7 +186,7 @@ def test_ov_waits_for_staff(env, rich):
     v = validate(api, oid)
     assert v["validated"] == 2 and v["status"] == "REQ"
     assert v["organization"] == {"required": True, "status": "pending", "reason": "", "checked_at": "",
-                                 "documents": []}
+                                 "valid_until": "", "documents": []}
     staff = env.staff()
     pending = staff.get("/staff/organizations")[1]["data"]["results"]
     mine = [p for p in pending if p["order_id"] == oid][0]
@@ -212,6 +213,63 @@ def test_ov_waits_for_staff(env, rich):
     o2 = api.get(f"/ssl/orders/{oid2}")[1]["data"]
     assert o2["status"] == "FAI"
     assert float(api.get("/me")[1]["data"]["team"]["balance"]) == pytest.approx(start)
+
+
+def test_ov_identity_check_is_reused_for_398_days(env, rich):
+    """BR 4.2.1: an approved organization is reused by the team's later OV orders for the
+    same organization (record unchanged) for 398 days from its check, then staff again."""
+    api, staff = rich.client(), env.staff()
+    handle = api.post("/customers", json=CONTACT)[1]["data"]["handle"]
+    oid, o = order(api, product=OV, organization_handle=handle)
+    publish_files(env, o)
+    assert validate(api, oid)["organization"]["status"] == "pending"
+    st, body = staff.post(f"/staff/orders/{oid}/organization", json={"decision": "approve"})
+    assert st == 200 and body["data"]["issued"] is True
+    org = api.get(f"/ssl/orders/{oid}/validation")[1]["data"]["organization"]
+    checked = org["checked_at"]
+    at = int(datetime.datetime.strptime(checked, "%Y-%m-%d %H:%M:%S")
+             .replace(tzinfo=datetime.timezone.utc).timestamp())
+    assert org["status"] == "approved" and org["valid_until"] == \
+        datetime.datetime.fromtimestamp(at + 398 * DAY, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+    def ov_order(clock, handle_=handle):
+        h = {"X-SSLOrders-Clock": str(clock)}
+        d = dom()
+        names = [d, "www." + d]
+        st, ans = api.post("/ssl/orders", headers=h, json={
+            "product_id": OV, "period": 1, "organization_handle": handle_,
+            "csr": pki.csr(d, names[1:], fresh=True), "start_provision": True,
+            "domain_validation_methods": [{"host_name": n, "method": "http"} for n in names]})
+        assert st == 200, ans
+        o_ = api.get(f"/ssl/orders/{ans['data']['id']}", headers=h)[1]["data"]
+        publish_files(env, o_)
+        st, v = api.post(f"/ssl/orders/{o_['id']}/validate", headers=h)
+        assert st == 200, v
+        return o_["id"], v["data"]
+
+    # 397 days later: issued at once, the check of the first order reused (its time kept)
+    oid2, v2 = ov_order(at + 397 * DAY)
+    assert v2["status"] == "ACT", v2
+    assert v2["organization"]["status"] == "approved" and v2["organization"]["checked_at"] == checked
+    assert v2["organization"]["reason"].startswith(f"reused: the organization was validated for order {oid}")
+    kinds = [e["kind"] for e in api.get(f"/ssl/orders/{oid2}/events")[1]["data"]["results"]]
+    assert "organization_reused" in kinds
+    # 399 days later: too old, staff decide again (a reuse of the reuse does not extend it)
+    oid3, v3 = ov_order(at + 399 * DAY)
+    assert v3["status"] == "REQ" and v3["organization"]["status"] == "pending", v3
+    pending = [p["order_id"] for p in staff.get("/staff/organizations")[1]["data"]["results"]]
+    assert oid3 in pending and oid2 not in pending
+    # another organization of the team reuses nothing
+    other = dict(CONTACT, company_name="Andere Winkel BV")
+    handle2 = api.post("/customers", json=other)[1]["data"]["handle"]
+    oid4, v4 = ov_order(at + DAY, handle2)
+    assert v4["status"] == "REQ" and v4["organization"]["status"] == "pending"
+    # the organization's record changed after the check: staff again
+    st, body = api.put(f"/customers/{handle}", json={"email": "info@visser.example"},
+                       headers={"X-SSLOrders-Clock": str(at + 2 * DAY)})
+    assert st == 200, body
+    oid5, v5 = ov_order(at + 3 * DAY)
+    assert v5["status"] == "REQ" and v5["organization"]["status"] == "pending"
 
 
 # ---- reissue, renewal, revocation -------------------------------------------------------------
