@@ -270,22 +270,12 @@ static int sqlite_busy(void *baton, int count)
 }
 
 /* SSLOrdersSQLiteSynchronous normal: the WAL is synced at checkpoints, not at every
- * commit. Read back, and logged once per process with what SQLite took. */
-static apr_status_t sqlite_sync_normal(so_db_t *db, ap_dbd_t *rec)
+ * commit. What SQLite took is logged once per process. */
+static apr_status_t sqlite_sync_normal(so_db_t *db)
 {
     static int logged;
-    sqlite3 *conn = apr_dbd_native_handle(rec->driver, rec->handle);
-    sqlite3_stmt *st = NULL;
     int level = -1;
-
-    if (so_db_raw(db, "PRAGMA synchronous = NORMAL") != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    if (conn && sqlite3_prepare_v2(conn, "PRAGMA synchronous", -1, &st, NULL) == SQLITE_OK
-        && sqlite3_step(st) == SQLITE_ROW) {
-        level = sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
+    apr_status_t rv = so_db_sqlite_sync_normal(db, &level);
     if (!logged) {
         logged = 1;
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf,
@@ -293,7 +283,7 @@ static apr_status_t sqlite_sync_normal(so_db_t *db, ap_dbd_t *rec)
                                     "(1 normal, 2 full; SSLOrdersSQLiteSynchronous)",
                      (int)getpid(), level);
     }
-    return level == 1 ? APR_SUCCESS : APR_EGENERAL;
+    return rv;
 }
 
 /* A new mod_dbd connection: apply our per-connection settings. */
@@ -310,7 +300,7 @@ static apr_status_t post_connect(apr_pool_t *pool, dbd_cfg_t *cfg, ap_dbd_t *rec
     }
     if (so_db_session_init(db) != APR_SUCCESS
         || (db->kind == SO_DB_SQLITE3 && so_httpd_sqlite_sync_normal()
-            && sqlite_sync_normal(db, rec) != APR_SUCCESS)) {
+            && sqlite_sync_normal(db) != APR_SUCCESS)) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, NULL, SOLOGNO(00028) "new database connection: %s",
                      db->errmsg ? db->errmsg : "?");
         return APR_EGENERAL;

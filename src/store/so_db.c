@@ -740,6 +740,33 @@ apr_status_t so_db_raw_select(so_db_t *db, const char *sql)
     return APR_SUCCESS;
 }
 
+apr_status_t so_db_sqlite_sync_normal(so_db_t *db, int *level)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_status_t rv;
+    int ret;
+
+    *level = -1;
+    if (db->kind != SO_DB_SQLITE3) {
+        return APR_ENOTIMPL;
+    }
+    if ((rv = so_db_raw(db, "PRAGMA synchronous = NORMAL")) != APR_SUCCESS) {
+        return rv;
+    }
+    ret = apr_dbd_select(db->driver, db->pool, db->handle, &res, "PRAGMA synchronous", 1);
+    if (ret != 0) {
+        return classify(db, ret, "raw query");
+    }
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        const char *v = apr_dbd_get_entry(db->driver, row, 0);
+        if (*level < 0 && v) {
+            *level = atoi(v);
+        }
+    }
+    return *level == 1 ? APR_SUCCESS : APR_EGENERAL;
+}
+
 #define SO_DB_BEGIN_ATTEMPTS 4
 
 /* apr_dbd_pgsql's struct apr_dbd_transaction_t (apr-util 1.6: mode, errnum, handle) */

@@ -140,6 +140,9 @@ apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nr
 /* Run raw SQL without parameters (DDL, migrations). */
 apr_status_t so_db_raw(so_db_t *db, const char *sql);
 /* The same for SQL that returns rows (PRAGMA, SELECT pg_advisory_lock(...)); rows are dropped. */
+/* SQLite: PRAGMA synchronous = NORMAL on this connection, and what SQLite took (level: 1
+ * normal, 2 full); APR_EGENERAL when it is not NORMAL afterwards. */
+apr_status_t so_db_sqlite_sync_normal(so_db_t *db, int *level);
 apr_status_t so_db_raw_select(so_db_t *db, const char *sql);
 
 /* Transactions: begin, then commit (which fails if any statement failed) or

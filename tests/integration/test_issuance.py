@@ -272,6 +272,37 @@ def test_ov_identity_check_is_reused_for_398_days(env, rich):
     assert v5["status"] == "REQ" and v5["organization"]["status"] == "pending"
 
 
+def test_ov_reissue_after_398_days_goes_back_to_staff(env, rich):
+    api, staff = rich.client(), env.staff()
+    handle = api.post("/customers", json=dict(CONTACT, company_name="Lang Geleden BV"))[1]["data"]["handle"]
+    d = dom()
+    oid, o = order(api, product=OV, names=[d, "www." + d], period=2, organization_handle=handle)
+    publish_files(env, o)
+    validate(api, oid)
+    assert staff.post(f"/staff/orders/{oid}/organization", json={"decision": "approve"})[1]["data"]["issued"]
+    org = api.get(f"/ssl/orders/{oid}/validation")[1]["data"]["organization"]
+    at = int(datetime.datetime.strptime(org["checked_at"], "%Y-%m-%d %H:%M:%S")
+             .replace(tzinfo=datetime.timezone.utc).timestamp())
+    first = api.get(f"/ssl/orders/{oid}")[1]["data"]["certificate"]
+    h = {"X-SSLOrders-Clock": str(at + 399 * DAY)}
+    st, body = api.post(f"/ssl/orders/{oid}/reissue", headers=h,
+                        json={"csr": pki.csr(d, ["www." + d], fresh=True)})
+    assert st == 200, body
+    publish_files(env, api.get(f"/ssl/orders/{oid}", headers=h)[1]["data"])  # the new key's files
+    st, v = api.post(f"/ssl/orders/{oid}/validate", headers=h)
+    assert st == 200, v
+    org = v["data"]["organization"]
+    assert org["status"] == "pending" and "older than 398 days" in org["reason"], org
+    o2 = api.get(f"/ssl/orders/{oid}", headers=h)[1]["data"]
+    assert o2["status"] == "ACT" and o2["certificate"] == first  # the current one stays
+    kinds = [e["kind"] for e in api.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]]
+    assert "organization_expired" in kinds
+    assert oid in [p["order_id"] for p in staff.get("/staff/organizations", headers=h)[1]["data"]["results"]]
+    st, body = staff.post(f"/staff/orders/{oid}/organization", json={"decision": "approve"}, headers=h)
+    assert st == 200 and body["data"]["issued"] is True, body
+    assert api.get(f"/ssl/orders/{oid}", headers=h)[1]["data"]["certificate"] != first
+
+
 # ---- reissue, renewal, revocation -------------------------------------------------------------
 
 
