@@ -549,6 +549,11 @@ static apr_status_t checkout(so_req_t *req)
         }
         json_array_append_new(ids, json_integer(m->o->id));
     }
+    for (i = 0; rv == APR_SUCCESS && i < made->nelts; i++) {
+        /* last: a charge holds the team's balance until the commit */
+        made_t *m = &APR_ARRAY_IDX(made, i, made_t);
+        rv = so_api_order_charge(req, m->x->prod, m->o);
+    }
     if (rv == APR_SUCCESS) {
         so_team_t *t;
         rv = so_store_team_by_id(db, p, req->auth->team_id, &t);

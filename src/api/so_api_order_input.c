@@ -513,18 +513,10 @@ apr_status_t so_api_order_price(so_req_t *req, const so_product_t *prod, const s
 apr_status_t so_api_order_store(so_req_t *req, const so_product_t *prod, so_order_t *o,
                                 json_t *extra)
 {
-    so_db_t *db = so_req_db(req);
     apr_pool_t *p = req->pool;
-    apr_int64_t balance_after;
     json_t *detail;
-    apr_status_t rv = so_store_order_insert(db, p, o);
+    apr_status_t rv = so_store_order_insert(so_req_db(req), p, o);
 
-    if (rv == APR_SUCCESS) {
-        rv = so_store_ledger_add(db, p, o->team_id, -o->price, "charge", o->id,
-                                 apr_psprintf(p, "order %" APR_INT64_T_FMT ": %s, %d year%s", o->id,
-                                              prod->name, o->period, o->period > 1 ? "s" : ""),
-                                 req->auth->user_id, req->now, &balance_after);
-    }
     if (rv != APR_SUCCESS) {
         if (extra) {
             json_decref(extra);
@@ -538,7 +530,19 @@ apr_status_t so_api_order_store(so_req_t *req, const so_product_t *prod, so_orde
         json_object_update(detail, extra);
         json_decref(extra);
     }
-    rv = so_api_order_event(req, o, "created", detail);
+    return so_api_order_event(req, o, "created", detail);
+}
+
+apr_status_t so_api_order_charge(so_req_t *req, const so_product_t *prod, so_order_t *o)
+{
+    apr_pool_t *p = req->pool;
+    apr_int64_t balance_after;
+    apr_status_t rv = so_store_ledger_add(
+        so_req_db(req), p, o->team_id, -o->price, "charge", o->id,
+        apr_psprintf(p, "order %" APR_INT64_T_FMT ": %s, %d year%s", o->id, prod->name, o->period,
+                     o->period > 1 ? "s" : ""),
+        req->auth->user_id, req->now, &balance_after);
+
     if (rv == APR_SUCCESS && o->price > 0 && balance_after < o->price) {
         /* the balance no longer covers this purchase again: team.balance_low (outbox) */
         rv = so_outbox_team_event(req, o->team_id, "team.balance_low",

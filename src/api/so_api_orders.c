@@ -154,6 +154,10 @@ static apr_status_t create_order(so_req_t *req)
     if (rv == APR_SUCCESS && !strcmp(o->status, "REQ")) {
         rv = so_api_order_event(req, o, "provisioning_requested", NULL);
     }
+    if (rv == APR_SUCCESS) {
+        /* last: the charge holds the team's balance until the commit */
+        rv = so_api_order_charge(req, prod, o);
+    }
     if (rv == APR_SUCCESS && idem_key) {
         rv = so_store_idem_finish(db, p, o->team_id, idem_key, 200,
                                   apr_psprintf(p, "{\"id\":%" APR_INT64_T_FMT "}", o->id));

@@ -64,11 +64,16 @@ apr_status_t so_api_order_new(so_req_t *req, const so_product_t *prod, const so_
 apr_status_t so_api_order_price(so_req_t *req, const so_product_t *prod, const so_price_t *price,
                                 so_order_t *o, const apr_array_header_t *host_names,
                                 int domain_amount, int wildcard_amount, int *code, const char **why);
-/* Inside the caller's transaction: insert the order, charge its price to the team
- * with a ledger row, write its "created" event (extra: more detail for it, may be
- * NULL, stolen). SO_ENOFUNDS when the balance does not cover the price. */
+/* Inside the caller's transaction: insert the order and write its "created" event
+ * (extra: more detail for it, may be NULL, stolen). The caller charges it with
+ * so_api_order_charge() in the same transaction. */
 apr_status_t so_api_order_store(so_req_t *req, const so_product_t *prod, so_order_t *o,
                                 json_t *extra);
+/* Inside the caller's transaction: charge the stored order's price to the team with a
+ * ledger row (and team.balance_low when the balance no longer covers it again).
+ * SO_ENOFUNDS when the balance does not cover the price. The charge locks the team's
+ * balance until the commit: callers make it their last write. */
+apr_status_t so_api_order_charge(so_req_t *req, const so_product_t *prod, so_order_t *o);
 /* What start_provision still needs (a phrase for people), NULL when the order can be
  * sent for validation; names without a method get "email" when an approver is set. */
 const char *so_api_order_missing(so_req_t *req, const so_product_t *prod, so_order_t *o);
