@@ -344,3 +344,45 @@ def test_caa_accounturi_acme(env, dns, api, br):
     assert p.value.type == "caa" and "http-01" in p.value.body["detail"], p.value.body
     ev = [e["detail"] for e in events(api, oid) if e["kind"] == "caa_refused"]
     assert {e["host_name"] for e in ev} == {name, vm}, ev
+
+
+def test_caa_validationmethods_dns_persist_acme(env, dns, api, br):
+    """An ACME dns-persist-01 validation is the method dns-persist-01 for CAA
+    validationmethods: a record allowing only it lets the name issue; one allowing only
+    http-01 refuses it (a `caa` problem naming the method)."""
+    from acme_client import Acme, Key, Problem, b64, csr_der
+    ok = f"pv{uuid.uuid4().hex[:8]}.caa.test"
+    no = f"pn{uuid.uuid4().hex[:8]}.caa.test"
+    st, ans = api.post("/ssl/orders", json={
+        "product_id": DV_MULTI, "period": 1, "csr": __import__("pki").csr(ok, [no], fresh=True),
+        "domain_validation_methods": [{"host_name": n, "method": "dns-persist"} for n in (ok, no)]})
+    assert st == 200, ans
+    oid = ans["data"]["id"]
+    st, body = api.post("/acme/eab", json={"order_id": oid, "description": "caa"})
+    assert st == 200, body
+    c = Acme(br.url + "/acme/directory", Key("ES256"))
+    c.register(body["data"]["kid"], body["data"]["hmac_key"])
+    for n in (ok, no):
+        dns.add("caa.test", "_validation-persist." + n.split(".")[0], "TXT",
+                f'"{CA}; accounturi={c.kid}"')
+    dns.add("caa.test", ok.split(".")[0], "CAA", f'0 issue "{CA}; validationmethods=dns-persist-01"')
+    dns.add("caa.test", no.split(".")[0], "CAA", f'0 issue "{CA}; validationmethods=http-01"')
+    dns.start()
+
+    def ready(name):
+        url, order = c.new_order([name])
+        authz = c.get(order["authorizations"][0])
+        ch = next(x for x in authz["challenges"] if x["type"] == "dns-persist-01")
+        r = c.post(ch["url"], {}).json()
+        assert r["status"] == "valid", r
+        order = c.get(url)
+        assert order["status"] == "ready", order
+        return url, order
+
+    url, order = ready(no)
+    with pytest.raises(Problem) as p:
+        c.post(order["finalize"], {"csr": b64(csr_der([no])[0])})
+    assert p.value.type == "caa" and "dns-persist-01" in p.value.body["detail"], p.value.body
+    url, order = ready(ok)
+    done = c.post(order["finalize"], {"csr": b64(csr_der([ok])[0])}).json()
+    assert done["status"] == "valid", done
