@@ -578,6 +578,7 @@ static json_t *authz_json(acme_t *a, so_acme_authz_t *z)
         json_array_append_new(ch, challenge_json(a, z, "dns-01", 0));
         json_array_append_new(ch, challenge_json(a, z, "tls-alpn-01", 0));
     }
+    json_array_append_new(ch, challenge_json(a, z, "dns-account-01", 0));
     json_array_append_new(ch, challenge_json(a, z, "dns-persist-01", 0));
     j = json_pack("{s:{s:s,s:s},s:s,s:s,s:o}", "identifier", "type", "dns", "value",
                   wild ? z->name + 2 : z->name, "status", z->status, "expires",
@@ -1395,12 +1396,13 @@ static apr_status_t challenge(acme_t *a, apr_int64_t id, const char *type)
         return rv;
     }
     if (strcmp(type, "http-01") && strcmp(type, "dns-01") && strcmp(type, "tls-alpn-01")
-        && strcmp(type, "dns-persist-01")) {
+        && strcmp(type, "dns-account-01") && strcmp(type, "dns-persist-01")) {
         return problem(a, 404, "malformed", "No such challenge");
     }
-    if (is_wild(z->name) && strcmp(type, "dns-01") && strcmp(type, "dns-persist-01")) {
+    if (is_wild(z->name) && strncmp(type, "dns-", 4)) {
         return problem(a, 404, "malformed",
-                       "A wildcard name is validated with dns-01 or dns-persist-01 only");
+                       "A wildcard name is validated with dns-01, dns-account-01 or "
+                       "dns-persist-01 only");
     }
     first = !strcmp(type, is_wild(z->name) ? "dns-01" : "http-01");
     apr_table_addn(a->req->headers_out, "Link",
@@ -1436,10 +1438,18 @@ static apr_status_t challenge(acme_t *a, apr_int64_t id, const char *type)
                                        &opts, &why);
     }
     else {
+        /* dns-01: _acme-challenge.<name>; dns-account-01 (draft-ietf-acme-dns-account-label):
+         * _<account label>._acme-challenge.<name>; the same value */
         unsigned char dig[SHA256_DIGEST_LENGTH];
+        const char *qname = apr_pstrcat(a->p, "_acme-challenge.", base, NULL);
+        if (!strcmp(type, "dns-account-01")) {
+            qname = apr_pstrcat(a->p,
+                                so_dcv_account_label(a->p, U(a, "/acct/%" APR_INT64_T_FMT,
+                                                             z->account_id)),
+                                ".", qname, NULL);
+        }
         SHA256((const unsigned char *)keyauth, strlen(keyauth), dig);
-        ok = so_dcv_check_txt(a->p, apr_pstrcat(a->p, "_acme-challenge.", base, NULL),
-                              so_b64url(a->p, dig, sizeof(dig)), &opts, &why);
+        ok = so_dcv_check_txt(a->p, qname, so_b64url(a->p, dig, sizeof(dig)), &opts, &why);
     }
     z->chall_type = type;
     if (ok == APR_SUCCESS) {

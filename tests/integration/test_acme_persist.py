@@ -1,6 +1,11 @@
 """The ACME server's DNS challenges beyond RFC 8555: dns-persist-01 (BR 3.2.2.4.22,
 draft-ietf-acme-dns-persist: a TXT record at _validation-persist.<name> naming the CA and the
-account, set once) driven by our own client (acme_client.py) against the harness's dnsmasq."""
+account, set once) and dns-account-01 (BR 3.2.2.4.21, draft-ietf-acme-dns-account-label: the
+dns-01 value at _<account label>._acme-challenge.<name>), driven by our own client
+(acme_client.py) against the harness's dnsmasq."""
+import base64
+import hashlib
+
 import pytest
 
 import pki
@@ -58,7 +63,7 @@ def test_dns_persist_team_record_from_the_portal(env, api, team):
     url, order = c.new_order([d])
     authz, ch = persist_challenge(c, url)
     types = [x["type"] for x in authz["challenges"]]
-    assert types[:3] == ["http-01", "dns-01", "tls-alpn-01"] and "dns-persist-01" in types
+    assert types == ["http-01", "dns-01", "tls-alpn-01", "dns-account-01", "dns-persist-01"]
     assert ch["status"] == "pending" and "token" not in ch
     issuer = value.split(";")[0]
     assert issuer in ch["issuer-domain-names"]
@@ -156,3 +161,65 @@ def test_dns_persist_wildcard_needs_policy(env, api):
     publish(env, "*." + d, f"{ch['issuer-domain-names'][0]}; accounturi={c.kid}; policy=wildcard")
     assert c.post(ch["url"], {}).json()["status"] == "valid"
     finalize_ok(env, api, c, url, oid, ["*." + d])
+
+
+# ---- dns-account-01 ---------------------------------------------------------------------
+
+def account_label(account_url):
+    """The draft's label, computed independently of the server."""
+    return "_" + base64.b32encode(hashlib.sha256(account_url.encode()).digest()[:10]).decode() \
+        .rstrip("=").lower()
+
+
+def account_challenge(c, url):
+    authz = c.get(c.get(url)["authorizations"][0])
+    return authz, next(x for x in authz["challenges"] if x["type"] == "dns-account-01")
+
+
+@pytest.mark.parametrize("wild", [False, True])
+def test_dns_account(env, api, wild):
+    d = dom()
+    name = "*." + d if wild else d
+    oid = wildcard_order(api, d) if wild else paid_order(api, [d])
+    c, _ = client(env, api, oid)
+    url, _ = c.new_order([name])
+    authz, ch = account_challenge(c, url)
+    types = [x["type"] for x in authz["challenges"]]
+    assert types == (["dns-01", "dns-account-01", "dns-persist-01"] if wild else
+                     ["http-01", "dns-01", "tls-alpn-01", "dns-account-01", "dns-persist-01"])
+    assert ch["status"] == "pending" and ch["token"]
+    # the dns-01 record is not the dns-account-01 one
+    env.dcv.add_record("TXT", "_acme-challenge." + d, c.dns_value(ch["token"]))
+    env.dcv.add_record("TXT", f"{account_label(c.kid)}._acme-challenge.{d}",
+                       c.dns_value(ch["token"]))
+    r = c.post(ch["url"], {}).json()
+    assert r["status"] == "valid", r
+    finalize_ok(env, api, c, url, oid, [name])
+
+
+def test_dns_account_wrong_or_missing_record(env, api):
+    # missing: only the dns-01 name has it
+    d = dom()
+    oid = paid_order(api, [d])
+    c, _ = client(env, api, oid)
+    url, _ = c.new_order([d])
+    _, ch = account_challenge(c, url)
+    env.dcv.add_record("TXT", "_acme-challenge." + d, c.dns_value(ch["token"]))
+    r = c.post(ch["url"], {}).json()
+    assert r["status"] == "invalid" and r["error"]["type"] == "urn:ietf:params:acme:error:dns", r
+    assert c.get(url)["status"] == "invalid"
+    # wrong: another account's label, and a wrong value at ours
+    d = dom()
+    oid = paid_order(api, [d])
+    c, _ = client(env, api, oid)
+    other, _ = client(env, api, oid)
+    url, _ = c.new_order([d])
+    _, ch = account_challenge(c, url)
+    env.dcv.add_record("TXT", f"{account_label(other.kid)}._acme-challenge.{d}",
+                       c.dns_value(ch["token"]))
+    env.dcv.add_record("TXT", f"{account_label(c.kid)}._acme-challenge.{d}", "wrong")
+    r = c.post(ch["url"], {}).json()
+    assert r["status"] == "invalid", r
+    assert r["error"]["type"] == "urn:ietf:params:acme:error:incorrectResponse", r
+    assert c.get(url)["status"] == "invalid"
+    assert api.get(f"/ssl/orders/{oid}")[1]["data"]["status"] == "PAI"

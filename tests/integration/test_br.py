@@ -386,3 +386,46 @@ def test_caa_validationmethods_dns_persist_acme(env, dns, api, br):
     url, order = ready(ok)
     done = c.post(order["finalize"], {"csr": b64(csr_der([ok])[0])}).json()
     assert done["status"] == "valid", done
+
+
+def test_caa_validationmethods_dns_account_acme(env, dns, api, br):
+    """ACME dns-account-01 is its own method for CAA validationmethods (the draft's label):
+    `validationmethods=dns-account-01` lets it issue, `validationmethods=dns-01` refuses it."""
+    import base64
+    import hashlib
+    from acme_client import Acme, Key, Problem, b64, csr_der
+    ok = f"av{uuid.uuid4().hex[:8]}.caa.test"
+    no = f"an{uuid.uuid4().hex[:8]}.caa.test"
+    st, ans = api.post("/ssl/orders", json={
+        "product_id": DV_MULTI, "period": 1, "csr": __import__("pki").csr(ok, [no], fresh=True),
+        "domain_validation_methods": [{"host_name": n, "method": "dns"} for n in (ok, no)]})
+    assert st == 200, ans
+    oid = ans["data"]["id"]
+    st, body = api.post("/acme/eab", json={"order_id": oid, "description": "caa"})
+    assert st == 200, body
+    c = Acme(br.url + "/acme/directory", Key("ES256"))
+    c.register(body["data"]["kid"], body["data"]["hmac_key"])
+    label = "_" + base64.b32encode(hashlib.sha256(c.kid.encode()).digest()[:10]).decode().lower()
+    dns.add("caa.test", ok.split(".")[0], "CAA", f'0 issue "{CA}; validationmethods=dns-account-01"')
+    dns.add("caa.test", no.split(".")[0], "CAA", f'0 issue "{CA}; validationmethods=dns-01"')
+
+    def ready(name):
+        url, order = c.new_order([name])
+        authz = c.get(order["authorizations"][0])
+        ch = next(x for x in authz["challenges"] if x["type"] == "dns-account-01")
+        dns.add("caa.test", f"{label}._acme-challenge.{name.split('.')[0]}", "TXT",
+                '"%s"' % c.dns_value(ch["token"]))
+        dns.start()
+        r = c.post(ch["url"], {}).json()
+        assert r["status"] == "valid", r
+        order = c.get(url)
+        assert order["status"] == "ready", order
+        return url, order
+
+    url, order = ready(no)
+    with pytest.raises(Problem) as p:
+        c.post(order["finalize"], {"csr": b64(csr_der([no])[0])})
+    assert p.value.type == "caa" and "dns-account-01" in p.value.body["detail"], p.value.body
+    url, order = ready(ok)
+    done = c.post(order["finalize"], {"csr": b64(csr_der([ok])[0])}).json()
+    assert done["status"] == "valid", done
