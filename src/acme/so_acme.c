@@ -1414,13 +1414,9 @@ static apr_status_t challenge(acme_t *a, apr_int64_t id, const char *type)
     if ((rv = so_store_acme_order_get(a->db, a->p, z->acme_order_id, &o)) != APR_SUCCESS) {
         return db_problem(a, rv);
     }
-    memset(&opts, 0, sizeof(opts));
-    opts.connect_to = a->req->cfg->dcv_connect_to;
-    opts.nameserver = a->req->cfg->dcv_nameserver;
-    if (!strcmp(type, "dns-persist-01")) {
-        /* the DNSSEC settings too, as the API's dns-persist */
-        so_acme_iss_dcv_opts(a->req, &opts);
-    }
+    /* SSLOrdersDCVConnectTo, SSLOrdersDCVNameserver and the DNSSEC settings, as the API's
+     * validation: every DNS challenge's lookup is DNSSEC-validated when SSLOrdersDNSSEC is on */
+    so_acme_iss_dcv_opts(a->req, &opts);
     opts.user_agent = "mod_sslorders-acme/1";
     keyauth = apr_pstrcat(a->p, z->token, ".", a->key->thumbprint, NULL);
     base = is_wild(z->name) ? z->name + 2 : z->name;

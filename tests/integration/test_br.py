@@ -429,3 +429,49 @@ def test_caa_validationmethods_dns_account_acme(env, dns, api, br):
     url, order = ready(ok)
     done = c.post(order["finalize"], {"csr": b64(csr_der([ok])[0])}).json()
     assert done["status"] == "valid", done
+
+
+def test_acme_dns_challenges_dnssec_validated(env, dns, api, br):
+    """ACME's DNS challenges (dns-01, dns-account-01, dns-persist-01) go through the
+    DNSSEC-validating resolver: right records in a zone with broken signatures leave each
+    challenge invalid (a `dns` problem saying so); dns-01 in the signed zone validates."""
+    import base64
+    import hashlib
+    from acme_client import Acme, Key
+    tag = uuid.uuid4().hex[:6]
+    names = {t: f"{t[:5].replace('-', '')}{tag}.bogus.test"
+             for t in ("dns-01", "dns-account-01", "dns-persist-01")}
+    good = f"ok{tag}.sec.test"
+    every = list(names.values()) + [good]
+    st, ans = api.post("/ssl/orders", json={
+        "product_id": DV_MULTI, "period": 1, "csr": __import__("pki").csr(every[0], every[1:], fresh=True),
+        "domain_validation_methods": [{"host_name": n, "method": "dns"} for n in every]})
+    assert st == 200, ans
+    oid = ans["data"]["id"]
+    st, body = api.post("/acme/eab", json={"order_id": oid, "description": "dnssec"})
+    assert st == 200, body
+    c = Acme(br.url + "/acme/directory", Key("ES256"))
+    c.register(body["data"]["kid"], body["data"]["hmac_key"])
+    label = "_" + base64.b32encode(hashlib.sha256(c.kid.encode()).digest()[:10]).decode().lower()
+    chals = {}
+    for t, n in list(names.items()) + [("dns-01", good)]:
+        url, order = c.new_order([n])
+        authz = c.get(order["authorizations"][0])
+        ch = next(x for x in authz["challenges"] if x["type"] == t)
+        zone = n.split(".", 1)[1]
+        first = n.split(".")[0]
+        if t == "dns-01":
+            dns.add(zone, f"_acme-challenge.{first}", "TXT", '"%s"' % c.dns_value(ch["token"]))
+        elif t == "dns-account-01":
+            dns.add(zone, f"{label}._acme-challenge.{first}", "TXT", '"%s"' % c.dns_value(ch["token"]))
+        else:
+            dns.add(zone, f"_validation-persist.{first}", "TXT", f'"{CA}; accounturi={c.kid}"')
+        chals[n] = ch
+    dns.start()
+    for t, n in names.items():
+        r = c.post(chals[n]["url"], {}).json()
+        assert r["status"] == "invalid", (t, r)
+        assert r["error"]["type"] == "urn:ietf:params:acme:error:dns", (t, r)
+        assert "DNSSEC validation" in r["error"]["detail"], (t, r)
+    r = c.post(chals[good]["url"], {}).json()
+    assert r["status"] == "valid", r
