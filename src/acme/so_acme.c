@@ -533,6 +533,25 @@ static json_t *challenge_json(acme_t *a, so_acme_authz_t *z, const char *type, i
     j = json_pack("{s:s,s:s,s:s,s:s}", "type", type, "url",
                   U(a, "/chall/%" APR_INT64_T_FMT "/%s", z->id, type), "status", st, "token",
                   z->token);
+    if (!strcmp(type, "dns-persist-01")) {
+        /* draft-ietf-acme-dns-persist: no token; the CA identities the record may name
+         * and the account URIs it may name (the account's URL, the team's URI) */
+        apr_array_header_t *ids, *uris;
+        json_t *jids = json_array(), *juris = json_array();
+        int i;
+        const char *acct = U(a, "/acct/%" APR_INT64_T_FMT, z->account_id);
+        so_acme_iss_persist_ids(a->req, a->acct->team_id, acct, &ids, &uris);
+        for (i = 0; i < ids->nelts; i++) {
+            json_array_append_new(jids, json_string(APR_ARRAY_IDX(ids, i, const char *)));
+        }
+        for (i = 0; i < uris->nelts; i++) {
+            json_array_append_new(juris, json_string(APR_ARRAY_IDX(uris, i, const char *)));
+        }
+        json_object_del(j, "token");
+        json_object_set_new(j, "issuer-domain-names", jids);
+        json_object_set_new(j, "accounturi", json_string(acct));
+        json_object_set_new(j, "accounturis", juris);
+    }
     if (!strcmp(st, "valid")) {
         json_object_set_new(j, "validated", json_string(rfc3339(a->p, z->validated_at)));
     }
@@ -559,6 +578,8 @@ static json_t *authz_json(acme_t *a, so_acme_authz_t *z)
         json_array_append_new(ch, challenge_json(a, z, "dns-01", 0));
         json_array_append_new(ch, challenge_json(a, z, "tls-alpn-01", 0));
     }
+    json_array_append_new(ch, challenge_json(a, z, "dns-account-01", 0));
+    json_array_append_new(ch, challenge_json(a, z, "dns-persist-01", 0));
     j = json_pack("{s:{s:s,s:s},s:s,s:s,s:o}", "identifier", "type", "dns", "value",
                   wild ? z->name + 2 : z->name, "status", z->status, "expires",
                   rfc3339(a->p, z->expires_at), "challenges", ch);
@@ -910,7 +931,9 @@ static apr_status_t order_names(acme_t *a, const so_acme_order_t *o, apr_array_h
             so_acme_authz_t *z = APR_ARRAY_IDX(authzs, j, so_acme_authz_t *);
             if (!strcmp(z->name, n)) {
                 (*validated)[i] = z->validated_at;
-                (*methods)[i] = strcmp(z->chall_type, "reuse") ? z->chall_type : NULL;
+                (*methods)[i] = !strcmp(z->chall_type, "reuse")            ? NULL
+                                : !strcmp(z->chall_type, "dns-persist-01") ? "dns-persist"
+                                                                           : z->chall_type;
             }
         }
     }
@@ -1372,11 +1395,14 @@ static apr_status_t challenge(acme_t *a, apr_int64_t id, const char *type)
     if ((rv = authenticate(a, KEY_KID)) != APR_SUCCESS || (rv = load_authz(a, id, &z)) != APR_SUCCESS) {
         return rv;
     }
-    if (strcmp(type, "http-01") && strcmp(type, "dns-01") && strcmp(type, "tls-alpn-01")) {
+    if (strcmp(type, "http-01") && strcmp(type, "dns-01") && strcmp(type, "tls-alpn-01")
+        && strcmp(type, "dns-account-01") && strcmp(type, "dns-persist-01")) {
         return problem(a, 404, "malformed", "No such challenge");
     }
-    if (is_wild(z->name) && strcmp(type, "dns-01")) {
-        return problem(a, 404, "malformed", "A wildcard name is validated with dns-01 only");
+    if (is_wild(z->name) && strncmp(type, "dns-", 4)) {
+        return problem(a, 404, "malformed",
+                       "A wildcard name is validated with dns-01, dns-account-01 or "
+                       "dns-persist-01 only");
     }
     first = !strcmp(type, is_wild(z->name) ? "dns-01" : "http-01");
     apr_table_addn(a->req->headers_out, "Link",
@@ -1388,9 +1414,9 @@ static apr_status_t challenge(acme_t *a, apr_int64_t id, const char *type)
     if ((rv = so_store_acme_order_get(a->db, a->p, z->acme_order_id, &o)) != APR_SUCCESS) {
         return db_problem(a, rv);
     }
-    memset(&opts, 0, sizeof(opts));
-    opts.connect_to = a->req->cfg->dcv_connect_to;
-    opts.nameserver = a->req->cfg->dcv_nameserver;
+    /* SSLOrdersDCVConnectTo, SSLOrdersDCVNameserver and the DNSSEC settings, as the API's
+     * validation: every DNS challenge's lookup is DNSSEC-validated when SSLOrdersDNSSEC is on */
+    so_acme_iss_dcv_opts(a->req, &opts);
     opts.user_agent = "mod_sslorders-acme/1";
     keyauth = apr_pstrcat(a->p, z->token, ".", a->key->thumbprint, NULL);
     base = is_wild(z->name) ? z->name + 2 : z->name;
@@ -1402,11 +1428,24 @@ static apr_status_t challenge(acme_t *a, apr_int64_t id, const char *type)
         SHA256((const unsigned char *)keyauth, strlen(keyauth), dig);
         ok = so_dcv_check_tls_alpn(a->p, base, dig, &opts, &why);
     }
+    else if (!strcmp(type, "dns-persist-01")) {
+        ok = so_acme_iss_persist_check(a->req, o->team_id,
+                                       U(a, "/acct/%" APR_INT64_T_FMT, z->account_id), z->name,
+                                       &opts, &why);
+    }
     else {
+        /* dns-01: _acme-challenge.<name>; dns-account-01 (draft-ietf-acme-dns-account-label):
+         * _<account label>._acme-challenge.<name>; the same value */
         unsigned char dig[SHA256_DIGEST_LENGTH];
+        const char *qname = apr_pstrcat(a->p, "_acme-challenge.", base, NULL);
+        if (!strcmp(type, "dns-account-01")) {
+            qname = apr_pstrcat(a->p,
+                                so_dcv_account_label(a->p, U(a, "/acct/%" APR_INT64_T_FMT,
+                                                             z->account_id)),
+                                ".", qname, NULL);
+        }
         SHA256((const unsigned char *)keyauth, strlen(keyauth), dig);
-        ok = so_dcv_check_txt(a->p, apr_pstrcat(a->p, "_acme-challenge.", base, NULL),
-                              so_b64url(a->p, dig, sizeof(dig)), &opts, &why);
+        ok = so_dcv_check_txt(a->p, qname, so_b64url(a->p, dig, sizeof(dig)), &opts, &why);
     }
     z->chall_type = type;
     if (ok == APR_SUCCESS) {
@@ -1417,7 +1456,7 @@ static apr_status_t challenge(acme_t *a, apr_int64_t id, const char *type)
     }
     else {
         const char *kind = ok == APR_EMISMATCH                          ? "incorrectResponse"
-                           : !strcmp(type, "dns-01")                    ? "dns"
+                           : !strncmp(type, "dns-", 4)                  ? "dns"
                                                                         : "connection";
         json_t *e = json_pack("{s:s,s:s,s:i}", "type", apr_pstrcat(a->p, ERR_NS, kind, NULL),
                               "detail", why ? why : "validation failed", "status", 403);

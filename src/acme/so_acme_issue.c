@@ -18,6 +18,7 @@
 #include "../api/so_br.h"
 #include "../svc/so_svc_br.h"
 #include "../core/so_caa.h"
+#include "../core/so_persist.h"
 #include "../store/so_store_acme.h"
 #include "../store/so_store_catalog.h"
 #include "../store/so_store_cert.h"
@@ -578,4 +579,30 @@ apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t team_id, apr_i
                 "charged for team %" APR_INT64_T_FMT, o->id, prod->name, team_id);
     *order_id = o->id;
     return APR_SUCCESS;
+}
+
+/* ---- dns-persist-01 ------------------------------------------------------------------- */
+
+void so_acme_iss_dcv_opts(so_req_t *req, so_dcv_opts_t *opts)
+{
+    so_svc_dcv_opts(req->cfg, opts);
+}
+
+void so_acme_iss_persist_ids(so_req_t *req, apr_int64_t team_id, const char *account_url,
+                             apr_array_header_t **identities, apr_array_header_t **accounturis)
+{
+    *identities = so_svc_caa_identities(req->pool, req->cfg);
+    *accounturis = apr_array_make(req->pool, 2, sizeof(const char *));
+    APR_ARRAY_PUSH(*accounturis, const char *) = account_url;
+    APR_ARRAY_PUSH(*accounturis, const char *) = so_svc_persist_account(req->pool, req->cfg,
+                                                                        team_id);
+}
+
+apr_status_t so_acme_iss_persist_check(so_req_t *req, apr_int64_t team_id, const char *account_url,
+                                       const char *name, const so_dcv_opts_t *opts,
+                                       const char **why)
+{
+    apr_array_header_t *ids, *uris;
+    so_acme_iss_persist_ids(req, team_id, account_url, &ids, &uris);
+    return so_persist_check_any(req->pool, opts, name, ids, uris, why);
 }

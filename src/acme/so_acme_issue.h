@@ -9,6 +9,7 @@
 #define SO_ACME_ISSUE_H
 
 #include "../api/so_api.h"
+#include "../core/so_dcv.h"
 
 /* What an SSL order lets an ACME client issue for. */
 typedef struct {
@@ -58,6 +59,21 @@ apr_status_t so_acme_iss_last(so_req_t *req, apr_int64_t team_id, apr_int64_t or
 /* Revoke certificate cert_id of the order (RFC 5280 reason). APR_EEXIST: revoked already. */
 apr_status_t so_acme_iss_revoke(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
                                 apr_int64_t cert_id, int reason);
+
+/* The DCV options of the configuration (SSLOrdersDCVConnectTo, SSLOrdersDCVNameserver,
+ * SSLOrdersDNSSEC, SSLOrdersDNSTrustAnchor) for the ACME challenges' probes. */
+void so_acme_iss_dcv_opts(so_req_t *req, so_dcv_opts_t *opts);
+
+/* dns-persist-01 (BR 3.2.2.4.22): the CA identities a record may name (issuer-domain-names)
+ * and the account URIs it may name: the ACME account's URL and the team's URI of the API
+ * (so_svc_persist_account), so that one record serves both. */
+void so_acme_iss_persist_ids(so_req_t *req, apr_int64_t team_id, const char *account_url,
+                             apr_array_header_t **identities, apr_array_header_t **accounturis);
+
+/* Check name's _validation-persist TXT record with these; as so_persist_check_any. */
+apr_status_t so_acme_iss_persist_check(so_req_t *req, apr_int64_t team_id, const char *account_url,
+                                       const char *name, const so_dcv_opts_t *opts,
+                                       const char **why);
 
 /* How long validations are reused (the BR period), seconds. */
 apr_int64_t so_acme_iss_reuse_seconds(apr_int64_t now);

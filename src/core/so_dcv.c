@@ -18,11 +18,13 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/sha.h>
 
 #include "so_ca.h"
 #include "so_dcv.h"
 #include "so_log.h"
 #include "so_resolve.h"
+#include "so_totp.h"
 #include "so_util.h"
 
 #define DEFAULT_CONNECT_MS 5000
@@ -946,4 +948,18 @@ leave:
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     return rv;
+}
+
+const char *so_dcv_account_label(apr_pool_t *p, const char *account_url)
+{
+    unsigned char dig[SHA256_DIGEST_LENGTH];
+    char *label;
+    apr_size_t i;
+
+    SHA256((const unsigned char *)account_url, strlen(account_url), dig);
+    label = apr_pstrcat(p, "_", so_base32_encode(p, dig, 10), NULL);
+    for (i = 0; label[i]; i++) {
+        label[i] = (char)tolower((unsigned char)label[i]);
+    }
+    return label;
 }

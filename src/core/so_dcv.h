@@ -158,6 +158,11 @@ apr_status_t so_dcv_check_acme_http(apr_pool_t *p, const char *name, const char 
 apr_status_t so_dcv_check_txt(apr_pool_t *p, const char *qname, const char *want,
                               const so_dcv_opts_t *opts, const char **why);
 
+/* ACME dns-account-01 (draft-ietf-acme-dns-account-label; BR 3.2.2.4.21): the account's
+ * label "_" + lower-case base32 (RFC 4648, no padding) of the first 10 bytes of SHA-256 of
+ * the account URL; the TXT record is at "<label>._acme-challenge.<name>". */
+const char *so_dcv_account_label(apr_pool_t *p, const char *account_url);
+
 /* ACME tls-alpn-01 (RFC 8737): a TLS handshake with name:443 (connect-to entries honoured:
  * one for this name before one for any name), SNI name, ALPN acme-tls/1; the certificate
  * must name exactly name and carry the critical acmeIdentifier extension holding digest

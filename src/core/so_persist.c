@@ -52,11 +52,11 @@ static const char *txt_value(apr_pool_t *p, const so_rdata_t *rd)
 
 /* Whether one record fits; *why_not otherwise */
 static int fits(apr_pool_t *p, const char *value, const apr_array_header_t *ids,
-                const char *accounturi, int wildcard, const char **why_not)
+                const apr_array_header_t *accounturis, int wildcard, const char **why_not)
 {
     so_caa_issue_t is;
-    const char *why = NULL, *acct = NULL;
-    int i, ours = 0, wild_ok = 0;
+    const char *why = NULL, *acct = NULL, *expected = "";
+    int i, ours = 0, wild_ok = 0, acct_ok = 0;
     if (so_caa_parse_issue(p, value, &is, &why) != APR_SUCCESS) {
         *why_not = apr_psprintf(p, "\"%s\" is malformed: %s", value, why);
         return 0;
@@ -77,9 +77,13 @@ static int fits(apr_pool_t *p, const char *value, const apr_array_header_t *ids,
         *why_not = apr_psprintf(p, "\"%s\" names another CA", value);
         return 0;
     }
-    if (!acct || strcmp(acct, accounturi)) {
-        *why_not = apr_psprintf(p, "\"%s\" names another account (expected accounturi=%s)", value,
-                                accounturi);
+    for (i = 0; i < accounturis->nelts; i++) {
+        const char *u = APR_ARRAY_IDX(accounturis, i, const char *);
+        acct_ok |= acct && !strcmp(acct, u);
+        expected = apr_pstrcat(p, expected, i ? " or " : "", "accounturi=", u, NULL);
+    }
+    if (!acct_ok) {
+        *why_not = apr_psprintf(p, "\"%s\" names another account (expected %s)", value, expected);
         return 0;
     }
     if (wildcard && !wild_ok) {
@@ -93,6 +97,15 @@ static int fits(apr_pool_t *p, const char *value, const apr_array_header_t *ids,
 apr_status_t so_persist_check(apr_pool_t *p, const so_dcv_opts_t *opts, const char *name,
                               const apr_array_header_t *identities, const char *accounturi,
                               const char **why)
+{
+    apr_array_header_t *one = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(one, const char *) = accounturi;
+    return so_persist_check_any(p, opts, name, identities, one, why);
+}
+
+apr_status_t so_persist_check_any(apr_pool_t *p, const so_dcv_opts_t *opts, const char *name,
+                                  const apr_array_header_t *identities,
+                                  const apr_array_header_t *accounturis, const char **why)
 {
     so_resolver_t *r = opts->resolver;
     so_dns_answer_t *ans;
@@ -124,7 +137,7 @@ apr_status_t so_persist_check(apr_pool_t *p, const so_dcv_opts_t *opts, const ch
         if (!v) {
             continue;
         }
-        if (fits(p, v, identities, accounturi, wildcard, &why_not)) {
+        if (fits(p, v, identities, accounturis, wildcard, &why_not)) {
             return APR_SUCCESS;
         }
         if (!first) {

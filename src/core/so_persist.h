@@ -29,5 +29,10 @@ const char *so_persist_record_value(apr_pool_t *p, const char *issuer, const cha
 apr_status_t so_persist_check(apr_pool_t *p, const so_dcv_opts_t *opts, const char *name,
                               const apr_array_header_t *identities, const char *accounturi,
                               const char **why);
+/* The same accepting any of accounturis (const char *): ACME takes the account's URL and
+ * the team's URI, so that one record serves the API, the portal and ACME. */
+apr_status_t so_persist_check_any(apr_pool_t *p, const so_dcv_opts_t *opts, const char *name,
+                                  const apr_array_header_t *identities,
+                                  const apr_array_header_t *accounturis, const char **why);
 
 #endif

@@ -344,3 +344,134 @@ def test_caa_accounturi_acme(env, dns, api, br):
     assert p.value.type == "caa" and "http-01" in p.value.body["detail"], p.value.body
     ev = [e["detail"] for e in events(api, oid) if e["kind"] == "caa_refused"]
     assert {e["host_name"] for e in ev} == {name, vm}, ev
+
+
+def test_caa_validationmethods_dns_persist_acme(env, dns, api, br):
+    """An ACME dns-persist-01 validation is the method dns-persist-01 for CAA
+    validationmethods: a record allowing only it lets the name issue; one allowing only
+    http-01 refuses it (a `caa` problem naming the method)."""
+    from acme_client import Acme, Key, Problem, b64, csr_der
+    ok = f"pv{uuid.uuid4().hex[:8]}.caa.test"
+    no = f"pn{uuid.uuid4().hex[:8]}.caa.test"
+    st, ans = api.post("/ssl/orders", json={
+        "product_id": DV_MULTI, "period": 1, "csr": __import__("pki").csr(ok, [no], fresh=True),
+        "domain_validation_methods": [{"host_name": n, "method": "dns-persist"} for n in (ok, no)]})
+    assert st == 200, ans
+    oid = ans["data"]["id"]
+    st, body = api.post("/acme/eab", json={"order_id": oid, "description": "caa"})
+    assert st == 200, body
+    c = Acme(br.url + "/acme/directory", Key("ES256"))
+    c.register(body["data"]["kid"], body["data"]["hmac_key"])
+    for n in (ok, no):
+        dns.add("caa.test", "_validation-persist." + n.split(".")[0], "TXT",
+                f'"{CA}; accounturi={c.kid}"')
+    dns.add("caa.test", ok.split(".")[0], "CAA", f'0 issue "{CA}; validationmethods=dns-persist-01"')
+    dns.add("caa.test", no.split(".")[0], "CAA", f'0 issue "{CA}; validationmethods=http-01"')
+    dns.start()
+
+    def ready(name):
+        url, order = c.new_order([name])
+        authz = c.get(order["authorizations"][0])
+        ch = next(x for x in authz["challenges"] if x["type"] == "dns-persist-01")
+        r = c.post(ch["url"], {}).json()
+        assert r["status"] == "valid", r
+        order = c.get(url)
+        assert order["status"] == "ready", order
+        return url, order
+
+    url, order = ready(no)
+    with pytest.raises(Problem) as p:
+        c.post(order["finalize"], {"csr": b64(csr_der([no])[0])})
+    assert p.value.type == "caa" and "dns-persist-01" in p.value.body["detail"], p.value.body
+    url, order = ready(ok)
+    done = c.post(order["finalize"], {"csr": b64(csr_der([ok])[0])}).json()
+    assert done["status"] == "valid", done
+
+
+def test_caa_validationmethods_dns_account_acme(env, dns, api, br):
+    """ACME dns-account-01 is its own method for CAA validationmethods (the draft's label):
+    `validationmethods=dns-account-01` lets it issue, `validationmethods=dns-01` refuses it."""
+    import base64
+    import hashlib
+    from acme_client import Acme, Key, Problem, b64, csr_der
+    ok = f"av{uuid.uuid4().hex[:8]}.caa.test"
+    no = f"an{uuid.uuid4().hex[:8]}.caa.test"
+    st, ans = api.post("/ssl/orders", json={
+        "product_id": DV_MULTI, "period": 1, "csr": __import__("pki").csr(ok, [no], fresh=True),
+        "domain_validation_methods": [{"host_name": n, "method": "dns"} for n in (ok, no)]})
+    assert st == 200, ans
+    oid = ans["data"]["id"]
+    st, body = api.post("/acme/eab", json={"order_id": oid, "description": "caa"})
+    assert st == 200, body
+    c = Acme(br.url + "/acme/directory", Key("ES256"))
+    c.register(body["data"]["kid"], body["data"]["hmac_key"])
+    label = "_" + base64.b32encode(hashlib.sha256(c.kid.encode()).digest()[:10]).decode().lower()
+    dns.add("caa.test", ok.split(".")[0], "CAA", f'0 issue "{CA}; validationmethods=dns-account-01"')
+    dns.add("caa.test", no.split(".")[0], "CAA", f'0 issue "{CA}; validationmethods=dns-01"')
+
+    def ready(name):
+        url, order = c.new_order([name])
+        authz = c.get(order["authorizations"][0])
+        ch = next(x for x in authz["challenges"] if x["type"] == "dns-account-01")
+        dns.add("caa.test", f"{label}._acme-challenge.{name.split('.')[0]}", "TXT",
+                '"%s"' % c.dns_value(ch["token"]))
+        dns.start()
+        r = c.post(ch["url"], {}).json()
+        assert r["status"] == "valid", r
+        order = c.get(url)
+        assert order["status"] == "ready", order
+        return url, order
+
+    url, order = ready(no)
+    with pytest.raises(Problem) as p:
+        c.post(order["finalize"], {"csr": b64(csr_der([no])[0])})
+    assert p.value.type == "caa" and "dns-account-01" in p.value.body["detail"], p.value.body
+    url, order = ready(ok)
+    done = c.post(order["finalize"], {"csr": b64(csr_der([ok])[0])}).json()
+    assert done["status"] == "valid", done
+
+
+def test_acme_dns_challenges_dnssec_validated(env, dns, api, br):
+    """ACME's DNS challenges (dns-01, dns-account-01, dns-persist-01) go through the
+    DNSSEC-validating resolver: right records in a zone with broken signatures leave each
+    challenge invalid (a `dns` problem saying so); dns-01 in the signed zone validates."""
+    import base64
+    import hashlib
+    from acme_client import Acme, Key
+    tag = uuid.uuid4().hex[:6]
+    names = {t: f"{t[:5].replace('-', '')}{tag}.bogus.test"
+             for t in ("dns-01", "dns-account-01", "dns-persist-01")}
+    good = f"ok{tag}.sec.test"
+    every = list(names.values()) + [good]
+    st, ans = api.post("/ssl/orders", json={
+        "product_id": DV_MULTI, "period": 1, "csr": __import__("pki").csr(every[0], every[1:], fresh=True),
+        "domain_validation_methods": [{"host_name": n, "method": "dns"} for n in every]})
+    assert st == 200, ans
+    oid = ans["data"]["id"]
+    st, body = api.post("/acme/eab", json={"order_id": oid, "description": "dnssec"})
+    assert st == 200, body
+    c = Acme(br.url + "/acme/directory", Key("ES256"))
+    c.register(body["data"]["kid"], body["data"]["hmac_key"])
+    label = "_" + base64.b32encode(hashlib.sha256(c.kid.encode()).digest()[:10]).decode().lower()
+    chals = {}
+    for t, n in list(names.items()) + [("dns-01", good)]:
+        url, order = c.new_order([n])
+        authz = c.get(order["authorizations"][0])
+        ch = next(x for x in authz["challenges"] if x["type"] == t)
+        zone = n.split(".", 1)[1]
+        first = n.split(".")[0]
+        if t == "dns-01":
+            dns.add(zone, f"_acme-challenge.{first}", "TXT", '"%s"' % c.dns_value(ch["token"]))
+        elif t == "dns-account-01":
+            dns.add(zone, f"{label}._acme-challenge.{first}", "TXT", '"%s"' % c.dns_value(ch["token"]))
+        else:
+            dns.add(zone, f"_validation-persist.{first}", "TXT", f'"{CA}; accounturi={c.kid}"')
+        chals[n] = ch
+    dns.start()
+    for t, n in names.items():
+        r = c.post(chals[n]["url"], {}).json()
+        assert r["status"] == "invalid", (t, r)
+        assert r["error"]["type"] == "urn:ietf:params:acme:error:dns", (t, r)
+        assert "DNSSEC validation" in r["error"]["detail"], (t, r)
+    r = c.post(chals[good]["url"], {}).json()
+    assert r["status"] == "valid", r

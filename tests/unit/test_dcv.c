@@ -827,6 +827,15 @@ static apr_status_t parse_seed(const char *seed, int qtype, int *rcode, apr_arra
     return rv;
 }
 
+/* the example of draft-ietf-acme-dns-account-label */
+START_TEST(account_label)
+{
+    ck_assert_str_eq(so_dcv_account_label(pool, "https://example.com/acme/acct/ExampleAccount"),
+                     "_ujmmovf2vn55tgye");
+    ck_assert_str_eq(so_dcv_account_label(pool, ""), "_4oymiquy7qobjgx3");
+}
+END_TEST
+
 START_TEST(dns_parse)
 {
     const char *target = "0123456789ABCDEF0123456789ABCDEF.0123456789ABCDEF0123456789ABCDEF."
@@ -872,5 +881,6 @@ TCase *so_test_dcv_case(void)
     tcase_add_test(tc, dns_records);
     tcase_add_test(tc, dns_unreachable);
     tcase_add_test(tc, dns_parse);
+    tcase_add_test(tc, account_label);
     return tc;
 }
