@@ -565,6 +565,9 @@ apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t team_id, apr_i
         return rv;
     }
     rv = so_api_order_store(jr, prod, o, json_pack("{s:s}", "via", "acme"));
+    if (rv == APR_SUCCESS) {
+        rv = so_api_order_charge(jr, prod, o); /* last: it holds the team's balance */
+    }
     if (rv == SO_ENOFUNDS) {
         so_db_rollback(jr->db);
         *why = apr_psprintf(req->pool, "The team's balance does not cover the price (%s %s) of "
