@@ -9,19 +9,8 @@ import hashlib
 import pytest
 
 import pki
-from acme_client import Acme, Key
 from issuing import DV, DV_WILD, LONG, dom
-from test_acme import client, directory, openssl_ok, paid_order
-
-
-@pytest.fixture
-def team(env):
-    return env.new_team(balance="10000", ttl=LONG)
-
-
-@pytest.fixture
-def api(team):
-    return team.client()
+from test_acme import api, client, openssl_ok, paid_order, team  # noqa: F401 (fixtures)
 
 
 def persist_order(api, names, product=DV):
@@ -32,6 +21,14 @@ def persist_order(api, names, product=DV):
     assert st == 200, ans
     oid = ans["data"]["id"]
     return oid, api.get(f"/ssl/orders/{oid}")[1]["data"]
+
+
+def acme_order(env, api, d):
+    """A paid order for d, an ACME account bound to it and a new ACME order for d."""
+    oid = paid_order(api, [d])
+    c, _ = client(env, api, oid)
+    url, _ = c.new_order([d])
+    return oid, c, url
 
 
 def persist_challenge(c, url):
@@ -81,9 +78,7 @@ def test_dns_persist_team_record_from_the_portal(env, api, team):
 def test_dns_persist_account_url_record(env, api):
     """A record naming the ACME account's URL (as the draft describes) validates too."""
     d = dom()
-    oid = paid_order(api, [d])
-    c, _ = client(env, api, oid)
-    url, _ = c.new_order([d])
+    oid, c, url = acme_order(env, api, d)
     _, ch = persist_challenge(c, url)
     publish(env, d, f"{ch['issuer-domain-names'][0]}; accounturi={c.kid}")
     assert c.post(ch["url"], {}).json()["status"] == "valid"
@@ -92,9 +87,7 @@ def test_dns_persist_account_url_record(env, api):
 
 def test_dns_persist_missing_record(env, api):
     d = dom()
-    oid = paid_order(api, [d])
-    c, _ = client(env, api, oid)
-    url, _ = c.new_order([d])
+    oid, c, url = acme_order(env, api, d)
     _, ch = persist_challenge(c, url)
     r = c.post(ch["url"], {}).json()
     assert r["status"] == "invalid", r
@@ -117,9 +110,7 @@ def test_dns_persist_other_account_team_or_ca_refused(env, api):
             ("team", lambda ch: other_team_value, "names another account"),
             ("ca", lambda ch: f"letsencrypt.org; accounturi={ch['accounturi']}", "names another CA")]:
         d = dom()
-        oid = paid_order(api, [d])
-        c, _ = client(env, api, oid)
-        url, _ = c.new_order([d])
+        oid, c, url = acme_order(env, api, d)
         _, ch = persist_challenge(c, url)
         publish(env, d, value(ch))
         r = c.post(ch["url"], {}).json()
@@ -200,9 +191,7 @@ def test_dns_account(env, api, wild):
 def test_dns_account_wrong_or_missing_record(env, api):
     # missing: only the dns-01 name has it
     d = dom()
-    oid = paid_order(api, [d])
-    c, _ = client(env, api, oid)
-    url, _ = c.new_order([d])
+    oid, c, url = acme_order(env, api, d)
     _, ch = account_challenge(c, url)
     env.dcv.add_record("TXT", "_acme-challenge." + d, c.dns_value(ch["token"]))
     r = c.post(ch["url"], {}).json()

@@ -346,11 +346,24 @@ def test_caa_accounturi_acme(env, dns, api, br):
     assert {e["host_name"] for e in ev} == {name, vm}, ev
 
 
+def caa_refuses_then_issues(c, ready, no, ok, method):
+    """The ACME order for no (ready(name): challenge done, order ready) is refused at
+    finalize with a caa problem naming method; the one for ok is issued."""
+    from acme_client import Problem, b64, csr_der
+    url, order = ready(no)
+    with pytest.raises(Problem) as p:
+        c.post(order["finalize"], {"csr": b64(csr_der([no])[0])})
+    assert p.value.type == "caa" and method in p.value.body["detail"], p.value.body
+    url, order = ready(ok)
+    done = c.post(order["finalize"], {"csr": b64(csr_der([ok])[0])}).json()
+    assert done["status"] == "valid", done
+
+
 def test_caa_validationmethods_dns_persist_acme(env, dns, api, br):
     """An ACME dns-persist-01 validation is the method dns-persist-01 for CAA
     validationmethods: a record allowing only it lets the name issue; one allowing only
     http-01 refuses it (a `caa` problem naming the method)."""
-    from acme_client import Acme, Key, Problem, b64, csr_der
+    from acme_client import Acme, Key
     ok = f"pv{uuid.uuid4().hex[:8]}.caa.test"
     no = f"pn{uuid.uuid4().hex[:8]}.caa.test"
     st, ans = api.post("/ssl/orders", json={
@@ -379,13 +392,7 @@ def test_caa_validationmethods_dns_persist_acme(env, dns, api, br):
         assert order["status"] == "ready", order
         return url, order
 
-    url, order = ready(no)
-    with pytest.raises(Problem) as p:
-        c.post(order["finalize"], {"csr": b64(csr_der([no])[0])})
-    assert p.value.type == "caa" and "dns-persist-01" in p.value.body["detail"], p.value.body
-    url, order = ready(ok)
-    done = c.post(order["finalize"], {"csr": b64(csr_der([ok])[0])}).json()
-    assert done["status"] == "valid", done
+    caa_refuses_then_issues(c, ready, no, ok, "dns-persist-01")
 
 
 def test_caa_validationmethods_dns_account_acme(env, dns, api, br):
@@ -393,7 +400,7 @@ def test_caa_validationmethods_dns_account_acme(env, dns, api, br):
     `validationmethods=dns-account-01` lets it issue, `validationmethods=dns-01` refuses it."""
     import base64
     import hashlib
-    from acme_client import Acme, Key, Problem, b64, csr_der
+    from acme_client import Acme, Key
     ok = f"av{uuid.uuid4().hex[:8]}.caa.test"
     no = f"an{uuid.uuid4().hex[:8]}.caa.test"
     st, ans = api.post("/ssl/orders", json={
@@ -422,13 +429,7 @@ def test_caa_validationmethods_dns_account_acme(env, dns, api, br):
         assert order["status"] == "ready", order
         return url, order
 
-    url, order = ready(no)
-    with pytest.raises(Problem) as p:
-        c.post(order["finalize"], {"csr": b64(csr_der([no])[0])})
-    assert p.value.type == "caa" and "dns-account-01" in p.value.body["detail"], p.value.body
-    url, order = ready(ok)
-    done = c.post(order["finalize"], {"csr": b64(csr_der([ok])[0])}).json()
-    assert done["status"] == "valid", done
+    caa_refuses_then_issues(c, ready, no, ok, "dns-account-01")
 
 
 def test_acme_dns_challenges_dnssec_validated(env, dns, api, br):
