@@ -106,6 +106,9 @@ void so_httpd_process_pre_config(void);
  * connection; so_httpd_sqlite_sync_normal() is 1 for normal */
 const char *so_httpd_set_sqlite_sync(cmd_parms *cmd, void *dc, const char *arg);
 int so_httpd_sqlite_sync_normal(void);
+/* SSLOrdersDBWarm auto|off|N (global): connections a child opens before it takes
+ * requests (so_httpd_dbd.c) */
+const char *so_httpd_set_db_warm(cmd_parms *cmd, void *dc, const char *arg);
 void so_httpd_process_post_config(server_rec *s);
 void so_httpd_process_child_init(server_rec *s);
 /* metrics (so_httpd_metrics.c): the shared segment, the sslorders-metrics handler, the

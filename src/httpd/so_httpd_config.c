@@ -540,6 +540,9 @@ const command_rec so_httpd_cmds[] = {
                   "SQLite: full (default: every commit is on disk) or normal (WAL synced at "
                   "checkpoints: survives a crash of httpd, may lose the last commits to a "
                   "power loss)"),
+    AP_INIT_TAKE1("SSLOrdersDBWarm", so_httpd_set_db_warm, NULL, RSRC_CONF,
+                  "Database connections a child opens before it takes requests: auto "
+                  "(default: PostgreSQL min(ThreadsPerChild, DBDMax), SQLite none), off, or N"),
     AP_INIT_TAKE1("SSLOrdersMallocMmapThreshold", so_httpd_set_mmap_threshold, NULL, RSRC_CONF,
                   "Process-wide: glibc M_MMAP_THRESHOLD in bytes for every child, or off (default)"),
     AP_INIT_FLAG("SSLOrdersDNSSEC", so_httpd_br_dnssec, NULL, RSRC_CONF,

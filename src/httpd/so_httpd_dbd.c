@@ -18,6 +18,7 @@
  */
 #include <unistd.h>
 #include <sys/stat.h>
+#include <strings.h>
 
 #include <sqlite3.h>
 
@@ -37,12 +38,20 @@
 #include "so_httpd.h"
 #include "../core/so_log.h"
 #include "../core/so_metrics.h"
+#include "../core/so_util.h"
 #include "../store/so_schema.h"
 
 APLOG_USE_MODULE(sslorders);
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare_fn;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close_fn;
+/* SSLOrdersDBWarm: -1 auto (PostgreSQL: min(ThreadsPerChild, DBDMax); SQLite: none),
+ * 0 off, N connections */
+static int db_warm = -1;
+/* set while this thread opens the child's connections at its start */
+static __thread int warming;
 
 /* what the children need to retry a migration */
 static const char *mig_driver;
@@ -59,6 +68,9 @@ int so_httpd_dbd_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     (void)ptemp;
     dbd_prepare_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
     dbd_acquire_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    dbd_open_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    db_warm = -1;
     mig_driver = NULL;
     mig_params = NULL;
     return OK;
@@ -182,6 +194,122 @@ static void pool_size_check(server_rec *s, dbd_cfg_t *cfg)
     }
 }
 
+/* How many connections a child opens before it takes requests (SSLOrdersDBWarm). */
+static int warm_count(dbd_cfg_t *cfg)
+{
+    int threads = 0;
+    if (db_warm >= 0) {
+        return db_warm < cfg->nmax ? db_warm : cfg->nmax;
+    }
+    if (strcmp(cfg->name, "pgsql")
+        || ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) {
+        return 0;
+    }
+    return threads < cfg->nmax ? threads : cfg->nmax;
+}
+
+/* Connections above DBDKeep are closed once idle for DBDExptime; a burst after an
+ * idle time opens them again one at a time, under the pool's lock (the slow first
+ * requests after a quiet hour). */
+static void pool_keep_check(server_rec *s, dbd_cfg_t *cfg)
+{
+    int want = warm_count(cfg);
+    if (want > cfg->nkeep) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     SOLOGNO(00972) "DBDKeep %d is below the %d connections a child opens at "
+                                    "start (SSLOrdersDBWarm): connections above DBDKeep are "
+                                    "closed after %d s idle and the next burst of requests "
+                                    "waits while they are opened again one at a time; set "
+                                    "DBDKeep to DBDMax",
+                     cfg->nkeep, want, cfg->exptime);
+    }
+}
+
+const char *so_httpd_set_db_warm(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_int64_t v;
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(arg, "auto")) {
+        db_warm = -1;
+    }
+    else if (!strcasecmp(arg, "off")) {
+        db_warm = 0;
+    }
+    else if (so_parse_int64(arg, 0, 1000, &v) == APR_SUCCESS) {
+        db_warm = (int)v;
+    }
+    else {
+        return "SSLOrdersDBWarm: expects auto, off or a number of connections (0 to 1000)";
+    }
+    return NULL;
+}
+
+/* A new child opens its database connections before it takes requests. mod_dbd
+ * (apr_reslist) opens a connection while it holds its pool's lock, so connections
+ * opened on demand are opened one after the other while every request that needs
+ * one waits: about 25 ms each on PostgreSQL, so the 25th request of a fresh child
+ * waited over half a second, and under load 1.5 s. A child the MPM starts while the
+ * database is away skips this quietly (one connection of our own tells) and opens
+ * its connections on demand, as before. */
+static void dbd_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    server_rec *sp;
+    apr_pool_t *p;
+    apr_hash_t *seen;
+
+    if (!dbd_open_fn || !dbd_close_fn || apr_pool_create(&p, pchild) != APR_SUCCESS) {
+        return;
+    }
+    seen = apr_hash_make(p);
+    for (sp = s; sp; sp = sp->next) {
+        dbd_cfg_t *cfg = dbd_cfg_of(sp);
+        const char *key;
+        ap_dbd_t **held;
+        so_db_t *probe = NULL;
+        const char *err = NULL;
+        apr_time_t t0 = apr_time_now();
+        int want, got = 0, i;
+
+        if (!dbd_configured(cfg) || (want = warm_count(cfg)) <= 0) {
+            continue;
+        }
+        key = apr_pstrcat(p, cfg->name, "|", cfg->params, NULL);
+        if (apr_hash_get(seen, key, APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        apr_hash_set(seen, key, APR_HASH_KEY_STRING, "");
+        if (so_db_open(&probe, p, cfg->name, cfg->params, 0, &err) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, sp,
+                         SOLOGNO(00973) "database not reachable at child start (%s): its "
+                                        "connections are opened on demand",
+                         err ? err : "?");
+            continue;
+        }
+        so_db_close(probe);
+        held = apr_pcalloc(p, sizeof(*held) * (apr_size_t)want);
+        warming = 1;
+        for (i = 0; i < want; i++) {
+            if (!(held[i] = dbd_open_fn(p, sp))) {
+                break;
+            }
+            got++;
+        }
+        warming = 0;
+        for (i = 0; i < got; i++) {
+            dbd_close_fn(sp, held[i]);
+        }
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, sp,
+                     SOLOGNO(00971) "opened %d of %d database connections of this child in %"
+                                    APR_TIME_T_FMT " ms (SSLOrdersDBWarm)",
+                     got, want, apr_time_as_msec(apr_time_now() - t0));
+    }
+    apr_pool_destroy(p);
+}
+
 int so_httpd_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                              server_rec *s, int real_pass)
 {
@@ -203,6 +331,7 @@ int so_httpd_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
         }
         any = 1;
         pool_size_check(sp, cfg);
+        pool_keep_check(sp, cfg);
         if (!apr_hash_get(seen, apr_pstrcat(ptemp, cfg->name, "|", cfg->params, NULL),
                           APR_HASH_KEY_STRING)) {
             const char *key = apr_pstrcat(ptemp, cfg->name, "|", cfg->params, NULL);
@@ -291,6 +420,7 @@ static apr_status_t post_connect(apr_pool_t *pool, dbd_cfg_t *cfg, ap_dbd_t *rec
 {
     so_db_t *db;
     (void)cfg;
+    so_metrics_inc(warming ? SO_MC_DB_OPENED_START : SO_MC_DB_OPENED_DEMAND);
     so_db_wrap(&db, pool, rec->driver, rec->handle, rec->prepared, rec->pool);
     if (db->kind == SO_DB_SQLITE3) {
         sqlite3 *conn = apr_dbd_native_handle(rec->driver, rec->handle);
@@ -310,7 +440,9 @@ static apr_status_t post_connect(apr_pool_t *pool, dbd_cfg_t *cfg, ap_dbd_t *rec
 
 void so_httpd_dbd_register_hooks(void)
 {
+    static const char *const after_dbd[] = {"mod_dbd.c", NULL};
     APR_OPTIONAL_HOOK(dbd, post_connect, post_connect, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(dbd_child_init, after_dbd, NULL, APR_HOOK_MIDDLE);
 }
 
 void so_httpd_db_state(server_rec *s, int down, const char *why)

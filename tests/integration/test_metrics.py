@@ -190,3 +190,97 @@ def test_sqlite_lock_waits_are_short_polls(env, team):
         sample(before, "sslorders_db_busy_waits", "sslorders_db_busy_waits_total") + 1
     assert sample(after, "sslorders_db_busy_wait_seconds", "sslorders_db_busy_wait_seconds_total") > \
         sample(before, "sslorders_db_busy_wait_seconds", "sslorders_db_busy_wait_seconds_total")
+
+
+def _side_server(env, extra, params=None):
+    h = Httpd(env.base, DB, params or env.db_params, name="warm-" + uuid.uuid4().hex[:6],
+              extra=extra)
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    return h
+
+
+def _burst(h, token, n=20, rounds=3):
+    """n requests at the same time, each on its own connection, rounds times."""
+    codes = []
+
+    def one():
+        r = requests.get(h.api + "/me", headers={"Authorization": f"Bearer {token}",
+                                                 "Connection": "close"}, timeout=30)
+        codes.append(r.status_code)
+    for _ in range(rounds):
+        ts = [threading.Thread(target=one) for _ in range(n)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+    assert codes == [200] * (n * rounds), codes
+
+
+def test_child_opens_its_connections_before_requests(env, team):
+    """SSLOrdersDBWarm: a child opens its connections before it takes requests (mod_dbd opens
+    connections one at a time under its pool's lock, so opening them on demand made the
+    first requests wait behind each other). A burst of requests then opens none; with
+    SSLOrdersDBWarm off the same burst does. DBDKeep below the warm count is announced."""
+    # PostgreSQL warms by default (auto: min(ThreadsPerChild, DBDMax)); SQLite only when asked
+    warm = "" if DB == "pgsql" else "SSLOrdersDBWarm 25\n"
+    h = _side_server(env, warm + "DBDKeep 4\n")
+    try:
+        h.start()
+        # the MPM's other child may still be opening its connections: until its line is out
+        deadline = time.time() + 20
+        while True:
+            before, log = scrape(h), h.read_log()
+            if opened(before, "start") <= 25 * log.count("SO00971") or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        _burst(h, team.token)
+        after = scrape(h)
+        log = h.read_log()
+        children = log.count("SO00971")
+        assert children >= 1 and log.count("opened 25 of 25 database connections") == children, log
+        # the background job may have opened one before a child's warm-up took over
+        assert 24 * children <= opened(after, "start") <= 25 * children
+        assert opened(after, "demand") == opened(before, "demand")
+        assert "SO00972" in log and "DBDKeep 4 is below the 25 connections" in log
+    finally:
+        h.stop()
+        env.servers.remove(h)
+
+    h = _side_server(env, "SSLOrdersDBWarm off\n")
+    try:
+        h.start()
+        before = scrape(h)
+        _burst(h, team.token)
+        after = scrape(h)
+        assert "SO00971" not in h.read_log() and "SO00972" not in h.read_log()
+        assert opened(after, "start") == 0
+        assert opened(after, "demand") > opened(before, "demand")
+    finally:
+        h.stop()
+        env.servers.remove(h)
+
+
+def opened(fams, when):
+    return sample(fams, "sslorders_db_connections_opened", "sslorders_db_connections_opened_total",
+                  when=when)
+
+
+def test_child_start_without_database_is_quiet(env):
+    """PostgreSQL away when a child starts: the warm-up is skipped with one info line, and
+    mod_dbd logs nothing until a request needs the database."""
+    if DB != "pgsql":
+        return
+    from harness import free_port
+    params = env.db_params.replace(f"port={env.pg.port}", f"port={free_port()}")
+    assert params != env.db_params
+    env.expect_log(r"SO00022")  # the startup migration cannot reach it either
+    h = _side_server(env, "", params=params)
+    try:
+        h.start()
+        log = h.read_log()
+        assert "SO00973" in log and "SO00971" not in log, log
+        assert "Can't connect" not in log and "AH00633" not in log, log
+    finally:
+        h.stop()
+        env.servers.remove(h)
