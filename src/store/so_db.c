@@ -796,13 +796,18 @@ apr_status_t so_db_begin(so_db_t *db)
         if (ret == 0) {
             return APR_SUCCESS;
         }
-        if (db->trans && (db->kind != SO_DB_PGSQL
-                          || ((const pg_trans_mirror_t *)(const void *)db->trans)->handle)) {
-            /* both drivers leave the connection pointing at the failed transaction (and
-             * apr_dbd a pool cleanup that would COMMIT on it later, maybe after the
-             * connection went back to the pool): end it now, as a rollback. pgsql sets
-             * its handle only when BEGIN got a result; without one it touched nothing
-             * (and ending it would follow a NULL handle). */
+        if (db->trans) {
+            /* both drivers leave the connection pointing at the failed transaction, and
+             * apr_dbd_transaction_start registered a pool cleanup that ends it when the
+             * request's pool goes (a COMMIT, maybe after the connection went back to the
+             * pool): end it now, as a rollback, which also removes that cleanup. pgsql
+             * sets the transaction's handle only when BEGIN got a result; without one it
+             * was left NULL, and the cleanup followed it when the request ended (SIGSEGV
+             * in the cluster test after a failover): give it the connection first. */
+            pg_trans_mirror_t *m = (pg_trans_mirror_t *)(void *)db->trans;
+            if (db->kind == SO_DB_PGSQL && !m->handle) {
+                m->handle = db->handle;
+            }
             apr_dbd_transaction_mode_set(db->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
             apr_dbd_transaction_end(db->driver, db->pool, db->trans);
         }

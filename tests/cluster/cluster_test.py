@@ -659,7 +659,10 @@ def main():
             h = random.choice(cl.servers)
             kids = children(h)
             if kids:
-                os.kill(random.choice(kids), signal.SIGKILL)
+                try:
+                    os.kill(random.choice(kids), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass  # the MPM ended that child between the listing and the kill
             time.sleep(0.5)
         events.append(("kill -9 three httpd children", time.time()))
         log("killed three httpd children")
