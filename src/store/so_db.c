@@ -606,11 +606,55 @@ apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrow
     return run_exec(db, p, stmt, info->types, info->nargs, label, nrows, nargs, args);
 }
 
-/* Statements built at run time: on SQLite they are prepared once per connection and
- * kept in the connection's statement hash under "#<sql>" (SQLite keeps every
- * statement it prepared until the connection closes, so preparing per call would
- * grow without bound); on PostgreSQL they run unnamed (PQexecParams), which leaves
- * no state in the session. */
+/* Statements built at run time (list filters, IN batches) are prepared once per
+ * connection and kept in the connection's statement hash under "#<sql>". SQLite keeps
+ * every statement it prepared until the connection closes, so preparing per call would
+ * grow without bound. PostgreSQL: named after a hash of their text, so that a list page
+ * is parsed and planned once per connection instead of at every request (about 0.2 ms
+ * per statement, seven statements per uncached page); past SO_DB_PG_ADHOC_MAX statements
+ * on a connection (each holds a plan in its backend), the others run unnamed
+ * (PQexecParams), as do those whose PREPARE fails. */
+#define SO_DB_PG_ADHOC_MAX 64
+
+static apr_status_t prepare_adhoc_pg(so_db_t *db, apr_pool_t *p, const char *sql,
+                                     apr_dbd_prepared_t **stmt)
+{
+    const char *key, *label;
+    apr_uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    const unsigned char *c;
+    int ret, named = 0;
+    apr_hash_index_t *hi;
+
+    if (db->prepared) {
+        key = apr_pstrcat(p, "#", sql, NULL);
+        if ((*stmt = apr_hash_get(db->prepared, key, APR_HASH_KEY_STRING))) {
+            return APR_SUCCESS;
+        }
+        for (hi = apr_hash_first(p, db->prepared); hi && named < SO_DB_PG_ADHOC_MAX;
+             hi = apr_hash_next(hi)) {
+            const void *k;
+            apr_hash_this(hi, &k, NULL, NULL);
+            named += ((const char *)k)[0] == '#';
+        }
+        if (named < SO_DB_PG_ADHOC_MAX && !db->trans) {
+            for (c = (const unsigned char *)sql; *c; c++) {
+                h = (h ^ *c) * 1099511628211ULL;
+            }
+            label = apr_psprintf(db->conn_pool, "so_ah_%016" APR_UINT64_T_HEX_FMT, h);
+            ret = apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, label, stmt);
+            if (ret == 0) {
+                apr_hash_set(db->prepared, apr_pstrdup(db->conn_pool, key), APR_HASH_KEY_STRING,
+                             *stmt);
+                return APR_SUCCESS;
+            }
+            /* e.g. the name is taken (a statement this connection forgot): unnamed */
+            *stmt = NULL;
+        }
+    }
+    ret = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, stmt);
+    return ret != 0 ? classify(db, ret, "preparing a statement") : APR_SUCCESS;
+}
+
 static apr_status_t prepare_adhoc(so_db_t *db, apr_pool_t *p, const char *sql, char *types,
                                   int *ntypes, apr_dbd_prepared_t **stmt)
 {
@@ -625,8 +669,7 @@ static apr_status_t prepare_adhoc(so_db_t *db, apr_pool_t *p, const char *sql, c
     }
     *stmt = NULL;
     if (db->kind == SO_DB_PGSQL) {
-        ret = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, stmt);
-        return ret != 0 ? classify(db, ret, "preparing a statement") : APR_SUCCESS;
+        return prepare_adhoc_pg(db, p, sql, stmt);
     }
     key = apr_pstrcat(p, "#", sql, NULL);
     *stmt = db->prepared ? apr_hash_get(db->prepared, key, APR_HASH_KEY_STRING) : NULL;
