@@ -172,7 +172,17 @@ apr_status_t so_br_perspective_serve(so_req_t *req, apr_int64_t wall_now)
         json_array_append_new(results, r);
     }
     json_decref(body);
-    return so_api_ok(req, json_pack("{s:o}", "results", results));
+    so_api_ok(req, json_pack("{s:o}", "results", results));
+    {
+        /* the answer, signed for the request's nonce (so_mpic_sign_answer) */
+        apr_size_t len = 0;
+        const char *text = so_api_answer_json(req, &len);
+        apr_table_setn(req->headers_out, "X-SSLOrders-MPIC-Answer-Signature",
+                       so_mpic_sign_answer(req->pool, b->perspective_secret,
+                                           so_req_header(req, "X-SSLOrders-MPIC-Nonce"), text,
+                                           len));
+        return so_api_ok_bytes(req, text, len, "application/json");
+    }
 }
 
 void so_br_write_mpic(so_jw_t *w, so_req_t *req, const apr_array_header_t *checks,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -111,6 +112,12 @@ const char *so_mpic_sign(apr_pool_t *p, const char *secret, const char *time, co
     return mdlen ? so_hex(p, md, mdlen, 0) : "";
 }
 
+const char *so_mpic_sign_answer(apr_pool_t *p, const char *secret, const char *nonce,
+                                const char *body, apr_size_t len)
+{
+    return so_mpic_sign(p, secret, "answer", nonce, body, len);
+}
+
 static int all_hex(const char *s, apr_size_t n)
 {
     apr_size_t i;
@@ -210,7 +217,26 @@ typedef struct {
     char *buf;
     apr_size_t len, max;
     apr_pool_t *p;
+    char sig[65];      /* X-SSLOrders-MPIC-Answer-Signature of the answer */
 } sink_t;
+
+#define ANSWER_SIG "x-sslorders-mpic-answer-signature:"
+
+/* libcurl hands over one header line at a time (not NUL-terminated) */
+static size_t on_header(char *data, size_t size, size_t n, void *baton)
+{
+    sink_t *s = baton;
+    size_t len = size * n, k = sizeof(ANSWER_SIG) - 1, i, j = 0;
+    if (len > k && !strncasecmp(data, ANSWER_SIG, k)) {
+        for (i = k; i < len && j < 64; i++) {
+            if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r' && data[i] != '\n') {
+                s->sig[j++] = data[i];
+            }
+        }
+        s->sig[j] = '\0';
+    }
+    return len;
+}
 
 static size_t on_data(char *data, size_t size, size_t n, void *baton)
 {
@@ -236,6 +262,7 @@ apr_status_t so_mpic_query(apr_pool_t *p, const apr_array_header_t *perspectives
     CURL **easy = apr_pcalloc(p, sizeof(CURL *) * (n ? n : 1));
     sink_t *sinks = apr_pcalloc(p, sizeof(sink_t) * (n ? n : 1));
     struct curl_slist **hdrs = apr_pcalloc(p, sizeof(struct curl_slist *) * (n ? n : 1));
+    const char **nonces = apr_pcalloc(p, sizeof(const char *) * (n ? n : 1));
     apr_size_t blen = strlen(body);
 
     *answers = apr_array_make(p, n, sizeof(so_mpic_answer_t));
@@ -244,11 +271,13 @@ apr_status_t so_mpic_query(apr_pool_t *p, const apr_array_header_t *perspectives
         so_mpic_answer_t *a = apr_array_push(*answers);
         const char *nonce = NULL, *t;
         memset(a, 0, sizeof(*a));
+        nonces[i] = NULL;
         a->name = ps->name;
         a->error = "not asked";
         if (!m || so_random_hex(&nonce, p, 16) != APR_SUCCESS || !(easy[i] = curl_easy_init())) {
             continue;
         }
+        nonces[i] = nonce;
         t = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)apr_time_sec(apr_time_now()));
         hdrs[i] = curl_slist_append(hdrs[i], "Content-Type: application/json");
         hdrs[i] = curl_slist_append(hdrs[i], apr_pstrcat(p, "X-SSLOrders-MPIC-Time: ", t, NULL));
@@ -269,6 +298,8 @@ apr_status_t so_mpic_query(apr_pool_t *p, const apr_array_header_t *perspectives
         curl_easy_setopt(easy[i], CURLOPT_CONNECTTIMEOUT_MS, 5000L);
         curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, on_data);
         curl_easy_setopt(easy[i], CURLOPT_WRITEDATA, &sinks[i]);
+        curl_easy_setopt(easy[i], CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(easy[i], CURLOPT_HEADERDATA, &sinks[i]);
         curl_easy_setopt(easy[i], CURLOPT_PRIVATE, (char *)a);
         curl_multi_add_handle(m, easy[i]);
     }
@@ -294,9 +325,20 @@ apr_status_t so_mpic_query(apr_pool_t *p, const apr_array_header_t *perspectives
             a->error = "could not be reached";
         }
         else {
+            const char *want = so_mpic_sign_answer(p, secret, nonces[i] ? nonces[i] : "",
+                                                   sinks[i].buf ? sinks[i].buf : "", sinks[i].len);
+            int signed_ok = strlen(want) == 64 && strlen(sinks[i].sig) == 64
+                            && CRYPTO_memcmp(want, sinks[i].sig, 64) == 0;
             json_t *j = sinks[i].buf ? json_loadb(sinks[i].buf, sinks[i].len, 0, NULL) : NULL;
             json_t *d = j ? json_object_get(j, "data") : NULL;
-            if (code == 200 && json_is_object(d)) {
+            if (code == 200 && json_is_object(d) && !signed_ok) {
+                /* a man in the middle, a perspective with another secret, or one that
+                 * predates signed answers: its word does not count */
+                a->error = sinks[i].sig[0] ? "its answer's signature does not match (another "
+                                             "secret, or changed on the way)"
+                                           : "its answer is not signed";
+            }
+            else if (code == 200 && json_is_object(d)) {
                 a->reached = 1;
                 a->error = NULL;
                 a->data = json_incref(d);

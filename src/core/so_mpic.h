@@ -10,7 +10,10 @@
  *   X-SSLOrders-MPIC-Signature  hex HMAC-SHA256(secret, time "\n" nonce "\n" body)
  * A perspective refuses a request older or newer than SO_MPIC_MAX_SKEW seconds, a nonce
  * it has seen (a file per nonce in a directory: safe across processes) and a wrong
- * signature (constant-time comparison).
+ * signature (constant-time comparison). It signs its answer for the request's nonce:
+ *   X-SSLOrders-MPIC-Answer-Signature  hex HMAC-SHA256(secret, "answer" "\n" nonce "\n" body)
+ * and the primary counts no answer without that signature, so a perspective reached over
+ * plain HTTP cannot be spoken for by someone on the way.
  *
  * Quorum (BR 3.2.2.9): with 1 perspective none may disagree, with 2-5 at most one, with 6
  * or more at most two; and at least so_mpic_required(now) perspectives must be configured
@@ -49,6 +52,12 @@ apr_status_t so_mpic_secret_load(apr_pool_t *p, const char *file, const char **s
 /* Hex HMAC-SHA256 of time "\n" nonce "\n" body. */
 const char *so_mpic_sign(apr_pool_t *p, const char *secret, const char *time, const char *nonce,
                          const char *body, apr_size_t len);
+/* The signature of a perspective's answer to the request with nonce: hex HMAC-SHA256 of
+ * "answer" "\n" nonce "\n" body (the word keeps a request's signature from passing as an
+ * answer's). Sent as X-SSLOrders-MPIC-Answer-Signature; so_mpic_query refuses an answer
+ * without it or with another. */
+const char *so_mpic_sign_answer(apr_pool_t *p, const char *secret, const char *nonce,
+                                const char *body, apr_size_t len);
 /* Check a request's headers: APR_SUCCESS, or APR_EACCES and *why. now is the wall clock;
  * nonce_dir (NULL: no replay check) remembers nonces for SO_MPIC_MAX_SKEW seconds. */
 apr_status_t so_mpic_verify(apr_pool_t *p, const char *secret, const char *time,
@@ -58,7 +67,7 @@ apr_status_t so_mpic_verify(apr_pool_t *p, const char *secret, const char *time,
 /* One perspective's answer. */
 typedef struct {
     const char *name;
-    int reached;      /* answered 200 with a JSON envelope */
+    int reached;      /* answered 200 with a JSON envelope signed with the secret */
     json_t *data;     /* its "data" (or NULL) */
     const char *error; /* when not reached: why */
 } so_mpic_answer_t;

@@ -122,7 +122,7 @@ class Cluster:
         # is on the standby too, so promoting it loses no answered order (see
         # docs/operations.md); fsync off: the test never loses the OS, only processes
         p.conf(f"\nport = {p.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = "
-               f"'{p.dir}'\nfsync = off\nfull_page_writes = off\nmax_connections = 400\n"
+               f"'{p.dir}'\nfsync = off\nfull_page_writes = off\nmax_connections = 600\n"
                "wal_level = replica\nmax_wal_senders = 5\nhot_standby = on\n"
                "synchronous_commit = on\n")
         p.start()

@@ -101,7 +101,7 @@ class Postgres:
         with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
             f.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
                     f"unix_socket_directories = '{self.sock}'\nfsync = off\n"
-                    "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 300\n")
+                    "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 1000\n")
         self.start()
         self._run(f"{PGBIN}/createdb", "-h", self.sock, "-p", str(self.port), "-U", "postgres",
                   self.dbname)

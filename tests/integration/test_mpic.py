@@ -264,6 +264,10 @@ def test_perspective_authentication(env, perspectives):
     h = signed(SECRET, body)
     r = requests.post(url, data=body, headers=h, timeout=30)
     assert r.status_code == 200, r.text
+    # the answer is signed for the request's nonce
+    want = hmac.new(SECRET.encode(), f"answer\n{h['X-SSLOrders-MPIC-Nonce']}\n".encode() + r.content,
+                    hashlib.sha256).hexdigest()
+    assert r.headers.get("X-SSLOrders-MPIC-Answer-Signature") == want, r.headers
     res = r.json()["data"]["results"][0]
     assert res["name"] == "example.com" and res["caa"]["status"] == "permitted", res
     r = requests.post(url, data=body, headers=h, timeout=30)
@@ -275,6 +279,67 @@ def test_perspective_authentication(env, perspectives):
     bad = b'{"names": "x"}'
     r = requests.post(url, data=bad, headers=signed(SECRET, bad), timeout=30)
     assert r.status_code == 400, r.text
+
+
+class _Middle:
+    """Someone between the primary and perspective a: forwards each request and hands back
+    a's answer without its signature (strip) or changed under it (tamper)."""
+
+    def __init__(self, target, mode):
+        import http.server
+        import threading
+        target_url = target
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                fwd = {k: v for k, v in self.headers.items() if k.lower().startswith("x-sslorders")}
+                fwd["Content-Type"] = "application/json"
+                r = requests.post(target_url, data=body, headers=fwd, timeout=30)
+                out = r.content
+                if mode == "tamper":
+                    out = out.replace(b'"agreed"', b'"agreed" ') if b'"agreed"' in out else out + b" "
+                self.send_response(r.status_code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                if mode == "tamper" and "X-SSLOrders-MPIC-Answer-Signature" in r.headers:
+                    self.send_header("X-SSLOrders-MPIC-Answer-Signature",
+                                     r.headers["X-SSLOrders-MPIC-Answer-Signature"])
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), H)
+        self.url = f"http://127.0.0.1:{self.srv.server_port}/m"
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+
+
+def test_answers_changed_on_the_way_do_not_count(env, perspectives, secret_files):
+    """Perspective answers are signed: one that lost its signature or was changed on the
+    way (a perspective reached over plain HTTP) counts as a disagreement, whatever it says."""
+    strip, tamper = _Middle(perspectives["a"], "strip"), _Middle(perspectives["a"], "tamper")
+    extra = f"SSLOrdersPerspectiveAuth secret-file {secret_files[0]}\n"
+    urls = dict(perspectives, s=strip.url, t=tamper.url)
+    extra += "".join(f"SSLOrdersPerspective {n} {urls[n]}\n" for n in ("b", "c", "d", "s", "t"))
+    extra += "SSLOrdersMPIC on\nSSLOrdersMPICTimeout 20\n"
+    p = server(env, "mpic-middle", env.dcv, extra)
+    try:
+        v, evs = validated(env, p, headers=at((2027, 1, 10)))
+        m = v["names"][0]["mpic"]
+        assert v["status"] != "ACT" and m["status"] == "refused", m
+        assert agreed(m) == {"b": True, "c": True, "d": True, "s": False, "t": False}, m
+        detail = {x["name"]: x["detail"] for x in m["perspectives"]}
+        assert "not signed" in detail["s"], detail
+        assert "signature does not match" in detail["t"], detail
+    finally:
+        stop(env, p)
+        strip.close()
+        tamper.close()
 
 
 def test_off_without_perspectives(env):
