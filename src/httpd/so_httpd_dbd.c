@@ -208,20 +208,19 @@ static int warm_count(dbd_cfg_t *cfg)
     return threads < cfg->nmax ? threads : cfg->nmax;
 }
 
-/* Connections above DBDKeep are closed once idle for DBDExptime; a burst after an
- * idle time opens them again one at a time, under the pool's lock (the slow first
- * requests after a quiet hour). */
+/* mod_dbd closes connections that stayed idle for DBDExptime (measured: all of them, not
+ * only those above DBDKeep), and a burst after a quiet time opens them again one at a
+ * time, under the pool's lock: the slow first requests after an idle hour. */
 static void pool_keep_check(server_rec *s, dbd_cfg_t *cfg)
 {
     int want = warm_count(cfg);
-    if (want > cfg->nkeep) {
+    if (want > 0 && cfg->exptime > 0) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
-                     SOLOGNO(00972) "DBDKeep %d is below the %d connections a child opens at "
-                                    "start (SSLOrdersDBWarm): connections above DBDKeep are "
-                                    "closed after %d s idle and the next burst of requests "
-                                    "waits while they are opened again one at a time; set "
-                                    "DBDKeep to DBDMax",
-                     cfg->nkeep, want, cfg->exptime);
+                     SOLOGNO(00972) "DBDExptime %d: the %d connections a child opens at start "
+                                    "(SSLOrdersDBWarm) are closed after %d s idle, and the next "
+                                    "burst of requests waits while they are opened again one "
+                                    "at a time; set DBDExptime 0 to keep them",
+                     cfg->exptime, want, cfg->exptime);
     }
 }
 

@@ -221,10 +221,10 @@ def test_child_opens_its_connections_before_requests(env, team):
     """SSLOrdersDBWarm: a child opens its connections before it takes requests (mod_dbd opens
     connections one at a time under its pool's lock, so opening them on demand made the
     first requests wait behind each other). A burst of requests then opens none; with
-    SSLOrdersDBWarm off the same burst does. DBDKeep below the warm count is announced."""
+    SSLOrdersDBWarm off the same burst does. A DBDExptime that would close them is announced."""
     # PostgreSQL warms by default (auto: min(ThreadsPerChild, DBDMax)); SQLite only when asked
     warm = "" if DB == "pgsql" else "SSLOrdersDBWarm 25\n"
-    h = _side_server(env, warm + "DBDKeep 4\n")
+    h = _side_server(env, warm + "DBDExptime 300\n")
     try:
         h.start()
         # the MPM's other child may still be opening its connections: until its line is out
@@ -242,7 +242,7 @@ def test_child_opens_its_connections_before_requests(env, team):
         # the background job may have opened one before a child's warm-up took over
         assert 24 * children <= opened(after, "start") <= 25 * children
         assert opened(after, "demand") == opened(before, "demand")
-        assert "SO00972" in log and "DBDKeep 4 is below the 25 connections" in log
+        assert "SO00972" in log and "DBDExptime 300: the 25 connections" in log
     finally:
         h.stop()
         env.servers.remove(h)
