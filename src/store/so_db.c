@@ -1,13 +1,12 @@
-#include <stdlib.h>
+/* mod_sslorders: the database layer: the statement registry, errors, connections,
+ * transactions. Running statements and reading rows: so_db_exec.c. See so_db.h. */
 #include <string.h>
-#include <strings.h>
-
-#include <apr_lib.h>
 
 #include <apr_strings.h>
 #include <apr_tables.h>
 
 #include "so_db.h"
+#include "so_db_int.h"
 #include "so_stmts.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
@@ -16,21 +15,13 @@
  * statement registry
  */
 
-#define SO_MAX_ARGS 64
-
-typedef struct {
-    const char *label;
-    const char *sql;
-    int nargs;
-    char types[SO_MAX_ARGS]; /* 's' string, 'd' int, 'l' int64, 'b' blob */
-} stmt_info_t;
 
 static apr_pool_t *reg_pool;
 static apr_hash_t *reg_hash;
 static apr_array_header_t *reg_list;
 
 /* The placeholder types of sql, as apr_dbd_prepare() reads them. */
-static int sql_types(const char *sql, char *types, int max)
+int so_db_sql_types(const char *sql, char *types, int max)
 {
     const char *q;
     int n = 0;
@@ -79,15 +70,15 @@ void so_stmts_init(void)
     apr_pool_create(&reg_pool, NULL);
     apr_pool_tag(reg_pool, "so_stmt_registry");
     reg_hash = apr_hash_make(reg_pool);
-    reg_list = apr_array_make(reg_pool, 256, sizeof(stmt_info_t *));
+    reg_list = apr_array_make(reg_pool, 256, sizeof(so_stmt_info_t *));
     tables = so_stmt_tables();
     for (i = 0; tables[i]; i++) {
         const so_stmt_def_t *d;
         for (d = tables[i]; d->label; d++) {
-            stmt_info_t *info = apr_pcalloc(reg_pool, sizeof(*info));
+            so_stmt_info_t *info = apr_pcalloc(reg_pool, sizeof(*info));
             info->label = d->label;
             info->sql = d->sql;
-            info->nargs = sql_types(d->sql, info->types, SO_MAX_ARGS);
+            info->nargs = so_db_sql_types(d->sql, info->types, SO_MAX_ARGS);
             if (info->nargs < 0) {
                 so_log_error(SO_LOG_MARK, APR_EINVAL,
                              SOLOGNO(00001) "statement %s uses an unsupported placeholder",
@@ -100,7 +91,7 @@ void so_stmts_init(void)
                 continue;
             }
             apr_hash_set(reg_hash, info->label, APR_HASH_KEY_STRING, info);
-            APR_ARRAY_PUSH(reg_list, stmt_info_t *) = info;
+            APR_ARRAY_PUSH(reg_list, so_stmt_info_t *) = info;
         }
     }
 }
@@ -110,14 +101,14 @@ void so_stmts_each(so_stmt_cb *cb, void *baton)
     int i;
     so_stmts_init();
     for (i = 0; i < reg_list->nelts; i++) {
-        stmt_info_t *info = APR_ARRAY_IDX(reg_list, i, stmt_info_t *);
+        so_stmt_info_t *info = APR_ARRAY_IDX(reg_list, i, so_stmt_info_t *);
         cb(baton, info->label, info->sql);
     }
 }
 
 const char *so_stmt_sql(const char *label)
 {
-    stmt_info_t *info;
+    so_stmt_info_t *info;
     so_stmts_init();
     info = apr_hash_get(reg_hash, label, APR_HASH_KEY_STRING);
     return info ? info->sql : NULL;
@@ -155,7 +146,7 @@ static int msg_has(const char *msg, const char *needle)
 }
 
 /* Turn a driver error into one of our codes; repair the connection where we can. */
-static apr_status_t classify(so_db_t *db, int ret, const char *what)
+apr_status_t so_db_classify(so_db_t *db, int ret, const char *what)
 {
     const char *msg = apr_dbd_error(db->driver, db->handle, ret);
     apr_status_t rv = SO_EDB;
@@ -346,14 +337,14 @@ void so_db_forget_adhoc(so_db_t *db)
 }
 
 /* Prepare one registry statement on this connection (kept in its statement hash). */
-static apr_status_t prepare_one(so_db_t *db, stmt_info_t *info, apr_dbd_prepared_t **out)
+static apr_status_t prepare_one(so_db_t *db, so_stmt_info_t *info, apr_dbd_prepared_t **out)
 {
     apr_dbd_prepared_t *stmt = db->prepared ? apr_hash_get(db->prepared, info->label,
                                                            APR_HASH_KEY_STRING) : NULL;
     /* an existing statement object is re-prepared in place */
     int ret = apr_dbd_prepare(db->driver, db->conn_pool, db->handle, info->sql, info->label, &stmt);
     if (ret != 0) {
-        apr_status_t rv = classify(db, ret, info->label);
+        apr_status_t rv = so_db_classify(db, ret, info->label);
         db->errmsg = apr_psprintf(db->pool, "%s: %s", info->label, db->errmsg);
         return rv;
     }
@@ -372,7 +363,7 @@ apr_status_t so_db_prepare_all(so_db_t *db)
     so_db_forget_adhoc(db);
     for (i = 0; i < reg_list->nelts; i++) {
         apr_dbd_prepared_t *stmt;
-        if (prepare_one(db, APR_ARRAY_IDX(reg_list, i, stmt_info_t *), &stmt) != APR_SUCCESS) {
+        if (prepare_one(db, APR_ARRAY_IDX(reg_list, i, so_stmt_info_t *), &stmt) != APR_SUCCESS) {
             return SO_EDB;
         }
     }
@@ -387,7 +378,7 @@ apr_status_t so_db_reprepare(so_db_t *db)
     so_stmts_init();
     so_db_forget_adhoc(db);
     for (i = 0; i < reg_list->nelts; i++) {
-        stmt_info_t *info = APR_ARRAY_IDX(reg_list, i, stmt_info_t *);
+        so_stmt_info_t *info = APR_ARRAY_IDX(reg_list, i, so_stmt_info_t *);
         apr_dbd_prepared_t *stmt;
         if (apr_hash_get(db->prepared, info->label, APR_HASH_KEY_STRING)
             && prepare_one(db, info, &stmt) != APR_SUCCESS) {
@@ -397,99 +388,7 @@ apr_status_t so_db_reprepare(so_db_t *db)
     return APR_SUCCESS;
 }
 
-/* ---------------------------------------------------------------------------
- * statements
- */
-
-/* Build the typed value array apr_dbd_pb*() expects from string arguments. */
-static apr_status_t bind_values(apr_pool_t *p, const char *types, int nargs, int given,
-                                const char *const *args, const void ***values)
-{
-    int i, j = 0, nblobs = 0;
-    const void **v;
-
-    if (given != nargs) {
-        return APR_EINVAL;
-    }
-    for (i = 0; i < nargs; i++) {
-        nblobs += types[i] == 'b';
-    }
-    v = apr_pcalloc(p, sizeof(void *) * (size_t)(nargs + 3 * nblobs + 1));
-    for (i = 0; i < nargs; i++) {
-        const char *a = args[i];
-        switch (types[i]) {
-        case 'd':
-            if (a) {
-                int *iv = apr_palloc(p, sizeof(int));
-                *iv = atoi(a);
-                v[j] = iv;
-            }
-            j++;
-            break;
-        case 'l':
-            if (a) {
-                apr_int64_t *lv = apr_palloc(p, sizeof(apr_int64_t));
-                *lv = apr_atoi64(a);
-                v[j] = lv;
-            }
-            j++;
-            break;
-        case 'b':
-            if (a) {
-                const so_blob_t *b = (const so_blob_t *)(const void *)a;
-                apr_size_t *len = apr_palloc(p, sizeof(apr_size_t));
-                *len = b->len;
-                v[j] = b->data ? b->data : "";
-                v[j + 1] = len;
-                v[j + 2] = "";
-                v[j + 3] = "";
-            }
-            j += 4;
-            break;
-        default:
-            v[j++] = a;
-            break;
-        }
-    }
-    *values = v;
-    return APR_SUCCESS;
-}
-
-static apr_status_t read_rows(so_db_t *db, apr_pool_t *p, apr_dbd_results_t *res, so_rows_t **out)
-{
-    so_rows_t *rows = apr_pcalloc(p, sizeof(*rows));
-    apr_array_header_t *cells;
-    apr_dbd_row_t *row = NULL;
-    int ret, c;
-
-    rows->ncols = apr_dbd_num_cols(db->driver, res);
-    cells = apr_array_make(p, 16 * (rows->ncols ? rows->ncols : 1), sizeof(const char *));
-    while ((ret = apr_dbd_get_row(db->driver, p, res, &row, -1)) == 0) {
-        for (c = 0; c < rows->ncols; c++) {
-            const char *v = apr_dbd_get_entry(db->driver, row, c);
-            if (v && !*v && db->kind == SO_DB_PGSQL) {
-                char *dummy = NULL;
-                if (apr_dbd_datum_get(db->driver, row, c, APR_DBD_TYPE_STRING, &dummy)
-                    == APR_ENOENT) {
-                    v = NULL;
-                }
-            }
-            /* SQLite's values are pool copies that live as long as p; PostgreSQL's live
-             * in the PGresult, which the driver clears after the last row */
-            APR_ARRAY_PUSH(cells, const char *) =
-                v && db->kind == SO_DB_PGSQL ? apr_pstrdup(p, v) : v;
-        }
-        rows->nrows++;
-    }
-    if (ret != -1) {
-        return classify(db, ret, "reading rows");
-    }
-    rows->cells = (const char **)cells->elts;
-    *out = rows;
-    return APR_SUCCESS;
-}
-
-static apr_status_t lookup(so_db_t *db, const char *label, stmt_info_t **info,
+apr_status_t so_db_lookup(so_db_t *db, const char *label, so_stmt_info_t **info,
                            apr_dbd_prepared_t **stmt)
 {
     so_stmts_init();
@@ -504,310 +403,6 @@ static apr_status_t lookup(so_db_t *db, const char *label, stmt_info_t **info,
      * whole registry (which made the first seconds after a start wait in line behind
      * connection setups, one at a time per process) */
     return *stmt ? APR_SUCCESS : prepare_one(db, *info, stmt);
-}
-
-static apr_status_t run_select(so_db_t *db, apr_pool_t *p, apr_dbd_prepared_t *stmt,
-                               const char *types, int nargs, const char *what, so_rows_t **rows,
-                               int given, const char *const *args)
-{
-    apr_dbd_results_t *res = NULL;
-    const void **values;
-    int ret;
-
-    if (bind_values(p, types, nargs, given, args, &values) != APR_SUCCESS) {
-        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00005) "%s: %d arguments given, %d expected",
-                     what, given, nargs);
-        return SO_EDB;
-    }
-    ret = apr_dbd_pbselect(db->driver, p, db->handle, &res, stmt, 1, values);
-    if (ret != 0) {
-        return classify(db, ret, what);
-    }
-    return read_rows(db, p, res, rows);
-}
-
-static apr_status_t run_exec(so_db_t *db, apr_pool_t *p, apr_dbd_prepared_t *stmt,
-                             const char *types, int nargs, const char *what, int *nrows, int given,
-                             const char *const *args)
-{
-    const void **values;
-    int ret, n = 0;
-
-    if (bind_values(p, types, nargs, given, args, &values) != APR_SUCCESS) {
-        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00006) "%s: %d arguments given, %d expected",
-                     what, given, nargs);
-        return SO_EDB;
-    }
-    ret = apr_dbd_pbquery(db->driver, p, db->handle, &n, stmt, values);
-    if (ret != 0) {
-        return classify(db, ret, what);
-    }
-    if (nrows) {
-        *nrows = n;
-    }
-    if (!db->trans) {
-        db->committed = 1;
-    }
-    return APR_SUCCESS;
-}
-
-/* A change outside a transaction while a commit hook is set runs in a transaction of its
- * own, so that what the hook writes commits with it. */
-static int needs_own_trans(const so_db_t *db)
-{
-    return db->commit_hook && !db->trans && !db->in_hook;
-}
-
-/* Whether SQL run by so_db_select changes rows (INSERT/UPDATE/DELETE ... RETURNING). */
-static int sql_writes(const char *sql)
-{
-    while (sql && apr_isspace(*sql)) {
-        sql++;
-    }
-    return sql && (!strncasecmp(sql, "INSERT", 6) || !strncasecmp(sql, "UPDATE", 6)
-                   || !strncasecmp(sql, "DELETE", 6));
-}
-
-apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows, int nargs,
-                          const char *const *args)
-{
-    apr_dbd_prepared_t *stmt;
-    stmt_info_t *info;
-    apr_status_t rv;
-    if (needs_own_trans(db) && sql_writes(so_stmt_sql(label))) {
-        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-            return rv;
-        }
-        return so_db_end(db, so_db_select(db, p, label, rows, nargs, args));
-    }
-    rv = lookup(db, label, &info, &stmt);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    return run_select(db, p, stmt, info->types, info->nargs, label, rows, nargs, args);
-}
-
-apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrows, int nargs,
-                        const char *const *args)
-{
-    apr_dbd_prepared_t *stmt;
-    stmt_info_t *info;
-    apr_status_t rv;
-    if (needs_own_trans(db)) {
-        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-            return rv;
-        }
-        return so_db_end(db, so_db_exec(db, p, label, nrows, nargs, args));
-    }
-    rv = lookup(db, label, &info, &stmt);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    return run_exec(db, p, stmt, info->types, info->nargs, label, nrows, nargs, args);
-}
-
-/* Statements built at run time (list filters, IN batches) are prepared once per
- * connection and kept in the connection's statement hash under "#<sql>". SQLite keeps
- * every statement it prepared until the connection closes, so preparing per call would
- * grow without bound. PostgreSQL: named after a hash of their text, so that a list page
- * is parsed and planned once per connection instead of at every request (about 0.2 ms
- * per statement, seven statements per uncached page); past SO_DB_PG_ADHOC_MAX statements
- * on a connection (each holds a plan in its backend), the others run unnamed
- * (PQexecParams), as do those whose PREPARE fails. */
-#define SO_DB_PG_ADHOC_MAX 64
-
-static apr_status_t prepare_adhoc_pg(so_db_t *db, apr_pool_t *p, const char *sql,
-                                     apr_dbd_prepared_t **stmt)
-{
-    const char *key, *label;
-    apr_uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-    const unsigned char *c;
-    int ret, named = 0;
-    apr_hash_index_t *hi;
-
-    if (db->prepared) {
-        key = apr_pstrcat(p, "#", sql, NULL);
-        if ((*stmt = apr_hash_get(db->prepared, key, APR_HASH_KEY_STRING))) {
-            return APR_SUCCESS;
-        }
-        for (hi = apr_hash_first(p, db->prepared); hi && named < SO_DB_PG_ADHOC_MAX;
-             hi = apr_hash_next(hi)) {
-            const void *k;
-            apr_hash_this(hi, &k, NULL, NULL);
-            named += ((const char *)k)[0] == '#';
-        }
-        if (named < SO_DB_PG_ADHOC_MAX && !db->trans) {
-            for (c = (const unsigned char *)sql; *c; c++) {
-                h = (h ^ *c) * 1099511628211ULL;
-            }
-            label = apr_psprintf(db->conn_pool, "so_ah_%016" APR_UINT64_T_HEX_FMT, h);
-            ret = apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, label, stmt);
-            if (ret == 0) {
-                apr_hash_set(db->prepared, apr_pstrdup(db->conn_pool, key), APR_HASH_KEY_STRING,
-                             *stmt);
-                return APR_SUCCESS;
-            }
-            /* e.g. the name is taken (a statement this connection forgot): unnamed */
-            *stmt = NULL;
-        }
-    }
-    ret = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, stmt);
-    return ret != 0 ? classify(db, ret, "preparing a statement") : APR_SUCCESS;
-}
-
-static apr_status_t prepare_adhoc(so_db_t *db, apr_pool_t *p, const char *sql, char *types,
-                                  int *ntypes, apr_dbd_prepared_t **stmt)
-{
-    const char *key = NULL;
-    int ret;
-
-    *ntypes = sql_types(sql, types, SO_MAX_ARGS);
-    if (*ntypes < 0) {
-        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00012) "unsupported placeholder in: %s",
-                     sql);
-        return SO_EDB;
-    }
-    *stmt = NULL;
-    if (db->kind == SO_DB_PGSQL) {
-        return prepare_adhoc_pg(db, p, sql, stmt);
-    }
-    key = apr_pstrcat(p, "#", sql, NULL);
-    *stmt = db->prepared ? apr_hash_get(db->prepared, key, APR_HASH_KEY_STRING) : NULL;
-    if (*stmt) {
-        return APR_SUCCESS;
-    }
-    ret = apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, NULL, stmt);
-    if (ret != 0) {
-        *stmt = NULL;
-        return classify(db, ret, "preparing a statement");
-    }
-    if (db->prepared) {
-        apr_hash_set(db->prepared, apr_pstrdup(db->conn_pool, key), APR_HASH_KEY_STRING, *stmt);
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_rows_t **rows,
-                              int nargs, const char *const *args)
-{
-    char types[SO_MAX_ARGS];
-    int n;
-    apr_dbd_prepared_t *stmt;
-    apr_status_t rv = prepare_adhoc(db, p, sql, types, &n, &stmt);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    return run_select(db, p, stmt, types, n, "query", rows, nargs, args);
-}
-
-#define IN_5 "%lld, %lld, %lld, %lld, %lld"
-#define IN_20 IN_5 ", " IN_5 ", " IN_5 ", " IN_5
-#define IN_60 IN_20 ", " IN_20 ", " IN_20
-_Static_assert(SO_DB_IN_BATCH == 60, "IN_60 holds SO_DB_IN_BATCH placeholders");
-_Static_assert(3 + SO_DB_IN_BATCH <= SO_MAX_ARGS, "a batch fits a statement");
-
-apr_status_t so_db_select_in(so_db_t *db, apr_pool_t *p, const char *head, const char *tail,
-                             int nfixed, const char *const *fixed, const apr_array_header_t *ids,
-                             so_rows_cb *cb, void *baton)
-{
-    const char *args[3 + SO_DB_IN_BATCH], *sql;
-    so_rows_t *rows;
-    apr_status_t rv;
-    int i, j;
-
-    if (ids->nelts == 0) {
-        return APR_SUCCESS;
-    }
-    if (nfixed < 0 || nfixed > 3) {
-        return APR_EINVAL;
-    }
-    sql = apr_pstrcat(p, head, IN_60, tail, NULL);
-    for (j = 0; j < nfixed; j++) {
-        args[j] = fixed[j];
-    }
-    for (i = 0; i < ids->nelts; i += SO_DB_IN_BATCH) {
-        for (j = 0; j < SO_DB_IN_BATCH; j++) {
-            int k = i + j < ids->nelts ? i + j : ids->nelts - 1;
-            args[nfixed + j] = apr_psprintf(p, "%" APR_INT64_T_FMT, APR_ARRAY_IDX(ids, k, apr_int64_t));
-        }
-        rv = so_db_select_sql(db, p, sql, &rows, nfixed + SO_DB_IN_BATCH, args);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        cb(baton, p, rows);
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nrows, int nargs,
-                            const char *const *args)
-{
-    char types[SO_MAX_ARGS];
-    int n;
-    apr_dbd_prepared_t *stmt;
-    apr_status_t rv;
-    if (needs_own_trans(db)) {
-        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-            return rv;
-        }
-        return so_db_end(db, so_db_exec_sql(db, p, sql, nrows, nargs, args));
-    }
-    rv = prepare_adhoc(db, p, sql, types, &n, &stmt);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    return run_exec(db, p, stmt, types, n, "statement", nrows, nargs, args);
-}
-
-apr_status_t so_db_raw(so_db_t *db, const char *sql)
-{
-    int n = 0;
-    int ret = apr_dbd_query(db->driver, db->handle, &n, sql);
-    if (ret != 0) {
-        return classify(db, ret, "raw statement");
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t so_db_raw_select(so_db_t *db, const char *sql)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    int ret = apr_dbd_select(db->driver, db->pool, db->handle, &res, sql, 1);
-    if (ret != 0) {
-        return classify(db, ret, "raw query");
-    }
-    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        /* drain */
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t so_db_sqlite_sync_normal(so_db_t *db, int *level)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    apr_status_t rv;
-    int ret;
-
-    *level = -1;
-    if (db->kind != SO_DB_SQLITE3) {
-        return APR_ENOTIMPL;
-    }
-    if ((rv = so_db_raw(db, "PRAGMA synchronous = NORMAL")) != APR_SUCCESS) {
-        return rv;
-    }
-    ret = apr_dbd_select(db->driver, db->pool, db->handle, &res, "PRAGMA synchronous", 1);
-    if (ret != 0) {
-        return classify(db, ret, "raw query");
-    }
-    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        const char *v = apr_dbd_get_entry(db->driver, row, 0);
-        if (*level < 0 && v) {
-            *level = atoi(v);
-        }
-    }
-    return *level == 1 ? APR_SUCCESS : APR_EGENERAL;
 }
 
 #define SO_DB_BEGIN_ATTEMPTS 4
@@ -855,7 +450,7 @@ apr_status_t so_db_begin(so_db_t *db)
             apr_dbd_transaction_end(db->driver, db->pool, db->trans);
         }
         db->trans = NULL;
-        rv = classify(db, ret, "starting a transaction");
+        rv = so_db_classify(db, ret, "starting a transaction");
         /* SQLite (BEGIN IMMEDIATE): apr_dbd polls for the write lock every 100 ms for
          * 1.5 s, and a stream of other writers can take it between the polls every
          * time (16 clients creating orders at once): poll for a while longer */
@@ -896,7 +491,7 @@ apr_status_t so_db_commit(so_db_t *db)
     db->trans = NULL;
     db->trans_failed = 0;
     if (ret != 0) {
-        rv = classify(db, ret, "committing");
+        rv = so_db_classify(db, ret, "committing");
         so_db_repair(db);
         if (db->commit_hook) {
             db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_FAILED);
@@ -940,36 +535,4 @@ apr_status_t so_db_end(so_db_t *db, apr_status_t rv)
     }
     so_db_rollback(db);
     return rv;
-}
-
-/* ---------------------------------------------------------------------------
- * rows
- */
-
-const char *so_cell(const so_rows_t *rows, int r, int c)
-{
-    const char *v;
-    if (!rows || r < 0 || r >= rows->nrows || c < 0 || c >= rows->ncols) {
-        return "";
-    }
-    v = rows->cells[r * rows->ncols + c];
-    return v ? v : "";
-}
-
-int so_cell_isnull(const so_rows_t *rows, int r, int c)
-{
-    if (!rows || r < 0 || r >= rows->nrows || c < 0 || c >= rows->ncols) {
-        return 1;
-    }
-    return rows->cells[r * rows->ncols + c] == NULL;
-}
-
-apr_int64_t so_cell_i64(const so_rows_t *rows, int r, int c)
-{
-    return apr_atoi64(so_cell(rows, r, c));
-}
-
-int so_cell_int(const so_rows_t *rows, int r, int c)
-{
-    return (int)so_cell_i64(rows, r, c);
 }

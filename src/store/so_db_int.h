@@ -1,0 +1,26 @@
+/* mod_sslorders: what so_db.c and so_db_exec.c share (not for other files). */
+#ifndef SO_DB_INT_H
+#define SO_DB_INT_H
+
+#include "so_db.h"
+
+#define SO_MAX_ARGS 64
+
+/* A registered statement and its placeholder types. */
+typedef struct {
+    const char *label;
+    const char *sql;
+    int nargs;
+    char types[SO_MAX_ARGS]; /* 's' string, 'd' int, 'l' int64, 'b' blob */
+} so_stmt_info_t;
+
+/* The placeholder types of sql, as apr_dbd_prepare() reads them (-1: one we do not use). */
+int so_db_sql_types(const char *sql, char *types, int max);
+/* Turn a driver error into one of our codes; repair the connection where we can. */
+apr_status_t so_db_classify(so_db_t *db, int ret, const char *what);
+/* The registered statement label and its prepared form on this connection (prepared on
+ * first use). */
+apr_status_t so_db_lookup(so_db_t *db, const char *label, so_stmt_info_t **info,
+                          apr_dbd_prepared_t **stmt);
+
+#endif
