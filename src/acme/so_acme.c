@@ -38,6 +38,7 @@ typedef struct {
     json_t *payload; /* NULL for POST-as-GET */
     so_jwk_t *key;
     so_acme_account_t *acct;
+    const char *next_nonce; /* issued by authenticate() with the one it consumed */
 } acme_t;
 
 /* ---- answers -------------------------------------------------------------------- */
@@ -53,20 +54,31 @@ static const char *U(acme_t *a, const char *fmt, ...)
     return apr_pstrcat(a->p, a->base, s, NULL);
 }
 
-static void add_nonce(acme_t *a)
+static const char *nonce_new(acme_t *a, int *purge)
 {
     unsigned char raw[16];
-    const char *n;
+    if (so_random_bytes(raw, sizeof(raw)) != APR_SUCCESS) {
+        return NULL;
+    }
+    *purge = raw[0] < 4; /* now and then: drop the expired ones */
+    return so_b64url(a->p, raw, sizeof(raw));
+}
+
+/* the Replay-Nonce of the answer: the one authenticate() issued already with the one it
+ * consumed (a single statement), else a new row */
+static void add_nonce(acme_t *a)
+{
+    const char *n = a->next_nonce;
+    int purge = 0;
     apr_int64_t now = apr_time_sec(apr_time_now());
-    if (!a->db || so_random_bytes(raw, sizeof(raw)) != APR_SUCCESS) {
-        return;
-    }
-    n = so_b64url(a->p, raw, sizeof(raw));
-    if (so_store_acme_nonce_add(a->db, a->p, n, now + NONCE_TTL) != APR_SUCCESS) {
-        return;
-    }
-    if (raw[0] < 4) { /* now and then: drop the expired ones */
-        so_store_acme_nonce_purge(a->db, a->p, now);
+    if (!n) {
+        if (!a->db || !(n = nonce_new(a, &purge))
+            || so_store_acme_nonce_add(a->db, a->p, n, now + NONCE_TTL) != APR_SUCCESS) {
+            return;
+        }
+        if (purge) {
+            so_store_acme_nonce_purge(a->db, a->p, now);
+        }
     }
     apr_table_setn(a->req->headers_out, "Replay-Nonce", n);
 }
@@ -192,12 +204,24 @@ static apr_status_t authenticate(acme_t *a, int mode)
     if (rv != APR_SUCCESS) {
         return problem(a, 400, "malformed", why);
     }
-    rv = so_store_acme_nonce_use(a->db, a->p, a->jws->nonce, apr_time_sec(apr_time_now()));
-    if (rv == APR_ENOENT) {
-        return problem(a, 400, "badNonce", "The nonce is unknown, used already or expired");
-    }
-    if (rv != APR_SUCCESS) {
-        return db_problem(a, rv);
+    {
+        apr_int64_t now = apr_time_sec(apr_time_now());
+        int purge = 0;
+        const char *next = nonce_new(a, &purge);
+        if (!next) {
+            return db_problem(a, APR_EGENERAL);
+        }
+        rv = so_store_acme_nonce_swap(a->db, a->p, a->jws->nonce, now, next, now + NONCE_TTL);
+        if (rv == APR_ENOENT) {
+            return problem(a, 400, "badNonce", "The nonce is unknown, used already or expired");
+        }
+        if (rv != APR_SUCCESS) {
+            return db_problem(a, rv);
+        }
+        a->next_nonce = next;
+        if (purge) {
+            so_store_acme_nonce_purge(a->db, a->p, now);
+        }
     }
     if (a->jws->payload_len) {
         if (!(a->payload = so_jws_payload_json(a->p, a->jws))) {
@@ -209,7 +233,10 @@ static apr_status_t authenticate(acme_t *a, int mode)
             return problem(a, 401, "unauthorized",
                            apr_psprintf(a->p, "The account is %s", a->acct->status));
         }
-        so_store_acme_account_touch(a->db, a->p, a->acct->id, a->req->now);
+        if (a->acct->last_used_at < a->req->now - 60) {
+            /* at most once a minute (the statement's own condition): no statement else */
+            so_store_acme_account_touch(a->db, a->p, a->acct->id, a->req->now);
+        }
     }
     return APR_SUCCESS;
 }
@@ -771,7 +798,7 @@ static apr_status_t new_order(acme_t *a)
     so_acme_bad_t bad;
     const char *profile = "classic", *replaces = "";
     apr_int64_t reuse = so_acme_iss_reuse_seconds(a->req->now);
-    int k;
+    int k, valid = 0;
     apr_status_t rv;
 
     if ((rv = authenticate(a, KEY_KID)) != APR_SUCCESS
@@ -793,7 +820,7 @@ static apr_status_t new_order(acme_t *a)
     o->account_id = a->acct->id;
     o->team_id = a->acct->team_id;
     o->order_id = bound ? bound->order_id : 0;
-    o->status = "pending";
+    o->status = "pending"; /* "ready" below when every name's validation is reused */
     o->identifiers = apr_array_pstrcat(a->p, names, ' ');
     o->profile = profile;
     o->replaces = replaces;
@@ -801,11 +828,10 @@ static apr_status_t new_order(acme_t *a)
     o->csr = "";
     o->expires_at = a->req->now + ORDER_TTL;
     o->created_at = a->req->now;
-    if ((rv = so_db_begin(a->db)) != APR_SUCCESS) {
-        return db_problem(a, rv);
-    }
-    rv = so_store_acme_order_insert(a->db, a->p, o);
+    /* The authorizations first (in memory): the order is inserted with its status, ready
+     * when every name's validation is reused, so no UPDATE follows the INSERT. */
     authzs = apr_array_make(a->p, names->nelts, sizeof(so_acme_authz_t *));
+    rv = APR_SUCCESS;
     for (k = 0; rv == APR_SUCCESS && k < names->nelts; k++) {
         so_acme_authz_t *z = apr_pcalloc(a->p, sizeof(*z));
         const char *n = APR_ARRAY_IDX(names, k, const char *);
@@ -818,7 +844,6 @@ static apr_status_t new_order(acme_t *a)
         if (rv == APR_SUCCESS) {
             rv = so_random_bytes(raw, sizeof(raw));
         }
-        z->acme_order_id = o->id;
         z->account_id = a->acct->id;
         z->name = n;
         z->token = so_b64url(a->p, raw, sizeof(raw));
@@ -834,15 +859,25 @@ static apr_status_t new_order(acme_t *a)
             z->chall_type = "";
             z->expires_at = o->expires_at;
         }
-        if (rv == APR_SUCCESS) {
-            rv = so_store_acme_authz_insert(a->db, a->p, z);
-        }
+        valid += when != 0;
         APR_ARRAY_PUSH(authzs, so_acme_authz_t *) = z;
     }
-    if ((rv = so_db_end(a->db, rv)) != APR_SUCCESS) {
+    if (rv != APR_SUCCESS) {
         return db_problem(a, rv);
     }
-    if ((rv = order_refresh(a, o, &authzs)) != APR_SUCCESS) {
+    if (valid == names->nelts) {
+        o->status = "ready";
+    }
+    if ((rv = so_db_begin(a->db)) != APR_SUCCESS) {
+        return db_problem(a, rv);
+    }
+    rv = so_store_acme_order_insert(a->db, a->p, o);
+    for (k = 0; rv == APR_SUCCESS && k < authzs->nelts; k++) {
+        so_acme_authz_t *z = APR_ARRAY_IDX(authzs, k, so_acme_authz_t *);
+        z->acme_order_id = o->id;
+        rv = so_store_acme_authz_insert(a->db, a->p, z);
+    }
+    if ((rv = so_db_end(a->db, rv)) != APR_SUCCESS) {
         return db_problem(a, rv);
     }
     order_answer(a, 201, o, authzs);
