@@ -538,6 +538,9 @@ apr_status_t so_iss_issue_claimed(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
     so_db_t *db = DB(ctx);
     apr_status_t rv = APR_SUCCESS;
     *issued = 0;
+    if (ctx->claimed == o->id) {
+        return so_iss_try_issue(ctx, o, issued); /* the caller holds the claim */
+    }
     if (so_store_order_claim(db, ctx->pool, o->id, ctx->owner, ctx->now,
                              ctx->now + CLAIM_SECS)
         == APR_SUCCESS) {
@@ -722,12 +725,13 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
         if (rv == APR_SUCCESS) {
             rv = so_store_order_update(db, ctx->pool, o, 0);
         }
-        if (rv == APR_SUCCESS) {
-            rv = so_store_reissue_pending_set(db, ctx->pool, o->id, 0);
-        }
+        /* reissue_pending cleared and the next reminder: one statement */
         if (rv == APR_SUCCESS && st->reminders_enabled) {
-            rv = so_store_next_reminder_set(db, ctx->pool, o->id,
+            rv = so_store_reissued_reminder(db, ctx->pool, o->id,
                                             so_iss_next_reminder(st->reminder_days, ends, ctx->now));
+        }
+        else if (rv == APR_SUCCESS && st->reissue_pending) {
+            rv = so_store_reissue_pending_set(db, ctx->pool, o->id, 0);
         }
         if (rv == APR_SUCCESS) {
             rv = so_svc_order_event(ctx, o, first ? "issued" : "reissued",
@@ -938,15 +942,15 @@ apr_status_t so_iss_reissue(so_svc_ctx_t *ctx, so_order_t *o)
     for (i = 0; rv == APR_SUCCESS && i < states->nelts; i++) {
         so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         int still = h->validated_at > 0 && ctx->now - h->validated_at <= reuse;
+        pending += !still;
+        if (still && !strcmp(h->status, "valid") && !*h->last_error) {
+            continue; /* valid and stays valid: nothing to write */
+        }
         rv = so_store_host_state_set(db, ctx->pool, o->id, h->host_name, still ? "valid" : "pending",
                                      h->validated_at, h->last_check_at, "");
-        pending += !still;
     }
     if (rv == APR_SUCCESS) {
-        rv = so_store_reissue_pending_set(db, ctx->pool, o->id, 1);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_store_next_check_set(db, ctx->pool, o->id, ctx->now);
+        rv = so_store_reissue_start(db, ctx->pool, o->id, ctx->now);
     }
     if (rv == APR_SUCCESS) {
         rv = so_store_approvals_drop(db, ctx->pool, o->id);

@@ -45,9 +45,11 @@ apr_array_header_t *so_svc_caa_identities(apr_pool_t *p, const so_config_t *cfg)
     return ids;
 }
 
-apr_status_t so_svc_caa_check(so_svc_ctx_t *ctx, const apr_array_header_t *names, const char *method,
-                             const char *accounturi, apr_array_header_t **results,
-                             const char **why)
+/* the CAA check of names with a resolver (NULL: a new one); *resolver is the one used */
+static apr_status_t caa_check(so_svc_ctx_t *ctx, so_resolver_t **resolver,
+                              const apr_array_header_t *names, const char *method,
+                              const char *accounturi, apr_array_header_t **results,
+                              const char **why)
 {
     so_dcv_opts_t dopts;
     so_caa_opts_t o;
@@ -56,11 +58,14 @@ apr_status_t so_svc_caa_check(so_svc_ctx_t *ctx, const apr_array_header_t *names
 
     *why = NULL;
     *results = apr_array_make(ctx->pool, names->nelts, sizeof(so_caa_result_t));
-    so_svc_dcv_opts(ctx->cfg, &dopts);
     memset(&o, 0, sizeof(o));
-    if ((rv = so_dcv_resolver(&o.resolver, ctx->pool, &dopts, why)) != APR_SUCCESS) {
-        return rv;
+    if (!*resolver) {
+        so_svc_dcv_opts(ctx->cfg, &dopts);
+        if ((rv = so_dcv_resolver(resolver, ctx->pool, &dopts, why)) != APR_SUCCESS) {
+            return rv;
+        }
     }
+    o.resolver = *resolver;
     o.identities = so_svc_caa_identities(ctx->pool, ctx->cfg);
     o.method = so_caa_method_label(method);
     o.accounturi = accounturi;
@@ -76,6 +81,14 @@ apr_status_t so_svc_caa_check(so_svc_ctx_t *ctx, const apr_array_header_t *names
     return worst;
 }
 
+apr_status_t so_svc_caa_check(so_svc_ctx_t *ctx, const apr_array_header_t *names, const char *method,
+                             const char *accounturi, apr_array_header_t **results,
+                             const char **why)
+{
+    so_resolver_t *r = NULL;
+    return caa_check(ctx, &r, names, method, accounturi, results, why);
+}
+
 apr_status_t so_svc_caa_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
                              const char **why)
 {
@@ -87,6 +100,10 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
                                    const char **why)
 {
     so_db_t *db = ctx->db;
+    /* one resolver for every name of the order: one context (and its thread) per issuance,
+     * not per name; names of the order that share a parent domain reuse its answers within
+     * this check only (a new resolver, with an empty cache, for every issuance) */
+    so_resolver_t *resolver = NULL;
     apr_status_t worst = APR_SUCCESS;
     int i;
 
@@ -108,7 +125,7 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
         int j;
 
         APR_ARRAY_PUSH(one, const char *) = h->host_name;
-        rv = so_svc_caa_check(ctx, one, h->method, accounturi, &res, &w);
+        rv = caa_check(ctx, &resolver, one, h->method, accounturi, &res, &w);
         if (res->nelts == 0) { /* the resolver could not be made */
             *why = w;
             return rv;
