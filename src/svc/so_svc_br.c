@@ -104,8 +104,9 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
      * not per name; names of the order that share a parent domain reuse its answers within
      * this check only (a new resolver, with an empty cache, for every issuance) */
     so_resolver_t *resolver = NULL;
-    apr_status_t worst = APR_SUCCESS;
-    int i;
+    so_caa_result_t *results;
+    apr_status_t worst = APR_SUCCESS, *rvs, wrv = APR_SUCCESS;
+    int i, j, own_trans;
 
     *why = NULL;
     /* multi-perspective corroboration of the validation and CAA (off: nothing asked) */
@@ -115,22 +116,30 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
     if (ctx->cfg->br && ctx->cfg->br->caa == 0) {
         return APR_SUCCESS;
     }
+    results = apr_pcalloc(ctx->pool, sizeof(*results) * (apr_size_t)(states->nelts + 1));
+    rvs = apr_pcalloc(ctx->pool, sizeof(*rvs) * (apr_size_t)(states->nelts + 1));
+    /* the lookups first, with no transaction open (no lock held while the DNS answers) */
     for (i = 0; i < states->nelts; i++) {
         const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         apr_array_header_t *one = apr_array_make(ctx->pool, 1, sizeof(const char *)), *res;
         const char *w = NULL;
-        so_caa_result_t *r;
-        so_br_check_t row;
-        apr_status_t rv;
-        int j;
 
         APR_ARRAY_PUSH(one, const char *) = h->host_name;
-        rv = caa_check(ctx, &resolver, one, h->method, accounturi, &res, &w);
+        rvs[i] = caa_check(ctx, &resolver, one, h->method, accounturi, &res, &w);
         if (res->nelts == 0) { /* the resolver could not be made */
             *why = w;
-            return rv;
+            return rvs[i];
         }
-        r = &APR_ARRAY_IDX(res, 0, so_caa_result_t);
+        results[i] = APR_ARRAY_IDX(res, 0, so_caa_result_t);
+    }
+    /* then the rows and events of every name: one transaction (one commit) */
+    own_trans = db->trans == NULL && so_db_begin(db) == APR_SUCCESS;
+    for (i = 0; i < states->nelts; i++) {
+        const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        const so_caa_result_t *r = &results[i];
+        apr_status_t rv = rvs[i], one_rv;
+        so_br_check_t row;
+
         memset(&row, 0, sizeof(row));
         row.host_name = h->host_name;
         row.kind = "caa";
@@ -140,7 +149,10 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
         row.detail = r->detail;
         row.secure = r->secure;
         row.checked_at = ctx->now;
-        so_store_br_check_set(db, ctx->pool, o->id, &row);
+        one_rv = so_store_br_check_set(db, ctx->pool, o->id, &row);
+        if (one_rv != APR_SUCCESS && wrv == APR_SUCCESS) {
+            wrv = one_rv;
+        }
         for (j = 0; j < r->iodef->nelts; j++) {
             so_svc_order_event(ctx, o, "caa_iodef",
                                json_pack("{s:s,s:s,s:s}", "host_name", h->host_name, "iodef",
@@ -159,6 +171,9 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
                 *why = r->detail;
             }
         }
+    }
+    if (own_trans) {
+        so_db_end(db, wrv); /* the records are best effort: the check's outcome stands */
     }
     return worst;
 }
