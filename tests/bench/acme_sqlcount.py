@@ -1,7 +1,9 @@
 """Counts the SQL statements of one ACME issuance (the bench's flow: newOrder -> authz, valid
 and reused -> finalize -> poll if needed -> certificate download) on PostgreSQL: the
 statement log (log_statement = all) of N sequential issuances of one account after a
-warm-up, grouped by the statement's first words. Not part of `make bench`; run by hand:
+warm-up, grouped by the statement's first words, with the writes and the commits (on
+SQLite with SSLOrdersSQLiteSynchronous full, the default, each commit is a sync of the WAL
+and takes the database's one write lock). Not part of `make bench`; run by hand:
 
   SO_DB=pgsql BUILD=$PWD/build python3 tests/bench/acme_sqlcount.py [N]
 """
@@ -55,19 +57,29 @@ def main():
         if os.environ.get("SQLCOUNT_LOG"):
             with open(os.environ["SQLCOUNT_LOG"], "w", encoding="utf-8") as f:
                 f.write(text)
-        stmts = re.findall(r"LOG:  (statement|execute [^:]*): (.*)", text)
-        kinds, writes = collections.Counter(), 0
-        for how, s in stmts:
+        stmts = re.findall(r"\[(\d+)\] LOG:  (statement|execute [^:]*): (.*)", text)
+        kinds, writes, commits, in_trans = collections.Counter(), 0, 0, set()
+        for pid, how, s in stmts:
             s = re.sub(r"^PREPARE \S+ \([^)]*\) AS ", "", s.strip())
             m = re.match(r"(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|SELECT|WITH|BEGIN|COMMIT|"
                          r"ROLLBACK|SET|\w+)", s)
             verb = m.group(1) if m else s[:40]
             label = how[8:] if how.startswith("execute ") and how != "execute <unnamed>" else ""
             kinds[f"{verb} {label}".strip()[:90]] += 1
-            writes += verb.startswith(("INSERT", "UPDATE", "DELETE"))
+            write = verb.startswith(("INSERT", "UPDATE", "DELETE"))
+            writes += write
+            # a commit: COMMIT, or a write outside a transaction (autocommit)
+            if verb == "BEGIN":
+                in_trans.add(pid)
+            elif verb in ("COMMIT", "ROLLBACK"):
+                in_trans.discard(pid)
+                commits += verb == "COMMIT"
+            elif write and pid not in in_trans:
+                commits += 1
         total = sum(kinds.values())
         print(f"{n} issuances, {acct.requests} requests: {total} statements, "
-              f"{total / n:.1f} per issuance, {writes / n:.1f} writes (INSERT/UPDATE/DELETE)")
+              f"{total / n:.1f} per issuance, {writes / n:.1f} writes (INSERT/UPDATE/DELETE), "
+              f"{commits / n:.1f} commits (COMMIT or a write outside a transaction)")
         for k, c in kinds.most_common():
             print(f"  {c / n:6.1f}  {k}")
     finally:
