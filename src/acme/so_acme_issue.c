@@ -324,6 +324,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    ctx->claimed = order_id; /* held until leave: the issuance neither re-claims nor releases */
     if ((rv = cert_issued(req, team_id, order_id, after, csr, names, cert_id)) != APR_SUCCESS
         || *cert_id) {
         goto leave;

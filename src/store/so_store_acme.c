@@ -155,6 +155,8 @@ const so_stmt_def_t so_stmts_acme[] = {
      "status = 'valid' AND validated_at > %lld"},
     {"so_acme_nonce_add", "INSERT INTO acme_nonces (nonce, expires_at) VALUES (%s, %lld)"},
     {"so_acme_nonce_use", "DELETE FROM acme_nonces WHERE nonce = %s AND expires_at > %lld"},
+    {"so_acme_nonce_swap",
+     "UPDATE acme_nonces SET nonce = %s, expires_at = %lld WHERE nonce = %s AND expires_at > %lld"},
     {"so_acme_nonce_purge", "DELETE FROM acme_nonces WHERE expires_at <= %lld"},
     {"so_acme_cert_by_serial",
      "SELECT c.id, c.order_id, c.team_id, c.names, c.not_before, c.not_after, c.revoked_at, "
@@ -560,6 +562,20 @@ apr_status_t so_store_acme_nonce_use(so_db_t *db, apr_pool_t *p, const char *non
     int n = 0;
     /* one DELETE: of two servers consuming the same nonce at once, one deletes the row */
     apr_status_t rv = so_db_exec(db, p, "so_acme_nonce_use", &n, SO_A(nonce, I64(now)));
+    if (rv == APR_SUCCESS && n != 1) {
+        return APR_ENOENT;
+    }
+    return rv;
+}
+
+apr_status_t so_store_acme_nonce_swap(so_db_t *db, apr_pool_t *p, const char *nonce,
+                                      apr_int64_t now, const char *next, apr_int64_t expires_at)
+{
+    int n = 0;
+    /* one UPDATE: the row of the nonce consumed becomes the next one's; of two servers
+     * consuming the same nonce at once, one changes the row, the other finds none */
+    apr_status_t rv = so_db_exec(db, p, "so_acme_nonce_swap", &n,
+                                 SO_A(next, I64(expires_at), nonce, I64(now)));
     if (rv == APR_SUCCESS && n != 1) {
         return APR_ENOENT;
     }

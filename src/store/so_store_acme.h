@@ -120,6 +120,11 @@ apr_status_t so_store_acme_nonce_add(so_db_t *db, apr_pool_t *p, const char *non
 /* Consume a nonce: APR_SUCCESS once, APR_ENOENT when unknown, used or expired. */
 apr_status_t so_store_acme_nonce_use(so_db_t *db, apr_pool_t *p, const char *nonce,
                                      apr_int64_t now);
+/* Consume a nonce and issue the next one in one statement (the consumed row is renamed):
+ * APR_SUCCESS once (next is then valid until expires_at), APR_ENOENT when the nonce is
+ * unknown, used or expired (next is not stored). */
+apr_status_t so_store_acme_nonce_swap(so_db_t *db, apr_pool_t *p, const char *nonce,
+                                      apr_int64_t now, const char *next, apr_int64_t expires_at);
 apr_status_t so_store_acme_nonce_purge(so_db_t *db, apr_pool_t *p, apr_int64_t now);
 
 /* A certificate by serial (lower hex, as the CA writes it) with what ACME needs. */

@@ -16,11 +16,12 @@ const so_migration_t so_migrations_br[] = {
     {0, NULL, NULL}};
 
 const so_stmt_def_t so_stmts_br[] = {
-    {"so_br_check_del",
-     "DELETE FROM order_br_checks WHERE order_id = %lld AND host_name = %s AND kind = %s"},
-    {"so_br_check_ins",
+    {"so_br_check_set",
      "INSERT INTO order_br_checks (order_id, host_name, kind, status, domain, record, detail, "
-     "secure, checked_at) VALUES (%lld, %s, %s, %s, %s, %s, %s, %d, %lld)"},
+     "secure, checked_at) VALUES (%lld, %s, %s, %s, %s, %s, %s, %d, %lld) "
+     "ON CONFLICT (order_id, host_name, kind) DO UPDATE SET status = excluded.status, "
+     "domain = excluded.domain, record = excluded.record, detail = excluded.detail, "
+     "secure = excluded.secure, checked_at = excluded.checked_at"},
     {"so_br_checks",
      "SELECT host_name, kind, status, domain, record, detail, secure, checked_at FROM "
      "order_br_checks WHERE order_id = %lld ORDER BY host_name, kind"},
@@ -31,16 +32,12 @@ const so_stmt_def_t so_stmts_br[] = {
 apr_status_t so_store_br_check_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                    const so_br_check_t *c)
 {
-    apr_status_t rv = so_db_exec(db, p, "so_br_check_del", NULL,
-                                 SO_A(I64(order_id), c->host_name, c->kind));
-    if (rv == APR_SUCCESS) {
-        rv = so_db_exec(db, p, "so_br_check_ins", NULL,
-                        SO_A(I64(order_id), c->host_name, c->kind, c->status,
-                             c->domain ? c->domain : "", c->record ? c->record : "",
-                             c->detail ? c->detail : "", c->secure ? "1" : "0",
-                             I64(c->checked_at)));
-    }
-    return rv;
+    /* one statement (the row's key is the primary key) */
+    return so_db_exec(db, p, "so_br_check_set", NULL,
+                      SO_A(I64(order_id), c->host_name, c->kind, c->status,
+                           c->domain ? c->domain : "", c->record ? c->record : "",
+                           c->detail ? c->detail : "", c->secure ? "1" : "0",
+                           I64(c->checked_at)));
 }
 
 apr_status_t so_store_br_checks(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,

@@ -1,31 +1,6 @@
-#include <string.h>
-#include <time.h>
-
-#include <apr_strings.h>
-
-#include "so_issuance.h"
-#include "so_svc_br.h"
-#include "../api/so_api_seal.h"
-#include "so_order_rules.h"
-#include "../store/so_store_seal.h"
-#include "../core/so_metrics.h"
-#include "../core/so_ca.h"
-#include "../core/so_dcv.h"
-#include "../core/so_domain.h"
-#include "../core/so_exec.h"
-#include "../core/so_lint.h"
-#include "../core/so_log.h"
-#include "../core/so_mail.h"
-#include "../core/so_util.h"
-#include "../store/so_store_account.h"
-#include "../store/so_store_catalog.h"
-#include "../store/so_store_customer.h"
-#include "../store/so_store_outbox.h"
-
-#define CLAIM_SECS 300
-#define APPROVAL_TTL (14 * 86400)
-#define JOB_BATCH 100
-#define MAIL_TIMEOUT apr_time_from_sec(30)
+/* mod_sslorders: the issuance service: validation, issuance, e-mail approval, reissue
+ * (see so_issuance.h; the other parts: so_iss_int.h). */
+#include "so_iss_int.h"
 
 /* ------------------------------------------------------------------------- */
 /* small helpers                                                               */
@@ -58,7 +33,7 @@ apr_int64_t so_iss_add_years(apr_int64_t t, int years)
     return (apr_int64_t)timegm(&tm);
 }
 
-static so_db_t *DB(so_svc_ctx_t *ctx)
+so_db_t *so_iss_db(so_svc_ctx_t *ctx)
 {
     return ctx->db;
 }
@@ -79,125 +54,6 @@ static const char *pki_base(so_svc_ctx_t *ctx)
 static const char *public_base(so_svc_ctx_t *ctx)
 {
     return ctx->cfg->public_url && *ctx->cfg->public_url ? ctx->cfg->public_url : "";
-}
-
-/* ------------------------------------------------------------------------- */
-/* mail and the message command                                                */
-
-static apr_status_t send_mail(so_svc_ctx_t *ctx, apr_array_header_t *to, const char *subject,
-                              const char *body)
-{
-    so_mail_msg_t m;
-    so_exec_cmd_t cmd;
-    so_exec_result_t *res = NULL;
-    const char *msg, *why = NULL, *from;
-    apr_size_t len;
-    apr_status_t rv;
-    so_brand_t brand;
-
-    if (!ctx->cfg->mail_argv || to->nelts == 0) {
-        return APR_ENOTIMPL;
-    }
-    /* the provider's name signs every mail, with where to get help */
-    so_brand(ctx->cfg, &brand);
-    body = apr_pstrcat(ctx->pool, body, "\n-- \n", brand.name,
-                       *brand.support_url ? "\nHelp: " : "", brand.support_url, "\n", NULL);
-    from = ctx->cfg->mail_from && *ctx->cfg->mail_from
-               ? ctx->cfg->mail_from
-               : apr_pstrcat(ctx->pool, "no-reply@", ctx->cfg->ca_tag, NULL);
-    memset(&m, 0, sizeof(m));
-    m.from = from;
-    m.from_name = brand.name;
-    m.to = to;
-    m.subject = subject;
-    m.body = body;
-    m.date = ctx->now;
-    if ((rv = so_mail_compose(&msg, &len, ctx->pool, &m, &why)) != APR_SUCCESS) {
-        so_log_error(SO_LOG_MARK, rv, SOLOGNO(00210) "cannot compose mail \"%s\": %s", subject,
-                     why ? why : "?");
-        return rv;
-    }
-    memset(&cmd, 0, sizeof(cmd));
-    cmd.argv = ctx->cfg->mail_argv;
-    cmd.input = msg;
-    cmd.input_len = len;
-    cmd.timeout = MAIL_TIMEOUT;
-    rv = so_exec_run(&res, ctx->pool, &cmd, &why);
-    if (rv != APR_SUCCESS) {
-        so_log_error(SO_LOG_MARK, rv, SOLOGNO(00211) "SSLOrdersMailCommand failed for \"%s\": %s",
-                     subject, why ? why : "?");
-    }
-    return rv;
-}
-
-static void add_addr(apr_array_header_t *to, const char *a)
-{
-    int i;
-    if (!a || !*a || !so_mail_addr_ok(a)) {
-        return;
-    }
-    for (i = 0; i < to->nelts; i++) {
-        if (!strcasecmp(APR_ARRAY_IDX(to, i, const char *), a)) {
-            return;
-        }
-    }
-    APR_ARRAY_PUSH(to, const char *) = a;
-}
-
-/* The order's contacts: the e-mail of its handles and the reminder recipients. */
-static apr_array_header_t *contacts(so_svc_ctx_t *ctx, const so_order_t *o, const char *extra)
-{
-    apr_array_header_t *to = apr_array_make(ctx->pool, 4, sizeof(const char *));
-    const char *handles[] = {o->technical_handle, o->administrative_handle,
-                             o->organization_handle, o->billing_handle};
-    unsigned i;
-    for (i = 0; i < sizeof(handles) / sizeof(handles[0]); i++) {
-        so_customer_t *c;
-        if (handles[i] && *handles[i]
-            && so_store_customer_get(DB(ctx), ctx->pool, o->team_id, handles[i], &c) == APR_SUCCESS) {
-            add_addr(to, c->email);
-        }
-    }
-    if (extra && *extra) {
-        char *list = apr_pstrdup(ctx->pool, extra), *tok, *last = NULL;
-        for (tok = apr_strtok(list, ", ", &last); tok; tok = apr_strtok(NULL, ", ", &last)) {
-            add_addr(to, tok);
-        }
-    }
-    return to;
-}
-
-void so_iss_notify(so_svc_ctx_t *ctx, const so_order_t *o, const char *event, const char *detail)
-{
-    const char *const *m = ctx->cfg->message_argv;
-    if (m) {
-        so_exec_cmd_t cmd;
-        so_exec_result_t *res = NULL;
-        const char *why = NULL;
-        int n = 0, i;
-        const char **argv;
-        while (m[n]) {
-            n++;
-        }
-        argv = apr_palloc(ctx->pool, sizeof(char *) * (size_t)(n + 4));
-        for (i = 0; i < n; i++) {
-            argv[i] = m[i];
-        }
-        argv[n] = event;
-        argv[n + 1] = so_i64str(ctx->pool, o->id);
-        argv[n + 2] = *o->common_name ? o->common_name : "-";
-        argv[n + 3] = NULL;
-        memset(&cmd, 0, sizeof(cmd));
-        cmd.argv = argv;
-        cmd.timeout = MAIL_TIMEOUT;
-        if (so_exec_run(&res, ctx->pool, &cmd, &why) != APR_SUCCESS) {
-            so_log_error(SO_LOG_MARK, APR_EGENERAL,
-                         SOLOGNO(00212) "SSLOrdersMessageCmd %s for order %" APR_INT64_T_FMT
-                                        " failed: %s",
-                         event, o->id, why ? why : "?");
-        }
-    }
-    (void)detail;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -228,7 +84,7 @@ static int org_fresh(const so_svc_ctx_t *ctx, const so_issuance_state_t *st)
  * order's, with the time of the check (not of the reuse). */
 static apr_status_t org_reuse(so_svc_ctx_t *ctx, const so_order_t *o, int *reused)
 {
-    so_db_t *db = DB(ctx);
+    so_db_t *db = so_iss_db(ctx);
     so_customer_t *c;
     apr_int64_t src = 0, at = 0;
     const char *reason;
@@ -282,7 +138,7 @@ static apr_status_t org_ok(so_svc_ctx_t *ctx, const so_order_t *o, so_issuance_s
         *ok = reused;
         return rv;
     }
-    rv = so_store_org_set(DB(ctx), ctx->pool, o->id, "pending",
+    rv = so_store_org_set(so_iss_db(ctx), ctx->pool, o->id, "pending",
                           apr_psprintf(ctx->pool,
                                        "the organization validation of %s UTC is older than %d "
                                        "days: validate it again",
@@ -299,7 +155,7 @@ static apr_status_t org_ok(so_svc_ctx_t *ctx, const so_order_t *o, so_issuance_s
 
 void so_iss_requested(so_svc_ctx_t *ctx, so_order_t *o)
 {
-    so_db_t *db = DB(ctx);
+    so_db_t *db = so_iss_db(ctx);
     apr_status_t rv = APR_SUCCESS;
 
     if (strcmp(o->validation_method, "domain")) {
@@ -329,7 +185,7 @@ void so_iss_requested(so_svc_ctx_t *ctx, so_order_t *o)
 
 apr_status_t so_iss_send_approval(so_svc_ctx_t *ctx, so_order_t *o, int force)
 {
-    so_db_t *db = DB(ctx);
+    so_db_t *db = so_iss_db(ctx);
     apr_array_header_t *states, *to;
     const char *names = "", *token, *link, *body;
     int i, any = 0, open = 0;
@@ -377,7 +233,7 @@ apr_status_t so_iss_send_approval(so_svc_ctx_t *ctx, so_order_t *o, int force)
                         names, o->approver_email, link, o->id, o->product_name);
     to = apr_array_make(ctx->pool, 1, sizeof(const char *));
     APR_ARRAY_PUSH(to, const char *) = o->approver_email;
-    rv = send_mail(ctx, to, apr_psprintf(ctx->pool, "Approve the certificate for %s",
+    rv = so_iss_send_mail(ctx, to, apr_psprintf(ctx->pool, "Approve the certificate for %s",
                                          o->common_name),
                    body);
     so_svc_order_event(ctx, o, "approval_mail_sent",
@@ -399,7 +255,7 @@ static int reissuing(const so_order_t *o, const so_issuance_state_t *st)
 
 apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o)
 {
-    so_db_t *db = DB(ctx);
+    so_db_t *db = so_iss_db(ctx);
     const char *owner = ctx->owner;
     so_issuance_state_t *st;
     apr_array_header_t *states;
@@ -515,7 +371,7 @@ static apr_status_t org_subject(so_svc_ctx_t *ctx, const so_order_t *o, so_ca_is
     if (!*o->organization_handle) {
         return APR_EINVAL;
     }
-    rv = so_store_customer_get(DB(ctx), ctx->pool, o->team_id, o->organization_handle, &c);
+    rv = so_store_customer_get(so_iss_db(ctx), ctx->pool, o->team_id, o->organization_handle, &c);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -535,9 +391,12 @@ static apr_status_t org_subject(so_svc_ctx_t *ctx, const so_order_t *o, so_ca_is
 
 apr_status_t so_iss_issue_claimed(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
 {
-    so_db_t *db = DB(ctx);
+    so_db_t *db = so_iss_db(ctx);
     apr_status_t rv = APR_SUCCESS;
     *issued = 0;
+    if (ctx->claimed == o->id) {
+        return so_iss_try_issue(ctx, o, issued); /* the caller holds the claim */
+    }
     if (so_store_order_claim(db, ctx->pool, o->id, ctx->owner, ctx->now,
                              ctx->now + CLAIM_SECS)
         == APR_SUCCESS) {
@@ -566,7 +425,7 @@ apr_status_t so_iss_org_check(so_svc_ctx_t *ctx, const so_order_t *o, const char
 
 apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
 {
-    so_db_t *db = DB(ctx);
+    so_db_t *db = so_iss_db(ctx);
     so_issuance_state_t *st;
     apr_array_header_t *states, *names;
     so_ca_issue_req_t ir;
@@ -722,12 +581,13 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
         if (rv == APR_SUCCESS) {
             rv = so_store_order_update(db, ctx->pool, o, 0);
         }
-        if (rv == APR_SUCCESS) {
-            rv = so_store_reissue_pending_set(db, ctx->pool, o->id, 0);
-        }
+        /* reissue_pending cleared and the next reminder: one statement */
         if (rv == APR_SUCCESS && st->reminders_enabled) {
-            rv = so_store_next_reminder_set(db, ctx->pool, o->id,
+            rv = so_store_reissued_reminder(db, ctx->pool, o->id,
                                             so_iss_next_reminder(st->reminder_days, ends, ctx->now));
+        }
+        else if (rv == APR_SUCCESS && st->reissue_pending) {
+            rv = so_store_reissue_pending_set(db, ctx->pool, o->id, 0);
         }
         if (rv == APR_SUCCESS) {
             rv = so_svc_order_event(ctx, o, first ? "issued" : "reissued",
@@ -767,7 +627,7 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
 apr_status_t so_iss_approval(so_svc_ctx_t *ctx, const char *token, int approve, so_order_t **out,
                              apr_array_header_t **names, const char **email)
 {
-    so_db_t *db = DB(ctx);
+    so_db_t *db = so_iss_db(ctx);
     apr_int64_t team_id, order_id, approval_id;
     apr_array_header_t *states;
     so_order_t *o;
@@ -816,114 +676,11 @@ apr_status_t so_iss_approval(so_svc_ctx_t *ctx, const char *token, int approve, 
 }
 
 /* ------------------------------------------------------------------------- */
-/* revocation and the CRL                                                      */
-
-static apr_status_t crl_build(so_svc_ctx_t *ctx, const unsigned char **der, apr_size_t *len,
-                              apr_int64_t *this_update)
-{
-    so_db_t *db = DB(ctx);
-    apr_array_header_t *certs, *revoked;
-    so_ca_crl_t *crl;
-    const char *why = NULL;
-    apr_status_t rv;
-    int i;
-
-    if (!ctx->cfg->ca) {
-        return APR_ENOTIMPL;
-    }
-    if ((rv = so_store_certs_revoked(db, ctx->pool, ctx->now - 86400, &certs)) != APR_SUCCESS) {
-        return rv;
-    }
-    revoked = apr_array_make(ctx->pool, certs->nelts + 1, sizeof(so_ca_revoked_t));
-    for (i = 0; i < certs->nelts; i++) {
-        so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
-        so_ca_revoked_t *r = apr_array_push(revoked);
-        r->serial = c->serial;
-        r->revoked_at = c->revoked_at;
-        r->reason = c->revoke_reason;
-    }
-    rv = so_ca_crl(&crl, ctx->cfg->ca, ctx->pool, revoked, ctx->now, 0, 0, &why);
-    if (rv != APR_SUCCESS) {
-        so_log_error(SO_LOG_MARK, rv, SOLOGNO(00218) "cannot make the CRL: %s", why ? why : "?");
-        return rv;
-    }
-    rv = so_store_setting_set(db, ctx->pool, "crl_der", so_base64(ctx->pool, crl->der, crl->der_len));
-    if (rv == APR_SUCCESS) {
-        rv = so_store_setting_set(db, ctx->pool, "crl_next_update",
-                                  so_i64str(ctx->pool, crl->next_update));
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_store_setting_set(db, ctx->pool, "crl_this_update",
-                                  so_i64str(ctx->pool, crl->this_update));
-    }
-    *der = crl->der;
-    *len = crl->der_len;
-    *this_update = crl->this_update;
-    return rv;
-}
-
-apr_status_t so_iss_crl(so_svc_ctx_t *ctx, const unsigned char **der, apr_size_t *len,
-                        apr_int64_t *this_update)
-{
-    so_db_t *db = DB(ctx);
-    const char *b64, *next, *thisu;
-
-    if (so_store_setting_get(db, ctx->pool, "crl_der", &b64) == APR_SUCCESS
-        && so_store_setting_get(db, ctx->pool, "crl_next_update", &next) == APR_SUCCESS
-        && so_store_setting_get(db, ctx->pool, "crl_this_update", &thisu) == APR_SUCCESS
-        && apr_atoi64(next) - 86400 > ctx->now && apr_atoi64(thisu) <= ctx->now) {
-        apr_size_t n = strlen(b64);
-        unsigned char *buf = apr_palloc(ctx->pool, n);
-        int dl = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
-        if (dl > 0) {
-            while (n > 0 && b64[n - 1] == '=') { /* EVP_DecodeBlock counts padding */
-                dl--;
-                n--;
-            }
-            *der = buf;
-            *len = (apr_size_t)dl;
-            *this_update = apr_atoi64(thisu);
-            return APR_SUCCESS;
-        }
-    }
-    return crl_build(ctx, der, len, this_update);
-}
-
-apr_status_t so_iss_revoke(so_svc_ctx_t *ctx, so_order_t *o, so_cert_t *c, int reason)
-{
-    so_db_t *db = DB(ctx);
-    const unsigned char *der;
-    apr_size_t len;
-    apr_int64_t tu;
-    apr_status_t rv;
-
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = so_store_cert_revoke(db, ctx->pool, c->id, ctx->now, reason);
-    if (rv == APR_SUCCESS) {
-        rv = so_svc_order_event(ctx, o, "revoked",
-                                json_pack("{s:I,s:s,s:i}", "certificate_id", (json_int_t)c->id,
-                                          "serial", c->serial, "reason", reason));
-    }
-    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
-        return rv;
-    }
-    c->revoked_at = ctx->now;
-    c->revoke_reason = reason;
-    if (crl_build(ctx, &der, &len, &tu) != APR_SUCCESS) {
-        so_log_warn(SO_LOG_MARK, APR_EGENERAL, SOLOGNO(00219) "the CRL was not refreshed after "
-                                                              "revoking %s", c->serial);
-    }
-    return APR_SUCCESS; /* the message command: from the outbox */
-}
-
-/* ------------------------------------------------------------------------- */
 /* reissue, renewal                                                            */
 
 apr_status_t so_iss_reissue(so_svc_ctx_t *ctx, so_order_t *o)
 {
-    so_db_t *db = DB(ctx);
+    so_db_t *db = so_iss_db(ctx);
     apr_array_header_t *states;
     apr_int64_t reuse = (apr_int64_t)so_iss_reuse_days(ctx->now) * 86400;
     int i, pending = 0, issued = 0;
@@ -938,15 +695,15 @@ apr_status_t so_iss_reissue(so_svc_ctx_t *ctx, so_order_t *o)
     for (i = 0; rv == APR_SUCCESS && i < states->nelts; i++) {
         so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         int still = h->validated_at > 0 && ctx->now - h->validated_at <= reuse;
+        pending += !still;
+        if (still && !strcmp(h->status, "valid") && !*h->last_error) {
+            continue; /* valid and stays valid: nothing to write */
+        }
         rv = so_store_host_state_set(db, ctx->pool, o->id, h->host_name, still ? "valid" : "pending",
                                      h->validated_at, h->last_check_at, "");
-        pending += !still;
     }
     if (rv == APR_SUCCESS) {
-        rv = so_store_reissue_pending_set(db, ctx->pool, o->id, 1);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_store_next_check_set(db, ctx->pool, o->id, ctx->now);
+        rv = so_store_reissue_start(db, ctx->pool, o->id, ctx->now);
     }
     if (rv == APR_SUCCESS) {
         rv = so_store_approvals_drop(db, ctx->pool, o->id);
@@ -965,557 +722,4 @@ apr_status_t so_iss_renewed(so_svc_ctx_t *ctx, so_order_t *o)
 {
     /* the message command: from the outbox ("renewed" event of the caller) */
     return so_iss_reissue(ctx, o);
-}
-
-/* ------------------------------------------------------------------------- */
-/* reminders                                                                   */
-
-apr_status_t so_iss_reminder_days_parse(apr_pool_t *p, const char *s, apr_array_header_t **days,
-                                        const char **why)
-{
-    char *list = apr_pstrdup(p, s ? s : ""), *tok, *last = NULL;
-    *days = apr_array_make(p, 8, sizeof(int));
-    for (tok = apr_strtok(list, ", ", &last); tok; tok = apr_strtok(NULL, ", ", &last)) {
-        apr_int64_t d;
-        int i;
-        if (so_parse_int64(tok, -365, 365, &d) != APR_SUCCESS || d == 0) {
-            *why = "reminder days are integers from -365 to 365, not 0 (positive: before the "
-                   "expiry, negative: after it)";
-            return APR_EINVAL;
-        }
-        for (i = 0; i < (*days)->nelts; i++) {
-            if (APR_ARRAY_IDX(*days, i, int) == (int)d) {
-                break;
-            }
-        }
-        if (i == (*days)->nelts) {
-            if ((*days)->nelts >= 20) {
-                *why = "at most 20 reminders";
-                return APR_EINVAL;
-            }
-            APR_ARRAY_PUSH(*days, int) = (int)d;
-        }
-    }
-    return APR_SUCCESS;
-}
-
-apr_int64_t so_iss_next_reminder(const char *days, apr_int64_t end, apr_int64_t after)
-{
-    apr_pool_t *p;
-    apr_array_header_t *list;
-    const char *why;
-    apr_int64_t best = 0;
-    int i;
-
-    if (end <= 0) {
-        return 0;
-    }
-    apr_pool_create(&p, NULL);
-    if (so_iss_reminder_days_parse(p, days, &list, &why) == APR_SUCCESS) {
-        for (i = 0; i < list->nelts; i++) {
-            apr_int64_t t = end - (apr_int64_t)APR_ARRAY_IDX(list, i, int) * 86400;
-            if (t > after && (best == 0 || t < best)) {
-                best = t;
-            }
-        }
-    }
-    apr_pool_destroy(p);
-    return best;
-}
-
-static apr_status_t reminders(so_svc_ctx_t *ctx, so_order_t *o)
-{
-    so_db_t *db = DB(ctx);
-    so_issuance_state_t *st;
-    apr_array_header_t *days, *to;
-    apr_int64_t end = o->order_ends_at > 0 ? o->order_ends_at : o->expiration_date;
-    const char *why;
-    int i, newest = 0, have = 0;
-    apr_status_t rv;
-
-    if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (so_iss_reminder_days_parse(ctx->pool, st->reminder_days, &days, &why) != APR_SUCCESS) {
-        return so_store_next_reminder_set(db, ctx->pool, o->id, 0);
-    }
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < days->nelts; i++) {
-        int d = APR_ARRAY_IDX(days, i, int);
-        apr_int64_t t = end - (apr_int64_t)d * 86400;
-        if (t > ctx->now) {
-            continue;
-        }
-        /* every due reminder is recorded once; only the latest of them is sent */
-        rv = so_store_reminder_mark_once(db, ctx->pool, o->id, end, d, ctx->now);
-        if (rv == SO_EDBUNIQUE) {
-            continue;
-        }
-        if (rv != APR_SUCCESS) {
-            so_db_rollback(db);
-            return rv;
-        }
-        if (!have || d < newest) {
-            newest = d;
-            have = 1;
-        }
-    }
-    rv = APR_SUCCESS;
-    if (have) {
-        /* the mail and the message command: from the outbox (so_iss_deliver) */
-        to = contacts(ctx, o, st->reminder_recipients);
-        rv = so_svc_order_event(ctx, o, "reminder_sent",
-                                json_pack("{s:i,s:i,s:I}", "days", newest, "recipients", to->nelts,
-                                          "ends", (json_int_t)end));
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_store_next_reminder_set(db, ctx->pool, o->id,
-                                        so_iss_next_reminder(st->reminder_days, end, ctx->now));
-    }
-    return so_db_end(db, rv);
-}
-
-/* The outbox's deliveries of the lifecycle events to the server itself: the mail to the
- * order's contacts and SSLOrdersMessageCmd (attempts: earlier attempts of this one). */
-apr_status_t so_iss_deliver(so_svc_ctx_t *ctx, so_order_t *o, const char *type, const char *detail,
-                            int attempts)
-{
-    so_db_t *db = DB(ctx);
-    json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
-    const char *serial = d ? json_string_value(json_object_get(d, "serial")) : NULL;
-    apr_array_header_t *to;
-    so_issuance_state_t *st;
-    apr_status_t rv = APR_SUCCESS;
-
-    if (!strcmp(type, "order.validation_requested")) {
-        if (!strcmp(o->status, "REQ")) {
-            if (attempts > 0) {
-                /* an earlier attempt may have made the link and died before mailing it */
-                so_store_approvals_drop(db, ctx->pool, o->id);
-            }
-            so_iss_requested(ctx, o);
-        }
-    }
-    else if (!strcmp(type, "order.issued") || !strcmp(type, "order.reissued")) {
-        const char *names = d ? json_string_value(json_object_get(d, "names")) : NULL;
-        const char *until = d ? json_string_value(json_object_get(d, "not_after")) : NULL;
-        so_iss_notify(ctx, o, type + 6, serial);
-        if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) == APR_SUCCESS
-            && (to = contacts(ctx, o, st->reminder_recipients))->nelts) {
-            rv = send_mail(ctx, to,
-                           apr_psprintf(ctx->pool, "Your certificate for %s is issued",
-                                        o->common_name),
-                           apr_psprintf(ctx->pool,
-                                        "The certificate of order %" APR_INT64_T_FMT
-                                        " (%s) was issued.\n\nNames: %s\nSerial: %s\nValid until: "
-                                        "%s UTC\n\nDownload it from the portal or with GET "
-                                        "/ssl/orders/%" APR_INT64_T_FMT ".\n",
-                                        o->id, o->product_name, names ? names : o->common_name,
-                                        serial ? serial : "?", until ? until : "?", o->id));
-        }
-    }
-    else if (!strcmp(type, "order.renewed") || !strcmp(type, "order.expired")) {
-        so_iss_notify(ctx, o, type + 6, NULL);
-    }
-    else if (!strcmp(type, "order.revoked")) {
-        so_iss_notify(ctx, o, "revoked", serial);
-    }
-    else if (!strcmp(type, "order.autorenew_failed")) {
-        so_iss_notify(ctx, o, "autorenew_failed", NULL);
-        if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) == APR_SUCCESS
-            && (to = contacts(ctx, o, st->reminder_recipients))->nelts) {
-            rv = send_mail(ctx, to,
-                           apr_psprintf(ctx->pool, "Automatic renewal of %s failed",
-                                        o->common_name),
-                           apr_psprintf(ctx->pool,
-                                        "Order %" APR_INT64_T_FMT " (%s) could not be renewed "
-                                        "automatically: the team's balance does not cover the "
-                                        "price. Add funds before %s UTC.\n",
-                                        o->id, o->common_name,
-                                        so_time_fmt(ctx->pool, o->order_ends_at)));
-        }
-    }
-    else if (!strcmp(type, "order.expiring")) {
-        int newest = d ? (int)json_integer_value(json_object_get(d, "days")) : 0;
-        apr_int64_t end = d ? (apr_int64_t)json_integer_value(json_object_get(d, "ends")) : 0;
-        const char *when = newest > 0 ? apr_psprintf(ctx->pool, "expires in %d day%s", newest,
-                                                     newest == 1 ? "" : "s")
-                                      : apr_psprintf(ctx->pool, "expired %d day%s ago", -newest,
-                                                     newest == -1 ? "" : "s");
-        if (end <= 0) {
-            end = o->order_ends_at > 0 ? o->order_ends_at : o->expiration_date;
-        }
-        if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) == APR_SUCCESS
-            && (to = contacts(ctx, o, st->reminder_recipients))->nelts) {
-            rv = send_mail(ctx, to,
-                           apr_psprintf(ctx->pool, "Your certificate for %s %s", o->common_name, when),
-                           apr_psprintf(ctx->pool,
-                                        "Order %" APR_INT64_T_FMT " (%s, %s) %s: %s UTC.\n\n%s",
-                                        o->id, o->product_name, o->common_name, when,
-                                        so_time_fmt(ctx->pool, end),
-                                        newest > 0 ? "Renew it in the portal or with POST "
-                                                     "/ssl/orders/{id}/renew to keep it valid.\n"
-                                                   : "Order a new certificate to secure the names "
-                                                     "again.\n"));
-        }
-        so_iss_notify(ctx, o, newest > 0 ? "expiring" : "expired", when);
-    }
-    if (d) {
-        json_decref(d);
-    }
-    return rv == APR_ENOTIMPL ? APR_SUCCESS : rv;
-}
-
-apr_status_t so_iss_mail(so_svc_ctx_t *ctx, apr_array_header_t *to, const char *subject,
-                         const char *body)
-{
-    return send_mail(ctx, to, subject, body);
-}
-
-/* ------------------------------------------------------------------------- */
-/* the background pass                                                         */
-
-typedef apr_status_t job_fn(so_svc_ctx_t *ctx, so_order_t *o, int *did);
-
-static apr_status_t job_check(so_svc_ctx_t *ctx, so_order_t *o, int *did)
-{
-    apr_status_t rv = so_iss_check(ctx, o);
-    *did = 1;
-    return rv == APR_EBUSY ? APR_SUCCESS : rv;
-}
-
-static apr_status_t job_expire(so_svc_ctx_t *ctx, so_order_t *o, int *did)
-{
-    so_db_t *db = DB(ctx);
-    apr_status_t rv;
-    if (strcmp(o->status, "ACT") || o->expiration_date > ctx->now) {
-        return APR_SUCCESS;
-    }
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    o->status = "EXP";
-    o->updated_at = ctx->now;
-    rv = so_store_order_update(db, ctx->pool, o, 0);
-    if (rv == APR_SUCCESS) {
-        rv = so_svc_order_event(ctx, o, "expired",
-                                json_pack("{s:s}", "expiration_date",
-                                          so_time_fmt(ctx->pool, o->expiration_date)));
-    }
-    if ((rv = so_db_end(db, rv)) == APR_SUCCESS) {
-        *did = 1;
-        if (o->order_ends_at > ctx->now + 86400) {
-            /* the certificate lapsed inside a running subscription (the jobs did not run
-             * when its reissue was due): reissue now */
-            so_issuance_state_t *st;
-            if (so_store_issuance_get(db, ctx->pool, o->id, &st) == APR_SUCCESS
-                && !st->reissue_pending) {
-                so_svc_order_event(ctx, o, "subscription_reissue", NULL);
-                rv = so_iss_reissue(ctx, o);
-            }
-        }
-    }
-    return rv == SO_EDBSTALE ? APR_SUCCESS : rv;
-}
-
-static apr_status_t job_reissue(so_svc_ctx_t *ctx, so_order_t *o, int *did)
-{
-    if (strcmp(o->status, "ACT") || o->reissue_at == 0 || o->reissue_at > ctx->now) {
-        return APR_SUCCESS;
-    }
-    *did = 1;
-    if (o->order_ends_at <= o->expiration_date + 86400) {
-        /* the certificate covers the order: nothing to reissue */
-        o->reissue_at = 0;
-        o->updated_at = ctx->now;
-        return so_store_order_update(DB(ctx), ctx->pool, o, 0);
-    }
-    so_svc_order_event(ctx, o, "subscription_reissue", NULL);
-    return so_iss_reissue(ctx, o);
-}
-
-static apr_status_t job_autorenew(so_svc_ctx_t *ctx, so_order_t *o, int *did)
-{
-    so_db_t *db = DB(ctx);
-    so_issuance_state_t *st;
-    apr_status_t rv;
-
-    if (strcmp(o->status, "ACT") || !o->autorenew || o->order_ends_at > ctx->now + 30 * 86400) {
-        return APR_SUCCESS;
-    }
-    so_result_t res;
-    so_result_init(&res);
-    rv = so_iss_renew_charge(ctx, o, 1, &res);
-    if (rv == SO_ENOFUNDS) {
-        /* told once a day */
-        if (so_store_issuance_get(db, ctx->pool, o->id, &st) == APR_SUCCESS
-            && st->renewed_until < ctx->now - 86400) {
-            /* the event (mail and message command from the outbox) and the mark: one transaction */
-            if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-                return rv;
-            }
-            rv = so_svc_order_event(ctx, o, "autorenew_failed",
-                                    json_pack("{s:s}", "reason",
-                                              "the balance does not cover the price"));
-            if (rv == APR_SUCCESS) {
-                rv = so_store_renewed_until_set(db, ctx->pool, o->id, ctx->now);
-            }
-            if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
-                return rv;
-            }
-        }
-        *did = 1;
-        return APR_SUCCESS;
-    }
-    if (rv == APR_SUCCESS) {
-        *did = 1;
-    }
-    return rv;
-}
-
-static apr_status_t job_reminders(so_svc_ctx_t *ctx, so_order_t *o, int *did)
-{
-    *did = 1;
-    return reminders(ctx, o);
-}
-
-/* the metrics gauge of a job's queue (the orders a pass found due, up to JOB_BATCH) */
-static so_gauge_t job_queue_gauge(const char *what)
-{
-    static const char *const names[] = {"expire", "reissue", "autorenew", "dcv", "reminders"};
-    int i;
-    for (i = 0; i < 4 && strcmp(names[i], what); i++) {
-    }
-    return (so_gauge_t)(SO_MG_JOB_QUEUE_EXPIRE + i);
-}
-
-static apr_status_t run_jobs(so_svc_ctx_t *ctx, const char *what, job_fn *fn, int claim, int *worked)
-{
-    so_db_t *db = DB(ctx);
-    apr_array_header_t *ids, *teams;
-    apr_status_t rv;
-    int i;
-
-    if ((rv = so_store_job_orders(db, ctx->pool, what, ctx->now, JOB_BATCH, &ids, &teams))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    so_metrics_gauge_set(job_queue_gauge(what), ids->nelts);
-    for (i = 0; i < ids->nelts; i++) {
-        apr_int64_t id = APR_ARRAY_IDX(ids, i, apr_int64_t);
-        apr_int64_t team = APR_ARRAY_IDX(teams, i, apr_int64_t);
-        so_order_t *o;
-        int did = 0;
-        apr_pool_t *saved = ctx->pool, *sub;
-
-        apr_pool_create(&sub, saved);
-        ctx->pool = sub;
-        if (claim && so_store_order_claim(db, sub, id, ctx->owner, ctx->now,
-                                          ctx->now + CLAIM_SECS)
-                         != APR_SUCCESS) {
-            ctx->pool = saved;
-            apr_pool_destroy(sub);
-            continue; /* another server works on it */
-        }
-        rv = so_store_order_get(db, sub, team, id, &o);
-        if (rv == APR_SUCCESS) {
-            rv = fn(ctx, o, &did);
-        }
-        if (claim) {
-            so_store_order_release(db, sub, id, ctx->owner);
-        }
-        if (rv != APR_SUCCESS && !SO_DB_IS_UNAVAILABLE(rv)) {
-            so_log_error(SO_LOG_MARK, rv,
-                         SOLOGNO(00220) "background %s of order %" APR_INT64_T_FMT " failed: %s", what,
-                         id, db->errmsg ? db->errmsg : so_db_strerror(rv));
-            rv = APR_SUCCESS;
-        }
-        *worked += did;
-        ctx->pool = saved;
-        apr_pool_destroy(sub);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    return APR_SUCCESS;
-}
-
-static apr_status_t jobs_run(so_svc_ctx_t *ctx, int *worked);
-
-apr_status_t so_iss_jobs_run(so_svc_ctx_t *ctx, int *worked)
-{
-    apr_time_t t0 = apr_time_now();
-    apr_status_t rv = jobs_run(ctx, worked);
-
-    so_metrics_inc(SO_MC_JOB_RUNS);
-    so_metrics_add(SO_MC_JOB_WORKED, (apr_uint64_t)(*worked > 0 ? *worked : 0));
-    if (rv != APR_SUCCESS) {
-        so_metrics_inc(SO_MC_JOB_FAILED);
-    }
-    so_metrics_gauge_set(SO_MG_JOB_LAST_DURATION_US, (apr_int64_t)(apr_time_now() - t0));
-    so_metrics_gauge_set(SO_MG_JOB_LAST_RUN, apr_time_sec(apr_time_now()));
-    return rv;
-}
-
-static apr_status_t jobs_run(so_svc_ctx_t *ctx, int *worked)
-{
-    apr_status_t rv;
-    const unsigned char *der;
-    apr_size_t len;
-    apr_int64_t tu;
-
-    *worked = 0;
-    so_svc_hooks()->background(ctx);
-    /* reissues and renewals first: the names they send back to validation are checked in
-     * the same run */
-    if ((rv = run_jobs(ctx, "expire", job_expire, 1, worked)) != APR_SUCCESS
-        || (rv = run_jobs(ctx, "reissue", job_reissue, 1, worked)) != APR_SUCCESS
-        || (rv = run_jobs(ctx, "autorenew", job_autorenew, 1, worked)) != APR_SUCCESS
-        || (rv = run_jobs(ctx, "dcv", job_check, 0, worked)) != APR_SUCCESS
-        || (rv = run_jobs(ctx, "reminders", job_reminders, 1, worked)) != APR_SUCCESS
-        || (rv = so_svc_hooks()->outbox_run(ctx, worked)) != APR_SUCCESS) {
-        return rv;
-    }
-    {
-        /* PostgreSQL: the order list versions' change log into totals */
-        int folded = 0;
-        if ((rv = so_store_orders_versions_fold(ctx->db, ctx->pool, &folded))
-            != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    {
-        /* the audit log's retention (SSLOrdersAuditRetention) */
-        int pruned = 0;
-        if ((rv = so_svc_hooks()->audit_prune(ctx, &pruned)) != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    if (ctx->cfg->ca) {
-        /* keep a fresh CRL (regenerated a day before its nextUpdate) */
-        so_iss_crl(ctx, &der, &len, &tu);
-    }
-    return APR_SUCCESS;
-}
-
-/* ------------------------------------------------------------------------- */
-/* organization validation: staff's decision                                   */
-
-apr_status_t so_iss_org_decide(so_svc_ctx_t *ctx, apr_int64_t order_id, int approve,
-                               const char *reason, so_order_t **out, int *issued,
-                               so_result_t *res)
-{
-    so_db_t *db = ctx->db;
-    apr_int64_t team_id, after;
-    so_order_t *o;
-    apr_status_t rv;
-
-    *issued = 0;
-    rv = so_store_order_team(db, ctx->pool, order_id, &team_id);
-    if (rv == APR_SUCCESS) {
-        rv = so_store_order_get(db, ctx->pool, team_id, order_id, &o);
-    }
-    if (rv == APR_ENOENT) {
-        return so_result_fail(res, ctx->pool, APR_ENOENT, SO_E_NOT_FOUND,
-                              "No order %" APR_INT64_T_FMT, order_id);
-    }
-    if (rv != APR_SUCCESS) {
-        return res->status = rv;
-    }
-    *out = o;
-    if (!strcmp(o->validation_method, "domain")) {
-        return so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_STATUS,
-                              "A DV order has no organization validation");
-    }
-    if (strcmp(o->status, "REQ") && strcmp(o->status, "PAI") && strcmp(o->status, "ACT")) {
-        return so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_STATUS, "The order is %s",
-                              o->status);
-    }
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return res->status = rv;
-    }
-    rv = so_store_org_set(db, ctx->pool, o->id, approve ? "approved" : "rejected", reason, ctx->now);
-    if (rv == APR_SUCCESS && !approve && !strcmp(o->status, "REQ")) {
-        /* the organization could not be validated: the order fails and is refunded */
-        o->status = "FAI";
-        o->cancelled_at = o->updated_at = ctx->now;
-        rv = so_store_order_update(db, ctx->pool, o, 0);
-        if (rv == APR_SUCCESS && o->price > 0) {
-            rv = so_store_ledger_add(db, ctx->pool, o->team_id, o->price, "refund", o->id,
-                                     apr_psprintf(ctx->pool, "refund of order %" APR_INT64_T_FMT
-                                                             ": organization not validated",
-                                                  o->id),
-                                     ctx->actor.user_id, ctx->now, &after);
-        }
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_svc_order_event(ctx, o, approve ? "organization_approved" : "organization_rejected",
-                                json_pack("{s:s}", "reason", reason ? reason : ""));
-    }
-    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
-        return res->status = rv;
-    }
-    if (approve && (rv = so_iss_issue_claimed(ctx, o, issued)) != APR_SUCCESS) {
-        return res->status = rv;
-    }
-    return APR_SUCCESS;
-}
-
-/* ------------------------------------------------------------------------- */
-/* renewal: the charge                                                         */
-
-static apr_status_t renew_charge(so_svc_ctx_t *ctx, so_order_t *o, int automatic, so_result_t *res)
-{
-    so_db_t *db = ctx->db;
-    apr_pool_t *p = ctx->pool;
-    so_product_t *prod;
-    const so_price_t *pr;
-    apr_int64_t amount, after, until;
-    apr_status_t rv;
-
-    rv = so_store_product_get(db, p, o->product_id, &prod);
-    if (rv == APR_ENOENT || (rv == APR_SUCCESS && !prod->active)) {
-        return so_result_fail(res, p, APR_EINVAL, SO_E_PRODUCT, "%s is no longer sold",
-                              o->product_name);
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (!(pr = so_product_price(prod, o->period, o->currency))) {
-        return so_result_fail(res, p, APR_EINVAL, SO_E_CURRENCY, "%s has no %d-year price in %s",
-                              prod->name, o->period, o->currency);
-    }
-    amount = so_rules_price(prod, pr, o->domain_amount, o->wildcard_domain_amount);
-    until = so_iss_add_years(o->order_ends_at > 0 ? o->order_ends_at : ctx->now, o->period);
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = so_store_ledger_add(db, p, o->team_id, -amount, "charge", o->id,
-                             apr_psprintf(p, "renewal of order %" APR_INT64_T_FMT ", %d year%s%s",
-                                          o->id, o->period, o->period > 1 ? "s" : "",
-                                          automatic ? " (automatic)" : ""),
-                             ctx->actor.user_id, ctx->now, &after);
-    if (rv == APR_SUCCESS) {
-        o->order_ends_at = until;
-        o->updated_at = ctx->now;
-        rv = so_store_order_update(db, p, o, 0);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_svc_order_event(ctx, o, "renewed",
-                                json_pack("{s:s,s:s,s:s,s:b}", "price", so_money_fmt(p, amount),
-                                          "currency", o->currency, "order_ends_at",
-                                          so_time_fmt(p, until), "automatic", automatic));
-    }
-    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
-        return rv;
-    }
-    return so_iss_renewed(ctx, o);
-}
-
-apr_status_t so_iss_renew_charge(so_svc_ctx_t *ctx, so_order_t *o, int automatic,
-                                 so_result_t *res)
-{
-    return res->status = renew_charge(ctx, o, automatic, res);
 }

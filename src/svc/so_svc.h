@@ -52,6 +52,9 @@ struct so_svc_ctx_t {
     apr_int64_t now;        /* seconds since the epoch (the caller's clock: test clock aware) */
     so_actor_t actor;
     const char *owner;      /* the name orders are claimed under (unique per thread) */
+    /* an order whose claim the caller holds under owner for the whole work (0: none):
+     * so_iss_issue_claimed then neither claims it again nor releases it (the caller does) */
+    apr_int64_t claimed;
     /* the caller's state the hooks need (the API: its request; the job, the CLI, ACME: a
      * note of the outbox rows written, delivered by so_svc_after). Opaque here. */
     void *caller;

@@ -45,9 +45,11 @@ apr_array_header_t *so_svc_caa_identities(apr_pool_t *p, const so_config_t *cfg)
     return ids;
 }
 
-apr_status_t so_svc_caa_check(so_svc_ctx_t *ctx, const apr_array_header_t *names, const char *method,
-                             const char *accounturi, apr_array_header_t **results,
-                             const char **why)
+/* the CAA check of names with a resolver (NULL: a new one); *resolver is the one used */
+static apr_status_t caa_check(so_svc_ctx_t *ctx, so_resolver_t **resolver,
+                              const apr_array_header_t *names, const char *method,
+                              const char *accounturi, apr_array_header_t **results,
+                              const char **why)
 {
     so_dcv_opts_t dopts;
     so_caa_opts_t o;
@@ -56,11 +58,14 @@ apr_status_t so_svc_caa_check(so_svc_ctx_t *ctx, const apr_array_header_t *names
 
     *why = NULL;
     *results = apr_array_make(ctx->pool, names->nelts, sizeof(so_caa_result_t));
-    so_svc_dcv_opts(ctx->cfg, &dopts);
     memset(&o, 0, sizeof(o));
-    if ((rv = so_dcv_resolver(&o.resolver, ctx->pool, &dopts, why)) != APR_SUCCESS) {
-        return rv;
+    if (!*resolver) {
+        so_svc_dcv_opts(ctx->cfg, &dopts);
+        if ((rv = so_dcv_resolver(resolver, ctx->pool, &dopts, why)) != APR_SUCCESS) {
+            return rv;
+        }
     }
+    o.resolver = *resolver;
     o.identities = so_svc_caa_identities(ctx->pool, ctx->cfg);
     o.method = so_caa_method_label(method);
     o.accounturi = accounturi;
@@ -76,6 +81,14 @@ apr_status_t so_svc_caa_check(so_svc_ctx_t *ctx, const apr_array_header_t *names
     return worst;
 }
 
+apr_status_t so_svc_caa_check(so_svc_ctx_t *ctx, const apr_array_header_t *names, const char *method,
+                             const char *accounturi, apr_array_header_t **results,
+                             const char **why)
+{
+    so_resolver_t *r = NULL;
+    return caa_check(ctx, &r, names, method, accounturi, results, why);
+}
+
 apr_status_t so_svc_caa_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
                              const char **why)
 {
@@ -87,8 +100,13 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
                                    const char **why)
 {
     so_db_t *db = ctx->db;
-    apr_status_t worst = APR_SUCCESS;
-    int i;
+    /* one resolver for every name of the order: one context (and its thread) per issuance,
+     * not per name; names of the order that share a parent domain reuse its answers within
+     * this check only (a new resolver, with an empty cache, for every issuance) */
+    so_resolver_t *resolver = NULL;
+    so_caa_result_t *results;
+    apr_status_t worst = APR_SUCCESS, *rvs, wrv = APR_SUCCESS;
+    int i, j, own_trans;
 
     *why = NULL;
     /* multi-perspective corroboration of the validation and CAA (off: nothing asked) */
@@ -98,22 +116,30 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
     if (ctx->cfg->br && ctx->cfg->br->caa == 0) {
         return APR_SUCCESS;
     }
+    results = apr_pcalloc(ctx->pool, sizeof(*results) * (apr_size_t)(states->nelts + 1));
+    rvs = apr_pcalloc(ctx->pool, sizeof(*rvs) * (apr_size_t)(states->nelts + 1));
+    /* the lookups first, with no transaction open (no lock held while the DNS answers) */
     for (i = 0; i < states->nelts; i++) {
         const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         apr_array_header_t *one = apr_array_make(ctx->pool, 1, sizeof(const char *)), *res;
         const char *w = NULL;
-        so_caa_result_t *r;
-        so_br_check_t row;
-        apr_status_t rv;
-        int j;
 
         APR_ARRAY_PUSH(one, const char *) = h->host_name;
-        rv = so_svc_caa_check(ctx, one, h->method, accounturi, &res, &w);
+        rvs[i] = caa_check(ctx, &resolver, one, h->method, accounturi, &res, &w);
         if (res->nelts == 0) { /* the resolver could not be made */
             *why = w;
-            return rv;
+            return rvs[i];
         }
-        r = &APR_ARRAY_IDX(res, 0, so_caa_result_t);
+        results[i] = APR_ARRAY_IDX(res, 0, so_caa_result_t);
+    }
+    /* then the rows and events of every name: one transaction (one commit) */
+    own_trans = db->trans == NULL && so_db_begin(db) == APR_SUCCESS;
+    for (i = 0; i < states->nelts; i++) {
+        const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        const so_caa_result_t *r = &results[i];
+        apr_status_t rv = rvs[i], one_rv;
+        so_br_check_t row;
+
         memset(&row, 0, sizeof(row));
         row.host_name = h->host_name;
         row.kind = "caa";
@@ -123,7 +149,10 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
         row.detail = r->detail;
         row.secure = r->secure;
         row.checked_at = ctx->now;
-        so_store_br_check_set(db, ctx->pool, o->id, &row);
+        one_rv = so_store_br_check_set(db, ctx->pool, o->id, &row);
+        if (one_rv != APR_SUCCESS && wrv == APR_SUCCESS) {
+            wrv = one_rv;
+        }
         for (j = 0; j < r->iodef->nelts; j++) {
             so_svc_order_event(ctx, o, "caa_iodef",
                                json_pack("{s:s,s:s,s:s}", "host_name", h->host_name, "iodef",
@@ -142,6 +171,9 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
                 *why = r->detail;
             }
         }
+    }
+    if (own_trans) {
+        so_db_end(db, wrv); /* the records are best effort: the check's outcome stands */
     }
     return worst;
 }

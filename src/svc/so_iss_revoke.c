@@ -1,0 +1,105 @@
+/* mod_sslorders: revocation and the CRL of the issuance service (see so_iss_int.h). */
+#include "so_iss_int.h"
+
+/* ------------------------------------------------------------------------- */
+/* revocation and the CRL                                                      */
+
+static apr_status_t crl_build(so_svc_ctx_t *ctx, const unsigned char **der, apr_size_t *len,
+                              apr_int64_t *this_update)
+{
+    so_db_t *db = so_iss_db(ctx);
+    apr_array_header_t *certs, *revoked;
+    so_ca_crl_t *crl;
+    const char *why = NULL;
+    apr_status_t rv;
+    int i;
+
+    if (!ctx->cfg->ca) {
+        return APR_ENOTIMPL;
+    }
+    if ((rv = so_store_certs_revoked(db, ctx->pool, ctx->now - 86400, &certs)) != APR_SUCCESS) {
+        return rv;
+    }
+    revoked = apr_array_make(ctx->pool, certs->nelts + 1, sizeof(so_ca_revoked_t));
+    for (i = 0; i < certs->nelts; i++) {
+        so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
+        so_ca_revoked_t *r = apr_array_push(revoked);
+        r->serial = c->serial;
+        r->revoked_at = c->revoked_at;
+        r->reason = c->revoke_reason;
+    }
+    rv = so_ca_crl(&crl, ctx->cfg->ca, ctx->pool, revoked, ctx->now, 0, 0, &why);
+    if (rv != APR_SUCCESS) {
+        so_log_error(SO_LOG_MARK, rv, SOLOGNO(00218) "cannot make the CRL: %s", why ? why : "?");
+        return rv;
+    }
+    rv = so_store_setting_set(db, ctx->pool, "crl_der", so_base64(ctx->pool, crl->der, crl->der_len));
+    if (rv == APR_SUCCESS) {
+        rv = so_store_setting_set(db, ctx->pool, "crl_next_update",
+                                  so_i64str(ctx->pool, crl->next_update));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_store_setting_set(db, ctx->pool, "crl_this_update",
+                                  so_i64str(ctx->pool, crl->this_update));
+    }
+    *der = crl->der;
+    *len = crl->der_len;
+    *this_update = crl->this_update;
+    return rv;
+}
+
+apr_status_t so_iss_crl(so_svc_ctx_t *ctx, const unsigned char **der, apr_size_t *len,
+                        apr_int64_t *this_update)
+{
+    so_db_t *db = so_iss_db(ctx);
+    const char *b64, *next, *thisu;
+
+    if (so_store_setting_get(db, ctx->pool, "crl_der", &b64) == APR_SUCCESS
+        && so_store_setting_get(db, ctx->pool, "crl_next_update", &next) == APR_SUCCESS
+        && so_store_setting_get(db, ctx->pool, "crl_this_update", &thisu) == APR_SUCCESS
+        && apr_atoi64(next) - 86400 > ctx->now && apr_atoi64(thisu) <= ctx->now) {
+        apr_size_t n = strlen(b64);
+        unsigned char *buf = apr_palloc(ctx->pool, n);
+        int dl = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
+        if (dl > 0) {
+            while (n > 0 && b64[n - 1] == '=') { /* EVP_DecodeBlock counts padding */
+                dl--;
+                n--;
+            }
+            *der = buf;
+            *len = (apr_size_t)dl;
+            *this_update = apr_atoi64(thisu);
+            return APR_SUCCESS;
+        }
+    }
+    return crl_build(ctx, der, len, this_update);
+}
+
+apr_status_t so_iss_revoke(so_svc_ctx_t *ctx, so_order_t *o, so_cert_t *c, int reason)
+{
+    so_db_t *db = so_iss_db(ctx);
+    const unsigned char *der;
+    apr_size_t len;
+    apr_int64_t tu;
+    apr_status_t rv;
+
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_cert_revoke(db, ctx->pool, c->id, ctx->now, reason);
+    if (rv == APR_SUCCESS) {
+        rv = so_svc_order_event(ctx, o, "revoked",
+                                json_pack("{s:I,s:s,s:i}", "certificate_id", (json_int_t)c->id,
+                                          "serial", c->serial, "reason", reason));
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    c->revoked_at = ctx->now;
+    c->revoke_reason = reason;
+    if (crl_build(ctx, &der, &len, &tu) != APR_SUCCESS) {
+        so_log_warn(SO_LOG_MARK, APR_EGENERAL, SOLOGNO(00219) "the CRL was not refreshed after "
+                                                              "revoking %s", c->serial);
+    }
+    return APR_SUCCESS; /* the message command: from the outbox */
+}
