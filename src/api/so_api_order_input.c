@@ -10,6 +10,7 @@
 #include "so_order_rules.h"
 #include "so_api_svc.h"
 #include "../svc/so_issuance.h"
+#include "../svc/so_svc_order.h"
 #include "../core/so_metrics.h"
 #include "so_outbox.h"
 #include "../core/so_dcv.h"
@@ -339,60 +340,10 @@ apr_status_t so_order_in_apply(so_req_t *req, so_db_t *db, const so_product_t *p
     return APR_SUCCESS;
 }
 
-/* What start_provision still needs; NULL when the order is complete. Names
- * without a method get "email" when an approver address is set. */
-static const char *missing(so_req_t *req, const so_product_t *prod, so_order_t *o)
-{
-    apr_pool_t *p = req->pool;
-    const char *what = NULL;
-    int i;
-
-    if (!*o->csr) {
-        return "csr";
-    }
-    if (strcmp(prod->validation_method, "domain") && !*o->organization_handle) {
-        what = "organization_handle (an OV/EV certificate names the organization)";
-    }
-    else if (strcmp(prod->validation_method, "domain")) {
-        so_order_t as_sold = *o;
-        const char *why = NULL;
-        as_sold.validation_method = prod->validation_method;
-        if (so_iss_org_check(so_api_svc_ctx(req), &as_sold, &why) != APR_SUCCESS) {
-            what = apr_psprintf(p, "an organization handle whose data fits a certificate (%s)",
-                                why ? why : "?");
-        }
-    }
-    for (i = 0; i < o->hosts->nelts; i++) {
-        so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
-        if (!*h->method && *o->approver_email) {
-            h->method = "email";
-        }
-        if (!*h->method) {
-            const char *m = apr_psprintf(p, "a domain_validation_methods entry for %s", h->host_name);
-            what = what ? apr_pstrcat(p, what, ", ", m, NULL) : m;
-        }
-        else if (!strcmp(h->method, "email")) {
-            if (!*o->approver_email) {
-                const char *m = apr_psprintf(p, "approver_email (%s uses email validation)",
-                                             h->host_name);
-                what = what ? apr_pstrcat(p, what, ", ", m, NULL) : m;
-            }
-            else if (!so_approver_email_ok(p, h->host_name, o->approver_email)) {
-                const char *m = apr_psprintf(p, "an approver of %s's domain (%s cannot approve it; "
-                                                "use dns or http)",
-                                             h->host_name, o->approver_email);
-                what = what ? apr_pstrcat(p, what, ", ", m, NULL) : m;
-            }
-        }
-    }
-    return what;
-}
-
 const char *so_api_order_missing(so_req_t *req, const so_product_t *prod, so_order_t *o)
 {
-    return missing(req, prod, o);
+    return so_svc_order_missing(so_api_svc_ctx(req), prod, o);
 }
-
 
 apr_status_t so_order_product_load(so_req_t *req, apr_int64_t id, so_product_t **prod)
 {
@@ -418,139 +369,48 @@ apr_status_t so_order_in_id_check(so_req_t *req, const so_order_in_t *in, apr_in
 /* ------------------------------------------------------------------------- */
 /* new orders (POST /ssl/orders and the cart's checkout)                       */
 
+static apr_status_t why_of(const so_result_t *res, int *code, const char **why)
+{
+    *code = res->code;
+    *why = res->detail;
+    return res->status;
+}
+
 apr_status_t so_api_order_product(so_req_t *req, apr_int64_t product_id, apr_int64_t period,
                                   so_product_t **prod, const so_price_t **price, int *code,
                                   const char **why)
 {
-    apr_status_t rv = so_store_product_get(so_req_db(req), req->pool, product_id, prod);
-
-    if (rv == APR_ENOENT || (rv == APR_SUCCESS && !(*prod)->active)) {
-        *code = SO_E_PRODUCT;
-        *why = apr_psprintf(req->pool, "No product %" APR_INT64_T_FMT " on sale", product_id);
-        return APR_EINVAL;
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (period < 1 || period > (*prod)->max_period
-        || (!so_product_price(*prod, (int)period, (*prod)->base_currency)
-            && !so_product_price(*prod, (int)period, req->auth->team_currency))) {
-        *code = SO_E_PERIOD;
-        *why = apr_psprintf(req->pool, "%s is sold for 1 to %d years, not %" APR_INT64_T_FMT,
-                            (*prod)->name, (*prod)->max_period, period);
-        return APR_EINVAL;
-    }
-    *price = so_product_price(*prod, (int)period, req->auth->team_currency);
-    if (!*price) {
-        *code = SO_E_CURRENCY;
-        *why = apr_psprintf(req->pool, "%s has no price in %s", (*prod)->name,
-                            req->auth->team_currency);
-        return APR_EINVAL;
-    }
-    return APR_SUCCESS;
+    so_result_t res;
+    so_result_init(&res);
+    so_svc_order_product(so_api_svc_ctx(req), product_id, period, req->auth->team_currency, prod,
+                         price, &res);
+    return why_of(&res, code, why);
 }
 
 apr_status_t so_api_order_new(so_req_t *req, const so_product_t *prod, const so_price_t *price,
                               int period, so_order_t **out)
 {
-    apr_pool_t *p = req->pool;
-    so_order_t *o = apr_pcalloc(p, sizeof(*o));
-    const char *unique;
-
-    o->team_id = req->auth->team_id;
-    o->product_id = prod->id;
-    o->product_name = prod->name;
-    o->brand_name = prod->brand_name;
-    o->validation_method = prod->validation_method;
-    o->status = "PAI";
-    o->period = period;
-    o->common_name = o->csr = o->organization_unit = o->software = "";
-    o->organization_handle = o->technical_handle = o->administrative_handle = o->billing_handle = "";
-    o->approver_email = "";
-    o->signature_hash_algorithm = "sha2";
-    o->hosts = apr_array_make(p, 2, sizeof(so_order_host_t));
-    o->currency = price->currency;
-    o->order_date = o->updated_at = req->now;
-    o->created_by = req->auth->user_id;
-    if (so_dcv_unique(&unique, p) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    o->dcv_unique = unique;
-    *out = o;
-    return APR_SUCCESS;
+    return so_svc_order_new(so_api_svc_ctx(req), prod, price, period, out);
 }
 
 apr_status_t so_api_order_price(so_req_t *req, const so_product_t *prod, const so_price_t *price,
                                 so_order_t *o, const apr_array_header_t *host_names,
                                 int domain_amount, int wildcard_amount, int *code, const char **why)
 {
-    apr_pool_t *p = req->pool;
-    so_names_t *names = NULL;
-    int dom, wild;
-
-    if (*o->csr) {
-        so_csr_t *c;
-        if (so_csr_parse(p, o->csr, &c, why) != APR_SUCCESS) {
-            *code = SO_E_CSR;
-            return APR_EINVAL;
-        }
-        if (so_rules_names(p, prod, c->common_name, c->sans, host_names, &names, code, why)
-            != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-    }
-    if (so_rules_amounts(p, prod, names, domain_amount, wildcard_amount, &dom, &wild, why)
-        != APR_SUCCESS) {
-        *code = SO_E_NAMES;
-        return APR_EINVAL;
-    }
-    o->domain_amount = dom;
-    o->wildcard_domain_amount = wild;
-    o->price = so_rules_price(prod, price, dom, wild);
-    return APR_SUCCESS;
+    so_result_t res;
+    so_result_init(&res);
+    so_svc_order_price(so_api_svc_ctx(req), prod, price, o, host_names, domain_amount,
+                       wildcard_amount, &res);
+    return why_of(&res, code, why);
 }
 
 apr_status_t so_api_order_store(so_req_t *req, const so_product_t *prod, so_order_t *o,
                                 json_t *extra)
 {
-    apr_pool_t *p = req->pool;
-    json_t *detail;
-    apr_status_t rv = so_store_order_insert(so_req_db(req), p, o);
-
-    if (rv != APR_SUCCESS) {
-        if (extra) {
-            json_decref(extra);
-        }
-        return rv;
-    }
-    detail = json_pack("{s:I,s:s,s:i,s:s,s:s,s:s}", "product_id", (json_int_t)prod->id, "product",
-                       prod->name, "period", o->period, "price", so_money_fmt(p, o->price),
-                       "currency", o->currency, "status", o->status);
-    if (extra) {
-        json_object_update(detail, extra);
-        json_decref(extra);
-    }
-    return so_api_order_event(req, o, "created", detail);
+    return so_svc_order_store(so_api_svc_ctx(req), prod, o, extra);
 }
 
 apr_status_t so_api_order_charge(so_req_t *req, const so_product_t *prod, so_order_t *o)
 {
-    apr_pool_t *p = req->pool;
-    apr_int64_t balance_after;
-    apr_status_t rv = so_store_ledger_add(
-        so_req_db(req), p, o->team_id, -o->price, "charge", o->id,
-        apr_psprintf(p, "order %" APR_INT64_T_FMT ": %s, %d year%s", o->id, prod->name, o->period,
-                     o->period > 1 ? "s" : ""),
-        req->auth->user_id, req->now, &balance_after);
-
-    if (rv == APR_SUCCESS && o->price > 0 && balance_after < o->price) {
-        /* the balance no longer covers this purchase again: team.balance_low (outbox) */
-        rv = so_outbox_team_event(req, o->team_id, "team.balance_low",
-                                  json_pack("{s:I,s:s,s:s,s:I,s:s}", "team_id",
-                                            (json_int_t)o->team_id, "balance",
-                                            so_money_fmt(p, balance_after), "currency",
-                                            o->currency, "order_id", (json_int_t)o->id, "price",
-                                            so_money_fmt(p, o->price)));
-    }
-    return rv;
+    return so_svc_order_charge(so_api_svc_ctx(req), prod, o);
 }

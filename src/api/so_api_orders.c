@@ -49,11 +49,18 @@ static const char *actor(so_req_t *req)
 
 apr_status_t so_api_order_event(so_req_t *req, const so_order_t *o, const char *kind, json_t *detail)
 {
+    return so_api_order_event_by(req, o, kind, detail,
+                                 req->auth && req->auth->kind != SO_AUTH_OTP ? req->auth->user_id
+                                                                             : 0,
+                                 actor(req));
+}
+
+apr_status_t so_api_order_event_by(so_req_t *req, const so_order_t *o, const char *kind,
+                                   json_t *detail, apr_int64_t user_id, const char *name)
+{
     char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
-    apr_status_t rv = so_store_order_event(
-        so_req_db(req), req->pool, o->team_id, o->id,
-        req->auth && req->auth->kind != SO_AUTH_OTP ? req->auth->user_id : 0, actor(req), kind,
-        text ? text : "{}", req->now);
+    apr_status_t rv = so_store_order_event(so_req_db(req), req->pool, o->team_id, o->id, user_id,
+                                           name, kind, text ? text : "{}", req->now);
     if (rv == APR_SUCCESS) {
         /* the lifecycle events into the outbox, in the same transaction */
         rv = so_outbox_order_event(req, o, kind, text);

@@ -47,10 +47,10 @@ void so_api_orders_add_filter(so_order_filter_fn *fn);
  * bytes 0: none. */
 void so_orders_cache_init(apr_pool_t *p, apr_size_t bytes);
 
-/* New orders, the same way for POST /ssl/orders and the cart's checkout (prices,
- * charges, ledger rows and events come from here only). These do not answer: on
- * APR_EINVAL *code (an SO_E_*) and *why say what is wrong; other statuses come from
- * the database. */
+/* New orders, the same way for POST /ssl/orders and the cart's checkout: the
+ * request's side of the services of src/svc/so_svc_order.h (prices, charges, ledger
+ * rows and events come from there only). These do not answer: on APR_EINVAL *code
+ * (an SO_E_*) and *why say what is wrong; other statuses come from the database. */
 /* The product on sale, sold for period, and its price in the caller's team currency
  * (1007, 1008, 1018). */
 apr_status_t so_api_order_product(so_req_t *req, apr_int64_t product_id, apr_int64_t period,
@@ -92,6 +92,9 @@ apr_status_t so_api_managed_csr_pem(so_req_t *req, apr_int64_t id, const char **
 apr_status_t so_api_order_load(so_req_t *req, so_order_t **out);
 /* Append an audit event (inside or outside a transaction). */
 apr_status_t so_api_order_event(so_req_t *req, const so_order_t *o, const char *kind, json_t *detail);
+/* The same, naming the actor (user_id 0: none): a service context without a request. */
+apr_status_t so_api_order_event_by(so_req_t *req, const so_order_t *o, const char *kind,
+                                   json_t *detail, apr_int64_t user_id, const char *name);
 
 /* Staff: approve or reject the organization of an OV/EV order (any team). */
 apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve, const char *reason);

@@ -112,7 +112,19 @@ static void attach(so_svc_ctx_t *ctx)
 static apr_status_t order_event(so_svc_ctx_t *ctx, const so_order_t *o, const char *kind,
                                 json_t *detail)
 {
+    caller_t *c = ctx->caller;
+    if (c && c->own) {
+        /* no request: the context's actor ("system" unless its maker named one) */
+        return so_api_order_event_by(req_of(ctx), o, kind, detail, ctx->actor.user_id,
+                                     ctx->actor.name ? ctx->actor.name : "system");
+    }
     return so_api_order_event(req_of(ctx), o, kind, detail);
+}
+
+static apr_status_t team_event(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
+                               json_t *data)
+{
+    return so_outbox_team_event(req_of(ctx), team_id, type, data);
 }
 
 static void background(so_svc_ctx_t *ctx)
@@ -139,7 +151,7 @@ static void after(so_svc_ctx_t *ctx)
 }
 
 static const so_svc_hooks_t api_hooks = {
-    order_event, background, outbox_run, audit_prune, after, attach,
+    order_event, background, outbox_run, audit_prune, after, attach, team_event,
 };
 
 void so_api_svc_init(void)

@@ -79,3 +79,15 @@ apr_status_t so_svc_order_event(so_svc_ctx_t *ctx, const so_order_t *o, const ch
     }
     return hooks->order_event(ctx, o, kind, detail);
 }
+
+apr_status_t so_svc_team_event(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
+                               json_t *data)
+{
+    if (!hooks || !hooks->team_event) {
+        if (data) {
+            json_decref(data);
+        }
+        return APR_ENOTIMPL;
+    }
+    return hooks->team_event(ctx, team_id, type, data);
+}

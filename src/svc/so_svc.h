@@ -97,6 +97,10 @@ typedef struct {
     void (*after)(so_svc_ctx_t *ctx);
     /* a context made without a request (so_svc_ctx_make): its caller state */
     void (*attach)(so_svc_ctx_t *ctx);
+    /* an event that is not about an order (team.balance_low) into the outbox, in the
+     * caller's transaction; data is taken (decref'd) */
+    apr_status_t (*team_event)(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
+                               json_t *data);
 } so_svc_hooks_t;
 
 void so_svc_set_hooks(const so_svc_hooks_t *hooks);
@@ -105,5 +109,7 @@ const so_svc_hooks_t *so_svc_hooks(void);
 /* Shorthands of the hooks (APR_ENOTIMPL when none is registered). */
 apr_status_t so_svc_order_event(so_svc_ctx_t *ctx, const so_order_t *o, const char *kind,
                                 json_t *detail);
+apr_status_t so_svc_team_event(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
+                               json_t *data);
 
 #endif
