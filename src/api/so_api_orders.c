@@ -94,115 +94,43 @@ apr_status_t so_api_order_load(so_req_t *req, so_order_t **out)
 /* ------------------------------------------------------------------------- */
 /* POST /ssl/orders                                                            */
 
-/* Long: read, price, charge and store in one transaction, then start issuance; the
- * steps share the order, the product and the idempotency key (moving to src/svc). */
+/* Read the body and the Idempotency-Key; the service checks, prices, stores and charges
+ * (so_svc_order_create). */
 static apr_status_t create_order(so_req_t *req)
 {
-    so_db_t *db = so_req_db(req);
-    apr_pool_t *p = req->pool;
     so_order_in_t in;
-    so_product_t *prod;
-    const so_price_t *price;
     so_order_t *o;
-    const char *why, *idem_key = so_req_header(req, "Idempotency-Key"), *idem_hash = NULL;
-    int code;
+    so_svc_idem_t idem;
+    so_result_t res;
     apr_status_t rv;
 
+    memset(&idem, 0, sizeof(idem));
+    idem.key = so_req_header(req, "Idempotency-Key");
     if (so_order_in_read(req, &in) != APR_SUCCESS) {
         return APR_EINVAL;
     }
     if (!in.has_product || !in.has_period) {
         return so_api_error(req, SO_E_INVALID, "product_id and period are required", ""), APR_EINVAL;
     }
-    if (idem_key) {
-        if (!*idem_key || strlen(idem_key) > 200 || !so_str_is_printable_utf8(idem_key, strlen(idem_key))) {
+    if (idem.key) {
+        if (!*idem.key || strlen(idem.key) > 200
+            || !so_str_is_printable_utf8(idem.key, strlen(idem.key))) {
             return so_api_error(req, SO_E_INVALID, "Idempotency-Key must be 1 to 200 printable characters",
                                 ""),
                    APR_EINVAL;
         }
-        idem_hash = so_sha256_hex(p, req->body, req->body_len, 0);
+        idem.hash = so_sha256_hex(req->pool, req->body, req->body_len, 0);
     }
-    rv = so_api_order_product(req, in.product_id, in.period, &prod, &price, &code, &why);
-    if (rv == APR_EINVAL) {
-        return so_api_error(req, code, why, ""), APR_EINVAL;
-    }
-    if (rv != APR_SUCCESS || (rv = so_api_order_new(req, prod, price, (int)in.period, &o)) != APR_SUCCESS) {
+    so_result_init(&res);
+    rv = so_svc_order_create(so_api_svc_ctx(req), &in, req->auth->team_currency, &idem, &o, &res);
+    so_api_svc_answer(req, &res);
+    if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (so_order_in_apply(req, db, prod, o, &in, 1) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if (so_api_order_price(req, prod, price, o, in.host_names,
-                           in.has_domain_amount ? (int)in.domain_amount : -1,
-                           in.has_wildcard_amount ? (int)in.wildcard_amount : -1, &code, &why)
-        != APR_SUCCESS) {
-        return so_api_error(req, code, "The names do not fit the product", why), APR_EINVAL;
-    }
-    if (in.has_start && in.start) {
-        const char *what = so_api_order_missing(req, prod, o);
-        if (what) {
-            return so_api_errorf(req, SO_E_INCOMPLETE, "The order cannot be sent for validation: "
-                                                       "it lacks %s", what),
-                   APR_EINVAL;
-        }
-        o->status = "REQ";
-    }
-
-    /* one transaction: the idempotency key, the order, the charge, the events */
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (idem_key) {
-        rv = so_store_idem_claim(db, p, o->team_id, idem_key, idem_hash, req->now);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_api_order_store(req, prod, o, NULL);
-    }
-    if (rv == APR_SUCCESS && !strcmp(o->status, "REQ")) {
-        rv = so_api_order_event(req, o, "provisioning_requested", NULL);
-    }
-    if (rv == APR_SUCCESS) {
-        /* last: the charge holds the team's balance until the commit */
-        rv = so_api_order_charge(req, prod, o);
-    }
-    if (rv == APR_SUCCESS && idem_key) {
-        rv = so_store_idem_finish(db, p, o->team_id, idem_key, 200,
-                                  apr_psprintf(p, "{\"id\":%" APR_INT64_T_FMT "}", o->id));
-    }
-    if (rv == SO_EDBUNIQUE && idem_key) {
-        /* the key was used before: answer what the first request got */
-        const char *hash, *response;
-        int status;
-        so_db_rollback(db);
-        rv = so_store_idem_get(db, p, o->team_id, idem_key, &hash, &status, &response);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        if (strcmp(hash, idem_hash)) {
-            return so_api_error(req, SO_E_IDEMPOTENCY,
-                                "This Idempotency-Key was used for another request", idem_key),
-                   APR_EINVAL;
-        }
+    if (idem.replayed) {
         apr_table_setn(req->headers_out, "Idempotent-Replayed", "true");
-        return so_api_ok(req, json_loads(response, 0, NULL));
+        return so_api_ok(req, json_loads(idem.response, 0, NULL));
     }
-    if (rv == SO_ENOFUNDS) {
-        so_team_t *t;
-        so_db_rollback(db);
-        if (so_store_team_by_id(db, p, o->team_id, &t) != APR_SUCCESS) {
-            t = NULL;
-        }
-        return so_api_errorf(req, SO_E_FUNDS,
-                             "The balance (%s %s) does not cover the price (%s %s)",
-                             t ? so_money_fmt(p, t->balance) : "?", o->currency,
-                             so_money_fmt(p, o->price), o->currency),
-               APR_EINVAL;
-    }
-    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
-        return rv;
-    }
-    so_log_debug(SO_LOG_MARK, "order %" APR_INT64_T_FMT " created for team %" APR_INT64_T_FMT,
-                 o->id, o->team_id);
     /* validation starts from the outbox ("provisioning_requested"), after the request */
     return so_api_ok_id(req, o->id);
 }

@@ -52,6 +52,22 @@ so_svc_ctx_t *so_api_svc_ctx(so_req_t *req)
     return ctx;
 }
 
+/* whether the answer has this warning already (the request's parsing may have given
+ * the one a service gives again, e.g. e-mail validation's retirement) */
+static int warned(so_req_t *req, int code, const char *desc)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(req->warnings, i, w)
+    {
+        if (json_integer_value(json_object_get(w, "code")) == code
+            && !strcmp(json_string_value(json_object_get(w, "desc")), desc ? desc : "")) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 apr_status_t so_api_svc_answer(so_req_t *req, const so_result_t *res)
 {
     if (res->warnings) {
@@ -59,9 +75,11 @@ apr_status_t so_api_svc_answer(so_req_t *req, const so_result_t *res)
         json_t *w;
         json_array_foreach(res->warnings, i, w)
         {
-            so_api_warning(req, (int)json_integer_value(json_object_get(w, "code")),
-                           json_string_value(json_object_get(w, "desc")),
-                           json_string_value(json_object_get(w, "data")));
+            int code = (int)json_integer_value(json_object_get(w, "code"));
+            const char *desc = json_string_value(json_object_get(w, "desc"));
+            if (!warned(req, code, desc)) {
+                so_api_warning(req, code, desc, json_string_value(json_object_get(w, "data")));
+            }
         }
     }
     if (res->status != APR_SUCCESS && res->code) {

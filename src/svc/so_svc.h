@@ -81,6 +81,14 @@ void so_result_init(so_result_t *res);
 apr_status_t so_result_fail(so_result_t *res, apr_pool_t *p, apr_status_t status, int code,
                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* The same with res->field (the error envelope's data) set to data (NULL: none). */
+apr_status_t so_result_fail_data(so_result_t *res, apr_pool_t *p, apr_status_t status, int code,
+                                 const char *data, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Add a warning {code, desc, data} to res->warnings (the array lives as long as p). */
+void so_result_warn(so_result_t *res, apr_pool_t *p, int code, const char *desc,
+                    const char *data);
+
 /* What the services need from src/api (registered by so_api_init). */
 typedef struct {
     /* an order event (history and outbox rows) in the caller's transaction; detail is

@@ -12,6 +12,35 @@
 #include "../store/so_store_catalog.h"
 #include "../store/so_store_order.h"
 
+/* The fields of an order's body (create, update, reissue) as the API read them;
+ * has_x: x was present. */
+typedef struct {
+    apr_int64_t product_id, period, domain_amount, wildcard_amount, id;
+    int has_product, has_period, has_domain_amount, has_wildcard_amount, has_id;
+    const char *csr;
+    const char *software;
+    const char *organization_handle, *technical_handle, *administrative_handle, *billing_handle;
+    const char *approver_email;
+    const char *autorenew;
+    const char *sha;
+    apr_array_header_t *host_names; /* NULL when absent */
+    apr_array_header_t *dcv;        /* so_order_host_t, NULL when absent */
+    int dns_auto, start;
+    int has_csr, has_software, has_org, has_tech, has_admin, has_billing, has_approver,
+        has_autorenew, has_sha, has_dns_auto, has_start;
+    apr_int64_t managed_csr_id; /* a CSR of the CSR Manager in place of csr */
+    int has_managed_csr;
+} so_svc_order_in_t;
+
+/* Apply the present fields of in to o (the order's product is prod; creating: a new
+ * order) and check them: the CSR and its key, the names (recomputed when the CSR or
+ * host_names change; an existing order's must fit what was paid for), the validation
+ * methods, the contact handles (of the context's team), the approver address, autorenew,
+ * the signature algorithm, software, DNS automation. APR_EINVAL with res->code, detail
+ * and field (the error's data); warnings in res->warnings. */
+apr_status_t so_svc_order_apply(so_svc_ctx_t *ctx, const so_product_t *prod, so_order_t *o,
+                                const so_svc_order_in_t *in, int creating, so_result_t *res);
+
 /* The product on sale, sold for period, and its price in currency (the team's).
  * APR_EINVAL with res->code SO_E_PRODUCT (not on sale), SO_E_PERIOD or SO_E_CURRENCY and
  * res->detail; other statuses come from the database. */
@@ -48,5 +77,26 @@ apr_status_t so_svc_order_store(so_svc_ctx_t *ctx, const so_product_t *prod, so_
  * SO_ENOFUNDS when the balance does not cover the price. The charge locks the team's
  * balance until the commit: callers make it their last write. */
 apr_status_t so_svc_order_charge(so_svc_ctx_t *ctx, const so_product_t *prod, so_order_t *o);
+
+/* An Idempotency-Key of a create: key (NULL: none) and hash (what the request was). On a
+ * key used before by the same request, replayed is set and response is the first answer
+ * (JSON text); by another request: APR_EINVAL, SO_E_IDEMPOTENCY. */
+typedef struct {
+    const char *key;
+    const char *hash;
+    int replayed;
+    const char *response;
+} so_svc_idem_t;
+
+/* A new order of the context's team from in (product_id and period present): the
+ * product and its price in currency, the input applied and checked, the price of its
+ * names; start_provision: complete (SO_E_INCOMPLETE otherwise) and REQ. Then in one
+ * transaction: the idempotency key (idem may be NULL), the order and its events, and the
+ * charge as the last write (SO_E_FUNDS when the balance does not cover it: nothing is
+ * written). Validation starts from the outbox ("provisioning_requested") after the
+ * commit. APR_EINVAL with res->code etc.; other statuses come from the database. */
+apr_status_t so_svc_order_create(so_svc_ctx_t *ctx, const so_svc_order_in_t *in,
+                                 const char *currency, so_svc_idem_t *idem, so_order_t **out,
+                                 so_result_t *res);
 
 #endif
