@@ -1,4 +1,5 @@
-/* mod_sslorders: SSL orders: order input (the body of create, update and reissue) and new orders (see so_api_orders.c). */
+/* mod_sslorders: SSL orders: reading the order input (the body of create, update and reissue; its
+ * checks are the service so_svc_order_apply, src/svc/so_svc_order.c). See so_api_orders.c. */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -175,11 +176,6 @@ apr_status_t so_order_in_apply(so_req_t *req, so_db_t *db, const so_product_t *p
     return rv;
 }
 
-const char *so_api_order_missing(so_req_t *req, const so_product_t *prod, so_order_t *o)
-{
-    return so_svc_order_missing(so_api_svc_ctx(req), prod, o);
-}
-
 apr_status_t so_order_product_load(so_req_t *req, apr_int64_t id, so_product_t **prod)
 {
     apr_status_t rv = so_store_product_get(so_req_db(req), req->pool, id, prod);
@@ -199,53 +195,4 @@ apr_status_t so_order_in_id_check(so_req_t *req, const so_order_in_t *in, apr_in
                APR_EINVAL;
     }
     return APR_SUCCESS;
-}
-
-/* ------------------------------------------------------------------------- */
-/* new orders (POST /ssl/orders and the cart's checkout)                       */
-
-static apr_status_t why_of(const so_result_t *res, int *code, const char **why)
-{
-    *code = res->code;
-    *why = res->detail;
-    return res->status;
-}
-
-apr_status_t so_api_order_product(so_req_t *req, apr_int64_t product_id, apr_int64_t period,
-                                  so_product_t **prod, const so_price_t **price, int *code,
-                                  const char **why)
-{
-    so_result_t res;
-    so_result_init(&res);
-    so_svc_order_product(so_api_svc_ctx(req), product_id, period, req->auth->team_currency, prod,
-                         price, &res);
-    return why_of(&res, code, why);
-}
-
-apr_status_t so_api_order_new(so_req_t *req, const so_product_t *prod, const so_price_t *price,
-                              int period, so_order_t **out)
-{
-    return so_svc_order_new(so_api_svc_ctx(req), prod, price, period, out);
-}
-
-apr_status_t so_api_order_price(so_req_t *req, const so_product_t *prod, const so_price_t *price,
-                                so_order_t *o, const apr_array_header_t *host_names,
-                                int domain_amount, int wildcard_amount, int *code, const char **why)
-{
-    so_result_t res;
-    so_result_init(&res);
-    so_svc_order_price(so_api_svc_ctx(req), prod, price, o, host_names, domain_amount,
-                       wildcard_amount, &res);
-    return why_of(&res, code, why);
-}
-
-apr_status_t so_api_order_store(so_req_t *req, const so_product_t *prod, so_order_t *o,
-                                json_t *extra)
-{
-    return so_svc_order_store(so_api_svc_ctx(req), prod, o, extra);
-}
-
-apr_status_t so_api_order_charge(so_req_t *req, const so_product_t *prod, so_order_t *o)
-{
-    return so_svc_order_charge(so_api_svc_ctx(req), prod, o);
 }

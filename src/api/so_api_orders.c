@@ -229,7 +229,7 @@ static apr_status_t update_order(so_req_t *req)
             return APR_EINVAL;
         }
         if (in.has_start && in.start) {
-            const char *what = so_api_order_missing(req, prod, o);
+            const char *what = so_svc_order_missing(so_api_svc_ctx(req), prod, o);
             if (what) {
                 json_decref(fields);
                 return so_api_errorf(req, SO_E_INCOMPLETE,
