@@ -75,10 +75,9 @@ apr_int64_t so_acme_iss_reuse_seconds(apr_int64_t now)
     return (apr_int64_t)so_iss_reuse_days(now) * 86400;
 }
 
-apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
-                               so_acme_bound_t **out)
+apr_status_t so_acme_iss_bound_db(apr_pool_t *p, so_db_t *db, apr_int64_t team_id,
+                                  apr_int64_t order_id, so_acme_bound_t **out)
 {
-    so_db_t *db = so_req_db(req);
     so_order_t *o;
     so_product_t *prod;
     apr_array_header_t *states;
@@ -89,16 +88,16 @@ apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     if (!db) {
         return SO_EDBDOWN;
     }
-    if ((rv = so_store_order_get(db, req->pool, team_id, order_id, &o)) != APR_SUCCESS
-        || (rv = so_store_host_states(db, req->pool, order_id, &states)) != APR_SUCCESS
-        || (rv = so_store_product_get(db, req->pool, o->product_id, &prod)) != APR_SUCCESS) {
+    if ((rv = so_store_order_get(db, p, team_id, order_id, &o)) != APR_SUCCESS
+        || (rv = so_store_host_states(db, p, order_id, &states)) != APR_SUCCESS
+        || (rv = so_store_product_get(db, p, o->product_id, &prod)) != APR_SUCCESS) {
         return rv;
     }
-    b = apr_pcalloc(req->pool, sizeof(*b));
+    b = apr_pcalloc(p, sizeof(*b));
     b->order_id = o->id;
     b->status = o->status;
-    b->names = apr_array_make(req->pool, o->hosts->nelts + 1, sizeof(const char *));
-    b->validated = apr_hash_make(req->pool);
+    b->names = apr_array_make(p, o->hosts->nelts + 1, sizeof(const char *));
+    b->validated = apr_hash_make(p);
     b->domain_amount = o->domain_amount;
     b->wildcard_amount = o->wildcard_domain_amount;
     b->allow_wildcard = prod->is_wildcard || prod->is_wildcard_multidomain || o->wildcard_domain_amount > 0;
@@ -108,12 +107,18 @@ apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     }
     for (i = 0; i < states->nelts; i++) {
         so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        apr_int64_t *at = apr_palloc(req->pool, sizeof(*at));
+        apr_int64_t *at = apr_palloc(p, sizeof(*at));
         *at = h->validated_at;
         apr_hash_set(b->validated, h->host_name, APR_HASH_KEY_STRING, at);
     }
     *out = b;
     return APR_SUCCESS;
+}
+
+apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                               so_acme_bound_t **out)
+{
+    return so_acme_iss_bound_db(req->pool, so_req_db(req), team_id, order_id, out);
 }
 
 void so_acme_iss_validated(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
