@@ -34,7 +34,6 @@
 
 #define OTP_TTL (72 * 3600)
 #define IDEM_TTL (24 * 3600)
-#define REFUND_DAYS 30
 
 /* ------------------------------------------------------------------------- */
 /* helpers                                                                     */
@@ -416,82 +415,19 @@ static apr_status_t approver_email_resend(so_req_t *req)
     return rv;
 }
 
-static apr_status_t change_cancel(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
-                                  const char **kind)
-{
-    apr_int64_t after;
-    int refund = 0;
-    apr_status_t rv;
-    (void)baton;
-
-    if (!strcmp(o->status, "PAI") || !strcmp(o->status, "REQ")) {
-        refund = 1;
-        *kind = "cancelled";
-        o->status = "FAI";
-    }
-    else if (!strcmp(o->status, "ACT")) {
-        refund = o->active_date > 0 && req->now - o->active_date <= REFUND_DAYS * 86400;
-        *kind = "cancellation_requested";
-        o->status = "REJ"; /* FAI once the certificate is revoked */
-    }
-    else {
-        return so_api_errorf(req, SO_E_STATUS, "An order in status %s cannot be cancelled", o->status),
-               APR_EINVAL;
-    }
-    o->cancelled_at = req->now;
-    if (refund && o->price > 0) {
-        rv = so_store_ledger_add(so_req_db(req), req->pool, o->team_id, o->price, "refund", o->id,
-                                 apr_psprintf(req->pool, "refund of order %" APR_INT64_T_FMT, o->id),
-                                 req->auth->user_id, req->now, &after);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    *detail = json_pack("{s:b,s:s,s:s}", "refunded", refund, "amount",
-                        refund ? so_money_fmt(req->pool, o->price) : "0.00", "currency", o->currency);
-    return APR_SUCCESS;
-}
-
-static apr_status_t change_failed(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
-                                   const char **kind)
-{
-    (void)baton;
-    if (strcmp(o->status, "REJ")) {
-        *kind = NULL;
-        return APR_SUCCESS;
-    }
-    o->status = "FAI";
-    *kind = "cancelled";
-    *detail = json_pack("{s:s}", "after", "revocation");
-    (void)req;
-    return APR_SUCCESS;
-}
-
 static apr_status_t cancel_order(so_req_t *req)
 {
     so_order_t *o;
-    apr_array_header_t *certs;
-    apr_status_t rv = change_order(req, change_cancel, NULL);
-    int i;
+    so_result_t res;
+    apr_status_t rv = so_api_order_load(req, &o);
 
-    if (rv != APR_SUCCESS || req->err_code || so_api_order_load(req, &o) != APR_SUCCESS
-        || strcmp(o->status, "REJ")) {
+    if (rv != APR_SUCCESS) {
         return rv;
     }
-    /* an active certificate: revoke it (our CA does at once), then the order is FAI */
-    if ((rv = so_store_certs_of_order(so_req_db(req), req->pool, o->team_id, o->id, &certs))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < certs->nelts; i++) {
-        so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
-        if (c->revoked_at == 0 && c->not_after > req->now
-            && (rv = so_iss_revoke(so_api_svc_ctx(req), o, c,
-                                    5 /* cessationOfOperation */)) != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    return change_order(req, change_failed, NULL);
+    so_result_init(&res);
+    rv = so_svc_order_cancel(so_api_svc_ctx(req), o->team_id, o->id, &res);
+    so_api_svc_answer(req, &res);
+    return rv != APR_SUCCESS ? rv : so_api_ok_id(req, o->id);
 }
 
 static apr_status_t create_otp(so_req_t *req)

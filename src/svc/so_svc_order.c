@@ -13,6 +13,7 @@
 #include "../core/so_log.h"
 #include "../core/so_util.h"
 #include "../store/so_store_account.h"
+#include "../store/so_store_cert.h"
 #include "../store/so_store_customer.h"
 
 apr_status_t so_svc_order_product(so_svc_ctx_t *ctx, apr_int64_t product_id, apr_int64_t period,
@@ -535,6 +536,157 @@ apr_status_t so_svc_order_create(so_svc_ctx_t *ctx, const so_svc_order_in_t *in,
     apr_status_t rv;
     *out = NULL;
     rv = create(ctx, in, currency, idem && idem->key ? idem : NULL, out, res);
+    if (rv != APR_SUCCESS && res->status == APR_SUCCESS) {
+        res->status = rv; /* the database's */
+    }
+    return rv;
+}
+
+/* ------------------------------------------------------------------------- */
+/* changes of an order: cancel                                                 */
+
+#define REFUND_DAYS 30
+
+/* change() sets the order's new state, the event (kind NULL: none) and its detail;
+ * non-success refuses (res set) and nothing is written */
+typedef apr_status_t change_fn(so_svc_ctx_t *ctx, so_order_t *o, json_t **detail,
+                               const char **kind, so_result_t *res);
+
+/* Load the order, run change() and write it with its event in one transaction, again
+ * on a stale version; *out: the order as written */
+static apr_status_t change_order(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
+                                 change_fn *change, so_order_t **out, so_result_t *res)
+{
+    so_db_t *db = ctx->db;
+    so_order_t *o = NULL;
+    apr_status_t rv = APR_SUCCESS;
+    int attempt;
+
+    for (attempt = 0; attempt < SO_WRITE_ATTEMPTS; attempt++) {
+        json_t *detail = NULL;
+        const char *kind = NULL;
+        so_write_backoff(attempt);
+        rv = so_store_order_get(db, ctx->pool, team_id, order_id, &o);
+        if (rv == APR_ENOENT) {
+            return so_result_fail(res, ctx->pool, APR_ENOENT, SO_E_NOT_FOUND,
+                                  "No order %" APR_INT64_T_FMT, order_id);
+        }
+        if (rv != APR_SUCCESS || (rv = so_db_begin(db)) != APR_SUCCESS) {
+            return rv;
+        }
+        rv = change(ctx, o, &detail, &kind, res);
+        if (rv != APR_SUCCESS) {
+            so_db_rollback(db);
+            if (detail) {
+                json_decref(detail);
+            }
+            return rv;
+        }
+        o->updated_at = ctx->now;
+        rv = so_store_order_update(db, ctx->pool, o, 0);
+        if (rv == APR_SUCCESS && kind) {
+            rv = so_svc_order_event(ctx, o, kind, detail);
+            detail = NULL;
+        }
+        if (detail) {
+            json_decref(detail);
+        }
+        rv = so_db_end(db, rv);
+        if (rv != SO_EDBSTALE) {
+            break;
+        }
+    }
+    if (rv == SO_EDBSTALE) {
+        return so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_CONCURRENT,
+                              "The order kept changing; retry");
+    }
+    *out = o;
+    return rv;
+}
+
+static apr_status_t change_cancel(so_svc_ctx_t *ctx, so_order_t *o, json_t **detail,
+                                  const char **kind, so_result_t *res)
+{
+    apr_pool_t *p = ctx->pool;
+    apr_int64_t after;
+    int refund = 0;
+    apr_status_t rv;
+
+    if (!strcmp(o->status, "PAI") || !strcmp(o->status, "REQ")) {
+        refund = 1;
+        *kind = "cancelled";
+        o->status = "FAI";
+    }
+    else if (!strcmp(o->status, "ACT")) {
+        refund = o->active_date > 0 && ctx->now - o->active_date <= REFUND_DAYS * 86400;
+        *kind = "cancellation_requested";
+        o->status = "REJ"; /* FAI once the certificate is revoked */
+    }
+    else {
+        return so_result_fail(res, p, APR_EINVAL, SO_E_STATUS,
+                              "An order in status %s cannot be cancelled", o->status);
+    }
+    o->cancelled_at = ctx->now;
+    if (refund && o->price > 0) {
+        rv = so_store_ledger_add(ctx->db, p, o->team_id, o->price, "refund", o->id,
+                                 apr_psprintf(p, "refund of order %" APR_INT64_T_FMT, o->id),
+                                 ctx->actor.user_id, ctx->now, &after);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    *detail = json_pack("{s:b,s:s,s:s}", "refunded", refund, "amount",
+                        refund ? so_money_fmt(p, o->price) : "0.00", "currency", o->currency);
+    return APR_SUCCESS;
+}
+
+static apr_status_t change_failed(so_svc_ctx_t *ctx, so_order_t *o, json_t **detail,
+                                  const char **kind, so_result_t *res)
+{
+    (void)ctx;
+    (void)res;
+    if (strcmp(o->status, "REJ")) {
+        *kind = NULL;
+        return APR_SUCCESS;
+    }
+    o->status = "FAI";
+    *kind = "cancelled";
+    *detail = json_pack("{s:s}", "after", "revocation");
+    return APR_SUCCESS;
+}
+
+static apr_status_t cancel(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
+                           so_result_t *res)
+{
+    so_order_t *o;
+    apr_array_header_t *certs;
+    apr_status_t rv = change_order(ctx, team_id, order_id, change_cancel, &o, res);
+    int i;
+
+    if (rv != APR_SUCCESS || so_store_order_get(ctx->db, ctx->pool, team_id, order_id, &o)
+                                 != APR_SUCCESS
+        || strcmp(o->status, "REJ")) {
+        return rv;
+    }
+    /* an active certificate: revoke it (our CA does at once), then the order is FAI */
+    if ((rv = so_store_certs_of_order(ctx->db, ctx->pool, o->team_id, o->id, &certs))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < certs->nelts; i++) {
+        so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
+        if (c->revoked_at == 0 && c->not_after > ctx->now
+            && (rv = so_iss_revoke(ctx, o, c, 5 /* cessationOfOperation */)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return change_order(ctx, team_id, order_id, change_failed, &o, res);
+}
+
+apr_status_t so_svc_order_cancel(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
+                                 so_result_t *res)
+{
+    apr_status_t rv = cancel(ctx, team_id, order_id, res);
     if (rv != APR_SUCCESS && res->status == APR_SUCCESS) {
         res->status = rv; /* the database's */
     }

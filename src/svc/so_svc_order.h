@@ -99,4 +99,13 @@ apr_status_t so_svc_order_create(so_svc_ctx_t *ctx, const so_svc_order_in_t *in,
                                  const char *currency, so_svc_idem_t *idem, so_order_t **out,
                                  so_result_t *res);
 
+/* Cancel the order order_id of team_id: PAI or REQ become FAI with their price refunded
+ * ("cancelled"); ACT becomes REJ ("cancellation_requested", refunded within 30 days of
+ * issue), its live certificates are revoked (cessationOfOperation) and then it is FAI
+ * ("cancelled" after revocation). Version-checked writes, retried (SO_E_CONCURRENT when
+ * the order kept changing). APR_ENOENT (SO_E_NOT_FOUND) when the team has no such
+ * order; APR_EINVAL with SO_E_STATUS in another status. */
+apr_status_t so_svc_order_cancel(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
+                                 so_result_t *res);
+
 #endif
