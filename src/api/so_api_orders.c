@@ -163,115 +163,37 @@ static apr_status_t get_order(so_req_t *req)
 /* ------------------------------------------------------------------------- */
 /* PUT /ssl/orders/{id} (and POST)                                             */
 
-/* Long: load, check the status, apply, write with its event and answer, retried as a
- * whole on a stale version (the order's charge half moves to src/svc). */
+/* Read the body, authorize (the caller's order); the service checks the fields against
+ * the order's status, applies and writes (so_svc_order_update). */
 static apr_status_t update_order(so_req_t *req)
 {
-    so_db_t *db = so_req_db(req);
-    apr_pool_t *p = req->pool;
     so_order_in_t in;
     so_order_t *o;
-    so_product_t *prod;
-    const char *key, *jkey;
-    json_t *val, *fields;
-    void *iter;
+    apr_array_header_t *keys;
+    const char *jkey;
+    json_t *val;
+    so_result_t res;
     apr_status_t rv;
-    int attempt;
 
     if (so_order_in_read(req, &in) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    for (attempt = 0; attempt < SO_WRITE_ATTEMPTS; attempt++) {
-        so_api_write_backoff(attempt);
-        int started = 0;
-        if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
-            return rv;
-        }
-        if (so_order_in_id_check(req, &in, o->id) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        /* the whole request is refused when one field is not allowed */
-        fields = json_array();
-        json_object_foreach(req->json, jkey, val)
-        {
-            /* managed_csr_id is the same change as a csr */
-            key = !strcmp(jkey, "managed_csr_id") ? "csr" : jkey;
-            if (!strcmp(key, "id") || !so_rules_field_known(key)) {
-                continue;
-            }
-            if (so_rules_field_product(key)) {
-                json_decref(fields);
-                return so_api_errorf(req, SO_E_STATUS_FIELD,
-                                     "%s is tied to the product and cannot be changed", key),
-                       APR_EINVAL;
-            }
-            if (!so_rules_field_allowed(o->status, key)
-                || (req->auth->kind == SO_AUTH_OTP && strcmp(key, "domain_validation_methods"))) {
-                json_decref(fields);
-                return so_api_errorf(req, SO_E_STATUS_FIELD,
-                                     "%s cannot be changed while the order is %s%s", jkey, o->status,
-                                     req->auth->kind == SO_AUTH_OTP
-                                         ? " (an order token may only change "
-                                           "domain_validation_methods)"
-                                         : ""),
-                       APR_EINVAL;
-            }
-            json_array_append_new(fields, json_string(key));
-        }
-        (void)iter;
-        if ((rv = so_order_product_load(req, o->product_id, &prod)) != APR_SUCCESS) {
-            json_decref(fields);
-            return rv;
-        }
-        if (so_order_in_apply(req, db, prod, o, &in, 0) != APR_SUCCESS) {
-            json_decref(fields);
-            return APR_EINVAL;
-        }
-        if (in.has_start && in.start) {
-            const char *what = so_svc_order_missing(so_api_svc_ctx(req), prod, o);
-            if (what) {
-                json_decref(fields);
-                return so_api_errorf(req, SO_E_INCOMPLETE,
-                                     "The order cannot be sent for validation: it lacks %s", what),
-                       APR_EINVAL;
-            }
-            o->status = "REQ";
-            started = 1;
-        }
-        o->updated_at = req->now;
-        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-            json_decref(fields);
-            return rv;
-        }
-        rv = so_store_order_update(db, p, o, 1);
-        if (rv == APR_SUCCESS) {
-            rv = so_api_order_event(req, o, "updated", json_pack("{s:o}", "fields", fields));
-            fields = NULL;
-        }
-        if (rv == APR_SUCCESS && started) {
-            rv = so_api_order_event(req, o, "provisioning_requested", NULL);
-        }
-        if (fields) {
-            json_decref(fields);
-        }
-        rv = so_db_end(db, rv);
-        if (rv != SO_EDBSTALE) {
-            break;
-        }
-        /* another writer came first: read its result and apply this request again */
-        if (req->warnings) {
-            json_decref(req->warnings);
-            req->warnings = NULL;
-        }
-    }
-    if (rv == SO_EDBSTALE) {
-        return so_api_error(req, SO_E_CONCURRENT, "The order kept changing; retry", ""), APR_EINVAL;
-    }
-    if (rv != APR_SUCCESS) {
+    if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
         return rv;
     }
+    if (so_order_in_id_check(req, &in, o->id) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    keys = apr_array_make(req->pool, 8, sizeof(const char *));
+    json_object_foreach(req->json, jkey, val)
+    {
+        APR_ARRAY_PUSH(keys, const char *) = jkey;
+    }
+    so_result_init(&res);
+    rv = so_svc_order_update(so_api_svc_ctx(req), o->team_id, o->id, &in, keys, &res);
+    so_api_svc_answer(req, &res);
     /* validation starts from the outbox ("provisioning_requested"), after the request */
-    return so_api_ok_id(req, o->id);
+    return rv != APR_SUCCESS ? rv : so_api_ok_id(req, o->id);
 }
 
 /* ------------------------------------------------------------------------- */

@@ -692,3 +692,130 @@ apr_status_t so_svc_order_cancel(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int
     }
     return rv;
 }
+
+/* ------------------------------------------------------------------------- */
+/* changes of an order: update                                                 */
+
+/* the fields of the update that the order's status and the actor allow, as a JSON array
+ * (the "updated" event's); NULL and res set when one is refused */
+static json_t *update_fields(so_svc_ctx_t *ctx, const so_order_t *o,
+                             const apr_array_header_t *keys, so_result_t *res)
+{
+    int token = ctx->actor.kind == SO_ACTOR_TOKEN, i;
+    json_t *fields = json_array();
+
+    for (i = 0; keys && i < keys->nelts; i++) {
+        const char *jkey = APR_ARRAY_IDX(keys, i, const char *);
+        /* managed_csr_id is the same change as a csr */
+        const char *key = !strcmp(jkey, "managed_csr_id") ? "csr" : jkey;
+        if (!strcmp(key, "id") || !so_rules_field_known(key)) {
+            continue;
+        }
+        if (so_rules_field_product(key)) {
+            json_decref(fields);
+            so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_STATUS_FIELD,
+                           "%s is tied to the product and cannot be changed", key);
+            return NULL;
+        }
+        if (!so_rules_field_allowed(o->status, key)
+            || (token && strcmp(key, "domain_validation_methods"))) {
+            json_decref(fields);
+            so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_STATUS_FIELD,
+                           "%s cannot be changed while the order is %s%s", jkey, o->status,
+                           token ? " (an order token may only change "
+                                   "domain_validation_methods)"
+                                 : "");
+            return NULL;
+        }
+        json_array_append_new(fields, json_string(key));
+    }
+    return fields;
+}
+
+/* one attempt; SO_EDBSTALE: another writer came first */
+static apr_status_t update_once(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
+                                const so_svc_order_in_t *in, const apr_array_header_t *keys,
+                                so_result_t *res)
+{
+    so_db_t *db = ctx->db;
+    apr_pool_t *p = ctx->pool;
+    so_order_t *o;
+    so_product_t *prod;
+    json_t *fields;
+    int started = 0;
+    apr_status_t rv = so_store_order_get(db, p, team_id, order_id, &o);
+
+    if (rv == APR_ENOENT) {
+        return so_result_fail(res, p, APR_ENOENT, SO_E_NOT_FOUND, "No order %" APR_INT64_T_FMT,
+                              order_id);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* the whole request is refused when one field is not allowed */
+    if (!(fields = update_fields(ctx, o, keys, res))) {
+        return APR_EINVAL;
+    }
+    rv = so_store_product_get(db, p, o->product_id, &prod);
+    if (rv == APR_ENOENT || (rv == APR_SUCCESS && !prod->active)) {
+        rv = so_result_fail(res, p, APR_EINVAL, SO_E_PRODUCT,
+                            "No product %" APR_INT64_T_FMT " on sale", o->product_id);
+    }
+    if (rv != APR_SUCCESS || (rv = so_svc_order_apply(ctx, prod, o, in, 0, res)) != APR_SUCCESS) {
+        json_decref(fields);
+        return rv;
+    }
+    if (in->has_start && in->start) {
+        const char *what = so_svc_order_missing(ctx, prod, o);
+        if (what) {
+            json_decref(fields);
+            return so_result_fail(res, p, APR_EINVAL, SO_E_INCOMPLETE,
+                                  "The order cannot be sent for validation: it lacks %s", what);
+        }
+        o->status = "REQ";
+        started = 1;
+    }
+    o->updated_at = ctx->now;
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        json_decref(fields);
+        return rv;
+    }
+    rv = so_store_order_update(db, p, o, 1);
+    if (rv == APR_SUCCESS) {
+        rv = so_svc_order_event(ctx, o, "updated", json_pack("{s:o}", "fields", fields));
+        fields = NULL;
+    }
+    if (rv == APR_SUCCESS && started) {
+        rv = so_svc_order_event(ctx, o, "provisioning_requested", NULL);
+    }
+    if (fields) {
+        json_decref(fields);
+    }
+    return so_db_end(db, rv);
+}
+
+apr_status_t so_svc_order_update(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
+                                 const so_svc_order_in_t *in, const apr_array_header_t *keys,
+                                 so_result_t *res)
+{
+    apr_status_t rv = APR_SUCCESS;
+    int attempt;
+
+    for (attempt = 0; attempt < SO_WRITE_ATTEMPTS; attempt++) {
+        so_write_backoff(attempt);
+        /* again: this attempt's warnings only */
+        res->warnings = NULL;
+        rv = update_once(ctx, team_id, order_id, in, keys, res);
+        if (rv != SO_EDBSTALE) {
+            break;
+        }
+    }
+    if (rv == SO_EDBSTALE) {
+        return so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_CONCURRENT,
+                              "The order kept changing; retry");
+    }
+    if (rv != APR_SUCCESS && res->status == APR_SUCCESS) {
+        res->status = rv; /* the database's */
+    }
+    return rv;
+}

@@ -108,4 +108,16 @@ apr_status_t so_svc_order_create(so_svc_ctx_t *ctx, const so_svc_order_in_t *in,
 apr_status_t so_svc_order_cancel(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
                                  so_result_t *res);
 
+/* Update the order order_id of team_id with in. keys: the body's field names as given
+ * (managed_csr_id counts as csr; id and unknown names are skipped): one tied to the
+ * product, not allowed in the order's status, or (an order token's context) other than
+ * domain_validation_methods refuses the whole update (SO_E_STATUS_FIELD). Then in is
+ * applied (so_svc_order_apply), start_provision makes it REQ when complete
+ * (SO_E_INCOMPLETE otherwise), and the order is written with its "updated" event
+ * (and "provisioning_requested"); a stale version: again from the start (SO_E_CONCURRENT
+ * when it kept changing). APR_ENOENT (SO_E_NOT_FOUND) when the team has no such order. */
+apr_status_t so_svc_order_update(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
+                                 const so_svc_order_in_t *in, const apr_array_header_t *keys,
+                                 so_result_t *res);
+
 #endif

@@ -217,7 +217,7 @@ static apr_int64_t balance_of(apr_int64_t team_id)
     return team->balance;
 }
 
-START_TEST(order_create_cancel_without_request)
+START_TEST(order_create_update_cancel_without_request)
 {
     static const char *const names[] = {"new.example.com", "www.new.example.com", NULL};
     so_svc_order_in_t in;
@@ -301,6 +301,32 @@ START_TEST(order_create_cancel_without_request)
     ck_assert_int_eq(balance_of(2), 0);
     ctx->actor.team_id = 1;
 
+    /* updated while REQ: autorenew yes, the CSR no (refused whole), the product never */
+    {
+        apr_array_header_t *keys = apr_array_make(pool, 2, sizeof(const char *));
+        so_svc_order_in_t up;
+        memset(&up, 0, sizeof(up));
+        up.autorenew = "on";
+        up.has_autorenew = 1;
+        APR_ARRAY_PUSH(keys, const char *) = "autorenew";
+        so_result_init(&res);
+        ck_assert_int_eq(so_svc_order_update(ctx, 1, o->id, &up, keys, &res), APR_SUCCESS);
+        ck_assert_int_eq(so_store_order_get(db, pool, 1, o->id, &again), APR_SUCCESS);
+        ck_assert_int_eq(again->autorenew, 1);
+        APR_ARRAY_PUSH(keys, const char *) = "csr";
+        so_result_init(&res);
+        ck_assert_int_eq(so_svc_order_update(ctx, 1, o->id, &up, keys, &res), APR_EINVAL);
+        ck_assert_int_eq(res.code, SO_E_STATUS_FIELD);
+        ck_assert_str_eq(res.detail, "csr cannot be changed while the order is REQ");
+        keys->nelts = 1;
+        APR_ARRAY_IDX(keys, 0, const char *) = "period";
+        so_result_init(&res);
+        ck_assert_int_eq(so_svc_order_update(ctx, 1, o->id, &up, keys, &res), APR_EINVAL);
+        ck_assert_str_eq(res.detail, "period is tied to the product and cannot be changed");
+        so_result_init(&res);
+        ck_assert_int_eq(so_svc_order_update(ctx, 2, o->id, &up, keys, &res), APR_ENOENT);
+    }
+
     /* cancelled while REQ: FAI and refunded; a second time: refused; another team's: 404 */
     before = balance_of(1);
     so_result_init(&res);
@@ -327,6 +353,6 @@ TCase *so_test_svc_case(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, issue_without_request);
     tcase_add_test(tc, org_decide_results);
-    tcase_add_test(tc, order_create_cancel_without_request);
+    tcase_add_test(tc, order_create_update_cancel_without_request);
     return tc;
 }
