@@ -199,86 +199,21 @@ static apr_status_t update_order(so_req_t *req)
 /* ------------------------------------------------------------------------- */
 /* approver e-mail, cancel, OTP, events                                        */
 
-/* Load, check the status, run change() and write the order with an event, retried
- * on concurrent updates. change() answers and returns non-success to refuse. */
-typedef apr_status_t change_fn(so_req_t *req, so_order_t *o, void *baton, json_t **event_detail,
-                               const char **event_kind);
-
-static apr_status_t change_order(so_req_t *req, change_fn *change, void *baton)
+/* The order of the path for the caller, then the service (approver address or the
+ * approval mail again) */
+static apr_status_t approver_change(so_req_t *req, const char *email)
 {
-    so_db_t *db = so_req_db(req);
-    so_order_t *o = NULL;
-    apr_status_t rv = APR_SUCCESS;
-    int attempt;
+    so_order_t *o;
+    so_result_t res;
+    apr_status_t rv = so_api_order_load(req, &o);
 
-    for (attempt = 0; attempt < SO_WRITE_ATTEMPTS; attempt++) {
-        so_api_write_backoff(attempt);
-        json_t *detail = NULL;
-        const char *kind = NULL;
-        if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
-            return rv;
-        }
-        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-            return rv;
-        }
-        rv = change(req, o, baton, &detail, &kind);
-        if (rv != APR_SUCCESS) {
-            so_db_rollback(db);
-            if (detail) {
-                json_decref(detail);
-            }
-            return rv;
-        }
-        o->updated_at = req->now;
-        rv = so_store_order_update(db, req->pool, o, 0);
-        if (rv == APR_SUCCESS && kind) {
-            rv = so_api_order_event(req, o, kind, detail);
-            detail = NULL;
-        }
-        if (detail) {
-            json_decref(detail);
-        }
-        rv = so_db_end(db, rv);
-        if (rv != SO_EDBSTALE) {
-            break;
-        }
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
-    if (rv == SO_EDBSTALE) {
-        return so_api_error(req, SO_E_CONCURRENT, "The order kept changing; retry", ""), APR_EINVAL;
-    }
+    so_result_init(&res);
+    rv = so_svc_order_approver(so_api_svc_ctx(req), o->team_id, o->id, email, &res);
+    so_api_svc_answer(req, &res);
     return rv != APR_SUCCESS ? rv : so_api_ok_id(req, o->id);
-}
-
-static apr_status_t change_approver(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
-                                    const char **kind)
-{
-    const char *email = baton;
-    int i;
-    if (strcmp(o->status, "REQ")) {
-        return so_api_errorf(req, SO_E_STATUS,
-                             "The approver address can be changed only while the order is REQ (it "
-                             "is %s)",
-                             o->status),
-               APR_EINVAL;
-    }
-    for (i = 0; i < o->hosts->nelts; i++) {
-        so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
-        if (!strcmp(h->method, "email") && !so_approver_email_ok(req->pool, h->host_name, email)) {
-            return so_api_errorf(req, SO_E_APPROVER, "%s is not an approver address of %s", email,
-                                 h->host_name),
-                   APR_EINVAL;
-        }
-    }
-    if (!so_approver_email_ok(req->pool, o->common_name, email)) {
-        return so_api_errorf(req, SO_E_APPROVER,
-                             "%s is not an approver address of %s (see /ssl/approver-emails)", email,
-                             o->common_name),
-               APR_EINVAL;
-    }
-    *detail = json_pack("{s:s,s:s}", "from", o->approver_email, "to", email);
-    *kind = "approver_email_changed";
-    o->approver_email = email;
-    return APR_SUCCESS;
 }
 
 static apr_status_t approver_email_update(so_req_t *req)
@@ -286,8 +221,6 @@ static apr_status_t approver_email_update(so_req_t *req)
     const char *email = NULL;
     apr_int64_t id = 0;
     int has_id = 0;
-    so_order_t *o;
-    apr_status_t rv;
     if (so_in_str(req, req->json, "approver_email", 1, 254, &email, NULL)
         || so_in_int(req, req->json, "id", 0, 0, 0x7fffffff, &id, &has_id)) {
         return APR_EINVAL;
@@ -296,45 +229,12 @@ static apr_status_t approver_email_update(so_req_t *req)
         return so_api_error(req, SO_E_INVALID, "the body's id is not the order of the path", ""),
                APR_EINVAL;
     }
-    rv = change_order(req, change_approver,
-                      (void *)so_str_lower(req->pool, so_str_trim(req->pool, email)));
-    if (rv == APR_SUCCESS && !req->err_code && so_api_order_load(req, &o) == APR_SUCCESS) {
-        so_iss_send_approval(so_api_svc_ctx(req), o, 1);
-    }
-    return rv;
-}
-
-static apr_status_t change_resend(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
-                                  const char **kind)
-{
-    int i, email = 0;
-    (void)baton;
-    if (strcmp(o->status, "REQ")) {
-        return so_api_errorf(req, SO_E_STATUS,
-                             "The approval e-mail is sent only while the order is REQ (it is %s)",
-                             o->status),
-               APR_EINVAL;
-    }
-    for (i = 0; i < o->hosts->nelts; i++) {
-        email |= !strcmp(APR_ARRAY_IDX(o->hosts, i, so_order_host_t).method, "email");
-    }
-    if (!email || !*o->approver_email) {
-        return so_api_error(req, SO_E_STATUS, "No name of this order is validated by e-mail", ""),
-               APR_EINVAL;
-    }
-    *detail = json_pack("{s:s}", "to", o->approver_email);
-    *kind = "approver_email_resend_requested";
-    return APR_SUCCESS;
+    return approver_change(req, so_str_lower(req->pool, so_str_trim(req->pool, email)));
 }
 
 static apr_status_t approver_email_resend(so_req_t *req)
 {
-    so_order_t *o;
-    apr_status_t rv = change_order(req, change_resend, NULL);
-    if (rv == APR_SUCCESS && !req->err_code && so_api_order_load(req, &o) == APR_SUCCESS) {
-        so_iss_send_approval(so_api_svc_ctx(req), o, 1);
-    }
-    return rv;
+    return approver_change(req, NULL);
 }
 
 static apr_status_t cancel_order(so_req_t *req)

@@ -549,13 +549,14 @@ apr_status_t so_svc_order_create(so_svc_ctx_t *ctx, const so_svc_order_in_t *in,
 
 /* change() sets the order's new state, the event (kind NULL: none) and its detail;
  * non-success refuses (res set) and nothing is written */
-typedef apr_status_t change_fn(so_svc_ctx_t *ctx, so_order_t *o, json_t **detail,
+typedef apr_status_t change_fn(so_svc_ctx_t *ctx, so_order_t *o, void *baton, json_t **detail,
                                const char **kind, so_result_t *res);
 
 /* Load the order, run change() and write it with its event in one transaction, again
  * on a stale version; *out: the order as written */
 static apr_status_t change_order(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
-                                 change_fn *change, so_order_t **out, so_result_t *res)
+                                 change_fn *change, void *baton, so_order_t **out,
+                                 so_result_t *res)
 {
     so_db_t *db = ctx->db;
     so_order_t *o = NULL;
@@ -574,7 +575,7 @@ static apr_status_t change_order(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int
         if (rv != APR_SUCCESS || (rv = so_db_begin(db)) != APR_SUCCESS) {
             return rv;
         }
-        rv = change(ctx, o, &detail, &kind, res);
+        rv = change(ctx, o, baton, &detail, &kind, res);
         if (rv != APR_SUCCESS) {
             so_db_rollback(db);
             if (detail) {
@@ -604,14 +605,15 @@ static apr_status_t change_order(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int
     return rv;
 }
 
-static apr_status_t change_cancel(so_svc_ctx_t *ctx, so_order_t *o, json_t **detail,
-                                  const char **kind, so_result_t *res)
+static apr_status_t change_cancel(so_svc_ctx_t *ctx, so_order_t *o, void *baton,
+                                  json_t **detail, const char **kind, so_result_t *res)
 {
     apr_pool_t *p = ctx->pool;
     apr_int64_t after;
     int refund = 0;
     apr_status_t rv;
 
+    (void)baton;
     if (!strcmp(o->status, "PAI") || !strcmp(o->status, "REQ")) {
         refund = 1;
         *kind = "cancelled";
@@ -640,10 +642,11 @@ static apr_status_t change_cancel(so_svc_ctx_t *ctx, so_order_t *o, json_t **det
     return APR_SUCCESS;
 }
 
-static apr_status_t change_failed(so_svc_ctx_t *ctx, so_order_t *o, json_t **detail,
-                                  const char **kind, so_result_t *res)
+static apr_status_t change_failed(so_svc_ctx_t *ctx, so_order_t *o, void *baton,
+                                  json_t **detail, const char **kind, so_result_t *res)
 {
     (void)ctx;
+    (void)baton;
     (void)res;
     if (strcmp(o->status, "REJ")) {
         *kind = NULL;
@@ -660,7 +663,7 @@ static apr_status_t cancel(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t o
 {
     so_order_t *o;
     apr_array_header_t *certs;
-    apr_status_t rv = change_order(ctx, team_id, order_id, change_cancel, &o, res);
+    apr_status_t rv = change_order(ctx, team_id, order_id, change_cancel, NULL, &o, res);
     int i;
 
     if (rv != APR_SUCCESS || so_store_order_get(ctx->db, ctx->pool, team_id, order_id, &o)
@@ -680,7 +683,7 @@ static apr_status_t cancel(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t o
             return rv;
         }
     }
-    return change_order(ctx, team_id, order_id, change_failed, &o, res);
+    return change_order(ctx, team_id, order_id, change_failed, NULL, &o, res);
 }
 
 apr_status_t so_svc_order_cancel(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
@@ -813,6 +816,76 @@ apr_status_t so_svc_order_update(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int
     if (rv == SO_EDBSTALE) {
         return so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_CONCURRENT,
                               "The order kept changing; retry");
+    }
+    if (rv != APR_SUCCESS && res->status == APR_SUCCESS) {
+        res->status = rv; /* the database's */
+    }
+    return rv;
+}
+
+/* ------------------------------------------------------------------------- */
+/* changes of an order: the approver address and its mail                      */
+
+static apr_status_t change_approver(so_svc_ctx_t *ctx, so_order_t *o, void *baton,
+                                    json_t **detail, const char **kind, so_result_t *res)
+{
+    const char *email = baton;
+    int i;
+    if (strcmp(o->status, "REQ")) {
+        return so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_STATUS,
+                              "The approver address can be changed only while the order is REQ "
+                              "(it is %s)",
+                              o->status);
+    }
+    for (i = 0; i < o->hosts->nelts; i++) {
+        so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
+        if (!strcmp(h->method, "email") && !so_approver_email_ok(ctx->pool, h->host_name, email)) {
+            return so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_APPROVER,
+                                  "%s is not an approver address of %s", email, h->host_name);
+        }
+    }
+    if (!so_approver_email_ok(ctx->pool, o->common_name, email)) {
+        return so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_APPROVER,
+                              "%s is not an approver address of %s (see /ssl/approver-emails)",
+                              email, o->common_name);
+    }
+    *detail = json_pack("{s:s,s:s}", "from", o->approver_email, "to", email);
+    *kind = "approver_email_changed";
+    o->approver_email = email;
+    return APR_SUCCESS;
+}
+
+static apr_status_t change_resend(so_svc_ctx_t *ctx, so_order_t *o, void *baton,
+                                  json_t **detail, const char **kind, so_result_t *res)
+{
+    int i, email = 0;
+    (void)baton;
+    if (strcmp(o->status, "REQ")) {
+        return so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_STATUS,
+                              "The approval e-mail is sent only while the order is REQ (it is %s)",
+                              o->status);
+    }
+    for (i = 0; i < o->hosts->nelts; i++) {
+        email |= !strcmp(APR_ARRAY_IDX(o->hosts, i, so_order_host_t).method, "email");
+    }
+    if (!email || !*o->approver_email) {
+        return so_result_fail(res, ctx->pool, APR_EINVAL, SO_E_STATUS,
+                              "No name of this order is validated by e-mail");
+    }
+    *detail = json_pack("{s:s}", "to", o->approver_email);
+    *kind = "approver_email_resend_requested";
+    return APR_SUCCESS;
+}
+
+apr_status_t so_svc_order_approver(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
+                                   const char *email, so_result_t *res)
+{
+    so_order_t *o;
+    apr_status_t rv = change_order(ctx, team_id, order_id, email ? change_approver : change_resend,
+                                   (void *)email, &o, res);
+    if (rv == APR_SUCCESS
+        && so_store_order_get(ctx->db, ctx->pool, team_id, order_id, &o) == APR_SUCCESS) {
+        so_iss_send_approval(ctx, o, 1);
     }
     if (rv != APR_SUCCESS && res->status == APR_SUCCESS) {
         res->status = rv; /* the database's */

@@ -120,4 +120,12 @@ apr_status_t so_svc_order_update(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int
                                  const so_svc_order_in_t *in, const apr_array_header_t *keys,
                                  so_result_t *res);
 
+/* An order in REQ: email given: its approver address becomes email (an approver of every
+ * name validated by e-mail and of the common name: SO_E_APPROVER otherwise;
+ * "approver_email_changed"); email NULL: the approval mail again ("approver_email_resend_
+ * requested"; SO_E_STATUS when no name is validated by e-mail). Then the approval mail
+ * is sent (best effort). Another status: SO_E_STATUS. */
+apr_status_t so_svc_order_approver(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
+                                   const char *email, so_result_t *res);
+
 #endif
