@@ -1,6 +1,8 @@
-/* mod_sslorders: new orders as services (no HTTP request): the product and its price,
- * the order itself, what it pays for, what it still lacks before validation, storing it
- * with its "created" event and charging the team (see so_svc.h for the context).
+/* mod_sslorders: orders as services (no HTTP request): the product and its price, the
+ * order itself, its input's checks, what it pays for, what it still lacks before
+ * validation, storing it with its "created" event and charging the team
+ * (so_svc_order.c); update, cancel and the approver address (so_svc_order_change.c).
+ * See so_svc.h for the context.
  *
  * POST /ssl/orders, the cart's checkout and the ACME server's product-bound orders all
  * make their orders with these: the same rules, prices, ledger rows and events. The
