@@ -24,9 +24,10 @@ void so_acme_handle(so_req_t *req, const char *base);
 /* Create EAB credentials for a team, bound to its order (order_id > 0) or to a product
  * (product_id > 0). APR_ENOENT: not the team's order / no such product; APR_EINVAL with
  * *why: anything else wrong. The HMAC key is in (*out)->hmac_key: show it once. */
-apr_status_t so_acme_eab_create(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
-                                apr_int64_t product_id, int period, const char *description,
-                                apr_int64_t user_id, so_acme_eab_t **out, const char **why);
+apr_status_t so_acme_eab_create(apr_pool_t *p, so_db_t *db, apr_int64_t now, apr_int64_t team_id,
+                                apr_int64_t order_id, apr_int64_t product_id, int period,
+                                const char *description, apr_int64_t user_id, so_acme_eab_t **out,
+                                const char **why);
 /* The JSON of EAB credentials (with_key: the HMAC key too, only right after creation). */
 json_t *so_acme_eab_json(apr_pool_t *p, const so_acme_eab_t *e, const char *directory_url,
                          int with_key);

@@ -9,11 +9,11 @@
 #include "../core/so_util.h"
 #include "../store/so_store_catalog.h"
 
-apr_status_t so_acme_eab_create(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
-                                apr_int64_t product_id, int period, const char *description,
-                                apr_int64_t user_id, so_acme_eab_t **out, const char **why)
+apr_status_t so_acme_eab_create(apr_pool_t *p, so_db_t *db, apr_int64_t now, apr_int64_t team_id,
+                                apr_int64_t order_id, apr_int64_t product_id, int period,
+                                const char *description, apr_int64_t user_id, so_acme_eab_t **out,
+                                const char **why)
 {
-    so_db_t *db = so_req_db(req);
     so_acme_eab_t *e;
     unsigned char kid[12], key[32];
     apr_status_t rv;
@@ -30,30 +30,30 @@ apr_status_t so_acme_eab_create(so_req_t *req, apr_int64_t team_id, apr_int64_t 
     if (!db) {
         return SO_EDBDOWN;
     }
-    e = apr_pcalloc(req->pool, sizeof(*e));
+    e = apr_pcalloc(p, sizeof(*e));
     e->names = "";
     if (order_id > 0) {
         so_acme_bound_t *b;
-        if ((rv = so_acme_iss_bound(req, team_id, order_id, &b)) != APR_SUCCESS) {
+        if ((rv = so_acme_iss_bound_db(p, db, team_id, order_id, &b)) != APR_SUCCESS) {
             return rv;
         }
         if (strcmp(b->status, "ACT") && strcmp(b->status, "PAI") && strcmp(b->status, "REQ")) {
-            *why = apr_psprintf(req->pool, "order %" APR_INT64_T_FMT " is %s: only a paid, active "
+            *why = apr_psprintf(p, "order %" APR_INT64_T_FMT " is %s: only a paid, active "
                                 "or pending order can be bound", order_id, b->status);
             return APR_EINVAL;
         }
-        e->names = apr_array_pstrcat(req->pool, b->names, ' ');
+        e->names = apr_array_pstrcat(p, b->names, ' ');
     }
     else {
         so_product_t *prod;
-        if ((rv = so_store_product_get(db, req->pool, product_id, &prod)) != APR_SUCCESS) {
+        if ((rv = so_store_product_get(db, p, product_id, &prod)) != APR_SUCCESS) {
             return rv;
         }
         if (!prod->active) {
             return APR_ENOENT;
         }
         if (period > prod->max_period) {
-            *why = apr_psprintf(req->pool, "%s is sold for 1 to %d years", prod->name,
+            *why = apr_psprintf(p, "%s is sold for 1 to %d years", prod->name,
                                 prod->max_period);
             return APR_EINVAL;
         }
@@ -61,14 +61,14 @@ apr_status_t so_acme_eab_create(so_req_t *req, apr_int64_t team_id, apr_int64_t 
     if ((rv = so_random_bytes(kid, sizeof(kid))) != APR_SUCCESS) {
         return rv;
     }
-    e->kid = apr_pstrcat(req->pool, "kid_", so_b64url(req->pool, kid, sizeof(kid)), NULL);
+    e->kid = apr_pstrcat(p, "kid_", so_b64url(p, kid, sizeof(kid)), NULL);
     /* A key that begins with '-' is read as an option by the clients' command lines
      * (certbot --eab-hmac-key -x..., lego --hmac -x...): draw again (1 in 64). */
     do {
         if ((rv = so_random_bytes(key, sizeof(key))) != APR_SUCCESS) {
             return rv;
         }
-        e->hmac_key = so_b64url(req->pool, key, sizeof(key));
+        e->hmac_key = so_b64url(p, key, sizeof(key));
     } while (e->hmac_key[0] == '-');
     e->team_id = team_id;
     e->order_id = order_id > 0 ? order_id : 0;
@@ -76,8 +76,8 @@ apr_status_t so_acme_eab_create(so_req_t *req, apr_int64_t team_id, apr_int64_t 
     e->period = period;
     e->description = description ? description : "";
     e->created_by = user_id;
-    e->created_at = req->now;
-    if ((rv = so_store_acme_eab_insert(db, req->pool, e)) != APR_SUCCESS) {
+    e->created_at = now;
+    if ((rv = so_store_acme_eab_insert(db, p, e)) != APR_SUCCESS) {
         return rv;
     }
     *out = e;

@@ -7,8 +7,8 @@
 
 #include "so_acme_issue.h"
 #include "../svc/so_issuance.h"
-#include "../api/so_api_ssl.h"
-#include "../api/so_order_rules.h"
+#include "../svc/so_svc_order.h"
+#include "../svc/so_order_rules.h"
 #include "../core/so_util.h"
 #include "../core/so_domain.h"
 #include "../core/so_csr.h"
@@ -24,34 +24,7 @@
 #include "../store/so_store_cert.h"
 #include "../store/so_store_order.h"
 
-#define JOB_REQS_KEY "so_acme_job_reqs"
 #define CLAIM_SECS 300 /* as the issuance's own claims (so_issuance.c) */
-
-/* a request like the background job's, on the caller's database and clock; remembered on
- * the caller's pool so that so_acme_iss_flush delivers the outbox rows it committed */
-static so_req_t *job_req(so_req_t *req, int max_days)
-{
-    so_req_t *jr = so_req_create(req->pool, req->cfg);
-    apr_array_header_t *jrs = NULL;
-    apr_pool_userdata_get((void **)&jrs, JOB_REQS_KEY, req->pool);
-    if (!jrs) {
-        jrs = apr_array_make(req->pool, 2, sizeof(so_req_t *));
-        apr_pool_userdata_setn(jrs, JOB_REQS_KEY, NULL, req->pool);
-    }
-    APR_ARRAY_PUSH(jrs, so_req_t *) = jr;
-    if (max_days > 0) {
-        so_config_t *cfg = apr_pmemdup(req->pool, req->cfg, sizeof(*cfg));
-        if (cfg->max_validity_days <= 0 || cfg->max_validity_days > max_days) {
-            cfg->max_validity_days = max_days;
-        }
-        jr->cfg = cfg;
-    }
-    jr->db = so_req_db(req);
-    jr->method = "JOB";
-    jr->path = "/";
-    jr->now = req->now;
-    return jr;
-}
 
 #define JOB_CTXS_KEY "so_acme_job_ctxs"
 
@@ -83,7 +56,7 @@ static so_svc_ctx_t *job_ctx(so_req_t *req, int max_days)
 
 void so_acme_iss_flush(so_req_t *req)
 {
-    apr_array_header_t *jrs = NULL, *ctxs = NULL;
+    apr_array_header_t *ctxs = NULL;
     int i;
     apr_pool_userdata_get((void **)&ctxs, JOB_CTXS_KEY, req->pool);
     for (i = 0; ctxs && i < ctxs->nelts; i++) {
@@ -91,13 +64,6 @@ void so_acme_iss_flush(so_req_t *req)
     }
     if (ctxs) {
         apr_array_clear(ctxs);
-    }
-    apr_pool_userdata_get((void **)&jrs, JOB_REQS_KEY, req->pool);
-    for (i = 0; jrs && i < jrs->nelts; i++) {
-        so_outbox_after_request(APR_ARRAY_IDX(jrs, i, so_req_t *));
-    }
-    if (jrs) {
-        apr_array_clear(jrs);
     }
     if (req->outbox) {
         so_outbox_after_request(req);
@@ -109,10 +75,9 @@ apr_int64_t so_acme_iss_reuse_seconds(apr_int64_t now)
     return (apr_int64_t)so_iss_reuse_days(now) * 86400;
 }
 
-apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
-                               so_acme_bound_t **out)
+apr_status_t so_acme_iss_bound_db(apr_pool_t *p, so_db_t *db, apr_int64_t team_id,
+                                  apr_int64_t order_id, so_acme_bound_t **out)
 {
-    so_db_t *db = so_req_db(req);
     so_order_t *o;
     so_product_t *prod;
     apr_array_header_t *states;
@@ -123,16 +88,16 @@ apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     if (!db) {
         return SO_EDBDOWN;
     }
-    if ((rv = so_store_order_get(db, req->pool, team_id, order_id, &o)) != APR_SUCCESS
-        || (rv = so_store_host_states(db, req->pool, order_id, &states)) != APR_SUCCESS
-        || (rv = so_store_product_get(db, req->pool, o->product_id, &prod)) != APR_SUCCESS) {
+    if ((rv = so_store_order_get(db, p, team_id, order_id, &o)) != APR_SUCCESS
+        || (rv = so_store_host_states(db, p, order_id, &states)) != APR_SUCCESS
+        || (rv = so_store_product_get(db, p, o->product_id, &prod)) != APR_SUCCESS) {
         return rv;
     }
-    b = apr_pcalloc(req->pool, sizeof(*b));
+    b = apr_pcalloc(p, sizeof(*b));
     b->order_id = o->id;
     b->status = o->status;
-    b->names = apr_array_make(req->pool, o->hosts->nelts + 1, sizeof(const char *));
-    b->validated = apr_hash_make(req->pool);
+    b->names = apr_array_make(p, o->hosts->nelts + 1, sizeof(const char *));
+    b->validated = apr_hash_make(p);
     b->domain_amount = o->domain_amount;
     b->wildcard_amount = o->wildcard_domain_amount;
     b->allow_wildcard = prod->is_wildcard || prod->is_wildcard_multidomain || o->wildcard_domain_amount > 0;
@@ -142,12 +107,18 @@ apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     }
     for (i = 0; i < states->nelts; i++) {
         so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        apr_int64_t *at = apr_palloc(req->pool, sizeof(*at));
+        apr_int64_t *at = apr_palloc(p, sizeof(*at));
         *at = h->validated_at;
         apr_hash_set(b->validated, h->host_name, APR_HASH_KEY_STRING, at);
     }
     *out = b;
     return APR_SUCCESS;
+}
+
+apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+                               so_acme_bound_t **out)
+{
+    return so_acme_iss_bound_db(req->pool, so_req_db(req), team_id, order_id, out);
 }
 
 void so_acme_iss_validated(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
@@ -444,56 +415,55 @@ apr_status_t so_acme_iss_revoke(so_req_t *req, apr_int64_t team_id, apr_int64_t 
 
 /* ---- EAB bound to a product ---------------------------------------------------------- */
 
-/* the request of the team's EAB creator: what the order code needs of a caller */
-static so_req_t *team_req(so_req_t *req, apr_int64_t team_id, apr_int64_t user_id,
-                          so_team_t **team, apr_status_t *rv)
+/* the service context of the team's EAB creator: new orders are the team's, made and
+ * charged by that user (events name "acme") */
+static so_svc_ctx_t *team_ctx(so_req_t *req, apr_int64_t team_id, apr_int64_t user_id,
+                              so_team_t **team, apr_status_t *rv)
 {
-    so_req_t *jr = job_req(req, 0);
-    so_principal_t *a = apr_pcalloc(req->pool, sizeof(*a));
-    if ((*rv = so_store_team_by_id(jr->db, req->pool, team_id, team)) != APR_SUCCESS) {
+    so_svc_ctx_t *ctx;
+    if ((*rv = so_store_team_by_id(so_req_db(req), req->pool, team_id, team)) != APR_SUCCESS) {
         return NULL;
     }
-    a->kind = SO_AUTH_TOKEN;
-    a->user_id = user_id;
-    a->team_id = team_id;
-    a->role = SO_ROLE_MEMBER;
-    a->username = "acme";
-    a->team_slug = (*team)->slug;
-    a->team_name = (*team)->name;
-    a->team_currency = (*team)->currency;
-    a->team_balance = (*team)->balance;
-    jr->auth = a;
-    return jr;
+    ctx = job_ctx(req, 0);
+    ctx->actor.user_id = user_id;
+    ctx->actor.team_id = team_id;
+    ctx->actor.name = "acme";
+    return ctx;
 }
 
-static apr_status_t product_prepare(so_req_t *jr, apr_int64_t product_id, int period,
-                                    const char *csr_pem, const apr_array_header_t *names,
-                                    so_product_t **prod, so_order_t **o, const char **why)
+static apr_status_t product_prepare(so_svc_ctx_t *ctx, const so_team_t *team,
+                                    apr_int64_t product_id, int period, const char *csr_pem,
+                                    const apr_array_header_t *names, so_product_t **prod,
+                                    so_order_t **o, const char **why)
 {
+    apr_pool_t *p = ctx->pool;
     const so_price_t *price;
     so_names_t *n;
     apr_array_header_t *sans;
+    so_result_t res;
     int code, dom, wild, i;
     apr_status_t rv;
 
-    rv = so_api_order_product(jr, product_id, period, prod, &price, &code, why);
+    so_result_init(&res);
+    rv = so_svc_order_product(ctx, product_id, period, team->currency, prod, &price, &res);
     if (rv != APR_SUCCESS) {
+        *why = res.detail;
         return rv == APR_ENOENT ? APR_EINVAL : rv;
     }
-    sans = apr_array_make(jr->pool, names->nelts, sizeof(const char *));
+    sans = apr_array_make(p, names->nelts, sizeof(const char *));
     for (i = 0; i < names->nelts; i++) {
         APR_ARRAY_PUSH(sans, const char *) = APR_ARRAY_IDX(names, i, const char *);
     }
-    if (so_rules_names(jr->pool, *prod, APR_ARRAY_IDX(names, 0, const char *), sans, NULL, &n,
-                       &code, why) != APR_SUCCESS
-        || so_rules_amounts(jr->pool, *prod, n, -1, -1, &dom, &wild, why) != APR_SUCCESS) {
+    if (so_rules_names(p, *prod, APR_ARRAY_IDX(names, 0, const char *), sans, NULL, &n, &code,
+                       why) != APR_SUCCESS
+        || so_rules_amounts(p, *prod, n, -1, -1, &dom, &wild, why) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if ((rv = so_api_order_new(jr, *prod, price, period, o)) != APR_SUCCESS) {
+    if ((rv = so_svc_order_new(ctx, *prod, price, period, o)) != APR_SUCCESS) {
         return rv;
     }
     (*o)->csr = csr_pem ? csr_pem : "";
-    (*o)->hosts = apr_array_make(jr->pool, names->nelts, sizeof(so_order_host_t));
+    (*o)->hosts = apr_array_make(p, names->nelts, sizeof(so_order_host_t));
     for (i = 0; i < names->nelts; i++) {
         so_order_host_t *h = apr_array_push((*o)->hosts);
         h->host_name = APR_ARRAY_IDX(names, i, const char *);
@@ -502,14 +472,15 @@ static apr_status_t product_prepare(so_req_t *jr, apr_int64_t product_id, int pe
     (*o)->common_name = APR_ARRAY_IDX(names, 0, const char *);
     if (csr_pem) {
         so_csr_t *c;
-        if (so_csr_parse(jr->pool, csr_pem, &c, why) != APR_SUCCESS) {
+        if (so_csr_parse(p, csr_pem, &c, why) != APR_SUCCESS) {
             return APR_EINVAL;
         }
         (*o)->csr = c->pem;
         (*o)->csr_md5 = c->md5;
         (*o)->csr_sha1 = c->sha1;
         (*o)->csr_sha256 = c->sha256;
-        if (so_api_order_price(jr, *prod, price, *o, NULL, -1, -1, &code, why) != APR_SUCCESS) {
+        if (so_svc_order_price(ctx, *prod, price, *o, NULL, -1, -1, &res) != APR_SUCCESS) {
+            *why = res.detail;
             return APR_EINVAL;
         }
     }
@@ -518,11 +489,11 @@ static apr_status_t product_prepare(so_req_t *jr, apr_int64_t product_id, int pe
         (*o)->wildcard_domain_amount = wild;
         (*o)->price = so_rules_price(*prod, price, dom, wild);
     }
-    if (jr->auth->team_balance < (*o)->price) {
-        *why = apr_psprintf(jr->pool, "The team's balance (%s %s) does not cover the price (%s %s) "
+    if (team->balance < (*o)->price) {
+        *why = apr_psprintf(p, "The team's balance (%s %s) does not cover the price (%s %s) "
                             "of a new %s order for these names",
-                            so_money_fmt(jr->pool, jr->auth->team_balance), (*o)->currency,
-                            so_money_fmt(jr->pool, (*o)->price), (*o)->currency, (*prod)->name);
+                            so_money_fmt(p, team->balance), (*o)->currency,
+                            so_money_fmt(p, (*o)->price), (*o)->currency, (*prod)->name);
         return SO_ENOFUNDS;
     }
     return APR_SUCCESS;
@@ -536,11 +507,11 @@ apr_status_t so_acme_iss_product_check(so_req_t *req, apr_int64_t team_id,
     so_product_t *prod;
     so_order_t *o;
     apr_status_t rv;
-    so_req_t *jr = team_req(req, team_id, 0, &team, &rv);
-    if (!jr) {
+    so_svc_ctx_t *ctx = team_ctx(req, team_id, 0, &team, &rv);
+    if (!ctx) {
         return rv;
     }
-    return product_prepare(jr, product_id, period, NULL, names, &prod, &o, why);
+    return product_prepare(ctx, team, product_id, period, NULL, names, &prod, &o, why);
 }
 
 apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t team_id, apr_int64_t user_id,
@@ -552,31 +523,31 @@ apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t team_id, apr_i
     so_product_t *prod;
     so_order_t *o;
     apr_status_t rv;
-    so_req_t *jr = team_req(req, team_id, user_id, &team, &rv);
+    so_svc_ctx_t *ctx = team_ctx(req, team_id, user_id, &team, &rv);
 
     *why = NULL;
-    if (!jr) {
+    if (!ctx) {
         return rv;
     }
-    if ((rv = product_prepare(jr, product_id, period, csr_pem, names, &prod, &o, why))
+    if ((rv = product_prepare(ctx, team, product_id, period, csr_pem, names, &prod, &o, why))
         != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = so_db_begin(jr->db)) != APR_SUCCESS) {
+    if ((rv = so_db_begin(ctx->db)) != APR_SUCCESS) {
         return rv;
     }
-    rv = so_api_order_store(jr, prod, o, json_pack("{s:s}", "via", "acme"));
+    rv = so_svc_order_store(ctx, prod, o, json_pack("{s:s}", "via", "acme"));
     if (rv == APR_SUCCESS) {
-        rv = so_api_order_charge(jr, prod, o); /* last: it holds the team's balance */
+        rv = so_svc_order_charge(ctx, prod, o); /* last: it holds the team's balance */
     }
     if (rv == SO_ENOFUNDS) {
-        so_db_rollback(jr->db);
+        so_db_rollback(ctx->db);
         *why = apr_psprintf(req->pool, "The team's balance does not cover the price (%s %s) of "
                             "a new %s order", so_money_fmt(req->pool, o->price), o->currency,
                             prod->name);
         return rv;
     }
-    if ((rv = so_db_end(jr->db, rv)) != APR_SUCCESS) {
+    if ((rv = so_db_end(ctx->db, rv)) != APR_SUCCESS) {
         return rv;
     }
     so_log_info(SO_LOG_MARK, SOLOGNO(00502) "ACME: order %" APR_INT64_T_FMT " of %s created and "

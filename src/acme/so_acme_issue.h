@@ -29,6 +29,9 @@ void so_acme_iss_flush(so_req_t *req);
 
 apr_status_t so_acme_iss_bound(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
                                so_acme_bound_t **out);
+/* The same on a database (no request: EAB creation by the API and the CLI). */
+apr_status_t so_acme_iss_bound_db(apr_pool_t *p, so_db_t *db, apr_int64_t team_id,
+                                  apr_int64_t order_id, so_acme_bound_t **out);
 
 /* An ACME challenge validated name: record it on the SSL order (when the name is one of
  * its names) so that the portal shows it and a reissue reuses it. Best effort. */

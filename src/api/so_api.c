@@ -94,15 +94,7 @@ json_t *so_json_time(apr_pool_t *p, apr_int64_t epoch)
 
 void so_api_write_backoff(int attempt)
 {
-    unsigned char r[2];
-    unsigned max_us = 1000u << (attempt < 6 ? attempt : 6); /* 1 ms .. 64 ms */
-    if (attempt <= 0) {
-        return;
-    }
-    if (so_random_bytes(r, sizeof(r)) != APR_SUCCESS) {
-        r[0] = r[1] = 0x80;
-    }
-    apr_sleep((apr_interval_time_t)((((unsigned)r[0] << 8) | r[1]) % max_us));
+    so_write_backoff(attempt);
 }
 
 const char *so_req_owner(so_req_t *req)

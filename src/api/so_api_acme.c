@@ -35,8 +35,8 @@ static apr_status_t eab_create(so_req_t *req)
         || so_in_str(req, req->json, "description", 0, 255, &desc, NULL) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    rv = so_acme_eab_create(req, req->auth->team_id, order_id, product_id, (int)period, desc,
-                            req->auth->user_id, &e, &why);
+    rv = so_acme_eab_create(req->pool, so_req_db(req), req->now, req->auth->team_id, order_id,
+                            product_id, (int)period, desc, req->auth->user_id, &e, &why);
     if (rv == APR_EINVAL) {
         return so_api_error(req, SO_E_INVALID, why, ""), APR_EINVAL;
     }

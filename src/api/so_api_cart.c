@@ -2,8 +2,8 @@
  * ledger, and the staff's credit to a team.
  *
  * Checkout creates every order of the cart the way POST /ssl/orders does
- * (so_api_order_product/new/price/store: the same rules, price, charge, ledger row
- * and event) in one transaction: an invalid item or a balance that does not cover
+ * (the services of src/svc/so_svc_order.h: the same rules, price, charge, ledger
+ * row and event) in one transaction: an invalid item or a balance that does not cover
  * the total creates nothing and charges nothing. */
 #include <string.h>
 
@@ -12,6 +12,8 @@
 #include "so_api.h"
 #include "so_api_org.h"
 #include "so_order_rules.h"
+#include "so_api_svc.h"
+#include "../svc/so_svc_order.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
 #include "../store/so_store_account.h"
@@ -44,13 +46,17 @@ typedef struct {
 
 static apr_status_t price_item(so_req_t *req, so_cart_item_t *it, priced_t *out)
 {
+    so_result_t res;
     apr_status_t rv;
 
     memset(out, 0, sizeof(*out));
     out->it = it;
-    rv = so_api_order_product(req, it->product_id, it->period, &out->prod, &out->price, &out->code,
-                              &out->why);
+    so_result_init(&res);
+    rv = so_svc_order_product(so_api_svc_ctx(req), it->product_id, it->period,
+                              req->auth->team_currency, &out->prod, &out->price, &res);
     if (rv == APR_EINVAL) {
+        out->code = res.code;
+        out->why = res.detail;
         return APR_SUCCESS;
     }
     if (rv != APR_SUCCESS) {
@@ -119,6 +125,7 @@ static apr_status_t quote(so_req_t *req)
     const char *why;
     apr_int64_t id, period, domains, wild, total;
     int code, d, w, included;
+    so_result_t res;
     apr_status_t rv;
 
     if (so_req_param_id(req, "id", &id) != APR_SUCCESS) {
@@ -128,7 +135,11 @@ static apr_status_t quote(so_req_t *req)
         || so_q_int(req, "wildcard_domains", -1, 0, 1000, &wild)) {
         return APR_EINVAL;
     }
-    rv = so_api_order_product(req, id, period, &prod, &price, &code, &why);
+    so_result_init(&res);
+    rv = so_svc_order_product(so_api_svc_ctx(req), id, period, req->auth->team_currency, &prod,
+                              &price, &res);
+    code = res.code;
+    why = res.detail;
     if (rv == APR_EINVAL) {
         return so_api_error(req, code == SO_E_PRODUCT ? SO_E_NOT_FOUND : code, why, ""),
                code == SO_E_PRODUCT ? APR_ENOENT : APR_EINVAL;
@@ -443,14 +454,15 @@ static apr_status_t replay(so_req_t *req, const char *key, const char *hash)
 
 static apr_status_t checkout(so_req_t *req)
 {
+    so_svc_ctx_t *ctx = so_api_svc_ctx(req);
     so_db_t *db = so_req_db(req);
     apr_pool_t *p = req->pool;
-    const char *key = so_req_header(req, "Idempotency-Key"), *hash = NULL, *why;
+    const char *key = so_req_header(req, "Idempotency-Key"), *hash = NULL;
     apr_array_header_t *items, *made;
     apr_int64_t total_items, amount = 0, balance = 0;
     json_t *ids, *answer;
     char *text;
-    int i, q, code;
+    int i, q;
     apr_status_t rv;
 
     if (key) {
@@ -493,23 +505,25 @@ static apr_status_t checkout(so_req_t *req)
             made_t *m = apr_array_push(made);
             apr_array_header_t *host_names = NULL;
             m->x = x;
-            if ((rv = so_api_order_new(req, x->prod, x->price, it->period, &m->o)) != APR_SUCCESS) {
+            so_result_t res;
+            so_result_init(&res);
+            if ((rv = so_svc_order_new(ctx, x->prod, x->price, it->period, &m->o)) != APR_SUCCESS) {
                 return rv;
             }
             if (x->renewed) {
                 copy_renewed(p, m->o, x->renewed, &host_names);
             }
-            if (so_api_order_price(req, x->prod, x->price, m->o, host_names, it->domain_amount,
-                                   it->wildcard_domain_amount, &code, &why)
+            if (so_svc_order_price(ctx, x->prod, x->price, m->o, host_names, it->domain_amount,
+                                   it->wildcard_domain_amount, &res)
                 != APR_SUCCESS) {
-                return item_refused(req, it, code, why);
+                return item_refused(req, it, res.code, res.detail);
             }
             /* a renewal with the renewed order's CSR, names and methods needs nothing
              * more: it goes to validation by itself (else it waits for what is missing) */
             if (x->renewed && *m->o->csr) {
                 so_order_t probe = *m->o;
                 probe.hosts = apr_array_copy(p, m->o->hosts);
-                if (!so_api_order_missing(req, x->prod, &probe)) {
+                if (!so_svc_order_missing(ctx, x->prod, &probe)) {
                     m->o->hosts = probe.hosts;
                     m->o->status = "REQ";
                 }
@@ -534,17 +548,17 @@ static apr_status_t checkout(so_req_t *req)
         if (m->x->renewed) {
             json_object_set_new(extra, "renewal_of", json_integer(m->x->renewed->id));
         }
-        rv = so_api_order_store(req, m->x->prod, m->o, extra);
+        rv = so_svc_order_store(ctx, m->x->prod, m->o, extra);
         if (rv == APR_SUCCESS && m->x->renewed) {
             rv = so_store_renewal_add(db, p, req->auth->team_id, m->o->id, m->x->renewed->id,
                                       req->now);
         }
         if (rv == APR_SUCCESS && m->x->renewed) {
-            rv = so_api_order_event(req, m->x->renewed, "renewal_ordered",
+            rv = so_svc_order_event(ctx, m->x->renewed, "renewal_ordered",
                                     json_pack("{s:I}", "order_id", (json_int_t)m->o->id));
         }
         if (rv == APR_SUCCESS && !strcmp(m->o->status, "REQ")) {
-            rv = so_api_order_event(req, m->o, "provisioning_requested",
+            rv = so_svc_order_event(ctx, m->o, "provisioning_requested",
                                     json_pack("{s:s}", "reason", "renewal with an unchanged CSR and names"));
         }
         json_array_append_new(ids, json_integer(m->o->id));
@@ -552,7 +566,7 @@ static apr_status_t checkout(so_req_t *req)
     for (i = 0; rv == APR_SUCCESS && i < made->nelts; i++) {
         /* last: a charge holds the team's balance until the commit */
         made_t *m = &APR_ARRAY_IDX(made, i, made_t);
-        rv = so_api_order_charge(req, m->x->prod, m->o);
+        rv = so_svc_order_charge(ctx, m->x->prod, m->o);
     }
     if (rv == APR_SUCCESS) {
         so_team_t *t;

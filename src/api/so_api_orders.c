@@ -34,7 +34,6 @@
 
 #define OTP_TTL (72 * 3600)
 #define IDEM_TTL (24 * 3600)
-#define REFUND_DAYS 30
 
 /* ------------------------------------------------------------------------- */
 /* helpers                                                                     */
@@ -49,11 +48,18 @@ static const char *actor(so_req_t *req)
 
 apr_status_t so_api_order_event(so_req_t *req, const so_order_t *o, const char *kind, json_t *detail)
 {
+    return so_api_order_event_by(req, o, kind, detail,
+                                 req->auth && req->auth->kind != SO_AUTH_OTP ? req->auth->user_id
+                                                                             : 0,
+                                 actor(req));
+}
+
+apr_status_t so_api_order_event_by(so_req_t *req, const so_order_t *o, const char *kind,
+                                   json_t *detail, apr_int64_t user_id, const char *name)
+{
     char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
-    apr_status_t rv = so_store_order_event(
-        so_req_db(req), req->pool, o->team_id, o->id,
-        req->auth && req->auth->kind != SO_AUTH_OTP ? req->auth->user_id : 0, actor(req), kind,
-        text ? text : "{}", req->now);
+    apr_status_t rv = so_store_order_event(so_req_db(req), req->pool, o->team_id, o->id, user_id,
+                                           name, kind, text ? text : "{}", req->now);
     if (rv == APR_SUCCESS) {
         /* the lifecycle events into the outbox, in the same transaction */
         rv = so_outbox_order_event(req, o, kind, text);
@@ -87,115 +93,43 @@ apr_status_t so_api_order_load(so_req_t *req, so_order_t **out)
 /* ------------------------------------------------------------------------- */
 /* POST /ssl/orders                                                            */
 
-/* Long: read, price, charge and store in one transaction, then start issuance; the
- * steps share the order, the product and the idempotency key (moving to src/svc). */
+/* Read the body and the Idempotency-Key; the service checks, prices, stores and charges
+ * (so_svc_order_create). */
 static apr_status_t create_order(so_req_t *req)
 {
-    so_db_t *db = so_req_db(req);
-    apr_pool_t *p = req->pool;
     so_order_in_t in;
-    so_product_t *prod;
-    const so_price_t *price;
     so_order_t *o;
-    const char *why, *idem_key = so_req_header(req, "Idempotency-Key"), *idem_hash = NULL;
-    int code;
+    so_svc_idem_t idem;
+    so_result_t res;
     apr_status_t rv;
 
+    memset(&idem, 0, sizeof(idem));
+    idem.key = so_req_header(req, "Idempotency-Key");
     if (so_order_in_read(req, &in) != APR_SUCCESS) {
         return APR_EINVAL;
     }
     if (!in.has_product || !in.has_period) {
         return so_api_error(req, SO_E_INVALID, "product_id and period are required", ""), APR_EINVAL;
     }
-    if (idem_key) {
-        if (!*idem_key || strlen(idem_key) > 200 || !so_str_is_printable_utf8(idem_key, strlen(idem_key))) {
+    if (idem.key) {
+        if (!*idem.key || strlen(idem.key) > 200
+            || !so_str_is_printable_utf8(idem.key, strlen(idem.key))) {
             return so_api_error(req, SO_E_INVALID, "Idempotency-Key must be 1 to 200 printable characters",
                                 ""),
                    APR_EINVAL;
         }
-        idem_hash = so_sha256_hex(p, req->body, req->body_len, 0);
+        idem.hash = so_sha256_hex(req->pool, req->body, req->body_len, 0);
     }
-    rv = so_api_order_product(req, in.product_id, in.period, &prod, &price, &code, &why);
-    if (rv == APR_EINVAL) {
-        return so_api_error(req, code, why, ""), APR_EINVAL;
-    }
-    if (rv != APR_SUCCESS || (rv = so_api_order_new(req, prod, price, (int)in.period, &o)) != APR_SUCCESS) {
+    so_result_init(&res);
+    rv = so_svc_order_create(so_api_svc_ctx(req), &in, req->auth->team_currency, &idem, &o, &res);
+    so_api_svc_answer(req, &res);
+    if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (so_order_in_apply(req, db, prod, o, &in, 1) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if (so_api_order_price(req, prod, price, o, in.host_names,
-                           in.has_domain_amount ? (int)in.domain_amount : -1,
-                           in.has_wildcard_amount ? (int)in.wildcard_amount : -1, &code, &why)
-        != APR_SUCCESS) {
-        return so_api_error(req, code, "The names do not fit the product", why), APR_EINVAL;
-    }
-    if (in.has_start && in.start) {
-        const char *what = so_api_order_missing(req, prod, o);
-        if (what) {
-            return so_api_errorf(req, SO_E_INCOMPLETE, "The order cannot be sent for validation: "
-                                                       "it lacks %s", what),
-                   APR_EINVAL;
-        }
-        o->status = "REQ";
-    }
-
-    /* one transaction: the idempotency key, the order, the charge, the events */
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (idem_key) {
-        rv = so_store_idem_claim(db, p, o->team_id, idem_key, idem_hash, req->now);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_api_order_store(req, prod, o, NULL);
-    }
-    if (rv == APR_SUCCESS && !strcmp(o->status, "REQ")) {
-        rv = so_api_order_event(req, o, "provisioning_requested", NULL);
-    }
-    if (rv == APR_SUCCESS) {
-        /* last: the charge holds the team's balance until the commit */
-        rv = so_api_order_charge(req, prod, o);
-    }
-    if (rv == APR_SUCCESS && idem_key) {
-        rv = so_store_idem_finish(db, p, o->team_id, idem_key, 200,
-                                  apr_psprintf(p, "{\"id\":%" APR_INT64_T_FMT "}", o->id));
-    }
-    if (rv == SO_EDBUNIQUE && idem_key) {
-        /* the key was used before: answer what the first request got */
-        const char *hash, *response;
-        int status;
-        so_db_rollback(db);
-        rv = so_store_idem_get(db, p, o->team_id, idem_key, &hash, &status, &response);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        if (strcmp(hash, idem_hash)) {
-            return so_api_error(req, SO_E_IDEMPOTENCY,
-                                "This Idempotency-Key was used for another request", idem_key),
-                   APR_EINVAL;
-        }
+    if (idem.replayed) {
         apr_table_setn(req->headers_out, "Idempotent-Replayed", "true");
-        return so_api_ok(req, json_loads(response, 0, NULL));
+        return so_api_ok(req, json_loads(idem.response, 0, NULL));
     }
-    if (rv == SO_ENOFUNDS) {
-        so_team_t *t;
-        so_db_rollback(db);
-        if (so_store_team_by_id(db, p, o->team_id, &t) != APR_SUCCESS) {
-            t = NULL;
-        }
-        return so_api_errorf(req, SO_E_FUNDS,
-                             "The balance (%s %s) does not cover the price (%s %s)",
-                             t ? so_money_fmt(p, t->balance) : "?", o->currency,
-                             so_money_fmt(p, o->price), o->currency),
-               APR_EINVAL;
-    }
-    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
-        return rv;
-    }
-    so_log_debug(SO_LOG_MARK, "order %" APR_INT64_T_FMT " created for team %" APR_INT64_T_FMT,
-                 o->id, o->team_id);
     /* validation starts from the outbox ("provisioning_requested"), after the request */
     return so_api_ok_id(req, o->id);
 }
@@ -229,200 +163,57 @@ static apr_status_t get_order(so_req_t *req)
 /* ------------------------------------------------------------------------- */
 /* PUT /ssl/orders/{id} (and POST)                                             */
 
-/* Long: load, check the status, apply, write with its event and answer, retried as a
- * whole on a stale version (the order's charge half moves to src/svc). */
+/* Read the body, authorize (the caller's order); the service checks the fields against
+ * the order's status, applies and writes (so_svc_order_update). */
 static apr_status_t update_order(so_req_t *req)
 {
-    so_db_t *db = so_req_db(req);
-    apr_pool_t *p = req->pool;
     so_order_in_t in;
     so_order_t *o;
-    so_product_t *prod;
-    const char *key, *jkey;
-    json_t *val, *fields;
-    void *iter;
+    apr_array_header_t *keys;
+    const char *jkey;
+    json_t *val;
+    so_result_t res;
     apr_status_t rv;
-    int attempt;
 
     if (so_order_in_read(req, &in) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    for (attempt = 0; attempt < SO_WRITE_ATTEMPTS; attempt++) {
-        so_api_write_backoff(attempt);
-        int started = 0;
-        if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
-            return rv;
-        }
-        if (so_order_in_id_check(req, &in, o->id) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        /* the whole request is refused when one field is not allowed */
-        fields = json_array();
-        json_object_foreach(req->json, jkey, val)
-        {
-            /* managed_csr_id is the same change as a csr */
-            key = !strcmp(jkey, "managed_csr_id") ? "csr" : jkey;
-            if (!strcmp(key, "id") || !so_rules_field_known(key)) {
-                continue;
-            }
-            if (so_rules_field_product(key)) {
-                json_decref(fields);
-                return so_api_errorf(req, SO_E_STATUS_FIELD,
-                                     "%s is tied to the product and cannot be changed", key),
-                       APR_EINVAL;
-            }
-            if (!so_rules_field_allowed(o->status, key)
-                || (req->auth->kind == SO_AUTH_OTP && strcmp(key, "domain_validation_methods"))) {
-                json_decref(fields);
-                return so_api_errorf(req, SO_E_STATUS_FIELD,
-                                     "%s cannot be changed while the order is %s%s", jkey, o->status,
-                                     req->auth->kind == SO_AUTH_OTP
-                                         ? " (an order token may only change "
-                                           "domain_validation_methods)"
-                                         : ""),
-                       APR_EINVAL;
-            }
-            json_array_append_new(fields, json_string(key));
-        }
-        (void)iter;
-        if ((rv = so_order_product_load(req, o->product_id, &prod)) != APR_SUCCESS) {
-            json_decref(fields);
-            return rv;
-        }
-        if (so_order_in_apply(req, db, prod, o, &in, 0) != APR_SUCCESS) {
-            json_decref(fields);
-            return APR_EINVAL;
-        }
-        if (in.has_start && in.start) {
-            const char *what = so_api_order_missing(req, prod, o);
-            if (what) {
-                json_decref(fields);
-                return so_api_errorf(req, SO_E_INCOMPLETE,
-                                     "The order cannot be sent for validation: it lacks %s", what),
-                       APR_EINVAL;
-            }
-            o->status = "REQ";
-            started = 1;
-        }
-        o->updated_at = req->now;
-        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-            json_decref(fields);
-            return rv;
-        }
-        rv = so_store_order_update(db, p, o, 1);
-        if (rv == APR_SUCCESS) {
-            rv = so_api_order_event(req, o, "updated", json_pack("{s:o}", "fields", fields));
-            fields = NULL;
-        }
-        if (rv == APR_SUCCESS && started) {
-            rv = so_api_order_event(req, o, "provisioning_requested", NULL);
-        }
-        if (fields) {
-            json_decref(fields);
-        }
-        rv = so_db_end(db, rv);
-        if (rv != SO_EDBSTALE) {
-            break;
-        }
-        /* another writer came first: read its result and apply this request again */
-        if (req->warnings) {
-            json_decref(req->warnings);
-            req->warnings = NULL;
-        }
-    }
-    if (rv == SO_EDBSTALE) {
-        return so_api_error(req, SO_E_CONCURRENT, "The order kept changing; retry", ""), APR_EINVAL;
-    }
-    if (rv != APR_SUCCESS) {
+    if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
         return rv;
     }
+    if (so_order_in_id_check(req, &in, o->id) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    keys = apr_array_make(req->pool, 8, sizeof(const char *));
+    json_object_foreach(req->json, jkey, val)
+    {
+        APR_ARRAY_PUSH(keys, const char *) = jkey;
+    }
+    so_result_init(&res);
+    rv = so_svc_order_update(so_api_svc_ctx(req), o->team_id, o->id, &in, keys, &res);
+    so_api_svc_answer(req, &res);
     /* validation starts from the outbox ("provisioning_requested"), after the request */
-    return so_api_ok_id(req, o->id);
+    return rv != APR_SUCCESS ? rv : so_api_ok_id(req, o->id);
 }
 
 /* ------------------------------------------------------------------------- */
 /* approver e-mail, cancel, OTP, events                                        */
 
-/* Load, check the status, run change() and write the order with an event, retried
- * on concurrent updates. change() answers and returns non-success to refuse. */
-typedef apr_status_t change_fn(so_req_t *req, so_order_t *o, void *baton, json_t **event_detail,
-                               const char **event_kind);
-
-static apr_status_t change_order(so_req_t *req, change_fn *change, void *baton)
+/* The order of the path for the caller, then the service (approver address or the
+ * approval mail again) */
+static apr_status_t approver_change(so_req_t *req, const char *email)
 {
-    so_db_t *db = so_req_db(req);
-    so_order_t *o = NULL;
-    apr_status_t rv = APR_SUCCESS;
-    int attempt;
+    so_order_t *o;
+    so_result_t res;
+    apr_status_t rv = so_api_order_load(req, &o);
 
-    for (attempt = 0; attempt < SO_WRITE_ATTEMPTS; attempt++) {
-        so_api_write_backoff(attempt);
-        json_t *detail = NULL;
-        const char *kind = NULL;
-        if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
-            return rv;
-        }
-        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-            return rv;
-        }
-        rv = change(req, o, baton, &detail, &kind);
-        if (rv != APR_SUCCESS) {
-            so_db_rollback(db);
-            if (detail) {
-                json_decref(detail);
-            }
-            return rv;
-        }
-        o->updated_at = req->now;
-        rv = so_store_order_update(db, req->pool, o, 0);
-        if (rv == APR_SUCCESS && kind) {
-            rv = so_api_order_event(req, o, kind, detail);
-            detail = NULL;
-        }
-        if (detail) {
-            json_decref(detail);
-        }
-        rv = so_db_end(db, rv);
-        if (rv != SO_EDBSTALE) {
-            break;
-        }
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
-    if (rv == SO_EDBSTALE) {
-        return so_api_error(req, SO_E_CONCURRENT, "The order kept changing; retry", ""), APR_EINVAL;
-    }
+    so_result_init(&res);
+    rv = so_svc_order_approver(so_api_svc_ctx(req), o->team_id, o->id, email, &res);
+    so_api_svc_answer(req, &res);
     return rv != APR_SUCCESS ? rv : so_api_ok_id(req, o->id);
-}
-
-static apr_status_t change_approver(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
-                                    const char **kind)
-{
-    const char *email = baton;
-    int i;
-    if (strcmp(o->status, "REQ")) {
-        return so_api_errorf(req, SO_E_STATUS,
-                             "The approver address can be changed only while the order is REQ (it "
-                             "is %s)",
-                             o->status),
-               APR_EINVAL;
-    }
-    for (i = 0; i < o->hosts->nelts; i++) {
-        so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
-        if (!strcmp(h->method, "email") && !so_approver_email_ok(req->pool, h->host_name, email)) {
-            return so_api_errorf(req, SO_E_APPROVER, "%s is not an approver address of %s", email,
-                                 h->host_name),
-                   APR_EINVAL;
-        }
-    }
-    if (!so_approver_email_ok(req->pool, o->common_name, email)) {
-        return so_api_errorf(req, SO_E_APPROVER,
-                             "%s is not an approver address of %s (see /ssl/approver-emails)", email,
-                             o->common_name),
-               APR_EINVAL;
-    }
-    *detail = json_pack("{s:s,s:s}", "from", o->approver_email, "to", email);
-    *kind = "approver_email_changed";
-    o->approver_email = email;
-    return APR_SUCCESS;
 }
 
 static apr_status_t approver_email_update(so_req_t *req)
@@ -430,8 +221,6 @@ static apr_status_t approver_email_update(so_req_t *req)
     const char *email = NULL;
     apr_int64_t id = 0;
     int has_id = 0;
-    so_order_t *o;
-    apr_status_t rv;
     if (so_in_str(req, req->json, "approver_email", 1, 254, &email, NULL)
         || so_in_int(req, req->json, "id", 0, 0, 0x7fffffff, &id, &has_id)) {
         return APR_EINVAL;
@@ -440,123 +229,27 @@ static apr_status_t approver_email_update(so_req_t *req)
         return so_api_error(req, SO_E_INVALID, "the body's id is not the order of the path", ""),
                APR_EINVAL;
     }
-    rv = change_order(req, change_approver,
-                      (void *)so_str_lower(req->pool, so_str_trim(req->pool, email)));
-    if (rv == APR_SUCCESS && !req->err_code && so_api_order_load(req, &o) == APR_SUCCESS) {
-        so_iss_send_approval(so_api_svc_ctx(req), o, 1);
-    }
-    return rv;
-}
-
-static apr_status_t change_resend(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
-                                  const char **kind)
-{
-    int i, email = 0;
-    (void)baton;
-    if (strcmp(o->status, "REQ")) {
-        return so_api_errorf(req, SO_E_STATUS,
-                             "The approval e-mail is sent only while the order is REQ (it is %s)",
-                             o->status),
-               APR_EINVAL;
-    }
-    for (i = 0; i < o->hosts->nelts; i++) {
-        email |= !strcmp(APR_ARRAY_IDX(o->hosts, i, so_order_host_t).method, "email");
-    }
-    if (!email || !*o->approver_email) {
-        return so_api_error(req, SO_E_STATUS, "No name of this order is validated by e-mail", ""),
-               APR_EINVAL;
-    }
-    *detail = json_pack("{s:s}", "to", o->approver_email);
-    *kind = "approver_email_resend_requested";
-    return APR_SUCCESS;
+    return approver_change(req, so_str_lower(req->pool, so_str_trim(req->pool, email)));
 }
 
 static apr_status_t approver_email_resend(so_req_t *req)
 {
-    so_order_t *o;
-    apr_status_t rv = change_order(req, change_resend, NULL);
-    if (rv == APR_SUCCESS && !req->err_code && so_api_order_load(req, &o) == APR_SUCCESS) {
-        so_iss_send_approval(so_api_svc_ctx(req), o, 1);
-    }
-    return rv;
-}
-
-static apr_status_t change_cancel(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
-                                  const char **kind)
-{
-    apr_int64_t after;
-    int refund = 0;
-    apr_status_t rv;
-    (void)baton;
-
-    if (!strcmp(o->status, "PAI") || !strcmp(o->status, "REQ")) {
-        refund = 1;
-        *kind = "cancelled";
-        o->status = "FAI";
-    }
-    else if (!strcmp(o->status, "ACT")) {
-        refund = o->active_date > 0 && req->now - o->active_date <= REFUND_DAYS * 86400;
-        *kind = "cancellation_requested";
-        o->status = "REJ"; /* FAI once the certificate is revoked */
-    }
-    else {
-        return so_api_errorf(req, SO_E_STATUS, "An order in status %s cannot be cancelled", o->status),
-               APR_EINVAL;
-    }
-    o->cancelled_at = req->now;
-    if (refund && o->price > 0) {
-        rv = so_store_ledger_add(so_req_db(req), req->pool, o->team_id, o->price, "refund", o->id,
-                                 apr_psprintf(req->pool, "refund of order %" APR_INT64_T_FMT, o->id),
-                                 req->auth->user_id, req->now, &after);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    *detail = json_pack("{s:b,s:s,s:s}", "refunded", refund, "amount",
-                        refund ? so_money_fmt(req->pool, o->price) : "0.00", "currency", o->currency);
-    return APR_SUCCESS;
-}
-
-static apr_status_t change_failed(so_req_t *req, so_order_t *o, void *baton, json_t **detail,
-                                   const char **kind)
-{
-    (void)baton;
-    if (strcmp(o->status, "REJ")) {
-        *kind = NULL;
-        return APR_SUCCESS;
-    }
-    o->status = "FAI";
-    *kind = "cancelled";
-    *detail = json_pack("{s:s}", "after", "revocation");
-    (void)req;
-    return APR_SUCCESS;
+    return approver_change(req, NULL);
 }
 
 static apr_status_t cancel_order(so_req_t *req)
 {
     so_order_t *o;
-    apr_array_header_t *certs;
-    apr_status_t rv = change_order(req, change_cancel, NULL);
-    int i;
+    so_result_t res;
+    apr_status_t rv = so_api_order_load(req, &o);
 
-    if (rv != APR_SUCCESS || req->err_code || so_api_order_load(req, &o) != APR_SUCCESS
-        || strcmp(o->status, "REJ")) {
+    if (rv != APR_SUCCESS) {
         return rv;
     }
-    /* an active certificate: revoke it (our CA does at once), then the order is FAI */
-    if ((rv = so_store_certs_of_order(so_req_db(req), req->pool, o->team_id, o->id, &certs))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < certs->nelts; i++) {
-        so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
-        if (c->revoked_at == 0 && c->not_after > req->now
-            && (rv = so_iss_revoke(so_api_svc_ctx(req), o, c,
-                                    5 /* cessationOfOperation */)) != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    return change_order(req, change_failed, NULL);
+    so_result_init(&res);
+    rv = so_svc_order_cancel(so_api_svc_ctx(req), o->team_id, o->id, &res);
+    so_api_svc_answer(req, &res);
+    return rv != APR_SUCCESS ? rv : so_api_ok_id(req, o->id);
 }
 
 static apr_status_t create_otp(so_req_t *req)

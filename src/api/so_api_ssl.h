@@ -47,36 +47,8 @@ void so_api_orders_add_filter(so_order_filter_fn *fn);
  * bytes 0: none. */
 void so_orders_cache_init(apr_pool_t *p, apr_size_t bytes);
 
-/* New orders, the same way for POST /ssl/orders and the cart's checkout (prices,
- * charges, ledger rows and events come from here only). These do not answer: on
- * APR_EINVAL *code (an SO_E_*) and *why say what is wrong; other statuses come from
- * the database. */
-/* The product on sale, sold for period, and its price in the caller's team currency
- * (1007, 1008, 1018). */
-apr_status_t so_api_order_product(so_req_t *req, apr_int64_t product_id, apr_int64_t period,
-                                  so_product_t **prod, const so_price_t **price, int *code,
-                                  const char **why);
-/* A new order of the caller's team: PAI, no CSR, lands in the default folder. */
-apr_status_t so_api_order_new(so_req_t *req, const so_product_t *prod, const so_price_t *price,
-                              int period, so_order_t **out);
-/* What the order pays for (from its CSR's names and host_names, or domain_amount /
- * wildcard_amount, -1 when not given) and its price (1001, 1003, 1004). */
-apr_status_t so_api_order_price(so_req_t *req, const so_product_t *prod, const so_price_t *price,
-                                so_order_t *o, const apr_array_header_t *host_names,
-                                int domain_amount, int wildcard_amount, int *code, const char **why);
-/* Inside the caller's transaction: insert the order and write its "created" event
- * (extra: more detail for it, may be NULL, stolen). The caller charges it with
- * so_api_order_charge() in the same transaction. */
-apr_status_t so_api_order_store(so_req_t *req, const so_product_t *prod, so_order_t *o,
-                                json_t *extra);
-/* Inside the caller's transaction: charge the stored order's price to the team with a
- * ledger row (and team.balance_low when the balance no longer covers it again).
- * SO_ENOFUNDS when the balance does not cover the price. The charge locks the team's
- * balance until the commit: callers make it their last write. */
-apr_status_t so_api_order_charge(so_req_t *req, const so_product_t *prod, so_order_t *o);
-/* What start_provision still needs (a phrase for people), NULL when the order can be
- * sent for validation; names without a method get "email" when an approver is set. */
-const char *so_api_order_missing(so_req_t *req, const so_product_t *prod, so_order_t *o);
+/* New orders (POST /ssl/orders, the cart's checkout, ACME): the services of
+ * src/svc/so_svc_order.h (prices, charges, ledger rows and events come from there only). */
 
 /* Renewals bought in the cart (so_api_renewals.c): code/why set (1140) when the order
  * has a live renewal already; the orders' renewal_of / renewed_by fields. */
@@ -92,6 +64,9 @@ apr_status_t so_api_managed_csr_pem(so_req_t *req, apr_int64_t id, const char **
 apr_status_t so_api_order_load(so_req_t *req, so_order_t **out);
 /* Append an audit event (inside or outside a transaction). */
 apr_status_t so_api_order_event(so_req_t *req, const so_order_t *o, const char *kind, json_t *detail);
+/* The same, naming the actor (user_id 0: none): a service context without a request. */
+apr_status_t so_api_order_event_by(so_req_t *req, const so_order_t *o, const char *kind,
+                                   json_t *detail, apr_int64_t user_id, const char *name);
 
 /* Staff: approve or reject the organization of an OV/EV order (any team). */
 apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve, const char *reason);

@@ -52,6 +52,22 @@ so_svc_ctx_t *so_api_svc_ctx(so_req_t *req)
     return ctx;
 }
 
+/* whether the answer has this warning already (the request's parsing may have given
+ * the one a service gives again, e.g. e-mail validation's retirement) */
+static int warned(so_req_t *req, int code, const char *desc)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(req->warnings, i, w)
+    {
+        if (json_integer_value(json_object_get(w, "code")) == code
+            && !strcmp(json_string_value(json_object_get(w, "desc")), desc ? desc : "")) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 apr_status_t so_api_svc_answer(so_req_t *req, const so_result_t *res)
 {
     if (res->warnings) {
@@ -59,9 +75,11 @@ apr_status_t so_api_svc_answer(so_req_t *req, const so_result_t *res)
         json_t *w;
         json_array_foreach(res->warnings, i, w)
         {
-            so_api_warning(req, (int)json_integer_value(json_object_get(w, "code")),
-                           json_string_value(json_object_get(w, "desc")),
-                           json_string_value(json_object_get(w, "data")));
+            int code = (int)json_integer_value(json_object_get(w, "code"));
+            const char *desc = json_string_value(json_object_get(w, "desc"));
+            if (!warned(req, code, desc)) {
+                so_api_warning(req, code, desc, json_string_value(json_object_get(w, "data")));
+            }
         }
     }
     if (res->status != APR_SUCCESS && res->code) {
@@ -112,7 +130,19 @@ static void attach(so_svc_ctx_t *ctx)
 static apr_status_t order_event(so_svc_ctx_t *ctx, const so_order_t *o, const char *kind,
                                 json_t *detail)
 {
+    caller_t *c = ctx->caller;
+    if (c && c->own) {
+        /* no request: the context's actor ("system" unless its maker named one) */
+        return so_api_order_event_by(req_of(ctx), o, kind, detail, ctx->actor.user_id,
+                                     ctx->actor.name ? ctx->actor.name : "system");
+    }
     return so_api_order_event(req_of(ctx), o, kind, detail);
+}
+
+static apr_status_t team_event(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
+                               json_t *data)
+{
+    return so_outbox_team_event(req_of(ctx), team_id, type, data);
 }
 
 static void background(so_svc_ctx_t *ctx)
@@ -139,7 +169,7 @@ static void after(so_svc_ctx_t *ctx)
 }
 
 static const so_svc_hooks_t api_hooks = {
-    order_event, background, outbox_run, audit_prune, after, attach,
+    order_event, background, outbox_run, audit_prune, after, attach, team_event,
 };
 
 void so_api_svc_init(void)

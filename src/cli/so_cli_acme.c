@@ -36,8 +36,6 @@ static int print_json(json_t *j)
 static int cmd_eab(so_cli_t *cli, int argc, const char *const *argv)
 {
     so_team_t *team;
-    so_config_t cfg;
-    so_req_t *req;
     so_acme_eab_t *e;
     apr_int64_t order_id = 0, product_id = 0, period = 1;
     const char *dir = NULL, *desc = "", *why = NULL;
@@ -105,14 +103,8 @@ static int cmd_eab(so_cli_t *cli, int argc, const char *const *argv)
     if ((rv = so_store_team_by_slug(cli->db, cli->pool, argv[1], &team)) != APR_SUCCESS) {
         return so_cli_fail(cli, rv, argv[1]);
     }
-    so_config_defaults(&cfg);
-    cfg.instance = "sslordersctl";
-    req = so_req_create(cli->pool, &cfg);
-    req->db = cli->db;
-    req->method = "CLI";
-    req->path = "/";
-    req->now = so_cli_now(cli);
-    rv = so_acme_eab_create(req, team->id, order_id, product_id, (int)period, desc, 0, &e, &why);
+    rv = so_acme_eab_create(cli->pool, cli->db, so_cli_now(cli), team->id, order_id, product_id,
+                            (int)period, desc, 0, &e, &why);
     if (rv != APR_SUCCESS) {
         fprintf(stderr, "sslordersctl: %s\n",
                 why ? why : rv == APR_ENOENT ? "no such order or product in this team"

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <apr_strings.h>
+#include <apr_time.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -461,4 +462,17 @@ int so_strs_has(const apr_array_header_t *a, const char *s)
         }
     }
     return 0;
+}
+
+void so_write_backoff(int attempt)
+{
+    unsigned char r[2];
+    unsigned max_us = 1000u << (attempt < 6 ? attempt : 6); /* 1 ms .. 64 ms */
+    if (attempt <= 0) {
+        return;
+    }
+    if (so_random_bytes(r, sizeof(r)) != APR_SUCCESS) {
+        r[0] = r[1] = 0x80;
+    }
+    apr_sleep((apr_interval_time_t)((((unsigned)r[0] << 8) | r[1]) % max_us));
 }

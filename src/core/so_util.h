@@ -8,6 +8,9 @@
 
 /* Cryptographically random bytes (OpenSSL RAND_bytes). */
 apr_status_t so_random_bytes(unsigned char *buf, apr_size_t len);
+/* Before the attempt-th retry of a version-checked write: sleep a random 0 to 1..64 ms
+ * (doubling per attempt); nothing before the first. */
+void so_write_backoff(int attempt);
 /* A random token of nbytes bytes, lower-case hex (2*nbytes characters). */
 apr_status_t so_random_hex(const char **out, apr_pool_t *p, apr_size_t nbytes);
 /* A random string of n characters from alphabet. */

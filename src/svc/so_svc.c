@@ -68,6 +68,36 @@ apr_status_t so_result_fail(so_result_t *res, apr_pool_t *p, apr_status_t status
     return status;
 }
 
+apr_status_t so_result_fail_data(so_result_t *res, apr_pool_t *p, apr_status_t status, int code,
+                                 const char *data, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    res->status = status;
+    res->code = code;
+    res->detail = apr_pvsprintf(p, fmt, ap);
+    res->field = data;
+    va_end(ap);
+    return status;
+}
+
+static apr_status_t json_cleanup(void *j)
+{
+    json_decref((json_t *)j);
+    return APR_SUCCESS;
+}
+
+void so_result_warn(so_result_t *res, apr_pool_t *p, int code, const char *desc,
+                    const char *data)
+{
+    if (!res->warnings) {
+        res->warnings = json_array();
+        apr_pool_cleanup_register(p, res->warnings, json_cleanup, apr_pool_cleanup_null);
+    }
+    json_array_append_new(res->warnings, json_pack("{s:i,s:s,s:s}", "code", code, "desc",
+                                                   desc ? desc : "", "data", data ? data : ""));
+}
+
 apr_status_t so_svc_order_event(so_svc_ctx_t *ctx, const so_order_t *o, const char *kind,
                                 json_t *detail)
 {
@@ -78,4 +108,16 @@ apr_status_t so_svc_order_event(so_svc_ctx_t *ctx, const so_order_t *o, const ch
         return APR_ENOTIMPL;
     }
     return hooks->order_event(ctx, o, kind, detail);
+}
+
+apr_status_t so_svc_team_event(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
+                               json_t *data)
+{
+    if (!hooks || !hooks->team_event) {
+        if (data) {
+            json_decref(data);
+        }
+        return APR_ENOTIMPL;
+    }
+    return hooks->team_event(ctx, team_id, type, data);
 }

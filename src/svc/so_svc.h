@@ -84,6 +84,14 @@ void so_result_init(so_result_t *res);
 apr_status_t so_result_fail(so_result_t *res, apr_pool_t *p, apr_status_t status, int code,
                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* The same with res->field (the error envelope's data) set to data (NULL: none). */
+apr_status_t so_result_fail_data(so_result_t *res, apr_pool_t *p, apr_status_t status, int code,
+                                 const char *data, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Add a warning {code, desc, data} to res->warnings (the array lives as long as p). */
+void so_result_warn(so_result_t *res, apr_pool_t *p, int code, const char *desc,
+                    const char *data);
+
 /* What the services need from src/api (registered by so_api_init). */
 typedef struct {
     /* an order event (history and outbox rows) in the caller's transaction; detail is
@@ -100,6 +108,10 @@ typedef struct {
     void (*after)(so_svc_ctx_t *ctx);
     /* a context made without a request (so_svc_ctx_make): its caller state */
     void (*attach)(so_svc_ctx_t *ctx);
+    /* an event that is not about an order (team.balance_low) into the outbox, in the
+     * caller's transaction; data is taken (decref'd) */
+    apr_status_t (*team_event)(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
+                               json_t *data);
 } so_svc_hooks_t;
 
 void so_svc_set_hooks(const so_svc_hooks_t *hooks);
@@ -108,5 +120,7 @@ const so_svc_hooks_t *so_svc_hooks(void);
 /* Shorthands of the hooks (APR_ENOTIMPL when none is registered). */
 apr_status_t so_svc_order_event(so_svc_ctx_t *ctx, const so_order_t *o, const char *kind,
                                 json_t *detail);
+apr_status_t so_svc_team_event(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
+                               json_t *data);
 
 #endif

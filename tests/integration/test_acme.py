@@ -394,6 +394,11 @@ def test_product_bound_charges_once(env):
     assert len(orders) == 1 and orders[0]["status"] == "ACT"
     oid = orders[0]["id"]
     openssl_ok(env, api, oid, c.certificate(done["certificate"]).text)
+    # made by the order services with the ACME server's context: named "acme", via acme
+    created = [e for e in api.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]
+               if e["kind"] == "created"]
+    assert len(created) == 1 and created[0]["actor"] == "acme", created
+    assert created[0]["detail"]["via"] == "acme" and created[0]["detail"]["product_id"] == DV
     after_first = balance(env, team)
     assert "71.01" in after_first, after_first
     # the same names again: a reissue of that order, no charge, no challenge

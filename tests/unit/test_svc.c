@@ -1,8 +1,8 @@
 /* Unit tests of the service layer (src/svc) called without any HTTP request: a context
  * made like the background job's (so_svc_ctx_make) issues a validated order through
  * so_iss_issue_claimed on SQLite with a CA of its own, and the organization decision
- * tells its failures in a so_result_t. The order itself is made through the API (the
- * fixture); the services never see a so_req_t. */
+ * tells its failures in a so_result_t; new orders are created, charged and cancelled by
+ * the order services with such a context. The services never see a so_req_t. */
 #include <string.h>
 #include <time.h>
 
@@ -16,6 +16,7 @@
 #include "../../src/store/so_store_order.h"
 #include "../../src/svc/so_issuance.h"
 #include "../../src/svc/so_svc.h"
+#include "../../src/svc/so_svc_order.h"
 
 static apr_pool_t *pool;
 static so_db_t *db;
@@ -187,6 +188,163 @@ START_TEST(org_decide_results)
 }
 END_TEST
 
+/* the input of a DV order of names with http validation, sent for validation */
+static so_svc_order_in_t order_in(const char *const *names)
+{
+    so_svc_order_in_t in;
+    int i;
+
+    memset(&in, 0, sizeof(in));
+    in.product_id = 1;
+    in.period = 1;
+    in.has_product = in.has_period = 1;
+    in.csr = so_test_csr(pool, "ec256", names, NULL, NULL);
+    in.has_csr = 1;
+    in.dcv = apr_array_make(pool, 2, sizeof(so_order_host_t));
+    for (i = 0; names[i]; i++) {
+        so_order_host_t *h = apr_array_push(in.dcv);
+        h->host_name = names[i];
+        h->method = "http";
+    }
+    in.start = in.has_start = 1;
+    return in;
+}
+
+static apr_int64_t balance_of(apr_int64_t team_id)
+{
+    so_team_t *team;
+    ck_assert_int_eq(so_store_team_by_id(db, pool, team_id, &team), APR_SUCCESS);
+    return team->balance;
+}
+
+START_TEST(order_create_update_cancel_without_request)
+{
+    static const char *const names[] = {"new.example.com", "www.new.example.com", NULL};
+    so_svc_order_in_t in;
+    so_svc_ctx_t *ctx;
+    so_svc_idem_t idem;
+    so_result_t res;
+    so_order_t *o = NULL, *again = NULL;
+    so_team_t *team;
+    apr_array_header_t *events;
+    apr_int64_t after, before, total;
+    int i, created = 0, requested = 0;
+
+    so_test_account(pool, db, "svc3", "svcteam3");
+    so_test_account(pool, db, "svc4", "svcteam4"); /* team 2: no money */
+    ck_assert_int_eq(so_store_team_by_id(db, pool, 1, &team), APR_SUCCESS);
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_store_ledger_add(db, pool, 1, 100000, "credit", 0, "", 0, 1, &after),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_db_commit(db), APR_SUCCESS);
+    ctx = so_svc_ctx_make(pool, db, &cfg, (apr_int64_t)time(NULL), SO_ACTOR_CLI);
+    ctx->actor.team_id = 1;
+    ctx->actor.name = "unit-actor";
+    in = order_in(names);
+
+    /* not on sale: refused, nothing written */
+    in.product_id = 9999;
+    so_result_init(&res);
+    ck_assert_int_eq(so_svc_order_create(ctx, &in, team->currency, NULL, &o, &res), APR_EINVAL);
+    ck_assert_int_eq(res.code, SO_E_PRODUCT);
+    ck_assert_str_eq(res.detail, "No product 9999 on sale");
+    in.product_id = 1;
+
+    /* created, REQ, charged; its events name the context's actor */
+    before = balance_of(1);
+    memset(&idem, 0, sizeof(idem));
+    idem.key = "key-1";
+    idem.hash = "hash-1";
+    so_result_init(&res);
+    ck_assert_int_eq(so_svc_order_create(ctx, &in, team->currency, &idem, &o, &res), APR_SUCCESS);
+    ck_assert_int_eq(res.status, APR_SUCCESS);
+    ck_assert_int_eq(idem.replayed, 0);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_str_eq(o->status, "REQ");
+    ck_assert_int_eq(o->team_id, 1);
+    ck_assert_int_gt(o->price, 0);
+    ck_assert_int_eq(before - balance_of(1), o->price);
+    ck_assert_int_eq(so_store_order_events(db, pool, 1, o->id, 100, 0, &events, &total),
+                     APR_SUCCESS);
+    for (i = 0; i < events->nelts; i++) {
+        so_order_event_t *e = &APR_ARRAY_IDX(events, i, so_order_event_t);
+        created |= !strcmp(e->kind, "created");
+        requested |= !strcmp(e->kind, "provisioning_requested");
+        ck_assert_str_eq(e->actor, "unit-actor");
+    }
+    ck_assert(created && requested);
+
+    /* the same key and request: the first answer, nothing charged twice */
+    before = balance_of(1);
+    so_result_init(&res);
+    ck_assert_int_eq(so_svc_order_create(ctx, &in, team->currency, &idem, &again, &res),
+                     APR_SUCCESS);
+    ck_assert_int_eq(idem.replayed, 1);
+    ck_assert_str_eq(idem.response, apr_psprintf(pool, "{\"id\":%" APR_INT64_T_FMT "}", o->id));
+    ck_assert_int_eq(balance_of(1), before);
+    /* the same key, another request: refused */
+    memset(&idem, 0, sizeof(idem));
+    idem.key = "key-1";
+    idem.hash = "hash-2";
+    so_result_init(&res);
+    ck_assert_int_eq(so_svc_order_create(ctx, &in, team->currency, &idem, &again, &res),
+                     APR_EINVAL);
+    ck_assert_int_eq(res.code, SO_E_IDEMPOTENCY);
+    ck_assert_int_eq(balance_of(1), before);
+
+    /* a team without money: SO_E_FUNDS, no order */
+    ctx->actor.team_id = 2;
+    so_result_init(&res);
+    ck_assert_int_eq(so_svc_order_create(ctx, &in, team->currency, NULL, &again, &res),
+                     APR_EINVAL);
+    ck_assert_int_eq(res.code, SO_E_FUNDS);
+    ck_assert_int_eq(balance_of(2), 0);
+    ctx->actor.team_id = 1;
+
+    /* updated while REQ: autorenew yes, the CSR no (refused whole), the product never */
+    {
+        apr_array_header_t *keys = apr_array_make(pool, 2, sizeof(const char *));
+        so_svc_order_in_t up;
+        memset(&up, 0, sizeof(up));
+        up.autorenew = "on";
+        up.has_autorenew = 1;
+        APR_ARRAY_PUSH(keys, const char *) = "autorenew";
+        so_result_init(&res);
+        ck_assert_int_eq(so_svc_order_update(ctx, 1, o->id, &up, keys, &res), APR_SUCCESS);
+        ck_assert_int_eq(so_store_order_get(db, pool, 1, o->id, &again), APR_SUCCESS);
+        ck_assert_int_eq(again->autorenew, 1);
+        APR_ARRAY_PUSH(keys, const char *) = "csr";
+        so_result_init(&res);
+        ck_assert_int_eq(so_svc_order_update(ctx, 1, o->id, &up, keys, &res), APR_EINVAL);
+        ck_assert_int_eq(res.code, SO_E_STATUS_FIELD);
+        ck_assert_str_eq(res.detail, "csr cannot be changed while the order is REQ");
+        keys->nelts = 1;
+        APR_ARRAY_IDX(keys, 0, const char *) = "period";
+        so_result_init(&res);
+        ck_assert_int_eq(so_svc_order_update(ctx, 1, o->id, &up, keys, &res), APR_EINVAL);
+        ck_assert_str_eq(res.detail, "period is tied to the product and cannot be changed");
+        so_result_init(&res);
+        ck_assert_int_eq(so_svc_order_update(ctx, 2, o->id, &up, keys, &res), APR_ENOENT);
+    }
+
+    /* cancelled while REQ: FAI and refunded; a second time: refused; another team's: 404 */
+    before = balance_of(1);
+    so_result_init(&res);
+    ck_assert_int_eq(so_svc_order_cancel(ctx, 1, o->id, &res), APR_SUCCESS);
+    ck_assert_int_eq(so_store_order_get(db, pool, 1, o->id, &again), APR_SUCCESS);
+    ck_assert_str_eq(again->status, "FAI");
+    ck_assert_int_eq(balance_of(1) - before, o->price);
+    so_result_init(&res);
+    ck_assert_int_eq(so_svc_order_cancel(ctx, 1, o->id, &res), APR_EINVAL);
+    ck_assert_int_eq(res.code, SO_E_STATUS);
+    ck_assert_str_eq(res.detail, "An order in status FAI cannot be cancelled");
+    so_result_init(&res);
+    ck_assert_int_eq(so_svc_order_cancel(ctx, 2, o->id, &res), APR_ENOENT);
+    ck_assert_int_eq(res.code, SO_E_NOT_FOUND);
+    so_svc_after(ctx);
+}
+END_TEST
+
 TCase *so_test_svc_case(void)
 {
     TCase *tc = tcase_create("svc");
@@ -195,5 +353,6 @@ TCase *so_test_svc_case(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, issue_without_request);
     tcase_add_test(tc, org_decide_results);
+    tcase_add_test(tc, order_create_update_cancel_without_request);
     return tc;
 }
