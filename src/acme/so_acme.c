@@ -27,21 +27,23 @@ static const char *nonce_new(so_acme_ctx_t *a, int *purge)
 
 /* the Replay-Nonce of the answer: the one so_acme_authenticate() issued already with the one it
  * consumed (a single statement), else a new row */
-static void add_nonce(so_acme_ctx_t *a)
+static apr_status_t add_nonce(so_acme_ctx_t *a)
 {
     const char *n = a->next_nonce;
     int purge = 0;
     apr_int64_t now = apr_time_sec(apr_time_now());
+    apr_status_t rv = APR_EGENERAL;
     if (!n) {
         if (!a->db || !(n = nonce_new(a, &purge))
-            || so_store_acme_nonce_add(a->db, a->p, n, now + NONCE_TTL) != APR_SUCCESS) {
-            return;
+            || (rv = so_store_acme_nonce_add(a->db, a->p, n, now + NONCE_TTL)) != APR_SUCCESS) {
+            return rv;
         }
         if (purge) {
             so_store_acme_nonce_purge(a->db, a->p, now);
         }
     }
     apr_table_setn(a->req->headers_out, "Replay-Nonce", n);
+    return APR_SUCCESS;
 }
 
 static void body_json(so_acme_ctx_t *a, int status, json_t *j, const char *ctype)
@@ -555,8 +557,14 @@ void so_acme_handle(so_req_t *req, const char *base)
         return;
     }
     if (!strcmp(path, "/new-nonce") && get) {
-        new_nonce(&a);
-        add_nonce(&a);
+        apr_status_t rv = add_nonce(&a);
+        if (rv == APR_SUCCESS) {
+            new_nonce(&a);
+        }
+        else {
+            /* an answer without a nonce is of no use to a client: 503 and Retry-After */
+            so_acme_db_problem(&a, SO_DB_IS_UNAVAILABLE(rv) ? rv : SO_EDBDOWN);
+        }
         return;
     }
     if (!strncmp(path, "/renewal-info/", 14) && get) {

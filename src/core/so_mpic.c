@@ -253,6 +253,44 @@ static size_t on_data(char *data, size_t size, size_t n, void *baton)
     return add;
 }
 
+/* One perspective's HTTP answer into a: reached only when it is a 200 JSON envelope whose
+ * signature (so_mpic_sign_answer for the nonce we sent) matches. */
+static void take_answer(apr_pool_t *p, const char *secret, const char *nonce, long code,
+                        const sink_t *sink, so_mpic_answer_t *a)
+{
+    const char *want;
+    int signed_ok;
+    json_t *j, *d;
+
+    if (code == 0) {
+        a->error = "could not be reached";
+        return;
+    }
+    want = so_mpic_sign_answer(p, secret, nonce ? nonce : "", sink->buf ? sink->buf : "",
+                               sink->len);
+    signed_ok = strlen(want) == 64 && strlen(sink->sig) == 64
+                && CRYPTO_memcmp(want, sink->sig, 64) == 0;
+    j = sink->buf ? json_loadb(sink->buf, sink->len, 0, NULL) : NULL;
+    d = j ? json_object_get(j, "data") : NULL;
+    if (code == 200 && json_is_object(d) && !signed_ok) {
+        /* a man in the middle, a perspective with another secret, or one that predates
+         * signed answers: its word does not count */
+        a->error = sink->sig[0] ? "its answer's signature does not match (another secret, or "
+                                  "changed on the way)"
+                                : "its answer is not signed";
+    }
+    else if (code == 200 && json_is_object(d)) {
+        a->reached = 1;
+        a->error = NULL;
+        a->data = json_incref(d);
+        apr_pool_cleanup_register(p, a->data, unref, apr_pool_cleanup_null);
+    }
+    else {
+        a->error = apr_psprintf(p, "answered HTTP %ld", code);
+    }
+    json_decref(j);
+}
+
 apr_status_t so_mpic_query(apr_pool_t *p, const apr_array_header_t *perspectives,
                            const char *secret, const char *body, int timeout_ms,
                            apr_array_header_t **answers)
@@ -321,34 +359,7 @@ apr_status_t so_mpic_query(apr_pool_t *p, const apr_array_header_t *perspectives
             continue;
         }
         curl_easy_getinfo(easy[i], CURLINFO_RESPONSE_CODE, &code);
-        if (code == 0) {
-            a->error = "could not be reached";
-        }
-        else {
-            const char *want = so_mpic_sign_answer(p, secret, nonces[i] ? nonces[i] : "",
-                                                   sinks[i].buf ? sinks[i].buf : "", sinks[i].len);
-            int signed_ok = strlen(want) == 64 && strlen(sinks[i].sig) == 64
-                            && CRYPTO_memcmp(want, sinks[i].sig, 64) == 0;
-            json_t *j = sinks[i].buf ? json_loadb(sinks[i].buf, sinks[i].len, 0, NULL) : NULL;
-            json_t *d = j ? json_object_get(j, "data") : NULL;
-            if (code == 200 && json_is_object(d) && !signed_ok) {
-                /* a man in the middle, a perspective with another secret, or one that
-                 * predates signed answers: its word does not count */
-                a->error = sinks[i].sig[0] ? "its answer's signature does not match (another "
-                                             "secret, or changed on the way)"
-                                           : "its answer is not signed";
-            }
-            else if (code == 200 && json_is_object(d)) {
-                a->reached = 1;
-                a->error = NULL;
-                a->data = json_incref(d);
-                apr_pool_cleanup_register(p, a->data, unref, apr_pool_cleanup_null);
-            }
-            else {
-                a->error = apr_psprintf(p, "answered HTTP %ld", code);
-            }
-            json_decref(j);
-        }
+        take_answer(p, secret, nonces[i], code, &sinks[i], a);
         curl_multi_remove_handle(m, easy[i]);
         curl_easy_cleanup(easy[i]);
         curl_slist_free_all(hdrs[i]);

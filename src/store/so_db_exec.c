@@ -166,6 +166,17 @@ static int sql_writes(const char *sql)
                    || !strncasecmp(sql, "DELETE", 6));
 }
 
+/* SQLite: apr_dbd prepares with the legacy sqlite3_prepare(), so a schema change by
+ * another connection (a migration, a trigger replaced) makes this connection's next
+ * statement fail with "schema has changed" before it runs. so_db_classify() prepared them
+ * again; outside a transaction the statement is simply run once more, so callers without
+ * a request-level retry (ACME, the seal, the job) do not see a 503 for it. */
+static int retry_after_schema_change(so_db_t *db, apr_status_t rv)
+{
+    return rv == SO_EDBDOWN && db->kind == SO_DB_SQLITE3 && !db->trans && !db->broken
+           && db->errmsg && strstr(db->errmsg, "schema has changed");
+}
+
 apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows, int nargs,
                           const char *const *args)
 {
@@ -182,7 +193,11 @@ apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    return run_select(db, p, stmt, info->types, info->nargs, label, rows, nargs, args);
+    rv = run_select(db, p, stmt, info->types, info->nargs, label, rows, nargs, args);
+    if (retry_after_schema_change(db, rv) && so_db_lookup(db, label, &info, &stmt) == APR_SUCCESS) {
+        rv = run_select(db, p, stmt, info->types, info->nargs, label, rows, nargs, args);
+    }
+    return rv;
 }
 
 apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrows, int nargs,
@@ -201,7 +216,11 @@ apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrow
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    return run_exec(db, p, stmt, info->types, info->nargs, label, nrows, nargs, args);
+    rv = run_exec(db, p, stmt, info->types, info->nargs, label, nrows, nargs, args);
+    if (retry_after_schema_change(db, rv) && so_db_lookup(db, label, &info, &stmt) == APR_SUCCESS) {
+        rv = run_exec(db, p, stmt, info->types, info->nargs, label, nrows, nargs, args);
+    }
+    return rv;
 }
 
 /* Statements built at run time (list filters, IN batches) are prepared once per

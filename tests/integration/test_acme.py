@@ -104,6 +104,24 @@ def test_directory_and_nonces(env):
     assert 'rel="index"' in g.headers["Link"]
 
 
+@pytest.mark.skipif(DB != "sqlite3", reason="SQLite statements expire on a schema change")
+def test_nonces_after_a_schema_change(env):
+    """Another connection changes the schema (a migration, a trigger replaced): every pooled
+    SQLite connection's statements expire, and the next statement on each fails before it
+    runs. The store prepares them again and runs the statement once more, so no nonce goes
+    missing and no ACME request answers 503 (ACME has no request-level retry)."""
+    import sqlite3
+    d = requests.get(directory(env)).json()
+    for _ in range(3):
+        con = sqlite3.connect(env.db_params, timeout=10, isolation_level=None)
+        con.execute("CREATE TABLE IF NOT EXISTS schema_bump (x INTEGER)")
+        con.execute("DROP TABLE schema_bump")
+        con.close()
+        for _ in range(30):
+            r = requests.head(d["newNonce"], headers={"Connection": "close"})
+            assert r.status_code == 200 and r.headers.get("Replay-Nonce"), (r.status_code, r.headers)
+
+
 def test_pai_order_http01_first_issuance(env, api):
     d = dom()
     oid = paid_order(api, [d, "www." + d])
