@@ -285,8 +285,9 @@ static so_order_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
     return o;
 }
 
-/* Make the stored names those of o: names that stay keep their validation state. */
-static apr_status_t write_hosts(so_db_t *db, apr_pool_t *p, so_order_t *o)
+/* Make the stored names those of o: names that stay keep their validation state. A new
+ * order (fresh) has no stored names to remove. */
+static apr_status_t write_hosts(so_db_t *db, apr_pool_t *p, so_order_t *o, int fresh)
 {
     const char *sql = "DELETE FROM order_hostnames WHERE order_id = %lld";
     const char **args = apr_palloc(p, sizeof(char *) * (size_t)(o->hosts->nelts + 1));
@@ -301,7 +302,7 @@ static apr_status_t write_hosts(so_db_t *db, apr_pool_t *p, so_order_t *o)
     if (o->hosts->nelts) {
         sql = apr_pstrcat(p, sql, ")", NULL);
     }
-    rv = so_db_exec_sql(db, p, sql, NULL, o->hosts->nelts + 1, args);
+    rv = fresh ? APR_SUCCESS : so_db_exec_sql(db, p, sql, NULL, o->hosts->nelts + 1, args);
     for (i = 0; rv == APR_SUCCESS && i < o->hosts->nelts; i++) {
         so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
         rv = so_db_exec(db, p, "so_order_host_upsert", NULL,
@@ -330,7 +331,7 @@ apr_status_t so_store_order_insert(so_db_t *db, apr_pool_t *p, so_order_t *o)
     }
     o->id = so_cell_i64(rows, 0, 0);
     o->version = 1;
-    return write_hosts(db, p, o);
+    return write_hosts(db, p, o, 1);
 }
 
 apr_status_t so_store_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id,
@@ -380,7 +381,7 @@ apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, in
         return SO_EDBSTALE;
     }
     o->version++;
-    return write ? write_hosts(db, p, o) : APR_SUCCESS;
+    return write ? write_hosts(db, p, o, 0) : APR_SUCCESS;
 }
 
 static void hosts_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
