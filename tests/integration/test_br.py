@@ -394,6 +394,27 @@ def test_caa_validationmethods_dns_account(env, dns, br):
     assert "dns-account-01" in caa["detail"], caa
 
 
+def test_dns_account_by_update_and_reissue(env, dns, br):
+    """The method is accepted where the others are: an order update (REQ) and a reissue."""
+    api = env.new_team(balance="10000", ttl=LONG).client(br)
+    name = "lu" + uuid.uuid4().hex[:6] + ".sec.test"
+    oid, _ = order(api, names=[name], method="dns")
+    st, body = api.put(f"/ssl/orders/{oid}", json={"domain_validation_methods": [
+        {"host_name": name, "method": "dns-account"}]})
+    assert st == 200, body
+    n = validate(api, oid)["names"][0]
+    assert n["method"] == "dns-account" and "._acme-challenge." in n["instructions"]["record_name"], n
+    dns.add("sec.test", n["instructions"]["record_name"][: -len(".sec.test")], "TXT",
+            '"%s"' % n["instructions"]["record_value"])
+    dns.start()
+    assert validate(api, oid)["status"] == "ACT"
+    st, body = api.post(f"/ssl/orders/{oid}/reissue", json={"use_previous_csr": True, "domain_validation_methods": [
+        {"host_name": name, "method": "dns-account"}]})
+    assert st == 200, body
+    o = api.get(f"/ssl/orders/{oid}")[1]["data"]
+    assert [m["method"] for m in o["domain_validation_methods"]] == ["dns-account"], o
+
+
 def test_dns_account_method_in_the_error(env, br):
     api = env.new_team(balance="10000", ttl=LONG).client(br)
     st, body = api.post("/ssl/orders", json={"product_id": DV, "period": 1, "domain_validation_methods": [
