@@ -1,5 +1,6 @@
 // What to publish for domain control validation, from the order's additional_data
-// (GET /ssl/orders/{id}): the file for http/https, the CNAME or TXT record for dns,
+// (GET /ssl/orders/{id}): the file for http/https, the CNAME or TXT record for dns, the TXT
+// record of dns-persist and dns-account (at the team account's label),
 // the approver address for email.
 import { h } from './dom.js';
 import { copyButton } from './ui.js';
@@ -10,6 +11,7 @@ export const METHODS = [
   ['https', 'HTTPS file'],
   ['email', 'E-mail to an approver address'],
   ['dns-persist', 'Persistent DNS TXT record (set once for the team)'],
+  ['dns-account', 'DNS TXT record labelled with your account'],
 ];
 
 export function methodLabel(m) {
@@ -18,7 +20,7 @@ export function methodLabel(m) {
 }
 
 export function methodsFor(name) {
-  return name.startsWith('*.') ? METHODS.filter(([m]) => m === 'dns' || m === 'email' || m === 'dns-persist') : METHODS;
+  return name.startsWith('*.') ? METHODS.filter(([m]) => m === 'dns' || m === 'email' || m === 'dns-persist' || m === 'dns-account') : METHODS;
 }
 
 function value(label, v) {
@@ -48,6 +50,10 @@ export function instructions(ad, method, approver) {
       return h('div', { class: 'publish', 'data-method': 'dns-persist' },
         h('p', {}, 'Add this TXT record once: it validates the name for every later order of your team while it stays in the DNS.'),
         h('dl', {}, value('Name', ad.dns_persist_record), value('Value', ad.dns_persist_value)));
+    case 'dns-account':
+      return h('div', { class: 'publish', 'data-method': 'dns-account' },
+        h('p', {}, 'Add this TXT record to the DNS zone: its name carries the label of your team\'s account (a record at _acme-challenge without the label does not count).'),
+        h('dl', {}, value('Name', ad.dns_account_record), value('Value', ad.dns_account_value)));
     case 'email':
       return h('div', { class: 'publish', 'data-method': 'email' },
         h('p', {}, approver

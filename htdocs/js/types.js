@@ -45,6 +45,10 @@
  * @property {string} dns_record
  * @property {string} dns_value
  * @property {string} dns_txt_record
+ * @property {string} [dns_persist_record]  dns-persist: _validation-persist.<name>
+ * @property {string} [dns_persist_value]
+ * @property {string} [dns_account_record]  dns-account: _<label>._acme-challenge.<name>
+ * @property {string} [dns_account_value]
  */
 
 /**

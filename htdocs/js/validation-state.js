@@ -22,6 +22,11 @@ function normalize(d) {
       dns_record: x.instructions.record_name,
       dns_value: x.instructions.record_value,
       dns_txt_record: x.instructions.txt_record_name,
+      // dns-persist and dns-account: the one TXT record of the name's method
+      dns_persist_record: x.instructions.record_name,
+      dns_persist_value: x.instructions.record_value,
+      dns_account_record: x.instructions.record_name,
+      dns_account_value: x.instructions.record_value,
     } : null,
   }));
   const org = d.organization;

@@ -13,6 +13,7 @@
 #include "../svc/so_issuance.h"
 #include "../core/so_ca.h"
 #include "../core/so_dcv.h"
+#include "../svc/so_svc_br.h"
 #include "../core/so_domain.h"
 #include "../core/so_jsonw.h"
 #include "../core/so_mail.h"
@@ -145,6 +146,16 @@ static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
             so_br_persist_instructions(req, o->team_id, h->host_name, &ins->record_name,
                                        &ins->record_value, &ins->text);
         }
+        else if (!strcmp(h->method, "dns-account")) {
+            /* BR 3.2.2.4.21: the dns value at the label of the team's account URI */
+            if (!tok
+                || so_dcv_account_instructions(
+                       &ins, req->pool, tok, h->host_name,
+                       so_svc_persist_account(req->pool, req->cfg, o->team_id), &why)
+                       != APR_SUCCESS) {
+                ins = NULL;
+            }
+        }
         else if (tok && *h->method && strcmp(h->method, "email")) {
             so_dcv_method_t m = !strcmp(h->method, "dns")     ? SO_DCV_CNAME
                                 : !strcmp(h->method, "https") ? SO_DCV_HTTPS
@@ -167,7 +178,7 @@ static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
                 so_jw_kstr(w, "record_type", ins->record_type);
                 so_jw_kstr(w, "record_value", ins->record_value);
                 so_jw_kstr(w, "txt_record_name",
-                           !strcmp(h->method, "dns-persist")
+                           !strcmp(h->method, "dns-persist") || !strcmp(h->method, "dns-account")
                                ? ins->record_name
                                : apr_pstrcat(req->pool, SO_DCV_TXT_LABEL ".",
                                              so_hostname_base(h->host_name), NULL));

@@ -73,8 +73,8 @@ static apr_status_t read_dcv(so_req_t *req, json_t *a, apr_array_header_t **out)
         method = so_str_lower(req->pool, method);
         if (!so_rules_dcv_method_ok(method)) {
             return so_api_errorf(req, SO_E_DCV_METHOD,
-                                 "method '%s' of %s is not one of email, dns, dns-persist, http, "
-                                 "https", method,
+                                 "method '%s' of %s is not one of email, dns, dns-persist, "
+                                 "dns-account, http, https", method,
                                  host),
                    APR_EINVAL;
         }

@@ -13,6 +13,7 @@
 #include "../core/so_metrics.h"
 #include "so_outbox.h"
 #include "../core/so_dcv.h"
+#include "../svc/so_svc_br.h"
 #include "../core/so_crypto.h"
 #include "../core/so_csr.h"
 #include "../core/so_domain.h"
@@ -71,6 +72,13 @@ static void dcv_instructions(so_jw_t *w, so_req_t *req, const so_order_t *o,
             so_br_persist_instructions(req, o->team_id, h->host_name, &pn, &pv, &pt);
             so_jw_kstr(w, "dns_persist_record", pn);
             so_jw_kstr(w, "dns_persist_value", pv);
+        }
+        {
+            /* dns-account (BR 3.2.2.4.21): the dns value at the team account's label */
+            const char *an = so_dcv_account_record(
+                p, so_svc_persist_account(p, req->cfg, o->team_id), h->host_name, &why);
+            so_jw_kstr(w, "dns_account_record", an ? an : "");
+            so_jw_kstr(w, "dns_account_value", an && dns ? dns->record_value : "");
         }
         so_jw_kstr(w, "approver_email", o->approver_email);
     }

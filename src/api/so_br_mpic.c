@@ -41,6 +41,7 @@ static so_dcv_method_t dcv_method(const char *m)
            : !strcmp(m, "dns")     ? SO_DCV_DNS
            : !strcmp(m, "cname")   ? SO_DCV_CNAME
            : !strcmp(m, "txt")     ? SO_DCV_TXT
+           : !strcmp(m, "dns-account") ? SO_DCV_TXT /* at the account's label */
                                    : 0;
 }
 
@@ -62,9 +63,13 @@ static json_t *serve_name(so_req_t *req, json_t *in, const so_dcv_opts_t *opts,
         so_dcv_token_t *tok = NULL;
         apr_status_t rv;
         const char *unique = jstr(dcv, "unique");
-        if (!m || !jstr(dcv, "md5") || !jstr(dcv, "sha256") || !jstr(dcv, "ca_tag")) {
+        const char *account = jstr(dcv, "account");
+        int labelled = !strcmp(jstr(dcv, "method") ? jstr(dcv, "method") : "", "dns-account");
+        if (!m || !jstr(dcv, "md5") || !jstr(dcv, "sha256") || !jstr(dcv, "ca_tag")
+            || (labelled && (!account || !*account))) {
             json_decref(out);
-            *bad = "dcv needs method (http, https, dns, cname, txt), md5, sha256 and ca_tag";
+            *bad = "dcv needs method (http, https, dns, cname, txt, dns-account), md5, sha256 "
+                   "and ca_tag (and account for dns-account)";
             return NULL;
         }
         rv = so_dcv_token_hashes(&tok, req->pool, jstr(dcv, "md5"), jstr(dcv, "sha256"),
@@ -76,6 +81,9 @@ static json_t *serve_name(so_req_t *req, json_t *in, const so_dcv_opts_t *opts,
         }
         if (m == SO_DCV_HTTP || m == SO_DCV_HTTPS) {
             rv = so_dcv_check_http(req->pool, tok, cname, m == SO_DCV_HTTPS, opts, &why);
+        }
+        else if (labelled) {
+            rv = so_dcv_check_account(req->pool, tok, cname, account, opts, &why);
         }
         else {
             rv = so_dcv_check_dns(req->pool, tok, cname, m, opts, &why);

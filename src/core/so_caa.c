@@ -357,5 +357,8 @@ const char *so_caa_method_label(const char *method)
     if (!strcmp(method, "dns-persist")) {
         return "dns-persist-01";
     }
+    if (!strcmp(method, "dns-account")) {
+        return "dns-account-01";
+    }
     return method;
 }

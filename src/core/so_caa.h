@@ -73,7 +73,8 @@ apr_status_t so_caa_evaluate(apr_pool_t *p, const char *name, const char *domain
 apr_status_t so_caa_check_name(apr_pool_t *p, const char *name, const so_caa_opts_t *o,
                                so_caa_result_t *res);
 /* The RFC 8657 label of one of our DCV methods: http, https -> "http-01", dns -> "dns-01",
- * dns-persist -> "dns-persist-01", email -> "email"; ACME labels pass through. */
+ * dns-persist -> "dns-persist-01", dns-account -> "dns-account-01", email -> "email"; ACME
+ * labels pass through. */
 const char *so_caa_method_label(const char *method);
 
 #endif

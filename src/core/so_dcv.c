@@ -249,3 +249,41 @@ const char *so_dcv_account_label(apr_pool_t *p, const char *account_url)
     }
     return label;
 }
+
+const char *so_dcv_account_record(apr_pool_t *p, const char *account_url, const char *name,
+                                  const char **why)
+{
+    const char *n, *base;
+    if (!account_url || so_dcv_name(&n, &base, p, name, why) != APR_SUCCESS) {
+        if (!account_url) {
+            *why = "no account for the dns-account method";
+        }
+        return NULL;
+    }
+    return apr_pstrcat(p, so_dcv_account_label(p, account_url), "._acme-challenge.", base, NULL);
+}
+
+apr_status_t so_dcv_account_instructions(so_dcv_instructions_t **out, apr_pool_t *p,
+                                         const so_dcv_token_t *t, const char *name,
+                                         const char *account_url, const char **why)
+{
+    so_dcv_instructions_t *in;
+    apr_status_t rv;
+
+    *out = NULL;
+    in = apr_pcalloc(p, sizeof(*in));
+    if ((rv = so_dcv_name(&in->name, &in->base, p, name, why)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!(in->record_name = so_dcv_account_record(p, account_url, in->name, why))) {
+        return APR_EINVAL;
+    }
+    in->method = SO_DCV_TXT;
+    in->record_type = "TXT";
+    in->record_value = t->dns_value;
+    in->text = apr_psprintf(p, "In the DNS zone of %s, add a TXT record named %s (the label "
+                               "of your account) with the value %s",
+                            in->base, in->record_name, in->record_value);
+    *out = in;
+    return APR_SUCCESS;
+}

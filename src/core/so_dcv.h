@@ -163,6 +163,21 @@ apr_status_t so_dcv_check_txt(apr_pool_t *p, const char *qname, const char *want
  * the account URL; the TXT record is at "<label>._acme-challenge.<name>". */
 const char *so_dcv_account_label(apr_pool_t *p, const char *account_url);
 
+/* The API's and portal's "dns-account" method (BR 3.2.2.4.21): a TXT record at
+ * "<label>._acme-challenge.<base>" (label of account_url as above, base the name without
+ * "*.") holding t->dns_value (the value of the plain dns method; compared like it).
+ * so_dcv_account_record: the record name (NULL and *why for a bad name);
+ * so_dcv_account_instructions: what to publish (record_type "TXT");
+ * so_dcv_check_account: the check, with the errors of so_dcv_check_dns. */
+const char *so_dcv_account_record(apr_pool_t *p, const char *account_url, const char *name,
+                                  const char **why);
+apr_status_t so_dcv_account_instructions(so_dcv_instructions_t **out, apr_pool_t *p,
+                                         const so_dcv_token_t *t, const char *name,
+                                         const char *account_url, const char **why);
+apr_status_t so_dcv_check_account(apr_pool_t *p, const so_dcv_token_t *t, const char *name,
+                                  const char *account_url, const so_dcv_opts_t *opts,
+                                  const char **why);
+
 /* ACME tls-alpn-01 (RFC 8737): a TLS handshake with name:443 (connect-to entries honoured:
  * one for this name before one for any name), SNI name, ALPN acme-tls/1; the certificate
  * must name exactly name and carry the critical acmeIdentifier extension holding digest

@@ -234,3 +234,20 @@ apr_status_t so_dcv_check_txt(apr_pool_t *p, const char *qname, const char *want
     *why = NULL;
     return dns_check(p, qname, ns_t_txt, want, 1, &o, why);
 }
+
+apr_status_t so_dcv_check_account(apr_pool_t *p, const so_dcv_token_t *t, const char *name,
+                                  const char *account_url, const so_dcv_opts_t *opts,
+                                  const char **why)
+{
+    so_dcv_opts_t o;
+    const char *qname;
+    memset(&o, 0, sizeof(o));
+    if (opts) {
+        o = *opts;
+    }
+    *why = NULL;
+    if (!(qname = so_dcv_account_record(p, account_url, name, why))) {
+        return APR_EINVAL;
+    }
+    return dns_check(p, qname, ns_t_txt, t->dns_value, 0, &o, why);
+}

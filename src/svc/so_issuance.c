@@ -305,6 +305,12 @@ apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o)
         else if (!strcmp(h->method, "dns-persist")) {
             crv = so_svc_persist_check(ctx, o, h->host_name, &opts, &why);
         }
+        else if (!strcmp(h->method, "dns-account")) {
+            /* BR 3.2.2.4.21: the dns value at the team account's label */
+            crv = so_dcv_check_account(ctx->pool, tok, h->host_name,
+                                       so_svc_persist_account(ctx->pool, ctx->cfg, o->team_id),
+                                       &opts, &why);
+        }
         else {
             crv = so_dcv_check_http(ctx->pool, tok, h->host_name, !strcmp(h->method, "https"), &opts,
                                     &why);

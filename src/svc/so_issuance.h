@@ -27,7 +27,7 @@ int so_iss_reuse_days(apr_int64_t now);
  * a check at once. Best effort (logged). */
 void so_iss_requested(so_svc_ctx_t *ctx, so_order_t *o);
 
-/* Check every name that is not validated yet (http, https, dns; e-mail waits for its
+/* Check every name that is not validated yet (http, https, dns, dns-persist, dns-account; e-mail waits for its
  * link), then issue when everything is done. Claims the order: APR_EBUSY when another
  * server works on it. */
 apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o);

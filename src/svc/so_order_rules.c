@@ -172,7 +172,8 @@ apr_int64_t so_rules_price(const so_product_t *prod, const so_price_t *pr, int d
 int so_rules_dcv_method_ok(const char *m)
 {
     return m && (!strcmp(m, "email") || !strcmp(m, "dns") || !strcmp(m, "http") || !strcmp(m, "https")
-                 || !strcmp(m, "dns-persist")); /* BR 3.2.2.4.22 (issue 12) */
+                 || !strcmp(m, "dns-persist")   /* BR 3.2.2.4.22 (issue 12) */
+                 || !strcmp(m, "dns-account")); /* BR 3.2.2.4.21 */
 }
 
 static const char *const pai_fields[] = {

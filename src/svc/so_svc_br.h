@@ -43,7 +43,7 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
                                    const char **why);
 
 /* Before an order is signed (called by the CAA check above first): asks every perspective
- * to repeat the domain validation (http, https, dns) and the CAA check of each name, stores
+ * to repeat the domain validation (http, https, dns, dns-account) and the CAA check of each name, stores
  * per name which perspectives agreed (kind "mpic") and applies the quorum. APR_SUCCESS:
  * corroborated (or MPIC off, or report mode); SO_EMPIC and *why otherwise. */
 apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,

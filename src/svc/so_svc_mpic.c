@@ -79,11 +79,16 @@ apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array
         const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         json_t *one = json_pack("{s:s}", "name", h->host_name);
         if (tok && (!strcmp(h->method, "http") || !strcmp(h->method, "https")
-                    || !strcmp(h->method, "dns"))) {
-            json_object_set_new(one, "dcv",
-                                json_pack("{s:s,s:s,s:s,s:s,s:s}", "method", h->method, "md5",
-                                          tok->md5, "sha256", tok->sha256, "unique",
-                                          tok->unique ? tok->unique : "", "ca_tag", tok->ca_tag));
+                    || !strcmp(h->method, "dns") || !strcmp(h->method, "dns-account"))) {
+            json_t *dcv = json_pack("{s:s,s:s,s:s,s:s,s:s}", "method", h->method, "md5",
+                                    tok->md5, "sha256", tok->sha256, "unique",
+                                    tok->unique ? tok->unique : "", "ca_tag", tok->ca_tag);
+            if (!strcmp(h->method, "dns-account")) { /* the label comes from the account */
+                json_object_set_new(dcv, "account",
+                                    json_string(so_svc_persist_account(ctx->pool, ctx->cfg,
+                                                                       o->team_id)));
+            }
+            json_object_set_new(one, "dcv", dcv);
         }
         if (caa) {
             json_t *jids = json_array();
@@ -108,7 +113,7 @@ apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array
     for (i = 0; i < states->nelts; i++) {
         const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         int dcv = tok && (!strcmp(h->method, "http") || !strcmp(h->method, "https")
-                          || !strcmp(h->method, "dns"));
+                          || !strcmp(h->method, "dns") || !strcmp(h->method, "dns-account"));
         int agree = 0, ok;
         json_t *list = json_array();
         char *txt;

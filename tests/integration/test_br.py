@@ -284,6 +284,144 @@ def test_dns_persist_set_once_for_the_team(env, dns, br):
     assert st == 400 and "dns-persist" in body["desc"]
 
 
+# ---- dns-account (BR 3.2.2.4.21) ------------------------------------------------------------
+
+def account_label(uri):
+    """so_dcv_account_label(): "_" + lower-case base32 of SHA-256(uri)[:10]."""
+    import base64
+    import hashlib
+    return "_" + base64.b32encode(hashlib.sha256(uri.encode()).digest()[:10]).decode().lower()
+
+
+def team_uri(api, oid):
+    """The team's account URI, as the order's dns-persist value names it."""
+    ad = api.get(f"/ssl/orders/{oid}")[1]["data"]["additional_data"][0]
+    uri = ad["dns_persist_value"].split("accounturi=")[1].split(";")[0].strip()
+    assert uri.startswith(f"urn:sslorders:{CA}:team:"), ad
+    return uri
+
+
+def test_dns_account_labelled_record(env, dns, br):
+    api = env.new_team(balance="10000", ttl=LONG).client(br)
+    name = "la" + uuid.uuid4().hex[:6] + ".sec.test"
+    rel = name[: -len(".sec.test")]
+    oid, _ = order(api, names=[name], method="dns-account")
+    uri = team_uri(api, oid)
+    label = account_label(uri)
+    v = validate(api, oid)
+    assert v["status"] == "REQ", v
+    n = v["names"][0]
+    assert n["method"] == "dns-account"
+    ins = n["instructions"]
+    ad = api.get(f"/ssl/orders/{oid}")[1]["data"]["additional_data"][0]
+    # the record at the label of the team URI, the value the plain dns method asks for
+    assert ins["record_name"] == f"{label}._acme-challenge.{name}" and ins["record_type"] == "TXT", ins
+    assert ins["record_value"] == ad["dns_value"] and ins["txt_record_name"] == ins["record_name"], ins
+    assert ad["dns_account_record"] == ins["record_name"] and ad["dns_account_value"] == ad["dns_value"]
+    assert label in ins["text"] and ins["record_value"] in ins["text"]
+    assert ins["record_name"] in n["last_error"], n
+    # the right value at the plain _acme-challenge name, at another team's label and at
+    # _pki-validation (the dns method's TXT) does not validate it
+    other_label = account_label(f"urn:sslorders:{CA}:team:999999999")
+    value = '"%s"' % ins["record_value"]
+    dns.add("sec.test", f"_acme-challenge.{rel}", "TXT", value)
+    dns.add("sec.test", f"{other_label}._acme-challenge.{rel}", "TXT", value)
+    dns.add("sec.test", f"_pki-validation.{rel}", "TXT", value)
+    dns.start()
+    v = validate(api, oid)
+    assert v["status"] == "REQ" and v["names"][0]["state"] != "valid", v
+    assert ins["record_name"] in v["names"][0]["last_error"], v
+    # a wrong value at the label: named
+    dns.add("sec.test", f"{label}._acme-challenge.{rel}", "TXT", '"not-the-value"')
+    dns.start()
+    v = validate(api, oid)
+    assert v["status"] == "REQ" and "wrong value" in v["names"][0]["last_error"], v
+    # the record at the label: ACT (DNSSEC-validated in the signed zone)
+    dns.add("sec.test", f"{label}._acme-challenge.{rel}", "TXT", value)
+    dns.start()
+    v = validate(api, oid)
+    assert v["status"] == "ACT", v
+    assert v["names"][0]["caa"]["dnssec"] == "secure", v
+    ev = [e["detail"] for e in events(api, oid) if e["kind"] == "name_validated"]
+    assert ev == [{"host_name": name, "method": "dns-account"}], ev
+
+
+def test_dns_account_wildcard_and_bogus(env, dns, br):
+    api = env.new_team(balance="10000", ttl=LONG).client(br)
+    name = "lw" + uuid.uuid4().hex[:6] + ".sec.test"
+    oid, _ = order(api, product=DV_WILD, names=["*." + name, name], method="dns-account")
+    v = validate(api, oid)
+    ins = {n["host_name"]: n["instructions"] for n in v["names"]}
+    # a wildcard is validated at its base: the same record serves both
+    assert ins["*." + name]["record_name"] == ins[name]["record_name"]
+    dns.add("sec.test", ins[name]["record_name"][: -len(".sec.test")], "TXT",
+            '"%s"' % ins[name]["record_value"])
+    dns.start()
+    v = validate(api, oid)
+    assert v["status"] == "ACT", v
+    # the right record in the zone with broken signatures fails DNSSEC
+    bname = "lb" + uuid.uuid4().hex[:6] + ".bogus.test"
+    oid, _ = order(api, names=[bname], method="dns-account")
+    ins = validate(api, oid)["names"][0]["instructions"]
+    dns.add("bogus.test", ins["record_name"][: -len(".bogus.test")], "TXT", '"%s"' % ins["record_value"])
+    dns.start()
+    v = validate(api, oid)
+    assert v["status"] == "REQ" and "DNSSEC validation" in v["names"][0]["last_error"], v
+
+
+def test_caa_validationmethods_dns_account(env, dns, br):
+    """An API dns-account validation is the method dns-account-01 for CAA
+    validationmethods: a record allowing it permits, one allowing only dns-01 refuses."""
+    api = env.new_team(balance="10000", ttl=LONG).client(br)
+    ok = f"dv{uuid.uuid4().hex[:8]}.caa.test"
+    no = f"dn{uuid.uuid4().hex[:8]}.caa.test"
+    dns.add("caa.test", ok.split(".")[0], "CAA", f'0 issue "{CA}; validationmethods=dns-account-01"')
+    dns.add("caa.test", no.split(".")[0], "CAA", f'0 issue "{CA}; validationmethods=dns-01"')
+    got = {}
+    for n in (ok, no):
+        oid, _ = order(api, names=[n], method="dns-account")
+        ins = validate(api, oid)["names"][0]["instructions"]
+        dns.add("caa.test", ins["record_name"][: -len(".caa.test")], "TXT", '"%s"' % ins["record_value"])
+        got[n] = oid
+    dns.start()
+    v = validate(api, got[ok])
+    assert v["status"] == "ACT", v
+    assert v["names"][0]["caa"]["status"] == "permitted", v
+    v = validate(api, got[no])
+    assert v["status"] == "REQ" and v["names"][0]["state"] == "valid", v
+    caa = v["names"][0]["caa"]
+    assert caa["status"] == "refused" and "validationmethods=dns-01" in caa["record"], caa
+    assert "dns-account-01" in caa["detail"], caa
+
+
+def test_dns_account_by_update_and_reissue(env, dns, br):
+    """The method is accepted where the others are: an order update (REQ) and a reissue."""
+    api = env.new_team(balance="10000", ttl=LONG).client(br)
+    name = "lu" + uuid.uuid4().hex[:6] + ".sec.test"
+    oid, _ = order(api, names=[name], method="dns")
+    st, body = api.put(f"/ssl/orders/{oid}", json={"domain_validation_methods": [
+        {"host_name": name, "method": "dns-account"}]})
+    assert st == 200, body
+    n = validate(api, oid)["names"][0]
+    assert n["method"] == "dns-account" and "._acme-challenge." in n["instructions"]["record_name"], n
+    dns.add("sec.test", n["instructions"]["record_name"][: -len(".sec.test")], "TXT",
+            '"%s"' % n["instructions"]["record_value"])
+    dns.start()
+    assert validate(api, oid)["status"] == "ACT"
+    st, body = api.post(f"/ssl/orders/{oid}/reissue", json={"use_previous_csr": True, "domain_validation_methods": [
+        {"host_name": name, "method": "dns-account"}]})
+    assert st == 200, body
+    o = api.get(f"/ssl/orders/{oid}")[1]["data"]
+    assert [m["method"] for m in o["domain_validation_methods"]] == ["dns-account"], o
+
+
+def test_dns_account_method_in_the_error(env, br):
+    api = env.new_team(balance="10000", ttl=LONG).client(br)
+    st, body = api.post("/ssl/orders", json={"product_id": DV, "period": 1, "domain_validation_methods": [
+        {"host_name": "x.sec.test", "method": "dns-acct"}]})
+    assert st == 400 and "dns-account" in body["desc"], body
+
+
 # ---- CAA accounturi (RFC 8657) for ACME issuances --------------------------------------
 
 def test_caa_accounturi_acme(env, dns, api, br):

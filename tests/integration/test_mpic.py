@@ -241,6 +241,47 @@ def test_date_schedule_follows_the_test_clock(env, primaries):
     assert all(agreed(m).values()), m
 
 
+def test_dns_account_repeated_by_perspectives(env, primaries, perspectives):
+    """dns-account names are corroborated like dns: every perspective looks up the TXT record
+    at the team account's label (the hijacked one, without that DNS, disagrees on the domain
+    validation); a perspective asked with another account does not find it."""
+    p = primaries(["a", "b", "c", "d", "h"])
+    api = env.new_team(balance="10000", ttl=LONG).client(p)
+    name = "mpica-" + uuid.uuid4().hex[:8] + ".com"
+    oid, _ = order(api, product=DV, names=[name], method="dns-account")
+    st, v = api.get(f"/ssl/orders/{oid}/validation")
+    ins = v["data"]["names"][0]["instructions"]
+    assert ins["record_name"].endswith("._acme-challenge." + name), ins
+    env.dcv.add_record("TXT", ins["record_name"], ins["record_value"])
+    st, body = api.post(f"/ssl/orders/{oid}/validate", headers=at((2027, 1, 10)))
+    assert st == 200, body
+    v = body["data"]
+    assert v["status"] == "ACT", v
+    m = v["names"][0]["mpic"]
+    assert m["status"] == "corroborated" and "4 of 5" in m["detail"], m
+    assert agreed(m) == {"a": True, "b": True, "c": True, "d": True, "h": False}, m
+    h = [x for x in m["perspectives"] if x["name"] == "h"][0]
+    assert "domain validation" in h["detail"], h
+    # the perspective checks the label of the account it is given
+    o = api.get(f"/ssl/orders/{oid}")[1]["data"]
+    uri = o["additional_data"][0]["dns_persist_value"].split("accounturi=")[1].split(";")[0].strip()
+    csr_md5, csr_sha256 = o["additional_data"][0]["md5"], o["additional_data"][0]["sha256"]
+    unique = o["additional_data"][0]["token"]
+    for account, ok in ((uri, True), (uri + "0", False)):
+        req = json.dumps({"names": [{"name": name, "dcv": {
+            "method": "dns-account", "md5": csr_md5, "sha256": csr_sha256, "unique": unique,
+            "ca_tag": "sslorders.local", "account": account}}]}).encode()
+        r = requests.post(perspectives["a"], data=req, headers=signed(SECRET, req), timeout=30)
+        assert r.status_code == 200, r.text
+        res = r.json()["data"]["results"][0]["dcv"]
+        assert res["ok"] is ok, (account, res)
+    # dns-account without an account is a bad request
+    req = json.dumps({"names": [{"name": name, "dcv": {
+        "method": "dns-account", "md5": csr_md5, "sha256": csr_sha256, "ca_tag": "sslorders.local"}}]}).encode()
+    r = requests.post(perspectives["a"], data=req, headers=signed(SECRET, req), timeout=30)
+    assert r.status_code == 400, r.text
+
+
 def signed(secret, body, t=None, nonce=None):
     t = str(int(time.time())) if t is None else t
     nonce = nonce or secrets.token_hex(16)

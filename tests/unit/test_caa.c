@@ -125,6 +125,7 @@ START_TEST(caa_decide)
     ck_assert_str_eq(so_caa_method_label("https"), "http-01");
     ck_assert_str_eq(so_caa_method_label("dns"), "dns-01");
     ck_assert_str_eq(so_caa_method_label("dns-persist"), "dns-persist-01");
+    ck_assert_str_eq(so_caa_method_label("dns-account"), "dns-account-01");
 }
 END_TEST
 

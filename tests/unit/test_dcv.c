@@ -836,6 +836,33 @@ START_TEST(account_label)
 }
 END_TEST
 
+START_TEST(account_record)
+{
+    const char *why = NULL;
+    so_dcv_token_t *t = NULL;
+    so_dcv_instructions_t *in = NULL;
+    const char *acct = "https://example.com/acme/acct/ExampleAccount";
+    ck_assert_str_eq(so_dcv_account_record(pool, acct, "WWW.Example.org", &why),
+                     "_ujmmovf2vn55tgye._acme-challenge.www.example.org");
+    /* a wildcard at its base */
+    ck_assert_str_eq(so_dcv_account_record(pool, acct, "*.example.org", &why),
+                     "_ujmmovf2vn55tgye._acme-challenge.example.org");
+    ck_assert_ptr_null(so_dcv_account_record(pool, NULL, "example.org", &why));
+    ck_assert_ptr_null(so_dcv_account_record(pool, acct, "bad name!", &why));
+    ck_assert_int_eq(so_dcv_token_hashes(&t, pool, "0123456789ABCDEF0123456789ABCDEF",
+                                         "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
+                                         "sslorders.local", NULL, &why),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_dcv_account_instructions(&in, pool, t, "*.example.org", acct, &why),
+                     APR_SUCCESS);
+    ck_assert_str_eq(in->record_name, "_ujmmovf2vn55tgye._acme-challenge.example.org");
+    ck_assert_str_eq(in->record_type, "TXT");
+    ck_assert_str_eq(in->record_value, t->dns_value);
+    ck_assert_int_ne(so_dcv_account_instructions(&in, pool, t, "example.org", NULL, &why),
+                     APR_SUCCESS);
+}
+END_TEST
+
 START_TEST(dns_parse)
 {
     const char *target = "0123456789ABCDEF0123456789ABCDEF.0123456789ABCDEF0123456789ABCDEF."
@@ -882,5 +909,6 @@ TCase *so_test_dcv_case(void)
     tcase_add_test(tc, dns_unreachable);
     tcase_add_test(tc, dns_parse);
     tcase_add_test(tc, account_label);
+    tcase_add_test(tc, account_record);
     return tc;
 }

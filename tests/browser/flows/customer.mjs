@@ -242,6 +242,22 @@ export default function (env) {
       await shot(page, 'validation-issued-no-stale-message');
     });
 
+    it('dns-account (BR 3.2.2.4.21): the validation page shows the TXT record at the team account label and its value', async () => {
+      const name = 'labelled.phone-layout.example.net';
+      const id = (await env.api.post('/ssl/orders', { product_id: 1, period: 1, csr: csr(name), software_id: 'nginx',
+        domain_validation_methods: [{ host_name: name, method: 'dns-account' }], start_provision: true })).id;
+      const v = await env.api.get(`/ssl/orders/${id}/validation`);
+      const ins = v.names[0].instructions;
+      assert.match(ins.record_name, new RegExp(`^_[a-z2-7]{16}\\._acme-challenge\\.${name.replaceAll('.', '\\.')}$`));
+      await page.goto(`/demo/orders/${id}/validation`);
+      await ready(page);
+      const pub = page.locator(`section[data-host="${name}"] .publish[data-method="dns-account"]`);
+      await pub.waitFor();
+      const values = await pub.locator('code.publish-value').allTextContents();
+      assert.deepEqual(values, [ins.record_name, ins.record_value]);
+      assert.equal(await page.locator(`#change-${name.replaceAll('.', '\\.')} option[value="dns-account"]`).count(), 1);
+    });
+
     it('Auto Arrange brings the orders back in sight: an empty default folder says where they are, then "default" is the default again', async () => {
       const inbox = (await env.bench2.post('/folders', { name: 'Inbox17' })).id;
       await env.bench2.put(`/folders/${inbox}`, { is_default: true });
