@@ -446,6 +446,64 @@ static const char *cnf_escape(apr_pool_t *p, const char *s)
     return s;
 }
 
+/* the openssl req configuration that makes the same request */
+static const char *openssl_config(apr_pool_t *p, const so_csr_gen_t *in, const char *san)
+{
+    int i;
+    const char *dn = "";
+    struct {
+        const char *k, *v;
+    } f[] = {{"C", in->country},      {"ST", in->state}, {"L", in->locality},
+             {"O", in->organization}, {"OU", in->unit},  {"CN", in->common_name},
+             {"emailAddress", in->email}};
+    for (i = 0; i < (int)(sizeof(f) / sizeof(f[0])); i++) {
+        if (f[i].v && *f[i].v) {
+            dn = apr_pstrcat(p, dn, f[i].k, " = ", cnf_escape(p, f[i].v), "\n", NULL);
+        }
+    }
+    return apr_pstrcat(p,
+                      "[ req ]\nprompt = no\ndistinguished_name = dn\nreq_extensions = ext\n"
+                       "default_md = sha256\n\n[ dn ]\n",
+                      dn, "\n[ ext ]\nsubjectAltName = ", san, "\n", NULL);
+}
+
+/* the openssl command line that uses that configuration */
+static const char *openssl_command(apr_pool_t *p, const so_csr_gen_t *in, const char *keyspec)
+{
+    /* file names: the common name with "*" as "STAR", as the bundles name files */
+    char *base = apr_pstrdup(p, in->common_name), *c;
+    for (c = base; *c; c++) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+              || *c == '-' || *c == '.')) {
+            *c = '_';
+        }
+    }
+    if (base[0] == '_' && base[1] == '.') {
+        base = apr_pstrcat(p, "STAR", base + 1, NULL);
+    }
+    return apr_psprintf(p,
+                        "openssl req -new -newkey %s -nodes -keyout %s.key -out %s.csr "
+                        "-config %s.cnf",
+                        keyspec, base, base, base);
+}
+
+/* a new EC (P-256 or P-384) or RSA key, and its -newkey argument for openssl req */
+static EVP_PKEY *new_key(apr_pool_t *p, const so_csr_gen_t *in, const char **keyspec)
+{
+    EVP_PKEY *pk;
+
+    if (in->key_type && !strcmp(in->key_type, "ec")) {
+        const char *group = in->curve && !strcmp(in->curve, "P-384") ? "P-384" : "P-256";
+        pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
+        *keyspec = apr_pstrcat(p, "ec -pkeyopt ec_paramgen_curve:", group, NULL);
+    }
+    else {
+        pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)in->bits);
+        *keyspec = apr_psprintf(p, "rsa:%d", in->bits);
+    }
+    return pk;
+}
+
 apr_status_t so_csr_generate(apr_pool_t *p, const so_csr_gen_t *in, const char **csr_pem,
                              const char **key_pem, const char **config, const char **command,
                              const char **why)
@@ -458,7 +516,6 @@ apr_status_t so_csr_generate(apr_pool_t *p, const so_csr_gen_t *in, const char *
     X509_EXTENSION *ext = NULL;
     apr_array_header_t *all;
     const char *san = "", *keyspec;
-    int ec = in->key_type && !strcmp(in->key_type, "ec");
     int i;
     apr_status_t rv = APR_EINVAL;
 
@@ -476,15 +533,7 @@ apr_status_t so_csr_generate(apr_pool_t *p, const so_csr_gen_t *in, const char *
         san = apr_pstrcat(p, san, i ? "," : "", "DNS:", APR_ARRAY_IDX(all, i, const char *), NULL);
     }
     ERR_clear_error();
-    if (ec) {
-        const char *group = in->curve && !strcmp(in->curve, "P-384") ? "P-384" : "P-256";
-        pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
-        keyspec = apr_pstrcat(p, "ec -pkeyopt ec_paramgen_curve:", group, NULL);
-    }
-    else {
-        pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)in->bits);
-        keyspec = apr_psprintf(p, "rsa:%d", in->bits);
-    }
+    pk = new_key(p, in, &keyspec);
     if (!pk) {
         *why = "the key could not be generated";
         goto leave;
@@ -535,38 +584,10 @@ apr_status_t so_csr_generate(apr_pool_t *p, const so_csr_gen_t *in, const char *
         }
     }
     if (config) {
-        const char *dn = "";
-        struct {
-            const char *k, *v;
-        } f[] = {{"C", in->country},      {"ST", in->state}, {"L", in->locality},
-                 {"O", in->organization}, {"OU", in->unit},  {"CN", in->common_name},
-                 {"emailAddress", in->email}};
-        for (i = 0; i < (int)(sizeof(f) / sizeof(f[0])); i++) {
-            if (f[i].v && *f[i].v) {
-                dn = apr_pstrcat(p, dn, f[i].k, " = ", cnf_escape(p, f[i].v), "\n", NULL);
-            }
-        }
-        *config = apr_pstrcat(p,
-                              "[ req ]\nprompt = no\ndistinguished_name = dn\nreq_extensions = ext\n"
-                              "default_md = sha256\n\n[ dn ]\n",
-                              dn, "\n[ ext ]\nsubjectAltName = ", san, "\n", NULL);
+        *config = openssl_config(p, in, san);
     }
     if (command) {
-        /* file names: the common name with "*" as "STAR", as the bundles name files */
-        char *base = apr_pstrdup(p, in->common_name), *c;
-        for (c = base; *c; c++) {
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
-                  || *c == '-' || *c == '.')) {
-                *c = '_';
-            }
-        }
-        if (base[0] == '_' && base[1] == '.') {
-            base = apr_pstrcat(p, "STAR", base + 1, NULL);
-        }
-        *command = apr_psprintf(p,
-                                "openssl req -new -newkey %s -nodes -keyout %s.key -out %s.csr "
-                                "-config %s.cnf",
-                                keyspec, base, base, base);
+        *command = openssl_command(p, in, keyspec);
     }
     rv = APR_SUCCESS;
 
