@@ -278,15 +278,59 @@ static void key_info(apr_pool_t *p, X509_REQ *req, EVP_PKEY *pk, so_csr_t *c)
     c->sig_hash = (md_nid == NID_sha1 || md_nid == NID_md5) ? "sha1" : "sha2";
 }
 
+/* The DER, its fingerprints, the PEM forms of the request and of its public key */
+static apr_status_t encodings(apr_pool_t *p, X509_REQ *req, EVP_PKEY *pk, so_csr_t *c,
+                              const char **why)
+{
+    BIO *mem = NULL;
+    unsigned char *der = NULL, *pubder = NULL;
+    int len;
+    apr_status_t rv = APR_EINVAL;
+
+    len = i2d_X509_REQ(req, &der);
+    if (len <= 0) {
+        *why = "the CSR cannot be encoded";
+        goto out;
+    }
+    c->der = (const unsigned char *)apr_pmemdup(p, der, (apr_size_t)len);
+    c->der_len = (apr_size_t)len;
+    c->md5 = so_md5_hex(p, der, (apr_size_t)len, 1);
+    c->sha1 = so_sha1_hex(p, der, (apr_size_t)len, 1);
+    c->sha256 = so_sha256_hex(p, der, (apr_size_t)len, 1);
+    len = i2d_PUBKEY(pk, &pubder);
+    if (len > 0) {
+        c->pubkey_sha1 = so_sha1_hex(p, pubder, (apr_size_t)len, 0);
+    }
+    mem = BIO_new(BIO_s_mem());
+    if (!mem || !PEM_write_bio_X509_REQ(mem, req)) {
+        *why = "the CSR cannot be encoded";
+        goto out;
+    }
+    c->pem = bio_text(p, mem);
+    BIO_free(mem);
+    mem = BIO_new(BIO_s_mem());
+    if (!mem || !PEM_write_bio_PUBKEY(mem, pk)) {
+        *why = "the public key cannot be encoded";
+        goto out;
+    }
+    c->pubkey_pem = bio_text(p, mem);
+    rv = APR_SUCCESS;
+
+out:
+    OPENSSL_free(der);
+    OPENSSL_free(pubder);
+    BIO_free(mem);
+    return rv;
+}
+
 apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why)
 {
-    BIO *bio = NULL, *mem = NULL;
+    BIO *bio = NULL;
     X509_REQ *req = NULL;
     EVP_PKEY *pk;
     X509_NAME *subj;
     so_csr_t *c;
-    unsigned char *der = NULL, *pubder = NULL;
-    int len, i;
+    int i;
     apr_status_t rv = APR_EINVAL;
 
     *why = NULL;
@@ -350,42 +394,15 @@ apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const 
 
     key_info(p, req, pk, c);
 
-    len = i2d_X509_REQ(req, &der);
-    if (len <= 0) {
-        *why = "the CSR cannot be encoded";
+    if (encodings(p, req, pk, c, why) != APR_SUCCESS) {
         goto leave;
     }
-    c->der = (const unsigned char *)apr_pmemdup(p, der, (apr_size_t)len);
-    c->der_len = (apr_size_t)len;
-    c->md5 = so_md5_hex(p, der, (apr_size_t)len, 1);
-    c->sha1 = so_sha1_hex(p, der, (apr_size_t)len, 1);
-    c->sha256 = so_sha256_hex(p, der, (apr_size_t)len, 1);
-    len = i2d_PUBKEY(pk, &pubder);
-    if (len > 0) {
-        c->pubkey_sha1 = so_sha1_hex(p, pubder, (apr_size_t)len, 0);
-    }
-    mem = BIO_new(BIO_s_mem());
-    if (!mem || !PEM_write_bio_X509_REQ(mem, req)) {
-        *why = "the CSR cannot be encoded";
-        goto leave;
-    }
-    c->pem = bio_text(p, mem);
-    BIO_free(mem);
-    mem = BIO_new(BIO_s_mem());
-    if (!mem || !PEM_write_bio_PUBKEY(mem, pk)) {
-        *why = "the public key cannot be encoded";
-        goto leave;
-    }
-    c->pubkey_pem = bio_text(p, mem);
     *out = c;
     rv = APR_SUCCESS;
 
 leave:
-    OPENSSL_free(der);
-    OPENSSL_free(pubder);
     X509_REQ_free(req);
     BIO_free(bio);
-    BIO_free(mem);
     ERR_clear_error();
     return rv;
 }
