@@ -527,6 +527,42 @@ static int path_id(const char *s, apr_int64_t *id, const char **rest)
     return 1;
 }
 
+/* the GET (and HEAD) resources that need no signed request: 1 if path was one of them */
+static int get_route(so_acme_ctx_t *a)
+{
+    const char *path = a->req->path;
+
+    if (!strcmp(path, "/directory")) {
+        directory(a);
+        return 1;
+    }
+    if (!strcmp(path, "/new-nonce")) {
+        apr_status_t rv = add_nonce(a);
+        if (rv == APR_SUCCESS) {
+            new_nonce(a);
+        }
+        else {
+            /* an answer without a nonce is of no use to a client: 503 and Retry-After */
+            so_acme_db_problem(a, SO_DB_IS_UNAVAILABLE(rv) ? rv : SO_EDBDOWN);
+        }
+        return 1;
+    }
+    if (!strncmp(path, "/renewal-info/", 14)) {
+        so_acme_renewal_info(a, path + 14);
+        return 1;
+    }
+    if (!strcmp(path, "/terms")) {
+        a->req->status = 200;
+        a->req->raw_body = "Certificates are issued for the names of the orders and products "
+                           "the external account binding was created for, under the terms of "
+                           "the portal.\n";
+        a->req->raw_len = strlen(a->req->raw_body);
+        a->req->raw_ctype = "text/plain; charset=utf-8";
+        return 1;
+    }
+    return 0;
+}
+
 void so_acme_handle(so_req_t *req, const char *base)
 {
     so_acme_ctx_t a;
@@ -552,32 +588,7 @@ void so_acme_handle(so_req_t *req, const char *base)
         add_nonce(&a);
         return;
     }
-    if (!strcmp(path, "/directory") && get) {
-        directory(&a);
-        return;
-    }
-    if (!strcmp(path, "/new-nonce") && get) {
-        apr_status_t rv = add_nonce(&a);
-        if (rv == APR_SUCCESS) {
-            new_nonce(&a);
-        }
-        else {
-            /* an answer without a nonce is of no use to a client: 503 and Retry-After */
-            so_acme_db_problem(&a, SO_DB_IS_UNAVAILABLE(rv) ? rv : SO_EDBDOWN);
-        }
-        return;
-    }
-    if (!strncmp(path, "/renewal-info/", 14) && get) {
-        so_acme_renewal_info(&a, path + 14);
-        return;
-    }
-    if (!strcmp(path, "/terms") && get) {
-        req->status = 200;
-        req->raw_body = "Certificates are issued for the names of the orders and products the "
-                        "external account binding was created for, under the terms of the "
-                        "portal.\n";
-        req->raw_len = strlen(req->raw_body);
-        req->raw_ctype = "text/plain; charset=utf-8";
+    if (get && get_route(&a)) {
         return;
     }
     if (!post) {

@@ -130,33 +130,18 @@ static int claim_fits(const so_doctype_t *claim, const so_doctype_t *real)
     return claim->id == SO_DOC_ZIP && (real->id == SO_DOC_DOCX || real->id == SO_DOC_ODT);
 }
 
-static apr_status_t upload(so_req_t *req)
+/* The upload's part named file, parsed within the size limits, with its detected type: the
+   content must be an accepted type and agree with the file name and the sent type */
+static apr_status_t file_part(so_req_t *req, const char *ctype,
+                              const so_multipart_part_t **filep, const so_doctype_t **typep)
 {
-    so_db_t *db = so_req_db(req);
-    so_order_t *o;
     apr_array_header_t *parts;
     const so_multipart_part_t *file;
     so_multipart_limits_t lim;
     const so_doctype_t *type, *claim;
-    const char *ctype = so_req_header(req, "Content-Type"), *why = NULL;
-    so_doc_t d;
-    int n = 0;
+    const char *why = NULL;
     apr_status_t rv;
 
-    if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (!ctype || strncasecmp(ctype, "multipart/form-data", 19)) {
-        return so_api_error(req, SO_E_MEDIA_TYPE,
-                            "Upload the document as multipart/form-data (a part named file)", ""),
-               APR_EINVAL;
-    }
-    if (req->body_len > req->cfg->max_upload) {
-        return so_api_errorf(req, SO_E_TOO_LARGE,
-                             "The document is larger than %" APR_SIZE_T_FMT " bytes",
-                             req->cfg->max_upload),
-               APR_EINVAL;
-    }
     memset(&lim, 0, sizeof(lim));
     lim.max_parts = 8;
     lim.max_total = req->cfg->max_upload + 65536;
@@ -201,6 +186,39 @@ static apr_status_t upload(so_req_t *req)
                              "The file is labelled %s but its content is %s", claim->label,
                              type->label),
                APR_EINVAL;
+    }
+    *filep = file;
+    *typep = type;
+    return APR_SUCCESS;
+}
+
+static apr_status_t upload(so_req_t *req)
+{
+    so_db_t *db = so_req_db(req);
+    so_order_t *o;
+    const so_multipart_part_t *file;
+    const so_doctype_t *type;
+    const char *ctype = so_req_header(req, "Content-Type");
+    so_doc_t d;
+    int n = 0;
+    apr_status_t rv;
+
+    if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!ctype || strncasecmp(ctype, "multipart/form-data", 19)) {
+        return so_api_error(req, SO_E_MEDIA_TYPE,
+                            "Upload the document as multipart/form-data (a part named file)", ""),
+               APR_EINVAL;
+    }
+    if (req->body_len > req->cfg->max_upload) {
+        return so_api_errorf(req, SO_E_TOO_LARGE,
+                             "The document is larger than %" APR_SIZE_T_FMT " bytes",
+                             req->cfg->max_upload),
+               APR_EINVAL;
+    }
+    if ((rv = file_part(req, ctype, &file, &type)) != APR_SUCCESS) {
+        return rv;
     }
     if ((rv = so_store_doc_count(db, req->pool, o->id, &n)) != APR_SUCCESS) {
         return rv;

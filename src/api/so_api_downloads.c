@@ -62,6 +62,48 @@ static apr_status_t list_formats(so_req_t *req)
                                     (json_int_t)json_array_size(formats), "software", software));
 }
 
+/* The order's certificate asked for by certificate_id, else its current one; not found,
+   another order's or none issued yet: the error answer */
+static apr_status_t pick_cert(so_req_t *req, so_db_t *db, const so_order_t *o,
+                              apr_int64_t cert_id, so_cert_t **cp)
+{
+    apr_status_t rv;
+
+    *cp = NULL;
+    if (cert_id) {
+        rv = so_store_cert_get(db, req->pool, o->team_id, cert_id, cp);
+        if (rv == APR_ENOENT || (rv == APR_SUCCESS && (*cp)->order_id != o->id)) {
+            return so_api_errorf(req, SO_E_NOT_FOUND,
+                                 "Order %" APR_INT64_T_FMT " has no certificate %" APR_INT64_T_FMT,
+                                 o->id, cert_id),
+                   APR_ENOENT;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    else {
+        apr_array_header_t *certs;
+        int i;
+        if ((rv = so_store_certs_of_order(db, req->pool, o->team_id, o->id, &certs)) != APR_SUCCESS) {
+            return rv;
+        }
+        for (i = 0; i < certs->nelts; i++) {
+            so_cert_t *x = APR_ARRAY_IDX(certs, i, so_cert_t *);
+            if (x->is_current) {
+                *cp = x;
+            }
+        }
+        if (!*cp) {
+            return so_api_errorf(req, SO_E_NOT_ISSUED,
+                                 "Order %" APR_INT64_T_FMT " has no certificate yet (it is %s)",
+                                 o->id, o->status),
+                   APR_EINVAL;
+        }
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t download(so_req_t *req)
 {
     so_db_t *db = so_req_db(req);
@@ -88,36 +130,8 @@ static apr_status_t download(so_req_t *req)
                              so_text_clean(req->pool, format, 40)),
                APR_EINVAL;
     }
-    if (cert_id) {
-        rv = so_store_cert_get(db, req->pool, o->team_id, cert_id, &c);
-        if (rv == APR_ENOENT || (rv == APR_SUCCESS && c->order_id != o->id)) {
-            return so_api_errorf(req, SO_E_NOT_FOUND,
-                                 "Order %" APR_INT64_T_FMT " has no certificate %" APR_INT64_T_FMT,
-                                 o->id, cert_id),
-                   APR_ENOENT;
-        }
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    else {
-        apr_array_header_t *certs;
-        int i;
-        if ((rv = so_store_certs_of_order(db, req->pool, o->team_id, o->id, &certs)) != APR_SUCCESS) {
-            return rv;
-        }
-        for (i = 0; i < certs->nelts; i++) {
-            so_cert_t *x = APR_ARRAY_IDX(certs, i, so_cert_t *);
-            if (x->is_current) {
-                c = x;
-            }
-        }
-        if (!c) {
-            return so_api_errorf(req, SO_E_NOT_ISSUED,
-                                 "Order %" APR_INT64_T_FMT " has no certificate yet (it is %s)",
-                                 o->id, o->status),
-                   APR_EINVAL;
-        }
+    if ((rv = pick_cert(req, db, o, cert_id, &c)) != APR_SUCCESS) {
+        return rv;
     }
     if (c->revoked_at > 0) {
         return so_api_errorf(req, SO_E_REVOKED,

@@ -77,9 +77,56 @@ static int cmd_product_export(so_cli_t *cli, int argc, const char *const *argv)
 
 /* Synthetic orders for benchmarks: TEAMS teams (bench-N) with ORDERS orders spread
  * over them, in every status, with realistic names and dates. */
-static int cmd_seed_orders(so_cli_t *cli, int argc, const char *const *argv)
+/* One bench order (number n, random r) for the team, its two DNS hosts, its dates */
+static apr_status_t seed_order(so_db_t *db, apr_pool_t *sub, apr_int64_t team_id, apr_int64_t n,
+                               int r, apr_int64_t now)
 {
     static const char *const statuses[] = {"ACT", "ACT", "ACT", "ACT", "REQ", "PAI", "EXP", "FAI", "REJ"};
+    apr_status_t rv;
+    so_order_t o;
+    so_order_host_t *h;
+    apr_int64_t age = (apr_int64_t)(r % (400 * 86400));
+    const char *cn = apr_psprintf(sub, "host%" APR_INT64_T_FMT ".customer%d.example", n,
+                                  (int)(n % 997));
+    memset(&o, 0, sizeof(o));
+    o.team_id = team_id;
+    o.product_id = 1 + (r % 8);
+    o.status = statuses[(r / 8) % 9];
+    o.period = 1 + (r / 97) % 3;
+    o.domain_amount = 1;
+    o.common_name = cn;
+    o.csr = "";
+    o.organization_unit = (r % 5) == 0 ? "Web Operations" : "";
+    o.software = "linux";
+    o.organization_handle = o.technical_handle = o.administrative_handle = "";
+    o.billing_handle = o.approver_email = "";
+    o.signature_hash_algorithm = "sha2";
+    o.dcv_unique = "BENCHSEED0";
+    o.price = 2899;
+    o.currency = "EUR";
+    o.order_date = now - age;
+    if (strcmp(o.status, "PAI") && strcmp(o.status, "REQ")) {
+        o.active_date = o.order_date + 3600;
+        o.expiration_date = o.active_date + 200 * 86400;
+    }
+    o.updated_at = now;
+    o.hosts = apr_array_make(sub, 2, sizeof(so_order_host_t));
+    h = apr_array_push(o.hosts);
+    h->host_name = cn;
+    h->method = "dns";
+    h = apr_array_push(o.hosts);
+    h->host_name = apr_pstrcat(sub, "www.", cn, NULL);
+    h->method = "dns";
+    rv = so_store_order_insert(db, sub, &o);
+    if (rv == APR_SUCCESS && o.active_date) {
+        /* the insert statement takes no dates past order_date: set them */
+        rv = so_store_order_update(db, sub, &o, 0);
+    }
+    return rv;
+}
+
+static int cmd_seed_orders(so_cli_t *cli, int argc, const char *const *argv)
+{
     apr_int64_t teams = 100, orders = 100000, now = so_cli_now(cli);
     int i, per_txn = 2000;
     apr_int64_t *team_ids;
@@ -130,46 +177,7 @@ static int cmd_seed_orders(so_cli_t *cli, int argc, const char *const *argv)
             break;
         }
         for (i = 0; i < per_txn && n < orders && rv == APR_SUCCESS; i++, n++) {
-            so_order_t o;
-            so_order_host_t *h;
-            int r = rand();
-            apr_int64_t age = (apr_int64_t)(r % (400 * 86400));
-            const char *cn = apr_psprintf(sub, "host%" APR_INT64_T_FMT ".customer%d.example", n,
-                                          (int)(n % 997));
-            memset(&o, 0, sizeof(o));
-            o.team_id = team_ids[n % teams];
-            o.product_id = 1 + (r % 8);
-            o.status = statuses[(r / 8) % 9];
-            o.period = 1 + (r / 97) % 3;
-            o.domain_amount = 1;
-            o.common_name = cn;
-            o.csr = "";
-            o.organization_unit = (r % 5) == 0 ? "Web Operations" : "";
-            o.software = "linux";
-            o.organization_handle = o.technical_handle = o.administrative_handle = "";
-            o.billing_handle = o.approver_email = "";
-            o.signature_hash_algorithm = "sha2";
-            o.dcv_unique = "BENCHSEED0";
-            o.price = 2899;
-            o.currency = "EUR";
-            o.order_date = now - age;
-            if (strcmp(o.status, "PAI") && strcmp(o.status, "REQ")) {
-                o.active_date = o.order_date + 3600;
-                o.expiration_date = o.active_date + 200 * 86400;
-            }
-            o.updated_at = now;
-            o.hosts = apr_array_make(sub, 2, sizeof(so_order_host_t));
-            h = apr_array_push(o.hosts);
-            h->host_name = cn;
-            h->method = "dns";
-            h = apr_array_push(o.hosts);
-            h->host_name = apr_pstrcat(sub, "www.", cn, NULL);
-            h->method = "dns";
-            rv = so_store_order_insert(db, sub, &o);
-            if (rv == APR_SUCCESS && o.active_date) {
-                /* the insert statement takes no dates past order_date: set them */
-                rv = so_store_order_update(db, sub, &o, 0);
-            }
+            rv = seed_order(db, sub, team_ids[n % teams], n, rand(), now);
         }
         rv = so_db_end(db, rv);
     }

@@ -171,80 +171,42 @@ leave:
     return weak;
 }
 
-apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why)
+/* The one request of a PEM: the DER must be exactly one request, bytes after it are refused
+ * (BR: a CSR is what is signed, nothing hides behind it); NULL with *why set otherwise */
+static X509_REQ *read_one_request(BIO *bio, const char **why)
 {
-    BIO *bio = NULL, *mem = NULL;
     X509_REQ *req = NULL;
-    EVP_PKEY *pk;
-    X509_NAME *subj;
+    char *pname = NULL, *pheader = NULL;
+    unsigned char *pdata = NULL;
+    const unsigned char *q;
+    long plen = 0;
+    if (!bio || !PEM_read_bio(bio, &pname, &pheader, &pdata, &plen)
+        || (strcmp(pname, PEM_STRING_X509_REQ) && strcmp(pname, PEM_STRING_X509_REQ_OLD))) {
+        *why = "the CSR cannot be read: truncated or damaged PEM";
+    }
+    else if (q = pdata, !(req = d2i_X509_REQ(NULL, &q, plen))) {
+        *why = "the CSR cannot be read: truncated or damaged PEM";
+    }
+    else if (q != pdata + plen) {
+        *why = "the CSR has bytes after its DER encoding";
+    }
+    OPENSSL_free(pname);
+    OPENSSL_free(pheader);
+    OPENSSL_free(pdata);
+    if (*why) {
+        X509_REQ_free(req);
+        return NULL;
+    }
+    return req;
+}
+
+/* The DNS names of the subjectAltName extension into c->sans: other kinds are refused */
+static apr_status_t read_sans(apr_pool_t *p, X509_REQ *req, so_csr_t *c, const char **why)
+{
     STACK_OF(X509_EXTENSION) *exts = NULL;
     GENERAL_NAMES *gens = NULL;
-    so_csr_t *c;
-    unsigned char *der = NULL, *pubder = NULL;
-    int len, i, md_nid = NID_undef, pk_nid = NID_undef;
     apr_status_t rv = APR_EINVAL;
-
-    *why = NULL;
-    if (!pem || !*pem) {
-        *why = "the CSR is empty";
-        return APR_EINVAL;
-    }
-    if (strlen(pem) > SO_CSR_MAX_PEM) {
-        *why = "the CSR is too large";
-        return APR_EINVAL;
-    }
-    if (!strstr(pem, "-----BEGIN") || !strstr(pem, "REQUEST-----")) {
-        *why = "not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST----- missing)";
-        return APR_EINVAL;
-    }
-    ERR_clear_error();
-    bio = BIO_new_mem_buf(pem, -1);
-    {
-        /* the DER must be exactly one request: bytes after it are refused (BR: a CSR is
-         * what is signed, nothing hides behind it) */
-        char *pname = NULL, *pheader = NULL;
-        unsigned char *pdata = NULL;
-        const unsigned char *q;
-        long plen = 0;
-        if (!bio || !PEM_read_bio(bio, &pname, &pheader, &pdata, &plen)
-            || (strcmp(pname, PEM_STRING_X509_REQ) && strcmp(pname, PEM_STRING_X509_REQ_OLD))) {
-            *why = "the CSR cannot be read: truncated or damaged PEM";
-        }
-        else if (q = pdata, !(req = d2i_X509_REQ(NULL, &q, plen))) {
-            *why = "the CSR cannot be read: truncated or damaged PEM";
-        }
-        else if (q != pdata + plen) {
-            *why = "the CSR has bytes after its DER encoding";
-        }
-        OPENSSL_free(pname);
-        OPENSSL_free(pheader);
-        OPENSSL_free(pdata);
-        if (*why) {
-            goto leave;
-        }
-    }
-    pk = X509_REQ_get0_pubkey(req);
-    if (!pk) {
-        *why = "the CSR holds no readable public key";
-        goto leave;
-    }
-    if (X509_REQ_verify(req, pk) != 1) {
-        *why = "the signature of the CSR does not verify";
-        goto leave;
-    }
-
-    c = apr_pcalloc(p, sizeof(*c));
-    c->sans = apr_array_make(p, 4, sizeof(const char *));
-    c->names = apr_array_make(p, 4, sizeof(const char *));
-
-    subj = X509_REQ_get_subject_name(req);
-    c->common_name = so_str_lower(p, so_str_trim(p, name_entry(p, subj, NID_commonName)));
-    c->country = name_entry(p, subj, NID_countryName);
-    c->state = name_entry(p, subj, NID_stateOrProvinceName);
-    c->locality = name_entry(p, subj, NID_localityName);
-    c->organization = name_entry(p, subj, NID_organizationName);
-    c->unit = name_entry(p, subj, NID_organizationalUnitName);
-    c->email = name_entry(p, subj, NID_pkcs9_emailAddress);
+    int i;
 
     exts = X509_REQ_get_extensions(req);
     if (exts) {
@@ -253,7 +215,7 @@ apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const 
             gens = X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts, idx));
             if (!gens) {
                 *why = "the subject alternative name extension of the CSR cannot be read";
-                goto leave;
+                goto out;
             }
             for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
                 GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
@@ -262,7 +224,7 @@ apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const 
                     int n = ASN1_STRING_length(g->d.dNSName);
                     if (n <= 0 || memchr(d, 0, (size_t)n)) {
                         *why = "the CSR has an empty or invalid DNS name";
-                        goto leave;
+                        goto out;
                     }
                     APR_ARRAY_PUSH(c->sans, const char *) =
                         so_str_lower(p, apr_pstrmemdup(p, (const char *)d, (apr_size_t)n));
@@ -270,25 +232,23 @@ apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const 
                 else {
                     *why = "the CSR asks for a subject alternative name that is not a DNS name "
                            "(IP addresses and e-mail addresses are not issued)";
-                    goto leave;
+                    goto out;
                 }
             }
         }
     }
-    if (*c->common_name) {
-        add_name(c->names, c->common_name);
-    }
-    for (i = 0; i < c->sans->nelts; i++) {
-        add_name(c->names, APR_ARRAY_IDX(c->sans, i, const char *));
-    }
-    if (c->names->nelts == 0) {
-        *why = "the CSR names no host (no common name and no DNS names)";
-        goto leave;
-    }
-    if (!*c->common_name) {
-        /* no CN: the first DNS name stands for it */
-        c->common_name = APR_ARRAY_IDX(c->names, 0, const char *);
-    }
+    rv = APR_SUCCESS;
+
+out:
+    GENERAL_NAMES_free(gens);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    return rv;
+}
+
+/* The key's type, size, curve and known weakness, and the signature's algorithm */
+static void key_info(apr_pool_t *p, X509_REQ *req, EVP_PKEY *pk, so_csr_t *c)
+{
+    int md_nid = NID_undef, pk_nid;
 
     pk_nid = EVP_PKEY_get_base_id(pk);
     c->key_bits = EVP_PKEY_get_bits(pk);
@@ -316,11 +276,21 @@ apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const 
     }
     c->sig_alg = apr_pstrdup(p, OBJ_nid2ln(X509_REQ_get_signature_nid(req)));
     c->sig_hash = (md_nid == NID_sha1 || md_nid == NID_md5) ? "sha1" : "sha2";
+}
+
+/* The DER, its fingerprints, the PEM forms of the request and of its public key */
+static apr_status_t encodings(apr_pool_t *p, X509_REQ *req, EVP_PKEY *pk, so_csr_t *c,
+                              const char **why)
+{
+    BIO *mem = NULL;
+    unsigned char *der = NULL, *pubder = NULL;
+    int len;
+    apr_status_t rv = APR_EINVAL;
 
     len = i2d_X509_REQ(req, &der);
     if (len <= 0) {
         *why = "the CSR cannot be encoded";
-        goto leave;
+        goto out;
     }
     c->der = (const unsigned char *)apr_pmemdup(p, der, (apr_size_t)len);
     c->der_len = (apr_size_t)len;
@@ -334,27 +304,105 @@ apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const 
     mem = BIO_new(BIO_s_mem());
     if (!mem || !PEM_write_bio_X509_REQ(mem, req)) {
         *why = "the CSR cannot be encoded";
-        goto leave;
+        goto out;
     }
     c->pem = bio_text(p, mem);
     BIO_free(mem);
     mem = BIO_new(BIO_s_mem());
     if (!mem || !PEM_write_bio_PUBKEY(mem, pk)) {
         *why = "the public key cannot be encoded";
-        goto leave;
+        goto out;
     }
     c->pubkey_pem = bio_text(p, mem);
+    rv = APR_SUCCESS;
+
+out:
+    OPENSSL_free(der);
+    OPENSSL_free(pubder);
+    BIO_free(mem);
+    return rv;
+}
+
+apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why)
+{
+    BIO *bio = NULL;
+    X509_REQ *req = NULL;
+    EVP_PKEY *pk;
+    X509_NAME *subj;
+    so_csr_t *c;
+    int i;
+    apr_status_t rv = APR_EINVAL;
+
+    *why = NULL;
+    if (!pem || !*pem) {
+        *why = "the CSR is empty";
+        return APR_EINVAL;
+    }
+    if (strlen(pem) > SO_CSR_MAX_PEM) {
+        *why = "the CSR is too large";
+        return APR_EINVAL;
+    }
+    if (!strstr(pem, "-----BEGIN") || !strstr(pem, "REQUEST-----")) {
+        *why = "not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST----- missing)";
+        return APR_EINVAL;
+    }
+    ERR_clear_error();
+    bio = BIO_new_mem_buf(pem, -1);
+    if (!(req = read_one_request(bio, why))) {
+        goto leave;
+    }
+    pk = X509_REQ_get0_pubkey(req);
+    if (!pk) {
+        *why = "the CSR holds no readable public key";
+        goto leave;
+    }
+    if (X509_REQ_verify(req, pk) != 1) {
+        *why = "the signature of the CSR does not verify";
+        goto leave;
+    }
+
+    c = apr_pcalloc(p, sizeof(*c));
+    c->sans = apr_array_make(p, 4, sizeof(const char *));
+    c->names = apr_array_make(p, 4, sizeof(const char *));
+
+    subj = X509_REQ_get_subject_name(req);
+    c->common_name = so_str_lower(p, so_str_trim(p, name_entry(p, subj, NID_commonName)));
+    c->country = name_entry(p, subj, NID_countryName);
+    c->state = name_entry(p, subj, NID_stateOrProvinceName);
+    c->locality = name_entry(p, subj, NID_localityName);
+    c->organization = name_entry(p, subj, NID_organizationName);
+    c->unit = name_entry(p, subj, NID_organizationalUnitName);
+    c->email = name_entry(p, subj, NID_pkcs9_emailAddress);
+
+    if (read_sans(p, req, c, why) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (*c->common_name) {
+        add_name(c->names, c->common_name);
+    }
+    for (i = 0; i < c->sans->nelts; i++) {
+        add_name(c->names, APR_ARRAY_IDX(c->sans, i, const char *));
+    }
+    if (c->names->nelts == 0) {
+        *why = "the CSR names no host (no common name and no DNS names)";
+        goto leave;
+    }
+    if (!*c->common_name) {
+        /* no CN: the first DNS name stands for it */
+        c->common_name = APR_ARRAY_IDX(c->names, 0, const char *);
+    }
+
+    key_info(p, req, pk, c);
+
+    if (encodings(p, req, pk, c, why) != APR_SUCCESS) {
+        goto leave;
+    }
     *out = c;
     rv = APR_SUCCESS;
 
 leave:
-    OPENSSL_free(der);
-    OPENSSL_free(pubder);
-    GENERAL_NAMES_free(gens);
-    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     X509_REQ_free(req);
     BIO_free(bio);
-    BIO_free(mem);
     ERR_clear_error();
     return rv;
 }
@@ -415,6 +463,64 @@ static const char *cnf_escape(apr_pool_t *p, const char *s)
     return s;
 }
 
+/* the openssl req configuration that makes the same request */
+static const char *openssl_config(apr_pool_t *p, const so_csr_gen_t *in, const char *san)
+{
+    int i;
+    const char *dn = "";
+    struct {
+        const char *k, *v;
+    } f[] = {{"C", in->country},      {"ST", in->state}, {"L", in->locality},
+             {"O", in->organization}, {"OU", in->unit},  {"CN", in->common_name},
+             {"emailAddress", in->email}};
+    for (i = 0; i < (int)(sizeof(f) / sizeof(f[0])); i++) {
+        if (f[i].v && *f[i].v) {
+            dn = apr_pstrcat(p, dn, f[i].k, " = ", cnf_escape(p, f[i].v), "\n", NULL);
+        }
+    }
+    return apr_pstrcat(p,
+                      "[ req ]\nprompt = no\ndistinguished_name = dn\nreq_extensions = ext\n"
+                       "default_md = sha256\n\n[ dn ]\n",
+                      dn, "\n[ ext ]\nsubjectAltName = ", san, "\n", NULL);
+}
+
+/* the openssl command line that uses that configuration */
+static const char *openssl_command(apr_pool_t *p, const so_csr_gen_t *in, const char *keyspec)
+{
+    /* file names: the common name with "*" as "STAR", as the bundles name files */
+    char *base = apr_pstrdup(p, in->common_name), *c;
+    for (c = base; *c; c++) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+              || *c == '-' || *c == '.')) {
+            *c = '_';
+        }
+    }
+    if (base[0] == '_' && base[1] == '.') {
+        base = apr_pstrcat(p, "STAR", base + 1, NULL);
+    }
+    return apr_psprintf(p,
+                        "openssl req -new -newkey %s -nodes -keyout %s.key -out %s.csr "
+                        "-config %s.cnf",
+                        keyspec, base, base, base);
+}
+
+/* a new EC (P-256 or P-384) or RSA key, and its -newkey argument for openssl req */
+static EVP_PKEY *new_key(apr_pool_t *p, const so_csr_gen_t *in, const char **keyspec)
+{
+    EVP_PKEY *pk;
+
+    if (in->key_type && !strcmp(in->key_type, "ec")) {
+        const char *group = in->curve && !strcmp(in->curve, "P-384") ? "P-384" : "P-256";
+        pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
+        *keyspec = apr_pstrcat(p, "ec -pkeyopt ec_paramgen_curve:", group, NULL);
+    }
+    else {
+        pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)in->bits);
+        *keyspec = apr_psprintf(p, "rsa:%d", in->bits);
+    }
+    return pk;
+}
+
 apr_status_t so_csr_generate(apr_pool_t *p, const so_csr_gen_t *in, const char **csr_pem,
                              const char **key_pem, const char **config, const char **command,
                              const char **why)
@@ -427,7 +533,6 @@ apr_status_t so_csr_generate(apr_pool_t *p, const so_csr_gen_t *in, const char *
     X509_EXTENSION *ext = NULL;
     apr_array_header_t *all;
     const char *san = "", *keyspec;
-    int ec = in->key_type && !strcmp(in->key_type, "ec");
     int i;
     apr_status_t rv = APR_EINVAL;
 
@@ -445,15 +550,7 @@ apr_status_t so_csr_generate(apr_pool_t *p, const so_csr_gen_t *in, const char *
         san = apr_pstrcat(p, san, i ? "," : "", "DNS:", APR_ARRAY_IDX(all, i, const char *), NULL);
     }
     ERR_clear_error();
-    if (ec) {
-        const char *group = in->curve && !strcmp(in->curve, "P-384") ? "P-384" : "P-256";
-        pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
-        keyspec = apr_pstrcat(p, "ec -pkeyopt ec_paramgen_curve:", group, NULL);
-    }
-    else {
-        pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)in->bits);
-        keyspec = apr_psprintf(p, "rsa:%d", in->bits);
-    }
+    pk = new_key(p, in, &keyspec);
     if (!pk) {
         *why = "the key could not be generated";
         goto leave;
@@ -504,38 +601,10 @@ apr_status_t so_csr_generate(apr_pool_t *p, const so_csr_gen_t *in, const char *
         }
     }
     if (config) {
-        const char *dn = "";
-        struct {
-            const char *k, *v;
-        } f[] = {{"C", in->country},      {"ST", in->state}, {"L", in->locality},
-                 {"O", in->organization}, {"OU", in->unit},  {"CN", in->common_name},
-                 {"emailAddress", in->email}};
-        for (i = 0; i < (int)(sizeof(f) / sizeof(f[0])); i++) {
-            if (f[i].v && *f[i].v) {
-                dn = apr_pstrcat(p, dn, f[i].k, " = ", cnf_escape(p, f[i].v), "\n", NULL);
-            }
-        }
-        *config = apr_pstrcat(p,
-                              "[ req ]\nprompt = no\ndistinguished_name = dn\nreq_extensions = ext\n"
-                              "default_md = sha256\n\n[ dn ]\n",
-                              dn, "\n[ ext ]\nsubjectAltName = ", san, "\n", NULL);
+        *config = openssl_config(p, in, san);
     }
     if (command) {
-        /* file names: the common name with "*" as "STAR", as the bundles name files */
-        char *base = apr_pstrdup(p, in->common_name), *c;
-        for (c = base; *c; c++) {
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
-                  || *c == '-' || *c == '.')) {
-                *c = '_';
-            }
-        }
-        if (base[0] == '_' && base[1] == '.') {
-            base = apr_pstrcat(p, "STAR", base + 1, NULL);
-        }
-        *command = apr_psprintf(p,
-                                "openssl req -new -newkey %s -nodes -keyout %s.key -out %s.csr "
-                                "-config %s.cnf",
-                                keyspec, base, base, base);
+        *command = openssl_command(p, in, keyspec);
     }
     rv = APR_SUCCESS;
 

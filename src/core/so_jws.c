@@ -142,13 +142,128 @@ static EVP_PKEY *from_params(const char *type, OSSL_PARAM *params)
     return pk;
 }
 
+/* so_jwk_import for kty "EC": P-256 or P-384, the point checked by OpenSSL */
+static apr_status_t import_ec(apr_pool_t *p, json_t *jwk, so_jwk_t *k, EVP_PKEY **pk,
+                              const char **why)
+{
+    const unsigned char *a, *b;
+    apr_size_t alen, blen;
+    const char *crv = member(jwk, "crv");
+    apr_size_t sz;
+    const char *group;
+    unsigned char *pt;
+    OSSL_PARAM params[3];
+    if (crv && !strcmp(crv, "P-256")) {
+        sz = 32;
+        group = "P-256";
+    }
+    else if (crv && !strcmp(crv, "P-384")) {
+        sz = 48;
+        group = "P-384";
+    }
+    else {
+        *why = "an EC JWK must use the curve P-256 or P-384";
+        return APR_EINVAL;
+    }
+    if (b64_member(p, jwk, "x", sz, &a, &alen, why) != APR_SUCCESS
+        || b64_member(p, jwk, "y", sz, &b, &blen, why) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    pt = apr_palloc(p, 1 + 2 * sz);
+    pt[0] = 4;
+    memcpy(pt + 1, a, sz);
+    memcpy(pt + 1 + sz, b, sz);
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * sz);
+    params[2] = OSSL_PARAM_construct_end();
+    if (!(*pk = from_params("EC", params))) {
+        *why = "the EC JWK is not a point on its curve";
+        return APR_EINVAL;
+    }
+    k->bits = (int)sz * 8;
+    k->canonical = apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
+                                group, so_b64url(p, a, alen), so_b64url(p, b, blen));
+    return APR_SUCCESS;
+}
+
+/* so_jwk_import for kty "RSA": 2048 to 8192 bits, minimal encodings, odd n and e */
+static apr_status_t import_rsa(apr_pool_t *p, json_t *jwk, so_jwk_t *k, EVP_PKEY **pk,
+                               const char **why)
+{
+    const unsigned char *a, *b;
+    apr_size_t alen, blen;
+    OSSL_PARAM_BLD *bld;
+    OSSL_PARAM *params = NULL;
+    BIGNUM *n = NULL, *e = NULL;
+    if (b64_member(p, jwk, "n", 0, &a, &alen, why) != APR_SUCCESS
+        || b64_member(p, jwk, "e", 0, &b, &blen, why) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (a[0] == 0 || b[0] == 0 || blen > 8) {
+        *why = "the RSA JWK's n or e has leading zero bytes or is too long";
+        return APR_EINVAL;
+    }
+    if (alen < 256 || alen > 1024) {
+        *why = "an RSA account key has 2048 to 8192 bits";
+        return APR_EINVAL;
+    }
+    if (!(a[alen - 1] & 1) || !(b[blen - 1] & 1) || (blen == 1 && b[0] < 3)) {
+        *why = "the RSA JWK's n and e must be odd and e at least 3";
+        return APR_EINVAL;
+    }
+    n = BN_bin2bn(a, (int)alen, NULL);
+    e = BN_bin2bn(b, (int)blen, NULL);
+    bld = OSSL_PARAM_BLD_new();
+    if (n && e && bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n)
+        && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e)) {
+        params = OSSL_PARAM_BLD_to_param(bld);
+    }
+    if (params) {
+        *pk = from_params("RSA", params);
+    }
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(n);
+    BN_free(e);
+    if (!*pk) {
+        *why = "the RSA JWK is not a valid public key";
+        return APR_EINVAL;
+    }
+    k->bits = (int)alen * 8;
+    k->canonical = apr_psprintf(p, "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}",
+                                so_b64url(p, b, blen), so_b64url(p, a, alen));
+    return APR_SUCCESS;
+}
+
+/* so_jwk_import for kty "OKP": Ed25519 only */
+static apr_status_t import_okp(apr_pool_t *p, json_t *jwk, so_jwk_t *k, EVP_PKEY **pk,
+                               const char **why)
+{
+    const unsigned char *a;
+    apr_size_t alen;
+    const char *crv = member(jwk, "crv");
+    if (!crv || strcmp(crv, "Ed25519")) {
+        *why = "an OKP JWK must use the curve Ed25519";
+        return APR_EINVAL;
+    }
+    if (b64_member(p, jwk, "x", 32, &a, &alen, why) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!(*pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, a, alen))) {
+        *why = "the Ed25519 JWK is not a valid public key";
+        return APR_EINVAL;
+    }
+    k->bits = 256;
+    k->canonical = apr_psprintf(p, "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}",
+                                so_b64url(p, a, alen));
+    return APR_SUCCESS;
+}
+
 apr_status_t so_jwk_import(apr_pool_t *p, json_t *jwk, so_jwk_t **out, const char **why)
 {
     so_jwk_t *k;
     const char *kty;
     EVP_PKEY *pk = NULL;
-    const unsigned char *a, *b;
-    apr_size_t alen, blen;
     unsigned char dig[SHA256_DIGEST_LENGTH];
 
     *why = NULL;
@@ -163,100 +278,19 @@ apr_status_t so_jwk_import(apr_pool_t *p, json_t *jwk, so_jwk_t **out, const cha
     k = apr_pcalloc(p, sizeof(*k));
     k->kty = apr_pstrdup(p, kty);
     if (!strcmp(kty, "EC")) {
-        const char *crv = member(jwk, "crv");
-        apr_size_t sz;
-        const char *group;
-        unsigned char *pt;
-        OSSL_PARAM params[3];
-        if (crv && !strcmp(crv, "P-256")) {
-            sz = 32;
-            group = "P-256";
-        }
-        else if (crv && !strcmp(crv, "P-384")) {
-            sz = 48;
-            group = "P-384";
-        }
-        else {
-            *why = "an EC JWK must use the curve P-256 or P-384";
+        if (import_ec(p, jwk, k, &pk, why) != APR_SUCCESS) {
             return APR_EINVAL;
         }
-        if (b64_member(p, jwk, "x", sz, &a, &alen, why) != APR_SUCCESS
-            || b64_member(p, jwk, "y", sz, &b, &blen, why) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        pt = apr_palloc(p, 1 + 2 * sz);
-        pt[0] = 4;
-        memcpy(pt + 1, a, sz);
-        memcpy(pt + 1 + sz, b, sz);
-        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
-        params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * sz);
-        params[2] = OSSL_PARAM_construct_end();
-        if (!(pk = from_params("EC", params))) {
-            *why = "the EC JWK is not a point on its curve";
-            return APR_EINVAL;
-        }
-        k->bits = (int)sz * 8;
-        k->canonical = apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
-                                    group, so_b64url(p, a, alen), so_b64url(p, b, blen));
     }
     else if (!strcmp(kty, "RSA")) {
-        OSSL_PARAM_BLD *bld;
-        OSSL_PARAM *params = NULL;
-        BIGNUM *n = NULL, *e = NULL;
-        if (b64_member(p, jwk, "n", 0, &a, &alen, why) != APR_SUCCESS
-            || b64_member(p, jwk, "e", 0, &b, &blen, why) != APR_SUCCESS) {
+        if (import_rsa(p, jwk, k, &pk, why) != APR_SUCCESS) {
             return APR_EINVAL;
         }
-        if (a[0] == 0 || b[0] == 0 || blen > 8) {
-            *why = "the RSA JWK's n or e has leading zero bytes or is too long";
-            return APR_EINVAL;
-        }
-        if (alen < 256 || alen > 1024) {
-            *why = "an RSA account key has 2048 to 8192 bits";
-            return APR_EINVAL;
-        }
-        if (!(a[alen - 1] & 1) || !(b[blen - 1] & 1) || (blen == 1 && b[0] < 3)) {
-            *why = "the RSA JWK's n and e must be odd and e at least 3";
-            return APR_EINVAL;
-        }
-        n = BN_bin2bn(a, (int)alen, NULL);
-        e = BN_bin2bn(b, (int)blen, NULL);
-        bld = OSSL_PARAM_BLD_new();
-        if (n && e && bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n)
-            && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e)) {
-            params = OSSL_PARAM_BLD_to_param(bld);
-        }
-        if (params) {
-            pk = from_params("RSA", params);
-        }
-        OSSL_PARAM_free(params);
-        OSSL_PARAM_BLD_free(bld);
-        BN_free(n);
-        BN_free(e);
-        if (!pk) {
-            *why = "the RSA JWK is not a valid public key";
-            return APR_EINVAL;
-        }
-        k->bits = (int)alen * 8;
-        k->canonical = apr_psprintf(p, "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}",
-                                    so_b64url(p, b, blen), so_b64url(p, a, alen));
     }
     else if (!strcmp(kty, "OKP")) {
-        const char *crv = member(jwk, "crv");
-        if (!crv || strcmp(crv, "Ed25519")) {
-            *why = "an OKP JWK must use the curve Ed25519";
+        if (import_okp(p, jwk, k, &pk, why) != APR_SUCCESS) {
             return APR_EINVAL;
         }
-        if (b64_member(p, jwk, "x", 32, &a, &alen, why) != APR_SUCCESS) {
-            return APR_EINVAL;
-        }
-        if (!(pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, a, alen))) {
-            *why = "the Ed25519 JWK is not a valid public key";
-            return APR_EINVAL;
-        }
-        k->bits = 256;
-        k->canonical = apr_psprintf(p, "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}",
-                                    so_b64url(p, a, alen));
     }
     else {
         *why = "the JWK's kty is not EC, RSA or OKP";

@@ -357,6 +357,52 @@ static const char *find(const char *hay, apr_size_t hlen, const char *needle, ap
     return memmem(hay, hlen, needle, nlen);
 }
 
+/* A part's header lines from *pos up to the empty line (moved past it), at most max_header
+   bytes; the part must have a Content-Disposition */
+static apr_status_t part_headers(so_multipart_part_t *part, apr_pool_t *p, const char *body,
+                                 apr_size_t len, apr_size_t *pos, apr_size_t max_header,
+                                 const char **why)
+{
+    apr_size_t header_bytes = 0;
+    int have_cd = 0;
+    apr_status_t rv;
+
+    /* header lines up to an empty line */
+    for (;;) {
+        apr_size_t room = max_header - header_bytes;
+        apr_size_t look = len - *pos < room ? len - *pos : room;
+        const char *eol = find(body + *pos, look, "\r\n", 2);
+        apr_size_t llen;
+        if (!eol) {
+            if (len - *pos < room) {
+                *why = "the upload is truncated (in the part headers)";
+                return APR_INCOMPLETE;
+            }
+            *why = "a part's headers are too large";
+            return APR_ENOSPC;
+        }
+        llen = (apr_size_t)(eol - (body + *pos));
+        if (memchr(body + *pos, '\n', llen)) {
+            *why = "a part header line ends in a bare LF";
+            return APR_EINVAL;
+        }
+        header_bytes += llen + 2;
+        if (llen == 0) {
+            *pos += 2;
+            break;
+        }
+        if ((rv = header_line(part, &have_cd, p, body + *pos, llen, why)) != APR_SUCCESS) {
+            return rv;
+        }
+        *pos += llen + 2;
+    }
+    if (!have_cd) {
+        *why = "a part has no Content-Disposition header";
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t so_multipart_parse(apr_array_header_t **parts, apr_pool_t *p,
                                 const char *content_type, const char *body, apr_size_t len,
                                 const so_multipart_limits_t *limits, const char **why)
@@ -405,8 +451,6 @@ apr_status_t so_multipart_parse(apr_array_header_t **parts, apr_pool_t *p,
 
     for (;;) {
         so_multipart_part_t *part;
-        apr_size_t header_bytes = 0;
-        int have_cd = 0;
 
         /* after a delimiter: "--" closes, else optional padding and CRLF */
         if (len - pos >= 2 && body[pos] == '-' && body[pos + 1] == '-') {
@@ -432,38 +476,8 @@ apr_status_t so_multipart_parse(apr_array_header_t **parts, apr_pool_t *p,
         part = apr_array_push(out);
         memset(part, 0, sizeof(*part));
 
-        /* header lines up to an empty line */
-        for (;;) {
-            apr_size_t room = max_header - header_bytes;
-            apr_size_t look = len - pos < room ? len - pos : room;
-            const char *eol = find(body + pos, look, "\r\n", 2);
-            apr_size_t llen;
-            if (!eol) {
-                if (len - pos < room) {
-                    *why = "the upload is truncated (in the part headers)";
-                    return APR_INCOMPLETE;
-                }
-                *why = "a part's headers are too large";
-                return APR_ENOSPC;
-            }
-            llen = (apr_size_t)(eol - (body + pos));
-            if (memchr(body + pos, '\n', llen)) {
-                *why = "a part header line ends in a bare LF";
-                return APR_EINVAL;
-            }
-            header_bytes += llen + 2;
-            if (llen == 0) {
-                pos += 2;
-                break;
-            }
-            if ((rv = header_line(part, &have_cd, p, body + pos, llen, why)) != APR_SUCCESS) {
-                return rv;
-            }
-            pos += llen + 2;
-        }
-        if (!have_cd) {
-            *why = "a part has no Content-Disposition header";
-            return APR_EINVAL;
+        if ((rv = part_headers(part, p, body, len, &pos, max_header, why)) != APR_SUCCESS) {
+            return rv;
         }
         /* the data, up to the next delimiter */
         if (!(at = find(body + pos, len - pos, delim, dlen))) {

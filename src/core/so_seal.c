@@ -528,12 +528,74 @@ static const char *support_link(const char *u)
     return u[7] ? u : NULL;
 }
 
+/* The report's certificate, organization and documents sections (a seal not disabled) */
+static void report_certificate(apr_array_header_t *h, apr_pool_t *p, const so_seal_info_t *in,
+                               const char *domain)
+{
+    int i;
+
+#define OUT(s) (APR_ARRAY_PUSH(h, const char *) = (s))
+    OUT("<h2>Certificate</h2>\n<dl>\n");
+    OUT("<dt>Site names</dt><dd><ul>\n");
+    if (in->names && in->names->nelts) {
+        for (i = 0; i < in->names->nelts; i++) {
+            OUT(apr_psprintf(p, "<li>%s</li>\n",
+                             so_text_html(p, APR_ARRAY_IDX(in->names, i, const char *),
+                                          MAX_HOST)));
+        }
+    }
+    else {
+        OUT(apr_psprintf(p, "<li>%s</li>\n", domain));
+    }
+    OUT("</ul></dd>\n");
+    dl_row(h, p, "Validation level",
+           apr_psprintf(p, "%s (%s)", level_words(in->level), so_seal_level_name(in->level)));
+    dl_row(h, p, "Issuer", in->issuer);
+    if (in->state != SO_SEAL_PENDING) {
+        dl_row(h, p, "Issued", in->not_before ? fmt_date(p, in->not_before) : NULL);
+        dl_row(h, p, "Expires", in->not_after ? fmt_date(p, in->not_after) : NULL);
+    }
+    OUT("</dl>\n");
+    if (in->level != SO_SEAL_DV
+        && (in->org_name || in->org_city || in->org_state || in->org_country)) {
+        OUT("<h2>Organization</h2>\n<dl>\n");
+        dl_row(h, p, "Name", in->org_name);
+        dl_row(h, p, "City", in->org_city);
+        dl_row(h, p, "State", in->org_state);
+        dl_row(h, p, "Country", in->org_country);
+        OUT("</dl>\n");
+    }
+    if (in->artifacts && in->documents && in->documents->nelts) {
+        OUT("<h2>Validation documents</h2>\n<ul>\n");
+        for (i = 0; i < in->documents->nelts; i++) {
+            const so_seal_doc_t *d = &APR_ARRAY_IDX(in->documents, i, so_seal_doc_t);
+            const char *name = so_text_html(p, d->name ? d->name : "document", 200);
+            const char *url = safe_url(d->url);
+            const char *type =
+                d->type && *d->type
+                    ? apr_psprintf(p, " (%s)", so_text_html(p, d->type, 100))
+                    : "";
+            if (url) {
+                OUT(apr_psprintf(p,
+                                 "<li><a href=\"%s\" rel=\"nofollow noopener\" "
+                                 "target=\"_blank\">%s</a>%s</li>\n",
+                                 so_text_html_escape(p, url), name, type));
+            }
+            else {
+                OUT(apr_psprintf(p, "<li>%s%s</li>\n", name, type));
+            }
+        }
+        OUT("</ul>\n");
+    }
+#undef OUT
+}
+
 apr_status_t so_seal_report_html(const char **out, apr_size_t *len, apr_pool_t *p,
                                  const so_seal_info_t *in)
 {
     apr_array_header_t *h;
     const char *domain, *base, *origin, *why, *brand, *color;
-    int i, full, host_shown;
+    int full, host_shown;
 
     if (!in || !in->domain) {
         return APR_EINVAL;
@@ -579,58 +641,7 @@ apr_status_t so_seal_report_html(const char **out, apr_size_t *len, apr_pool_t *
     OUT(apr_psprintf(p, "<p class=\"status st-%s\">Status: %s</p>\n",
                      so_seal_state_name(in->state), so_text_html(p, state_words(p, in), 0)));
     if (full) {
-        OUT("<h2>Certificate</h2>\n<dl>\n");
-        OUT("<dt>Site names</dt><dd><ul>\n");
-        if (in->names && in->names->nelts) {
-            for (i = 0; i < in->names->nelts; i++) {
-                OUT(apr_psprintf(p, "<li>%s</li>\n",
-                                 so_text_html(p, APR_ARRAY_IDX(in->names, i, const char *),
-                                              MAX_HOST)));
-            }
-        }
-        else {
-            OUT(apr_psprintf(p, "<li>%s</li>\n", domain));
-        }
-        OUT("</ul></dd>\n");
-        dl_row(h, p, "Validation level",
-               apr_psprintf(p, "%s (%s)", level_words(in->level), so_seal_level_name(in->level)));
-        dl_row(h, p, "Issuer", in->issuer);
-        if (in->state != SO_SEAL_PENDING) {
-            dl_row(h, p, "Issued", in->not_before ? fmt_date(p, in->not_before) : NULL);
-            dl_row(h, p, "Expires", in->not_after ? fmt_date(p, in->not_after) : NULL);
-        }
-        OUT("</dl>\n");
-        if (in->level != SO_SEAL_DV
-            && (in->org_name || in->org_city || in->org_state || in->org_country)) {
-            OUT("<h2>Organization</h2>\n<dl>\n");
-            dl_row(h, p, "Name", in->org_name);
-            dl_row(h, p, "City", in->org_city);
-            dl_row(h, p, "State", in->org_state);
-            dl_row(h, p, "Country", in->org_country);
-            OUT("</dl>\n");
-        }
-        if (in->artifacts && in->documents && in->documents->nelts) {
-            OUT("<h2>Validation documents</h2>\n<ul>\n");
-            for (i = 0; i < in->documents->nelts; i++) {
-                const so_seal_doc_t *d = &APR_ARRAY_IDX(in->documents, i, so_seal_doc_t);
-                const char *name = so_text_html(p, d->name ? d->name : "document", 200);
-                const char *url = safe_url(d->url);
-                const char *type =
-                    d->type && *d->type
-                        ? apr_psprintf(p, " (%s)", so_text_html(p, d->type, 100))
-                        : "";
-                if (url) {
-                    OUT(apr_psprintf(p,
-                                     "<li><a href=\"%s\" rel=\"nofollow noopener\" "
-                                     "target=\"_blank\">%s</a>%s</li>\n",
-                                     so_text_html_escape(p, url), name, type));
-                }
-                else {
-                    OUT(apr_psprintf(p, "<li>%s%s</li>\n", name, type));
-                }
-            }
-            OUT("</ul>\n");
-        }
+        report_certificate(h, p, in, domain);
     }
     if (in->now) {
         OUT(apr_psprintf(p, "<p class=\"asof\">Report generated %s%s%s.</p>\n", fmt_date(p, in->now),
