@@ -5,6 +5,8 @@
 
 #include "so_br.h"
 #include "../svc/so_svc_br.h"
+#include "../svc/so_svc_order.h"
+#include "so_api_svc.h"
 #include "so_api_ssl.h"
 #include "../core/so_jsonw.h"
 #include "../core/so_log.h"
@@ -45,25 +47,14 @@ int so_br_email_phase(apr_int64_t now)
 
 apr_status_t so_br_email_check(so_req_t *req, const char *host)
 {
-    switch (so_br_email_phase(req->now)) {
-    case 2:
-        return so_api_errorf(req, SO_E_EMAIL_DCV_RETIRED,
-                             "e-mail validation of %s is not allowed from 2028-03-15 (Baseline "
-                             "Requirements 3.2.2.4): use dns, dns-persist, http or https",
-                             host),
-               APR_EINVAL;
-    case 1:
-        if (!req->warnings || json_array_size(req->warnings) == 0) {
-            so_api_warning(req, SO_E_EMAIL_DCV_RETIRED,
-                           "E-mail domain validation is deprecated since 2026-03-15 and refused "
-                           "from 2028-03-15 (Baseline Requirements): prefer dns, dns-persist, "
-                           "http or https",
-                           host);
-        }
-        return APR_SUCCESS;
-    default:
+    so_result_t res;
+    /* one deprecation warning per answer, whatever else it warns of already */
+    if (so_br_email_phase(req->now) == 1 && req->warnings && json_array_size(req->warnings) > 0) {
         return APR_SUCCESS;
     }
+    so_result_init(&res);
+    so_svc_email_check(so_api_svc_ctx(req), &res, host);
+    return so_api_svc_answer(req, &res);
 }
 
 void so_br_persist_instructions(so_req_t *req, apr_int64_t team_id, const char *host,

@@ -209,9 +209,7 @@ static apr_status_t err(so_result_t *res, apr_pool_t *p, int code, const char *d
     return so_result_fail_data(res, p, APR_EINVAL, code, data, "%s", desc);
 }
 
-/* e-mail validation after the Baseline Requirements retire it (the API's read of
- * domain_validation_methods checks the same with so_br_email_check) */
-static apr_status_t email_check(so_svc_ctx_t *ctx, so_result_t *res, const char *host)
+apr_status_t so_svc_email_check(so_svc_ctx_t *ctx, so_result_t *res, const char *host)
 {
     switch (so_br_email_phase(ctx->now)) {
     case 2:
@@ -371,7 +369,7 @@ static apr_status_t apply(so_svc_ctx_t *ctx, const so_product_t *prod, so_order_
                 return err(res, p, SO_E_APPROVER,
                                     "approver_email needs the order's names: send the CSR too", "");
             }
-            if (email_check(ctx, res, o->common_name) != APR_SUCCESS) {
+            if (so_svc_email_check(ctx, res, o->common_name) != APR_SUCCESS) {
                 return APR_EINVAL;
             }
             if (!so_approver_email_ok(p, o->common_name, in->approver_email)) {

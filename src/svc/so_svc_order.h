@@ -130,4 +130,9 @@ apr_status_t so_svc_order_update(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int
 apr_status_t so_svc_order_approver(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
                                    const char *email, so_result_t *res);
 
+/* E-mail validation of host after the Baseline Requirements retire it: refused (res failed,
+ * SO_E_EMAIL_DCV_RETIRED) from 2028-03-15, a warning in res (when it has none yet) from
+ * 2026-03-15. The API's read of domain_validation_methods uses it too (so_br_email_check). */
+apr_status_t so_svc_email_check(so_svc_ctx_t *ctx, so_result_t *res, const char *host);
+
 #endif
