@@ -141,7 +141,12 @@ export async function api(method, path, opts = {}) {
   }
   if (opts.raw && res.ok) return res;
   let json = null;
-  try { json = await res.json(); } catch (e) { json = null; }
+  try {
+    json = await res.json();
+  } catch (e) {
+    json = null;
+    if (leaving) return new Promise(() => {}); // the body was cut off by the page going away
+  }
   if (!res.ok || !json || (json.code !== undefined && json.code !== 0)) {
     const err = new ApiError(res.status, json && json.code !== undefined ? json.code : 0,
       json ? json.desc : '', json ? json.data : '');

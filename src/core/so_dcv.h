@@ -94,6 +94,9 @@ typedef struct {
     int dnssec;
     const char *trust_anchor;
     struct so_resolver_t *resolver;
+    /* non-zero stops an HTTP probe in progress (within a second; APR_EINTR): the process
+     * stops. NULL = never */
+    int (*cancelled)(void);
 } so_dcv_opts_t;
 
 /* A resolver for these options (lives as long as p). */

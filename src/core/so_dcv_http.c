@@ -85,6 +85,9 @@ static const char *curl_why(apr_pool_t *p, CURL *c, CURLcode cc, const char *url
     case CURLE_SSL_CONNECT_ERROR:
         return apr_psprintf(p, "the TLS handshake with %s failed (%s)", host,
                             *errbuf ? errbuf : curl_easy_strerror(cc));
+    case CURLE_ABORTED_BY_CALLBACK:
+        *rv = APR_EINTR;
+        return apr_psprintf(p, "the check of %s was stopped: the server stops", url);
     case CURLE_GOT_NOTHING:
         return apr_psprintf(p, "%s closed the connection without answering (for %s)", host, url);
     case CURLE_RECV_ERROR:
@@ -94,6 +97,18 @@ static const char *curl_why(apr_pool_t *p, CURL *c, CURLcode cc, const char *url
         break;
     }
     return apr_psprintf(p, "fetching %s failed: %s", url, *errbuf ? errbuf : curl_easy_strerror(cc));
+}
+
+/* libcurl's progress callback (at least once a second, also while it waits) */
+static int on_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    const so_dcv_opts_t *o = data;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return o->cancelled() ? 1 : 0;
 }
 
 /* One GET without following redirects. *status is the HTTP status; *location the absolute
@@ -145,6 +160,11 @@ static apr_status_t http_get(apr_pool_t *p, const char *url, const so_dcv_opts_t
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     if (connect_to) {
         curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
+    }
+    if (o->cancelled) {
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)o);
     }
     cc = curl_easy_perform(c);
     if (cc != CURLE_OK) {

@@ -11,6 +11,7 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <mod_watchdog.h>
+#include <apr_atomic.h>
 #include <unixd.h>
 
 #include "so_httpd.h"
@@ -78,6 +79,45 @@ static apr_status_t init_ca(server_rec *s, apr_pool_t *pconf, so_srv_conf_t *c)
     return APR_SUCCESS;
 }
 
+/* The background callbacks of this process that hold a database connection now. A child
+ * that stops waits for them (pre-cleanup of its pool, bounded below the MPM's SIGKILL at
+ * 9 s): mod_dbd's pool goes after that, and apr_reslist aborts the process when a
+ * connection is still out then (SIGABRT at every stop during a pass). */
+static apr_uint32_t jobs_busy;
+
+#define JOBS_STOP_WAIT_MS 6000
+
+static apr_status_t jobs_stop(void *data)
+{
+    int waited = 0;
+    (void)data;
+    so_iss_jobs_stop();
+    while (apr_atomic_read32(&jobs_busy) && waited < JOBS_STOP_WAIT_MS) {
+        apr_sleep(apr_time_from_msec(10));
+        waited += 10;
+    }
+    return APR_SUCCESS;
+}
+
+/* A callback's connection: NULL when the process stops (or there is none); released with
+ * job_conn_close. */
+static ap_dbd_t *job_conn_open(apr_pool_t *ptemp, server_rec *s)
+{
+    ap_dbd_t *rec = NULL;
+    apr_atomic_inc32(&jobs_busy);
+    if (so_iss_jobs_stopping() || !(rec = dbd_open_fn(ptemp, s))) {
+        apr_atomic_dec32(&jobs_busy);
+        return NULL;
+    }
+    return rec;
+}
+
+static void job_conn_close(server_rec *s, ap_dbd_t *rec)
+{
+    dbd_close_fn(s, rec);
+    apr_atomic_dec32(&jobs_busy);
+}
+
 static apr_status_t run_jobs(int state, void *baton, apr_pool_t *ptemp)
 {
     server_rec *s = baton;
@@ -91,9 +131,14 @@ static apr_status_t run_jobs(int state, void *baton, apr_pool_t *ptemp)
     if (state != AP_WATCHDOG_STATE_RUNNING || !dbd_open_fn) {
         return APR_SUCCESS;
     }
-    rec = dbd_open_fn(ptemp, s);
+    if (so_iss_jobs_stopping()) {
+        return APR_SUCCESS;
+    }
+    rec = job_conn_open(ptemp, s);
     if (!rec) {
-        so_httpd_db_state(s, 1, "the background job has no database connection");
+        if (!so_iss_jobs_stopping()) {
+            so_httpd_db_state(s, 1, "the background job has no database connection");
+        }
         return APR_SUCCESS;
     }
     so_db_wrap(&db, ptemp, rec->driver, rec->handle, rec->prepared, rec->pool);
@@ -110,7 +155,7 @@ static apr_status_t run_jobs(int state, void *baton, apr_pool_t *ptemp)
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, SOLOGNO(00235) "background job: %d orders",
                      worked);
     }
-    dbd_close_fn(s, rec);
+    job_conn_close(s, rec);
     return APR_SUCCESS;
 }
 
@@ -128,7 +173,7 @@ static apr_status_t fold_versions(int state, void *baton, apr_pool_t *ptemp)
     if (state != AP_WATCHDOG_STATE_RUNNING || !dbd_open_fn) {
         return APR_SUCCESS;
     }
-    if (!(rec = dbd_open_fn(ptemp, s))) {
+    if (!(rec = job_conn_open(ptemp, s))) {
         return APR_SUCCESS; /* the background job reports a database that is away */
     }
     so_db_wrap(&db, ptemp, rec->driver, rec->handle, rec->prepared, rec->pool);
@@ -140,7 +185,7 @@ static apr_status_t fold_versions(int state, void *baton, apr_pool_t *ptemp)
                          db->errmsg ? db->errmsg : "?");
         }
     }
-    dbd_close_fn(s, rec);
+    job_conn_close(s, rec);
     return APR_SUCCESS;
 }
 
@@ -235,6 +280,8 @@ void so_httpd_ca_child_init(apr_pool_t *pchild, server_rec *s)
         apr_cpystrn(host, "localhost", sizeof(host));
     }
     instance = apr_psprintf(pchild, "%s:%d", host, (int)getpid());
+    /* before any of the child's pools (mod_dbd's among them) is destroyed */
+    apr_pool_pre_cleanup_register(pchild, NULL, jobs_stop);
     for (sp = s; sp; sp = sp->next) {
         so_httpd_srv_conf(sp)->api.instance = instance;
     }

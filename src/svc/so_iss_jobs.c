@@ -2,10 +2,26 @@
  * of staff, the renewal charge (see so_iss_int.h). */
 #include "so_iss_int.h"
 
+#include <apr_atomic.h>
+
 /* ------------------------------------------------------------------------- */
 /* the background pass                                                         */
 
 typedef apr_status_t job_fn(so_svc_ctx_t *ctx, so_order_t *o, int *did);
+
+/* Set once when the process stops: a running pass ends after the order in hand (the
+ * process waits for it before its database connections go). */
+static volatile apr_uint32_t jobs_stopping;
+
+void so_iss_jobs_stop(void)
+{
+    apr_atomic_set32(&jobs_stopping, 1);
+}
+
+int so_iss_jobs_stopping(void)
+{
+    return apr_atomic_read32(&jobs_stopping) != 0;
+}
 
 static apr_status_t job_check(so_svc_ctx_t *ctx, so_order_t *o, int *did)
 {
@@ -138,6 +154,9 @@ static apr_status_t run_jobs(so_svc_ctx_t *ctx, const char *what, job_fn *fn, in
         int did = 0;
         apr_pool_t *saved = ctx->pool, *sub;
 
+        if (so_iss_jobs_stopping()) {
+            return APR_SUCCESS; /* the rest waits for the next pass (of another process) */
+        }
         apr_pool_create(&sub, saved);
         ctx->pool = sub;
         if (claim && so_store_order_claim(db, sub, id, ctx->owner, ctx->now,
@@ -203,6 +222,7 @@ static apr_status_t jobs_run(so_svc_ctx_t *ctx, int *worked)
         || (rv = run_jobs(ctx, "autorenew", job_autorenew, 1, worked)) != APR_SUCCESS
         || (rv = run_jobs(ctx, "dcv", job_check, 0, worked)) != APR_SUCCESS
         || (rv = run_jobs(ctx, "reminders", job_reminders, 1, worked)) != APR_SUCCESS
+        || so_iss_jobs_stopping()
         || (rv = so_svc_hooks()->outbox_run(ctx, worked)) != APR_SUCCESS) {
         return rv;
     }

@@ -62,11 +62,18 @@ static const char *public_base(so_svc_ctx_t *ctx)
 static apr_status_t token_of(so_svc_ctx_t *ctx, const so_order_t *o, so_dcv_token_t **t)
 {
     const char *why = NULL;
-    apr_status_t rv = so_dcv_token_pem(t, ctx->pool, o->csr, ctx->cfg->ca_tag,
-                                       *o->dcv_unique ? o->dcv_unique : NULL, &why);
+    apr_status_t rv;
+    if (!o->csr || !*o->csr) {
+        return APR_ENOENT; /* nothing to validate until a CSR comes */
+    }
+    rv = so_dcv_token_pem(t, ctx->pool, o->csr, ctx->cfg->ca_tag,
+                          *o->dcv_unique ? o->dcv_unique : NULL, &why);
     if (rv != APR_SUCCESS) {
-        so_log_error(SO_LOG_MARK, rv, SOLOGNO(00213) "order %" APR_INT64_T_FMT ": no DCV token: %s",
-                     o->id, why ? why : "?");
+        /* the API takes no such CSR: data from elsewhere (an import, the database) */
+        so_log_warn(SO_LOG_MARK, rv,
+                    SOLOGNO(00213) "order %" APR_INT64_T_FMT ": no DCV token: %s; "
+                                   "checked again in a day or when the order changes",
+                    o->id, why ? why : "?");
     }
     return rv;
 }
@@ -296,7 +303,9 @@ apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o)
             pending++;
             continue; /* waits for the approval link (or a method) */
         }
-        if (!tok && (rv = token_of(ctx, o, &tok)) != APR_SUCCESS) {
+        if (!tok && token_of(ctx, o, &tok) != APR_SUCCESS) {
+            /* no CSR, or one that cannot be read: nothing to probe for now */
+            rv = so_store_next_check_set(db, ctx->pool, o->id, ctx->now + 86400);
             goto leave;
         }
         if (!strcmp(h->method, "dns")) {
@@ -314,6 +323,9 @@ apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o)
         else {
             crv = so_dcv_check_http(ctx->pool, tok, h->host_name, !strcmp(h->method, "https"), &opts,
                                     &why);
+        }
+        if (crv == APR_EINTR && so_iss_jobs_stopping()) {
+            goto leave; /* stopped by the process stopping: not a check of the name */
         }
         so_metrics_inc(crv == APR_SUCCESS ? SO_MC_VALIDATION_VALID : SO_MC_VALIDATION_PENDING);
         if ((rv = so_db_begin(db)) != APR_SUCCESS) {

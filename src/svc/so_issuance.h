@@ -68,6 +68,9 @@ apr_status_t so_iss_renewed(so_svc_ctx_t *ctx, so_order_t *o);
 
 /* The background pass; *worked counts what it did. */
 apr_status_t so_iss_jobs_run(so_svc_ctx_t *ctx, int *worked);
+/* The process stops: a running pass ends after the order in hand; later passes do nothing. */
+void so_iss_jobs_stop(void);
+int so_iss_jobs_stopping(void);
 
 /* Lifecycle notification: the message command and the mail to the order's contacts. */
 void so_iss_notify(so_svc_ctx_t *ctx, const so_order_t *o, const char *event, const char *detail);

@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "so_svc_br.h"
+#include "so_issuance.h"
 #include "../core/so_log.h"
 #include "../core/so_persist.h"
 #include "../core/so_util.h"
@@ -32,6 +33,7 @@ void so_svc_dcv_opts(const so_config_t *cfg, so_dcv_opts_t *opts)
     opts->nameserver = cfg->dcv_nameserver;
     opts->dnssec = so_br_dnssec(cfg);
     opts->trust_anchor = cfg->br ? cfg->br->trust_anchor : NULL;
+    opts->cancelled = so_iss_jobs_stopping; /* a probe ends when the process stops */
 }
 
 apr_array_header_t *so_svc_caa_identities(apr_pool_t *p, const so_config_t *cfg)

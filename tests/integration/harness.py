@@ -304,7 +304,8 @@ class Httpd:
 # [error]/[warn] and worse, and a child that died of a crash (AH00052 is logged at notice;
 # a SIGKILL, which the cluster test sends, is not a crash)
 BAD_LINE = re.compile(r"\[[a-z_0-9]+:(error|warn|crit|alert|emerg)\]"
-                      r"|exit signal (Segmentation|Aborted|Bus|Illegal|Floating|Trace)")
+                      r"|exit signal (Segmentation|Abort|Bus|Illegal|Floating|Trace)"
+                      r"|Assertion .* failed")
 
 
 class Env:

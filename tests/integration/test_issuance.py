@@ -536,6 +536,66 @@ def test_two_servers_never_issue_twice(env, rich):
         h.new_log_lines()
 
 
+def test_a_server_stopping_during_a_background_pass_ends_it_cleanly(env, rich):
+    """A child stops while its background pass waits on a web site that does not answer:
+    the probe ends within a second, the pass lets its database connection go before
+    mod_dbd's pool does (apr_reslist aborted the child with SIGABRT here), and the stopped
+    probe does not count as a failed check of the name."""
+    import socket
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(16)
+    held, accepted = [], threading.Event()
+
+    def accept():
+        while True:
+            try:
+                c, _ = hang.accept()
+            except OSError:
+                return
+            held.append(c)  # read nothing, answer nothing
+            accepted.set()
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = hang.getsockname()[1]
+    h = Httpd(env.base, DB, env.db_params, name="stop-" + uuid.uuid4().hex[:6], dcv=None,
+              extra=f"SSLOrdersDCVConnectTo *:80 127.0.0.1:{port}\n"
+                    f"SSLOrdersDCVConnectTo *:443 127.0.0.1:{port}\n"
+                    f"SSLOrdersDCVNameserver 127.0.0.1:{env.dcv.dns_port}\n"
+                    "SSLOrdersJobInterval 1\n")
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    try:
+        api = rich.client()
+        oid, _ = order(api)
+        h.start()
+        assert accepted.wait(30), "the background pass did not probe the web site"
+        t0 = time.time()
+        h.stop()
+        took = time.time() - t0
+        lines = h.new_log_lines()
+        bad = [l for l in lines if re.search(r"exit signal|Assertion .* failed|SIGKILL", l)]
+        assert not bad, "\n".join(bad)
+        assert took < 8, f"the stop took {took:.1f} s"
+        kinds = [e["kind"] for e in api.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]]
+        assert "validation_failed" not in kinds, kinds
+        names = validate_state(api, oid)
+        assert all("stopped" not in n["last_error"] for n in names), names
+    finally:
+        h.stop()
+        env.servers.remove(h)
+        h.new_log_lines()
+        hang.close()
+        for c in held:
+            c.close()
+
+
+def validate_state(api, oid):
+    st, body = api.get(f"/ssl/orders/{oid}/validation")
+    assert st == 200, body
+    return body["data"]["names"]
+
+
 # ---- access -----------------------------------------------------------------------------
 
 def test_issuance_endpoints_are_team_scoped(env, rich):

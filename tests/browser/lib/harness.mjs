@@ -72,6 +72,7 @@ export class Server {
     if (this.web) this.web.close();
     if (!this.var) return;
     run(path.join(ROOT, 'scripts/devserver.sh'), ['stop'], { env: this.env, cwd: ROOT, allowFail: true });
+    this.finalLog = this.errorLog(); // with what the children logged as they stopped
     if (!process.env.SO_KEEP) rmSync(this.var, { recursive: true, force: true });
     else console.log(`kept ${this.var}`);
   }
