@@ -217,8 +217,8 @@ apr_status_t so_acme_iss_last(so_req_t *req, apr_int64_t team_id, apr_int64_t or
     return so_store_acme_cert_last(so_req_db(req), req->pool, team_id, order_id, cert_id);
 }
 
-/* CAA (RFC 8659) with the account (RFC 8657 accounturi) under the order's claim; the
- * issuance's own check is then skipped (one lookup per issuance) */
+/* CAA (RFC 8659) with the account (RFC 8657 accounturi) and MPIC under the order's claim;
+ * the issuance's own checks are then skipped (one lookup per issuance) */
 static apr_status_t caa(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *names,
                         const char *const *methods, const char *account_url, const char **why)
 {
@@ -255,6 +255,9 @@ static apr_status_t caa(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header
         *br = *cfg->br;
     }
     br->caa = 0;
+    /* the perspectives were asked with the ACME methods just now: not again with the
+     * order's (whose files or records the ACME client never published) */
+    br->mpic = SO_MPIC_OFF;
     cfg->br = br;
     ctx->cfg = cfg;
     return APR_SUCCESS;
@@ -557,6 +560,14 @@ apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t team_id, apr_i
 }
 
 /* ---- dns-persist-01 ------------------------------------------------------------------- */
+
+apr_status_t so_acme_iss_mpic(so_req_t *req, apr_int64_t order_id,
+                              const char *name, const char *type, const char *token,
+                              const char *keyauth, const char *account_url, const char **why)
+{
+    return so_svc_mpic_acme(job_ctx(req, 0), order_id, name, type, token, keyauth, account_url,
+                            why);
+}
 
 void so_acme_iss_dcv_opts(so_req_t *req, so_dcv_opts_t *opts)
 {

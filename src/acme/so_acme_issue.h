@@ -65,6 +65,11 @@ apr_status_t so_acme_iss_revoke(so_req_t *req, apr_int64_t team_id, apr_int64_t 
 
 /* The DCV options of the configuration (SSLOrdersDCVConnectTo, SSLOrdersDCVNameserver,
  * SSLOrdersDNSSEC, SSLOrdersDNSTrustAnchor) for the ACME challenges' probes. */
+/* BR 3.2.2.9: the remote perspectives repeat the ACME challenge of name (without "*.") of
+ * the order (so_svc_mpic_acme). APR_SUCCESS, or SO_EMPIC and *why. */
+apr_status_t so_acme_iss_mpic(so_req_t *req, apr_int64_t order_id,
+                              const char *name, const char *type, const char *token,
+                              const char *keyauth, const char *account_url, const char **why);
 void so_acme_iss_dcv_opts(so_req_t *req, so_dcv_opts_t *opts);
 
 /* dns-persist-01 (BR 3.2.2.4.22): the CA identities a record may name (issuer-domain-names)

@@ -642,7 +642,7 @@ apr_status_t so_acme_challenge(so_acme_ctx_t *a, apr_int64_t id, const char *typ
     so_acme_order_t *o;
     so_dcv_opts_t opts;
     const char *keyauth, *why = NULL, *base;
-    int first;
+    int first, mpic_refused = 0;
     apr_status_t rv, ok;
 
     if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS || (rv = load_authz(a, id, &z)) != APR_SUCCESS) {
@@ -673,32 +673,21 @@ apr_status_t so_acme_challenge(so_acme_ctx_t *a, apr_int64_t id, const char *typ
     opts.user_agent = "mod_sslorders-acme/1";
     keyauth = apr_pstrcat(a->p, z->token, ".", a->key->thumbprint, NULL);
     base = is_wild(z->name) ? z->name + 2 : z->name;
-    if (!strcmp(type, "http-01")) {
-        ok = so_dcv_check_acme_http(a->p, base, z->token, keyauth, &opts, &why);
-    }
-    else if (!strcmp(type, "tls-alpn-01")) {
-        unsigned char dig[SHA256_DIGEST_LENGTH];
-        SHA256((const unsigned char *)keyauth, strlen(keyauth), dig);
-        ok = so_dcv_check_tls_alpn(a->p, base, dig, &opts, &why);
-    }
-    else if (!strcmp(type, "dns-persist-01")) {
+    if (!strcmp(type, "dns-persist-01")) {
         ok = so_acme_iss_persist_check(a->req, o->team_id,
                                        so_acme_url(a, "/acct/%" APR_INT64_T_FMT, z->account_id), z->name,
                                        &opts, &why);
     }
     else {
-        /* dns-01: _acme-challenge.<name>; dns-account-01 (draft-ietf-acme-dns-account-label):
-         * _<account label>._acme-challenge.<name>; the same value */
-        unsigned char dig[SHA256_DIGEST_LENGTH];
-        const char *qname = apr_pstrcat(a->p, "_acme-challenge.", base, NULL);
-        if (!strcmp(type, "dns-account-01")) {
-            qname = apr_pstrcat(a->p,
-                                so_dcv_account_label(a->p, so_acme_url(a, "/acct/%" APR_INT64_T_FMT,
-                                                             z->account_id)),
-                                ".", qname, NULL);
+        const char *account = so_acme_url(a, "/acct/%" APR_INT64_T_FMT, z->account_id);
+        ok = so_dcv_check_acme(a->p, type, base, z->token, keyauth, account, &opts, &why);
+        if (ok == APR_SUCCESS) {
+            /* BR 3.2.2.9: the remote perspectives repeat the check now, while the client
+             * still serves the challenge (it may remove it before finalize) */
+            ok = so_acme_iss_mpic(a->req, o->order_id, base, type, z->token, keyauth,
+                                  account, &why);
+            mpic_refused = ok != APR_SUCCESS;
         }
-        SHA256((const unsigned char *)keyauth, strlen(keyauth), dig);
-        ok = so_dcv_check_txt(a->p, qname, so_b64url(a->p, dig, sizeof(dig)), &opts, &why);
     }
     z->chall_type = type;
     if (ok == APR_SUCCESS) {
@@ -708,7 +697,8 @@ apr_status_t so_acme_challenge(so_acme_ctx_t *a, apr_int64_t id, const char *typ
         z->error = "";
     }
     else {
-        const char *kind = ok == APR_EMISMATCH                          ? "incorrectResponse"
+        const char *kind = mpic_refused                                 ? "unauthorized"
+                           : ok == APR_EMISMATCH                        ? "incorrectResponse"
                            : !strncmp(type, "dns-", 4)                  ? "dns"
                                                                         : "connection";
         json_t *e = json_pack("{s:s,s:s,s:i}", "type", apr_pstrcat(a->p, ERR_NS, kind, NULL),

@@ -51,6 +51,7 @@ static json_t *serve_name(so_req_t *req, json_t *in, const so_dcv_opts_t *opts,
 {
     const char *name = jstr(in, "name"), *why = NULL, *cname;
     json_t *dcv = json_object_get(in, "dcv"), *caa = json_object_get(in, "caa");
+    json_t *acme = json_object_get(in, "acme");
     json_t *out;
 
     if (!name || so_ca_check_name(&cname, req->pool, name, &why) != APR_SUCCESS) {
@@ -58,7 +59,27 @@ static json_t *serve_name(so_req_t *req, json_t *in, const so_dcv_opts_t *opts,
         return NULL;
     }
     out = json_pack("{s:s}", "name", cname);
-    if (json_is_object(dcv)) {
+    if (json_is_object(acme)) {
+        /* an ACME challenge, as the primary's ACME server checked it (so_dcv_check_acme) */
+        const char *type = jstr(acme, "type"), *token = jstr(acme, "token");
+        const char *keyauth = jstr(acme, "key_authorization"), *account = jstr(acme, "account");
+        apr_status_t rv;
+        if (!type || !token || !*token || !keyauth
+            || strncmp(keyauth, token, strlen(token)) || keyauth[strlen(token)] != '.'
+            || (strcmp(type, "http-01") && strcmp(type, "dns-01") && strcmp(type, "tls-alpn-01")
+                && strcmp(type, "dns-account-01"))) {
+            json_decref(out);
+            *bad = "acme needs type (http-01, dns-01, dns-account-01, tls-alpn-01), token and "
+                   "key_authorization (the token, \".\", the account key's thumbprint)";
+            return NULL;
+        }
+        rv = so_dcv_check_acme(req->pool, type, cname, token, keyauth, account, opts, &why);
+        json_object_set_new(out, "dcv", json_pack("{s:b,s:s}", "ok", rv == APR_SUCCESS, "detail",
+                                                  rv == APR_SUCCESS ? "validated"
+                                                  : why             ? why
+                                                                    : "not validated"));
+    }
+    else if (json_is_object(dcv)) {
         so_dcv_method_t m = dcv_method(jstr(dcv, "method"));
         so_dcv_token_t *tok = NULL;
         apr_status_t rv;

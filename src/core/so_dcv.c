@@ -14,6 +14,7 @@
 #include "so_ca.h"
 #include "so_dcv.h"
 #include "so_dcv_int.h"
+#include "so_jws.h"
 #include "so_totp.h"
 #include "so_util.h"
 
@@ -286,4 +287,35 @@ apr_status_t so_dcv_account_instructions(so_dcv_instructions_t **out, apr_pool_t
                             in->base, in->record_name, in->record_value);
     *out = in;
     return APR_SUCCESS;
+}
+
+apr_status_t so_dcv_check_acme(apr_pool_t *p, const char *type, const char *name,
+                               const char *token, const char *keyauth, const char *account_url,
+                               const so_dcv_opts_t *opts, const char **why)
+{
+    unsigned char dig[SHA256_DIGEST_LENGTH];
+    const char *qname;
+
+    SHA256((const unsigned char *)keyauth, strlen(keyauth), dig);
+    if (!strcmp(type, "http-01")) {
+        return so_dcv_check_acme_http(p, name, token, keyauth, opts, why);
+    }
+    if (!strcmp(type, "tls-alpn-01")) {
+        return so_dcv_check_tls_alpn(p, name, dig, opts, why);
+    }
+    if (strcmp(type, "dns-01") && strcmp(type, "dns-account-01")) {
+        *why = apr_psprintf(p, "%s is not a challenge type this check knows", type);
+        return APR_ENOTIMPL;
+    }
+    /* dns-01: _acme-challenge.<name>; dns-account-01 (draft-ietf-acme-dns-account-label):
+     * _<account label>._acme-challenge.<name>; the same value */
+    qname = apr_pstrcat(p, "_acme-challenge.", name, NULL);
+    if (!strcmp(type, "dns-account-01")) {
+        if (!account_url || !*account_url) {
+            *why = "dns-account-01 needs the account URL";
+            return APR_EINVAL;
+        }
+        qname = apr_pstrcat(p, so_dcv_account_label(p, account_url), ".", qname, NULL);
+    }
+    return so_dcv_check_txt(p, qname, so_b64url(p, dig, sizeof(dig)), opts, why);
 }

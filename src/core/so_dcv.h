@@ -188,4 +188,13 @@ apr_status_t so_dcv_check_account(apr_pool_t *p, const so_dcv_token_t *t, const 
 apr_status_t so_dcv_check_tls_alpn(apr_pool_t *p, const char *name, const unsigned char *digest,
                                    const so_dcv_opts_t *opts, const char **why);
 
+/* An ACME challenge of name (without "*."), by type: "http-01", "tls-alpn-01", "dns-01" or
+ * "dns-account-01" (the TXT record at the label of account_url), with the key
+ * authorization (token "." thumbprint). The ACME server and the MPIC perspectives (which
+ * repeat the server's check from where they stand) both call it. APR_ENOTIMPL: another
+ * type; otherwise the errors of the checks above. */
+apr_status_t so_dcv_check_acme(apr_pool_t *p, const char *type, const char *name,
+                               const char *token, const char *keyauth, const char *account_url,
+                               const so_dcv_opts_t *opts, const char **why);
+
 #endif

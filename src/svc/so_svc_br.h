@@ -48,5 +48,13 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
  * corroborated (or MPIC off, or report mode); SO_EMPIC and *why otherwise. */
 apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
                                const char **why);
+/* MPIC of an ACME challenge (BR 3.2.2.9): every perspective repeats the challenge of name
+ * (without "*."; so_dcv_check_acme) while the client serves it; the quorum is recorded as
+ * the order's "mpic" check of the name (order_id > 0). APR_SUCCESS when met, when MPIC is
+ * off or in report mode, and for dns-persist-01 (corroborated with CAA at issuance);
+ * SO_EMPIC and *why otherwise. */
+apr_status_t so_svc_mpic_acme(so_svc_ctx_t *ctx, apr_int64_t order_id, const char *name,
+                              const char *type, const char *token, const char *keyauth,
+                              const char *account_url, const char **why);
 
 #endif

@@ -52,6 +52,59 @@ static int agrees(apr_pool_t *p, const so_mpic_answer_t *a, const char *name, in
     return 0;
 }
 
+/* A method of the order API a perspective repeats from the order's token (ACME challenges
+ * are repeated when they are validated: so_svc_mpic_acme) */
+static int repeatable(const char *method)
+{
+    return !strcmp(method, "http") || !strcmp(method, "https") || !strcmp(method, "dns")
+           || !strcmp(method, "dns-account");
+}
+
+/* The perspectives' answers about name (its domain validation when dcv, CAA when caa):
+ * the quorum, recorded as the order's "mpic" check of the name (what: "" or what was
+ * corroborated, for the detail) and logged when not met. 1: met. */
+static int judge(so_svc_ctx_t *ctx, const apr_array_header_t *answers, apr_int64_t order_id,
+                 const char *name, int dcv, int caa, const char *what, const char **qwhy)
+{
+    int mode = so_br_mpic_mode(ctx->cfg), agree = 0, ok, j;
+    json_t *list = json_array();
+    char *txt;
+    so_br_check_t row;
+
+    for (j = 0; j < answers->nelts; j++) {
+        const so_mpic_answer_t *a = &APR_ARRAY_IDX(answers, j, so_mpic_answer_t);
+        const char *reason = NULL;
+        int yes = agrees(ctx->pool, a, name, dcv, caa, &reason);
+        agree += yes;
+        json_array_append_new(list, json_pack("{s:s,s:b,s:s}", "name", a->name, "agreed", yes,
+                                              "detail", reason ? reason : ""));
+    }
+    ok = so_mpic_quorum(ctx->pool, answers->nelts, agree, ctx->now, qwhy);
+    txt = json_dumps(list, JSON_COMPACT);
+    json_decref(list);
+    memset(&row, 0, sizeof(row));
+    row.host_name = name;
+    row.kind = "mpic";
+    row.status = ok ? "corroborated" : mode == SO_MPIC_REPORT ? "reported" : "refused";
+    row.domain = mode == SO_MPIC_REPORT ? "report" : "on";
+    row.record = apr_pstrdup(ctx->pool, txt ? txt : "[]");
+    free(txt);
+    row.detail = ok ? apr_psprintf(ctx->pool, "%d of %d remote perspectives corroborated%s",
+                                   agree, answers->nelts, what)
+                    : *qwhy;
+    row.checked_at = ctx->now;
+    if (order_id > 0) {
+        so_store_br_check_set(ctx->db, ctx->pool, order_id, &row);
+    }
+    if (!ok) {
+        so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, 0,
+                      SOLOGNO(00851) "order %" APR_INT64_T_FMT ": MPIC for %s%s not met%s: %s",
+                      order_id, name, what, mode == SO_MPIC_REPORT ? " (report mode: issued)" : "",
+                      *qwhy);
+    }
+    return ok;
+}
+
 apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
                                const char **why)
 {
@@ -62,7 +115,6 @@ apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array
     json_t *names;
     const char *body, *w = NULL;
     apr_status_t worst = APR_SUCCESS;
-    so_db_t *db = ctx->db;
 
     *why = NULL;
     if (mode == SO_MPIC_OFF || states->nelts == 0) {
@@ -78,8 +130,7 @@ apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array
     for (i = 0; i < states->nelts; i++) {
         const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         json_t *one = json_pack("{s:s}", "name", h->host_name);
-        if (tok && (!strcmp(h->method, "http") || !strcmp(h->method, "https")
-                    || !strcmp(h->method, "dns") || !strcmp(h->method, "dns-account"))) {
+        if (tok && repeatable(h->method)) {
             json_t *dcv = json_pack("{s:s,s:s,s:s,s:s,s:s}", "method", h->method, "md5",
                                     tok->md5, "sha256", tok->sha256, "unique",
                                     tok->unique ? tok->unique : "", "ca_tag", tok->ca_tag);
@@ -112,42 +163,12 @@ apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array
 
     for (i = 0; i < states->nelts; i++) {
         const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        int dcv = tok && (!strcmp(h->method, "http") || !strcmp(h->method, "https")
-                          || !strcmp(h->method, "dns") || !strcmp(h->method, "dns-account"));
-        int agree = 0, ok;
-        json_t *list = json_array();
-        char *txt;
-        so_br_check_t row;
+        int dcv = tok && repeatable(h->method);
+        /* a name an ACME challenge validated: the perspectives repeated the challenge then
+         * (so_svc_mpic_acme); now CAA */
+        const char *what = !dcv && strstr(h->method, "-01") ? " for CAA" : "";
         const char *qwhy = NULL;
-
-        for (j = 0; j < answers->nelts; j++) {
-            const so_mpic_answer_t *a = &APR_ARRAY_IDX(answers, j, so_mpic_answer_t);
-            const char *reason = NULL;
-            int yes = agrees(ctx->pool, a, h->host_name, dcv, caa, &reason);
-            agree += yes;
-            json_array_append_new(list, json_pack("{s:s,s:b,s:s}", "name", a->name, "agreed", yes,
-                                                  "detail", reason ? reason : ""));
-        }
-        ok = so_mpic_quorum(ctx->pool, answers->nelts, agree, ctx->now, &qwhy);
-        txt = json_dumps(list, JSON_COMPACT);
-        json_decref(list);
-        memset(&row, 0, sizeof(row));
-        row.host_name = h->host_name;
-        row.kind = "mpic";
-        row.status = ok ? "corroborated" : mode == SO_MPIC_REPORT ? "reported" : "refused";
-        row.domain = mode == SO_MPIC_REPORT ? "report" : "on";
-        row.record = apr_pstrdup(ctx->pool, txt ? txt : "[]");
-        free(txt);
-        row.detail = ok ? apr_psprintf(ctx->pool, "%d of %d remote perspectives corroborated",
-                                       agree, answers->nelts)
-                        : qwhy;
-        row.checked_at = ctx->now;
-        so_store_br_check_set(db, ctx->pool, o->id, &row);
-        if (!ok) {
-            so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, 0,
-                         SOLOGNO(00851) "order %" APR_INT64_T_FMT ": MPIC for %s not met%s: %s",
-                         o->id, h->host_name, mode == SO_MPIC_REPORT ? " (report mode: issued)" : "",
-                         qwhy);
+        if (!judge(ctx, answers, o->id, h->host_name, dcv, caa, what, &qwhy)) {
             so_svc_order_event(ctx, o, "mpic_not_corroborated",
                                json_pack("{s:s,s:s,s:s}", "host_name", h->host_name, "reason",
                                          qwhy, "mode", mode == SO_MPIC_REPORT ? "report" : "on"));
@@ -161,3 +182,36 @@ apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array
     return worst;
 }
 
+
+apr_status_t so_svc_mpic_acme(so_svc_ctx_t *ctx, apr_int64_t order_id, const char *name,
+                              const char *type, const char *token, const char *keyauth,
+                              const char *account_url, const char **why)
+{
+    const so_br_config_t *b = ctx->cfg->br;
+    int mode = so_br_mpic_mode(ctx->cfg);
+    apr_array_header_t *answers;
+    const char *body, *qwhy = NULL, *what;
+    json_t *root;
+    char *txt;
+
+    *why = NULL;
+    if (mode == SO_MPIC_OFF || !strcmp(type, "dns-persist-01")) {
+        return APR_SUCCESS;
+    }
+    root = json_pack("{s:[{s:s,s:{s:s,s:s,s:s,s:s}}]}", "names", "name", name, "acme", "type",
+                     type, "token", token, "key_authorization", keyauth, "account",
+                     account_url ? account_url : "");
+    txt = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    body = apr_pstrdup(ctx->pool, txt ? txt : "{}");
+    free(txt);
+    json_decref(root);
+    so_mpic_query(ctx->pool, b->perspectives, b->perspective_secret ? b->perspective_secret : "",
+                  body, b->mpic_timeout_ms, &answers);
+    what = apr_pstrcat(ctx->pool, " (the ACME ", type, " challenge)", NULL);
+    if (judge(ctx, answers, order_id, name, 1, 0, what, &qwhy) || mode != SO_MPIC_ON) {
+        return APR_SUCCESS;
+    }
+    *why = apr_psprintf(ctx->pool, "multi-perspective corroboration of the %s challenge of %s "
+                                   "failed: %s", type, name, qwhy);
+    return SO_EMPIC;
+}

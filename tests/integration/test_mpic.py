@@ -17,6 +17,8 @@ import uuid
 import pytest
 import requests
 
+import pki
+from acme_client import Acme, Key
 from harness import DB, HTTPD, DcvServers, Httpd, free_port
 from issuing import DV, LONG, order, publish_files
 
@@ -280,6 +282,92 @@ def test_dns_account_repeated_by_perspectives(env, primaries, perspectives):
         "method": "dns-account", "md5": csr_md5, "sha256": csr_sha256, "ca_tag": "sslorders.local"}}]}).encode()
     r = requests.post(perspectives["a"], data=req, headers=signed(SECRET, req), timeout=30)
     assert r.status_code == 400, r.text
+
+
+# ---- ACME challenges (BR 3.2.2.9: corroborated while the client still serves them) ---------
+
+def acme_challenge(env, primary, kind="http-01", when=(2027, 1, 10)):
+    """A paid order, an ACME account bound to it on primary, the challenge of kind answered
+    (published on the honest perspectives' servers): (api, order id, client, order url,
+    the challenge as the server answered)."""
+    api = env.new_team(balance="10000", ttl=LONG).client(primary)
+    name = "mpicacme-" + uuid.uuid4().hex[:8] + ".com"
+    st, ans = api.post("/ssl/orders", json={
+        "product_id": DV, "period": 1, "csr": pki.csr(name, [], fresh=True),
+        "domain_validation_methods": [{"host_name": name, "method": "http"}]})
+    assert st == 200, ans
+    oid = ans["data"]["id"]
+    st, e = api.post("/acme/eab", json={"order_id": oid, "description": "mpic"})
+    assert st == 200, e
+    c = Acme(primary.url + "/acme/directory", Key(), clock=calendar.timegm(when + (12, 0, 0)))
+    c.register(e["data"]["kid"], e["data"]["hmac_key"])
+    url, o = c.new_order([name])
+    authz = c.get(o["authorizations"][0])
+    ch = next(x for x in authz["challenges"] if x["type"] == kind)
+    if kind == "http-01":
+        env.dcv.put_file("/.well-known/acme-challenge/" + ch["token"], c.key_authorization(ch["token"]))
+    else:
+        env.dcv.add_record("TXT", "_acme-challenge." + name, c.dns_value(ch["token"]))
+    return api, oid, c, url, c.post(ch["url"], {}).json()
+
+
+def test_acme_http01_corroborated_by_perspectives(env, primaries):
+    p = primaries(["a", "b", "c", "d", "h"])
+    api, oid, c, url, ch = acme_challenge(env, p)
+    assert ch["status"] == "valid", ch
+    m = api.get(f"/ssl/orders/{oid}/validation")[1]["data"]["names"][0]["mpic"]
+    assert m["status"] == "corroborated" and "4 of 5" in m["detail"] and "http-01" in m["detail"], m
+    # the hijacked perspective's web server lacks the challenge file
+    assert agreed(m) == {"a": True, "b": True, "c": True, "d": True, "h": False}, m
+    h = [x for x in m["perspectives"] if x["name"] == "h"][0]
+    assert "domain validation" in h["detail"] and "404" in h["detail"], h
+    # the client may remove the file now: the issuance corroborates CAA only
+    order = c.get(url)
+    assert order["status"] == "ready", order
+    done, _ = c.finalize(order, [order["identifiers"][0]["value"]])
+    assert done["status"] == "valid", done
+    m = api.get(f"/ssl/orders/{oid}/validation")[1]["data"]["names"][0]["mpic"]
+    assert m["status"] == "corroborated" and "for CAA" in m["detail"], m
+
+
+def test_acme_challenge_refused_without_quorum(env, primaries):
+    # the hijacked perspective and the one with another secret: 2 of 5 disagree
+    p = primaries(["a", "b", "c", "h", "w"])
+    api, oid, c, url, ch = acme_challenge(env, p)
+    assert ch["status"] == "invalid", ch
+    assert ch["error"]["type"] == "urn:ietf:params:acme:error:unauthorized", ch
+    assert "multi-perspective" in ch["error"]["detail"] and "2 of 5" in ch["error"]["detail"], ch
+    assert c.get(url)["status"] == "invalid"
+    m = api.get(f"/ssl/orders/{oid}/validation")[1]["data"]["names"][0]["mpic"]
+    assert m["status"] == "refused", m
+    assert agreed(m) == {"a": True, "b": True, "c": True, "h": False, "w": False}, m
+    assert api.get(f"/ssl/orders/{oid}")[1]["data"]["status"] == "PAI"
+
+
+def test_acme_dns01_corroborated_by_perspectives(env, primaries):
+    p = primaries(["a", "b", "c", "d", "h"])
+    api, oid, _, _, ch = acme_challenge(env, p, kind="dns-01")
+    assert ch["status"] == "valid", ch
+    m = api.get(f"/ssl/orders/{oid}/validation")[1]["data"]["names"][0]["mpic"]
+    assert m["status"] == "corroborated" and "dns-01" in m["detail"], m
+    assert agreed(m)["h"] is False and agreed(m)["a"] is True, m
+
+
+def test_perspective_acme_request_checked(env, perspectives):
+    name = "mpicacme-" + uuid.uuid4().hex[:8] + ".com"
+    for acme in ({"type": "http-01", "token": "abc", "key_authorization": "xyz.thumb"},
+                 {"type": "dns-07", "token": "abc", "key_authorization": "abc.thumb"},
+                 {"type": "http-01", "key_authorization": "abc.thumb"}):
+        req = json.dumps({"names": [{"name": name, "acme": acme}]}).encode()
+        r = requests.post(perspectives["a"], data=req, headers=signed(SECRET, req), timeout=30)
+        assert r.status_code == 400 and "acme needs" in r.text, (acme, r.text)
+    # a well-formed request for a file that is not there: answered, not validated
+    req = json.dumps({"names": [{"name": name, "acme": {
+        "type": "http-01", "token": "abc", "key_authorization": "abc.thumb"}}]}).encode()
+    r = requests.post(perspectives["a"], data=req, headers=signed(SECRET, req), timeout=30)
+    assert r.status_code == 200, r.text
+    res = r.json()["data"]["results"][0]["dcv"]
+    assert res["ok"] is False and "404" in res["detail"], res
 
 
 def signed(secret, body, t=None, nonce=None):
