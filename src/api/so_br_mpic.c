@@ -45,109 +45,133 @@ static so_dcv_method_t dcv_method(const char *m)
                                    : 0;
 }
 
-/* One name's checks from here: the result object (stolen by the caller). */
+/* A check's outcome as the primary reads it */
+static json_t *outcome(apr_status_t rv, const char *why)
+{
+    return json_pack("{s:b,s:s}", "ok", rv == APR_SUCCESS, "detail",
+                     rv == APR_SUCCESS ? "validated" : why ? why : "not validated");
+}
+
+/* An ACME challenge of cname, as the primary's ACME server checked it (so_dcv_check_acme):
+ * the "dcv" outcome, or NULL and *bad */
+static json_t *serve_acme(so_req_t *req, const char *cname, json_t *acme,
+                          const so_dcv_opts_t *opts, const char **bad)
+{
+    const char *type = jstr(acme, "type"), *token = jstr(acme, "token"), *why = NULL;
+    const char *keyauth = jstr(acme, "key_authorization"), *account = jstr(acme, "account");
+    apr_status_t rv;
+    if (!type || !token || !*token || !keyauth || strncmp(keyauth, token, strlen(token))
+        || keyauth[strlen(token)] != '.'
+        || (strcmp(type, "http-01") && strcmp(type, "dns-01") && strcmp(type, "tls-alpn-01")
+            && strcmp(type, "dns-account-01"))) {
+        *bad = "acme needs type (http-01, dns-01, dns-account-01, tls-alpn-01), token and "
+               "key_authorization (the token, \".\", the account key's thumbprint)";
+        return NULL;
+    }
+    rv = so_dcv_check_acme(req->pool, type, cname, token, keyauth, account, opts, &why);
+    return outcome(rv, why); /* not in one expression: why is set by the check */
+}
+
+/* The order API's validation of cname from the order's token hashes: the "dcv" outcome,
+ * or NULL and *bad */
+static json_t *serve_dcv(so_req_t *req, const char *cname, json_t *dcv,
+                         const so_dcv_opts_t *opts, const char **bad)
+{
+    so_dcv_method_t m = dcv_method(jstr(dcv, "method"));
+    so_dcv_token_t *tok = NULL;
+    apr_status_t rv;
+    const char *unique = jstr(dcv, "unique"), *account = jstr(dcv, "account"), *why = NULL;
+    int labelled = !strcmp(jstr(dcv, "method") ? jstr(dcv, "method") : "", "dns-account");
+    if (!m || !jstr(dcv, "md5") || !jstr(dcv, "sha256") || !jstr(dcv, "ca_tag")
+        || (labelled && (!account || !*account))) {
+        *bad = "dcv needs method (http, https, dns, cname, txt, dns-account), md5, sha256 "
+               "and ca_tag (and account for dns-account)";
+        return NULL;
+    }
+    rv = so_dcv_token_hashes(&tok, req->pool, jstr(dcv, "md5"), jstr(dcv, "sha256"),
+                             jstr(dcv, "ca_tag"), unique && *unique ? unique : NULL, &why);
+    if (rv != APR_SUCCESS) {
+        *bad = apr_pstrcat(req->pool, "dcv: ", why ? why : "bad token", NULL);
+        return NULL;
+    }
+    if (m == SO_DCV_HTTP || m == SO_DCV_HTTPS) {
+        rv = so_dcv_check_http(req->pool, tok, cname, m == SO_DCV_HTTPS, opts, &why);
+    }
+    else if (labelled) {
+        rv = so_dcv_check_account(req->pool, tok, cname, account, opts, &why);
+    }
+    else {
+        rv = so_dcv_check_dns(req->pool, tok, cname, m, opts, &why);
+    }
+    return outcome(rv, why);
+}
+
+/* CAA of cname from here: the "caa" result, or NULL and *bad */
+static json_t *serve_caa(so_req_t *req, const char *cname, json_t *caa,
+                         struct so_resolver_t *resolver, const char **bad)
+{
+    json_t *ids = json_object_get(caa, "identities"), *v;
+    apr_array_header_t *idl = apr_array_make(req->pool, 2, sizeof(const char *));
+    so_caa_opts_t co;
+    so_caa_result_t res;
+    size_t i;
+    json_array_foreach(ids, i, v) {
+        if (json_is_string(v)) {
+            APR_ARRAY_PUSH(idl, const char *) = apr_pstrdup(req->pool, json_string_value(v));
+        }
+    }
+    if (idl->nelts == 0) {
+        *bad = "caa needs identities";
+        return NULL;
+    }
+    memset(&co, 0, sizeof(co));
+    memset(&res, 0, sizeof(res));
+    co.identities = idl;
+    co.method = jstr(caa, "method");
+    co.accounturi = jstr(caa, "accounturi");
+    co.resolver = resolver;
+    co.retries = 1;
+    if (!resolver) {
+        res.status = "error";
+        res.detail = "no resolver";
+        res.record = "";
+    }
+    else {
+        so_caa_check_name(req->pool, cname, &co, &res);
+    }
+    return json_pack("{s:s,s:s,s:s}", "status", res.status, "record", res.record ? res.record : "",
+                     "detail", res.detail ? res.detail : "");
+}
+
+/* One name's checks from here: the result object (stolen by the caller), or NULL and *bad. */
 static json_t *serve_name(so_req_t *req, json_t *in, const so_dcv_opts_t *opts,
                           struct so_resolver_t *resolver, const char **bad)
 {
     const char *name = jstr(in, "name"), *why = NULL, *cname;
     json_t *dcv = json_object_get(in, "dcv"), *caa = json_object_get(in, "caa");
     json_t *acme = json_object_get(in, "acme");
-    json_t *out;
+    json_t *out, *part;
 
     if (!name || so_ca_check_name(&cname, req->pool, name, &why) != APR_SUCCESS) {
         *bad = "a name is missing or not a DNS name";
         return NULL;
     }
     out = json_pack("{s:s}", "name", cname);
-    if (json_is_object(acme)) {
-        /* an ACME challenge, as the primary's ACME server checked it (so_dcv_check_acme) */
-        const char *type = jstr(acme, "type"), *token = jstr(acme, "token");
-        const char *keyauth = jstr(acme, "key_authorization"), *account = jstr(acme, "account");
-        apr_status_t rv;
-        if (!type || !token || !*token || !keyauth
-            || strncmp(keyauth, token, strlen(token)) || keyauth[strlen(token)] != '.'
-            || (strcmp(type, "http-01") && strcmp(type, "dns-01") && strcmp(type, "tls-alpn-01")
-                && strcmp(type, "dns-account-01"))) {
+    if (json_is_object(acme) || json_is_object(dcv)) {
+        part = json_is_object(acme) ? serve_acme(req, cname, acme, opts, bad)
+                                    : serve_dcv(req, cname, dcv, opts, bad);
+        if (!part) {
             json_decref(out);
-            *bad = "acme needs type (http-01, dns-01, dns-account-01, tls-alpn-01), token and "
-                   "key_authorization (the token, \".\", the account key's thumbprint)";
             return NULL;
         }
-        rv = so_dcv_check_acme(req->pool, type, cname, token, keyauth, account, opts, &why);
-        json_object_set_new(out, "dcv", json_pack("{s:b,s:s}", "ok", rv == APR_SUCCESS, "detail",
-                                                  rv == APR_SUCCESS ? "validated"
-                                                  : why             ? why
-                                                                    : "not validated"));
-    }
-    else if (json_is_object(dcv)) {
-        so_dcv_method_t m = dcv_method(jstr(dcv, "method"));
-        so_dcv_token_t *tok = NULL;
-        apr_status_t rv;
-        const char *unique = jstr(dcv, "unique");
-        const char *account = jstr(dcv, "account");
-        int labelled = !strcmp(jstr(dcv, "method") ? jstr(dcv, "method") : "", "dns-account");
-        if (!m || !jstr(dcv, "md5") || !jstr(dcv, "sha256") || !jstr(dcv, "ca_tag")
-            || (labelled && (!account || !*account))) {
-            json_decref(out);
-            *bad = "dcv needs method (http, https, dns, cname, txt, dns-account), md5, sha256 "
-                   "and ca_tag (and account for dns-account)";
-            return NULL;
-        }
-        rv = so_dcv_token_hashes(&tok, req->pool, jstr(dcv, "md5"), jstr(dcv, "sha256"),
-                                 jstr(dcv, "ca_tag"), unique && *unique ? unique : NULL, &why);
-        if (rv != APR_SUCCESS) {
-            json_decref(out);
-            *bad = apr_pstrcat(req->pool, "dcv: ", why ? why : "bad token", NULL);
-            return NULL;
-        }
-        if (m == SO_DCV_HTTP || m == SO_DCV_HTTPS) {
-            rv = so_dcv_check_http(req->pool, tok, cname, m == SO_DCV_HTTPS, opts, &why);
-        }
-        else if (labelled) {
-            rv = so_dcv_check_account(req->pool, tok, cname, account, opts, &why);
-        }
-        else {
-            rv = so_dcv_check_dns(req->pool, tok, cname, m, opts, &why);
-        }
-        json_object_set_new(out, "dcv", json_pack("{s:b,s:s}", "ok", rv == APR_SUCCESS, "detail",
-                                                  rv == APR_SUCCESS ? "validated"
-                                                  : why             ? why
-                                                                    : "not validated"));
+        json_object_set_new(out, "dcv", part);
     }
     if (json_is_object(caa)) {
-        json_t *ids = json_object_get(caa, "identities"), *v;
-        apr_array_header_t *idl = apr_array_make(req->pool, 2, sizeof(const char *));
-        so_caa_opts_t co;
-        so_caa_result_t res;
-        size_t i;
-        json_array_foreach(ids, i, v) {
-            if (json_is_string(v)) {
-                APR_ARRAY_PUSH(idl, const char *) = apr_pstrdup(req->pool, json_string_value(v));
-            }
-        }
-        if (idl->nelts == 0) {
+        if (!(part = serve_caa(req, cname, caa, resolver, bad))) {
             json_decref(out);
-            *bad = "caa needs identities";
             return NULL;
         }
-        memset(&co, 0, sizeof(co));
-        memset(&res, 0, sizeof(res));
-        co.identities = idl;
-        co.method = jstr(caa, "method");
-        co.accounturi = jstr(caa, "accounturi");
-        co.resolver = resolver;
-        co.retries = 1;
-        if (!resolver) {
-            res.status = "error";
-            res.detail = "no resolver";
-            res.record = "";
-        }
-        else {
-            so_caa_check_name(req->pool, cname, &co, &res);
-        }
-        json_object_set_new(out, "caa", json_pack("{s:s,s:s,s:s}", "status", res.status,
-                                                  "record", res.record ? res.record : "",
-                                                  "detail", res.detail ? res.detail : ""));
+        json_object_set_new(out, "caa", part);
     }
     return out;
 }
