@@ -144,6 +144,28 @@ static apr_status_t order_data(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     return APR_SUCCESS;
 }
 
+/* The team's enabled webhooks, read once per request and team: an order's creation emits
+ * two events (order.created, order.paid), a cancellation up to three. Each request (and
+ * each order of a background pass) has its own pool, so a webhook added meanwhile counts
+ * from the next one on. */
+static apr_status_t team_hooks(so_req_t *req, so_db_t *db, apr_int64_t team_id,
+                               apr_array_header_t **hooks)
+{
+    const char *key = apr_psprintf(req->pool, "so_outbox_hooks:%" APR_INT64_T_FMT, team_id);
+    void *seen = NULL;
+    apr_status_t rv;
+
+    if (apr_pool_userdata_get(&seen, key, req->pool) == APR_SUCCESS && seen) {
+        *hooks = seen;
+        return APR_SUCCESS;
+    }
+    rv = so_store_webhooks(db, req->pool, team_id, 1, hooks);
+    if (rv == APR_SUCCESS) {
+        apr_pool_userdata_set(*hooks, key, NULL, req->pool);
+    }
+    return rv;
+}
+
 /* One event: the server's own row (internal types) and one row per endpoint that wants it.
  * data: the event's data as JSON text, NULL for the order's JSON (made when needed). */
 static apr_status_t emit(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
@@ -175,7 +197,7 @@ static apr_status_t emit(so_req_t *req, apr_int64_t team_id, apr_int64_t order_i
         }
         note_order(req, order_id);
     }
-    if ((rv = so_store_webhooks(db, req->pool, team_id, 1, &hooks)) != APR_SUCCESS) {
+    if ((rv = team_hooks(req, db, team_id, &hooks)) != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < hooks->nelts; i++) {
