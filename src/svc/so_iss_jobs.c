@@ -1,5 +1,5 @@
-/* mod_sslorders: the background pass of the issuance service, the organization decision
- * of staff, the renewal charge (see so_iss_int.h). */
+/* mod_sslorders: the background pass of the issuance service, reissue and renewal, the
+ * organization decision of staff, the renewal charge (see so_iss_int.h). */
 #include "so_iss_int.h"
 
 #include <apr_atomic.h>
@@ -366,4 +366,53 @@ apr_status_t so_iss_renew_charge(so_svc_ctx_t *ctx, so_order_t *o, int automatic
                                  so_result_t *res)
 {
     return res->status = renew_charge(ctx, o, automatic, res);
+}
+
+/* ------------------------------------------------------------------------- */
+/* reissue, renewal                                                            */
+
+apr_status_t so_iss_reissue(so_svc_ctx_t *ctx, so_order_t *o)
+{
+    so_db_t *db = so_iss_db(ctx);
+    apr_array_header_t *states;
+    apr_int64_t reuse = (apr_int64_t)so_iss_reuse_days(ctx->now) * 86400;
+    int i, pending = 0, issued = 0;
+    apr_status_t rv;
+
+    if ((rv = so_store_host_states(db, ctx->pool, o->id, &states)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; rv == APR_SUCCESS && i < states->nelts; i++) {
+        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        int still = h->validated_at > 0 && ctx->now - h->validated_at <= reuse;
+        pending += !still;
+        if (still && !strcmp(h->status, "valid") && !*h->last_error) {
+            continue; /* valid and stays valid: nothing to write */
+        }
+        rv = so_store_host_state_set(db, ctx->pool, o->id, h->host_name, still ? "valid" : "pending",
+                                     h->validated_at, h->last_check_at, "");
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_store_reissue_start(db, ctx->pool, o->id, ctx->now);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_store_approvals_drop(db, ctx->pool, o->id);
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (pending) {
+        return so_iss_send_approval(ctx, o, 0);
+    }
+    /* every name is still validated: issue now */
+    return so_iss_issue_claimed(ctx, o, &issued);
+}
+
+apr_status_t so_iss_renewed(so_svc_ctx_t *ctx, so_order_t *o)
+{
+    /* the message command: from the outbox ("renewed" event of the caller) */
+    return so_iss_reissue(ctx, o);
 }

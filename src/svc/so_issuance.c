@@ -260,6 +260,60 @@ static int reissuing(const so_order_t *o, const so_issuance_state_t *st)
     return (!strcmp(o->status, "ACT") || !strcmp(o->status, "EXP")) && st->reissue_pending;
 }
 
+/* One name's check by its method (not e-mail): APR_SUCCESS when it validates, else *why */
+static apr_status_t probe(so_svc_ctx_t *ctx, const so_order_t *o, const so_dcv_token_t *tok,
+                          const so_host_state_t *h, const so_dcv_opts_t *opts, const char **why)
+{
+    if (!strcmp(h->method, "dns")) {
+        return so_dcv_check_dns(ctx->pool, tok, h->host_name, SO_DCV_DNS, opts, why);
+    }
+    if (!strcmp(h->method, "dns-persist")) {
+        return so_svc_persist_check(ctx, o, h->host_name, opts, why);
+    }
+    if (!strcmp(h->method, "dns-account")) {
+        /* BR 3.2.2.4.21: the dns value at the team account's label */
+        return so_dcv_check_account(ctx->pool, tok, h->host_name,
+                                    so_svc_persist_account(ctx->pool, ctx->cfg, o->team_id), opts,
+                                    why);
+    }
+    return so_dcv_check_http(ctx->pool, tok, h->host_name, !strcmp(h->method, "https"), opts, why);
+}
+
+/* A check's outcome (crv, why) as the name's state and its event (outbox), in one
+ * transaction; h->status follows */
+static apr_status_t record_check(so_svc_ctx_t *ctx, so_order_t *o, so_host_state_t *h,
+                                 apr_status_t crv, const char *why)
+{
+    so_db_t *db = so_iss_db(ctx);
+    apr_status_t rv;
+
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (crv == APR_SUCCESS) {
+        rv = so_store_host_state_set(db, ctx->pool, o->id, h->host_name, "valid", ctx->now,
+                                     ctx->now, "");
+        if (rv == APR_SUCCESS) {
+            rv = so_svc_order_event(ctx, o, "name_validated",
+                                    json_pack("{s:s,s:s}", "host_name", h->host_name, "method",
+                                              h->method));
+        }
+        h->status = "valid";
+    }
+    else {
+        rv = so_store_host_state_set(db, ctx->pool, o->id, h->host_name, "pending",
+                                     h->validated_at, ctx->now, why ? why : "not validated yet");
+        if (rv == APR_SUCCESS && h->checks == 0) {
+            /* told once: the first check of the name failed */
+            rv = so_svc_order_event(ctx, o, "validation_failed",
+                                    json_pack("{s:s,s:s,s:s}", "host_name", h->host_name,
+                                              "method", h->method, "reason",
+                                              why ? why : "not validated yet"));
+        }
+    }
+    return so_db_end(db, rv);
+}
+
 apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o)
 {
     so_db_t *db = so_iss_db(ctx);
@@ -308,57 +362,18 @@ apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o)
             rv = so_store_next_check_set(db, ctx->pool, o->id, ctx->now + 86400);
             goto leave;
         }
-        if (!strcmp(h->method, "dns")) {
-            crv = so_dcv_check_dns(ctx->pool, tok, h->host_name, SO_DCV_DNS, &opts, &why);
-        }
-        else if (!strcmp(h->method, "dns-persist")) {
-            crv = so_svc_persist_check(ctx, o, h->host_name, &opts, &why);
-        }
-        else if (!strcmp(h->method, "dns-account")) {
-            /* BR 3.2.2.4.21: the dns value at the team account's label */
-            crv = so_dcv_check_account(ctx->pool, tok, h->host_name,
-                                       so_svc_persist_account(ctx->pool, ctx->cfg, o->team_id),
-                                       &opts, &why);
-        }
-        else {
-            crv = so_dcv_check_http(ctx->pool, tok, h->host_name, !strcmp(h->method, "https"), &opts,
-                                    &why);
-        }
+        crv = probe(ctx, o, tok, h, &opts, &why);
         if (crv == APR_EINTR && so_iss_jobs_stopping()) {
             goto leave; /* stopped by the process stopping: not a check of the name */
         }
         so_metrics_inc(crv == APR_SUCCESS ? SO_MC_VALIDATION_VALID : SO_MC_VALIDATION_PENDING);
-        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-            goto leave;
-        }
-        /* the state and its event (outbox) in one transaction */
-        if (crv == APR_SUCCESS) {
-            rv = so_store_host_state_set(db, ctx->pool, o->id, h->host_name, "valid", ctx->now,
-                                         ctx->now, "");
-            if (rv == APR_SUCCESS) {
-                rv = so_svc_order_event(ctx, o, "name_validated",
-                                        json_pack("{s:s,s:s}", "host_name", h->host_name,
-                                                  "method", h->method));
-            }
-            h->status = "valid";
-        }
-        else {
+        if (crv != APR_SUCCESS) {
             pending++;
             if (h->checks < min_checks) {
                 min_checks = h->checks;
             }
-            rv = so_store_host_state_set(db, ctx->pool, o->id, h->host_name, "pending",
-                                         h->validated_at, ctx->now, why ? why : "not validated yet");
-            if (rv == APR_SUCCESS && h->checks == 0) {
-                /* told once: the first check of the name failed */
-                rv = so_svc_order_event(ctx, o, "validation_failed",
-                                        json_pack("{s:s,s:s,s:s}", "host_name", h->host_name,
-                                                  "method", h->method, "reason",
-                                                  why ? why : "not validated yet"));
-            }
         }
-        rv = so_db_end(db, rv);
-        if (rv != APR_SUCCESS) {
+        if ((rv = record_check(ctx, o, h, crv, why)) != APR_SUCCESS) {
             goto leave;
         }
     }
@@ -441,71 +456,68 @@ apr_status_t so_iss_org_check(so_svc_ctx_t *ctx, const so_order_t *o, const char
     return so_ca_subject_check(ctx->pool, &ir, why);
 }
 
-apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
+/* The order as it is now (called with it claimed: another worker may have issued, or the
+ * customer cancelled, since the caller loaded it), its issuance state and names: *names
+ * NULL when it is not to be issued now (not REQ nor reissuing, a name not valid yet) */
+static apr_status_t ready_names(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_state_t **st,
+                                apr_array_header_t **states, apr_array_header_t **names)
 {
     so_db_t *db = so_iss_db(ctx);
-    so_issuance_state_t *st;
-    apr_array_header_t *states, *names;
-    so_ca_issue_req_t ir;
-    so_ca_cert_t *cert = NULL;
-    so_cert_t row;
-    const char *why = NULL, *was = o->status;
-    apr_int64_t ends;
-    int i, attempt, first, days, br, org;
+    so_order_t *fresh;
+    apr_array_header_t *n;
     apr_status_t rv;
+    int i;
 
-    *issued = 0;
-    {
-        /* called with the order claimed: read it as it is now (another worker may have
-         * issued, or the customer cancelled, since the caller loaded it) */
-        so_order_t *fresh;
-        if ((rv = so_store_order_get(db, ctx->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
-            return rv;
-        }
-        *o = *fresh;
-        was = o->status;
-    }
-    if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) != APR_SUCCESS
-        || (rv = so_store_host_states(db, ctx->pool, o->id, &states)) != APR_SUCCESS) {
+    *names = NULL;
+    if ((rv = so_store_order_get(db, ctx->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
         return rv;
     }
-    if (strcmp(o->status, "REQ") && !reissuing(o, st)) {
+    *o = *fresh;
+    if ((rv = so_store_issuance_get(db, ctx->pool, o->id, st)) != APR_SUCCESS
+        || (rv = so_store_host_states(db, ctx->pool, o->id, states)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (strcmp(o->status, "REQ") && !reissuing(o, *st)) {
         return APR_SUCCESS;
     }
-    names = apr_array_make(ctx->pool, states->nelts, sizeof(const char *));
-    for (i = 0; i < states->nelts; i++) {
-        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+    n = apr_array_make(ctx->pool, (*states)->nelts, sizeof(const char *));
+    for (i = 0; i < (*states)->nelts; i++) {
+        so_host_state_t *h = &APR_ARRAY_IDX(*states, i, so_host_state_t);
         if (strcmp(h->status, "valid")) {
             return APR_SUCCESS;
         }
-        APR_ARRAY_PUSH(names, const char *) = h->host_name;
+        APR_ARRAY_PUSH(n, const char *) = h->host_name;
     }
-    if (names->nelts == 0) {
-        return APR_SUCCESS;
-    }
-    if ((rv = org_ok(ctx, o, st, &org)) != APR_SUCCESS || !org) {
-        return rv;
-    }
-    if (!ctx->cfg->ca) {
-        so_log_warn(SO_LOG_MARK, APR_ENOTIMPL,
-                    SOLOGNO(00215) "order %" APR_INT64_T_FMT " is validated but SSLOrdersCA is not "
-                                   "set: nothing is issued",
-                    o->id);
-        return APR_SUCCESS;
-    }
-    first = o->active_date == 0;
-    ends = o->order_ends_at > 0 ? o->order_ends_at : so_iss_add_years(ctx->now, o->period);
-    br = so_ca_br_max_days(ctx->now);
-    days = (int)((ends - ctx->now) / 86400); /* never beyond the order's end */
+    *names = n->nelts ? n : NULL;
+    return APR_SUCCESS;
+}
+
+/* The certificate's days: up to the order's end, the Baseline Requirements' maximum of the
+ * day and SSLOrdersMaxValidityDays; at least 1 */
+static int cert_days(const so_svc_ctx_t *ctx, apr_int64_t ends)
+{
+    int br = so_ca_br_max_days(ctx->now);
+    int days = (int)((ends - ctx->now) / 86400); /* never beyond the order's end */
     if (days > br) {
         days = br;
     }
     if (ctx->cfg->max_validity_days > 0 && days > ctx->cfg->max_validity_days) {
         days = ctx->cfg->max_validity_days;
     }
-    if (days < 1) {
-        days = 1;
-    }
+    return days < 1 ? 1 : days;
+}
+
+/* The organization's subject (OV/EV), CAA and MPIC, the signature and the profile linter:
+ * *cert, or NULL when it is not issued now (the order event issuance_failed says why) */
+static void sign(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
+                 apr_array_header_t *names, int days, so_ca_cert_t **cert)
+{
+    so_ca_issue_req_t ir;
+    apr_array_header_t *problems = NULL;
+    const char *why = NULL, *all;
+    apr_status_t rv;
+
+    *cert = NULL;
     memset(&ir, 0, sizeof(ir));
     ir.csr_pem = o->csr;
     ir.names = names;
@@ -518,56 +530,52 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
     if (ir.validation != SO_CA_DV && org_subject(ctx, o, &ir) != APR_SUCCESS) {
         so_svc_order_event(ctx, o, "issuance_failed",
                            json_pack("{s:s}", "reason", "the organization handle is missing"));
-        return APR_SUCCESS;
+        return;
     }
     if (so_svc_caa_order(ctx, o, states, &why) != APR_SUCCESS) {
         /* CAA refuses (or could not be checked): not issued; the next check tries again */
         so_svc_order_event(ctx, o, "issuance_failed",
                            json_pack("{s:s}", "reason", why ? why : "the CAA check failed"));
-        return APR_SUCCESS;
+        return;
     }
-    rv = so_ca_issue(&cert, ctx->cfg->ca, ctx->pool, &ir, &why);
-    if (rv != APR_SUCCESS) {
+    if ((rv = so_ca_issue(cert, ctx->cfg->ca, ctx->pool, &ir, &why)) != APR_SUCCESS) {
         so_log_error(SO_LOG_MARK, rv, SOLOGNO(00216) "order %" APR_INT64_T_FMT ": signing failed: %s",
                      o->id, why ? why : "?");
         so_metrics_inc(SO_MC_ISSUE_FAILED);
         so_svc_order_event(ctx, o, "issuance_failed", json_pack("{s:s}", "reason", why ? why : "?"));
         so_iss_notify(ctx, o, "errored", why);
-        return APR_SUCCESS;
+        *cert = NULL;
+        return;
     }
-    {
-        /* the profile linter: a certificate that fails it is not stored nor handed out */
-        apr_array_header_t *problems = NULL;
-        if (so_lint_cert(ctx->pool, cert->der, cert->der_len, so_ca_intermediate_pem(ctx->cfg->ca),
-                         ctx->now, &problems) != APR_SUCCESS) {
-            const char *all = problems && problems->nelts ? apr_array_pstrcat(ctx->pool, problems, ';')
-                                                          : "?";
-            so_log_error(SO_LOG_MARK, APR_EGENERAL,
-                         SOLOGNO(00556) "order %" APR_INT64_T_FMT ": certificate %s fails the "
-                                        "profile linter and is not issued: %s",
-                         o->id, cert->serial, all);
-            so_svc_order_event(ctx, o, "issuance_failed",
-                               json_pack("{s:s,s:s}", "reason", "issuance failed, staff notified",
-                                         "lint", all));
-            so_iss_notify(ctx, o, "errored", "issuance failed, staff notified");
-            return APR_SUCCESS;
-        }
+    /* the profile linter: a certificate that fails it is not stored nor handed out */
+    if (so_lint_cert(ctx->pool, (*cert)->der, (*cert)->der_len,
+                     so_ca_intermediate_pem(ctx->cfg->ca), ctx->now, &problems)
+        != APR_SUCCESS) {
+        all = problems && problems->nelts ? apr_array_pstrcat(ctx->pool, problems, ';') : "?";
+        so_log_error(SO_LOG_MARK, APR_EGENERAL,
+                     SOLOGNO(00556) "order %" APR_INT64_T_FMT ": certificate %s fails the "
+                                    "profile linter and is not issued: %s",
+                     o->id, (*cert)->serial, all);
+        so_svc_order_event(ctx, o, "issuance_failed",
+                           json_pack("{s:s,s:s}", "reason", "issuance failed, staff notified",
+                                     "lint", all));
+        so_iss_notify(ctx, o, "errored", "issuance failed, staff notified");
+        *cert = NULL;
     }
-    memset(&row, 0, sizeof(row));
-    row.order_id = o->id;
-    row.team_id = o->team_id;
-    row.serial = cert->serial;
-    row.pem = cert->pem;
-    row.intermediate_pem = so_ca_intermediate_pem(ctx->cfg->ca);
-    row.root_pem = so_ca_root_pem(ctx->cfg->ca);
-    row.common_name = APR_ARRAY_IDX(names, 0, const char *);
-    row.names = apr_array_pstrcat(ctx->pool, names, ' ');
-    row.not_before = cert->not_before;
-    row.not_after = cert->not_after;
-    row.sha256 = cert->sha256;
-    row.created_at = ctx->now;
+}
 
-    /* store it; a concurrent change of the order (autorenew, ...) is applied first */
+/* The certificate stored with the order's new state, its reminder and its event, in one
+ * transaction; a concurrent change of the order (autorenew, ...) is applied first.
+ * *stored 0: cancelled or issued by another worker meanwhile. */
+static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_state_t *st,
+                               const so_ca_cert_t *cert, so_cert_t *row, int first,
+                               apr_int64_t ends, int *stored)
+{
+    so_db_t *db = so_iss_db(ctx);
+    apr_status_t rv = APR_SUCCESS;
+    int attempt;
+
+    *stored = 0;
     for (attempt = 0; attempt < 3; attempt++) {
         so_order_t *fresh;
         if (attempt > 0) {
@@ -579,7 +587,7 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
                 return rv;
             }
             if (strcmp(o->status, "REQ") && !reissuing(o, st)) {
-                return APR_SUCCESS; /* cancelled or issued by another worker meanwhile */
+                return APR_SUCCESS;
             }
         }
         if ((rv = so_db_begin(db)) != APR_SUCCESS) {
@@ -595,7 +603,7 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
                             ? cert->not_after - (cert->days > 90 ? 30 : cert->days / 3) * 86400
                             : 0;
         o->updated_at = ctx->now;
-        rv = so_store_cert_insert(db, ctx->pool, &row);
+        rv = so_store_cert_insert(db, ctx->pool, row);
         if (rv == APR_SUCCESS) {
             rv = so_store_order_update(db, ctx->pool, o, 0);
         }
@@ -610,17 +618,67 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
         if (rv == APR_SUCCESS) {
             rv = so_svc_order_event(ctx, o, first ? "issued" : "reissued",
                                     json_pack("{s:I,s:s,s:s,s:s,s:s}", "certificate_id",
-                                              (json_int_t)row.id, "serial", cert->serial,
+                                              (json_int_t)row->id, "serial", cert->serial,
                                               "not_before", so_time_fmt(ctx->pool, cert->not_before),
                                               "not_after", so_time_fmt(ctx->pool, cert->not_after),
-                                              "names", row.names));
+                                              "names", row->names));
         }
         rv = so_db_end(db, rv);
         if (rv != SO_EDBSTALE) {
             break;
         }
     }
-    if (rv != APR_SUCCESS) {
+    *stored = rv == APR_SUCCESS;
+    return rv;
+}
+
+apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
+{
+    so_db_t *db = so_iss_db(ctx);
+    so_issuance_state_t *st;
+    apr_array_header_t *states, *names;
+    so_ca_cert_t *cert = NULL;
+    so_cert_t row;
+    const char *was;
+    apr_int64_t ends;
+    int first, org, stored;
+    apr_status_t rv;
+
+    *issued = 0;
+    if ((rv = ready_names(ctx, o, &st, &states, &names)) != APR_SUCCESS || !names) {
+        return rv;
+    }
+    was = o->status;
+    if ((rv = org_ok(ctx, o, st, &org)) != APR_SUCCESS || !org) {
+        return rv;
+    }
+    if (!ctx->cfg->ca) {
+        so_log_warn(SO_LOG_MARK, APR_ENOTIMPL,
+                    SOLOGNO(00215) "order %" APR_INT64_T_FMT " is validated but SSLOrdersCA is not "
+                                   "set: nothing is issued",
+                    o->id);
+        return APR_SUCCESS;
+    }
+    first = o->active_date == 0;
+    ends = o->order_ends_at > 0 ? o->order_ends_at : so_iss_add_years(ctx->now, o->period);
+    sign(ctx, o, states, names, cert_days(ctx, ends), &cert);
+    if (!cert) {
+        return APR_SUCCESS;
+    }
+    memset(&row, 0, sizeof(row));
+    row.order_id = o->id;
+    row.team_id = o->team_id;
+    row.serial = cert->serial;
+    row.pem = cert->pem;
+    row.intermediate_pem = so_ca_intermediate_pem(ctx->cfg->ca);
+    row.root_pem = so_ca_root_pem(ctx->cfg->ca);
+    row.common_name = APR_ARRAY_IDX(names, 0, const char *);
+    row.names = apr_array_pstrcat(ctx->pool, names, ' ');
+    row.not_before = cert->not_before;
+    row.not_after = cert->not_after;
+    row.sha256 = cert->sha256;
+    row.created_at = ctx->now;
+    if ((rv = store_cert(ctx, o, st, cert, &row, first, ends, &stored)) != APR_SUCCESS || !stored) {
         return rv;
     }
     *issued = 1;
@@ -691,53 +749,4 @@ apr_status_t so_iss_approval(so_svc_ctx_t *ctx, const char *token, int approve, 
     }
     /* issue now when that was the last step */
     return so_iss_issue_claimed(ctx, o, &issued);
-}
-
-/* ------------------------------------------------------------------------- */
-/* reissue, renewal                                                            */
-
-apr_status_t so_iss_reissue(so_svc_ctx_t *ctx, so_order_t *o)
-{
-    so_db_t *db = so_iss_db(ctx);
-    apr_array_header_t *states;
-    apr_int64_t reuse = (apr_int64_t)so_iss_reuse_days(ctx->now) * 86400;
-    int i, pending = 0, issued = 0;
-    apr_status_t rv;
-
-    if ((rv = so_store_host_states(db, ctx->pool, o->id, &states)) != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; rv == APR_SUCCESS && i < states->nelts; i++) {
-        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        int still = h->validated_at > 0 && ctx->now - h->validated_at <= reuse;
-        pending += !still;
-        if (still && !strcmp(h->status, "valid") && !*h->last_error) {
-            continue; /* valid and stays valid: nothing to write */
-        }
-        rv = so_store_host_state_set(db, ctx->pool, o->id, h->host_name, still ? "valid" : "pending",
-                                     h->validated_at, h->last_check_at, "");
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_store_reissue_start(db, ctx->pool, o->id, ctx->now);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_store_approvals_drop(db, ctx->pool, o->id);
-    }
-    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (pending) {
-        return so_iss_send_approval(ctx, o, 0);
-    }
-    /* every name is still validated: issue now */
-    return so_iss_issue_claimed(ctx, o, &issued);
-}
-
-apr_status_t so_iss_renewed(so_svc_ctx_t *ctx, so_order_t *o)
-{
-    /* the message command: from the outbox ("renewed" event of the caller) */
-    return so_iss_reissue(ctx, o);
 }
