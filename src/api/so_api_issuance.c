@@ -94,6 +94,113 @@ apr_status_t so_iss_cert_lookup(so_req_t *req, const so_order_t *o, const char *
 
 /* ---- validation state -------------------------------------------------------------------- */
 
+/* What to publish for a name by its method (NULL: nothing to show, or no token) */
+static so_dcv_instructions_t *name_instructions(so_req_t *req, const so_order_t *o,
+                                                const so_host_state_t *h,
+                                                const so_dcv_token_t *tok)
+{
+    so_dcv_instructions_t *ins = NULL;
+    const char *why = NULL;
+    if (!strcmp(h->method, "dns-persist")) {
+        ins = apr_pcalloc(req->pool, sizeof(*ins));
+        ins->record_type = "TXT";
+        so_br_persist_instructions(req, o->team_id, h->host_name, &ins->record_name,
+                                   &ins->record_value, &ins->text);
+        return ins;
+    }
+    if (!strcmp(h->method, "dns-account")) {
+        /* BR 3.2.2.4.21: the dns value at the label of the team's account URI */
+        if (!tok
+            || so_dcv_account_instructions(&ins, req->pool, tok, h->host_name,
+                                           so_svc_persist_account(req->pool, req->cfg, o->team_id),
+                                           &why)
+                   != APR_SUCCESS) {
+            return NULL;
+        }
+        return ins;
+    }
+    if (tok && *h->method && strcmp(h->method, "email")) {
+        so_dcv_method_t m = !strcmp(h->method, "dns")     ? SO_DCV_CNAME
+                            : !strcmp(h->method, "https") ? SO_DCV_HTTPS
+                                                          : SO_DCV_HTTP;
+        if (so_dcv_instructions(&ins, req->pool, tok, h->host_name, m, &why) != APR_SUCCESS) {
+            return NULL;
+        }
+    }
+    return ins;
+}
+
+/* "instructions" of a name: the file or record, the approval link (email), or null */
+static void write_instructions(so_jw_t *w, so_req_t *req, const so_order_t *o,
+                               const so_host_state_t *h, const so_dcv_token_t *tok)
+{
+    so_dcv_instructions_t *ins = name_instructions(req, o, h, tok);
+    so_jw_key(w, "instructions");
+    if (ins) {
+        so_jw_obj(w);
+        so_jw_kstr(w, "text", ins->text);
+        if (ins->url) {
+            so_jw_kstr(w, "url", ins->url);
+            so_jw_kstr(w, "file_name", ins->file_name);
+            so_jw_kstr(w, "file_body", ins->file_body);
+        }
+        if (ins->record_name) {
+            so_jw_kstr(w, "record_name", ins->record_name);
+            so_jw_kstr(w, "record_type", ins->record_type);
+            so_jw_kstr(w, "record_value", ins->record_value);
+            so_jw_kstr(w, "txt_record_name",
+                       !strcmp(h->method, "dns-persist") || !strcmp(h->method, "dns-account")
+                           ? ins->record_name
+                           : apr_pstrcat(req->pool, SO_DCV_TXT_LABEL ".",
+                                         so_hostname_base(h->host_name), NULL));
+        }
+        so_jw_obj_end(w);
+    }
+    else if (!strcmp(h->method, "email")) {
+        so_jw_obj(w);
+        so_jw_kstr(w, "text",
+                   apr_psprintf(req->pool,
+                                "An approval link is sent to %s; open it and approve the "
+                                "request.",
+                                *o->approver_email ? o->approver_email : "the approver address"));
+        so_jw_obj_end(w);
+    }
+    else {
+        so_jw_null(w);
+    }
+}
+
+/* "organization": the OV/EV check of the order, its reuse period and documents */
+static void write_organization(so_jw_t *w, so_req_t *req, const so_order_t *o,
+                               const so_issuance_state_t *st)
+{
+    const char *ids = "";
+    char *list, *id, *last = NULL;
+
+    so_jw_key(w, "organization");
+    so_jw_obj(w);
+    so_jw_kbool(w, "required", strcmp(o->validation_method, "domain") != 0);
+    so_jw_kstr(w, "status", *st->org_status ? st->org_status
+                            : strcmp(o->validation_method, "domain") ? "pending" : "not_required");
+    so_jw_kstr(w, "reason", st->org_reason);
+    so_jw_kstr(w, "checked_at", st->org_checked_at > 0 ? so_time_fmt(req->pool, st->org_checked_at) : "");
+    /* an approval is used (by this order and the team's others) this long: BR 4.2.1 */
+    so_jw_kstr(w, "valid_until",
+               !strcmp(st->org_status, "approved") && st->org_checked_at > 0
+                   ? so_time_fmt(req->pool,
+                                 st->org_checked_at + (apr_int64_t)SO_ORG_REUSE_DAYS * 86400)
+                   : "");
+    so_jw_key(w, "documents");
+    so_jw_arr(w);
+    so_store_org_documents_get(so_req_db(req), req->pool, o->id, &ids);
+    list = apr_pstrdup(req->pool, ids);
+    for (id = apr_strtok(list, ",", &last); id; id = apr_strtok(NULL, ",", &last)) {
+        so_jw_int(w, apr_atoi64(id));
+    }
+    so_jw_arr_end(w);
+    so_jw_obj_end(w);
+}
+
 static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
 {
     so_db_t *db = so_req_db(req);
@@ -129,7 +236,6 @@ static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
     so_jw_arr(w);
     for (i = 0; i < states->nelts; i++) {
         so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        so_dcv_instructions_t *ins = NULL;
         valid += !strcmp(h->status, "valid");
         so_jw_obj(w);
         so_jw_kstr(w, "host_name", h->host_name);
@@ -140,94 +246,13 @@ static apr_status_t validation_answer(so_req_t *req, so_order_t *o)
         so_jw_kstr(w, "last_error", h->last_error);
         so_jw_kint(w, "checks", h->checks);
         so_br_write_checks(w, req, brc, h->host_name);
-        if (!strcmp(h->method, "dns-persist")) {
-            ins = apr_pcalloc(req->pool, sizeof(*ins));
-            ins->record_type = "TXT";
-            so_br_persist_instructions(req, o->team_id, h->host_name, &ins->record_name,
-                                       &ins->record_value, &ins->text);
-        }
-        else if (!strcmp(h->method, "dns-account")) {
-            /* BR 3.2.2.4.21: the dns value at the label of the team's account URI */
-            if (!tok
-                || so_dcv_account_instructions(
-                       &ins, req->pool, tok, h->host_name,
-                       so_svc_persist_account(req->pool, req->cfg, o->team_id), &why)
-                       != APR_SUCCESS) {
-                ins = NULL;
-            }
-        }
-        else if (tok && *h->method && strcmp(h->method, "email")) {
-            so_dcv_method_t m = !strcmp(h->method, "dns")     ? SO_DCV_CNAME
-                                : !strcmp(h->method, "https") ? SO_DCV_HTTPS
-                                                              : SO_DCV_HTTP;
-            if (so_dcv_instructions(&ins, req->pool, tok, h->host_name, m, &why) != APR_SUCCESS) {
-                ins = NULL;
-            }
-        }
-        so_jw_key(w, "instructions");
-        if (ins) {
-            so_jw_obj(w);
-            so_jw_kstr(w, "text", ins->text);
-            if (ins->url) {
-                so_jw_kstr(w, "url", ins->url);
-                so_jw_kstr(w, "file_name", ins->file_name);
-                so_jw_kstr(w, "file_body", ins->file_body);
-            }
-            if (ins->record_name) {
-                so_jw_kstr(w, "record_name", ins->record_name);
-                so_jw_kstr(w, "record_type", ins->record_type);
-                so_jw_kstr(w, "record_value", ins->record_value);
-                so_jw_kstr(w, "txt_record_name",
-                           !strcmp(h->method, "dns-persist") || !strcmp(h->method, "dns-account")
-                               ? ins->record_name
-                               : apr_pstrcat(req->pool, SO_DCV_TXT_LABEL ".",
-                                             so_hostname_base(h->host_name), NULL));
-            }
-            so_jw_obj_end(w);
-        }
-        else if (!strcmp(h->method, "email")) {
-            so_jw_obj(w);
-            so_jw_kstr(w, "text",
-                       apr_psprintf(req->pool,
-                                    "An approval link is sent to %s; open it and approve the "
-                                    "request.",
-                                    *o->approver_email ? o->approver_email : "the approver address"));
-            so_jw_obj_end(w);
-        }
-        else {
-            so_jw_null(w);
-        }
+        write_instructions(w, req, o, h, tok);
         so_jw_obj_end(w);
     }
     so_jw_arr_end(w);
     so_jw_kint(w, "validated", valid);
     so_jw_kint(w, "total", states->nelts);
-    so_jw_key(w, "organization");
-    so_jw_obj(w);
-    so_jw_kbool(w, "required", strcmp(o->validation_method, "domain") != 0);
-    so_jw_kstr(w, "status", *st->org_status ? st->org_status
-                            : strcmp(o->validation_method, "domain") ? "pending" : "not_required");
-    so_jw_kstr(w, "reason", st->org_reason);
-    so_jw_kstr(w, "checked_at", st->org_checked_at > 0 ? so_time_fmt(req->pool, st->org_checked_at) : "");
-    /* an approval is used (by this order and the team's others) this long: BR 4.2.1 */
-    so_jw_kstr(w, "valid_until",
-               !strcmp(st->org_status, "approved") && st->org_checked_at > 0
-                   ? so_time_fmt(req->pool,
-                                 st->org_checked_at + (apr_int64_t)SO_ORG_REUSE_DAYS * 86400)
-                   : "");
-    so_jw_key(w, "documents");
-    so_jw_arr(w);
-    {
-        const char *ids = "";
-        char *list, *id, *last = NULL;
-        so_store_org_documents_get(db, req->pool, o->id, &ids);
-        list = apr_pstrdup(req->pool, ids);
-        for (id = apr_strtok(list, ",", &last); id; id = apr_strtok(NULL, ",", &last)) {
-            so_jw_int(w, apr_atoi64(id));
-        }
-    }
-    so_jw_arr_end(w);
-    so_jw_obj_end(w);
+    write_organization(w, req, o, st);
     so_jw_obj_end(w);
     text = so_jw_text(w, &len);
     return so_api_ok_raw(req, text, len);
