@@ -263,6 +263,81 @@ static apr_status_t caa(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header
     return APR_SUCCESS;
 }
 
+/* An order ACME may issue for now: ACT, PAI or REQ, inside its subscription (else
+ * APR_EINVAL and *why) */
+static apr_status_t issuable(apr_pool_t *p, const so_order_t *o, apr_int64_t now,
+                             const char **why)
+{
+    if (strcmp(o->status, "ACT") && strcmp(o->status, "PAI") && strcmp(o->status, "REQ")) {
+        *why = apr_psprintf(p, "order %" APR_INT64_T_FMT " is %s: it cannot be issued", o->id,
+                            o->status);
+        return APR_EINVAL;
+    }
+    if (o->order_ends_at > 0 && o->order_ends_at <= now) {
+        *why = apr_psprintf(p, "the subscription of order %" APR_INT64_T_FMT " has ended", o->id);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* The ACME CSR and names written to the order (PAI -> REQ), its names valid as the
+ * challenges found them, reminders off for an order issued through ACME, and the event:
+ * one transaction (SO_EDBSTALE: the order changed meanwhile) */
+static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr_t *csr,
+                                  const apr_array_header_t *names, const apr_int64_t *validated,
+                                  const char *was)
+{
+    so_db_t *db = ctx->db;
+    apr_pool_t *p = ctx->pool;
+    const char *unique;
+    apr_status_t rv;
+    int i;
+
+    if (so_dcv_unique(&unique, p) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    o->csr = csr->pem;
+    o->csr_md5 = csr->md5;
+    o->csr_sha1 = csr->sha1;
+    o->csr_sha256 = csr->sha256;
+    o->common_name = APR_ARRAY_IDX(names, 0, const char *);
+    o->hosts = apr_array_make(p, names->nelts, sizeof(so_order_host_t));
+    for (i = 0; i < names->nelts; i++) {
+        so_order_host_t *h = apr_array_push(o->hosts);
+        h->host_name = APR_ARRAY_IDX(names, i, const char *);
+        h->method = so_hostname_is_wildcard(h->host_name) ? "dns" : "http";
+    }
+    o->dcv_unique = unique;
+    if (!strcmp(o->status, "PAI")) {
+        o->status = "REQ";
+    }
+    o->updated_at = ctx->now;
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_order_update(db, p, o, 1);
+    for (i = 0; rv == APR_SUCCESS && i < names->nelts; i++) {
+        rv = so_store_host_state_set(db, p, o->id, APR_ARRAY_IDX(names, i, const char *),
+                                     "valid", validated[i], ctx->now, "");
+    }
+    if (rv == APR_SUCCESS && strcmp(was, "ACT")) {
+        /* an order issued through ACME: its renewals come from the ACME client, not
+         * from reminders (the customer can turn them on again) */
+        so_issuance_state_t *st;
+        rv = so_store_issuance_get(db, p, o->id, &st);
+        if (rv == APR_SUCCESS) {
+            rv = so_store_reminders_set(db, p, o->id, st->reminder_days,
+                                        st->reminder_recipients, 0);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_svc_order_event(ctx, o, "acme_issuance_requested",
+                                json_pack("{s:i,s:s}", "names", names->nelts, "previous",
+                                          was));
+    }
+    return so_db_end(db, rv);
+}
+
 apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
                                const char *account_url, const char *csr_pem,
                                const apr_array_header_t *names, const apr_int64_t *validated,
@@ -274,8 +349,8 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     const char *owner = ctx->owner;
     so_order_t *o = NULL;
     so_csr_t *csr;
-    const char *unique, *was = "";
-    int attempt, i, issued = 0;
+    const char *was = "";
+    int attempt, issued = 0;
     apr_status_t rv = APR_SUCCESS;
 
     *cert_id = 0;
@@ -309,16 +384,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
             goto leave;
         }
         was = o->status;
-        if (strcmp(o->status, "ACT") && strcmp(o->status, "PAI") && strcmp(o->status, "REQ")) {
-            *why = apr_psprintf(req->pool, "order %" APR_INT64_T_FMT " is %s: it cannot be issued",
-                                o->id, o->status);
-            rv = APR_EINVAL;
-            goto leave;
-        }
-        if (o->order_ends_at > 0 && o->order_ends_at <= req->now) {
-            *why = apr_psprintf(req->pool, "the subscription of order %" APR_INT64_T_FMT
-                                " has ended", o->id);
-            rv = APR_EINVAL;
+        if ((rv = issuable(req->pool, o, req->now, why)) != APR_SUCCESS) {
             goto leave;
         }
         if (attempt == 0 && (rv = caa(ctx, o, names, methods, account_url, why)) != APR_SUCCESS) {
@@ -327,50 +393,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
             }
             goto leave;
         }
-        if (so_dcv_unique(&unique, req->pool) != APR_SUCCESS) {
-            rv = APR_EGENERAL;
-            goto leave;
-        }
-        o->csr = csr->pem;
-        o->csr_md5 = csr->md5;
-        o->csr_sha1 = csr->sha1;
-        o->csr_sha256 = csr->sha256;
-        o->common_name = APR_ARRAY_IDX(names, 0, const char *);
-        o->hosts = apr_array_make(req->pool, names->nelts, sizeof(so_order_host_t));
-        for (i = 0; i < names->nelts; i++) {
-            so_order_host_t *h = apr_array_push(o->hosts);
-            h->host_name = APR_ARRAY_IDX(names, i, const char *);
-            h->method = so_hostname_is_wildcard(h->host_name) ? "dns" : "http";
-        }
-        o->dcv_unique = unique;
-        if (!strcmp(o->status, "PAI")) {
-            o->status = "REQ";
-        }
-        o->updated_at = req->now;
-        if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-            goto leave;
-        }
-        rv = so_store_order_update(db, req->pool, o, 1);
-        for (i = 0; rv == APR_SUCCESS && i < names->nelts; i++) {
-            rv = so_store_host_state_set(db, req->pool, o->id, APR_ARRAY_IDX(names, i, const char *),
-                                         "valid", validated[i], req->now, "");
-        }
-        if (rv == APR_SUCCESS && strcmp(was, "ACT")) {
-            /* an order issued through ACME: its renewals come from the ACME client, not
-             * from reminders (the customer can turn them on again) */
-            so_issuance_state_t *st;
-            rv = so_store_issuance_get(db, req->pool, o->id, &st);
-            if (rv == APR_SUCCESS) {
-                rv = so_store_reminders_set(db, req->pool, o->id, st->reminder_days,
-                                            st->reminder_recipients, 0);
-            }
-        }
-        if (rv == APR_SUCCESS) {
-            rv = so_svc_order_event(ctx, o, "acme_issuance_requested",
-                                    json_pack("{s:i,s:s}", "names", names->nelts, "previous",
-                                              was));
-        }
-        rv = so_db_end(db, rv);
+        rv = write_request(ctx, o, csr, names, validated, was);
         if (rv != SO_EDBSTALE) {
             break;
         }
