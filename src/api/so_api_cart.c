@@ -452,6 +452,146 @@ static apr_status_t replay(so_req_t *req, const char *key, const char *hash)
     return so_api_ok(req, json_loads(response, 0, NULL));
 }
 
+/* Every order of the cart made and priced before anything is written: *made (made_t) and
+ * *amount; a refused item is answered (item_refused) */
+static apr_status_t make_orders(so_req_t *req, so_svc_ctx_t *ctx, const apr_array_header_t *items,
+                                apr_array_header_t **made, apr_int64_t *amount)
+{
+    apr_pool_t *p = req->pool;
+    apr_status_t rv;
+    int i, q;
+
+    *made = apr_array_make(p, items->nelts * 2, sizeof(made_t));
+    *amount = 0;
+    for (i = 0; i < items->nelts; i++) {
+        priced_t *x = apr_palloc(p, sizeof(*x));
+        so_cart_item_t *it = APR_ARRAY_IDX(items, i, so_cart_item_t *);
+        if ((rv = price_item(req, it, x)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (x->code) {
+            return item_refused(req, it, x->code, x->why);
+        }
+        for (q = 0; q < it->quantity; q++) {
+            made_t *m = apr_array_push(*made);
+            apr_array_header_t *host_names = NULL;
+            m->x = x;
+            so_result_t res;
+            so_result_init(&res);
+            if ((rv = so_svc_order_new(ctx, x->prod, x->price, it->period, &m->o)) != APR_SUCCESS) {
+                return rv;
+            }
+            if (x->renewed) {
+                copy_renewed(p, m->o, x->renewed, &host_names);
+            }
+            if (so_svc_order_price(ctx, x->prod, x->price, m->o, host_names, it->domain_amount,
+                                   it->wildcard_domain_amount, &res)
+                != APR_SUCCESS) {
+                return item_refused(req, it, res.code, res.detail);
+            }
+            /* a renewal with the renewed order's CSR, names and methods needs nothing
+             * more: it goes to validation by itself (else it waits for what is missing) */
+            if (x->renewed && *m->o->csr) {
+                so_order_t probe = *m->o;
+                probe.hosts = apr_array_copy(p, m->o->hosts);
+                if (!so_svc_order_missing(ctx, x->prod, &probe)) {
+                    m->o->hosts = probe.hosts;
+                    m->o->status = "REQ";
+                }
+            }
+            *amount += m->o->price;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* In the open transaction: the Idempotency-Key claimed, the cart taken, the orders stored
+ * with their events, then charged (last: a charge holds the team's balance until the
+ * commit); ids gets the new orders' ids */
+static apr_status_t store_orders(so_req_t *req, so_svc_ctx_t *ctx, const apr_array_header_t *items,
+                                 const apr_array_header_t *made, const char *key,
+                                 const char *hash, json_t *ids)
+{
+    so_db_t *db = so_req_db(req);
+    apr_pool_t *p = req->pool;
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    if (key) {
+        rv = so_store_idem_claim(db, p, req->auth->team_id, key, hash, req->now);
+    }
+    for (i = 0; rv == APR_SUCCESS && i < items->nelts; i++) {
+        rv = so_store_cart_take(db, p, APR_ARRAY_IDX(items, i, so_cart_item_t *));
+    }
+    for (i = 0; rv == APR_SUCCESS && i < made->nelts; i++) {
+        made_t *m = &APR_ARRAY_IDX(made, i, made_t);
+        json_t *extra = json_pack("{s:s}", "source", "cart");
+        if (m->x->renewed) {
+            json_object_set_new(extra, "renewal_of", json_integer(m->x->renewed->id));
+        }
+        rv = so_svc_order_store(ctx, m->x->prod, m->o, extra);
+        if (rv == APR_SUCCESS && m->x->renewed) {
+            rv = so_store_renewal_add(db, p, req->auth->team_id, m->o->id, m->x->renewed->id,
+                                      req->now);
+        }
+        if (rv == APR_SUCCESS && m->x->renewed) {
+            rv = so_svc_order_event(ctx, m->x->renewed, "renewal_ordered",
+                                    json_pack("{s:I}", "order_id", (json_int_t)m->o->id));
+        }
+        if (rv == APR_SUCCESS && !strcmp(m->o->status, "REQ")) {
+            rv = so_svc_order_event(ctx, m->o, "provisioning_requested",
+                                    json_pack("{s:s}", "reason", "renewal with an unchanged CSR and names"));
+        }
+        json_array_append_new(ids, json_integer(m->o->id));
+    }
+    for (i = 0; rv == APR_SUCCESS && i < made->nelts; i++) {
+        made_t *m = &APR_ARRAY_IDX(made, i, made_t);
+        rv = so_svc_order_charge(ctx, m->x->prod, m->o);
+    }
+    return rv;
+}
+
+/* A checkout whose writes failed in a way the customer is told about (rolled back):
+ * another request with the key came first, the cart changed, the balance is short.
+ * APR_ENOENT: none of those (the caller ends the transaction). */
+static apr_status_t refused_write(so_req_t *req, apr_status_t rv, const char *key,
+                                  const char *hash, apr_int64_t amount)
+{
+    so_db_t *db = so_req_db(req);
+    apr_pool_t *p = req->pool;
+    so_team_t *t;
+
+    if (rv == SO_EDBUNIQUE && key) {
+        /* the same key is being (or was) used by a request that came first */
+        so_db_rollback(db);
+        return replay(req, key, hash);
+    }
+    if (rv == SO_EDBSTALE) {
+        so_db_rollback(db);
+        if (key && (rv = replay(req, key, hash)) != APR_ENOENT) {
+            return rv;
+        }
+        return so_api_error(req, SO_E_CART_CHANGED,
+                            "The cart changed while it was checked out; nothing was created or "
+                            "charged, retry",
+                            ""),
+               APR_EINVAL;
+    }
+    if (rv != SO_ENOFUNDS) {
+        return APR_ENOENT;
+    }
+    so_db_rollback(db);
+    if (so_store_team_by_id(db, p, req->auth->team_id, &t) != APR_SUCCESS) {
+        t = NULL;
+    }
+    return so_api_errorf(req, SO_E_FUNDS,
+                         "The balance (%s %s) does not cover the cart (%s %s); nothing was "
+                         "created or charged",
+                         t ? so_money_fmt(p, t->balance) : "?", req->auth->team_currency,
+                         so_money_fmt(p, amount), req->auth->team_currency),
+           APR_EINVAL;
+}
+
 static apr_status_t checkout(so_req_t *req)
 {
     so_svc_ctx_t *ctx = so_api_svc_ctx(req);
@@ -462,8 +602,7 @@ static apr_status_t checkout(so_req_t *req)
     apr_int64_t total_items, amount = 0, balance = 0;
     json_t *ids, *answer;
     char *text;
-    int i, q;
-    apr_status_t rv;
+    apr_status_t rv, told;
 
     if (key) {
         if (!*key || strlen(key) > 200 || !so_str_is_printable_utf8(key, strlen(key))) {
@@ -490,84 +629,14 @@ static apr_status_t checkout(so_req_t *req)
         }
         return so_api_error(req, SO_E_CART_EMPTY, "The cart is empty", ""), APR_EINVAL;
     }
-    /* every order is made and priced before anything is written */
-    made = apr_array_make(p, items->nelts * 2, sizeof(made_t));
-    for (i = 0; i < items->nelts; i++) {
-        priced_t *x = apr_palloc(p, sizeof(*x));
-        so_cart_item_t *it = APR_ARRAY_IDX(items, i, so_cart_item_t *);
-        if ((rv = price_item(req, it, x)) != APR_SUCCESS) {
-            return rv;
-        }
-        if (x->code) {
-            return item_refused(req, it, x->code, x->why);
-        }
-        for (q = 0; q < it->quantity; q++) {
-            made_t *m = apr_array_push(made);
-            apr_array_header_t *host_names = NULL;
-            m->x = x;
-            so_result_t res;
-            so_result_init(&res);
-            if ((rv = so_svc_order_new(ctx, x->prod, x->price, it->period, &m->o)) != APR_SUCCESS) {
-                return rv;
-            }
-            if (x->renewed) {
-                copy_renewed(p, m->o, x->renewed, &host_names);
-            }
-            if (so_svc_order_price(ctx, x->prod, x->price, m->o, host_names, it->domain_amount,
-                                   it->wildcard_domain_amount, &res)
-                != APR_SUCCESS) {
-                return item_refused(req, it, res.code, res.detail);
-            }
-            /* a renewal with the renewed order's CSR, names and methods needs nothing
-             * more: it goes to validation by itself (else it waits for what is missing) */
-            if (x->renewed && *m->o->csr) {
-                so_order_t probe = *m->o;
-                probe.hosts = apr_array_copy(p, m->o->hosts);
-                if (!so_svc_order_missing(ctx, x->prod, &probe)) {
-                    m->o->hosts = probe.hosts;
-                    m->o->status = "REQ";
-                }
-            }
-            amount += m->o->price;
-        }
+    if ((rv = make_orders(req, ctx, items, &made, &amount)) != APR_SUCCESS) {
+        return rv;
     }
-
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
     }
-    if (key) {
-        rv = so_store_idem_claim(db, p, req->auth->team_id, key, hash, req->now);
-    }
-    for (i = 0; rv == APR_SUCCESS && i < items->nelts; i++) {
-        rv = so_store_cart_take(db, p, APR_ARRAY_IDX(items, i, so_cart_item_t *));
-    }
     ids = so_json_pool(p, json_array());
-    for (i = 0; rv == APR_SUCCESS && i < made->nelts; i++) {
-        made_t *m = &APR_ARRAY_IDX(made, i, made_t);
-        json_t *extra = json_pack("{s:s}", "source", "cart");
-        if (m->x->renewed) {
-            json_object_set_new(extra, "renewal_of", json_integer(m->x->renewed->id));
-        }
-        rv = so_svc_order_store(ctx, m->x->prod, m->o, extra);
-        if (rv == APR_SUCCESS && m->x->renewed) {
-            rv = so_store_renewal_add(db, p, req->auth->team_id, m->o->id, m->x->renewed->id,
-                                      req->now);
-        }
-        if (rv == APR_SUCCESS && m->x->renewed) {
-            rv = so_svc_order_event(ctx, m->x->renewed, "renewal_ordered",
-                                    json_pack("{s:I}", "order_id", (json_int_t)m->o->id));
-        }
-        if (rv == APR_SUCCESS && !strcmp(m->o->status, "REQ")) {
-            rv = so_svc_order_event(ctx, m->o, "provisioning_requested",
-                                    json_pack("{s:s}", "reason", "renewal with an unchanged CSR and names"));
-        }
-        json_array_append_new(ids, json_integer(m->o->id));
-    }
-    for (i = 0; rv == APR_SUCCESS && i < made->nelts; i++) {
-        /* last: a charge holds the team's balance until the commit */
-        made_t *m = &APR_ARRAY_IDX(made, i, made_t);
-        rv = so_svc_order_charge(ctx, m->x->prod, m->o);
-    }
+    rv = store_orders(req, ctx, items, made, key, hash, ids);
     if (rv == APR_SUCCESS) {
         so_team_t *t;
         rv = so_store_team_by_id(db, p, req->auth->team_id, &t);
@@ -583,34 +652,8 @@ static apr_status_t checkout(so_req_t *req)
                   : APR_ENOMEM;
         free(text);
     }
-    if (rv == SO_EDBUNIQUE && key) {
-        /* the same key is being (or was) used by a request that came first */
-        so_db_rollback(db);
-        return replay(req, key, hash);
-    }
-    if (rv == SO_EDBSTALE) {
-        so_db_rollback(db);
-        if (key && (rv = replay(req, key, hash)) != APR_ENOENT) {
-            return rv;
-        }
-        return so_api_error(req, SO_E_CART_CHANGED,
-                            "The cart changed while it was checked out; nothing was created or "
-                            "charged, retry",
-                            ""),
-               APR_EINVAL;
-    }
-    if (rv == SO_ENOFUNDS) {
-        so_team_t *t;
-        so_db_rollback(db);
-        if (so_store_team_by_id(db, p, req->auth->team_id, &t) != APR_SUCCESS) {
-            t = NULL;
-        }
-        return so_api_errorf(req, SO_E_FUNDS,
-                             "The balance (%s %s) does not cover the cart (%s %s); nothing was "
-                             "created or charged",
-                             t ? so_money_fmt(p, t->balance) : "?", req->auth->team_currency,
-                             so_money_fmt(p, amount), req->auth->team_currency),
-               APR_EINVAL;
+    if ((told = refused_write(req, rv, key, hash, amount)) != APR_ENOENT) {
+        return told;
     }
     if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
         return rv;
