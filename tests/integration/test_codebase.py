@@ -137,3 +137,14 @@ def test_no_sql_outside_the_store():
             for line, lit in sql_literals(f.read()):
                 found.append('%s:%d: %s' % (os.path.relpath(path, ROOT), line, lit[:80]))
     assert found == [], 'SQL outside src/store:\n' + '\n'.join(found)
+
+
+def test_files_and_functions_stay_small():
+    """scripts/sizes.py --check: no C file over 800 lines, no function over 100 lines
+    without a `Long:` sentence saying why (docs/architecture.md)."""
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "sizes.py"), "--check",
+                        os.path.join(ROOT, "src")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "files over 800 lines: 0" in r.stdout, r.stdout
