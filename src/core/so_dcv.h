@@ -94,8 +94,8 @@ typedef struct {
     int dnssec;
     const char *trust_anchor;
     struct so_resolver_t *resolver;
-    /* non-zero stops an HTTP probe in progress (within a second; APR_EINTR): the process
-     * stops. NULL = never */
+    /* non-zero stops a probe in progress (HTTP within a second, DNS within 0.2 s;
+     * APR_EINTR): the process stops. NULL = never */
     int (*cancelled)(void);
 } so_dcv_opts_t;
 

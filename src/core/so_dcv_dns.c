@@ -30,6 +30,7 @@ apr_status_t so_dcv_resolver(so_resolver_t **out, apr_pool_t *p, const so_dcv_op
     ro.dnssec = o->dnssec;
     ro.trust_anchor = o->trust_anchor;
     ro.timeout_ms = o->timeout_ms;
+    ro.cancelled = o->cancelled;
     rv = so_resolver_create(out, p, &ro, why);
     if (rv == APR_SUCCESS && *why) {
         so_log_warn(SO_LOG_MARK, APR_SUCCESS, SOLOGNO(00550) "DNS: %s", *why);

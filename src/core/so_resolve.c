@@ -18,6 +18,7 @@ struct so_resolver_t {
     const char *server; /* for messages */
     int validates;
     int timeout_ms;
+    int (*cancelled)(void);
 };
 
 typedef struct {
@@ -127,6 +128,7 @@ apr_status_t so_resolver_create(so_resolver_t **out, apr_pool_t *p, const so_res
     r->server = o->nameserver ? apr_pstrcat(p, "the DNS server ", o->nameserver, NULL)
                               : "the DNS";
     r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_MS;
+    r->cancelled = o->cancelled;
     /* a thread, not a forked process, answers asynchronous queries (httpd's children) */
     if ((err = ub_ctx_async(r->ctx, 1)) != 0
         || (err = ub_ctx_set_option(r->ctx, "do-not-query-localhost:", "no")) != 0
@@ -200,10 +202,16 @@ apr_status_t so_resolve(so_resolver_t *r, apr_pool_t *p, const char *qname, int 
                                 (r->timeout_ms + 999) / 1000, qname);
             return APR_TIMEUP;
         }
+        if (r->cancelled && r->cancelled()) {
+            ub_cancel(r->ctx, id);
+            *why = apr_psprintf(p, "the DNS query for %s was stopped: the server stops", qname);
+            return APR_EINTR;
+        }
         pfd.fd = ub_fd(r->ctx);
         pfd.events = POLLIN;
         pfd.revents = 0;
-        if (poll(&pfd, 1, (int)(left / 1000) + 1) > 0) {
+        /* in slices of at most 0.2 s when the query can be stopped */
+        if (poll(&pfd, 1, r->cancelled && left > 200000 ? 200 : (int)(left / 1000) + 1) > 0) {
             ub_process(r->ctx);
         }
     }

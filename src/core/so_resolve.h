@@ -26,6 +26,8 @@ typedef struct {
     int dnssec;               /* validate */
     const char *trust_anchor; /* file; NULL: the first readable of SO_RESOLVE_ROOT_KEYS */
     int timeout_ms;           /* per query; 0 = 5000 */
+    int (*cancelled)(void);   /* non-zero ends a query in progress (APR_EINTR, within 0.2 s):
+                               * the process stops. NULL = never */
 } so_resolve_opts_t;
 
 typedef struct so_resolver_t so_resolver_t;

@@ -89,12 +89,23 @@ static apr_uint32_t jobs_busy;
 
 static apr_status_t jobs_stop(void *data)
 {
+    server_rec *s = data;
     int waited = 0;
-    (void)data;
     so_iss_jobs_stop();
     while (apr_atomic_read32(&jobs_busy) && waited < JOBS_STOP_WAIT_MS) {
         apr_sleep(apr_time_from_msec(10));
         waited += 10;
+    }
+    if (apr_atomic_read32(&jobs_busy)) {
+        /* still in a step that cannot be stopped (a command, a webhook delivery): the
+         * child ends here rather than abort in mod_dbd's cleanup (the MPM would send
+         * SIGKILL 3 s later); the database is consistent (every write is a transaction) */
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     SOLOGNO(00974) "the background job did not end within %d s of the stop: "
+                                    "this process exits without closing its database "
+                                    "connections",
+                     JOBS_STOP_WAIT_MS / 1000);
+        _exit(0);
     }
     return APR_SUCCESS;
 }
@@ -281,7 +292,7 @@ void so_httpd_ca_child_init(apr_pool_t *pchild, server_rec *s)
     }
     instance = apr_psprintf(pchild, "%s:%d", host, (int)getpid());
     /* before any of the child's pools (mod_dbd's among them) is destroyed */
-    apr_pool_pre_cleanup_register(pchild, NULL, jobs_stop);
+    apr_pool_pre_cleanup_register(pchild, s, jobs_stop);
     for (sp = s; sp; sp = sp->next) {
         so_httpd_srv_conf(sp)->api.instance = instance;
     }

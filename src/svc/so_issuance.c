@@ -534,6 +534,9 @@ static void sign(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *sta
     }
     if (so_svc_caa_order(ctx, o, states, &why) != APR_SUCCESS) {
         /* CAA refuses (or could not be checked): not issued; the next check tries again */
+        if (so_iss_jobs_stopping()) {
+            return; /* stopped by the process stopping: nothing to tell */
+        }
         so_svc_order_event(ctx, o, "issuance_failed",
                            json_pack("{s:s}", "reason", why ? why : "the CAA check failed"));
         return;
