@@ -137,10 +137,12 @@ $(BUILD)/ca_speed: tests/bench/ca_speed.c $(LIBCORE)
 
 # The integration suite runs against a real httpd loading the module just built,
 # once on SQLite and once on a PostgreSQL server the harness starts itself.
-test-sqlite: build
+# deps-browser: the test packages, and Node.js with the npm packages (test_webhooks.py
+# verifies signatures with standardwebhooks), so each target also works on its own
+test-sqlite: deps-browser build
 	SO_DB=sqlite3 SO_BUILD=$(CURDIR)/$(BUILD) $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
 
-test-pgsql: build
+test-pgsql: deps-browser build
 	SO_DB=pgsql SO_BUILD=$(CURDIR)/$(BUILD) $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
 
 test-integration: test-sqlite test-pgsql
@@ -171,7 +173,7 @@ asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build
 
-asan-test: deps-test
+asan-test: deps-browser
 	$(MAKE) asan
 	SO_ASAN=1 SO_DB=sqlite3 SO_BUILD=$(CURDIR)/build-asan $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
 	SO_ASAN=1 SO_DB=pgsql SO_BUILD=$(CURDIR)/build-asan $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)

@@ -231,5 +231,7 @@ def test_two_brands_on_one_database(env, two_brands):
 def test_bad_brand_settings_stop_the_configuration(env, line):
     h = Httpd(env.base, DB, env.db_params, name="badbrand-" + uuid.uuid4().hex[:6], extra=line + "\n")
     h.write_conf()
-    r = subprocess.run(["/usr/sbin/apache2", "-t", "-f", h.conf], capture_output=True, text=True)
+    # h._env(): the ASan build's httpd needs its runtime preloaded (make asan-test)
+    r = subprocess.run(["/usr/sbin/apache2", "-t", "-f", h.conf], capture_output=True, text=True,
+                       env=h._env())
     assert r.returncode != 0 and line.split()[0] in r.stderr, r.stderr
