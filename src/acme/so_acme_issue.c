@@ -582,6 +582,11 @@ apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t team_id, apr_i
     return APR_SUCCESS;
 }
 
+apr_status_t so_acme_iss_key_blocked(so_req_t *req, const so_csr_t *csr, const char **why)
+{
+    return so_svc_key_blocked(job_ctx(req, 0), csr, why);
+}
+
 /* ---- dns-persist-01 ------------------------------------------------------------------- */
 
 apr_status_t so_acme_iss_mpic(so_req_t *req, apr_int64_t order_id,

@@ -8,6 +8,7 @@
 #ifndef SO_ACME_ISSUE_H
 #define SO_ACME_ISSUE_H
 
+#include "../core/so_csr.h"
 #include "../api/so_api.h"
 #include "../core/so_dcv.h"
 
@@ -71,6 +72,8 @@ apr_status_t so_acme_iss_mpic(so_req_t *req, apr_int64_t order_id,
                               const char *name, const char *type, const char *token,
                               const char *keyauth, const char *account_url, const char **why);
 void so_acme_iss_dcv_opts(so_req_t *req, so_dcv_opts_t *opts);
+/* Whether the CSR's key is blocked (so_svc_key_blocked): APR_EINVAL with *why when it is. */
+apr_status_t so_acme_iss_key_blocked(so_req_t *req, const so_csr_t *csr, const char **why);
 
 /* dns-persist-01 (BR 3.2.2.4.22): the CA identities a record may name (issuer-domain-names)
  * and the account URIs it may name: the ACME account's URL and the team's URI of the API

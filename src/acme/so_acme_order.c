@@ -562,6 +562,12 @@ apr_status_t so_acme_finalize(so_acme_ctx_t *a, apr_int64_t id)
     if (so_acme_body_csr(a->p, a->payload, &csr, &bad) != APR_SUCCESS) {
         return so_acme_bad_problem(a, &bad);
     }
+    if ((rv = so_acme_iss_key_blocked(a->req, csr, &why)) == APR_EINVAL) {
+        return so_acme_problem(a, 400, "badCSR", why);
+    }
+    if (rv != APR_SUCCESS) {
+        return so_acme_db_problem(a, rv);
+    }
     if (order_names(a, o, authzs, csr, &names, &validated, &methods, &why) != APR_SUCCESS) {
         return so_acme_problem(a, 400, "badCSR", why);
     }

@@ -6,6 +6,8 @@
 
 #include "so_api.h"
 #include "so_api_org.h"
+#include "so_api_svc.h"
+#include "../svc/so_svc_br.h"
 #include "../core/so_csr.h"
 #include "../core/so_util.h"
 #include "../store/so_store_csr.h"
@@ -112,9 +114,13 @@ apr_status_t so_api_managed_csr_save(so_req_t *req, const char *pem, const char 
         so_api_error(req, SO_E_CSR, "The CSR is not valid", why);
         return APR_EINVAL;
     }
-    if (so_csr_check_key(parsed, &why) != APR_SUCCESS) {
+    if (so_csr_check_key(parsed, &why) != APR_SUCCESS
+        || (rv = so_svc_key_blocked(so_api_svc_ctx(req), parsed, &why)) == APR_EINVAL) {
         so_api_error(req, SO_E_CSR_KEY, "The CSR's key is not accepted", why);
         return APR_EINVAL;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     for (i = 0; i < parsed->names->nelts; i++) {
         names = apr_pstrcat(req->pool, names, i ? " " : "", APR_ARRAY_IDX(parsed->names, i, const char *),

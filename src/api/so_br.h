@@ -24,6 +24,7 @@ typedef struct so_br_config_t {
     const char *perspective_secret;    /* SSLOrdersPerspectiveAuth secret-file (the secret) */
     const char *nonce_dir;             /* where a perspective remembers nonces */
     int mpic_timeout_ms;               /* SSLOrdersMPICTimeout (0: 20 s) */
+    struct so_keyblock_t *blocked_keys; /* SSLOrdersBlockedKeys (NULL: none listed) */
 } so_br_config_t;
 
 #define SO_MPIC_OFF 0

@@ -245,6 +245,24 @@ out:
     return rv;
 }
 
+/* The openssl-blacklist fingerprint of an RSA modulus (so_keyblock.h): the last 20 hex
+ * digits of the SHA-1 of "Modulus=<HEX>\n", HEX as BN_print writes it (no leading zero) */
+static const char *debian_fp(apr_pool_t *p, const BIGNUM *n)
+{
+    char *hex = BN_bn2hex(n);
+    const char *h = hex, *line, *fp;
+    if (!hex) {
+        return NULL;
+    }
+    while (h[0] == '0' && h[1]) {
+        h++;
+    }
+    line = apr_pstrcat(p, "Modulus=", h, "\n", NULL);
+    OPENSSL_free(hex);
+    fp = so_sha1_hex(p, line, strlen(line), 0);
+    return fp + 20;
+}
+
 /* The key's type, size, curve and known weakness, and the signature's algorithm */
 static void key_info(apr_pool_t *p, X509_REQ *req, EVP_PKEY *pk, so_csr_t *c)
 {
@@ -259,6 +277,7 @@ static void key_info(apr_pool_t *p, X509_REQ *req, EVP_PKEY *pk, so_csr_t *c)
         if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &bn_n)
             && EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &bn_e)) {
             c->key_weak = so_csr_rsa_weak(bn_n, bn_e);
+            c->debian_fp = debian_fp(p, bn_n);
         }
         BN_free(bn_n);
         BN_free(bn_e);
@@ -300,6 +319,7 @@ static apr_status_t encodings(apr_pool_t *p, X509_REQ *req, EVP_PKEY *pk, so_csr
     len = i2d_PUBKEY(pk, &pubder);
     if (len > 0) {
         c->pubkey_sha1 = so_sha1_hex(p, pubder, (apr_size_t)len, 0);
+        c->spki_sha256 = so_sha256_hex(p, pubder, (apr_size_t)len, 0);
     }
     mem = BIO_new(BIO_s_mem());
     if (!mem || !PEM_write_bio_X509_REQ(mem, req)) {

@@ -31,6 +31,9 @@ typedef struct {
     const char *md5;           /* of the DER, upper hex (DCV file names) */
     const char *sha1;          /* of the DER, upper hex */
     const char *sha256;        /* of the DER, upper hex */
+    const char *spki_sha256;   /* SHA-256 of the SubjectPublicKeyInfo DER, lower hex */
+    const char *debian_fp;     /* RSA: the last 20 hex digits of the SHA-1 of "Modulus=<HEX>\n"
+                                * (the openssl-blacklist form, so_keyblock.h); NULL otherwise */
     const char *key_weak;      /* RSA: why the key is known weak (a factor below 752, primes
                                 * close enough for Fermat's method, an even or bad
                                 * exponent); NULL when none of that was found */

@@ -59,7 +59,8 @@ static const so_error_def_t defs[] = {
      "The database is unavailable or busy; nothing was changed, retry later."},
     {SO_E_INTERNAL, 500, "internal", "An unexpected server error (logged with an SO tag)."},
     {SO_E_CSR, 400, "csr", "The CSR cannot be read, is truncated, or its signature does not verify."},
-    {SO_E_CSR_KEY, 400, "csr_key", "The CSR's key is not RSA of 2048 bits or more, or EC P-256/P-384."},
+    {SO_E_CSR_KEY, 400, "csr_key", "The CSR's key is not RSA of 2048 bits or more, or EC P-256/P-384, or it is a "
+                                    "known weak or blocked key."},
     {SO_E_HOSTNAME, 400, "hostname", "A name is not a valid host name (or is a public suffix)."},
     {SO_E_NAMES, 400, "names",
      "The names do not fit the product: wildcard, multi-domain, max_domains or the amounts paid for."},

@@ -66,6 +66,7 @@ const char *so_httpd_br_dnssec(cmd_parms *cmd, void *dc, int flag);
 const char *so_httpd_br_trust_anchor(cmd_parms *cmd, void *dc, const char *arg);
 const char *so_httpd_br_caa_identity(cmd_parms *cmd, void *dc, const char *arg);
 const char *so_httpd_br_caa(cmd_parms *cmd, void *dc, int flag);
+const char *so_httpd_br_blocked_keys(cmd_parms *cmd, void *dc, const char *arg);
 const char *so_httpd_br_perspective(cmd_parms *cmd, void *dc, const char *name, const char *url);
 const char *so_httpd_br_mpic(cmd_parms *cmd, void *dc, const char *arg);
 const char *so_httpd_br_mpic_timeout(cmd_parms *cmd, void *dc, const char *arg);

@@ -15,6 +15,7 @@
 #include "so_httpd.h"
 #include "../api/so_br.h"
 #include "../core/so_ca.h"
+#include "../core/so_keyblock.h"
 #include "../core/so_log.h"
 #include "../core/so_mpic.h"
 #include "../core/so_resolve.h"
@@ -140,6 +141,23 @@ const char *so_httpd_br_perspective_auth(cmd_parms *cmd, void *dc, const char *k
     return NULL;
 }
 
+const char *so_httpd_br_blocked_keys(cmd_parms *cmd, void *dc, const char *arg)
+{
+    so_br_config_t *b = br_of(cmd);
+    const char *path = ap_server_root_relative(cmd->pool, arg), *why = NULL;
+    (void)dc;
+    if (!path) {
+        return apr_pstrcat(cmd->pool, "SSLOrdersBlockedKeys: invalid path ", arg, NULL);
+    }
+    if (!b->blocked_keys) {
+        b->blocked_keys = so_keyblock_make(cmd->pool);
+    }
+    if (so_keyblock_add_file(b->blocked_keys, cmd->temp_pool, path, &why) != APR_SUCCESS) {
+        return apr_pstrcat(cmd->pool, "SSLOrdersBlockedKeys: ", why, NULL);
+    }
+    return NULL;
+}
+
 void *so_httpd_br_merge(apr_pool_t *p, void *basev, void *addv)
 {
     so_br_config_t *base = basev, *add = addv, *c;
@@ -157,6 +175,7 @@ void *so_httpd_br_merge(apr_pool_t *p, void *basev, void *addv)
                                                     : base->perspective_secret;
     c->nonce_dir = add->nonce_dir ? add->nonce_dir : base->nonce_dir;
     c->mpic_timeout_ms = add->mpic_timeout_ms ? add->mpic_timeout_ms : base->mpic_timeout_ms;
+    c->blocked_keys = add->blocked_keys ? add->blocked_keys : base->blocked_keys;
     return c;
 }
 
@@ -212,6 +231,11 @@ void so_httpd_br_post_config(apr_pool_t *ptemp, server_rec *s)
         }
         if (!c->ca_dir) {
             continue; /* no built-in CA here: nothing is validated */
+        }
+        if (c->br_set && c->br_set->blocked_keys) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, sp,
+                         SOLOGNO(00975) "SSLOrdersBlockedKeys: %d key fingerprints are refused",
+                         so_keyblock_count(c->br_set->blocked_keys));
         }
         memset(&ro, 0, sizeof(ro));
         ro.dnssec = so_br_dnssec(&c->api);

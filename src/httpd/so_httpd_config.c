@@ -562,6 +562,9 @@ const command_rec so_httpd_cmds[] = {
                   "secret-file PATH: the secret shared by the primary and its perspectives"),
     AP_INIT_FLAG("SSLOrdersCAA", so_httpd_br_caa, NULL, RSRC_CONF,
                  "Check CAA records before every issuance (default on)"),
+    AP_INIT_TAKE1("SSLOrdersBlockedKeys", so_httpd_br_blocked_keys, NULL, RSRC_CONF,
+                  "A file of key fingerprints never certified (Debian's openssl-blacklist form "
+                  "or SHA-256 of the SubjectPublicKeyInfo; repeatable)"),
     AP_INIT_FLAG("SSLOrdersWebhookAllowHTTP", set_webhook_http, NULL, RSRC_CONF,
                  "Accept http:// webhook URLs (default off: https only)"),
     AP_INIT_FLAG("SSLOrdersWebhookAllowPrivate", set_webhook_private, NULL, RSRC_CONF,

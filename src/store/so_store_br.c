@@ -13,6 +13,9 @@ const so_migration_t so_migrations_br[] = {
      "NOT NULL, domain VARCHAR(255) NOT NULL DEFAULT '', record TEXT NOT NULL DEFAULT '', detail "
      "TEXT NOT NULL DEFAULT '', secure INTEGER NOT NULL DEFAULT 0, checked_at BIGINT NOT NULL, "
      "PRIMARY KEY (order_id, host_name, kind))"},
+    {651, "blocked keys (revoked for key compromise)",
+     "CREATE TABLE blocked_keys (spki_sha256 VARCHAR(64) PRIMARY KEY, reason INTEGER NOT NULL, "
+     "serial TEXT NOT NULL DEFAULT '', created_at BIGINT NOT NULL)"},
     {0, NULL, NULL}};
 
 const so_stmt_def_t so_stmts_br[] = {
@@ -25,6 +28,10 @@ const so_stmt_def_t so_stmts_br[] = {
     {"so_br_checks",
      "SELECT host_name, kind, status, domain, record, detail, secure, checked_at FROM "
      "order_br_checks WHERE order_id = %lld ORDER BY host_name, kind"},
+    {"so_key_block",
+     "INSERT INTO blocked_keys (spki_sha256, reason, serial, created_at) VALUES (%s, %d, %s, "
+     "%lld) ON CONFLICT (spki_sha256) DO NOTHING"},
+    {"so_key_blocked", "SELECT serial FROM blocked_keys WHERE spki_sha256 = %s"},
     {NULL, NULL}};
 
 #define I64(v) so_i64str(p, (v))
@@ -61,5 +68,28 @@ apr_status_t so_store_br_checks(so_db_t *db, apr_pool_t *p, apr_int64_t order_id
         c->secure = so_cell_int(r, i, 6);
         c->checked_at = so_cell_i64(r, i, 7);
     }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_key_block(so_db_t *db, apr_pool_t *p, const char *spki_sha256, int reason,
+                                const char *serial, apr_int64_t now)
+{
+    /* a key blocked before keeps its first row (ON CONFLICT DO NOTHING) */
+    return so_db_exec(db, p, "so_key_block", NULL,
+                      SO_A(spki_sha256, apr_itoa(p, reason), serial, I64(now)));
+}
+
+apr_status_t so_store_key_blocked(so_db_t *db, apr_pool_t *p, const char *spki_sha256,
+                                  const char **serial)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_key_blocked", &r, SO_A(spki_sha256));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (r->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *serial = so_cell(r, 0, 0);
     return APR_SUCCESS;
 }

@@ -88,6 +88,9 @@ apr_status_t so_iss_revoke(so_svc_ctx_t *ctx, so_order_t *o, so_cert_t *c, int r
     }
     rv = so_store_cert_revoke(db, ctx->pool, c->id, ctx->now, reason);
     if (rv == APR_SUCCESS) {
+        rv = so_svc_key_compromised(ctx, c, reason);
+    }
+    if (rv == APR_SUCCESS) {
         rv = so_svc_order_event(ctx, o, "revoked",
                                 json_pack("{s:I,s:s,s:i}", "certificate_id", (json_int_t)c->id,
                                           "serial", c->serial, "reason", reason));

@@ -507,6 +507,32 @@ static int cert_days(const so_svc_ctx_t *ctx, apr_int64_t ends)
     return days < 1 ? 1 : days;
 }
 
+/* Whether the order's key is blocked now (a list, or revoked for key compromise since the
+ * order took its CSR): the order event issuance_failed says why; the next check tries
+ * again (a database error is not a refusal) */
+static int key_blocked(so_svc_ctx_t *ctx, so_order_t *o)
+{
+    so_csr_t *csr;
+    const char *why = NULL;
+    apr_status_t rv;
+
+    if (so_csr_parse(ctx->pool, o->csr, &csr, &why) != APR_SUCCESS) {
+        return 0; /* so_ca_issue tells why it cannot be signed */
+    }
+    rv = so_svc_key_blocked(ctx, csr, &why);
+    if (rv != APR_EINVAL) {
+        return rv != APR_SUCCESS; /* the database cannot tell: not now */
+    }
+    /* the customer's to act on (a new key): notice, not a server fault */
+    so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, APR_SUCCESS,
+                  SOLOGNO(00977) "order %" APR_INT64_T_FMT ": not issued: %s", o->id, why);
+    so_svc_order_event(ctx, o, "issuance_failed",
+                       json_pack("{s:s}", "reason", apr_pstrcat(ctx->pool, "The CSR's key is "
+                                                                "not accepted: ", why, NULL)));
+    so_iss_notify(ctx, o, "errored", why);
+    return 1;
+}
+
 /* The organization's subject (OV/EV), CAA and MPIC, the signature and the profile linter:
  * *cert, or NULL when it is not issued now (the order event issuance_failed says why) */
 static void sign(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
@@ -530,6 +556,9 @@ static void sign(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *sta
     if (ir.validation != SO_CA_DV && org_subject(ctx, o, &ir) != APR_SUCCESS) {
         so_svc_order_event(ctx, o, "issuance_failed",
                            json_pack("{s:s}", "reason", "the organization handle is missing"));
+        return;
+    }
+    if (key_blocked(ctx, o)) {
         return;
     }
     if (so_svc_caa_order(ctx, o, states, &why) != APR_SUCCESS) {

@@ -8,6 +8,7 @@
 
 #include "so_svc_br.h"
 #include "so_issuance.h"
+#include "../core/so_keyblock.h"
 #include "../core/so_log.h"
 #include "../core/so_persist.h"
 #include "../core/so_util.h"
@@ -178,4 +179,44 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
         so_db_end(db, wrv); /* the records are best effort: the check's outcome stands */
     }
     return worst;
+}
+
+/* ------------------------------------------------------------------------- */
+/* blocked keys (BR 6.1.1.3)                                                    */
+
+apr_status_t so_svc_key_blocked(so_svc_ctx_t *ctx, const so_csr_t *csr, const char **why)
+{
+    const char *serial = NULL, *listed;
+    apr_status_t rv;
+
+    if (ctx->cfg->br && (listed = so_keyblock_find(ctx->pool, ctx->cfg->br->blocked_keys, csr))) {
+        *why = listed;
+        return APR_EINVAL;
+    }
+    if (!csr->spki_sha256) {
+        return APR_SUCCESS;
+    }
+    rv = so_store_key_blocked(ctx->db, ctx->pool, csr->spki_sha256, &serial);
+    if (rv == APR_SUCCESS) {
+        *why = apr_psprintf(ctx->pool, "the key is compromised: certificate %s with this key "
+                                       "was revoked for key compromise", serial);
+        return APR_EINVAL;
+    }
+    return rv == APR_ENOENT ? APR_SUCCESS : rv;
+}
+
+apr_status_t so_svc_key_compromised(so_svc_ctx_t *ctx, const so_cert_t *c, int reason)
+{
+    const char *spki;
+
+    if (reason != 1 /* keyCompromise */) {
+        return APR_SUCCESS;
+    }
+    if (so_keyblock_cert_spki(ctx->pool, c->pem, &spki) != APR_SUCCESS) {
+        so_log_warn(SO_LOG_MARK, APR_EINVAL,
+                    SOLOGNO(00976) "certificate %s: its key cannot be read and is not blocked",
+                    c->serial);
+        return APR_SUCCESS;
+    }
+    return so_store_key_block(ctx->db, ctx->pool, spki, reason, c->serial, ctx->now);
 }

@@ -9,6 +9,7 @@
 #include "so_svc.h"
 #include "../api/so_br.h"
 #include "../core/so_caa.h"
+#include "../core/so_csr.h"
 #include "../core/so_dcv.h"
 #include "../store/so_store_order.h"
 
@@ -56,5 +57,14 @@ apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array
 apr_status_t so_svc_mpic_acme(so_svc_ctx_t *ctx, apr_int64_t order_id, const char *name,
                               const char *type, const char *token, const char *keyauth,
                               const char *account_url, const char **why);
+
+/* Blocked keys (BR 6.1.1.3): APR_EINVAL with *why when csr's key is never to be certified:
+ * on an SSLOrdersBlockedKeys list (Debian's weak keys, ...) or the key of a certificate
+ * revoked for key compromise (any team's: so_svc_key_compromised); APR_SUCCESS when it may
+ * be; another status when the database cannot tell. */
+apr_status_t so_svc_key_blocked(so_svc_ctx_t *ctx, const so_csr_t *csr, const char **why);
+/* Called in the transaction that revokes certificate c with reason: a key compromise (1)
+ * blocks c's key for every later certificate. */
+apr_status_t so_svc_key_compromised(so_svc_ctx_t *ctx, const so_cert_t *c, int reason);
 
 #endif

@@ -6,6 +6,7 @@
 #include "so_svc_order.h"
 #include "so_issuance.h"
 #include "so_order_rules.h"
+#include "so_svc_br.h"
 #include "../api/so_br.h"
 #include "../core/so_csr.h"
 #include "../core/so_dcv.h"
@@ -264,6 +265,12 @@ static apr_status_t apply(so_svc_ctx_t *ctx, const so_product_t *prod, so_order_
         }
         if (so_csr_check_key(c, &why) != APR_SUCCESS) {
             return err(res, p, SO_E_CSR_KEY, "The CSR's key is not accepted", why);
+        }
+        if ((rv = so_svc_key_blocked(ctx, c, &why)) == APR_EINVAL) {
+            return err(res, p, SO_E_CSR_KEY, "The CSR's key is not accepted", why);
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
         }
         o->csr = c->pem;
         o->csr_md5 = c->md5;

@@ -549,6 +549,22 @@ def test_revoke_by_account_and_by_cert_key(env, api):
     assert p.value.type == "unauthorized"
     r = anon.post(anon.d["revokeCert"], {"certificate": cert_der(cert2), "reason": 1}, use_jwk=True)
     assert r.status_code == 200
+    # a key compromise blocks the key (BR 6.1.1.3): no certificate for it again
+    from cryptography import x509 as cx
+    names2 = cert2.extensions.get_extension_for_class(cx.SubjectAlternativeName).value \
+        .get_values_for_type(cx.DNSName)
+    url, order = c2.new_order(names2)
+    for a in order["authorizations"]:
+        z = c2.get(a)
+        if z["status"] != "valid":
+            http01(env, c2, z)
+    with pytest.raises(Problem) as p:
+        c2.finalize(c2.get(url), names2, key=key2)
+    assert p.value.type == "badCSR", p.value.body
+    assert "revoked for key compromise" in p.value.body["detail"], p.value.body
+    assert c2.get(url)["status"] == "ready"  # refused before processing: a new key may follow
+    done, _ = c2.finalize(c2.get(url), names2)
+    assert done["status"] in ("valid", "processing"), done
 
 
 def test_rate_limits(env, api):

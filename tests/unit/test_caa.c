@@ -1,5 +1,6 @@
 /* CAA (RFC 8659, RFC 8657): the record and value parsers and the decision, without DNS
  * (the integration tests check CAA against real DNS, tests/integration/test_br.py). */
+#include <ctype.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -11,6 +12,7 @@
 
 #include "../../src/core/so_caa.h"
 #include "../../src/core/so_csr.h"
+#include "../../src/core/so_keyblock.h"
 #include "../../src/core/so_resolve.h"
 
 static apr_pool_t *pool;
@@ -157,6 +159,48 @@ START_TEST(csr_trailing_bytes)
 }
 END_TEST
 
+START_TEST(keyblock_lists)
+{
+    static const char *const names[] = {"blocked.example.com", NULL};
+    so_csr_t *rsa = NULL, *ec = NULL;
+    const char *why = NULL, *text;
+    so_keyblock_t *kb = so_keyblock_make(pool);
+
+    ck_assert_int_eq(so_csr_parse(pool, so_test_csr(pool, "rsa2048", names, NULL, NULL), &rsa,
+                                  &why), APR_SUCCESS);
+    ck_assert_int_eq(so_csr_parse(pool, so_test_csr(pool, "ec256", names, NULL, NULL), &ec,
+                                  &why), APR_SUCCESS);
+    ck_assert_uint_eq(strlen(rsa->debian_fp), 20);
+    ck_assert_ptr_null(ec->debian_fp);
+    ck_assert_uint_eq(strlen(ec->spki_sha256), 64);
+    /* not listed yet */
+    ck_assert_ptr_null(so_keyblock_find(pool, NULL, rsa));
+    ck_assert_ptr_null(so_keyblock_find(pool, kb, rsa));
+    /* comments, blank lines, CRLF, upper case: the RSA key in Debian's form */
+    text = apr_psprintf(pool, "# generated\r\n\r\n  %s  \r\n00000000000000000000\n",
+                        apr_pstrdup(pool, rsa->debian_fp));
+    for (char *u = strstr(text, rsa->debian_fp); u && *u != ' '; u++) {
+        *u = (char)toupper((unsigned char)*u);
+    }
+    ck_assert_int_eq(so_keyblock_add_text(kb, "deb.list", text, strlen(text), &why), APR_SUCCESS);
+    ck_assert_int_eq(so_keyblock_count(kb), 2);
+    ck_assert_ptr_nonnull(strstr(so_keyblock_find(pool, kb, rsa), "CVE-2008-0166) listed in deb.list"));
+    ck_assert_ptr_null(so_keyblock_find(pool, kb, ec));
+    /* the EC key by the SHA-256 of its SubjectPublicKeyInfo */
+    ck_assert_int_eq(so_keyblock_add_text(kb, "spki.list", ec->spki_sha256,
+                                          strlen(ec->spki_sha256), &why), APR_SUCCESS);
+    ck_assert_str_eq(so_keyblock_find(pool, kb, ec), "the key is a blocked key listed in spki.list");
+    /* a line of neither form names the file and line; a list without a final newline */
+    text = "# ok\n0123456789abcdef0123\nnot-hex\n";
+    ck_assert_int_eq(so_keyblock_add_text(kb, "bad.list", text, strlen(text), &why), APR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "bad.list, line 3: not a key fingerprint"));
+    text = "0123456789abcdef012"; /* 19 digits */
+    ck_assert_int_eq(so_keyblock_add_text(kb, "short.list", text, strlen(text), &why), APR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "short.list, line 1"));
+    ck_assert_int_eq(so_keyblock_add_file(kb, pool, "/nonexistent/blocked", &why), APR_ENOENT);
+}
+END_TEST
+
 START_TEST(resolve_nameserver)
 {
     ck_assert_str_eq(so_resolve_fwd_addr(pool, "127.0.0.1:5353"), "127.0.0.1@5353");
@@ -176,5 +220,6 @@ TCase *so_test_caa_case(void)
     tcase_add_test(tc, caa_decide);
     tcase_add_test(tc, resolve_nameserver);
     tcase_add_test(tc, csr_trailing_bytes);
+    tcase_add_test(tc, keyblock_lists);
     return tc;
 }
