@@ -68,6 +68,9 @@ const so_migration_t so_migrations_cert[] = {
      "  offset_days INTEGER NOT NULL,\n"
      "  sent_at BIGINT NOT NULL,\n"
      "  PRIMARY KEY (order_id, expiry, offset_days))"},
+    {201, "certificates: the SHA-256 of the key (SubjectPublicKeyInfo)",
+     "ALTER TABLE certificates ADD COLUMN spki_sha256 VARCHAR(64) NOT NULL DEFAULT '';\n"
+     "CREATE INDEX certificates_spki ON certificates (spki_sha256)"},
     {0, NULL, NULL}};
 
 #define CERT_COLS                                                                             \
@@ -113,8 +116,15 @@ const so_stmt_def_t so_stmts_cert[] = {
     {"so_cert_uncurrent", "UPDATE certificates SET is_current = 0 WHERE order_id = %lld AND is_current = 1"},
     {"so_cert_insert",
      "INSERT INTO certificates (order_id, team_id, serial, pem, intermediate_pem, root_pem, "
-     "common_name, names, not_before, not_after, sha256, is_current, created_at) VALUES "
-     "(%lld, %lld, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, 1, %lld) RETURNING id"},
+     "common_name, names, not_before, not_after, sha256, is_current, created_at, spki_sha256) "
+     "VALUES (%lld, %lld, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, 1, %lld, %s) RETURNING id"},
+    {"so_certs_compromised",
+     "SELECT " CERT_COLS " FROM certificates WHERE revoked_at = 0 AND not_after >= %lld AND "
+     "spki_sha256 IN (SELECT spki_sha256 FROM blocked_keys) ORDER BY id LIMIT 100"},
+    {"so_certs_spki_missing",
+     "SELECT " CERT_COLS " FROM certificates WHERE spki_sha256 = '' AND revoked_at = 0 AND "
+     "not_after >= %lld ORDER BY id LIMIT 200"},
+    {"so_cert_spki_set", "UPDATE certificates SET spki_sha256 = %s WHERE id = %lld"},
     {"so_cert_get", "SELECT " CERT_COLS " FROM certificates WHERE team_id = %lld AND id = %lld"},
     {"so_certs_of_order",
      "SELECT " CERT_COLS " FROM certificates WHERE team_id = %lld AND order_id = %lld ORDER BY id"},
@@ -340,7 +350,8 @@ apr_status_t so_store_cert_insert(so_db_t *db, apr_pool_t *p, so_cert_t *c)
     rv = so_db_select(db, p, "so_cert_insert", &r,
                       SO_A(I64(c->order_id), I64(c->team_id), c->serial, c->pem,
                            c->intermediate_pem, c->root_pem, c->common_name, c->names,
-                           I64(c->not_before), I64(c->not_after), c->sha256, I64(c->created_at)));
+                           I64(c->not_before), I64(c->not_after), c->sha256, I64(c->created_at),
+                           c->spki_sha256 ? c->spki_sha256 : ""));
     if (rv == APR_SUCCESS) {
         c->id = so_cell_i64(r, 0, 0);
         c->is_current = 1;
@@ -363,12 +374,13 @@ apr_status_t so_store_cert_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, 
     return APR_SUCCESS;
 }
 
-apr_status_t so_store_certs_of_order(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
-                                     apr_int64_t order_id, apr_array_header_t **out)
+/* the certificates a statement selects (CERT_COLS) */
+static apr_status_t certs_of(so_db_t *db, apr_pool_t *p, const char *stmt, apr_array_header_t **out,
+                             int nargs, const char *const *args)
 {
     so_rows_t *r;
     int i;
-    apr_status_t rv = so_db_select(db, p, "so_certs_of_order", &r, SO_A(I64(team_id), I64(order_id)));
+    apr_status_t rv = so_db_select(db, p, stmt, &r, nargs, args);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -377,6 +389,29 @@ apr_status_t so_store_certs_of_order(so_db_t *db, apr_pool_t *p, apr_int64_t tea
         APR_ARRAY_PUSH(*out, so_cert_t *) = cert_from_row(p, r, i);
     }
     return APR_SUCCESS;
+}
+
+apr_status_t so_store_certs_compromised(so_db_t *db, apr_pool_t *p, apr_int64_t now,
+                                        apr_array_header_t **out)
+{
+    return certs_of(db, p, "so_certs_compromised", out, SO_A(I64(now)));
+}
+
+apr_status_t so_store_certs_spki_missing(so_db_t *db, apr_pool_t *p, apr_int64_t now,
+                                         apr_array_header_t **out)
+{
+    return certs_of(db, p, "so_certs_spki_missing", out, SO_A(I64(now)));
+}
+
+apr_status_t so_store_cert_spki_set(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char *spki)
+{
+    return so_db_exec(db, p, "so_cert_spki_set", NULL, SO_A(spki, I64(id)));
+}
+
+apr_status_t so_store_certs_of_order(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                     apr_int64_t order_id, apr_array_header_t **out)
+{
+    return certs_of(db, p, "so_certs_of_order", out, SO_A(I64(team_id), I64(order_id)));
 }
 
 static void current_rows(void *baton, apr_pool_t *p, so_rows_t *rows)

@@ -46,6 +46,8 @@ typedef struct {
     apr_int64_t not_before;
     apr_int64_t not_after;
     const char *sha256;
+    const char *spki_sha256; /* of the key's SubjectPublicKeyInfo, lower hex (written on
+                              * insert; not read back by the CERT_COLS statements) */
     apr_int64_t revoked_at;
     int revoke_reason;
     int is_current;
@@ -107,6 +109,14 @@ apr_status_t so_store_certs_current(so_db_t *db, apr_pool_t *p, apr_array_header
                                     apr_hash_t **by_order);
 apr_status_t so_store_cert_revoke(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t when,
                                   int reason);
+/* Up to 100 live certificates (not revoked, valid at now) whose key is blocked (table
+ * blocked_keys: revoked for key compromise with another certificate). */
+apr_status_t so_store_certs_compromised(so_db_t *db, apr_pool_t *p, apr_int64_t now,
+                                        apr_array_header_t **out);
+/* Up to 200 live certificates stored before their key's hash was (spki_sha256 ''). */
+apr_status_t so_store_certs_spki_missing(so_db_t *db, apr_pool_t *p, apr_int64_t now,
+                                         apr_array_header_t **out);
+apr_status_t so_store_cert_spki_set(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char *spki);
 /* Every revoked certificate whose validity has not ended before `since` (for the CRL). */
 apr_status_t so_store_certs_revoked(so_db_t *db, apr_pool_t *p, apr_int64_t since,
                                     apr_array_header_t **out);

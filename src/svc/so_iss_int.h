@@ -15,6 +15,7 @@
 #include "../store/so_store_seal.h"
 #include "../core/so_metrics.h"
 #include "../core/so_ca.h"
+#include "../core/so_keyblock.h"
 #include "../core/so_dcv.h"
 #include "../core/so_domain.h"
 #include "../core/so_exec.h"
@@ -34,6 +35,11 @@
 
 /* the context's database */
 so_db_t *so_iss_db(so_svc_ctx_t *ctx);
+/* The background pass: every live certificate whose key was revoked for key compromise with
+ * another certificate (any order, any team) is revoked too, reason keyCompromise (BR
+ * 4.9.1.1: within 24 hours); certificates stored before their key's hash was get it first.
+ * *worked counts the revocations. */
+apr_status_t so_iss_revoke_compromised(so_svc_ctx_t *ctx, int *worked);
 /* the order's reminders (the background pass and the delivery of "reminder" events) */
 apr_status_t so_iss_reminders(so_svc_ctx_t *ctx, so_order_t *o);
 /* one mail through SSLOrdersMailCmd (or the SMTP settings) */

@@ -223,6 +223,7 @@ static apr_status_t jobs_run(so_svc_ctx_t *ctx, int *worked)
         || (rv = run_jobs(ctx, "dcv", job_check, 0, worked)) != APR_SUCCESS
         || (rv = run_jobs(ctx, "reminders", job_reminders, 1, worked)) != APR_SUCCESS
         || so_iss_jobs_stopping()
+        || (rv = so_iss_revoke_compromised(ctx, worked)) != APR_SUCCESS
         || (rv = so_svc_hooks()->outbox_run(ctx, worked)) != APR_SUCCESS) {
         return rv;
     }

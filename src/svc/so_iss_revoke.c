@@ -106,3 +106,60 @@ apr_status_t so_iss_revoke(so_svc_ctx_t *ctx, so_order_t *o, so_cert_t *c, int r
     }
     return APR_SUCCESS; /* the message command: from the outbox */
 }
+
+/* ------------------------------------------------------------------------- */
+/* key compromise: every certificate with the key (BR 4.9.1.1)                 */
+
+/* the key hash of live certificates stored before it was recorded (a few per pass) */
+static apr_status_t spki_backfill(so_svc_ctx_t *ctx)
+{
+    apr_array_header_t *certs;
+    apr_status_t rv;
+    int i;
+
+    if ((rv = so_store_certs_spki_missing(ctx->db, ctx->pool, ctx->now, &certs)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < certs->nelts && rv == APR_SUCCESS; i++) {
+        so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
+        const char *spki;
+        if (so_keyblock_cert_spki(ctx->pool, c->pem, &spki) != APR_SUCCESS) {
+            spki = "-"; /* unreadable: not looked at again */
+        }
+        rv = so_store_cert_spki_set(ctx->db, ctx->pool, c->id, spki);
+    }
+    return rv;
+}
+
+apr_status_t so_iss_revoke_compromised(so_svc_ctx_t *ctx, int *worked)
+{
+    apr_array_header_t *certs;
+    apr_status_t rv;
+    int i;
+
+    if ((rv = spki_backfill(ctx)) != APR_SUCCESS
+        || (rv = so_store_certs_compromised(ctx->db, ctx->pool, ctx->now, &certs)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < certs->nelts && !so_iss_jobs_stopping(); i++) {
+        so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
+        so_order_t *o;
+        if ((rv = so_store_order_get(ctx->db, ctx->pool, c->team_id, c->order_id, &o))
+            != APR_SUCCESS) {
+            return rv;
+        }
+        rv = so_iss_revoke(ctx, o, c, 1 /* keyCompromise */);
+        if (rv == APR_EBUSY) {
+            continue; /* revoked meanwhile (another server's pass, the customer) */
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, APR_SUCCESS,
+                      SOLOGNO(00978) "order %" APR_INT64_T_FMT ": certificate %s revoked: its key "
+                                     "was revoked for key compromise with another certificate",
+                      o->id, c->serial);
+        (*worked)++;
+    }
+    return APR_SUCCESS;
+}

@@ -709,6 +709,9 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
     row.not_before = cert->not_before;
     row.not_after = cert->not_after;
     row.sha256 = cert->sha256;
+    if (so_keyblock_cert_spki(ctx->pool, cert->pem, &row.spki_sha256) != APR_SUCCESS) {
+        row.spki_sha256 = ""; /* the background pass fills it in (so_iss_revoke_compromised) */
+    }
     row.created_at = ctx->now;
     if ((rv = store_cert(ctx, o, st, cert, &row, first, ends, &stored)) != APR_SUCCESS || !stored) {
         return rv;

@@ -9,6 +9,7 @@ import subprocess
 import uuid
 
 import pytest
+import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
@@ -115,29 +116,49 @@ def events(api, oid):
     return api.get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]
 
 
+def issued_with(env, api, k, d):
+    oid, o = order(api, names=[d], csr=csr_of(k, [d]))
+    publish_files(env, o)
+    assert validate(api, oid)["status"] == "ACT"
+    return oid
+
+
+def certs_of(api, oid):
+    return api.get(f"/ssl/orders/{oid}/certificates")[1]["data"]["results"]
+
+
+def crl_reasons(env):
+    r = requests.get(env.httpd.url + "/pki/crl")
+    assert r.status_code == 200
+    crl = x509.load_der_x509_crl(r.content)
+    return {"%x" % e.serial_number: e.extensions.get_extension_for_class(x509.CRLReason).value.reason
+            for e in crl}
+
+
 def test_key_compromise_blocks_the_key_everywhere(env):
-    owner = env.new_team(balance="1000", ttl=LONG).client()
-    other = env.new_team(balance="1000", ttl=LONG).client()
+    owner_team = env.new_team(balance="1000", ttl=LONG)
+    owner, other = owner_team.client(), env.new_team(balance="1000", ttl=LONG).client()
     k = pki.key("rsa2048", fresh=True)
-    d1, d2 = dom(), dom()
-    # two orders of the owner take the key; a third team's order too (before the revocation)
-    oid1, o1 = order(owner, names=[d1], csr=csr_of(k, [d1]))
-    publish_files(env, o1)
-    assert validate(owner, oid1)["status"] == "ACT"
-    oid2, o2 = order(owner, names=[d2], csr=csr_of(k, [d2]))
+    # before anyone tells of a compromise, certificates of two teams share the key
+    oid1 = issued_with(env, owner, k, dom())
+    oid3 = issued_with(env, other, k, dom())
+    oid4 = issued_with(env, other, k, dom())
+    d2 = dom()
+    oid2, o2 = order(owner, names=[d2], csr=csr_of(k, [d2]))  # validated later
     # revoked for another reason: nothing is blocked
-    st, body = owner.post(f"/ssl/orders/{oid1}/revoke", json={"reason": "superseded"})
+    st, body = other.post(f"/ssl/orders/{oid4}/revoke", json={"reason": "superseded"})
     assert st == 200, body
-    d3 = dom()
-    st, body = other.post("/ssl/orders", json={"product_id": DV, "period": 1, "csr": csr_of(k, [d3])})
+    st, body = other.post("/ssl/orders", json={"product_id": DV, "period": 1,
+                                               "csr": csr_of(k, [dom()])})
     assert st == 200, body
-    # the certificate of a reissue with the same key, revoked for key compromise, blocks it
+    # a reissue with the same key; its certificate is revoked for key compromise
     st, body = owner.post(f"/ssl/orders/{oid1}/reissue", json={"use_previous_csr": True})
     assert st == 200, body
     env.run_jobs()  # the names' validation is reused: issued at once
-    certs = owner.get(f"/ssl/orders/{oid1}/certificates")[1]["data"]["results"]
-    assert len(certs) == 2, certs
-    serial = certs[-1]["serial"]
+    first, second = certs_of(owner, oid1)
+    assert (first["state"], second["state"]) == ("superseded", "valid")
+    # one certificate as stored before its key's hash was (the background pass fills it in)
+    env.sql("UPDATE certificates SET spki_sha256 = '' WHERE id = %d" % certs_of(other, oid3)[0]["id"])
     st, body = owner.post(f"/ssl/orders/{oid1}/revoke", json={"reason": "key_compromise"})
     assert st == 200, body
     # a new order of any team with the key: 400, nothing written
@@ -145,8 +166,26 @@ def test_key_compromise_blocks_the_key_everywhere(env):
     st, body = other.post("/ssl/orders", json={"product_id": DV, "period": 1,
                                                "csr": csr_of(k, [dom()])})
     assert (st, body["code"]) == (400, 1002), body
-    assert "revoked for key compromise" in str(body) and serial in str(body), body
+    assert "revoked for key compromise" in str(body) and second["serial"] in str(body), body
     assert balance(other) == before
+    # the background pass revokes every other live certificate with the key, in every team
+    env.run_jobs()
+    revoked = {c["serial"]: c["revoke_reason"]
+               for oid, api in ((oid1, owner), (oid3, other), (oid4, other))
+               for c in certs_of(api, oid)}
+    c3 = certs_of(other, oid3)[0]["serial"]
+    c4 = certs_of(other, oid4)[0]["serial"]
+    assert revoked == {first["serial"]: 1, second["serial"]: 1, c3: 1, c4: 4}, revoked
+    ev = [e for e in events(other, oid3) if e["kind"] == "revoked"]
+    # (by the background pass: "system"; here the staff member who ran it; never the owner)
+    assert len(ev) == 1 and ev[0]["actor"] != owner_team.username, ev
+    assert ev[0]["detail"]["reason"] == 1, ev
+    assert "SO00978" in env.httpd.read_log()
+    crl = crl_reasons(env)
+    for serial in (first["serial"], second["serial"], c3):
+        assert crl[serial.lower().lstrip("0")] == x509.ReasonFlags.key_compromise, crl
+    env.run_jobs()  # nothing more to do: each certificate revoked once
+    assert len([e for e in events(other, oid3) if e["kind"] == "revoked"]) == 1
     # the order that took the key before: validated, but not signed
     publish_files(env, o2)
     v = validate(owner, oid2)
