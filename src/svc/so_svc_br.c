@@ -92,6 +92,25 @@ apr_status_t so_svc_caa_check(so_svc_ctx_t *ctx, const apr_array_header_t *names
     return caa_check(ctx, &r, names, method, accounturi, results, why);
 }
 
+/* The order's stored CAA result of host when it may stand in for a lookup now: no CAA
+ * record anywhere above the name, found less than SO_CAA_REUSE_SECS ago (BR 3.2.2.8: a CA
+ * issues within the TTL of the CAA record or 8 hours, whichever is greater). A result that
+ * named a record is looked up again: it depends on the method and the account. */
+static const so_br_check_t *caa_reusable(const apr_array_header_t *checks, const char *host,
+                                         apr_int64_t now)
+{
+    int i;
+    for (i = 0; checks && i < checks->nelts; i++) {
+        const so_br_check_t *c = &APR_ARRAY_IDX(checks, i, so_br_check_t);
+        if (!strcmp(c->kind, "caa") && !strcmp(c->host_name, host)
+            && !strcmp(c->status, "permitted") && !*c->domain && c->checked_at <= now
+            && now - c->checked_at < SO_CAA_REUSE_SECS) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
 apr_status_t so_svc_caa_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
                              const char **why)
 {
@@ -108,8 +127,9 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
      * this check only (a new resolver, with an empty cache, for every issuance) */
     so_resolver_t *resolver = NULL;
     so_caa_result_t *results;
+    apr_array_header_t *earlier = NULL;
     apr_status_t worst = APR_SUCCESS, *rvs, wrv = APR_SUCCESS;
-    int i, j, own_trans;
+    int i, j, own_trans, looked = 0;
 
     *why = NULL;
     /* multi-perspective corroboration of the validation and CAA (off: nothing asked) */
@@ -121,12 +141,20 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
     }
     results = apr_pcalloc(ctx->pool, sizeof(*results) * (apr_size_t)(states->nelts + 1));
     rvs = apr_pcalloc(ctx->pool, sizeof(*rvs) * (apr_size_t)(states->nelts + 1));
+    if (so_store_br_checks(db, ctx->pool, o->id, &earlier) != APR_SUCCESS) {
+        earlier = NULL; /* looked up again */
+    }
     /* the lookups first, with no transaction open (no lock held while the DNS answers) */
     for (i = 0; i < states->nelts; i++) {
         const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         apr_array_header_t *one = apr_array_make(ctx->pool, 1, sizeof(const char *)), *res;
         const char *w = NULL;
 
+        if (caa_reusable(earlier, h->host_name, ctx->now)) {
+            results[i].status = NULL; /* reused: its row stays as it is */
+            continue;
+        }
+        looked++;
         APR_ARRAY_PUSH(one, const char *) = h->host_name;
         rvs[i] = caa_check(ctx, &resolver, one, h->method, accounturi, &res, &w);
         if (res->nelts == 0) { /* the resolver could not be made */
@@ -134,6 +162,9 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
             return rvs[i];
         }
         results[i] = APR_ARRAY_IDX(res, 0, so_caa_result_t);
+    }
+    if (!looked) {
+        return APR_SUCCESS; /* every name's earlier result stands */
     }
     /* then the rows and events of every name: one transaction (one commit) */
     own_trans = db->trans == NULL && so_db_begin(db) == APR_SUCCESS;
@@ -143,6 +174,9 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
         apr_status_t rv = rvs[i], one_rv;
         so_br_check_t row;
 
+        if (!r->status) {
+            continue; /* reused */
+        }
         memset(&row, 0, sizeof(row));
         row.host_name = h->host_name;
         row.kind = "caa";

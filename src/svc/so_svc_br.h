@@ -32,9 +32,14 @@ apr_status_t so_svc_caa_check(so_svc_ctx_t *ctx, const apr_array_header_t *names
                               const char *method, const char *accounturi,
                               apr_array_header_t **results, const char **why);
 
+/* How long a name's CAA result "no record anywhere" stands for the same order (BR 3.2.2.8). */
+#define SO_CAA_REUSE_SECS (8 * 3600)
+
 /* Called before an order is signed: the CAA check of every name of the order with its
  * method (so_host_state_t states), the results stored per name, iodef values and
- * refusals recorded in the order's events. APR_SUCCESS: the order may be issued. */
+ * refusals recorded in the order's events. A name of the order found without any CAA
+ * record less than SO_CAA_REUSE_SECS ago is not looked up again (its row keeps the time of
+ * that lookup). APR_SUCCESS: the order may be issued. */
 apr_status_t so_svc_caa_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
                               const char **why);
 /* The same for an ACME issuance: accounturi is the ACME account URL (RFC 8657: a record

@@ -2,6 +2,7 @@
 check before issuance, against real authoritative DNS (nsd on 127.0.0.1 serving zones that
 ldns-signzone signed, one with broken signatures, one unsigned; the module validates with a
 trust anchor file holding the test zones' DS records)."""
+import time
 import uuid
 
 import pytest
@@ -176,6 +177,37 @@ def test_caa_iodef_recorded(env, api):
     io = [e["detail"] for e in events(api, oid) if e["kind"] == "caa_iodef"]
     assert io == [{"host_name": "iodef.caa.test", "iodef": "mailto:security@caa.test",
                    "status": "permitted"}], io
+
+
+def test_caa_none_found_is_reused_for_8_hours(env, dns, api):
+    """BR 3.2.2.8: "no CAA record anywhere" stands for 8 hours for the same order; a record
+    published meanwhile counts from the first issuance after that."""
+    label = "r" + uuid.uuid4().hex[:8]
+    name = f"{label}.plain.test"
+    oid, v = http_order(env, api, [name])
+    assert v["status"] == "ACT", v
+    first = v["names"][0]["caa"]
+    assert first["status"] == "permitted" and first["domain"] == "", first
+    dns.add("plain.test", label, "CAA", '0 issue "letsencrypt.org"')
+    dns.start()
+
+    def reissue(at):
+        h = {"X-SSLOrders-Clock": str(int(at))}
+        st, body = api.post(f"/ssl/orders/{oid}/reissue", json={"use_previous_csr": True}, headers=h)
+        assert st == 200, body  # the names' validation is reused: signed in the request
+        return api.get(f"/ssl/orders/{oid}/certificates")[1]["data"]["results"]
+
+    now = time.time()
+    certs = reissue(now + 7 * 3600)  # within 8 hours: the earlier result, not a new lookup
+    assert len(certs) == 2 and certs[-1]["state"] == "valid", certs
+    caa = api.get(f"/ssl/orders/{oid}/validation")[1]["data"]["names"][0]["caa"]
+    assert caa == first, caa
+    certs = reissue(now + 9 * 3600)  # after: looked up again, the new record refuses
+    assert len(certs) == 2, certs
+    caa = api.get(f"/ssl/orders/{oid}/validation", headers={"X-SSLOrders-Clock": str(int(now + 9 * 3600))})[1]["data"]["names"][0]["caa"]
+    assert caa["status"] == "refused" and "letsencrypt.org" in caa["record"], caa
+    failed = [e for e in events(api, oid) if e["kind"] == "issuance_failed"]
+    assert failed and "letsencrypt.org" in failed[-1]["detail"]["reason"], failed
 
 
 def test_caa_lookup_failure_is_not_permission(env, api):
