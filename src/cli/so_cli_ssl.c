@@ -10,6 +10,7 @@
 #include "../core/so_util.h"
 #include "../store/so_store_account.h"
 #include "../store/so_store_catalog.h"
+#include "../store/so_schema.h"
 #include "../store/so_store_order.h"
 
 static int cmd_product_import(so_cli_t *cli, int argc, const char *const *argv)
@@ -180,6 +181,10 @@ static int cmd_seed_orders(so_cli_t *cli, int argc, const char *const *argv)
             rv = seed_order(db, sub, team_ids[n % teams], n, rand(), now);
         }
         rv = so_db_end(db, rv);
+    }
+    if (rv == APR_SUCCESS) {
+        /* the planner sees the new sizes at once (not after autovacuum, or never: SQLite) */
+        rv = so_schema_analyze(cli->db);
     }
     if (rv != APR_SUCCESS) {
         return so_cli_fail(cli, rv, "seeding orders");

@@ -211,3 +211,8 @@ leave:
     }
     return rv;
 }
+
+apr_status_t so_schema_analyze(so_db_t *db)
+{
+    return so_db_raw(db, "ANALYZE");
+}
