@@ -8,6 +8,8 @@
 #include "so_api.h"
 #include "so_api_ssl.h"
 #include "so_api_org.h"
+#include "so_api_svc.h"
+#include "../svc/so_svc_br.h"
 #include "../core/so_csr.h"
 #include "../core/so_domain.h"
 #include "../core/so_util.h"
@@ -233,8 +235,10 @@ json_t *so_api_csr_json(so_req_t *req, const so_csr_t *c)
     for (i = 0; i < c->names->nelts; i++) {
         json_array_append_new(names, so_json_str(APR_ARRAY_IDX(c->names, i, const char *)));
     }
-    so_csr_check_key(c, &why);
-    (void)req;
+    if (so_csr_check_key(c, &why) == APR_SUCCESS
+        && so_svc_key_blocked(so_api_svc_ctx(req), c, &why) != APR_EINVAL) {
+        why = NULL; /* a database error is no verdict: the order's own check will tell */
+    }
     return json_pack("{s:{s:o,s:o,s:o,s:o,s:o,s:o,s:o},s:{s:i,s:o},s:s,s:o,s:i,"
                      "s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:b,s:s}",
                      "subject", "common_name", so_json_str(c->common_name), "country",

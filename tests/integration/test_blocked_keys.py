@@ -86,6 +86,9 @@ def test_listed_keys_are_refused(env, listed, blocking):
         assert words in body["desc"] + str(body.get("data", "")), body
         st, body = api.post("/ssl/managed-csrs", json={"csr": pem, "friendly_name": "x"})
         assert (st, body["code"]) == (400, 1002), body
+        st, body = api.post("/ssl/csr/decode", json={"csr": pem})  # tells, refuses nothing
+        assert st == 200 and body["data"]["key_ok"] is False, body
+        assert words in body["data"]["key_problem"], body
     assert (balance(api), api.get("/ssl/orders")[1]["data"]["total"]) == before
     # another key passes; the module logged how many fingerprints it loaded
     st, body = api.post("/ssl/orders", json={"product_id": DV, "period": 1,
@@ -167,6 +170,9 @@ def test_key_compromise_blocks_the_key_everywhere(env):
                                                "csr": csr_of(k, [dom()])})
     assert (st, body["code"]) == (400, 1002), body
     assert "revoked for key compromise" in str(body) and second["serial"] in str(body), body
+    st, body = other.post("/ssl/csr/decode", json={"csr": csr_of(k, [dom()])})
+    assert st == 200 and body["data"]["key_ok"] is False, body
+    assert "revoked for key compromise" in body["data"]["key_problem"], body
     assert balance(other) == before
     # the background pass revokes every other live certificate with the key, in every team
     env.run_jobs()
