@@ -120,7 +120,7 @@ static apr_status_t spki_backfill(so_svc_ctx_t *ctx)
     if ((rv = so_store_certs_spki_missing(ctx->db, ctx->pool, ctx->now, &certs)) != APR_SUCCESS) {
         return rv;
     }
-    for (i = 0; i < certs->nelts && rv == APR_SUCCESS; i++) {
+    for (i = 0; i < certs->nelts && rv == APR_SUCCESS && !so_iss_jobs_stopping(); i++) {
         so_cert_t *c = APR_ARRAY_IDX(certs, i, so_cert_t *);
         const char *spki;
         if (so_keyblock_cert_spki(ctx->pool, c->pem, &spki) != APR_SUCCESS) {

@@ -6,6 +6,7 @@ signing for an order that took the CSR before the key was blocked."""
 import hashlib
 import os
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -200,6 +201,8 @@ def test_key_compromise_blocks_the_key_everywhere(env):
     failed = [e for e in events(owner, oid2) if e["kind"] == "issuance_failed"]
     assert failed and "revoked for key compromise" in failed[-1]["detail"]["reason"], failed
     assert "SO00977" in env.httpd.read_log()
+    env.run_jobs(at=time.time() + 2 * 3600)  # checked again an hour later: told once only
+    assert [e["kind"] for e in events(owner, oid2)].count("issuance_failed") == 1
     # it stays validated and unsigned; the customer cancels it (refunded: it was never issued)
     before = balance(owner)
     assert owner.post(f"/ssl/orders/{oid2}/cancel")[0] == 200
