@@ -1,7 +1,7 @@
 /* mod_sslorders: the issuance service's parts (internal to src/svc): so_issuance.c
  * (validation, issuance, e-mail approval, reissue), so_iss_notify.c (mail, the message
  * command, reminders, the outbox's delivery), so_iss_jobs.c (the background pass, the
- * organization decision, the renewal charge), so_iss_revoke.c (revocation and the CRL).
+ * organization decision, the renewal charge), so_iss_revoke.c (revocation, the CRL, blocked keys).
  * See so_issuance.h for the services. */
 #ifndef SO_ISS_INT_H
 #define SO_ISS_INT_H
@@ -35,6 +35,10 @@
 
 /* the context's database */
 so_db_t *so_iss_db(so_svc_ctx_t *ctx);
+/* Before an order is signed: 1 when its key is blocked (so_svc_key_blocked; the order is
+ * told once, by the event issuance_failed and the message errored) or the database cannot
+ * tell now; 0 when it may be signed. */
+int so_iss_key_blocked(so_svc_ctx_t *ctx, so_order_t *o);
 /* The background pass: every live certificate whose key was revoked for key compromise with
  * another certificate (any order, any team) is revoked too, reason keyCompromise (BR
  * 4.9.1.1: within 24 hours); certificates stored before their key's hash was get it first.

@@ -1,4 +1,7 @@
-/* mod_sslorders: revocation and the CRL of the issuance service (see so_iss_int.h). */
+/* mod_sslorders: revocation, the CRL and blocked keys of the issuance service (see
+ * so_iss_int.h). */
+#include <limits.h>
+
 #include "so_iss_int.h"
 
 /* ------------------------------------------------------------------------- */
@@ -108,7 +111,64 @@ apr_status_t so_iss_revoke(so_svc_ctx_t *ctx, so_order_t *o, so_cert_t *c, int r
 }
 
 /* ------------------------------------------------------------------------- */
-/* key compromise: every certificate with the key (BR 4.9.1.1)                 */
+/* blocked keys (BR 6.1.1.3) and key compromise (BR 4.9.1.1)                   */
+
+/* Whether the order's last event is issuance_failed for this reason (told already) */
+static int told(so_svc_ctx_t *ctx, const so_order_t *o, const char *reason)
+{
+    apr_array_header_t *ev;
+    apr_int64_t total = 0;
+    const so_order_event_t *e;
+    json_t *d;
+    int same;
+
+    if (so_store_order_events(ctx->db, ctx->pool, o->team_id, o->id, 1, 0, &ev, &total)
+            != APR_SUCCESS
+        || total < 1 || total > INT_MAX
+        || so_store_order_events(ctx->db, ctx->pool, o->team_id, o->id, 1, (int)(total - 1), &ev,
+                                 &total) != APR_SUCCESS
+        || ev->nelts < 1) {
+        return 0;
+    }
+    e = &APR_ARRAY_IDX(ev, 0, so_order_event_t);
+    if (strcmp(e->kind, "issuance_failed") || !(d = json_loads(e->detail, 0, NULL))) {
+        return 0;
+    }
+    same = json_is_string(json_object_get(d, "reason"))
+           && !strcmp(json_string_value(json_object_get(d, "reason")), reason);
+    json_decref(d);
+    return same;
+}
+
+/* Whether the order's key is blocked now (a list, or revoked for key compromise since the
+ * order took its CSR): the order event issuance_failed says why and the lifecycle message
+ * errored goes out, once (the hourly checks after it are silent until the order changes);
+ * a database error is not a refusal but no issuance now either */
+int so_iss_key_blocked(so_svc_ctx_t *ctx, so_order_t *o)
+{
+    so_csr_t *csr;
+    const char *why = NULL, *reason;
+    apr_status_t rv;
+
+    if (so_csr_parse(ctx->pool, o->csr, &csr, &why) != APR_SUCCESS) {
+        return 0; /* so_ca_issue tells why it cannot be signed */
+    }
+    rv = so_svc_key_blocked(ctx, csr, &why);
+    if (rv != APR_EINVAL) {
+        return rv != APR_SUCCESS; /* the database cannot tell: not now */
+    }
+    reason = apr_pstrcat(ctx->pool, "The CSR's key is not accepted: ", why, NULL);
+    if (told(ctx, o, reason)) {
+        return 1;
+    }
+    /* the customer's to act on (a new key): notice, not a server fault */
+    so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, APR_SUCCESS,
+                  SOLOGNO(00977) "order %" APR_INT64_T_FMT ": not issued: %s", o->id, why);
+    so_svc_order_event(ctx, o, "issuance_failed", json_pack("{s:s}", "reason", reason));
+    so_iss_notify(ctx, o, "errored", why);
+    return 1;
+}
+
 
 /* the key hash of live certificates stored before it was recorded (a few per pass) */
 static apr_status_t spki_backfill(so_svc_ctx_t *ctx)

@@ -1,7 +1,5 @@
 /* mod_sslorders: the issuance service: validation, issuance, e-mail approval, reissue
  * (see so_issuance.h; the other parts: so_iss_int.h). */
-#include <limits.h>
-
 #include "so_iss_int.h"
 
 /* ------------------------------------------------------------------------- */
@@ -509,62 +507,6 @@ static int cert_days(const so_svc_ctx_t *ctx, apr_int64_t ends)
     return days < 1 ? 1 : days;
 }
 
-/* Whether the order's last event is issuance_failed for this reason (told already) */
-static int told(so_svc_ctx_t *ctx, const so_order_t *o, const char *reason)
-{
-    apr_array_header_t *ev;
-    apr_int64_t total = 0;
-    const so_order_event_t *e;
-    json_t *d;
-    int same;
-
-    if (so_store_order_events(ctx->db, ctx->pool, o->team_id, o->id, 1, 0, &ev, &total)
-            != APR_SUCCESS
-        || total < 1 || total > INT_MAX
-        || so_store_order_events(ctx->db, ctx->pool, o->team_id, o->id, 1, (int)(total - 1), &ev,
-                                 &total) != APR_SUCCESS
-        || ev->nelts < 1) {
-        return 0;
-    }
-    e = &APR_ARRAY_IDX(ev, 0, so_order_event_t);
-    if (strcmp(e->kind, "issuance_failed") || !(d = json_loads(e->detail, 0, NULL))) {
-        return 0;
-    }
-    same = json_is_string(json_object_get(d, "reason"))
-           && !strcmp(json_string_value(json_object_get(d, "reason")), reason);
-    json_decref(d);
-    return same;
-}
-
-/* Whether the order's key is blocked now (a list, or revoked for key compromise since the
- * order took its CSR): the order event issuance_failed says why and the lifecycle message
- * errored goes out, once (the hourly checks after it are silent until the order changes);
- * a database error is not a refusal but no issuance now either */
-static int key_blocked(so_svc_ctx_t *ctx, so_order_t *o)
-{
-    so_csr_t *csr;
-    const char *why = NULL, *reason;
-    apr_status_t rv;
-
-    if (so_csr_parse(ctx->pool, o->csr, &csr, &why) != APR_SUCCESS) {
-        return 0; /* so_ca_issue tells why it cannot be signed */
-    }
-    rv = so_svc_key_blocked(ctx, csr, &why);
-    if (rv != APR_EINVAL) {
-        return rv != APR_SUCCESS; /* the database cannot tell: not now */
-    }
-    reason = apr_pstrcat(ctx->pool, "The CSR's key is not accepted: ", why, NULL);
-    if (told(ctx, o, reason)) {
-        return 1;
-    }
-    /* the customer's to act on (a new key): notice, not a server fault */
-    so_log_perror(SO_LOG_MARK, SO_LOG_NOTICE, APR_SUCCESS,
-                  SOLOGNO(00977) "order %" APR_INT64_T_FMT ": not issued: %s", o->id, why);
-    so_svc_order_event(ctx, o, "issuance_failed", json_pack("{s:s}", "reason", reason));
-    so_iss_notify(ctx, o, "errored", why);
-    return 1;
-}
-
 /* The organization's subject (OV/EV), CAA and MPIC, the signature and the profile linter:
  * *cert, or NULL when it is not issued now (the order event issuance_failed says why) */
 static void sign(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *states,
@@ -590,7 +532,7 @@ static void sign(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *sta
                            json_pack("{s:s}", "reason", "the organization handle is missing"));
         return;
     }
-    if (key_blocked(ctx, o)) {
+    if (so_iss_key_blocked(ctx, o)) {
         return;
     }
     if (so_svc_caa_order(ctx, o, states, &why) != APR_SUCCESS) {
