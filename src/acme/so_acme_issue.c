@@ -612,6 +612,15 @@ void so_acme_iss_persist_ids(so_req_t *req, apr_int64_t team_id, const char *acc
                                                                         team_id);
 }
 
+apr_status_t so_acme_iss_mpic_persist(so_req_t *req, apr_int64_t order_id, apr_int64_t team_id,
+                                      const char *account_url, const char *name,
+                                      const char **why)
+{
+    apr_array_header_t *ids, *uris;
+    so_acme_iss_persist_ids(req, team_id, account_url, &ids, &uris);
+    return so_svc_mpic_persist(job_ctx(req, 0), order_id, name, uris, why);
+}
+
 apr_status_t so_acme_iss_persist_check(so_req_t *req, apr_int64_t team_id, const char *account_url,
                                        const char *name, const so_dcv_opts_t *opts,
                                        const char **why)

@@ -82,6 +82,11 @@ void so_acme_iss_persist_ids(so_req_t *req, apr_int64_t team_id, const char *acc
                              apr_array_header_t **identities, apr_array_header_t **accounturis);
 
 /* Check name's _validation-persist TXT record with these; as so_persist_check_any. */
+/* MPIC of the dns-persist-01 challenge of name (so_svc_mpic_persist) with the account URIs
+ * so_acme_iss_persist_ids gives. */
+apr_status_t so_acme_iss_mpic_persist(so_req_t *req, apr_int64_t order_id, apr_int64_t team_id,
+                                      const char *account_url, const char *name,
+                                      const char **why);
 apr_status_t so_acme_iss_persist_check(so_req_t *req, apr_int64_t team_id, const char *account_url,
                                        const char *name, const so_dcv_opts_t *opts,
                                        const char **why);

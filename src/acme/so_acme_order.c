@@ -680,9 +680,14 @@ apr_status_t so_acme_challenge(so_acme_ctx_t *a, apr_int64_t id, const char *typ
     keyauth = apr_pstrcat(a->p, z->token, ".", a->key->thumbprint, NULL);
     base = is_wild(z->name) ? z->name + 2 : z->name;
     if (!strcmp(type, "dns-persist-01")) {
-        ok = so_acme_iss_persist_check(a->req, o->team_id,
-                                       so_acme_url(a, "/acct/%" APR_INT64_T_FMT, z->account_id), z->name,
-                                       &opts, &why);
+        const char *account = so_acme_url(a, "/acct/%" APR_INT64_T_FMT, z->account_id);
+        ok = so_acme_iss_persist_check(a->req, o->team_id, account, z->name, &opts, &why);
+        if (ok == APR_SUCCESS) {
+            /* BR 3.2.2.9: the remote perspectives look the record up too */
+            ok = so_acme_iss_mpic_persist(a->req, o->order_id, o->team_id, account, z->name,
+                                          &why);
+            mpic_refused = ok != APR_SUCCESS;
+        }
     }
     else {
         const char *account = so_acme_url(a, "/acct/%" APR_INT64_T_FMT, z->account_id);

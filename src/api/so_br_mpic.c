@@ -13,6 +13,7 @@
 #include "../core/so_jsonw.h"
 #include "../core/so_log.h"
 #include "../core/so_mpic.h"
+#include "../core/so_persist.h"
 #include "../core/so_util.h"
 #include "../store/so_store_br.h"
 
@@ -106,6 +107,37 @@ static json_t *serve_dcv(so_req_t *req, const char *cname, json_t *dcv,
     return outcome(rv, why);
 }
 
+/* The strings of a JSON array (NULL when it is none or holds no string) */
+static apr_array_header_t *str_list(apr_pool_t *p, json_t *arr)
+{
+    apr_array_header_t *l = apr_array_make(p, 2, sizeof(const char *));
+    json_t *v;
+    size_t i;
+    json_array_foreach(arr, i, v) {
+        if (json_is_string(v) && *json_string_value(v)) {
+            APR_ARRAY_PUSH(l, const char *) = apr_pstrdup(p, json_string_value(v));
+        }
+    }
+    return l->nelts ? l : NULL;
+}
+
+/* dns-persist (BR 3.2.2.4.22) of name from here (so_persist_check_any): the "dcv"
+ * outcome, or NULL and *bad. A wildcard name keeps its "*." (it needs policy=wildcard). */
+static json_t *serve_persist(so_req_t *req, const char *name, json_t *persist,
+                             const so_dcv_opts_t *opts, const char **bad)
+{
+    apr_array_header_t *ids = str_list(req->pool, json_object_get(persist, "identities"));
+    apr_array_header_t *uris = str_list(req->pool, json_object_get(persist, "accounturis"));
+    const char *why = NULL;
+    apr_status_t rv;
+    if (!ids || !uris) {
+        *bad = "persist needs identities and accounturis (arrays of strings)";
+        return NULL;
+    }
+    rv = so_persist_check_any(req->pool, opts, name, ids, uris, &why);
+    return outcome(rv, why); /* not in one expression: why is set by the check */
+}
+
 /* CAA of cname from here: the "caa" result, or NULL and *bad */
 static json_t *serve_caa(so_req_t *req, const char *cname, json_t *caa,
                          struct so_resolver_t *resolver, const char **bad)
@@ -149,7 +181,7 @@ static json_t *serve_name(so_req_t *req, json_t *in, const so_dcv_opts_t *opts,
 {
     const char *name = jstr(in, "name"), *why = NULL, *cname;
     json_t *dcv = json_object_get(in, "dcv"), *caa = json_object_get(in, "caa");
-    json_t *acme = json_object_get(in, "acme");
+    json_t *acme = json_object_get(in, "acme"), *persist = json_object_get(in, "persist");
     json_t *out, *part;
 
     if (!name || so_ca_check_name(&cname, req->pool, name, &why) != APR_SUCCESS) {
@@ -157,9 +189,10 @@ static json_t *serve_name(so_req_t *req, json_t *in, const so_dcv_opts_t *opts,
         return NULL;
     }
     out = json_pack("{s:s}", "name", cname);
-    if (json_is_object(acme) || json_is_object(dcv)) {
-        part = json_is_object(acme) ? serve_acme(req, cname, acme, opts, bad)
-                                    : serve_dcv(req, cname, dcv, opts, bad);
+    if (json_is_object(acme) || json_is_object(dcv) || json_is_object(persist)) {
+        part = json_is_object(acme)      ? serve_acme(req, cname, acme, opts, bad)
+               : json_is_object(persist) ? serve_persist(req, cname, persist, opts, bad)
+                                         : serve_dcv(req, cname, dcv, opts, bad);
         if (!part) {
             json_decref(out);
             return NULL;

@@ -57,8 +57,8 @@ apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array
 /* MPIC of an ACME challenge (BR 3.2.2.9): every perspective repeats the challenge of name
  * (without "*."; so_dcv_check_acme) while the client serves it; the quorum is recorded as
  * the order's "mpic" check of the name (order_id > 0). APR_SUCCESS when met, when MPIC is
- * off or in report mode, and for dns-persist-01 (corroborated with CAA at issuance);
- * SO_EMPIC and *why otherwise. */
+ * off or in report mode, and for dns-persist-01 (so_svc_mpic_persist); SO_EMPIC and *why
+ * otherwise. */
 apr_status_t so_svc_mpic_acme(so_svc_ctx_t *ctx, apr_int64_t order_id, const char *name,
                               const char *type, const char *token, const char *keyauth,
                               const char *account_url, const char **why);
@@ -71,5 +71,11 @@ apr_status_t so_svc_key_blocked(so_svc_ctx_t *ctx, const so_csr_t *csr, const ch
 /* Called in the transaction that revokes certificate c with reason: a key compromise (1)
  * blocks c's key for every later certificate. */
 apr_status_t so_svc_key_compromised(so_svc_ctx_t *ctx, const so_cert_t *c, int reason);
+
+/* MPIC of a dns-persist record (BR 3.2.2.4.22 with 3.2.2.9): every perspective looks up
+ * the record of name (a wildcard keeps its "*.") and accepts one naming a CA identity and
+ * one of accounturis; the quorum as so_svc_mpic_acme. */
+apr_status_t so_svc_mpic_persist(so_svc_ctx_t *ctx, apr_int64_t order_id, const char *name,
+                                 const apr_array_header_t *accounturis, const char **why);
 
 #endif

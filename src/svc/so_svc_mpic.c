@@ -60,6 +60,23 @@ static int repeatable(const char *method)
            || !strcmp(method, "dns-account");
 }
 
+/* The "persist" request of a name: the CA's identities and the account URIs a dns-persist
+ * record may name (so_persist_check_any) */
+static json_t *persist_request(apr_pool_t *p, const apr_array_header_t *ids,
+                               const apr_array_header_t *uris)
+{
+    json_t *ji = json_array(), *ju = json_array();
+    int j;
+    for (j = 0; j < ids->nelts; j++) {
+        json_array_append_new(ji, json_string(APR_ARRAY_IDX(ids, j, const char *)));
+    }
+    for (j = 0; j < uris->nelts; j++) {
+        json_array_append_new(ju, json_string(APR_ARRAY_IDX(uris, j, const char *)));
+    }
+    (void)p;
+    return json_pack("{s:o,s:o}", "identities", ji, "accounturis", ju);
+}
+
 /* The perspectives' answers about name (its domain validation when dcv, CAA when caa):
  * the quorum, recorded as the order's "mpic" check of the name (what: "" or what was
  * corroborated, for the detail) and logged when not met. 1: met. */
@@ -130,7 +147,13 @@ apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array
     for (i = 0; i < states->nelts; i++) {
         const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
         json_t *one = json_pack("{s:s}", "name", h->host_name);
-        if (tok && repeatable(h->method)) {
+        if (!strcmp(h->method, "dns-persist")) { /* the team's record, from everywhere */
+            apr_array_header_t *uris = apr_array_make(ctx->pool, 1, sizeof(const char *));
+            APR_ARRAY_PUSH(uris, const char *) = so_svc_persist_account(ctx->pool, ctx->cfg,
+                                                                        o->team_id);
+            json_object_set_new(one, "persist", persist_request(ctx->pool, ids, uris));
+        }
+        else if (tok && repeatable(h->method)) {
             json_t *dcv = json_pack("{s:s,s:s,s:s,s:s,s:s}", "method", h->method, "md5",
                                     tok->md5, "sha256", tok->sha256, "unique",
                                     tok->unique ? tok->unique : "", "ca_tag", tok->ca_tag);
@@ -163,7 +186,7 @@ apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array
 
     for (i = 0; i < states->nelts; i++) {
         const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        int dcv = tok && repeatable(h->method);
+        int dcv = (tok && repeatable(h->method)) || !strcmp(h->method, "dns-persist");
         /* a name an ACME challenge validated: the perspectives repeated the challenge then
          * (so_svc_mpic_acme); now CAA */
         const char *what = !dcv && strstr(h->method, "-01") ? " for CAA" : "";
@@ -196,7 +219,7 @@ apr_status_t so_svc_mpic_acme(so_svc_ctx_t *ctx, apr_int64_t order_id, const cha
 
     *why = NULL;
     if (mode == SO_MPIC_OFF || !strcmp(type, "dns-persist-01")) {
-        return APR_SUCCESS;
+        return APR_SUCCESS; /* dns-persist-01: so_svc_mpic_persist */
     }
     root = json_pack("{s:[{s:s,s:{s:s,s:s,s:s,s:s}}]}", "names", "name", name, "acme", "type",
                      type, "token", token, "key_authorization", keyauth, "account",
@@ -213,5 +236,37 @@ apr_status_t so_svc_mpic_acme(so_svc_ctx_t *ctx, apr_int64_t order_id, const cha
     }
     *why = apr_psprintf(ctx->pool, "multi-perspective corroboration of the %s challenge of %s "
                                    "failed: %s", type, name, qwhy);
+    return SO_EMPIC;
+}
+
+apr_status_t so_svc_mpic_persist(so_svc_ctx_t *ctx, apr_int64_t order_id, const char *name,
+                                 const apr_array_header_t *accounturis, const char **why)
+{
+    const so_br_config_t *b = ctx->cfg->br;
+    int mode = so_br_mpic_mode(ctx->cfg);
+    apr_array_header_t *answers;
+    const char *body, *qwhy = NULL;
+    json_t *root;
+    char *txt;
+
+    *why = NULL;
+    if (mode == SO_MPIC_OFF) {
+        return APR_SUCCESS;
+    }
+    root = json_pack("{s:[{s:s,s:o}]}", "names", "name", name, "persist",
+                     persist_request(ctx->pool, so_svc_caa_identities(ctx->pool, ctx->cfg),
+                                     accounturis));
+    txt = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    body = apr_pstrdup(ctx->pool, txt ? txt : "{}");
+    free(txt);
+    json_decref(root);
+    so_mpic_query(ctx->pool, b->perspectives, b->perspective_secret ? b->perspective_secret : "",
+                  body, b->mpic_timeout_ms, &answers);
+    if (judge(ctx, answers, order_id, name, 1, 0, " (the dns-persist record)", &qwhy)
+        || mode != SO_MPIC_ON) {
+        return APR_SUCCESS;
+    }
+    *why = apr_psprintf(ctx->pool, "multi-perspective corroboration of the dns-persist record "
+                                   "of %s failed: %s", name, qwhy);
     return SO_EMPIC;
 }

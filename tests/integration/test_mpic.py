@@ -284,6 +284,50 @@ def test_dns_account_repeated_by_perspectives(env, primaries, perspectives):
     assert r.status_code == 400, r.text
 
 
+def test_dns_persist_repeated_by_perspectives(env, primaries, perspectives):
+    """dns-persist names: every perspective looks up the team's persistent record (the
+    hijacked one, without that DNS, disagrees); a perspective given another account URI does
+    not accept the record."""
+    p = primaries(["a", "b", "c", "d", "h"])
+    api = env.new_team(balance="10000", ttl=LONG).client(p)
+    name = "mpicp-" + uuid.uuid4().hex[:8] + ".com"
+    oid, o = order(api, product=DV, names=[name], method="dns-persist")
+    rec = o["additional_data"][0]
+    env.dcv.add_record("TXT", rec["dns_persist_record"], rec["dns_persist_value"])
+    st, body = api.post(f"/ssl/orders/{oid}/validate", headers=at((2027, 1, 10)))
+    assert st == 200, body
+    v = body["data"]
+    assert v["status"] == "ACT", v
+    m = v["names"][0]["mpic"]
+    assert m["status"] == "corroborated" and "4 of 5" in m["detail"], m
+    assert agreed(m) == {"a": True, "b": True, "c": True, "d": True, "h": False}, m
+    h = [x for x in m["perspectives"] if x["name"] == "h"][0]
+    assert "domain validation" in h["detail"], h
+    uri = rec["dns_persist_value"].split("accounturi=")[1].split(";")[0].strip()
+    for uris, status, ok in (([uri], 200, True), ([uri + "0"], 200, False), ([], 400, None)):
+        req = json.dumps({"names": [{"name": name, "persist": {
+            "identities": ["sslorders.local"], "accounturis": uris}}]}).encode()
+        r = requests.post(perspectives["a"], data=req, headers=signed(SECRET, req), timeout=30)
+        assert r.status_code == status, r.text
+        if ok is not None:
+            assert r.json()["data"]["results"][0]["dcv"]["ok"] is ok, (uris, r.text)
+
+
+def test_dns_persist_not_corroborated_refuses(env, primaries):
+    # the hijacked perspective and the one with another secret: 2 of 5 disagree
+    p = primaries(["a", "b", "c", "h", "w"])
+    api = env.new_team(balance="10000", ttl=LONG).client(p)
+    name = "mpicp-" + uuid.uuid4().hex[:8] + ".com"
+    oid, o = order(api, product=DV, names=[name], method="dns-persist")
+    rec = o["additional_data"][0]
+    env.dcv.add_record("TXT", rec["dns_persist_record"], rec["dns_persist_value"])
+    st, body = api.post(f"/ssl/orders/{oid}/validate", headers=at((2027, 1, 10)))
+    assert st == 200, body
+    assert body["data"]["status"] != "ACT", body
+    m = body["data"]["names"][0]["mpic"]
+    assert m["status"] == "refused" and "2 of 5" in m["detail"], m
+
+
 # ---- ACME challenges (BR 3.2.2.9: corroborated while the client still serves them) ---------
 
 def acme_challenge(env, primary, kind="http-01", when=(2027, 1, 10)):
@@ -306,6 +350,9 @@ def acme_challenge(env, primary, kind="http-01", when=(2027, 1, 10)):
     ch = next(x for x in authz["challenges"] if x["type"] == kind)
     if kind == "http-01":
         env.dcv.put_file("/.well-known/acme-challenge/" + ch["token"], c.key_authorization(ch["token"]))
+    elif kind == "dns-persist-01":  # the team's record (as the API's dns-persist method)
+        rec = api.get(f"/ssl/orders/{oid}")[1]["data"]["additional_data"][0]
+        env.dcv.add_record("TXT", "_validation-persist." + name, rec["dns_persist_value"])
     else:
         env.dcv.add_record("TXT", "_acme-challenge." + name, c.dns_value(ch["token"]))
     return api, oid, c, url, c.post(ch["url"], {}).json()
@@ -351,6 +398,21 @@ def test_acme_dns01_corroborated_by_perspectives(env, primaries):
     m = api.get(f"/ssl/orders/{oid}/validation")[1]["data"]["names"][0]["mpic"]
     assert m["status"] == "corroborated" and "dns-01" in m["detail"], m
     assert agreed(m)["h"] is False and agreed(m)["a"] is True, m
+
+
+def test_acme_dns_persist01_corroborated_by_perspectives(env, primaries):
+    p = primaries(["a", "b", "c", "d", "h"])
+    api, oid, _, _, ch = acme_challenge(env, p, kind="dns-persist-01")
+    assert ch["status"] == "valid", ch
+    m = api.get(f"/ssl/orders/{oid}/validation")[1]["data"]["names"][0]["mpic"]
+    assert m["status"] == "corroborated" and "dns-persist record" in m["detail"], m
+    assert agreed(m)["h"] is False and agreed(m)["a"] is True, m
+    # 2 of 5 disagree: the challenge is invalid
+    p = primaries(["a", "b", "c", "h", "w"])
+    api, oid, c, url, ch = acme_challenge(env, p, kind="dns-persist-01")
+    assert ch["status"] == "invalid", ch
+    assert ch["error"]["type"] == "urn:ietf:params:acme:error:unauthorized", ch
+    assert "dns-persist" in ch["error"]["detail"] and "2 of 5" in ch["error"]["detail"], ch
 
 
 def test_perspective_acme_request_checked(env, perspectives):
