@@ -77,6 +77,20 @@ static json_t *persist_request(apr_pool_t *p, const apr_array_header_t *ids,
     return json_pack("{s:o,s:o}", "identities", ji, "accounturis", ju);
 }
 
+/* Every perspective asked root (a request, stolen), in parallel: their answers */
+static apr_array_header_t *ask(so_svc_ctx_t *ctx, json_t *root)
+{
+    const so_br_config_t *b = ctx->cfg->br;
+    apr_array_header_t *answers;
+    char *txt = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    const char *body = apr_pstrdup(ctx->pool, txt ? txt : "{}");
+    free(txt);
+    json_decref(root);
+    so_mpic_query(ctx->pool, b->perspectives, b->perspective_secret ? b->perspective_secret : "",
+                  body, b->mpic_timeout_ms, &answers);
+    return answers;
+}
+
 /* The perspectives' answers about name (its domain validation when dcv, CAA when caa):
  * the quorum, recorded as the order's "mpic" check of the name (what: "" or what was
  * corroborated, for the detail) and logged when not met. 1: met. */
@@ -130,7 +144,7 @@ apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array
     so_dcv_token_t *tok = NULL;
     apr_array_header_t *answers, *ids;
     json_t *names;
-    const char *body, *w = NULL;
+    const char *w = NULL;
     apr_status_t worst = APR_SUCCESS;
 
     *why = NULL;
@@ -174,15 +188,7 @@ apr_status_t so_svc_mpic_order(so_svc_ctx_t *ctx, so_order_t *o, const apr_array
         }
         json_array_append_new(names, one);
     }
-    {
-        json_t *root = json_pack("{s:o}", "names", names);
-        char *txt = json_dumps(root, JSON_COMPACT);
-        body = apr_pstrdup(ctx->pool, txt ? txt : "{}");
-        free(txt);
-        json_decref(root);
-    }
-    so_mpic_query(ctx->pool, b->perspectives, b->perspective_secret ? b->perspective_secret : "",
-                  body, b->mpic_timeout_ms, &answers);
+    answers = ask(ctx, json_pack("{s:o}", "names", names));
 
     for (i = 0; i < states->nelts; i++) {
         const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
@@ -210,26 +216,17 @@ apr_status_t so_svc_mpic_acme(so_svc_ctx_t *ctx, apr_int64_t order_id, const cha
                               const char *type, const char *token, const char *keyauth,
                               const char *account_url, const char **why)
 {
-    const so_br_config_t *b = ctx->cfg->br;
     int mode = so_br_mpic_mode(ctx->cfg);
     apr_array_header_t *answers;
-    const char *body, *qwhy = NULL, *what;
-    json_t *root;
-    char *txt;
+    const char *qwhy = NULL, *what;
 
     *why = NULL;
     if (mode == SO_MPIC_OFF || !strcmp(type, "dns-persist-01")) {
         return APR_SUCCESS; /* dns-persist-01: so_svc_mpic_persist */
     }
-    root = json_pack("{s:[{s:s,s:{s:s,s:s,s:s,s:s}}]}", "names", "name", name, "acme", "type",
-                     type, "token", token, "key_authorization", keyauth, "account",
-                     account_url ? account_url : "");
-    txt = root ? json_dumps(root, JSON_COMPACT) : NULL;
-    body = apr_pstrdup(ctx->pool, txt ? txt : "{}");
-    free(txt);
-    json_decref(root);
-    so_mpic_query(ctx->pool, b->perspectives, b->perspective_secret ? b->perspective_secret : "",
-                  body, b->mpic_timeout_ms, &answers);
+    answers = ask(ctx, json_pack("{s:[{s:s,s:{s:s,s:s,s:s,s:s}}]}", "names", "name", name,
+                                 "acme", "type", type, "token", token, "key_authorization",
+                                 keyauth, "account", account_url ? account_url : ""));
     what = apr_pstrcat(ctx->pool, " (the ACME ", type, " challenge)", NULL);
     if (judge(ctx, answers, order_id, name, 1, 0, what, &qwhy) || mode != SO_MPIC_ON) {
         return APR_SUCCESS;
@@ -242,26 +239,18 @@ apr_status_t so_svc_mpic_acme(so_svc_ctx_t *ctx, apr_int64_t order_id, const cha
 apr_status_t so_svc_mpic_persist(so_svc_ctx_t *ctx, apr_int64_t order_id, const char *name,
                                  const apr_array_header_t *accounturis, const char **why)
 {
-    const so_br_config_t *b = ctx->cfg->br;
     int mode = so_br_mpic_mode(ctx->cfg);
     apr_array_header_t *answers;
-    const char *body, *qwhy = NULL;
-    json_t *root;
-    char *txt;
+    const char *qwhy = NULL;
 
     *why = NULL;
     if (mode == SO_MPIC_OFF) {
         return APR_SUCCESS;
     }
-    root = json_pack("{s:[{s:s,s:o}]}", "names", "name", name, "persist",
-                     persist_request(ctx->pool, so_svc_caa_identities(ctx->pool, ctx->cfg),
-                                     accounturis));
-    txt = root ? json_dumps(root, JSON_COMPACT) : NULL;
-    body = apr_pstrdup(ctx->pool, txt ? txt : "{}");
-    free(txt);
-    json_decref(root);
-    so_mpic_query(ctx->pool, b->perspectives, b->perspective_secret ? b->perspective_secret : "",
-                  body, b->mpic_timeout_ms, &answers);
+    answers = ask(ctx, json_pack("{s:[{s:s,s:o}]}", "names", "name", name, "persist",
+                                 persist_request(ctx->pool,
+                                                 so_svc_caa_identities(ctx->pool, ctx->cfg),
+                                                 accounturis)));
     if (judge(ctx, answers, order_id, name, 1, 0, " (the dns-persist record)", &qwhy)
         || mode != SO_MPIC_ON) {
         return APR_SUCCESS;
