@@ -76,21 +76,39 @@ const so_migration_t so_migrations_account[] = {
      "CREATE TABLE settings (\n"
      "  name TEXT PRIMARY KEY,\n"
      "  value TEXT NOT NULL)"},
+    /* Each charge changes the balance row, and every insert that references a team (an
+     * order, its event, the ledger line, the audit line) takes a key-share lock on the
+     * team's row for its foreign key. With the balance in the teams row, concurrent
+     * orders of one team turned those locks into PostgreSQL multixacts (GetMultiXactIdMembers
+     * was the busiest function of order creation); no foreign key points at this table. */
+    {2, "team balances in a row of their own",
+     "CREATE TABLE team_balances (\n"
+     "  team_id BIGINT PRIMARY KEY REFERENCES teams(id) ON DELETE CASCADE,\n"
+     "  balance BIGINT NOT NULL DEFAULT 0);\n"
+     "INSERT INTO team_balances (team_id, balance) SELECT id, balance FROM teams;\n"
+     "ALTER TABLE teams DROP COLUMN balance"},
     {0, NULL, NULL}};
 
+
+/* a team's balance (t: the team); a team without its row (one created by hand) has 0 */
+#define TEAM_BALANCE "COALESCE(b.balance, 0)"
+#define TEAM_BALANCE_JOIN "LEFT JOIN team_balances b ON b.team_id = t.id "
+#define TEAM_COLUMNS "t.id, t.slug, t.name, t.currency, " TEAM_BALANCE ", t.created_at"
 
 /* credential lookups; the _lv variants add the team's order list version (as
  * so_orders_version reads it) as a last column */
 #define TOKEN_LOOKUP(extra)                                                                  \
     "SELECT k.id, k.user_id, k.team_id, k.expires_at, k.last_used_at, k.ip, u.username, "   \
-    "u.is_staff, m.role, t.slug, t.name, t.currency, t.balance, k.scopes, k.networks" extra " " \
+    "u.is_staff, m.role, t.slug, t.name, t.currency, " TEAM_BALANCE ", k.scopes, k.networks" extra " " \
     "FROM api_tokens k JOIN users u ON u.id = k.user_id JOIN teams t ON t.id = k.team_id "  \
+    TEAM_BALANCE_JOIN                                                                        \
     "LEFT JOIN memberships m ON m.user_id = k.user_id AND m.team_id = k.team_id "           \
     "WHERE k.token_hash = %s AND k.revoked_at IS NULL AND u.disabled = 0"
 #define SESSION_LOOKUP(extra)                                                                \
     "SELECT s.id, s.user_id, s.team_id, s.expires_at, s.last_used_at, s.csrf_token, "       \
-    "u.username, u.is_staff, m.role, t.slug, t.name, t.currency, t.balance, s.created_at" extra " " \
+    "u.username, u.is_staff, m.role, t.slug, t.name, t.currency, " TEAM_BALANCE ", s.created_at" extra " " \
     "FROM sessions s JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = s.team_id "    \
+    TEAM_BALANCE_JOIN                                                                        \
     "LEFT JOIN memberships m ON m.user_id = s.user_id AND m.team_id = s.team_id "           \
     "WHERE s.session_hash = %s AND u.disabled = 0"
 #define LIST_VERSION(c)                                                                      \
@@ -111,16 +129,19 @@ const so_stmt_def_t so_stmts_account[] = {
     {"so_user_set_staff", "UPDATE users SET is_staff = %d WHERE id = %lld"},
     {"so_team_insert",
      "INSERT INTO teams (slug, name, currency, created_at) VALUES (%s, %s, %s, %lld) RETURNING id"},
+    {"so_team_balance_insert",
+     "INSERT INTO team_balances (team_id, balance) SELECT id, 0 FROM teams WHERE id = %lld "
+     "ON CONFLICT (team_id) DO NOTHING"},
     {"so_team_by_slug",
-     "SELECT id, slug, name, currency, balance, created_at FROM teams WHERE slug = %s"},
+     "SELECT " TEAM_COLUMNS " FROM teams t " TEAM_BALANCE_JOIN "WHERE t.slug = %s"},
     {"so_team_by_id",
-     "SELECT id, slug, name, currency, balance, created_at FROM teams WHERE id = %lld"},
+     "SELECT " TEAM_COLUMNS " FROM teams t " TEAM_BALANCE_JOIN "WHERE t.id = %lld"},
     {"so_member_upsert",
      "INSERT INTO memberships (user_id, team_id, role, created_at) VALUES (%lld, %lld, %s, %lld) "
      "ON CONFLICT (user_id, team_id) DO UPDATE SET role = excluded.role"},
     {"so_teams_of_user",
-     "SELECT t.id, t.slug, t.name, t.currency, t.balance, t.created_at, m.role "
-     "FROM memberships m JOIN teams t ON t.id = m.team_id "
+     "SELECT " TEAM_COLUMNS ", m.role "
+     "FROM memberships m JOIN teams t ON t.id = m.team_id " TEAM_BALANCE_JOIN
      "WHERE m.user_id = %lld ORDER BY m.created_at, t.id"},
     {"so_token_insert",
      "INSERT INTO api_tokens (token_hash, user_id, team_id, name, ip, created_at, expires_at) "
@@ -147,7 +168,8 @@ const so_stmt_def_t so_stmts_account[] = {
      "last_at = excluded.last_at"},
     {"so_login_fail_clear", "DELETE FROM login_failures WHERE key_hash = %s"},
     {"so_balance_add",
-     "UPDATE teams SET balance = balance + %lld WHERE id = %lld AND balance + %lld >= %lld "
+     "UPDATE team_balances SET balance = balance + %lld WHERE team_id = %lld "
+     "AND balance + %lld >= %lld "
      "RETURNING balance"},
     {"so_ledger_insert",
      "INSERT INTO ledger (team_id, amount, balance_after, kind, order_id, note, user_id, "
@@ -301,6 +323,9 @@ apr_status_t so_store_team_create(so_db_t *db, apr_pool_t *p, const char *slug, 
     apr_status_t rv = own ? so_db_begin(db) : APR_SUCCESS;
     if (rv == APR_SUCCESS) {
         rv = insert_returning_id(db, p, "so_team_insert", id, SO_A(slug, name, currency, I64(now)));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_db_exec(db, p, "so_team_balance_insert", NULL, SO_A(I64(*id)));
     }
     if (rv == APR_SUCCESS) {
         rv = so_store_folders_create_defaults(db, p, *id, now);
@@ -552,6 +577,15 @@ apr_status_t so_store_ledger_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
 
     rv = so_db_select(db, p, "so_balance_add", &rows,
                       SO_A(I64(amount), I64(team_id), I64(amount), I64(floor)));
+    if (rv == APR_SUCCESS && rows->nrows == 0) {
+        /* a team without its balance row (created by hand) gets it, once */
+        int added = 0;
+        rv = so_db_exec(db, p, "so_team_balance_insert", &added, SO_A(I64(team_id)));
+        if (rv == APR_SUCCESS && added > 0) {
+            rv = so_db_select(db, p, "so_balance_add", &rows,
+                              SO_A(I64(amount), I64(team_id), I64(amount), I64(floor)));
+        }
+    }
     if (rv != APR_SUCCESS) {
         return rv;
     }

@@ -240,11 +240,15 @@ const so_migration_t so_migrations_catalog[] = {
     "included_domains_count, number_of_domains, max_domains, max_period, is_wildcard, "        \
     "is_multidomain, is_wildcard_multidomain, is_ev, is_idn, base_currency, warranty, "        \
     "supported_software, features, brand_seqno, product_seqno, active"
+#define PRODUCT_NCOLS 29 /* the columns of PRODUCT_COLS */
 
 const so_stmt_def_t so_stmts_catalog[] = {
-    {"so_product_get", "SELECT " PRODUCT_COLS " FROM products WHERE id = %lld"},
-    {"so_product_prices", "SELECT product_id, period, currency, price, extra_domain, extra_wildcard "
-                          "FROM product_prices WHERE product_id = %lld ORDER BY period, currency"},
+    /* the product and its prices in one round trip: one row per price (prices' columns
+     * NULL for a product without any), the product's columns repeated */
+    {"so_product_get",
+     "SELECT " PRODUCT_COLS ", pp.period, pp.currency, pp.price, pp.extra_domain, "
+     "pp.extra_wildcard FROM products LEFT JOIN product_prices pp ON pp.product_id = id "
+     "WHERE id = %lld ORDER BY pp.period, pp.currency"},
     {"so_product_count", "SELECT COUNT(*) FROM products WHERE active = 1"},
     {"so_product_upsert",
      "INSERT INTO products (" PRODUCT_COLS ") VALUES (%lld, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
@@ -309,20 +313,21 @@ static so_product_t *product_from_row(apr_pool_t *p, so_rows_t *r, int i)
     return x;
 }
 
-static void price_from_row(apr_pool_t *p, so_product_t *x, so_rows_t *r, int i)
+/* a price from row i, its columns from c on (period, currency, price, extra_domain,
+ * extra_wildcard) */
+static void price_from_row(so_product_t *x, so_rows_t *r, int i, int c)
 {
     so_price_t *pr = apr_array_push(x->prices);
-    (void)p;
-    pr->period = so_cell_int(r, i, 1);
-    pr->currency = so_cell(r, i, 2);
-    pr->price = so_cell_i64(r, i, 3);
-    pr->extra_domain = so_cell_i64(r, i, 4);
-    pr->extra_wildcard = so_cell_i64(r, i, 5);
+    pr->period = so_cell_int(r, i, c);
+    pr->currency = so_cell(r, i, c + 1);
+    pr->price = so_cell_i64(r, i, c + 2);
+    pr->extra_domain = so_cell_i64(r, i, c + 3);
+    pr->extra_wildcard = so_cell_i64(r, i, c + 4);
 }
 
 apr_status_t so_store_product_get(so_db_t *db, apr_pool_t *p, apr_int64_t id, so_product_t **out)
 {
-    so_rows_t *rows, *prices;
+    so_rows_t *rows;
     so_product_t *x;
     apr_status_t rv;
     int i;
@@ -334,11 +339,10 @@ apr_status_t so_store_product_get(so_db_t *db, apr_pool_t *p, apr_int64_t id, so
         return APR_ENOENT;
     }
     x = product_from_row(p, rows, 0);
-    if ((rv = so_db_select(db, p, "so_product_prices", &prices, SO_A(I64(id)))) != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < prices->nrows; i++) {
-        price_from_row(p, x, prices, i);
+    for (i = 0; i < rows->nrows; i++) {
+        if (so_cell(rows, i, PRODUCT_NCOLS)) { /* NULL: the product has no price */
+            price_from_row(x, rows, i, PRODUCT_NCOLS);
+        }
     }
     *out = x;
     return APR_SUCCESS;
@@ -386,7 +390,7 @@ apr_status_t so_store_products_list(so_db_t *db, apr_pool_t *p, const char *orde
         apr_int64_t pid = so_cell_i64(prices, i, 0);
         so_product_t *x = apr_hash_get(by_id, &pid, sizeof(pid));
         if (x) {
-            price_from_row(p, x, prices, i);
+            price_from_row(x, prices, i, 1);
         }
     }
     return APR_SUCCESS;

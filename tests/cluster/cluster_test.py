@@ -739,7 +739,8 @@ def main():
         unpaid = cl.sql("SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM ledger l "
                         "WHERE l.order_id = o.id AND l.kind = 'charge')")
         check("every order has its charge", unpaid == "0", unpaid)
-        off = cl.sql("SELECT count(*) FROM teams t WHERE t.balance <> COALESCE((SELECT sum(amount) "
+        off = cl.sql("SELECT count(*) FROM teams t LEFT JOIN team_balances b ON b.team_id = t.id "
+                     "WHERE COALESCE(b.balance, 0) <> COALESCE((SELECT sum(amount) "
                      "FROM ledger l WHERE l.team_id = t.id), 0)")
         check("every balance equals its ledger", off == "0", off)
         dup = cl.sql("SELECT count(*) FROM (SELECT order_id FROM certificates GROUP BY order_id "

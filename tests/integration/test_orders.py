@@ -28,7 +28,7 @@ def counts(env, team):
     tid = env.sql(f"SELECT id FROM teams WHERE slug = '{team.slug}'").strip()
     return (env.sql(f"SELECT COUNT(*) FROM orders WHERE team_id = {tid}").strip(),
             env.sql(f"SELECT COUNT(*) FROM ledger WHERE team_id = {tid}").strip(),
-            env.sql(f"SELECT balance FROM teams WHERE id = {tid}").strip(),
+            env.sql(f"SELECT balance FROM team_balances WHERE team_id = {tid}").strip(),
             env.sql(f"SELECT COUNT(*) FROM order_events WHERE team_id = {tid}").strip())
 
 

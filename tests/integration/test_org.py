@@ -31,7 +31,7 @@ def snapshot(env, team):
     tid = team_id(env, team)
     q = [f"SELECT COUNT(*) FROM orders WHERE team_id = {tid}",
          f"SELECT COUNT(*) FROM ledger WHERE team_id = {tid}",
-         f"SELECT balance FROM teams WHERE id = {tid}",
+         f"SELECT balance FROM team_balances WHERE team_id = {tid}",
          f"SELECT COUNT(*), COALESCE(SUM(id * 7 + parent_id + LENGTH(name) + is_default), 0) "
          f"FROM folders WHERE team_id = {tid}",
          f"SELECT COUNT(*) FROM tags WHERE team_id = {tid}",
