@@ -144,6 +144,11 @@ static apr_status_t order_data(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     return APR_SUCCESS;
 }
 
+static const char *hooks_key(so_req_t *req, apr_int64_t team_id)
+{
+    return apr_psprintf(req->pool, "so_outbox_hooks:%" APR_INT64_T_FMT, team_id);
+}
+
 /* The team's enabled webhooks, read once per request and team: an order's creation emits
  * two events (order.created, order.paid), a cancellation up to three. Each request (and
  * each order of a background pass) has its own pool, so a webhook added meanwhile counts
@@ -151,7 +156,7 @@ static apr_status_t order_data(so_req_t *req, apr_int64_t team_id, apr_int64_t o
 static apr_status_t team_hooks(so_req_t *req, so_db_t *db, apr_int64_t team_id,
                                apr_array_header_t **hooks)
 {
-    const char *key = apr_psprintf(req->pool, "so_outbox_hooks:%" APR_INT64_T_FMT, team_id);
+    const char *key = hooks_key(req, team_id);
     void *seen = NULL;
     apr_status_t rv;
 
@@ -164,6 +169,12 @@ static apr_status_t team_hooks(so_req_t *req, so_db_t *db, apr_int64_t team_id,
         apr_pool_userdata_set(*hooks, key, NULL, req->pool);
     }
     return rv;
+}
+
+void so_outbox_no_hooks(so_req_t *req, apr_int64_t team_id)
+{
+    apr_pool_userdata_set(apr_array_make(req->pool, 1, sizeof(so_webhook_t *)),
+                          hooks_key(req, team_id), NULL, req->pool);
 }
 
 /* One event: the server's own row (internal types) and one row per endpoint that wants it.

@@ -29,6 +29,10 @@ apr_status_t so_outbox_order_event(so_req_t *req, const so_order_t *o, const cha
                                    const char *detail);
 
 /* Inside the caller's transaction: an event that is not about an order (team.balance_low). */
+/* The credential said the team has no enabled webhook: the request's events read none
+ * (a webhook added meanwhile counts from the next request on, as with team_hooks). */
+void so_outbox_no_hooks(so_req_t *req, apr_int64_t team_id);
+
 apr_status_t so_outbox_team_event(so_req_t *req, apr_int64_t team_id, const char *type,
                                   json_t *data);
 

@@ -95,18 +95,23 @@ const so_migration_t so_migrations_account[] = {
 #define TEAM_BALANCE_JOIN "LEFT JOIN team_balances b ON b.team_id = t.id "
 #define TEAM_COLUMNS "t.id, t.slug, t.name, t.currency, " TEAM_BALANCE ", t.created_at"
 
+/* whether the team has an enabled webhook (c: the credential): a request of a team without
+ * one reads no webhooks when it emits its events (so_outbox) */
+#define TEAM_WEBHOOKS(c)                                                                     \
+    "EXISTS (SELECT 1 FROM webhooks w WHERE w.team_id = " c ".team_id AND w.enabled = 1)"
+
 /* credential lookups; the _lv variants add the team's order list version (as
  * so_orders_version reads it) as a last column */
 #define TOKEN_LOOKUP(extra)                                                                  \
     "SELECT k.id, k.user_id, k.team_id, k.expires_at, k.last_used_at, k.ip, u.username, "   \
-    "u.is_staff, m.role, t.slug, t.name, t.currency, " TEAM_BALANCE ", k.scopes, k.networks" extra " " \
+    "u.is_staff, m.role, t.slug, t.name, t.currency, " TEAM_BALANCE ", k.scopes, k.networks, " TEAM_WEBHOOKS("k") extra " " \
     "FROM api_tokens k JOIN users u ON u.id = k.user_id JOIN teams t ON t.id = k.team_id "  \
     TEAM_BALANCE_JOIN                                                                        \
     "LEFT JOIN memberships m ON m.user_id = k.user_id AND m.team_id = k.team_id "           \
     "WHERE k.token_hash = %s AND k.revoked_at IS NULL AND u.disabled = 0"
 #define SESSION_LOOKUP(extra)                                                                \
     "SELECT s.id, s.user_id, s.team_id, s.expires_at, s.last_used_at, s.csrf_token, "       \
-    "u.username, u.is_staff, m.role, t.slug, t.name, t.currency, " TEAM_BALANCE ", s.created_at" extra " " \
+    "u.username, u.is_staff, m.role, t.slug, t.name, t.currency, " TEAM_BALANCE ", s.created_at, " TEAM_WEBHOOKS("s") extra " " \
     "FROM sessions s JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = s.team_id "    \
     TEAM_BALANCE_JOIN                                                                        \
     "LEFT JOIN memberships m ON m.user_id = s.user_id AND m.team_id = s.team_id "           \
@@ -435,6 +440,7 @@ static so_credential_t *cred_from_row(apr_pool_t *p, so_rows_t *rows, int is_ses
         c->scopes = so_cell(rows, 0, 13);
         c->networks = so_cell(rows, 0, 14);
     }
+    c->team_webhooks = so_cell_int(rows, 0, is_session ? 14 : 15);
     return c;
 }
 
@@ -451,8 +457,9 @@ static apr_status_t cred_lookup(so_db_t *db, apr_pool_t *p, const char *label, c
     }
     *out = cred_from_row(p, rows, is_session);
     if (with_version) {
-        /* the last column: after created_at (sessions) or scopes, networks (tokens) */
-        (*out)->list_version = so_cell_i64(rows, 0, is_session ? 14 : 15);
+        /* the last column: after created_at (sessions) or scopes, networks (tokens), and
+         * the webhooks flag */
+        (*out)->list_version = so_cell_i64(rows, 0, is_session ? 15 : 16);
     }
     return APR_SUCCESS;
 }

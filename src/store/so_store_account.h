@@ -55,6 +55,7 @@ typedef struct {
     const char *team_name;
     const char *team_currency;
     apr_int64_t team_balance;
+    int team_webhooks; /* the team has an enabled webhook */
     const char *csrf_token; /* sessions only */
     apr_int64_t list_version; /* the team's order list version, when asked for (*_lv) */
     apr_int64_t created_at; /* sessions only: for SSLOrdersSessionMaxAge */
