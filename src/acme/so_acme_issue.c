@@ -280,6 +280,24 @@ static apr_status_t issuable(apr_pool_t *p, const so_order_t *o, apr_int64_t now
     return APR_SUCCESS;
 }
 
+/* whether two lists of names and methods are the same, in the same order */
+static int hosts_same(const apr_array_header_t *a, const apr_array_header_t *b)
+{
+    int i;
+    if (!a || !b || a->nelts != b->nelts) {
+        return 0;
+    }
+    for (i = 0; i < a->nelts; i++) {
+        const so_order_host_t *x = &APR_ARRAY_IDX(a, i, so_order_host_t);
+        const so_order_host_t *y = &APR_ARRAY_IDX(b, i, so_order_host_t);
+        if (strcmp(x->host_name, y->host_name) || strcmp(x->method ? x->method : "",
+                                                         y->method ? y->method : "")) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The ACME CSR and names written to the order (PAI -> REQ), its names valid as the
  * challenges found them, reminders off for an order issued through ACME, and the event:
  * one transaction (SO_EDBSTALE: the order changed meanwhile) */
@@ -289,9 +307,10 @@ static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr
 {
     so_db_t *db = ctx->db;
     apr_pool_t *p = ctx->pool;
+    const apr_array_header_t *old = o->hosts;
     const char *unique;
     apr_status_t rv;
-    int i;
+    int i, same;
 
     if (so_dcv_unique(&unique, p) != APR_SUCCESS) {
         return APR_EGENERAL;
@@ -307,6 +326,7 @@ static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr
         h->host_name = APR_ARRAY_IDX(names, i, const char *);
         h->method = so_hostname_is_wildcard(h->host_name) ? "dns" : "http";
     }
+    same = hosts_same(old, o->hosts); /* a renewal: the order's names are written already */
     o->dcv_unique = unique;
     if (!strcmp(o->status, "PAI")) {
         o->status = "REQ";
@@ -315,7 +335,7 @@ static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
     }
-    rv = so_store_order_update(db, p, o, 1);
+    rv = so_store_order_update(db, p, o, !same);
     for (i = 0; rv == APR_SUCCESS && i < names->nelts; i++) {
         rv = so_store_host_state_set(db, p, o->id, APR_ARRAY_IDX(names, i, const char *),
                                      "valid", validated[i], ctx->now, "");

@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -123,9 +124,16 @@ static apr_status_t apply_one(so_db_t *db, apr_pool_t *p, const so_migration_t *
     return rv;
 }
 
-static apr_status_t migrate_once(so_db_t *db, apr_pool_t *p, int *applied, const char **err);
+static apr_status_t migrate_once(so_db_t *db, apr_pool_t *p, int below, int *applied,
+                                 const char **err);
 
 apr_status_t so_schema_migrate(so_db_t *db, apr_pool_t *p, int *applied, const char **err)
+{
+    return so_schema_migrate_below(db, p, INT_MAX, applied, err);
+}
+
+apr_status_t so_schema_migrate_below(so_db_t *db, apr_pool_t *p, int below, int *applied,
+                                     const char **err)
 {
     apr_status_t rv;
     int attempt, total = 0, n;
@@ -136,7 +144,7 @@ apr_status_t so_schema_migrate(so_db_t *db, apr_pool_t *p, int *applied, const c
      * wait and try again */
     for (attempt = 0; attempt < 8; attempt++) {
         n = 0;
-        rv = migrate_once(db, p, &n, err);
+        rv = migrate_once(db, p, below, &n, err);
         total += n;
         if (!((rv == SO_EDBDOWN || rv == SO_EDBBUSY) && db->kind == SO_DB_SQLITE3)) {
             break;
@@ -150,7 +158,8 @@ apr_status_t so_schema_migrate(so_db_t *db, apr_pool_t *p, int *applied, const c
     return rv;
 }
 
-static apr_status_t migrate_once(so_db_t *db, apr_pool_t *p, int *applied, const char **err)
+static apr_status_t migrate_once(so_db_t *db, apr_pool_t *p, int below, int *applied,
+                                 const char **err)
 {
     const so_migration_t *m;
     apr_status_t rv = APR_SUCCESS;
@@ -189,7 +198,7 @@ static apr_status_t migrate_once(so_db_t *db, apr_pool_t *p, int *applied, const
         *err = apr_psprintf(p, "cannot read the schema version: %s", db->errmsg);
         goto leave;
     }
-    for (m = so_migrations(); m->version; m++) {
+    for (m = so_migrations(); m->version && m->version < below; m++) {
         int done = 0;
         if ((rv = apply_one(db, p, m, &done)) != APR_SUCCESS) {
             *err = apr_psprintf(p, "migration %d (%s) failed: %s", m->version, m->name,

@@ -28,6 +28,10 @@ typedef struct {
 /* Apply every migration not yet applied. *applied (may be NULL) receives how
  * many were applied now. */
 apr_status_t so_schema_migrate(so_db_t *db, apr_pool_t *p, int *applied, const char **err);
+/* The same for the migrations below version `below` only: a database as an older
+ * release left it (the upgrade tests). */
+apr_status_t so_schema_migrate_below(so_db_t *db, apr_pool_t *p, int below, int *applied,
+                                     const char **err);
 /* The highest applied version (0 for an empty database) and the newest known. */
 apr_status_t so_schema_version(so_db_t *db, apr_pool_t *p, int *current);
 /* The planner's statistics of every table gathered now (ANALYZE: after a bulk load, before

@@ -81,7 +81,7 @@ const so_migration_t so_migrations_account[] = {
      * team's row for its foreign key. With the balance in the teams row, concurrent
      * orders of one team turned those locks into PostgreSQL multixacts (GetMultiXactIdMembers
      * was the busiest function of order creation); no foreign key points at this table. */
-    {2, "team balances in a row of their own",
+    {800, "team balances in a row of their own",
      "CREATE TABLE team_balances (\n"
      "  team_id BIGINT PRIMARY KEY REFERENCES teams(id) ON DELETE CASCADE,\n"
      "  balance BIGINT NOT NULL DEFAULT 0);\n"
@@ -98,7 +98,8 @@ const so_migration_t so_migrations_account[] = {
 /* whether the team has an enabled webhook (c: the credential): a request of a team without
  * one reads no webhooks when it emits its events (so_outbox) */
 #define TEAM_WEBHOOKS(c)                                                                     \
-    "EXISTS (SELECT 1 FROM webhooks w WHERE w.team_id = " c ".team_id AND w.enabled = 1)"
+    "CASE WHEN EXISTS (SELECT 1 FROM webhooks w WHERE w.team_id = " c ".team_id AND "      \
+    "w.enabled = 1) THEN 1 ELSE 0 END"
 
 /* credential lookups; the _lv variants add the team's order list version (as
  * so_orders_version reads it) as a last column */

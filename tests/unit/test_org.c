@@ -256,44 +256,28 @@ START_TEST(delete_tree_and_refile)
 }
 END_TEST
 
+/* A database of the schema as it was before migration `below` (SQLite, in memory). */
+static so_db_t *old_database(int below)
+{
+    so_db_t *old = NULL;
+    const char *err = NULL;
+
+    ck_assert_int_eq(so_db_open(&old, pool, "sqlite3", ":memory:", 0, &err), APR_SUCCESS);
+    ck_assert_msg(so_schema_migrate_below(old, pool, below, NULL, &err) == APR_SUCCESS, "%s", err);
+    return old;
+}
+
 /* A database of the schema before the organisation feature, with a team and an
  * order: the migration gives the team its five folders and files the order. */
 START_TEST(migration_gives_existing_teams_folders)
 {
-    so_db_t *old = NULL;
+    so_db_t *old;
     const char *err = NULL;
-    const so_migration_t *m;
     apr_array_header_t *folders;
     so_rows_t *rows;
     int applied = 0, i;
 
-    ck_assert_int_eq(so_db_open(&old, pool, "sqlite3", ":memory:", 0, &err), APR_SUCCESS);
-    ck_assert_int_eq(so_db_raw(old, "CREATE TABLE so_schema (version INTEGER PRIMARY KEY, name TEXT "
-                                    "NOT NULL, applied_at BIGINT NOT NULL)"),
-                     APR_SUCCESS);
-    for (m = so_migrations(); m->version && m->version < 400; m++) {
-        char *sql = apr_pstrdup(pool, m->sql), *stmt, *next, *hit;
-        while ((hit = strstr(sql, "{{ID}}")) != NULL) {
-            *hit = '\0';
-            sql = apr_pstrcat(pool, sql, "INTEGER PRIMARY KEY AUTOINCREMENT", hit + 6, NULL);
-        }
-        while ((hit = strstr(sql, "{{BLOB}}")) != NULL) {
-            *hit = '\0';
-            sql = apr_pstrcat(pool, sql, "BLOB", hit + 8, NULL);
-        }
-        for (stmt = sql; stmt && *stmt; stmt = next) {
-            next = strstr(stmt, ";\n");
-            if (next) {
-                *next = '\0';
-                next += 2;
-            }
-            ck_assert_msg(so_db_raw(old, stmt) == APR_SUCCESS, "migration %d: %s", m->version,
-                          old->errmsg);
-        }
-        ck_assert_int_eq(so_db_raw(old, apr_psprintf(pool, "INSERT INTO so_schema VALUES (%d, 'x', 1)",
-                                                     m->version)),
-                         APR_SUCCESS);
-    }
+    old = old_database(400);
     ck_assert_int_eq(so_db_raw(old, "INSERT INTO teams (slug, name, created_at) VALUES ('old', 'Old', 5)"),
                      APR_SUCCESS);
     ck_assert_int_eq(so_db_raw(old, "INSERT INTO orders (team_id, product_id, status, period, price, "
@@ -315,6 +299,51 @@ START_TEST(migration_gives_existing_teams_folders)
                                       &rows, SO_A0),
                      APR_SUCCESS);
     ck_assert_str_eq(so_cell(rows, 0, 0), "0");
+    so_db_close(old);
+}
+END_TEST
+
+/* Migration 800 moves each team's balance into team_balances (the teams row keeps no
+ * balance); a team inserted by hand, without its row, gets one at its first credit. */
+START_TEST(migration_moves_balances)
+{
+    so_db_t *old = old_database(800);
+    const char *err = NULL;
+    apr_int64_t after = 0;
+    so_team_t *t;
+    int applied = 0;
+
+    ck_assert_int_eq(so_db_raw(old, "INSERT INTO teams (slug, name, balance, created_at) VALUES "
+                                    "('rich', 'Rich', 123456, 5)"),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_schema_migrate(old, pool, &applied, &err), APR_SUCCESS);
+    ck_assert_int_gt(applied, 0);
+    ck_assert_int_eq(so_db_prepare_all(old), APR_SUCCESS);
+    ck_assert_int_eq(so_store_team_by_id(old, pool, 1, &t), APR_SUCCESS);
+    ck_assert_int_eq(t->balance, 123456);
+    ck_assert_int_eq(so_store_ledger_add(old, pool, 1, -23456, "charge", 0, "", 0, 9, &after),
+                     APR_SUCCESS);
+    ck_assert_int_eq(after, 100000);
+    ck_assert_int_eq(so_store_ledger_add(old, pool, 1, -100001, "charge", 0, "", 0, 9, &after),
+                     SO_ENOFUNDS);
+    /* the column is gone: nothing can read a stale copy */
+    ck_assert_int_ne(so_db_raw(old, "UPDATE teams SET balance = 1"), APR_SUCCESS);
+
+    ck_assert_int_eq(so_db_raw(old, "INSERT INTO teams (slug, name, created_at) VALUES "
+                                    "('byhand', 'By hand', 5)"),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_store_team_by_id(old, pool, 2, &t), APR_SUCCESS);
+    ck_assert_int_eq(t->balance, 0);
+    ck_assert_int_eq(so_store_ledger_add(old, pool, 2, -1, "charge", 0, "", 0, 9, &after),
+                     SO_ENOFUNDS);
+    ck_assert_int_eq(so_store_ledger_add(old, pool, 2, 500, "credit", 0, "", 0, 9, &after),
+                     APR_SUCCESS);
+    ck_assert_int_eq(after, 500);
+    ck_assert_int_eq(so_store_team_by_id(old, pool, 2, &t), APR_SUCCESS);
+    ck_assert_int_eq(t->balance, 500);
+    /* a team that does not exist is not invented */
+    ck_assert_int_eq(so_store_ledger_add(old, pool, 99, 500, "credit", 0, "", 0, 9, &after),
+                     APR_ENOENT);
     so_db_close(old);
 }
 END_TEST
@@ -411,6 +440,7 @@ TCase *so_test_org_case(void)
     tcase_add_test(tc, arrange_rules_sql_and_c_agree);
     tcase_add_test(tc, delete_tree_and_refile);
     tcase_add_test(tc, migration_gives_existing_teams_folders);
+    tcase_add_test(tc, migration_moves_balances);
     tcase_add_test(tc, certificate_tags);
     return tc;
 }
