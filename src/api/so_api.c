@@ -146,8 +146,7 @@ apr_status_t so_req_param_id(so_req_t *req, const char *name, apr_int64_t *id)
 {
     const char *v = so_req_param(req, name);
     if (!v || so_parse_int64(v, 1, 0x7fffffff, id) != APR_SUCCESS) {
-        so_api_error(req, SO_E_NOT_FOUND, "Not found", apr_psprintf(req->pool, "no such %s", name));
-        return APR_ENOENT;
+        return so_api_error(req, SO_E_NOT_FOUND, "Not found", apr_psprintf(req->pool, "no such %s", name));
     }
     return APR_SUCCESS;
 }
@@ -288,7 +287,7 @@ apr_status_t so_api_ok_list(so_req_t *req, json_t *results, apr_int64_t total)
     return so_api_ok(req, json_pack("{s:o,s:I}", "results", results, "total", (json_int_t)total));
 }
 
-apr_status_t so_api_error(so_req_t *req, int code, const char *desc, const char *data)
+void so_api_error_set(so_req_t *req, int code, const char *desc, const char *data)
 {
     if (req->data) {
         json_decref(req->data);
@@ -300,17 +299,16 @@ apr_status_t so_api_error(so_req_t *req, int code, const char *desc, const char 
     req->err_desc = desc ? desc : "";
     req->err_data = data ? data : "";
     req->raw_body = NULL;
-    return APR_SUCCESS;
 }
 
-apr_status_t so_api_errorf(so_req_t *req, int code, const char *fmt, ...)
+void so_api_errorf_set(so_req_t *req, int code, const char *fmt, ...)
 {
     va_list ap;
     const char *msg;
     va_start(ap, fmt);
     msg = apr_pvsprintf(req->pool, fmt, ap);
     va_end(ap);
-    return so_api_error(req, code, msg, "");
+    so_api_error_set(req, code, msg, "");
 }
 
 void so_api_warning(so_req_t *req, int code, const char *desc, const char *data)
@@ -324,6 +322,9 @@ void so_api_warning(so_req_t *req, int code, const char *desc, const char *data)
 
 apr_status_t so_api_fail(so_req_t *req, apr_status_t rv)
 {
+    if (rv == SO_ANSWERED) {
+        return rv; /* answered already */
+    }
     if (SO_DB_IS_UNAVAILABLE(rv)) {
         so_api_error(req, SO_E_DB_UNAVAILABLE, "The database is unavailable, please retry",
                      so_db_strerror(rv));
@@ -337,7 +338,7 @@ apr_status_t so_api_fail(so_req_t *req, apr_status_t rv)
                      req->db && req->db->errmsg ? req->db->errmsg : so_db_strerror(rv));
         so_api_error(req, SO_E_INTERNAL, "Internal error", "");
     }
-    return APR_SUCCESS;
+    return SO_ANSWERED;
 }
 
 const char *so_api_answer_json(so_req_t *req, apr_size_t *len)
@@ -392,8 +393,7 @@ static apr_status_t bad(so_req_t *req, const char *fmt, ...)
     va_start(ap, fmt);
     msg = apr_pvsprintf(req->pool, fmt, ap);
     va_end(ap);
-    so_api_error(req, SO_E_INVALID, msg, "");
-    return APR_EINVAL;
+    return so_api_error(req, SO_E_INVALID, msg, "");
 }
 
 apr_status_t so_q_int(so_req_t *req, const char *key, apr_int64_t def, apr_int64_t min,
@@ -642,21 +642,18 @@ static apr_status_t parse_body(so_req_t *req)
         return APR_SUCCESS;
     }
     if (!is_json_ctype(so_req_header(req, "Content-Type"))) {
-        so_api_error(req, SO_E_MEDIA_TYPE, "The request body must be application/json",
-                     so_req_header(req, "Content-Type") ? so_req_header(req, "Content-Type") : "");
-        return APR_EINVAL;
+        return so_api_error(req, SO_E_MEDIA_TYPE, "The request body must be application/json",
+                            so_req_header(req, "Content-Type") ? so_req_header(req, "Content-Type") : "");
     }
     j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j) {
-        so_api_error(req, SO_E_BAD_JSON, "The request body is not valid JSON",
-                     apr_psprintf(req->pool, "line %d, column %d: %s", jerr.line, jerr.column,
+        return so_api_error(req, SO_E_BAD_JSON, "The request body is not valid JSON",
+                            apr_psprintf(req->pool, "line %d, column %d: %s", jerr.line, jerr.column,
                                   jerr.text));
-        return APR_EINVAL;
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        so_api_error(req, SO_E_BAD_JSON, "The request body must be a JSON object", "");
-        return APR_EINVAL;
+        return so_api_error(req, SO_E_BAD_JSON, "The request body must be a JSON object", "");
     }
     req->json = j;
     return APR_SUCCESS;
@@ -710,8 +707,8 @@ void so_api_dispatch(so_req_t *req)
             req->auth = NULL;
             continue;
         }
-        if (rv == APR_EACCES) {
-            break; /* answered by so_auth_resolve */
+        if (rv == APR_EACCES || rv == SO_ANSWERED) {
+            break; /* answered (by so_auth_resolve or the handler) */
         }
         if (rv != APR_SUCCESS
             && (SO_DB_IS_UNAVAILABLE(rv)

@@ -6,9 +6,11 @@
  * caller needs and flags; the dispatcher does body parsing, authentication, team
  * scoping and role checks for every route, so that a handler cannot forget them.
  *
- * A handler returns APR_SUCCESS after so_api_ok*() or so_api_error(); a status
- * it returns without setting an answer is mapped (APR_ENOENT -> 404, database
- * unavailable -> 503, anything else -> 500, logged).
+ * A handler returns what so_api_ok*() (APR_SUCCESS) or so_api_error() (SO_ANSWERED)
+ * returned; a helper that answers an error returns SO_ANSWERED too, which its callers
+ * pass up like any other failure (a transaction ends in a rollback). A status
+ * returned without an answer is mapped (APR_ENOENT -> 404, database unavailable ->
+ * 503, anything else -> 500, logged).
  */
 #ifndef SO_API_H
 #define SO_API_H
@@ -202,12 +204,26 @@ apr_status_t so_api_ok_raw(so_req_t *req, const char *json, apr_size_t len);
 apr_status_t so_api_ok_list(so_req_t *req, json_t *results, apr_int64_t total); /* steals */
 /* A non-JSON answer (200): the bytes (not copied: pool memory), their Content-Type. */
 apr_status_t so_api_ok_bytes(so_req_t *req, const void *data, apr_size_t len, const char *ctype);
-apr_status_t so_api_error(so_req_t *req, int code, const char *desc, const char *data);
-apr_status_t so_api_errorf(so_req_t *req, int code, const char *fmt, ...)
+/* An error answer (code: so_errors.h; its HTTP status follows from it). Both return
+ * SO_ANSWERED, inline, so that the compiler sees which paths answered. */
+#define SO_ANSWERED (APR_OS_START_USERERR + 90)
+void so_api_error_set(so_req_t *req, int code, const char *desc, const char *data);
+void so_api_errorf_set(so_req_t *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static inline apr_status_t so_api_error(so_req_t *req, int code, const char *desc,
+                                        const char *data)
+{
+    so_api_error_set(req, code, desc, data);
+    return SO_ANSWERED;
+}
+#define so_api_errorf(req, code, ...)                                                        \
+    __extension__({                                                                          \
+        so_api_errorf_set((req), (code), __VA_ARGS__);                                       \
+        (apr_status_t) SO_ANSWERED;                                                          \
+    })
 void so_api_warning(so_req_t *req, int code, const char *desc, const char *data);
 /* Map a store status to an answer (503 for an unavailable database, 404 for
- * APR_ENOENT, 500 otherwise) and return APR_SUCCESS. */
+ * APR_ENOENT, 500 otherwise) and return SO_ANSWERED; SO_ANSWERED is passed through. */
 apr_status_t so_api_fail(so_req_t *req, apr_status_t rv);
 
 /* request data */

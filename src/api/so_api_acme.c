@@ -38,7 +38,7 @@ static apr_status_t eab_create(so_req_t *req)
     rv = so_acme_eab_create(req->pool, so_req_db(req), req->now, req->auth->team_id, order_id,
                             product_id, (int)period, desc, req->auth->user_id, &e, &why);
     if (rv == APR_EINVAL) {
-        return so_api_error(req, SO_E_INVALID, why, ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, why, "");
     }
     if (rv != APR_SUCCESS) {
         return so_api_fail(req, rv);

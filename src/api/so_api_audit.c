@@ -175,26 +175,22 @@ apr_status_t so_api_audit_list(so_req_t *req)
     f.method = so_req_query(req, "method");
     f.until = (apr_int64_t)1 << 62;
     if (format && !csv && strcmp(format, "json")) {
-        return so_api_error(req, SO_E_INVALID, "query parameter 'format' is json or csv", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "query parameter 'format' is json or csv", "");
     }
     if ((f.actor && strlen(f.actor) > 64) || (f.method && strlen(f.method) > 8)) {
-        return so_api_error(req, SO_E_INVALID, "query parameter 'actor' or 'method' too long", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "query parameter 'actor' or 'method' too long", "");
     }
     if ((since && *since && so_time_parse(since, &f.since) != APR_SUCCESS)
         || (until && *until && so_time_parse(until, &f.until) != APR_SUCCESS)) {
         return so_api_error(req, SO_E_INVALID,
                             "query parameters 'since' and 'until' are times (YYYY-MM-DD HH:MM:SS)",
-                            ""),
-               APR_EINVAL;
+                            "");
     }
     if (result && *result) {
         f.result = !strcmp(result, "success") ? 1 : !strcmp(result, "failure") ? 2 : -1;
         if (f.result < 0) {
             return so_api_error(req, SO_E_INVALID, "query parameter 'result' is success or failure",
-                                ""),
-                   APR_EINVAL;
+                                "");
         }
     }
     if (so_q_int(req, "limit", csv ? 10000 : 100, 1, csv ? 100000 : 1000, &limit)

@@ -148,7 +148,7 @@ static apr_status_t quote(so_req_t *req)
         return rv;
     }
     if (so_rules_amounts(p, prod, NULL, (int)domains, (int)wild, &d, &w, &why) != APR_SUCCESS) {
-        return so_api_error(req, SO_E_NAMES, "The names do not fit the product", why), APR_EINVAL;
+        return so_api_error(req, SO_E_NAMES, "The names do not fit the product", why);
     }
     total = so_rules_price(prod, price, d, w);
     included = prod->included_domains_count > 0 ? prod->included_domains_count : 1;
@@ -261,17 +261,15 @@ static apr_status_t cart_add(so_req_t *req)
             return so_api_error(req, SO_E_INVALID,
                                 "a renewal pays for the names of the order renewed: no domain_amount "
                                 "or wildcard_domain_amount",
-                                ""),
-                   APR_EINVAL;
+                                "");
         }
         if (quantity != 1) {
-            return so_api_error(req, SO_E_INVALID, "a renewal has quantity 1", ""), APR_EINVAL;
+            return so_api_error(req, SO_E_INVALID, "a renewal has quantity 1", "");
         }
         rv = so_store_order_get(db, p, req->auth->team_id, renewal_of, &o);
         if (rv == APR_ENOENT) {
             return so_api_errorf(req, SO_E_NOT_FOUND, "renewal_of: no order %" APR_INT64_T_FMT,
-                                 renewal_of),
-                   APR_ENOENT;
+                                 renewal_of);
         }
         if (rv != APR_SUCCESS) {
             return rv;
@@ -279,8 +277,7 @@ static apr_status_t cart_add(so_req_t *req)
         if (has_product && product_id != o->product_id) {
             return so_api_errorf(req, SO_E_INVALID,
                                  "a renewal buys the product of the order (%" APR_INT64_T_FMT ")",
-                                 o->product_id),
-                   APR_EINVAL;
+                                 o->product_id);
         }
         it->renewal_of = o->id;
         it->product_id = o->product_id;
@@ -291,8 +288,7 @@ static apr_status_t cart_add(so_req_t *req)
     else {
         if (!has_product || !has_period) {
             return so_api_error(req, SO_E_INVALID,
-                                "product_id and period are required (or renewal_of)", ""),
-                   APR_EINVAL;
+                                "product_id and period are required (or renewal_of)", "");
         }
         it->product_id = product_id;
         it->period = (int)period;
@@ -303,7 +299,7 @@ static apr_status_t cart_add(so_req_t *req)
         return rv;
     }
     if (x.code) {
-        return so_api_error(req, x.code, x.why, ""), APR_EINVAL;
+        return so_api_error(req, x.code, x.why, "");
     }
     it->domain_amount = x.dom;
     it->wildcard_domain_amount = x.wild;
@@ -311,7 +307,7 @@ static apr_status_t cart_add(so_req_t *req)
         return rv;
     }
     if (total >= MAX_ITEMS) {
-        return so_api_errorf(req, SO_E_LIMIT, "A cart holds at most %d items", MAX_ITEMS), APR_EINVAL;
+        return so_api_errorf(req, SO_E_LIMIT, "A cart holds at most %d items", MAX_ITEMS);
     }
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
@@ -320,8 +316,7 @@ static apr_status_t cart_add(so_req_t *req)
     if ((rv = so_db_end(db, rv)) == SO_EDBUNIQUE) {
         return so_api_errorf(req, SO_E_CART_DUPLICATE,
                              "Order %" APR_INT64_T_FMT " is in the cart for renewal already",
-                             it->renewal_of),
-               APR_EINVAL;
+                             it->renewal_of);
     }
     return rv != APR_SUCCESS ? rv : so_api_ok_id(req, it->id);
 }
@@ -339,13 +334,13 @@ static apr_status_t cart_change(so_req_t *req)
         return APR_EINVAL;
     }
     if (!has_qty && !has_period) {
-        return so_api_error(req, SO_E_INVALID, "give quantity or period", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "give quantity or period", "");
     }
     if ((rv = load_item(req, &it)) != APR_SUCCESS) {
         return rv;
     }
     if (has_qty && it->renewal_of && quantity != 1) {
-        return so_api_error(req, SO_E_INVALID, "a renewal has quantity 1", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "a renewal has quantity 1", "");
     }
     if (has_qty) {
         it->quantity = (int)quantity;
@@ -357,13 +352,12 @@ static apr_status_t cart_change(so_req_t *req)
         return rv;
     }
     if (x.code && x.code != SO_E_STATUS) {
-        return so_api_error(req, x.code, x.why, ""), APR_EINVAL;
+        return so_api_error(req, x.code, x.why, "");
     }
     it->updated_at = req->now;
     rv = so_store_cart_update(so_req_db(req), req->pool, it);
     if (rv == SO_EDBSTALE) {
-        return so_api_error(req, SO_E_CART_CHANGED, "The cart item changed meanwhile; retry", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_CART_CHANGED, "The cart item changed meanwhile; retry", "");
     }
     return rv != APR_SUCCESS ? rv : so_api_ok(req, item_json(req, &x));
 }
@@ -377,7 +371,7 @@ static apr_status_t cart_remove(so_req_t *req)
     }
     rv = so_store_cart_delete(so_req_db(req), req->pool, req->auth->team_id, it->id);
     if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No cart item %" APR_INT64_T_FMT, it->id), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No cart item %" APR_INT64_T_FMT, it->id);
     }
     return rv != APR_SUCCESS ? rv : so_api_ok_id(req, it->id);
 }
@@ -428,10 +422,9 @@ static void copy_renewed(apr_pool_t *p, so_order_t *o, const so_order_t *from,
 
 static apr_status_t item_refused(so_req_t *req, const so_cart_item_t *it, int code, const char *why)
 {
-    so_api_error(req, code,
-                 apr_psprintf(req->pool, "Cart item %" APR_INT64_T_FMT ": %s", it->id, why),
-                 so_i64str(req->pool, it->id));
-    return APR_EINVAL;
+    return so_api_error(req, code,
+                        apr_psprintf(req->pool, "Cart item %" APR_INT64_T_FMT ": %s", it->id, why),
+                        so_i64str(req->pool, it->id));
 }
 
 static apr_status_t replay(so_req_t *req, const char *key, const char *hash)
@@ -445,8 +438,7 @@ static apr_status_t replay(so_req_t *req, const char *key, const char *hash)
     }
     if (strcmp(stored_hash, hash)) {
         return so_api_error(req, SO_E_IDEMPOTENCY, "This Idempotency-Key was used for another request",
-                            key),
-               APR_EINVAL;
+                            key);
     }
     apr_table_setn(req->headers_out, "Idempotent-Replayed", "true");
     return so_api_ok(req, json_loads(response, 0, NULL));
@@ -574,8 +566,7 @@ static apr_status_t refused_write(so_req_t *req, apr_status_t rv, const char *ke
         return so_api_error(req, SO_E_CART_CHANGED,
                             "The cart changed while it was checked out; nothing was created or "
                             "charged, retry",
-                            ""),
-               APR_EINVAL;
+                            "");
     }
     if (rv != SO_ENOFUNDS) {
         return APR_ENOENT;
@@ -588,8 +579,7 @@ static apr_status_t refused_write(so_req_t *req, apr_status_t rv, const char *ke
                          "The balance (%s %s) does not cover the cart (%s %s); nothing was "
                          "created or charged",
                          t ? so_money_fmt(p, t->balance) : "?", req->auth->team_currency,
-                         so_money_fmt(p, amount), req->auth->team_currency),
-           APR_EINVAL;
+                         so_money_fmt(p, amount), req->auth->team_currency);
 }
 
 static apr_status_t checkout(so_req_t *req)
@@ -607,8 +597,7 @@ static apr_status_t checkout(so_req_t *req)
     if (key) {
         if (!*key || strlen(key) > 200 || !so_str_is_printable_utf8(key, strlen(key))) {
             return so_api_error(req, SO_E_INVALID, "Idempotency-Key must be 1 to 200 printable characters",
-                                ""),
-                   APR_EINVAL;
+                                "");
         }
         hash = so_sha256_hex(p, apr_pstrcat(p, "POST /cart/checkout\n",
                                             apr_pstrmemdup(p, req->body, req->body_len), NULL),
@@ -627,7 +616,7 @@ static apr_status_t checkout(so_req_t *req)
         if (key && (rv = replay(req, key, hash)) != APR_ENOENT) {
             return rv;
         }
-        return so_api_error(req, SO_E_CART_EMPTY, "The cart is empty", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_CART_EMPTY, "The cart is empty", "");
     }
     if ((rv = make_orders(req, ctx, items, &made, &amount)) != APR_SUCCESS) {
         return rv;
@@ -693,8 +682,7 @@ static apr_status_t ledger_list(so_req_t *req)
     }
     if (kind && *kind && strcmp(kind, "charge") && strcmp(kind, "refund") && strcmp(kind, "credit")
         && strcmp(kind, "debit")) {
-        return so_api_error(req, SO_E_INVALID, "kind must be charge, refund, credit or debit", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "kind must be charge, refund, credit or debit", "");
     }
     rv = so_store_ledger(so_req_db(req), req->pool, req->auth->team_id, order_id,
                          kind && *kind ? kind : NULL, limit, offset, &rows, &total);
@@ -731,7 +719,7 @@ static apr_status_t staff_credit(so_req_t *req)
         return APR_EINVAL;
     }
     if (!a || json_is_null(a)) {
-        return so_api_error(req, SO_E_INVALID, "field 'amount' is required", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "field 'amount' is required", "");
     }
     if (json_is_integer(a)) {
         json_int_t v = json_integer_value(a);
@@ -740,18 +728,16 @@ static apr_status_t staff_credit(so_req_t *req)
     else if (!json_is_string(a) || so_money_parse(json_string_value(a), &amount) != APR_SUCCESS) {
         return so_api_error(req, SO_E_INVALID,
                             "field 'amount' must be an amount such as \"25.50\" (negative to debit)",
-                            ""),
-               APR_EINVAL;
+                            "");
     }
     if (amount == 0 || amount > MAX_CREDIT || amount < -MAX_CREDIT) {
-        return so_api_error(req, SO_E_INVALID, "field 'amount' must be a non-zero amount", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "field 'amount' must be a non-zero amount", "");
     }
     rv = so_parse_int64(team, 1, 0x7fffffff, &id) == APR_SUCCESS
              ? so_store_team_by_id(db, p, id, &t)
              : so_store_team_by_slug(db, p, team, &t);
     if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No team %s", team), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No team %s", team);
     }
     if (rv != APR_SUCCESS || (rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
@@ -764,8 +750,7 @@ static apr_status_t staff_credit(so_req_t *req)
     if (rv == SO_ENOFUNDS) {
         so_db_rollback(db);
         return so_api_errorf(req, SO_E_FUNDS, "The balance of %s (%s %s) does not cover %s", t->slug,
-                             so_money_fmt(p, t->balance), t->currency, so_money_fmt(p, -amount)),
-               APR_EINVAL;
+                             so_money_fmt(p, t->balance), t->currency, so_money_fmt(p, -amount));
     }
     if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
         return rv;

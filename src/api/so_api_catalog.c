@@ -117,7 +117,7 @@ apr_status_t so_api_order_by(so_req_t *req, const char *const *allowed, const ch
             }
         }
         if (!col) {
-            return so_api_errorf(req, SO_E_INVALID, "unknown sort key '%s'", kv->key), APR_EINVAL;
+            return so_api_errorf(req, SO_E_INVALID, "unknown sort key '%s'", kv->key);
         }
         if (!strcasecmp(kv->value, "asc")) {
             dir = " ASC";
@@ -126,7 +126,7 @@ apr_status_t so_api_order_by(so_req_t *req, const char *const *allowed, const ch
             dir = " DESC";
         }
         else {
-            return so_api_errorf(req, SO_E_INVALID, "%s must be asc or desc", kv->key), APR_EINVAL;
+            return so_api_errorf(req, SO_E_INVALID, "%s must be asc or desc", kv->key);
         }
         sql = apr_pstrcat(req->pool, sql, *sql ? ", " : "", col, dir, NULL);
     }
@@ -177,7 +177,7 @@ static apr_status_t product_get(so_req_t *req)
     }
     rv = so_store_product_get(so_req_db(req), req->pool, id, &x);
     if (rv == APR_ENOENT || (rv == APR_SUCCESS && !x->active)) {
-        return so_api_error(req, SO_E_NOT_FOUND, "No such product", ""), APR_ENOENT;
+        return so_api_error(req, SO_E_NOT_FOUND, "No such product", "");
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -194,11 +194,11 @@ static apr_status_t approver_emails(so_req_t *req)
     int i;
 
     if (!domain || !*domain) {
-        return so_api_error(req, SO_E_INVALID, "query parameter 'domain' is required", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "query parameter 'domain' is required", "");
     }
     domain = so_str_lower(req->pool, domain);
     if ((bad = so_hostname_check(domain, 1)) != NULL) {
-        return so_api_errorf(req, SO_E_HOSTNAME, "domain: %s", bad), APR_EINVAL;
+        return so_api_errorf(req, SO_E_HOSTNAME, "domain: %s", bad);
     }
     if (so_q_int(req, "product_id", 0, 0, 0x7fffffff, &product_id) != APR_SUCCESS) {
         return APR_EINVAL;
@@ -207,15 +207,14 @@ static apr_status_t approver_emails(so_req_t *req)
         so_product_t *x;
         apr_status_t rv = so_store_product_get(so_req_db(req), req->pool, product_id, &x);
         if (rv == APR_ENOENT || (rv == APR_SUCCESS && !x->active)) {
-            return so_api_errorf(req, SO_E_PRODUCT, "No such product: %" APR_INT64_T_FMT, product_id),
-                   APR_EINVAL;
+            return so_api_errorf(req, SO_E_PRODUCT, "No such product: %" APR_INT64_T_FMT, product_id);
         }
         if (rv != APR_SUCCESS) {
             return rv;
         }
     }
     if (so_approver_emails(req->pool, domain, &list) != APR_SUCCESS) {
-        return so_api_errorf(req, SO_E_HOSTNAME, "%s has no registrable domain", domain), APR_EINVAL;
+        return so_api_errorf(req, SO_E_HOSTNAME, "%s has no registrable domain", domain);
     }
     results = json_array();
     for (i = 0; i < list->nelts; i++) {
@@ -262,7 +261,7 @@ static apr_status_t csr_decode(so_req_t *req)
         return APR_EINVAL;
     }
     if (so_csr_parse(req->pool, pem, &c, &why) != APR_SUCCESS) {
-        return so_api_error(req, SO_E_CSR, "The CSR is not valid", why), APR_EINVAL;
+        return so_api_error(req, SO_E_CSR, "The CSR is not valid", why);
     }
     return so_api_ok(req, so_api_csr_json(req, c));
 }
@@ -297,32 +296,29 @@ static apr_status_t csr_create(so_req_t *req)
     if (save && req->auth->role < SO_ROLE_MEMBER) {
         return so_api_errorf(req, SO_E_FORBIDDEN,
                              "Your role in team %s (%s) does not allow saving CSRs",
-                             req->auth->team_slug, so_role_name(req->auth->role)),
-               APR_EINVAL;
+                             req->auth->team_slug, so_role_name(req->auth->role));
     }
     g.common_name = so_str_lower(req->pool, g.common_name);
     if ((bad = so_hostname_check(g.common_name, 1)) != NULL) {
-        return so_api_errorf(req, SO_E_HOSTNAME, "common_name: %s", bad), APR_EINVAL;
+        return so_api_errorf(req, SO_E_HOSTNAME, "common_name: %s", bad);
     }
     if (strlen(g.country) != 2 || !apr_isalpha(g.country[0]) || !apr_isalpha(g.country[1])) {
-        return so_api_error(req, SO_E_INVALID, "country must be a two-letter code (NL, US, ...)", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "country must be a two-letter code (NL, US, ...)", "");
     }
     g.country = apr_pstrdup(req->pool, g.country);
     ((char *)g.country)[0] = (char)apr_toupper(g.country[0]);
     ((char *)g.country)[1] = (char)apr_toupper(g.country[1]);
     if (strcmp(g.key_type, "rsa") && strcmp(g.key_type, "ec")) {
-        return so_api_error(req, SO_E_INVALID, "key_type must be rsa or ec", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "key_type must be rsa or ec", "");
     }
     if (!strcmp(g.key_type, "rsa") && bits != 2048 && bits != 3072 && bits != 4096) {
-        return so_api_error(req, SO_E_INVALID, "bits must be 2048, 3072 or 4096", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "bits must be 2048, 3072 or 4096", "");
     }
     if (!strcmp(g.key_type, "ec") && g.curve && strcmp(g.curve, "P-256") && strcmp(g.curve, "P-384")) {
-        return so_api_error(req, SO_E_INVALID, "curve must be P-256 or P-384", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "curve must be P-256 or P-384", "");
     }
     if (sha && strcmp(sha, "sha2") && strcmp(sha, "sha256")) {
-        return so_api_error(req, SO_E_INVALID, "signature_hash_algorithm must be sha2 (SHA-1 is not signed)", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "signature_hash_algorithm must be sha2 (SHA-1 is not signed)", "");
     }
     g.bits = (int)bits;
     g.sans = apr_array_make(req->pool, 4, sizeof(const char *));
@@ -330,17 +326,16 @@ static apr_status_t csr_create(so_req_t *req)
         json_t *v = json_array_get(sans, (size_t)i);
         const char *h;
         if (!json_is_string(v)) {
-            return so_api_error(req, SO_E_INVALID, "subject_alternative_name holds strings", ""),
-                   APR_EINVAL;
+            return so_api_error(req, SO_E_INVALID, "subject_alternative_name holds strings", "");
         }
         h = so_str_lower(req->pool, json_string_value(v));
         if ((bad = so_hostname_check(h, 1)) != NULL) {
-            return so_api_errorf(req, SO_E_HOSTNAME, "%s: %s", h, bad), APR_EINVAL;
+            return so_api_errorf(req, SO_E_HOSTNAME, "%s: %s", h, bad);
         }
         APR_ARRAY_PUSH(g.sans, const char *) = h;
     }
     if (so_csr_generate(req->pool, &g, &csr, &key, &config, &command, &why) != APR_SUCCESS) {
-        return so_api_error(req, SO_E_INVALID, "The CSR could not be generated", why), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "The CSR could not be generated", why);
     }
     if (save) {
         /* the CSR Manager keeps the CSR only, never the key */

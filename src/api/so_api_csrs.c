@@ -57,8 +57,7 @@ static json_t *csr_json(so_req_t *req, const so_managed_csr_t *c, apr_array_head
 
 static apr_status_t not_found(so_req_t *req, apr_int64_t id)
 {
-    so_api_errorf(req, SO_E_NOT_FOUND, "No managed CSR %" APR_INT64_T_FMT, id);
-    return APR_ENOENT;
+    return so_api_errorf(req, SO_E_NOT_FOUND, "No managed CSR %" APR_INT64_T_FMT, id);
 }
 
 static apr_status_t read_friendly(so_req_t *req, int required, const char **out, int *present)
@@ -68,8 +67,7 @@ static apr_status_t read_friendly(so_req_t *req, int required, const char **out,
         return APR_EINVAL;
     }
     if (*out && !so_str_is_printable_utf8(*out, strlen(*out))) {
-        return so_api_error(req, SO_E_INVALID, "field 'friendly_name' must be printable text", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "field 'friendly_name' must be printable text", "");
     }
     if (*out) {
         *out = so_str_trim(req->pool, *out);
@@ -84,8 +82,7 @@ apr_status_t so_api_managed_csr_pem(so_req_t *req, apr_int64_t id, const char **
     so_managed_csr_t *c;
     apr_status_t rv = so_store_csr_get(so_req_db(req), req->pool, req->auth->team_id, id, &c);
     if (rv == APR_ENOENT) {
-        so_api_errorf(req, SO_E_NOT_FOUND, "managed_csr_id: no managed CSR %" APR_INT64_T_FMT, id);
-        return APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "managed_csr_id: no managed CSR %" APR_INT64_T_FMT, id);
     }
     if (rv != APR_SUCCESS) {
         so_api_fail(req, rv);
@@ -106,18 +103,15 @@ apr_status_t so_api_managed_csr_save(so_req_t *req, const char *pem, const char 
     int i;
 
     if (req->auth->role < SO_ROLE_MEMBER) {
-        so_api_errorf(req, SO_E_FORBIDDEN, "Your role in team %s (%s) does not allow saving CSRs",
-                      req->auth->team_slug, so_role_name(req->auth->role));
-        return APR_EACCES;
+        return so_api_errorf(req, SO_E_FORBIDDEN, "Your role in team %s (%s) does not allow saving CSRs",
+                             req->auth->team_slug, so_role_name(req->auth->role));
     }
     if (so_csr_parse(req->pool, pem, &parsed, &why) != APR_SUCCESS) {
-        so_api_error(req, SO_E_CSR, "The CSR is not valid", why);
-        return APR_EINVAL;
+        return so_api_error(req, SO_E_CSR, "The CSR is not valid", why);
     }
     if (so_csr_check_key(parsed, &why) != APR_SUCCESS
         || (rv = so_svc_key_blocked(so_api_svc_ctx(req), parsed, &why)) == APR_EINVAL) {
-        so_api_error(req, SO_E_CSR_KEY, "The CSR's key is not accepted", why);
-        return APR_EINVAL;
+        return so_api_error(req, SO_E_CSR_KEY, "The CSR's key is not accepted", why);
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -151,19 +145,17 @@ apr_status_t so_api_managed_csr_save(so_req_t *req, const char *pem, const char 
 
     rv = so_store_csr_by_md5(db, req->pool, req->auth->team_id, c->md5, &existing);
     if (rv == APR_SUCCESS) {
-        so_api_error(req, SO_E_MANAGED_CSR_EXISTS,
-                     apr_psprintf(req->pool, "This CSR is in the CSR Manager already (id %" APR_INT64_T_FMT ")",
+        return so_api_error(req, SO_E_MANAGED_CSR_EXISTS,
+                            apr_psprintf(req->pool, "This CSR is in the CSR Manager already (id %" APR_INT64_T_FMT ")",
                                   existing->id),
-                     so_i64str(req->pool, existing->id));
-        return APR_EINVAL;
+                            so_i64str(req->pool, existing->id));
     }
     if (rv == APR_ENOENT && (rv = so_db_begin(db)) == APR_SUCCESS) {
         rv = so_store_csr_insert(db, req->pool, c);
         rv = so_db_end(db, rv);
     }
     if (rv == SO_EDBUNIQUE) {
-        so_api_error(req, SO_E_MANAGED_CSR_EXISTS, "This CSR is in the CSR Manager already", "");
-        return APR_EINVAL;
+        return so_api_error(req, SO_E_MANAGED_CSR_EXISTS, "This CSR is in the CSR Manager already", "");
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -187,7 +179,7 @@ static apr_status_t csrs_list(so_req_t *req)
         return APR_EINVAL;
     }
     if (pattern && strlen(pattern) > 255) {
-        return so_api_error(req, SO_E_INVALID, "pattern is too long", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "pattern is too long", "");
     }
     rv = so_store_csrs(so_req_db(req), req->pool, req->auth->team_id,
                        pattern && *pattern ? so_like_pattern(req->pool, so_str_lower(req->pool, pattern), 1)

@@ -70,8 +70,7 @@ static apr_status_t read_contact(so_req_t *req, json_t *obj, so_customer_t *c, i
 
     if ((name && !json_is_object(name)) || (addr && !json_is_object(addr))
         || (phone && !json_is_object(phone))) {
-        return so_api_error(req, SO_E_CONTACT, "name, address and phone must be objects", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_CONTACT, "name, address and phone must be objects", "");
     }
     for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
         const char *v = NULL;
@@ -84,8 +83,7 @@ static apr_status_t read_contact(so_req_t *req, json_t *obj, so_customer_t *c, i
             v = so_str_trim(req->pool, v);
             if (!printable(v)) {
                 return so_api_errorf(req, SO_E_CONTACT, "field '%s' holds control characters",
-                                     f[i].key),
-                       APR_EINVAL;
+                                     f[i].key);
             }
             *f[i].dst = v;
         }
@@ -93,14 +91,13 @@ static apr_status_t read_contact(so_req_t *req, json_t *obj, so_customer_t *c, i
             *f[i].dst = "";
         }
         if (create && f[i].required && !**f[i].dst) {
-            return so_api_errorf(req, SO_E_CONTACT, "field '%s' is required", f[i].key), APR_EINVAL;
+            return so_api_errorf(req, SO_E_CONTACT, "field '%s' is required", f[i].key);
         }
     }
     if (*c->country) {
         char *cc = apr_pstrdup(req->pool, c->country);
         if (strlen(cc) != 2 || !apr_isalpha(cc[0]) || !apr_isalpha(cc[1])) {
-            return so_api_error(req, SO_E_CONTACT, "address.country must be a two-letter code", ""),
-                   APR_EINVAL;
+            return so_api_error(req, SO_E_CONTACT, "address.country must be a two-letter code", "");
         }
         cc[0] = (char)apr_toupper(cc[0]);
         cc[1] = (char)apr_toupper(cc[1]);
@@ -110,8 +107,7 @@ static apr_status_t read_contact(so_req_t *req, json_t *obj, so_customer_t *c, i
         const char *at = strchr(c->email, '@');
         if (!at || at == c->email || !strchr(at + 1, '.') || strchr(at + 1, '@')
             || strpbrk(c->email, " \t<>()[],;:\"")) {
-            return so_api_error(req, SO_E_CONTACT, "email is not an e-mail address", c->email),
-                   APR_EINVAL;
+            return so_api_error(req, SO_E_CONTACT, "email is not an e-mail address", c->email);
         }
     }
     {
@@ -124,14 +120,13 @@ static apr_status_t read_contact(so_req_t *req, json_t *obj, so_customer_t *c, i
             }
             for (; *s; s++) {
                 if (!apr_isdigit(*s) && *s != ' ' && *s != '-') {
-                    return so_api_error(req, SO_E_CONTACT, "phone numbers hold digits only", ""),
-                           APR_EINVAL;
+                    return so_api_error(req, SO_E_CONTACT, "phone numbers hold digits only", "");
                 }
             }
         }
     }
     if (create && !*c->first_name && !*c->last_name) {
-        return so_api_error(req, SO_E_CONTACT, "name is required", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_CONTACT, "name is required", "");
     }
     return APR_SUCCESS;
 }
@@ -217,14 +212,13 @@ static apr_status_t customers_update(so_req_t *req)
         return APR_EINVAL;
     }
     if (handle && strcmp(handle, c->handle)) {
-        return so_api_error(req, SO_E_CONTACT, "a handle cannot be renamed", handle), APR_EINVAL;
+        return so_api_error(req, SO_E_CONTACT, "a handle cannot be renamed", handle);
     }
     if (read_contact(req, req->json, c, 0) != APR_SUCCESS) {
         return APR_EINVAL;
     }
     if (!*c->email || !*c->first_name || !*c->last_name || !*c->country) {
-        return so_api_error(req, SO_E_CONTACT, "email, name and address.country cannot be emptied", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_CONTACT, "email, name and address.country cannot be emptied", "");
     }
     if ((rv = so_store_customer_update(so_req_db(req), req->pool, c, req->now)) != APR_SUCCESS) {
         return rv;
@@ -237,11 +231,10 @@ static apr_status_t customers_delete(so_req_t *req)
     const char *handle = so_req_param(req, "handle");
     apr_status_t rv = so_store_customer_delete(so_req_db(req), req->pool, req->auth->team_id, handle);
     if (rv == SO_EDBFOREIGN) {
-        return so_api_errorf(req, SO_E_HANDLE_IN_USE, "Contact handle %s is used by an order", handle),
-               APR_EINVAL;
+        return so_api_errorf(req, SO_E_HANDLE_IN_USE, "Contact handle %s is used by an order", handle);
     }
     if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No contact handle %s", handle), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No contact handle %s", handle);
     }
     if (rv != APR_SUCCESS) {
         return rv;

@@ -148,44 +148,38 @@ static apr_status_t file_part(so_req_t *req, const char *ctype,
     rv = so_multipart_parse(&parts, req->pool, ctype, req->body ? req->body : "", req->body_len,
                             &lim, &why);
     if (rv == APR_ENOSPC) {
-        return so_api_error(req, SO_E_TOO_LARGE, why ? why : "The upload is too large", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_TOO_LARGE, why ? why : "The upload is too large", "");
     }
     if (rv != APR_SUCCESS) {
         return so_api_error(req, SO_E_UPLOAD,
                             rv == APR_INCOMPLETE ? "The upload is truncated" : "The upload is not "
                                                                                "valid multipart/form-data",
-                            why ? why : ""),
-               APR_EINVAL;
+                            why ? why : "");
     }
     file = so_multipart_find(parts, "file");
     if (!file || !file->filename) {
         return so_api_error(req, SO_E_UPLOAD, "The upload has no file part (a part named file "
-                                              "with a filename)", ""),
-               APR_EINVAL;
+                                              "with a filename)", "");
     }
     if (file->len == 0) {
-        return so_api_error(req, SO_E_DOC_TYPE, "The file is empty", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_DOC_TYPE, "The file is empty", "");
     }
     if (so_doctype_detect(&type, file->data, file->len, &why) != APR_SUCCESS) {
         return so_api_error(req, SO_E_DOC_TYPE, why ? why : "The file type is not accepted",
-                            "accepted: pdf, png, jpg, gif, tif, txt, zip, doc, docx, odt"),
-               APR_EINVAL;
+                            "accepted: pdf, png, jpg, gif, tif, txt, zip, doc, docx, odt");
     }
     if (!claimed_by_mime(req->pool, file->content_type)
         && !generic_mime(req->pool, file->content_type)) {
         /* sent as something we do not take (text/html, application/x-msdownload, ...) */
         return so_api_errorf(req, SO_E_DOC_TYPE, "The file is sent as %s, which is not an "
                                                  "accepted type",
-                             so_text_clean(req->pool, file->content_type, 100)),
-               APR_EINVAL;
+                             so_text_clean(req->pool, file->content_type, 100));
     }
     if (!claim_fits(claim = claimed_by_name(file->filename), type)
         || !claim_fits(claim = claimed_by_mime(req->pool, file->content_type), type)) {
         return so_api_errorf(req, SO_E_DOC_LABEL,
                              "The file is labelled %s but its content is %s", claim->label,
-                             type->label),
-               APR_EINVAL;
+                             type->label);
     }
     *filep = file;
     *typep = type;
@@ -208,14 +202,12 @@ static apr_status_t upload(so_req_t *req)
     }
     if (!ctype || strncasecmp(ctype, "multipart/form-data", 19)) {
         return so_api_error(req, SO_E_MEDIA_TYPE,
-                            "Upload the document as multipart/form-data (a part named file)", ""),
-               APR_EINVAL;
+                            "Upload the document as multipart/form-data (a part named file)", "");
     }
     if (req->body_len > req->cfg->max_upload) {
         return so_api_errorf(req, SO_E_TOO_LARGE,
                              "The document is larger than %" APR_SIZE_T_FMT " bytes",
-                             req->cfg->max_upload),
-               APR_EINVAL;
+                             req->cfg->max_upload);
     }
     if ((rv = file_part(req, ctype, &file, &type)) != APR_SUCCESS) {
         return rv;
@@ -225,8 +217,7 @@ static apr_status_t upload(so_req_t *req)
     }
     if (n >= MAX_DOCS_PER_ORDER) {
         return so_api_errorf(req, SO_E_DOC_LIMIT, "Order %" APR_INT64_T_FMT " has %d documents",
-                             o->id, n),
-               APR_EINVAL;
+                             o->id, n);
     }
     memset(&d, 0, sizeof(d));
     d.team_id = o->team_id;
@@ -352,8 +343,7 @@ static apr_status_t doc_change(so_req_t *req, so_order_t *o, so_doc_t *d, int pu
         return so_api_errorf(req, SO_E_DOC_STATE, "Document %" APR_INT64_T_FMT " is %s: only %s",
                              d->id, d->status,
                              publish < 0 ? "pending documents can be deleted"
-                                         : "accepted documents can be published"),
-               APR_EINVAL;
+                                         : "accepted documents can be published");
     }
     return rv;
 }
@@ -411,8 +401,7 @@ static apr_status_t staff_list(so_req_t *req)
         status = "pending";
     }
     if (strcmp(status, "pending") && strcmp(status, "accepted") && strcmp(status, "rejected")) {
-        return so_api_error(req, SO_E_INVALID, "status is pending, accepted or rejected", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "status is pending, accepted or rejected", "");
     }
     if (so_q_int(req, "limit", 100, 1, 1000, &limit) != APR_SUCCESS) {
         return APR_EINVAL;
@@ -465,10 +454,10 @@ static apr_status_t staff_decide(so_req_t *req)
         return APR_EINVAL;
     }
     if (strcmp(decision, "accept") && strcmp(decision, "reject")) {
-        return so_api_error(req, SO_E_INVALID, "decision is accept or reject", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "decision is accept or reject", "");
     }
     if (!strcmp(decision, "reject") && !*so_text_clean(req->pool, reason, 500)) {
-        return so_api_error(req, SO_E_INVALID, "a rejection needs a reason", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "a rejection needs a reason", "");
     }
     status = !strcmp(decision, "accept") ? "accepted" : "rejected";
     if ((rv = so_store_order_get(db, req->pool, d->team_id, d->order_id, &o)) != APR_SUCCESS) {
@@ -488,8 +477,7 @@ static apr_status_t staff_decide(so_req_t *req)
     rv = so_db_end(db, rv);
     if (rv == APR_EBUSY) {
         return so_api_errorf(req, SO_E_DOC_STATE,
-                             "Document %" APR_INT64_T_FMT " was %s already", d->id, d->status),
-               APR_EINVAL;
+                             "Document %" APR_INT64_T_FMT " was %s already", d->id, d->status);
     }
     if (rv != APR_SUCCESS) {
         return rv;

@@ -75,8 +75,7 @@ static apr_status_t pick_cert(so_req_t *req, so_db_t *db, const so_order_t *o,
         if (rv == APR_ENOENT || (rv == APR_SUCCESS && (*cp)->order_id != o->id)) {
             return so_api_errorf(req, SO_E_NOT_FOUND,
                                  "Order %" APR_INT64_T_FMT " has no certificate %" APR_INT64_T_FMT,
-                                 o->id, cert_id),
-                   APR_ENOENT;
+                                 o->id, cert_id);
         }
         if (rv != APR_SUCCESS) {
             return rv;
@@ -97,8 +96,7 @@ static apr_status_t pick_cert(so_req_t *req, so_db_t *db, const so_order_t *o,
         if (!*cp) {
             return so_api_errorf(req, SO_E_NOT_ISSUED,
                                  "Order %" APR_INT64_T_FMT " has no certificate yet (it is %s)",
-                                 o->id, o->status),
-                   APR_EINVAL;
+                                 o->id, o->status);
         }
     }
     return APR_SUCCESS;
@@ -127,8 +125,7 @@ static apr_status_t download(so_req_t *req)
     }
     if (!(fmt = so_bundle_format_find(format))) {
         return so_api_errorf(req, SO_E_FORMAT, "Unknown download format %s",
-                             so_text_clean(req->pool, format, 40)),
-               APR_EINVAL;
+                             so_text_clean(req->pool, format, 40));
     }
     if ((rv = pick_cert(req, db, o, cert_id, &c)) != APR_SUCCESS) {
         return rv;
@@ -136,8 +133,7 @@ static apr_status_t download(so_req_t *req)
     if (c->revoked_at > 0) {
         return so_api_errorf(req, SO_E_REVOKED,
                              "Certificate %s was revoked on %s: it is not offered for download",
-                             c->serial, so_time_fmt(req->pool, c->revoked_at)),
-               APR_EINVAL;
+                             c->serial, so_time_fmt(req->pool, c->revoked_at));
     }
     key = apr_pstrcat(req->pool, "bundle:", c->sha256, ":", fmt->name, NULL);
     b = apr_pcalloc(req->pool, sizeof(*b));
@@ -162,7 +158,7 @@ static apr_status_t download(so_req_t *req)
         rv = so_bundle_build(&b, req->pool, &in, fmt->name, &why);
         if (rv != APR_SUCCESS) {
             return rv == APR_ENOENT
-                       ? (so_api_error(req, SO_E_FORMAT, why ? why : "Unknown format", ""), APR_EINVAL)
+                       ? so_api_error(req, SO_E_FORMAT, why ? why : "Unknown format", "")
                        : APR_EGENERAL;
         }
         so_memo_put(bundles, key, b->data, b->len,

@@ -161,8 +161,7 @@ static apr_status_t tree_begin(so_req_t *req, apr_array_header_t **folders)
 static apr_status_t tree_refuse(so_req_t *req, int code, const char *desc, const char *data)
 {
     so_db_rollback(so_req_db(req));
-    so_api_error(req, code, desc, data);
-    return APR_EINVAL;
+    return so_api_error(req, code, desc, data);
 }
 
 static apr_status_t no_folder(so_req_t *req, apr_int64_t id)
@@ -223,7 +222,7 @@ static apr_status_t folders_list(so_req_t *req)
         return APR_EINVAL;
     }
     if (pattern && strlen(pattern) > SO_FOLDER_NAME_MAX) {
-        return so_api_error(req, SO_E_INVALID, "pattern is at most 64 characters", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "pattern is at most 64 characters", "");
     }
     if ((rv = so_store_folders(so_req_db(req), req->pool, req->auth->team_id, &folders))
         != APR_SUCCESS) {
@@ -287,7 +286,7 @@ static apr_status_t folder_get(so_req_t *req)
         return rv;
     }
     if (!(f = find(folders, id))) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No folder %" APR_INT64_T_FMT, id), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No folder %" APR_INT64_T_FMT, id);
     }
     return so_api_ok(req, folder_json(req, folders, f, children_of(req->pool, folders), 1, NULL));
 }
@@ -310,7 +309,7 @@ static apr_status_t folder_create(so_req_t *req)
         return APR_EINVAL;
     }
     if ((why = so_folder_name_check(req->pool, name, &name)) != NULL) {
-        return so_api_error(req, SO_E_FOLDER_NAME, why, ""), APR_EINVAL;
+        return so_api_error(req, SO_E_FOLDER_NAME, why, "");
     }
     if ((rv = tree_begin(req, &folders)) != APR_SUCCESS) {
         return rv;
@@ -339,8 +338,7 @@ static apr_status_t folder_create(so_req_t *req)
     rv = so_store_folder_insert(db, req->pool, req->auth->team_id, parent, name, "", req->now, &id);
     if ((rv = so_db_end(db, rv)) == SO_EDBUNIQUE) {
         return so_api_errorf(req, SO_E_FOLDER_EXISTS, "There is a folder named %s there already",
-                             name),
-               APR_EINVAL;
+                             name);
     }
     return rv != APR_SUCCESS ? rv : so_api_ok_id(req, id);
 }
@@ -371,16 +369,15 @@ static apr_status_t folder_update(so_req_t *req)
         return APR_EINVAL;
     }
     if (!has_name && !has_parent && !has_default) {
-        return so_api_error(req, SO_E_INVALID, "give name, parent_id or is_default", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "give name, parent_id or is_default", "");
     }
     if (has_default && !make_default) {
         return so_api_error(req, SO_E_INVALID,
                             "is_default can only be set: make another folder the default instead",
-                            ""),
-               APR_EINVAL;
+                            "");
     }
     if (has_name && (why = so_folder_name_check(req->pool, name, &name)) != NULL) {
-        return so_api_error(req, SO_E_FOLDER_NAME, why, ""), APR_EINVAL;
+        return so_api_error(req, SO_E_FOLDER_NAME, why, "");
     }
     if ((rv = tree_begin(req, &folders)) != APR_SUCCESS) {
         return rv;
@@ -416,8 +413,7 @@ static apr_status_t folder_update(so_req_t *req)
     }
     if ((rv = so_db_end(db, rv)) == SO_EDBUNIQUE) {
         return so_api_errorf(req, SO_E_FOLDER_EXISTS, "There is a folder named %s there already",
-                             name),
-               APR_EINVAL;
+                             name);
     }
     return rv != APR_SUCCESS ? rv : so_api_ok_id(req, id);
 }
@@ -505,8 +501,7 @@ static apr_status_t folder_delete(so_req_t *req)
         rv = so_store_orders_refile(db, req->pool, req->auth->team_id, target, &moved);
     }
     if ((rv = so_db_end(db, rv)) == SO_EDBFOREIGN) {
-        return so_api_error(req, SO_E_CONFLICT, "An order was filed there meanwhile; retry", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_CONFLICT, "An order was filed there meanwhile; retry", "");
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -537,20 +532,19 @@ static apr_status_t folder_move_orders(so_req_t *req)
     }
     n = json_array_size(ids);
     if (n == 0) {
-        return so_api_error(req, SO_E_INVALID, "field 'order_ids' lists no order", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "field 'order_ids' lists no order", "");
     }
     order_ids = apr_palloc(req->pool, sizeof(*order_ids) * n);
     for (i = 0; i < n; i++) {
         json_t *v = json_array_get(ids, i);
         if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 0x7fffffff) {
-            return so_api_error(req, SO_E_INVALID, "field 'order_ids' holds order ids (integers)", ""),
-                   APR_EINVAL;
+            return so_api_error(req, SO_E_INVALID, "field 'order_ids' holds order ids (integers)", "");
         }
         order_ids[i] = (apr_int64_t)json_integer_value(v);
     }
     rv = so_store_folder_get(db, req->pool, req->auth->team_id, id, &f);
     if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No folder %" APR_INT64_T_FMT, id), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No folder %" APR_INT64_T_FMT, id);
     }
     if (rv != APR_SUCCESS || (rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
@@ -560,13 +554,12 @@ static apr_status_t folder_move_orders(so_req_t *req)
         rv = so_store_order_move(db, req->pool, req->auth->team_id, order_ids[i], id);
         if (rv == APR_ENOENT) {
             so_db_rollback(db);
-            return so_api_errorf(req, SO_E_NOT_FOUND, "No order %" APR_INT64_T_FMT, order_ids[i]),
-                   APR_ENOENT;
+            return so_api_errorf(req, SO_E_NOT_FOUND, "No order %" APR_INT64_T_FMT, order_ids[i]);
         }
     }
     if ((rv = so_db_end(db, rv)) == SO_EDBFOREIGN) {
         /* the folder was deleted meanwhile */
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No folder %" APR_INT64_T_FMT, id), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No folder %" APR_INT64_T_FMT, id);
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -660,12 +653,11 @@ static apr_status_t folder_filter(so_req_t *req, so_order_filter_t *q)
         return APR_SUCCESS;
     }
     if (so_parse_int64(v, 1, 0x7fffffff, &id) != APR_SUCCESS) {
-        return so_api_error(req, SO_E_INVALID, "query parameter 'folder_id' must be a folder id", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "query parameter 'folder_id' must be a folder id", "");
     }
     rv = so_store_folder_get(so_req_db(req), req->pool, req->auth->team_id, id, &f);
     if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No folder %" APR_INT64_T_FMT, id), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No folder %" APR_INT64_T_FMT, id);
     }
     if (rv != APR_SUCCESS) {
         return rv;

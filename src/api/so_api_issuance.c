@@ -280,8 +280,7 @@ static apr_status_t post_validate(so_req_t *req)
     }
     if (strcmp(o->status, "REQ") && !st->reissue_pending) {
         return so_api_errorf(req, SO_E_STATUS,
-                             "Nothing to validate: the order is %s", o->status),
-               APR_EINVAL;
+                             "Nothing to validate: the order is %s", o->status);
     }
     rv = so_iss_check(so_api_svc_ctx(req), o);
     if (rv == APR_EBUSY) {
@@ -394,8 +393,7 @@ static apr_status_t revoke_cert(so_req_t *req)
     if ((reason = so_api_revoke_reason(reason_name)) < 0) {
         return so_api_errorf(req, SO_E_INVALID,
                              "reason must be unspecified, key_compromise, affiliation_changed, "
-                             "superseded, cessation_of_operation or privilege_withdrawn"),
-               APR_EINVAL;
+                             "superseded, cessation_of_operation or privilege_withdrawn");
     }
     if ((rv = so_api_order_load(req, &o)) != APR_SUCCESS) {
         return rv;
@@ -411,11 +409,10 @@ static apr_status_t revoke_cert(so_req_t *req)
         }
     }
     if (!c) {
-        return so_api_error(req, SO_E_NOT_FOUND, "No such certificate in this order", ""), APR_ENOENT;
+        return so_api_error(req, SO_E_NOT_FOUND, "No such certificate in this order", "");
     }
     if (c->revoked_at > 0) {
-        return so_api_error(req, SO_E_REVOKED, "The certificate is revoked already", c->serial),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_REVOKED, "The certificate is revoked already", c->serial);
     }
     if ((rv = so_iss_revoke(so_api_svc_ctx(req), o, c, reason)) != APR_SUCCESS) {
         return rv;
@@ -478,8 +475,7 @@ static apr_status_t read_days(so_req_t *req, const char *field, int sign, const 
     for (i = 0; i < json_array_size(a); i++) {
         json_t *v = json_array_get(a, i);
         if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 365) {
-            return so_api_errorf(req, SO_E_INVALID, "%s holds whole days from 1 to 365", field),
-                   APR_EINVAL;
+            return so_api_errorf(req, SO_E_INVALID, "%s holds whole days from 1 to 365", field);
         }
         *list = apr_psprintf(req->pool, "%s%s%d", *list, **list ? "," : "",
                              sign * (int)json_integer_value(v));
@@ -511,8 +507,7 @@ static apr_status_t put_reminders(so_req_t *req)
             const char *a = json_is_string(v) ? json_string_value(v) : NULL;
             if (!a || !so_mail_addr_ok(a)) {
                 return so_api_errorf(req, SO_E_INVALID, "recipients holds e-mail addresses (%s)",
-                                     a ? a : "not a string"),
-                       APR_EINVAL;
+                                     a ? a : "not a string");
             }
             recipients = apr_pstrcat(req->pool, recipients, *recipients ? "," : "", a, NULL);
         }
@@ -530,7 +525,7 @@ static apr_status_t put_reminders(so_req_t *req)
         days = st->reminder_days;
     }
     if (so_iss_reminder_days_parse(req->pool, days, &parsed, &why) != APR_SUCCESS) {
-        return so_api_error(req, SO_E_INVALID, why, ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, why, "");
     }
     if (!has_enabled) {
         enabled = st->reminders_enabled;
@@ -569,8 +564,7 @@ static apr_status_t staff_organizations(so_req_t *req)
         status = "pending";
     }
     if (strcmp(status, "pending") && strcmp(status, "approved") && strcmp(status, "rejected")) {
-        return so_api_error(req, SO_E_INVALID, "status is pending, approved or rejected", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "status is pending, approved or rejected", "");
     }
     rv = so_store_org_reviews(so_req_db(req), req->pool, status, 500, &reviews);
     if (rv != APR_SUCCESS) {
@@ -626,26 +620,24 @@ static apr_status_t staff_organization(so_req_t *req)
         return APR_EINVAL;
     }
     if (strcmp(decision, "approve") && strcmp(decision, "reject")) {
-        return so_api_error(req, SO_E_INVALID, "decision is approve or reject", decision), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "decision is approve or reject", decision);
     }
     if (!strcmp(decision, "reject") && !*reason) {
-        return so_api_error(req, SO_E_INVALID, "a rejection needs a reason", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "a rejection needs a reason", "");
     }
     if (json_object_get(req->json, "documents")) {
         /* the accepted validation documents of the order the decision rests on */
         json_t *docs = json_object_get(req->json, "documents"), *v;
         size_t i;
         if (!json_is_array(docs) || json_array_size(docs) > 50) {
-            return so_api_error(req, SO_E_INVALID, "documents is a list of document ids", ""),
-                   APR_EINVAL;
+            return so_api_error(req, SO_E_INVALID, "documents is a list of document ids", "");
         }
         json_array_foreach(docs, i, v)
         {
             so_doc_t *d;
             apr_status_t rv;
             if (!json_is_integer(v)) {
-                return so_api_error(req, SO_E_INVALID, "documents is a list of document ids", ""),
-                       APR_EINVAL;
+                return so_api_error(req, SO_E_INVALID, "documents is a list of document ids", "");
             }
             rv = so_store_doc_get(so_req_db(req), req->pool, -1, 0, json_integer_value(v), &d);
             if (rv != APR_SUCCESS && rv != APR_ENOENT) {
@@ -655,8 +647,7 @@ static apr_status_t staff_organization(so_req_t *req)
                 return so_api_errorf(req, SO_E_INVALID,
                                      "documents: %" APR_INT64_T_FMT " is not an accepted "
                                      "document of order %" APR_INT64_T_FMT,
-                                     (apr_int64_t)json_integer_value(v), id),
-                       APR_EINVAL;
+                                     (apr_int64_t)json_integer_value(v), id);
             }
             ids = apr_psprintf(req->pool, "%s%s%" APR_INT64_T_FMT, ids, *ids ? "," : "",
                                (apr_int64_t)json_integer_value(v));

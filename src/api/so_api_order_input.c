@@ -45,8 +45,7 @@ static apr_status_t read_names(so_req_t *req, json_t *a, const char *field,
     for (i = 0; i < json_array_size(a); i++) {
         json_t *v = json_array_get(a, i);
         if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 253) {
-            return so_api_errorf(req, SO_E_INVALID, "%s must hold host names (strings)", field),
-                   APR_EINVAL;
+            return so_api_errorf(req, SO_E_INVALID, "%s must hold host names (strings)", field);
         }
         APR_ARRAY_PUSH(*out, const char *) = so_str_lower(req->pool, json_string_value(v));
     }
@@ -63,8 +62,7 @@ static apr_status_t read_dcv(so_req_t *req, json_t *a, apr_array_header_t **out)
         const char *host = NULL, *method = NULL;
         if (!json_is_object(v)) {
             return so_api_error(req, SO_E_INVALID,
-                                "domain_validation_methods holds objects {host_name, method}", ""),
-                   APR_EINVAL;
+                                "domain_validation_methods holds objects {host_name, method}", "");
         }
         if (so_in_str(req, v, "host_name", 1, 253, &host, NULL)
             || so_in_str(req, v, "method", 1, 16, &method, NULL)) {
@@ -75,8 +73,7 @@ static apr_status_t read_dcv(so_req_t *req, json_t *a, apr_array_header_t **out)
             return so_api_errorf(req, SO_E_DCV_METHOD,
                                  "method '%s' of %s is not one of email, dns, dns-persist, "
                                  "dns-account, http, https", method,
-                                 host),
-                   APR_EINVAL;
+                                 host);
         }
         if (!strcmp(method, "email") && so_br_email_check(req, host) != APR_SUCCESS) {
             return APR_EINVAL;
@@ -122,8 +119,7 @@ apr_status_t so_order_in_read(so_req_t *req, so_order_in_t *in)
     if (in->has_managed_csr) {
         /* the CSR Manager's copy stands in for csr from here on (the order keeps its own) */
         if (in->has_csr) {
-            return so_api_error(req, SO_E_INVALID, "give csr or managed_csr_id, not both", ""),
-                   APR_EINVAL;
+            return so_api_error(req, SO_E_INVALID, "give csr or managed_csr_id, not both", "");
         }
         if (so_api_managed_csr_pem(req, in->managed_csr_id, &in->csr) != APR_SUCCESS) {
             return APR_EINVAL;
@@ -137,11 +133,10 @@ apr_status_t so_order_in_read(so_req_t *req, so_order_in_t *in)
         return APR_EINVAL;
     }
     if (in->has_autorenew && strcmp(in->autorenew, "on") && strcmp(in->autorenew, "off")) {
-        return so_api_error(req, SO_E_INVALID, "autorenew must be \"on\" or \"off\"", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "autorenew must be \"on\" or \"off\"", "");
     }
     if (in->has_sha && strcmp(in->sha, "sha2") && strcmp(in->sha, "sha1")) {
-        return so_api_error(req, SO_E_INVALID, "signature_hash_algorithm must be sha2 (or sha1)", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "signature_hash_algorithm must be sha2 (or sha1)", "");
     }
     if (in->has_software && *in->software) {
         int i, ok = 0;
@@ -152,8 +147,7 @@ apr_status_t so_order_in_read(so_req_t *req, so_order_in_t *in)
             return so_api_errorf(req, SO_E_INVALID,
                                  "software_id must be one of linux, windows, apache, nginx, iis, "
                                  "tomcat, nodejs, cpanel, amazon, other (not %s)",
-                                 in->software),
-                   APR_EINVAL;
+                                 in->software);
         }
     }
     if (in->has_approver) {
@@ -180,8 +174,7 @@ apr_status_t so_order_product_load(so_req_t *req, apr_int64_t id, so_product_t *
 {
     apr_status_t rv = so_store_product_get(so_req_db(req), req->pool, id, prod);
     if (rv == APR_ENOENT || (rv == APR_SUCCESS && !(*prod)->active)) {
-        so_api_errorf(req, SO_E_PRODUCT, "No product %" APR_INT64_T_FMT " on sale", id);
-        return APR_EINVAL;
+        return so_api_errorf(req, SO_E_PRODUCT, "No product %" APR_INT64_T_FMT " on sale", id);
     }
     return rv;
 }
@@ -191,8 +184,7 @@ apr_status_t so_order_in_id_check(so_req_t *req, const so_order_in_t *in, apr_in
     if (in->has_id && in->id != id) {
         return so_api_errorf(req, SO_E_INVALID,
                              "the body's id %" APR_INT64_T_FMT " is not the order of the path (%" APR_INT64_T_FMT ")",
-                             in->id, id),
-               APR_EINVAL;
+                             in->id, id);
     }
     return APR_SUCCESS;
 }

@@ -46,7 +46,7 @@ static apr_status_t q_date(so_req_t *req, const char *key, int end, apr_int64_t 
         return APR_SUCCESS;
     }
     if (so_time_parse(v, out) != APR_SUCCESS) {
-        return so_api_errorf(req, SO_E_INVALID, "%s must be a date (YYYY-MM-DD)", key), APR_EINVAL;
+        return so_api_errorf(req, SO_E_INVALID, "%s must be a date (YYYY-MM-DD)", key);
     }
     if (end && strlen(v) == 10) {
         *out += 86400; /* a date-only end is inclusive */
@@ -212,7 +212,7 @@ static apr_status_t list_format(so_req_t *req, int *csv)
             *csv = 1;
         }
         else if (strcmp(format, "json")) {
-            return so_api_error(req, SO_E_INVALID, "format must be json or csv", format), APR_EINVAL;
+            return so_api_error(req, SO_E_INVALID, "format must be json or csv", format);
         }
     }
     else if (accept && strstr(accept, "text/csv") && !strstr(accept, "application/json")) {
@@ -255,8 +255,7 @@ apr_status_t so_api_orders_list(so_req_t *req)
             const char *s = APR_ARRAY_IDX(statuses, i, const char *);
             if (!is_status(s)) {
                 return so_api_errorf(req, SO_E_INVALID,
-                                     "status '%s' is not one of PAI, REQ, ACT, REJ, FAI, EXP", s),
-                       APR_EINVAL;
+                                     "status '%s' is not one of PAI, REQ, ACT, REJ, FAI, EXP", s);
             }
         }
         q->statuses = statuses;

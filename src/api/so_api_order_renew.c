@@ -51,17 +51,15 @@ apr_status_t so_api_order_reissue(so_req_t *req)
     for (i = 0; refused[i]; i++) {
         if (json_object_get(req->json, refused[i])) {
             return so_api_errorf(req, SO_E_STATUS_FIELD, "%s cannot be changed by a reissue",
-                                 refused[i]),
-                   APR_EINVAL;
+                                 refused[i]);
         }
     }
     if (use_prev && in.has_csr) {
-        return so_api_error(req, SO_E_INVALID, "give either csr or use_previous_csr", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "give either csr or use_previous_csr", "");
     }
     if (!use_prev && (!in.has_csr || !*in.csr)) {
         return so_api_error(req, SO_E_INVALID,
-                            "a reissue needs a new csr (or use_previous_csr: true)", ""),
-               APR_EINVAL;
+                            "a reissue needs a new csr (or use_previous_csr: true)", "");
     }
     for (attempt = 0; attempt < SO_WRITE_ATTEMPTS; attempt++) {
         so_api_write_backoff(attempt);
@@ -73,8 +71,7 @@ apr_status_t so_api_order_reissue(so_req_t *req)
         }
         if (strcmp(o->status, "ACT")) {
             return so_api_errorf(req, SO_E_STATUS,
-                                 "Only an active order can be reissued (this one is %s)", o->status),
-                   APR_EINVAL;
+                                 "Only an active order can be reissued (this one is %s)", o->status);
         }
         if ((rv = so_order_product_load(req, o->product_id, &prod)) != APR_SUCCESS) {
             return rv;
@@ -102,7 +99,7 @@ apr_status_t so_api_order_reissue(so_req_t *req)
         }
     }
     if (rv == SO_EDBSTALE) {
-        return so_api_error(req, SO_E_CONCURRENT, "The order kept changing; retry", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_CONCURRENT, "The order kept changing; retry", "");
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -130,15 +127,13 @@ apr_status_t so_api_order_renew(so_req_t *req)
     }
     if (strcmp(o->status, "ACT") || o->order_ends_at <= req->now) {
         return so_api_errorf(req, SO_E_RENEW_WINDOW, "Only an active order can be renewed (this one "
-                                                     "is %s)", o->status),
-               APR_EINVAL;
+                                                     "is %s)", o->status);
     }
     if (o->order_ends_at - req->now > 30 * 86400) {
         return so_api_errorf(req, SO_E_RENEW_WINDOW,
                              "The order ends on %s: it can be renewed from %s (30 days before)",
                              so_time_fmt(req->pool, o->order_ends_at),
-                             so_time_fmt(req->pool, o->order_ends_at - 30 * 86400)),
-               APR_EINVAL;
+                             so_time_fmt(req->pool, o->order_ends_at - 30 * 86400));
     }
     {
         /* a renewal bought in the cart renews it already */
@@ -148,7 +143,7 @@ apr_status_t so_api_order_renew(so_req_t *req)
             return rv;
         }
         if (code) {
-            return so_api_error(req, code, why, ""), APR_EINVAL;
+            return so_api_error(req, code, why, "");
         }
     }
     {
@@ -156,8 +151,7 @@ apr_status_t so_api_order_renew(so_req_t *req)
         so_result_init(&res);
         rv = so_iss_renew_charge(so_api_svc_ctx(req), o, 0, &res);
         if (rv == SO_ENOFUNDS) {
-            return so_api_error(req, SO_E_FUNDS, "The balance does not cover the renewal", ""),
-                   APR_EINVAL;
+            return so_api_error(req, SO_E_FUNDS, "The balance does not cover the renewal", "");
         }
         if (rv != APR_SUCCESS) {
             return so_api_svc_answer(req, &res);

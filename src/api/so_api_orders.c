@@ -80,8 +80,7 @@ apr_status_t so_api_order_load(so_req_t *req, so_order_t **out)
         return APR_ENOENT;
     }
     if (req->auth->kind == SO_AUTH_OTP && id != req->auth->otp_order_id) {
-        so_api_errorf(req, SO_E_NOT_FOUND, "No order %" APR_INT64_T_FMT, id);
-        return APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No order %" APR_INT64_T_FMT, id);
     }
     rv = so_store_order_get(so_req_db(req), req->pool, req->auth->team_id, id, out);
     if (rv == APR_ENOENT) {
@@ -109,14 +108,13 @@ static apr_status_t create_order(so_req_t *req)
         return APR_EINVAL;
     }
     if (!in.has_product || !in.has_period) {
-        return so_api_error(req, SO_E_INVALID, "product_id and period are required", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "product_id and period are required", "");
     }
     if (idem.key) {
         if (!*idem.key || strlen(idem.key) > 200
             || !so_str_is_printable_utf8(idem.key, strlen(idem.key))) {
             return so_api_error(req, SO_E_INVALID, "Idempotency-Key must be 1 to 200 printable characters",
-                                ""),
-                   APR_EINVAL;
+                                "");
         }
         idem.hash = so_sha256_hex(req->pool, req->body, req->body_len, 0);
     }
@@ -226,8 +224,7 @@ static apr_status_t approver_email_update(so_req_t *req)
         return APR_EINVAL;
     }
     if (has_id && (!so_req_param(req, "id") || id != apr_atoi64(so_req_param(req, "id")))) {
-        return so_api_error(req, SO_E_INVALID, "the body's id is not the order of the path", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "the body's id is not the order of the path", "");
     }
     return approver_change(req, so_str_lower(req->pool, so_str_trim(req->pool, email)));
 }

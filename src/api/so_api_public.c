@@ -36,7 +36,7 @@ static apr_status_t pki_file(so_req_t *req)
     apr_status_t rv;
 
     if (!req->cfg->ca) {
-        return so_api_error(req, SO_E_NOT_FOUND, "No CA is configured here", ""), APR_ENOENT;
+        return so_api_error(req, SO_E_NOT_FOUND, "No CA is configured here", "");
     }
     apr_table_setn(req->headers_out, "Cache-Control", "public, max-age=3600");
     if (!strcmp(name, "root.crt")) {
@@ -63,7 +63,7 @@ static apr_status_t pki_file(so_req_t *req)
         apr_table_setn(req->headers_out, "Last-Modified", so_time_http(req->pool, tu));
         return so_api_ok_bytes(req, der, len, "application/pkix-crl");
     }
-    return so_api_error(req, SO_E_NOT_FOUND, "No such file", name), APR_ENOENT;
+    return so_api_error(req, SO_E_NOT_FOUND, "No such file", name);
 }
 
 static const char *page(so_req_t *req, const char *title, const char *body)

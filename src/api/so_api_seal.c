@@ -467,7 +467,7 @@ static void rendered_keep(const so_req_t *req, const char *seal_id, apr_uint64_t
 
 static apr_status_t not_found(so_req_t *req)
 {
-    return so_api_error(req, SO_E_NOT_FOUND, "No such seal", ""), APR_ENOENT;
+    return so_api_error(req, SO_E_NOT_FOUND, "No such seal", "");
 }
 
 static apr_status_t load(so_req_t *req, const char *id, seal_entry_t **e)
@@ -512,11 +512,10 @@ static apr_status_t seal_file(so_req_t *req)
         if (js) {
             if (!*base) {
                 return so_api_error(req, SO_E_NOT_FOUND,
-                                    "Seals need SSLOrdersPublicURL (or SSLOrdersSealURL)", ""),
-                       APR_ENOENT;
+                                    "Seals need SSLOrdersPublicURL (or SSLOrdersSealURL)", "");
             }
             if (so_seal_script(&r.body, &r.len, req->pool, base, id, &why) != APR_SUCCESS) {
-                return so_api_error(req, SO_E_NOT_FOUND, why ? why : "No such seal", ""), APR_ENOENT;
+                return so_api_error(req, SO_E_NOT_FOUND, why ? why : "No such seal", "");
             }
             info.state = SO_SEAL_VALID; /* not used for the script */
             req->mtime = e->facts->seal.created_at;
@@ -602,7 +601,7 @@ static apr_status_t seal_document(so_req_t *req)
         apr_table_setn(req->headers_out, "Content-Security-Policy", "default-src 'none'; sandbox");
         return so_api_ok_bytes(req, data, len, t ? t->mime : "application/octet-stream");
     }
-    return so_api_error(req, SO_E_NOT_FOUND, "No such document", ""), APR_ENOENT;
+    return so_api_error(req, SO_E_NOT_FOUND, "No such document", "");
 }
 
 const so_route_t so_routes_seal[] = {

@@ -72,8 +72,7 @@ apr_status_t so_api_member_invite(so_req_t *req, const char *username, so_role_t
 
     if (!so_is_username(name)) {
         return so_api_error(req, SO_E_INVALID, "a user name is 1 to 64 of A-Z a-z 0-9 . _ @ -",
-                            ""),
-               APR_EINVAL;
+                            "");
     }
     /* a member of this team is no secret to its admins; whether a user exists elsewhere is */
     rv = so_store_user_by_name(db, req->pool, name, &u);
@@ -88,13 +87,12 @@ apr_status_t so_api_member_invite(so_req_t *req, const char *username, so_role_t
     }
     if (existing != SO_ROLE_NONE) {
         return so_api_errorf(req, SO_E_MEMBER_EXISTS, "%s is %s of this team already", name,
-                             so_role_name(existing)),
-               APR_EINVAL;
+                             so_role_name(existing));
     }
     rv = so_store_invitation_create(db, req->pool, req->auth->team_id, name, role,
                                     req->auth->user_id, req->now, &id);
     if (rv == SO_EDBUNIQUE) {
-        return so_api_errorf(req, SO_E_MEMBER_EXISTS, "%s is invited already", name), APR_EINVAL;
+        return so_api_errorf(req, SO_E_MEMBER_EXISTS, "%s is invited already", name);
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -128,12 +126,10 @@ static apr_status_t decide(so_req_t *req, int accept)
     rv = so_store_invitation_decide(so_req_db(req), req->pool, id, req->auth->user_id,
                                     req->auth->username, accept, req->now, &team_id);
     if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No pending invitation %" APR_INT64_T_FMT, id),
-               APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No pending invitation %" APR_INT64_T_FMT, id);
     }
     if (rv == SO_EDBUNIQUE) {
-        return so_api_error(req, SO_E_MEMBER_EXISTS, "You are a member of this team already", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_MEMBER_EXISTS, "You are a member of this team already", "");
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -165,8 +161,7 @@ static apr_status_t invitation_withdraw(so_req_t *req)
     }
     rv = so_store_invitation_withdraw(so_req_db(req), req->pool, req->auth->team_id, id, req->now);
     if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No pending invitation %" APR_INT64_T_FMT, id),
-               APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No pending invitation %" APR_INT64_T_FMT, id);
     }
     return rv != APR_SUCCESS ? rv : so_api_ok_id(req, id);
 }
@@ -215,7 +210,7 @@ static apr_status_t session_end(so_req_t *req)
     }
     rv = so_store_user_session_end(so_req_db(req), req->pool, req->auth->user_id, id);
     if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No session %" APR_INT64_T_FMT, id), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No session %" APR_INT64_T_FMT, id);
     }
     return rv != APR_SUCCESS ? rv : so_api_ok_id(req, id);
 }
@@ -244,8 +239,7 @@ static apr_status_t password_change(so_req_t *req)
     }
     if (strlen(new_pw) < MIN_PASSWORD) {
         return so_api_errorf(req, SO_E_INVALID, "new_password must have at least %d characters",
-                             MIN_PASSWORD),
-               APR_EINVAL;
+                             MIN_PASSWORD);
     }
     /* guessing the old password is guessing a login: the same limits */
     key = apr_pstrcat(req->pool, req->auth->username, "|", req->client_ip, NULL);
@@ -256,8 +250,7 @@ static apr_status_t password_change(so_req_t *req)
     if (failures < 0) {
         apr_int64_t wait = first_at + req->cfg->login_window - req->now;
         apr_table_setn(req->headers_out, "Retry-After", so_i64str(req->pool, wait > 1 ? wait : 1));
-        return so_api_error(req, SO_E_RATE_LIMIT, "Too many failed attempts, try again later", ""),
-               APR_EACCES;
+        return so_api_error(req, SO_E_RATE_LIMIT, "Too many failed attempts, try again later", "");
     }
     if ((rv = so_store_user_by_id(db, req->pool, req->auth->user_id, &u)) != APR_SUCCESS) {
         return rv;
@@ -266,7 +259,7 @@ static apr_status_t password_change(so_req_t *req)
         if ((rv = so_login_failed(req, db, req->auth->username, key)) != APR_SUCCESS) {
             return rv;
         }
-        return so_api_error(req, SO_E_PASSWORD, "The old password is wrong", ""), APR_EACCES;
+        return so_api_error(req, SO_E_PASSWORD, "The old password is wrong", "");
     }
     if ((rv = so_password_hash(&hash, req->pool, new_pw)) != APR_SUCCESS
         || (rv = so_db_begin(db)) != APR_SUCCESS) {
@@ -303,8 +296,7 @@ static apr_status_t string_list(so_req_t *req, const char *key, apr_size_t max, 
         if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 64
             || strpbrk(json_string_value(v), " ,\t")
             || strlen(json_string_value(v)) != json_string_length(v)) {
-            return so_api_errorf(req, SO_E_INVALID, "field '%s' must be a list of strings", key),
-                   APR_EINVAL;
+            return so_api_errorf(req, SO_E_INVALID, "field '%s' must be a list of strings", key);
         }
         text = *text ? apr_pstrcat(req->pool, text, " ", json_string_value(v), NULL)
                      : apr_pstrdup(req->pool, json_string_value(v));
@@ -326,30 +318,27 @@ apr_status_t so_api_token_limits(so_req_t *req, const char **scopes, const char 
         return APR_EINVAL;
     }
     if (so_scopes_parse(text, &mask, &why, req->pool) != APR_SUCCESS) {
-        return so_api_error(req, SO_E_INVALID, why, ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, why, "");
     }
     if (json_object_get(req->json, "scopes") && !mask) {
-        return so_api_error(req, SO_E_INVALID, "field 'scopes' needs at least one scope", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "field 'scopes' needs at least one scope", "");
     }
     if (mask & ~allowed) {
         return so_api_errorf(req, SO_E_FORBIDDEN, "As %s you cannot give the scope %s",
                              so_role_name(req->auth->role),
-                             so_scopes_text(req->pool, mask & ~allowed)),
-               APR_EINVAL;
+                             so_scopes_text(req->pool, mask & ~allowed));
     }
     *scopes = so_scopes_text(req->pool, mask);
     if (string_list(req, "networks", SO_SCOPES_MAX_NETWORKS, &text) != APR_SUCCESS) {
         return APR_EINVAL;
     }
     if (so_networks_parse(text, networks, &why, req->pool) != APR_SUCCESS) {
-        return so_api_errorf(req, SO_E_INVALID, "field 'networks': %s", why), APR_EINVAL;
+        return so_api_errorf(req, SO_E_INVALID, "field 'networks': %s", why);
     }
     e = json_object_get(req->json, "expires_at");
     if (e && !json_is_null(e)) {
         if (json_object_get(req->json, "ttl_hours")) {
-            return so_api_error(req, SO_E_INVALID, "give expires_at or ttl_hours, not both", ""),
-                   APR_EINVAL;
+            return so_api_error(req, SO_E_INVALID, "give expires_at or ttl_hours, not both", "");
         }
         if (so_in_str(req, req->json, "expires_at", 0, 32, &until, NULL) != APR_SUCCESS) {
             return APR_EINVAL;
@@ -359,8 +348,7 @@ apr_status_t so_api_token_limits(so_req_t *req, const char **scopes, const char 
             return so_api_error(req, SO_E_INVALID,
                                 "field 'expires_at' must be a time (YYYY-MM-DD HH:MM:SS, UTC) in "
                                 "the next ten years",
-                                until),
-                   APR_EINVAL;
+                                until);
         }
         *ttl = at - req->now;
     }

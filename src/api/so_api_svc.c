@@ -83,7 +83,8 @@ apr_status_t so_api_svc_answer(so_req_t *req, const so_result_t *res)
         }
     }
     if (res->status != APR_SUCCESS && res->code) {
-        so_api_error(req, res->code, res->detail ? res->detail : "", res->field ? res->field : "");
+        return so_api_error(req, res->code, res->detail ? res->detail : "",
+                            res->field ? res->field : "");
     }
     return res->status;
 }

@@ -20,7 +20,8 @@ so_svc_ctx_t *so_api_svc_ctx(so_req_t *req);
 /* The answer of a failed service call: res->code and res->detail as the error envelope
  * (no code: status mapped by the dispatcher); res->warnings added to the answer (one
  * the answer has already, same code and text, is not repeated).
- * Returns res->status (APR_SUCCESS when it did not fail). */
+ * Returns SO_ANSWERED when it answered an error, else res->status (APR_SUCCESS when it
+ * did not fail). */
 apr_status_t so_api_svc_answer(so_req_t *req, const so_result_t *res);
 
 #endif

@@ -98,16 +98,14 @@ static apr_status_t load_target(so_req_t *req, so_order_t **o, const char **seri
         return rv;
     }
     if (!(*serial = route_serial(req))) {
-        return so_api_error(req, SO_E_NOT_FOUND, "No such certificate", "a serial number is hex"),
-               APR_ENOENT;
+        return so_api_error(req, SO_E_NOT_FOUND, "No such certificate", "a serial number is hex");
     }
     if ((rv = cert_lookup(req, *o, *serial, &found)) != APR_SUCCESS) {
         return rv;
     }
     if (!found) {
         return so_api_errorf(req, SO_E_NOT_FOUND, "Order %" APR_INT64_T_FMT " has no certificate %s",
-                             (*o)->id, *serial),
-               APR_ENOENT;
+                             (*o)->id, *serial);
     }
     return APR_SUCCESS;
 }
@@ -127,18 +125,16 @@ static apr_status_t read_names(so_req_t *req, int allow_empty, apr_array_header_
         return APR_EINVAL;
     }
     if (!has_arr && !has_one) {
-        return so_api_error(req, SO_E_INVALID, "field 'tags' is required (an array of tag names)", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "field 'tags' is required (an array of tag names)", "");
     }
     *out = apr_array_make(req->pool, has_arr ? (int)json_array_size(arr) + 1 : 1, sizeof(const char *));
     for (i = 0; has_arr && i < (int)json_array_size(arr); i++) {
         json_t *v = json_array_get(arr, (size_t)i);
         if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
-            return so_api_error(req, SO_E_INVALID, "field 'tags' holds tag names (strings)", ""),
-                   APR_EINVAL;
+            return so_api_error(req, SO_E_INVALID, "field 'tags' holds tag names (strings)", "");
         }
         if ((why = so_tag_name_check(req->pool, json_string_value(v), &name)) != NULL) {
-            return so_api_error(req, SO_E_TAG_NAME, why, json_string_value(v)), APR_EINVAL;
+            return so_api_error(req, SO_E_TAG_NAME, why, json_string_value(v));
         }
         for (j = 0; j < (*out)->nelts && strcmp(APR_ARRAY_IDX(*out, j, const char *), name); j++) {
         }
@@ -148,12 +144,12 @@ static apr_status_t read_names(so_req_t *req, int allow_empty, apr_array_header_
     }
     if (has_one) {
         if ((why = so_tag_name_check(req->pool, one, &name)) != NULL) {
-            return so_api_error(req, SO_E_TAG_NAME, why, ""), APR_EINVAL;
+            return so_api_error(req, SO_E_TAG_NAME, why, "");
         }
         APR_ARRAY_PUSH(*out, const char *) = name;
     }
     if (!allow_empty && (*out)->nelts == 0) {
-        return so_api_error(req, SO_E_INVALID, "field 'tags' lists no tag", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "field 'tags' lists no tag", "");
     }
     return APR_SUCCESS;
 }
@@ -182,7 +178,7 @@ static apr_status_t tags_list(so_req_t *req)
         return APR_EINVAL;
     }
     if (pattern && strlen(pattern) > 4 * SO_TAG_NAME_MAX) {
-        return so_api_error(req, SO_E_INVALID, "pattern is too long", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "pattern is too long", "");
     }
     rv = so_store_tags(so_req_db(req), req->pool, req->auth->team_id,
                        pattern && *pattern ? so_like_pattern(req->pool, so_str_lower(req->pool, pattern), 1)
@@ -209,7 +205,7 @@ static apr_status_t tag_get(so_req_t *req)
     }
     rv = so_store_tag_get(so_req_db(req), req->pool, req->auth->team_id, id, &t);
     if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No tag %" APR_INT64_T_FMT, id), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No tag %" APR_INT64_T_FMT, id);
     }
     return rv != APR_SUCCESS ? rv : so_api_ok(req, tag_json(req, t));
 }
@@ -226,21 +222,20 @@ static apr_status_t tag_create(so_req_t *req)
         return APR_EINVAL;
     }
     if ((why = so_tag_name_check(req->pool, name, &name)) != NULL) {
-        return so_api_error(req, SO_E_TAG_NAME, why, ""), APR_EINVAL;
+        return so_api_error(req, SO_E_TAG_NAME, why, "");
     }
     if ((rv = so_store_tags(db, req->pool, req->auth->team_id, "", 1, 0, &all, &total)) != APR_SUCCESS) {
         return rv;
     }
     if (total >= MAX_TAGS_PER_TEAM) {
-        return so_api_errorf(req, SO_E_LIMIT, "A team has at most %d tags", MAX_TAGS_PER_TEAM),
-               APR_EINVAL;
+        return so_api_errorf(req, SO_E_LIMIT, "A team has at most %d tags", MAX_TAGS_PER_TEAM);
     }
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
     }
     rv = so_store_tag_insert(db, req->pool, req->auth->team_id, name, req->now, &id);
     if ((rv = so_db_end(db, rv)) == SO_EDBUNIQUE) {
-        return so_api_errorf(req, SO_E_TAG_EXISTS, "There is a tag named %s already", name), APR_EINVAL;
+        return so_api_errorf(req, SO_E_TAG_EXISTS, "There is a tag named %s already", name);
     }
     return rv != APR_SUCCESS ? rv : so_api_ok_id(req, id);
 }
@@ -259,7 +254,7 @@ static apr_status_t tag_rename(so_req_t *req)
         return APR_EINVAL;
     }
     if ((why = so_tag_name_check(req->pool, name, &name)) != NULL) {
-        return so_api_error(req, SO_E_TAG_NAME, why, ""), APR_EINVAL;
+        return so_api_error(req, SO_E_TAG_NAME, why, "");
     }
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
@@ -267,10 +262,10 @@ static apr_status_t tag_rename(so_req_t *req)
     rv = so_store_tag_rename(db, req->pool, req->auth->team_id, id, name);
     rv = so_db_end(db, rv);
     if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No tag %" APR_INT64_T_FMT, id), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No tag %" APR_INT64_T_FMT, id);
     }
     if (rv == SO_EDBUNIQUE) {
-        return so_api_errorf(req, SO_E_TAG_EXISTS, "There is a tag named %s already", name), APR_EINVAL;
+        return so_api_errorf(req, SO_E_TAG_EXISTS, "There is a tag named %s already", name);
     }
     return rv != APR_SUCCESS ? rv : so_api_ok_id(req, id);
 }
@@ -290,7 +285,7 @@ static apr_status_t tag_delete(so_req_t *req)
     rv = so_store_tag_delete(db, req->pool, req->auth->team_id, id);
     rv = so_db_end(db, rv);
     if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No tag %" APR_INT64_T_FMT, id), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No tag %" APR_INT64_T_FMT, id);
     }
     return rv != APR_SUCCESS ? rv : so_api_ok_id(req, id);
 }
@@ -370,8 +365,7 @@ static apr_status_t object_tags_set(so_req_t *req)
         if (rv == APR_SUCCESS && now_tags->nelts > MAX_TAGS_PER_OBJECT) {
             so_db_rollback(db);
             return so_api_errorf(req, SO_E_LIMIT, "An order or certificate has at most %d tags",
-                                 MAX_TAGS_PER_OBJECT),
-                   APR_EINVAL;
+                                 MAX_TAGS_PER_OBJECT);
         }
     }
     if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
@@ -401,8 +395,7 @@ static apr_status_t object_tag_remove(so_req_t *req)
     }
     if (!removed) {
         return so_api_errorf(req, SO_E_NOT_FOUND, "Tag %" APR_INT64_T_FMT " is not on this %s", tag_id,
-                             serial ? "certificate" : "order"),
-               APR_ENOENT;
+                             serial ? "certificate" : "order");
     }
     return answer_tags(req, o, serial, MAX_TAGS_PER_OBJECT, 0);
 }
@@ -423,19 +416,18 @@ static apr_status_t tag_filter(so_req_t *req, so_order_filter_t *q)
             all = 1;
         }
         else if (strcmp(match, "any")) {
-            return so_api_error(req, SO_E_INVALID, "tag_match must be any or all", ""), APR_EINVAL;
+            return so_api_error(req, SO_E_INVALID, "tag_match must be any or all", "");
         }
     }
     if (tags->nelts == 0) {
         return APR_SUCCESS;
     }
     if (tags->nelts > MAX_FILTER_TAGS) {
-        return so_api_errorf(req, SO_E_INVALID, "at most %d tag parameters", MAX_FILTER_TAGS), APR_EINVAL;
+        return so_api_errorf(req, SO_E_INVALID, "at most %d tag parameters", MAX_FILTER_TAGS);
     }
     for (i = 0; i < tags->nelts; i++) {
         if (so_tag_name_check(req->pool, APR_ARRAY_IDX(tags, i, const char *), &name) != NULL) {
-            return so_api_error(req, SO_E_INVALID, "query parameter 'tag' must be a tag name", ""),
-                   APR_EINVAL;
+            return so_api_error(req, SO_E_INVALID, "query parameter 'tag' must be a tag name", "");
         }
         APR_ARRAY_IDX(tags, i, const char *) = name;
     }

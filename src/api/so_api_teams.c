@@ -54,24 +54,20 @@ static apr_status_t team_create(so_req_t *req)
     }
     if (!so_is_slug(slug)) {
         return so_api_error(req, SO_E_INVALID,
-                            "slug is 1 to 63 of a-z 0-9 - (not starting with -)", slug),
-               APR_EINVAL;
+                            "slug is 1 to 63 of a-z 0-9 - (not starting with -)", slug);
     }
     if (name && (!*so_str_trim(req->pool, name) || !so_str_is_printable_utf8(name, strlen(name)))) {
-        return so_api_error(req, SO_E_INVALID, "name must be 1 to 200 printable characters", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "name must be 1 to 200 printable characters", "");
     }
     if (strlen(currency) != 3 || strspn(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3) {
-        return so_api_error(req, SO_E_INVALID, "currency is an ISO 4217 code such as EUR", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "currency is an ISO 4217 code such as EUR", "");
     }
     if ((rv = so_store_teams_owned(db, req->pool, req->auth->user_id, &owned)) != APR_SUCCESS) {
         return rv;
     }
     if (owned >= MAX_OWNED_TEAMS) {
         return so_api_errorf(req, SO_E_TEAM_LIMIT, "You own %d teams: no more can be created",
-                             owned),
-               APR_EINVAL;
+                             owned);
     }
     /* the slug asked for is a prefix: the server adds a random suffix, the same whether or
      * not a team has that slug already (the answer never tells an outsider which slugs are
@@ -151,18 +147,16 @@ static apr_status_t read_role(so_req_t *req, so_role_t *role)
     }
     *role = so_role_parse(r);
     if (*role == SO_ROLE_NONE) {
-        return so_api_error(req, SO_E_INVALID, "role is owner, admin, member or viewer", r),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "role is owner, admin, member or viewer", r);
     }
     return APR_SUCCESS;
 }
 
 static apr_status_t not_allowed(so_req_t *req, so_role_t from, so_role_t to)
 {
-    so_api_errorf(req, SO_E_FORBIDDEN, "As %s you cannot %s %s", so_role_name(req->auth->role),
-                  to == SO_ROLE_NONE ? "remove" : from == SO_ROLE_NONE ? "add" : "change",
-                  to == SO_ROLE_OWNER || from == SO_ROLE_OWNER ? "an owner" : "this member");
-    return APR_EACCES;
+    return so_api_errorf(req, SO_E_FORBIDDEN, "As %s you cannot %s %s", so_role_name(req->auth->role),
+                         to == SO_ROLE_NONE ? "remove" : from == SO_ROLE_NONE ? "add" : "change",
+                         to == SO_ROLE_OWNER || from == SO_ROLE_OWNER ? "an owner" : "this member");
 }
 
 /* Inside a transaction with the memberships locked: change user's role from
@@ -186,11 +180,11 @@ static apr_status_t change_member(so_req_t *req, apr_int64_t user_id, int self)
     }
     if (rv == APR_SUCCESS && from == SO_ROLE_NONE) {
         so_db_rollback(db);
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No member %" APR_INT64_T_FMT, user_id), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No member %" APR_INT64_T_FMT, user_id);
     }
     if (rv == APR_SUCCESS && !self && !so_member_change_allowed(req->auth->role, from, to)) {
         so_db_rollback(db);
-        return not_allowed(req, from, to), APR_EINVAL;
+        return not_allowed(req, from, to);
     }
     if (rv == APR_SUCCESS && from == SO_ROLE_OWNER && to != SO_ROLE_OWNER) {
         rv = so_store_member_owners(db, req->pool, req->auth->team_id, &owners);
@@ -201,8 +195,7 @@ static apr_status_t change_member(so_req_t *req, apr_int64_t user_id, int self)
                                            "member owner first"
                                          : "The last owner cannot give up the owner role: make "
                                            "another member owner first",
-                                ""),
-                   APR_EINVAL;
+                                "");
         }
     }
     if (rv == APR_SUCCESS) {
@@ -236,7 +229,7 @@ static apr_status_t member_add(so_req_t *req)
         return APR_EINVAL;
     }
     if (!so_member_change_allowed(req->auth->role, SO_ROLE_NONE, role)) {
-        return not_allowed(req, SO_ROLE_NONE, role), APR_EINVAL;
+        return not_allowed(req, SO_ROLE_NONE, role);
     }
     return so_api_member_invite(req, username, role);
 }
@@ -314,12 +307,10 @@ static apr_status_t token_create(so_req_t *req)
         return APR_EINVAL;
     }
     if (!*so_str_trim(req->pool, name) || !so_str_is_printable_utf8(name, strlen(name))) {
-        return so_api_error(req, SO_E_INVALID, "name must be 1 to 100 printable characters", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "name must be 1 to 100 printable characters", "");
     }
     if (ip && *ip && strcmp(ip, "0.0.0.0") && !valid_ip(ip)) {
-        return so_api_error(req, SO_E_INVALID, "field 'ip' must be an IPv4 or IPv6 address", ip),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "field 'ip' must be an IPv4 or IPv6 address", ip);
     }
     hours *= 3600; /* seconds from here on */
     /* scopes, allowed networks, an expiry (so_api_security.c) */
@@ -366,8 +357,7 @@ static apr_status_t token_revoke(so_req_t *req)
         }
         if (rv == APR_SUCCESS && holder_role == SO_ROLE_OWNER && holder != req->auth->user_id) {
             return so_api_errorf(req, SO_E_FORBIDDEN, "As %s you cannot revoke an owner's token",
-                                 so_role_name(req->auth->role)),
-                   APR_EACCES;
+                                 so_role_name(req->auth->role));
         }
         if (rv != APR_SUCCESS && rv != APR_ENOENT) {
             return rv;
@@ -375,7 +365,7 @@ static apr_status_t token_revoke(so_req_t *req)
     }
     rv = so_store_team_token_revoke(so_req_db(req), req->pool, req->auth->team_id, id, req->now);
     if (rv == APR_ENOENT) {
-        return so_api_errorf(req, SO_E_NOT_FOUND, "No active token %" APR_INT64_T_FMT, id), APR_ENOENT;
+        return so_api_errorf(req, SO_E_NOT_FOUND, "No active token %" APR_INT64_T_FMT, id);
     }
     return rv != APR_SUCCESS ? rv : so_api_ok_id(req, id);
 }

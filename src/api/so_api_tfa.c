@@ -75,8 +75,7 @@ apr_status_t so_tfa_login(so_req_t *req, so_db_t *db, apr_int64_t user_id, const
         return APR_EINVAL;
     }
     if (!otp || !*otp) {
-        return so_api_error(req, SO_E_OTP_REQUIRED, "Two-factor sign-in: send the code as otp", ""),
-               APR_EACCES;
+        return so_api_error(req, SO_E_OTP_REQUIRED, "Two-factor sign-in: send the code as otp", "");
     }
     rv = so_tfa_check(req, db, user_id, secret, last, otp);
     if (rv == APR_EMISMATCH) {
@@ -86,8 +85,7 @@ apr_status_t so_tfa_login(so_req_t *req, so_db_t *db, apr_int64_t user_id, const
         so_log_perror(SO_LOG_MARK, SO_LOG_INFO, APR_SUCCESS,
                       SOLOGNO(00656) "wrong second factor for '%s' from %s", name, req->client_ip);
         return so_api_error(req, SO_E_AUTH, "Authentication failed",
-                            "wrong or already used two-factor code"),
-               APR_EACCES;
+                            "wrong or already used two-factor code");
     }
     return rv;
 }
@@ -107,8 +105,7 @@ apr_status_t so_tfa_team_allows(so_req_t *req, so_db_t *db, apr_int64_t user_id,
     }
     if (!*secret) {
         return so_api_error(req, SO_E_2FA_REQUIRED,
-                            "This team requires two-factor sign-in: turn it on first", ""),
-               APR_EACCES;
+                            "This team requires two-factor sign-in: turn it on first", "");
     }
     return APR_SUCCESS;
 }
@@ -136,8 +133,7 @@ apr_status_t so_api_tfa_enrol(so_req_t *req)
         return rv;
     }
     if (*secret) {
-        return so_api_error(req, SO_E_2FA_STATE, "Two-factor sign-in is on already", ""),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_2FA_STATE, "Two-factor sign-in is on already", "");
     }
     if ((rv = so_totp_secret(&fresh, req->pool)) != APR_SUCCESS
         || (rv = so_store_tfa_set_pending(db, req->pool, req->auth->user_id, fresh))
@@ -177,13 +173,11 @@ apr_status_t so_api_tfa_confirm(so_req_t *req)
         return so_api_error(req, SO_E_2FA_STATE,
                             *secret ? "Two-factor sign-in is on already"
                                     : "Nothing to confirm: POST /me/2fa first",
-                            ""),
-               APR_EINVAL;
+                            "");
     }
     if (so_totp_verify(req->pool, pending, otp, req->now, 0, &step) != APR_SUCCESS) {
         return so_api_error(req, SO_E_INVALID, "The code does not match: check the device's clock",
-                            ""),
-               APR_EINVAL;
+                            "");
     }
     codes = json_array();
     for (i = 0; i < RECOVERY_CODES; i++) {
@@ -200,8 +194,7 @@ apr_status_t so_api_tfa_confirm(so_req_t *req)
                              RECOVERY_CODES);
     if (rv != APR_SUCCESS) {
         json_decref(codes);
-        return rv == APR_ENOENT ? (so_api_error(req, SO_E_2FA_STATE, "The enrolment changed", ""),
-                                   APR_EINVAL)
+        return rv == APR_ENOENT ? so_api_error(req, SO_E_2FA_STATE, "The enrolment changed", "")
                                 : rv;
     }
     so_log_info(SO_LOG_MARK, SOLOGNO(00657) "%s turned two-factor sign-in on", req->auth->username);
@@ -224,7 +217,7 @@ apr_status_t so_api_tfa_disable(so_req_t *req)
         return rv;
     }
     if (!*secret) {
-        return so_api_error(req, SO_E_2FA_STATE, "Two-factor sign-in is off", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_2FA_STATE, "Two-factor sign-in is off", "");
     }
     rv = so_tfa_check(req, db, req->auth->user_id, secret, last, otp);
     if (rv == APR_EMISMATCH) {
@@ -232,7 +225,7 @@ apr_status_t so_api_tfa_disable(so_req_t *req)
         if ((rv = so_login_failed(req, db, req->auth->username, key)) != APR_SUCCESS) {
             return rv;
         }
-        return so_api_error(req, SO_E_INVALID, "Wrong or already used code", ""), APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "Wrong or already used code", "");
     }
     if (rv != APR_SUCCESS || (rv = so_store_tfa_disable(db, req->pool, req->auth->user_id))
                                  != APR_SUCCESS) {
@@ -261,8 +254,7 @@ apr_status_t so_api_team_settings(so_req_t *req)
         }
         if (!*secret) {
             return so_api_error(req, SO_E_2FA_REQUIRED,
-                                "Turn on two-factor sign-in yourself before requiring it", ""),
-                   APR_EACCES;
+                                "Turn on two-factor sign-in yourself before requiring it", "");
         }
     }
     /* required from now on: the sessions of members without a second factor end with it

@@ -71,8 +71,7 @@ static apr_status_t read_events(so_req_t *req, json_t *a, const char **out)
     json_t *v;
     if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > 32) {
         return so_api_error(req, SO_E_WEBHOOK_EVENTS,
-                            "events is a list of 1 to 32 event types, or [\"*\"]", ""),
-               APR_EINVAL;
+                            "events is a list of 1 to 32 event types, or [\"*\"]", "");
     }
     json_array_foreach(a, i, v)
     {
@@ -83,8 +82,7 @@ static apr_status_t read_events(so_req_t *req, json_t *a, const char **out)
         }
         if (!t || !so_webhook_type_known(t)) {
             return so_api_errorf(req, SO_E_WEBHOOK_EVENTS, "Unknown event type %s",
-                                 t ? t : "(not a string)"),
-                   APR_EINVAL;
+                                 t ? t : "(not a string)");
         }
         list = *list ? apr_pstrcat(req->pool, list, ",", t, NULL) : t;
     }
@@ -98,8 +96,7 @@ static apr_status_t read_url(so_req_t *req, const char *url)
     if (so_wh_url_check(req->pool, url, req->cfg->webhook_allow_http,
                         req->cfg->webhook_allow_private, &why)
         != APR_SUCCESS) {
-        return so_api_error(req, SO_E_WEBHOOK_URL, why ? why : "url: not accepted", url),
-               APR_EINVAL;
+        return so_api_error(req, SO_E_WEBHOOK_URL, why ? why : "url: not accepted", url);
     }
     return APR_SUCCESS;
 }
@@ -109,7 +106,7 @@ static apr_status_t load(so_req_t *req, so_webhook_t **w)
     apr_int64_t id;
     apr_status_t rv;
     if (so_req_param_id(req, "id", &id) != APR_SUCCESS) {
-        return so_api_error(req, SO_E_NOT_FOUND, "No such webhook", ""), APR_ENOENT;
+        return so_api_error(req, SO_E_NOT_FOUND, "No such webhook", "");
     }
     rv = so_store_webhook_get(so_req_db(req), req->pool, req->auth->team_id, id, w);
     if (rv == APR_ENOENT) {
@@ -142,8 +139,7 @@ static apr_status_t create(so_req_t *req)
     }
     if (all->nelts >= MAX_ENDPOINTS) {
         return so_api_errorf(req, SO_E_WEBHOOK_LIMIT, "A team has at most %d webhook endpoints",
-                             MAX_ENDPOINTS),
-               APR_EINVAL;
+                             MAX_ENDPOINTS);
     }
     memset(&w, 0, sizeof(w));
     w.team_id = req->auth->team_id;
@@ -326,8 +322,7 @@ static apr_status_t redeliver(so_req_t *req)
     if (so_req_param_id(req, "d", &d) != APR_SUCCESS
         || (rv = so_store_outbox_get(so_req_db(req), req->pool, d, &it)) == APR_ENOENT
         || (rv == APR_SUCCESS && (it->consumer != w->id || it->team_id != w->team_id))) {
-        return so_api_error(req, SO_E_NOT_FOUND, "No such delivery of this webhook", ""),
-               APR_ENOENT;
+        return so_api_error(req, SO_E_NOT_FOUND, "No such delivery of this webhook", "");
     }
     if (rv != APR_SUCCESS) {
         return rv;

@@ -39,8 +39,7 @@ static int touch_claim(apr_int64_t id, int session, apr_int64_t now)
 
 static apr_status_t deny(so_req_t *req, const char *desc)
 {
-    so_api_error(req, SO_E_AUTH, "Authentication failed", desc);
-    return APR_EACCES;
+    return so_api_error(req, SO_E_AUTH, "Authentication failed", desc);
 }
 
 static const char *bearer_token(so_req_t *req)
@@ -100,13 +99,11 @@ static apr_status_t check_role(so_req_t *req)
         return APR_SUCCESS;
     }
     if ((r->flags & SO_RF_STAFF) && !req->auth->is_staff) {
-        so_api_error(req, SO_E_FORBIDDEN, "Only staff may do this", "");
-        return APR_EACCES;
+        return so_api_error(req, SO_E_FORBIDDEN, "Only staff may do this", "");
     }
     if (req->auth->role < r->min_role) {
-        so_api_errorf(req, SO_E_FORBIDDEN, "Your role in team %s (%s) does not allow this",
-                      req->auth->team_slug, so_role_name(req->auth->role));
-        return APR_EACCES;
+        return so_api_errorf(req, SO_E_FORBIDDEN, "Your role in team %s (%s) does not allow this",
+                             req->auth->team_slug, so_role_name(req->auth->role));
     }
     return APR_SUCCESS;
 }
@@ -126,9 +123,8 @@ static apr_status_t resolve_otp(so_req_t *req, so_db_t *db, const char *token)
         return rv;
     }
     if (!req->route || !(req->route->flags & SO_RF_OTP)) {
-        so_api_error(req, SO_E_OTP_SCOPE,
-                     "An order token may only read its order and change its validation methods", "");
-        return APR_EACCES;
+        return so_api_error(req, SO_E_OTP_SCOPE,
+                            "An order token may only read its order and change its validation methods", "");
     }
     a = apr_pcalloc(req->pool, sizeof(*a));
     a->kind = SO_AUTH_OTP;
@@ -216,8 +212,7 @@ static apr_status_t resolve_session(so_req_t *req, so_db_t *db, const char *sid)
     if (!is_safe_method(req->method) && !(req->route && (req->route->flags & SO_RF_NOCSRF))) {
         const char *csrf = so_req_header(req, "X-CSRF-Token");
         if (!csrf || !so_str_ct_equal(csrf, c->csrf_token)) {
-            so_api_error(req, SO_E_CSRF, "Missing or wrong X-CSRF-Token", "");
-            return APR_EACCES;
+            return so_api_error(req, SO_E_CSRF, "Missing or wrong X-CSRF-Token", "");
         }
     }
     if (req->now - c->last_used_at >= TOUCH_EVERY && touch_claim(c->credential_id, 1, req->now)) {
@@ -340,8 +335,7 @@ static apr_status_t login_check(so_req_t *req, so_db_t *db, login_t *out)
     if (failures < 0) {
         apr_int64_t wait = first_at + req->cfg->login_window - req->now;
         apr_table_setn(req->headers_out, "Retry-After", so_i64str(req->pool, wait > 1 ? wait : 1));
-        so_api_error(req, SO_E_RATE_LIMIT, "Too many failed logins, try again later", "");
-        return APR_EACCES;
+        return so_api_error(req, SO_E_RATE_LIMIT, "Too many failed logins, try again later", "");
     }
     rv = so_store_user_by_name(db, req->pool, name, &user);
     if (rv != APR_SUCCESS && rv != APR_ENOENT) {
@@ -364,8 +358,7 @@ static apr_status_t login_check(so_req_t *req, so_db_t *db, login_t *out)
         }
         so_log_perror(SO_LOG_MARK, SO_LOG_INFO, APR_SUCCESS,
                       SOLOGNO(00010) "failed login for '%s' from %s", name, req->client_ip);
-        so_api_error(req, SO_E_AUTH, "Authentication failed", "wrong user name or password");
-        return APR_EACCES;
+        return so_api_error(req, SO_E_AUTH, "Authentication failed", "wrong user name or password");
     }
     /* the second factor, when the user has one (so_api_security.c) */
     if ((rv = so_tfa_login(req, db, user->id, name, key)) != APR_SUCCESS) {
@@ -387,10 +380,9 @@ static apr_status_t login_check(so_req_t *req, so_db_t *db, login_t *out)
         }
     }
     if (!out->team) {
-        so_api_error(req, SO_E_AUTH, "Authentication failed",
-                     team ? apr_psprintf(req->pool, "you are not a member of team '%s'", team)
+        return so_api_error(req, SO_E_AUTH, "Authentication failed",
+                            team ? apr_psprintf(req->pool, "you are not a member of team '%s'", team)
                           : "the user is not a member of any team");
-        return APR_EACCES;
     }
     return so_tfa_team_allows(req, db, user->id, out->team->id);
 }
@@ -411,8 +403,7 @@ apr_status_t so_api_auth_login(so_req_t *req)
         return APR_EINVAL;
     }
     if (ip && *ip && strcmp(ip, "0.0.0.0") && !valid_ip(ip)) {
-        so_api_error(req, SO_E_INVALID, "field 'ip' must be an IPv4 or IPv6 address", ip);
-        return APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "field 'ip' must be an IPv4 or IPv6 address", ip);
     }
     if ((rv = login_check(req, db, &login)) != APR_SUCCESS) {
         return rv;
@@ -499,8 +490,7 @@ apr_status_t so_api_session_get(so_req_t *req)
     apr_status_t rv;
 
     if (req->auth->kind != SO_AUTH_SESSION) {
-        so_api_error(req, SO_E_INVALID, "This endpoint is for portal sessions", "");
-        return APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "This endpoint is for portal sessions", "");
     }
     if ((rv = so_store_teams_of_user(db, req->pool, req->auth->user_id, &teams)) != APR_SUCCESS
         || (rv = so_store_team_by_id(db, req->pool, req->auth->team_id, &team)) != APR_SUCCESS) {
@@ -522,8 +512,7 @@ apr_status_t so_api_session_team(so_req_t *req)
     int i;
 
     if (req->auth->kind != SO_AUTH_SESSION) {
-        so_api_error(req, SO_E_INVALID, "This endpoint is for portal sessions", "");
-        return APR_EINVAL;
+        return so_api_error(req, SO_E_INVALID, "This endpoint is for portal sessions", "");
     }
     if (so_in_str(req, req->json, "team", 1, 64, &slug, NULL) != APR_SUCCESS) {
         return APR_EINVAL;
@@ -541,8 +530,7 @@ apr_status_t so_api_session_team(so_req_t *req)
             return so_api_ok(req, json_pack("{s:o}", "team", team_json(t)));
         }
     }
-    so_api_error(req, SO_E_NOT_FOUND, "Not found", apr_psprintf(req->pool, "no team '%s'", slug));
-    return APR_ENOENT;
+    return so_api_error(req, SO_E_NOT_FOUND, "Not found", apr_psprintf(req->pool, "no team '%s'", slug));
 }
 
 apr_status_t so_api_session_delete(so_req_t *req)

@@ -9,7 +9,7 @@
 #define SO_SIGNED_IN_COOKIE "so_signed_in" /* readable by the portal: "1" while signed in */
 
 /* Resolve the caller of req into req->auth and check the route's role. Returns
- * APR_SUCCESS, APR_EACCES after answering 401/403, or a database status (not
+ * APR_SUCCESS, SO_ANSWERED after answering 401/403/429, or a database status (not
  * answered, so that the dispatcher may retry). */
 apr_status_t so_auth_resolve(so_req_t *req);
 
