@@ -273,6 +273,41 @@ class Httpd:
         subprocess.run([HTTPD, "-f", self.conf, "-k", "graceful"], env=self._env(), check=True)
         time.sleep(1.0)
 
+    def kill_all(self, timeout=20):
+        """SIGKILL every process of this server: the parent, its children, and a child the
+        parent forked after it was listed (an orphan once the parent is gone, which still
+        holds the listening socket). Found by the configuration file on their command
+        line; returns when none is left and every one killed is reaped (a zombie parent
+        would make `httpd -k start` think the server is still running)."""
+        deadline = time.time() + timeout
+        killed = set()
+        while True:
+            pids = []
+            for d in os.listdir("/proc"):
+                if not d.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{d}/cmdline", "rb") as f:
+                        args = f.read().split(b"\0")
+                except OSError:
+                    continue
+                if self.conf.encode() in args:
+                    pids.append(int(d))
+            if time.time() > deadline:
+                return pids
+            if not pids:
+                if not any(os.path.exists(f"/proc/{p}") for p in killed):
+                    return []
+                time.sleep(0.1)
+                continue
+            killed.update(pids)
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.1)
+
     def child_pids(self):
         ppid = self.pid()
         out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(ppid)], capture_output=True,
