@@ -6,8 +6,9 @@
  * runs on sqlite3 and pgsql:
  *   - placeholders are apr_dbd's: %s (text), %d (int), %lld (bigint), %pDb (blob);
  *     a literal percent sign is written %%;
- *   - arguments are passed as strings (NULL = SQL NULL) and bound with the type
- *     of their placeholder, so SQLite compares integers as integers;
+ *   - arguments are typed (so_db_args.h: SO_A() picks the type of each from its C
+ *     type) and bound with the type of their placeholder, so both drivers get
+ *     integers as integers;
  *   - times are BIGINT seconds since the epoch, flags INTEGER 0/1, money BIGINT
  *     minor units.
  */
@@ -18,6 +19,8 @@
 #include <apr_tables.h>
 #include <apr_hash.h>
 #include <apr_dbd.h>
+
+#include "so_db_args.h"
 
 /* Status codes of this layer (apr_status_t). */
 #define SO_EDB (APR_OS_START_USERERR + 100)        /* a statement failed (bug or bad data) */
@@ -37,12 +40,6 @@ typedef struct {
     const char *label;
     const char *sql;
 } so_stmt_def_t;
-
-/* Blob argument for a %pDb placeholder: pass (const char *)&blob. */
-typedef struct {
-    const void *data;
-    apr_size_t len;
-} so_blob_t;
 
 typedef struct so_db_t so_db_t;
 /* Called by so_db_commit around the COMMIT of a transaction: SO_DB_HOOK_BEFORE runs inside
@@ -117,14 +114,14 @@ so_db_kind_t so_db_kind_of(const apr_dbd_driver_t *driver);
 /* ---- statements ------------------------------------------------------------ */
 /* Run a registered statement (by label) that returns rows. */
 apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows, int nargs,
-                          const char *const *args);
+                          const so_arg_t *args);
 /* Run a registered statement that changes rows; nrows may be NULL. */
 apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrows, int nargs,
-                        const char *const *args);
+                        const so_arg_t *args);
 /* The same for SQL built at run time (whitelisted identifiers, placeholders for
  * every value); prepared as an unnamed statement for this call. */
 apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_rows_t **rows,
-                              int nargs, const char *const *args);
+                              int nargs, const so_arg_t *args);
 
 /* Rows for a list of ids: runs head + "%lld, ..." (SO_DB_IN_BATCH placeholders) + tail for
  * the ids (apr_int64_t) in batches, the last one padded with its last id, so that the SQL
@@ -133,10 +130,10 @@ apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_ro
 #define SO_DB_IN_BATCH 60
 typedef void so_rows_cb(void *baton, apr_pool_t *p, so_rows_t *rows);
 apr_status_t so_db_select_in(so_db_t *db, apr_pool_t *p, const char *head, const char *tail,
-                             int nfixed, const char *const *fixed, const apr_array_header_t *ids,
+                             int nfixed, const so_arg_t *fixed, const apr_array_header_t *ids,
                              so_rows_cb *cb, void *baton);
 apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nrows, int nargs,
-                            const char *const *args);
+                            const so_arg_t *args);
 /* Run raw SQL without parameters (DDL, migrations). */
 apr_status_t so_db_raw(so_db_t *db, const char *sql);
 /* The same for SQL that returns rows (PRAGMA, SELECT pg_advisory_lock(...)); rows are dropped. */
@@ -155,11 +152,6 @@ void so_db_set_commit_hook(so_db_t *db, so_db_commit_hook_fn *fn, void *baton);
 /* Convenience: commit when rv is APR_SUCCESS, else roll back; returns rv or the commit error. */
 apr_status_t so_db_end(so_db_t *db, apr_status_t rv);
 
-/* Argument list helper: so_db_select(db, p, "so_x", &rows, SO_A(a, b)) */
-#define SO_A(...)                                                                             \
-    (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)),                      \
-        (const char *const[]){__VA_ARGS__}
-#define SO_A0 0, NULL
 
 /* ---- rows ----------------------------------------------------------------- */
 const char *so_cell(const so_rows_t *rows, int r, int c);

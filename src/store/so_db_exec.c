@@ -16,14 +16,16 @@
  * statements
  */
 
-/* Build the typed value array apr_dbd_pb*() expects from string arguments. */
+/* Build the typed value array apr_dbd_pb*() expects from typed arguments; each binds
+ * with the type of its placeholder (so_db_args.h). */
 static apr_status_t bind_values(apr_pool_t *p, const char *types, int nargs, int given,
-                                const char *const *args, const void ***values)
+                                const so_arg_t *args, const void ***values, const char **why)
 {
     int i, j = 0, nblobs = 0;
     const void **v;
 
     if (given != nargs) {
+        *why = apr_psprintf(p, "%d arguments given, %d expected", given, nargs);
         return APR_EINVAL;
     }
     for (i = 0; i < nargs; i++) {
@@ -31,38 +33,46 @@ static apr_status_t bind_values(apr_pool_t *p, const char *types, int nargs, int
     }
     v = apr_pcalloc(p, sizeof(void *) * (size_t)(nargs + 3 * nblobs + 1));
     for (i = 0; i < nargs; i++) {
-        const char *a = args[i];
+        const so_arg_t *a = &args[i];
+        if (a->kind == SO_ARG_BLOB && types[i] != 'b') {
+            *why = apr_psprintf(p, "argument %d is a blob for a %%%c placeholder", i + 1, types[i]);
+            return APR_EINVAL;
+        }
         switch (types[i]) {
         case 'd':
-            if (a) {
+            if (a->kind != SO_ARG_NULL) {
                 int *iv = apr_palloc(p, sizeof(int));
-                *iv = atoi(a);
+                *iv = a->kind == SO_ARG_INT ? (int)a->v.i : atoi(a->v.s);
                 v[j] = iv;
             }
             j++;
             break;
         case 'l':
-            if (a) {
+            if (a->kind != SO_ARG_NULL) {
                 apr_int64_t *lv = apr_palloc(p, sizeof(apr_int64_t));
-                *lv = apr_atoi64(a);
+                *lv = a->kind == SO_ARG_INT ? a->v.i : apr_atoi64(a->v.s);
                 v[j] = lv;
             }
             j++;
             break;
         case 'b':
-            if (a) {
-                const so_blob_t *b = (const so_blob_t *)(const void *)a;
+            if (a->kind == SO_ARG_BLOB) {
                 apr_size_t *len = apr_palloc(p, sizeof(apr_size_t));
-                *len = b->len;
-                v[j] = b->data ? b->data : "";
+                *len = a->v.b->len;
+                v[j] = a->v.b->data ? a->v.b->data : "";
                 v[j + 1] = len;
                 v[j + 2] = "";
                 v[j + 3] = "";
             }
+            else if (a->kind != SO_ARG_NULL) {
+                *why = apr_psprintf(p, "argument %d is not a blob for a %%pDb placeholder", i + 1);
+                return APR_EINVAL;
+            }
             j += 4;
             break;
         default:
-            v[j++] = a;
+            v[j++] = a->kind == SO_ARG_INT ? apr_psprintf(p, "%" APR_INT64_T_FMT, a->v.i)
+                                           : a->v.s;
             break;
         }
     }
@@ -106,15 +116,15 @@ static apr_status_t read_rows(so_db_t *db, apr_pool_t *p, apr_dbd_results_t *res
 
 static apr_status_t run_select(so_db_t *db, apr_pool_t *p, apr_dbd_prepared_t *stmt,
                                const char *types, int nargs, const char *what, so_rows_t **rows,
-                               int given, const char *const *args)
+                               int given, const so_arg_t *args)
 {
     apr_dbd_results_t *res = NULL;
     const void **values;
+    const char *why = NULL;
     int ret;
 
-    if (bind_values(p, types, nargs, given, args, &values) != APR_SUCCESS) {
-        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00005) "%s: %d arguments given, %d expected",
-                     what, given, nargs);
+    if (bind_values(p, types, nargs, given, args, &values, &why) != APR_SUCCESS) {
+        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00005) "%s: %s", what, why);
         return SO_EDB;
     }
     ret = apr_dbd_pbselect(db->driver, p, db->handle, &res, stmt, 1, values);
@@ -126,14 +136,14 @@ static apr_status_t run_select(so_db_t *db, apr_pool_t *p, apr_dbd_prepared_t *s
 
 static apr_status_t run_exec(so_db_t *db, apr_pool_t *p, apr_dbd_prepared_t *stmt,
                              const char *types, int nargs, const char *what, int *nrows, int given,
-                             const char *const *args)
+                             const so_arg_t *args)
 {
     const void **values;
+    const char *why = NULL;
     int ret, n = 0;
 
-    if (bind_values(p, types, nargs, given, args, &values) != APR_SUCCESS) {
-        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00006) "%s: %d arguments given, %d expected",
-                     what, given, nargs);
+    if (bind_values(p, types, nargs, given, args, &values, &why) != APR_SUCCESS) {
+        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00006) "%s: %s", what, why);
         return SO_EDB;
     }
     ret = apr_dbd_pbquery(db->driver, p, db->handle, &n, stmt, values);
@@ -178,7 +188,7 @@ static int retry_after_schema_change(so_db_t *db, apr_status_t rv)
 }
 
 apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows, int nargs,
-                          const char *const *args)
+                          const so_arg_t *args)
 {
     apr_dbd_prepared_t *stmt;
     so_stmt_info_t *info;
@@ -201,7 +211,7 @@ apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows
 }
 
 apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrows, int nargs,
-                        const char *const *args)
+                        const so_arg_t *args)
 {
     apr_dbd_prepared_t *stmt;
     so_stmt_info_t *info;
@@ -305,7 +315,7 @@ static apr_status_t prepare_adhoc(so_db_t *db, apr_pool_t *p, const char *sql, c
 }
 
 apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_rows_t **rows,
-                              int nargs, const char *const *args)
+                              int nargs, const so_arg_t *args)
 {
     char types[SO_MAX_ARGS];
     int n;
@@ -324,10 +334,11 @@ _Static_assert(SO_DB_IN_BATCH == 60, "IN_60 holds SO_DB_IN_BATCH placeholders");
 _Static_assert(3 + SO_DB_IN_BATCH <= SO_MAX_ARGS, "a batch fits a statement");
 
 apr_status_t so_db_select_in(so_db_t *db, apr_pool_t *p, const char *head, const char *tail,
-                             int nfixed, const char *const *fixed, const apr_array_header_t *ids,
+                             int nfixed, const so_arg_t *fixed, const apr_array_header_t *ids,
                              so_rows_cb *cb, void *baton)
 {
-    const char *args[3 + SO_DB_IN_BATCH], *sql;
+    so_arg_t args[3 + SO_DB_IN_BATCH];
+    const char *sql;
     so_rows_t *rows;
     apr_status_t rv;
     int i, j;
@@ -345,7 +356,7 @@ apr_status_t so_db_select_in(so_db_t *db, apr_pool_t *p, const char *head, const
     for (i = 0; i < ids->nelts; i += SO_DB_IN_BATCH) {
         for (j = 0; j < SO_DB_IN_BATCH; j++) {
             int k = i + j < ids->nelts ? i + j : ids->nelts - 1;
-            args[nfixed + j] = apr_psprintf(p, "%" APR_INT64_T_FMT, APR_ARRAY_IDX(ids, k, apr_int64_t));
+            args[nfixed + j] = so_arg_int(APR_ARRAY_IDX(ids, k, apr_int64_t));
         }
         rv = so_db_select_sql(db, p, sql, &rows, nfixed + SO_DB_IN_BATCH, args);
         if (rv != APR_SUCCESS) {
@@ -357,7 +368,7 @@ apr_status_t so_db_select_in(so_db_t *db, apr_pool_t *p, const char *head, const
 }
 
 apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nrows, int nargs,
-                            const char *const *args)
+                            const so_arg_t *args)
 {
     char types[SO_MAX_ARGS];
     int n;

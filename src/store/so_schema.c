@@ -99,7 +99,7 @@ static apr_status_t apply_one(so_db_t *db, apr_pool_t *p, const so_migration_t *
 {
     so_rows_t *rows;
     apr_status_t rv;
-    const char *ver = apr_itoa(p, m->version);
+    int ver = m->version;
 
     *done = 0;
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
@@ -113,7 +113,7 @@ static apr_status_t apply_one(so_db_t *db, apr_pool_t *p, const so_migration_t *
             rv = so_db_exec_sql(db, p,
                                 "INSERT INTO so_schema (version, name, applied_at) "
                                 "VALUES (%d, %s, %lld)",
-                                NULL, SO_A(ver, m->name, so_i64str(p, apr_time_sec(apr_time_now()))));
+                                NULL, SO_A(ver, m->name, apr_time_sec(apr_time_now())));
         }
         *done = rv == APR_SUCCESS;
     }

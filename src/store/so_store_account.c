@@ -225,7 +225,7 @@ const char *so_role_name(so_role_t role)
 }
 
 static apr_status_t insert_returning_id(so_db_t *db, apr_pool_t *p, const char *label,
-                                        apr_int64_t *id, int nargs, const char *const *args)
+                                        apr_int64_t *id, int nargs, const so_arg_t *args)
 {
     so_rows_t *rows;
     apr_status_t rv = so_db_select(db, p, label, &rows, nargs, args);
@@ -275,7 +275,7 @@ apr_status_t so_store_user_create(so_db_t *db, apr_pool_t *p, const char *userna
                                   apr_int64_t *id)
 {
     return insert_returning_id(db, p, "so_user_insert", id,
-                               SO_A(username, password_hash, is_staff ? "1" : "0", I64(now)));
+                               SO_A(username, password_hash, is_staff ? 1 : 0, now));
 }
 
 apr_status_t so_store_user_by_name(so_db_t *db, apr_pool_t *p, const char *username, so_user_t **out)
@@ -295,7 +295,7 @@ apr_status_t so_store_user_by_name(so_db_t *db, apr_pool_t *p, const char *usern
 apr_status_t so_store_user_by_id(so_db_t *db, apr_pool_t *p, apr_int64_t id, so_user_t **out)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_user_by_id", &rows, SO_A(I64(id)));
+    apr_status_t rv = so_db_select(db, p, "so_user_by_id", &rows, SO_A(id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -310,14 +310,14 @@ apr_status_t so_store_user_set_password(so_db_t *db, apr_pool_t *p, apr_int64_t 
                                         const char *password_hash)
 {
     int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_user_set_password", &n, SO_A(password_hash, I64(id)));
+    apr_status_t rv = so_db_exec(db, p, "so_user_set_password", &n, SO_A(password_hash, id));
     return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
 }
 
 apr_status_t so_store_user_set_staff(so_db_t *db, apr_pool_t *p, apr_int64_t id, int is_staff)
 {
     int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_user_set_staff", &n, SO_A(is_staff ? "1" : "0", I64(id)));
+    apr_status_t rv = so_db_exec(db, p, "so_user_set_staff", &n, SO_A(is_staff ? 1 : 0, id));
     return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
 }
 
@@ -328,10 +328,10 @@ apr_status_t so_store_team_create(so_db_t *db, apr_pool_t *p, const char *slug, 
     int own = !db->trans;
     apr_status_t rv = own ? so_db_begin(db) : APR_SUCCESS;
     if (rv == APR_SUCCESS) {
-        rv = insert_returning_id(db, p, "so_team_insert", id, SO_A(slug, name, currency, I64(now)));
+        rv = insert_returning_id(db, p, "so_team_insert", id, SO_A(slug, name, currency, now));
     }
     if (rv == APR_SUCCESS) {
-        rv = so_db_exec(db, p, "so_team_balance_insert", NULL, SO_A(I64(*id)));
+        rv = so_db_exec(db, p, "so_team_balance_insert", NULL, SO_A(*id));
     }
     if (rv == APR_SUCCESS) {
         rv = so_store_folders_create_defaults(db, p, *id, now);
@@ -339,7 +339,7 @@ apr_status_t so_store_team_create(so_db_t *db, apr_pool_t *p, const char *slug, 
     return own ? so_db_end(db, rv) : rv;
 }
 
-static apr_status_t team_select(so_db_t *db, apr_pool_t *p, const char *label, const char *arg,
+static apr_status_t team_select(so_db_t *db, apr_pool_t *p, const char *label, so_arg_t arg,
                                 so_team_t **out)
 {
     so_rows_t *rows;
@@ -356,19 +356,19 @@ static apr_status_t team_select(so_db_t *db, apr_pool_t *p, const char *label, c
 
 apr_status_t so_store_team_by_slug(so_db_t *db, apr_pool_t *p, const char *slug, so_team_t **out)
 {
-    return team_select(db, p, "so_team_by_slug", slug, out);
+    return team_select(db, p, "so_team_by_slug", so_arg_text(slug), out);
 }
 
 apr_status_t so_store_team_by_id(so_db_t *db, apr_pool_t *p, apr_int64_t id, so_team_t **out)
 {
-    return team_select(db, p, "so_team_by_id", I64(id), out);
+    return team_select(db, p, "so_team_by_id", so_arg_int(id), out);
 }
 
 apr_status_t so_store_member_set(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                  apr_int64_t user_id, so_role_t role, apr_int64_t now)
 {
     return so_db_exec(db, p, "so_member_upsert", NULL,
-                      SO_A(I64(user_id), I64(team_id), so_role_name(role), I64(now)));
+                      SO_A(user_id, team_id, so_role_name(role), now));
 }
 
 apr_status_t so_store_teams_of_user(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
@@ -376,7 +376,7 @@ apr_status_t so_store_teams_of_user(so_db_t *db, apr_pool_t *p, apr_int64_t user
 {
     so_rows_t *rows;
     int r;
-    apr_status_t rv = so_db_select(db, p, "so_teams_of_user", &rows, SO_A(I64(user_id)));
+    apr_status_t rv = so_db_select(db, p, "so_teams_of_user", &rows, SO_A(user_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -403,8 +403,8 @@ apr_status_t so_store_token_create(so_db_t *db, apr_pool_t *p, apr_int64_t user_
     }
     *expires_at = now + ttl_secs;
     rv = so_db_exec(db, p, "so_token_insert", NULL,
-                    SO_A(so_secret_hash(p, plain), I64(user_id), I64(team_id), name ? name : "",
-                         ip, I64(now), I64(*expires_at)));
+                    SO_A(so_secret_hash(p, plain), user_id, team_id, name ? name : "",
+                         ip, now, *expires_at));
     if (rv == APR_SUCCESS) {
         *token = plain;
     }
@@ -485,14 +485,14 @@ apr_status_t so_store_session_lookup_lv(so_db_t *db, apr_pool_t *p, const char *
 
 apr_status_t so_store_token_touch(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t now)
 {
-    return so_db_exec(db, p, "so_token_touch", NULL, SO_A(I64(now), I64(id)));
+    return so_db_exec(db, p, "so_token_touch", NULL, SO_A(now, id));
 }
 
 apr_status_t so_store_tokens_purge(so_db_t *db, apr_pool_t *p, apr_int64_t now)
 {
-    apr_status_t rv = so_db_exec(db, p, "so_tokens_purge", NULL, SO_A(I64(now)));
+    apr_status_t rv = so_db_exec(db, p, "so_tokens_purge", NULL, SO_A(now));
     if (rv == APR_SUCCESS) {
-        rv = so_db_exec(db, p, "so_sessions_purge", NULL, SO_A(I64(now)));
+        rv = so_db_exec(db, p, "so_sessions_purge", NULL, SO_A(now));
     }
     return rv;
 }
@@ -509,8 +509,8 @@ apr_status_t so_store_session_create(so_db_t *db, apr_pool_t *p, apr_int64_t use
         return rv;
     }
     rv = so_db_exec(db, p, "so_session_insert", NULL,
-                    SO_A(so_secret_hash(p, sid), csrf, I64(user_id), I64(team_id), I64(now),
-                         I64(now + ttl_secs), I64(now)));
+                    SO_A(so_secret_hash(p, sid), csrf, user_id, team_id, now,
+                         now + ttl_secs, now));
     if (rv == APR_SUCCESS) {
         *session_id = sid;
         *csrf_token = csrf;
@@ -527,18 +527,18 @@ apr_status_t so_store_session_lookup(so_db_t *db, apr_pool_t *p, const char *ses
 apr_status_t so_store_session_touch(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t now,
                                     apr_int64_t expires_at)
 {
-    return so_db_exec(db, p, "so_session_touch", NULL, SO_A(I64(now), I64(expires_at), I64(id)));
+    return so_db_exec(db, p, "so_session_touch", NULL, SO_A(now, expires_at, id));
 }
 
 apr_status_t so_store_session_set_team(so_db_t *db, apr_pool_t *p, apr_int64_t id,
                                        apr_int64_t team_id)
 {
-    return so_db_exec(db, p, "so_session_set_team", NULL, SO_A(I64(team_id), I64(id)));
+    return so_db_exec(db, p, "so_session_set_team", NULL, SO_A(team_id, id));
 }
 
 apr_status_t so_store_session_delete(so_db_t *db, apr_pool_t *p, apr_int64_t id)
 {
-    return so_db_exec(db, p, "so_session_delete", NULL, SO_A(I64(id)));
+    return so_db_exec(db, p, "so_session_delete", NULL, SO_A(id));
 }
 
 apr_status_t so_store_login_failures(so_db_t *db, apr_pool_t *p, const char *key,
@@ -546,7 +546,7 @@ apr_status_t so_store_login_failures(so_db_t *db, apr_pool_t *p, const char *key
 {
     so_rows_t *rows;
     apr_status_t rv = so_db_select(db, p, "so_login_fail_get", &rows,
-                                   SO_A(so_secret_hash(p, key), I64(since)));
+                                   SO_A(so_secret_hash(p, key), since));
     *count = 0;
     *first_at = 0;
     if (rv == APR_SUCCESS && rows->nrows > 0) {
@@ -561,9 +561,9 @@ apr_status_t so_store_login_failed(so_db_t *db, apr_pool_t *p, const char *key, 
 {
     const char *h = so_secret_hash(p, key);
     /* a window that has passed starts over */
-    apr_status_t rv = so_db_exec(db, p, "so_login_fail_reset", NULL, SO_A(h, I64(now - window)));
+    apr_status_t rv = so_db_exec(db, p, "so_login_fail_reset", NULL, SO_A(h, now - window));
     if (rv == APR_SUCCESS) {
-        rv = so_db_exec(db, p, "so_login_fail_add", NULL, SO_A(h, I64(now), I64(now)));
+        rv = so_db_exec(db, p, "so_login_fail_add", NULL, SO_A(h, now, now));
     }
     return rv;
 }
@@ -584,14 +584,14 @@ apr_status_t so_store_ledger_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
     apr_int64_t floor = amount < 0 ? 0 : -((apr_int64_t)1 << 62);
 
     rv = so_db_select(db, p, "so_balance_add", &rows,
-                      SO_A(I64(amount), I64(team_id), I64(amount), I64(floor)));
+                      SO_A(amount, team_id, amount, floor));
     if (rv == APR_SUCCESS && rows->nrows == 0) {
         /* a team without its balance row (created by hand) gets it, once */
         int added = 0;
-        rv = so_db_exec(db, p, "so_team_balance_insert", &added, SO_A(I64(team_id)));
+        rv = so_db_exec(db, p, "so_team_balance_insert", &added, SO_A(team_id));
         if (rv == APR_SUCCESS && added > 0) {
             rv = so_db_select(db, p, "so_balance_add", &rows,
-                              SO_A(I64(amount), I64(team_id), I64(amount), I64(floor)));
+                              SO_A(amount, team_id, amount, floor));
         }
     }
     if (rv != APR_SUCCESS) {
@@ -604,9 +604,9 @@ apr_status_t so_store_ledger_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
     }
     *balance_after = so_cell_i64(rows, 0, 0);
     return so_db_exec(db, p, "so_ledger_insert", NULL,
-                      SO_A(I64(team_id), I64(amount), I64(*balance_after), kind,
-                           order_id ? I64(order_id) : NULL, note ? note : "",
-                           user_id ? I64(user_id) : NULL, I64(now)));
+                      SO_A(team_id, amount, *balance_after, kind,
+                           SO_ID(order_id), note ? note : "",
+                           SO_ID(user_id), now));
 }
 
 apr_status_t so_store_setting_get(so_db_t *db, apr_pool_t *p, const char *name, const char **value)

@@ -8,8 +8,6 @@
 #include "so_stmts.h"
 #include "../core/so_util.h"
 
-#define I64(v) so_i64str(p, (v))
-#define INT(v) apr_itoa(p, (v))
 
 const so_migration_t so_migrations_acme[] = {
     {600, "ACME: external account binding, accounts, orders, authorizations, nonces",
@@ -251,7 +249,7 @@ static so_acme_authz_t *authz_from(apr_pool_t *p, const so_rows_t *r, int i)
 
 /* one row by a statement: APR_ENOENT when none */
 static apr_status_t one(so_db_t *db, apr_pool_t *p, const char *label, int nargs,
-                        const char *const *args, so_rows_t **r)
+                        const so_arg_t *args, so_rows_t **r)
 {
     apr_status_t rv = so_db_select(db, p, label, r, nargs, args);
     if (rv == APR_SUCCESS && (*r)->nrows == 0) {
@@ -263,9 +261,9 @@ static apr_status_t one(so_db_t *db, apr_pool_t *p, const char *label, int nargs
 apr_status_t so_store_acme_eab_insert(so_db_t *db, apr_pool_t *p, const so_acme_eab_t *e)
 {
     return so_db_exec(db, p, "so_acme_eab_insert", NULL,
-                      SO_A(e->kid, I64(e->team_id), e->hmac_key, I64(e->order_id),
-                           I64(e->product_id), INT(e->period), e->names, e->description,
-                           I64(e->created_by), I64(e->created_at)));
+                      SO_A(e->kid, e->team_id, e->hmac_key, e->order_id,
+                           e->product_id, e->period, e->names, e->description,
+                           e->created_by, e->created_at));
 }
 
 apr_status_t so_store_acme_eab_get(so_db_t *db, apr_pool_t *p, const char *kid,
@@ -284,7 +282,7 @@ apr_status_t so_store_acme_eab_list(so_db_t *db, apr_pool_t *p, apr_int64_t team
 {
     so_rows_t *r;
     int i;
-    apr_status_t rv = so_db_select(db, p, "so_acme_eab_list", &r, SO_A(I64(team_id)));
+    apr_status_t rv = so_db_select(db, p, "so_acme_eab_list", &r, SO_A(team_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -303,7 +301,7 @@ apr_status_t so_store_acme_eab_disable(so_db_t *db, apr_pool_t *p, apr_int64_t t
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = so_db_exec(db, p, "so_acme_eab_disable", &n, SO_A(I64(team_id), kid));
+    rv = so_db_exec(db, p, "so_acme_eab_disable", &n, SO_A(team_id, kid));
     if (rv == APR_SUCCESS && n == 0) {
         rv = APR_ENOENT;
     }
@@ -317,8 +315,8 @@ apr_status_t so_store_acme_account_insert(so_db_t *db, apr_pool_t *p, so_acme_ac
 {
     so_rows_t *r;
     apr_status_t rv = one(db, p, "so_acme_acc_insert",
-                          SO_A(I64(a->team_id), a->eab_kid, a->thumbprint, a->jwk, a->status,
-                               a->contact, I64(a->created_at), I64(a->last_used_at)),
+                          SO_A(a->team_id, a->eab_kid, a->thumbprint, a->jwk, a->status,
+                               a->contact, a->created_at, a->last_used_at),
                           &r);
     if (rv == APR_SUCCESS) {
         a->id = so_cell_i64(r, 0, 0);
@@ -330,7 +328,7 @@ apr_status_t so_store_acme_account_get(so_db_t *db, apr_pool_t *p, apr_int64_t i
                                        so_acme_account_t **out)
 {
     so_rows_t *r;
-    apr_status_t rv = one(db, p, "so_acme_acc_get", SO_A(I64(id)), &r);
+    apr_status_t rv = one(db, p, "so_acme_acc_get", SO_A(id), &r);
     if (rv == APR_SUCCESS) {
         *out = acc_from(p, r, 0);
     }
@@ -350,7 +348,7 @@ apr_status_t so_store_acme_account_by_key(so_db_t *db, apr_pool_t *p, const char
 
 apr_status_t so_store_acme_account_set(so_db_t *db, apr_pool_t *p, const so_acme_account_t *a)
 {
-    return so_db_exec(db, p, "so_acme_acc_set", NULL, SO_A(a->status, a->contact, I64(a->id)));
+    return so_db_exec(db, p, "so_acme_acc_set", NULL, SO_A(a->status, a->contact, a->id));
 }
 
 apr_status_t so_store_acme_account_rekey(so_db_t *db, apr_pool_t *p, apr_int64_t id,
@@ -358,14 +356,14 @@ apr_status_t so_store_acme_account_rekey(so_db_t *db, apr_pool_t *p, apr_int64_t
                                          const char *thumbprint, int *changed)
 {
     return so_db_exec(db, p, "so_acme_acc_rekey", changed,
-                      SO_A(jwk, thumbprint, I64(id), old_thumb));
+                      SO_A(jwk, thumbprint, id, old_thumb));
 }
 
 apr_status_t so_store_acme_account_touch(so_db_t *db, apr_pool_t *p, apr_int64_t id,
                                          apr_int64_t now)
 {
     /* at most once a minute per account: a busy client does not write on every request */
-    return so_db_exec(db, p, "so_acme_acc_touch", NULL, SO_A(I64(now), I64(id), I64(now - 60)));
+    return so_db_exec(db, p, "so_acme_acc_touch", NULL, SO_A(now, id, now - 60));
 }
 
 apr_status_t so_store_acme_accounts_team(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
@@ -373,7 +371,7 @@ apr_status_t so_store_acme_accounts_team(so_db_t *db, apr_pool_t *p, apr_int64_t
 {
     so_rows_t *r;
     int i;
-    apr_status_t rv = so_db_select(db, p, "so_acme_acc_team", &r, SO_A(I64(team_id)));
+    apr_status_t rv = so_db_select(db, p, "so_acme_acc_team", &r, SO_A(team_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -388,9 +386,9 @@ apr_status_t so_store_acme_order_insert(so_db_t *db, apr_pool_t *p, so_acme_orde
 {
     so_rows_t *r;
     apr_status_t rv = one(db, p, "so_acme_ord_insert",
-                          SO_A(I64(o->account_id), I64(o->team_id), I64(o->order_id), o->status,
-                               o->identifiers, o->profile, o->replaces, I64(o->cert_id),
-                               o->error, I64(o->expires_at), I64(o->created_at)),
+                          SO_A(o->account_id, o->team_id, o->order_id, o->status,
+                               o->identifiers, o->profile, o->replaces, o->cert_id,
+                               o->error, o->expires_at, o->created_at),
                           &r);
     if (rv == APR_SUCCESS) {
         o->id = so_cell_i64(r, 0, 0);
@@ -402,7 +400,7 @@ apr_status_t so_store_acme_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
                                      so_acme_order_t **out)
 {
     so_rows_t *r;
-    apr_status_t rv = one(db, p, "so_acme_ord_get", SO_A(I64(id)), &r);
+    apr_status_t rv = one(db, p, "so_acme_ord_get", SO_A(id), &r);
     if (rv == APR_SUCCESS) {
         *out = ord_from(p, r, 0);
     }
@@ -412,7 +410,7 @@ apr_status_t so_store_acme_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
 apr_status_t so_store_acme_order_set(so_db_t *db, apr_pool_t *p, const so_acme_order_t *o)
 {
     return so_db_exec(db, p, "so_acme_ord_set", NULL,
-                      SO_A(o->status, I64(o->order_id), I64(o->cert_id), o->error, I64(o->id)));
+                      SO_A(o->status, o->order_id, o->cert_id, o->error, o->id));
 }
 
 apr_status_t so_store_acme_orders_of(so_db_t *db, apr_pool_t *p, apr_int64_t account_id,
@@ -420,7 +418,7 @@ apr_status_t so_store_acme_orders_of(so_db_t *db, apr_pool_t *p, apr_int64_t acc
 {
     so_rows_t *r;
     int i;
-    apr_status_t rv = so_db_select(db, p, "so_acme_ord_of", &r, SO_A(I64(account_id)));
+    apr_status_t rv = so_db_select(db, p, "so_acme_ord_of", &r, SO_A(account_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -435,7 +433,7 @@ apr_status_t so_store_acme_order_process(so_db_t *db, apr_pool_t *p, so_acme_ord
 {
     int n = 0;
     apr_status_t rv = so_db_exec(db, p, "so_acme_ord_process", &n,
-                                 SO_A(I64(o->order_id), I64(o->cert_id), o->csr, I64(o->id)));
+                                 SO_A(o->order_id, o->cert_id, o->csr, o->id));
     if (rv == APR_SUCCESS && n != 1) {
         return APR_EBUSY;
     }
@@ -450,7 +448,7 @@ apr_status_t so_store_acme_cert_last(so_db_t *db, apr_pool_t *p, apr_int64_t tea
                                      apr_int64_t order_id, apr_int64_t *cert_id)
 {
     so_rows_t *r;
-    apr_status_t rv = one(db, p, "so_acme_cert_last", SO_A(I64(team_id), I64(order_id)), &r);
+    apr_status_t rv = one(db, p, "so_acme_cert_last", SO_A(team_id, order_id), &r);
     *cert_id = rv == APR_SUCCESS ? so_cell_i64(r, 0, 0) : 0;
     return rv;
 }
@@ -462,7 +460,7 @@ apr_status_t so_store_acme_certs_after(so_db_t *db, apr_pool_t *p, apr_int64_t t
     so_rows_t *r;
     int i;
     apr_status_t rv = so_db_select(db, p, "so_acme_certs_after", &r,
-                                   SO_A(I64(team_id), I64(order_id), I64(after)));
+                                   SO_A(team_id, order_id, after));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -483,7 +481,7 @@ apr_status_t so_store_acme_order_by_cert(so_db_t *db, apr_pool_t *p, apr_int64_t
                                          so_acme_order_t **out)
 {
     so_rows_t *r;
-    apr_status_t rv = one(db, p, "so_acme_ord_by_cert", SO_A(I64(cert_id)), &r);
+    apr_status_t rv = one(db, p, "so_acme_ord_by_cert", SO_A(cert_id), &r);
     if (rv == APR_SUCCESS) {
         *out = ord_from(p, r, 0);
     }
@@ -494,9 +492,9 @@ apr_status_t so_store_acme_authz_insert(so_db_t *db, apr_pool_t *p, so_acme_auth
 {
     so_rows_t *r;
     apr_status_t rv = one(db, p, "so_acme_authz_insert",
-                          SO_A(I64(a->acme_order_id), I64(a->account_id), a->name, a->status,
-                               a->token, a->chall_type, I64(a->validated_at), a->error,
-                               I64(a->expires_at)),
+                          SO_A(a->acme_order_id, a->account_id, a->name, a->status,
+                               a->token, a->chall_type, a->validated_at, a->error,
+                               a->expires_at),
                           &r);
     if (rv == APR_SUCCESS) {
         a->id = so_cell_i64(r, 0, 0);
@@ -508,7 +506,7 @@ apr_status_t so_store_acme_authz_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
                                      so_acme_authz_t **out)
 {
     so_rows_t *r;
-    apr_status_t rv = one(db, p, "so_acme_authz_get", SO_A(I64(id)), &r);
+    apr_status_t rv = one(db, p, "so_acme_authz_get", SO_A(id), &r);
     if (rv == APR_SUCCESS) {
         *out = authz_from(p, r, 0);
     }
@@ -520,7 +518,7 @@ apr_status_t so_store_acme_authz_of(so_db_t *db, apr_pool_t *p, apr_int64_t acme
 {
     so_rows_t *r;
     int i;
-    apr_status_t rv = so_db_select(db, p, "so_acme_authz_of", &r, SO_A(I64(acme_order_id)));
+    apr_status_t rv = so_db_select(db, p, "so_acme_authz_of", &r, SO_A(acme_order_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -534,7 +532,7 @@ apr_status_t so_store_acme_authz_of(so_db_t *db, apr_pool_t *p, apr_int64_t acme
 apr_status_t so_store_acme_authz_set(so_db_t *db, apr_pool_t *p, const so_acme_authz_t *a)
 {
     return so_db_exec(db, p, "so_acme_authz_set", NULL,
-                      SO_A(a->status, a->chall_type, I64(a->validated_at), a->error, I64(a->id)));
+                      SO_A(a->status, a->chall_type, a->validated_at, a->error, a->id));
 }
 
 apr_status_t so_store_acme_authz_fresh(so_db_t *db, apr_pool_t *p, apr_int64_t account_id,
@@ -542,7 +540,7 @@ apr_status_t so_store_acme_authz_fresh(so_db_t *db, apr_pool_t *p, apr_int64_t a
 {
     so_rows_t *r;
     apr_status_t rv = so_db_select(db, p, "so_acme_authz_fresh", &r,
-                                   SO_A(I64(account_id), name, I64(since)));
+                                   SO_A(account_id, name, since));
     *at = 0;
     if (rv == APR_SUCCESS && r->nrows && !so_cell_isnull(r, 0, 0)) {
         *at = so_cell_i64(r, 0, 0);
@@ -553,7 +551,7 @@ apr_status_t so_store_acme_authz_fresh(so_db_t *db, apr_pool_t *p, apr_int64_t a
 apr_status_t so_store_acme_nonce_add(so_db_t *db, apr_pool_t *p, const char *nonce,
                                      apr_int64_t expires_at)
 {
-    return so_db_exec(db, p, "so_acme_nonce_add", NULL, SO_A(nonce, I64(expires_at)));
+    return so_db_exec(db, p, "so_acme_nonce_add", NULL, SO_A(nonce, expires_at));
 }
 
 apr_status_t so_store_acme_nonce_use(so_db_t *db, apr_pool_t *p, const char *nonce,
@@ -561,7 +559,7 @@ apr_status_t so_store_acme_nonce_use(so_db_t *db, apr_pool_t *p, const char *non
 {
     int n = 0;
     /* one DELETE: of two servers consuming the same nonce at once, one deletes the row */
-    apr_status_t rv = so_db_exec(db, p, "so_acme_nonce_use", &n, SO_A(nonce, I64(now)));
+    apr_status_t rv = so_db_exec(db, p, "so_acme_nonce_use", &n, SO_A(nonce, now));
     if (rv == APR_SUCCESS && n != 1) {
         return APR_ENOENT;
     }
@@ -575,7 +573,7 @@ apr_status_t so_store_acme_nonce_swap(so_db_t *db, apr_pool_t *p, const char *no
     /* one UPDATE: the row of the nonce consumed becomes the next one's; of two servers
      * consuming the same nonce at once, one changes the row, the other finds none */
     apr_status_t rv = so_db_exec(db, p, "so_acme_nonce_swap", &n,
-                                 SO_A(next, I64(expires_at), nonce, I64(now)));
+                                 SO_A(next, expires_at, nonce, now));
     if (rv == APR_SUCCESS && n != 1) {
         return APR_ENOENT;
     }
@@ -584,9 +582,9 @@ apr_status_t so_store_acme_nonce_swap(so_db_t *db, apr_pool_t *p, const char *no
 
 apr_status_t so_store_acme_nonce_purge(so_db_t *db, apr_pool_t *p, apr_int64_t now)
 {
-    apr_status_t rv = so_db_exec(db, p, "so_acme_nonce_purge", NULL, SO_A(I64(now)));
+    apr_status_t rv = so_db_exec(db, p, "so_acme_nonce_purge", NULL, SO_A(now));
     if (rv == APR_SUCCESS) {
-        rv = so_db_exec(db, p, "so_acme_rate_purge", NULL, SO_A(I64(now - 7200)));
+        rv = so_db_exec(db, p, "so_acme_rate_purge", NULL, SO_A(now - 7200));
     }
     return rv;
 }
@@ -595,7 +593,7 @@ apr_status_t so_store_acme_rate_hit(so_db_t *db, apr_pool_t *p, const char *key,
                                     apr_int64_t window_start, int *hits)
 {
     so_rows_t *r;
-    apr_status_t rv = one(db, p, "so_acme_rate_hit", SO_A(key, I64(window_start)), &r);
+    apr_status_t rv = one(db, p, "so_acme_rate_hit", SO_A(key, window_start), &r);
     *hits = rv == APR_SUCCESS ? so_cell_int(r, 0, 0) : 0;
     return rv;
 }
@@ -604,9 +602,9 @@ apr_status_t so_store_acme_renew_early(so_db_t *db, apr_pool_t *p, apr_int64_t o
                                        apr_int64_t at, int *n)
 {
     if (order_id > 0) {
-        return so_db_exec(db, p, "so_acme_renew_early_one", n, SO_A(I64(order_id), I64(at)));
+        return so_db_exec(db, p, "so_acme_renew_early_one", n, SO_A(order_id, at));
     }
-    return so_db_exec(db, p, "so_acme_renew_early_all", n, SO_A(I64(at)));
+    return so_db_exec(db, p, "so_acme_renew_early_all", n, SO_A(at));
 }
 
 apr_status_t so_store_acme_eab_orders(so_db_t *db, apr_pool_t *p, const char *kid,

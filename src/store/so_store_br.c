@@ -34,17 +34,16 @@ const so_stmt_def_t so_stmts_br[] = {
     {"so_key_blocked", "SELECT serial FROM blocked_keys WHERE spki_sha256 = %s"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
 
 apr_status_t so_store_br_check_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                    const so_br_check_t *c)
 {
     /* one statement (the row's key is the primary key) */
     return so_db_exec(db, p, "so_br_check_set", NULL,
-                      SO_A(I64(order_id), c->host_name, c->kind, c->status,
+                      SO_A(order_id, c->host_name, c->kind, c->status,
                            c->domain ? c->domain : "", c->record ? c->record : "",
-                           c->detail ? c->detail : "", c->secure ? "1" : "0",
-                           I64(c->checked_at)));
+                           c->detail ? c->detail : "", c->secure ? 1 : 0,
+                           c->checked_at));
 }
 
 apr_status_t so_store_br_checks(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
@@ -52,7 +51,7 @@ apr_status_t so_store_br_checks(so_db_t *db, apr_pool_t *p, apr_int64_t order_id
 {
     so_rows_t *r;
     int i;
-    apr_status_t rv = so_db_select(db, p, "so_br_checks", &r, SO_A(I64(order_id)));
+    apr_status_t rv = so_db_select(db, p, "so_br_checks", &r, SO_A(order_id));
     *out = apr_array_make(p, r && rv == APR_SUCCESS ? r->nrows : 0, sizeof(so_br_check_t));
     if (rv != APR_SUCCESS) {
         return rv;
@@ -76,7 +75,7 @@ apr_status_t so_store_key_block(so_db_t *db, apr_pool_t *p, const char *spki_sha
 {
     /* a key blocked before keeps its first row (ON CONFLICT DO NOTHING) */
     return so_db_exec(db, p, "so_key_block", NULL,
-                      SO_A(spki_sha256, apr_itoa(p, reason), serial, I64(now)));
+                      SO_A(spki_sha256, reason, serial, now));
 }
 
 apr_status_t so_store_key_blocked(so_db_t *db, apr_pool_t *p, const char *spki_sha256,

@@ -49,7 +49,6 @@ const so_stmt_def_t so_stmts_cart[] = {
     {NULL, NULL}};
 
 #include "so_store.h"
-#define INT(v) apr_itoa(p, (v))
 
 static so_cart_item_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
 {
@@ -77,9 +76,9 @@ apr_status_t so_store_cart(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, int 
     apr_status_t rv;
     int i;
 
-    if ((rv = so_db_select(db, p, "so_cart_count", &count, SO_A(I64(team_id)))) != APR_SUCCESS
+    if ((rv = so_db_select(db, p, "so_cart_count", &count, SO_A(team_id))) != APR_SUCCESS
         || (rv = so_db_select(db, p, "so_cart_list", &rows,
-                              SO_A(I64(team_id), INT(limit > 0 ? limit : 1000000), INT(offset))))
+                              SO_A(team_id, limit > 0 ? limit : 1000000, offset)))
                != APR_SUCCESS) {
         return rv;
     }
@@ -95,7 +94,7 @@ apr_status_t so_store_cart_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, 
                                so_cart_item_t **out)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_cart_get", &rows, SO_A(I64(team_id), I64(id)));
+    apr_status_t rv = so_db_select(db, p, "so_cart_get", &rows, SO_A(team_id, id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -111,10 +110,10 @@ apr_status_t so_store_cart_insert(so_db_t *db, apr_pool_t *p, so_cart_item_t *it
     so_rows_t *rows;
     apr_status_t rv = so_db_select(
         db, p, "so_cart_insert", &rows,
-        SO_A(I64(it->team_id), I64(it->product_id), INT(it->period), INT(it->domain_amount),
-             INT(it->wildcard_domain_amount), INT(it->quantity),
-             it->renewal_of ? I64(it->renewal_of) : NULL, it->created_by ? I64(it->created_by) : NULL,
-             I64(it->created_at), I64(it->updated_at)));
+        SO_A(it->team_id, it->product_id, it->period, it->domain_amount,
+             it->wildcard_domain_amount, it->quantity,
+             SO_ID(it->renewal_of), SO_ID(it->created_by),
+             it->created_at, it->updated_at));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -130,8 +129,8 @@ apr_status_t so_store_cart_update(so_db_t *db, apr_pool_t *p, so_cart_item_t *it
 {
     int n = 0;
     apr_status_t rv = so_db_exec(db, p, "so_cart_update", &n,
-                                 SO_A(INT(it->quantity), INT(it->period), I64(it->updated_at),
-                                      I64(it->team_id), I64(it->id), INT(it->version)));
+                                 SO_A(it->quantity, it->period, it->updated_at,
+                                      it->team_id, it->id, it->version));
     if (rv == APR_SUCCESS && n == 0) {
         return SO_EDBSTALE;
     }
@@ -142,7 +141,7 @@ apr_status_t so_store_cart_update(so_db_t *db, apr_pool_t *p, so_cart_item_t *it
 apr_status_t so_store_cart_delete(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id)
 {
     int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_cart_delete", &n, SO_A(I64(team_id), I64(id)));
+    apr_status_t rv = so_db_exec(db, p, "so_cart_delete", &n, SO_A(team_id, id));
     return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
 }
 
@@ -150,13 +149,13 @@ apr_status_t so_store_cart_take(so_db_t *db, apr_pool_t *p, const so_cart_item_t
 {
     int n = 0;
     apr_status_t rv = so_db_exec(db, p, "so_cart_take", &n,
-                                 SO_A(I64(it->team_id), I64(it->id), INT(it->version)));
+                                 SO_A(it->team_id, it->id, it->version));
     return rv == APR_SUCCESS && n == 0 ? SO_EDBSTALE : rv;
 }
 
 apr_status_t so_store_cart_clear(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, int *removed)
 {
-    return so_db_exec(db, p, "so_cart_clear", removed, SO_A(I64(team_id)));
+    return so_db_exec(db, p, "so_cart_clear", removed, SO_A(team_id));
 }
 
 apr_status_t so_store_ledger(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t order_id,
@@ -164,20 +163,20 @@ apr_status_t so_store_ledger(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, ap
                              apr_int64_t *total)
 {
     const char *where = "l.team_id = %lld";
-    const char *args[5];
+    so_arg_t args[5];
     so_rows_t *rows, *count;
     apr_status_t rv;
     int n = 0, i;
 
     /* a few fixed variants of the text: each is one cached statement */
-    args[n++] = I64(team_id);
+    args[n++] = so_arg_int(team_id);
     if (order_id) {
         where = apr_pstrcat(p, where, " AND l.order_id = %lld", NULL);
-        args[n++] = I64(order_id);
+        args[n++] = so_arg_int(order_id);
     }
     if (kind) {
         where = apr_pstrcat(p, where, " AND l.kind = %s", NULL);
-        args[n++] = kind;
+        args[n++] = so_arg_text(kind);
     }
     rv = so_db_select_sql(db, p, apr_pstrcat(p, "SELECT COUNT(*) FROM ledger l WHERE ", where, NULL),
                           &count, n, args);
@@ -185,8 +184,8 @@ apr_status_t so_store_ledger(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, ap
         return rv;
     }
     *total = so_cell_i64(count, 0, 0);
-    args[n++] = INT(limit);
-    args[n++] = INT(offset);
+    args[n++] = so_arg_int(limit);
+    args[n++] = so_arg_int(offset);
     rv = so_db_select_sql(db, p,
                           apr_pstrcat(p,
                                       "SELECT l.id, l.amount, l.balance_after, l.kind, l.order_id, "

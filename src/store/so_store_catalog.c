@@ -332,7 +332,7 @@ apr_status_t so_store_product_get(so_db_t *db, apr_pool_t *p, apr_int64_t id, so
     apr_status_t rv;
     int i;
 
-    if ((rv = so_db_select(db, p, "so_product_get", &rows, SO_A(I64(id)))) != APR_SUCCESS) {
+    if ((rv = so_db_select(db, p, "so_product_get", &rows, SO_A(id))) != APR_SUCCESS) {
         return rv;
     }
     if (rows->nrows == 0) {
@@ -365,7 +365,7 @@ apr_status_t so_store_products_list(so_db_t *db, apr_pool_t *p, const char *orde
     sql = apr_pstrcat(p, "SELECT " PRODUCT_COLS " FROM products WHERE active = 1 ORDER BY ",
                       order_by && *order_by ? order_by : "product_seqno ASC", ", id ASC",
                       " LIMIT %d OFFSET %d", NULL);
-    rv = so_db_select_sql(db, p, sql, &rows, SO_A(apr_itoa(p, limit), apr_itoa(p, offset)));
+    rv = so_db_select_sql(db, p, sql, &rows, SO_A(limit, offset));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -504,19 +504,19 @@ static apr_status_t import_one(so_db_t *db, apr_pool_t *p, json_t *o, const char
     }
     rv = so_db_exec(
         db, p, "so_product_upsert", NULL,
-        SO_A(I64(id), name, jstr(o, "brand_name", ""), cat, jstr(o, "sub_category", ""), vm,
+        SO_A(id, name, jstr(o, "brand_name", ""), cat, jstr(o, "sub_category", ""), vm,
              jstr(o, "order_module", "sslorders"), jstr(o, "description", ""),
              jstr(o, "delivery_time", ""), jstr(o, "encryption", ""),
              jstr(o, "free_refund_period", ""), jstr(o, "free_reissue_period", ""),
-             jstr(o, "root", ""), apr_itoa(p, incl), apr_itoa(p, num), apr_itoa(p, maxd),
-             apr_itoa(p, maxp), apr_itoa(p, jbool(o, "is_wildcard_supported", 0, &ok)),
-             apr_itoa(p, jbool(o, "is_multidomain", maxd > 1, &ok)),
-             apr_itoa(p, jbool(o, "is_wildcard_multidomain_supported", 0, &ok)),
-             apr_itoa(p, jbool(o, "is_extended_validation_supported", 0, &ok)),
-             apr_itoa(p, jbool(o, "is_idn_supported", 1, &ok)), cur, I64(warranty),
+             jstr(o, "root", ""), incl, num, maxd,
+             maxp, jbool(o, "is_wildcard_supported", 0, &ok),
+             jbool(o, "is_multidomain", maxd > 1, &ok),
+             jbool(o, "is_wildcard_multidomain_supported", 0, &ok),
+             jbool(o, "is_extended_validation_supported", 0, &ok),
+             jbool(o, "is_idn_supported", 1, &ok), cur, warranty,
              json_text(p, sw, "[]"), json_text(p, features, "[]"),
-             apr_itoa(p, jint(o, "brand_seqno", 0, &ok)), apr_itoa(p, jint(o, "product_seqno", 0, &ok)),
-             apr_itoa(p, jbool(o, "active", 1, &ok))));
+             jint(o, "brand_seqno", 0, &ok), jint(o, "product_seqno", 0, &ok),
+             jbool(o, "active", 1, &ok)));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -529,7 +529,7 @@ static apr_status_t import_one(so_db_t *db, apr_pool_t *p, json_t *o, const char
         *why = apr_psprintf(p, "product %" APR_INT64_T_FMT ": prices (a non-empty array) are required", id);
         return APR_EINVAL;
     }
-    if ((rv = so_db_exec(db, p, "so_product_prices_clear", NULL, SO_A(I64(id)))) != APR_SUCCESS) {
+    if ((rv = so_db_exec(db, p, "so_product_prices_clear", NULL, SO_A(id))) != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < (int)json_array_size(prices); i++) {
@@ -546,7 +546,7 @@ static apr_status_t import_one(so_db_t *db, apr_pool_t *p, json_t *o, const char
             return APR_EINVAL;
         }
         rv = so_db_exec(db, p, "so_product_price_insert", NULL,
-                        SO_A(I64(id), apr_itoa(p, period), pc, I64(base), I64(xd), I64(xw)));
+                        SO_A(id, period, pc, base, xd, xw));
         if (rv == SO_EDBUNIQUE) {
             *why = apr_psprintf(p, "product %" APR_INT64_T_FMT ": period %d in %s is priced twice",
                                 id, period, pc);

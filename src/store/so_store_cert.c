@@ -171,7 +171,7 @@ apr_status_t so_store_host_states(so_db_t *db, apr_pool_t *p, apr_int64_t order_
 {
     so_rows_t *r;
     int i;
-    apr_status_t rv = so_db_select(db, p, "so_hosts_state", &r, SO_A(I64(order_id)));
+    apr_status_t rv = so_db_select(db, p, "so_hosts_state", &r, SO_A(order_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -194,13 +194,13 @@ apr_status_t so_store_host_state_set(so_db_t *db, apr_pool_t *p, apr_int64_t ord
                                      apr_int64_t checked_at, const char *error)
 {
     return so_db_exec(db, p, "so_host_state_set", NULL,
-                      SO_A(status, I64(validated_at), I64(checked_at), error ? error : "",
-                           I64(order_id), host));
+                      SO_A(status, validated_at, checked_at, error ? error : "",
+                           order_id, host));
 }
 
 apr_status_t so_store_hosts_reset(so_db_t *db, apr_pool_t *p, apr_int64_t order_id)
 {
-    return so_db_exec(db, p, "so_hosts_reset", NULL, SO_A(I64(order_id)));
+    return so_db_exec(db, p, "so_hosts_reset", NULL, SO_A(order_id));
 }
 
 apr_status_t so_store_issuance_get(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
@@ -208,7 +208,7 @@ apr_status_t so_store_issuance_get(so_db_t *db, apr_pool_t *p, apr_int64_t order
 {
     so_rows_t *r;
     so_issuance_state_t *s;
-    apr_status_t rv = so_db_select(db, p, "so_issuance_get", &r, SO_A(I64(order_id)));
+    apr_status_t rv = so_db_select(db, p, "so_issuance_get", &r, SO_A(order_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -233,7 +233,7 @@ apr_status_t so_store_org_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id, 
                               const char *reason, apr_int64_t now)
 {
     return so_db_exec(db, p, "so_org_set", NULL,
-                      SO_A(status, reason ? reason : "", I64(now), I64(order_id)));
+                      SO_A(status, reason ? reason : "", now, order_id));
 }
 
 apr_status_t so_store_org_reusable(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
@@ -242,7 +242,7 @@ apr_status_t so_store_org_reusable(so_db_t *db, apr_pool_t *p, apr_int64_t team_
 {
     so_rows_t *r;
     apr_status_t rv = so_db_select(db, p, "so_org_reusable", &r,
-                                   SO_A(I64(team_id), handle, method, I64(order_id), I64(since)));
+                                   SO_A(team_id, handle, method, order_id, since));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -257,46 +257,46 @@ apr_status_t so_store_org_reusable(so_db_t *db, apr_pool_t *p, apr_int64_t team_
 apr_status_t so_store_next_check_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                      apr_int64_t when)
 {
-    return so_db_exec(db, p, "so_next_check_set", NULL, SO_A(I64(when), I64(order_id)));
+    return so_db_exec(db, p, "so_next_check_set", NULL, SO_A(when, order_id));
 }
 
 apr_status_t so_store_reissue_pending_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                           int pending)
 {
     return so_db_exec(db, p, "so_reissue_pending_set", NULL,
-                      SO_A(pending ? "1" : "0", I64(order_id)));
+                      SO_A(pending ? 1 : 0, order_id));
 }
 
 apr_status_t so_store_reissue_start(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                     apr_int64_t next_check)
 {
-    return so_db_exec(db, p, "so_reissue_start", NULL, SO_A(I64(next_check), I64(order_id)));
+    return so_db_exec(db, p, "so_reissue_start", NULL, SO_A(next_check, order_id));
 }
 
 apr_status_t so_store_reissued_reminder(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                         apr_int64_t next_reminder)
 {
     return so_db_exec(db, p, "so_reissued_reminder", NULL,
-                      SO_A(I64(next_reminder), I64(order_id)));
+                      SO_A(next_reminder, order_id));
 }
 
 apr_status_t so_store_reminders_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                     const char *days, const char *recipients, int enabled)
 {
     return so_db_exec(db, p, "so_reminders_set", NULL,
-                      SO_A(days, recipients, enabled ? "1" : "0", I64(order_id)));
+                      SO_A(days, recipients, enabled ? 1 : 0, order_id));
 }
 
 apr_status_t so_store_renewed_until_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                         apr_int64_t until)
 {
-    return so_db_exec(db, p, "so_autorenew_notified_set", NULL, SO_A(I64(until), I64(order_id)));
+    return so_db_exec(db, p, "so_autorenew_notified_set", NULL, SO_A(until, order_id));
 }
 
 apr_status_t so_store_next_reminder_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                        apr_int64_t when)
 {
-    return so_db_exec(db, p, "so_next_reminder_set", NULL, SO_A(I64(when), I64(order_id)));
+    return so_db_exec(db, p, "so_next_reminder_set", NULL, SO_A(when, order_id));
 }
 
 apr_status_t so_store_order_claim(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
@@ -304,7 +304,7 @@ apr_status_t so_store_order_claim(so_db_t *db, apr_pool_t *p, apr_int64_t order_
 {
     int n = 0;
     apr_status_t rv = so_db_exec(db, p, "so_order_claim", &n,
-                                 SO_A(owner, I64(until), I64(order_id), I64(now), owner));
+                                 SO_A(owner, until, order_id, now, owner));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -314,7 +314,7 @@ apr_status_t so_store_order_claim(so_db_t *db, apr_pool_t *p, apr_int64_t order_
 apr_status_t so_store_order_release(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                     const char *owner)
 {
-    return so_db_exec(db, p, "so_order_release", NULL, SO_A(I64(order_id), owner));
+    return so_db_exec(db, p, "so_order_release", NULL, SO_A(order_id, owner));
 }
 
 static so_cert_t *cert_from_row(apr_pool_t *p, so_rows_t *r, int i)
@@ -343,14 +343,14 @@ static so_cert_t *cert_from_row(apr_pool_t *p, so_rows_t *r, int i)
 apr_status_t so_store_cert_insert(so_db_t *db, apr_pool_t *p, so_cert_t *c)
 {
     so_rows_t *r;
-    apr_status_t rv = so_db_exec(db, p, "so_cert_uncurrent", NULL, SO_A(I64(c->order_id)));
+    apr_status_t rv = so_db_exec(db, p, "so_cert_uncurrent", NULL, SO_A(c->order_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
     rv = so_db_select(db, p, "so_cert_insert", &r,
-                      SO_A(I64(c->order_id), I64(c->team_id), c->serial, c->pem,
+                      SO_A(c->order_id, c->team_id, c->serial, c->pem,
                            c->intermediate_pem, c->root_pem, c->common_name, c->names,
-                           I64(c->not_before), I64(c->not_after), c->sha256, I64(c->created_at),
+                           c->not_before, c->not_after, c->sha256, c->created_at,
                            c->spki_sha256 ? c->spki_sha256 : ""));
     if (rv == APR_SUCCESS) {
         c->id = so_cell_i64(r, 0, 0);
@@ -363,7 +363,7 @@ apr_status_t so_store_cert_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, 
                                so_cert_t **out)
 {
     so_rows_t *r;
-    apr_status_t rv = so_db_select(db, p, "so_cert_get", &r, SO_A(I64(team_id), I64(id)));
+    apr_status_t rv = so_db_select(db, p, "so_cert_get", &r, SO_A(team_id, id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -376,7 +376,7 @@ apr_status_t so_store_cert_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, 
 
 /* the certificates a statement selects (CERT_COLS) */
 static apr_status_t certs_of(so_db_t *db, apr_pool_t *p, const char *stmt, apr_array_header_t **out,
-                             int nargs, const char *const *args)
+                             int nargs, const so_arg_t *args)
 {
     so_rows_t *r;
     int i;
@@ -394,24 +394,24 @@ static apr_status_t certs_of(so_db_t *db, apr_pool_t *p, const char *stmt, apr_a
 apr_status_t so_store_certs_compromised(so_db_t *db, apr_pool_t *p, apr_int64_t now,
                                         apr_array_header_t **out)
 {
-    return certs_of(db, p, "so_certs_compromised", out, SO_A(I64(now)));
+    return certs_of(db, p, "so_certs_compromised", out, SO_A(now));
 }
 
 apr_status_t so_store_certs_spki_missing(so_db_t *db, apr_pool_t *p, apr_int64_t now,
                                          apr_array_header_t **out)
 {
-    return certs_of(db, p, "so_certs_spki_missing", out, SO_A(I64(now)));
+    return certs_of(db, p, "so_certs_spki_missing", out, SO_A(now));
 }
 
 apr_status_t so_store_cert_spki_set(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char *spki)
 {
-    return so_db_exec(db, p, "so_cert_spki_set", NULL, SO_A(spki, I64(id)));
+    return so_db_exec(db, p, "so_cert_spki_set", NULL, SO_A(spki, id));
 }
 
 apr_status_t so_store_certs_of_order(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                      apr_int64_t order_id, apr_array_header_t **out)
 {
-    return certs_of(db, p, "so_certs_of_order", out, SO_A(I64(team_id), I64(order_id)));
+    return certs_of(db, p, "so_certs_of_order", out, SO_A(team_id, order_id));
 }
 
 static void current_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
@@ -449,7 +449,7 @@ apr_status_t so_store_cert_revoke(so_db_t *db, apr_pool_t *p, apr_int64_t id, ap
                                   int reason)
 {
     int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_cert_revoke", &n, SO_A(I64(when), apr_itoa(p, reason), I64(id)));
+    apr_status_t rv = so_db_exec(db, p, "so_cert_revoke", &n, SO_A(when, reason, id));
     return rv == APR_SUCCESS && n == 0 ? APR_EBUSY : rv;
 }
 
@@ -458,7 +458,7 @@ apr_status_t so_store_certs_revoked(so_db_t *db, apr_pool_t *p, apr_int64_t sinc
 {
     so_rows_t *r;
     int i;
-    apr_status_t rv = so_db_select(db, p, "so_certs_revoked", &r, SO_A(I64(since)));
+    apr_status_t rv = so_db_select(db, p, "so_certs_revoked", &r, SO_A(since));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -483,8 +483,8 @@ apr_status_t so_store_approval_create(so_db_t *db, apr_pool_t *p, apr_int64_t te
         return rv;
     }
     rv = so_db_exec(db, p, "so_approval_insert", NULL,
-                    SO_A(so_secret_hash(p, t), I64(order_id), I64(team_id), email, I64(now),
-                         I64(now + ttl)));
+                    SO_A(so_secret_hash(p, t), order_id, team_id, email, now,
+                         now + ttl));
     if (rv == APR_SUCCESS) {
         *token = t;
     }
@@ -497,7 +497,7 @@ apr_status_t so_store_approval_lookup(so_db_t *db, apr_pool_t *p, const char *to
 {
     so_rows_t *r;
     apr_status_t rv = so_db_select(db, p, "so_approval_lookup", &r,
-                                   SO_A(so_secret_hash(p, token), I64(now)));
+                                   SO_A(so_secret_hash(p, token), now));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -515,20 +515,20 @@ apr_status_t so_store_approval_use(so_db_t *db, apr_pool_t *p, apr_int64_t appro
                                    apr_int64_t now)
 {
     int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_approval_use", &n, SO_A(I64(now), I64(approval_id)));
+    apr_status_t rv = so_db_exec(db, p, "so_approval_use", &n, SO_A(now, approval_id));
     return rv == APR_SUCCESS && n == 0 ? APR_EBUSY : rv;
 }
 
 apr_status_t so_store_approvals_drop(so_db_t *db, apr_pool_t *p, apr_int64_t order_id)
 {
-    return so_db_exec(db, p, "so_approvals_drop", NULL, SO_A(I64(order_id)));
+    return so_db_exec(db, p, "so_approvals_drop", NULL, SO_A(order_id));
 }
 
 apr_status_t so_store_approval_open(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                     apr_int64_t now, int *open)
 {
     so_rows_t *r;
-    apr_status_t rv = so_db_select(db, p, "so_approval_open", &r, SO_A(I64(order_id), I64(now)));
+    apr_status_t rv = so_db_select(db, p, "so_approval_open", &r, SO_A(order_id, now));
     if (rv == APR_SUCCESS) {
         *open = so_cell_int(r, 0, 0) > 0;
     }
@@ -539,7 +539,7 @@ apr_status_t so_store_reminder_mark(so_db_t *db, apr_pool_t *p, apr_int64_t orde
                                     apr_int64_t expiry, int offset, apr_int64_t now)
 {
     return so_db_exec(db, p, "so_reminder_mark", NULL,
-                      SO_A(I64(order_id), I64(expiry), apr_itoa(p, offset), I64(now)));
+                      SO_A(order_id, expiry, offset, now));
 }
 
 apr_status_t so_store_job_orders(so_db_t *db, apr_pool_t *p, const char *what, apr_int64_t now,
@@ -570,7 +570,7 @@ apr_status_t so_store_job_orders(so_db_t *db, apr_pool_t *p, const char *what, a
     else {
         return APR_EINVAL;
     }
-    rv = so_db_select(db, p, label, &r, SO_A(I64(when), I64(now), apr_itoa(p, limit)));
+    rv = so_db_select(db, p, label, &r, SO_A(when, now, limit));
     if (rv != APR_SUCCESS) {
         return rv;
     }

@@ -70,7 +70,6 @@ const so_stmt_def_t so_stmts_csr[] = {
     {NULL, NULL}};
 
 #include "so_store.h"
-#define INT(v) apr_itoa(p, (v))
 
 static so_managed_csr_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
 {
@@ -108,10 +107,10 @@ apr_status_t so_store_csr_insert(so_db_t *db, apr_pool_t *p, so_managed_csr_t *c
     so_rows_t *rows;
     apr_status_t rv = so_db_select(
         db, p, "so_csr_insert", &rows,
-        SO_A(I64(c->team_id), c->friendly_name, c->csr, c->common_name, c->organization, c->unit,
-             c->locality, c->state, c->country, c->email, c->names, c->key_type, INT(c->key_bits),
+        SO_A(c->team_id, c->friendly_name, c->csr, c->common_name, c->organization, c->unit,
+             c->locality, c->state, c->country, c->email, c->names, c->key_type, c->key_bits,
              c->curve, c->public_key_sha1, c->md5, c->sha1, c->sha256, c->signature_algorithm,
-             c->created_by ? I64(c->created_by) : NULL, I64(c->created_at), I64(c->updated_at)));
+             SO_ID(c->created_by), c->created_at, c->updated_at));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -120,7 +119,7 @@ apr_status_t so_store_csr_insert(so_db_t *db, apr_pool_t *p, so_managed_csr_t *c
 }
 
 static apr_status_t get_one(so_db_t *db, apr_pool_t *p, const char *label, so_managed_csr_t **out,
-                            int nargs, const char *const *args)
+                            int nargs, const so_arg_t *args)
 {
     so_rows_t *rows;
     apr_status_t rv = so_db_select(db, p, label, &rows, nargs, args);
@@ -137,13 +136,13 @@ static apr_status_t get_one(so_db_t *db, apr_pool_t *p, const char *label, so_ma
 apr_status_t so_store_csr_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id,
                               so_managed_csr_t **out)
 {
-    return get_one(db, p, "so_csr_get", out, SO_A(I64(team_id), I64(id)));
+    return get_one(db, p, "so_csr_get", out, SO_A(team_id, id));
 }
 
 apr_status_t so_store_csr_by_md5(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *md5,
                                  so_managed_csr_t **out)
 {
-    return get_one(db, p, "so_csr_by_md5", out, SO_A(I64(team_id), md5));
+    return get_one(db, p, "so_csr_by_md5", out, SO_A(team_id, md5));
 }
 
 apr_status_t so_store_csrs(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *pattern,
@@ -154,10 +153,10 @@ apr_status_t so_store_csrs(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, cons
     apr_status_t rv;
     int i;
 
-    if ((rv = so_db_select(db, p, "so_csrs_count", &count, SO_A(I64(team_id), pat, pat, pat, pat)))
+    if ((rv = so_db_select(db, p, "so_csrs_count", &count, SO_A(team_id, pat, pat, pat, pat)))
             != APR_SUCCESS
         || (rv = so_db_select(db, p, "so_csrs_list", &rows,
-                              SO_A(I64(team_id), pat, pat, pat, pat, INT(limit), INT(offset))))
+                              SO_A(team_id, pat, pat, pat, pat, limit, offset)))
                != APR_SUCCESS) {
         return rv;
     }
@@ -174,14 +173,14 @@ apr_status_t so_store_csr_rename(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
 {
     int n = 0;
     apr_status_t rv = so_db_exec(db, p, "so_csr_rename", &n,
-                                 SO_A(friendly_name, I64(now), I64(team_id), I64(id)));
+                                 SO_A(friendly_name, now, team_id, id));
     return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
 }
 
 apr_status_t so_store_csr_delete(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id)
 {
     int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_csr_delete", &n, SO_A(I64(team_id), I64(id)));
+    apr_status_t rv = so_db_exec(db, p, "so_csr_delete", &n, SO_A(team_id, id));
     return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
 }
 
@@ -189,7 +188,7 @@ apr_status_t so_store_csr_orders(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
                                  int limit, apr_array_header_t **out)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_csr_orders", &rows, SO_A(I64(team_id), md5, INT(limit)));
+    apr_status_t rv = so_db_select(db, p, "so_csr_orders", &rows, SO_A(team_id, md5, limit));
     int i;
     if (rv != APR_SUCCESS) {
         return rv;

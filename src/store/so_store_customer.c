@@ -120,12 +120,12 @@ apr_status_t so_store_customer_create(so_db_t *db, apr_pool_t *p, so_customer_t 
         c->handle = apr_psprintf(p, "%c%c%s-%s", initial(c->first_name), initial(c->last_name),
                                  digits, c->country);
         rv = so_db_select(db, p, "so_customer_insert", &rows,
-                          SO_A(I64(c->team_id), c->handle, c->company_name, c->first_name,
+                          SO_A(c->team_id, c->handle, c->company_name, c->first_name,
                                c->last_name, c->initials, c->prefix, c->street, c->number,
                                c->suffix, c->zipcode, c->city, c->state, c->country,
                                c->phone_country_code, c->phone_area_code,
                                c->phone_subscriber_number, c->email, c->vat, c->locale,
-                               c->comments, I64(now), I64(now)));
+                               c->comments, now, now));
         if (rv == APR_SUCCESS) {
             c->id = so_cell_i64(rows, 0, 0);
             c->created_at = c->updated_at = now;
@@ -145,7 +145,7 @@ apr_status_t so_store_customer_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_
                                    const char *handle, so_customer_t **out)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_customer_get", &rows, SO_A(I64(team_id), handle));
+    apr_status_t rv = so_db_select(db, p, "so_customer_get", &rows, SO_A(team_id, handle));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -167,7 +167,7 @@ apr_status_t so_store_customers_list(so_db_t *db, apr_pool_t *p, apr_int64_t tea
                                   "ESCAPE '\\')"
                                 : "";
     const char *pl = pattern;
-    const char *t = I64(team_id);
+    apr_int64_t t = team_id;
     apr_status_t rv;
     int i;
 
@@ -187,13 +187,13 @@ apr_status_t so_store_customers_list(so_db_t *db, apr_pool_t *p, apr_int64_t tea
         rv = so_db_select_sql(db, p,
                               apr_pstrcat(p, "SELECT " CUSTOMER_COLS " FROM customers WHERE team_id = %lld",
                                           where, " ORDER BY id LIMIT %d OFFSET %d", NULL),
-                              &rows, SO_A(t, pl, pl, pl, pl, pl, apr_itoa(p, limit), apr_itoa(p, offset)));
+                              &rows, SO_A(t, pl, pl, pl, pl, pl, limit, offset));
     }
     else {
         rv = so_db_select_sql(db, p,
                               "SELECT " CUSTOMER_COLS " FROM customers WHERE team_id = %lld "
                               "ORDER BY id LIMIT %d OFFSET %d",
-                              &rows, SO_A(t, apr_itoa(p, limit), apr_itoa(p, offset)));
+                              &rows, SO_A(t, limit, offset));
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -214,7 +214,7 @@ apr_status_t so_store_customer_update(so_db_t *db, apr_pool_t *p, const so_custo
                                       c->prefix, c->street, c->number, c->suffix, c->zipcode,
                                       c->city, c->state, c->country, c->phone_country_code,
                                       c->phone_area_code, c->phone_subscriber_number, c->email,
-                                      c->vat, c->locale, c->comments, I64(now), I64(c->team_id),
+                                      c->vat, c->locale, c->comments, now, c->team_id,
                                       c->handle));
     return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
 }
@@ -225,7 +225,7 @@ apr_status_t so_store_customer_delete(so_db_t *db, apr_pool_t *p, apr_int64_t te
     so_rows_t *rows;
     int n = 0;
     apr_status_t rv;
-    const char *t = I64(team_id);
+    apr_int64_t t = team_id;
 
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;

@@ -236,7 +236,6 @@ const so_stmt_def_t so_stmts_order[] = {
     {NULL, NULL}};
 
 #include "so_store.h"
-#define INT(v) apr_itoa(p, (v))
 #define SAFE(s) ((s) ? (s) : "")
 
 static so_order_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
@@ -290,14 +289,14 @@ static so_order_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
 static apr_status_t write_hosts(so_db_t *db, apr_pool_t *p, so_order_t *o, int fresh)
 {
     const char *sql = "DELETE FROM order_hostnames WHERE order_id = %lld";
-    const char **args = apr_palloc(p, sizeof(char *) * (size_t)(o->hosts->nelts + 1));
+    so_arg_t *args = apr_palloc(p, sizeof(so_arg_t) * (size_t)(o->hosts->nelts + 1));
     apr_status_t rv;
     int i;
 
-    args[0] = I64(o->id);
+    args[0] = so_arg_int(o->id);
     for (i = 0; i < o->hosts->nelts; i++) {
         sql = apr_pstrcat(p, sql, i ? ", %s" : " AND host_name NOT IN (%s", NULL);
-        args[i + 1] = APR_ARRAY_IDX(o->hosts, i, so_order_host_t).host_name;
+        args[i + 1] = so_arg_text(APR_ARRAY_IDX(o->hosts, i, so_order_host_t).host_name);
     }
     if (o->hosts->nelts) {
         sql = apr_pstrcat(p, sql, ")", NULL);
@@ -306,7 +305,7 @@ static apr_status_t write_hosts(so_db_t *db, apr_pool_t *p, so_order_t *o, int f
     for (i = 0; rv == APR_SUCCESS && i < o->hosts->nelts; i++) {
         so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
         rv = so_db_exec(db, p, "so_order_host_upsert", NULL,
-                        SO_A(I64(o->id), INT(i), h->host_name, h->method ? h->method : ""));
+                        SO_A(o->id, i, h->host_name, h->method ? h->method : ""));
     }
     return rv;
 }
@@ -318,14 +317,14 @@ apr_status_t so_store_order_insert(so_db_t *db, apr_pool_t *p, so_order_t *o)
 
     rv = so_db_select(
         db, p, "so_order_insert", &rows,
-        SO_A(I64(o->team_id), I64(o->product_id), o->status, INT(o->period), INT(o->domain_amount),
-             INT(o->wildcard_domain_amount), o->common_name, o->csr, o->organization_unit,
+        SO_A(o->team_id, o->product_id, o->status, o->period, o->domain_amount,
+             o->wildcard_domain_amount, o->common_name, o->csr, o->organization_unit,
              o->software, o->organization_handle, o->technical_handle, o->administrative_handle,
-             o->billing_handle, o->approver_email, INT(o->autorenew), o->signature_hash_algorithm,
-             INT(o->enable_dns_automation), o->dcv_unique, SAFE(o->csr_md5), SAFE(o->csr_sha1),
-             SAFE(o->csr_sha256), I64(o->price), o->currency,
-             I64(o->order_date), o->created_by ? I64(o->created_by) : NULL, I64(o->updated_at),
-             I64(o->team_id)));
+             o->billing_handle, o->approver_email, o->autorenew, o->signature_hash_algorithm,
+             o->enable_dns_automation, o->dcv_unique, SAFE(o->csr_md5), SAFE(o->csr_sha1),
+             SAFE(o->csr_sha256), o->price, o->currency,
+             o->order_date, SO_ID(o->created_by), o->updated_at,
+             o->team_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -342,7 +341,7 @@ apr_status_t so_store_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
     apr_status_t rv;
     int i;
 
-    rv = so_db_select(db, p, "so_order_get", &rows, SO_A(I64(team_id), I64(id)));
+    rv = so_db_select(db, p, "so_order_get", &rows, SO_A(team_id, id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -350,7 +349,7 @@ apr_status_t so_store_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
         return APR_ENOENT;
     }
     o = from_row(p, rows, 0);
-    if ((rv = so_db_select(db, p, "so_order_hosts", &hosts, SO_A(I64(id)))) != APR_SUCCESS) {
+    if ((rv = so_db_select(db, p, "so_order_hosts", &hosts, SO_A(id))) != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < hosts->nrows; i++) {
@@ -367,13 +366,13 @@ apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, in
     int n = 0;
     apr_status_t rv = so_db_exec(
         db, p, "so_order_update", &n,
-        SO_A(o->status, INT(o->domain_amount), INT(o->wildcard_domain_amount), o->common_name,
+        SO_A(o->status, o->domain_amount, o->wildcard_domain_amount, o->common_name,
              o->csr, o->organization_unit, o->software, o->organization_handle, o->technical_handle,
-             o->administrative_handle, o->billing_handle, o->approver_email, INT(o->autorenew),
-             o->signature_hash_algorithm, INT(o->enable_dns_automation), o->dcv_unique,
-             SAFE(o->csr_md5), SAFE(o->csr_sha1), SAFE(o->csr_sha256), I64(o->active_date), I64(o->expiration_date), I64(o->order_ends_at),
-             I64(o->reissue_at), I64(o->cancelled_at), I64(o->updated_at), I64(o->team_id),
-             I64(o->id), INT(o->version)));
+             o->administrative_handle, o->billing_handle, o->approver_email, o->autorenew,
+             o->signature_hash_algorithm, o->enable_dns_automation, o->dcv_unique,
+             SAFE(o->csr_md5), SAFE(o->csr_sha1), SAFE(o->csr_sha256), o->active_date, o->expiration_date, o->order_ends_at,
+             o->reissue_at, o->cancelled_at, o->updated_at, o->team_id,
+             o->id, o->version));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -432,20 +431,19 @@ so_order_filter_t *so_order_filter_make(apr_pool_t *p, apr_int64_t team_id)
 typedef struct {
     apr_pool_t *p;
     apr_array_header_t *where; /* const char*: SQL conditions on o (orders) */
-    apr_array_header_t *args;  /* const char*: the values of their placeholders */
+    apr_array_header_t *args;  /* so_arg_t: the values of their placeholders */
 } where_t;
 
-static void where_add(where_t *w, const char *cond, int nargs, ...)
+static void where_add(where_t *w, const char *cond, int nargs, const so_arg_t *args)
 {
-    va_list ap;
     int i;
     APR_ARRAY_PUSH(w->where, const char *) = cond;
-    va_start(ap, nargs);
     for (i = 0; i < nargs; i++) {
-        APR_ARRAY_PUSH(w->args, const char *) = va_arg(ap, const char *);
+        APR_ARRAY_PUSH(w->args, so_arg_t) = args[i];
     }
-    va_end(ap);
 }
+/* WHERE_ADD(w, "o.x = %lld AND o.y = %s", x, y): a condition and its typed values */
+#define WHERE_ADD(w, cond, ...) where_add((w), (cond), SO_A(__VA_ARGS__))
 
 /* "%s, %s, ..." for n values */
 static const char *placeholders(apr_pool_t *p, int n)
@@ -476,7 +474,7 @@ static void tags_where(where_t *w, const so_order_filter_t *f)
     if (f->tags_all) {
         for (i = 0; i < n; i++) {
             const char *t = APR_ARRAY_IDX(f->tags, i, const char *);
-            where_add(w, "(" ON_ORDER_TAG "= %s) OR " ON_CERT_TAG "= %s))", 2, t, t);
+            WHERE_ADD(w, "(" ON_ORDER_TAG "= %s) OR " ON_CERT_TAG "= %s))", t, t);
         }
         return;
     }
@@ -484,7 +482,7 @@ static void tags_where(where_t *w, const so_order_filter_t *f)
     APR_ARRAY_PUSH(w->where, const char *) =
         apr_pstrcat(w->p, "(" ON_ORDER_TAG "IN (", in, ")) OR " ON_CERT_TAG "IN (", in, ")))", NULL);
     for (i = 0; i < 2 * n; i++) {
-        APR_ARRAY_PUSH(w->args, const char *) = APR_ARRAY_IDX(f->tags, i % n, const char *);
+        APR_ARRAY_PUSH(w->args, so_arg_t) = so_arg_text(APR_ARRAY_IDX(f->tags, i % n, const char *));
     }
 }
 
@@ -494,64 +492,64 @@ static void filter_where(apr_pool_t *p, const so_order_filter_t *f, where_t *w)
 
     w->p = p;
     w->where = apr_array_make(p, 16, sizeof(const char *));
-    w->args = apr_array_make(p, 16, sizeof(const char *));
-    where_add(w, "o.team_id = %lld", 1, I64(f->team_id));
+    w->args = apr_array_make(p, 16, sizeof(so_arg_t));
+    WHERE_ADD(w, "o.team_id = %lld", f->team_id);
     if (f->statuses && f->statuses->nelts > 0) {
         APR_ARRAY_PUSH(w->where, const char *) =
             apr_pstrcat(p, "o.status IN (", placeholders(p, f->statuses->nelts), ")", NULL);
         for (i = 0; i < f->statuses->nelts; i++) {
-            APR_ARRAY_PUSH(w->args, const char *) = APR_ARRAY_IDX(f->statuses, i, const char *);
+            APR_ARRAY_PUSH(w->args, so_arg_t) = so_arg_text(APR_ARRAY_IDX(f->statuses, i, const char *));
         }
     }
     if (f->cn_like) {
-        where_add(w, "o.common_name LIKE %s ESCAPE '\\'", 1, f->cn_like);
+        WHERE_ADD(w, "o.common_name LIKE %s ESCAPE '\\'", f->cn_like);
     }
     if (f->cn_from && f->cn_before) {
-        where_add(w, "o.common_name >= %s AND o.common_name < %s", 2, f->cn_from, f->cn_before);
+        WHERE_ADD(w, "o.common_name >= %s AND o.common_name < %s", f->cn_from, f->cn_before);
     }
     if (f->contact_handle) {
         const char *v = f->contact_handle;
-        where_add(w,
+        WHERE_ADD(w,
                   "(o.organization_handle = %s OR o.technical_handle = %s OR "
                   "o.administrative_handle = %s OR o.billing_handle = %s)",
-                  4, v, v, v, v);
+                  v, v, v, v);
     }
     if (f->expiring) {
-        where_add(w, "o.status = 'ACT' AND o.expiration_date > %lld AND o.expiration_date <= %lld",
-                  2, I64(f->expiring_after), I64(f->expiring_until));
+        WHERE_ADD(w, "o.status = 'ACT' AND o.expiration_date > %lld AND o.expiration_date <= %lld",
+                  f->expiring_after, f->expiring_until);
     }
     if (f->search_like && f->search_id > 0) {
         const char *like = f->search_like;
-        where_add(w, "(o.id = %lld OR LOWER(o.common_name) LIKE %s ESCAPE '\\' OR " SEARCH_TAIL, 4,
-                  I64(f->search_id), like, like, like);
+        WHERE_ADD(w, "(o.id = %lld OR LOWER(o.common_name) LIKE %s ESCAPE '\\' OR " SEARCH_TAIL,
+                  f->search_id, like, like, like);
     }
     else if (f->search_like) {
         const char *like = f->search_like;
-        where_add(w, "(LOWER(o.common_name) LIKE %s ESCAPE '\\' OR " SEARCH_TAIL, 3, like, like, like);
+        WHERE_ADD(w, "(LOWER(o.common_name) LIKE %s ESCAPE '\\' OR " SEARCH_TAIL, like, like, like);
     }
     if (f->ou_like) {
-        where_add(w, "LOWER(o.organization_unit) LIKE %s ESCAPE '\\'", 1, f->ou_like);
+        WHERE_ADD(w, "LOWER(o.organization_unit) LIKE %s ESCAPE '\\'", f->ou_like);
     }
     if (f->product_id) {
-        where_add(w, "o.product_id = %lld", 1, I64(f->product_id));
+        WHERE_ADD(w, "o.product_id = %lld", f->product_id);
     }
     if (f->order_from >= 0) {
-        where_add(w, "o.order_date >= %lld", 1, I64(f->order_from));
+        WHERE_ADD(w, "o.order_date >= %lld", f->order_from);
     }
     if (f->order_before >= 0) {
-        where_add(w, "o.order_date < %lld", 1, I64(f->order_before));
+        WHERE_ADD(w, "o.order_date < %lld", f->order_before);
     }
     if (f->expires_from >= 0) {
-        where_add(w, "o.expiration_date >= %lld", 1, I64(f->expires_from));
+        WHERE_ADD(w, "o.expiration_date >= %lld", f->expires_from);
     }
     if (f->expires_before >= 0) {
-        where_add(w, "o.expiration_date > 0 AND o.expiration_date < %lld", 1, I64(f->expires_before));
+        WHERE_ADD(w, "o.expiration_date > 0 AND o.expiration_date < %lld", f->expires_before);
     }
     if (f->folder_id && f->folder_subtree) {
-        where_add(w, so_store_folder_subtree_cond, 2, I64(f->folder_id), I64(f->team_id));
+        WHERE_ADD(w, so_store_folder_subtree_cond, f->folder_id, f->team_id);
     }
     else if (f->folder_id) {
-        where_add(w, "o.folder_id = %lld", 1, I64(f->folder_id));
+        WHERE_ADD(w, "o.folder_id = %lld", f->folder_id);
     }
     if (f->tags && f->tags->nelts > 0) {
         tags_where(w, f);
@@ -575,9 +573,12 @@ const char *so_store_orders_list_key(so_db_t *db, apr_pool_t *p, const so_order_
             apr_pstrcat(p, "|", APR_ARRAY_IDX(w.where, i, const char *), NULL);
     }
     for (i = 0; i < w.args->nelts; i++) {
-        const char *a = APR_ARRAY_IDX(w.args, i, const char *);
+        const so_arg_t *a = &APR_ARRAY_IDX(w.args, i, so_arg_t);
+        const char *v = a->kind == SO_ARG_INT    ? apr_psprintf(p, "%" APR_INT64_T_FMT, a->v.i)
+                        : a->kind == SO_ARG_TEXT ? a->v.s
+                                                 : "";
         APR_ARRAY_PUSH(parts, const char *) =
-            apr_psprintf(p, "|%" APR_SIZE_T_FMT ":%s", a ? strlen(a) : 0, a ? a : "");
+            apr_psprintf(p, "|%d%" APR_SIZE_T_FMT ":%s", (int)a->kind, strlen(v), v);
     }
     return apr_array_pstrcat(p, parts, 0);
 }
@@ -586,7 +587,7 @@ apr_status_t so_store_orders_version(so_db_t *db, apr_pool_t *p, apr_int64_t tea
                                      apr_int64_t *version)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_orders_version", &rows, SO_A(I64(team_id)));
+    apr_status_t rv = so_db_select(db, p, "so_orders_version", &rows, SO_A(team_id));
     if (rv == APR_SUCCESS) {
         *version = so_cell_i64(rows, 0, 0);
     }
@@ -625,7 +626,7 @@ apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_fil
                                   apr_array_header_t **out, apr_int64_t *total)
 {
     const char *where = "", *sql, *order_by, *first, *first_comma;
-    const char **args;
+    so_arg_t *args;
     so_rows_t *rows, *count;
     apr_status_t rv;
     where_t w;
@@ -636,10 +637,10 @@ apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_fil
     for (i = 0; i < w.where->nelts; i++) {
         where = apr_pstrcat(p, where, i ? " AND " : "", APR_ARRAY_IDX(w.where, i, const char *), NULL);
     }
-    args = apr_palloc(p, sizeof(char *) * (size_t)(n + 2));
-    memcpy(args, w.args->elts, sizeof(char *) * (size_t)n);
-    args[n] = INT(f->limit);
-    args[n + 1] = INT(f->offset);
+    args = apr_palloc(p, sizeof(so_arg_t) * (size_t)(n + 2));
+    memcpy(args, w.args->elts, sizeof(so_arg_t) * (size_t)n);
+    args[n] = so_arg_int(f->limit);
+    args[n + 1] = so_arg_int(f->offset);
     /* ties are broken by id in the direction of the first key, so that an index on
      * (team_id, [status,] key) delivers the rows in order and LIMIT stops early */
     order_by = f->order_by ? f->order_by : "o.order_date DESC";
@@ -664,7 +665,7 @@ apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_fil
     else {
         /* every order has a product: counting needs no join (the conditions use o.*) */
         rv = so_db_select_sql(db, p, apr_pstrcat(p, "SELECT COUNT(*) FROM orders o WHERE ", where, NULL),
-                              &count, n, (const char *const *)w.args->elts);
+                              &count, n, (const so_arg_t *)w.args->elts);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -678,8 +679,8 @@ apr_status_t so_store_order_event(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
                                   const char *kind, const char *detail, apr_int64_t now)
 {
     return so_db_exec(db, p, "so_order_event_insert", NULL,
-                      SO_A(I64(order_id), I64(team_id), user_id ? I64(user_id) : NULL,
-                           actor ? actor : "", kind, detail ? detail : "{}", I64(now)));
+                      SO_A(order_id, team_id, SO_ID(user_id),
+                           actor ? actor : "", kind, detail ? detail : "{}", now));
 }
 
 apr_status_t so_store_order_events(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
@@ -690,13 +691,13 @@ apr_status_t so_store_order_events(so_db_t *db, apr_pool_t *p, apr_int64_t team_
     apr_status_t rv;
     int i;
 
-    rv = so_db_select(db, p, "so_order_events_count", &count, SO_A(I64(team_id), I64(order_id)));
+    rv = so_db_select(db, p, "so_order_events_count", &count, SO_A(team_id, order_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
     *total = so_cell_i64(count, 0, 0);
     rv = so_db_select(db, p, "so_order_events", &rows,
-                      SO_A(I64(team_id), I64(order_id), INT(limit), INT(offset)));
+                      SO_A(team_id, order_id, limit, offset));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -715,20 +716,20 @@ apr_status_t so_store_order_events(so_db_t *db, apr_pool_t *p, apr_int64_t team_
 apr_status_t so_store_idem_claim(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *key,
                                  const char *request_hash, apr_int64_t now)
 {
-    return so_db_exec(db, p, "so_idem_insert", NULL, SO_A(I64(team_id), key, request_hash, I64(now)));
+    return so_db_exec(db, p, "so_idem_insert", NULL, SO_A(team_id, key, request_hash, now));
 }
 
 apr_status_t so_store_idem_finish(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *key,
                                   int status, const char *response)
 {
-    return so_db_exec(db, p, "so_idem_finish", NULL, SO_A(INT(status), response, I64(team_id), key));
+    return so_db_exec(db, p, "so_idem_finish", NULL, SO_A(status, response, team_id, key));
 }
 
 apr_status_t so_store_idem_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *key,
                                const char **request_hash, int *status, const char **response)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_idem_get", &rows, SO_A(I64(team_id), key));
+    apr_status_t rv = so_db_select(db, p, "so_idem_get", &rows, SO_A(team_id, key));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -743,7 +744,7 @@ apr_status_t so_store_idem_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, 
 
 apr_status_t so_store_idem_purge(so_db_t *db, apr_pool_t *p, apr_int64_t before)
 {
-    return so_db_exec(db, p, "so_idem_purge", NULL, SO_A(I64(before)));
+    return so_db_exec(db, p, "so_idem_purge", NULL, SO_A(before));
 }
 
 apr_status_t so_store_otp_create(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
@@ -760,7 +761,7 @@ apr_status_t so_store_otp_create(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
     }
     *expires_at = now + ttl;
     rv = so_db_exec(db, p, "so_otp_insert", NULL,
-                    SO_A(so_secret_hash(p, t), I64(order_id), I64(team_id), I64(now), I64(*expires_at)));
+                    SO_A(so_secret_hash(p, t), order_id, team_id, now, *expires_at));
     if (rv == APR_SUCCESS) {
         *token = t;
     }
@@ -771,7 +772,7 @@ apr_status_t so_store_otp_lookup(so_db_t *db, apr_pool_t *p, const char *token, 
                                  apr_int64_t *team_id, apr_int64_t *order_id)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_otp_lookup", &rows, SO_A(so_secret_hash(p, token), I64(now)));
+    apr_status_t rv = so_db_select(db, p, "so_otp_lookup", &rows, SO_A(so_secret_hash(p, token), now));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -786,7 +787,7 @@ apr_status_t so_store_otp_lookup(so_db_t *db, apr_pool_t *p, const char *token, 
 apr_status_t so_store_order_team(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t *team_id)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_order_team", &rows, SO_A(I64(id)));
+    apr_status_t rv = so_db_select(db, p, "so_order_team", &rows, SO_A(id));
     if (rv != APR_SUCCESS) {
         return rv;
     }

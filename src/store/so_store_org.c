@@ -152,7 +152,6 @@ const so_stmt_def_t so_stmts_org[] = {
     {NULL, NULL}};
 
 #include "so_store.h"
-#define INT(v) apr_itoa(p, (v))
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -164,12 +163,12 @@ static apr_status_t select_in(so_db_t *db, apr_pool_t *p, const char *head, cons
                               apr_int64_t team_id, const apr_array_header_t *ids, so_rows_cb *cb,
                               void *baton)
 {
-    const char *team = I64(team_id);
+    so_arg_t team = so_arg_int(team_id);
     return so_db_select_in(db, p, head, tail, 1, &team, ids, cb, baton);
 }
 
 static apr_status_t select_id(so_db_t *db, apr_pool_t *p, const char *label, apr_int64_t *id,
-                              int nargs, const char *const *args)
+                              int nargs, const so_arg_t *args)
 {
     so_rows_t *rows;
     apr_status_t rv = so_db_select(db, p, label, &rows, nargs, args);
@@ -184,7 +183,7 @@ static apr_status_t select_id(so_db_t *db, apr_pool_t *p, const char *label, apr
 }
 
 static apr_status_t exec_one(so_db_t *db, apr_pool_t *p, const char *label, int nargs,
-                             const char *const *args)
+                             const so_arg_t *args)
 {
     int n = 0;
     apr_status_t rv = so_db_exec(db, p, label, &n, nargs, args);
@@ -201,8 +200,8 @@ apr_status_t so_store_folders(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
     apr_status_t rv;
     int i;
 
-    if ((rv = so_db_select(db, p, "so_folders_list", &rows, SO_A(I64(team_id)))) != APR_SUCCESS
-        || (rv = so_db_select(db, p, "so_folders_counts", &counts, SO_A(I64(team_id))))
+    if ((rv = so_db_select(db, p, "so_folders_list", &rows, SO_A(team_id))) != APR_SUCCESS
+        || (rv = so_db_select(db, p, "so_folders_counts", &counts, SO_A(team_id)))
                != APR_SUCCESS) {
         return rv;
     }
@@ -234,7 +233,7 @@ apr_status_t so_store_folder_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
 {
     so_rows_t *rows;
     so_folder_t *f;
-    apr_status_t rv = so_db_select(db, p, "so_folder_get", &rows, SO_A(I64(team_id), I64(id)));
+    apr_status_t rv = so_db_select(db, p, "so_folder_get", &rows, SO_A(team_id, id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -255,7 +254,7 @@ apr_status_t so_store_folder_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
 
 apr_status_t so_store_folders_lock(so_db_t *db, apr_pool_t *p, apr_int64_t team_id)
 {
-    return so_db_exec(db, p, "so_folders_lock", NULL, SO_A(I64(team_id)));
+    return so_db_exec(db, p, "so_folders_lock", NULL, SO_A(team_id));
 }
 
 static apr_status_t folder_insert(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
@@ -263,8 +262,8 @@ static apr_status_t folder_insert(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
                                   int is_default, apr_int64_t now, apr_int64_t *id)
 {
     return select_id(db, p, "so_folder_insert", id,
-                     SO_A(I64(team_id), I64(parent_id), name, so_folder_name_key(p, name),
-                          role ? role : "", INT(is_default), I64(now)));
+                     SO_A(team_id, parent_id, name, so_folder_name_key(p, name),
+                          role ? role : "", is_default, now));
 }
 
 apr_status_t so_store_folders_create_defaults(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
@@ -284,7 +283,7 @@ apr_status_t so_store_folder_by_name(so_db_t *db, apr_pool_t *p, apr_int64_t tea
                                      apr_int64_t parent_id, const char *name, apr_int64_t *id)
 {
     return select_id(db, p, "so_folder_by_name", id,
-                     SO_A(I64(team_id), I64(parent_id), so_folder_name_key(p, name)));
+                     SO_A(team_id, parent_id, so_folder_name_key(p, name)));
 }
 
 apr_status_t so_store_folder_insert(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
@@ -298,20 +297,20 @@ apr_status_t so_store_folder_update(so_db_t *db, apr_pool_t *p, apr_int64_t team
                                     apr_int64_t id, apr_int64_t parent_id, const char *name)
 {
     return exec_one(db, p, "so_folder_update",
-                    SO_A(I64(parent_id), name, so_folder_name_key(p, name), I64(team_id), I64(id)));
+                    SO_A(parent_id, name, so_folder_name_key(p, name), team_id, id));
 }
 
 apr_status_t so_store_folder_set_role(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                       apr_int64_t id, const char *role)
 {
-    return exec_one(db, p, "so_folder_set_role", SO_A(role, I64(team_id), I64(id)));
+    return exec_one(db, p, "so_folder_set_role", SO_A(role, team_id, id));
 }
 
 apr_status_t so_store_folder_set_default(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                          apr_int64_t id)
 {
-    apr_status_t rv = so_db_exec(db, p, "so_folder_default_clear", NULL, SO_A(I64(team_id)));
-    return rv == APR_SUCCESS ? exec_one(db, p, "so_folder_default_set", SO_A(I64(team_id), I64(id)))
+    apr_status_t rv = so_db_exec(db, p, "so_folder_default_clear", NULL, SO_A(team_id));
+    return rv == APR_SUCCESS ? exec_one(db, p, "so_folder_default_set", SO_A(team_id, id))
                              : rv;
 }
 
@@ -319,10 +318,10 @@ apr_status_t so_store_folder_delete_tree(so_db_t *db, apr_pool_t *p, apr_int64_t
                                          apr_int64_t id, int *released, int *deleted)
 {
     apr_status_t rv = so_db_exec(db, p, "so_folder_release_tree", released,
-                                 SO_A(I64(team_id), I64(id), I64(team_id)));
+                                 SO_A(team_id, id, team_id));
     if (rv == APR_SUCCESS) {
         rv = so_db_exec(db, p, "so_folder_delete_tree", deleted,
-                        SO_A(I64(team_id), I64(id), I64(team_id)));
+                        SO_A(team_id, id, team_id));
     }
     return rv;
 }
@@ -330,13 +329,13 @@ apr_status_t so_store_folder_delete_tree(so_db_t *db, apr_pool_t *p, apr_int64_t
 apr_status_t so_store_orders_refile(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                     apr_int64_t folder_id, int *moved)
 {
-    return so_db_exec(db, p, "so_orders_refile", moved, SO_A(I64(folder_id), I64(team_id)));
+    return so_db_exec(db, p, "so_orders_refile", moved, SO_A(folder_id, team_id));
 }
 
 apr_status_t so_store_order_move(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                  apr_int64_t order_id, apr_int64_t folder_id)
 {
-    return exec_one(db, p, "so_order_move", SO_A(I64(folder_id), I64(team_id), I64(order_id)));
+    return exec_one(db, p, "so_order_move", SO_A(folder_id, team_id, order_id));
 }
 
 apr_status_t so_store_orders_arrange(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
@@ -344,8 +343,8 @@ apr_status_t so_store_orders_arrange(so_db_t *db, apr_pool_t *p, apr_int64_t tea
                                      apr_int64_t dflt, apr_int64_t active, int *moved)
 {
     return so_db_exec(db, p, "so_orders_arrange", moved,
-                      SO_A(I64(now), I64(expired), I64(revoked), I64(dflt), I64(active),
-                           I64(team_id)));
+                      SO_A(now, expired, revoked, dflt, active,
+                           team_id));
 }
 
 typedef struct {
@@ -405,10 +404,10 @@ apr_status_t so_store_tags(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, cons
     int i;
     const char *pat = pattern ? pattern : "";
 
-    if ((rv = so_db_select(db, p, "so_tags_count", &count, SO_A(I64(team_id), pat, pat)))
+    if ((rv = so_db_select(db, p, "so_tags_count", &count, SO_A(team_id, pat, pat)))
             != APR_SUCCESS
         || (rv = so_db_select(db, p, "so_tags_list", &rows,
-                              SO_A(I64(team_id), pat, pat, INT(limit), INT(offset))))
+                              SO_A(team_id, pat, pat, limit, offset)))
                != APR_SUCCESS) {
         return rv;
     }
@@ -424,7 +423,7 @@ apr_status_t so_store_tag_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, a
                               so_tag_t **out)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_tag_get", &rows, SO_A(I64(team_id), I64(id)));
+    apr_status_t rv = so_db_select(db, p, "so_tag_get", &rows, SO_A(team_id, id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -438,36 +437,36 @@ apr_status_t so_store_tag_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, a
 apr_status_t so_store_tag_insert(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *name,
                                  apr_int64_t now, apr_int64_t *id)
 {
-    return select_id(db, p, "so_tag_insert", id, SO_A(I64(team_id), name, I64(now)));
+    return select_id(db, p, "so_tag_insert", id, SO_A(team_id, name, now));
 }
 
 apr_status_t so_store_tag_ensure(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, const char *name,
                                  apr_int64_t now, apr_int64_t *id)
 {
-    apr_status_t rv = select_id(db, p, "so_tag_by_name", id, SO_A(I64(team_id), name));
+    apr_status_t rv = select_id(db, p, "so_tag_by_name", id, SO_A(team_id, name));
     if (rv != APR_ENOENT) {
         return rv;
     }
-    rv = so_db_exec(db, p, "so_tag_ensure", NULL, SO_A(I64(team_id), name, I64(now)));
+    rv = so_db_exec(db, p, "so_tag_ensure", NULL, SO_A(team_id, name, now));
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    return select_id(db, p, "so_tag_by_name", id, SO_A(I64(team_id), name));
+    return select_id(db, p, "so_tag_by_name", id, SO_A(team_id, name));
 }
 
 apr_status_t so_store_tag_rename(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id,
                                  const char *name)
 {
-    return exec_one(db, p, "so_tag_rename", SO_A(name, I64(team_id), I64(id)));
+    return exec_one(db, p, "so_tag_rename", SO_A(name, team_id, id));
 }
 
 apr_status_t so_store_tag_delete(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id)
 {
-    apr_status_t rv = so_db_exec(db, p, "so_tag_unuse_orders", NULL, SO_A(I64(team_id), I64(id)));
+    apr_status_t rv = so_db_exec(db, p, "so_tag_unuse_orders", NULL, SO_A(team_id, id));
     if (rv == APR_SUCCESS) {
-        rv = so_db_exec(db, p, "so_tag_unuse_certs", NULL, SO_A(I64(team_id), I64(id)));
+        rv = so_db_exec(db, p, "so_tag_unuse_certs", NULL, SO_A(team_id, id));
     }
-    return rv == APR_SUCCESS ? exec_one(db, p, "so_tag_delete", SO_A(I64(team_id), I64(id))) : rv;
+    return rv == APR_SUCCESS ? exec_one(db, p, "so_tag_delete", SO_A(team_id, id)) : rv;
 }
 
 apr_status_t so_store_tags_of(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
@@ -477,8 +476,8 @@ apr_status_t so_store_tags_of(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
     apr_status_t rv;
     int i;
 
-    rv = serial ? so_db_select(db, p, "so_cert_tags", &rows, SO_A(I64(team_id), I64(order_id), serial))
-                : so_db_select(db, p, "so_order_tags", &rows, SO_A(I64(team_id), I64(order_id)));
+    rv = serial ? so_db_select(db, p, "so_cert_tags", &rows, SO_A(team_id, order_id, serial))
+                : so_db_select(db, p, "so_order_tags", &rows, SO_A(team_id, order_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -498,10 +497,10 @@ apr_status_t so_store_tag_attach(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
 {
     if (serial) {
         return so_db_exec(db, p, "so_cert_tag_add", NULL,
-                          SO_A(I64(order_id), serial, I64(tag_id), I64(team_id), I64(now)));
+                          SO_A(order_id, serial, tag_id, team_id, now));
     }
     return so_db_exec(db, p, "so_order_tag_add", NULL,
-                      SO_A(I64(order_id), I64(tag_id), I64(team_id), I64(now)));
+                      SO_A(order_id, tag_id, team_id, now));
 }
 
 apr_status_t so_store_tag_detach(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
@@ -511,19 +510,19 @@ apr_status_t so_store_tag_detach(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
     *removed = 0;
     if (serial) {
         return so_db_exec(db, p, "so_cert_tag_remove", removed,
-                          SO_A(I64(team_id), I64(order_id), serial, I64(tag_id)));
+                          SO_A(team_id, order_id, serial, tag_id));
     }
     return so_db_exec(db, p, "so_order_tag_remove", removed,
-                      SO_A(I64(team_id), I64(order_id), I64(tag_id)));
+                      SO_A(team_id, order_id, tag_id));
 }
 
 apr_status_t so_store_tags_clear(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                  apr_int64_t order_id, const char *serial)
 {
     if (serial) {
-        return so_db_exec(db, p, "so_cert_tags_clear", NULL, SO_A(I64(team_id), I64(order_id), serial));
+        return so_db_exec(db, p, "so_cert_tags_clear", NULL, SO_A(team_id, order_id, serial));
     }
-    return so_db_exec(db, p, "so_order_tags_clear", NULL, SO_A(I64(team_id), I64(order_id)));
+    return so_db_exec(db, p, "so_order_tags_clear", NULL, SO_A(team_id, order_id));
 }
 
 static apr_array_header_t *names_of(apr_pool_t *p, apr_hash_t *h, apr_int64_t order_id)

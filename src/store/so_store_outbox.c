@@ -114,8 +114,6 @@ const so_stmt_def_t so_stmts_outbox[] = {
      "FROM webhook_attempts WHERE outbox_id = %lld ORDER BY id"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
-#define INT(v) apr_itoa(p, (v))
 
 static so_webhook_t *wh_row(apr_pool_t *p, so_rows_t *r, int i)
 {
@@ -167,9 +165,9 @@ apr_status_t so_store_webhook_insert(so_db_t *db, apr_pool_t *p, so_webhook_t *w
 {
     so_rows_t *rows;
     apr_status_t rv = so_db_select(db, p, "so_wh_insert", &rows,
-                                   SO_A(I64(w->team_id), w->url, w->events, w->description,
-                                        INT(w->enabled), w->secret, I64(w->created_at),
-                                        I64(w->updated_at)));
+                                   SO_A(w->team_id, w->url, w->events, w->description,
+                                        w->enabled, w->secret, w->created_at,
+                                        w->updated_at));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -182,7 +180,7 @@ apr_status_t so_store_webhook_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
                                   so_webhook_t **out)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_wh_get", &rows, SO_A(I64(team_id), I64(id)));
+    apr_status_t rv = so_db_select(db, p, "so_wh_get", &rows, SO_A(team_id, id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -199,7 +197,7 @@ apr_status_t so_store_webhooks(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, 
     so_rows_t *rows;
     int i;
     apr_status_t rv = so_db_select(db, p, enabled_only ? "so_wh_list_enabled" : "so_wh_list", &rows,
-                                   SO_A(I64(team_id)));
+                                   SO_A(team_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -215,9 +213,9 @@ apr_status_t so_store_webhook_update(so_db_t *db, apr_pool_t *p, const so_webhoo
     int n = 0;
     apr_status_t rv = so_db_exec(
         db, p, "so_wh_update", &n,
-        SO_A(w->url, w->events, w->description, INT(w->enabled), w->secret, w->old_secret,
-             I64(w->old_secret_until), I64(w->failing_since), w->disabled_reason,
-             I64(w->updated_at), I64(w->team_id), I64(w->id)));
+        SO_A(w->url, w->events, w->description, w->enabled, w->secret, w->old_secret,
+             w->old_secret_until, w->failing_since, w->disabled_reason,
+             w->updated_at, w->team_id, w->id));
     if (rv == APR_SUCCESS && n == 0) {
         return APR_ENOENT;
     }
@@ -231,7 +229,7 @@ apr_status_t so_store_webhook_delete(so_db_t *db, apr_pool_t *p, apr_int64_t tea
                                      apr_int64_t id)
 {
     int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_wh_delete", &n, SO_A(I64(team_id), I64(id)));
+    apr_status_t rv = so_db_exec(db, p, "so_wh_delete", &n, SO_A(team_id, id));
     if (rv == APR_SUCCESS && n == 0) {
         return APR_ENOENT;
     }
@@ -246,7 +244,7 @@ apr_status_t so_store_team_owner_emails(so_db_t *db, apr_pool_t *p, apr_int64_t 
 {
     so_rows_t *rows;
     int i;
-    apr_status_t rv = so_db_select(db, p, "so_wh_owner_emails", &rows, SO_A(I64(team_id)));
+    apr_status_t rv = so_db_select(db, p, "so_wh_owner_emails", &rows, SO_A(team_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -261,9 +259,9 @@ apr_status_t so_store_outbox_insert(so_db_t *db, apr_pool_t *p, so_outbox_item_t
 {
     so_rows_t *rows;
     apr_status_t rv = so_db_select(db, p, "so_ob_insert", &rows,
-                                   SO_A(it->event_id, I64(it->team_id), I64(it->order_id), it->type,
-                                        I64(it->consumer), it->payload, I64(it->created_at),
-                                        I64(it->next_at)));
+                                   SO_A(it->event_id, it->team_id, it->order_id, it->type,
+                                        it->consumer, it->payload, it->created_at,
+                                        it->next_at));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -276,7 +274,7 @@ apr_status_t so_store_outbox_insert(so_db_t *db, apr_pool_t *p, so_outbox_item_t
 apr_status_t so_store_outbox_get(so_db_t *db, apr_pool_t *p, apr_int64_t id, so_outbox_item_t **out)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_ob_get", &rows, SO_A(I64(id)));
+    apr_status_t rv = so_db_select(db, p, "so_ob_get", &rows, SO_A(id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -305,11 +303,11 @@ apr_status_t so_store_outbox_due(so_db_t *db, apr_pool_t *p, apr_int64_t now, ap
     apr_status_t rv;
     if (order_id > 0) {
         rv = so_db_select(db, p, "so_ob_due_order", &rows,
-                          SO_A(I64(now), I64(now), I64(order_id), I64(consumer < 0 ? 0 : consumer),
-                               INT(limit)));
+                          SO_A(now, now, order_id, consumer < 0 ? 0 : consumer,
+                               limit));
     }
     else {
-        rv = so_db_select(db, p, "so_ob_due", &rows, SO_A(I64(now), I64(now), INT(limit)));
+        rv = so_db_select(db, p, "so_ob_due", &rows, SO_A(now, now, limit));
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -323,7 +321,7 @@ apr_status_t so_store_outbox_claim(so_db_t *db, apr_pool_t *p, apr_int64_t id, c
 {
     int n = 0;
     apr_status_t rv = so_db_exec(db, p, "so_ob_claim", &n,
-                                 SO_A(owner, I64(until), I64(id), I64(now), I64(now)));
+                                 SO_A(owner, until, id, now, now));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -336,7 +334,7 @@ apr_status_t so_store_outbox_finish(so_db_t *db, apr_pool_t *p, apr_int64_t id, 
 {
     int n = 0;
     apr_status_t rv = so_db_exec(db, p, "so_ob_finish", &n,
-                                 SO_A(status, I64(next_at), INT(last_status), I64(id), owner));
+                                 SO_A(status, next_at, last_status, id, owner));
     if (rv == APR_SUCCESS) {
         wrote(db);
     }
@@ -346,7 +344,7 @@ apr_status_t so_store_outbox_finish(so_db_t *db, apr_pool_t *p, apr_int64_t id, 
 apr_status_t so_store_outbox_redeliver(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t now)
 {
     int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_ob_redeliver", &n, SO_A(I64(now), I64(id)));
+    apr_status_t rv = so_db_exec(db, p, "so_ob_redeliver", &n, SO_A(now, id));
     if (rv == APR_SUCCESS) {
         wrote(db);
     }
@@ -358,7 +356,7 @@ apr_status_t so_store_webhook_deliveries(so_db_t *db, apr_pool_t *p, apr_int64_t
 {
     so_rows_t *rows;
     apr_status_t rv = so_db_select(db, p, "so_ob_of_webhook", &rows,
-                                   SO_A(I64(webhook_id), INT(limit)));
+                                   SO_A(webhook_id, limit));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -370,10 +368,10 @@ apr_status_t so_store_webhook_attempt_add(so_db_t *db, apr_pool_t *p, apr_int64_
                                           const so_webhook_attempt_t *a)
 {
     apr_status_t rv = so_db_exec(db, p, "so_wa_insert", NULL,
-                                 SO_A(I64(a->outbox_id), I64(webhook_id), I64(a->at),
-                                      INT(a->http_status), INT(a->latency_ms),
+                                 SO_A(a->outbox_id, webhook_id, a->at,
+                                      a->http_status, a->latency_ms,
                                       a->response ? a->response : "", a->error ? a->error : "",
-                                      I64(a->next_retry)));
+                                      a->next_retry));
     if (rv == APR_SUCCESS) {
         wrote(db);
     }
@@ -385,7 +383,7 @@ apr_status_t so_store_webhook_attempts(so_db_t *db, apr_pool_t *p, apr_int64_t o
 {
     so_rows_t *rows;
     int i;
-    apr_status_t rv = so_db_select(db, p, "so_wa_list", &rows, SO_A(I64(outbox_id)));
+    apr_status_t rv = so_db_select(db, p, "so_wa_list", &rows, SO_A(outbox_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -421,7 +419,7 @@ apr_status_t so_store_reminder_mark_once(so_db_t *db, apr_pool_t *p, apr_int64_t
 {
     int n = 0;
     apr_status_t rv = so_db_exec(db, p, "so_ob_reminder_mark", &n,
-                                 SO_A(I64(order_id), I64(expiry), INT(offset), I64(now)));
+                                 SO_A(order_id, expiry, offset, now));
     if (rv == APR_SUCCESS) {
         wrote(db);
     }

@@ -31,13 +31,12 @@ const so_stmt_def_t so_stmts_renewal[] = {
      " ORDER BY r.renewal_id DESC LIMIT 1"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
 
 apr_status_t so_store_renewal_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                   apr_int64_t renewal_id, apr_int64_t renewed_id, apr_int64_t now)
 {
     return so_db_exec(db, p, "so_renewal_add", NULL,
-                      SO_A(I64(renewal_id), I64(renewed_id), I64(team_id), I64(now)));
+                      SO_A(renewal_id, renewed_id, team_id, now));
 }
 
 static so_renewal_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
@@ -53,7 +52,7 @@ apr_status_t so_store_renewal_of(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
                                  apr_int64_t renewed_id, so_renewal_t **out)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_renewal_of", &rows, SO_A(I64(team_id), I64(renewed_id)));
+    apr_status_t rv = so_db_select(db, p, "so_renewal_of", &rows, SO_A(team_id, renewed_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -88,7 +87,7 @@ apr_status_t so_store_renewals_for(so_db_t *db, apr_pool_t *p, apr_int64_t team_
                                    const apr_array_header_t *ids, apr_hash_t **by_renewed,
                                    apr_hash_t **by_renewal)
 {
-    const char *team = I64(team_id);
+    so_arg_t team = so_arg_int(team_id);
     batch_t a, b;
     apr_status_t rv;
 

@@ -17,7 +17,7 @@ apr_status_t so_store_org_reviews(so_db_t *db, apr_pool_t *p, const char *status
                           "o.org_status, o.org_reason, p.name FROM orders o JOIN teams t ON "
                           "t.id = o.team_id JOIN products p ON p.id = o.product_id WHERE "
                           "o.org_status = %s ORDER BY o.id LIMIT %lld",
-                          &rows, SO_A(status, I64(limit)));
+                          &rows, SO_A(status, limit));
     if (rv != APR_SUCCESS) {
         return rv;
     }

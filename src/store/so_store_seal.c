@@ -114,7 +114,7 @@ apr_status_t so_store_seal_ensure(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
 {
     so_rows_t *r;
     const char *id;
-    apr_status_t rv = so_db_select(db, p, "so_seal_get", &r, SO_A(I64(order_id), I64(team_id)));
+    apr_status_t rv = so_db_select(db, p, "so_seal_get", &r, SO_A(order_id, team_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -123,11 +123,11 @@ apr_status_t so_store_seal_ensure(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
             return rv;
         }
         rv = so_db_exec(db, p, "so_seal_insert", NULL,
-                        SO_A(I64(order_id), I64(team_id), id, I64(now), I64(now)));
+                        SO_A(order_id, team_id, id, now, now));
         if (rv != APR_SUCCESS) {
             return rv;
         }
-        rv = so_db_select(db, p, "so_seal_get", &r, SO_A(I64(order_id), I64(team_id)));
+        rv = so_db_select(db, p, "so_seal_get", &r, SO_A(order_id, team_id));
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -143,7 +143,7 @@ apr_status_t so_store_seal_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                int artifacts, apr_int64_t now)
 {
     return so_db_exec(db, p, "so_seal_set", NULL,
-                      SO_A(apr_itoa(p, enabled), apr_itoa(p, artifacts), I64(now), I64(order_id)));
+                      SO_A(enabled, artifacts, now, order_id));
 }
 
 apr_status_t so_store_seal_facts(so_db_t *db, apr_pool_t *p, const char *seal_id,
@@ -219,9 +219,9 @@ apr_status_t so_store_doc_insert(so_db_t *db, apr_pool_t *p, so_doc_t *d, const 
 {
     so_rows_t *r;
     apr_status_t rv = so_db_select(db, p, "so_doc_insert", &r,
-                                   SO_A(I64(d->team_id), I64(d->order_id), d->name, d->type,
-                                        I64(d->size), d->sha256, d->uploaded_by ? d->uploaded_by : "",
-                                        I64(d->created_at)));
+                                   SO_A(d->team_id, d->order_id, d->name, d->type,
+                                        d->size, d->sha256, d->uploaded_by ? d->uploaded_by : "",
+                                        d->created_at));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -232,13 +232,13 @@ apr_status_t so_store_doc_insert(so_db_t *db, apr_pool_t *p, so_doc_t *d, const 
     d->status = "pending";
     d->reason = "";
     d->decided_by = "";
-    return so_db_exec(db, p, "so_doc_data_insert", NULL, SO_A(I64(d->id), data_b64));
+    return so_db_exec(db, p, "so_doc_data_insert", NULL, SO_A(d->id, data_b64));
 }
 
 apr_status_t so_store_doc_count(so_db_t *db, apr_pool_t *p, apr_int64_t order_id, int *n)
 {
     so_rows_t *r;
-    apr_status_t rv = so_db_select(db, p, "so_doc_count", &r, SO_A(I64(order_id)));
+    apr_status_t rv = so_db_select(db, p, "so_doc_count", &r, SO_A(order_id));
     if (rv == APR_SUCCESS) {
         *n = so_cell_int(r, 0, 0);
     }
@@ -249,7 +249,7 @@ apr_status_t so_store_docs_of_order(so_db_t *db, apr_pool_t *p, apr_int64_t team
                                     apr_int64_t order_id, apr_array_header_t **out)
 {
     so_rows_t *r;
-    apr_status_t rv = so_db_select(db, p, "so_docs_of_order", &r, SO_A(I64(team_id), I64(order_id)));
+    apr_status_t rv = so_db_select(db, p, "so_docs_of_order", &r, SO_A(team_id, order_id));
     if (rv == APR_SUCCESS) {
         *out = docs_from(p, r);
     }
@@ -260,7 +260,7 @@ apr_status_t so_store_docs_published(so_db_t *db, apr_pool_t *p, apr_int64_t ord
                                      apr_array_header_t **out)
 {
     so_rows_t *r;
-    apr_status_t rv = so_db_select(db, p, "so_docs_published", &r, SO_A(I64(order_id)));
+    apr_status_t rv = so_db_select(db, p, "so_docs_published", &r, SO_A(order_id));
     if (rv == APR_SUCCESS) {
         *out = docs_from(p, r);
     }
@@ -272,9 +272,9 @@ apr_status_t so_store_doc_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
 {
     so_rows_t *r;
     apr_status_t rv = team_id < 0
-                          ? so_db_select(db, p, "so_doc_get_any", &r, SO_A(I64(id)))
+                          ? so_db_select(db, p, "so_doc_get_any", &r, SO_A(id))
                           : so_db_select(db, p, "so_doc_get", &r,
-                                         SO_A(I64(team_id), I64(order_id), I64(id)));
+                                         SO_A(team_id, order_id, id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -288,7 +288,7 @@ apr_status_t so_store_doc_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
 apr_status_t so_store_doc_data(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char **b64)
 {
     so_rows_t *r;
-    apr_status_t rv = so_db_select(db, p, "so_doc_data", &r, SO_A(I64(id)));
+    apr_status_t rv = so_db_select(db, p, "so_doc_data", &r, SO_A(id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -303,7 +303,7 @@ apr_status_t so_store_doc_delete(so_db_t *db, apr_pool_t *p, apr_int64_t id)
 {
     int n = 0;
     /* only while pending; the bytes go with it (ON DELETE CASCADE) */
-    apr_status_t rv = so_db_exec(db, p, "so_doc_delete", &n, SO_A(I64(id)));
+    apr_status_t rv = so_db_exec(db, p, "so_doc_delete", &n, SO_A(id));
     return rv != APR_SUCCESS ? rv : n == 1 ? APR_SUCCESS : APR_EBUSY;
 }
 
@@ -311,7 +311,7 @@ apr_status_t so_store_doc_publish(so_db_t *db, apr_pool_t *p, apr_int64_t id, in
 {
     int n = 0;
     apr_status_t rv = so_db_exec(db, p, "so_doc_publish", &n,
-                                 SO_A(apr_itoa(p, published ? 1 : 0), I64(id)));
+                                 SO_A(published ? 1 : 0, id));
     return rv != APR_SUCCESS ? rv : n == 1 ? APR_SUCCESS : APR_EBUSY;
 }
 
@@ -320,7 +320,7 @@ apr_status_t so_store_doc_decide(so_db_t *db, apr_pool_t *p, apr_int64_t id, con
 {
     int n = 0;
     apr_status_t rv = so_db_exec(db, p, "so_doc_decide", &n,
-                                 SO_A(status, reason ? reason : "", by ? by : "", I64(now), I64(id)));
+                                 SO_A(status, reason ? reason : "", by ? by : "", now, id));
     return rv != APR_SUCCESS ? rv : n == 1 ? APR_SUCCESS : APR_EBUSY;
 }
 
@@ -328,7 +328,7 @@ apr_status_t so_store_docs_by_status(so_db_t *db, apr_pool_t *p, const char *sta
                                      apr_array_header_t **out)
 {
     so_rows_t *r;
-    apr_status_t rv = so_db_select(db, p, "so_docs_by_status", &r, SO_A(status, apr_itoa(p, limit)));
+    apr_status_t rv = so_db_select(db, p, "so_docs_by_status", &r, SO_A(status, limit));
     if (rv == APR_SUCCESS) {
         *out = docs_from(p, r);
     }
@@ -338,14 +338,14 @@ apr_status_t so_store_docs_by_status(so_db_t *db, apr_pool_t *p, const char *sta
 apr_status_t so_store_org_documents_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                         const char *ids)
 {
-    return so_db_exec(db, p, "so_org_documents_set", NULL, SO_A(ids, I64(order_id)));
+    return so_db_exec(db, p, "so_org_documents_set", NULL, SO_A(ids, order_id));
 }
 
 apr_status_t so_store_org_documents_get(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                         const char **ids)
 {
     so_rows_t *r;
-    apr_status_t rv = so_db_select(db, p, "so_org_documents_get", &r, SO_A(I64(order_id)));
+    apr_status_t rv = so_db_select(db, p, "so_org_documents_get", &r, SO_A(order_id));
     if (rv == APR_SUCCESS) {
         *ids = apr_pstrdup(p, so_cell(r, 0, 0));
     }

@@ -129,7 +129,6 @@ const so_stmt_def_t so_stmts_security[] = {
      "AND revoked_at IS NULL AND user_id IN (SELECT id FROM users WHERE totp_secret = '')"},
     {NULL, NULL}};
 
-#define I64(v) so_i64str(p, (v))
 
 apr_status_t so_store_invitation_create(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                         const char *username, so_role_t role,
@@ -137,11 +136,11 @@ apr_status_t so_store_invitation_create(so_db_t *db, apr_pool_t *p, apr_int64_t 
 {
     so_rows_t *rows;
     apr_status_t rv = so_db_exec(db, p, "so_inv_expire", NULL,
-                                 SO_A(I64(team_id), username, I64(now)));
+                                 SO_A(team_id, username, now));
     if (rv == APR_SUCCESS) {
         rv = so_db_select(db, p, "so_inv_insert", &rows,
-                          SO_A(I64(team_id), username, so_role_name(role), I64(invited_by),
-                               I64(now), I64(now + SO_INVITATION_TTL)));
+                          SO_A(team_id, username, so_role_name(role), invited_by,
+                               now, now + SO_INVITATION_TTL));
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -161,8 +160,8 @@ apr_status_t so_store_invitations(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
     apr_status_t rv;
     int i;
 
-    rv = username ? so_db_select(db, p, "so_inv_of_user", &rows, SO_A(username, I64(now)))
-                  : so_db_select(db, p, "so_inv_of_team", &rows, SO_A(I64(team_id), I64(now)));
+    rv = username ? so_db_select(db, p, "so_inv_of_user", &rows, SO_A(username, now))
+                  : so_db_select(db, p, "so_inv_of_team", &rows, SO_A(team_id, now));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -193,7 +192,7 @@ apr_status_t so_store_invitation_decide(so_db_t *db, apr_pool_t *p, apr_int64_t 
         return rv;
     }
     rv = so_db_select(db, p, "so_inv_decide", &rows,
-                      SO_A(accept ? "accepted" : "declined", I64(now), I64(id), username, I64(now)));
+                      SO_A(accept ? "accepted" : "declined", now, id, username, now));
     if (rv == APR_SUCCESS && rows->nrows == 0) {
         rv = APR_ENOENT;
     }
@@ -201,7 +200,7 @@ apr_status_t so_store_invitation_decide(so_db_t *db, apr_pool_t *p, apr_int64_t 
         *team_id = so_cell_i64(rows, 0, 0);
         if (accept) {
             rv = so_db_exec(db, p, "so_member_insert", NULL,
-                            SO_A(I64(user_id), I64(*team_id), so_cell(rows, 0, 1), I64(now)));
+                            SO_A(user_id, *team_id, so_cell(rows, 0, 1), now));
         }
     }
     if (rv != APR_SUCCESS) {
@@ -216,7 +215,7 @@ apr_status_t so_store_invitation_withdraw(so_db_t *db, apr_pool_t *p, apr_int64_
 {
     int n = 0;
     apr_status_t rv =
-        so_db_exec(db, p, "so_inv_withdraw", &n, SO_A(I64(now), I64(id), I64(team_id)));
+        so_db_exec(db, p, "so_inv_withdraw", &n, SO_A(now, id, team_id));
     return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
 }
 
@@ -225,7 +224,7 @@ apr_status_t so_store_team_token_user(so_db_t *db, apr_pool_t *p, apr_int64_t te
 {
     so_rows_t *rows;
     apr_status_t rv =
-        so_db_select(db, p, "so_sec_token_user", &rows, SO_A(I64(team_id), I64(token_id)));
+        so_db_select(db, p, "so_sec_token_user", &rows, SO_A(team_id, token_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -249,7 +248,7 @@ apr_status_t so_store_user_sessions(so_db_t *db, apr_pool_t *p, apr_int64_t user
 {
     so_rows_t *rows;
     int i;
-    apr_status_t rv = so_db_select(db, p, "so_sec_sessions", &rows, SO_A(I64(user_id), I64(now)));
+    apr_status_t rv = so_db_select(db, p, "so_sec_sessions", &rows, SO_A(user_id, now));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -271,7 +270,7 @@ apr_status_t so_store_user_session_end(so_db_t *db, apr_pool_t *p, apr_int64_t u
                                        apr_int64_t id)
 {
     int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_sec_session_end", &n, SO_A(I64(id), I64(user_id)));
+    apr_status_t rv = so_db_exec(db, p, "so_sec_session_end", &n, SO_A(id, user_id));
     return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
 }
 
@@ -280,9 +279,9 @@ apr_status_t so_store_user_credentials_end(so_db_t *db, apr_pool_t *p, apr_int64
                                            apr_int64_t now)
 {
     apr_status_t rv =
-        so_db_exec(db, p, "so_sec_sessions_end", NULL, SO_A(I64(user_id), I64(keep_session)));
+        so_db_exec(db, p, "so_sec_sessions_end", NULL, SO_A(user_id, keep_session));
     if (rv == APR_SUCCESS && tokens) {
-        rv = so_db_exec(db, p, "so_sec_tokens_end", NULL, SO_A(I64(now), I64(user_id)));
+        rv = so_db_exec(db, p, "so_sec_tokens_end", NULL, SO_A(now, user_id));
     }
     return rv;
 }
@@ -291,17 +290,17 @@ apr_status_t so_store_token_restrict(so_db_t *db, apr_pool_t *p, apr_int64_t id,
                                      const char *scopes, const char *networks)
 {
     return so_db_exec(db, p, "so_sec_token_restrict", NULL,
-                      SO_A(scopes ? scopes : "", networks ? networks : "", I64(id)));
+                      SO_A(scopes ? scopes : "", networks ? networks : "", id));
 }
 
 apr_status_t so_store_audit_add(so_db_t *db, apr_pool_t *p, const so_audit_entry_t *e)
 {
     return so_db_exec(db, p, "so_audit_insert", NULL,
-                      SO_A(e->team_id ? I64(e->team_id) : NULL, I64(e->at), e->actor_kind,
-                           e->actor_id ? I64(e->actor_id) : NULL, e->actor ? e->actor : "",
-                           e->credential_id ? I64(e->credential_id) : NULL, e->ip ? e->ip : "",
-                           e->method, e->route, e->path, apr_itoa(p, e->status),
-                           apr_itoa(p, e->code)));
+                      SO_A(SO_ID(e->team_id), e->at, e->actor_kind,
+                           SO_ID(e->actor_id), e->actor ? e->actor : "",
+                           SO_ID(e->credential_id), e->ip ? e->ip : "",
+                           e->method, e->route, e->path, e->status,
+                           e->code));
 }
 
 apr_status_t so_store_audit_insert(so_db_t *db, apr_pool_t *p, const so_audit_entry_t *e,
@@ -310,10 +309,10 @@ apr_status_t so_store_audit_insert(so_db_t *db, apr_pool_t *p, const so_audit_en
     so_rows_t *rows;
     apr_status_t rv = so_db_select(
         db, p, "so_audit_insert_id", &rows,
-        SO_A(e->team_id ? I64(e->team_id) : NULL, I64(e->at), e->actor_kind,
-             e->actor_id ? I64(e->actor_id) : NULL, e->actor ? e->actor : "",
-             e->credential_id ? I64(e->credential_id) : NULL, e->ip ? e->ip : "", e->method,
-             e->route, e->path, apr_itoa(p, e->status), apr_itoa(p, e->code)));
+        SO_A(SO_ID(e->team_id), e->at, e->actor_kind,
+             SO_ID(e->actor_id), e->actor ? e->actor : "",
+             SO_ID(e->credential_id), e->ip ? e->ip : "", e->method,
+             e->route, e->path, e->status, e->code));
     if (rv == APR_SUCCESS) {
         *id = rows->nrows ? so_cell_i64(rows, 0, 0) : 0;
     }
@@ -323,12 +322,12 @@ apr_status_t so_store_audit_insert(so_db_t *db, apr_pool_t *p, const so_audit_en
 apr_status_t so_store_audit_result(so_db_t *db, apr_pool_t *p, apr_int64_t id, int status, int code)
 {
     return so_db_exec(db, p, "so_audit_result", NULL,
-                      SO_A(apr_itoa(p, status), apr_itoa(p, code), I64(id)));
+                      SO_A(status, code, id));
 }
 
 apr_status_t so_store_audit_prune(so_db_t *db, apr_pool_t *p, apr_int64_t before, int *pruned)
 {
-    return so_db_exec(db, p, "so_audit_prune", pruned, SO_A(I64(before)));
+    return so_db_exec(db, p, "so_audit_prune", pruned, SO_A(before));
 }
 
 /* The filters are fixed SQL with placeholders; an absent filter passes its "any" value. */
@@ -345,19 +344,19 @@ apr_status_t so_store_audit_list(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
         "SELECT id, at, actor_kind, COALESCE(actor_id, 0), actor, COALESCE(credential_id, 0), ip, "
         "method, route, path, status, code" AUDIT_WHERE " ORDER BY id DESC LIMIT %d OFFSET %d";
     const char *actor = f->actor ? f->actor : "", *method = f->method ? f->method : "";
-    const char *result = apr_itoa(p, f->result);
+    int result = f->result;
     so_rows_t *rows, *count;
     apr_status_t rv;
     int i;
 
     rv = so_db_select_sql(db, p, count_sql, &count,
-                          SO_A(I64(team_id), actor, actor, method, method, I64(f->since),
-                               I64(f->until), result, result, result));
+                          SO_A(team_id, actor, actor, method, method, f->since,
+                               f->until, result, result, result));
     if (rv == APR_SUCCESS) {
         rv = so_db_select_sql(db, p, list_sql, &rows,
-                              SO_A(I64(team_id), actor, actor, method, method, I64(f->since),
-                                   I64(f->until), result, result, result, apr_itoa(p, limit),
-                                   apr_itoa(p, offset)));
+                              SO_A(team_id, actor, actor, method, method, f->since,
+                                   f->until, result, result, result, limit,
+                                   offset));
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -387,7 +386,7 @@ apr_status_t so_store_tfa_get(so_db_t *db, apr_pool_t *p, apr_int64_t user_id, c
                               const char **pending, apr_int64_t *last_step)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_tfa_get", &rows, SO_A(I64(user_id)));
+    apr_status_t rv = so_db_select(db, p, "so_tfa_get", &rows, SO_A(user_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -403,7 +402,7 @@ apr_status_t so_store_tfa_get(so_db_t *db, apr_pool_t *p, apr_int64_t user_id, c
 apr_status_t so_store_tfa_set_pending(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
                                       const char *secret)
 {
-    return so_db_exec(db, p, "so_tfa_set_pending", NULL, SO_A(secret, I64(user_id)));
+    return so_db_exec(db, p, "so_tfa_set_pending", NULL, SO_A(secret, user_id));
 }
 
 apr_status_t so_store_tfa_enable(so_db_t *db, apr_pool_t *p, apr_int64_t user_id,
@@ -413,16 +412,16 @@ apr_status_t so_store_tfa_enable(so_db_t *db, apr_pool_t *p, apr_int64_t user_id
     int n = 0, i;
     apr_status_t rv = so_db_begin(db);
     if (rv == APR_SUCCESS) {
-        rv = so_db_exec(db, p, "so_tfa_enable", &n, SO_A(I64(step), I64(user_id), pending));
+        rv = so_db_exec(db, p, "so_tfa_enable", &n, SO_A(step, user_id, pending));
         if (rv == APR_SUCCESS && n == 0) {
             rv = APR_ENOENT;
         }
     }
     if (rv == APR_SUCCESS) {
-        rv = so_db_exec(db, p, "so_tfa_codes_clear", NULL, SO_A(I64(user_id)));
+        rv = so_db_exec(db, p, "so_tfa_codes_clear", NULL, SO_A(user_id));
     }
     for (i = 0; rv == APR_SUCCESS && i < ncodes; i++) {
-        rv = so_db_exec(db, p, "so_tfa_code_add", NULL, SO_A(I64(user_id), code_hashes[i]));
+        rv = so_db_exec(db, p, "so_tfa_code_add", NULL, SO_A(user_id, code_hashes[i]));
     }
     return so_db_end(db, rv);
 }
@@ -431,10 +430,10 @@ apr_status_t so_store_tfa_disable(so_db_t *db, apr_pool_t *p, apr_int64_t user_i
 {
     apr_status_t rv = so_db_begin(db);
     if (rv == APR_SUCCESS) {
-        rv = so_db_exec(db, p, "so_tfa_disable", NULL, SO_A(I64(user_id)));
+        rv = so_db_exec(db, p, "so_tfa_disable", NULL, SO_A(user_id));
     }
     if (rv == APR_SUCCESS) {
-        rv = so_db_exec(db, p, "so_tfa_codes_clear", NULL, SO_A(I64(user_id)));
+        rv = so_db_exec(db, p, "so_tfa_codes_clear", NULL, SO_A(user_id));
     }
     return so_db_end(db, rv);
 }
@@ -443,7 +442,7 @@ apr_status_t so_store_tfa_use_step(so_db_t *db, apr_pool_t *p, apr_int64_t user_
                                    apr_int64_t step)
 {
     int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_tfa_step", &n, SO_A(I64(step), I64(user_id), I64(step)));
+    apr_status_t rv = so_db_exec(db, p, "so_tfa_step", &n, SO_A(step, user_id, step));
     return rv == APR_SUCCESS && n == 0 ? APR_EMISMATCH : rv;
 }
 
@@ -452,7 +451,7 @@ apr_status_t so_store_tfa_use_code(so_db_t *db, apr_pool_t *p, apr_int64_t user_
 {
     int n = 0;
     apr_status_t rv =
-        so_db_exec(db, p, "so_tfa_code_use", &n, SO_A(I64(now), I64(user_id), code_hash));
+        so_db_exec(db, p, "so_tfa_code_use", &n, SO_A(now, user_id, code_hash));
     return rv == APR_SUCCESS && n == 0 ? APR_EMISMATCH : rv;
 }
 
@@ -462,9 +461,9 @@ apr_status_t so_store_team_require_2fa(so_db_t *db, apr_pool_t *p, apr_int64_t t
     so_rows_t *rows;
     apr_status_t rv;
     if (set >= 0) {
-        return so_db_exec(db, p, "so_tfa_team_set", NULL, SO_A(apr_itoa(p, set), I64(team_id)));
+        return so_db_exec(db, p, "so_tfa_team_set", NULL, SO_A(set, team_id));
     }
-    rv = so_db_select(db, p, "so_tfa_team_get", &rows, SO_A(I64(team_id)));
+    rv = so_db_select(db, p, "so_tfa_team_get", &rows, SO_A(team_id));
     if (rv == APR_SUCCESS) {
         *value = rows->nrows ? so_cell_int(rows, 0, 0) : 0;
     }
@@ -477,9 +476,9 @@ apr_status_t so_store_team_end_sessions_without_2fa(so_db_t *db, apr_pool_t *p,
 {
     int sessions = 0, logins = 0;
     apr_status_t rv =
-        so_db_exec(db, p, "so_tfa_team_end_sessions", &sessions, SO_A(I64(team_id)));
+        so_db_exec(db, p, "so_tfa_team_end_sessions", &sessions, SO_A(team_id));
     if (rv == APR_SUCCESS) {
-        rv = so_db_exec(db, p, "so_tfa_team_end_logins", &logins, SO_A(I64(now), I64(team_id)));
+        rv = so_db_exec(db, p, "so_tfa_team_end_logins", &logins, SO_A(now, team_id));
     }
     *ended = sessions + logins;
     return rv;

@@ -51,7 +51,6 @@ const so_stmt_def_t so_stmts_team[] = {
     {NULL, NULL}};
 
 #include "so_store.h"
-#define INT(v) apr_itoa(p, (v))
 
 apr_status_t so_store_members(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, int limit,
                               int offset, apr_array_header_t **out, apr_int64_t *total)
@@ -60,9 +59,9 @@ apr_status_t so_store_members(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, i
     apr_status_t rv;
     int i;
 
-    if ((rv = so_db_select(db, p, "so_members_count", &count, SO_A(I64(team_id)))) != APR_SUCCESS
+    if ((rv = so_db_select(db, p, "so_members_count", &count, SO_A(team_id))) != APR_SUCCESS
         || (rv = so_db_select(db, p, "so_members_list", &rows,
-                              SO_A(I64(team_id), INT(limit), INT(offset))))
+                              SO_A(team_id, limit, offset)))
                != APR_SUCCESS) {
         return rv;
     }
@@ -82,7 +81,7 @@ apr_status_t so_store_member_role(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
                                   apr_int64_t user_id, so_role_t *role)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_member_role", &rows, SO_A(I64(team_id), I64(user_id)));
+    apr_status_t rv = so_db_select(db, p, "so_member_role", &rows, SO_A(team_id, user_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -93,7 +92,7 @@ apr_status_t so_store_member_role(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
 apr_status_t so_store_member_owners(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, int *owners)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_member_owners", &rows, SO_A(I64(team_id)));
+    apr_status_t rv = so_db_select(db, p, "so_member_owners", &rows, SO_A(team_id));
     if (rv == APR_SUCCESS) {
         *owners = so_cell_int(rows, 0, 0);
     }
@@ -102,28 +101,28 @@ apr_status_t so_store_member_owners(so_db_t *db, apr_pool_t *p, apr_int64_t team
 
 apr_status_t so_store_members_lock(so_db_t *db, apr_pool_t *p, apr_int64_t team_id)
 {
-    return so_db_exec(db, p, "so_members_lock", NULL, SO_A(I64(team_id)));
+    return so_db_exec(db, p, "so_members_lock", NULL, SO_A(team_id));
 }
 
 apr_status_t so_store_member_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                  apr_int64_t user_id, so_role_t role, apr_int64_t now)
 {
     return so_db_exec(db, p, "so_member_insert", NULL,
-                      SO_A(I64(user_id), I64(team_id), so_role_name(role), I64(now)));
+                      SO_A(user_id, team_id, so_role_name(role), now));
 }
 
 apr_status_t so_store_member_remove(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                     apr_int64_t user_id)
 {
     int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_member_delete", &n, SO_A(I64(team_id), I64(user_id)));
+    apr_status_t rv = so_db_exec(db, p, "so_member_delete", &n, SO_A(team_id, user_id));
     return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
 }
 
 apr_status_t so_store_teams_owned(so_db_t *db, apr_pool_t *p, apr_int64_t user_id, int *count)
 {
     so_rows_t *rows;
-    apr_status_t rv = so_db_select(db, p, "so_teams_owned", &rows, SO_A(I64(user_id)));
+    apr_status_t rv = so_db_select(db, p, "so_teams_owned", &rows, SO_A(user_id));
     if (rv == APR_SUCCESS) {
         *count = so_cell_int(rows, 0, 0);
     }
@@ -139,11 +138,11 @@ apr_status_t so_store_team_tokens(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
     int i;
 
     if ((rv = so_db_select(db, p, "so_team_tokens_count", &count,
-                           SO_A(I64(team_id), INT(all ? 1 : 0), I64(now))))
+                           SO_A(team_id, all ? 1 : 0, now)))
             != APR_SUCCESS
         || (rv = so_db_select(db, p, "so_team_tokens", &rows,
-                              SO_A(I64(team_id), INT(all ? 1 : 0), I64(now), INT(limit),
-                                   INT(offset))))
+                              SO_A(team_id, all ? 1 : 0, now, limit,
+                                   offset)))
                != APR_SUCCESS) {
         return rv;
     }
@@ -183,8 +182,8 @@ apr_status_t so_store_team_token_create(so_db_t *db, apr_pool_t *p, apr_int64_t 
         ip = "";
     }
     rv = so_db_select(db, p, "so_team_token_insert", &rows,
-                      SO_A(so_secret_hash(p, plain), I64(user_id), I64(team_id), name ? name : "",
-                           ip, I64(now), I64(now + ttl)));
+                      SO_A(so_secret_hash(p, plain), user_id, team_id, name ? name : "",
+                           ip, now, now + ttl));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -201,7 +200,7 @@ apr_status_t so_store_team_token_revoke(so_db_t *db, apr_pool_t *p, apr_int64_t 
 {
     int n = 0;
     apr_status_t rv =
-        so_db_exec(db, p, "so_team_token_revoke", &n, SO_A(I64(now), I64(team_id), I64(id)));
+        so_db_exec(db, p, "so_team_token_revoke", &n, SO_A(now, team_id, id));
     return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
 }
 
@@ -209,9 +208,9 @@ apr_status_t so_store_member_credentials_end(so_db_t *db, apr_pool_t *p, apr_int
                                              apr_int64_t user_id, apr_int64_t now)
 {
     apr_status_t rv = so_db_exec(db, p, "so_member_tokens_revoke", NULL,
-                                 SO_A(I64(now), I64(team_id), I64(user_id)));
+                                 SO_A(now, team_id, user_id));
     if (rv == APR_SUCCESS) {
-        rv = so_db_exec(db, p, "so_member_sessions_delete", NULL, SO_A(I64(team_id), I64(user_id)));
+        rv = so_db_exec(db, p, "so_member_sessions_delete", NULL, SO_A(team_id, user_id));
     }
     return rv;
 }

@@ -139,7 +139,7 @@ START_TEST(ledger_is_atomic)
     ck_assert_int_eq(so_db_select_sql(db, pool,
                                       "SELECT amount, balance_after FROM ledger WHERE team_id = %lld "
                                       "ORDER BY id",
-                                      &rows, SO_A(so_i64str(pool, tid))),
+                                      &rows, SO_A(tid)),
                      APR_SUCCESS);
     ck_assert_int_eq(rows->nrows, 2);
     ck_assert_int_eq(so_cell_i64(rows, 1, 0), -1000);
@@ -173,6 +173,37 @@ START_TEST(statement_errors)
     ck_assert_int_eq(so_db_select_sql(db, pool, "SELECT 'a%%b' LIKE %s", &rows, SO_A("a%")),
                      APR_SUCCESS);
     ck_assert_int_eq(so_cell_i64(rows, 0, 0), 1);
+}
+END_TEST
+
+/* typed arguments (so_db_args.h): each binds with the type of its placeholder */
+START_TEST(typed_arguments)
+{
+    so_rows_t *rows;
+    apr_int64_t big = 5000000000LL;
+    const char *none = NULL;
+    so_blob_t blob = {"a\0b", 3};
+
+    ck_assert_int_eq(so_db_select_sql(db, pool,
+                                      "SELECT typeof(%lld), %lld, typeof(%s), %s, %d, %lld IS NULL, "
+                                      "%s IS NULL, %lld IS NULL, length(%pDb)",
+                                      &rows, SO_A(big, big, 7, 7, "12", SO_ID(0), none, SO_ID(3), &blob)),
+                     APR_SUCCESS);
+    ck_assert_str_eq(so_cell(rows, 0, 0), "integer");
+    ck_assert_int_eq(so_cell_i64(rows, 0, 1), big);
+    /* an integer for a text placeholder is written in decimal */
+    ck_assert_str_eq(so_cell(rows, 0, 2), "text");
+    ck_assert_str_eq(so_cell(rows, 0, 3), "7");
+    /* a text for an integer placeholder is read as a number */
+    ck_assert_int_eq(so_cell_int(rows, 0, 4), 12);
+    /* SO_ID(0) and a NULL pointer are SQL NULL; SO_ID(3) is 3 */
+    ck_assert_int_eq(so_cell_int(rows, 0, 5), 1);
+    ck_assert_int_eq(so_cell_int(rows, 0, 6), 1);
+    ck_assert_int_eq(so_cell_int(rows, 0, 7), 0);
+    ck_assert_int_eq(so_cell_int(rows, 0, 8), 3);
+    /* a blob binds only to %pDb */
+    ck_assert_int_eq(so_db_select_sql(db, pool, "SELECT %s", &rows, SO_A(&blob)), SO_EDB);
+    ck_assert_int_eq(so_db_select_sql(db, pool, "SELECT %pDb", &rows, SO_A("text")), SO_EDB);
 }
 END_TEST
 
@@ -269,6 +300,7 @@ TCase *so_test_db_case(void)
     tcase_add_test(tc, tokens);
     tcase_add_test(tc, ledger_is_atomic);
     tcase_add_test(tc, statement_errors);
+    tcase_add_test(tc, typed_arguments);
     tcase_add_test(tc, login_failures);
     tcase_add_test(tc, commit_hook);
     return tc;

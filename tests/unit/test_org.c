@@ -161,8 +161,7 @@ static apr_int64_t order_in(apr_int64_t team, const char *status, apr_int64_t ex
                                       "(SELECT id FROM folders WHERE team_id = %lld AND "
                                       "is_default = 1)) RETURNING id",
                                       &rows,
-                                      SO_A(so_i64str(pool, team), status, so_i64str(pool, exp),
-                                           so_i64str(pool, team))),
+                                      SO_A(team, status, exp, team)),
                      APR_SUCCESS);
     return so_cell_i64(rows, 0, 0);
 }
@@ -209,7 +208,7 @@ START_TEST(arrange_rules_sql_and_c_agree)
             }
         }
         ck_assert_int_eq(so_db_select_sql(db, pool, "SELECT folder_id FROM orders WHERE id = %lld",
-                                          &rows, SO_A(so_i64str(pool, ids[i]))),
+                                          &rows, SO_A(ids[i])),
                          APR_SUCCESS);
         ck_assert_msg(so_cell_i64(rows, 0, 0) == want_id, "%s/%" APR_INT64_T_FMT " should go to %s",
                       cases[i].status, cases[i].exp, want);
