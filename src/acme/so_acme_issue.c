@@ -14,7 +14,8 @@
 #include "../core/so_csr.h"
 #include "../core/so_dcv.h"
 #include "../core/so_log.h"
-#include "../api/so_outbox.h"
+#include "../svc/so_outbox.h"
+#include "../api/so_api_svc.h"
 #include "../api/so_br.h"
 #include "../svc/so_svc_br.h"
 #include "../core/so_caa.h"
@@ -66,7 +67,7 @@ void so_acme_iss_flush(so_req_t *req)
         apr_array_clear(ctxs);
     }
     if (req->outbox) {
-        so_outbox_after_request(req);
+        so_outbox_after(so_api_svc_ctx(req));
     }
 }
 

@@ -11,21 +11,18 @@
 #include "so_api_org.h"
 #include "so_api_svc.h"
 #include "../svc/so_issuance.h"
-#include "so_outbox.h"
+#include "../svc/so_outbox.h"
 #include "../core/so_domain.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
 
 void so_api_init(void)
 {
-    so_api_orders_add_hook(&so_order_hook_certs);
     so_routes();
     so_stmts_init();
     so_domain_init();
     so_api_org_init();
-    so_api_renewals_init();
     so_api_set_cert_lookup(so_iss_cert_lookup);
-    so_api_svc_init();
 }
 
 void so_config_defaults(so_config_t *cfg)
@@ -722,6 +719,8 @@ void so_api_dispatch(so_req_t *req)
         so_api_ok(req, NULL);
     }
     /* mail and messages of the events this request committed (the outbox) */
-    so_outbox_after_request(req);
+    if (req->outbox) {
+        so_outbox_after(so_api_svc_ctx(req));
+    }
     so_api_audit(req); /* every write, with its result (so_api_security.c) */
 }

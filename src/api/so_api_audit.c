@@ -121,16 +121,6 @@ void so_api_audit(so_req_t *req)
     }
 }
 
-apr_status_t so_api_audit_prune(so_req_t *req, int *pruned)
-{
-    *pruned = 0;
-    if (req->cfg->audit_retention_days <= 0 || !so_req_db(req)) {
-        return APR_SUCCESS;
-    }
-    return so_store_audit_prune(so_req_db(req), req->pool,
-                                req->now - req->cfg->audit_retention_days * 86400, pruned);
-}
-
 static const char *csv_field(apr_pool_t *p, const char *v)
 {
     const char *c;

@@ -667,66 +667,10 @@ static apr_status_t folder_filter(so_req_t *req, so_order_filter_t *q)
     return APR_SUCCESS;
 }
 
-#define EXT_FOLDER "so_folder"
-
-static apr_status_t folders_load(so_req_t *req, apr_array_header_t *orders)
-{
-    apr_array_header_t *ids = apr_array_make(req->pool, orders->nelts + 1, sizeof(apr_int64_t));
-    apr_hash_t *by_id;
-    apr_status_t rv;
-    int i;
-
-    if (orders->nelts == 0) {
-        return APR_SUCCESS;
-    }
-    for (i = 0; i < orders->nelts; i++) {
-        apr_int64_t folder = APR_ARRAY_IDX(orders, i, so_order_t *)->folder_id;
-        if (folder && (!ids->nelts || APR_ARRAY_IDX(ids, ids->nelts - 1, apr_int64_t) != folder)) {
-            APR_ARRAY_PUSH(ids, apr_int64_t) = folder; /* neighbours often share a folder */
-        }
-    }
-    /* the orders are one team's; a request without a user (the ACME server's issuance,
-     * the background job) writes an order into a webhook event: the order's team */
-    apr_int64_t team = req->auth ? req->auth->team_id
-                                 : APR_ARRAY_IDX(orders, 0, so_order_t *)->team_id;
-    rv = so_store_folders_by_id(so_req_db(req), req->pool, team, ids, &by_id);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < orders->nelts; i++) {
-        so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        so_folder_t *f = o->folder_id ? apr_hash_get(by_id, &o->folder_id, sizeof(o->folder_id))
-                                      : NULL;
-        if (!o->ext) {
-            o->ext = apr_hash_make(req->pool);
-        }
-        if (f) {
-            apr_hash_set(o->ext, EXT_FOLDER, APR_HASH_KEY_STRING, f);
-        }
-    }
-    return APR_SUCCESS;
-}
-
-static void folders_write(so_jw_t *w, so_req_t *req, const so_order_t *o)
-{
-    so_folder_t *f = o->ext ? apr_hash_get(o->ext, EXT_FOLDER, APR_HASH_KEY_STRING) : NULL;
-    (void)req;
-    so_jw_key(w, "folder_id");
-    if (f) {
-        so_jw_int(w, f->id);
-    }
-    else {
-        so_jw_null(w);
-    }
-    so_jw_kstr(w, "folder_name", f ? f->name : "");
-}
-
-static const so_order_hook_t folders_hook = {folders_load, folders_write};
 
 void so_api_folders_init(void)
 {
     so_api_orders_add_filter(folder_filter);
-    so_api_orders_add_hook(&folders_hook);
 }
 
 const so_route_t so_routes_folders[] = {

@@ -25,53 +25,6 @@
 #include "../store/so_store_review.h"
 #include "../store/so_store_seal.h"
 
-/* ---- the certificate fields of orders (a hook of the order object) -------------------- */
-
-static apr_status_t certs_load(so_req_t *req, apr_array_header_t *orders)
-{
-    apr_hash_t *by;
-    apr_status_t rv;
-    int i;
-
-    if (orders->nelts == 0) {
-        return APR_SUCCESS;
-    }
-    if ((rv = so_store_certs_current(so_req_db(req), req->pool, orders, &by)) != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < orders->nelts; i++) {
-        so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        so_cert_t *c = apr_hash_get(by, &o->id, sizeof(o->id));
-        if (c) {
-            o->certificate = c->pem;
-            o->intermediate_certificate = c->intermediate_pem;
-            o->root_certificate = c->root_pem;
-            if (!o->ext) {
-                o->ext = apr_hash_make(req->pool);
-            }
-            apr_hash_set(o->ext, "cert", APR_HASH_KEY_STRING, c);
-        }
-    }
-    return APR_SUCCESS;
-}
-
-static void certs_write(so_jw_t *w, so_req_t *req, const so_order_t *o)
-{
-    so_cert_t *c = o->ext ? apr_hash_get(o->ext, "cert", APR_HASH_KEY_STRING) : NULL;
-    (void)req;
-    so_jw_key(w, "certificate_id");
-    if (c) {
-        so_jw_int(w, c->id);
-    }
-    else {
-        so_jw_null(w);
-    }
-    so_jw_kstr(w, "certificate_serial", c ? c->serial : "");
-    so_jw_kbool(w, "certificate_revoked", c && c->revoked_at > 0);
-}
-
-const so_order_hook_t so_order_hook_certs = {certs_load, certs_write};
-
 /* Certificate tags: is serial (upper hex without leading zeros) one of the order's? */
 apr_status_t so_iss_cert_lookup(so_req_t *req, const so_order_t *o, const char *serial, int *found)
 {
@@ -105,8 +58,8 @@ static so_dcv_instructions_t *name_instructions(so_req_t *req, const so_order_t 
     if (!strcmp(h->method, "dns-persist")) {
         ins = apr_pcalloc(req->pool, sizeof(*ins));
         ins->record_type = "TXT";
-        so_br_persist_instructions(req, o->team_id, h->host_name, &ins->record_name,
-                                   &ins->record_value, &ins->text);
+        so_svc_persist_instructions(req->pool, req->cfg, o->team_id, h->host_name,
+                                    &ins->record_name, &ins->record_value, &ins->text);
         return ins;
     }
     if (!strcmp(h->method, "dns-account")) {

@@ -13,7 +13,7 @@
 #include "../svc/so_issuance.h"
 #include "../svc/so_svc_order.h"
 #include "../core/so_metrics.h"
-#include "so_outbox.h"
+#include "../svc/so_outbox.h"
 #include "../core/so_dcv.h"
 #include "../core/so_crypto.h"
 #include "../core/so_csr.h"

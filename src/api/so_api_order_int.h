@@ -1,5 +1,5 @@
 /* mod_sslorders: what the files of the order API share (so_api_orders.c,
- * so_api_order_json.c, so_api_order_input.c, so_api_order_list.c,
+ * so_api_order_input.c, so_api_order_list.c,
  * so_api_order_renew.c); not for the rest of the module (see so_api_ssl.h). */
 #ifndef SO_API_ORDER_INT_H
 #define SO_API_ORDER_INT_H

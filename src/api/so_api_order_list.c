@@ -10,8 +10,9 @@
 #include "so_order_rules.h"
 #include "so_api_svc.h"
 #include "../svc/so_issuance.h"
+#include "../svc/so_order_view.h"
 #include "../core/so_metrics.h"
-#include "so_outbox.h"
+#include "../svc/so_outbox.h"
 #include "../core/so_dcv.h"
 #include "../core/so_crypto.h"
 #include "../core/so_csr.h"
@@ -234,6 +235,7 @@ apr_status_t so_api_orders_list(so_req_t *req)
     apr_int64_t limit, offset, total, product_id, version;
     int show_expiring, csv = 0, i;
     apr_status_t rv;
+    so_svc_ctx_t *ctx;
     so_jw_t *w;
     const char *text;
     apr_size_t len;
@@ -293,7 +295,8 @@ apr_status_t so_api_orders_list(so_req_t *req)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = so_api_orders_prepare(req, list)) != APR_SUCCESS) {
+    ctx = so_api_svc_ctx(req);
+    if ((rv = so_order_view_prepare(ctx, list)) != APR_SUCCESS) {
         return rv;
     }
     if (csv) {
@@ -304,7 +307,7 @@ apr_status_t so_api_orders_list(so_req_t *req)
     so_jw_key(w, "results");
     so_jw_arr(w);
     for (i = 0; i < list->nelts; i++) {
-        so_api_order_write(w, req, APR_ARRAY_IDX(list, i, so_order_t *));
+        so_order_view_write(w, ctx, APR_ARRAY_IDX(list, i, so_order_t *));
     }
     so_jw_arr_end(w);
     so_jw_kint(w, "total", total);

@@ -11,7 +11,7 @@
 #include "so_api_svc.h"
 #include "../svc/so_issuance.h"
 #include "../core/so_metrics.h"
-#include "so_outbox.h"
+#include "../svc/so_outbox.h"
 #include "../core/so_dcv.h"
 #include "../core/so_crypto.h"
 #include "../core/so_csr.h"

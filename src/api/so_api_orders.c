@@ -1,7 +1,7 @@
 /* mod_sslorders: SSL orders (Openprovider CreateOrder, ListOrders, GetOrder,
  * UpdateOrder, UpdateApproverEmailAddress, ResendApproverEmail, CancelOrder,
  * CreateOtpToken) and the order's audit events: the handlers and the route table.
- * The order's JSON is in so_api_order_json.c, the input and new orders in
+ * The order's JSON is src/svc/so_order_view.c; the input and new orders are in
  * so_api_order_input.c, the list in so_api_order_list.c, reissue, renew and
  * organization validation in so_api_order_renew.c (so_api_order_int.h joins them). */
 #include <string.h>
@@ -15,8 +15,9 @@
 #include "so_order_rules.h"
 #include "so_api_svc.h"
 #include "../svc/so_issuance.h"
+#include "../svc/so_order_view.h"
 #include "../core/so_metrics.h"
-#include "so_outbox.h"
+#include "../svc/so_outbox.h"
 #include "../core/so_dcv.h"
 #include "../core/so_crypto.h"
 #include "../core/so_csr.h"
@@ -38,37 +39,9 @@
 /* ------------------------------------------------------------------------- */
 /* helpers                                                                     */
 
-static const char *actor(so_req_t *req)
-{
-    if (!req->auth) {
-        return "system";
-    }
-    return req->auth->kind == SO_AUTH_OTP ? "order token" : req->auth->username;
-}
-
 apr_status_t so_api_order_event(so_req_t *req, const so_order_t *o, const char *kind, json_t *detail)
 {
-    return so_api_order_event_by(req, o, kind, detail,
-                                 req->auth && req->auth->kind != SO_AUTH_OTP ? req->auth->user_id
-                                                                             : 0,
-                                 actor(req));
-}
-
-apr_status_t so_api_order_event_by(so_req_t *req, const so_order_t *o, const char *kind,
-                                   json_t *detail, apr_int64_t user_id, const char *name)
-{
-    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
-    apr_status_t rv = so_store_order_event(so_req_db(req), req->pool, o->team_id, o->id, user_id,
-                                           name, kind, text ? text : "{}", req->now);
-    if (rv == APR_SUCCESS) {
-        /* the lifecycle events into the outbox, in the same transaction */
-        rv = so_outbox_order_event(req, o, kind, text);
-    }
-    free(text);
-    if (detail) {
-        json_decref(detail);
-    }
-    return rv;
+    return so_svc_order_event(so_api_svc_ctx(req), o, kind, detail);
 }
 
 apr_status_t so_api_order_load(so_req_t *req, so_order_t **out)
@@ -139,6 +112,7 @@ static apr_status_t get_order(so_req_t *req)
 {
     so_order_t *o;
     apr_array_header_t *one;
+    so_svc_ctx_t *ctx;
     so_jw_t *w;
     const char *text;
     apr_size_t len;
@@ -149,11 +123,12 @@ static apr_status_t get_order(so_req_t *req)
     }
     one = apr_array_make(req->pool, 1, sizeof(so_order_t *));
     APR_ARRAY_PUSH(one, so_order_t *) = o;
-    if ((rv = so_api_orders_prepare(req, one)) != APR_SUCCESS) {
+    ctx = so_api_svc_ctx(req);
+    if ((rv = so_order_view_prepare(ctx, one)) != APR_SUCCESS) {
         return rv;
     }
     w = so_jw_make(req->pool, 4096);
-    so_api_order_write(w, req, o);
+    so_order_view_write(w, ctx, o);
     text = so_jw_text(w, &len);
     return so_api_ok_raw(req, text, len);
 }

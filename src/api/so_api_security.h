@@ -22,8 +22,7 @@ void so_api_audit(so_req_t *req);
  * row of its own when nothing was committed. */
 void so_api_audit_begin(so_req_t *req);
 void so_api_audit_end(so_req_t *req);
-/* The background job: drop audit rows older than SSLOrdersAuditRetention days. */
-apr_status_t so_api_audit_prune(so_req_t *req, int *pruned);
+/* The background job's retention of audit rows: so_svc_audit_prune (so_svc.h). */
 
 /* Sign-in: when the user has two-factor sign-in, the body's otp must be a fresh code or an
  * unused recovery code (a wrong one counts as a failed login under key). Answers and

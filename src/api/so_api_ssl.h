@@ -21,21 +21,7 @@ json_t *so_api_product_json(so_req_t *req, const so_product_t *x, int with_price
                             int with_description);
 /* DecodeCsr data of the spec (plus hashes, key type, names). */
 json_t *so_api_csr_json(so_req_t *req, const so_csr_t *c);
-/* SslOrder of the spec (plus portal extensions), written as JSON text (hot: order
- * lists) or as a jansson value. Call so_api_orders_prepare() on the orders first. */
-void so_api_order_write(so_jw_t *w, so_req_t *req, const so_order_t *o);
-json_t *so_api_order_json(so_req_t *req, const so_order_t *o);
-
-/* A feature that adds to the order object: load() fetches its data for a batch of
- * orders (one query for a whole list page; it may hang it on so_order_t.ext),
- * write() adds its fields. Registered once at startup (so_api_init). */
-typedef struct {
-    apr_status_t (*load)(so_req_t *req, apr_array_header_t *orders);
-    void (*write)(so_jw_t *w, so_req_t *req, const so_order_t *o);
-} so_order_hook_t;
-void so_api_orders_add_hook(const so_order_hook_t *hook);
-extern const so_order_hook_t so_order_hook_certs;
-apr_status_t so_api_orders_prepare(so_req_t *req, apr_array_header_t *orders);
+/* SslOrder of the spec (plus portal extensions): src/svc/so_order_view.h. */
 /* order_by.<key>=asc|desc -> "col ASC, col2 DESC" from (key, column) pairs. */
 apr_status_t so_api_order_by(so_req_t *req, const char *const *allowed, const char **out);
 
@@ -53,7 +39,6 @@ void so_orders_cache_init(apr_pool_t *p, apr_size_t bytes);
 /* Renewals bought in the cart (so_api_renewals.c): code/why set (1140) when the order
  * has a live renewal already; the orders' renewal_of / renewed_by fields. */
 apr_status_t so_api_renewal_check(so_req_t *req, apr_int64_t order_id, int *code, const char **why);
-void so_api_renewals_init(void);
 
 /* The CSR Manager (so_api_csrs.c): the PEM of the team's managed CSR id, for
  * orders that give managed_csr_id in place of csr. Answers 404 otherwise. */
@@ -64,9 +49,6 @@ apr_status_t so_api_managed_csr_pem(so_req_t *req, apr_int64_t id, const char **
 apr_status_t so_api_order_load(so_req_t *req, so_order_t **out);
 /* Append an audit event (inside or outside a transaction). */
 apr_status_t so_api_order_event(so_req_t *req, const so_order_t *o, const char *kind, json_t *detail);
-/* The same, naming the actor (user_id 0: none): a service context without a request. */
-apr_status_t so_api_order_event_by(so_req_t *req, const so_order_t *o, const char *kind,
-                                   json_t *detail, apr_int64_t user_id, const char *name);
 
 /* Staff: approve or reject the organization of an OV/EV order (any team). */
 apr_status_t so_api_org_decide(so_req_t *req, apr_int64_t order_id, int approve, const char *reason);

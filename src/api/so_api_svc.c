@@ -6,26 +6,11 @@
 #include "so_api_svc.h"
 #include "so_api_security.h"
 #include "so_api_ssl.h"
-#include "so_outbox.h"
-
-/* What a context carries for the hooks (so_svc_ctx_t.caller): the request the hooks
- * hand to the API's functions. own: made for a context without a request (job, CLI,
- * ACME): it follows the context's pool, database and clock, and its outbox rows are
- * delivered by so_svc_after; otherwise it is the API request itself. */
-typedef struct {
-    so_req_t *req;
-    int own;
-} caller_t;
-
-static so_db_t *ctx_db(so_req_t *req)
-{
-    return (so_db_t *)req->acquire_baton;
-}
+#include "../svc/so_outbox.h"
 
 so_svc_ctx_t *so_api_svc_ctx(so_req_t *req)
 {
     so_svc_ctx_t *ctx = apr_pcalloc(req->pool, sizeof(*ctx));
-    caller_t *c = apr_pcalloc(req->pool, sizeof(*c));
     const so_principal_t *a = req->auth;
 
     ctx->pool = req->pool;
@@ -47,8 +32,9 @@ so_svc_ctx_t *so_api_svc_ctx(so_req_t *req)
         ctx->actor.name = a->kind == SO_AUTH_OTP ? "order token" : a->username;
     }
     ctx->actor.request_id = apr_table_get(req->headers_in, "X-Request-Id");
-    c->req = req;
-    ctx->caller = c;
+    /* the outbox's note of the orders the request wrote events for: one per request,
+     * delivered after it (so_api.c) */
+    ctx->outbox = &req->outbox;
     return ctx;
 }
 
@@ -87,93 +73,4 @@ apr_status_t so_api_svc_answer(so_req_t *req, const so_result_t *res)
                             res->field ? res->field : "");
     }
     return res->status;
-}
-
-/* the request the API's functions get for ctx (made on first use for a context without
- * one, kept in step with the context) */
-static so_req_t *req_of(so_svc_ctx_t *ctx)
-{
-    caller_t *c = ctx->caller;
-    so_req_t *req;
-
-    if (!c) {
-        /* so_svc_ctx_make's contexts get theirs from attach; one made by hand: here */
-        c = apr_pcalloc(ctx->pool, sizeof(*c));
-        c->own = 1;
-        ctx->caller = c;
-    }
-    if (!c->req) {
-        c->req = so_req_create(ctx->pool, ctx->cfg);
-        c->req->method = ctx->actor.kind == SO_ACTOR_CLI ? "CLI" : "JOB";
-        c->req->path = "/";
-        c->req->owner = ctx->owner;
-        c->req->acquire = ctx_db;
-    }
-    req = c->req;
-    if (c->own) {
-        req->pool = ctx->pool;
-        req->db = ctx->db;
-        req->acquire_baton = ctx->db;
-        req->cfg = ctx->cfg;
-        req->now = ctx->now;
-    }
-    return req;
-}
-
-static void attach(so_svc_ctx_t *ctx)
-{
-    caller_t *c = apr_pcalloc(ctx->pool, sizeof(*c));
-    c->own = 1;
-    ctx->caller = c;
-    req_of(ctx);
-}
-
-static apr_status_t order_event(so_svc_ctx_t *ctx, const so_order_t *o, const char *kind,
-                                json_t *detail)
-{
-    caller_t *c = ctx->caller;
-    if (c && c->own) {
-        /* no request: the context's actor ("system" unless its maker named one) */
-        return so_api_order_event_by(req_of(ctx), o, kind, detail, ctx->actor.user_id,
-                                     ctx->actor.name ? ctx->actor.name : "system");
-    }
-    return so_api_order_event(req_of(ctx), o, kind, detail);
-}
-
-static apr_status_t team_event(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
-                               json_t *data)
-{
-    return so_outbox_team_event(req_of(ctx), team_id, type, data);
-}
-
-static void background(so_svc_ctx_t *ctx)
-{
-    so_outbox_background(req_of(ctx));
-}
-
-static apr_status_t outbox_run(so_svc_ctx_t *ctx, int *worked)
-{
-    return so_outbox_run(req_of(ctx), worked);
-}
-
-static apr_status_t audit_prune(so_svc_ctx_t *ctx, int *pruned)
-{
-    return so_api_audit_prune(req_of(ctx), pruned);
-}
-
-static void after(so_svc_ctx_t *ctx)
-{
-    caller_t *c = ctx->caller;
-    if (c && c->own && c->req) {
-        so_outbox_after_request(req_of(ctx));
-    }
-}
-
-static const so_svc_hooks_t api_hooks = {
-    order_event, background, outbox_run, audit_prune, after, attach, team_event,
-};
-
-void so_api_svc_init(void)
-{
-    so_svc_set_hooks(&api_hooks);
 }

@@ -3,16 +3,12 @@
  * so_api_svc_ctx() makes the context of a service call from an API request (pool,
  * database, configuration, clock, the caller as actor, the request's claim owner).
  * so_api_svc_answer() writes a service's result as the API's error envelope: the one
- * place a so_result_t becomes an answer. The hooks the services call back into the API
- * (order events, the outbox and the audit log's retention) are
- * registered by so_api_svc_init() (from so_api_init). */
+ * place a so_result_t becomes an answer. */
 #ifndef SO_API_SVC_H
 #define SO_API_SVC_H
 
 #include "so_api.h"
 #include "../svc/so_svc.h"
-
-void so_api_svc_init(void);
 
 /* The context of a service call made for req (in req's pool). */
 so_svc_ctx_t *so_api_svc_ctx(so_req_t *req);

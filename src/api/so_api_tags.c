@@ -436,86 +436,10 @@ static apr_status_t tag_filter(so_req_t *req, so_order_filter_t *q)
     return APR_SUCCESS;
 }
 
-#define EXT_TAGS "so_tags"
-#define EXT_CERT_TAGS "so_cert_tags"
-
-static apr_status_t tags_load(so_req_t *req, apr_array_header_t *orders)
-{
-    apr_array_header_t *ids = apr_array_make(req->pool, orders->nelts + 1, sizeof(apr_int64_t));
-    apr_hash_t *order_tags, *cert_tags;
-    apr_status_t rv;
-    int i;
-
-    if (orders->nelts == 0) {
-        return APR_SUCCESS;
-    }
-    for (i = 0; i < orders->nelts; i++) {
-        APR_ARRAY_PUSH(ids, apr_int64_t) = APR_ARRAY_IDX(orders, i, so_order_t *)->id;
-    }
-    /* the orders are one team's; a request without a user (the ACME server's issuance,
-     * the background job) writes an order into a webhook event: the order's team */
-    apr_int64_t team = req->auth ? req->auth->team_id
-                                 : APR_ARRAY_IDX(orders, 0, so_order_t *)->team_id;
-    rv = so_store_orders_tags(so_req_db(req), req->pool, team, ids, &order_tags,
-                              &cert_tags);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < orders->nelts; i++) {
-        so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        void *t = apr_hash_get(order_tags, &o->id, sizeof(o->id));
-        void *c = apr_hash_get(cert_tags, &o->id, sizeof(o->id));
-        if (!o->ext) {
-            o->ext = apr_hash_make(req->pool);
-        }
-        if (t) {
-            apr_hash_set(o->ext, EXT_TAGS, APR_HASH_KEY_STRING, t);
-        }
-        if (c) {
-            apr_hash_set(o->ext, EXT_CERT_TAGS, APR_HASH_KEY_STRING, c);
-        }
-    }
-    return APR_SUCCESS;
-}
-
-static void write_names(so_jw_t *w, apr_array_header_t *names)
-{
-    int i;
-    so_jw_arr(w);
-    for (i = 0; names && i < names->nelts; i++) {
-        so_jw_str(w, APR_ARRAY_IDX(names, i, const char *));
-    }
-    so_jw_arr_end(w);
-}
-
-static void tags_write(so_jw_t *w, so_req_t *req, const so_order_t *o)
-{
-    apr_array_header_t *tags = o->ext ? apr_hash_get(o->ext, EXT_TAGS, APR_HASH_KEY_STRING) : NULL;
-    apr_array_header_t *certs =
-        o->ext ? apr_hash_get(o->ext, EXT_CERT_TAGS, APR_HASH_KEY_STRING) : NULL;
-    int i;
-    (void)req;
-    so_jw_key(w, "tags");
-    write_names(w, tags);
-    so_jw_key(w, "certificate_tags");
-    so_jw_arr(w);
-    for (i = 0; certs && i < certs->nelts; i++) {
-        so_cert_tags_t *c = APR_ARRAY_IDX(certs, i, so_cert_tags_t *);
-        so_jw_obj(w);
-        so_jw_kstr(w, "serial", c->serial);
-        so_jw_key(w, "tags");
-        write_names(w, c->tags);
-        so_jw_obj_end(w);
-    }
-    so_jw_arr_end(w);
-}
-
-static const so_order_hook_t tags_hook = {tags_load, tags_write};
 
 void so_api_tags_init(void)
 {
     so_api_orders_add_filter(tag_filter);
-    so_api_orders_add_hook(&tags_hook);
 }
 
 const so_route_t so_routes_tags[] = {

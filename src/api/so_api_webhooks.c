@@ -6,7 +6,8 @@
 #include <apr_strings.h>
 
 #include "so_api_webhooks.h"
-#include "so_outbox.h"
+#include "../svc/so_outbox.h"
+#include "so_api_svc.h"
 #include "../core/so_util.h"
 #include "../core/so_webhook.h"
 #include "../store/so_store_outbox.h"
@@ -274,10 +275,10 @@ static apr_status_t ping(so_req_t *req)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = so_outbox_ping(req, w, &it)) != APR_SUCCESS) {
+    if ((rv = so_outbox_ping(so_api_svc_ctx(req), w, &it)) != APR_SUCCESS) {
         return rv;
     }
-    rv = so_outbox_deliver_one(req, it, &delivered);
+    rv = so_outbox_deliver_one(so_api_svc_ctx(req), it, &delivered);
     if (rv != APR_SUCCESS && rv != APR_EBUSY) {
         return rv;
     }
@@ -335,7 +336,7 @@ static apr_status_t redeliver(so_req_t *req)
         /* at once (the same webhook-id); a waiting earlier event of the order goes first
          * in the background pass */
         it->status = "pending";
-        rv = so_outbox_deliver_one(req, it, &delivered);
+        rv = so_outbox_deliver_one(so_api_svc_ctx(req), it, &delivered);
         if (rv != APR_SUCCESS && rv != APR_EBUSY) {
             return rv;
         }

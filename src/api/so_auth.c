@@ -9,7 +9,7 @@
 #include "../store/so_store_order.h"
 #include "../store/so_store_security.h"
 #include "so_api_security.h"
-#include "so_outbox.h"
+#include "../svc/so_outbox.h"
 #include "../core/so_crypto.h"
 #include "../core/so_scopes.h"
 #include "../core/so_log.h"
@@ -88,7 +88,7 @@ static void principal_from(so_req_t *req, so_credential_t *c, so_auth_kind_t kin
     a->session_created_at = c->created_at;
     req->auth = a;
     if (!c->team_webhooks) {
-        so_outbox_no_hooks(req, c->team_id);
+        so_outbox_no_hooks(req->pool, c->team_id);
     }
 }
 

@@ -57,20 +57,6 @@ apr_status_t so_br_email_check(so_req_t *req, const char *host)
     return so_api_svc_answer(req, &res);
 }
 
-void so_br_persist_instructions(so_req_t *req, apr_int64_t team_id, const char *host,
-                                const char **record_name, const char **record_value,
-                                const char **text)
-{
-    const char *issuer = APR_ARRAY_IDX(so_svc_caa_identities(req->pool, req->cfg), 0, const char *);
-    *record_name = so_persist_record_name(req->pool, host);
-    *record_value = so_persist_record_value(req->pool, issuer, so_svc_persist_account(req->pool, req->cfg, team_id),
-                                            !strncmp(host, "*.", 2));
-    *text = apr_psprintf(req->pool,
-                         "Add a TXT record named %s with the value \"%s\". Set it once: it "
-                         "validates %s for every later order of your team as long as it stays.",
-                         *record_name ? *record_name : "?", *record_value, host);
-}
-
 int so_br_dnssec(const so_config_t *cfg)
 {
     return !cfg->br || cfg->br->dnssec != 0;

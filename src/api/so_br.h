@@ -48,11 +48,8 @@ int so_br_email_phase(apr_int64_t now);
  * answers 400 (1120) and returns APR_EINVAL. */
 apr_status_t so_br_email_check(so_req_t *req, const char *host);
 
-/* dns-persist (BR 3.2.2.4.22): the record to publish for host (name and value); the
- * check and the CAA check before issuance are services (src/svc/so_svc_br.h). */
-void so_br_persist_instructions(so_req_t *req, apr_int64_t team_id, const char *host,
-                                const char **record_name, const char **record_value,
-                                const char **text);
+/* dns-persist (BR 3.2.2.4.22): the record to publish, its check and the CAA check before
+ * issuance are services (src/svc/so_svc_br.h). */
 
 /* Whether DNSSEC validation is on for this configuration. */
 int so_br_dnssec(const so_config_t *cfg);

@@ -6,7 +6,7 @@
 #include <apr_strings.h>
 
 #include "so_cli.h"
-#include "../api/so_outbox.h"
+#include "../svc/so_outbox.h"
 #include "../core/so_util.h"
 #include "../core/so_webhook.h"
 #include "../store/so_store_account.h"

@@ -553,7 +553,6 @@ int main(int argc, const char *const *argv)
     int i = 1;
 
     apr_app_initialize(&argc, &argv, NULL);
-    so_api_svc_init(); /* the services' hooks into the API (order events, outbox) */
     atexit(apr_terminate);
     memset(&cli, 0, sizeof(cli));
     apr_pool_create(&cli.pool, NULL);

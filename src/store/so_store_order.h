@@ -54,7 +54,7 @@ typedef struct {
     const char *certificate;
     const char *intermediate_certificate;
     const char *root_certificate;
-    apr_hash_t *ext; /* data other features attach (see so_order_hook_t) */
+    apr_hash_t *ext; /* data the order view's features attach (src/svc/so_order_view.c) */
 } so_order_t;
 
 /* Insert (inside the caller's transaction): sets o->id, writes the hosts. The

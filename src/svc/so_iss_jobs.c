@@ -1,6 +1,7 @@
 /* mod_sslorders: the background pass of the issuance service, reissue and renewal, the
  * organization decision of staff, the renewal charge (see so_iss_int.h). */
 #include "so_iss_int.h"
+#include "so_outbox.h"
 
 #include <apr_atomic.h>
 
@@ -214,7 +215,7 @@ static apr_status_t jobs_run(so_svc_ctx_t *ctx, int *worked)
     apr_int64_t tu;
 
     *worked = 0;
-    so_svc_hooks()->background(ctx);
+    so_outbox_background(ctx);
     /* reissues and renewals first: the names they send back to validation are checked in
      * the same run */
     if ((rv = run_jobs(ctx, "expire", job_expire, 1, worked)) != APR_SUCCESS
@@ -224,7 +225,7 @@ static apr_status_t jobs_run(so_svc_ctx_t *ctx, int *worked)
         || (rv = run_jobs(ctx, "reminders", job_reminders, 1, worked)) != APR_SUCCESS
         || so_iss_jobs_stopping()
         || (rv = so_iss_revoke_compromised(ctx, worked)) != APR_SUCCESS
-        || (rv = so_svc_hooks()->outbox_run(ctx, worked)) != APR_SUCCESS) {
+        || (rv = so_outbox_run(ctx, worked)) != APR_SUCCESS) {
         return rv;
     }
     {
@@ -238,7 +239,7 @@ static apr_status_t jobs_run(so_svc_ctx_t *ctx, int *worked)
     {
         /* the audit log's retention (SSLOrdersAuditRetention) */
         int pruned = 0;
-        if ((rv = so_svc_hooks()->audit_prune(ctx, &pruned)) != APR_SUCCESS) {
+        if ((rv = so_svc_audit_prune(ctx, &pruned)) != APR_SUCCESS) {
             return rv;
         }
     }

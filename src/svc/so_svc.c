@@ -1,22 +1,14 @@
-/* mod_sslorders: the service layer's context, results and hooks (see so_svc.h). */
+/* mod_sslorders: the service layer's context, results and events (see so_svc.h). */
 #include <stdarg.h>
 
 #include <apr_strings.h>
 
+#include <stdlib.h>
+
 #include "so_svc.h"
+#include "so_outbox.h"
+#include "../store/so_store_security.h"
 #include "../core/so_util.h"
-
-static const so_svc_hooks_t *hooks;
-
-void so_svc_set_hooks(const so_svc_hooks_t *h)
-{
-    hooks = h;
-}
-
-const so_svc_hooks_t *so_svc_hooks(void)
-{
-    return hooks;
-}
 
 so_svc_ctx_t *so_svc_ctx_make(apr_pool_t *p, so_db_t *db, const so_config_t *cfg,
                               apr_int64_t now, so_actor_kind_t kind)
@@ -34,17 +26,12 @@ so_svc_ctx_t *so_svc_ctx_make(apr_pool_t *p, so_db_t *db, const so_config_t *cfg
         r = apr_psprintf(p, "%pp", (void *)ctx);
     }
     ctx->owner = apr_pstrcat(p, cfg->instance ? cfg->instance : "", ":", r, NULL);
-    if (hooks && hooks->attach) {
-        hooks->attach(ctx);
-    }
     return ctx;
 }
 
 void so_svc_after(so_svc_ctx_t *ctx)
 {
-    if (hooks && hooks->after) {
-        hooks->after(ctx);
-    }
+    so_outbox_after(ctx);
 }
 
 void so_result_init(so_result_t *res)
@@ -101,23 +88,34 @@ void so_result_warn(so_result_t *res, apr_pool_t *p, int code, const char *desc,
 apr_status_t so_svc_order_event(so_svc_ctx_t *ctx, const so_order_t *o, const char *kind,
                                 json_t *detail)
 {
-    if (!hooks || !hooks->order_event) {
-        if (detail) {
-            json_decref(detail);
-        }
-        return APR_ENOTIMPL;
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    apr_status_t rv = so_store_order_event(ctx->db, ctx->pool, o->team_id, o->id,
+                                           ctx->actor.user_id,
+                                           ctx->actor.name ? ctx->actor.name : "system", kind,
+                                           text ? text : "{}", ctx->now);
+    if (rv == APR_SUCCESS) {
+        /* the lifecycle events into the outbox, in the same transaction */
+        rv = so_outbox_order_event(ctx, o, kind, text);
     }
-    return hooks->order_event(ctx, o, kind, detail);
+    free(text);
+    if (detail) {
+        json_decref(detail);
+    }
+    return rv;
 }
 
 apr_status_t so_svc_team_event(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
                                json_t *data)
 {
-    if (!hooks || !hooks->team_event) {
-        if (data) {
-            json_decref(data);
-        }
-        return APR_ENOTIMPL;
+    return so_outbox_team_event(ctx, team_id, type, data);
+}
+
+apr_status_t so_svc_audit_prune(so_svc_ctx_t *ctx, int *pruned)
+{
+    *pruned = 0;
+    if (ctx->cfg->audit_retention_days <= 0 || !ctx->db) {
+        return APR_SUCCESS;
     }
-    return hooks->team_event(ctx, team_id, type, data);
+    return so_store_audit_prune(ctx->db, ctx->pool,
+                                ctx->now - ctx->cfg->audit_retention_days * 86400, pruned);
 }

@@ -9,9 +9,8 @@
  * services. Nothing under src/svc, src/core or src/store knows the API request (a Makefile
  * check, `make check-layers`, part of `make build`, fails otherwise).
  *
- * The order events (history and outbox) and the background pass's
- * housekeeping (outbox delivery, audit retention) still live in src/api: they reach it
- * through the hooks src/api registers at start (so_svc_set_hooks, in so_api_svc.c). */
+ * The order events (history and outbox rows, so_outbox.h) and the order's JSON of the
+ * webhook events (so_order_view.h) are services too. */
 #ifndef SO_SVC_H
 #define SO_SVC_H
 
@@ -55,9 +54,11 @@ struct so_svc_ctx_t {
     /* an order whose claim the caller holds under owner for the whole work (0: none):
      * so_iss_issue_claimed then neither claims it again nor releases it (the caller does) */
     apr_int64_t claimed;
-    /* the caller's state the hooks need (the API: its request; the job, the CLI, ACME: a
-     * note of the outbox rows written, delivered by so_svc_after). Opaque here. */
-    void *caller;
+    /* where the outbox notes the orders this work wrote events for (so_outbox.c), delivered
+     * by so_svc_after / so_outbox_after: the API points it at its request's slot, which
+     * every context made for the request shares; NULL: outbox_own */
+    void **outbox;
+    void *outbox_own;
 };
 
 /* The outcome of a service: status (APR_SUCCESS, APR_EINVAL, APR_ENOENT, SO_ENOFUNDS, ...),
@@ -92,35 +93,16 @@ apr_status_t so_result_fail_data(so_result_t *res, apr_pool_t *p, apr_status_t s
 void so_result_warn(so_result_t *res, apr_pool_t *p, int code, const char *desc,
                     const char *data);
 
-/* What the services need from src/api (registered by so_api_init). */
-typedef struct {
-    /* an order event (history and outbox rows) in the caller's transaction; detail is
-     * taken (decref'd) */
-    apr_status_t (*order_event)(so_svc_ctx_t *ctx, const so_order_t *o, const char *kind,
-                                json_t *detail);
-    /* the background pass: no notes of touched orders (it delivers everything itself) */
-    void (*background)(so_svc_ctx_t *ctx);
-    /* the background pass's outbox delivery (*worked counts) */
-    apr_status_t (*outbox_run)(so_svc_ctx_t *ctx, int *worked);
-    /* the audit log's retention (SSLOrdersAuditRetention) */
-    apr_status_t (*audit_prune)(so_svc_ctx_t *ctx, int *pruned);
-    /* after a context's work: deliver its outbox rows */
-    void (*after)(so_svc_ctx_t *ctx);
-    /* a context made without a request (so_svc_ctx_make): its caller state */
-    void (*attach)(so_svc_ctx_t *ctx);
-    /* an event that is not about an order (team.balance_low) into the outbox, in the
-     * caller's transaction; data is taken (decref'd) */
-    apr_status_t (*team_event)(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
-                               json_t *data);
-} so_svc_hooks_t;
-
-void so_svc_set_hooks(const so_svc_hooks_t *hooks);
-const so_svc_hooks_t *so_svc_hooks(void);
-
-/* Shorthands of the hooks (APR_ENOTIMPL when none is registered). */
+/* An order event in the caller's transaction: the order's history row (the context's
+ * actor: its user and name, "system" without one) and the lifecycle events into the
+ * outbox (so_outbox.h); detail is taken (decref'd). */
 apr_status_t so_svc_order_event(so_svc_ctx_t *ctx, const so_order_t *o, const char *kind,
                                 json_t *detail);
+/* An event that is not about an order (team.balance_low) into the outbox, in the caller's
+ * transaction; data is taken (decref'd). */
 apr_status_t so_svc_team_event(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
                                json_t *data);
+/* The audit log's retention (SSLOrdersAuditRetention): rows older than it go. */
+apr_status_t so_svc_audit_prune(so_svc_ctx_t *ctx, int *pruned);
 
 #endif

@@ -254,3 +254,17 @@ apr_status_t so_svc_key_compromised(so_svc_ctx_t *ctx, const so_cert_t *c, int r
     }
     return so_store_key_block(ctx->db, ctx->pool, spki, reason, c->serial, ctx->now);
 }
+
+void so_svc_persist_instructions(apr_pool_t *p, const so_config_t *cfg, apr_int64_t team_id,
+                                 const char *host, const char **record_name,
+                                 const char **record_value, const char **text)
+{
+    const char *issuer = APR_ARRAY_IDX(so_svc_caa_identities(p, cfg), 0, const char *);
+    *record_name = so_persist_record_name(p, host);
+    *record_value = so_persist_record_value(p, issuer, so_svc_persist_account(p, cfg, team_id),
+                                            !strncmp(host, "*.", 2));
+    *text = apr_psprintf(p,
+                         "Add a TXT record named %s with the value \"%s\". Set it once: it "
+                         "validates %s for every later order of your team as long as it stays.",
+                         *record_name ? *record_name : "?", *record_value, host);
+}

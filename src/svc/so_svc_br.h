@@ -15,6 +15,11 @@
 
 /* dns-persist (BR 3.2.2.4.22): the team's account URI and the check of host. */
 const char *so_svc_persist_account(apr_pool_t *p, const so_config_t *cfg, apr_int64_t team_id);
+/* dns-persist: the TXT record the customer publishes once for host (name, value, and a
+ * sentence saying so). */
+void so_svc_persist_instructions(apr_pool_t *p, const so_config_t *cfg, apr_int64_t team_id,
+                                 const char *host, const char **record_name,
+                                 const char **record_value, const char **text);
 apr_status_t so_svc_persist_check(so_svc_ctx_t *ctx, const so_order_t *o, const char *host,
                                   const so_dcv_opts_t *opts, const char **why);
 

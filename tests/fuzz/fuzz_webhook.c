@@ -9,7 +9,7 @@
 #include <apr_strings.h>
 
 #include "fuzz.h"
-#include "../../src/api/so_outbox.h"
+#include "../../src/svc/so_outbox.h"
 #include "../../src/core/so_webhook.h"
 
 SO_FUZZ_ROOT_POOL(root)

@@ -7,7 +7,7 @@
 #include <apr_strings.h>
 
 #include "test_common.h"
-#include "../../src/api/so_outbox.h"
+#include "../../src/svc/so_outbox.h"
 #include "../../src/core/so_util.h"
 #include "../../src/core/so_webhook.h"
 

@@ -5,9 +5,8 @@
 #include <apr_time.h>
 
 #include "so_outbox.h"
-#include "so_api_ssl.h"
-#include "so_api_svc.h"
-#include "../svc/so_issuance.h"
+#include "so_issuance.h"
+#include "so_order_view.h"
 #include "../core/so_jsonw.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
@@ -85,21 +84,28 @@ typedef struct {
 /* the background pass delivers everything itself (and swaps request pools): no notes */
 static note_t background;
 
-void so_outbox_background(so_req_t *req)
+/* where the context keeps its note (the API: its request's slot, which every context made
+ * for the request shares) */
+static void **note_slot(so_svc_ctx_t *ctx)
 {
-    req->outbox = &background;
+    return ctx->outbox ? ctx->outbox : &ctx->outbox_own;
 }
 
-static void note_order(so_req_t *req, apr_int64_t order_id)
+void so_outbox_background(so_svc_ctx_t *ctx)
 {
-    note_t *n = req->outbox;
+    *note_slot(ctx) = &background;
+}
+
+static void note_order(so_svc_ctx_t *ctx, apr_int64_t order_id)
+{
+    note_t *n = *note_slot(ctx);
     int i;
     if (n == &background) {
         return;
     }
     if (!n) {
-        n = req->outbox = apr_pcalloc(req->pool, sizeof(*n));
-        n->orders = apr_array_make(req->pool, 2, sizeof(apr_int64_t));
+        n = *note_slot(ctx) = apr_pcalloc(ctx->pool, sizeof(*n));
+        n->orders = apr_array_make(ctx->pool, 2, sizeof(apr_int64_t));
     }
     for (i = 0; i < n->orders->nelts; i++) {
         if (APR_ARRAY_IDX(n->orders, i, apr_int64_t) == order_id) {
@@ -123,92 +129,92 @@ static const char *event_body(apr_pool_t *p, const char *type, apr_int64_t at, c
     return so_jw_text(w, &len);
 }
 
-static apr_status_t order_data(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+static apr_status_t order_data(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
                                const char **data, apr_size_t *len)
 {
     so_order_t *o;
     apr_array_header_t *one;
     so_jw_t *w;
-    apr_status_t rv = so_store_order_get(so_req_db(req), req->pool, team_id, order_id, &o);
+    apr_status_t rv = so_store_order_get(ctx->db, ctx->pool, team_id, order_id, &o);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    one = apr_array_make(req->pool, 1, sizeof(so_order_t *));
+    one = apr_array_make(ctx->pool, 1, sizeof(so_order_t *));
     APR_ARRAY_PUSH(one, so_order_t *) = o;
-    if ((rv = so_api_orders_prepare(req, one)) != APR_SUCCESS) {
+    if ((rv = so_order_view_prepare(ctx, one)) != APR_SUCCESS) {
         return rv;
     }
-    w = so_jw_make(req->pool, 4096);
-    so_api_order_write(w, req, o);
+    w = so_jw_make(ctx->pool, 4096);
+    so_order_view_write(w, ctx, o);
     *data = so_jw_text(w, len);
     return APR_SUCCESS;
 }
 
-static const char *hooks_key(so_req_t *req, apr_int64_t team_id)
+static const char *hooks_key(apr_pool_t *p, apr_int64_t team_id)
 {
-    return apr_psprintf(req->pool, "so_outbox_hooks:%" APR_INT64_T_FMT, team_id);
+    return apr_psprintf(p, "so_outbox_hooks:%" APR_INT64_T_FMT, team_id);
 }
 
 /* The team's enabled webhooks, read once per request and team: an order's creation emits
  * two events (order.created, order.paid), a cancellation up to three. Each request (and
  * each order of a background pass) has its own pool, so a webhook added meanwhile counts
  * from the next one on. */
-static apr_status_t team_hooks(so_req_t *req, so_db_t *db, apr_int64_t team_id,
+static apr_status_t team_hooks(so_svc_ctx_t *ctx, so_db_t *db, apr_int64_t team_id,
                                apr_array_header_t **hooks)
 {
-    const char *key = hooks_key(req, team_id);
+    const char *key = hooks_key(ctx->pool, team_id);
     void *seen = NULL;
     apr_status_t rv;
 
-    if (apr_pool_userdata_get(&seen, key, req->pool) == APR_SUCCESS && seen) {
+    if (apr_pool_userdata_get(&seen, key, ctx->pool) == APR_SUCCESS && seen) {
         *hooks = seen;
         return APR_SUCCESS;
     }
-    rv = so_store_webhooks(db, req->pool, team_id, 1, hooks);
+    rv = so_store_webhooks(db, ctx->pool, team_id, 1, hooks);
     if (rv == APR_SUCCESS) {
-        apr_pool_userdata_set(*hooks, key, NULL, req->pool);
+        apr_pool_userdata_set(*hooks, key, NULL, ctx->pool);
     }
     return rv;
 }
 
-void so_outbox_no_hooks(so_req_t *req, apr_int64_t team_id)
+void so_outbox_no_hooks(apr_pool_t *p, apr_int64_t team_id)
 {
-    apr_pool_userdata_set(apr_array_make(req->pool, 1, sizeof(so_webhook_t *)),
-                          hooks_key(req, team_id), NULL, req->pool);
+    apr_pool_userdata_set(apr_array_make(p, 1, sizeof(so_webhook_t *)), hooks_key(p, team_id),
+                          NULL, p);
 }
 
 /* One event: the server's own row (internal types) and one row per endpoint that wants it.
  * data: the event's data as JSON text, NULL for the order's JSON (made when needed). */
-static apr_status_t emit(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
+static apr_status_t emit(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t order_id,
                          const char *type, const char *detail, const char *data)
 {
-    so_db_t *db = so_req_db(req);
+    so_db_t *db = ctx->db;
     apr_array_header_t *hooks;
     const char *event_id, *body = NULL;
     so_outbox_item_t it;
     apr_status_t rv;
     int i;
 
-    if ((rv = so_random_hex(&event_id, req->pool, 12)) != APR_SUCCESS) {
+    if ((rv = so_random_hex(&event_id, ctx->pool, 12)) != APR_SUCCESS) {
         return rv;
     }
-    event_id = apr_pstrcat(req->pool, "msg_", event_id, NULL);
+    event_id = apr_pstrcat(ctx->pool, "msg_", event_id, NULL);
     memset(&it, 0, sizeof(it));
     it.event_id = event_id;
     it.team_id = team_id;
     it.order_id = order_id;
     it.type = type;
-    it.created_at = req->now;
-    it.next_at = req->now;
+    it.created_at = ctx->now;
+    it.next_at = ctx->now;
     if (order_id > 0 && in_list(internal_types, type)) {
         it.consumer = 0;
         it.payload = detail && *detail ? detail : "{}";
-        if ((rv = so_store_outbox_insert(db, req->pool, &it)) != APR_SUCCESS) {
+        if ((rv = so_store_outbox_insert(db, ctx->pool, &it)) != APR_SUCCESS) {
             return rv;
         }
-        note_order(req, order_id);
+        note_order(ctx, order_id);
     }
-    if ((rv = team_hooks(req, db, team_id, &hooks)) != APR_SUCCESS) {
+    if ((rv = team_hooks(ctx, db, team_id, &hooks)) != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < hooks->nelts; i++) {
@@ -219,25 +225,25 @@ static apr_status_t emit(so_req_t *req, apr_int64_t team_id, apr_int64_t order_i
         if (!body) {
             apr_size_t dlen = 0;
             if (!data) {
-                if ((rv = order_data(req, team_id, order_id, &data, &dlen)) != APR_SUCCESS) {
+                if ((rv = order_data(ctx, team_id, order_id, &data, &dlen)) != APR_SUCCESS) {
                     return rv;
                 }
             }
             else {
                 dlen = strlen(data);
             }
-            body = event_body(req->pool, type, req->now, data, dlen);
+            body = event_body(ctx->pool, type, ctx->now, data, dlen);
         }
         it.consumer = w->id;
         it.payload = body;
-        if ((rv = so_store_outbox_insert(db, req->pool, &it)) != APR_SUCCESS) {
+        if ((rv = so_store_outbox_insert(db, ctx->pool, &it)) != APR_SUCCESS) {
             return rv;
         }
     }
     return APR_SUCCESS;
 }
 
-apr_status_t so_outbox_order_event(so_req_t *req, const so_order_t *o, const char *kind,
+apr_status_t so_outbox_order_event(so_svc_ctx_t *ctx, const so_order_t *o, const char *kind,
                                    const char *detail)
 {
     json_t *d = NULL;
@@ -262,7 +268,7 @@ apr_status_t so_outbox_order_event(so_req_t *req, const so_order_t *o, const cha
     else if (!strcmp(kind, "issued") || !strcmp(kind, "reissued") || !strcmp(kind, "renewed")
              || !strcmp(kind, "revoked") || !strcmp(kind, "expired")
              || !strcmp(kind, "autorenew_failed")) {
-        types[0] = apr_pstrcat(req->pool, "order.", kind, NULL);
+        types[0] = apr_pstrcat(ctx->pool, "order.", kind, NULL);
     }
     else if (!strcmp(kind, "reminder_sent")) {
         types[0] = "order.expiring";
@@ -283,7 +289,7 @@ apr_status_t so_outbox_order_event(so_req_t *req, const so_order_t *o, const cha
             char *text;
             json_object_set_new(d, "order_id", json_integer((json_int_t)o->id));
             text = json_dumps(d, JSON_COMPACT);
-            data = apr_pstrdup(req->pool, text ? text : "{}");
+            data = apr_pstrdup(ctx->pool, text ? text : "{}");
             free(text);
         }
         types[0] = !strcmp(kind, "document_accepted") ? "document.accepted" : "document.rejected";
@@ -292,39 +298,39 @@ apr_status_t so_outbox_order_event(so_req_t *req, const so_order_t *o, const cha
         json_decref(d);
     }
     for (i = 0; i < 2 && rv == APR_SUCCESS && types[i]; i++) {
-        rv = emit(req, o->team_id, o->id, types[i], detail, data);
+        rv = emit(ctx, o->team_id, o->id, types[i], detail, data);
     }
     return rv;
 }
 
-apr_status_t so_outbox_team_event(so_req_t *req, apr_int64_t team_id, const char *type,
+apr_status_t so_outbox_team_event(so_svc_ctx_t *ctx, apr_int64_t team_id, const char *type,
                                   json_t *data)
 {
     char *text = json_dumps(data, JSON_COMPACT);
-    apr_status_t rv = emit(req, team_id, 0, type, NULL, text ? apr_pstrdup(req->pool, text) : "{}");
+    apr_status_t rv = emit(ctx, team_id, 0, type, NULL, text ? apr_pstrdup(ctx->pool, text) : "{}");
     free(text);
     json_decref(data);
     return rv;
 }
 
-apr_status_t so_outbox_ping(so_req_t *req, const so_webhook_t *w, so_outbox_item_t **out)
+apr_status_t so_outbox_ping(so_svc_ctx_t *ctx, const so_webhook_t *w, so_outbox_item_t **out)
 {
-    so_outbox_item_t *it = apr_pcalloc(req->pool, sizeof(*it));
+    so_outbox_item_t *it = apr_pcalloc(ctx->pool, sizeof(*it));
     const char *id;
-    apr_status_t rv = so_random_hex(&id, req->pool, 12);
+    apr_status_t rv = so_random_hex(&id, ctx->pool, 12);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    it->event_id = apr_pstrcat(req->pool, "msg_", id, NULL);
+    it->event_id = apr_pstrcat(ctx->pool, "msg_", id, NULL);
     it->team_id = w->team_id;
     it->type = "ping";
     it->consumer = w->id;
-    it->created_at = it->next_at = req->now;
-    it->payload = event_body(req->pool, "ping", req->now,
-                             apr_psprintf(req->pool, "{\"webhook_id\":%" APR_INT64_T_FMT "}", w->id),
-                             strlen(apr_psprintf(req->pool, "{\"webhook_id\":%" APR_INT64_T_FMT "}",
+    it->created_at = it->next_at = ctx->now;
+    it->payload = event_body(ctx->pool, "ping", ctx->now,
+                             apr_psprintf(ctx->pool, "{\"webhook_id\":%" APR_INT64_T_FMT "}", w->id),
+                             strlen(apr_psprintf(ctx->pool, "{\"webhook_id\":%" APR_INT64_T_FMT "}",
                                                  w->id)));
-    if ((rv = so_store_outbox_insert(so_req_db(req), req->pool, it)) != APR_SUCCESS) {
+    if ((rv = so_store_outbox_insert(ctx->db, ctx->pool, it)) != APR_SUCCESS) {
         return rv;
     }
     *out = it;
@@ -346,16 +352,16 @@ static void retry_at(const so_outbox_item_t *it, apr_int64_t now, const char **s
     }
 }
 
-static apr_status_t deliver_internal(so_req_t *req, so_outbox_item_t *it)
+static apr_status_t deliver_internal(so_svc_ctx_t *ctx, so_outbox_item_t *it)
 {
-    so_db_t *db = so_req_db(req);
+    so_db_t *db = ctx->db;
     so_order_t *o;
     const char *status = "done";
-    apr_int64_t next = req->now;
-    apr_status_t rv = so_store_order_get(db, req->pool, it->team_id, it->order_id, &o);
+    apr_int64_t next = ctx->now;
+    apr_status_t rv = so_store_order_get(db, ctx->pool, it->team_id, it->order_id, &o);
 
     if (rv == APR_SUCCESS) {
-        rv = so_iss_deliver(so_api_svc_ctx(req), o, it->type, it->payload, it->attempts);
+        rv = so_iss_deliver(ctx, o, it->type, it->payload, it->attempts);
     }
     else if (rv == APR_ENOENT) {
         rv = APR_SUCCESS; /* the order is gone: nothing to tell */
@@ -365,30 +371,30 @@ static apr_status_t deliver_internal(so_req_t *req, so_outbox_item_t *it)
                     SOLOGNO(00600) "outbox %s of order %" APR_INT64_T_FMT " (attempt %d): %s",
                     it->type, it->order_id, it->attempts + 1,
                     db->errmsg ? db->errmsg : so_db_strerror(rv));
-        retry_at(it, req->now, &status, &next);
+        retry_at(it, ctx->now, &status, &next);
     }
-    return so_store_outbox_finish(db, req->pool, it->id, so_req_owner(req), status, next, 0);
+    return so_store_outbox_finish(db, ctx->pool, it->id, ctx->owner, status, next, 0);
 }
 
-static void endpoint_failed(so_req_t *req, so_webhook_t *w)
+static void endpoint_failed(so_svc_ctx_t *ctx, so_webhook_t *w)
 {
-    so_db_t *db = so_req_db(req);
+    so_db_t *db = ctx->db;
     if (w->failing_since == 0) {
-        w->failing_since = req->now;
+        w->failing_since = ctx->now;
     }
-    else if (req->now - w->failing_since >= SO_WEBHOOK_DISABLE_SECS && w->enabled) {
+    else if (ctx->now - w->failing_since >= SO_WEBHOOK_DISABLE_SECS && w->enabled) {
         apr_array_header_t *to;
         w->enabled = 0;
-        w->disabled_reason = apr_psprintf(req->pool, "every delivery failed since %s",
-                                          so_time_fmt(req->pool, w->failing_since));
+        w->disabled_reason = apr_psprintf(ctx->pool, "every delivery failed since %s",
+                                          so_time_fmt(ctx->pool, w->failing_since));
         so_log_warn(SO_LOG_MARK, APR_EGENERAL,
                     SOLOGNO(00601) "webhook %" APR_INT64_T_FMT " of team %" APR_INT64_T_FMT
                                    " disabled: %s",
                     w->id, w->team_id, w->disabled_reason);
-        if (so_store_team_owner_emails(db, req->pool, w->team_id, &to) == APR_SUCCESS
+        if (so_store_team_owner_emails(db, ctx->pool, w->team_id, &to) == APR_SUCCESS
             && to->nelts) {
-            so_iss_mail(so_api_svc_ctx(req), to, "A webhook endpoint was disabled",
-                        apr_psprintf(req->pool,
+            so_iss_mail(ctx, to, "A webhook endpoint was disabled",
+                        apr_psprintf(ctx->pool,
                                      "The webhook endpoint %" APR_INT64_T_FMT " (%s) of your team "
                                      "was disabled: %s UTC.\n\nFix the receiver, then enable it "
                                      "again (PUT /v1beta/webhooks/%" APR_INT64_T_FMT " with "
@@ -399,59 +405,59 @@ static void endpoint_failed(so_req_t *req, so_webhook_t *w)
     else {
         return;
     }
-    w->updated_at = req->now;
-    so_store_webhook_update(db, req->pool, w);
+    w->updated_at = ctx->now;
+    so_store_webhook_update(db, ctx->pool, w);
 }
 
-static apr_status_t deliver_webhook(so_req_t *req, so_outbox_item_t *it, int *delivered)
+static apr_status_t deliver_webhook(so_svc_ctx_t *ctx, so_outbox_item_t *it, int *delivered)
 {
-    so_db_t *db = so_req_db(req);
+    so_db_t *db = ctx->db;
     so_webhook_t *w;
     so_wh_post_t post;
     so_wh_result_t res;
     so_webhook_attempt_t a;
     const char *sig, *status = "done", *headers[4];
-    apr_int64_t ts = apr_time_sec(apr_time_now()), next = req->now;
-    apr_status_t rv2, rv = so_store_webhook_get(db, req->pool, it->team_id, it->consumer, &w);
+    apr_int64_t ts = apr_time_sec(apr_time_now()), next = ctx->now;
+    apr_status_t rv2, rv = so_store_webhook_get(db, ctx->pool, it->team_id, it->consumer, &w);
     int ok;
 
     *delivered = 0;
     memset(&a, 0, sizeof(a));
     a.outbox_id = it->id;
-    a.at = req->now;
+    a.at = ctx->now;
     if (rv == APR_ENOENT || (rv == APR_SUCCESS && !w->enabled)) {
         /* the endpoint was removed or disabled: nothing is sent */
-        return so_store_outbox_finish(db, req->pool, it->id, so_req_owner(req), "failed", next, 0);
+        return so_store_outbox_finish(db, ctx->pool, it->id, ctx->owner, "failed", next, 0);
     }
     if (rv != APR_SUCCESS) {
         return rv;
     }
     /* webhook-timestamp is the moment of sending (receivers compare it with their clock) */
-    if ((rv = so_wh_sign(req->pool, w->secret, it->event_id, ts, it->payload,
+    if ((rv = so_wh_sign(ctx->pool, w->secret, it->event_id, ts, it->payload,
                          strlen(it->payload), &sig))
         != APR_SUCCESS) {
         return rv;
     }
-    if (*w->old_secret && w->old_secret_until > req->now) {
+    if (*w->old_secret && w->old_secret_until > ctx->now) {
         const char *old;
-        if (so_wh_sign(req->pool, w->old_secret, it->event_id, ts, it->payload,
+        if (so_wh_sign(ctx->pool, w->old_secret, it->event_id, ts, it->payload,
                        strlen(it->payload), &old)
             == APR_SUCCESS) {
-            sig = apr_pstrcat(req->pool, sig, " ", old, NULL);
+            sig = apr_pstrcat(ctx->pool, sig, " ", old, NULL);
         }
     }
-    headers[0] = apr_pstrcat(req->pool, "webhook-id: ", it->event_id, NULL);
-    headers[1] = apr_psprintf(req->pool, "webhook-timestamp: %" APR_INT64_T_FMT, ts);
-    headers[2] = apr_pstrcat(req->pool, "webhook-signature: ", sig, NULL);
+    headers[0] = apr_pstrcat(ctx->pool, "webhook-id: ", it->event_id, NULL);
+    headers[1] = apr_psprintf(ctx->pool, "webhook-timestamp: %" APR_INT64_T_FMT, ts);
+    headers[2] = apr_pstrcat(ctx->pool, "webhook-signature: ", sig, NULL);
     headers[3] = NULL;
     memset(&post, 0, sizeof(post));
     post.url = w->url;
     post.headers = headers;
     post.body = it->payload;
     post.body_len = strlen(it->payload);
-    post.allow_http = req->cfg->webhook_allow_http;
-    post.allow_private = req->cfg->webhook_allow_private;
-    rv = so_wh_post(req->pool, &post, &res);
+    post.allow_http = ctx->cfg->webhook_allow_http;
+    post.allow_private = ctx->cfg->webhook_allow_private;
+    rv = so_wh_post(ctx->pool, &post, &res);
     a.http_status = res.http_status;
     a.latency_ms = res.latency_ms;
     a.response = res.response;
@@ -465,66 +471,65 @@ static apr_status_t deliver_webhook(so_req_t *req, so_outbox_item_t *it, int *de
         *delivered = 1;
         if (w->failing_since) {
             w->failing_since = 0;
-            w->updated_at = req->now;
-            so_store_webhook_update(db, req->pool, w);
+            w->updated_at = ctx->now;
+            so_store_webhook_update(db, ctx->pool, w);
         }
     }
     else {
         if (rv == APR_SUCCESS) {
-            a.error = apr_psprintf(req->pool, "HTTP status %d", res.http_status);
+            a.error = apr_psprintf(ctx->pool, "HTTP status %d", res.http_status);
         }
-        retry_at(it, req->now, &status, &next);
+        retry_at(it, ctx->now, &status, &next);
         a.next_retry = strcmp(status, "pending") ? 0 : next;
-        endpoint_failed(req, w);
+        endpoint_failed(ctx, w);
     }
-    rv = so_store_webhook_attempt_add(db, req->pool, w->id, &a);
+    rv = so_store_webhook_attempt_add(db, ctx->pool, w->id, &a);
     if (rv == APR_SUCCESS) {
-        rv = so_store_outbox_finish(db, req->pool, it->id, so_req_owner(req), status, next,
+        rv = so_store_outbox_finish(db, ctx->pool, it->id, ctx->owner, status, next,
                                     res.http_status);
     }
     return so_db_end(db, rv);
 }
 
 /* Claim and deliver one row; APR_EBUSY when another worker has it. */
-static apr_status_t process(so_req_t *req, so_outbox_item_t *it, int *delivered)
+static apr_status_t process(so_svc_ctx_t *ctx, so_outbox_item_t *it, int *delivered)
 {
-    so_db_t *db = so_req_db(req);
-    apr_status_t rv = so_store_outbox_claim(db, req->pool, it->id, so_req_owner(req), req->now,
-                                            req->now + SO_OUTBOX_CLAIM_SECS);
+    so_db_t *db = ctx->db;
+    apr_status_t rv = so_store_outbox_claim(db, ctx->pool, it->id, ctx->owner, ctx->now,
+                                            ctx->now + SO_OUTBOX_CLAIM_SECS);
     *delivered = 0;
     if (rv != APR_SUCCESS) {
         return rv;
     }
     if (it->consumer == 0) {
-        rv = deliver_internal(req, it);
+        rv = deliver_internal(ctx, it);
         *delivered = rv == APR_SUCCESS;
         return rv;
     }
-    return deliver_webhook(req, it, delivered);
+    return deliver_webhook(ctx, it, delivered);
 }
 
-apr_status_t so_outbox_deliver_one(so_req_t *req, so_outbox_item_t *it, int *delivered)
+apr_status_t so_outbox_deliver_one(so_svc_ctx_t *ctx, so_outbox_item_t *it, int *delivered)
 {
-    return process(req, it, delivered);
+    return process(ctx, it, delivered);
 }
 
-apr_status_t so_outbox_flush_order(so_req_t *req, apr_int64_t order_id)
+apr_status_t so_outbox_flush_order(so_svc_ctx_t *ctx, apr_int64_t order_id)
 {
     apr_array_header_t *due;
     apr_status_t rv;
     int i, round;
 
-    so_req_owner(req);
     /* a delivery may write new events of the order (an approval mail, ...): a few rounds */
     for (round = 0; round < 4; round++) {
         int did = 0;
-        if ((rv = so_store_outbox_due(so_req_db(req), req->pool, req->now, order_id, 0, 20, &due))
+        if ((rv = so_store_outbox_due(ctx->db, ctx->pool, ctx->now, order_id, 0, 20, &due))
             != APR_SUCCESS) {
             return rv;
         }
         for (i = 0; i < due->nelts; i++) {
             int delivered;
-            rv = process(req, APR_ARRAY_IDX(due, i, so_outbox_item_t *), &delivered);
+            rv = process(ctx, APR_ARRAY_IDX(due, i, so_outbox_item_t *), &delivered);
             if (rv != APR_SUCCESS && rv != APR_EBUSY) {
                 return rv;
             }
@@ -537,17 +542,16 @@ apr_status_t so_outbox_flush_order(so_req_t *req, apr_int64_t order_id)
     return APR_SUCCESS;
 }
 
-void so_outbox_after_request(so_req_t *req)
+void so_outbox_after(so_svc_ctx_t *ctx)
 {
-    note_t *n = req->outbox;
+    note_t *n = *note_slot(ctx);
     int i;
+    *note_slot(ctx) = NULL;
     if (!n || n == &background) {
-        req->outbox = NULL;
         return;
     }
-    req->outbox = NULL;
     for (i = 0; i < n->orders->nelts; i++) {
-        apr_status_t rv = so_outbox_flush_order(req, APR_ARRAY_IDX(n->orders, i, apr_int64_t));
+        apr_status_t rv = so_outbox_flush_order(ctx, APR_ARRAY_IDX(n->orders, i, apr_int64_t));
         if (rv != APR_SUCCESS && !SO_DB_IS_UNAVAILABLE(rv)) {
             so_log_warn(SO_LOG_MARK, rv,
                         SOLOGNO(00602) "the outbox of order %" APR_INT64_T_FMT
@@ -555,28 +559,27 @@ void so_outbox_after_request(so_req_t *req)
                         APR_ARRAY_IDX(n->orders, i, apr_int64_t), so_db_strerror(rv));
         }
     }
-    req->outbox = NULL;
+    *note_slot(ctx) = NULL;
 }
 
-apr_status_t so_outbox_run(so_req_t *req, int *worked)
+apr_status_t so_outbox_run(so_svc_ctx_t *ctx, int *worked)
 {
     apr_time_t start = apr_time_now();
     int total = 0;
     apr_status_t rv = APR_SUCCESS;
 
-    so_req_owner(req);
-    so_outbox_background(req);
+    so_outbox_background(ctx);
     while (total < RUN_MAX_ITEMS && apr_time_now() - start < RUN_MAX_USEC) {
         apr_array_header_t *due;
-        apr_pool_t *saved = req->pool, *sub;
+        apr_pool_t *saved = ctx->pool, *sub;
         int i, claimed = 0;
 
         apr_pool_create(&sub, saved);
-        req->pool = sub;
-        rv = so_store_outbox_due(so_req_db(req), sub, req->now, 0, -1, RUN_BATCH, &due);
+        ctx->pool = sub;
+        rv = so_store_outbox_due(ctx->db, sub, ctx->now, 0, -1, RUN_BATCH, &due);
         for (i = 0; rv == APR_SUCCESS && i < due->nelts; i++) {
             int delivered = 0;
-            apr_status_t r = process(req, APR_ARRAY_IDX(due, i, so_outbox_item_t *), &delivered);
+            apr_status_t r = process(ctx, APR_ARRAY_IDX(due, i, so_outbox_item_t *), &delivered);
             if (r == APR_EBUSY) {
                 continue;
             }
@@ -587,7 +590,7 @@ apr_status_t so_outbox_run(so_req_t *req, int *worked)
                 rv = r;
             }
         }
-        req->pool = saved;
+        ctx->pool = saved;
         apr_pool_destroy(sub);
         if (rv != APR_SUCCESS || claimed == 0) {
             break;

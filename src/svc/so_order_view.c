@@ -1,0 +1,457 @@
+/* mod_sslorders: the order's JSON (SslOrder of the Openprovider spec plus the portal's
+ * fields): the API's answers and the webhook events write it (see so_order_view.h). */
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "so_order_view.h"
+#include "so_svc_br.h"
+#include "../core/so_dcv.h"
+#include "../core/so_domain.h"
+#include "../core/so_jsonw.h"
+#include "../core/so_util.h"
+#include "../store/so_store_cert.h"
+#include "../store/so_store_org.h"
+#include "../store/so_store_renewal.h"
+
+/* ------------------------------------------------------------------------- */
+/* the order's own fields                                                      */
+
+/* What the customer publishes for host h: the values of so_dcv (one format for the
+ * API, the portal and the checks). */
+static void dcv_instructions(so_jw_t *w, so_svc_ctx_t *ctx, const so_order_t *o,
+                             const so_order_host_t *h, so_dcv_token_t *tok)
+{
+    apr_pool_t *p = ctx->pool;
+    const char *why;
+
+    so_jw_obj(w);
+    so_jw_kstr(w, "domain", h->host_name);
+    so_jw_kstr(w, "method", h->method);
+    if (tok) {
+        so_dcv_instructions_t *file = NULL, *dns = NULL;
+        int wild = so_hostname_is_wildcard(h->host_name);
+        if (!wild) {
+            so_dcv_instructions(&file, p, tok, h->host_name,
+                                !strcmp(h->method ? h->method : "", "https") ? SO_DCV_HTTPS
+                                                                            : SO_DCV_HTTP,
+                                &why);
+        }
+        so_dcv_instructions(&dns, p, tok, h->host_name, SO_DCV_CNAME, &why);
+        so_jw_kstr(w, "md5", o->csr_md5);
+        so_jw_kstr(w, "sha1", o->csr_sha1);
+        so_jw_kstr(w, "sha256", o->csr_sha256);
+        so_jw_kstr(w, "file_name", file ? file->file_name : "");
+        so_jw_kstr(w, "file_content", file ? file->file_body : "");
+        so_jw_kstr(w, "file_location", file ? file->url : "");
+        so_jw_kstr(w, "file_contents", file ? file->file_body : "");
+        so_jw_kstr(w, "url", file ? file->url : "");
+        so_jw_kstr(w, "dns_record", dns ? dns->record_name : "");
+        so_jw_kstr(w, "dns_value", dns ? dns->record_value : "");
+        so_jw_kstr(w, "dns_txt_record",
+                   apr_pstrcat(p, SO_DCV_TXT_LABEL ".", so_hostname_base(h->host_name), NULL));
+        so_jw_kstr(w, "dns", dns ? dns->record_value : "");
+        so_jw_kstr(w, "token", o->dcv_unique);
+        {
+            /* dns-persist (BR 3.2.2.4.22): one TXT record for every order of the team */
+            const char *pn = NULL, *pv = NULL, *pt = NULL;
+            so_svc_persist_instructions(p, ctx->cfg, o->team_id, h->host_name, &pn, &pv, &pt);
+            so_jw_kstr(w, "dns_persist_record", pn);
+            so_jw_kstr(w, "dns_persist_value", pv);
+        }
+        {
+            /* dns-account (BR 3.2.2.4.21): the dns value at the team account's label */
+            const char *an = so_dcv_account_record(
+                p, so_svc_persist_account(p, ctx->cfg, o->team_id), h->host_name, &why);
+            so_jw_kstr(w, "dns_account_record", an ? an : "");
+            so_jw_kstr(w, "dns_account_value", an && dns ? dns->record_value : "");
+        }
+        so_jw_kstr(w, "approver_email", o->approver_email);
+    }
+    so_jw_key(w, "old_cert_format");
+    so_jw_arr(w);
+    so_jw_arr_end(w);
+    so_jw_obj_end(w);
+}
+
+static void dcv_statuses(so_jw_t *w, const char *status)
+{
+    const char *op = "", *cos = "", *cs = "", *st = "open";
+    if (!strcmp(status, "REQ")) {
+        op = "request";
+        cos = "in_progress";
+        cs = "requested";
+    }
+    else if (!strcmp(status, "ACT") || !strcmp(status, "EXP")) {
+        op = "request";
+        cos = "completed";
+        cs = !strcmp(status, "ACT") ? "issued" : "expired";
+        st = "closed";
+    }
+    else if (!strcmp(status, "REJ") || !strcmp(status, "FAI")) {
+        op = "cancel";
+        cos = !strcmp(status, "REJ") ? "in_progress" : "completed";
+        cs = !strcmp(status, "REJ") ? "cancelling" : "cancelled";
+        st = "closed";
+    }
+    so_jw_obj(w);
+    so_jw_kstr(w, "ca_operation", op);
+    so_jw_kstr(w, "ca_order_status", cos);
+    so_jw_kstr(w, "ca_status", cs);
+    so_jw_kstr(w, "status", st);
+    so_jw_obj_end(w);
+}
+
+static void kdate(so_jw_t *w, apr_pool_t *p, const char *key, apr_int64_t t)
+{
+    so_jw_kstr(w, key, t > 0 ? so_time_fmt(p, t) : "");
+}
+
+/* ------------------------------------------------------------------------- */
+/* the fields of the features over orders: the current certificate, the folder, the tags,
+ * renewals. load() fetches their data for a batch of orders (one query per feature for a
+ * whole list page) and hangs it on so_order_t.ext; write() adds the fields. */
+
+#define EXT_RENEWED_BY "renewals.renewed_by"
+#define EXT_RENEWAL_OF "renewals.renewal_of"
+
+static apr_status_t certs_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
+{
+    apr_hash_t *by;
+    apr_status_t rv;
+    int i;
+
+    if (orders->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    if ((rv = so_store_certs_current(ctx->db, ctx->pool, orders, &by)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < orders->nelts; i++) {
+        so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
+        so_cert_t *c = apr_hash_get(by, &o->id, sizeof(o->id));
+        if (c) {
+            o->certificate = c->pem;
+            o->intermediate_certificate = c->intermediate_pem;
+            o->root_certificate = c->root_pem;
+            if (!o->ext) {
+                o->ext = apr_hash_make(ctx->pool);
+            }
+            apr_hash_set(o->ext, "cert", APR_HASH_KEY_STRING, c);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static void certs_write(so_jw_t *w, const so_order_t *o)
+{
+    so_cert_t *c = o->ext ? apr_hash_get(o->ext, "cert", APR_HASH_KEY_STRING) : NULL;
+    so_jw_key(w, "certificate_id");
+    if (c) {
+        so_jw_int(w, c->id);
+    }
+    else {
+        so_jw_null(w);
+    }
+    so_jw_kstr(w, "certificate_serial", c ? c->serial : "");
+    so_jw_kbool(w, "certificate_revoked", c && c->revoked_at > 0);
+}
+
+
+#define EXT_FOLDER "so_folder"
+
+static apr_status_t folders_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
+{
+    apr_array_header_t *ids = apr_array_make(ctx->pool, orders->nelts + 1, sizeof(apr_int64_t));
+    apr_hash_t *by_id;
+    apr_status_t rv;
+    int i;
+
+    if (orders->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    for (i = 0; i < orders->nelts; i++) {
+        apr_int64_t folder = APR_ARRAY_IDX(orders, i, so_order_t *)->folder_id;
+        if (folder && (!ids->nelts || APR_ARRAY_IDX(ids, ids->nelts - 1, apr_int64_t) != folder)) {
+            APR_ARRAY_PUSH(ids, apr_int64_t) = folder; /* neighbours often share a folder */
+        }
+    }
+    /* the orders are one team's */
+    apr_int64_t team = APR_ARRAY_IDX(orders, 0, so_order_t *)->team_id;
+    rv = so_store_folders_by_id(ctx->db, ctx->pool, team, ids, &by_id);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < orders->nelts; i++) {
+        so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
+        so_folder_t *f = o->folder_id ? apr_hash_get(by_id, &o->folder_id, sizeof(o->folder_id))
+                                      : NULL;
+        if (!o->ext) {
+            o->ext = apr_hash_make(ctx->pool);
+        }
+        if (f) {
+            apr_hash_set(o->ext, EXT_FOLDER, APR_HASH_KEY_STRING, f);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static void folders_write(so_jw_t *w, const so_order_t *o)
+{
+    so_folder_t *f = o->ext ? apr_hash_get(o->ext, EXT_FOLDER, APR_HASH_KEY_STRING) : NULL;
+    so_jw_key(w, "folder_id");
+    if (f) {
+        so_jw_int(w, f->id);
+    }
+    else {
+        so_jw_null(w);
+    }
+    so_jw_kstr(w, "folder_name", f ? f->name : "");
+}
+
+
+#define EXT_TAGS "so_tags"
+#define EXT_CERT_TAGS "so_cert_tags"
+
+static apr_status_t tags_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
+{
+    apr_array_header_t *ids = apr_array_make(ctx->pool, orders->nelts + 1, sizeof(apr_int64_t));
+    apr_hash_t *order_tags, *cert_tags;
+    apr_status_t rv;
+    int i;
+
+    if (orders->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    for (i = 0; i < orders->nelts; i++) {
+        APR_ARRAY_PUSH(ids, apr_int64_t) = APR_ARRAY_IDX(orders, i, so_order_t *)->id;
+    }
+    /* the orders are one team's */
+    apr_int64_t team = APR_ARRAY_IDX(orders, 0, so_order_t *)->team_id;
+    rv = so_store_orders_tags(ctx->db, ctx->pool, team, ids, &order_tags,
+                              &cert_tags);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < orders->nelts; i++) {
+        so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
+        void *t = apr_hash_get(order_tags, &o->id, sizeof(o->id));
+        void *c = apr_hash_get(cert_tags, &o->id, sizeof(o->id));
+        if (!o->ext) {
+            o->ext = apr_hash_make(ctx->pool);
+        }
+        if (t) {
+            apr_hash_set(o->ext, EXT_TAGS, APR_HASH_KEY_STRING, t);
+        }
+        if (c) {
+            apr_hash_set(o->ext, EXT_CERT_TAGS, APR_HASH_KEY_STRING, c);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static void write_names(so_jw_t *w, apr_array_header_t *names)
+{
+    int i;
+    so_jw_arr(w);
+    for (i = 0; names && i < names->nelts; i++) {
+        so_jw_str(w, APR_ARRAY_IDX(names, i, const char *));
+    }
+    so_jw_arr_end(w);
+}
+
+static void tags_write(so_jw_t *w, const so_order_t *o)
+{
+    apr_array_header_t *tags = o->ext ? apr_hash_get(o->ext, EXT_TAGS, APR_HASH_KEY_STRING) : NULL;
+    apr_array_header_t *certs =
+        o->ext ? apr_hash_get(o->ext, EXT_CERT_TAGS, APR_HASH_KEY_STRING) : NULL;
+    int i;
+    so_jw_key(w, "tags");
+    write_names(w, tags);
+    so_jw_key(w, "certificate_tags");
+    so_jw_arr(w);
+    for (i = 0; certs && i < certs->nelts; i++) {
+        so_cert_tags_t *c = APR_ARRAY_IDX(certs, i, so_cert_tags_t *);
+        so_jw_obj(w);
+        so_jw_kstr(w, "serial", c->serial);
+        so_jw_key(w, "tags");
+        write_names(w, c->tags);
+        so_jw_obj_end(w);
+    }
+    so_jw_arr_end(w);
+}
+
+
+static apr_status_t renewals_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
+{
+    apr_array_header_t *ids;
+    apr_hash_t *by_renewed, *by_renewal;
+    apr_status_t rv;
+    int i;
+
+    if (orders->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    ids = apr_array_make(ctx->pool, orders->nelts, sizeof(apr_int64_t));
+    for (i = 0; i < orders->nelts; i++) {
+        APR_ARRAY_PUSH(ids, apr_int64_t) = APR_ARRAY_IDX(orders, i, so_order_t *)->id;
+    }
+    rv = so_store_renewals_for(ctx->db, ctx->pool, APR_ARRAY_IDX(orders, 0, so_order_t *)->team_id, ids, &by_renewed,
+                               &by_renewal);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < orders->nelts; i++) {
+        so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
+        void *a = apr_hash_get(by_renewed, &o->id, sizeof(o->id));
+        void *b = apr_hash_get(by_renewal, &o->id, sizeof(o->id));
+        if (!o->ext) {
+            o->ext = apr_hash_make(ctx->pool);
+        }
+        apr_hash_set(o->ext, EXT_RENEWED_BY, APR_HASH_KEY_STRING, a);
+        apr_hash_set(o->ext, EXT_RENEWAL_OF, APR_HASH_KEY_STRING, b);
+    }
+    return APR_SUCCESS;
+}
+
+static void renewals_write(so_jw_t *w, const so_order_t *o)
+{
+    so_renewal_t *by = o->ext ? apr_hash_get(o->ext, EXT_RENEWED_BY, APR_HASH_KEY_STRING) : NULL;
+    so_renewal_t *of = o->ext ? apr_hash_get(o->ext, EXT_RENEWAL_OF, APR_HASH_KEY_STRING) : NULL;
+    so_jw_key(w, "renewal_of");
+    if (of) {
+        so_jw_int(w, of->renewed_id);
+    }
+    else {
+        so_jw_null(w);
+    }
+    so_jw_key(w, "renewed_by");
+    if (by) {
+        so_jw_obj(w);
+        so_jw_kint(w, "id", by->renewal_id);
+        so_jw_kstr(w, "status", by->status);
+        so_jw_obj_end(w);
+    }
+    else {
+        so_jw_null(w);
+    }
+}
+
+typedef struct {
+    apr_status_t (*load)(so_svc_ctx_t *ctx, apr_array_header_t *orders);
+    void (*write)(so_jw_t *w, const so_order_t *o);
+} part_t;
+
+/* in the order of their fields in the object */
+static const part_t parts[] = {
+    {certs_load, certs_write},
+    {folders_load, folders_write},
+    {tags_load, tags_write},
+    {renewals_load, renewals_write},
+};
+
+apr_status_t so_order_view_prepare(so_svc_ctx_t *ctx, apr_array_header_t *orders)
+{
+    apr_status_t rv;
+    size_t i;
+    for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        if ((rv = parts[i].load(ctx, orders)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+void so_order_view_write(so_jw_t *w, so_svc_ctx_t *ctx, const so_order_t *o)
+{
+    apr_pool_t *p = ctx->pool;
+    int i, k;
+
+    so_jw_obj(w);
+    so_jw_kint(w, "id", o->id);
+    so_jw_kint(w, "product_id", o->product_id);
+    so_jw_kstr(w, "product_name", o->product_name);
+    so_jw_kstr(w, "brand_name", o->brand_name);
+    so_jw_kstr(w, "status", o->status);
+    so_jw_kstr(w, "common_name", o->common_name);
+    so_jw_key(w, "host_names");
+    so_jw_arr(w);
+    for (i = 0; i < o->hosts->nelts; i++) {
+        so_jw_str(w, APR_ARRAY_IDX(o->hosts, i, so_order_host_t).host_name);
+    }
+    so_jw_arr_end(w);
+    so_jw_kint(w, "period", o->period);
+    kdate(w, p, "order_date", o->order_date);
+    kdate(w, p, "active_date", o->active_date);
+    kdate(w, p, "expiration_date", o->expiration_date);
+    kdate(w, p, "order_ends_at", o->order_ends_at);
+    kdate(w, p, "reissue_at", o->reissue_at);
+    so_jw_kstr(w, "autorenew", o->autorenew ? "on" : "off");
+    so_jw_kstr(w, "csr", o->csr);
+    so_jw_kstr(w, "certificate", o->certificate);
+    so_jw_kstr(w, "intermediate_certificate", o->intermediate_certificate);
+    so_jw_kstr(w, "root_certificate", o->root_certificate);
+    so_jw_kstr(w, "software", o->software);
+    so_jw_kstr(w, "validation_method", o->validation_method);
+    so_jw_kstr(w, "email_approver", o->approver_email);
+    so_jw_kstr(w, "email_reissue", "");
+    so_jw_kstr(w, "organization_handle", o->organization_handle);
+    so_jw_kstr(w, "administrative_handle", o->administrative_handle);
+    so_jw_kstr(w, "technical_handle", o->technical_handle);
+    so_jw_kstr(w, "billing_handle", o->billing_handle);
+    so_jw_key(w, "domain_validation_methods");
+    so_jw_arr(w);
+    for (i = 0; i < o->hosts->nelts; i++) {
+        const so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
+        if (h->method && *h->method) {
+            so_jw_obj(w);
+            so_jw_kstr(w, "host_name", h->host_name);
+            so_jw_kstr(w, "method", h->method);
+            so_jw_obj_end(w);
+        }
+    }
+    so_jw_arr_end(w);
+    so_jw_key(w, "domain_validation_statuses");
+    dcv_statuses(w, o->status);
+    so_jw_key(w, "additional_data");
+    so_jw_arr(w);
+    {
+        so_dcv_token_t *tok = NULL;
+        const char *why;
+        if (*o->csr && so_dcv_token_hashes(&tok, p, o->csr_md5, o->csr_sha256, ctx->cfg->ca_tag,
+                                           *o->dcv_unique ? o->dcv_unique : NULL, &why)
+                           != APR_SUCCESS) {
+            tok = NULL;
+        }
+        for (i = 0; i < o->hosts->nelts; i++) {
+            dcv_instructions(w, ctx, o, &APR_ARRAY_IDX(o->hosts, i, so_order_host_t), tok);
+        }
+    }
+    so_jw_arr_end(w);
+    so_jw_kstr(w, "features", "");
+    so_jw_key(w, "options");
+    so_jw_obj(w);
+    so_jw_kstr(w, "features", "");
+    so_jw_obj_end(w);
+    so_jw_kstr(w, "vendor_order_id", "");
+    so_jw_kstr(w, "vendor_reference_id", "");
+    so_jw_kstr(w, "sslinhva_order_id", "");
+    /* extensions */
+    so_jw_kstr(w, "organization_unit", o->organization_unit);
+    so_jw_kint(w, "domain_amount", o->domain_amount);
+    so_jw_kint(w, "wildcard_domain_amount", o->wildcard_domain_amount);
+    so_jw_kstr(w, "signature_hash_algorithm", o->signature_hash_algorithm);
+    so_jw_kbool(w, "enable_dns_automation", o->enable_dns_automation);
+    so_jw_kstr(w, "price", so_money_fmt(p, o->price));
+    so_jw_kstr(w, "currency", o->currency);
+    kdate(w, p, "cancelled_at", o->cancelled_at);
+    kdate(w, p, "updated_at", o->updated_at);
+    so_jw_kint(w, "version", o->version);
+    for (k = 0; k < (int)(sizeof(parts) / sizeof(parts[0])); k++) {
+        parts[k].write(w, o);
+    }
+    so_jw_obj_end(w);
+}
+
