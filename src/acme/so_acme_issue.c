@@ -15,7 +15,6 @@
 #include "../core/so_dcv.h"
 #include "../core/so_log.h"
 #include "../svc/so_outbox.h"
-#include "../api/so_api_svc.h"
 #include "../api/so_br.h"
 #include "../svc/so_svc_br.h"
 #include "../core/so_caa.h"
@@ -27,16 +26,13 @@
 
 #define CLAIM_SECS 300 /* as the issuance's own claims (so_issuance.c) */
 
-#define JOB_CTXS_KEY "so_acme_job_ctxs"
-
 /* a service context of the ACME server (events name "system") on the caller's database
- * and clock; remembered on the caller's pool so that so_acme_iss_flush delivers the
- * outbox rows it committed */
+ * and clock; the outbox notes the orders it wrote events for in the request's slot, which
+ * so_acme_iss_flush delivers */
 static so_svc_ctx_t *job_ctx(so_req_t *req, int max_days)
 {
     so_svc_ctx_t *ctx;
     const so_config_t *cfg = req->cfg;
-    apr_array_header_t *ctxs = NULL;
 
     if (max_days > 0) {
         so_config_t *c = apr_pmemdup(req->pool, req->cfg, sizeof(*c));
@@ -46,28 +42,14 @@ static so_svc_ctx_t *job_ctx(so_req_t *req, int max_days)
         cfg = c;
     }
     ctx = so_svc_ctx_make(req->pool, so_req_db(req), cfg, req->now, SO_ACTOR_ACME);
-    apr_pool_userdata_get((void **)&ctxs, JOB_CTXS_KEY, req->pool);
-    if (!ctxs) {
-        ctxs = apr_array_make(req->pool, 2, sizeof(so_svc_ctx_t *));
-        apr_pool_userdata_setn(ctxs, JOB_CTXS_KEY, NULL, req->pool);
-    }
-    APR_ARRAY_PUSH(ctxs, so_svc_ctx_t *) = ctx;
+    ctx->outbox = &req->outbox;
     return ctx;
 }
 
 void so_acme_iss_flush(so_req_t *req)
 {
-    apr_array_header_t *ctxs = NULL;
-    int i;
-    apr_pool_userdata_get((void **)&ctxs, JOB_CTXS_KEY, req->pool);
-    for (i = 0; ctxs && i < ctxs->nelts; i++) {
-        so_svc_after(APR_ARRAY_IDX(ctxs, i, so_svc_ctx_t *));
-    }
-    if (ctxs) {
-        apr_array_clear(ctxs);
-    }
     if (req->outbox) {
-        so_outbox_after(so_api_svc_ctx(req));
+        so_svc_after(job_ctx(req, 0));
     }
 }
 
