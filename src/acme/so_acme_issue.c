@@ -565,7 +565,7 @@ apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t team_id, apr_i
     if ((rv = so_db_begin(ctx->db)) != APR_SUCCESS) {
         return rv;
     }
-    rv = so_svc_order_store(ctx, prod, o, json_pack("{s:s}", "via", "acme"));
+    rv = so_svc_order_store(ctx, prod, o, 0, json_pack("{s:s}", "via", "acme"));
     if (rv == APR_SUCCESS) {
         rv = so_svc_order_charge(ctx, prod, o); /* last: it holds the team's balance */
     }

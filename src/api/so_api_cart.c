@@ -517,15 +517,8 @@ static apr_status_t store_orders(so_req_t *req, so_svc_ctx_t *ctx, const apr_arr
     }
     for (i = 0; rv == APR_SUCCESS && i < made->nelts; i++) {
         made_t *m = &APR_ARRAY_IDX(made, i, made_t);
-        json_t *extra = json_pack("{s:s}", "source", "cart");
-        if (m->x->renewed) {
-            json_object_set_new(extra, "renewal_of", json_integer(m->x->renewed->id));
-        }
-        rv = so_svc_order_store(ctx, m->x->prod, m->o, extra);
-        if (rv == APR_SUCCESS && m->x->renewed) {
-            rv = so_store_renewal_add(db, p, req->auth->team_id, m->o->id, m->x->renewed->id,
-                                      req->now);
-        }
+        rv = so_svc_order_store(ctx, m->x->prod, m->o, m->x->renewed ? m->x->renewed->id : 0,
+                                json_pack("{s:s}", "source", "cart"));
         if (rv == APR_SUCCESS && m->x->renewed) {
             rv = so_svc_order_event(ctx, m->x->renewed, "renewal_ordered",
                                     json_pack("{s:I}", "order_id", (json_int_t)m->o->id));

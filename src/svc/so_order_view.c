@@ -114,8 +114,57 @@ static void kdate(so_jw_t *w, apr_pool_t *p, const char *key, apr_int64_t t)
  * renewals. load() fetches their data for a batch of orders (one query per feature for a
  * whole list page) and hangs it on so_order_t.ext; write() adds the fields. */
 
-#define EXT_RENEWED_BY "renewals.renewed_by"
-#define EXT_RENEWAL_OF "renewals.renewal_of"
+#define EXT_CERT "so_cert"
+#define EXT_FOLDER "so_folder"
+#define EXT_TAGS "so_tags"
+#define EXT_CERT_TAGS "so_cert_tags"
+#define EXT_RENEWED_BY "so_renewed_by"
+#define EXT_RENEWAL_OF "so_renewal_of"
+
+/* the ids of a batch of orders (one team's, in list order) */
+static apr_array_header_t *order_ids(apr_pool_t *p, const apr_array_header_t *orders)
+{
+    apr_array_header_t *ids = apr_array_make(p, orders->nelts + 1, sizeof(apr_int64_t));
+    int i;
+    for (i = 0; i < orders->nelts; i++) {
+        APR_ARRAY_PUSH(ids, apr_int64_t) = APR_ARRAY_IDX(orders, i, so_order_t *)->id;
+    }
+    return ids;
+}
+
+static apr_int64_t orders_team(const apr_array_header_t *orders)
+{
+    return APR_ARRAY_IDX(orders, 0, so_order_t *)->team_id;
+}
+
+/* hang v (when there is one) on the order under key */
+static void ext_set(apr_pool_t *p, so_order_t *o, const char *key, void *v)
+{
+    if (!v) {
+        return;
+    }
+    if (!o->ext) {
+        o->ext = apr_hash_make(p);
+    }
+    apr_hash_set(o->ext, key, APR_HASH_KEY_STRING, v);
+}
+
+static void *ext_get(const so_order_t *o, const char *key)
+{
+    return o->ext ? apr_hash_get(o->ext, key, APR_HASH_KEY_STRING) : NULL;
+}
+
+/* "key": id, or null when there is none */
+static void write_id(so_jw_t *w, const char *key, int has, apr_int64_t id)
+{
+    so_jw_key(w, key);
+    if (has) {
+        so_jw_int(w, id);
+    }
+    else {
+        so_jw_null(w);
+    }
+}
 
 static apr_status_t certs_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
 {
@@ -123,9 +172,6 @@ static apr_status_t certs_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
     apr_status_t rv;
     int i;
 
-    if (orders->nelts == 0) {
-        return APR_SUCCESS;
-    }
     if ((rv = so_store_certs_current(ctx->db, ctx->pool, orders, &by)) != APR_SUCCESS) {
         return rv;
     }
@@ -136,31 +182,19 @@ static apr_status_t certs_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
             o->certificate = c->pem;
             o->intermediate_certificate = c->intermediate_pem;
             o->root_certificate = c->root_pem;
-            if (!o->ext) {
-                o->ext = apr_hash_make(ctx->pool);
-            }
-            apr_hash_set(o->ext, "cert", APR_HASH_KEY_STRING, c);
         }
+        ext_set(ctx->pool, o, EXT_CERT, c);
     }
     return APR_SUCCESS;
 }
 
 static void certs_write(so_jw_t *w, const so_order_t *o)
 {
-    so_cert_t *c = o->ext ? apr_hash_get(o->ext, "cert", APR_HASH_KEY_STRING) : NULL;
-    so_jw_key(w, "certificate_id");
-    if (c) {
-        so_jw_int(w, c->id);
-    }
-    else {
-        so_jw_null(w);
-    }
+    so_cert_t *c = ext_get(o, EXT_CERT);
+    write_id(w, "certificate_id", c != NULL, c ? c->id : 0);
     so_jw_kstr(w, "certificate_serial", c ? c->serial : "");
     so_jw_kbool(w, "certificate_revoked", c && c->revoked_at > 0);
 }
-
-
-#define EXT_FOLDER "so_folder"
 
 static apr_status_t folders_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
 {
@@ -169,30 +203,21 @@ static apr_status_t folders_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
     apr_status_t rv;
     int i;
 
-    if (orders->nelts == 0) {
-        return APR_SUCCESS;
-    }
     for (i = 0; i < orders->nelts; i++) {
         apr_int64_t folder = APR_ARRAY_IDX(orders, i, so_order_t *)->folder_id;
         if (folder && (!ids->nelts || APR_ARRAY_IDX(ids, ids->nelts - 1, apr_int64_t) != folder)) {
             APR_ARRAY_PUSH(ids, apr_int64_t) = folder; /* neighbours often share a folder */
         }
     }
-    /* the orders are one team's */
-    apr_int64_t team = APR_ARRAY_IDX(orders, 0, so_order_t *)->team_id;
-    rv = so_store_folders_by_id(ctx->db, ctx->pool, team, ids, &by_id);
+    rv = so_store_folders_by_id(ctx->db, ctx->pool, orders_team(orders), ids, &by_id);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        so_folder_t *f = o->folder_id ? apr_hash_get(by_id, &o->folder_id, sizeof(o->folder_id))
-                                      : NULL;
-        if (!o->ext) {
-            o->ext = apr_hash_make(ctx->pool);
-        }
-        if (f) {
-            apr_hash_set(o->ext, EXT_FOLDER, APR_HASH_KEY_STRING, f);
+        if (o->folder_id) {
+            ext_set(ctx->pool, o, EXT_FOLDER, apr_hash_get(by_id, &o->folder_id,
+                                                           sizeof(o->folder_id)));
         }
     }
     return APR_SUCCESS;
@@ -200,54 +225,26 @@ static apr_status_t folders_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
 
 static void folders_write(so_jw_t *w, const so_order_t *o)
 {
-    so_folder_t *f = o->ext ? apr_hash_get(o->ext, EXT_FOLDER, APR_HASH_KEY_STRING) : NULL;
-    so_jw_key(w, "folder_id");
-    if (f) {
-        so_jw_int(w, f->id);
-    }
-    else {
-        so_jw_null(w);
-    }
+    so_folder_t *f = ext_get(o, EXT_FOLDER);
+    write_id(w, "folder_id", f != NULL, f ? f->id : 0);
     so_jw_kstr(w, "folder_name", f ? f->name : "");
 }
 
-
-#define EXT_TAGS "so_tags"
-#define EXT_CERT_TAGS "so_cert_tags"
-
 static apr_status_t tags_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
 {
-    apr_array_header_t *ids = apr_array_make(ctx->pool, orders->nelts + 1, sizeof(apr_int64_t));
     apr_hash_t *order_tags, *cert_tags;
     apr_status_t rv;
     int i;
 
-    if (orders->nelts == 0) {
-        return APR_SUCCESS;
-    }
-    for (i = 0; i < orders->nelts; i++) {
-        APR_ARRAY_PUSH(ids, apr_int64_t) = APR_ARRAY_IDX(orders, i, so_order_t *)->id;
-    }
-    /* the orders are one team's */
-    apr_int64_t team = APR_ARRAY_IDX(orders, 0, so_order_t *)->team_id;
-    rv = so_store_orders_tags(ctx->db, ctx->pool, team, ids, &order_tags,
-                              &cert_tags);
+    rv = so_store_orders_tags(ctx->db, ctx->pool, orders_team(orders),
+                              order_ids(ctx->pool, orders), &order_tags, &cert_tags);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        void *t = apr_hash_get(order_tags, &o->id, sizeof(o->id));
-        void *c = apr_hash_get(cert_tags, &o->id, sizeof(o->id));
-        if (!o->ext) {
-            o->ext = apr_hash_make(ctx->pool);
-        }
-        if (t) {
-            apr_hash_set(o->ext, EXT_TAGS, APR_HASH_KEY_STRING, t);
-        }
-        if (c) {
-            apr_hash_set(o->ext, EXT_CERT_TAGS, APR_HASH_KEY_STRING, c);
-        }
+        ext_set(ctx->pool, o, EXT_TAGS, apr_hash_get(order_tags, &o->id, sizeof(o->id)));
+        ext_set(ctx->pool, o, EXT_CERT_TAGS, apr_hash_get(cert_tags, &o->id, sizeof(o->id)));
     }
     return APR_SUCCESS;
 }
@@ -264,12 +261,10 @@ static void write_names(so_jw_t *w, apr_array_header_t *names)
 
 static void tags_write(so_jw_t *w, const so_order_t *o)
 {
-    apr_array_header_t *tags = o->ext ? apr_hash_get(o->ext, EXT_TAGS, APR_HASH_KEY_STRING) : NULL;
-    apr_array_header_t *certs =
-        o->ext ? apr_hash_get(o->ext, EXT_CERT_TAGS, APR_HASH_KEY_STRING) : NULL;
+    apr_array_header_t *certs = ext_get(o, EXT_CERT_TAGS);
     int i;
     so_jw_key(w, "tags");
-    write_names(w, tags);
+    write_names(w, ext_get(o, EXT_TAGS));
     so_jw_key(w, "certificate_tags");
     so_jw_arr(w);
     for (i = 0; certs && i < certs->nelts; i++) {
@@ -283,50 +278,30 @@ static void tags_write(so_jw_t *w, const so_order_t *o)
     so_jw_arr_end(w);
 }
 
-
 static apr_status_t renewals_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
 {
-    apr_array_header_t *ids;
     apr_hash_t *by_renewed, *by_renewal;
     apr_status_t rv;
     int i;
 
-    if (orders->nelts == 0) {
-        return APR_SUCCESS;
-    }
-    ids = apr_array_make(ctx->pool, orders->nelts, sizeof(apr_int64_t));
-    for (i = 0; i < orders->nelts; i++) {
-        APR_ARRAY_PUSH(ids, apr_int64_t) = APR_ARRAY_IDX(orders, i, so_order_t *)->id;
-    }
-    rv = so_store_renewals_for(ctx->db, ctx->pool, APR_ARRAY_IDX(orders, 0, so_order_t *)->team_id, ids, &by_renewed,
-                               &by_renewal);
+    rv = so_store_renewals_for(ctx->db, ctx->pool, orders_team(orders),
+                               order_ids(ctx->pool, orders), &by_renewed, &by_renewal);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        void *a = apr_hash_get(by_renewed, &o->id, sizeof(o->id));
-        void *b = apr_hash_get(by_renewal, &o->id, sizeof(o->id));
-        if (!o->ext) {
-            o->ext = apr_hash_make(ctx->pool);
-        }
-        apr_hash_set(o->ext, EXT_RENEWED_BY, APR_HASH_KEY_STRING, a);
-        apr_hash_set(o->ext, EXT_RENEWAL_OF, APR_HASH_KEY_STRING, b);
+        ext_set(ctx->pool, o, EXT_RENEWED_BY, apr_hash_get(by_renewed, &o->id, sizeof(o->id)));
+        ext_set(ctx->pool, o, EXT_RENEWAL_OF, apr_hash_get(by_renewal, &o->id, sizeof(o->id)));
     }
     return APR_SUCCESS;
 }
 
 static void renewals_write(so_jw_t *w, const so_order_t *o)
 {
-    so_renewal_t *by = o->ext ? apr_hash_get(o->ext, EXT_RENEWED_BY, APR_HASH_KEY_STRING) : NULL;
-    so_renewal_t *of = o->ext ? apr_hash_get(o->ext, EXT_RENEWAL_OF, APR_HASH_KEY_STRING) : NULL;
-    so_jw_key(w, "renewal_of");
-    if (of) {
-        so_jw_int(w, of->renewed_id);
-    }
-    else {
-        so_jw_null(w);
-    }
+    so_renewal_t *by = ext_get(o, EXT_RENEWED_BY);
+    so_renewal_t *of = ext_get(o, EXT_RENEWAL_OF);
+    write_id(w, "renewal_of", of != NULL, of ? of->renewed_id : 0);
     so_jw_key(w, "renewed_by");
     if (by) {
         so_jw_obj(w);
@@ -356,6 +331,9 @@ apr_status_t so_order_view_prepare(so_svc_ctx_t *ctx, apr_array_header_t *orders
 {
     apr_status_t rv;
     size_t i;
+    if (orders->nelts == 0) {
+        return APR_SUCCESS;
+    }
     for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
         if ((rv = parts[i].load(ctx, orders)) != APR_SUCCESS) {
             return rv;

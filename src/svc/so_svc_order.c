@@ -16,6 +16,7 @@
 #include "../store/so_store_account.h"
 #include "../store/so_store_cert.h"
 #include "../store/so_store_customer.h"
+#include "../store/so_store_renewal.h"
 
 apr_status_t so_svc_order_product(so_svc_ctx_t *ctx, apr_int64_t product_id, apr_int64_t period,
                                   const char *currency, so_product_t **prod,
@@ -157,12 +158,15 @@ const char *so_svc_order_missing(so_svc_ctx_t *ctx, const so_product_t *prod, so
 }
 
 apr_status_t so_svc_order_store(so_svc_ctx_t *ctx, const so_product_t *prod, so_order_t *o,
-                                json_t *extra)
+                                apr_int64_t renewal_of, json_t *extra)
 {
     apr_pool_t *p = ctx->pool;
     json_t *detail;
     apr_status_t rv = so_store_order_insert(ctx->db, p, o);
 
+    if (rv == APR_SUCCESS && renewal_of > 0) {
+        rv = so_store_renewal_add(ctx->db, p, o->team_id, o->id, renewal_of, ctx->now);
+    }
     if (rv != APR_SUCCESS) {
         if (extra) {
             json_decref(extra);
@@ -172,6 +176,9 @@ apr_status_t so_svc_order_store(so_svc_ctx_t *ctx, const so_product_t *prod, so_
     detail = json_pack("{s:I,s:s,s:i,s:s,s:s,s:s}", "product_id", (json_int_t)prod->id, "product",
                        prod->name, "period", o->period, "price", so_money_fmt(p, o->price),
                        "currency", o->currency, "status", o->status);
+    if (renewal_of > 0) {
+        json_object_set_new(detail, "renewal_of", json_integer(renewal_of));
+    }
     if (extra) {
         json_object_update(detail, extra);
         json_decref(extra);
@@ -496,7 +503,7 @@ static apr_status_t create(so_svc_ctx_t *ctx, const so_svc_order_in_t *in, const
         rv = so_store_idem_claim(db, p, o->team_id, idem->key, idem->hash, ctx->now);
     }
     if (rv == APR_SUCCESS) {
-        rv = so_svc_order_store(ctx, prod, o, NULL);
+        rv = so_svc_order_store(ctx, prod, o, 0, NULL);
     }
     if (rv == APR_SUCCESS && !strcmp(o->status, "REQ")) {
         rv = so_svc_order_event(ctx, o, "provisioning_requested", NULL);

@@ -68,11 +68,12 @@ apr_status_t so_svc_order_price(so_svc_ctx_t *ctx, const so_product_t *prod,
  * (o->hosts is changed). */
 const char *so_svc_order_missing(so_svc_ctx_t *ctx, const so_product_t *prod, so_order_t *o);
 
-/* Inside the caller's transaction: insert the order and write its "created" event
- * (extra: more detail for it, may be NULL, stolen). The caller charges it with
- * so_svc_order_charge() in the same transaction. */
+/* Inside the caller's transaction: insert the order, link it to the order it renews
+ * (renewal_of, 0: none) and write its "created" event (extra: more detail for it, may be
+ * NULL, stolen), so the event shows the order with its renewal link. The caller charges it
+ * with so_svc_order_charge() in the same transaction. */
 apr_status_t so_svc_order_store(so_svc_ctx_t *ctx, const so_product_t *prod, so_order_t *o,
-                                json_t *extra);
+                                apr_int64_t renewal_of, json_t *extra);
 
 /* Inside the caller's transaction: charge the stored order's price to its team with a
  * ledger row (and team.balance_low when the balance no longer covers it again).

@@ -208,6 +208,36 @@ def test_every_event_type_arrives_signed(env, rich, receiver):
     assert ["revoked", str(oid), o["common_name"]] in env.httpd.messages()
 
 
+def test_job_events_carry_the_renewal_links(env, rich, receiver):
+    """Events written by the background job (no request behind them) show the order as GET
+    does, renewal links included: the renewed order's order.expired carries renewed_by, the
+    renewal's events carry renewal_of."""
+    from test_orders import create, set_status
+    api = rich.client()
+    wid, secret, path = hook(api, receiver)
+    now = int(time.time())
+    old = create(api, csr=pki.csr(dom()))[1]["data"]["id"]
+    set_status(env, old, "ACT", active_date=now - 300 * DAY, expiration_date=now + 5 * DAY,
+               order_ends_at=now + 5 * DAY)
+    assert api.post("/cart", json={"renewal_of": old})[0] == 200
+    st, body = api.post("/cart/checkout")
+    assert st == 200, body
+    new = body["data"]["orders"][0]
+    run_jobs(env, at=now + 6 * DAY)
+    events = [json.loads(h["body"]) for h in receiver.of(path)]
+    expired = [e["data"] for e in events if e["type"] == "order.expired" and e["data"]["id"] == old]
+    assert len(expired) == 1, [e["type"] for e in events]
+    assert expired[0]["renewed_by"]["id"] == new and expired[0]["renewal_of"] is None
+    assert expired[0]["status"] == "EXP"
+    keys = set(api.get(f"/ssl/orders/{old}")[1]["data"])
+    assert set(expired[0]) == keys
+    mine = [e for e in events if e["type"].startswith("order.") and e["data"]["id"] == new]
+    assert mine, [e["type"] for e in events]
+    assert all(e["data"]["renewal_of"] == old and e["data"]["renewed_by"] is None for e in mine), \
+        [(e["type"], e["data"]["renewal_of"], e["data"]["renewed_by"]) for e in mine]
+    assert all(r["ok"] for r in verify([(secret, h) for h in receiver.of(path)]))
+
+
 # ---- retries -------------------------------------------------------------------------------------
 
 def test_retries_keep_the_webhook_id(env, rich, receiver):
