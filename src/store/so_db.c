@@ -1,7 +1,9 @@
 /* mod_sslorders: the database layer: the statement registry, errors, connections,
  * transactions. Running statements and reading rows: so_db_exec.c. See so_db.h. */
 #include <string.h>
+#include <strings.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
@@ -19,8 +21,66 @@
 static apr_pool_t *reg_pool;
 static apr_hash_t *reg_hash;
 static apr_array_header_t *reg_list;
+static int rejected; /* statements registration refused */
 
 /* The placeholder types of sql, as apr_dbd_prepare() reads them. */
+/* whether the word at w (length n) is kw, ignoring case */
+static int word_is(const char *w, apr_size_t n, const char *kw)
+{
+    return strlen(kw) == n && !strncasecmp(w, kw, n);
+}
+
+int so_db_sql_ncols(const char *sql)
+{
+    const char *q = sql, *verb = NULL;
+    int depth = 0, counting = 0, commas = 0;
+
+    while (*q) {
+        if (*q == '\'' || *q == '"') { /* a literal or a quoted name ('' and "" inside) */
+            char quote = *q++;
+            while (*q && !(q[0] == quote && q[1] != quote)) {
+                q += q[0] == quote ? 2 : 1;
+            }
+            q += *q ? 1 : 0;
+            continue;
+        }
+        if (*q == '(' || *q == ')') {
+            depth += *q++ == '(' ? 1 : -1;
+            continue;
+        }
+        if (*q == ',' && depth == 0 && counting) {
+            commas++;
+        }
+        if (apr_isalpha(*q) || *q == '_') {
+            const char *w = q;
+            apr_size_t n;
+            while (apr_isalnum(*q) || *q == '_') {
+                q++;
+            }
+            n = (apr_size_t)(q - w);
+            if (depth != 0) {
+                continue;
+            }
+            if (counting && (word_is(w, n, "FROM") || word_is(w, n, "WHERE")
+                             || word_is(w, n, "UNION") || word_is(w, n, "ORDER")
+                             || word_is(w, n, "GROUP") || word_is(w, n, "LIMIT"))) {
+                break;
+            }
+            if (!verb && (word_is(w, n, "SELECT") || word_is(w, n, "INSERT")
+                          || word_is(w, n, "UPDATE") || word_is(w, n, "DELETE"))) {
+                verb = w;
+                counting = word_is(w, n, "SELECT");
+            }
+            else if (verb && !counting && word_is(w, n, "RETURNING")) {
+                counting = 1;
+            }
+            continue;
+        }
+        q++;
+    }
+    return counting ? commas + 1 : 0;
+}
+
 int so_db_sql_types(const char *sql, char *types, int max)
 {
     const char *q;
@@ -83,17 +143,33 @@ void so_stmts_init(void)
                 so_log_error(SO_LOG_MARK, APR_EINVAL,
                              SOLOGNO(00001) "statement %s uses an unsupported placeholder",
                              d->label);
+                rejected++;
+                continue;
+            }
+            info->ncols = so_db_sql_ncols(d->sql);
+            if (info->ncols != d->ncols) {
+                so_log_error(SO_LOG_MARK, APR_EINVAL,
+                             SOLOGNO(00979) "statement %s: its readers take %d columns, its SQL "
+                             "has %d", d->label, d->ncols, info->ncols);
+                rejected++;
                 continue;
             }
             if (apr_hash_get(reg_hash, d->label, APR_HASH_KEY_STRING)) {
                 so_log_error(SO_LOG_MARK, APR_EINVAL,
                              SOLOGNO(00002) "statement label %s is registered twice", d->label);
+                rejected++;
                 continue;
             }
             apr_hash_set(reg_hash, info->label, APR_HASH_KEY_STRING, info);
             APR_ARRAY_PUSH(reg_list, so_stmt_info_t *) = info;
         }
     }
+}
+
+int so_stmts_rejected(void)
+{
+    so_stmts_init();
+    return rejected;
 }
 
 void so_stmts_each(so_stmt_cb *cb, void *baton)

@@ -35,11 +35,25 @@
 
 typedef enum { SO_DB_SQLITE3 = 1, SO_DB_PGSQL = 2 } so_db_kind_t;
 
-/* One statement of the registry. Labels are SQL identifiers: so_[a-z0-9_]+. */
+/* One statement of the registry. Labels are SQL identifiers: so_[a-z0-9_]+. ncols: the
+ * columns of its rows as its readers expect them (0: it returns no rows). Registration
+ * counts the columns its SQL selects (or returns) and drops a statement that differs; a
+ * select whose result has another number of columns fails with SO_EDB. */
 typedef struct {
     const char *label;
     const char *sql;
+    int ncols;
 } so_stmt_def_t;
+
+/* A statement's columns as one X-macro list, X(id, sql) per column, where the sql of every
+ * column after the first starts with ", ":
+ *     #define ORD_COLUMNS(X) X(ORD_ID, "id") X(ORD_STATUS, ", status")
+ *     enum { ORD_COLUMNS(SO_COL_POS) ORD_NCOLS };
+ *     #define ORD_COLS ORD_COLUMNS(SO_COL_SQL)
+ * gives the positions the readers use (so_cell(r, i, ORD_STATUS)), their count for the
+ * statement's ncols, and the SELECT list ("SELECT " ORD_COLS " FROM ..."), from one list. */
+#define SO_COL_POS(id, sql) id,
+#define SO_COL_SQL(id, sql) sql
 
 typedef struct so_db_t so_db_t;
 /* Called by so_db_commit around the COMMIT of a transaction: SO_DB_HOOK_BEFORE runs inside
@@ -87,6 +101,9 @@ void so_stmts_init(void);
 typedef void so_stmt_cb(void *baton, const char *label, const char *sql);
 void so_stmts_each(so_stmt_cb *cb, void *baton);
 const char *so_stmt_sql(const char *label);
+/* How many statements registration refused (a placeholder, a label twice, a column count
+ * that differs from ncols); 0 in a sound build (a unit test checks it). */
+int so_stmts_rejected(void);
 
 /* ---- connections ---------------------------------------------------------- */
 apr_status_t so_db_wrap(so_db_t **out, apr_pool_t *p, const apr_dbd_driver_t *driver,

@@ -11,11 +11,16 @@ typedef struct {
     const char *label;
     const char *sql;
     int nargs;
+    int ncols; /* the columns its rows have (0: none) */
     char types[SO_MAX_ARGS]; /* 's' string, 'd' int, 'l' int64, 'b' blob */
 } so_stmt_info_t;
 
 /* The placeholder types of sql, as apr_dbd_prepare() reads them (-1: one we do not use). */
 int so_db_sql_types(const char *sql, char *types, int max);
+/* The columns of the rows sql returns, counted in its text: the list after the top-level
+ * SELECT (up to its FROM), or after RETURNING for INSERT, UPDATE and DELETE; 0 for a
+ * statement that returns none. */
+int so_db_sql_ncols(const char *sql);
 /* Turn a driver error into one of our codes; repair the connection where we can. */
 apr_status_t so_db_classify(so_db_t *db, int ret, const char *what);
 /* The registered statement label and its prepared form on this connection (prepared on

@@ -124,67 +124,67 @@ const so_migration_t so_migrations_account[] = {
 const so_stmt_def_t so_stmts_account[] = {
     {"so_user_insert",
      "INSERT INTO users (username, password_hash, is_staff, created_at) "
-     "VALUES (%s, %s, %d, %lld) RETURNING id"},
+     "VALUES (%s, %s, %d, %lld) RETURNING id", 1},
     {"so_user_by_name",
      "SELECT id, username, email, password_hash, is_staff, disabled, created_at "
-     "FROM users WHERE username = %s"},
+     "FROM users WHERE username = %s", 7},
     {"so_user_by_id",
      "SELECT id, username, email, password_hash, is_staff, disabled, created_at "
-     "FROM users WHERE id = %lld"},
-    {"so_user_set_password", "UPDATE users SET password_hash = %s WHERE id = %lld"},
-    {"so_user_set_staff", "UPDATE users SET is_staff = %d WHERE id = %lld"},
+     "FROM users WHERE id = %lld", 7},
+    {"so_user_set_password", "UPDATE users SET password_hash = %s WHERE id = %lld", 0},
+    {"so_user_set_staff", "UPDATE users SET is_staff = %d WHERE id = %lld", 0},
     {"so_team_insert",
-     "INSERT INTO teams (slug, name, currency, created_at) VALUES (%s, %s, %s, %lld) RETURNING id"},
+     "INSERT INTO teams (slug, name, currency, created_at) VALUES (%s, %s, %s, %lld) RETURNING id", 1},
     {"so_team_balance_insert",
      "INSERT INTO team_balances (team_id, balance) SELECT id, 0 FROM teams WHERE id = %lld "
-     "ON CONFLICT (team_id) DO NOTHING"},
+     "ON CONFLICT (team_id) DO NOTHING", 0},
     {"so_team_by_slug",
-     "SELECT " TEAM_COLUMNS " FROM teams t " TEAM_BALANCE_JOIN "WHERE t.slug = %s"},
+     "SELECT " TEAM_COLUMNS " FROM teams t " TEAM_BALANCE_JOIN "WHERE t.slug = %s", 6},
     {"so_team_by_id",
-     "SELECT " TEAM_COLUMNS " FROM teams t " TEAM_BALANCE_JOIN "WHERE t.id = %lld"},
+     "SELECT " TEAM_COLUMNS " FROM teams t " TEAM_BALANCE_JOIN "WHERE t.id = %lld", 6},
     {"so_member_upsert",
      "INSERT INTO memberships (user_id, team_id, role, created_at) VALUES (%lld, %lld, %s, %lld) "
-     "ON CONFLICT (user_id, team_id) DO UPDATE SET role = excluded.role"},
+     "ON CONFLICT (user_id, team_id) DO UPDATE SET role = excluded.role", 0},
     {"so_teams_of_user",
      "SELECT " TEAM_COLUMNS ", m.role "
      "FROM memberships m JOIN teams t ON t.id = m.team_id " TEAM_BALANCE_JOIN
-     "WHERE m.user_id = %lld ORDER BY m.created_at, t.id"},
+     "WHERE m.user_id = %lld ORDER BY m.created_at, t.id", 7},
     {"so_token_insert",
      "INSERT INTO api_tokens (token_hash, user_id, team_id, name, ip, created_at, expires_at) "
-     "VALUES (%s, %lld, %lld, %s, %s, %lld, %lld)"},
-    {"so_token_lookup", TOKEN_LOOKUP("")},
-    {"so_token_lookup_lv", TOKEN_LOOKUP(LIST_VERSION("k"))},
-    {"so_token_touch", "UPDATE api_tokens SET last_used_at = %lld WHERE id = %lld"},
-    {"so_tokens_purge", "DELETE FROM api_tokens WHERE expires_at < %lld"},
+     "VALUES (%s, %lld, %lld, %s, %s, %lld, %lld)", 0},
+    {"so_token_lookup", TOKEN_LOOKUP(""), 16},
+    {"so_token_lookup_lv", TOKEN_LOOKUP(LIST_VERSION("k")), 17},
+    {"so_token_touch", "UPDATE api_tokens SET last_used_at = %lld WHERE id = %lld", 0},
+    {"so_tokens_purge", "DELETE FROM api_tokens WHERE expires_at < %lld", 0},
     {"so_session_insert",
      "INSERT INTO sessions (session_hash, csrf_token, user_id, team_id, created_at, expires_at, "
-     "last_used_at) VALUES (%s, %s, %lld, %lld, %lld, %lld, %lld)"},
-    {"so_session_lookup", SESSION_LOOKUP("")},
-    {"so_session_lookup_lv", SESSION_LOOKUP(LIST_VERSION("s"))},
-    {"so_session_touch", "UPDATE sessions SET last_used_at = %lld, expires_at = %lld WHERE id = %lld"},
-    {"so_session_set_team", "UPDATE sessions SET team_id = %lld WHERE id = %lld"},
-    {"so_session_delete", "DELETE FROM sessions WHERE id = %lld"},
-    {"so_sessions_purge", "DELETE FROM sessions WHERE expires_at < %lld"},
-    {"so_login_fail_get", "SELECT failures, first_at FROM login_failures WHERE key_hash = %s AND last_at >= %lld"},
+     "last_used_at) VALUES (%s, %s, %lld, %lld, %lld, %lld, %lld)", 0},
+    {"so_session_lookup", SESSION_LOOKUP(""), 15},
+    {"so_session_lookup_lv", SESSION_LOOKUP(LIST_VERSION("s")), 16},
+    {"so_session_touch", "UPDATE sessions SET last_used_at = %lld, expires_at = %lld WHERE id = %lld", 0},
+    {"so_session_set_team", "UPDATE sessions SET team_id = %lld WHERE id = %lld", 0},
+    {"so_session_delete", "DELETE FROM sessions WHERE id = %lld", 0},
+    {"so_sessions_purge", "DELETE FROM sessions WHERE expires_at < %lld", 0},
+    {"so_login_fail_get", "SELECT failures, first_at FROM login_failures WHERE key_hash = %s AND last_at >= %lld", 2},
     {"so_login_fail_reset",
-     "DELETE FROM login_failures WHERE key_hash = %s AND last_at < %lld"},
+     "DELETE FROM login_failures WHERE key_hash = %s AND last_at < %lld", 0},
     {"so_login_fail_add",
      "INSERT INTO login_failures (key_hash, failures, first_at, last_at) VALUES (%s, 1, %lld, %lld) "
      "ON CONFLICT (key_hash) DO UPDATE SET failures = login_failures.failures + 1, "
-     "last_at = excluded.last_at"},
-    {"so_login_fail_clear", "DELETE FROM login_failures WHERE key_hash = %s"},
+     "last_at = excluded.last_at", 0},
+    {"so_login_fail_clear", "DELETE FROM login_failures WHERE key_hash = %s", 0},
     {"so_balance_add",
      "UPDATE team_balances SET balance = balance + %lld WHERE team_id = %lld "
      "AND balance + %lld >= %lld "
-     "RETURNING balance"},
+     "RETURNING balance", 1},
     {"so_ledger_insert",
      "INSERT INTO ledger (team_id, amount, balance_after, kind, order_id, note, user_id, "
-     "created_at) VALUES (%lld, %lld, %lld, %s, %lld, %s, %lld, %lld)"},
-    {"so_setting_get", "SELECT value FROM settings WHERE name = %s"},
+     "created_at) VALUES (%lld, %lld, %lld, %s, %lld, %s, %lld, %lld)", 0},
+    {"so_setting_get", "SELECT value FROM settings WHERE name = %s", 1},
     {"so_setting_set",
      "INSERT INTO settings (name, value) VALUES (%s, %s) "
-     "ON CONFLICT (name) DO UPDATE SET value = excluded.value"},
-    {NULL, NULL}};
+     "ON CONFLICT (name) DO UPDATE SET value = excluded.value", 0},
+    {NULL, NULL, 0}};
 
 #include "so_store.h"
 

@@ -94,86 +94,86 @@ const so_migration_t so_migrations_acme[] = {
 const so_stmt_def_t so_stmts_acme[] = {
     {"so_acme_eab_insert",
      "INSERT INTO acme_eab (" EAB_COLS ") VALUES (%s, %lld, %s, %lld, %lld, %d, %s, %s, %lld, "
-     "%lld, 0)"},
-    {"so_acme_eab_get", "SELECT " EAB_COLS " FROM acme_eab WHERE kid = %s"},
+     "%lld, 0)", 0},
+    {"so_acme_eab_get", "SELECT " EAB_COLS " FROM acme_eab WHERE kid = %s", 11},
     {"so_acme_eab_list",
-     "SELECT " EAB_COLS " FROM acme_eab WHERE team_id = %lld ORDER BY created_at, kid"},
-    {"so_acme_eab_disable", "UPDATE acme_eab SET disabled = 1 WHERE team_id = %lld AND kid = %s"},
+     "SELECT " EAB_COLS " FROM acme_eab WHERE team_id = %lld ORDER BY created_at, kid", 11},
+    {"so_acme_eab_disable", "UPDATE acme_eab SET disabled = 1 WHERE team_id = %lld AND kid = %s", 0},
     {"so_acme_eab_accounts_revoke",
-     "UPDATE acme_accounts SET status = 'revoked' WHERE eab_kid = %s AND status = 'valid'"},
+     "UPDATE acme_accounts SET status = 'revoked' WHERE eab_kid = %s AND status = 'valid'", 0},
     {"so_acme_acc_insert",
      "INSERT INTO acme_accounts (team_id, eab_kid, thumbprint, jwk, status, contact, created_at, "
-     "last_used_at) VALUES (%lld, %s, %s, %s, %s, %s, %lld, %lld) RETURNING id"},
-    {"so_acme_acc_get", "SELECT " ACC_COLS " FROM acme_accounts WHERE id = %lld"},
-    {"so_acme_acc_by_key", "SELECT " ACC_COLS " FROM acme_accounts WHERE thumbprint = %s"},
-    {"so_acme_acc_set", "UPDATE acme_accounts SET status = %s, contact = %s WHERE id = %lld"},
+     "last_used_at) VALUES (%lld, %s, %s, %s, %s, %s, %lld, %lld) RETURNING id", 1},
+    {"so_acme_acc_get", "SELECT " ACC_COLS " FROM acme_accounts WHERE id = %lld", 9},
+    {"so_acme_acc_by_key", "SELECT " ACC_COLS " FROM acme_accounts WHERE thumbprint = %s", 9},
+    {"so_acme_acc_set", "UPDATE acme_accounts SET status = %s, contact = %s WHERE id = %lld", 0},
     {"so_acme_acc_rekey",
      "UPDATE acme_accounts SET jwk = %s, thumbprint = %s WHERE id = %lld AND thumbprint = %s "
-     "AND status = 'valid'"},
+     "AND status = 'valid'", 0},
     {"so_acme_acc_touch",
-     "UPDATE acme_accounts SET last_used_at = %lld WHERE id = %lld AND last_used_at < %lld"},
+     "UPDATE acme_accounts SET last_used_at = %lld WHERE id = %lld AND last_used_at < %lld", 0},
     {"so_acme_acc_team",
-     "SELECT " ACC_COLS " FROM acme_accounts WHERE team_id = %lld ORDER BY id"},
+     "SELECT " ACC_COLS " FROM acme_accounts WHERE team_id = %lld ORDER BY id", 9},
     {"so_acme_ord_insert",
      "INSERT INTO acme_orders (account_id, team_id, order_id, status, identifiers, profile, "
      "replaces, cert_id, error, expires_at, created_at) VALUES (%lld, %lld, %lld, %s, %s, %s, %s, "
-     "%lld, %s, %lld, %lld) RETURNING id"},
-    {"so_acme_ord_get", "SELECT " ORD_COLS " FROM acme_orders WHERE id = %lld"},
+     "%lld, %s, %lld, %lld) RETURNING id", 1},
+    {"so_acme_ord_get", "SELECT " ORD_COLS " FROM acme_orders WHERE id = %lld", 13},
     {"so_acme_ord_set",
      "UPDATE acme_orders SET status = %s, order_id = %lld, cert_id = %lld, error = %s "
-     "WHERE id = %lld"},
+     "WHERE id = %lld", 0},
     {"so_acme_ord_process",
      "UPDATE acme_orders SET status = 'processing', order_id = %lld, cert_id = %lld, csr = %s, "
-     "error = '' WHERE id = %lld AND status IN ('pending', 'ready')"},
+     "error = '' WHERE id = %lld AND status IN ('pending', 'ready')", 0},
     {"so_acme_cert_last",
-     "SELECT COALESCE(MAX(id), 0) FROM certificates WHERE team_id = %lld AND order_id = %lld"},
+     "SELECT COALESCE(MAX(id), 0) FROM certificates WHERE team_id = %lld AND order_id = %lld", 1},
     {"so_acme_certs_after",
      "SELECT id, names, pem FROM certificates WHERE team_id = %lld AND order_id = %lld AND "
-     "id > %lld ORDER BY id LIMIT 100"},
+     "id > %lld ORDER BY id LIMIT 100", 3},
     {"so_acme_ord_of",
-     "SELECT id FROM acme_orders WHERE account_id = %lld ORDER BY id DESC LIMIT 1000"},
+     "SELECT id FROM acme_orders WHERE account_id = %lld ORDER BY id DESC LIMIT 1000", 1},
     {"so_acme_eab_orders",
      "SELECT DISTINCT o.order_id FROM acme_orders o JOIN acme_accounts a ON a.id = o.account_id "
      "WHERE a.eab_kid = %s AND o.order_id > 0 AND o.status = 'valid' ORDER BY o.order_id DESC "
-     "LIMIT 1000"},
+     "LIMIT 1000", 1},
     {"so_acme_ord_by_cert",
-     "SELECT " ORD_COLS " FROM acme_orders WHERE cert_id = %lld ORDER BY id LIMIT 1"},
+     "SELECT " ORD_COLS " FROM acme_orders WHERE cert_id = %lld ORDER BY id LIMIT 1", 13},
     {"so_acme_authz_insert",
      "INSERT INTO acme_authz (acme_order_id, account_id, name, status, token, chall_type, "
      "validated_at, error, expires_at) VALUES (%lld, %lld, %s, %s, %s, %s, %lld, %s, %lld) "
-     "RETURNING id"},
-    {"so_acme_authz_get", "SELECT " AUTHZ_COLS " FROM acme_authz WHERE id = %lld"},
+     "RETURNING id", 1},
+    {"so_acme_authz_get", "SELECT " AUTHZ_COLS " FROM acme_authz WHERE id = %lld", 10},
     {"so_acme_authz_of",
-     "SELECT " AUTHZ_COLS " FROM acme_authz WHERE acme_order_id = %lld ORDER BY id"},
+     "SELECT " AUTHZ_COLS " FROM acme_authz WHERE acme_order_id = %lld ORDER BY id", 10},
     {"so_acme_authz_set",
      "UPDATE acme_authz SET status = %s, chall_type = %s, validated_at = %lld, error = %s "
-     "WHERE id = %lld"},
+     "WHERE id = %lld", 0},
     {"so_acme_authz_fresh",
      "SELECT MAX(validated_at) FROM acme_authz WHERE account_id = %lld AND name = %s AND "
-     "status = 'valid' AND validated_at > %lld"},
-    {"so_acme_nonce_add", "INSERT INTO acme_nonces (nonce, expires_at) VALUES (%s, %lld)"},
-    {"so_acme_nonce_use", "DELETE FROM acme_nonces WHERE nonce = %s AND expires_at > %lld"},
+     "status = 'valid' AND validated_at > %lld", 1},
+    {"so_acme_nonce_add", "INSERT INTO acme_nonces (nonce, expires_at) VALUES (%s, %lld)", 0},
+    {"so_acme_nonce_use", "DELETE FROM acme_nonces WHERE nonce = %s AND expires_at > %lld", 0},
     {"so_acme_nonce_swap",
-     "UPDATE acme_nonces SET nonce = %s, expires_at = %lld WHERE nonce = %s AND expires_at > %lld"},
-    {"so_acme_nonce_purge", "DELETE FROM acme_nonces WHERE expires_at <= %lld"},
+     "UPDATE acme_nonces SET nonce = %s, expires_at = %lld WHERE nonce = %s AND expires_at > %lld", 0},
+    {"so_acme_nonce_purge", "DELETE FROM acme_nonces WHERE expires_at <= %lld", 0},
     {"so_acme_cert_by_serial",
      "SELECT c.id, c.order_id, c.team_id, c.names, c.not_before, c.not_after, c.revoked_at, "
      "c.created_at, c.pem, COALESCE(r.at, 0) FROM certificates c "
-     "LEFT JOIN acme_renew_early r ON r.order_id = c.order_id WHERE c.serial = %s"},
+     "LEFT JOIN acme_renew_early r ON r.order_id = c.order_id WHERE c.serial = %s", 10},
     {"so_acme_replaced",
-     "SELECT COUNT(*) FROM acme_orders WHERE replaces = %s AND status <> 'invalid'"},
+     "SELECT COUNT(*) FROM acme_orders WHERE replaces = %s AND status <> 'invalid'", 1},
     {"so_acme_rate_hit",
      "INSERT INTO acme_rate (rkey, window_start, hits) VALUES (%s, %lld, 1) ON CONFLICT (rkey) "
      "DO UPDATE SET hits = CASE WHEN acme_rate.window_start = excluded.window_start THEN "
-     "acme_rate.hits + 1 ELSE 1 END, window_start = excluded.window_start RETURNING hits"},
-    {"so_acme_rate_purge", "DELETE FROM acme_rate WHERE window_start < %lld"},
+     "acme_rate.hits + 1 ELSE 1 END, window_start = excluded.window_start RETURNING hits", 1},
+    {"so_acme_rate_purge", "DELETE FROM acme_rate WHERE window_start < %lld", 0},
     {"so_acme_renew_early_one",
      "INSERT INTO acme_renew_early (order_id, at) VALUES (%lld, %lld) ON CONFLICT (order_id) "
-     "DO UPDATE SET at = excluded.at"},
+     "DO UPDATE SET at = excluded.at", 0},
     {"so_acme_renew_early_all",
      "INSERT INTO acme_renew_early (order_id, at) SELECT DISTINCT order_id, %lld FROM acme_orders "
-     "WHERE order_id > 0 AND cert_id > 0 ON CONFLICT (order_id) DO UPDATE SET at = excluded.at"},
-    {NULL, NULL}};
+     "WHERE order_id > 0 AND cert_id > 0 ON CONFLICT (order_id) DO UPDATE SET at = excluded.at", 0},
+    {NULL, NULL, 0}};
 
 static const char *cell_dup(apr_pool_t *p, const so_rows_t *r, int i, int c)
 {

@@ -24,15 +24,15 @@ const so_stmt_def_t so_stmts_br[] = {
      "secure, checked_at) VALUES (%lld, %s, %s, %s, %s, %s, %s, %d, %lld) "
      "ON CONFLICT (order_id, host_name, kind) DO UPDATE SET status = excluded.status, "
      "domain = excluded.domain, record = excluded.record, detail = excluded.detail, "
-     "secure = excluded.secure, checked_at = excluded.checked_at"},
+     "secure = excluded.secure, checked_at = excluded.checked_at", 0},
     {"so_br_checks",
      "SELECT host_name, kind, status, domain, record, detail, secure, checked_at FROM "
-     "order_br_checks WHERE order_id = %lld ORDER BY host_name, kind"},
+     "order_br_checks WHERE order_id = %lld ORDER BY host_name, kind", 8},
     {"so_key_block",
      "INSERT INTO blocked_keys (spki_sha256, reason, serial, created_at) VALUES (%s, %d, %s, "
-     "%lld) ON CONFLICT (spki_sha256) DO NOTHING"},
-    {"so_key_blocked", "SELECT serial FROM blocked_keys WHERE spki_sha256 = %s"},
-    {NULL, NULL}};
+     "%lld) ON CONFLICT (spki_sha256) DO NOTHING", 0},
+    {"so_key_blocked", "SELECT serial FROM blocked_keys WHERE spki_sha256 = %s", 1},
+    {NULL, NULL, 0}};
 
 
 apr_status_t so_store_br_check_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,

@@ -32,21 +32,21 @@ const so_migration_t so_migrations_cart[] = {
     "renewal_of, created_by, created_at, updated_at, version"
 
 const so_stmt_def_t so_stmts_cart[] = {
-    {"so_cart_count", "SELECT COUNT(*) FROM cart_items WHERE team_id = %lld"},
+    {"so_cart_count", "SELECT COUNT(*) FROM cart_items WHERE team_id = %lld", 1},
     {"so_cart_list",
-     "SELECT " CART_COLS " FROM cart_items WHERE team_id = %lld ORDER BY id LIMIT %d OFFSET %d"},
-    {"so_cart_get", "SELECT " CART_COLS " FROM cart_items WHERE team_id = %lld AND id = %lld"},
+     "SELECT " CART_COLS " FROM cart_items WHERE team_id = %lld ORDER BY id LIMIT %d OFFSET %d", 12},
+    {"so_cart_get", "SELECT " CART_COLS " FROM cart_items WHERE team_id = %lld AND id = %lld", 12},
     {"so_cart_insert",
      "INSERT INTO cart_items (team_id, product_id, period, domain_amount, wildcard_domain_amount, "
      "quantity, renewal_of, created_by, created_at, updated_at) "
-     "VALUES (%lld, %lld, %d, %d, %d, %d, %lld, %lld, %lld, %lld) RETURNING id"},
+     "VALUES (%lld, %lld, %d, %d, %d, %d, %lld, %lld, %lld, %lld) RETURNING id", 1},
     {"so_cart_update",
      "UPDATE cart_items SET quantity = %d, period = %d, updated_at = %lld, version = version + 1 "
-     "WHERE team_id = %lld AND id = %lld AND version = %d"},
-    {"so_cart_delete", "DELETE FROM cart_items WHERE team_id = %lld AND id = %lld"},
-    {"so_cart_take", "DELETE FROM cart_items WHERE team_id = %lld AND id = %lld AND version = %d"},
-    {"so_cart_clear", "DELETE FROM cart_items WHERE team_id = %lld"},
-    {NULL, NULL}};
+     "WHERE team_id = %lld AND id = %lld AND version = %d", 0},
+    {"so_cart_delete", "DELETE FROM cart_items WHERE team_id = %lld AND id = %lld", 0},
+    {"so_cart_take", "DELETE FROM cart_items WHERE team_id = %lld AND id = %lld AND version = %d", 0},
+    {"so_cart_clear", "DELETE FROM cart_items WHERE team_id = %lld", 0},
+    {NULL, NULL, 0}};
 
 #include "so_store.h"
 

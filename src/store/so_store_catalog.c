@@ -248,8 +248,8 @@ const so_stmt_def_t so_stmts_catalog[] = {
     {"so_product_get",
      "SELECT " PRODUCT_COLS ", pp.period, pp.currency, pp.price, pp.extra_domain, "
      "pp.extra_wildcard FROM products LEFT JOIN product_prices pp ON pp.product_id = id "
-     "WHERE id = %lld ORDER BY pp.period, pp.currency"},
-    {"so_product_count", "SELECT COUNT(*) FROM products WHERE active = 1"},
+     "WHERE id = %lld ORDER BY pp.period, pp.currency", 34},
+    {"so_product_count", "SELECT COUNT(*) FROM products WHERE active = 1", 1},
     {"so_product_upsert",
      "INSERT INTO products (" PRODUCT_COLS ") VALUES (%lld, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
      "%s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s, %lld, %s, %s, %d, %d, %d) "
@@ -267,12 +267,12 @@ const so_stmt_def_t so_stmts_catalog[] = {
      "is_idn = excluded.is_idn, base_currency = excluded.base_currency, "
      "warranty = excluded.warranty, supported_software = excluded.supported_software, "
      "features = excluded.features, brand_seqno = excluded.brand_seqno, "
-     "product_seqno = excluded.product_seqno, active = excluded.active"},
-    {"so_product_prices_clear", "DELETE FROM product_prices WHERE product_id = %lld"},
+     "product_seqno = excluded.product_seqno, active = excluded.active", 0},
+    {"so_product_prices_clear", "DELETE FROM product_prices WHERE product_id = %lld", 0},
     {"so_product_price_insert",
      "INSERT INTO product_prices (product_id, period, currency, price, extra_domain, "
-     "extra_wildcard) VALUES (%lld, %d, %s, %lld, %lld, %lld)"},
-    {NULL, NULL}};
+     "extra_wildcard) VALUES (%lld, %d, %s, %lld, %lld, %lld)", 0},
+    {NULL, NULL, 0}};
 
 #include "so_store.h"
 

@@ -80,89 +80,89 @@ const so_migration_t so_migrations_cert[] = {
 const so_stmt_def_t so_stmts_cert[] = {
     {"so_hosts_state",
      "SELECT host_name, method, dcv_status, validated_at, last_check_at, last_error, checks "
-     "FROM order_hostnames WHERE order_id = %lld ORDER BY position"},
+     "FROM order_hostnames WHERE order_id = %lld ORDER BY position", 7},
     {"so_host_state_set",
      "UPDATE order_hostnames SET dcv_status = %s, validated_at = %lld, last_check_at = %lld, "
-     "last_error = %s, checks = checks + 1 WHERE order_id = %lld AND host_name = %s"},
+     "last_error = %s, checks = checks + 1 WHERE order_id = %lld AND host_name = %s", 0},
     {"so_hosts_reset",
      "UPDATE order_hostnames SET dcv_status = 'pending', last_error = '', checks = 0 "
-     "WHERE order_id = %lld"},
+     "WHERE order_id = %lld", 0},
     {"so_issuance_get",
      "SELECT org_status, org_reason, org_checked_at, next_check_at, reissue_pending, "
      "reminder_days, reminder_recipients, reminders_enabled, autorenew_notified_at "
-     "FROM orders WHERE id = %lld"},
+     "FROM orders WHERE id = %lld", 9},
     {"so_org_set",
-     "UPDATE orders SET org_status = %s, org_reason = %s, org_checked_at = %lld WHERE id = %lld"},
+     "UPDATE orders SET org_status = %s, org_reason = %s, org_checked_at = %lld WHERE id = %lld", 0},
     {"so_org_reusable",
      "SELECT o.id, o.org_checked_at FROM orders o JOIN products p ON p.id = o.product_id "
      "WHERE o.team_id = %lld AND o.organization_handle = %s AND p.validation_method = %s "
      "AND o.id <> %lld AND o.org_status = 'approved' AND o.org_checked_at > %lld "
-     "ORDER BY o.org_checked_at DESC, o.id DESC LIMIT 1"},
-    {"so_next_check_set", "UPDATE orders SET next_check_at = %lld WHERE id = %lld"},
-    {"so_reissue_pending_set", "UPDATE orders SET reissue_pending = %d WHERE id = %lld"},
+     "ORDER BY o.org_checked_at DESC, o.id DESC LIMIT 1", 2},
+    {"so_next_check_set", "UPDATE orders SET next_check_at = %lld WHERE id = %lld", 0},
+    {"so_reissue_pending_set", "UPDATE orders SET reissue_pending = %d WHERE id = %lld", 0},
     {"so_reissue_start",
-     "UPDATE orders SET reissue_pending = 1, next_check_at = %lld WHERE id = %lld"},
+     "UPDATE orders SET reissue_pending = 1, next_check_at = %lld WHERE id = %lld", 0},
     {"so_reissued_reminder",
-     "UPDATE orders SET reissue_pending = 0, next_reminder_at = %lld WHERE id = %lld"},
+     "UPDATE orders SET reissue_pending = 0, next_reminder_at = %lld WHERE id = %lld", 0},
     {"so_reminders_set",
      "UPDATE orders SET reminder_days = %s, reminder_recipients = %s, reminders_enabled = %d "
-     "WHERE id = %lld"},
-    {"so_autorenew_notified_set", "UPDATE orders SET autorenew_notified_at = %lld WHERE id = %lld"},
+     "WHERE id = %lld", 0},
+    {"so_autorenew_notified_set", "UPDATE orders SET autorenew_notified_at = %lld WHERE id = %lld", 0},
     {"so_order_claim",
      "UPDATE orders SET claim_owner = %s, claim_until = %lld WHERE id = %lld AND "
-     "(claim_until < %lld OR claim_owner = %s)"},
+     "(claim_until < %lld OR claim_owner = %s)", 0},
     {"so_order_release",
-     "UPDATE orders SET claim_owner = '', claim_until = 0 WHERE id = %lld AND claim_owner = %s"},
-    {"so_cert_uncurrent", "UPDATE certificates SET is_current = 0 WHERE order_id = %lld AND is_current = 1"},
+     "UPDATE orders SET claim_owner = '', claim_until = 0 WHERE id = %lld AND claim_owner = %s", 0},
+    {"so_cert_uncurrent", "UPDATE certificates SET is_current = 0 WHERE order_id = %lld AND is_current = 1", 0},
     {"so_cert_insert",
      "INSERT INTO certificates (order_id, team_id, serial, pem, intermediate_pem, root_pem, "
      "common_name, names, not_before, not_after, sha256, is_current, created_at, spki_sha256) "
-     "VALUES (%lld, %lld, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, 1, %lld, %s) RETURNING id"},
+     "VALUES (%lld, %lld, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, 1, %lld, %s) RETURNING id", 1},
     {"so_certs_compromised",
      "SELECT " CERT_COLS " FROM certificates WHERE revoked_at = 0 AND not_after >= %lld AND "
-     "spki_sha256 IN (SELECT spki_sha256 FROM blocked_keys) ORDER BY id LIMIT 100"},
+     "spki_sha256 IN (SELECT spki_sha256 FROM blocked_keys) ORDER BY id LIMIT 100", 16},
     {"so_certs_spki_missing",
      "SELECT " CERT_COLS " FROM certificates WHERE spki_sha256 = '' AND revoked_at = 0 AND "
-     "not_after >= %lld ORDER BY id LIMIT 200"},
-    {"so_cert_spki_set", "UPDATE certificates SET spki_sha256 = %s WHERE id = %lld"},
-    {"so_cert_get", "SELECT " CERT_COLS " FROM certificates WHERE team_id = %lld AND id = %lld"},
+     "not_after >= %lld ORDER BY id LIMIT 200", 16},
+    {"so_cert_spki_set", "UPDATE certificates SET spki_sha256 = %s WHERE id = %lld", 0},
+    {"so_cert_get", "SELECT " CERT_COLS " FROM certificates WHERE team_id = %lld AND id = %lld", 16},
     {"so_certs_of_order",
-     "SELECT " CERT_COLS " FROM certificates WHERE team_id = %lld AND order_id = %lld ORDER BY id"},
+     "SELECT " CERT_COLS " FROM certificates WHERE team_id = %lld AND order_id = %lld ORDER BY id", 16},
     {"so_cert_revoke",
-     "UPDATE certificates SET revoked_at = %lld, revoke_reason = %d WHERE id = %lld AND revoked_at = 0"},
+     "UPDATE certificates SET revoked_at = %lld, revoke_reason = %d WHERE id = %lld AND revoked_at = 0", 0},
     {"so_certs_revoked",
      "SELECT serial, revoked_at, revoke_reason FROM certificates WHERE revoked_at > 0 AND "
-     "not_after >= %lld ORDER BY id"},
+     "not_after >= %lld ORDER BY id", 3},
     {"so_approval_insert",
      "INSERT INTO approvals (token_hash, order_id, team_id, email, created_at, expires_at) "
-     "VALUES (%s, %lld, %lld, %s, %lld, %lld)"},
+     "VALUES (%s, %lld, %lld, %s, %lld, %lld)", 0},
     {"so_approval_lookup",
      "SELECT id, team_id, order_id, email FROM approvals WHERE token_hash = %s AND used_at = 0 "
-     "AND expires_at > %lld"},
-    {"so_approval_use", "UPDATE approvals SET used_at = %lld WHERE id = %lld AND used_at = 0"},
-    {"so_approvals_drop", "DELETE FROM approvals WHERE order_id = %lld AND used_at = 0"},
+     "AND expires_at > %lld", 4},
+    {"so_approval_use", "UPDATE approvals SET used_at = %lld WHERE id = %lld AND used_at = 0", 0},
+    {"so_approvals_drop", "DELETE FROM approvals WHERE order_id = %lld AND used_at = 0", 0},
     {"so_approval_open",
-     "SELECT COUNT(*) FROM approvals WHERE order_id = %lld AND used_at = 0 AND expires_at > %lld"},
+     "SELECT COUNT(*) FROM approvals WHERE order_id = %lld AND used_at = 0 AND expires_at > %lld", 1},
     {"so_reminder_mark",
-     "INSERT INTO reminders_sent (order_id, expiry, offset_days, sent_at) VALUES (%lld, %lld, %d, %lld)"},
+     "INSERT INTO reminders_sent (order_id, expiry, offset_days, sent_at) VALUES (%lld, %lld, %d, %lld)", 0},
     {"so_job_dcv",
      "SELECT id, team_id FROM orders WHERE (status = 'REQ' OR (status IN ('ACT', 'EXP') AND "
      "reissue_pending = 1)) AND next_check_at <= %lld AND claim_until < %lld "
-     "ORDER BY next_check_at LIMIT %d"},
+     "ORDER BY next_check_at LIMIT %d", 2},
     {"so_job_expire",
      "SELECT id, team_id FROM orders WHERE status = 'ACT' AND expiration_date > 0 AND "
-     "expiration_date <= %lld AND claim_until < %lld LIMIT %d"},
+     "expiration_date <= %lld AND claim_until < %lld LIMIT %d", 2},
     {"so_job_reissue",
      "SELECT id, team_id FROM orders WHERE status = 'ACT' AND reissue_at > 0 AND reissue_at <= %lld "
-     "AND reissue_pending = 0 AND claim_until < %lld LIMIT %d"},
+     "AND reissue_pending = 0 AND claim_until < %lld LIMIT %d", 2},
     {"so_job_autorenew",
      "SELECT id, team_id FROM orders WHERE status = 'ACT' AND autorenew = 1 AND order_ends_at > 0 "
-     "AND order_ends_at <= %lld AND claim_until < %lld LIMIT %d"},
+     "AND order_ends_at <= %lld AND claim_until < %lld LIMIT %d", 2},
     {"so_job_reminders",
      "SELECT id, team_id FROM orders WHERE next_reminder_at > 0 AND next_reminder_at <= %lld AND "
-     "reminders_enabled = 1 AND status IN ('ACT', 'EXP') AND claim_until < %lld LIMIT %d"},
-    {"so_next_reminder_set", "UPDATE orders SET next_reminder_at = %lld WHERE id = %lld"},
-    {NULL, NULL}};
+     "reminders_enabled = 1 AND status IN ('ACT', 'EXP') AND claim_until < %lld LIMIT %d", 2},
+    {"so_next_reminder_set", "UPDATE orders SET next_reminder_at = %lld WHERE id = %lld", 0},
+    {NULL, NULL, 0}};
 
 #include "so_store.h"
 

@@ -53,21 +53,21 @@ const so_stmt_def_t so_stmts_csr[] = {
      "INSERT INTO managed_csrs (team_id, friendly_name, csr, common_name, organization, unit, "
      "locality, state, country, email, names, key_type, key_bits, curve, public_key_sha1, md5, "
      "sha1, sha256, signature_algorithm, created_by, created_at, updated_at) VALUES (%lld, %s, %s, "
-     "%s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld) RETURNING id"},
-    {"so_csr_get", "SELECT " CSR_COLS " FROM managed_csrs m WHERE m.team_id = %lld AND m.id = %lld"},
+     "%s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld) RETURNING id", 1},
+    {"so_csr_get", "SELECT " CSR_COLS " FROM managed_csrs m WHERE m.team_id = %lld AND m.id = %lld", 24},
     {"so_csr_by_md5",
-     "SELECT " CSR_COLS " FROM managed_csrs m WHERE m.team_id = %lld AND m.md5 = %s"},
-    {"so_csrs_count", "SELECT COUNT(*) FROM managed_csrs m WHERE " CSR_MATCH},
+     "SELECT " CSR_COLS " FROM managed_csrs m WHERE m.team_id = %lld AND m.md5 = %s", 24},
+    {"so_csrs_count", "SELECT COUNT(*) FROM managed_csrs m WHERE " CSR_MATCH, 1},
     {"so_csrs_list",
      "SELECT " CSR_COLS " FROM managed_csrs m WHERE " CSR_MATCH
-     " ORDER BY m.id DESC LIMIT %d OFFSET %d"},
+     " ORDER BY m.id DESC LIMIT %d OFFSET %d", 24},
     {"so_csr_rename",
-     "UPDATE managed_csrs SET friendly_name = %s, updated_at = %lld WHERE team_id = %lld AND id = %lld"},
-    {"so_csr_delete", "DELETE FROM managed_csrs WHERE team_id = %lld AND id = %lld"},
+     "UPDATE managed_csrs SET friendly_name = %s, updated_at = %lld WHERE team_id = %lld AND id = %lld", 0},
+    {"so_csr_delete", "DELETE FROM managed_csrs WHERE team_id = %lld AND id = %lld", 0},
     {"so_csr_orders",
      "SELECT id, common_name, status, order_date FROM orders WHERE team_id = %lld AND csr_md5 = %s "
-     "ORDER BY id DESC LIMIT %d"},
-    {NULL, NULL}};
+     "ORDER BY id DESC LIMIT %d", 4},
+    {NULL, NULL, 0}};
 
 #include "so_store.h"
 

@@ -49,19 +49,19 @@ const so_stmt_def_t so_stmts_customer[] = {
      "prefix, street, number, suffix, zipcode, city, state, country, phone_country_code, "
      "phone_area_code, phone_subscriber_number, email, vat, locale, comments, created_at, "
      "updated_at) VALUES (%lld, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-     "%s, %s, %s, %s, %lld, %lld) RETURNING id"},
-    {"so_customer_get", "SELECT " CUSTOMER_COLS " FROM customers WHERE team_id = %lld AND handle = %s"},
+     "%s, %s, %s, %s, %lld, %lld) RETURNING id", 1},
+    {"so_customer_get", "SELECT " CUSTOMER_COLS " FROM customers WHERE team_id = %lld AND handle = %s", 24},
     {"so_customer_update",
      "UPDATE customers SET company_name = %s, first_name = %s, last_name = %s, initials = %s, "
      "prefix = %s, street = %s, number = %s, suffix = %s, zipcode = %s, city = %s, state = %s, "
      "country = %s, phone_country_code = %s, phone_area_code = %s, "
      "phone_subscriber_number = %s, email = %s, vat = %s, locale = %s, comments = %s, "
-     "updated_at = %lld WHERE team_id = %lld AND handle = %s"},
+     "updated_at = %lld WHERE team_id = %lld AND handle = %s", 0},
     {"so_customer_in_use",
      "SELECT id FROM orders WHERE team_id = %lld AND (organization_handle = %s OR "
-     "technical_handle = %s OR administrative_handle = %s OR billing_handle = %s) LIMIT 1"},
-    {"so_customer_delete", "DELETE FROM customers WHERE team_id = %lld AND handle = %s"},
-    {NULL, NULL}};
+     "technical_handle = %s OR administrative_handle = %s OR billing_handle = %s) LIMIT 1", 1},
+    {"so_customer_delete", "DELETE FROM customers WHERE team_id = %lld AND handle = %s", 0},
+    {NULL, NULL, 0}};
 
 #include "so_store.h"
 

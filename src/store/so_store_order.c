@@ -190,10 +190,10 @@ const so_stmt_def_t so_stmts_order[] = {
      "price, currency, order_date, created_by, updated_at, folder_id) VALUES (%lld, %lld, %s, %d, "
      "%d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %d, %s, %s, %s, %s, %lld, %s, %lld, %lld, "
      "%lld, (SELECT f.id FROM folders f WHERE f.team_id = %lld AND f.is_default = 1)) "
-     "RETURNING id"},
+     "RETURNING id", 1},
     {"so_order_get",
      "SELECT " ORDER_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
-     "WHERE o.team_id = %lld AND o.id = %lld"},
+     "WHERE o.team_id = %lld AND o.id = %lld", 38},
     {"so_order_update",
      "UPDATE orders SET status = %s, domain_amount = %d, wildcard_domain_amount = %d, "
      "common_name = %s, csr = %s, organization_unit = %s, software = %s, "
@@ -202,38 +202,38 @@ const so_stmt_def_t so_stmts_order[] = {
      "enable_dns_automation = %d, dcv_unique = %s, csr_md5 = %s, csr_sha1 = %s, csr_sha256 = %s, "
      "active_date = %lld, expiration_date = %lld, "
      "order_ends_at = %lld, reissue_at = %lld, cancelled_at = %lld, updated_at = %lld, "
-     "version = version + 1 WHERE team_id = %lld AND id = %lld AND version = %d"},
+     "version = version + 1 WHERE team_id = %lld AND id = %lld AND version = %d", 0},
     {"so_order_hosts", "SELECT order_id, host_name, method FROM order_hostnames "
-                       "WHERE order_id = %lld ORDER BY position"},
+                       "WHERE order_id = %lld ORDER BY position", 3},
     {"so_order_host_upsert",
      "INSERT INTO order_hostnames (order_id, position, host_name, method) VALUES (%lld, %d, %s, %s) "
      "ON CONFLICT (order_id, host_name) DO UPDATE SET position = excluded.position, "
-     "method = excluded.method"},
-    {"so_order_team", "SELECT team_id FROM orders WHERE id = %lld"},
+     "method = excluded.method", 0},
+    {"so_order_team", "SELECT team_id FROM orders WHERE id = %lld", 1},
     {"so_order_event_insert",
      "INSERT INTO order_events (order_id, team_id, user_id, actor, kind, detail, created_at) "
-     "VALUES (%lld, %lld, %lld, %s, %s, %s, %lld)"},
+     "VALUES (%lld, %lld, %lld, %s, %s, %s, %lld)", 0},
     /* a team's version and the catalogue's (team 0): both only grow */
     {"so_orders_version",
-     "SELECT COALESCE(SUM(version), 0) FROM team_list_versions WHERE team_id IN (0, %lld)"},
-    {"so_order_events_count", "SELECT COUNT(*) FROM order_events WHERE team_id = %lld AND order_id = %lld"},
+     "SELECT COALESCE(SUM(version), 0) FROM team_list_versions WHERE team_id IN (0, %lld)", 1},
+    {"so_order_events_count", "SELECT COUNT(*) FROM order_events WHERE team_id = %lld AND order_id = %lld", 1},
     {"so_order_events",
      "SELECT id, actor, kind, detail, created_at FROM order_events "
-     "WHERE team_id = %lld AND order_id = %lld ORDER BY id LIMIT %d OFFSET %d"},
+     "WHERE team_id = %lld AND order_id = %lld ORDER BY id LIMIT %d OFFSET %d", 5},
     {"so_idem_insert",
      "INSERT INTO idempotency_keys (team_id, idem_key, request_hash, created_at) "
-     "VALUES (%lld, %s, %s, %lld)"},
+     "VALUES (%lld, %s, %s, %lld)", 0},
     {"so_idem_finish",
-     "UPDATE idempotency_keys SET status = %d, response = %s WHERE team_id = %lld AND idem_key = %s"},
+     "UPDATE idempotency_keys SET status = %d, response = %s WHERE team_id = %lld AND idem_key = %s", 0},
     {"so_idem_get",
-     "SELECT request_hash, status, response FROM idempotency_keys WHERE team_id = %lld AND idem_key = %s"},
-    {"so_idem_purge", "DELETE FROM idempotency_keys WHERE created_at < %lld"},
+     "SELECT request_hash, status, response FROM idempotency_keys WHERE team_id = %lld AND idem_key = %s", 3},
+    {"so_idem_purge", "DELETE FROM idempotency_keys WHERE created_at < %lld", 0},
     {"so_otp_insert",
      "INSERT INTO otp_tokens (token_hash, order_id, team_id, created_at, expires_at) "
-     "VALUES (%s, %lld, %lld, %lld, %lld)"},
+     "VALUES (%s, %lld, %lld, %lld, %lld)", 0},
     {"so_otp_lookup",
-     "SELECT team_id, order_id FROM otp_tokens WHERE token_hash = %s AND expires_at > %lld"},
-    {NULL, NULL}};
+     "SELECT team_id, order_id FROM otp_tokens WHERE token_hash = %s AND expires_at > %lld", 2},
+    {NULL, NULL, 0}};
 
 #include "so_store.h"
 #define SAFE(s) ((s) ? (s) : "")

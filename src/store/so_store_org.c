@@ -71,32 +71,32 @@ const char *const so_store_folder_subtree_cond = "o.folder_id IN " SUBTREE;
 const so_stmt_def_t so_stmts_org[] = {
     {"so_folders_list",
      "SELECT id, team_id, parent_id, name, role, is_default, created_at FROM folders "
-     "WHERE team_id = %lld ORDER BY parent_id, name_key, id"},
+     "WHERE team_id = %lld ORDER BY parent_id, name_key, id", 7},
     {"so_folder_get",
      "SELECT id, team_id, parent_id, name, role, is_default, created_at FROM folders "
-     "WHERE team_id = %lld AND id = %lld"},
+     "WHERE team_id = %lld AND id = %lld", 7},
     {"so_folders_counts",
-     "SELECT folder_id, COUNT(*) FROM orders WHERE team_id = %lld GROUP BY folder_id"},
-    {"so_folders_lock", "UPDATE folders SET created_at = created_at WHERE team_id = %lld"},
+     "SELECT folder_id, COUNT(*) FROM orders WHERE team_id = %lld GROUP BY folder_id", 2},
+    {"so_folders_lock", "UPDATE folders SET created_at = created_at WHERE team_id = %lld", 0},
     {"so_folder_insert",
      "INSERT INTO folders (team_id, parent_id, name, name_key, role, is_default, created_at) "
-     "VALUES (%lld, %lld, %s, %s, %s, %d, %lld) RETURNING id"},
+     "VALUES (%lld, %lld, %s, %s, %s, %d, %lld) RETURNING id", 1},
     {"so_folder_by_name",
-     "SELECT id FROM folders WHERE team_id = %lld AND parent_id = %lld AND name_key = %s"},
+     "SELECT id FROM folders WHERE team_id = %lld AND parent_id = %lld AND name_key = %s", 1},
     {"so_folder_update",
      "UPDATE folders SET parent_id = %lld, name = %s, name_key = %s "
-     "WHERE team_id = %lld AND id = %lld"},
-    {"so_folder_set_role", "UPDATE folders SET role = %s WHERE team_id = %lld AND id = %lld"},
+     "WHERE team_id = %lld AND id = %lld", 0},
+    {"so_folder_set_role", "UPDATE folders SET role = %s WHERE team_id = %lld AND id = %lld", 0},
     {"so_folder_default_clear",
-     "UPDATE folders SET is_default = 0 WHERE team_id = %lld AND is_default = 1"},
+     "UPDATE folders SET is_default = 0 WHERE team_id = %lld AND is_default = 1", 0},
     {"so_folder_default_set",
-     "UPDATE folders SET is_default = 1 WHERE team_id = %lld AND id = %lld"},
+     "UPDATE folders SET is_default = 1 WHERE team_id = %lld AND id = %lld", 0},
     {"so_folder_release_tree",
-     "UPDATE orders SET folder_id = NULL WHERE team_id = %lld AND folder_id IN " SUBTREE},
-    {"so_folder_delete_tree", "DELETE FROM folders WHERE team_id = %lld AND id IN " SUBTREE},
+     "UPDATE orders SET folder_id = NULL WHERE team_id = %lld AND folder_id IN " SUBTREE, 0},
+    {"so_folder_delete_tree", "DELETE FROM folders WHERE team_id = %lld AND id IN " SUBTREE, 0},
     {"so_orders_refile",
-     "UPDATE orders SET folder_id = %lld WHERE team_id = %lld AND folder_id IS NULL"},
-    {"so_order_move", "UPDATE orders SET folder_id = %lld WHERE team_id = %lld AND id = %lld"},
+     "UPDATE orders SET folder_id = %lld WHERE team_id = %lld AND folder_id IS NULL", 0},
+    {"so_order_move", "UPDATE orders SET folder_id = %lld WHERE team_id = %lld AND id = %lld", 0},
     {"so_orders_arrange",
      /* keep in step with so_folder_arrange_role() */
      "UPDATE orders SET folder_id = CASE "
@@ -104,52 +104,52 @@ const so_stmt_def_t so_stmts_org[] = {
      "THEN CAST(%lld AS BIGINT) "
      "WHEN status IN ('REJ', 'FAI') THEN CAST(%lld AS BIGINT) "
      "WHEN status IN ('PAI', 'REQ') THEN CAST(%lld AS BIGINT) "
-     "ELSE CAST(%lld AS BIGINT) END WHERE team_id = %lld"},
+     "ELSE CAST(%lld AS BIGINT) END WHERE team_id = %lld", 0},
     /* tags */
     {"so_tags_count",
-     "SELECT COUNT(*) FROM tags WHERE team_id = %lld AND (%s = '' OR LOWER(name) LIKE %s ESCAPE '\\')"},
+     "SELECT COUNT(*) FROM tags WHERE team_id = %lld AND (%s = '' OR LOWER(name) LIKE %s ESCAPE '\\')", 1},
     {"so_tags_list",
      "SELECT id, name, created_at, n_orders, n_certs FROM (SELECT t.id, t.name, t.created_at, "
      "(SELECT COUNT(*) FROM order_tags ot WHERE ot.tag_id = t.id) AS n_orders, "
      "(SELECT COUNT(*) FROM certificate_tags ct WHERE ct.tag_id = t.id) AS n_certs "
      "FROM tags t WHERE t.team_id = %lld AND (%s = '' OR LOWER(t.name) LIKE %s ESCAPE '\\')) x "
-     "ORDER BY n_orders + n_certs DESC, name, id LIMIT %d OFFSET %d"},
+     "ORDER BY n_orders + n_certs DESC, name, id LIMIT %d OFFSET %d", 5},
     {"so_tag_get",
      "SELECT t.id, t.name, t.created_at, "
      "(SELECT COUNT(*) FROM order_tags ot WHERE ot.tag_id = t.id), "
      "(SELECT COUNT(*) FROM certificate_tags ct WHERE ct.tag_id = t.id) "
-     "FROM tags t WHERE t.team_id = %lld AND t.id = %lld"},
-    {"so_tag_by_name", "SELECT id FROM tags WHERE team_id = %lld AND name = %s"},
+     "FROM tags t WHERE t.team_id = %lld AND t.id = %lld", 5},
+    {"so_tag_by_name", "SELECT id FROM tags WHERE team_id = %lld AND name = %s", 1},
     {"so_tag_insert",
-     "INSERT INTO tags (team_id, name, created_at) VALUES (%lld, %s, %lld) RETURNING id"},
+     "INSERT INTO tags (team_id, name, created_at) VALUES (%lld, %s, %lld) RETURNING id", 1},
     {"so_tag_ensure",
      "INSERT INTO tags (team_id, name, created_at) VALUES (%lld, %s, %lld) "
-     "ON CONFLICT (team_id, name) DO NOTHING"},
-    {"so_tag_rename", "UPDATE tags SET name = %s WHERE team_id = %lld AND id = %lld"},
-    {"so_tag_unuse_orders", "DELETE FROM order_tags WHERE team_id = %lld AND tag_id = %lld"},
-    {"so_tag_unuse_certs", "DELETE FROM certificate_tags WHERE team_id = %lld AND tag_id = %lld"},
-    {"so_tag_delete", "DELETE FROM tags WHERE team_id = %lld AND id = %lld"},
+     "ON CONFLICT (team_id, name) DO NOTHING", 0},
+    {"so_tag_rename", "UPDATE tags SET name = %s WHERE team_id = %lld AND id = %lld", 0},
+    {"so_tag_unuse_orders", "DELETE FROM order_tags WHERE team_id = %lld AND tag_id = %lld", 0},
+    {"so_tag_unuse_certs", "DELETE FROM certificate_tags WHERE team_id = %lld AND tag_id = %lld", 0},
+    {"so_tag_delete", "DELETE FROM tags WHERE team_id = %lld AND id = %lld", 0},
     {"so_order_tags",
      "SELECT t.id, t.name FROM order_tags x JOIN tags t ON t.id = x.tag_id "
-     "WHERE x.team_id = %lld AND x.order_id = %lld ORDER BY t.name"},
+     "WHERE x.team_id = %lld AND x.order_id = %lld ORDER BY t.name", 2},
     {"so_cert_tags",
      "SELECT t.id, t.name FROM certificate_tags x JOIN tags t ON t.id = x.tag_id "
-     "WHERE x.team_id = %lld AND x.order_id = %lld AND x.serial = %s ORDER BY t.name"},
+     "WHERE x.team_id = %lld AND x.order_id = %lld AND x.serial = %s ORDER BY t.name", 2},
     {"so_order_tag_add",
      "INSERT INTO order_tags (order_id, tag_id, team_id, created_at) VALUES (%lld, %lld, %lld, %lld) "
-     "ON CONFLICT (order_id, tag_id) DO NOTHING"},
+     "ON CONFLICT (order_id, tag_id) DO NOTHING", 0},
     {"so_cert_tag_add",
      "INSERT INTO certificate_tags (order_id, serial, tag_id, team_id, created_at) "
-     "VALUES (%lld, %s, %lld, %lld, %lld) ON CONFLICT (order_id, serial, tag_id) DO NOTHING"},
+     "VALUES (%lld, %s, %lld, %lld, %lld) ON CONFLICT (order_id, serial, tag_id) DO NOTHING", 0},
     {"so_order_tag_remove",
-     "DELETE FROM order_tags WHERE team_id = %lld AND order_id = %lld AND tag_id = %lld"},
+     "DELETE FROM order_tags WHERE team_id = %lld AND order_id = %lld AND tag_id = %lld", 0},
     {"so_cert_tag_remove",
      "DELETE FROM certificate_tags WHERE team_id = %lld AND order_id = %lld AND serial = %s "
-     "AND tag_id = %lld"},
-    {"so_order_tags_clear", "DELETE FROM order_tags WHERE team_id = %lld AND order_id = %lld"},
+     "AND tag_id = %lld", 0},
+    {"so_order_tags_clear", "DELETE FROM order_tags WHERE team_id = %lld AND order_id = %lld", 0},
     {"so_cert_tags_clear",
-     "DELETE FROM certificate_tags WHERE team_id = %lld AND order_id = %lld AND serial = %s"},
-    {NULL, NULL}};
+     "DELETE FROM certificate_tags WHERE team_id = %lld AND order_id = %lld AND serial = %s", 0},
+    {NULL, NULL, 0}};
 
 #include "so_store.h"
 

@@ -71,48 +71,48 @@ const so_migration_t so_migrations_outbox[] = {
 const so_stmt_def_t so_stmts_outbox[] = {
     {"so_wh_insert",
      "INSERT INTO webhooks (team_id, url, events, description, enabled, secret, created_at, "
-     "updated_at) VALUES (%lld, %s, %s, %s, %d, %s, %lld, %lld) RETURNING id"},
-    {"so_wh_get", "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld AND id = %lld"},
-    {"so_wh_list", "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld ORDER BY id"},
+     "updated_at) VALUES (%lld, %s, %s, %s, %d, %s, %lld, %lld) RETURNING id", 1},
+    {"so_wh_get", "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld AND id = %lld", 13},
+    {"so_wh_list", "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld ORDER BY id", 13},
     {"so_wh_list_enabled",
-     "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld AND enabled = 1 ORDER BY id"},
+     "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld AND enabled = 1 ORDER BY id", 13},
     {"so_wh_update",
      "UPDATE webhooks SET url = %s, events = %s, description = %s, enabled = %d, secret = %s, "
      "old_secret = %s, old_secret_until = %lld, failing_since = %lld, disabled_reason = %s, "
-     "updated_at = %lld WHERE team_id = %lld AND id = %lld"},
-    {"so_wh_delete", "DELETE FROM webhooks WHERE team_id = %lld AND id = %lld"},
+     "updated_at = %lld WHERE team_id = %lld AND id = %lld", 0},
+    {"so_wh_delete", "DELETE FROM webhooks WHERE team_id = %lld AND id = %lld", 0},
     {"so_wh_owner_emails",
      "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.team_id = %lld "
-     "AND m.role = 'owner' AND u.email <> '' ORDER BY u.id"},
+     "AND m.role = 'owner' AND u.email <> '' ORDER BY u.id", 1},
     {"so_ob_insert",
      "INSERT INTO outbox (event_id, team_id, order_id, type, consumer, payload, created_at, "
-     "next_at) VALUES (%s, %lld, %lld, %s, %lld, %s, %lld, %lld) RETURNING id"},
-    {"so_ob_get", "SELECT " OB_COLS " FROM outbox o WHERE o.id = %lld"},
-    {"so_ob_due", OB_DUE "ORDER BY o.id LIMIT %d"},
-    {"so_ob_due_order", OB_DUE "AND o.order_id = %lld AND o.consumer = %lld ORDER BY o.id LIMIT %d"},
+     "next_at) VALUES (%s, %lld, %lld, %s, %lld, %s, %lld, %lld) RETURNING id", 1},
+    {"so_ob_get", "SELECT " OB_COLS " FROM outbox o WHERE o.id = %lld", 12},
+    {"so_ob_due", OB_DUE "ORDER BY o.id LIMIT %d", 12},
+    {"so_ob_due_order", OB_DUE "AND o.order_id = %lld AND o.consumer = %lld ORDER BY o.id LIMIT %d", 12},
     {"so_ob_claim",
      "UPDATE outbox SET claim_owner = %s, claim_until = %lld, attempts = attempts + 1 "
      "WHERE id = %lld AND status = 'pending' AND next_at <= %lld "
-     "AND (claim_until IS NULL OR claim_until < %lld)"},
+     "AND (claim_until IS NULL OR claim_until < %lld)", 0},
     {"so_ob_finish",
      "UPDATE outbox SET status = %s, next_at = %lld, last_status = %d, claim_owner = NULL, "
-     "claim_until = NULL WHERE id = %lld AND claim_owner = %s"},
+     "claim_until = NULL WHERE id = %lld AND claim_owner = %s", 0},
     {"so_ob_redeliver",
      "UPDATE outbox SET status = 'pending', next_at = %lld, claim_owner = NULL, claim_until = NULL "
-     "WHERE id = %lld"},
+     "WHERE id = %lld", 0},
     {"so_ob_of_webhook",
-     "SELECT " OB_COLS " FROM outbox o WHERE o.consumer = %lld ORDER BY o.id DESC LIMIT %d"},
+     "SELECT " OB_COLS " FROM outbox o WHERE o.consumer = %lld ORDER BY o.id DESC LIMIT %d", 12},
     {"so_ob_reminder_mark",
      "INSERT INTO reminders_sent (order_id, expiry, offset_days, sent_at) VALUES (%lld, %lld, %d, "
-     "%lld) ON CONFLICT (order_id, expiry, offset_days) DO NOTHING"},
-    {"so_ob_pending", "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"},
+     "%lld) ON CONFLICT (order_id, expiry, offset_days) DO NOTHING", 0},
+    {"so_ob_pending", "SELECT COUNT(*) FROM outbox WHERE status = 'pending'", 1},
     {"so_wa_insert",
      "INSERT INTO webhook_attempts (outbox_id, webhook_id, at, http_status, latency_ms, response, "
-     "error, next_retry) VALUES (%lld, %lld, %lld, %d, %d, %s, %s, %lld)"},
+     "error, next_retry) VALUES (%lld, %lld, %lld, %d, %d, %s, %s, %lld)", 0},
     {"so_wa_list",
      "SELECT id, outbox_id, at, http_status, latency_ms, response, error, next_retry "
-     "FROM webhook_attempts WHERE outbox_id = %lld ORDER BY id"},
-    {NULL, NULL}};
+     "FROM webhook_attempts WHERE outbox_id = %lld ORDER BY id", 8},
+    {NULL, NULL, 0}};
 
 
 static so_webhook_t *wh_row(apr_pool_t *p, so_rows_t *r, int i)

@@ -24,12 +24,12 @@ const so_migration_t so_migrations_renewal[] = {
 const so_stmt_def_t so_stmts_renewal[] = {
     {"so_renewal_add",
      "INSERT INTO order_renewals (renewal_id, renewed_id, team_id, created_at) "
-     "VALUES (%lld, %lld, %lld, %lld)"},
+     "VALUES (%lld, %lld, %lld, %lld)", 0},
     {"so_renewal_of",
      "SELECT r.renewal_id, r.renewed_id, o.status FROM order_renewals r "
      "JOIN orders o ON o.id = r.renewal_id WHERE r.team_id = %lld AND r.renewed_id = %lld AND " LIVE
-     " ORDER BY r.renewal_id DESC LIMIT 1"},
-    {NULL, NULL}};
+     " ORDER BY r.renewal_id DESC LIMIT 1", 3},
+    {NULL, NULL, 0}};
 
 
 apr_status_t so_store_renewal_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,

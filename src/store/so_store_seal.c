@@ -52,10 +52,10 @@ const so_migration_t so_migrations_seal[] = {
 const so_stmt_def_t so_stmts_seal[] = {
     {"so_seal_insert",
      "INSERT INTO seals (order_id, team_id, seal_id, created_at, updated_at) VALUES "
-     "(%lld, %lld, %s, %lld, %lld) ON CONFLICT (order_id) DO NOTHING"},
-    {"so_seal_get", "SELECT " SEAL_COLS " FROM seals WHERE order_id = %lld AND team_id = %lld"},
+     "(%lld, %lld, %s, %lld, %lld) ON CONFLICT (order_id) DO NOTHING", 0},
+    {"so_seal_get", "SELECT " SEAL_COLS " FROM seals WHERE order_id = %lld AND team_id = %lld", 7},
     {"so_seal_set",
-     "UPDATE seals SET enabled = %d, artifacts_enabled = %d, updated_at = %lld WHERE order_id = %lld"},
+     "UPDATE seals SET enabled = %d, artifacts_enabled = %d, updated_at = %lld WHERE order_id = %lld", 0},
     {"so_seal_facts",
      "SELECT s.order_id, s.team_id, s.seal_id, s.enabled, s.artifacts_enabled, s.created_at, "
      "s.updated_at, o.common_name, o.status, p.validation_method, c.id, c.names, c.pem, "
@@ -64,35 +64,35 @@ const so_stmt_def_t so_stmts_seal[] = {
      "JOIN products p ON p.id = o.product_id "
      "LEFT JOIN certificates c ON c.order_id = o.id AND c.is_current = 1 "
      "LEFT JOIN customers cu ON cu.team_id = o.team_id AND cu.handle = o.organization_handle "
-     "WHERE s.seal_id = %s"},
+     "WHERE s.seal_id = %s", 22},
     {"so_doc_insert",
      "INSERT INTO documents (team_id, order_id, name, doc_type, size, sha256, uploaded_by, "
-     "created_at) VALUES (%lld, %lld, %s, %s, %lld, %s, %s, %lld) RETURNING id"},
-    {"so_doc_data_insert", "INSERT INTO document_data (document_id, data) VALUES (%lld, %s)"},
-    {"so_doc_count", "SELECT COUNT(*) FROM documents WHERE order_id = %lld"},
+     "created_at) VALUES (%lld, %lld, %s, %s, %lld, %s, %s, %lld) RETURNING id", 1},
+    {"so_doc_data_insert", "INSERT INTO document_data (document_id, data) VALUES (%lld, %s)", 0},
+    {"so_doc_count", "SELECT COUNT(*) FROM documents WHERE order_id = %lld", 1},
     {"so_docs_of_order",
      "SELECT " DOC_COLS " FROM documents d WHERE d.team_id = %lld AND d.order_id = %lld "
-     "ORDER BY d.id"},
+     "ORDER BY d.id", 14},
     {"so_docs_published",
      "SELECT " DOC_COLS " FROM documents d WHERE d.order_id = %lld AND d.published = 1 AND "
-     "d.status = 'accepted' ORDER BY d.id"},
+     "d.status = 'accepted' ORDER BY d.id", 14},
     {"so_doc_get",
      "SELECT " DOC_COLS " FROM documents d WHERE d.team_id = %lld AND d.order_id = %lld AND "
-     "d.id = %lld"},
-    {"so_doc_get_any", "SELECT " DOC_COLS " FROM documents d WHERE d.id = %lld"},
-    {"so_doc_data", "SELECT data FROM document_data WHERE document_id = %lld"},
-    {"so_doc_delete", "DELETE FROM documents WHERE id = %lld AND status = 'pending'"},
+     "d.id = %lld", 14},
+    {"so_doc_get_any", "SELECT " DOC_COLS " FROM documents d WHERE d.id = %lld", 14},
+    {"so_doc_data", "SELECT data FROM document_data WHERE document_id = %lld", 1},
+    {"so_doc_delete", "DELETE FROM documents WHERE id = %lld AND status = 'pending'", 0},
     {"so_doc_publish",
-     "UPDATE documents SET published = %d WHERE id = %lld AND status = 'accepted'"},
+     "UPDATE documents SET published = %d WHERE id = %lld AND status = 'accepted'", 0},
     {"so_doc_decide",
      "UPDATE documents SET status = %s, reason = %s, decided_by = %s, decided_at = %lld, "
-     "published = 0 WHERE id = %lld AND status = 'pending'"},
+     "published = 0 WHERE id = %lld AND status = 'pending'", 0},
     {"so_docs_by_status",
      "SELECT " DOC_COLS ", t.slug, o.common_name FROM documents d JOIN teams t ON t.id = d.team_id "
-     "JOIN orders o ON o.id = d.order_id WHERE d.status = %s ORDER BY d.id LIMIT %d"},
-    {"so_org_documents_set", "UPDATE orders SET org_documents = %s WHERE id = %lld"},
-    {"so_org_documents_get", "SELECT org_documents FROM orders WHERE id = %lld"},
-    {NULL, NULL}};
+     "JOIN orders o ON o.id = d.order_id WHERE d.status = %s ORDER BY d.id LIMIT %d", 16},
+    {"so_org_documents_set", "UPDATE orders SET org_documents = %s WHERE id = %lld", 0},
+    {"so_org_documents_get", "SELECT org_documents FROM orders WHERE id = %lld", 1},
+    {NULL, NULL, 0}};
 
 static so_seal_row_t *seal_from(apr_pool_t *p, so_rows_t *r, int i, so_seal_row_t *s)
 {

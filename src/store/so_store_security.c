@@ -66,68 +66,68 @@ const so_migration_t so_migrations_security[] = {
 const so_stmt_def_t so_stmts_security[] = {
     {"so_inv_expire",
      "UPDATE invitations SET state = 'expired' WHERE team_id = %lld AND username = %s "
-     "AND state = 'pending' AND expires_at <= %lld"},
+     "AND state = 'pending' AND expires_at <= %lld", 0},
     {"so_inv_insert",
      "INSERT INTO invitations (team_id, username, role, invited_by, created_at, expires_at) "
-     "VALUES (%lld, %s, %s, %lld, %lld, %lld) RETURNING id"},
+     "VALUES (%lld, %s, %s, %lld, %lld, %lld) RETURNING id", 1},
     {"so_inv_of_user",
      "SELECT " INV_COLS " FROM invitations i JOIN teams t ON t.id = i.team_id "
      "LEFT JOIN users u ON u.id = i.invited_by "
-     "WHERE i.username = %s AND i.state = 'pending' AND i.expires_at > %lld ORDER BY i.id"},
+     "WHERE i.username = %s AND i.state = 'pending' AND i.expires_at > %lld ORDER BY i.id", 9},
     {"so_inv_of_team",
      "SELECT " INV_COLS " FROM invitations i JOIN teams t ON t.id = i.team_id "
      "LEFT JOIN users u ON u.id = i.invited_by "
-     "WHERE i.team_id = %lld AND i.state = 'pending' AND i.expires_at > %lld ORDER BY i.id"},
+     "WHERE i.team_id = %lld AND i.state = 'pending' AND i.expires_at > %lld ORDER BY i.id", 9},
     {"so_inv_decide",
      "UPDATE invitations SET state = %s, decided_at = %lld WHERE id = %lld AND username = %s "
-     "AND state = 'pending' AND expires_at > %lld RETURNING team_id, role"},
+     "AND state = 'pending' AND expires_at > %lld RETURNING team_id, role", 2},
     {"so_inv_withdraw",
      "UPDATE invitations SET state = 'withdrawn', decided_at = %lld WHERE id = %lld "
-     "AND team_id = %lld AND state = 'pending'"},
+     "AND team_id = %lld AND state = 'pending'", 0},
     {"so_sec_token_user",
-     "SELECT user_id FROM api_tokens WHERE team_id = %lld AND id = %lld AND revoked_at IS NULL"},
-    {"so_sec_session_describe", "UPDATE sessions SET ip = %s, user_agent = %s WHERE session_hash = %s"},
+     "SELECT user_id FROM api_tokens WHERE team_id = %lld AND id = %lld AND revoked_at IS NULL", 1},
+    {"so_sec_session_describe", "UPDATE sessions SET ip = %s, user_agent = %s WHERE session_hash = %s", 0},
     {"so_sec_sessions",
      "SELECT s.id, t.slug, s.ip, s.user_agent, s.created_at, s.last_used_at, s.expires_at "
      "FROM sessions s JOIN teams t ON t.id = s.team_id "
-     "WHERE s.user_id = %lld AND s.expires_at > %lld ORDER BY s.id"},
-    {"so_sec_session_end", "DELETE FROM sessions WHERE id = %lld AND user_id = %lld"},
-    {"so_sec_sessions_end", "DELETE FROM sessions WHERE user_id = %lld AND id <> %lld"},
+     "WHERE s.user_id = %lld AND s.expires_at > %lld ORDER BY s.id", 7},
+    {"so_sec_session_end", "DELETE FROM sessions WHERE id = %lld AND user_id = %lld", 0},
+    {"so_sec_sessions_end", "DELETE FROM sessions WHERE user_id = %lld AND id <> %lld", 0},
     {"so_sec_tokens_end",
-     "UPDATE api_tokens SET revoked_at = %lld WHERE user_id = %lld AND revoked_at IS NULL"},
-    {"so_sec_token_restrict", "UPDATE api_tokens SET scopes = %s, networks = %s WHERE id = %lld"},
+     "UPDATE api_tokens SET revoked_at = %lld WHERE user_id = %lld AND revoked_at IS NULL", 0},
+    {"so_sec_token_restrict", "UPDATE api_tokens SET scopes = %s, networks = %s WHERE id = %lld", 0},
     {"so_audit_insert",
      "INSERT INTO audit_log (team_id, at, actor_kind, actor_id, actor, credential_id, ip, method, "
-     "route, path, status, code) VALUES (%lld, %lld, %s, %lld, %s, %lld, %s, %s, %s, %s, %d, %d)"},
+     "route, path, status, code) VALUES (%lld, %lld, %s, %lld, %s, %lld, %s, %s, %s, %s, %d, %d)", 0},
     {"so_audit_insert_id",
      "INSERT INTO audit_log (team_id, at, actor_kind, actor_id, actor, credential_id, ip, method, "
      "route, path, status, code) VALUES (%lld, %lld, %s, %lld, %s, %lld, %s, %s, %s, %s, %d, %d) "
-     "RETURNING id"},
-    {"so_audit_result", "UPDATE audit_log SET status = %d, code = %d WHERE id = %lld"},
-    {"so_audit_prune", "DELETE FROM audit_log WHERE at < %lld"},
-    {"so_tfa_get", "SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = %lld"},
-    {"so_tfa_set_pending", "UPDATE users SET totp_pending = %s WHERE id = %lld"},
+     "RETURNING id", 1},
+    {"so_audit_result", "UPDATE audit_log SET status = %d, code = %d WHERE id = %lld", 0},
+    {"so_audit_prune", "DELETE FROM audit_log WHERE at < %lld", 0},
+    {"so_tfa_get", "SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = %lld", 3},
+    {"so_tfa_set_pending", "UPDATE users SET totp_pending = %s WHERE id = %lld", 0},
     {"so_tfa_enable",
      "UPDATE users SET totp_secret = totp_pending, totp_pending = '', totp_last_step = %lld "
-     "WHERE id = %lld AND totp_pending = %s AND totp_secret = ''"},
+     "WHERE id = %lld AND totp_pending = %s AND totp_secret = ''", 0},
     {"so_tfa_disable",
-     "UPDATE users SET totp_secret = '', totp_pending = '', totp_last_step = 0 WHERE id = %lld"},
+     "UPDATE users SET totp_secret = '', totp_pending = '', totp_last_step = 0 WHERE id = %lld", 0},
     {"so_tfa_step",
-     "UPDATE users SET totp_last_step = %lld WHERE id = %lld AND totp_last_step < %lld"},
-    {"so_tfa_codes_clear", "DELETE FROM recovery_codes WHERE user_id = %lld"},
-    {"so_tfa_code_add", "INSERT INTO recovery_codes (user_id, code_hash) VALUES (%lld, %s)"},
+     "UPDATE users SET totp_last_step = %lld WHERE id = %lld AND totp_last_step < %lld", 0},
+    {"so_tfa_codes_clear", "DELETE FROM recovery_codes WHERE user_id = %lld", 0},
+    {"so_tfa_code_add", "INSERT INTO recovery_codes (user_id, code_hash) VALUES (%lld, %s)", 0},
     {"so_tfa_code_use",
      "UPDATE recovery_codes SET used_at = %lld WHERE user_id = %lld AND code_hash = %s "
-     "AND used_at IS NULL"},
-    {"so_tfa_team_get", "SELECT require_2fa FROM teams WHERE id = %lld"},
-    {"so_tfa_team_set", "UPDATE teams SET require_2fa = %d WHERE id = %lld"},
+     "AND used_at IS NULL", 0},
+    {"so_tfa_team_get", "SELECT require_2fa FROM teams WHERE id = %lld", 1},
+    {"so_tfa_team_set", "UPDATE teams SET require_2fa = %d WHERE id = %lld", 0},
     {"so_tfa_team_end_sessions",
      "DELETE FROM sessions WHERE team_id = %lld AND user_id IN "
-     "(SELECT id FROM users WHERE totp_secret = '')"},
+     "(SELECT id FROM users WHERE totp_secret = '')", 0},
     {"so_tfa_team_end_logins",
      "UPDATE api_tokens SET revoked_at = %lld WHERE team_id = %lld AND name = 'login' "
-     "AND revoked_at IS NULL AND user_id IN (SELECT id FROM users WHERE totp_secret = '')"},
-    {NULL, NULL}};
+     "AND revoked_at IS NULL AND user_id IN (SELECT id FROM users WHERE totp_secret = '')", 0},
+    {NULL, NULL, 0}};
 
 
 apr_status_t so_store_invitation_create(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,

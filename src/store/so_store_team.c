@@ -17,38 +17,38 @@ const so_migration_t so_migrations_team[] = {
     "k.revoked_at, k.scopes, k.networks"
 
 const so_stmt_def_t so_stmts_team[] = {
-    {"so_members_count", "SELECT COUNT(*) FROM memberships WHERE team_id = %lld"},
+    {"so_members_count", "SELECT COUNT(*) FROM memberships WHERE team_id = %lld", 1},
     {"so_members_list",
      "SELECT m.user_id, u.username, m.role, m.created_at FROM memberships m "
      "JOIN users u ON u.id = m.user_id WHERE m.team_id = %lld ORDER BY CASE m.role "
      "WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END, u.username "
-     "LIMIT %d OFFSET %d"},
-    {"so_member_role", "SELECT role FROM memberships WHERE team_id = %lld AND user_id = %lld"},
+     "LIMIT %d OFFSET %d", 4},
+    {"so_member_role", "SELECT role FROM memberships WHERE team_id = %lld AND user_id = %lld", 1},
     {"so_member_owners",
-     "SELECT COUNT(*) FROM memberships WHERE team_id = %lld AND role = 'owner'"},
-    {"so_members_lock", "UPDATE memberships SET created_at = created_at WHERE team_id = %lld"},
+     "SELECT COUNT(*) FROM memberships WHERE team_id = %lld AND role = 'owner'", 1},
+    {"so_members_lock", "UPDATE memberships SET created_at = created_at WHERE team_id = %lld", 0},
     {"so_member_insert",
-     "INSERT INTO memberships (user_id, team_id, role, created_at) VALUES (%lld, %lld, %s, %lld)"},
-    {"so_member_delete", "DELETE FROM memberships WHERE team_id = %lld AND user_id = %lld"},
-    {"so_teams_owned", "SELECT COUNT(*) FROM memberships WHERE user_id = %lld AND role = 'owner'"},
+     "INSERT INTO memberships (user_id, team_id, role, created_at) VALUES (%lld, %lld, %s, %lld)", 0},
+    {"so_member_delete", "DELETE FROM memberships WHERE team_id = %lld AND user_id = %lld", 0},
+    {"so_teams_owned", "SELECT COUNT(*) FROM memberships WHERE user_id = %lld AND role = 'owner'", 1},
     {"so_team_tokens_count",
      "SELECT COUNT(*) FROM api_tokens k WHERE k.team_id = %lld AND (%d = 1 OR "
-     "(k.revoked_at IS NULL AND k.expires_at > %lld))"},
+     "(k.revoked_at IS NULL AND k.expires_at > %lld))", 1},
     {"so_team_tokens",
      "SELECT " TOKEN_COLS " FROM api_tokens k JOIN users u ON u.id = k.user_id "
      "WHERE k.team_id = %lld AND (%d = 1 OR (k.revoked_at IS NULL AND k.expires_at > %lld)) "
-     "ORDER BY k.id DESC LIMIT %d OFFSET %d"},
+     "ORDER BY k.id DESC LIMIT %d OFFSET %d", 11},
     {"so_team_token_insert",
      "INSERT INTO api_tokens (token_hash, user_id, team_id, name, ip, created_at, expires_at) "
-     "VALUES (%s, %lld, %lld, %s, %s, %lld, %lld) RETURNING id"},
+     "VALUES (%s, %lld, %lld, %s, %s, %lld, %lld) RETURNING id", 1},
     {"so_team_token_revoke",
      "UPDATE api_tokens SET revoked_at = %lld WHERE team_id = %lld AND id = %lld "
-     "AND revoked_at IS NULL"},
+     "AND revoked_at IS NULL", 0},
     {"so_member_tokens_revoke",
      "UPDATE api_tokens SET revoked_at = %lld WHERE team_id = %lld AND user_id = %lld "
-     "AND revoked_at IS NULL"},
-    {"so_member_sessions_delete", "DELETE FROM sessions WHERE team_id = %lld AND user_id = %lld"},
-    {NULL, NULL}};
+     "AND revoked_at IS NULL", 0},
+    {"so_member_sessions_delete", "DELETE FROM sessions WHERE team_id = %lld AND user_id = %lld", 0},
+    {NULL, NULL, 0}};
 
 #include "so_store.h"
 

@@ -5,6 +5,7 @@
 #include "test_common.h"
 #include "../../src/core/so_crypto.h"
 #include "../../src/core/so_util.h"
+#include "../../src/store/so_db_int.h"
 #include "../../src/store/so_schema.h"
 #include "../../src/store/so_store_account.h"
 
@@ -207,6 +208,26 @@ START_TEST(typed_arguments)
 }
 END_TEST
 
+/* the columns a statement's rows have, counted in its SQL at registration */
+START_TEST(column_counts)
+{
+    ck_assert_int_eq(so_db_sql_ncols("SELECT a, b FROM t WHERE c IN (1, 2)"), 2);
+    ck_assert_int_eq(so_db_sql_ncols("select f(a, b), 'x,'',y', \"q,r\" from t"), 3);
+    ck_assert_int_eq(so_db_sql_ncols("SELECT count(*) FROM t"), 1);
+    ck_assert_int_eq(so_db_sql_ncols("SELECT 1, 2"), 2);
+    ck_assert_int_eq(so_db_sql_ncols("WITH x AS (SELECT 1, 2) SELECT a FROM x"), 1);
+    ck_assert_int_eq(so_db_sql_ncols("SELECT a, b FROM t UNION SELECT c, d FROM u"), 2);
+    ck_assert_int_eq(so_db_sql_ncols("SELECT CASE WHEN a THEN 1 ELSE 0 END, b FROM t"), 2);
+    ck_assert_int_eq(so_db_sql_ncols("INSERT INTO t (a, b) VALUES (1, 2)"), 0);
+    ck_assert_int_eq(so_db_sql_ncols("INSERT INTO t (a, b) SELECT a, b FROM u"), 0);
+    ck_assert_int_eq(so_db_sql_ncols("INSERT INTO t (a) VALUES (1) RETURNING id"), 1);
+    ck_assert_int_eq(so_db_sql_ncols("UPDATE t SET a = 1, b = 'select' RETURNING a, b"), 2);
+    ck_assert_int_eq(so_db_sql_ncols("DELETE FROM t WHERE a = 1"), 0);
+    /* every registered statement's ncols matches its SQL (none refused) */
+    ck_assert_int_eq(so_stmts_rejected(), 0);
+}
+END_TEST
+
 /* the commit hook (the audit row of a request): its row commits with the change or neither */
 static int hook_fail, hook_committed, hook_failed;
 
@@ -301,6 +322,7 @@ TCase *so_test_db_case(void)
     tcase_add_test(tc, ledger_is_atomic);
     tcase_add_test(tc, statement_errors);
     tcase_add_test(tc, typed_arguments);
+    tcase_add_test(tc, column_counts);
     tcase_add_test(tc, login_failures);
     tcase_add_test(tc, commit_hook);
     return tc;
