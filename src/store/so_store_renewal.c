@@ -21,14 +21,20 @@ const so_migration_t so_migrations_renewal[] = {
 /* a renewal that was cancelled (REJ, FAI) does not count: the order may be renewed again */
 #define LIVE "o.status NOT IN ('REJ', 'FAI')"
 
+/* a renewal link with its renewal's status */
+#define REN_COLUMNS(X) X(REN_RENEWAL_ID, "r.renewal_id") X(REN_RENEWED_ID, ", r.renewed_id") \
+    X(REN_STATUS, ", o.status")
+enum { REN_COLUMNS(SO_COL_POS) REN_NCOLS };
+#define REN_COLS REN_COLUMNS(SO_COL_SQL)
+
 const so_stmt_def_t so_stmts_renewal[] = {
     {"so_renewal_add",
      "INSERT INTO order_renewals (renewal_id, renewed_id, team_id, created_at) "
      "VALUES (%lld, %lld, %lld, %lld)", 0},
     {"so_renewal_of",
-     "SELECT r.renewal_id, r.renewed_id, o.status FROM order_renewals r "
-     "JOIN orders o ON o.id = r.renewal_id WHERE r.team_id = %lld AND r.renewed_id = %lld AND " LIVE
-     " ORDER BY r.renewal_id DESC LIMIT 1", 3},
+     "SELECT " REN_COLS " FROM order_renewals r JOIN orders o ON o.id = r.renewal_id "
+     "WHERE r.team_id = %lld AND r.renewed_id = %lld AND " LIVE
+     " ORDER BY r.renewal_id DESC LIMIT 1", REN_NCOLS},
     {NULL, NULL, 0}};
 
 
@@ -42,9 +48,9 @@ apr_status_t so_store_renewal_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
 static so_renewal_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
 {
     so_renewal_t *x = apr_pcalloc(p, sizeof(*x));
-    x->renewal_id = so_cell_i64(r, i, 0);
-    x->renewed_id = so_cell_i64(r, i, 1);
-    x->status = apr_pstrdup(p, so_cell(r, i, 2));
+    x->renewal_id = so_cell_i64(r, i, REN_RENEWAL_ID);
+    x->renewed_id = so_cell_i64(r, i, REN_RENEWED_ID);
+    x->status = apr_pstrdup(p, so_cell(r, i, REN_STATUS));
     return x;
 }
 
@@ -96,7 +102,7 @@ apr_status_t so_store_renewals_for(so_db_t *db, apr_pool_t *p, apr_int64_t team_
     b.map = *by_renewal = apr_hash_make(p);
     b.by_renewed = 0;
     rv = so_db_select_in(db, p,
-                         "SELECT r.renewal_id, r.renewed_id, o.status FROM order_renewals r "
+                         "SELECT " REN_COLS " FROM order_renewals r "
                          "JOIN orders o ON o.id = r.renewal_id WHERE r.team_id = %lld AND " LIVE
                          " AND r.renewed_id IN (",
                          ")", 1, &team, ids, rows_cb, &a);
@@ -104,7 +110,7 @@ apr_status_t so_store_renewals_for(so_db_t *db, apr_pool_t *p, apr_int64_t team_
         return rv;
     }
     return so_db_select_in(db, p,
-                           "SELECT r.renewal_id, r.renewed_id, o.status FROM order_renewals r "
+                           "SELECT " REN_COLS " FROM order_renewals r "
                            "JOIN orders o ON o.id = r.renewal_id WHERE r.team_id = %lld AND "
                            "r.renewal_id IN (",
                            ")", 1, &team, ids, rows_cb, &b);
