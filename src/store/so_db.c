@@ -149,7 +149,7 @@ void so_stmts_init(void)
             info->ncols = so_db_sql_ncols(d->sql);
             if (info->ncols != d->ncols) {
                 so_log_error(SO_LOG_MARK, APR_EINVAL,
-                             SOLOGNO(00979) "statement %s: its readers take %d columns, its SQL "
+                             SOLOGNO(00031) "statement %s: its readers take %d columns, its SQL "
                              "has %d", d->label, d->ncols, info->ncols);
                 rejected++;
                 continue;

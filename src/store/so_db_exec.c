@@ -209,7 +209,7 @@ apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows
     }
     if (rv == APR_SUCCESS && (*rows)->ncols != info->ncols) {
         so_log_error(SO_LOG_MARK, SO_EDB,
-                     SOLOGNO(00980) "%s: the rows have %d columns, its readers take %d", label,
+                     SOLOGNO(00032) "%s: the rows have %d columns, its readers take %d", label,
                      (*rows)->ncols, info->ncols);
         return SO_EDB;
     }
