@@ -80,32 +80,77 @@ const so_migration_t so_migrations_acme[] = {
      "ALTER TABLE acme_orders ADD COLUMN csr TEXT NOT NULL DEFAULT ''"},
     {0, NULL, NULL}};
 
-#define EAB_COLS                                                                              \
-    "kid, team_id, hmac_key, order_id, product_id, period, names, description, created_by, "  \
-    "created_at, disabled"
-#define ACC_COLS "id, team_id, eab_kid, thumbprint, jwk, status, contact, created_at, last_used_at"
-#define ORD_COLS                                                                              \
-    "id, account_id, team_id, order_id, status, identifiers, profile, replaces, cert_id, error, " \
-    "expires_at, created_at, csr"
-#define AUTHZ_COLS                                                                            \
-    "id, acme_order_id, account_id, name, status, token, chall_type, validated_at, error, "   \
-    "expires_at"
+/* an external account binding key (the insert names the same columns) */
+#define EAB_COLUMNS(X)                                                                        \
+    X(EAB_KID, "kid") X(EAB_TEAM_ID, ", team_id") X(EAB_HMAC_KEY, ", hmac_key")               \
+    X(EAB_ORDER_ID, ", order_id") X(EAB_PRODUCT_ID, ", product_id") X(EAB_PERIOD, ", period") \
+    X(EAB_NAMES, ", names") X(EAB_DESCRIPTION, ", description")                               \
+    X(EAB_CREATED_BY, ", created_by") X(EAB_CREATED_AT, ", created_at")                       \
+    X(EAB_DISABLED, ", disabled")
+enum { EAB_COLUMNS(SO_COL_POS) EAB_NCOLS };
+#define EAB_COLS EAB_COLUMNS(SO_COL_SQL)
+
+/* an account */
+#define ACC_COLUMNS(X)                                                                        \
+    X(ACC_ID, "id") X(ACC_TEAM_ID, ", team_id") X(ACC_EAB_KID, ", eab_kid")                   \
+    X(ACC_THUMBPRINT, ", thumbprint") X(ACC_JWK, ", jwk") X(ACC_STATUS, ", status")           \
+    X(ACC_CONTACT, ", contact") X(ACC_CREATED_AT, ", created_at")                             \
+    X(ACC_LAST_USED_AT, ", last_used_at")
+enum { ACC_COLUMNS(SO_COL_POS) ACC_NCOLS };
+#define ACC_COLS ACC_COLUMNS(SO_COL_SQL)
+
+/* an ACME order */
+#define ORD_COLUMNS(X)                                                                        \
+    X(ORD_ID, "id") X(ORD_ACCOUNT_ID, ", account_id") X(ORD_TEAM_ID, ", team_id")             \
+    X(ORD_ORDER_ID, ", order_id") X(ORD_STATUS, ", status")                                   \
+    X(ORD_IDENTIFIERS, ", identifiers") X(ORD_PROFILE, ", profile")                           \
+    X(ORD_REPLACES, ", replaces") X(ORD_CERT_ID, ", cert_id") X(ORD_ERROR, ", error")         \
+    X(ORD_EXPIRES_AT, ", expires_at") X(ORD_CREATED_AT, ", created_at") X(ORD_CSR, ", csr")
+enum { ORD_COLUMNS(SO_COL_POS) ORD_NCOLS };
+#define ORD_COLS ORD_COLUMNS(SO_COL_SQL)
+
+/* an authorization */
+#define AUTHZ_COLUMNS(X)                                                                      \
+    X(AUTHZ_ID, "id") X(AUTHZ_ACME_ORDER_ID, ", acme_order_id")                               \
+    X(AUTHZ_ACCOUNT_ID, ", account_id") X(AUTHZ_NAME, ", name") X(AUTHZ_STATUS, ", status")   \
+    X(AUTHZ_TOKEN, ", token") X(AUTHZ_CHALL_TYPE, ", chall_type")                             \
+    X(AUTHZ_VALIDATED_AT, ", validated_at") X(AUTHZ_ERROR, ", error")                         \
+    X(AUTHZ_EXPIRES_AT, ", expires_at")
+enum { AUTHZ_COLUMNS(SO_COL_POS) AUTHZ_NCOLS };
+#define AUTHZ_COLS AUTHZ_COLUMNS(SO_COL_SQL)
+
+/* a certificate of an order issued after a given one */
+#define AFTER_COLUMNS(X) X(AFTER_ID, "id") X(AFTER_NAMES, ", names") X(AFTER_PEM, ", pem")
+enum { AFTER_COLUMNS(SO_COL_POS) AFTER_NCOLS };
+#define AFTER_COLS AFTER_COLUMNS(SO_COL_SQL)
+
+/* a certificate by its serial, with the time its order is to renew early (0: none) */
+#define SER_COLUMNS(X)                                                                        \
+    X(SER_ID, "c.id") X(SER_ORDER_ID, ", c.order_id") X(SER_TEAM_ID, ", c.team_id")           \
+    X(SER_NAMES, ", c.names") X(SER_NOT_BEFORE, ", c.not_before")                             \
+    X(SER_NOT_AFTER, ", c.not_after") X(SER_REVOKED_AT, ", c.revoked_at")                     \
+    X(SER_CREATED_AT, ", c.created_at") X(SER_PEM, ", c.pem")                                 \
+    X(SER_RENEW_EARLY_AT, ", COALESCE(r.at, 0)")
+enum { SER_COLUMNS(SO_COL_POS) SER_NCOLS };
+#define SER_COLS SER_COLUMNS(SO_COL_SQL)
 
 const so_stmt_def_t so_stmts_acme[] = {
     {"so_acme_eab_insert",
      "INSERT INTO acme_eab (" EAB_COLS ") VALUES (%s, %lld, %s, %lld, %lld, %d, %s, %s, %lld, "
      "%lld, 0)", 0},
-    {"so_acme_eab_get", "SELECT " EAB_COLS " FROM acme_eab WHERE kid = %s", 11},
+    {"so_acme_eab_get", "SELECT " EAB_COLS " FROM acme_eab WHERE kid = %s", EAB_NCOLS},
     {"so_acme_eab_list",
-     "SELECT " EAB_COLS " FROM acme_eab WHERE team_id = %lld ORDER BY created_at, kid", 11},
+     "SELECT " EAB_COLS " FROM acme_eab WHERE team_id = %lld ORDER BY created_at, kid",
+     EAB_NCOLS},
     {"so_acme_eab_disable", "UPDATE acme_eab SET disabled = 1 WHERE team_id = %lld AND kid = %s", 0},
     {"so_acme_eab_accounts_revoke",
      "UPDATE acme_accounts SET status = 'revoked' WHERE eab_kid = %s AND status = 'valid'", 0},
     {"so_acme_acc_insert",
      "INSERT INTO acme_accounts (team_id, eab_kid, thumbprint, jwk, status, contact, created_at, "
      "last_used_at) VALUES (%lld, %s, %s, %s, %s, %s, %lld, %lld) RETURNING id", 1},
-    {"so_acme_acc_get", "SELECT " ACC_COLS " FROM acme_accounts WHERE id = %lld", 9},
-    {"so_acme_acc_by_key", "SELECT " ACC_COLS " FROM acme_accounts WHERE thumbprint = %s", 9},
+    {"so_acme_acc_get", "SELECT " ACC_COLS " FROM acme_accounts WHERE id = %lld", ACC_NCOLS},
+    {"so_acme_acc_by_key",
+     "SELECT " ACC_COLS " FROM acme_accounts WHERE thumbprint = %s", ACC_NCOLS},
     {"so_acme_acc_set", "UPDATE acme_accounts SET status = %s, contact = %s WHERE id = %lld", 0},
     {"so_acme_acc_rekey",
      "UPDATE acme_accounts SET jwk = %s, thumbprint = %s WHERE id = %lld AND thumbprint = %s "
@@ -113,12 +158,12 @@ const so_stmt_def_t so_stmts_acme[] = {
     {"so_acme_acc_touch",
      "UPDATE acme_accounts SET last_used_at = %lld WHERE id = %lld AND last_used_at < %lld", 0},
     {"so_acme_acc_team",
-     "SELECT " ACC_COLS " FROM acme_accounts WHERE team_id = %lld ORDER BY id", 9},
+     "SELECT " ACC_COLS " FROM acme_accounts WHERE team_id = %lld ORDER BY id", ACC_NCOLS},
     {"so_acme_ord_insert",
      "INSERT INTO acme_orders (account_id, team_id, order_id, status, identifiers, profile, "
      "replaces, cert_id, error, expires_at, created_at) VALUES (%lld, %lld, %lld, %s, %s, %s, %s, "
      "%lld, %s, %lld, %lld) RETURNING id", 1},
-    {"so_acme_ord_get", "SELECT " ORD_COLS " FROM acme_orders WHERE id = %lld", 13},
+    {"so_acme_ord_get", "SELECT " ORD_COLS " FROM acme_orders WHERE id = %lld", ORD_NCOLS},
     {"so_acme_ord_set",
      "UPDATE acme_orders SET status = %s, order_id = %lld, cert_id = %lld, error = %s "
      "WHERE id = %lld", 0},
@@ -128,8 +173,8 @@ const so_stmt_def_t so_stmts_acme[] = {
     {"so_acme_cert_last",
      "SELECT COALESCE(MAX(id), 0) FROM certificates WHERE team_id = %lld AND order_id = %lld", 1},
     {"so_acme_certs_after",
-     "SELECT id, names, pem FROM certificates WHERE team_id = %lld AND order_id = %lld AND "
-     "id > %lld ORDER BY id LIMIT 100", 3},
+     "SELECT " AFTER_COLS " FROM certificates WHERE team_id = %lld AND order_id = %lld AND "
+     "id > %lld ORDER BY id LIMIT 100", AFTER_NCOLS},
     {"so_acme_ord_of",
      "SELECT id FROM acme_orders WHERE account_id = %lld ORDER BY id DESC LIMIT 1000", 1},
     {"so_acme_eab_orders",
@@ -137,14 +182,15 @@ const so_stmt_def_t so_stmts_acme[] = {
      "WHERE a.eab_kid = %s AND o.order_id > 0 AND o.status = 'valid' ORDER BY o.order_id DESC "
      "LIMIT 1000", 1},
     {"so_acme_ord_by_cert",
-     "SELECT " ORD_COLS " FROM acme_orders WHERE cert_id = %lld ORDER BY id LIMIT 1", 13},
+     "SELECT " ORD_COLS " FROM acme_orders WHERE cert_id = %lld ORDER BY id LIMIT 1", ORD_NCOLS},
     {"so_acme_authz_insert",
      "INSERT INTO acme_authz (acme_order_id, account_id, name, status, token, chall_type, "
      "validated_at, error, expires_at) VALUES (%lld, %lld, %s, %s, %s, %s, %lld, %s, %lld) "
      "RETURNING id", 1},
-    {"so_acme_authz_get", "SELECT " AUTHZ_COLS " FROM acme_authz WHERE id = %lld", 10},
+    {"so_acme_authz_get", "SELECT " AUTHZ_COLS " FROM acme_authz WHERE id = %lld", AUTHZ_NCOLS},
     {"so_acme_authz_of",
-     "SELECT " AUTHZ_COLS " FROM acme_authz WHERE acme_order_id = %lld ORDER BY id", 10},
+     "SELECT " AUTHZ_COLS " FROM acme_authz WHERE acme_order_id = %lld ORDER BY id",
+     AUTHZ_NCOLS},
     {"so_acme_authz_set",
      "UPDATE acme_authz SET status = %s, chall_type = %s, validated_at = %lld, error = %s "
      "WHERE id = %lld", 0},
@@ -157,9 +203,8 @@ const so_stmt_def_t so_stmts_acme[] = {
      "UPDATE acme_nonces SET nonce = %s, expires_at = %lld WHERE nonce = %s AND expires_at > %lld", 0},
     {"so_acme_nonce_purge", "DELETE FROM acme_nonces WHERE expires_at <= %lld", 0},
     {"so_acme_cert_by_serial",
-     "SELECT c.id, c.order_id, c.team_id, c.names, c.not_before, c.not_after, c.revoked_at, "
-     "c.created_at, c.pem, COALESCE(r.at, 0) FROM certificates c "
-     "LEFT JOIN acme_renew_early r ON r.order_id = c.order_id WHERE c.serial = %s", 10},
+     "SELECT " SER_COLS " FROM certificates c "
+     "LEFT JOIN acme_renew_early r ON r.order_id = c.order_id WHERE c.serial = %s", SER_NCOLS},
     {"so_acme_replaced",
      "SELECT COUNT(*) FROM acme_orders WHERE replaces = %s AND status <> 'invalid'", 1},
     {"so_acme_rate_hit",
@@ -183,67 +228,67 @@ static const char *cell_dup(apr_pool_t *p, const so_rows_t *r, int i, int c)
 static so_acme_eab_t *eab_from(apr_pool_t *p, const so_rows_t *r, int i)
 {
     so_acme_eab_t *e = apr_pcalloc(p, sizeof(*e));
-    e->kid = cell_dup(p, r, i, 0);
-    e->team_id = so_cell_i64(r, i, 1);
-    e->hmac_key = cell_dup(p, r, i, 2);
-    e->order_id = so_cell_i64(r, i, 3);
-    e->product_id = so_cell_i64(r, i, 4);
-    e->period = so_cell_int(r, i, 5);
-    e->names = cell_dup(p, r, i, 6);
-    e->description = cell_dup(p, r, i, 7);
-    e->created_by = so_cell_i64(r, i, 8);
-    e->created_at = so_cell_i64(r, i, 9);
-    e->disabled = so_cell_int(r, i, 10);
+    e->kid = cell_dup(p, r, i, EAB_KID);
+    e->team_id = so_cell_i64(r, i, EAB_TEAM_ID);
+    e->hmac_key = cell_dup(p, r, i, EAB_HMAC_KEY);
+    e->order_id = so_cell_i64(r, i, EAB_ORDER_ID);
+    e->product_id = so_cell_i64(r, i, EAB_PRODUCT_ID);
+    e->period = so_cell_int(r, i, EAB_PERIOD);
+    e->names = cell_dup(p, r, i, EAB_NAMES);
+    e->description = cell_dup(p, r, i, EAB_DESCRIPTION);
+    e->created_by = so_cell_i64(r, i, EAB_CREATED_BY);
+    e->created_at = so_cell_i64(r, i, EAB_CREATED_AT);
+    e->disabled = so_cell_int(r, i, EAB_DISABLED);
     return e;
 }
 
 static so_acme_account_t *acc_from(apr_pool_t *p, const so_rows_t *r, int i)
 {
     so_acme_account_t *a = apr_pcalloc(p, sizeof(*a));
-    a->id = so_cell_i64(r, i, 0);
-    a->team_id = so_cell_i64(r, i, 1);
-    a->eab_kid = cell_dup(p, r, i, 2);
-    a->thumbprint = cell_dup(p, r, i, 3);
-    a->jwk = cell_dup(p, r, i, 4);
-    a->status = cell_dup(p, r, i, 5);
-    a->contact = cell_dup(p, r, i, 6);
-    a->created_at = so_cell_i64(r, i, 7);
-    a->last_used_at = so_cell_i64(r, i, 8);
+    a->id = so_cell_i64(r, i, ACC_ID);
+    a->team_id = so_cell_i64(r, i, ACC_TEAM_ID);
+    a->eab_kid = cell_dup(p, r, i, ACC_EAB_KID);
+    a->thumbprint = cell_dup(p, r, i, ACC_THUMBPRINT);
+    a->jwk = cell_dup(p, r, i, ACC_JWK);
+    a->status = cell_dup(p, r, i, ACC_STATUS);
+    a->contact = cell_dup(p, r, i, ACC_CONTACT);
+    a->created_at = so_cell_i64(r, i, ACC_CREATED_AT);
+    a->last_used_at = so_cell_i64(r, i, ACC_LAST_USED_AT);
     return a;
 }
 
 static so_acme_order_t *ord_from(apr_pool_t *p, const so_rows_t *r, int i)
 {
     so_acme_order_t *o = apr_pcalloc(p, sizeof(*o));
-    o->id = so_cell_i64(r, i, 0);
-    o->account_id = so_cell_i64(r, i, 1);
-    o->team_id = so_cell_i64(r, i, 2);
-    o->order_id = so_cell_i64(r, i, 3);
-    o->status = cell_dup(p, r, i, 4);
-    o->identifiers = cell_dup(p, r, i, 5);
-    o->profile = cell_dup(p, r, i, 6);
-    o->replaces = cell_dup(p, r, i, 7);
-    o->cert_id = so_cell_i64(r, i, 8);
-    o->error = cell_dup(p, r, i, 9);
-    o->expires_at = so_cell_i64(r, i, 10);
-    o->created_at = so_cell_i64(r, i, 11);
-    o->csr = cell_dup(p, r, i, 12);
+    o->id = so_cell_i64(r, i, ORD_ID);
+    o->account_id = so_cell_i64(r, i, ORD_ACCOUNT_ID);
+    o->team_id = so_cell_i64(r, i, ORD_TEAM_ID);
+    o->order_id = so_cell_i64(r, i, ORD_ORDER_ID);
+    o->status = cell_dup(p, r, i, ORD_STATUS);
+    o->identifiers = cell_dup(p, r, i, ORD_IDENTIFIERS);
+    o->profile = cell_dup(p, r, i, ORD_PROFILE);
+    o->replaces = cell_dup(p, r, i, ORD_REPLACES);
+    o->cert_id = so_cell_i64(r, i, ORD_CERT_ID);
+    o->error = cell_dup(p, r, i, ORD_ERROR);
+    o->expires_at = so_cell_i64(r, i, ORD_EXPIRES_AT);
+    o->created_at = so_cell_i64(r, i, ORD_CREATED_AT);
+    o->csr = cell_dup(p, r, i, ORD_CSR);
     return o;
 }
 
 static so_acme_authz_t *authz_from(apr_pool_t *p, const so_rows_t *r, int i)
 {
     so_acme_authz_t *a = apr_pcalloc(p, sizeof(*a));
-    a->id = so_cell_i64(r, i, 0);
-    a->acme_order_id = so_cell_i64(r, i, 1);
-    a->account_id = so_cell_i64(r, i, 2);
-    a->name = cell_dup(p, r, i, 3);
-    a->status = cell_dup(p, r, i, 4);
-    a->token = cell_dup(p, r, i, 5);
-    a->chall_type = cell_dup(p, r, i, 6);
-    a->validated_at = so_cell_i64(r, i, 7);
-    a->error = cell_dup(p, r, i, 8);
-    a->expires_at = so_cell_i64(r, i, 9);
+    a->id = so_cell_i64(r, i, AUTHZ_ID);
+    a->acme_order_id = so_cell_i64(r, i, AUTHZ_ACME_ORDER_ID);
+    a->account_id = so_cell_i64(r, i, AUTHZ_ACCOUNT_ID);
+    a->name = cell_dup(p, r, i, AUTHZ_NAME);
+    a->status = cell_dup(p, r, i, AUTHZ_STATUS);
+    a->token = cell_dup(p, r, i, AUTHZ_TOKEN);
+    a->chall_type = cell_dup(p, r, i, AUTHZ_CHALL_TYPE);
+    a->validated_at = so_cell_i64(r, i, AUTHZ_VALIDATED_AT);
+    a->error = cell_dup(p, r, i, AUTHZ_ERROR);
+    a->expires_at = so_cell_i64(r, i, AUTHZ_EXPIRES_AT);
     return a;
 }
 
@@ -467,11 +512,11 @@ apr_status_t so_store_acme_certs_after(so_db_t *db, apr_pool_t *p, apr_int64_t t
     *out = apr_array_make(p, r->nrows + 1, sizeof(so_acme_cert_t *));
     for (i = 0; i < r->nrows; i++) {
         so_acme_cert_t *c = apr_pcalloc(p, sizeof(*c));
-        c->id = so_cell_i64(r, i, 0);
+        c->id = so_cell_i64(r, i, AFTER_ID);
         c->order_id = order_id;
         c->team_id = team_id;
-        c->names = cell_dup(p, r, i, 1);
-        c->pem = cell_dup(p, r, i, 2);
+        c->names = cell_dup(p, r, i, AFTER_NAMES);
+        c->pem = cell_dup(p, r, i, AFTER_PEM);
         APR_ARRAY_PUSH(*out, so_acme_cert_t *) = c;
     }
     return APR_SUCCESS;
@@ -633,16 +678,16 @@ apr_status_t so_store_acme_cert(so_db_t *db, apr_pool_t *p, const char *serial,
         return rv;
     }
     c = apr_pcalloc(p, sizeof(*c));
-    c->id = so_cell_i64(r, 0, 0);
-    c->order_id = so_cell_i64(r, 0, 1);
-    c->team_id = so_cell_i64(r, 0, 2);
-    c->names = cell_dup(p, r, 0, 3);
-    c->not_before = so_cell_i64(r, 0, 4);
-    c->not_after = so_cell_i64(r, 0, 5);
-    c->revoked_at = so_cell_i64(r, 0, 6);
-    c->created_at = so_cell_i64(r, 0, 7);
-    c->pem = cell_dup(p, r, 0, 8);
-    c->renew_early_at = so_cell_i64(r, 0, 9);
+    c->id = so_cell_i64(r, 0, SER_ID);
+    c->order_id = so_cell_i64(r, 0, SER_ORDER_ID);
+    c->team_id = so_cell_i64(r, 0, SER_TEAM_ID);
+    c->names = cell_dup(p, r, 0, SER_NAMES);
+    c->not_before = so_cell_i64(r, 0, SER_NOT_BEFORE);
+    c->not_after = so_cell_i64(r, 0, SER_NOT_AFTER);
+    c->revoked_at = so_cell_i64(r, 0, SER_REVOKED_AT);
+    c->created_at = so_cell_i64(r, 0, SER_CREATED_AT);
+    c->pem = cell_dup(p, r, 0, SER_PEM);
+    c->renew_early_at = so_cell_i64(r, 0, SER_RENEW_EARLY_AT);
     *out = c;
     return APR_SUCCESS;
 }

@@ -18,6 +18,13 @@ const so_migration_t so_migrations_br[] = {
      "serial TEXT NOT NULL DEFAULT '', created_at BIGINT NOT NULL)"},
     {0, NULL, NULL}};
 
+/* a name's check result */
+#define BR_COLUMNS(X) X(BR_HOST_NAME, "host_name") X(BR_KIND, ", kind") X(BR_STATUS, ", status") \
+    X(BR_DOMAIN, ", domain") X(BR_RECORD, ", record") X(BR_DETAIL, ", detail") \
+    X(BR_SECURE, ", secure") X(BR_CHECKED_AT, ", checked_at")
+enum { BR_COLUMNS(SO_COL_POS) BR_NCOLS };
+#define BR_COLS BR_COLUMNS(SO_COL_SQL)
+
 const so_stmt_def_t so_stmts_br[] = {
     {"so_br_check_set",
      "INSERT INTO order_br_checks (order_id, host_name, kind, status, domain, record, detail, "
@@ -26,8 +33,8 @@ const so_stmt_def_t so_stmts_br[] = {
      "domain = excluded.domain, record = excluded.record, detail = excluded.detail, "
      "secure = excluded.secure, checked_at = excluded.checked_at", 0},
     {"so_br_checks",
-     "SELECT host_name, kind, status, domain, record, detail, secure, checked_at FROM "
-     "order_br_checks WHERE order_id = %lld ORDER BY host_name, kind", 8},
+     "SELECT " BR_COLS " FROM order_br_checks WHERE order_id = %lld "
+     "ORDER BY host_name, kind", BR_NCOLS},
     {"so_key_block",
      "INSERT INTO blocked_keys (spki_sha256, reason, serial, created_at) VALUES (%s, %d, %s, "
      "%lld) ON CONFLICT (spki_sha256) DO NOTHING", 0},
@@ -58,14 +65,14 @@ apr_status_t so_store_br_checks(so_db_t *db, apr_pool_t *p, apr_int64_t order_id
     }
     for (i = 0; i < r->nrows; i++) {
         so_br_check_t *c = apr_array_push(*out);
-        c->host_name = so_cell(r, i, 0);
-        c->kind = so_cell(r, i, 1);
-        c->status = so_cell(r, i, 2);
-        c->domain = so_cell(r, i, 3);
-        c->record = so_cell(r, i, 4);
-        c->detail = so_cell(r, i, 5);
-        c->secure = so_cell_int(r, i, 6);
-        c->checked_at = so_cell_i64(r, i, 7);
+        c->host_name = so_cell(r, i, BR_HOST_NAME);
+        c->kind = so_cell(r, i, BR_KIND);
+        c->status = so_cell(r, i, BR_STATUS);
+        c->domain = so_cell(r, i, BR_DOMAIN);
+        c->record = so_cell(r, i, BR_RECORD);
+        c->detail = so_cell(r, i, BR_DETAIL);
+        c->secure = so_cell_int(r, i, BR_SECURE);
+        c->checked_at = so_cell_i64(r, i, BR_CHECKED_AT);
     }
     return APR_SUCCESS;
 }

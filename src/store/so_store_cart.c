@@ -27,15 +27,31 @@ const so_migration_t so_migrations_cart[] = {
      "WHERE renewal_of IS NOT NULL"},
     {0, NULL, NULL}};
 
-#define CART_COLS                                                                                 \
-    "id, team_id, product_id, period, domain_amount, wildcard_domain_amount, quantity, "          \
-    "renewal_of, created_by, created_at, updated_at, version"
+#define CART_COLUMNS(X) X(CART_ID, "id") X(CART_TEAM_ID, ", team_id") \
+    X(CART_PRODUCT_ID, ", product_id") X(CART_PERIOD, ", period") \
+    X(CART_DOMAIN_AMOUNT, ", domain_amount") \
+    X(CART_WILDCARD_DOMAIN_AMOUNT, ", wildcard_domain_amount") X(CART_QUANTITY, ", quantity") \
+    X(CART_RENEWAL_OF, ", renewal_of") X(CART_CREATED_BY, ", created_by") \
+    X(CART_CREATED_AT, ", created_at") X(CART_UPDATED_AT, ", updated_at") \
+    X(CART_VERSION, ", version")
+enum { CART_COLUMNS(SO_COL_POS) CART_NCOLS };
+#define CART_COLS CART_COLUMNS(SO_COL_SQL)
+
+/* a ledger row with the name of its user */
+#define LEDGER_COLUMNS(X) X(LEDGER_ID, "l.id") X(LEDGER_AMOUNT, ", l.amount") \
+    X(LEDGER_BALANCE_AFTER, ", l.balance_after") X(LEDGER_KIND, ", l.kind") \
+    X(LEDGER_ORDER_ID, ", l.order_id") X(LEDGER_NOTE, ", l.note") \
+    X(LEDGER_USERNAME, ", u.username") X(LEDGER_CREATED_AT, ", l.created_at")
+enum { LEDGER_COLUMNS(SO_COL_POS) LEDGER_NCOLS };
+#define LEDGER_COLS LEDGER_COLUMNS(SO_COL_SQL)
 
 const so_stmt_def_t so_stmts_cart[] = {
     {"so_cart_count", "SELECT COUNT(*) FROM cart_items WHERE team_id = %lld", 1},
     {"so_cart_list",
-     "SELECT " CART_COLS " FROM cart_items WHERE team_id = %lld ORDER BY id LIMIT %d OFFSET %d", 12},
-    {"so_cart_get", "SELECT " CART_COLS " FROM cart_items WHERE team_id = %lld AND id = %lld", 12},
+     "SELECT " CART_COLS " FROM cart_items WHERE team_id = %lld ORDER BY id LIMIT %d OFFSET %d",
+     CART_NCOLS},
+    {"so_cart_get", "SELECT " CART_COLS " FROM cart_items WHERE team_id = %lld AND id = %lld",
+     CART_NCOLS},
     {"so_cart_insert",
      "INSERT INTO cart_items (team_id, product_id, period, domain_amount, wildcard_domain_amount, "
      "quantity, renewal_of, created_by, created_at, updated_at) "
@@ -53,19 +69,18 @@ const so_stmt_def_t so_stmts_cart[] = {
 static so_cart_item_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
 {
     so_cart_item_t *it = apr_pcalloc(p, sizeof(*it));
-    int k = 0;
-    it->id = so_cell_i64(r, i, k++);
-    it->team_id = so_cell_i64(r, i, k++);
-    it->product_id = so_cell_i64(r, i, k++);
-    it->period = so_cell_int(r, i, k++);
-    it->domain_amount = so_cell_int(r, i, k++);
-    it->wildcard_domain_amount = so_cell_int(r, i, k++);
-    it->quantity = so_cell_int(r, i, k++);
-    it->renewal_of = so_cell_i64(r, i, k++);
-    it->created_by = so_cell_i64(r, i, k++);
-    it->created_at = so_cell_i64(r, i, k++);
-    it->updated_at = so_cell_i64(r, i, k++);
-    it->version = so_cell_int(r, i, k++);
+    it->id = so_cell_i64(r, i, CART_ID);
+    it->team_id = so_cell_i64(r, i, CART_TEAM_ID);
+    it->product_id = so_cell_i64(r, i, CART_PRODUCT_ID);
+    it->period = so_cell_int(r, i, CART_PERIOD);
+    it->domain_amount = so_cell_int(r, i, CART_DOMAIN_AMOUNT);
+    it->wildcard_domain_amount = so_cell_int(r, i, CART_WILDCARD_DOMAIN_AMOUNT);
+    it->quantity = so_cell_int(r, i, CART_QUANTITY);
+    it->renewal_of = so_cell_i64(r, i, CART_RENEWAL_OF);
+    it->created_by = so_cell_i64(r, i, CART_CREATED_BY);
+    it->created_at = so_cell_i64(r, i, CART_CREATED_AT);
+    it->updated_at = so_cell_i64(r, i, CART_UPDATED_AT);
+    it->version = so_cell_int(r, i, CART_VERSION);
     return it;
 }
 
@@ -188,8 +203,7 @@ apr_status_t so_store_ledger(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, ap
     args[n++] = so_arg_int(offset);
     rv = so_db_select_sql(db, p,
                           apr_pstrcat(p,
-                                      "SELECT l.id, l.amount, l.balance_after, l.kind, l.order_id, "
-                                      "l.note, u.username, l.created_at FROM ledger l LEFT JOIN users "
+                                      "SELECT " LEDGER_COLS " FROM ledger l LEFT JOIN users "
                                       "u ON u.id = l.user_id WHERE ",
                                       where, " ORDER BY l.id DESC LIMIT %d OFFSET %d", NULL),
                           &rows, n, args);
@@ -199,14 +213,14 @@ apr_status_t so_store_ledger(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, ap
     *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_ledger_row_t));
     for (i = 0; i < rows->nrows; i++) {
         so_ledger_row_t *l = apr_array_push(*out);
-        l->id = so_cell_i64(rows, i, 0);
-        l->amount = so_cell_i64(rows, i, 1);
-        l->balance_after = so_cell_i64(rows, i, 2);
-        l->kind = so_cell(rows, i, 3);
-        l->order_id = so_cell_i64(rows, i, 4);
-        l->note = so_cell(rows, i, 5);
-        l->username = so_cell(rows, i, 6);
-        l->created_at = so_cell_i64(rows, i, 7);
+        l->id = so_cell_i64(rows, i, LEDGER_ID);
+        l->amount = so_cell_i64(rows, i, LEDGER_AMOUNT);
+        l->balance_after = so_cell_i64(rows, i, LEDGER_BALANCE_AFTER);
+        l->kind = so_cell(rows, i, LEDGER_KIND);
+        l->order_id = so_cell_i64(rows, i, LEDGER_ORDER_ID);
+        l->note = so_cell(rows, i, LEDGER_NOTE);
+        l->username = so_cell(rows, i, LEDGER_USERNAME);
+        l->created_at = so_cell_i64(rows, i, LEDGER_CREATED_AT);
     }
     return APR_SUCCESS;
 }

@@ -73,14 +73,66 @@ const so_migration_t so_migrations_cert[] = {
      "CREATE INDEX certificates_spki ON certificates (spki_sha256)"},
     {0, NULL, NULL}};
 
-#define CERT_COLS                                                                             \
-    "id, order_id, team_id, serial, pem, intermediate_pem, root_pem, common_name, names, "    \
-    "not_before, not_after, sha256, revoked_at, revoke_reason, is_current, created_at"
+/* a certificate */
+#define CERT_COLUMNS(X)                                                                       \
+    X(CERT_ID, "id") X(CERT_ORDER_ID, ", order_id") X(CERT_TEAM_ID, ", team_id")              \
+    X(CERT_SERIAL, ", serial") X(CERT_PEM, ", pem")                                           \
+    X(CERT_INTERMEDIATE_PEM, ", intermediate_pem") X(CERT_ROOT_PEM, ", root_pem")             \
+    X(CERT_COMMON_NAME, ", common_name") X(CERT_NAMES, ", names")                             \
+    X(CERT_NOT_BEFORE, ", not_before") X(CERT_NOT_AFTER, ", not_after")                       \
+    X(CERT_SHA256, ", sha256") X(CERT_REVOKED_AT, ", revoked_at")                             \
+    X(CERT_REVOKE_REASON, ", revoke_reason") X(CERT_IS_CURRENT, ", is_current")               \
+    X(CERT_CREATED_AT, ", created_at")
+enum { CERT_COLUMNS(SO_COL_POS) CERT_NCOLS };
+#define CERT_COLS CERT_COLUMNS(SO_COL_SQL)
+
+/* the validation state of an order's host names */
+#define HOST_COLUMNS(X)                                                                       \
+    X(HOST_NAME, "host_name") X(HOST_METHOD, ", method") X(HOST_DCV_STATUS, ", dcv_status")   \
+    X(HOST_VALIDATED_AT, ", validated_at") X(HOST_LAST_CHECK_AT, ", last_check_at")           \
+    X(HOST_LAST_ERROR, ", last_error") X(HOST_CHECKS, ", checks")
+enum { HOST_COLUMNS(SO_COL_POS) HOST_NCOLS };
+#define HOST_COLS HOST_COLUMNS(SO_COL_SQL)
+
+/* the issuance state of an order */
+#define ISS_COLUMNS(X)                                                                        \
+    X(ISS_ORG_STATUS, "org_status") X(ISS_ORG_REASON, ", org_reason")                         \
+    X(ISS_ORG_CHECKED_AT, ", org_checked_at") X(ISS_NEXT_CHECK_AT, ", next_check_at")         \
+    X(ISS_REISSUE_PENDING, ", reissue_pending") X(ISS_REMINDER_DAYS, ", reminder_days")       \
+    X(ISS_REMINDER_RECIPIENTS, ", reminder_recipients")                                       \
+    X(ISS_REMINDERS_ENABLED, ", reminders_enabled")                                           \
+    X(ISS_AUTORENEW_NOTIFIED_AT, ", autorenew_notified_at")
+enum { ISS_COLUMNS(SO_COL_POS) ISS_NCOLS };
+#define ISS_COLS ISS_COLUMNS(SO_COL_SQL)
+
+/* an order whose organization validation may be reused */
+#define REUSE_COLUMNS(X) X(REUSE_ID, "o.id") X(REUSE_ORG_CHECKED_AT, ", o.org_checked_at")
+enum { REUSE_COLUMNS(SO_COL_POS) REUSE_NCOLS };
+#define REUSE_COLS REUSE_COLUMNS(SO_COL_SQL)
+
+/* a revoked certificate (for the CRL) */
+#define REV_COLUMNS(X)                                                                        \
+    X(REV_SERIAL, "serial") X(REV_REVOKED_AT, ", revoked_at")                                 \
+    X(REV_REVOKE_REASON, ", revoke_reason")
+enum { REV_COLUMNS(SO_COL_POS) REV_NCOLS };
+#define REV_COLS REV_COLUMNS(SO_COL_SQL)
+
+/* an open approval */
+#define APPR_COLUMNS(X)                                                                       \
+    X(APPR_ID, "id") X(APPR_TEAM_ID, ", team_id") X(APPR_ORDER_ID, ", order_id")              \
+    X(APPR_EMAIL, ", email")
+enum { APPR_COLUMNS(SO_COL_POS) APPR_NCOLS };
+#define APPR_COLS APPR_COLUMNS(SO_COL_SQL)
+
+/* an order a background job works on */
+#define JOB_COLUMNS(X) X(JOB_ID, "id") X(JOB_TEAM_ID, ", team_id")
+enum { JOB_COLUMNS(SO_COL_POS) JOB_NCOLS };
+#define JOB_COLS JOB_COLUMNS(SO_COL_SQL)
 
 const so_stmt_def_t so_stmts_cert[] = {
     {"so_hosts_state",
-     "SELECT host_name, method, dcv_status, validated_at, last_check_at, last_error, checks "
-     "FROM order_hostnames WHERE order_id = %lld ORDER BY position", 7},
+     "SELECT " HOST_COLS " FROM order_hostnames WHERE order_id = %lld ORDER BY position",
+     HOST_NCOLS},
     {"so_host_state_set",
      "UPDATE order_hostnames SET dcv_status = %s, validated_at = %lld, last_check_at = %lld, "
      "last_error = %s, checks = checks + 1 WHERE order_id = %lld AND host_name = %s", 0},
@@ -88,16 +140,14 @@ const so_stmt_def_t so_stmts_cert[] = {
      "UPDATE order_hostnames SET dcv_status = 'pending', last_error = '', checks = 0 "
      "WHERE order_id = %lld", 0},
     {"so_issuance_get",
-     "SELECT org_status, org_reason, org_checked_at, next_check_at, reissue_pending, "
-     "reminder_days, reminder_recipients, reminders_enabled, autorenew_notified_at "
-     "FROM orders WHERE id = %lld", 9},
+     "SELECT " ISS_COLS " FROM orders WHERE id = %lld", ISS_NCOLS},
     {"so_org_set",
      "UPDATE orders SET org_status = %s, org_reason = %s, org_checked_at = %lld WHERE id = %lld", 0},
     {"so_org_reusable",
-     "SELECT o.id, o.org_checked_at FROM orders o JOIN products p ON p.id = o.product_id "
+     "SELECT " REUSE_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
      "WHERE o.team_id = %lld AND o.organization_handle = %s AND p.validation_method = %s "
      "AND o.id <> %lld AND o.org_status = 'approved' AND o.org_checked_at > %lld "
-     "ORDER BY o.org_checked_at DESC, o.id DESC LIMIT 1", 2},
+     "ORDER BY o.org_checked_at DESC, o.id DESC LIMIT 1", REUSE_NCOLS},
     {"so_next_check_set", "UPDATE orders SET next_check_at = %lld WHERE id = %lld", 0},
     {"so_reissue_pending_set", "UPDATE orders SET reissue_pending = %d WHERE id = %lld", 0},
     {"so_reissue_start",
@@ -120,25 +170,27 @@ const so_stmt_def_t so_stmts_cert[] = {
      "VALUES (%lld, %lld, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, 1, %lld, %s) RETURNING id", 1},
     {"so_certs_compromised",
      "SELECT " CERT_COLS " FROM certificates WHERE revoked_at = 0 AND not_after >= %lld AND "
-     "spki_sha256 IN (SELECT spki_sha256 FROM blocked_keys) ORDER BY id LIMIT 100", 16},
+     "spki_sha256 IN (SELECT spki_sha256 FROM blocked_keys) ORDER BY id LIMIT 100", CERT_NCOLS},
     {"so_certs_spki_missing",
      "SELECT " CERT_COLS " FROM certificates WHERE spki_sha256 = '' AND revoked_at = 0 AND "
-     "not_after >= %lld ORDER BY id LIMIT 200", 16},
+     "not_after >= %lld ORDER BY id LIMIT 200", CERT_NCOLS},
     {"so_cert_spki_set", "UPDATE certificates SET spki_sha256 = %s WHERE id = %lld", 0},
-    {"so_cert_get", "SELECT " CERT_COLS " FROM certificates WHERE team_id = %lld AND id = %lld", 16},
+    {"so_cert_get",
+     "SELECT " CERT_COLS " FROM certificates WHERE team_id = %lld AND id = %lld", CERT_NCOLS},
     {"so_certs_of_order",
-     "SELECT " CERT_COLS " FROM certificates WHERE team_id = %lld AND order_id = %lld ORDER BY id", 16},
+     "SELECT " CERT_COLS " FROM certificates WHERE team_id = %lld AND order_id = %lld ORDER BY id",
+     CERT_NCOLS},
     {"so_cert_revoke",
      "UPDATE certificates SET revoked_at = %lld, revoke_reason = %d WHERE id = %lld AND revoked_at = 0", 0},
     {"so_certs_revoked",
-     "SELECT serial, revoked_at, revoke_reason FROM certificates WHERE revoked_at > 0 AND "
-     "not_after >= %lld ORDER BY id", 3},
+     "SELECT " REV_COLS " FROM certificates WHERE revoked_at > 0 AND "
+     "not_after >= %lld ORDER BY id", REV_NCOLS},
     {"so_approval_insert",
      "INSERT INTO approvals (token_hash, order_id, team_id, email, created_at, expires_at) "
      "VALUES (%s, %lld, %lld, %s, %lld, %lld)", 0},
     {"so_approval_lookup",
-     "SELECT id, team_id, order_id, email FROM approvals WHERE token_hash = %s AND used_at = 0 "
-     "AND expires_at > %lld", 4},
+     "SELECT " APPR_COLS " FROM approvals WHERE token_hash = %s AND used_at = 0 "
+     "AND expires_at > %lld", APPR_NCOLS},
     {"so_approval_use", "UPDATE approvals SET used_at = %lld WHERE id = %lld AND used_at = 0", 0},
     {"so_approvals_drop", "DELETE FROM approvals WHERE order_id = %lld AND used_at = 0", 0},
     {"so_approval_open",
@@ -146,21 +198,22 @@ const so_stmt_def_t so_stmts_cert[] = {
     {"so_reminder_mark",
      "INSERT INTO reminders_sent (order_id, expiry, offset_days, sent_at) VALUES (%lld, %lld, %d, %lld)", 0},
     {"so_job_dcv",
-     "SELECT id, team_id FROM orders WHERE (status = 'REQ' OR (status IN ('ACT', 'EXP') AND "
+     "SELECT " JOB_COLS " FROM orders WHERE (status = 'REQ' OR (status IN ('ACT', 'EXP') AND "
      "reissue_pending = 1)) AND next_check_at <= %lld AND claim_until < %lld "
-     "ORDER BY next_check_at LIMIT %d", 2},
+     "ORDER BY next_check_at LIMIT %d", JOB_NCOLS},
     {"so_job_expire",
-     "SELECT id, team_id FROM orders WHERE status = 'ACT' AND expiration_date > 0 AND "
-     "expiration_date <= %lld AND claim_until < %lld LIMIT %d", 2},
+     "SELECT " JOB_COLS " FROM orders WHERE status = 'ACT' AND expiration_date > 0 AND "
+     "expiration_date <= %lld AND claim_until < %lld LIMIT %d", JOB_NCOLS},
     {"so_job_reissue",
-     "SELECT id, team_id FROM orders WHERE status = 'ACT' AND reissue_at > 0 AND reissue_at <= %lld "
-     "AND reissue_pending = 0 AND claim_until < %lld LIMIT %d", 2},
+     "SELECT " JOB_COLS " FROM orders WHERE status = 'ACT' AND reissue_at > 0 AND "
+     "reissue_at <= %lld AND reissue_pending = 0 AND claim_until < %lld LIMIT %d", JOB_NCOLS},
     {"so_job_autorenew",
-     "SELECT id, team_id FROM orders WHERE status = 'ACT' AND autorenew = 1 AND order_ends_at > 0 "
-     "AND order_ends_at <= %lld AND claim_until < %lld LIMIT %d", 2},
+     "SELECT " JOB_COLS " FROM orders WHERE status = 'ACT' AND autorenew = 1 AND order_ends_at > 0 "
+     "AND order_ends_at <= %lld AND claim_until < %lld LIMIT %d", JOB_NCOLS},
     {"so_job_reminders",
-     "SELECT id, team_id FROM orders WHERE next_reminder_at > 0 AND next_reminder_at <= %lld AND "
-     "reminders_enabled = 1 AND status IN ('ACT', 'EXP') AND claim_until < %lld LIMIT %d", 2},
+     "SELECT " JOB_COLS " FROM orders WHERE next_reminder_at > 0 AND next_reminder_at <= %lld AND "
+     "reminders_enabled = 1 AND status IN ('ACT', 'EXP') AND claim_until < %lld LIMIT %d",
+     JOB_NCOLS},
     {"so_next_reminder_set", "UPDATE orders SET next_reminder_at = %lld WHERE id = %lld", 0},
     {NULL, NULL, 0}};
 
@@ -178,13 +231,13 @@ apr_status_t so_store_host_states(so_db_t *db, apr_pool_t *p, apr_int64_t order_
     *out = apr_array_make(p, r->nrows ? r->nrows : 1, sizeof(so_host_state_t));
     for (i = 0; i < r->nrows; i++) {
         so_host_state_t *h = apr_array_push(*out);
-        h->host_name = so_cell(r, i, 0);
-        h->method = so_cell(r, i, 1);
-        h->status = so_cell(r, i, 2);
-        h->validated_at = so_cell_i64(r, i, 3);
-        h->last_check_at = so_cell_i64(r, i, 4);
-        h->last_error = so_cell(r, i, 5);
-        h->checks = so_cell_int(r, i, 6);
+        h->host_name = so_cell(r, i, HOST_NAME);
+        h->method = so_cell(r, i, HOST_METHOD);
+        h->status = so_cell(r, i, HOST_DCV_STATUS);
+        h->validated_at = so_cell_i64(r, i, HOST_VALIDATED_AT);
+        h->last_check_at = so_cell_i64(r, i, HOST_LAST_CHECK_AT);
+        h->last_error = so_cell(r, i, HOST_LAST_ERROR);
+        h->checks = so_cell_int(r, i, HOST_CHECKS);
     }
     return APR_SUCCESS;
 }
@@ -216,15 +269,15 @@ apr_status_t so_store_issuance_get(so_db_t *db, apr_pool_t *p, apr_int64_t order
         return APR_ENOENT;
     }
     s = apr_pcalloc(p, sizeof(*s));
-    s->org_status = so_cell(r, 0, 0);
-    s->org_reason = so_cell(r, 0, 1);
-    s->org_checked_at = so_cell_i64(r, 0, 2);
-    s->next_check_at = so_cell_i64(r, 0, 3);
-    s->reissue_pending = so_cell_int(r, 0, 4);
-    s->reminder_days = so_cell(r, 0, 5);
-    s->reminder_recipients = so_cell(r, 0, 6);
-    s->reminders_enabled = so_cell_int(r, 0, 7);
-    s->renewed_until = so_cell_i64(r, 0, 8);
+    s->org_status = so_cell(r, 0, ISS_ORG_STATUS);
+    s->org_reason = so_cell(r, 0, ISS_ORG_REASON);
+    s->org_checked_at = so_cell_i64(r, 0, ISS_ORG_CHECKED_AT);
+    s->next_check_at = so_cell_i64(r, 0, ISS_NEXT_CHECK_AT);
+    s->reissue_pending = so_cell_int(r, 0, ISS_REISSUE_PENDING);
+    s->reminder_days = so_cell(r, 0, ISS_REMINDER_DAYS);
+    s->reminder_recipients = so_cell(r, 0, ISS_REMINDER_RECIPIENTS);
+    s->reminders_enabled = so_cell_int(r, 0, ISS_REMINDERS_ENABLED);
+    s->renewed_until = so_cell_i64(r, 0, ISS_AUTORENEW_NOTIFIED_AT);
     *out = s;
     return APR_SUCCESS;
 }
@@ -249,8 +302,8 @@ apr_status_t so_store_org_reusable(so_db_t *db, apr_pool_t *p, apr_int64_t team_
     if (r->nrows == 0) {
         return APR_ENOENT;
     }
-    *src_id = so_cell_i64(r, 0, 0);
-    *checked_at = so_cell_i64(r, 0, 1);
+    *src_id = so_cell_i64(r, 0, REUSE_ID);
+    *checked_at = so_cell_i64(r, 0, REUSE_ORG_CHECKED_AT);
     return APR_SUCCESS;
 }
 
@@ -320,23 +373,22 @@ apr_status_t so_store_order_release(so_db_t *db, apr_pool_t *p, apr_int64_t orde
 static so_cert_t *cert_from_row(apr_pool_t *p, so_rows_t *r, int i)
 {
     so_cert_t *c = apr_pcalloc(p, sizeof(*c));
-    int k = 0;
-    c->id = so_cell_i64(r, i, k++);
-    c->order_id = so_cell_i64(r, i, k++);
-    c->team_id = so_cell_i64(r, i, k++);
-    c->serial = so_cell(r, i, k++);
-    c->pem = so_cell(r, i, k++);
-    c->intermediate_pem = so_cell(r, i, k++);
-    c->root_pem = so_cell(r, i, k++);
-    c->common_name = so_cell(r, i, k++);
-    c->names = so_cell(r, i, k++);
-    c->not_before = so_cell_i64(r, i, k++);
-    c->not_after = so_cell_i64(r, i, k++);
-    c->sha256 = so_cell(r, i, k++);
-    c->revoked_at = so_cell_i64(r, i, k++);
-    c->revoke_reason = so_cell_int(r, i, k++);
-    c->is_current = so_cell_int(r, i, k++);
-    c->created_at = so_cell_i64(r, i, k++);
+    c->id = so_cell_i64(r, i, CERT_ID);
+    c->order_id = so_cell_i64(r, i, CERT_ORDER_ID);
+    c->team_id = so_cell_i64(r, i, CERT_TEAM_ID);
+    c->serial = so_cell(r, i, CERT_SERIAL);
+    c->pem = so_cell(r, i, CERT_PEM);
+    c->intermediate_pem = so_cell(r, i, CERT_INTERMEDIATE_PEM);
+    c->root_pem = so_cell(r, i, CERT_ROOT_PEM);
+    c->common_name = so_cell(r, i, CERT_COMMON_NAME);
+    c->names = so_cell(r, i, CERT_NAMES);
+    c->not_before = so_cell_i64(r, i, CERT_NOT_BEFORE);
+    c->not_after = so_cell_i64(r, i, CERT_NOT_AFTER);
+    c->sha256 = so_cell(r, i, CERT_SHA256);
+    c->revoked_at = so_cell_i64(r, i, CERT_REVOKED_AT);
+    c->revoke_reason = so_cell_int(r, i, CERT_REVOKE_REASON);
+    c->is_current = so_cell_int(r, i, CERT_IS_CURRENT);
+    c->created_at = so_cell_i64(r, i, CERT_CREATED_AT);
     return c;
 }
 
@@ -465,9 +517,9 @@ apr_status_t so_store_certs_revoked(so_db_t *db, apr_pool_t *p, apr_int64_t sinc
     *out = apr_array_make(p, r->nrows ? r->nrows : 1, sizeof(so_cert_t *));
     for (i = 0; i < r->nrows; i++) {
         so_cert_t *c = apr_pcalloc(p, sizeof(*c));
-        c->serial = so_cell(r, i, 0);
-        c->revoked_at = so_cell_i64(r, i, 1);
-        c->revoke_reason = so_cell_int(r, i, 2);
+        c->serial = so_cell(r, i, REV_SERIAL);
+        c->revoked_at = so_cell_i64(r, i, REV_REVOKED_AT);
+        c->revoke_reason = so_cell_int(r, i, REV_REVOKE_REASON);
         APR_ARRAY_PUSH(*out, so_cert_t *) = c;
     }
     return APR_SUCCESS;
@@ -504,10 +556,10 @@ apr_status_t so_store_approval_lookup(so_db_t *db, apr_pool_t *p, const char *to
     if (r->nrows == 0) {
         return APR_ENOENT;
     }
-    *approval_id = so_cell_i64(r, 0, 0);
-    *team_id = so_cell_i64(r, 0, 1);
-    *order_id = so_cell_i64(r, 0, 2);
-    *email = so_cell(r, 0, 3);
+    *approval_id = so_cell_i64(r, 0, APPR_ID);
+    *team_id = so_cell_i64(r, 0, APPR_TEAM_ID);
+    *order_id = so_cell_i64(r, 0, APPR_ORDER_ID);
+    *email = so_cell(r, 0, APPR_EMAIL);
     return APR_SUCCESS;
 }
 
@@ -577,8 +629,8 @@ apr_status_t so_store_job_orders(so_db_t *db, apr_pool_t *p, const char *what, a
     *ids = apr_array_make(p, r->nrows ? r->nrows : 1, sizeof(apr_int64_t));
     *teams = apr_array_make(p, r->nrows ? r->nrows : 1, sizeof(apr_int64_t));
     for (i = 0; i < r->nrows; i++) {
-        APR_ARRAY_PUSH(*ids, apr_int64_t) = so_cell_i64(r, i, 0);
-        APR_ARRAY_PUSH(*teams, apr_int64_t) = so_cell_i64(r, i, 1);
+        APR_ARRAY_PUSH(*ids, apr_int64_t) = so_cell_i64(r, i, JOB_ID);
+        APR_ARRAY_PUSH(*teams, apr_int64_t) = so_cell_i64(r, i, JOB_TEAM_ID);
     }
     return APR_SUCCESS;
 }

@@ -38,10 +38,19 @@ const so_migration_t so_migrations_customer[] = {
      "CREATE INDEX customers_team ON customers (team_id, handle)"},
     {0, NULL, NULL}};
 
-#define CUSTOMER_COLS                                                                         \
-    "id, team_id, handle, company_name, first_name, last_name, initials, prefix, street, "   \
-    "number, suffix, zipcode, city, state, country, phone_country_code, phone_area_code, "    \
-    "phone_subscriber_number, email, vat, locale, comments, created_at, updated_at"
+#define CUSTOMER_COLUMNS(X)                                                                      \
+    X(CUST_ID, "id") X(CUST_TEAM_ID, ", team_id") X(CUST_HANDLE, ", handle")                     \
+    X(CUST_COMPANY_NAME, ", company_name") X(CUST_FIRST_NAME, ", first_name")                    \
+    X(CUST_LAST_NAME, ", last_name") X(CUST_INITIALS, ", initials") X(CUST_PREFIX, ", prefix")   \
+    X(CUST_STREET, ", street") X(CUST_NUMBER, ", number") X(CUST_SUFFIX, ", suffix")             \
+    X(CUST_ZIPCODE, ", zipcode") X(CUST_CITY, ", city") X(CUST_STATE, ", state")                 \
+    X(CUST_COUNTRY, ", country") X(CUST_PHONE_COUNTRY_CODE, ", phone_country_code")              \
+    X(CUST_PHONE_AREA_CODE, ", phone_area_code")                                                 \
+    X(CUST_PHONE_SUBSCRIBER_NUMBER, ", phone_subscriber_number") X(CUST_EMAIL, ", email")        \
+    X(CUST_VAT, ", vat") X(CUST_LOCALE, ", locale") X(CUST_COMMENTS, ", comments")               \
+    X(CUST_CREATED_AT, ", created_at") X(CUST_UPDATED_AT, ", updated_at")
+enum { CUSTOMER_COLUMNS(SO_COL_POS) CUSTOMER_NCOLS };
+#define CUSTOMER_COLS CUSTOMER_COLUMNS(SO_COL_SQL)
 
 const so_stmt_def_t so_stmts_customer[] = {
     {"so_customer_insert",
@@ -50,7 +59,9 @@ const so_stmt_def_t so_stmts_customer[] = {
      "phone_area_code, phone_subscriber_number, email, vat, locale, comments, created_at, "
      "updated_at) VALUES (%lld, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
      "%s, %s, %s, %s, %lld, %lld) RETURNING id", 1},
-    {"so_customer_get", "SELECT " CUSTOMER_COLS " FROM customers WHERE team_id = %lld AND handle = %s", 24},
+    {"so_customer_get",
+     "SELECT " CUSTOMER_COLS " FROM customers WHERE team_id = %lld AND handle = %s",
+     CUSTOMER_NCOLS},
     {"so_customer_update",
      "UPDATE customers SET company_name = %s, first_name = %s, last_name = %s, initials = %s, "
      "prefix = %s, street = %s, number = %s, suffix = %s, zipcode = %s, city = %s, state = %s, "
@@ -68,31 +79,30 @@ const so_stmt_def_t so_stmts_customer[] = {
 static so_customer_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
 {
     so_customer_t *c = apr_pcalloc(p, sizeof(*c));
-    int k = 0;
-    c->id = so_cell_i64(r, i, k++);
-    c->team_id = so_cell_i64(r, i, k++);
-    c->handle = so_cell(r, i, k++);
-    c->company_name = so_cell(r, i, k++);
-    c->first_name = so_cell(r, i, k++);
-    c->last_name = so_cell(r, i, k++);
-    c->initials = so_cell(r, i, k++);
-    c->prefix = so_cell(r, i, k++);
-    c->street = so_cell(r, i, k++);
-    c->number = so_cell(r, i, k++);
-    c->suffix = so_cell(r, i, k++);
-    c->zipcode = so_cell(r, i, k++);
-    c->city = so_cell(r, i, k++);
-    c->state = so_cell(r, i, k++);
-    c->country = so_cell(r, i, k++);
-    c->phone_country_code = so_cell(r, i, k++);
-    c->phone_area_code = so_cell(r, i, k++);
-    c->phone_subscriber_number = so_cell(r, i, k++);
-    c->email = so_cell(r, i, k++);
-    c->vat = so_cell(r, i, k++);
-    c->locale = so_cell(r, i, k++);
-    c->comments = so_cell(r, i, k++);
-    c->created_at = so_cell_i64(r, i, k++);
-    c->updated_at = so_cell_i64(r, i, k++);
+    c->id = so_cell_i64(r, i, CUST_ID);
+    c->team_id = so_cell_i64(r, i, CUST_TEAM_ID);
+    c->handle = so_cell(r, i, CUST_HANDLE);
+    c->company_name = so_cell(r, i, CUST_COMPANY_NAME);
+    c->first_name = so_cell(r, i, CUST_FIRST_NAME);
+    c->last_name = so_cell(r, i, CUST_LAST_NAME);
+    c->initials = so_cell(r, i, CUST_INITIALS);
+    c->prefix = so_cell(r, i, CUST_PREFIX);
+    c->street = so_cell(r, i, CUST_STREET);
+    c->number = so_cell(r, i, CUST_NUMBER);
+    c->suffix = so_cell(r, i, CUST_SUFFIX);
+    c->zipcode = so_cell(r, i, CUST_ZIPCODE);
+    c->city = so_cell(r, i, CUST_CITY);
+    c->state = so_cell(r, i, CUST_STATE);
+    c->country = so_cell(r, i, CUST_COUNTRY);
+    c->phone_country_code = so_cell(r, i, CUST_PHONE_COUNTRY_CODE);
+    c->phone_area_code = so_cell(r, i, CUST_PHONE_AREA_CODE);
+    c->phone_subscriber_number = so_cell(r, i, CUST_PHONE_SUBSCRIBER_NUMBER);
+    c->email = so_cell(r, i, CUST_EMAIL);
+    c->vat = so_cell(r, i, CUST_VAT);
+    c->locale = so_cell(r, i, CUST_LOCALE);
+    c->comments = so_cell(r, i, CUST_COMMENTS);
+    c->created_at = so_cell_i64(r, i, CUST_CREATED_AT);
+    c->updated_at = so_cell_i64(r, i, CUST_UPDATED_AT);
     return c;
 }
 
@@ -185,8 +195,9 @@ apr_status_t so_store_customers_list(so_db_t *db, apr_pool_t *p, apr_int64_t tea
     *total = so_cell_i64(count, 0, 0);
     if (pattern) {
         rv = so_db_select_sql(db, p,
-                              apr_pstrcat(p, "SELECT " CUSTOMER_COLS " FROM customers WHERE team_id = %lld",
-                                          where, " ORDER BY id LIMIT %d OFFSET %d", NULL),
+                              apr_pstrcat(p, "SELECT " CUSTOMER_COLS
+                                          " FROM customers WHERE team_id = %lld", where,
+                                          " ORDER BY id LIMIT %d OFFSET %d", NULL),
                               &rows, SO_A(t, pl, pl, pl, pl, pl, limit, offset));
     }
     else {

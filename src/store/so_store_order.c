@@ -171,15 +171,54 @@ const so_migration_t so_migrations_order[] = {
      "{{SQLITE}}CREATE VIEW team_list_versions AS SELECT team_id, version FROM team_versions"},
     {0, NULL, NULL}};
 
-#define ORDER_COLS                                                                            \
-    "o.id, o.team_id, o.product_id, o.status, o.period, o.domain_amount, "                     \
-    "o.wildcard_domain_amount, o.common_name, o.csr, o.organization_unit, o.software, "        \
-    "o.organization_handle, o.technical_handle, o.administrative_handle, o.billing_handle, "   \
-    "o.approver_email, o.autorenew, o.signature_hash_algorithm, o.enable_dns_automation, "     \
-    "o.dcv_unique, o.csr_md5, o.csr_sha1, o.csr_sha256, o.price, o.currency, o.order_date, o.active_date, o.expiration_date, "      \
-    "o.order_ends_at, o.reissue_at, o.cancelled_at, o.updated_at, o.created_by, o.version, "   \
-    "o.folder_id, "                                                                            \
-    "p.name, p.brand_name, p.validation_method"
+/* an order with its product's names */
+#define ORD_COLUMNS(X) X(ORD_ID, "o.id") X(ORD_TEAM_ID, ", o.team_id") \
+    X(ORD_PRODUCT_ID, ", o.product_id") X(ORD_STATUS, ", o.status") X(ORD_PERIOD, ", o.period") \
+    X(ORD_DOMAIN_AMOUNT, ", o.domain_amount") \
+    X(ORD_WILDCARD_DOMAIN_AMOUNT, ", o.wildcard_domain_amount") \
+    X(ORD_COMMON_NAME, ", o.common_name") X(ORD_CSR, ", o.csr") \
+    X(ORD_ORGANIZATION_UNIT, ", o.organization_unit") X(ORD_SOFTWARE, ", o.software") \
+    X(ORD_ORGANIZATION_HANDLE, ", o.organization_handle") \
+    X(ORD_TECHNICAL_HANDLE, ", o.technical_handle") \
+    X(ORD_ADMINISTRATIVE_HANDLE, ", o.administrative_handle") \
+    X(ORD_BILLING_HANDLE, ", o.billing_handle") X(ORD_APPROVER_EMAIL, ", o.approver_email") \
+    X(ORD_AUTORENEW, ", o.autorenew") \
+    X(ORD_SIGNATURE_HASH_ALGORITHM, ", o.signature_hash_algorithm") \
+    X(ORD_ENABLE_DNS_AUTOMATION, ", o.enable_dns_automation") X(ORD_DCV_UNIQUE, ", o.dcv_unique") \
+    X(ORD_CSR_MD5, ", o.csr_md5") X(ORD_CSR_SHA1, ", o.csr_sha1") \
+    X(ORD_CSR_SHA256, ", o.csr_sha256") X(ORD_PRICE, ", o.price") X(ORD_CURRENCY, ", o.currency") \
+    X(ORD_ORDER_DATE, ", o.order_date") X(ORD_ACTIVE_DATE, ", o.active_date") \
+    X(ORD_EXPIRATION_DATE, ", o.expiration_date") X(ORD_ORDER_ENDS_AT, ", o.order_ends_at") \
+    X(ORD_REISSUE_AT, ", o.reissue_at") X(ORD_CANCELLED_AT, ", o.cancelled_at") \
+    X(ORD_UPDATED_AT, ", o.updated_at") X(ORD_CREATED_BY, ", o.created_by") \
+    X(ORD_VERSION, ", o.version") X(ORD_FOLDER_ID, ", o.folder_id") \
+    X(ORD_PRODUCT_NAME, ", p.name") X(ORD_BRAND_NAME, ", p.brand_name") \
+    X(ORD_VALIDATION_METHOD, ", p.validation_method")
+enum { ORD_COLUMNS(SO_COL_POS) ORD_NCOLS };
+#define ORD_COLS ORD_COLUMNS(SO_COL_SQL)
+
+/* an order's names, in order */
+#define HOST_COLUMNS(X) X(HOST_ORDER_ID, "order_id") X(HOST_NAME, ", host_name") \
+    X(HOST_METHOD, ", method")
+enum { HOST_COLUMNS(SO_COL_POS) HOST_NCOLS };
+#define HOST_COLS HOST_COLUMNS(SO_COL_SQL)
+
+/* an event of an order */
+#define EVT_COLUMNS(X) X(EVT_ID, "id") X(EVT_ACTOR, ", actor") X(EVT_KIND, ", kind") \
+    X(EVT_DETAIL, ", detail") X(EVT_CREATED_AT, ", created_at")
+enum { EVT_COLUMNS(SO_COL_POS) EVT_NCOLS };
+#define EVT_COLS EVT_COLUMNS(SO_COL_SQL)
+
+/* a stored idempotent request */
+#define IDEM_COLUMNS(X) X(IDEM_REQUEST_HASH, "request_hash") X(IDEM_STATUS, ", status") \
+    X(IDEM_RESPONSE, ", response")
+enum { IDEM_COLUMNS(SO_COL_POS) IDEM_NCOLS };
+#define IDEM_COLS IDEM_COLUMNS(SO_COL_SQL)
+
+/* what a one-time token opens */
+#define OTP_COLUMNS(X) X(OTP_TEAM_ID, "team_id") X(OTP_ORDER_ID, ", order_id")
+enum { OTP_COLUMNS(SO_COL_POS) OTP_NCOLS };
+#define OTP_COLS OTP_COLUMNS(SO_COL_SQL)
 
 const so_stmt_def_t so_stmts_order[] = {
     {"so_order_insert",
@@ -192,8 +231,8 @@ const so_stmt_def_t so_stmts_order[] = {
      "%lld, (SELECT f.id FROM folders f WHERE f.team_id = %lld AND f.is_default = 1)) "
      "RETURNING id", 1},
     {"so_order_get",
-     "SELECT " ORDER_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
-     "WHERE o.team_id = %lld AND o.id = %lld", 38},
+     "SELECT " ORD_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
+     "WHERE o.team_id = %lld AND o.id = %lld", ORD_NCOLS},
     {"so_order_update",
      "UPDATE orders SET status = %s, domain_amount = %d, wildcard_domain_amount = %d, "
      "common_name = %s, csr = %s, organization_unit = %s, software = %s, "
@@ -203,8 +242,9 @@ const so_stmt_def_t so_stmts_order[] = {
      "active_date = %lld, expiration_date = %lld, "
      "order_ends_at = %lld, reissue_at = %lld, cancelled_at = %lld, updated_at = %lld, "
      "version = version + 1 WHERE team_id = %lld AND id = %lld AND version = %d", 0},
-    {"so_order_hosts", "SELECT order_id, host_name, method FROM order_hostnames "
-                       "WHERE order_id = %lld ORDER BY position", 3},
+    {"so_order_hosts",
+     "SELECT " HOST_COLS " FROM order_hostnames WHERE order_id = %lld ORDER BY position",
+     HOST_NCOLS},
     {"so_order_host_upsert",
      "INSERT INTO order_hostnames (order_id, position, host_name, method) VALUES (%lld, %d, %s, %s) "
      "ON CONFLICT (order_id, host_name) DO UPDATE SET position = excluded.position, "
@@ -218,21 +258,22 @@ const so_stmt_def_t so_stmts_order[] = {
      "SELECT COALESCE(SUM(version), 0) FROM team_list_versions WHERE team_id IN (0, %lld)", 1},
     {"so_order_events_count", "SELECT COUNT(*) FROM order_events WHERE team_id = %lld AND order_id = %lld", 1},
     {"so_order_events",
-     "SELECT id, actor, kind, detail, created_at FROM order_events "
-     "WHERE team_id = %lld AND order_id = %lld ORDER BY id LIMIT %d OFFSET %d", 5},
+     "SELECT " EVT_COLS " FROM order_events "
+     "WHERE team_id = %lld AND order_id = %lld ORDER BY id LIMIT %d OFFSET %d", EVT_NCOLS},
     {"so_idem_insert",
      "INSERT INTO idempotency_keys (team_id, idem_key, request_hash, created_at) "
      "VALUES (%lld, %s, %s, %lld)", 0},
     {"so_idem_finish",
      "UPDATE idempotency_keys SET status = %d, response = %s WHERE team_id = %lld AND idem_key = %s", 0},
     {"so_idem_get",
-     "SELECT request_hash, status, response FROM idempotency_keys WHERE team_id = %lld AND idem_key = %s", 3},
+     "SELECT " IDEM_COLS " FROM idempotency_keys WHERE team_id = %lld AND idem_key = %s",
+     IDEM_NCOLS},
     {"so_idem_purge", "DELETE FROM idempotency_keys WHERE created_at < %lld", 0},
     {"so_otp_insert",
      "INSERT INTO otp_tokens (token_hash, order_id, team_id, created_at, expires_at) "
      "VALUES (%s, %lld, %lld, %lld, %lld)", 0},
     {"so_otp_lookup",
-     "SELECT team_id, order_id FROM otp_tokens WHERE token_hash = %s AND expires_at > %lld", 2},
+     "SELECT " OTP_COLS " FROM otp_tokens WHERE token_hash = %s AND expires_at > %lld", OTP_NCOLS},
     {NULL, NULL, 0}};
 
 #include "so_store.h"
@@ -241,45 +282,44 @@ const so_stmt_def_t so_stmts_order[] = {
 static so_order_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
 {
     so_order_t *o = apr_pcalloc(p, sizeof(*o));
-    int k = 0;
-    o->id = so_cell_i64(r, i, k++);
-    o->team_id = so_cell_i64(r, i, k++);
-    o->product_id = so_cell_i64(r, i, k++);
-    o->status = so_cell(r, i, k++);
-    o->period = so_cell_int(r, i, k++);
-    o->domain_amount = so_cell_int(r, i, k++);
-    o->wildcard_domain_amount = so_cell_int(r, i, k++);
-    o->common_name = so_cell(r, i, k++);
-    o->csr = so_cell(r, i, k++);
-    o->organization_unit = so_cell(r, i, k++);
-    o->software = so_cell(r, i, k++);
-    o->organization_handle = so_cell(r, i, k++);
-    o->technical_handle = so_cell(r, i, k++);
-    o->administrative_handle = so_cell(r, i, k++);
-    o->billing_handle = so_cell(r, i, k++);
-    o->approver_email = so_cell(r, i, k++);
-    o->autorenew = so_cell_int(r, i, k++);
-    o->signature_hash_algorithm = so_cell(r, i, k++);
-    o->enable_dns_automation = so_cell_int(r, i, k++);
-    o->dcv_unique = so_cell(r, i, k++);
-    o->csr_md5 = so_cell(r, i, k++);
-    o->csr_sha1 = so_cell(r, i, k++);
-    o->csr_sha256 = so_cell(r, i, k++);
-    o->price = so_cell_i64(r, i, k++);
-    o->currency = so_cell(r, i, k++);
-    o->order_date = so_cell_i64(r, i, k++);
-    o->active_date = so_cell_i64(r, i, k++);
-    o->expiration_date = so_cell_i64(r, i, k++);
-    o->order_ends_at = so_cell_i64(r, i, k++);
-    o->reissue_at = so_cell_i64(r, i, k++);
-    o->cancelled_at = so_cell_i64(r, i, k++);
-    o->updated_at = so_cell_i64(r, i, k++);
-    o->created_by = so_cell_i64(r, i, k++);
-    o->version = so_cell_int(r, i, k++);
-    o->folder_id = so_cell_i64(r, i, k++);
-    o->product_name = so_cell(r, i, k++);
-    o->brand_name = so_cell(r, i, k++);
-    o->validation_method = so_cell(r, i, k++);
+    o->id = so_cell_i64(r, i, ORD_ID);
+    o->team_id = so_cell_i64(r, i, ORD_TEAM_ID);
+    o->product_id = so_cell_i64(r, i, ORD_PRODUCT_ID);
+    o->status = so_cell(r, i, ORD_STATUS);
+    o->period = so_cell_int(r, i, ORD_PERIOD);
+    o->domain_amount = so_cell_int(r, i, ORD_DOMAIN_AMOUNT);
+    o->wildcard_domain_amount = so_cell_int(r, i, ORD_WILDCARD_DOMAIN_AMOUNT);
+    o->common_name = so_cell(r, i, ORD_COMMON_NAME);
+    o->csr = so_cell(r, i, ORD_CSR);
+    o->organization_unit = so_cell(r, i, ORD_ORGANIZATION_UNIT);
+    o->software = so_cell(r, i, ORD_SOFTWARE);
+    o->organization_handle = so_cell(r, i, ORD_ORGANIZATION_HANDLE);
+    o->technical_handle = so_cell(r, i, ORD_TECHNICAL_HANDLE);
+    o->administrative_handle = so_cell(r, i, ORD_ADMINISTRATIVE_HANDLE);
+    o->billing_handle = so_cell(r, i, ORD_BILLING_HANDLE);
+    o->approver_email = so_cell(r, i, ORD_APPROVER_EMAIL);
+    o->autorenew = so_cell_int(r, i, ORD_AUTORENEW);
+    o->signature_hash_algorithm = so_cell(r, i, ORD_SIGNATURE_HASH_ALGORITHM);
+    o->enable_dns_automation = so_cell_int(r, i, ORD_ENABLE_DNS_AUTOMATION);
+    o->dcv_unique = so_cell(r, i, ORD_DCV_UNIQUE);
+    o->csr_md5 = so_cell(r, i, ORD_CSR_MD5);
+    o->csr_sha1 = so_cell(r, i, ORD_CSR_SHA1);
+    o->csr_sha256 = so_cell(r, i, ORD_CSR_SHA256);
+    o->price = so_cell_i64(r, i, ORD_PRICE);
+    o->currency = so_cell(r, i, ORD_CURRENCY);
+    o->order_date = so_cell_i64(r, i, ORD_ORDER_DATE);
+    o->active_date = so_cell_i64(r, i, ORD_ACTIVE_DATE);
+    o->expiration_date = so_cell_i64(r, i, ORD_EXPIRATION_DATE);
+    o->order_ends_at = so_cell_i64(r, i, ORD_ORDER_ENDS_AT);
+    o->reissue_at = so_cell_i64(r, i, ORD_REISSUE_AT);
+    o->cancelled_at = so_cell_i64(r, i, ORD_CANCELLED_AT);
+    o->updated_at = so_cell_i64(r, i, ORD_UPDATED_AT);
+    o->created_by = so_cell_i64(r, i, ORD_CREATED_BY);
+    o->version = so_cell_int(r, i, ORD_VERSION);
+    o->folder_id = so_cell_i64(r, i, ORD_FOLDER_ID);
+    o->product_name = so_cell(r, i, ORD_PRODUCT_NAME);
+    o->brand_name = so_cell(r, i, ORD_BRAND_NAME);
+    o->validation_method = so_cell(r, i, ORD_VALIDATION_METHOD);
     o->hosts = apr_array_make(p, 4, sizeof(so_order_host_t));
     return o;
 }
@@ -354,8 +394,8 @@ apr_status_t so_store_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
     }
     for (i = 0; i < hosts->nrows; i++) {
         so_order_host_t *h = apr_array_push(o->hosts);
-        h->host_name = so_cell(hosts, i, 1);
-        h->method = so_cell(hosts, i, 2);
+        h->host_name = so_cell(hosts, i, HOST_NAME);
+        h->method = so_cell(hosts, i, HOST_METHOD);
     }
     *out = o;
     return APR_SUCCESS;
@@ -389,12 +429,12 @@ static void hosts_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
     int j;
     (void)p;
     for (j = 0; j < rows->nrows; j++) {
-        apr_int64_t id = so_cell_i64(rows, j, 0);
+        apr_int64_t id = so_cell_i64(rows, j, HOST_ORDER_ID);
         so_order_t *o = apr_hash_get(by_id, &id, sizeof(id));
         if (o) {
             so_order_host_t *h = apr_array_push(o->hosts);
-            h->host_name = so_cell(rows, j, 1);
-            h->method = so_cell(rows, j, 2);
+            h->host_name = so_cell(rows, j, HOST_NAME);
+            h->method = so_cell(rows, j, HOST_METHOD);
         }
     }
 }
@@ -412,8 +452,7 @@ apr_status_t so_store_orders_hosts(so_db_t *db, apr_pool_t *p, apr_array_header_
         APR_ARRAY_PUSH(ids, apr_int64_t) = o->id;
     }
     return so_db_select_in(db, p,
-                           "SELECT order_id, host_name, method FROM order_hostnames WHERE "
-                           "order_id IN (",
+                           "SELECT " HOST_COLS " FROM order_hostnames WHERE order_id IN (",
                            ") ORDER BY order_id, position", 0, NULL, ids, hosts_rows, by_id);
 }
 
@@ -646,7 +685,7 @@ apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_fil
     order_by = f->order_by ? f->order_by : "o.order_date DESC";
     first_comma = strchr(order_by, ',');
     first = first_comma ? apr_pstrndup(p, order_by, (apr_size_t)(first_comma - order_by)) : order_by;
-    sql = apr_pstrcat(p, "SELECT " ORDER_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
+    sql = apr_pstrcat(p, "SELECT " ORD_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
                          "WHERE ", where, " ORDER BY ", order_by,
                       strstr(first, " DESC") ? ", o.id DESC" : ", o.id ASC", " LIMIT %d OFFSET %d",
                       NULL);
@@ -704,11 +743,11 @@ apr_status_t so_store_order_events(so_db_t *db, apr_pool_t *p, apr_int64_t team_
     *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_order_event_t));
     for (i = 0; i < rows->nrows; i++) {
         so_order_event_t *e = apr_array_push(*out);
-        e->id = so_cell_i64(rows, i, 0);
-        e->actor = so_cell(rows, i, 1);
-        e->kind = so_cell(rows, i, 2);
-        e->detail = so_cell(rows, i, 3);
-        e->created_at = so_cell_i64(rows, i, 4);
+        e->id = so_cell_i64(rows, i, EVT_ID);
+        e->actor = so_cell(rows, i, EVT_ACTOR);
+        e->kind = so_cell(rows, i, EVT_KIND);
+        e->detail = so_cell(rows, i, EVT_DETAIL);
+        e->created_at = so_cell_i64(rows, i, EVT_CREATED_AT);
     }
     return APR_SUCCESS;
 }
@@ -736,9 +775,9 @@ apr_status_t so_store_idem_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, 
     if (rows->nrows == 0) {
         return APR_ENOENT;
     }
-    *request_hash = so_cell(rows, 0, 0);
-    *status = so_cell_int(rows, 0, 1);
-    *response = so_cell(rows, 0, 2);
+    *request_hash = so_cell(rows, 0, IDEM_REQUEST_HASH);
+    *status = so_cell_int(rows, 0, IDEM_STATUS);
+    *response = so_cell(rows, 0, IDEM_RESPONSE);
     return APR_SUCCESS;
 }
 
@@ -779,8 +818,8 @@ apr_status_t so_store_otp_lookup(so_db_t *db, apr_pool_t *p, const char *token, 
     if (rows->nrows == 0) {
         return APR_ENOENT;
     }
-    *team_id = so_cell_i64(rows, 0, 0);
-    *order_id = so_cell_i64(rows, 0, 1);
+    *team_id = so_cell_i64(rows, 0, OTP_TEAM_ID);
+    *order_id = so_cell_i64(rows, 0, OTP_ORDER_ID);
     return APR_SUCCESS;
 }
 

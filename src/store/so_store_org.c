@@ -68,15 +68,61 @@ const so_migration_t so_migrations_org[] = {
 
 const char *const so_store_folder_subtree_cond = "o.folder_id IN " SUBTREE;
 
+/* a folder */
+#define FD_COLUMNS(X)                                                                             \
+    X(FD_ID, "id") X(FD_TEAM_ID, ", team_id") X(FD_PARENT_ID, ", parent_id") X(FD_NAME, ", name") \
+    X(FD_ROLE, ", role") X(FD_IS_DEFAULT, ", is_default") X(FD_CREATED_AT, ", created_at")
+enum { FD_COLUMNS(SO_COL_POS) FD_NCOLS };
+#define FD_COLS FD_COLUMNS(SO_COL_SQL)
+/* the number of orders in a folder */
+#define FC_COLUMNS(X) X(FC_FOLDER_ID, "folder_id") X(FC_ORDERS, ", COUNT(*)")
+enum { FC_COLUMNS(SO_COL_POS) FC_NCOLS };
+#define FC_COLS FC_COLUMNS(SO_COL_SQL)
+/* a folder by id (so_store_folders_by_id) */
+#define FB_COLUMNS(X)                                                                             \
+    X(FB_ID, "id") X(FB_TEAM_ID, ", team_id") X(FB_NAME, ", name") X(FB_ROLE, ", role")          \
+    X(FB_IS_DEFAULT, ", is_default")
+enum { FB_COLUMNS(SO_COL_POS) FB_NCOLS };
+#define FB_COLS FB_COLUMNS(SO_COL_SQL)
+/* a tag with the number of its orders and certificates (so_tag_get; tag_from_row) */
+#define TAG_COLUMNS(X)                                                                            \
+    X(TAG_ID, "t.id") X(TAG_NAME, ", t.name") X(TAG_CREATED_AT, ", t.created_at")                \
+    X(TAG_ORDERS, ", (SELECT COUNT(*) FROM order_tags ot WHERE ot.tag_id = t.id)")               \
+    X(TAG_CERTS, ", (SELECT COUNT(*) FROM certificate_tags ct WHERE ct.tag_id = t.id)")
+enum { TAG_COLUMNS(SO_COL_POS) TAG_NCOLS };
+#define TAG_COLS TAG_COLUMNS(SO_COL_SQL)
+/* the same columns as the outer list of so_tags_list (tag_from_row reads both) */
+#define TAGS_COLUMNS(X)                                                                           \
+    X(TAGS_ID, "id") X(TAGS_NAME, ", name") X(TAGS_CREATED_AT, ", created_at")                   \
+    X(TAGS_ORDERS, ", n_orders") X(TAGS_CERTS, ", n_certs")
+enum { TAGS_COLUMNS(SO_COL_POS) TAGS_NCOLS };
+#define TAGS_COLS TAGS_COLUMNS(SO_COL_SQL)
+_Static_assert((int)TAGS_NCOLS == (int)TAG_NCOLS && (int)TAGS_ID == (int)TAG_ID
+                   && (int)TAGS_NAME == (int)TAG_NAME
+                   && (int)TAGS_CREATED_AT == (int)TAG_CREATED_AT
+                   && (int)TAGS_ORDERS == (int)TAG_ORDERS && (int)TAGS_CERTS == (int)TAG_CERTS,
+               "so_tags_list and so_tag_get select the same columns");
+/* a tag of an order or a certificate */
+#define TN_COLUMNS(X) X(TN_ID, "t.id") X(TN_NAME, ", t.name")
+enum { TN_COLUMNS(SO_COL_POS) TN_NCOLS };
+#define TN_COLS TN_COLUMNS(SO_COL_SQL)
+/* the tags of a page of orders */
+#define OT_COLUMNS(X) X(OT_ORDER_ID, "x.order_id") X(OT_NAME, ", t.name")
+enum { OT_COLUMNS(SO_COL_POS) OT_NCOLS };
+#define OT_COLS OT_COLUMNS(SO_COL_SQL)
+/* the tags of their certificates */
+#define CT_COLUMNS(X) X(CT_ORDER_ID, "x.order_id") X(CT_SERIAL, ", x.serial") X(CT_NAME, ", t.name")
+enum { CT_COLUMNS(SO_COL_POS) CT_NCOLS };
+#define CT_COLS CT_COLUMNS(SO_COL_SQL)
+
 const so_stmt_def_t so_stmts_org[] = {
     {"so_folders_list",
-     "SELECT id, team_id, parent_id, name, role, is_default, created_at FROM folders "
-     "WHERE team_id = %lld ORDER BY parent_id, name_key, id", 7},
-    {"so_folder_get",
-     "SELECT id, team_id, parent_id, name, role, is_default, created_at FROM folders "
-     "WHERE team_id = %lld AND id = %lld", 7},
+     "SELECT " FD_COLS " FROM folders WHERE team_id = %lld ORDER BY parent_id, name_key, id",
+     FD_NCOLS},
+    {"so_folder_get", "SELECT " FD_COLS " FROM folders WHERE team_id = %lld AND id = %lld",
+     FD_NCOLS},
     {"so_folders_counts",
-     "SELECT folder_id, COUNT(*) FROM orders WHERE team_id = %lld GROUP BY folder_id", 2},
+     "SELECT " FC_COLS " FROM orders WHERE team_id = %lld GROUP BY folder_id", FC_NCOLS},
     {"so_folders_lock", "UPDATE folders SET created_at = created_at WHERE team_id = %lld", 0},
     {"so_folder_insert",
      "INSERT INTO folders (team_id, parent_id, name, name_key, role, is_default, created_at) "
@@ -109,16 +155,13 @@ const so_stmt_def_t so_stmts_org[] = {
     {"so_tags_count",
      "SELECT COUNT(*) FROM tags WHERE team_id = %lld AND (%s = '' OR LOWER(name) LIKE %s ESCAPE '\\')", 1},
     {"so_tags_list",
-     "SELECT id, name, created_at, n_orders, n_certs FROM (SELECT t.id, t.name, t.created_at, "
+     "SELECT " TAGS_COLS " FROM (SELECT t.id, t.name, t.created_at, "
      "(SELECT COUNT(*) FROM order_tags ot WHERE ot.tag_id = t.id) AS n_orders, "
      "(SELECT COUNT(*) FROM certificate_tags ct WHERE ct.tag_id = t.id) AS n_certs "
      "FROM tags t WHERE t.team_id = %lld AND (%s = '' OR LOWER(t.name) LIKE %s ESCAPE '\\')) x "
-     "ORDER BY n_orders + n_certs DESC, name, id LIMIT %d OFFSET %d", 5},
-    {"so_tag_get",
-     "SELECT t.id, t.name, t.created_at, "
-     "(SELECT COUNT(*) FROM order_tags ot WHERE ot.tag_id = t.id), "
-     "(SELECT COUNT(*) FROM certificate_tags ct WHERE ct.tag_id = t.id) "
-     "FROM tags t WHERE t.team_id = %lld AND t.id = %lld", 5},
+     "ORDER BY n_orders + n_certs DESC, name, id LIMIT %d OFFSET %d", TAGS_NCOLS},
+    {"so_tag_get", "SELECT " TAG_COLS " FROM tags t WHERE t.team_id = %lld AND t.id = %lld",
+     TAG_NCOLS},
     {"so_tag_by_name", "SELECT id FROM tags WHERE team_id = %lld AND name = %s", 1},
     {"so_tag_insert",
      "INSERT INTO tags (team_id, name, created_at) VALUES (%lld, %s, %lld) RETURNING id", 1},
@@ -130,11 +173,11 @@ const so_stmt_def_t so_stmts_org[] = {
     {"so_tag_unuse_certs", "DELETE FROM certificate_tags WHERE team_id = %lld AND tag_id = %lld", 0},
     {"so_tag_delete", "DELETE FROM tags WHERE team_id = %lld AND id = %lld", 0},
     {"so_order_tags",
-     "SELECT t.id, t.name FROM order_tags x JOIN tags t ON t.id = x.tag_id "
-     "WHERE x.team_id = %lld AND x.order_id = %lld ORDER BY t.name", 2},
+     "SELECT " TN_COLS " FROM order_tags x JOIN tags t ON t.id = x.tag_id "
+     "WHERE x.team_id = %lld AND x.order_id = %lld ORDER BY t.name", TN_NCOLS},
     {"so_cert_tags",
-     "SELECT t.id, t.name FROM certificate_tags x JOIN tags t ON t.id = x.tag_id "
-     "WHERE x.team_id = %lld AND x.order_id = %lld AND x.serial = %s ORDER BY t.name", 2},
+     "SELECT " TN_COLS " FROM certificate_tags x JOIN tags t ON t.id = x.tag_id "
+     "WHERE x.team_id = %lld AND x.order_id = %lld AND x.serial = %s ORDER BY t.name", TN_NCOLS},
     {"so_order_tag_add",
      "INSERT INTO order_tags (order_id, tag_id, team_id, created_at) VALUES (%lld, %lld, %lld, %lld) "
      "ON CONFLICT (order_id, tag_id) DO NOTHING", 0},
@@ -208,21 +251,21 @@ apr_status_t so_store_folders(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
     *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_folder_t *));
     for (i = 0; i < rows->nrows; i++) {
         so_folder_t *f = apr_pcalloc(p, sizeof(*f));
-        f->id = so_cell_i64(rows, i, 0);
-        f->team_id = so_cell_i64(rows, i, 1);
-        f->parent_id = so_cell_i64(rows, i, 2);
-        f->name = so_cell(rows, i, 3);
-        f->role = so_cell(rows, i, 4);
-        f->is_default = so_cell_int(rows, i, 5);
-        f->created_at = so_cell_i64(rows, i, 6);
+        f->id = so_cell_i64(rows, i, FD_ID);
+        f->team_id = so_cell_i64(rows, i, FD_TEAM_ID);
+        f->parent_id = so_cell_i64(rows, i, FD_PARENT_ID);
+        f->name = so_cell(rows, i, FD_NAME);
+        f->role = so_cell(rows, i, FD_ROLE);
+        f->is_default = so_cell_int(rows, i, FD_IS_DEFAULT);
+        f->created_at = so_cell_i64(rows, i, FD_CREATED_AT);
         apr_hash_set(by_id, &f->id, sizeof(f->id), f);
         APR_ARRAY_PUSH(*out, so_folder_t *) = f;
     }
     for (i = 0; i < counts->nrows; i++) {
-        apr_int64_t fid = so_cell_i64(counts, i, 0);
+        apr_int64_t fid = so_cell_i64(counts, i, FC_FOLDER_ID);
         so_folder_t *f = apr_hash_get(by_id, &fid, sizeof(fid));
         if (f) {
-            f->orders = so_cell_i64(counts, i, 1);
+            f->orders = so_cell_i64(counts, i, FC_ORDERS);
         }
     }
     return APR_SUCCESS;
@@ -241,13 +284,13 @@ apr_status_t so_store_folder_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
         return APR_ENOENT;
     }
     f = apr_pcalloc(p, sizeof(*f));
-    f->id = so_cell_i64(rows, 0, 0);
-    f->team_id = so_cell_i64(rows, 0, 1);
-    f->parent_id = so_cell_i64(rows, 0, 2);
-    f->name = so_cell(rows, 0, 3);
-    f->role = so_cell(rows, 0, 4);
-    f->is_default = so_cell_int(rows, 0, 5);
-    f->created_at = so_cell_i64(rows, 0, 6);
+    f->id = so_cell_i64(rows, 0, FD_ID);
+    f->team_id = so_cell_i64(rows, 0, FD_TEAM_ID);
+    f->parent_id = so_cell_i64(rows, 0, FD_PARENT_ID);
+    f->name = so_cell(rows, 0, FD_NAME);
+    f->role = so_cell(rows, 0, FD_ROLE);
+    f->is_default = so_cell_int(rows, 0, FD_IS_DEFAULT);
+    f->created_at = so_cell_i64(rows, 0, FD_CREATED_AT);
     *out = f;
     return APR_SUCCESS;
 }
@@ -358,14 +401,14 @@ static void folders_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
     int i;
     for (i = 0; i < rows->nrows; i++) {
         so_folder_t *f;
-        if (so_cell_i64(rows, i, 1) != b->team_id) {
+        if (so_cell_i64(rows, i, FB_TEAM_ID) != b->team_id) {
             continue;
         }
         f = apr_pcalloc(p, sizeof(*f));
-        f->id = so_cell_i64(rows, i, 0);
-        f->name = so_cell(rows, i, 2);
-        f->role = so_cell(rows, i, 3);
-        f->is_default = so_cell_int(rows, i, 4);
+        f->id = so_cell_i64(rows, i, FB_ID);
+        f->name = so_cell(rows, i, FB_NAME);
+        f->role = so_cell(rows, i, FB_ROLE);
+        f->is_default = so_cell_int(rows, i, FB_IS_DEFAULT);
         apr_hash_set(b->out, &f->id, sizeof(f->id), f);
     }
 }
@@ -379,7 +422,7 @@ apr_status_t so_store_folders_by_id(so_db_t *db, apr_pool_t *p, apr_int64_t team
     b->out = *out = apr_hash_make(p);
     b->team_id = team_id;
     return so_db_select_in(db, p,
-                           "SELECT id, team_id, name, role, is_default FROM folders WHERE id IN (",
+                           "SELECT " FB_COLS " FROM folders WHERE id IN (",
                            ")", 0, NULL, folder_ids, folders_rows, b);
 }
 
@@ -388,11 +431,11 @@ apr_status_t so_store_folders_by_id(so_db_t *db, apr_pool_t *p, apr_int64_t team
 static so_tag_t *tag_from_row(apr_pool_t *p, so_rows_t *rows, int i)
 {
     so_tag_t *t = apr_pcalloc(p, sizeof(*t));
-    t->id = so_cell_i64(rows, i, 0);
-    t->name = so_cell(rows, i, 1);
-    t->created_at = so_cell_i64(rows, i, 2);
-    t->orders = so_cell_i64(rows, i, 3);
-    t->certificates = so_cell_i64(rows, i, 4);
+    t->id = so_cell_i64(rows, i, TAG_ID);
+    t->name = so_cell(rows, i, TAG_NAME);
+    t->created_at = so_cell_i64(rows, i, TAG_CREATED_AT);
+    t->orders = so_cell_i64(rows, i, TAG_ORDERS);
+    t->certificates = so_cell_i64(rows, i, TAG_CERTS);
     return t;
 }
 
@@ -484,8 +527,8 @@ apr_status_t so_store_tags_of(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
     *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_tag_t *));
     for (i = 0; i < rows->nrows; i++) {
         so_tag_t *t = apr_pcalloc(p, sizeof(*t));
-        t->id = so_cell_i64(rows, i, 0);
-        t->name = so_cell(rows, i, 1);
+        t->id = so_cell_i64(rows, i, TN_ID);
+        t->name = so_cell(rows, i, TN_NAME);
         APR_ARRAY_PUSH(*out, so_tag_t *) = t;
     }
     return APR_SUCCESS;
@@ -541,7 +584,8 @@ static void order_tag_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
 {
     int i;
     for (i = 0; i < rows->nrows; i++) {
-        APR_ARRAY_PUSH(names_of(p, baton, so_cell_i64(rows, i, 0)), const char *) = so_cell(rows, i, 1);
+        APR_ARRAY_PUSH(names_of(p, baton, so_cell_i64(rows, i, OT_ORDER_ID)), const char *) =
+            so_cell(rows, i, OT_NAME);
     }
 }
 
@@ -549,8 +593,8 @@ static void cert_tag_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
 {
     int i;
     for (i = 0; i < rows->nrows; i++) {
-        apr_array_header_t *certs = names_of(p, baton, so_cell_i64(rows, i, 0));
-        const char *serial = so_cell(rows, i, 1);
+        apr_array_header_t *certs = names_of(p, baton, so_cell_i64(rows, i, CT_ORDER_ID));
+        const char *serial = so_cell(rows, i, CT_SERIAL);
         so_cert_tags_t *c = certs->nelts ? APR_ARRAY_IDX(certs, certs->nelts - 1, so_cert_tags_t *)
                                          : NULL;
         if (!c || strcmp(c->serial, serial)) {
@@ -559,7 +603,7 @@ static void cert_tag_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
             c->tags = apr_array_make(p, 2, sizeof(const char *));
             APR_ARRAY_PUSH(certs, so_cert_tags_t *) = c;
         }
-        APR_ARRAY_PUSH(c->tags, const char *) = so_cell(rows, i, 2);
+        APR_ARRAY_PUSH(c->tags, const char *) = so_cell(rows, i, CT_NAME);
     }
 }
 
@@ -571,12 +615,13 @@ apr_status_t so_store_orders_tags(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
     *order_tags = apr_hash_make(p);
     *cert_tags = apr_hash_make(p);
     rv = select_in(db, p,
-                   "SELECT x.order_id, t.name FROM order_tags x JOIN tags t ON t.id = x.tag_id "
+                   "SELECT " OT_COLS " FROM order_tags x JOIN tags t ON t.id = x.tag_id "
                    "WHERE x.team_id = %lld AND x.order_id IN (",
-                   ") ORDER BY x.order_id, t.name", team_id, order_ids, order_tag_rows, *order_tags);
+                   ") ORDER BY x.order_id, t.name", team_id, order_ids, order_tag_rows,
+                   *order_tags);
     if (rv == APR_SUCCESS) {
         rv = select_in(db, p,
-                       "SELECT x.order_id, x.serial, t.name FROM certificate_tags x "
+                       "SELECT " CT_COLS " FROM certificate_tags x "
                        "JOIN tags t ON t.id = x.tag_id WHERE x.team_id = %lld AND x.order_id IN (",
                        ") ORDER BY x.order_id, x.serial, t.name", team_id, order_ids, cert_tag_rows,
                        *cert_tags);

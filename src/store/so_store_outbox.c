@@ -56,12 +56,30 @@ const so_migration_t so_migrations_outbox[] = {
      "CREATE INDEX webhook_attempts_outbox ON webhook_attempts (outbox_id, id)"},
     {0, NULL, NULL}};
 
-#define WH_COLS                                                                                   \
-    "id, team_id, url, events, description, enabled, secret, old_secret, old_secret_until, "     \
-    "failing_since, disabled_reason, created_at, updated_at"
-#define OB_COLS                                                                                   \
-    "o.id, o.event_id, o.team_id, o.order_id, o.type, o.consumer, o.payload, o.created_at, "     \
-    "o.status, o.attempts, o.next_at, o.last_status"
+/* a webhook endpoint */
+#define WH_COLUMNS(X)                                                                             \
+    X(WH_ID, "id") X(WH_TEAM_ID, ", team_id") X(WH_URL, ", url") X(WH_EVENTS, ", events")        \
+    X(WH_DESCRIPTION, ", description") X(WH_ENABLED, ", enabled") X(WH_SECRET, ", secret")       \
+    X(WH_OLD_SECRET, ", old_secret") X(WH_OLD_SECRET_UNTIL, ", old_secret_until")                \
+    X(WH_FAILING_SINCE, ", failing_since") X(WH_DISABLED_REASON, ", disabled_reason")            \
+    X(WH_CREATED_AT, ", created_at") X(WH_UPDATED_AT, ", updated_at")
+enum { WH_COLUMNS(SO_COL_POS) WH_NCOLS };
+#define WH_COLS WH_COLUMNS(SO_COL_SQL)
+/* an outbox item */
+#define OB_COLUMNS(X)                                                                             \
+    X(OB_ID, "o.id") X(OB_EVENT_ID, ", o.event_id") X(OB_TEAM_ID, ", o.team_id")                 \
+    X(OB_ORDER_ID, ", o.order_id") X(OB_TYPE, ", o.type") X(OB_CONSUMER, ", o.consumer")         \
+    X(OB_PAYLOAD, ", o.payload") X(OB_CREATED_AT, ", o.created_at") X(OB_STATUS, ", o.status")   \
+    X(OB_ATTEMPTS, ", o.attempts") X(OB_NEXT_AT, ", o.next_at") X(OB_LAST_STATUS, ", o.last_status")
+enum { OB_COLUMNS(SO_COL_POS) OB_NCOLS };
+#define OB_COLS OB_COLUMNS(SO_COL_SQL)
+/* a delivery attempt */
+#define WA_COLUMNS(X)                                                                             \
+    X(WA_ID, "id") X(WA_OUTBOX_ID, ", outbox_id") X(WA_AT, ", at")                               \
+    X(WA_HTTP_STATUS, ", http_status") X(WA_LATENCY_MS, ", latency_ms")                          \
+    X(WA_RESPONSE, ", response") X(WA_ERROR, ", error") X(WA_NEXT_RETRY, ", next_retry")
+enum { WA_COLUMNS(SO_COL_POS) WA_NCOLS };
+#define WA_COLS WA_COLUMNS(SO_COL_SQL)
 #define OB_DUE                                                                                    \
     "SELECT " OB_COLS " FROM outbox o WHERE o.status = 'pending' AND o.next_at <= %lld "         \
     "AND (o.claim_until IS NULL OR o.claim_until < %lld) AND NOT EXISTS (SELECT 1 FROM outbox e " \
@@ -72,10 +90,12 @@ const so_stmt_def_t so_stmts_outbox[] = {
     {"so_wh_insert",
      "INSERT INTO webhooks (team_id, url, events, description, enabled, secret, created_at, "
      "updated_at) VALUES (%lld, %s, %s, %s, %d, %s, %lld, %lld) RETURNING id", 1},
-    {"so_wh_get", "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld AND id = %lld", 13},
-    {"so_wh_list", "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld ORDER BY id", 13},
+    {"so_wh_get", "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld AND id = %lld",
+     WH_NCOLS},
+    {"so_wh_list", "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld ORDER BY id", WH_NCOLS},
     {"so_wh_list_enabled",
-     "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld AND enabled = 1 ORDER BY id", 13},
+     "SELECT " WH_COLS " FROM webhooks WHERE team_id = %lld AND enabled = 1 ORDER BY id",
+     WH_NCOLS},
     {"so_wh_update",
      "UPDATE webhooks SET url = %s, events = %s, description = %s, enabled = %d, secret = %s, "
      "old_secret = %s, old_secret_until = %lld, failing_since = %lld, disabled_reason = %s, "
@@ -87,9 +107,10 @@ const so_stmt_def_t so_stmts_outbox[] = {
     {"so_ob_insert",
      "INSERT INTO outbox (event_id, team_id, order_id, type, consumer, payload, created_at, "
      "next_at) VALUES (%s, %lld, %lld, %s, %lld, %s, %lld, %lld) RETURNING id", 1},
-    {"so_ob_get", "SELECT " OB_COLS " FROM outbox o WHERE o.id = %lld", 12},
-    {"so_ob_due", OB_DUE "ORDER BY o.id LIMIT %d", 12},
-    {"so_ob_due_order", OB_DUE "AND o.order_id = %lld AND o.consumer = %lld ORDER BY o.id LIMIT %d", 12},
+    {"so_ob_get", "SELECT " OB_COLS " FROM outbox o WHERE o.id = %lld", OB_NCOLS},
+    {"so_ob_due", OB_DUE "ORDER BY o.id LIMIT %d", OB_NCOLS},
+    {"so_ob_due_order",
+     OB_DUE "AND o.order_id = %lld AND o.consumer = %lld ORDER BY o.id LIMIT %d", OB_NCOLS},
     {"so_ob_claim",
      "UPDATE outbox SET claim_owner = %s, claim_until = %lld, attempts = attempts + 1 "
      "WHERE id = %lld AND status = 'pending' AND next_at <= %lld "
@@ -101,7 +122,8 @@ const so_stmt_def_t so_stmts_outbox[] = {
      "UPDATE outbox SET status = 'pending', next_at = %lld, claim_owner = NULL, claim_until = NULL "
      "WHERE id = %lld", 0},
     {"so_ob_of_webhook",
-     "SELECT " OB_COLS " FROM outbox o WHERE o.consumer = %lld ORDER BY o.id DESC LIMIT %d", 12},
+     "SELECT " OB_COLS " FROM outbox o WHERE o.consumer = %lld ORDER BY o.id DESC LIMIT %d",
+     OB_NCOLS},
     {"so_ob_reminder_mark",
      "INSERT INTO reminders_sent (order_id, expiry, offset_days, sent_at) VALUES (%lld, %lld, %d, "
      "%lld) ON CONFLICT (order_id, expiry, offset_days) DO NOTHING", 0},
@@ -110,47 +132,44 @@ const so_stmt_def_t so_stmts_outbox[] = {
      "INSERT INTO webhook_attempts (outbox_id, webhook_id, at, http_status, latency_ms, response, "
      "error, next_retry) VALUES (%lld, %lld, %lld, %d, %d, %s, %s, %lld)", 0},
     {"so_wa_list",
-     "SELECT id, outbox_id, at, http_status, latency_ms, response, error, next_retry "
-     "FROM webhook_attempts WHERE outbox_id = %lld ORDER BY id", 8},
+     "SELECT " WA_COLS " FROM webhook_attempts WHERE outbox_id = %lld ORDER BY id", WA_NCOLS},
     {NULL, NULL, 0}};
 
 
 static so_webhook_t *wh_row(apr_pool_t *p, so_rows_t *r, int i)
 {
     so_webhook_t *w = apr_pcalloc(p, sizeof(*w));
-    int k = 0;
-    w->id = so_cell_i64(r, i, k++);
-    w->team_id = so_cell_i64(r, i, k++);
-    w->url = apr_pstrdup(p, so_cell(r, i, k++));
-    w->events = apr_pstrdup(p, so_cell(r, i, k++));
-    w->description = apr_pstrdup(p, so_cell(r, i, k++));
-    w->enabled = so_cell_int(r, i, k++);
-    w->secret = apr_pstrdup(p, so_cell(r, i, k++));
-    w->old_secret = apr_pstrdup(p, so_cell(r, i, k++));
-    w->old_secret_until = so_cell_i64(r, i, k++);
-    w->failing_since = so_cell_i64(r, i, k++);
-    w->disabled_reason = apr_pstrdup(p, so_cell(r, i, k++));
-    w->created_at = so_cell_i64(r, i, k++);
-    w->updated_at = so_cell_i64(r, i, k++);
+    w->id = so_cell_i64(r, i, WH_ID);
+    w->team_id = so_cell_i64(r, i, WH_TEAM_ID);
+    w->url = apr_pstrdup(p, so_cell(r, i, WH_URL));
+    w->events = apr_pstrdup(p, so_cell(r, i, WH_EVENTS));
+    w->description = apr_pstrdup(p, so_cell(r, i, WH_DESCRIPTION));
+    w->enabled = so_cell_int(r, i, WH_ENABLED);
+    w->secret = apr_pstrdup(p, so_cell(r, i, WH_SECRET));
+    w->old_secret = apr_pstrdup(p, so_cell(r, i, WH_OLD_SECRET));
+    w->old_secret_until = so_cell_i64(r, i, WH_OLD_SECRET_UNTIL);
+    w->failing_since = so_cell_i64(r, i, WH_FAILING_SINCE);
+    w->disabled_reason = apr_pstrdup(p, so_cell(r, i, WH_DISABLED_REASON));
+    w->created_at = so_cell_i64(r, i, WH_CREATED_AT);
+    w->updated_at = so_cell_i64(r, i, WH_UPDATED_AT);
     return w;
 }
 
 static so_outbox_item_t *ob_row(apr_pool_t *p, so_rows_t *r, int i)
 {
     so_outbox_item_t *it = apr_pcalloc(p, sizeof(*it));
-    int k = 0;
-    it->id = so_cell_i64(r, i, k++);
-    it->event_id = apr_pstrdup(p, so_cell(r, i, k++));
-    it->team_id = so_cell_i64(r, i, k++);
-    it->order_id = so_cell_i64(r, i, k++);
-    it->type = apr_pstrdup(p, so_cell(r, i, k++));
-    it->consumer = so_cell_i64(r, i, k++);
-    it->payload = apr_pstrdup(p, so_cell(r, i, k++));
-    it->created_at = so_cell_i64(r, i, k++);
-    it->status = apr_pstrdup(p, so_cell(r, i, k++));
-    it->attempts = so_cell_int(r, i, k++);
-    it->next_at = so_cell_i64(r, i, k++);
-    it->last_status = so_cell_int(r, i, k++);
+    it->id = so_cell_i64(r, i, OB_ID);
+    it->event_id = apr_pstrdup(p, so_cell(r, i, OB_EVENT_ID));
+    it->team_id = so_cell_i64(r, i, OB_TEAM_ID);
+    it->order_id = so_cell_i64(r, i, OB_ORDER_ID);
+    it->type = apr_pstrdup(p, so_cell(r, i, OB_TYPE));
+    it->consumer = so_cell_i64(r, i, OB_CONSUMER);
+    it->payload = apr_pstrdup(p, so_cell(r, i, OB_PAYLOAD));
+    it->created_at = so_cell_i64(r, i, OB_CREATED_AT);
+    it->status = apr_pstrdup(p, so_cell(r, i, OB_STATUS));
+    it->attempts = so_cell_int(r, i, OB_ATTEMPTS);
+    it->next_at = so_cell_i64(r, i, OB_NEXT_AT);
+    it->last_status = so_cell_int(r, i, OB_LAST_STATUS);
     return it;
 }
 
@@ -390,15 +409,14 @@ apr_status_t so_store_webhook_attempts(so_db_t *db, apr_pool_t *p, apr_int64_t o
     *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_webhook_attempt_t *));
     for (i = 0; i < rows->nrows; i++) {
         so_webhook_attempt_t *a = apr_pcalloc(p, sizeof(*a));
-        int k = 0;
-        a->id = so_cell_i64(rows, i, k++);
-        a->outbox_id = so_cell_i64(rows, i, k++);
-        a->at = so_cell_i64(rows, i, k++);
-        a->http_status = so_cell_int(rows, i, k++);
-        a->latency_ms = so_cell_int(rows, i, k++);
-        a->response = apr_pstrdup(p, so_cell(rows, i, k++));
-        a->error = apr_pstrdup(p, so_cell(rows, i, k++));
-        a->next_retry = so_cell_i64(rows, i, k++);
+        a->id = so_cell_i64(rows, i, WA_ID);
+        a->outbox_id = so_cell_i64(rows, i, WA_OUTBOX_ID);
+        a->at = so_cell_i64(rows, i, WA_AT);
+        a->http_status = so_cell_int(rows, i, WA_HTTP_STATUS);
+        a->latency_ms = so_cell_int(rows, i, WA_LATENCY_MS);
+        a->response = apr_pstrdup(p, so_cell(rows, i, WA_RESPONSE));
+        a->error = apr_pstrdup(p, so_cell(rows, i, WA_ERROR));
+        a->next_retry = so_cell_i64(rows, i, WA_NEXT_RETRY);
         APR_ARRAY_PUSH(*out, so_webhook_attempt_t *) = a;
     }
     return APR_SUCCESS;

@@ -44,27 +44,57 @@ const so_migration_t so_migrations_seal[] = {
      "ALTER TABLE orders ADD COLUMN org_documents TEXT NOT NULL DEFAULT ''"},
     {0, NULL, NULL}};
 
-#define SEAL_COLS "order_id, team_id, seal_id, enabled, artifacts_enabled, created_at, updated_at"
-#define DOC_COLS                                                                              \
-    "d.id, d.team_id, d.order_id, d.name, d.doc_type, d.size, d.sha256, d.status, d.reason, " \
-    "d.published, d.uploaded_by, d.created_at, d.decided_at, d.decided_by"
+/* a seal; T names the table ("" or "s.") so so_seal_facts reads it at the same positions */
+#define SEAL_COLUMNS(X, T)                                                                       \
+    X(SEAL_ORDER_ID, T "order_id") X(SEAL_TEAM_ID, ", " T "team_id")                             \
+    X(SEAL_SEAL_ID, ", " T "seal_id") X(SEAL_ENABLED, ", " T "enabled")                          \
+    X(SEAL_ARTIFACTS, ", " T "artifacts_enabled") X(SEAL_CREATED_AT, ", " T "created_at")        \
+    X(SEAL_UPDATED_AT, ", " T "updated_at")
+enum { SEAL_COLUMNS(SO_COL_POS, "") SEAL_NCOLS };
+#define SEAL_COLS SEAL_COLUMNS(SO_COL_SQL, "")
+
+/* so_seal_facts: the seal (as "s."), then its order, certificate and organization */
+#define FACT_COLUMNS(X)                                                                          \
+    X(FACT_COMMON_NAME, ", o.common_name") X(FACT_STATUS, ", o.status")                          \
+    X(FACT_VALIDATION_METHOD, ", p.validation_method") X(FACT_CERT_ID, ", c.id")                 \
+    X(FACT_NAMES, ", c.names") X(FACT_PEM, ", c.pem") X(FACT_NOT_BEFORE, ", c.not_before")       \
+    X(FACT_NOT_AFTER, ", c.not_after") X(FACT_REVOKED_AT, ", c.revoked_at")                      \
+    X(FACT_COMPANY_NAME, ", cu.company_name") X(FACT_FIRST_NAME, ", cu.first_name")              \
+    X(FACT_LAST_NAME, ", cu.last_name") X(FACT_CITY, ", cu.city") X(FACT_STATE, ", cu.state")    \
+    X(FACT_COUNTRY, ", cu.country")
+enum { FACT_SEAL_LAST = SEAL_NCOLS - 1, FACT_COLUMNS(SO_COL_POS) FACT_NCOLS };
+#define FACT_COLS SEAL_COLUMNS(SO_COL_SQL, "s.") FACT_COLUMNS(SO_COL_SQL)
+
+#define DOC_COLUMNS(X)                                                                           \
+    X(DOC_ID, "d.id") X(DOC_TEAM_ID, ", d.team_id") X(DOC_ORDER_ID, ", d.order_id")              \
+    X(DOC_NAME, ", d.name") X(DOC_TYPE, ", d.doc_type") X(DOC_SIZE, ", d.size")                  \
+    X(DOC_SHA256, ", d.sha256") X(DOC_STATUS, ", d.status") X(DOC_REASON, ", d.reason")          \
+    X(DOC_PUBLISHED, ", d.published") X(DOC_UPLOADED_BY, ", d.uploaded_by")                      \
+    X(DOC_CREATED_AT, ", d.created_at") X(DOC_DECIDED_AT, ", d.decided_at")                      \
+    X(DOC_DECIDED_BY, ", d.decided_by")
+enum { DOC_COLUMNS(SO_COL_POS) DOC_NCOLS };
+#define DOC_COLS DOC_COLUMNS(SO_COL_SQL)
+
+/* so_docs_by_status: a document, then its team's slug and order's common name */
+#define DOC_QUEUE_COLUMNS(X) X(DOC_TEAM_SLUG, ", t.slug") X(DOC_COMMON_NAME, ", o.common_name")
+enum { DOC_LAST = DOC_NCOLS - 1, DOC_QUEUE_COLUMNS(SO_COL_POS) DOC_QUEUE_NCOLS };
+#define DOC_QUEUE_COLS DOC_COLS DOC_QUEUE_COLUMNS(SO_COL_SQL)
 
 const so_stmt_def_t so_stmts_seal[] = {
     {"so_seal_insert",
      "INSERT INTO seals (order_id, team_id, seal_id, created_at, updated_at) VALUES "
      "(%lld, %lld, %s, %lld, %lld) ON CONFLICT (order_id) DO NOTHING", 0},
-    {"so_seal_get", "SELECT " SEAL_COLS " FROM seals WHERE order_id = %lld AND team_id = %lld", 7},
+    {"so_seal_get",
+     "SELECT " SEAL_COLS " FROM seals WHERE order_id = %lld AND team_id = %lld", SEAL_NCOLS},
     {"so_seal_set",
-     "UPDATE seals SET enabled = %d, artifacts_enabled = %d, updated_at = %lld WHERE order_id = %lld", 0},
+     "UPDATE seals SET enabled = %d, artifacts_enabled = %d, updated_at = %lld "
+     "WHERE order_id = %lld", 0},
     {"so_seal_facts",
-     "SELECT s.order_id, s.team_id, s.seal_id, s.enabled, s.artifacts_enabled, s.created_at, "
-     "s.updated_at, o.common_name, o.status, p.validation_method, c.id, c.names, c.pem, "
-     "c.not_before, c.not_after, c.revoked_at, cu.company_name, cu.first_name, cu.last_name, "
-     "cu.city, cu.state, cu.country FROM seals s JOIN orders o ON o.id = s.order_id "
+     "SELECT " FACT_COLS " FROM seals s JOIN orders o ON o.id = s.order_id "
      "JOIN products p ON p.id = o.product_id "
      "LEFT JOIN certificates c ON c.order_id = o.id AND c.is_current = 1 "
      "LEFT JOIN customers cu ON cu.team_id = o.team_id AND cu.handle = o.organization_handle "
-     "WHERE s.seal_id = %s", 22},
+     "WHERE s.seal_id = %s", FACT_NCOLS},
     {"so_doc_insert",
      "INSERT INTO documents (team_id, order_id, name, doc_type, size, sha256, uploaded_by, "
      "created_at) VALUES (%lld, %lld, %s, %s, %lld, %s, %s, %lld) RETURNING id", 1},
@@ -72,14 +102,14 @@ const so_stmt_def_t so_stmts_seal[] = {
     {"so_doc_count", "SELECT COUNT(*) FROM documents WHERE order_id = %lld", 1},
     {"so_docs_of_order",
      "SELECT " DOC_COLS " FROM documents d WHERE d.team_id = %lld AND d.order_id = %lld "
-     "ORDER BY d.id", 14},
+     "ORDER BY d.id", DOC_NCOLS},
     {"so_docs_published",
      "SELECT " DOC_COLS " FROM documents d WHERE d.order_id = %lld AND d.published = 1 AND "
-     "d.status = 'accepted' ORDER BY d.id", 14},
+     "d.status = 'accepted' ORDER BY d.id", DOC_NCOLS},
     {"so_doc_get",
      "SELECT " DOC_COLS " FROM documents d WHERE d.team_id = %lld AND d.order_id = %lld AND "
-     "d.id = %lld", 14},
-    {"so_doc_get_any", "SELECT " DOC_COLS " FROM documents d WHERE d.id = %lld", 14},
+     "d.id = %lld", DOC_NCOLS},
+    {"so_doc_get_any", "SELECT " DOC_COLS " FROM documents d WHERE d.id = %lld", DOC_NCOLS},
     {"so_doc_data", "SELECT data FROM document_data WHERE document_id = %lld", 1},
     {"so_doc_delete", "DELETE FROM documents WHERE id = %lld AND status = 'pending'", 0},
     {"so_doc_publish",
@@ -88,8 +118,9 @@ const so_stmt_def_t so_stmts_seal[] = {
      "UPDATE documents SET status = %s, reason = %s, decided_by = %s, decided_at = %lld, "
      "published = 0 WHERE id = %lld AND status = 'pending'", 0},
     {"so_docs_by_status",
-     "SELECT " DOC_COLS ", t.slug, o.common_name FROM documents d JOIN teams t ON t.id = d.team_id "
-     "JOIN orders o ON o.id = d.order_id WHERE d.status = %s ORDER BY d.id LIMIT %d", 16},
+     "SELECT " DOC_QUEUE_COLS " FROM documents d JOIN teams t ON t.id = d.team_id "
+     "JOIN orders o ON o.id = d.order_id WHERE d.status = %s ORDER BY d.id LIMIT %d",
+     DOC_QUEUE_NCOLS},
     {"so_org_documents_set", "UPDATE orders SET org_documents = %s WHERE id = %lld", 0},
     {"so_org_documents_get", "SELECT org_documents FROM orders WHERE id = %lld", 1},
     {NULL, NULL, 0}};
@@ -99,13 +130,13 @@ static so_seal_row_t *seal_from(apr_pool_t *p, so_rows_t *r, int i, so_seal_row_
     if (!s) {
         s = apr_pcalloc(p, sizeof(*s));
     }
-    s->order_id = so_cell_i64(r, i, 0);
-    s->team_id = so_cell_i64(r, i, 1);
-    s->seal_id = apr_pstrdup(p, so_cell(r, i, 2));
-    s->enabled = so_cell_int(r, i, 3);
-    s->artifacts = so_cell_int(r, i, 4);
-    s->created_at = so_cell_i64(r, i, 5);
-    s->updated_at = so_cell_i64(r, i, 6);
+    s->order_id = so_cell_i64(r, i, SEAL_ORDER_ID);
+    s->team_id = so_cell_i64(r, i, SEAL_TEAM_ID);
+    s->seal_id = apr_pstrdup(p, so_cell(r, i, SEAL_SEAL_ID));
+    s->enabled = so_cell_int(r, i, SEAL_ENABLED);
+    s->artifacts = so_cell_int(r, i, SEAL_ARTIFACTS);
+    s->created_at = so_cell_i64(r, i, SEAL_CREATED_AT);
+    s->updated_at = so_cell_i64(r, i, SEAL_UPDATED_AT);
     return s;
 }
 
@@ -160,22 +191,23 @@ apr_status_t so_store_seal_facts(so_db_t *db, apr_pool_t *p, const char *seal_id
     }
     f = apr_pcalloc(p, sizeof(*f));
     seal_from(p, r, 0, &f->seal);
-    f->common_name = apr_pstrdup(p, so_cell(r, 0, 7));
-    f->status = apr_pstrdup(p, so_cell(r, 0, 8));
-    f->validation_method = apr_pstrdup(p, so_cell(r, 0, 9));
-    f->has_cert = !so_cell_isnull(r, 0, 10);
-    f->names = apr_pstrdup(p, so_cell(r, 0, 11));
-    f->cert_pem = apr_pstrdup(p, so_cell(r, 0, 12));
-    f->not_before = so_cell_i64(r, 0, 13);
-    f->not_after = so_cell_i64(r, 0, 14);
-    f->revoked_at = so_cell_i64(r, 0, 15);
-    if (!so_cell_isnull(r, 0, 16)) {
-        const char *company = so_cell(r, 0, 16);
+    f->common_name = apr_pstrdup(p, so_cell(r, 0, FACT_COMMON_NAME));
+    f->status = apr_pstrdup(p, so_cell(r, 0, FACT_STATUS));
+    f->validation_method = apr_pstrdup(p, so_cell(r, 0, FACT_VALIDATION_METHOD));
+    f->has_cert = !so_cell_isnull(r, 0, FACT_CERT_ID);
+    f->names = apr_pstrdup(p, so_cell(r, 0, FACT_NAMES));
+    f->cert_pem = apr_pstrdup(p, so_cell(r, 0, FACT_PEM));
+    f->not_before = so_cell_i64(r, 0, FACT_NOT_BEFORE);
+    f->not_after = so_cell_i64(r, 0, FACT_NOT_AFTER);
+    f->revoked_at = so_cell_i64(r, 0, FACT_REVOKED_AT);
+    if (!so_cell_isnull(r, 0, FACT_COMPANY_NAME)) {
+        const char *company = so_cell(r, 0, FACT_COMPANY_NAME);
         f->org_name = *company ? apr_pstrdup(p, company)
-                               : apr_pstrcat(p, so_cell(r, 0, 17), " ", so_cell(r, 0, 18), NULL);
-        f->org_city = apr_pstrdup(p, so_cell(r, 0, 19));
-        f->org_state = apr_pstrdup(p, so_cell(r, 0, 20));
-        f->org_country = apr_pstrdup(p, so_cell(r, 0, 21));
+                               : apr_pstrcat(p, so_cell(r, 0, FACT_FIRST_NAME), " ",
+                                             so_cell(r, 0, FACT_LAST_NAME), NULL);
+        f->org_city = apr_pstrdup(p, so_cell(r, 0, FACT_CITY));
+        f->org_state = apr_pstrdup(p, so_cell(r, 0, FACT_STATE));
+        f->org_country = apr_pstrdup(p, so_cell(r, 0, FACT_COUNTRY));
     }
     *out = f;
     return APR_SUCCESS;
@@ -184,23 +216,23 @@ apr_status_t so_store_seal_facts(so_db_t *db, apr_pool_t *p, const char *seal_id
 static so_doc_t *doc_from(apr_pool_t *p, so_rows_t *r, int i)
 {
     so_doc_t *d = apr_pcalloc(p, sizeof(*d));
-    d->id = so_cell_i64(r, i, 0);
-    d->team_id = so_cell_i64(r, i, 1);
-    d->order_id = so_cell_i64(r, i, 2);
-    d->name = apr_pstrdup(p, so_cell(r, i, 3));
-    d->type = apr_pstrdup(p, so_cell(r, i, 4));
-    d->size = so_cell_i64(r, i, 5);
-    d->sha256 = apr_pstrdup(p, so_cell(r, i, 6));
-    d->status = apr_pstrdup(p, so_cell(r, i, 7));
-    d->reason = apr_pstrdup(p, so_cell(r, i, 8));
-    d->published = so_cell_int(r, i, 9);
-    d->uploaded_by = apr_pstrdup(p, so_cell(r, i, 10));
-    d->created_at = so_cell_i64(r, i, 11);
-    d->decided_at = so_cell_i64(r, i, 12);
-    d->decided_by = apr_pstrdup(p, so_cell(r, i, 13));
-    if (r->ncols > 15) {
-        d->team_slug = apr_pstrdup(p, so_cell(r, i, 14));
-        d->common_name = apr_pstrdup(p, so_cell(r, i, 15));
+    d->id = so_cell_i64(r, i, DOC_ID);
+    d->team_id = so_cell_i64(r, i, DOC_TEAM_ID);
+    d->order_id = so_cell_i64(r, i, DOC_ORDER_ID);
+    d->name = apr_pstrdup(p, so_cell(r, i, DOC_NAME));
+    d->type = apr_pstrdup(p, so_cell(r, i, DOC_TYPE));
+    d->size = so_cell_i64(r, i, DOC_SIZE);
+    d->sha256 = apr_pstrdup(p, so_cell(r, i, DOC_SHA256));
+    d->status = apr_pstrdup(p, so_cell(r, i, DOC_STATUS));
+    d->reason = apr_pstrdup(p, so_cell(r, i, DOC_REASON));
+    d->published = so_cell_int(r, i, DOC_PUBLISHED);
+    d->uploaded_by = apr_pstrdup(p, so_cell(r, i, DOC_UPLOADED_BY));
+    d->created_at = so_cell_i64(r, i, DOC_CREATED_AT);
+    d->decided_at = so_cell_i64(r, i, DOC_DECIDED_AT);
+    d->decided_by = apr_pstrdup(p, so_cell(r, i, DOC_DECIDED_BY));
+    if (r->ncols > DOC_COMMON_NAME) {
+        d->team_slug = apr_pstrdup(p, so_cell(r, i, DOC_TEAM_SLUG));
+        d->common_name = apr_pstrdup(p, so_cell(r, i, DOC_COMMON_NAME));
     }
     return d;
 }

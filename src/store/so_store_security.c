@@ -59,9 +59,31 @@ const so_migration_t so_migrations_security[] = {
      "  PRIMARY KEY (user_id, code_hash))"},
     {0, NULL, NULL}};
 
-#define INV_COLS                                                                                  \
-    "i.id, i.team_id, t.slug, t.name, i.username, i.role, COALESCE(u.username, ''), "              \
-    "i.created_at, i.expires_at"
+#define INV_COLUMNS(X)                                                                           \
+    X(INV_ID, "i.id") X(INV_TEAM_ID, ", i.team_id") X(INV_TEAM_SLUG, ", t.slug")                 \
+    X(INV_TEAM_NAME, ", t.name") X(INV_USERNAME, ", i.username") X(INV_ROLE, ", i.role")         \
+    X(INV_INVITED_BY, ", COALESCE(u.username, '')") X(INV_CREATED_AT, ", i.created_at")          \
+    X(INV_EXPIRES_AT, ", i.expires_at")
+enum { INV_COLUMNS(SO_COL_POS) INV_NCOLS };
+#define INV_COLS INV_COLUMNS(SO_COL_SQL)
+
+/* what so_inv_decide returns */
+#define INVD_COLUMNS(X) X(INVD_TEAM_ID, "team_id") X(INVD_ROLE, ", role")
+enum { INVD_COLUMNS(SO_COL_POS) INVD_NCOLS };
+#define INVD_COLS INVD_COLUMNS(SO_COL_SQL)
+
+#define SESS_COLUMNS(X)                                                                          \
+    X(SESS_ID, "s.id") X(SESS_TEAM_SLUG, ", t.slug") X(SESS_IP, ", s.ip")                        \
+    X(SESS_USER_AGENT, ", s.user_agent") X(SESS_CREATED_AT, ", s.created_at")                    \
+    X(SESS_LAST_USED_AT, ", s.last_used_at") X(SESS_EXPIRES_AT, ", s.expires_at")
+enum { SESS_COLUMNS(SO_COL_POS) SESS_NCOLS };
+#define SESS_COLS SESS_COLUMNS(SO_COL_SQL)
+
+#define TFA_COLUMNS(X)                                                                           \
+    X(TFA_SECRET, "totp_secret") X(TFA_PENDING, ", totp_pending")                                \
+    X(TFA_LAST_STEP, ", totp_last_step")
+enum { TFA_COLUMNS(SO_COL_POS) TFA_NCOLS };
+#define TFA_COLS TFA_COLUMNS(SO_COL_SQL)
 
 const so_stmt_def_t so_stmts_security[] = {
     {"so_inv_expire",
@@ -73,14 +95,16 @@ const so_stmt_def_t so_stmts_security[] = {
     {"so_inv_of_user",
      "SELECT " INV_COLS " FROM invitations i JOIN teams t ON t.id = i.team_id "
      "LEFT JOIN users u ON u.id = i.invited_by "
-     "WHERE i.username = %s AND i.state = 'pending' AND i.expires_at > %lld ORDER BY i.id", 9},
+     "WHERE i.username = %s AND i.state = 'pending' AND i.expires_at > %lld ORDER BY i.id",
+     INV_NCOLS},
     {"so_inv_of_team",
      "SELECT " INV_COLS " FROM invitations i JOIN teams t ON t.id = i.team_id "
      "LEFT JOIN users u ON u.id = i.invited_by "
-     "WHERE i.team_id = %lld AND i.state = 'pending' AND i.expires_at > %lld ORDER BY i.id", 9},
+     "WHERE i.team_id = %lld AND i.state = 'pending' AND i.expires_at > %lld ORDER BY i.id",
+     INV_NCOLS},
     {"so_inv_decide",
      "UPDATE invitations SET state = %s, decided_at = %lld WHERE id = %lld AND username = %s "
-     "AND state = 'pending' AND expires_at > %lld RETURNING team_id, role", 2},
+     "AND state = 'pending' AND expires_at > %lld RETURNING " INVD_COLS, INVD_NCOLS},
     {"so_inv_withdraw",
      "UPDATE invitations SET state = 'withdrawn', decided_at = %lld WHERE id = %lld "
      "AND team_id = %lld AND state = 'pending'", 0},
@@ -88,9 +112,8 @@ const so_stmt_def_t so_stmts_security[] = {
      "SELECT user_id FROM api_tokens WHERE team_id = %lld AND id = %lld AND revoked_at IS NULL", 1},
     {"so_sec_session_describe", "UPDATE sessions SET ip = %s, user_agent = %s WHERE session_hash = %s", 0},
     {"so_sec_sessions",
-     "SELECT s.id, t.slug, s.ip, s.user_agent, s.created_at, s.last_used_at, s.expires_at "
-     "FROM sessions s JOIN teams t ON t.id = s.team_id "
-     "WHERE s.user_id = %lld AND s.expires_at > %lld ORDER BY s.id", 7},
+     "SELECT " SESS_COLS " FROM sessions s JOIN teams t ON t.id = s.team_id "
+     "WHERE s.user_id = %lld AND s.expires_at > %lld ORDER BY s.id", SESS_NCOLS},
     {"so_sec_session_end", "DELETE FROM sessions WHERE id = %lld AND user_id = %lld", 0},
     {"so_sec_sessions_end", "DELETE FROM sessions WHERE user_id = %lld AND id <> %lld", 0},
     {"so_sec_tokens_end",
@@ -105,7 +128,7 @@ const so_stmt_def_t so_stmts_security[] = {
      "RETURNING id", 1},
     {"so_audit_result", "UPDATE audit_log SET status = %d, code = %d WHERE id = %lld", 0},
     {"so_audit_prune", "DELETE FROM audit_log WHERE at < %lld", 0},
-    {"so_tfa_get", "SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = %lld", 3},
+    {"so_tfa_get", "SELECT " TFA_COLS " FROM users WHERE id = %lld", TFA_NCOLS},
     {"so_tfa_set_pending", "UPDATE users SET totp_pending = %s WHERE id = %lld", 0},
     {"so_tfa_enable",
      "UPDATE users SET totp_secret = totp_pending, totp_pending = '', totp_last_step = %lld "
@@ -168,15 +191,15 @@ apr_status_t so_store_invitations(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
     *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_invitation_t));
     for (i = 0; i < rows->nrows; i++) {
         so_invitation_t *v = apr_array_push(*out);
-        v->id = so_cell_i64(rows, i, 0);
-        v->team_id = so_cell_i64(rows, i, 1);
-        v->team_slug = so_cell(rows, i, 2);
-        v->team_name = so_cell(rows, i, 3);
-        v->username = so_cell(rows, i, 4);
-        v->role = so_role_parse(so_cell(rows, i, 5));
-        v->invited_by = so_cell(rows, i, 6);
-        v->created_at = so_cell_i64(rows, i, 7);
-        v->expires_at = so_cell_i64(rows, i, 8);
+        v->id = so_cell_i64(rows, i, INV_ID);
+        v->team_id = so_cell_i64(rows, i, INV_TEAM_ID);
+        v->team_slug = so_cell(rows, i, INV_TEAM_SLUG);
+        v->team_name = so_cell(rows, i, INV_TEAM_NAME);
+        v->username = so_cell(rows, i, INV_USERNAME);
+        v->role = so_role_parse(so_cell(rows, i, INV_ROLE));
+        v->invited_by = so_cell(rows, i, INV_INVITED_BY);
+        v->created_at = so_cell_i64(rows, i, INV_CREATED_AT);
+        v->expires_at = so_cell_i64(rows, i, INV_EXPIRES_AT);
     }
     return APR_SUCCESS;
 }
@@ -197,10 +220,10 @@ apr_status_t so_store_invitation_decide(so_db_t *db, apr_pool_t *p, apr_int64_t 
         rv = APR_ENOENT;
     }
     if (rv == APR_SUCCESS) {
-        *team_id = so_cell_i64(rows, 0, 0);
+        *team_id = so_cell_i64(rows, 0, INVD_TEAM_ID);
         if (accept) {
             rv = so_db_exec(db, p, "so_member_insert", NULL,
-                            SO_A(user_id, *team_id, so_cell(rows, 0, 1), now));
+                            SO_A(user_id, *team_id, so_cell(rows, 0, INVD_ROLE), now));
         }
     }
     if (rv != APR_SUCCESS) {
@@ -255,13 +278,13 @@ apr_status_t so_store_user_sessions(so_db_t *db, apr_pool_t *p, apr_int64_t user
     *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_session_info_t));
     for (i = 0; i < rows->nrows; i++) {
         so_session_info_t *s = apr_array_push(*out);
-        s->id = so_cell_i64(rows, i, 0);
-        s->team_slug = so_cell(rows, i, 1);
-        s->ip = so_cell(rows, i, 2);
-        s->user_agent = so_cell(rows, i, 3);
-        s->created_at = so_cell_i64(rows, i, 4);
-        s->last_used_at = so_cell_i64(rows, i, 5);
-        s->expires_at = so_cell_i64(rows, i, 6);
+        s->id = so_cell_i64(rows, i, SESS_ID);
+        s->team_slug = so_cell(rows, i, SESS_TEAM_SLUG);
+        s->ip = so_cell(rows, i, SESS_IP);
+        s->user_agent = so_cell(rows, i, SESS_USER_AGENT);
+        s->created_at = so_cell_i64(rows, i, SESS_CREATED_AT);
+        s->last_used_at = so_cell_i64(rows, i, SESS_LAST_USED_AT);
+        s->expires_at = so_cell_i64(rows, i, SESS_EXPIRES_AT);
     }
     return APR_SUCCESS;
 }
@@ -330,6 +353,16 @@ apr_status_t so_store_audit_prune(so_db_t *db, apr_pool_t *p, apr_int64_t before
     return so_db_exec(db, p, "so_audit_prune", pruned, SO_A(before));
 }
 
+/* an audit_log entry as so_store_audit_list reads it */
+#define AUD_COLUMNS(X)                                                                           \
+    X(AUD_ID, "id") X(AUD_AT, ", at") X(AUD_ACTOR_KIND, ", actor_kind")                          \
+    X(AUD_ACTOR_ID, ", COALESCE(actor_id, 0)") X(AUD_ACTOR, ", actor")                           \
+    X(AUD_CREDENTIAL_ID, ", COALESCE(credential_id, 0)") X(AUD_IP, ", ip")                       \
+    X(AUD_METHOD, ", method") X(AUD_ROUTE, ", route") X(AUD_PATH, ", path")                      \
+    X(AUD_STATUS, ", status") X(AUD_CODE, ", code")
+enum { AUD_COLUMNS(SO_COL_POS) AUD_NCOLS };
+#define AUD_COLS AUD_COLUMNS(SO_COL_SQL)
+
 /* The filters are fixed SQL with placeholders; an absent filter passes its "any" value. */
 #define AUDIT_WHERE                                                                               \
     " FROM audit_log WHERE team_id = %lld AND (%s = '' OR actor = %s) AND (%s = '' OR method = %s) " \
@@ -341,8 +374,7 @@ apr_status_t so_store_audit_list(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
 {
     static const char *count_sql = "SELECT COUNT(*)" AUDIT_WHERE;
     static const char *list_sql =
-        "SELECT id, at, actor_kind, COALESCE(actor_id, 0), actor, COALESCE(credential_id, 0), ip, "
-        "method, route, path, status, code" AUDIT_WHERE " ORDER BY id DESC LIMIT %d OFFSET %d";
+        "SELECT " AUD_COLS AUDIT_WHERE " ORDER BY id DESC LIMIT %d OFFSET %d";
     const char *actor = f->actor ? f->actor : "", *method = f->method ? f->method : "";
     int result = f->result;
     so_rows_t *rows, *count;
@@ -365,19 +397,19 @@ apr_status_t so_store_audit_list(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
     *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_audit_entry_t));
     for (i = 0; i < rows->nrows; i++) {
         so_audit_entry_t *e = apr_array_push(*out);
-        e->id = so_cell_i64(rows, i, 0);
+        e->id = so_cell_i64(rows, i, AUD_ID);
         e->team_id = team_id;
-        e->at = so_cell_i64(rows, i, 1);
-        e->actor_kind = so_cell(rows, i, 2);
-        e->actor_id = so_cell_i64(rows, i, 3);
-        e->actor = so_cell(rows, i, 4);
-        e->credential_id = so_cell_i64(rows, i, 5);
-        e->ip = so_cell(rows, i, 6);
-        e->method = so_cell(rows, i, 7);
-        e->route = so_cell(rows, i, 8);
-        e->path = so_cell(rows, i, 9);
-        e->status = so_cell_int(rows, i, 10);
-        e->code = so_cell_int(rows, i, 11);
+        e->at = so_cell_i64(rows, i, AUD_AT);
+        e->actor_kind = so_cell(rows, i, AUD_ACTOR_KIND);
+        e->actor_id = so_cell_i64(rows, i, AUD_ACTOR_ID);
+        e->actor = so_cell(rows, i, AUD_ACTOR);
+        e->credential_id = so_cell_i64(rows, i, AUD_CREDENTIAL_ID);
+        e->ip = so_cell(rows, i, AUD_IP);
+        e->method = so_cell(rows, i, AUD_METHOD);
+        e->route = so_cell(rows, i, AUD_ROUTE);
+        e->path = so_cell(rows, i, AUD_PATH);
+        e->status = so_cell_int(rows, i, AUD_STATUS);
+        e->code = so_cell_int(rows, i, AUD_CODE);
     }
     return APR_SUCCESS;
 }
@@ -393,9 +425,9 @@ apr_status_t so_store_tfa_get(so_db_t *db, apr_pool_t *p, apr_int64_t user_id, c
     if (rows->nrows == 0) {
         return APR_ENOENT;
     }
-    *secret = so_cell(rows, 0, 0);
-    *pending = so_cell(rows, 0, 1);
-    *last_step = so_cell_i64(rows, 0, 2);
+    *secret = so_cell(rows, 0, TFA_SECRET);
+    *pending = so_cell(rows, 0, TFA_PENDING);
+    *last_step = so_cell_i64(rows, 0, TFA_LAST_STEP);
     return APR_SUCCESS;
 }
 

@@ -12,17 +12,30 @@ const so_migration_t so_migrations_team[] = {
     {430, "team_tokens", "CREATE INDEX api_tokens_team ON api_tokens (team_id, id)"},
     {0, NULL, NULL}};
 
-#define TOKEN_COLS                                                                                \
-    "k.id, k.user_id, u.username, k.name, k.ip, k.created_at, k.expires_at, k.last_used_at, "      \
-    "k.revoked_at, k.scopes, k.networks"
+/* a team's API token with its user's name */
+#define TOKEN_COLUMNS(X)                                                                      \
+    X(TOKEN_ID, "k.id") X(TOKEN_USER_ID, ", k.user_id") X(TOKEN_USERNAME, ", u.username")     \
+    X(TOKEN_NAME, ", k.name") X(TOKEN_IP, ", k.ip") X(TOKEN_CREATED_AT, ", k.created_at")     \
+    X(TOKEN_EXPIRES_AT, ", k.expires_at") X(TOKEN_LAST_USED_AT, ", k.last_used_at")           \
+    X(TOKEN_REVOKED_AT, ", k.revoked_at") X(TOKEN_SCOPES, ", k.scopes")                       \
+    X(TOKEN_NETWORKS, ", k.networks")
+enum { TOKEN_COLUMNS(SO_COL_POS) TOKEN_NCOLS };
+#define TOKEN_COLS TOKEN_COLUMNS(SO_COL_SQL)
+
+/* a member of a team */
+#define MEM_COLUMNS(X)                                                                        \
+    X(MEM_USER_ID, "m.user_id") X(MEM_USERNAME, ", u.username") X(MEM_ROLE, ", m.role")       \
+    X(MEM_CREATED_AT, ", m.created_at")
+enum { MEM_COLUMNS(SO_COL_POS) MEM_NCOLS };
+#define MEM_COLS MEM_COLUMNS(SO_COL_SQL)
 
 const so_stmt_def_t so_stmts_team[] = {
     {"so_members_count", "SELECT COUNT(*) FROM memberships WHERE team_id = %lld", 1},
     {"so_members_list",
-     "SELECT m.user_id, u.username, m.role, m.created_at FROM memberships m "
+     "SELECT " MEM_COLS " FROM memberships m "
      "JOIN users u ON u.id = m.user_id WHERE m.team_id = %lld ORDER BY CASE m.role "
      "WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END, u.username "
-     "LIMIT %d OFFSET %d", 4},
+     "LIMIT %d OFFSET %d", MEM_NCOLS},
     {"so_member_role", "SELECT role FROM memberships WHERE team_id = %lld AND user_id = %lld", 1},
     {"so_member_owners",
      "SELECT COUNT(*) FROM memberships WHERE team_id = %lld AND role = 'owner'", 1},
@@ -37,7 +50,7 @@ const so_stmt_def_t so_stmts_team[] = {
     {"so_team_tokens",
      "SELECT " TOKEN_COLS " FROM api_tokens k JOIN users u ON u.id = k.user_id "
      "WHERE k.team_id = %lld AND (%d = 1 OR (k.revoked_at IS NULL AND k.expires_at > %lld)) "
-     "ORDER BY k.id DESC LIMIT %d OFFSET %d", 11},
+     "ORDER BY k.id DESC LIMIT %d OFFSET %d", TOKEN_NCOLS},
     {"so_team_token_insert",
      "INSERT INTO api_tokens (token_hash, user_id, team_id, name, ip, created_at, expires_at) "
      "VALUES (%s, %lld, %lld, %s, %s, %lld, %lld) RETURNING id", 1},
@@ -69,10 +82,10 @@ apr_status_t so_store_members(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, i
     *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_member_t));
     for (i = 0; i < rows->nrows; i++) {
         so_member_t *m = apr_array_push(*out);
-        m->user_id = so_cell_i64(rows, i, 0);
-        m->username = so_cell(rows, i, 1);
-        m->role = so_role_parse(so_cell(rows, i, 2));
-        m->joined_at = so_cell_i64(rows, i, 3);
+        m->user_id = so_cell_i64(rows, i, MEM_USER_ID);
+        m->username = so_cell(rows, i, MEM_USERNAME);
+        m->role = so_role_parse(so_cell(rows, i, MEM_ROLE));
+        m->joined_at = so_cell_i64(rows, i, MEM_CREATED_AT);
     }
     return APR_SUCCESS;
 }
@@ -150,17 +163,17 @@ apr_status_t so_store_team_tokens(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
     *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_token_info_t));
     for (i = 0; i < rows->nrows; i++) {
         so_token_info_t *t = apr_array_push(*out);
-        t->id = so_cell_i64(rows, i, 0);
-        t->user_id = so_cell_i64(rows, i, 1);
-        t->username = so_cell(rows, i, 2);
-        t->name = so_cell(rows, i, 3);
-        t->ip = so_cell(rows, i, 4);
-        t->created_at = so_cell_i64(rows, i, 5);
-        t->expires_at = so_cell_i64(rows, i, 6);
-        t->last_used_at = so_cell_i64(rows, i, 7);
-        t->revoked_at = so_cell_i64(rows, i, 8);
-        t->scopes = so_cell(rows, i, 9);
-        t->networks = so_cell(rows, i, 10);
+        t->id = so_cell_i64(rows, i, TOKEN_ID);
+        t->user_id = so_cell_i64(rows, i, TOKEN_USER_ID);
+        t->username = so_cell(rows, i, TOKEN_USERNAME);
+        t->name = so_cell(rows, i, TOKEN_NAME);
+        t->ip = so_cell(rows, i, TOKEN_IP);
+        t->created_at = so_cell_i64(rows, i, TOKEN_CREATED_AT);
+        t->expires_at = so_cell_i64(rows, i, TOKEN_EXPIRES_AT);
+        t->last_used_at = so_cell_i64(rows, i, TOKEN_LAST_USED_AT);
+        t->revoked_at = so_cell_i64(rows, i, TOKEN_REVOKED_AT);
+        t->scopes = so_cell(rows, i, TOKEN_SCOPES);
+        t->networks = so_cell(rows, i, TOKEN_NETWORKS);
     }
     return APR_SUCCESS;
 }
