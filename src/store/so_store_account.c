@@ -90,10 +90,25 @@ const so_migration_t so_migrations_account[] = {
     {0, NULL, NULL}};
 
 
+/* a user */
+#define USER_COLUMNS(X)                                                                       \
+    X(USER_ID, "id") X(USER_USERNAME, ", username") X(USER_EMAIL, ", email")                  \
+    X(USER_PASSWORD_HASH, ", password_hash") X(USER_IS_STAFF, ", is_staff")                   \
+    X(USER_DISABLED, ", disabled") X(USER_CREATED_AT, ", created_at")
+enum { USER_COLUMNS(SO_COL_POS) USER_NCOLS };
+#define USER_COLS USER_COLUMNS(SO_COL_SQL)
+
 /* a team's balance (t: the team); a team without its row (one created by hand) has 0 */
-#define TEAM_BALANCE "COALESCE(b.balance, 0)"
+#define TEAM_BALANCE_SQL "COALESCE(b.balance, 0)"
 #define TEAM_BALANCE_JOIN "LEFT JOIN team_balances b ON b.team_id = t.id "
-#define TEAM_COLUMNS "t.id, t.slug, t.name, t.currency, " TEAM_BALANCE ", t.created_at"
+#define TEAM_COLUMNS(X)                                                                       \
+    X(TEAM_ID, "t.id") X(TEAM_SLUG, ", t.slug") X(TEAM_NAME, ", t.name")                      \
+    X(TEAM_CURRENCY, ", t.currency") X(TEAM_BALANCE, ", " TEAM_BALANCE_SQL)                   \
+    X(TEAM_CREATED_AT, ", t.created_at")
+enum { TEAM_COLUMNS(SO_COL_POS) TEAM_NCOLS };
+#define TEAM_COLS TEAM_COLUMNS(SO_COL_SQL)
+/* a team of a user's, with the user's role in it */
+enum { TEAM_ROLE = TEAM_NCOLS, TEAM_ROLE_NCOLS };
 
 /* whether the team has an enabled webhook (c: the credential): a request of a team without
  * one reads no webhooks when it emits its events (so_outbox) */
@@ -101,36 +116,53 @@ const so_migration_t so_migrations_account[] = {
     "CASE WHEN EXISTS (SELECT 1 FROM webhooks w WHERE w.team_id = " c ".team_id AND "      \
     "w.enabled = 1) THEN 1 ELSE 0 END"
 
-/* credential lookups; the _lv variants add the team's order list version (as
- * so_orders_version reads it) as a last column */
-#define TOKEN_LOOKUP(extra)                                                                  \
-    "SELECT k.id, k.user_id, k.team_id, k.expires_at, k.last_used_at, k.ip, u.username, "   \
-    "u.is_staff, m.role, t.slug, t.name, t.currency, " TEAM_BALANCE ", k.scopes, k.networks, " TEAM_WEBHOOKS("k") extra " " \
-    "FROM api_tokens k JOIN users u ON u.id = k.user_id JOIN teams t ON t.id = k.team_id "  \
-    TEAM_BALANCE_JOIN                                                                        \
-    "LEFT JOIN memberships m ON m.user_id = k.user_id AND m.team_id = k.team_id "           \
+/* the columns a credential lookup starts with (c: the credential, own: its column after
+ * last_used_at, a token's ip or a session's csrf_token) */
+#define CRED_COLUMNS(X, c, own)                                                               \
+    X(CRED_ID, c ".id") X(CRED_USER_ID, ", " c ".user_id") X(CRED_TEAM_ID, ", " c ".team_id") \
+    X(CRED_EXPIRES_AT, ", " c ".expires_at") X(CRED_LAST_USED_AT, ", " c ".last_used_at")     \
+    X(CRED_OWN, ", " c "." own) X(CRED_USERNAME, ", u.username")                              \
+    X(CRED_IS_STAFF, ", u.is_staff") X(CRED_ROLE, ", m.role") X(CRED_TEAM_SLUG, ", t.slug")   \
+    X(CRED_TEAM_NAME, ", t.name") X(CRED_TEAM_CURRENCY, ", t.currency")                       \
+    X(CRED_TEAM_BALANCE, ", " TEAM_BALANCE_SQL)
+enum { CRED_COLUMNS(SO_COL_POS, "", "") CRED_NCOLS };
+/* then a token's scopes, networks and webhooks flag, a session's created_at and webhooks flag;
+ * the _lv variants add the team's order list version (as so_orders_version reads it) as a
+ * last column */
+enum { TOK_SCOPES = CRED_NCOLS, TOK_NETWORKS, TOK_WEBHOOKS, TOK_NCOLS };
+enum { TOK_LIST_VERSION = TOK_NCOLS, TOK_LV_NCOLS };
+enum { SES_CREATED_AT = CRED_NCOLS, SES_WEBHOOKS, SES_NCOLS };
+enum { SES_LIST_VERSION = SES_NCOLS, SES_LV_NCOLS };
+
+#define TOKEN_LOOKUP(extra)                                                                   \
+    "SELECT " CRED_COLUMNS(SO_COL_SQL, "k", "ip") ", k.scopes, k.networks, "                  \
+    TEAM_WEBHOOKS("k") extra " "                                                              \
+    "FROM api_tokens k JOIN users u ON u.id = k.user_id JOIN teams t ON t.id = k.team_id "    \
+    TEAM_BALANCE_JOIN                                                                         \
+    "LEFT JOIN memberships m ON m.user_id = k.user_id AND m.team_id = k.team_id "             \
     "WHERE k.token_hash = %s AND k.revoked_at IS NULL AND u.disabled = 0"
-#define SESSION_LOOKUP(extra)                                                                \
-    "SELECT s.id, s.user_id, s.team_id, s.expires_at, s.last_used_at, s.csrf_token, "       \
-    "u.username, u.is_staff, m.role, t.slug, t.name, t.currency, " TEAM_BALANCE ", s.created_at, " TEAM_WEBHOOKS("s") extra " " \
-    "FROM sessions s JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = s.team_id "    \
-    TEAM_BALANCE_JOIN                                                                        \
-    "LEFT JOIN memberships m ON m.user_id = s.user_id AND m.team_id = s.team_id "           \
+#define SESSION_LOOKUP(extra)                                                                 \
+    "SELECT " CRED_COLUMNS(SO_COL_SQL, "s", "csrf_token") ", s.created_at, "                  \
+    TEAM_WEBHOOKS("s") extra " "                                                              \
+    "FROM sessions s JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = s.team_id "      \
+    TEAM_BALANCE_JOIN                                                                         \
+    "LEFT JOIN memberships m ON m.user_id = s.user_id AND m.team_id = s.team_id "             \
     "WHERE s.session_hash = %s AND u.disabled = 0"
 #define LIST_VERSION(c)                                                                      \
     ", (SELECT COALESCE(SUM(v.version), 0) FROM team_list_versions v WHERE v.team_id IN (0, " \
     c ".team_id))"
 
+/* a key's failed logins */
+#define LF_COLUMNS(X) X(LF_FAILURES, "failures") X(LF_FIRST_AT, ", first_at")
+enum { LF_COLUMNS(SO_COL_POS) LF_NCOLS };
+#define LF_COLS LF_COLUMNS(SO_COL_SQL)
+
 const so_stmt_def_t so_stmts_account[] = {
     {"so_user_insert",
      "INSERT INTO users (username, password_hash, is_staff, created_at) "
      "VALUES (%s, %s, %d, %lld) RETURNING id", 1},
-    {"so_user_by_name",
-     "SELECT id, username, email, password_hash, is_staff, disabled, created_at "
-     "FROM users WHERE username = %s", 7},
-    {"so_user_by_id",
-     "SELECT id, username, email, password_hash, is_staff, disabled, created_at "
-     "FROM users WHERE id = %lld", 7},
+    {"so_user_by_name", "SELECT " USER_COLS " FROM users WHERE username = %s", USER_NCOLS},
+    {"so_user_by_id", "SELECT " USER_COLS " FROM users WHERE id = %lld", USER_NCOLS},
     {"so_user_set_password", "UPDATE users SET password_hash = %s WHERE id = %lld", 0},
     {"so_user_set_staff", "UPDATE users SET is_staff = %d WHERE id = %lld", 0},
     {"so_team_insert",
@@ -139,33 +171,34 @@ const so_stmt_def_t so_stmts_account[] = {
      "INSERT INTO team_balances (team_id, balance) SELECT id, 0 FROM teams WHERE id = %lld "
      "ON CONFLICT (team_id) DO NOTHING", 0},
     {"so_team_by_slug",
-     "SELECT " TEAM_COLUMNS " FROM teams t " TEAM_BALANCE_JOIN "WHERE t.slug = %s", 6},
+     "SELECT " TEAM_COLS " FROM teams t " TEAM_BALANCE_JOIN "WHERE t.slug = %s", TEAM_NCOLS},
     {"so_team_by_id",
-     "SELECT " TEAM_COLUMNS " FROM teams t " TEAM_BALANCE_JOIN "WHERE t.id = %lld", 6},
+     "SELECT " TEAM_COLS " FROM teams t " TEAM_BALANCE_JOIN "WHERE t.id = %lld", TEAM_NCOLS},
     {"so_member_upsert",
      "INSERT INTO memberships (user_id, team_id, role, created_at) VALUES (%lld, %lld, %s, %lld) "
      "ON CONFLICT (user_id, team_id) DO UPDATE SET role = excluded.role", 0},
     {"so_teams_of_user",
-     "SELECT " TEAM_COLUMNS ", m.role "
+     "SELECT " TEAM_COLS ", m.role "
      "FROM memberships m JOIN teams t ON t.id = m.team_id " TEAM_BALANCE_JOIN
-     "WHERE m.user_id = %lld ORDER BY m.created_at, t.id", 7},
+     "WHERE m.user_id = %lld ORDER BY m.created_at, t.id", TEAM_ROLE_NCOLS},
     {"so_token_insert",
      "INSERT INTO api_tokens (token_hash, user_id, team_id, name, ip, created_at, expires_at) "
      "VALUES (%s, %lld, %lld, %s, %s, %lld, %lld)", 0},
-    {"so_token_lookup", TOKEN_LOOKUP(""), 16},
-    {"so_token_lookup_lv", TOKEN_LOOKUP(LIST_VERSION("k")), 17},
+    {"so_token_lookup", TOKEN_LOOKUP(""), TOK_NCOLS},
+    {"so_token_lookup_lv", TOKEN_LOOKUP(LIST_VERSION("k")), TOK_LV_NCOLS},
     {"so_token_touch", "UPDATE api_tokens SET last_used_at = %lld WHERE id = %lld", 0},
     {"so_tokens_purge", "DELETE FROM api_tokens WHERE expires_at < %lld", 0},
     {"so_session_insert",
      "INSERT INTO sessions (session_hash, csrf_token, user_id, team_id, created_at, expires_at, "
      "last_used_at) VALUES (%s, %s, %lld, %lld, %lld, %lld, %lld)", 0},
-    {"so_session_lookup", SESSION_LOOKUP(""), 15},
-    {"so_session_lookup_lv", SESSION_LOOKUP(LIST_VERSION("s")), 16},
+    {"so_session_lookup", SESSION_LOOKUP(""), SES_NCOLS},
+    {"so_session_lookup_lv", SESSION_LOOKUP(LIST_VERSION("s")), SES_LV_NCOLS},
     {"so_session_touch", "UPDATE sessions SET last_used_at = %lld, expires_at = %lld WHERE id = %lld", 0},
     {"so_session_set_team", "UPDATE sessions SET team_id = %lld WHERE id = %lld", 0},
     {"so_session_delete", "DELETE FROM sessions WHERE id = %lld", 0},
     {"so_sessions_purge", "DELETE FROM sessions WHERE expires_at < %lld", 0},
-    {"so_login_fail_get", "SELECT failures, first_at FROM login_failures WHERE key_hash = %s AND last_at >= %lld", 2},
+    {"so_login_fail_get",
+     "SELECT " LF_COLS " FROM login_failures WHERE key_hash = %s AND last_at >= %lld", LF_NCOLS},
     {"so_login_fail_reset",
      "DELETE FROM login_failures WHERE key_hash = %s AND last_at < %lld", 0},
     {"so_login_fail_add",
@@ -245,27 +278,27 @@ static apr_status_t insert_returning_id(so_db_t *db, apr_pool_t *p, const char *
 static so_user_t *user_from_row(apr_pool_t *p, so_rows_t *rows, int r)
 {
     so_user_t *u = apr_pcalloc(p, sizeof(*u));
-    u->id = so_cell_i64(rows, r, 0);
-    u->username = so_cell(rows, r, 1);
-    u->email = so_cell(rows, r, 2);
-    u->password_hash = so_cell(rows, r, 3);
-    u->is_staff = so_cell_int(rows, r, 4);
-    u->disabled = so_cell_int(rows, r, 5);
-    u->created_at = so_cell_i64(rows, r, 6);
+    u->id = so_cell_i64(rows, r, USER_ID);
+    u->username = so_cell(rows, r, USER_USERNAME);
+    u->email = so_cell(rows, r, USER_EMAIL);
+    u->password_hash = so_cell(rows, r, USER_PASSWORD_HASH);
+    u->is_staff = so_cell_int(rows, r, USER_IS_STAFF);
+    u->disabled = so_cell_int(rows, r, USER_DISABLED);
+    u->created_at = so_cell_i64(rows, r, USER_CREATED_AT);
     return u;
 }
 
 static so_team_t *team_from_row(apr_pool_t *p, so_rows_t *rows, int r)
 {
     so_team_t *t = apr_pcalloc(p, sizeof(*t));
-    t->id = so_cell_i64(rows, r, 0);
-    t->slug = so_cell(rows, r, 1);
-    t->name = so_cell(rows, r, 2);
-    t->currency = so_cell(rows, r, 3);
-    t->balance = so_cell_i64(rows, r, 4);
-    t->created_at = so_cell_i64(rows, r, 5);
-    if (rows->ncols > 6) {
-        t->role = so_role_parse(so_cell(rows, r, 6));
+    t->id = so_cell_i64(rows, r, TEAM_ID);
+    t->slug = so_cell(rows, r, TEAM_SLUG);
+    t->name = so_cell(rows, r, TEAM_NAME);
+    t->currency = so_cell(rows, r, TEAM_CURRENCY);
+    t->balance = so_cell_i64(rows, r, TEAM_BALANCE);
+    t->created_at = so_cell_i64(rows, r, TEAM_CREATED_AT);
+    if (rows->ncols > TEAM_ROLE) {
+        t->role = so_role_parse(so_cell(rows, r, TEAM_ROLE));
     }
     return t;
 }
@@ -414,34 +447,34 @@ apr_status_t so_store_token_create(so_db_t *db, apr_pool_t *p, apr_int64_t user_
 static so_credential_t *cred_from_row(apr_pool_t *p, so_rows_t *rows, int is_session)
 {
     so_credential_t *c = apr_pcalloc(p, sizeof(*c));
-    c->credential_id = so_cell_i64(rows, 0, 0);
-    c->user_id = so_cell_i64(rows, 0, 1);
-    c->team_id = so_cell_i64(rows, 0, 2);
-    c->expires_at = so_cell_i64(rows, 0, 3);
-    c->last_used_at = so_cell_i64(rows, 0, 4);
+    c->credential_id = so_cell_i64(rows, 0, CRED_ID);
+    c->user_id = so_cell_i64(rows, 0, CRED_USER_ID);
+    c->team_id = so_cell_i64(rows, 0, CRED_TEAM_ID);
+    c->expires_at = so_cell_i64(rows, 0, CRED_EXPIRES_AT);
+    c->last_used_at = so_cell_i64(rows, 0, CRED_LAST_USED_AT);
     if (is_session) {
         c->ip = "";
-        c->csrf_token = so_cell(rows, 0, 5);
+        c->csrf_token = so_cell(rows, 0, CRED_OWN);
     }
     else {
-        c->ip = so_cell(rows, 0, 5);
+        c->ip = so_cell(rows, 0, CRED_OWN);
     }
-    c->username = so_cell(rows, 0, 6);
-    c->is_staff = so_cell_int(rows, 0, 7);
-    c->role = so_role_parse(so_cell(rows, 0, 8));
-    c->team_slug = so_cell(rows, 0, 9);
-    c->team_name = so_cell(rows, 0, 10);
-    c->team_currency = so_cell(rows, 0, 11);
-    c->team_balance = so_cell_i64(rows, 0, 12);
+    c->username = so_cell(rows, 0, CRED_USERNAME);
+    c->is_staff = so_cell_int(rows, 0, CRED_IS_STAFF);
+    c->role = so_role_parse(so_cell(rows, 0, CRED_ROLE));
+    c->team_slug = so_cell(rows, 0, CRED_TEAM_SLUG);
+    c->team_name = so_cell(rows, 0, CRED_TEAM_NAME);
+    c->team_currency = so_cell(rows, 0, CRED_TEAM_CURRENCY);
+    c->team_balance = so_cell_i64(rows, 0, CRED_TEAM_BALANCE);
     c->scopes = c->networks = "";
     if (is_session) {
-        c->created_at = so_cell_i64(rows, 0, 13);
+        c->created_at = so_cell_i64(rows, 0, SES_CREATED_AT);
     }
     else {
-        c->scopes = so_cell(rows, 0, 13);
-        c->networks = so_cell(rows, 0, 14);
+        c->scopes = so_cell(rows, 0, TOK_SCOPES);
+        c->networks = so_cell(rows, 0, TOK_NETWORKS);
     }
-    c->team_webhooks = so_cell_int(rows, 0, is_session ? 14 : 15);
+    c->team_webhooks = so_cell_int(rows, 0, is_session ? SES_WEBHOOKS : TOK_WEBHOOKS);
     return c;
 }
 
@@ -460,7 +493,8 @@ static apr_status_t cred_lookup(so_db_t *db, apr_pool_t *p, const char *label, c
     if (with_version) {
         /* the last column: after created_at (sessions) or scopes, networks (tokens), and
          * the webhooks flag */
-        (*out)->list_version = so_cell_i64(rows, 0, is_session ? 15 : 16);
+        (*out)->list_version =
+            so_cell_i64(rows, 0, is_session ? SES_LIST_VERSION : TOK_LIST_VERSION);
     }
     return APR_SUCCESS;
 }
@@ -550,8 +584,8 @@ apr_status_t so_store_login_failures(so_db_t *db, apr_pool_t *p, const char *key
     *count = 0;
     *first_at = 0;
     if (rv == APR_SUCCESS && rows->nrows > 0) {
-        *count = so_cell_int(rows, 0, 0);
-        *first_at = so_cell_i64(rows, 0, 1);
+        *count = so_cell_int(rows, 0, LF_FAILURES);
+        *first_at = so_cell_i64(rows, 0, LF_FIRST_AT);
     }
     return rv;
 }

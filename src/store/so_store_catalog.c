@@ -234,21 +234,50 @@ const so_migration_t so_migrations_catalog[] = {
      "ard) VALUES (8, 3, 'USD', 88799, 14599, 0)"},
     {0, NULL, NULL}};
 
-#define PRODUCT_COLS                                                                          \
-    "id, name, brand_name, category, sub_category, validation_method, order_module, "          \
-    "description, delivery_time, encryption, free_refund_period, free_reissue_period, root, "  \
-    "included_domains_count, number_of_domains, max_domains, max_period, is_wildcard, "        \
-    "is_multidomain, is_wildcard_multidomain, is_ev, is_idn, base_currency, warranty, "        \
-    "supported_software, features, brand_seqno, product_seqno, active"
-#define PRODUCT_NCOLS 29 /* the columns of PRODUCT_COLS */
+/* a product; PRODUCT_COLS also names the columns of its insert */
+#define PRODUCT_COLUMNS(X)                                                                    \
+    X(PRODUCT_ID, "id") X(PRODUCT_NAME, ", name") X(PRODUCT_BRAND_NAME, ", brand_name")       \
+    X(PRODUCT_CATEGORY, ", category") X(PRODUCT_SUB_CATEGORY, ", sub_category")               \
+    X(PRODUCT_VALIDATION_METHOD, ", validation_method")                                       \
+    X(PRODUCT_ORDER_MODULE, ", order_module") X(PRODUCT_DESCRIPTION, ", description")         \
+    X(PRODUCT_DELIVERY_TIME, ", delivery_time") X(PRODUCT_ENCRYPTION, ", encryption")         \
+    X(PRODUCT_FREE_REFUND_PERIOD, ", free_refund_period")                                     \
+    X(PRODUCT_FREE_REISSUE_PERIOD, ", free_reissue_period") X(PRODUCT_ROOT, ", root")         \
+    X(PRODUCT_INCLUDED_DOMAINS_COUNT, ", included_domains_count")                             \
+    X(PRODUCT_NUMBER_OF_DOMAINS, ", number_of_domains")                                       \
+    X(PRODUCT_MAX_DOMAINS, ", max_domains") X(PRODUCT_MAX_PERIOD, ", max_period")             \
+    X(PRODUCT_IS_WILDCARD, ", is_wildcard") X(PRODUCT_IS_MULTIDOMAIN, ", is_multidomain")     \
+    X(PRODUCT_IS_WILDCARD_MULTIDOMAIN, ", is_wildcard_multidomain")                           \
+    X(PRODUCT_IS_EV, ", is_ev") X(PRODUCT_IS_IDN, ", is_idn")                                 \
+    X(PRODUCT_BASE_CURRENCY, ", base_currency") X(PRODUCT_WARRANTY, ", warranty")             \
+    X(PRODUCT_SUPPORTED_SOFTWARE, ", supported_software") X(PRODUCT_FEATURES, ", features")   \
+    X(PRODUCT_BRAND_SEQNO, ", brand_seqno") X(PRODUCT_PRODUCT_SEQNO, ", product_seqno")       \
+    X(PRODUCT_ACTIVE, ", active")
+enum { PRODUCT_COLUMNS(SO_COL_POS) PRODUCT_NCOLS };
+#define PRODUCT_COLS PRODUCT_COLUMNS(SO_COL_SQL)
+
+/* a product's price (t: the table's alias and a dot, or "") */
+#define PRICE_COLUMNS(X, t)                                                                   \
+    X(PRICE_PERIOD, t "period") X(PRICE_CURRENCY, ", " t "currency")                          \
+    X(PRICE_PRICE, ", " t "price") X(PRICE_EXTRA_DOMAIN, ", " t "extra_domain")               \
+    X(PRICE_EXTRA_WILDCARD, ", " t "extra_wildcard")
+enum { PRICE_COLUMNS(SO_COL_POS, "") PRICE_NCOLS };
+
+/* a product with one of its prices: the price's columns from PRODUCT_PRICE on */
+enum { PRODUCT_PRICE = PRODUCT_NCOLS, PRODUCT_PRICE_NCOLS = PRODUCT_PRICE + PRICE_NCOLS };
+
+/* a price with its product's id: the price's columns from PRICES_PRICE on */
+#define PRICES_COLUMNS(X) X(PRICES_PRODUCT_ID, "product_id")
+enum { PRICES_COLUMNS(SO_COL_POS) PRICES_PRICE };
+#define PRICES_COLS PRICES_COLUMNS(SO_COL_SQL) ", " PRICE_COLUMNS(SO_COL_SQL, "")
 
 const so_stmt_def_t so_stmts_catalog[] = {
     /* the product and its prices in one round trip: one row per price (prices' columns
      * NULL for a product without any), the product's columns repeated */
     {"so_product_get",
-     "SELECT " PRODUCT_COLS ", pp.period, pp.currency, pp.price, pp.extra_domain, "
-     "pp.extra_wildcard FROM products LEFT JOIN product_prices pp ON pp.product_id = id "
-     "WHERE id = %lld ORDER BY pp.period, pp.currency", 34},
+     "SELECT " PRODUCT_COLS ", " PRICE_COLUMNS(SO_COL_SQL, "pp.")
+     " FROM products LEFT JOIN product_prices pp ON pp.product_id = id "
+     "WHERE id = %lld ORDER BY pp.period, pp.currency", PRODUCT_PRICE_NCOLS},
     {"so_product_count", "SELECT COUNT(*) FROM products WHERE active = 1", 1},
     {"so_product_upsert",
      "INSERT INTO products (" PRODUCT_COLS ") VALUES (%lld, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
@@ -279,50 +308,48 @@ const so_stmt_def_t so_stmts_catalog[] = {
 static so_product_t *product_from_row(apr_pool_t *p, so_rows_t *r, int i)
 {
     so_product_t *x = apr_pcalloc(p, sizeof(*x));
-    int c = 0;
-    x->id = so_cell_i64(r, i, c++);
-    x->name = so_cell(r, i, c++);
-    x->brand_name = so_cell(r, i, c++);
-    x->category = so_cell(r, i, c++);
-    x->sub_category = so_cell(r, i, c++);
-    x->validation_method = so_cell(r, i, c++);
-    x->order_module = so_cell(r, i, c++);
-    x->description = so_cell(r, i, c++);
-    x->delivery_time = so_cell(r, i, c++);
-    x->encryption = so_cell(r, i, c++);
-    x->free_refund_period = so_cell(r, i, c++);
-    x->free_reissue_period = so_cell(r, i, c++);
-    x->root = so_cell(r, i, c++);
-    x->included_domains_count = so_cell_int(r, i, c++);
-    x->number_of_domains = so_cell_int(r, i, c++);
-    x->max_domains = so_cell_int(r, i, c++);
-    x->max_period = so_cell_int(r, i, c++);
-    x->is_wildcard = so_cell_int(r, i, c++);
-    x->is_multidomain = so_cell_int(r, i, c++);
-    x->is_wildcard_multidomain = so_cell_int(r, i, c++);
-    x->is_ev = so_cell_int(r, i, c++);
-    x->is_idn = so_cell_int(r, i, c++);
-    x->base_currency = so_cell(r, i, c++);
-    x->warranty = so_cell_i64(r, i, c++);
-    x->supported_software = so_cell(r, i, c++);
-    x->features = so_cell(r, i, c++);
-    x->brand_seqno = so_cell_int(r, i, c++);
-    x->product_seqno = so_cell_int(r, i, c++);
-    x->active = so_cell_int(r, i, c++);
+    x->id = so_cell_i64(r, i, PRODUCT_ID);
+    x->name = so_cell(r, i, PRODUCT_NAME);
+    x->brand_name = so_cell(r, i, PRODUCT_BRAND_NAME);
+    x->category = so_cell(r, i, PRODUCT_CATEGORY);
+    x->sub_category = so_cell(r, i, PRODUCT_SUB_CATEGORY);
+    x->validation_method = so_cell(r, i, PRODUCT_VALIDATION_METHOD);
+    x->order_module = so_cell(r, i, PRODUCT_ORDER_MODULE);
+    x->description = so_cell(r, i, PRODUCT_DESCRIPTION);
+    x->delivery_time = so_cell(r, i, PRODUCT_DELIVERY_TIME);
+    x->encryption = so_cell(r, i, PRODUCT_ENCRYPTION);
+    x->free_refund_period = so_cell(r, i, PRODUCT_FREE_REFUND_PERIOD);
+    x->free_reissue_period = so_cell(r, i, PRODUCT_FREE_REISSUE_PERIOD);
+    x->root = so_cell(r, i, PRODUCT_ROOT);
+    x->included_domains_count = so_cell_int(r, i, PRODUCT_INCLUDED_DOMAINS_COUNT);
+    x->number_of_domains = so_cell_int(r, i, PRODUCT_NUMBER_OF_DOMAINS);
+    x->max_domains = so_cell_int(r, i, PRODUCT_MAX_DOMAINS);
+    x->max_period = so_cell_int(r, i, PRODUCT_MAX_PERIOD);
+    x->is_wildcard = so_cell_int(r, i, PRODUCT_IS_WILDCARD);
+    x->is_multidomain = so_cell_int(r, i, PRODUCT_IS_MULTIDOMAIN);
+    x->is_wildcard_multidomain = so_cell_int(r, i, PRODUCT_IS_WILDCARD_MULTIDOMAIN);
+    x->is_ev = so_cell_int(r, i, PRODUCT_IS_EV);
+    x->is_idn = so_cell_int(r, i, PRODUCT_IS_IDN);
+    x->base_currency = so_cell(r, i, PRODUCT_BASE_CURRENCY);
+    x->warranty = so_cell_i64(r, i, PRODUCT_WARRANTY);
+    x->supported_software = so_cell(r, i, PRODUCT_SUPPORTED_SOFTWARE);
+    x->features = so_cell(r, i, PRODUCT_FEATURES);
+    x->brand_seqno = so_cell_int(r, i, PRODUCT_BRAND_SEQNO);
+    x->product_seqno = so_cell_int(r, i, PRODUCT_PRODUCT_SEQNO);
+    x->active = so_cell_int(r, i, PRODUCT_ACTIVE);
     x->prices = apr_array_make(p, 6, sizeof(so_price_t));
     return x;
 }
 
-/* a price from row i, its columns from c on (period, currency, price, extra_domain,
- * extra_wildcard) */
+/* a price from row i, its columns (PRICE_COLUMNS) from c on */
 static void price_from_row(so_product_t *x, so_rows_t *r, int i, int c)
 {
     so_price_t *pr = apr_array_push(x->prices);
-    pr->period = so_cell_int(r, i, c);
-    pr->currency = so_cell(r, i, c + 1);
-    pr->price = so_cell_i64(r, i, c + 2);
-    pr->extra_domain = so_cell_i64(r, i, c + 3);
-    pr->extra_wildcard = so_cell_i64(r, i, c + 4);
+    pr->period = so_cell_int(r, i, c + PRICE_PERIOD);
+    pr->currency = so_cell(r, i, c + PRICE_CURRENCY);
+    pr->price = so_cell_i64(r, i, c + PRICE_PRICE);
+    pr->extra_domain = so_cell_i64(r, i, c + PRICE_EXTRA_DOMAIN);
+    pr->extra_wildcard = so_cell_i64(r, i, c + PRICE_EXTRA_WILDCARD);
 }
 
 apr_status_t so_store_product_get(so_db_t *db, apr_pool_t *p, apr_int64_t id, so_product_t **out)
@@ -340,8 +367,8 @@ apr_status_t so_store_product_get(so_db_t *db, apr_pool_t *p, apr_int64_t id, so
     }
     x = product_from_row(p, rows, 0);
     for (i = 0; i < rows->nrows; i++) {
-        if (so_cell(rows, i, PRODUCT_NCOLS)) { /* NULL: the product has no price */
-            price_from_row(x, rows, i, PRODUCT_NCOLS);
+        if (so_cell(rows, i, PRODUCT_PRICE + PRICE_PERIOD)) { /* NULL: the product has no price */
+            price_from_row(x, rows, i, PRODUCT_PRICE);
         }
     }
     *out = x;
@@ -380,17 +407,17 @@ apr_status_t so_store_products_list(so_db_t *db, apr_pool_t *p, const char *orde
     }
     /* the catalogue is small: one query for every price */
     rv = so_db_select_sql(db, p,
-                          "SELECT product_id, period, currency, price, extra_domain, extra_wildcard "
-                          "FROM product_prices ORDER BY product_id, period, currency",
+                          "SELECT " PRICES_COLS
+                          " FROM product_prices ORDER BY product_id, period, currency",
                           &prices, SO_A0);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < prices->nrows; i++) {
-        apr_int64_t pid = so_cell_i64(prices, i, 0);
+        apr_int64_t pid = so_cell_i64(prices, i, PRICES_PRODUCT_ID);
         so_product_t *x = apr_hash_get(by_id, &pid, sizeof(pid));
         if (x) {
-            price_from_row(x, prices, i, 1);
+            price_from_row(x, prices, i, PRICES_PRICE);
         }
     }
     return APR_SUCCESS;

@@ -38,11 +38,28 @@ const so_migration_t so_migrations_csr[] = {
      "CREATE INDEX orders_team_csr_md5 ON orders (team_id, csr_md5)"},
     {0, NULL, NULL}};
 
-#define CSR_COLS                                                                                  \
-    "m.id, m.team_id, m.friendly_name, m.csr, m.common_name, m.organization, m.unit, m.locality, " \
-    "m.state, m.country, m.email, m.names, m.key_type, m.key_bits, m.curve, m.public_key_sha1, "   \
-    "m.md5, m.sha1, m.sha256, m.signature_algorithm, m.created_by, m.created_at, m.updated_at, "   \
-    "(SELECT COUNT(*) FROM orders o WHERE o.team_id = m.team_id AND o.csr_md5 = m.md5)"
+/* a managed CSR with the number of the team's orders made from it */
+#define CSR_COLUMNS(X)                                                                            \
+    X(CSR_ID, "m.id") X(CSR_TEAM_ID, ", m.team_id") X(CSR_FRIENDLY_NAME, ", m.friendly_name")     \
+    X(CSR_CSR, ", m.csr") X(CSR_COMMON_NAME, ", m.common_name")                                   \
+    X(CSR_ORGANIZATION, ", m.organization") X(CSR_UNIT, ", m.unit")                               \
+    X(CSR_LOCALITY, ", m.locality") X(CSR_STATE, ", m.state") X(CSR_COUNTRY, ", m.country")       \
+    X(CSR_EMAIL, ", m.email") X(CSR_NAMES, ", m.names") X(CSR_KEY_TYPE, ", m.key_type")           \
+    X(CSR_KEY_BITS, ", m.key_bits") X(CSR_CURVE, ", m.curve")                                     \
+    X(CSR_PUBLIC_KEY_SHA1, ", m.public_key_sha1") X(CSR_MD5, ", m.md5") X(CSR_SHA1, ", m.sha1")   \
+    X(CSR_SHA256, ", m.sha256") X(CSR_SIGNATURE_ALGORITHM, ", m.signature_algorithm")             \
+    X(CSR_CREATED_BY, ", m.created_by") X(CSR_CREATED_AT, ", m.created_at")                       \
+    X(CSR_UPDATED_AT, ", m.updated_at")                                                           \
+    X(CSR_ORDERS,                                                                                 \
+      ", (SELECT COUNT(*) FROM orders o WHERE o.team_id = m.team_id AND o.csr_md5 = m.md5)")
+enum { CSR_COLUMNS(SO_COL_POS) CSR_NCOLS };
+#define CSR_COLS CSR_COLUMNS(SO_COL_SQL)
+
+/* an order made from a CSR */
+#define CSRO_COLUMNS(X) X(CSRO_ID, "id") X(CSRO_COMMON_NAME, ", common_name") \
+    X(CSRO_STATUS, ", status") X(CSRO_ORDER_DATE, ", order_date")
+enum { CSRO_COLUMNS(SO_COL_POS) CSRO_NCOLS };
+#define CSRO_COLS CSRO_COLUMNS(SO_COL_SQL)
 
 #define CSR_MATCH                                                                                 \
     "m.team_id = %lld AND (%s = '' OR LOWER(m.friendly_name) LIKE %s ESCAPE '\\' OR "              \
@@ -54,19 +71,20 @@ const so_stmt_def_t so_stmts_csr[] = {
      "locality, state, country, email, names, key_type, key_bits, curve, public_key_sha1, md5, "
      "sha1, sha256, signature_algorithm, created_by, created_at, updated_at) VALUES (%lld, %s, %s, "
      "%s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld) RETURNING id", 1},
-    {"so_csr_get", "SELECT " CSR_COLS " FROM managed_csrs m WHERE m.team_id = %lld AND m.id = %lld", 24},
+    {"so_csr_get",
+     "SELECT " CSR_COLS " FROM managed_csrs m WHERE m.team_id = %lld AND m.id = %lld", CSR_NCOLS},
     {"so_csr_by_md5",
-     "SELECT " CSR_COLS " FROM managed_csrs m WHERE m.team_id = %lld AND m.md5 = %s", 24},
+     "SELECT " CSR_COLS " FROM managed_csrs m WHERE m.team_id = %lld AND m.md5 = %s", CSR_NCOLS},
     {"so_csrs_count", "SELECT COUNT(*) FROM managed_csrs m WHERE " CSR_MATCH, 1},
     {"so_csrs_list",
      "SELECT " CSR_COLS " FROM managed_csrs m WHERE " CSR_MATCH
-     " ORDER BY m.id DESC LIMIT %d OFFSET %d", 24},
+     " ORDER BY m.id DESC LIMIT %d OFFSET %d", CSR_NCOLS},
     {"so_csr_rename",
      "UPDATE managed_csrs SET friendly_name = %s, updated_at = %lld WHERE team_id = %lld AND id = %lld", 0},
     {"so_csr_delete", "DELETE FROM managed_csrs WHERE team_id = %lld AND id = %lld", 0},
     {"so_csr_orders",
-     "SELECT id, common_name, status, order_date FROM orders WHERE team_id = %lld AND csr_md5 = %s "
-     "ORDER BY id DESC LIMIT %d", 4},
+     "SELECT " CSRO_COLS " FROM orders WHERE team_id = %lld AND csr_md5 = %s "
+     "ORDER BY id DESC LIMIT %d", CSRO_NCOLS},
     {NULL, NULL, 0}};
 
 #include "so_store.h"
@@ -74,31 +92,30 @@ const so_stmt_def_t so_stmts_csr[] = {
 static so_managed_csr_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
 {
     so_managed_csr_t *c = apr_pcalloc(p, sizeof(*c));
-    int k = 0;
-    c->id = so_cell_i64(r, i, k++);
-    c->team_id = so_cell_i64(r, i, k++);
-    c->friendly_name = so_cell(r, i, k++);
-    c->csr = so_cell(r, i, k++);
-    c->common_name = so_cell(r, i, k++);
-    c->organization = so_cell(r, i, k++);
-    c->unit = so_cell(r, i, k++);
-    c->locality = so_cell(r, i, k++);
-    c->state = so_cell(r, i, k++);
-    c->country = so_cell(r, i, k++);
-    c->email = so_cell(r, i, k++);
-    c->names = so_cell(r, i, k++);
-    c->key_type = so_cell(r, i, k++);
-    c->key_bits = so_cell_int(r, i, k++);
-    c->curve = so_cell(r, i, k++);
-    c->public_key_sha1 = so_cell(r, i, k++);
-    c->md5 = so_cell(r, i, k++);
-    c->sha1 = so_cell(r, i, k++);
-    c->sha256 = so_cell(r, i, k++);
-    c->signature_algorithm = so_cell(r, i, k++);
-    c->created_by = so_cell_i64(r, i, k++);
-    c->created_at = so_cell_i64(r, i, k++);
-    c->updated_at = so_cell_i64(r, i, k++);
-    c->orders = so_cell_i64(r, i, k++);
+    c->id = so_cell_i64(r, i, CSR_ID);
+    c->team_id = so_cell_i64(r, i, CSR_TEAM_ID);
+    c->friendly_name = so_cell(r, i, CSR_FRIENDLY_NAME);
+    c->csr = so_cell(r, i, CSR_CSR);
+    c->common_name = so_cell(r, i, CSR_COMMON_NAME);
+    c->organization = so_cell(r, i, CSR_ORGANIZATION);
+    c->unit = so_cell(r, i, CSR_UNIT);
+    c->locality = so_cell(r, i, CSR_LOCALITY);
+    c->state = so_cell(r, i, CSR_STATE);
+    c->country = so_cell(r, i, CSR_COUNTRY);
+    c->email = so_cell(r, i, CSR_EMAIL);
+    c->names = so_cell(r, i, CSR_NAMES);
+    c->key_type = so_cell(r, i, CSR_KEY_TYPE);
+    c->key_bits = so_cell_int(r, i, CSR_KEY_BITS);
+    c->curve = so_cell(r, i, CSR_CURVE);
+    c->public_key_sha1 = so_cell(r, i, CSR_PUBLIC_KEY_SHA1);
+    c->md5 = so_cell(r, i, CSR_MD5);
+    c->sha1 = so_cell(r, i, CSR_SHA1);
+    c->sha256 = so_cell(r, i, CSR_SHA256);
+    c->signature_algorithm = so_cell(r, i, CSR_SIGNATURE_ALGORITHM);
+    c->created_by = so_cell_i64(r, i, CSR_CREATED_BY);
+    c->created_at = so_cell_i64(r, i, CSR_CREATED_AT);
+    c->updated_at = so_cell_i64(r, i, CSR_UPDATED_AT);
+    c->orders = so_cell_i64(r, i, CSR_ORDERS);
     return c;
 }
 
@@ -196,10 +213,10 @@ apr_status_t so_store_csr_orders(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
     *out = apr_array_make(p, rows->nrows ? rows->nrows : 1, sizeof(so_csr_order_t));
     for (i = 0; i < rows->nrows; i++) {
         so_csr_order_t *o = apr_array_push(*out);
-        o->id = so_cell_i64(rows, i, 0);
-        o->common_name = so_cell(rows, i, 1);
-        o->status = so_cell(rows, i, 2);
-        o->order_date = so_cell_i64(rows, i, 3);
+        o->id = so_cell_i64(rows, i, CSRO_ID);
+        o->common_name = so_cell(rows, i, CSRO_COMMON_NAME);
+        o->status = so_cell(rows, i, CSRO_STATUS);
+        o->order_date = so_cell_i64(rows, i, CSRO_ORDER_DATE);
     }
     return APR_SUCCESS;
 }
