@@ -5,6 +5,7 @@ static const so_stmt_def_t *const tables[] = {
     so_stmts_catalog,
     so_stmts_customer,
     so_stmts_order,
+    so_stmts_idem,
     so_stmts_cert,
     so_stmts_seal,
     so_stmts_org,

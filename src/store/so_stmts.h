@@ -9,6 +9,7 @@ extern const so_stmt_def_t so_stmts_account[];
 extern const so_stmt_def_t so_stmts_catalog[];
 extern const so_stmt_def_t so_stmts_customer[];
 extern const so_stmt_def_t so_stmts_order[];
+extern const so_stmt_def_t so_stmts_idem[];
 extern const so_stmt_def_t so_stmts_cert[];
 extern const so_stmt_def_t so_stmts_seal[];
 extern const so_stmt_def_t so_stmts_org[];
