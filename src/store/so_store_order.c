@@ -8,7 +8,6 @@
 #include "so_migrations.h"
 #include "so_stmts.h"
 #include "so_store_org.h"
-#include "../core/so_crypto.h"
 #include "../core/so_util.h"
 
 /* one trigger: AFTER ev ON tbl, team is an SQL expression of NEW or OLD */
