@@ -194,18 +194,22 @@ static void pool_size_check(server_rec *s, dbd_cfg_t *cfg)
     }
 }
 
-/* How many connections a child opens before it takes requests (SSLOrdersDBWarm). */
+/* How many connections a child opens before it takes requests (SSLOrdersDBWarm): at
+ * most DBDMax - 1. The warm-up holds every connection it opens until it has them all, and
+ * the background job's watchdog thread may start in the same child meanwhile and take one
+ * (then wait on a web site that does not answer): a warm-up that wanted all DBDMax waited
+ * for that one, in child_init, and the child could not stop (SIGKILL after 6 s). */
 static int warm_count(dbd_cfg_t *cfg)
 {
-    int threads = 0;
+    int threads = 0, most = cfg->nmax - 1;
     if (db_warm >= 0) {
-        return db_warm < cfg->nmax ? db_warm : cfg->nmax;
+        return db_warm < most ? db_warm : most;
     }
     if (strcmp(cfg->name, "pgsql")
         || ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) {
         return 0;
     }
-    return threads < cfg->nmax ? threads : cfg->nmax;
+    return threads < most ? threads : most;
 }
 
 /* mod_dbd closes connections that stayed idle for DBDExptime (measured: all of them, not

@@ -222,7 +222,7 @@ def test_child_opens_its_connections_before_requests(env, team):
     connections one at a time under its pool's lock, so opening them on demand made the
     first requests wait behind each other). A burst of requests then opens none; with
     SSLOrdersDBWarm off the same burst does. A DBDExptime that would close them is announced."""
-    # PostgreSQL warms by default (auto: min(ThreadsPerChild, DBDMax)); SQLite only when asked
+    # PostgreSQL warms by default (auto: min(ThreadsPerChild, DBDMax - 1)); SQLite only when asked
     warm = "" if DB == "pgsql" else "SSLOrdersDBWarm 25\n"
     h = _side_server(env, warm + "DBDExptime 300\n")
     try:
