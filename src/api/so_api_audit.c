@@ -46,8 +46,9 @@ static void audit_fill(so_req_t *req, so_audit_entry_t *e, int status, int code)
     e->code = code;
 }
 
-/* the commit hook: the row goes into the transaction of the request's (first) change; its
- * result is the answer's, written by so_api_audit (until then: 200, the change committed) */
+/* the commit hook: the row goes into the transaction of the request's (first) change, right
+ * after its BEGIN (before the change takes its locks); its result is the answer's, written
+ * by so_api_audit (until then: 200, the change committed) */
 static apr_status_t audit_hook(so_db_t *db, void *baton, int phase)
 {
     so_req_t *req = baton;
@@ -64,8 +65,9 @@ static apr_status_t audit_hook(so_db_t *db, void *baton, int phase)
         req->audit_pending = 0;
         return APR_SUCCESS;
     }
-    if (req->audit_id) {
-        return APR_SUCCESS; /* an earlier transaction of this request has the row */
+    if (req->audit_id || req->audit_pending) {
+        /* an earlier transaction of this request has the row, or this one (at BEGUN) */
+        return APR_SUCCESS;
     }
     audit_fill(req, &e, 200, 0);
     return so_store_audit_insert(db, req->pool, &e, &req->audit_pending);

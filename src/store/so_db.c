@@ -138,7 +138,11 @@ void so_stmts_init(void)
             so_stmt_info_t *info = apr_pcalloc(reg_pool, sizeof(*info));
             info->label = d->label;
             info->sql = d->sql;
-            info->nargs = so_db_sql_types(d->sql, info->types, SO_MAX_ARGS);
+            if (!strncmp(d->sql, SO_SQL_PGSQL_ONLY, sizeof(SO_SQL_PGSQL_ONLY) - 1)) {
+                info->sql += sizeof(SO_SQL_PGSQL_ONLY) - 1;
+                info->pg_only = 1;
+            }
+            info->nargs = so_db_sql_types(info->sql, info->types, SO_MAX_ARGS);
             if (info->nargs < 0) {
                 so_log_error(SO_LOG_MARK, APR_EINVAL,
                              SOLOGNO(00001) "statement %s uses an unsupported placeholder",
@@ -146,7 +150,7 @@ void so_stmts_init(void)
                 rejected++;
                 continue;
             }
-            info->ncols = so_db_sql_ncols(d->sql);
+            info->ncols = so_db_sql_ncols(info->sql);
             if (info->ncols != d->ncols) {
                 so_log_error(SO_LOG_MARK, APR_EINVAL,
                              SOLOGNO(00031) "statement %s: its readers take %d columns, its SQL "
@@ -438,8 +442,12 @@ apr_status_t so_db_prepare_all(so_db_t *db)
     so_stmts_init();
     so_db_forget_adhoc(db);
     for (i = 0; i < reg_list->nelts; i++) {
+        so_stmt_info_t *info = APR_ARRAY_IDX(reg_list, i, so_stmt_info_t *);
         apr_dbd_prepared_t *stmt;
-        if (prepare_one(db, APR_ARRAY_IDX(reg_list, i, so_stmt_info_t *), &stmt) != APR_SUCCESS) {
+        if (info->pg_only && db->kind != SO_DB_PGSQL) {
+            continue;
+        }
+        if (prepare_one(db, info, &stmt) != APR_SUCCESS) {
             return SO_EDB;
         }
     }
@@ -470,7 +478,7 @@ apr_status_t so_db_lookup(so_db_t *db, const char *label, so_stmt_info_t **info,
     so_stmts_init();
     *info = apr_hash_get(reg_hash, label, APR_HASH_KEY_STRING);
     *stmt = db->prepared ? apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING) : NULL;
-    if (!*info || !db->prepared) {
+    if (!*info || !db->prepared || ((*info)->pg_only && db->kind != SO_DB_PGSQL)) {
         so_log_error(SO_LOG_MARK, APR_ENOENT,
                      SOLOGNO(00004) "statement %s is not prepared on this connection", label);
         return SO_EDB;
@@ -490,6 +498,24 @@ typedef struct {
     void *handle;
 } pg_trans_mirror_t;
 
+/* the commit hook's first rows, right after BEGIN: on failure nothing is kept */
+static apr_status_t begun(so_db_t *db)
+{
+    apr_status_t rv;
+    if (!db->commit_hook || db->in_hook) {
+        return APR_SUCCESS;
+    }
+    db->in_hook = 1;
+    rv = db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_BEGUN);
+    db->in_hook = 0;
+    if (rv != APR_SUCCESS) {
+        so_db_rollback(db);
+        db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_FAILED);
+        return SO_DB_IS_UNAVAILABLE(rv) || rv == SO_EDB ? rv : SO_EDB;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t so_db_begin(so_db_t *db)
 {
     int ret, attempt;
@@ -508,7 +534,7 @@ apr_status_t so_db_begin(so_db_t *db)
         db->trans = db->kind == SO_DB_PGSQL ? apr_pcalloc(db->pool, 64) : NULL;
         ret = apr_dbd_transaction_start(db->driver, db->pool, db->handle, &db->trans);
         if (ret == 0) {
-            return APR_SUCCESS;
+            return begun(db);
         }
         if (db->trans) {
             /* both drivers leave the connection pointing at the failed transaction, and

@@ -38,7 +38,10 @@ typedef enum { SO_DB_SQLITE3 = 1, SO_DB_PGSQL = 2 } so_db_kind_t;
 /* One statement of the registry. Labels are SQL identifiers: so_[a-z0-9_]+. ncols: the
  * columns of its rows as its readers expect them (0: it returns no rows). Registration
  * counts the columns its SQL selects (or returns) and drops a statement that differs; a
- * select whose result has another number of columns fails with SO_EDB. */
+ * select whose result has another number of columns fails with SO_EDB. SQL that starts
+ * with SO_SQL_PGSQL_ONLY is PostgreSQL's alone (a data-modifying CTE): it is not prepared
+ * on SQLite, where using it fails with SO_EDB; its caller picks by so_db_t.kind. */
+#define SO_SQL_PGSQL_ONLY "{{PGSQL}}"
 typedef struct {
     const char *label;
     const char *sql;
@@ -56,12 +59,16 @@ typedef struct {
 #define SO_COL_SQL(id, sql) sql
 
 typedef struct so_db_t so_db_t;
-/* Called by so_db_commit around the COMMIT of a transaction: SO_DB_HOOK_BEFORE runs inside
- * it (what the hook writes commits or rolls back with the transaction; an error rolls the
- * transaction back), then SO_DB_HOOK_COMMITTED or SO_DB_HOOK_FAILED. */
+/* Called around a transaction: SO_DB_HOOK_BEGUN by so_db_begin right after BEGIN, and
+ * SO_DB_HOOK_BEFORE by so_db_commit before COMMIT, both inside it (what the hook writes
+ * commits or rolls back with the transaction; an error rolls the transaction back); then
+ * SO_DB_HOOK_COMMITTED or SO_DB_HOOK_FAILED. A hook writes at BEGUN when it can: rows
+ * written first are not written while the transaction holds its contended locks (the
+ * team's balance row, taken last). */
 #define SO_DB_HOOK_BEFORE 0
 #define SO_DB_HOOK_COMMITTED 1
 #define SO_DB_HOOK_FAILED 2
+#define SO_DB_HOOK_BEGUN 3
 typedef apr_status_t so_db_commit_hook_fn(so_db_t *db, void *baton, int phase);
 
 struct so_db_t {

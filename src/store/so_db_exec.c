@@ -166,11 +166,15 @@ static int needs_own_trans(const so_db_t *db)
     return db->commit_hook && !db->trans && !db->in_hook;
 }
 
-/* Whether SQL run by so_db_select changes rows (INSERT/UPDATE/DELETE ... RETURNING). */
+/* Whether SQL run by so_db_select changes rows (INSERT/UPDATE/DELETE ... RETURNING, or a
+ * PostgreSQL WITH whose queries do). */
 static int sql_writes(const char *sql)
 {
     while (sql && apr_isspace(*sql)) {
         sql++;
+    }
+    if (sql && !strncasecmp(sql, "WITH", 4)) {
+        return strstr(sql, "INSERT INTO") || strstr(sql, "UPDATE ") || strstr(sql, "DELETE FROM");
     }
     return sql && (!strncasecmp(sql, "INSERT", 6) || !strncasecmp(sql, "UPDATE", 6)
                    || !strncasecmp(sql, "DELETE", 6));

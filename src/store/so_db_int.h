@@ -12,6 +12,7 @@ typedef struct {
     const char *sql;
     int nargs;
     int ncols; /* the columns its rows have (0: none) */
+    int pg_only; /* PostgreSQL alone ("{{PGSQL}}" before its SQL): not prepared on SQLite */
     char types[SO_MAX_ARGS]; /* 's' string, 'd' int, 'l' int64, 'b' blob */
 } so_stmt_info_t;
 

@@ -210,6 +210,15 @@ const so_stmt_def_t so_stmts_account[] = {
      "UPDATE team_balances SET balance = balance + %lld WHERE team_id = %lld "
      "AND balance + %lld >= %lld "
      "RETURNING balance", 1},
+    /* PostgreSQL: the charge and its ledger row in one round trip (the balance row stays
+     * locked until COMMIT: one statement less while other requests of the team wait) */
+    {"so_balance_charge",
+     SO_SQL_PGSQL_ONLY
+     "WITH b AS (UPDATE team_balances SET balance = balance + %lld WHERE team_id = %lld "
+     "AND balance + %lld >= %lld RETURNING team_id, balance) "
+     "INSERT INTO ledger (team_id, amount, balance_after, kind, order_id, note, user_id, "
+     "created_at) SELECT b.team_id, %lld, b.balance, %s, %lld, %s, %lld, %lld FROM b "
+     "RETURNING balance_after", 1},
     {"so_ledger_insert",
      "INSERT INTO ledger (team_id, amount, balance_after, kind, order_id, note, user_id, "
      "created_at) VALUES (%lld, %lld, %lld, %s, %lld, %s, %lld, %lld)", 0},
@@ -617,6 +626,19 @@ apr_status_t so_store_ledger_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
     /* a credit may not be refused, a charge may not take the balance below 0 */
     apr_int64_t floor = amount < 0 ? 0 : -((apr_int64_t)1 << 62);
 
+    if (db->kind == SO_DB_PGSQL) {
+        rv = so_db_select(db, p, "so_balance_charge", &rows,
+                          SO_A(amount, team_id, amount, floor, amount, kind, SO_ID(order_id),
+                               note ? note : "", SO_ID(user_id), now));
+        if (rv == APR_SUCCESS && rows->nrows > 0) {
+            *balance_after = so_cell_i64(rows, 0, 0);
+            return APR_SUCCESS;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        /* no balance row, or too low: as below */
+    }
     rv = so_db_select(db, p, "so_balance_add", &rows,
                       SO_A(amount, team_id, amount, floor));
     if (rv == APR_SUCCESS && rows->nrows == 0) {

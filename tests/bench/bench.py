@@ -138,6 +138,22 @@ def report(name, rows, extra=None):
         json.dump(data, f, indent=2)
 
 
+def list_cache_hits(httpd):
+    """The list page cache's hits so far, over every child (the metrics handler)."""
+    r = requests.get(httpd.url + "/metrics", headers={"Connection": "close"}, timeout=10)
+    m = re.search(r'^sslorders_cache_hits_total\{cache="list"\} (\S+)$', r.text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+def list_changes(env):
+    """Writes that changed some team's order list version so far (every team's)."""
+    if harness.DB == "pgsql":
+        q = "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'team_change_log'"
+    else:
+        q = "SELECT COALESCE(SUM(version), 0) FROM team_versions"
+    return int(env.sql(q).strip() or 0)
+
+
 def ratio_row(label, api, static):
     ratio = api["rps"] / static["rps"] if static["rps"] else 0.0
     return (f"{label}: {api['rps']:.0f} req/s vs static {static['rps']:.0f} req/s = "
@@ -237,9 +253,13 @@ def orders(env):
             wrk(url_static, seconds=1, latency=False)
             wrk(api + path, token=token, seconds=1, latency=False)
             static = wrk(url_static)
+            hits0, changes0 = list_cache_hits(env.httpd), list_changes(env)
             res = wrk(api + path, token=token)
+            hits = list_cache_hits(env.httpd) - hits0
             rows.append(ratio_row(f"GET {label} ({size} bytes, total "
-                                  f"{r.json()['data']['total']}), {mode}", res, static))
+                                  f"{r.json()['data']['total']}), {mode}", res, static)
+                        + f"; from the page cache {hits:.0f} of {res['requests']}, order "
+                        f"list changes meanwhile {list_changes(env) - changes0}")
             extra[f"{label}, {mode}"] = {
                 "ratio": res["rps"] / static["rps"] if static["rps"] else 0,
                 "p50_ms": res["p50_ms"], "p99_ms": res["p99_ms"]}

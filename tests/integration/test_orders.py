@@ -265,6 +265,39 @@ def test_insufficient_balance_creates_nothing(env):
     assert counts(env, poor) == before
 
 
+def test_each_charge_writes_the_balance_it_left_in_the_ledger(env):
+    """The charge and its ledger row (one statement on PostgreSQL): balance_after is the
+    balance each charge left, the audit row commits with it, and a team whose balance row
+    was removed by hand gets it back on its next credit."""
+    t = env.new_team(balance="100.00")
+    api = t.client()
+    tid = env.sql(f"SELECT id FROM teams WHERE slug = '{t.slug}'").strip()
+    base, _, _ = prices(api, DV)
+    ids = []
+    for _ in range(3):
+        st, body = create(api)
+        assert st == 200, body
+        ids.append(body["data"]["id"])
+    rows = env.sql(f"SELECT order_id, amount, balance_after FROM ledger WHERE team_id = {tid} "
+                   f"AND kind = 'charge' ORDER BY id").split()
+    assert rows == [f"{oid}|{-base}|{10000 - base * (i + 1)}" for i, oid in enumerate(ids)], rows
+    assert int(env.sql(f"SELECT balance FROM team_balances WHERE team_id = {tid}").strip()) \
+        == 10000 - 3 * base
+    assert env.sql(f"SELECT COUNT(*) FROM audit_log WHERE team_id = {tid} AND method = 'POST' "
+                   f"AND route = '/ssl/orders' AND status = 200").strip() == "3"
+    # no balance row: a credit creates it, a charge is refused until then
+    env.sql(f"DELETE FROM team_balances WHERE team_id = {tid}")
+    st, body = create(api)
+    assert (st, body["code"]) == (402, 1013)
+    env.ctl("balance", "credit", t.slug, "50")
+    assert env.sql(f"SELECT balance FROM team_balances WHERE team_id = {tid}").strip() == "5000"
+    st, body = create(api)
+    assert st == 200, body
+    last = env.sql(f"SELECT balance_after FROM ledger WHERE team_id = {tid} ORDER BY id DESC "
+                   f"LIMIT 1").strip()
+    assert int(last) == 5000 - base
+
+
 # ---- idempotency -------------------------------------------------------------------------------
 
 def test_idempotency_key_replays_without_charging(env, rich):

@@ -228,12 +228,33 @@ START_TEST(column_counts)
 }
 END_TEST
 
-/* the commit hook (the audit row of a request): its row commits with the change or neither */
+/* a statement for PostgreSQL alone is registered without its prefix, not prepared on
+ * SQLite, and refused there */
+START_TEST(pgsql_only_statements)
+{
+    so_rows_t *rows;
+    const char *sql = so_stmt_sql("so_balance_charge");
+    ck_assert_ptr_nonnull(sql);
+    ck_assert(!strncmp(sql, "WITH b AS (UPDATE team_balances", 31));
+    ck_assert_int_eq(so_db_prepare_all(db), APR_SUCCESS);
+    ck_assert_int_eq(so_db_select(db, pool, "so_balance_charge", &rows,
+                                  SO_A(-1, 1, -1, 0, -1, "charge", 0, "", 0, 0)),
+                     SO_EDB);
+}
+END_TEST
+
+/* the commit hook (the audit row of a request): its row commits with the change or neither;
+ * it writes right after BEGIN (hook_fail 1 fails there, 2 before COMMIT) */
 static int hook_fail, hook_committed, hook_failed;
+static char hook_phases[64];
 
 static apr_status_t hook(so_db_t *d, void *baton, int phase)
 {
+    size_t n = strlen(hook_phases);
     (void)baton;
+    if (n < sizeof(hook_phases) - 1) {
+        hook_phases[n] = "BCFb"[phase];
+    }
     if (phase == SO_DB_HOOK_COMMITTED) {
         hook_committed++;
         return APR_SUCCESS;
@@ -242,7 +263,10 @@ static apr_status_t hook(so_db_t *d, void *baton, int phase)
         hook_failed++;
         return APR_SUCCESS;
     }
-    return hook_fail ? SO_EDB : so_db_exec_sql(d, pool, "INSERT INTO hooked (v) VALUES (1)", NULL, SO_A0);
+    if (phase == SO_DB_HOOK_BEFORE) {
+        return hook_fail == 2 ? SO_EDB : APR_SUCCESS;
+    }
+    return hook_fail == 1 ? SO_EDB : so_db_exec_sql(d, pool, "INSERT INTO hooked (v) VALUES (1)", NULL, SO_A0);
 }
 
 static apr_int64_t count_of(const char *table)
@@ -260,31 +284,39 @@ START_TEST(commit_hook)
     ck_assert_int_eq(so_db_raw(db, "CREATE TABLE changed (v INTEGER)"), APR_SUCCESS);
     ck_assert_int_eq(so_db_raw(db, "CREATE TABLE hooked (v INTEGER)"), APR_SUCCESS);
     so_db_set_commit_hook(db, hook, NULL);
-    /* a change outside a transaction gets one, with the hook's row */
+    /* a change outside a transaction gets one, with the hook's row (written first) */
     ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO changed (v) VALUES (1)", NULL, SO_A0),
                      APR_SUCCESS);
     ck_assert_int_eq(count_of("changed"), 1);
     ck_assert_int_eq(count_of("hooked"), 1);
     ck_assert_int_eq(hook_committed, 1);
+    ck_assert_str_eq(hook_phases, "bBC");
     ck_assert_ptr_null(db->trans);
     /* an explicit transaction: the same */
     ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(count_of("hooked"), 2); /* at BEGIN, before the change */
     ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO changed (v) VALUES (2)", NULL, SO_A0),
                      APR_SUCCESS);
     ck_assert_int_eq(so_db_commit(db), APR_SUCCESS);
     ck_assert_int_eq(count_of("hooked"), 2);
-    /* the hook fails: the change is rolled back, the caller told */
+    /* the hook fails at BEGIN: no transaction, no change, the caller told */
     hook_fail = 1;
     ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO changed (v) VALUES (3)", NULL, SO_A0),
                      SO_EDB);
+    ck_assert_int_eq(so_db_begin(db), SO_EDB);
+    ck_assert_ptr_null(db->trans);
+    /* ... or before COMMIT: the change is rolled back */
+    hook_fail = 2;
     ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
     ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO changed (v) VALUES (4)", NULL, SO_A0),
                      APR_SUCCESS);
     ck_assert_int_eq(so_db_commit(db), SO_EDB);
+    ck_assert_ptr_null(db->trans);
     ck_assert_int_eq(count_of("changed"), 2);
     ck_assert_int_eq(count_of("hooked"), 2);
-    ck_assert_int_eq(hook_failed, 2);
+    ck_assert_int_eq(hook_failed, 3);
     /* reads need no transaction; without the hook nothing is added */
+    hook_fail = 0;
     so_db_set_commit_hook(db, NULL, NULL);
     ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO changed (v) VALUES (5)", NULL, SO_A0),
                      APR_SUCCESS);
@@ -325,5 +357,6 @@ TCase *so_test_db_case(void)
     tcase_add_test(tc, column_counts);
     tcase_add_test(tc, login_failures);
     tcase_add_test(tc, commit_hook);
+    tcase_add_test(tc, pgsql_only_statements);
     return tc;
 }
