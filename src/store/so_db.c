@@ -498,15 +498,16 @@ typedef struct {
     void *handle;
 } pg_trans_mirror_t;
 
-/* the commit hook's first rows, right after BEGIN: on failure nothing is kept */
-static apr_status_t begun(so_db_t *db)
+/* the commit hook's rows at phase (inside the transaction): when it fails, nothing of the
+ * transaction is kept */
+static apr_status_t run_hook(so_db_t *db, int phase)
 {
     apr_status_t rv;
     if (!db->commit_hook || db->in_hook) {
         return APR_SUCCESS;
     }
     db->in_hook = 1;
-    rv = db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_BEGUN);
+    rv = db->commit_hook(db, db->commit_hook_baton, phase);
     db->in_hook = 0;
     if (rv != APR_SUCCESS) {
         so_db_rollback(db);
@@ -534,7 +535,7 @@ apr_status_t so_db_begin(so_db_t *db)
         db->trans = db->kind == SO_DB_PGSQL ? apr_pcalloc(db->pool, 64) : NULL;
         ret = apr_dbd_transaction_start(db->driver, db->pool, db->handle, &db->trans);
         if (ret == 0) {
-            return begun(db);
+            return run_hook(db, SO_DB_HOOK_BEGUN);
         }
         if (db->trans) {
             /* both drivers leave the connection pointing at the failed transaction, and
@@ -574,15 +575,8 @@ apr_status_t so_db_commit(so_db_t *db)
     }
     /* the hook's rows (the audit log) are written inside the transaction: when they cannot
      * be, nothing of it is kept */
-    if (db->commit_hook && !db->trans_failed && !db->in_hook) {
-        db->in_hook = 1;
-        rv = db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_BEFORE);
-        db->in_hook = 0;
-        if (rv != APR_SUCCESS) {
-            so_db_rollback(db);
-            db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_FAILED);
-            return SO_DB_IS_UNAVAILABLE(rv) || rv == SO_EDB ? rv : SO_EDB;
-        }
+    if (!db->trans_failed && (rv = run_hook(db, SO_DB_HOOK_BEFORE)) != APR_SUCCESS) {
+        return rv;
     }
     /* apr_dbd rolls back when a statement of the transaction failed */
     failed = db->trans_failed;
