@@ -510,8 +510,7 @@ static apr_status_t run_hook(so_db_t *db, int phase)
     rv = db->commit_hook(db, db->commit_hook_baton, phase);
     db->in_hook = 0;
     if (rv != APR_SUCCESS) {
-        so_db_rollback(db);
-        db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_FAILED);
+        so_db_rollback(db); /* (tells the hook: SO_DB_HOOK_FAILED) */
         return SO_DB_IS_UNAVAILABLE(rv) || rv == SO_EDB ? rv : SO_EDB;
     }
     return APR_SUCCESS;
@@ -620,6 +619,10 @@ void so_db_rollback(so_db_t *db)
         apr_dbd_transaction_end(db->driver, db->pool, db->trans);
         db->trans = NULL;
         db->trans_failed = 0;
+        /* what the hook wrote at BEGUN is gone: it writes again in the next transaction */
+        if (db->commit_hook && !db->in_hook) {
+            db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_FAILED);
+        }
     }
     so_db_repair(db);
 }

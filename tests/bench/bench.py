@@ -300,6 +300,36 @@ def orders(env):
                 f"order {orphans}")
     extra["create"] = {"rps": res["rps"], "non2xx": res["non2xx"], "created": after - before,
                        "charges": charges, "unpaid": unpaid, "orphans": orphans}
+    # the same over 16 teams (a charge waits only for its own team's balance row)
+    slugs = [f"bench-{i}" for i in range(1, 17)]
+    tokens = []
+    for slug in slugs:
+        if slug != "bench-1":
+            env.ctl("member", "add", slug, user[0], "owner")
+            env.ctl("balance", "credit", slug, "10000000")
+        tokens.append(env.ctl("token", "create", slug, user[0]).stdout.strip())
+    ids = ",".join(env.sql(f"SELECT id FROM teams WHERE slug IN "
+                           f"({','.join(repr(x) for x in slugs)})").split())
+    first = int(env.sql("SELECT COALESCE(MAX(id), 0) FROM orders").strip())
+    lua = ("local toks = {%s}\nlocal i = 0\nrequest = function()\n  i = i + 1\n"
+           "  return wrk.format(\"POST\", nil, {[\"Content-Type\"] = \"application/json\", "
+           "[\"Authorization\"] = \"Bearer \" .. toks[(i %% #toks) + 1]}, "
+           "'{\"product_id\":1,\"period\":1}')\nend\n") % ",".join(f'"{t}"' for t in tokens)
+    res = wrk(api + "/ssl/orders", conns=16, lua_extra=lua)
+    time.sleep(2)
+    created = int(env.sql(f"SELECT COUNT(*) FROM orders WHERE id > {first}").strip())
+    unpaid = int(env.sql(f"SELECT COUNT(*) FROM orders o WHERE o.id > {first} AND NOT EXISTS "
+                         f"(SELECT 1 FROM ledger l WHERE l.order_id = o.id AND l.kind = "
+                         f"'charge')").strip())
+    drift = int(env.sql(f"SELECT COUNT(*) FROM team_balances b WHERE b.team_id IN ({ids}) AND "
+                        f"b.balance <> (SELECT COALESCE(SUM(amount), 0) FROM ledger l WHERE "
+                        f"l.team_id = b.team_id)").strip())
+    rows.append(f"POST /ssl/orders, 16 clients over 16 teams: {res['rps']:.0f} orders/s, p50 "
+                f"{res['p50_ms']} ms, p99 {res['p99_ms']} ms, non-2xx {res['non2xx']}; orders "
+                f"created {created}, without a charge {unpaid}, balances unlike their ledger "
+                f"{drift}")
+    extra["create_16_teams"] = {"rps": res["rps"], "non2xx": res["non2xx"], "created": created,
+                                "unpaid": unpaid, "drift": drift}
     report("orders", rows, extra)
 
 

@@ -299,6 +299,12 @@ START_TEST(commit_hook)
                      APR_SUCCESS);
     ck_assert_int_eq(so_db_commit(db), APR_SUCCESS);
     ck_assert_int_eq(count_of("hooked"), 2);
+    /* a transaction rolled back takes the hook's row with it, and says so (the hook writes
+     * its row again in the next one) */
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    so_db_rollback(db);
+    ck_assert_int_eq(hook_failed, 1);
+    ck_assert_int_eq(count_of("hooked"), 2);
     /* the hook fails at BEGIN: no transaction, no change, the caller told */
     hook_fail = 1;
     ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO changed (v) VALUES (3)", NULL, SO_A0),
@@ -314,7 +320,7 @@ START_TEST(commit_hook)
     ck_assert_ptr_null(db->trans);
     ck_assert_int_eq(count_of("changed"), 2);
     ck_assert_int_eq(count_of("hooked"), 2);
-    ck_assert_int_eq(hook_failed, 3);
+    ck_assert_int_eq(hook_failed, 4);
     /* reads need no transaction; without the hook nothing is added */
     hook_fail = 0;
     so_db_set_commit_hook(db, NULL, NULL);
