@@ -154,6 +154,13 @@ def list_changes(env):
     return int(env.sql(q).strip() or 0)
 
 
+def unpaid_since(env, first, where="TRUE"):
+    """Orders after id first (and where) that have no charge in the ledger."""
+    return int(env.sql(f"SELECT COUNT(*) FROM orders o WHERE o.id > {first} AND {where} AND NOT "
+                       f"EXISTS (SELECT 1 FROM ledger l WHERE l.order_id = o.id AND l.kind = "
+                       f"'charge')").strip())
+
+
 def ratio_row(label, api, static):
     ratio = api["rps"] / static["rps"] if static["rps"] else 0.0
     return (f"{label}: {api['rps']:.0f} req/s vs static {static['rps']:.0f} req/s = "
@@ -287,9 +294,7 @@ def orders(env):
     after = int(env.sql(f"SELECT COUNT(*) FROM orders WHERE team_id = {tid}").strip())
     charges = int(env.sql(f"SELECT COUNT(*) FROM ledger WHERE team_id = {tid} AND kind = 'charge'").strip())
     # every new order has its charge, and every charge its order
-    unpaid = int(env.sql(f"SELECT COUNT(*) FROM orders o WHERE o.team_id = {tid} AND o.id > "
-                         f"{first} AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.order_id = o.id "
-                         f"AND l.kind = 'charge')").strip())
+    unpaid = unpaid_since(env, first, f"o.team_id = {tid}")
     orphans = int(env.sql(f"SELECT COUNT(*) FROM ledger l WHERE l.team_id = {tid} AND l.kind = "
                           f"'charge' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = "
                           f"l.order_id)").strip())
@@ -318,9 +323,7 @@ def orders(env):
     res = wrk(api + "/ssl/orders", conns=16, lua_extra=lua)
     time.sleep(2)
     created = int(env.sql(f"SELECT COUNT(*) FROM orders WHERE id > {first}").strip())
-    unpaid = int(env.sql(f"SELECT COUNT(*) FROM orders o WHERE o.id > {first} AND NOT EXISTS "
-                         f"(SELECT 1 FROM ledger l WHERE l.order_id = o.id AND l.kind = "
-                         f"'charge')").strip())
+    unpaid = unpaid_since(env, first)
     drift = int(env.sql(f"SELECT COUNT(*) FROM team_balances b WHERE b.team_id IN ({ids}) AND "
                         f"b.balance <> (SELECT COALESCE(SUM(amount), 0) FROM ledger l WHERE "
                         f"l.team_id = b.team_id)").strip())
