@@ -16,6 +16,13 @@
 /* base: e.g. "https://ca.example/acme" (no trailing slash). */
 void so_acme_handle(so_req_t *req, const char *base);
 
+/* The background job's part: orders finalized at least 10 s before now and not issued
+ * yet (their SSL order was busy, a CAA lookup failed, the client stopped polling) are
+ * issued, or made invalid, as the client's next poll would. Up to 25 per run; *worked
+ * grows by the orders that changed. APR_SUCCESS unless the database failed. */
+apr_status_t so_acme_jobs_run(apr_pool_t *p, so_db_t *db, const so_config_t *cfg, apr_int64_t now,
+                              int *worked);
+
 #endif
 
 #ifndef SO_ACME_EAB_DECL

@@ -64,6 +64,8 @@ apr_status_t so_acme_load_order(so_acme_ctx_t *a, apr_int64_t id, so_acme_order_
 apr_status_t so_acme_get_order(so_acme_ctx_t *a, apr_int64_t id);
 apr_status_t so_acme_orders_list(so_acme_ctx_t *a, apr_int64_t acct_id);
 apr_status_t so_acme_finalize(so_acme_ctx_t *a, apr_int64_t id);
+apr_status_t so_acme_order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array_header_t *authzs,
+                                 const char **why);
 apr_status_t so_acme_certificate(so_acme_ctx_t *a, apr_int64_t id);
 apr_status_t so_acme_renewal_info(so_acme_ctx_t *a, const char *cert_id);
 apr_status_t so_acme_revoke_cert(so_acme_ctx_t *a);

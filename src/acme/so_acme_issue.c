@@ -543,7 +543,8 @@ apr_status_t so_acme_iss_product_check(so_req_t *req, apr_int64_t team_id,
     return product_prepare(ctx, team, product_id, period, NULL, names, &prod, &o, why);
 }
 
-apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t team_id, apr_int64_t user_id,
+apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t acme_order_id,
+                                       apr_int64_t team_id, apr_int64_t user_id,
                                        apr_int64_t product_id, int period, const char *csr_pem,
                                        const apr_array_header_t *names, apr_int64_t *order_id,
                                        const char **why)
@@ -566,6 +567,13 @@ apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t team_id, apr_i
         return rv;
     }
     rv = so_svc_order_store(ctx, prod, o, 0, json_pack("{s:s}", "via", "acme"));
+    if (rv == APR_SUCCESS) {
+        rv = so_store_acme_order_bind(ctx->db, req->pool, acme_order_id, o->id);
+    }
+    if (rv == APR_EBUSY) {
+        so_db_rollback(ctx->db);
+        return rv;
+    }
     if (rv == APR_SUCCESS) {
         rv = so_svc_order_charge(ctx, prod, o); /* last: it holds the team's balance */
     }

@@ -106,9 +106,11 @@ apr_status_t so_acme_iss_product_check(so_req_t *req, apr_int64_t team_id,
                                        const apr_array_header_t *names, const char **why);
 
 /* Create the team's paid order of the product for the CSR and names, charged from the
- * balance like a checkout (one transaction); it is PAI and its ACME issuance follows.
- * Same errors as above. */
-apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t team_id, apr_int64_t user_id,
+ * balance like a checkout, and bind it to the processing ACME order acme_order_id (one
+ * transaction); it is PAI and its ACME issuance follows. Same errors as above, and
+ * APR_EBUSY (nothing written) when the ACME order has its SSL order already. */
+apr_status_t so_acme_iss_product_order(so_req_t *req, apr_int64_t acme_order_id,
+                                       apr_int64_t team_id, apr_int64_t user_id,
                                        apr_int64_t product_id, int period, const char *csr_pem,
                                        const apr_array_header_t *names, apr_int64_t *order_id,
                                        const char **why);

@@ -79,8 +79,6 @@ static json_t *authz_json(so_acme_ctx_t *a, so_acme_authz_t *z)
     return j;
 }
 
-static apr_status_t order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array_header_t *authzs,
-                                const char **why);
 
 /* Bring a pending/processing order's status up to date. */
 static apr_status_t order_refresh(so_acme_ctx_t *a, so_acme_order_t *o, apr_array_header_t **authzs)
@@ -111,7 +109,7 @@ static apr_status_t order_refresh(so_acme_ctx_t *a, so_acme_order_t *o, apr_arra
     else if (!strcmp(st, "processing") && o->cert_id < 0) {
         /* not issued yet: try again now (the SSL order was busy, a CAA lookup failed) */
         const char *why;
-        rv = order_issue(a, o, *authzs, &why);
+        rv = so_acme_order_issue(a, o, *authzs, &why);
         return rv == APR_EINVAL || rv == SO_ECAA ? APR_SUCCESS : rv;
     }
     if (strcmp(st, o->status) || (!strcmp(st, "valid") && o->cert_id > 0)) {
@@ -451,11 +449,11 @@ static apr_status_t order_fail(so_acme_ctx_t *a, so_acme_order_t *o, const char 
 
 /* Issue a processing order (o->csr). On return o is valid (with its certificate),
  * invalid (APR_EINVAL or SO_ECAA, *why), or still processing: the SSL order is busy
- * with another issuance, or a check could not be made now; the client's next poll
- * comes back here. o->cert_id < 0 while processing: -(the SSL order's newest
- * certificate id when finalized) - 1. */
-static apr_status_t order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array_header_t *authzs,
-                                const char **why)
+ * with another issuance, or a check could not be made now; the client's next poll or the
+ * background job (so_acme_jobs_run) comes back here. o->cert_id < 0 while processing:
+ * -(the SSL order's newest certificate id when finalized) - 1. */
+apr_status_t so_acme_order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array_header_t *authzs,
+                                 const char **why)
 {
     apr_array_header_t *names;
     apr_int64_t *validated, cert_id = 0;
@@ -494,8 +492,14 @@ static apr_status_t order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array_
             order_fail(a, o, "unauthorized", *why);
             return APR_EINVAL;
         }
-        rv = so_acme_iss_product_order(a->req, o->team_id, eab->created_by, eab->product_id,
-                                       eab->period, csr->pem, names, &o->order_id, why);
+        rv = so_acme_iss_product_order(a->req, o->id, o->team_id, eab->created_by,
+                                       eab->product_id, eab->period, csr->pem, names,
+                                       &o->order_id, why);
+        if (rv == APR_EBUSY) {
+            /* another worker (a poll, the job) created it: its issuance goes on there, or
+             * here on the next try with the order it bound */
+            return APR_SUCCESS;
+        }
         if (rv == APR_EINVAL) {
             order_fail(a, o, "badCSR", *why);
             return APR_EINVAL;
@@ -507,13 +511,12 @@ static apr_status_t order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array_
         if (rv != APR_SUCCESS) {
             return rv;
         }
-        o->cert_id = -1; /* a new order: every certificate of it is this one's */
-        if ((rv = so_store_acme_order_set(a->db, a->p, o)) != APR_SUCCESS) {
-            return rv;
-        }
+        o->cert_id = -1; /* a new order (bound with it): every certificate of it is this one's */
     }
     rv = so_acme_iss_issue(a->req, o->team_id, o->order_id,
-                           so_acme_url(a, "/acct/%" APR_INT64_T_FMT, o->account_id), csr->pem, names,
+                           *o->account_url ? o->account_url
+                                           : so_acme_url(a, "/acct/%" APR_INT64_T_FMT, o->account_id),
+                           csr->pem, names,
                            validated, methods,
                            !strcmp(o->profile, "shortlived") ? SHORTLIVED_DAYS : 0,
                            -o->cert_id - 1, &cert_id, why);
@@ -579,6 +582,8 @@ apr_status_t so_acme_finalize(so_acme_ctx_t *a, apr_int64_t id)
      * request or, when it cannot be now, by a later poll */
     o->cert_id = -last - 1;
     o->csr = csr->pem;
+    o->account_url = so_acme_url(a, "/acct/%" APR_INT64_T_FMT, o->account_id);
+    o->finalized_at = a->req->now;
     rv = so_store_acme_order_process(a->db, a->p, o);
     if (rv == APR_EBUSY) {
         return so_acme_problem(a, 403, "orderNotReady", "The order is being finalized already");
@@ -586,7 +591,7 @@ apr_status_t so_acme_finalize(so_acme_ctx_t *a, apr_int64_t id)
     if (rv != APR_SUCCESS) {
         return so_acme_db_problem(a, rv);
     }
-    rv = order_issue(a, o, authzs, &why);
+    rv = so_acme_order_issue(a, o, authzs, &why);
     if (rv == SO_ECAA) {
         return so_acme_problem(a, 403, "caa", why);
     }

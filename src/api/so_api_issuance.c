@@ -12,6 +12,7 @@
 #include "so_api_ssl.h"
 #include "so_api_svc.h"
 #include "../svc/so_issuance.h"
+#include "../acme/so_acme.h"
 #include "../core/so_ca.h"
 #include "../core/so_dcv.h"
 #include "../svc/so_svc_br.h"
@@ -619,7 +620,11 @@ static apr_status_t staff_organization(so_req_t *req)
 static apr_status_t staff_jobs_run(so_req_t *req)
 {
     int worked = 0;
+    so_db_t *db = so_req_db(req);
     apr_status_t rv = so_iss_jobs_run(so_api_svc_ctx(req), &worked);
+    if (rv == APR_SUCCESS && db) {
+        rv = so_acme_jobs_run(req->pool, db, req->cfg, req->now, &worked);
+    }
     if (rv != APR_SUCCESS) {
         return rv;
     }

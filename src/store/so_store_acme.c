@@ -78,6 +78,13 @@ const so_migration_t so_migrations_acme[] = {
      "  hits INTEGER NOT NULL)"},
     {602, "ACME: the CSR of a finalized order (its issuance is retried until it is issued)",
      "ALTER TABLE acme_orders ADD COLUMN csr TEXT NOT NULL DEFAULT ''"},
+    /* the background job finishes an order its client stopped polling: it needs the
+     * account's URL (RFC 8657 accounturi) without a request, and when it was finalized */
+    {603, "ACME: what the background job needs to issue a finalized order",
+     "ALTER TABLE acme_orders ADD COLUMN account_url TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE acme_orders ADD COLUMN finalized_at BIGINT NOT NULL DEFAULT 0;\n"
+     "CREATE INDEX acme_orders_processing ON acme_orders (finalized_at) "
+     "WHERE status = 'processing'"},
     {0, NULL, NULL}};
 
 /* an external account binding key (the insert names the same columns) */
@@ -105,7 +112,8 @@ enum { ACC_COLUMNS(SO_COL_POS) ACC_NCOLS };
     X(ORD_ORDER_ID, ", order_id") X(ORD_STATUS, ", status")                                   \
     X(ORD_IDENTIFIERS, ", identifiers") X(ORD_PROFILE, ", profile")                           \
     X(ORD_REPLACES, ", replaces") X(ORD_CERT_ID, ", cert_id") X(ORD_ERROR, ", error")         \
-    X(ORD_EXPIRES_AT, ", expires_at") X(ORD_CREATED_AT, ", created_at") X(ORD_CSR, ", csr")
+    X(ORD_EXPIRES_AT, ", expires_at") X(ORD_CREATED_AT, ", created_at") X(ORD_CSR, ", csr")   \
+    X(ORD_ACCOUNT_URL, ", account_url") X(ORD_FINALIZED_AT, ", finalized_at")
 enum { ORD_COLUMNS(SO_COL_POS) ORD_NCOLS };
 #define ORD_COLS ORD_COLUMNS(SO_COL_SQL)
 
@@ -169,7 +177,18 @@ const so_stmt_def_t so_stmts_acme[] = {
      "WHERE id = %lld", 0},
     {"so_acme_ord_process",
      "UPDATE acme_orders SET status = 'processing', order_id = %lld, cert_id = %lld, csr = %s, "
-     "error = '' WHERE id = %lld AND status IN ('pending', 'ready')", 0},
+     "account_url = %s, finalized_at = %lld, error = '' WHERE id = %lld AND status IN "
+     "('pending', 'ready')", 0},
+    /* a product-bound order gets its paid SSL order once */
+    {"so_acme_ord_bind",
+     "UPDATE acme_orders SET order_id = %lld, cert_id = -1 WHERE id = %lld AND order_id = 0 AND "
+     "status = 'processing'", 0},
+    /* finalized, not issued, finalized before a time: the background job's (orders
+     * finalized before schema 603 only when they need no account URL) */
+    {"so_acme_ord_stuck",
+     "SELECT " ORD_COLS " FROM acme_orders WHERE status = 'processing' AND cert_id < 0 AND "
+     "finalized_at <= %lld AND (account_url <> '' OR csr = '') ORDER BY finalized_at, id "
+     "LIMIT %d", ORD_NCOLS},
     {"so_acme_cert_last",
      "SELECT COALESCE(MAX(id), 0) FROM certificates WHERE team_id = %lld AND order_id = %lld", 1},
     {"so_acme_certs_after",
@@ -273,6 +292,8 @@ static so_acme_order_t *ord_from(apr_pool_t *p, const so_rows_t *r, int i)
     o->expires_at = so_cell_i64(r, i, ORD_EXPIRES_AT);
     o->created_at = so_cell_i64(r, i, ORD_CREATED_AT);
     o->csr = cell_dup(p, r, i, ORD_CSR);
+    o->account_url = cell_dup(p, r, i, ORD_ACCOUNT_URL);
+    o->finalized_at = so_cell_i64(r, i, ORD_FINALIZED_AT);
     return o;
 }
 
@@ -478,7 +499,8 @@ apr_status_t so_store_acme_order_process(so_db_t *db, apr_pool_t *p, so_acme_ord
 {
     int n = 0;
     apr_status_t rv = so_db_exec(db, p, "so_acme_ord_process", &n,
-                                 SO_A(o->order_id, o->cert_id, o->csr, o->id));
+                                 SO_A(o->order_id, o->cert_id, o->csr, o->account_url,
+                                      o->finalized_at, o->id));
     if (rv == APR_SUCCESS && n != 1) {
         return APR_EBUSY;
     }
@@ -487,6 +509,30 @@ apr_status_t so_store_acme_order_process(so_db_t *db, apr_pool_t *p, so_acme_ord
         o->error = "";
     }
     return rv;
+}
+
+apr_status_t so_store_acme_order_bind(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                      apr_int64_t order_id)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_acme_ord_bind", &n, SO_A(order_id, id));
+    return rv == APR_SUCCESS && n != 1 ? APR_EBUSY : rv;
+}
+
+apr_status_t so_store_acme_orders_stuck(so_db_t *db, apr_pool_t *p, apr_int64_t before, int limit,
+                                        apr_array_header_t **out)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_acme_ord_stuck", &r, SO_A(before, limit));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, r->nrows + 1, sizeof(so_acme_order_t *));
+    for (i = 0; i < r->nrows; i++) {
+        APR_ARRAY_PUSH(*out, so_acme_order_t *) = ord_from(p, r, i);
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t so_store_acme_cert_last(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,

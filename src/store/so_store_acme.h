@@ -48,6 +48,8 @@ typedef struct {
     apr_int64_t expires_at;
     apr_int64_t created_at;
     const char *csr;          /* PEM, from finalize on ("" before) */
+    const char *account_url;  /* the account's URL when finalized ("" before schema 603) */
+    apr_int64_t finalized_at; /* 0 before finalize (and before schema 603) */
 } so_acme_order_t;
 
 typedef struct {
@@ -98,6 +100,14 @@ apr_status_t so_store_acme_order_set(so_db_t *db, apr_pool_t *p, const so_acme_o
 /* pending/ready -> processing with o's order_id, cert_id and csr, once: APR_EBUSY when
  * the order is no longer pending or ready (another finalize won). */
 apr_status_t so_store_acme_order_process(so_db_t *db, apr_pool_t *p, so_acme_order_t *o);
+/* A processing product-bound order gets its new paid SSL order: APR_EBUSY when it has one
+ * already (another worker created it first; the caller's transaction rolls back). */
+apr_status_t so_store_acme_order_bind(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                      apr_int64_t order_id);
+/* Up to limit processing orders without their certificate, finalized at or before
+ * before (oldest first): the background job issues them. */
+apr_status_t so_store_acme_orders_stuck(so_db_t *db, apr_pool_t *p, apr_int64_t before, int limit,
+                                        apr_array_header_t **out);
 /* The account's orders, newest first (ids). */
 apr_status_t so_store_acme_orders_of(so_db_t *db, apr_pool_t *p, apr_int64_t account_id,
                                      apr_array_header_t **ids);

@@ -129,11 +129,11 @@ def test_concurrent_finalize_one_order(env):
     assert len(body["data"]["results"]) >= 1 + 8 * ROUNDS
 
 
-def test_finalize_of_a_busy_order_is_retried(env):
-    """The SSL order is held by another worker (its claim) when the ACME order is
-    finalized: the ACME order answers processing (Retry-After) and a later poll, once the
-    claim is released, issues it (before: it stayed processing until the background job
-    ran)."""
+def finalized_while_busy(env):
+    """An ACME order of an issued SSL order, finalized while another worker holds the SSL
+    order (its claim, until released by hand): it answers processing with Retry-After.
+    Returns the team's API client, the SSL order, the ACME client, the ACME order's URL
+    and the CSR's key."""
     team = env.new_team(balance="100000", ttl=LONG)
     api = team.client()
     oid, o = issuing.issued(env, api)
@@ -148,6 +148,15 @@ def test_finalize_of_a_busy_order_is_retried(env):
     r = post(c, order["finalize"], {"csr": b64(der)})
     assert r.json()["status"] == "processing", r.json()
     assert r.headers.get("Retry-After")
+    return api, oid, c, url, key
+
+
+def test_finalize_of_a_busy_order_is_retried(env):
+    """The SSL order is held by another worker (its claim) when the ACME order is
+    finalized: the ACME order answers processing (Retry-After) and a later poll, once the
+    claim is released, issues it (before: it stayed processing until the background job
+    ran)."""
+    api, oid, c, url, key = finalized_while_busy(env)
     # held: still processing, however often it is polled
     for _ in range(3):
         assert post(c, url, None).json()["status"] == "processing"
@@ -159,3 +168,37 @@ def test_finalize_of_a_busy_order_is_retried(env):
     # the order's current certificate is this one
     cur = api.get(f"/ssl/orders/{oid}")[1]["data"]["certificate"]
     assert cur.strip() in chain
+
+
+def test_a_finalized_order_its_client_left_is_issued_by_the_job(env):
+    """The SSL order is busy when the ACME order is finalized, and the client never polls
+    again: the background job issues it once its client has had 10 s to poll, exactly
+    once, with the account URL kept at finalize; the client finds it valid later."""
+    api, oid, c, url, key = finalized_while_busy(env)
+    acme_id = int(url.rsplit("/", 1)[1])
+    kept = env.sql(f"SELECT account_url, finalized_at FROM acme_orders WHERE id = {acme_id}").strip()
+    assert kept.split("|")[0] == c.kid, kept
+    assert abs(int(kept.split("|")[1]) - time.time()) < 120, kept
+    certs = api.get(f"/ssl/orders/{oid}/certificates")[1]["data"]["total"]
+
+    def acme_status():
+        return env.sql(f"SELECT status FROM acme_orders WHERE id = {acme_id}").strip()
+
+    # still held: the job leaves it processing
+    env.run_jobs(at=time.time() + 60)
+    assert acme_status() == "processing"
+    env.sql(f"UPDATE orders SET claim_owner = '', claim_until = 0 WHERE id = {oid}")
+    # released, but finalized just now: its client is expected to poll first
+    env.run_jobs()
+    assert acme_status() == "processing"
+    # the client is gone: the job issues it, once
+    assert env.run_jobs(at=time.time() + 60) >= 1
+    assert acme_status() == "valid"
+    env.run_jobs(at=time.time() + 120)
+    assert api.get(f"/ssl/orders/{oid}/certificates")[1]["data"]["total"] == certs + 1
+    # the client comes back: valid, with the certificate of its CSR's key
+    order = post(c, url, None).json()
+    assert order["status"] == "valid", order
+    chain = post(c, order["certificate"], None).text
+    assert same_key(chain, key)
+    assert api.get(f"/ssl/orders/{oid}")[1]["data"]["certificate"].strip() in chain

@@ -8,6 +8,7 @@
 #include "../../src/store/so_db_int.h"
 #include "../../src/store/so_schema.h"
 #include "../../src/store/so_store_account.h"
+#include "../../src/store/so_store_acme.h"
 
 static apr_pool_t *pool;
 static so_db_t *db;
@@ -350,6 +351,70 @@ START_TEST(login_failures)
 }
 END_TEST
 
+/* A finalized ACME order the background job is to issue: listed once it is old enough,
+ * no longer once issued; a product-bound one gets its paid SSL order once (the second
+ * worker's bind is refused, so its transaction rolls back and nothing is charged twice). */
+START_TEST(acme_orders_stuck_and_bound_once)
+{
+    apr_int64_t tid;
+    so_acme_eab_t e = {"kid1", 0, "k", 0, 1, 1, "", "", 0, 10, 0};
+    so_acme_account_t acc;
+    so_acme_order_t o, *got;
+    apr_array_header_t *stuck;
+
+    ck_assert_int_eq(so_store_team_create(db, pool, "acme", "ACME", "EUR", 100, &tid), APR_SUCCESS);
+    e.team_id = tid;
+    ck_assert_int_eq(so_store_acme_eab_insert(db, pool, &e), APR_SUCCESS);
+    memset(&acc, 0, sizeof(acc));
+    acc.team_id = tid;
+    acc.eab_kid = "kid1";
+    acc.thumbprint = "tp";
+    acc.jwk = "{}";
+    acc.status = "valid";
+    acc.contact = "[]";
+    ck_assert_int_eq(so_store_acme_account_insert(db, pool, &acc), APR_SUCCESS);
+    memset(&o, 0, sizeof(o));
+    o.account_id = acc.id;
+    o.team_id = tid;
+    o.status = "ready";
+    o.identifiers = "a.example";
+    o.profile = "classic";
+    o.replaces = o.error = "";
+    o.expires_at = 1000;
+    o.created_at = 100;
+    ck_assert_int_eq(so_store_acme_order_insert(db, pool, &o), APR_SUCCESS);
+    /* not processing yet: not the job's, and no SSL order can be bound */
+    ck_assert_int_eq(so_store_acme_orders_stuck(db, pool, 500, 10, &stuck), APR_SUCCESS);
+    ck_assert_int_eq(stuck->nelts, 0);
+    ck_assert_int_eq(so_store_acme_order_bind(db, pool, o.id, 7), APR_EBUSY);
+    o.cert_id = -1;
+    o.csr = "PEM";
+    o.account_url = "https://ca.example/acme/acct/1";
+    o.finalized_at = 200;
+    ck_assert_int_eq(so_store_acme_order_process(db, pool, &o), APR_SUCCESS);
+    ck_assert_int_eq(so_store_acme_orders_stuck(db, pool, 199, 10, &stuck), APR_SUCCESS);
+    ck_assert_int_eq(stuck->nelts, 0); /* finalized too recently: its client polls */
+    ck_assert_int_eq(so_store_acme_orders_stuck(db, pool, 200, 10, &stuck), APR_SUCCESS);
+    ck_assert_int_eq(stuck->nelts, 1);
+    got = APR_ARRAY_IDX(stuck, 0, so_acme_order_t *);
+    ck_assert_str_eq(got->account_url, "https://ca.example/acme/acct/1");
+    ck_assert_int_eq(got->finalized_at, 200);
+    ck_assert_str_eq(got->csr, "PEM");
+    /* the first bind wins, the second is refused */
+    ck_assert_int_eq(so_store_acme_order_bind(db, pool, o.id, 7), APR_SUCCESS);
+    ck_assert_int_eq(so_store_acme_order_bind(db, pool, o.id, 8), APR_EBUSY);
+    ck_assert_int_eq(so_store_acme_order_get(db, pool, o.id, &got), APR_SUCCESS);
+    ck_assert_int_eq(got->order_id, 7);
+    ck_assert_int_eq(got->cert_id, -1);
+    /* issued: no longer the job's */
+    got->status = "valid";
+    got->cert_id = 3;
+    ck_assert_int_eq(so_store_acme_order_set(db, pool, got), APR_SUCCESS);
+    ck_assert_int_eq(so_store_acme_orders_stuck(db, pool, 500, 10, &stuck), APR_SUCCESS);
+    ck_assert_int_eq(stuck->nelts, 0);
+}
+END_TEST
+
 TCase *so_test_db_case(void)
 {
     TCase *tc = tcase_create("db");
@@ -364,5 +429,6 @@ TCase *so_test_db_case(void)
     tcase_add_test(tc, login_failures);
     tcase_add_test(tc, commit_hook);
     tcase_add_test(tc, pgsql_only_statements);
+    tcase_add_test(tc, acme_orders_stuck_and_bound_once);
     return tc;
 }
