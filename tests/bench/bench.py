@@ -576,7 +576,7 @@ def webhooks(env):
             st, body = team.client().post("/webhooks", json={
                 "url": f"http://127.0.0.1:{port}/bench", "events": ["*"]})
             assert st == 200, body
-        staff.post("/staff/jobs/run")  # nothing left over from before
+        staff.post("/staff/jobs/run", timeout=harness.JOB_RUN_TIMEOUT)  # nothing left over from before
         res = wrk(api + "/ssl/orders", token=team.token, conns=16, lua_extra=lua)
         time.sleep(2)
         rows.append(f"POST /ssl/orders, 16 clients, {mode}: {res['rps']:.0f} orders/s, p50 "
@@ -585,7 +585,7 @@ def webhooks(env):
     pending = int(env.sql("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").strip())
     t0 = time.perf_counter()
     while int(env.sql("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").strip()) > 0:
-        st, body = staff.post("/staff/jobs/run")
+        st, body = staff.post("/staff/jobs/run", timeout=harness.JOB_RUN_TIMEOUT)
         assert st == 200, body
         if time.perf_counter() - t0 > 120:
             break

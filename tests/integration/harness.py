@@ -24,6 +24,7 @@ import requests
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("SO_BUILD", os.path.join(ROOT, "build"))
 DB = os.environ.get("SO_DB", "sqlite3")
+JOB_RUN_TIMEOUT = 120  # seconds: POST /staff/jobs/run may deliver the outbox for 50 s
 ASAN = os.environ.get("SO_ASAN") == "1"
 HTTPD = "/usr/sbin/apache2"
 MODULES = "/usr/lib/apache2/modules"
@@ -421,7 +422,8 @@ class Env:
     def run_jobs(self, at=None):
         """Run the background job once (POST /staff/jobs/run), optionally at a given time."""
         h = {"X-SSLOrders-Clock": str(int(at))} if at else None
-        st, body = self.staff().post("/staff/jobs/run", headers=h)
+        # one run may deliver the outbox for up to 50 s (so_outbox_run's bound)
+        st, body = self.staff().post("/staff/jobs/run", headers=h, timeout=JOB_RUN_TIMEOUT)
         assert st == 200, body
         return body["data"]["worked"]
 
@@ -474,9 +476,9 @@ class Client:
         return h
 
     def call(self, method, path, json=None, params=None, headers=None, data=None, raw=False,
-             files=None):
+             files=None, timeout=30):
         r = self.s.request(method, self.base + path, json=json, params=params, data=data,
-                           files=files, headers=self.headers(headers), timeout=30)
+                           files=files, headers=self.headers(headers), timeout=timeout)
         if raw:
             return r
         try:
