@@ -125,6 +125,9 @@ static so_order_filter_fn *extra_filters[8];
  * which every change of what a page shows increases. Entries of older versions are
  * never asked for again and go when the cache is full. */
 static so_memo_t *pages;
+/* how long a request waits for the page another request of its process is building
+ * before it builds the page itself */
+#define PAGE_WAIT_MS 2000
 
 void so_orders_cache_init(apr_pool_t *p, apr_size_t bytes)
 {
@@ -233,9 +236,9 @@ apr_status_t so_api_orders_list(so_req_t *req)
     apr_array_header_t *statuses = so_req_query_all(req, "status"), *list;
     const char *key = NULL;
     apr_int64_t limit, offset, total, product_id, version;
-    int show_expiring, csv = 0, i;
+    int show_expiring, csv = 0, claimed = 0, i;
     apr_status_t rv;
-    so_svc_ctx_t *ctx;
+    so_svc_ctx_t *ctx = NULL;
     so_jw_t *w;
     const char *text;
     apr_size_t len;
@@ -281,10 +284,12 @@ apr_status_t so_api_orders_list(so_req_t *req)
             return rv;
         }
     }
-    /* JSON pages that do not depend on the time (show_expiring does) */
+    /* JSON pages that do not depend on the time (show_expiring does); of concurrent
+     * requests for a page that is not cached, one builds it, the others wait for it */
     if (pages && req->cfg->list_cache && !csv && !show_expiring
         && list_version(req, p, q->team_id, &version) == APR_SUCCESS
-        && so_memo_get(pages, key = page_key(req, q, version), p, &text, &len, NULL)) {
+        && so_memo_get_or_claim(pages, key = page_key(req, q, version), p, &text, &len, NULL,
+                                PAGE_WAIT_MS, &claimed)) {
         so_metrics_inc(SO_MC_LIST_CACHE_HIT);
         return so_api_ok_raw(req, text, len);
     }
@@ -292,11 +297,14 @@ apr_status_t so_api_orders_list(so_req_t *req)
         so_metrics_inc(SO_MC_LIST_CACHE_MISS);
     }
     rv = so_store_orders_list(so_req_db(req), p, q, &list, &total);
-    if (rv != APR_SUCCESS) {
-        return rv;
+    if (rv == APR_SUCCESS) {
+        ctx = so_api_svc_ctx(req);
+        rv = so_order_view_prepare(ctx, list);
     }
-    ctx = so_api_svc_ctx(req);
-    if ((rv = so_order_view_prepare(ctx, list)) != APR_SUCCESS) {
+    if (rv != APR_SUCCESS) {
+        if (claimed) {
+            so_memo_release(pages, key);
+        }
         return rv;
     }
     if (csv) {

@@ -105,6 +105,46 @@ def test_metrics_count_requests_of_every_process(env, team):
         assert fam in after, fam
 
 
+def test_a_crowd_asking_for_one_new_list_page_builds_it_once_per_process(env):
+    """24 requests at once for a list page nobody asked for yet: each process builds it
+    once (single flight in the page cache) and its other requests wait for that page,
+    instead of each request building it."""
+    team = env.new_team(balance="100000")
+    api = team.client()
+    for _ in range(150):  # a page of 100 orders takes a while to build
+        st, body = api.post("/ssl/orders", json={"product_id": 1, "period": 1})
+        assert st == 200, body
+    before = scrape(env.httpd)
+    hits0 = sample(before, "sslorders_cache_hits", "sslorders_cache_hits_total", cache="list")
+    miss0 = sample(before, "sslorders_cache_misses", "sslorders_cache_misses_total", cache="list")
+    n = 24
+    go = threading.Barrier(n)
+    answers = [None] * n
+
+    def ask(i):
+        go.wait()
+        r = requests.get(env.httpd.api + "/ssl/orders", params={"limit": 100, "status": "PAI"},
+                         headers={"Authorization": f"Bearer {team.token}", "Connection": "close"},
+                         timeout=30)
+        answers[i] = (r.status_code, r.text)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(a is not None and a[0] == 200 for a in answers), [a and a[0] for a in answers]
+    assert len({a[1] for a in answers}) == 1  # one page, the same for everyone
+    assert '"total":150' in answers[0][1].replace(" ", "")
+    after = scrape(env.httpd)
+    # at most ServerLimit (4) children: a loaded machine may start a third or a fourth one
+    # during the crowd (and stop it again)
+    built = sample(after, "sslorders_cache_misses", "sslorders_cache_misses_total", cache="list") - miss0
+    served = sample(after, "sslorders_cache_hits", "sslorders_cache_hits_total", cache="list") - hits0
+    assert 1 <= built <= 4, (built, len(env.httpd.child_pids()))
+    assert built + served == n, (built, served)
+
+
 def test_metrics_follow_jobs_and_seals(env):
     import issuing
     team = env.new_team(balance="1000")

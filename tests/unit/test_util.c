@@ -10,6 +10,8 @@
 #include "../../src/core/so_errors.h"
 #include "../../src/core/so_jsonw.h"
 #include "../../src/core/so_memo.h"
+#include <apr_thread_proc.h>
+#include <apr_atomic.h>
 #include "../../src/core/so_util.h"
 
 static apr_pool_t *pool;
@@ -221,6 +223,84 @@ START_TEST(memo_cache)
 }
 END_TEST
 
+/* Single flight: of 8 threads asking for one missing key, one builds it and the others get
+ * its value; a released claim lets the next one build it; a slow builder is waited for at
+ * most wait_ms. */
+typedef struct {
+    so_memo_t *m;
+    const char *key;
+    volatile apr_uint32_t *builds;
+    int found;
+} flight_t;
+
+static void *APR_THREAD_FUNC flight_run(apr_thread_t *t, void *data)
+{
+    flight_t *f = data;
+    apr_pool_t *p;
+    const char *v;
+    apr_size_t len;
+    int claimed = 0;
+
+    apr_pool_create(&p, NULL);
+    f->found = so_memo_get_or_claim(f->m, f->key, p, &v, &len, NULL, 5000, &claimed);
+    if (claimed) {
+        apr_atomic_inc32(f->builds);
+        apr_sleep(apr_time_from_msec(50)); /* the build takes a while */
+        so_memo_put(f->m, f->key, "page", 4, NULL);
+    }
+    else {
+        ck_assert_int_eq(f->found, 1);
+        ck_assert_uint_eq(len, 4);
+    }
+    apr_pool_destroy(p);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+START_TEST(memo_single_flight)
+{
+    so_memo_t *m;
+    apr_thread_t *th[8];
+    flight_t f[8];
+    volatile apr_uint32_t builds = 0;
+    const char *v;
+    apr_size_t len;
+    apr_status_t trv;
+    apr_time_t t0;
+    int i, claimed = 0, claimed2 = 0;
+
+    ck_assert_int_eq(so_memo_create(&m, pool, 100000), APR_SUCCESS);
+    for (i = 0; i < 8; i++) {
+        f[i].m = m;
+        f[i].key = "page-1";
+        f[i].builds = &builds;
+        ck_assert_int_eq(apr_thread_create(&th[i], NULL, flight_run, &f[i], pool), APR_SUCCESS);
+    }
+    for (i = 0; i < 8; i++) {
+        apr_thread_join(&trv, th[i]);
+    }
+    ck_assert_uint_eq(apr_atomic_read32(&builds), 1);
+    /* a claim that is released: the next caller claims it */
+    ck_assert_int_eq(so_memo_get_or_claim(m, "page-2", pool, &v, &len, NULL, 10, &claimed), 0);
+    ck_assert_int_eq(claimed, 1);
+    so_memo_release(m, "page-2");
+    ck_assert_int_eq(so_memo_get_or_claim(m, "page-2", pool, &v, &len, NULL, 10, &claimed2), 0);
+    ck_assert_int_eq(claimed2, 1);
+    /* a claim held too long: a second caller waits wait_ms, then builds it unclaimed */
+    t0 = apr_time_now();
+    ck_assert_int_eq(so_memo_get_or_claim(m, "page-2", pool, &v, &len, NULL, 30, &claimed), 0);
+    ck_assert_int_eq(claimed, 0);
+    ck_assert_int_ge(apr_time_now() - t0, apr_time_from_msec(25));
+    so_memo_put(m, "page-2", "p2", 2, NULL); /* the claimer's put ends the claim */
+    ck_assert_int_eq(so_memo_get_or_claim(m, "page-2", pool, &v, &len, NULL, 10, &claimed), 1);
+    ck_assert_int_eq(claimed, 0);
+    /* no cache */
+    ck_assert_int_eq(so_memo_get_or_claim(NULL, "x", pool, &v, &len, NULL, 10, &claimed), 0);
+    ck_assert_int_eq(claimed, 0);
+    so_memo_release(NULL, "x");
+}
+END_TEST
+
 /* What so_jw writes parses back (jansson) to what was written: strings with every kind of
  * byte at every offset of the 8-byte scan, invalid UTF-8 as U+FFFD, 64-bit integers. */
 static json_t *jw_roundtrip(const char *s)
@@ -334,6 +414,7 @@ TCase *so_test_util_case(void)
     tcase_add_test(tc, errors_documented);
     tcase_add_test(tc, base64_roundtrip);
     tcase_add_test(tc, memo_cache);
+    tcase_add_test(tc, memo_single_flight);
     tcase_add_test(tc, json_writer);
     return tc;
 }
