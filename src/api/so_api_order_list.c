@@ -225,6 +225,24 @@ static apr_status_t list_format(so_req_t *req, int *csv)
     return APR_SUCCESS;
 }
 
+/* The page's JSON: {"results": [...], "total": N} */
+static const char *page_json(so_svc_ctx_t *ctx, const apr_array_header_t *list,
+                             apr_int64_t total, apr_size_t *len)
+{
+    so_jw_t *w = so_jw_make(ctx->pool, 2048 * (apr_size_t)(list->nelts + 1));
+    int i;
+    so_jw_obj(w);
+    so_jw_key(w, "results");
+    so_jw_arr(w);
+    for (i = 0; i < list->nelts; i++) {
+        so_order_view_write(w, ctx, APR_ARRAY_IDX(list, i, so_order_t *));
+    }
+    so_jw_arr_end(w);
+    so_jw_kint(w, "total", total);
+    so_jw_obj_end(w);
+    return so_jw_text(w, len);
+}
+
 apr_status_t so_api_orders_list(so_req_t *req)
 {
     static const char *const sort_keys[] = {
@@ -239,7 +257,6 @@ apr_status_t so_api_orders_list(so_req_t *req)
     int show_expiring, csv = 0, claimed = 0, i;
     apr_status_t rv;
     so_svc_ctx_t *ctx = NULL;
-    so_jw_t *w;
     const char *text;
     apr_size_t len;
 
@@ -310,17 +327,7 @@ apr_status_t so_api_orders_list(so_req_t *req)
     if (csv) {
         return list_csv(req, list);
     }
-    w = so_jw_make(p, 2048 * (apr_size_t)(list->nelts + 1));
-    so_jw_obj(w);
-    so_jw_key(w, "results");
-    so_jw_arr(w);
-    for (i = 0; i < list->nelts; i++) {
-        so_order_view_write(w, ctx, APR_ARRAY_IDX(list, i, so_order_t *));
-    }
-    so_jw_arr_end(w);
-    so_jw_kint(w, "total", total);
-    so_jw_obj_end(w);
-    text = so_jw_text(w, &len);
+    text = page_json(ctx, list, total, &len);
     if (key) {
         so_memo_put(pages, key, text, len, NULL);
     }
