@@ -250,13 +250,14 @@ char *so_metrics_render(apr_pool_t *p)
             SO_MC_DB_ACQUIRED);
     counter(&o, "sslorders_db_unavailable_total", "Requests that found no database connection",
             SO_MC_DB_UNAVAILABLE);
-    head(&o, "sslorders_db_connections_opened_total", "counter",
+    pair(&o, "sslorders_db_connections_opened_total", "counter",
          "Database connections opened: by a child before it took requests (start, "
-         "SSLOrdersDBWarm) or when a request needed one (demand)");
-    emit(&o, "sslorders_db_connections_opened_total{when=\"start\"} %" APR_UINT64_T_FMT "\n",
-         rd(&s->counters[SO_MC_DB_OPENED_START]));
-    emit(&o, "sslorders_db_connections_opened_total{when=\"demand\"} %" APR_UINT64_T_FMT "\n",
-         rd(&s->counters[SO_MC_DB_OPENED_DEMAND]));
+         "SSLOrdersDBWarm) or when a request needed one (demand)",
+         "when", "start", SO_MC_DB_OPENED_START, "demand", SO_MC_DB_OPENED_DEMAND);
+    counter(&o, "sslorders_db_statements_prepared_total",
+            "Statements prepared on a database connection, at their first use on it (a "
+            "child's start runs the hot ones on each connection it opens)",
+            SO_MC_DB_PREPARED);
     head(&o, "sslorders_db_acquire_wait_seconds", "histogram",
          "Time a request waited for a database connection of its process's pool");
     hist(&o, "sslorders_db_acquire_wait_seconds", "", &s->db_wait);

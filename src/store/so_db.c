@@ -11,6 +11,7 @@
 #include "so_db_int.h"
 #include "so_stmts.h"
 #include "../core/so_log.h"
+#include "../core/so_metrics.h"
 #include "../core/so_util.h"
 
 /* ---------------------------------------------------------------------------
@@ -431,6 +432,7 @@ static apr_status_t prepare_one(so_db_t *db, so_stmt_info_t *info, apr_dbd_prepa
     if (db->prepared) {
         apr_hash_set(db->prepared, info->label, APR_HASH_KEY_STRING, stmt);
     }
+    so_metrics_inc(SO_MC_DB_PREPARED);
     *out = stmt;
     return APR_SUCCESS;
 }

@@ -1,6 +1,7 @@
 """Metrics: the sslorders-metrics handler (Prometheus text format, parsed with
 prometheus_client's parser), counted across every httpd process, restricted by Require;
 the mod_status section; the DBDMax warning."""
+import re
 import sqlite3
 import threading
 import time
@@ -261,7 +262,10 @@ def test_child_opens_its_connections_before_requests(env, team):
     """SSLOrdersDBWarm: a child opens its connections before it takes requests (mod_dbd opens
     connections one at a time under its pool's lock, so opening them on demand made the
     first requests wait behind each other). A burst of requests then opens none; with
-    SSLOrdersDBWarm off the same burst does. A DBDExptime that would close them is announced."""
+    SSLOrdersDBWarm off the same burst does. Each connection opened at the start has run the
+    hot statements once (a fresh PostgreSQL backend's first run of each took 80-100 ms under
+    the first load), so the burst prepares fewer statements than the unwarmed one. A
+    DBDExptime that would close them is announced."""
     # PostgreSQL warms by default (auto: min(ThreadsPerChild, DBDMax - 1)); SQLite only when asked
     warm = "" if DB == "pgsql" else "SSLOrdersDBWarm 25\n"
     h = _side_server(env, warm + "DBDExptime 300\n")
@@ -279,6 +283,15 @@ def test_child_opens_its_connections_before_requests(env, team):
         log = h.read_log()
         children = log.count("SO00971")
         assert children >= 1 and log.count("opened 25 of 25 database connections") == children, log
+        # so_store_warm's 8 statements, each run once on each connection the warm-up opened
+        # (one may be the background job's, opened before), none failed
+        warmed = re.findall(r"opened 25 of 25 database connections of this child in \d+ ms; "
+                            r"(\d+) hot statements run once on the (\d+) of them", log)
+        assert len(warmed) == children, log
+        assert all(int(n) == 8 * int(c) and int(c) >= 24 for n, c in warmed), warmed
+        assert "SO00981" not in log
+        assert prepared(before) >= 8 * opened(before, "start")
+        warm_burst = prepared(after) - prepared(before)
         # the background job may have opened one before a child's warm-up took over
         assert 24 * children <= opened(after, "start") <= 25 * children
         assert opened(after, "demand") == opened(before, "demand")
@@ -296,9 +309,17 @@ def test_child_opens_its_connections_before_requests(env, team):
         assert "SO00971" not in h.read_log() and "SO00972" not in h.read_log()
         assert opened(after, "start") == 0
         assert opened(after, "demand") > opened(before, "demand")
+        # each connection a request opened prepared at least the token lookup at its first use
+        cold_burst = prepared(after) - prepared(before)
+        assert cold_burst >= opened(after, "demand") - opened(before, "demand")
+        assert warm_burst < cold_burst, (warm_burst, cold_burst)
     finally:
         h.stop()
         env.servers.remove(h)
+
+
+def prepared(fams):
+    return sample(fams, "sslorders_db_statements_prepared", "sslorders_db_statements_prepared_total")
 
 
 def opened(fams, when):

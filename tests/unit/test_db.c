@@ -9,6 +9,7 @@
 #include "../../src/store/so_schema.h"
 #include "../../src/store/so_store_account.h"
 #include "../../src/store/so_store_acme.h"
+#include "../../src/store/so_store_warm.h"
 
 static apr_pool_t *pool;
 static so_db_t *db;
@@ -415,6 +416,31 @@ START_TEST(acme_orders_stuck_and_bound_once)
 }
 END_TEST
 
+/* A new connection's warm-up runs every hot statement once, finds nothing and writes
+ * nothing; a statement that cannot run stops it with an error. */
+START_TEST(warm_runs_the_hot_statements)
+{
+    int ran = -1;
+    so_rows_t *rows;
+    apr_int64_t tid;
+
+    ck_assert_int_eq(so_store_team_create(db, pool, "warm", "Warm", "EUR", 100, &tid), APR_SUCCESS);
+    ck_assert_int_eq(so_store_warm(db, pool, &ran), APR_SUCCESS);
+    ck_assert_int_eq(ran, 8);
+    ck_assert_int_eq(so_db_select_sql(db, pool, "SELECT COUNT(*) FROM teams", &rows, 0, NULL),
+                     APR_SUCCESS);
+    ck_assert_str_eq(so_cell(rows, 0, 0), "1");
+    /* again: the same, from the statements prepared the first time */
+    ck_assert_int_eq(so_store_warm(db, pool, &ran), APR_SUCCESS);
+    ck_assert_int_eq(ran, 8);
+    /* the seal query cannot run without its table (SQLite prepares the connection's
+     * statements again after a schema change: the first one to run fails already) */
+    ck_assert_int_eq(so_db_raw(db, "ALTER TABLE seals RENAME TO seals_gone"), APR_SUCCESS);
+    ck_assert_int_ne(so_store_warm(db, pool, &ran), APR_SUCCESS);
+    ck_assert_int_lt(ran, 5);
+}
+END_TEST
+
 TCase *so_test_db_case(void)
 {
     TCase *tc = tcase_create("db");
@@ -430,5 +456,6 @@ TCase *so_test_db_case(void)
     tcase_add_test(tc, commit_hook);
     tcase_add_test(tc, pgsql_only_statements);
     tcase_add_test(tc, acme_orders_stuck_and_bound_once);
+    tcase_add_test(tc, warm_runs_the_hot_statements);
     return tc;
 }
