@@ -637,3 +637,22 @@ apr_status_t so_db_end(so_db_t *db, apr_status_t rv)
     so_db_rollback(db);
     return rv;
 }
+
+apr_interval_time_t so_db_busy_step(so_db_busy_t *b, int count, apr_time_t now, int *new_wait)
+{
+    *new_wait = 0;
+    if (count == 0) {
+        if (b->gave_up_at && now - b->gave_up_at < SO_DB_BUSY_SAME) {
+            b->gave_up_at = now; /* apr_dbd's retry of the statement we gave up on */
+            return 0;
+        }
+        b->gave_up_at = 0;
+        b->since = now;
+        *new_wait = 1;
+    }
+    if (now - b->since > SO_DB_BUSY_WAIT) {
+        b->gave_up_at = now;
+        return 0;
+    }
+    return count < 6 ? (apr_interval_time_t)50 << count : 2000;
+}

@@ -164,6 +164,19 @@ apr_status_t so_db_raw(so_db_t *db, const char *sql);
 /* SQLite: PRAGMA synchronous = NORMAL on this connection, and what SQLite took (level: 1
  * normal, 2 full); APR_EGENERAL when it is not NORMAL afterwards. */
 apr_status_t so_db_sqlite_sync_normal(so_db_t *db, int *level);
+
+/* SQLite lock waits (the glue's busy handler): how long to sleep before polling again,
+ * or 0 to give up. count is SQLite's (0: the first call of a statement's wait). Each wait
+ * gets SO_DB_BUSY_WAIT; a first call within SO_DB_BUSY_SAME of giving up is apr_dbd
+ * retrying the statement we gave up on (15 x 100 ms), and gives up at once. One state
+ * per thread. */
+#define SO_DB_BUSY_WAIT apr_time_from_sec(3)
+#define SO_DB_BUSY_SAME apr_time_from_msec(250)
+typedef struct {
+    apr_time_t since;      /* this wait began */
+    apr_time_t gave_up_at; /* 0, or when we last gave up */
+} so_db_busy_t;
+apr_interval_time_t so_db_busy_step(so_db_busy_t *b, int count, apr_time_t now, int *new_wait);
 apr_status_t so_db_raw_select(so_db_t *db, const char *sql);
 
 /* Transactions: begin, then commit (which fails if any statement failed) or

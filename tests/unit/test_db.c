@@ -441,6 +441,47 @@ START_TEST(warm_runs_the_hot_statements)
 }
 END_TEST
 
+/* SQLite lock waits: each statement's wait has its own budget, even when waits follow
+ * each other closely (they did not: under steady load a thread's waits merged into one,
+ * and after 3 s every wait of the thread gave up at once); apr_dbd's retries of a
+ * statement we gave up on give up at once. */
+START_TEST(busy_waits_each_get_their_budget)
+{
+    so_db_busy_t b = {0, 0};
+    apr_time_t t = apr_time_from_sec(100), end;
+    int fresh, i;
+
+    ck_assert_int_eq(so_db_busy_step(&b, 0, t, &fresh), 50);
+    ck_assert_int_eq(fresh, 1);
+    ck_assert_int_eq(so_db_busy_step(&b, 3, t + 1000, &fresh), 400);
+    ck_assert_int_eq(fresh, 0);
+    ck_assert_int_eq(so_db_busy_step(&b, 40, t + 1000000, &fresh), 2000);
+    /* 200 ms waits, 10 ms apart, for 10 s: every one polls to its end */
+    end = t + apr_time_from_sec(10);
+    for (t += apr_time_from_msec(210); t < end; t += apr_time_from_msec(210)) {
+        ck_assert_int_eq(so_db_busy_step(&b, 0, t, &fresh), 50);
+        ck_assert_int_eq(fresh, 1);
+        for (i = 1; i < 100; i++) {
+            ck_assert_int_gt(so_db_busy_step(&b, i, t + i * 2000, &fresh), 0);
+        }
+    }
+    /* a wait longer than SO_DB_BUSY_WAIT gives up ... */
+    ck_assert_int_gt(so_db_busy_step(&b, 0, t, &fresh), 0);
+    ck_assert_int_gt(so_db_busy_step(&b, 9, t + SO_DB_BUSY_WAIT, &fresh), 0);
+    ck_assert_int_eq(so_db_busy_step(&b, 10, t + SO_DB_BUSY_WAIT + 1, &fresh), 0);
+    /* ... and apr_dbd's retries of that statement, 100 ms apart, give up at once */
+    for (i = 1; i <= 15; i++) {
+        ck_assert_int_eq(so_db_busy_step(&b, 0, t + SO_DB_BUSY_WAIT + i * apr_time_from_msec(100),
+                                         &fresh), 0);
+        ck_assert_int_eq(fresh, 0);
+    }
+    /* a later statement waits again */
+    t += SO_DB_BUSY_WAIT + 15 * apr_time_from_msec(100) + SO_DB_BUSY_SAME;
+    ck_assert_int_eq(so_db_busy_step(&b, 0, t, &fresh), 50);
+    ck_assert_int_eq(fresh, 1);
+}
+END_TEST
+
 TCase *so_test_db_case(void)
 {
     TCase *tc = tcase_create("db");
@@ -457,5 +498,6 @@ TCase *so_test_db_case(void)
     tcase_add_test(tc, pgsql_only_statements);
     tcase_add_test(tc, acme_orders_stuck_and_bound_once);
     tcase_add_test(tc, warm_runs_the_hot_statements);
+    tcase_add_test(tc, busy_waits_each_get_their_budget);
     return tc;
 }
