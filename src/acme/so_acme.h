@@ -9,6 +9,7 @@
 #define SO_ACME_H
 
 #include "../api/so_api.h"
+#include "../svc/so_svc.h"
 
 /* Request bodies above this are refused (JWS of a CSR with many names fits easily). */
 #define SO_ACME_MAX_BODY (64 * 1024)
@@ -22,6 +23,11 @@ void so_acme_handle(so_req_t *req, const char *base);
  * grows by the orders that changed. APR_SUCCESS unless the database failed. */
 apr_status_t so_acme_jobs_run(apr_pool_t *p, so_db_t *db, const so_config_t *cfg, apr_int64_t now,
                               int *worked);
+
+/* Every background pass, in order: the order jobs (so_iss_jobs_run), then, unless the
+ * process is stopping, the ACME one. The one entry of the server's background job and of
+ * POST /staff/jobs/run; *worked counts what they did. */
+apr_status_t so_acme_all_jobs_run(so_svc_ctx_t *ctx, int *worked);
 
 #endif
 

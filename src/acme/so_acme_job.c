@@ -7,6 +7,7 @@
 #include "so_acme.h"
 #include "so_acme_int.h"
 #include "so_acme_issue.h"
+#include "../svc/so_issuance.h"
 
 /* A finalized order is the job's once its client has had this long to poll (clients
  * are told Retry-After: 2). */
@@ -74,5 +75,14 @@ apr_status_t so_acme_jobs_run(apr_pool_t *p, so_db_t *db, const so_config_t *cfg
     /* the mail and message command of what was issued (as after a request) */
     so_acme_iss_flush(req);
     apr_pool_destroy(sub);
+    return rv;
+}
+
+apr_status_t so_acme_all_jobs_run(so_svc_ctx_t *ctx, int *worked)
+{
+    apr_status_t rv = so_iss_jobs_run(ctx, worked);
+    if (rv == APR_SUCCESS && ctx->db && !so_iss_jobs_stopping()) {
+        rv = so_acme_jobs_run(ctx->pool, ctx->db, ctx->cfg, ctx->now, worked);
+    }
     return rv;
 }

@@ -620,11 +620,7 @@ static apr_status_t staff_organization(so_req_t *req)
 static apr_status_t staff_jobs_run(so_req_t *req)
 {
     int worked = 0;
-    so_db_t *db = so_req_db(req);
-    apr_status_t rv = so_iss_jobs_run(so_api_svc_ctx(req), &worked);
-    if (rv == APR_SUCCESS && db) {
-        rv = so_acme_jobs_run(req->pool, db, req->cfg, req->now, &worked);
-    }
+    apr_status_t rv = so_acme_all_jobs_run(so_api_svc_ctx(req), &worked);
     if (rv != APR_SUCCESS) {
         return rv;
     }

@@ -155,10 +155,7 @@ static apr_status_t run_jobs(int state, void *baton, apr_pool_t *ptemp)
     }
     so_db_wrap(&db, ptemp, rec->driver, rec->handle, rec->prepared, rec->pool);
     ctx = so_svc_ctx_make(ptemp, db, &c->api, apr_time_sec(apr_time_now()), SO_ACTOR_JOB);
-    rv = so_iss_jobs_run(ctx, &worked);
-    if (rv == APR_SUCCESS && !so_iss_jobs_stopping()) {
-        rv = so_acme_jobs_run(ptemp, db, &c->api, ctx->now, &worked);
-    }
+    rv = so_acme_all_jobs_run(ctx, &worked);
     if (SO_DB_IS_UNAVAILABLE(rv)) {
         so_httpd_db_state(s, 1, db->errmsg);
     }
