@@ -53,7 +53,8 @@ static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close_fn;
 static int db_warm = -1;
 /* set while this thread opens the child's connections at its start */
 static __thread int warming;
-static __thread int warmed_stmts, warmed_conns; /* hot statements run by this warm-up, on */
+/* this thread's warm-up: hot statements run, and the connections they ran on */
+static __thread int warmed_stmts, warmed_conns;
 
 /* what the children need to retry a migration */
 static const char *mig_driver;

@@ -12,15 +12,14 @@
 
 #include "so_store.h"
 
+/* ids: 0 for one text argument (a hash, a seal id), else how many integer ids (all 0) */
 static const struct {
     const char *label;
-    int text; /* 1: one text argument (a hash, a seal id), 0: integer ids */
-    int nids;
+    int ids;
 } hot[] = {
-    {"so_token_lookup", 1, 0},   {"so_token_lookup_lv", 1, 0},
-    {"so_session_lookup", 1, 0}, {"so_session_lookup_lv", 1, 0},
-    {"so_seal_facts", 1, 0},     {"so_product_get", 0, 1},
-    {"so_order_get", 0, 2},      {"so_team_by_id", 0, 1},
+    {"so_token_lookup", 0},   {"so_token_lookup_lv", 0}, {"so_session_lookup", 0},
+    {"so_session_lookup_lv", 0}, {"so_seal_facts", 0}, {"so_product_get", 1},
+    {"so_order_get", 2},      {"so_team_by_id", 1},
 };
 
 apr_status_t so_store_warm(so_db_t *db, apr_pool_t *p, int *ran)
@@ -30,10 +29,10 @@ apr_status_t so_store_warm(so_db_t *db, apr_pool_t *p, int *ran)
     for (i = 0; i < sizeof(hot) / sizeof(hot[0]); i++) {
         so_rows_t *rows;
         apr_status_t rv;
-        if (hot[i].text) {
+        if (hot[i].ids == 0) {
             rv = so_db_select(db, p, hot[i].label, &rows, SO_A(""));
         }
-        else if (hot[i].nids == 1) {
+        else if (hot[i].ids == 1) {
             rv = so_db_select(db, p, hot[i].label, &rows, SO_A((apr_int64_t)0));
         }
         else {
