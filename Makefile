@@ -38,13 +38,15 @@ APXS_INC    := $(if $(HAVE_APXS),$(shell $(APXS) -q INCLUDEDIR 2>/dev/null))
 LIBEXECDIR  := $(if $(HAVE_APXS),$(shell $(APXS) -q LIBEXECDIR 2>/dev/null))
 APR_CFLAGS  := $(if $(HAVE_PKGCONF),$(shell pkg-config --cflags apr-1 apr-util-1 2>/dev/null))
 APR_LIBS    := $(if $(HAVE_PKGCONF),$(shell pkg-config --libs apr-1 apr-util-1 2>/dev/null))
-DEP_LIBS    := -ljansson -lssl -lcrypto -lcurl -lzip -lpsl -lresolv -lunbound -lqrencode
+# libpq: PostgreSQL's pipeline on the connection apr_dbd holds (src/store/so_db_pg.c)
+PQ_CFLAGS   := $(if $(HAVE_PKGCONF),$(shell pkg-config --cflags libpq 2>/dev/null))
+DEP_LIBS    := -ljansson -lssl -lcrypto -lcurl -lzip -lpsl -lresolv -lunbound -lqrencode -lpq
 TEST_CFLAGS := $(if $(HAVE_PKGCONF),$(shell pkg-config --cflags libxml-2.0 2>/dev/null))
 TEST_LIBS   := $(if $(HAVE_PKGCONF),$(shell pkg-config --libs check libxml-2.0 2>/dev/null))
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-format-nonliteral
-BASE_CFLAGS := -std=gnu11 -g -fPIC -D_GNU_SOURCE $(WARN) $(APR_CFLAGS)
+BASE_CFLAGS := -std=gnu11 -g -fPIC -D_GNU_SOURCE $(WARN) $(APR_CFLAGS) $(PQ_CFLAGS)
 OPT      ?= -O2
 SAN      ?=
 BUILD    ?= build
@@ -89,8 +91,8 @@ check-layers:
 
 # apxs (apache2-dev) and pkg-config answered when this file was parsed
 check-flags:
-	@if [ -z "$(APXS_INC)" ] || [ -z "$(APR_CFLAGS)" ]; then \
-	  echo "apxs or pkg-config did not answer (apache2-dev, libapr1-dev missing?):" \
+	@if [ -z "$(APXS_INC)" ] || [ -z "$(APR_CFLAGS)" ] || [ -z "$(PQ_CFLAGS)" ]; then \
+	  echo "apxs or pkg-config did not answer (apache2-dev, libapr1-dev, libpq-dev missing?):" \
 	       "run 'make deps' first (make run/start/test do it for you)" >&2; exit 1; fi
 
 deps:

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(make gcc pkg-config apache2 apache2-dev libaprutil1-dbd-sqlite3
             libaprutil1-dbd-pgsql libjansson-dev libssl-dev libcurl4-openssl-dev libzip-dev
-            libpsl-dev libsqlite3-dev libunbound-dev libqrencode-dev publicsuffix sqlite3 openssl ca-certificates curl)
+            libpsl-dev libsqlite3-dev libpq-dev libunbound-dev libqrencode-dev publicsuffix sqlite3 openssl ca-certificates curl)
 test_pkgs=(check postgresql python3 python3-pytest python3-requests python3-jsonschema wrk
            dnsmasq clang unzip procps iproute2 python3-cryptography libxml2-dev
            certbot lego dehydrated pebble unbound ldnsutils knot nsd

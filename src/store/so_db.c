@@ -216,6 +216,8 @@ const char *so_db_strerror(apr_status_t rv)
         return "foreign key constraint violated";
     case SO_EDBSTALE:
         return "the row changed concurrently";
+    case SO_EDBREFUSED:
+        return "the statement refused its change";
     default:
         return "error";
     }
@@ -229,7 +231,11 @@ static int msg_has(const char *msg, const char *needle)
 /* Turn a driver error into one of our codes; repair the connection where we can. */
 apr_status_t so_db_classify(so_db_t *db, int ret, const char *what)
 {
-    const char *msg = apr_dbd_error(db->driver, db->handle, ret);
+    return so_db_classify_msg(db, apr_dbd_error(db->driver, db->handle, ret), what);
+}
+
+apr_status_t so_db_classify_msg(so_db_t *db, const char *msg, const char *what)
+{
     apr_status_t rv = SO_EDB;
 
     db->errmsg = so_str_trim(db->pool, msg ? msg : "(no message)");
@@ -564,7 +570,17 @@ apr_status_t so_db_begin(so_db_t *db)
     }
 }
 
-apr_status_t so_db_commit(so_db_t *db)
+apr_status_t so_db_commit_begin(so_db_t *db)
+{
+    if (!db->trans) {
+        return SO_EDB;
+    }
+    /* the hook's rows (the audit log) are written inside the transaction: when they cannot
+     * be, nothing of it is kept */
+    return db->trans_failed ? APR_SUCCESS : run_hook(db, SO_DB_HOOK_BEFORE);
+}
+
+apr_status_t so_db_commit_end(so_db_t *db)
 {
     int ret;
     apr_dbd_transaction_t *t = db->trans;
@@ -573,11 +589,6 @@ apr_status_t so_db_commit(so_db_t *db)
 
     if (!t) {
         return SO_EDB;
-    }
-    /* the hook's rows (the audit log) are written inside the transaction: when they cannot
-     * be, nothing of it is kept */
-    if (!db->trans_failed && (rv = run_hook(db, SO_DB_HOOK_BEFORE)) != APR_SUCCESS) {
-        return rv;
     }
     /* apr_dbd rolls back when a statement of the transaction failed */
     failed = db->trans_failed;
@@ -605,6 +616,12 @@ apr_status_t so_db_commit(so_db_t *db)
     }
     db->committed = 1;
     return APR_SUCCESS;
+}
+
+apr_status_t so_db_commit(so_db_t *db)
+{
+    apr_status_t rv = so_db_commit_begin(db);
+    return rv == APR_SUCCESS ? so_db_commit_end(db) : rv;
 }
 
 void so_db_set_commit_hook(so_db_t *db, so_db_commit_hook_fn *fn, void *baton)

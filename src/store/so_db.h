@@ -30,6 +30,7 @@
 #define SO_EDBUNIQUE (APR_OS_START_USERERR + 104)  /* unique constraint violated */
 #define SO_EDBFOREIGN (APR_OS_START_USERERR + 105) /* foreign key violated */
 #define SO_EDBSTALE (APR_OS_START_USERERR + 106)   /* optimistic version check failed */
+#define SO_EDBREFUSED (APR_OS_START_USERERR + 107) /* so_refuse() (SO_DB_REFUSED_SQLSTATE) */
 
 #define SO_DB_IS_UNAVAILABLE(rv) ((rv) == SO_EDBDOWN || (rv) == SO_EDBBUSY || (rv) == SO_EDBRETRY)
 
@@ -184,6 +185,17 @@ apr_status_t so_db_raw_select(so_db_t *db, const char *sql);
 apr_status_t so_db_begin(so_db_t *db);
 apr_status_t so_db_commit(so_db_t *db);
 void so_db_rollback(so_db_t *db);
+/* PostgreSQL: run a registered statement as the transaction's last and COMMIT in the same
+ * round trip (libpq's pipeline mode): its row locks go with the statement's execution,
+ * not after a round trip to httpd and back. The commit hook's rows are written first.
+ * APR_SUCCESS: committed, *rows the statement's. SO_EDBREFUSED: the statement called
+ * so_refuse() (the SQL function of migration 801, SQLSTATE SO_DB_REFUSED_SQLSTATE), which
+ * is how such a statement says no: the transaction is rolled back. Another error: rolled
+ * back. Either way the transaction has ended, except APR_ENOTIMPL (SQLite, or no pipeline
+ * on this connection): nothing was sent, the caller goes on as usual. */
+#define SO_DB_REFUSED_SQLSTATE "SO001"
+apr_status_t so_db_select_commit(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows,
+                                 int nargs, const so_arg_t *args);
 /* Install (fn NULL: remove) the commit hook of this connection. */
 void so_db_set_commit_hook(so_db_t *db, so_db_commit_hook_fn *fn, void *baton);
 /* Convenience: commit when rv is APR_SUCCESS, else roll back; returns rv or the commit error. */

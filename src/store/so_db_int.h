@@ -24,6 +24,12 @@ int so_db_sql_types(const char *sql, char *types, int max);
 int so_db_sql_ncols(const char *sql);
 /* Turn a driver error into one of our codes; repair the connection where we can. */
 apr_status_t so_db_classify(so_db_t *db, int ret, const char *what);
+/* The same for an error's message (libpq's, in so_db_pg.c). */
+apr_status_t so_db_classify_msg(so_db_t *db, const char *msg, const char *what);
+/* so_db_commit in two halves: the commit hook's rows (SO_DB_HOOK_BEFORE), then COMMIT (a
+ * ROLLBACK when a statement failed) and the hook's outcome. */
+apr_status_t so_db_commit_begin(so_db_t *db);
+apr_status_t so_db_commit_end(so_db_t *db);
 /* The registered statement label and its prepared form on this connection (prepared on
  * first use). */
 apr_status_t so_db_lookup(so_db_t *db, const char *label, so_stmt_info_t **info,

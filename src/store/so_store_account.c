@@ -87,6 +87,12 @@ const so_migration_t so_migrations_account[] = {
      "  balance BIGINT NOT NULL DEFAULT 0);\n"
      "INSERT INTO team_balances (team_id, balance) SELECT id, balance FROM teams;\n"
      "ALTER TABLE teams DROP COLUMN balance"},
+    /* PostgreSQL: how a statement committed in its own round trip says no (so_db.h:
+     * so_db_select_commit); VOLATILE, so that it runs only where it is reached */
+    {801, "so_refuse(): a statement's refusal as an error",
+     "{{PGSQL}}CREATE OR REPLACE FUNCTION so_refuse() RETURNS bigint LANGUAGE plpgsql VOLATILE "
+     "AS $$BEGIN RAISE EXCEPTION USING ERRCODE = '" SO_DB_REFUSED_SQLSTATE "', "
+     "MESSAGE = 'refused by the statement (so_refuse)'; END$$"},
     {0, NULL, NULL}};
 
 
@@ -218,6 +224,18 @@ const so_stmt_def_t so_stmts_account[] = {
      "AND balance + %lld >= %lld RETURNING team_id, balance) "
      "INSERT INTO ledger (team_id, amount, balance_after, kind, order_id, note, user_id, "
      "created_at) SELECT b.team_id, %lld, b.balance, %s, %lld, %s, %lld, %lld FROM b "
+     "RETURNING balance_after", 1},
+    /* PostgreSQL: the same as the transaction's last statement, committed in its round trip
+     * (so_db_select_commit): a charge that would leave less than the floor, or a team
+     * without its balance row, calls so_refuse() (an error: nothing of the transaction is
+     * kept), since the COMMIT right behind it would keep the rest without the charge */
+    {"so_balance_charge_last",
+     SO_SQL_PGSQL_ONLY
+     "WITH b AS (UPDATE team_balances SET balance = balance + %lld WHERE team_id = %lld "
+     "AND balance + %lld >= %lld RETURNING team_id, balance) "
+     "INSERT INTO ledger (team_id, amount, balance_after, kind, order_id, note, user_id, "
+     "created_at) SELECT COALESCE(b.team_id, so_refuse()), %lld, b.balance, %s, %lld, %s, "
+     "%lld, %lld FROM (VALUES (1)) AS one LEFT JOIN b ON true "
      "RETURNING balance_after", 1},
     {"so_ledger_insert",
      "INSERT INTO ledger (team_id, amount, balance_after, kind, order_id, note, user_id, "
@@ -663,6 +681,22 @@ apr_status_t so_store_ledger_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_id
                       SO_A(team_id, amount, *balance_after, kind,
                            SO_ID(order_id), note ? note : "",
                            SO_ID(user_id), now));
+}
+
+apr_status_t so_store_charge_commit(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                    apr_int64_t price, apr_int64_t keep, const char *kind,
+                                    apr_int64_t order_id, const char *note, apr_int64_t user_id,
+                                    apr_int64_t now)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select_commit(db, p, "so_balance_charge_last", &rows,
+                                          SO_A(-price, team_id, -price, keep, -price, kind,
+                                               SO_ID(order_id), note ? note : "", SO_ID(user_id),
+                                               now));
+    if (rv == APR_SUCCESS && rows->nrows != 1) {
+        return SO_EDB; /* (committed, yet without its ledger row: cannot be) */
+    }
+    return rv;
 }
 
 apr_status_t so_store_setting_get(so_db_t *db, apr_pool_t *p, const char *name, const char **value)

@@ -121,6 +121,16 @@ apr_status_t so_store_login_failed(so_db_t *db, apr_pool_t *p, const char *key, 
                                    apr_int64_t window);
 apr_status_t so_store_login_clear(so_db_t *db, apr_pool_t *p, const char *key);
 
+/* PostgreSQL: charge price to the team's balance, write its ledger row and COMMIT the
+ * caller's transaction, in one round trip (so_db_select_commit), when the balance keeps at
+ * least keep. APR_SUCCESS: committed. SO_EDBREFUSED: the balance would keep less (or the
+ * team has no balance row): rolled back, the caller does it again the usual way
+ * (so_store_ledger_add, which tells SO_ENOFUNDS apart). APR_ENOTIMPL (SQLite): nothing
+ * done, the transaction goes on. Another error: rolled back. */
+apr_status_t so_store_charge_commit(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                                    apr_int64_t price, apr_int64_t keep, const char *kind,
+                                    apr_int64_t order_id, const char *note, apr_int64_t user_id,
+                                    apr_int64_t now);
 /* Balance: add amount (negative = charge) to a team's balance and write a ledger
  * row, inside the caller's transaction. A charge that would make the balance
  * negative fails with SO_ENOFUNDS and changes nothing. order_id 0 = none,

@@ -186,15 +186,19 @@ apr_status_t so_svc_order_store(so_svc_ctx_t *ctx, const so_product_t *prod, so_
     return so_svc_order_event(ctx, o, "created", detail);
 }
 
+static const char *charge_note(apr_pool_t *p, const so_product_t *prod, const so_order_t *o)
+{
+    return apr_psprintf(p, "order %" APR_INT64_T_FMT ": %s, %d year%s", o->id, prod->name,
+                        o->period, o->period > 1 ? "s" : "");
+}
+
 apr_status_t so_svc_order_charge(so_svc_ctx_t *ctx, const so_product_t *prod, so_order_t *o)
 {
     apr_pool_t *p = ctx->pool;
     apr_int64_t balance_after;
-    apr_status_t rv = so_store_ledger_add(
-        ctx->db, p, o->team_id, -o->price, "charge", o->id,
-        apr_psprintf(p, "order %" APR_INT64_T_FMT ": %s, %d year%s", o->id, prod->name, o->period,
-                     o->period > 1 ? "s" : ""),
-        ctx->actor.user_id, ctx->now, &balance_after);
+    apr_status_t rv = so_store_ledger_add(ctx->db, p, o->team_id, -o->price, "charge", o->id,
+                                          charge_note(p, prod, o), ctx->actor.user_id, ctx->now,
+                                          &balance_after);
 
     if (rv == APR_SUCCESS && o->price > 0 && balance_after < o->price) {
         /* the balance no longer covers this purchase again: team.balance_low (outbox) */
@@ -206,6 +210,18 @@ apr_status_t so_svc_order_charge(so_svc_ctx_t *ctx, const so_product_t *prod, so
                                          so_money_fmt(p, o->price)));
     }
     return rv;
+}
+
+/* The charge as the transaction's last statement, committed in its round trip (PostgreSQL:
+ * the team's balance row is locked for the statement, not for a round trip to httpd and
+ * back), when the balance still covers this price afterwards. Otherwise (SO_EDBREFUSED,
+ * rolled back) team.balance_low is due, or the balance does not cover it: the caller does
+ * the transaction again with so_svc_order_charge. APR_ENOTIMPL (SQLite): nothing done. */
+static apr_status_t charge_commit(so_svc_ctx_t *ctx, const so_product_t *prod, so_order_t *o)
+{
+    return so_store_charge_commit(ctx->db, ctx->pool, o->team_id, o->price, o->price, "charge",
+                                  o->id, charge_note(ctx->pool, prod, o), ctx->actor.user_id,
+                                  ctx->now);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -491,10 +507,14 @@ static apr_status_t create(so_svc_ctx_t *ctx, const so_svc_order_in_t *in, const
     so_product_t *prod = NULL;
     so_order_t *o = NULL;
     apr_status_t rv;
+    /* the charge and the COMMIT in one round trip (PostgreSQL), unless the idempotency key's
+     * answer is written after the charge */
+    int fast = !idem;
 
     if ((rv = create_prepare(ctx, in, currency, &prod, &o, res)) != APR_SUCCESS) {
         return rv;
     }
+again:
     /* one transaction: the idempotency key, the order, the charge, the events */
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
@@ -507,6 +527,20 @@ static apr_status_t create(so_svc_ctx_t *ctx, const so_svc_order_in_t *in, const
     }
     if (rv == APR_SUCCESS && !strcmp(o->status, "REQ")) {
         rv = so_svc_order_event(ctx, o, "provisioning_requested", NULL);
+    }
+    if (rv == APR_SUCCESS && fast) {
+        fast = 0;
+        rv = charge_commit(ctx, prod, o);
+        if (rv == APR_SUCCESS) {
+            goto created;
+        }
+        if (rv == SO_EDBREFUSED) {
+            goto again; /* rolled back: the usual way says why, or writes balance_low */
+        }
+        if (rv != APR_ENOTIMPL) {
+            return rv; /* rolled back */
+        }
+        rv = APR_SUCCESS; /* SQLite: the usual way */
     }
     if (rv == APR_SUCCESS) {
         /* last: the charge holds the team's balance until the commit */
@@ -535,6 +569,7 @@ static apr_status_t create(so_svc_ctx_t *ctx, const so_svc_order_in_t *in, const
     if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
         return rv;
     }
+created:
     so_log_debug(SO_LOG_MARK, "order %" APR_INT64_T_FMT " created for team %" APR_INT64_T_FMT,
                  o->id, o->team_id);
     *out = o;

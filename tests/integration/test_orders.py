@@ -364,6 +364,49 @@ def test_concurrent_creates_charge_every_order(env):
     assert float(balance(api)) == pytest.approx(1000 - ok * base / 100)
 
 
+def test_concurrent_creates_at_the_edge_of_the_balance(env):
+    """On PostgreSQL the charge and the COMMIT go in one round trip, and a charge that would
+    leave less than the price (team.balance_low due) or too little is refused there and done
+    again the usual way. At the edge, with 8 concurrent orders and money for 2.5: exactly 2
+    are charged, the second writes team.balance_low once, the rest get 1013 and leave
+    nothing behind; the balance equals its ledger."""
+    t = env.new_team(balance="100")
+    api = t.client()
+    base, _, _ = prices(api, DV)
+    tid = env.sql(f"SELECT id FROM teams WHERE slug = '{t.slug}'").strip()
+    env.sql(f"UPDATE team_balances SET balance = {base * 5 // 2} WHERE team_id = {tid}")
+    st, body = api.post("/webhooks", json={"url": "https://hooks.example.net/low",
+                                           "events": ["team.balance_low"]})
+    assert st == 200, body
+    results = []
+
+    def go():
+        results.append(Client(api.base, api.token).post("/ssl/orders",
+                                                        json={"product_id": DV, "period": 1}))
+    threads = [threading.Thread(target=go) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(st for st, _ in results) == [200, 200] + [402] * 6, results
+    assert {b["code"] for st, b in results if st == 402} == {1013}
+    ok = sorted(b["data"]["id"] for st, b in results if st == 200)
+    assert env.sql(f"SELECT order_id, amount FROM ledger WHERE team_id = {tid} "
+                   f"AND kind = 'charge' ORDER BY order_id").split() == [f"{o}|{-base}" for o in ok]
+    assert env.sql(f"SELECT id FROM orders WHERE team_id = {tid} ORDER BY id").split() \
+        == [str(o) for o in ok]
+    assert int(env.sql(f"SELECT balance FROM team_balances WHERE team_id = {tid}").strip()) \
+        == base * 5 // 2 - 2 * base
+    low = env.sql(f"SELECT payload FROM outbox WHERE team_id = {tid} "
+                  f"AND type = 'team.balance_low'").splitlines()
+    assert len(low) == 1, low
+    data = json.loads(low[0])["data"]
+    assert data["order_id"] in ok
+    assert float(data["balance"]) * 100 == pytest.approx(base * 5 // 2 - 2 * base)
+    assert env.sql(f"SELECT COUNT(*) FROM audit_log WHERE team_id = {tid} AND method = 'POST' "
+                   f"AND route = '/ssl/orders' AND status = 200").strip() == "2"
+
+
 # ---- list --------------------------------------------------------------------------------------
 
 @pytest.fixture
