@@ -441,6 +441,32 @@ START_TEST(warm_runs_the_hot_statements)
 }
 END_TEST
 
+/* The charge committed in its own round trip is PostgreSQL's (libpq pipeline): on SQLite
+ * it does nothing (APR_ENOTIMPL) and the transaction goes on, to be committed as usual. */
+START_TEST(charge_commit_is_postgresql_only)
+{
+    apr_int64_t tid;
+    so_rows_t *rows;
+
+    ck_assert_int_eq(so_store_team_create(db, pool, "pipe", "Pipe", "EUR", 100, &tid), APR_SUCCESS);
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_db_exec_sql(db, pool, "UPDATE teams SET name = 'Piped' WHERE id = %lld",
+                                    NULL, SO_A(tid)),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_store_charge_commit(db, pool, tid, 10, 10, "charge", 0, "x", 0, 1),
+                     APR_ENOTIMPL);
+    ck_assert_ptr_nonnull(db->trans);
+    ck_assert_int_eq(so_db_commit(db), APR_SUCCESS);
+    ck_assert_int_eq(so_db_select_sql(db, pool, "SELECT name FROM teams WHERE id = %lld", &rows,
+                                      SO_A(tid)),
+                     APR_SUCCESS);
+    ck_assert_str_eq(so_cell(rows, 0, 0), "Piped");
+    ck_assert_int_eq(so_db_select_sql(db, pool, "SELECT COUNT(*) FROM ledger", &rows, 0, NULL),
+                     APR_SUCCESS);
+    ck_assert_str_eq(so_cell(rows, 0, 0), "0");
+}
+END_TEST
+
 /* SQLite lock waits: each statement's wait has its own budget, even when waits follow
  * each other closely (they did not: under steady load a thread's waits merged into one,
  * and after 3 s every wait of the thread gave up at once); apr_dbd's retries of a
@@ -499,5 +525,6 @@ TCase *so_test_db_case(void)
     tcase_add_test(tc, acme_orders_stuck_and_bound_once);
     tcase_add_test(tc, warm_runs_the_hot_statements);
     tcase_add_test(tc, busy_waits_each_get_their_budget);
+    tcase_add_test(tc, charge_commit_is_postgresql_only);
     return tc;
 }
