@@ -378,6 +378,7 @@ def test_concurrent_creates_at_the_edge_of_the_balance(env):
     st, body = api.post("/webhooks", json={"url": "https://hooks.example.net/low",
                                            "events": ["team.balance_low"]})
     assert st == 200, body
+    wid = body["data"]["id"]
     results = []
 
     def go():
@@ -405,6 +406,10 @@ def test_concurrent_creates_at_the_edge_of_the_balance(env):
     assert float(data["balance"]) * 100 == pytest.approx(base * 5 // 2 - 2 * base)
     assert env.sql(f"SELECT COUNT(*) FROM audit_log WHERE team_id = {tid} AND method = 'POST' "
                    f"AND route = '/ssl/orders' AND status = 200").strip() == "2"
+    # the endpoint cannot be reached: gone, with its event, before a later test's job pass
+    # (far ahead on the clock) gives up on it and disables it with a warning
+    assert api.delete(f"/webhooks/{wid}")[0] in (200, 204)
+    env.sql(f"DELETE FROM outbox WHERE team_id = {tid}")
 
 
 # ---- list --------------------------------------------------------------------------------------
