@@ -250,6 +250,7 @@ apr_status_t so_db_classify_msg(so_db_t *db, const char *msg, const char *what)
     }
     if (db->kind == SO_DB_SQLITE3) {
         if (msg_has(msg, "locked") || msg_has(msg, "busy")) {
+            db->trans_busy = db->trans != NULL;
             return SO_EDBBUSY;
         }
         if (msg_has(msg, "schema has changed") || msg_has(msg, "not an error")) {
@@ -267,6 +268,12 @@ apr_status_t so_db_classify_msg(so_db_t *db, const char *msg, const char *what)
         }
     }
     else if (db->kind == SO_DB_PGSQL) {
+        if (msg_has(msg, "deadlock detected") || msg_has(msg, "could not serialize")
+            || msg_has(msg, "lock timeout") || msg_has(msg, "could not obtain lock")) {
+            /* another transaction won: the request may be sent again */
+            db->trans_busy = db->trans != NULL;
+            return SO_EDBBUSY;
+        }
         if ((msg_has(msg, "prepared statement") && msg_has(msg, "does not exist"))
             || msg_has(msg, "server closed the connection") || msg_has(msg, "terminating connection")
             || msg_has(msg, "no connection to the server") || msg_has(msg, "could not receive")
@@ -584,7 +591,7 @@ apr_status_t so_db_commit_end(so_db_t *db)
 {
     int ret;
     apr_dbd_transaction_t *t = db->trans;
-    int failed;
+    int failed, busy;
     apr_status_t rv;
 
     if (!t) {
@@ -592,12 +599,14 @@ apr_status_t so_db_commit_end(so_db_t *db)
     }
     /* apr_dbd rolls back when a statement of the transaction failed */
     failed = db->trans_failed;
+    busy = db->trans_busy;
     if (failed) {
         apr_dbd_transaction_mode_set(db->driver, t, APR_DBD_TRANSACTION_ROLLBACK);
     }
     ret = apr_dbd_transaction_end(db->driver, db->pool, t);
     db->trans = NULL;
     db->trans_failed = 0;
+    db->trans_busy = 0;
     if (ret != 0) {
         rv = so_db_classify(db, ret, "committing");
         so_db_repair(db);
@@ -612,7 +621,10 @@ apr_status_t so_db_commit_end(so_db_t *db)
                         failed ? SO_DB_HOOK_FAILED : SO_DB_HOOK_COMMITTED);
     }
     if (failed) {
-        return db->broken ? SO_EDBDOWN : SO_EDB;
+        /* a transaction that failed because the database was busy (a lock wait that gave
+         * up, a deadlock) is an answer to retry (503), also when the caller went on past
+         * the failed statement: not a server error (500) */
+        return db->broken ? SO_EDBDOWN : busy ? SO_EDBBUSY : SO_EDB;
     }
     db->committed = 1;
     return APR_SUCCESS;
@@ -638,6 +650,7 @@ void so_db_rollback(so_db_t *db)
         apr_dbd_transaction_end(db->driver, db->pool, db->trans);
         db->trans = NULL;
         db->trans_failed = 0;
+        db->trans_busy = 0;
         /* what the hook wrote at BEGUN is gone: it writes again in the next transaction */
         if (db->commit_hook && !db->in_hook) {
             db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_FAILED);

@@ -83,6 +83,7 @@ struct so_db_t {
     int committed; /* something was written for good during this use */
     int own;       /* opened by so_db_open (closed by so_db_close) */
     int trans_failed; /* a statement of the current transaction failed */
+    int trans_busy;   /* ... because the database was busy (SO_EDBBUSY) */
     int broken;    /* the connection must be repaired (reconnect, re-prepare) */
     int has_statements; /* the registry statements are prepared on this connection */
     const char *errmsg;

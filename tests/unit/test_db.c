@@ -441,6 +441,37 @@ START_TEST(warm_runs_the_hot_statements)
 }
 END_TEST
 
+/* A transaction whose statement failed because the database was busy commits as
+ * SO_EDBBUSY (answered 503, to retry), also when its caller went on past the failure; any
+ * other failure stays SO_EDB. Nothing of either is kept. */
+START_TEST(busy_transaction_is_busy_at_commit)
+{
+    so_rows_t *rows;
+
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO settings (name, value) VALUES ('b', '1')",
+                                    NULL, SO_A0),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_db_classify_msg(db, "database is locked", "a write"), SO_EDBBUSY);
+    ck_assert_int_eq(so_db_commit(db), SO_EDBBUSY);
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_db_exec_sql(db, pool, "INSERT INTO settings (name, value) VALUES ('c', '1')",
+                                    NULL, SO_A0),
+                     APR_SUCCESS);
+    ck_assert_int_ne(so_db_exec_sql(db, pool, "INSERT INTO nowhere VALUES (1)", NULL, SO_A0),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_db_commit(db), SO_EDB);
+    /* the next transaction starts clean */
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_db_commit(db), APR_SUCCESS);
+    ck_assert_int_eq(so_db_select_sql(db, pool,
+                                      "SELECT COUNT(*) FROM settings WHERE name IN ('b', 'c')",
+                                      &rows, SO_A0),
+                     APR_SUCCESS);
+    ck_assert_str_eq(so_cell(rows, 0, 0), "0");
+}
+END_TEST
+
 /* The charge committed in its own round trip is PostgreSQL's (libpq pipeline): on SQLite
  * it does nothing (APR_ENOTIMPL) and the transaction goes on, to be committed as usual. */
 START_TEST(charge_commit_is_postgresql_only)
@@ -526,5 +557,6 @@ TCase *so_test_db_case(void)
     tcase_add_test(tc, warm_runs_the_hot_statements);
     tcase_add_test(tc, busy_waits_each_get_their_budget);
     tcase_add_test(tc, charge_commit_is_postgresql_only);
+    tcase_add_test(tc, busy_transaction_is_busy_at_commit);
     return tc;
 }
