@@ -126,9 +126,14 @@ apr_status_t so_db_select_commit(so_db_t *db, apr_pool_t *p, const char *label, 
     }
     /* prepared on this connection (apr_dbd names it by its label) */
     if ((rv = so_db_lookup(db, label, &info, &stmt)) != APR_SUCCESS
-        || (rv = text_values(p, info, nargs, args, &values)) != APR_SUCCESS
-        || (rv = so_db_commit_begin(db)) != APR_SUCCESS) {
+        || (rv = text_values(p, info, nargs, args, &values)) != APR_SUCCESS) {
+        /* ended here, as promised: left open, the request pool's cleanup would commit the
+         * transaction without this statement */
+        so_db_rollback(db);
         return rv;
+    }
+    if ((rv = so_db_commit_begin(db)) != APR_SUCCESS) {
+        return rv; /* (a failed hook rolled it back) */
     }
     memset(&o, 0, sizeof(o));
     /* the statement; COMMIT; and a BEGIN that apr_dbd's transaction then ends (it sends
