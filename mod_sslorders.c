@@ -14,6 +14,7 @@
 
 #include "src/httpd/so_httpd.h"
 #include "src/api/so_api_seal.h"
+#include "src/core/so_jws.h"
 
 static int so_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
@@ -60,6 +61,7 @@ static void so_child_init(apr_pool_t *p, server_rec *s)
     so_seal_cache_init(p);
     so_downloads_cache_init(p);
     so_httpd_list_cache_init(p, s);
+    so_jwk_cache_init(p, 1024); /* ACME account keys */
 }
 
 static void so_register_hooks(apr_pool_t *p)

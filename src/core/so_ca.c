@@ -714,6 +714,16 @@ static int issue_sign(X509 *x, apr_pool_t *p, const so_ca_t *ca, const so_ca_iss
            && X509_sign(x, ca->inter_key, ca->inter_md);
 }
 
+/* SHA-256 of the certificate's SubjectPublicKeyInfo DER, lower-case hex; NULL on failure */
+static const char *spki_sha256(apr_pool_t *p, X509 *x)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+    const char *hex = len > 0 ? so_sha256_hex(p, der, (apr_size_t)len, 0) : NULL;
+    OPENSSL_free(der);
+    return hex;
+}
+
 /* Checks, then signs; the OpenSSL objects belong to p (freed with it). */
 static apr_status_t issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
                           const so_ca_issue_req_t *r, const char **why)
@@ -754,6 +764,9 @@ static apr_status_t issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
         || !(c->pem = so_ca_x509_pem(p, x)) || !(c->der = so_ca_x509_der(p, x, &c->der_len))
         || !(c->serial = so_ca_serial_hex(p, serial))
         || !EVP_Digest(c->der, c->der_len, md, &mdlen, EVP_sha256(), NULL)) {
+        return APR_EGENERAL;
+    }
+    if (!(c->spki_sha256 = spki_sha256(p, x))) {
         return APR_EGENERAL;
     }
     c->chain_pem = apr_pstrcat(p, c->pem, ca->inter_pem, NULL);

@@ -119,6 +119,8 @@ typedef struct {
     apr_int64_t not_after;    /* inclusive: not_after - not_before + 1 = days * 86400 */
     int days;                 /* validity granted (after the caps) */
     const char *sha256;       /* SHA-256 fingerprint of the DER, lower-case hex */
+    const char *spki_sha256;  /* SHA-256 of its SubjectPublicKeyInfo DER, lower-case hex (as
+                               * so_keyblock_cert_spki() gives it) */
 } so_ca_cert_t;
 
 /* One revoked certificate for so_ca_crl(). reason: RFC 5280 CRLReason; 0 (unspecified)

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -321,6 +322,12 @@ static apr_status_t encodings(apr_pool_t *p, X509_REQ *req, EVP_PKEY *pk, so_csr
         c->pubkey_sha1 = so_sha1_hex(p, pubder, (apr_size_t)len, 0);
         c->spki_sha256 = so_sha256_hex(p, pubder, (apr_size_t)len, 0);
     }
+    OPENSSL_free(pubder);
+    pubder = NULL;
+    len = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req), &pubder);
+    if (len > 0) {
+        c->spki_req_sha256 = so_sha256_hex(p, pubder, (apr_size_t)len, 0);
+    }
     mem = BIO_new(BIO_s_mem());
     if (!mem || !PEM_write_bio_X509_REQ(mem, req)) {
         *why = "the CSR cannot be encoded";
@@ -343,7 +350,7 @@ out:
     return rv;
 }
 
-apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why)
+static apr_status_t parse_pem(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why)
 {
     BIO *bio = NULL;
     X509_REQ *req = NULL;
@@ -425,6 +432,50 @@ leave:
     BIO_free(bio);
     ERR_clear_error();
     return rv;
+}
+
+/* The parses made in a pool, by PEM text (the input and the canonical form): one request
+ * reads the same CSR several times (an ACME finalize: the body, the order, the issuance, the
+ * blocked-key check), and each parse decodes the key and verifies the signature again. The
+ * table is the pool's own (userdata of that pool only, never of a parent shared by other
+ * threads) and dies with it. */
+#define MEMO_KEY "so_csr_memo"
+
+static apr_hash_t *memo_of(apr_pool_t *p, int create)
+{
+    void *h = NULL;
+    apr_pool_userdata_get(&h, MEMO_KEY, p);
+    if (!h && create) {
+        h = apr_hash_make(p);
+        apr_pool_userdata_setn(h, MEMO_KEY, NULL, p);
+    }
+    return h;
+}
+
+apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why)
+{
+    apr_hash_t *memo = pem ? memo_of(p, 0) : NULL;
+    const so_csr_t *seen = memo ? apr_hash_get(memo, pem, APR_HASH_KEY_STRING) : NULL;
+    so_csr_t *c;
+    apr_status_t rv;
+
+    if (seen) {
+        /* a copy: the caller may change the struct or push onto its arrays */
+        c = apr_pmemdup(p, seen, sizeof(*c));
+        c->sans = apr_array_copy(p, seen->sans);
+        c->names = apr_array_copy(p, seen->names);
+        *why = NULL;
+        *out = c;
+        return APR_SUCCESS;
+    }
+    if ((rv = parse_pem(p, pem, &c, why)) != APR_SUCCESS) {
+        return rv;
+    }
+    memo = memo_of(p, 1);
+    apr_hash_set(memo, apr_pstrdup(p, pem), APR_HASH_KEY_STRING, c);
+    apr_hash_set(memo, c->pem, APR_HASH_KEY_STRING, c);
+    /* the caller's copy, so that the remembered one stays as parsed */
+    return so_csr_parse(p, pem, out, why);
 }
 
 apr_status_t so_csr_check_key(const so_csr_t *csr, const char **why)

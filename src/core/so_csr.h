@@ -32,6 +32,9 @@ typedef struct {
     const char *sha1;          /* of the DER, upper hex */
     const char *sha256;        /* of the DER, upper hex */
     const char *spki_sha256;   /* SHA-256 of the SubjectPublicKeyInfo DER, lower hex */
+    const char *spki_req_sha256; /* the same of the SubjectPublicKeyInfo as the request encodes
+                                  * it: what a certificate signed for it carries (the CA copies
+                                  * it, so_ca_copy_spki) */
     const char *debian_fp;     /* RSA: the last 20 hex digits of the SHA-1 of "Modulus=<HEX>\n"
                                 * (the openssl-blacklist form, so_keyblock.h); NULL otherwise */
     const char *key_weak;      /* RSA: why the key is known weak (a factor below 752, primes
@@ -39,7 +42,8 @@ typedef struct {
                                 * exponent); NULL when none of that was found */
 } so_csr_t;
 
-/* Parse a PEM CSR and verify its signature. On failure *why says why in plain words. */
+/* Parse a PEM CSR and verify its signature. On failure *why says why in plain words. A PEM
+ * parsed before in the same pool (not a parent) is answered from that pool's memo, as a copy. */
 apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why);
 /* The key types we sign: RSA of 2048 bits or more, EC P-256 or P-384; not a known weak
  * key (key_weak, Baseline Requirements 6.1.1.3 and 6.1.6). */

@@ -1,7 +1,9 @@
 /* mod_sslorders: JSON Web Signature for ACME (see so_jws.h). */
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -304,17 +306,101 @@ apr_status_t so_jwk_import(apr_pool_t *p, json_t *jwk, so_jwk_t **out, const cha
     return APR_SUCCESS;
 }
 
+/* The keys so_jwk_parse() built, per process, by their JWK text: every request of an ACME
+ * account names the same stored key, and building an EVP_PKEY from a JWK (with its
+ * public-key check) costs more than the signature check it serves. The EVP_PKEYs are
+ * shared (reference counted, only read); the strings are copied out. When full, all go. */
+static struct {
+    apr_pool_t *pool;
+    apr_thread_mutex_t *lock;
+    apr_hash_t *keys; /* text -> so_jwk_t (in pool) */
+    unsigned n, max;
+} kc;
+
+apr_status_t so_jwk_cache_init(apr_pool_t *p, unsigned max)
+{
+    apr_status_t rv;
+    if (max == 0) {
+        return APR_SUCCESS;
+    }
+    if ((rv = apr_pool_create(&kc.pool, p)) != APR_SUCCESS
+        || (rv = apr_thread_mutex_create(&kc.lock, APR_THREAD_MUTEX_DEFAULT, p)) != APR_SUCCESS) {
+        kc.lock = NULL;
+        return rv;
+    }
+    kc.keys = apr_hash_make(kc.pool);
+    kc.n = 0;
+    kc.max = max;
+    return APR_SUCCESS;
+}
+
+void so_jwk_cache_stats(unsigned *entries)
+{
+    *entries = kc.lock ? kc.n : 0;
+}
+
+/* a copy of k in p: the strings copied, the key shared (one more reference, freed with p) */
+static so_jwk_t *jwk_copy(apr_pool_t *p, const so_jwk_t *k)
+{
+    so_jwk_t *c = apr_pmemdup(p, k, sizeof(*c));
+    c->kty = apr_pstrdup(p, k->kty);
+    c->canonical = apr_pstrdup(p, k->canonical);
+    c->thumbprint = apr_pstrdup(p, k->thumbprint);
+    EVP_PKEY_up_ref(k->pkey);
+    apr_pool_cleanup_register(p, k->pkey, free_pkey, apr_pool_cleanup_null);
+    return c;
+}
+
+static so_jwk_t *cache_get(apr_pool_t *p, const char *text)
+{
+    so_jwk_t *k, *c = NULL;
+    if (!kc.lock || apr_thread_mutex_lock(kc.lock) != APR_SUCCESS) {
+        return NULL;
+    }
+    if ((k = apr_hash_get(kc.keys, text, APR_HASH_KEY_STRING))) {
+        c = jwk_copy(p, k);
+    }
+    apr_thread_mutex_unlock(kc.lock);
+    return c;
+}
+
+static void cache_put(const char *text, const so_jwk_t *k)
+{
+    if (!kc.lock || apr_thread_mutex_lock(kc.lock) != APR_SUCCESS) {
+        return;
+    }
+    if (!apr_hash_get(kc.keys, text, APR_HASH_KEY_STRING)) {
+        if (kc.n >= kc.max) {
+            apr_pool_clear(kc.pool); /* frees the keys' references */
+            kc.keys = apr_hash_make(kc.pool);
+            kc.n = 0;
+        }
+        apr_hash_set(kc.keys, apr_pstrdup(kc.pool, text), APR_HASH_KEY_STRING,
+                     jwk_copy(kc.pool, k));
+        kc.n++;
+    }
+    apr_thread_mutex_unlock(kc.lock);
+}
+
 apr_status_t so_jwk_parse(apr_pool_t *p, const char *text, so_jwk_t **out, const char **why)
 {
     json_error_t err;
-    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    json_t *j;
     apr_status_t rv;
-    if (!j) {
+
+    *why = NULL;
+    if ((*out = cache_get(p, text))) {
+        return APR_SUCCESS;
+    }
+    if (!(j = json_loads(text, JSON_REJECT_DUPLICATES, &err))) {
         *why = "the JWK is not valid JSON";
         return APR_EINVAL;
     }
     rv = so_jwk_import(p, j, out, why);
     json_decref(j);
+    if (rv == APR_SUCCESS) {
+        cache_put(text, *out);
+    }
     return rv;
 }
 

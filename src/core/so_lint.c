@@ -283,21 +283,12 @@ static void lint_serial(apr_pool_t *p, apr_array_header_t *pr, X509 *x)
     BN_free(bn);
 }
 
-static void lint_issuer(apr_pool_t *p, apr_array_header_t *pr, X509 *x, const char *issuer_pem)
+static void lint_issuer(apr_pool_t *p, apr_array_header_t *pr, X509 *x, X509 *ca)
 {
-    BIO *b;
-    X509 *ca;
     if (has_ext_oid(x, CT_POISON)) {
         add(pr, p, "the certificate carries the CT precertificate poison extension");
     }
-    if (!issuer_pem) {
-        return;
-    }
-    b = BIO_new_mem_buf(issuer_pem, -1);
-    ca = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
     if (!ca) {
-        add(pr, p, "the issuing CA certificate cannot be read");
         return;
     }
     if (X509_check_ca(ca) == 0) {
@@ -318,12 +309,37 @@ static void lint_issuer(apr_pool_t *p, apr_array_header_t *pr, X509 *x, const ch
     if (X509_check_issued(ca, x) != X509_V_OK) {
         add(pr, p, "the certificate was not issued by the given CA");
     }
-    X509_free(ca);
 }
 
 apr_status_t so_lint_cert(apr_pool_t *p, const unsigned char *der, apr_size_t len,
                           const char *issuer_pem, apr_int64_t now,
                           apr_array_header_t **problems)
+{
+    BIO *b;
+    X509 *ca = NULL;
+    apr_status_t rv;
+
+    if (issuer_pem) {
+        b = BIO_new_mem_buf(issuer_pem, -1);
+        ca = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+        if (!ca) {
+            ERR_clear_error();
+            rv = so_lint_cert_x509(p, der, len, NULL, now, problems);
+            if (rv != APR_EINVAL) {
+                add(*problems, p, "the issuing CA certificate cannot be read");
+                rv = APR_EGENERAL;
+            }
+            return rv;
+        }
+    }
+    rv = so_lint_cert_x509(p, der, len, ca, now, problems);
+    X509_free(ca);
+    return rv;
+}
+
+apr_status_t so_lint_cert_x509(apr_pool_t *p, const unsigned char *der, apr_size_t len,
+                               X509 *issuer, apr_int64_t now, apr_array_header_t **problems)
 {
     const unsigned char *q = der;
     X509 *x = der ? d2i_X509(NULL, &q, (long)len) : NULL;
@@ -360,7 +376,7 @@ apr_status_t so_lint_cert(apr_pool_t *p, const unsigned char *der, apr_size_t le
     lint_policies(p, pr, x);
     lint_urls(p, pr, x);
     lint_serial(p, pr, x);
-    lint_issuer(p, pr, x, issuer_pem);
+    lint_issuer(p, pr, x, issuer);
     X509_free(x);
     ERR_clear_error();
     return pr->nelts ? APR_EGENERAL : APR_SUCCESS;

@@ -21,6 +21,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include <openssl/x509.h>
 
 /* APR_SUCCESS when the certificate passes; APR_EGENERAL and *problems (const char *,
  * one sentence each) when not; APR_EINVAL when der is not a certificate. issuer_pem may
@@ -28,5 +29,9 @@
 apr_status_t so_lint_cert(apr_pool_t *p, const unsigned char *der, apr_size_t len,
                           const char *issuer_pem, apr_int64_t now,
                           apr_array_header_t **problems);
+/* The same with the issuing CA certificate parsed (NULL: none given; not freed): the
+ * issuance path lints with the CA's own object instead of parsing its PEM each time. */
+apr_status_t so_lint_cert_x509(apr_pool_t *p, const unsigned char *der, apr_size_t len,
+                               X509 *issuer, apr_int64_t now, apr_array_header_t **problems);
 
 #endif

@@ -128,7 +128,9 @@ enum { AUTHZ_COLUMNS(SO_COL_POS) AUTHZ_NCOLS };
 #define AUTHZ_COLS AUTHZ_COLUMNS(SO_COL_SQL)
 
 /* a certificate of an order issued after a given one */
-#define AFTER_COLUMNS(X) X(AFTER_ID, "id") X(AFTER_NAMES, ", names") X(AFTER_PEM, ", pem")
+#define AFTER_COLUMNS(X)                                                                      \
+    X(AFTER_ID, "id") X(AFTER_NAMES, ", names") X(AFTER_PEM, ", pem")                         \
+    X(AFTER_SPKI, ", spki_sha256")
 enum { AFTER_COLUMNS(SO_COL_POS) AFTER_NCOLS };
 #define AFTER_COLS AFTER_COLUMNS(SO_COL_SQL)
 
@@ -563,6 +565,7 @@ apr_status_t so_store_acme_certs_after(so_db_t *db, apr_pool_t *p, apr_int64_t t
         c->team_id = team_id;
         c->names = cell_dup(p, r, i, AFTER_NAMES);
         c->pem = cell_dup(p, r, i, AFTER_PEM);
+        c->spki_sha256 = cell_dup(p, r, i, AFTER_SPKI);
         APR_ARRAY_PUSH(*out, so_acme_cert_t *) = c;
     }
     return APR_SUCCESS;

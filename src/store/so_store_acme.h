@@ -144,6 +144,8 @@ typedef struct {
     apr_int64_t not_before, not_after, revoked_at, created_at;
     const char *pem;
     apr_int64_t renew_early_at; /* sslordersctl acme renew-early (0: never) */
+    const char *spki_sha256;    /* of its SubjectPublicKeyInfo DER ("": not known yet; only
+                                 * so_store_acme_certs_after() reads it) */
 } so_acme_cert_t;
 apr_status_t so_store_acme_cert(so_db_t *db, apr_pool_t *p, const char *serial,
                                 so_acme_cert_t **out);

@@ -554,8 +554,8 @@ static void sign(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *sta
         return;
     }
     /* the profile linter: a certificate that fails it is not stored nor handed out */
-    if (so_lint_cert(ctx->pool, (*cert)->der, (*cert)->der_len,
-                     so_ca_intermediate_pem(ctx->cfg->ca), ctx->now, &problems)
+    if (so_lint_cert_x509(ctx->pool, (*cert)->der, (*cert)->der_len,
+                          so_ca_intermediate_x509(ctx->cfg->ca), ctx->now, &problems)
         != APR_SUCCESS) {
         all = problems && problems->nelts ? apr_array_pstrcat(ctx->pool, problems, ';') : "?";
         so_log_error(SO_LOG_MARK, APR_EGENERAL,
@@ -683,9 +683,7 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
     row.not_before = cert->not_before;
     row.not_after = cert->not_after;
     row.sha256 = cert->sha256;
-    if (so_keyblock_cert_spki(ctx->pool, cert->pem, &row.spki_sha256) != APR_SUCCESS) {
-        row.spki_sha256 = ""; /* the background pass fills it in (so_iss_revoke_compromised) */
-    }
+    row.spki_sha256 = cert->spki_sha256;
     row.created_at = ctx->now;
     if ((rv = store_cert(ctx, o, st, cert, &row, first, ends, &stored)) != APR_SUCCESS || !stored) {
         return rv;

@@ -16,6 +16,8 @@
 
 #include "test_common.h"
 #include "../../src/core/so_ca.h"
+#include "../../src/core/so_csr.h"
+#include "../../src/core/so_keyblock.h"
 #include "../../src/core/so_lint.h"
 #include "../../src/core/so_util.h"
 
@@ -325,6 +327,12 @@ static X509 *check_leaf(so_ca_t *ca, so_ca_cert_t *c, int rsa)
     X509_free(xd);
     ck_assert_str_eq(c->chain_pem, apr_pstrcat(pool, c->pem, so_ca_intermediate_pem(ca), NULL));
     ck_assert_int_eq(X509_get_version(x), X509_VERSION_3);
+    /* the key's fingerprint, as the blocked-key checks compute it from the PEM */
+    {
+        const char *spki = NULL;
+        ck_assert_int_eq(so_keyblock_cert_spki(pool, c->pem, &spki), APR_SUCCESS);
+        ck_assert_str_eq(c->spki_sha256, spki);
+    }
 
     /* chain, strictly, as a TLS server certificate */
     ck_assert_int_eq(verify_strict(ca, x, NOW + 60, NULL), X509_V_OK);
@@ -587,9 +595,15 @@ START_TEST(issue_dv_ec)
     so_ca_cert_t *c = issue_ok(ca, &r);
     X509 *x = check_leaf(ca, c, 0);
 
-    /* the key of the CSR */
+    /* the key of the CSR, its SubjectPublicKeyInfo as the CSR encodes it */
     ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(x), key), 1);
     EVP_PKEY_free(key);
+    {
+        so_csr_t *csr;
+        const char *why = NULL;
+        ck_assert_int_eq(so_csr_parse(pool, r.csr_pem, &csr, &why), APR_SUCCESS);
+        ck_assert_str_eq(c->spki_sha256, csr->spki_req_sha256);
+    }
 
     /* DV: CN only, the first name; every name in the SAN once, lower case */
     ck_assert_str_eq(subject_str(x), "CN=www.example.com");
@@ -1054,6 +1068,19 @@ START_TEST(lint_issued_and_broken)
     junk[c->der_len] = 0;
     ck_assert_int_eq(so_lint_cert(pool, junk, c->der_len + 1, NULL, NOW, &pr), APR_EINVAL);
     ck_assert_int_eq(so_lint_cert(pool, junk, 10, NULL, NOW, &pr), APR_EINVAL);
+
+    /* the issuer as the CA's object (the issuance path): the same verdicts */
+    ck_assert_int_eq(so_lint_cert_x509(pool, c->der, c->der_len, so_ca_intermediate_x509(ca), NOW,
+                                       &pr), APR_SUCCESS);
+    ck_assert_int_eq(so_lint_cert_x509(pool, c->der, c->der_len, so_ca_root_x509(ca), NOW, &pr),
+                     APR_EGENERAL);
+    ck_assert(has_problem(pr, "not issued by the given CA"));
+    ck_assert_int_eq(so_lint_cert_x509(pool, c->der, c->der_len, NULL, NOW, &pr), APR_SUCCESS);
+    /* an issuer PEM that cannot be read is a problem of its own */
+    ck_assert_int_eq(so_lint_cert(pool, c->der, c->der_len, "not a PEM", NOW, &pr), APR_EGENERAL);
+    ck_assert_int_eq(pr->nelts, 1);
+    ck_assert(has_problem(pr, "the issuing CA certificate cannot be read"));
+    ck_assert_int_eq(so_lint_cert(pool, junk, 10, "not a PEM", NOW, &pr), APR_EINVAL);
 }
 END_TEST
 

@@ -27,6 +27,7 @@ TCase *so_test_caa_case(void);
 TCase *so_test_mpic_case(void);
 TCase *so_test_webhook_case(void);
 TCase *so_test_svc_case(void);
+TCase *so_test_jws_case(void);
 
 /* A fresh migrated SQLite :memory: database with every statement prepared. */
 so_db_t *so_test_db(apr_pool_t *p);

@@ -36,6 +36,7 @@ int main(void)
     suite_add_tcase(s, so_test_webhook_case());
     suite_add_tcase(s, so_test_security_case());
     suite_add_tcase(s, so_test_svc_case());
+    suite_add_tcase(s, so_test_jws_case());
     sr = srunner_create(s);
     srunner_set_tap(sr, "-");
     srunner_run_all(sr, CK_NORMAL);
