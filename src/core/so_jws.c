@@ -317,9 +317,18 @@ static struct {
     unsigned n, max;
 } kc;
 
+/* p is going: no cache from now on (its keys go with kc.pool, a sub-pool of p) */
+static apr_status_t cache_gone(void *unused)
+{
+    (void)unused;
+    kc.lock = NULL;
+    return APR_SUCCESS;
+}
+
 apr_status_t so_jwk_cache_init(apr_pool_t *p, unsigned max)
 {
     apr_status_t rv;
+    kc.lock = NULL;
     if (max == 0) {
         return APR_SUCCESS;
     }
@@ -331,6 +340,7 @@ apr_status_t so_jwk_cache_init(apr_pool_t *p, unsigned max)
     kc.keys = apr_hash_make(kc.pool);
     kc.n = 0;
     kc.max = max;
+    apr_pool_pre_cleanup_register(p, NULL, cache_gone);
     return APR_SUCCESS;
 }
 

@@ -32,7 +32,7 @@ apr_status_t so_jwk_import(apr_pool_t *p, json_t *jwk, so_jwk_t **out, const cha
  * so_jwk_cache_init() made one and the text was parsed before. */
 apr_status_t so_jwk_parse(apr_pool_t *p, const char *text, so_jwk_t **out, const char **why);
 /* A cache of at most max keys for so_jwk_parse() in this process, living in p (a child
- * process's pool: thread-safe); max 0: none. */
+ * process's pool: thread-safe; none once p is destroyed); max 0: none. */
 apr_status_t so_jwk_cache_init(apr_pool_t *p, unsigned max);
 /* Keys held (for tests). */
 void so_jwk_cache_stats(unsigned *entries);

@@ -1,6 +1,6 @@
 /* libFuzzer harness: ACME request bodies (flattened JWS), their protected headers and
  * payloads, the JWKs inside (every key type), signature checks against the key a JWS
- * names, and the HMAC check of External Account Binding. */
+ * names, the HMAC check of External Account Binding, and the account key cache. */
 #include <string.h>
 
 #include <apr_general.h>
@@ -20,6 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const unsigned char *raw;
     apr_size_t rawlen;
     static const unsigned char key[32] = {1, 2, 3};
+    apr_pool_t *cp;
+    const char *text;
 
     apr_pool_create(&p, root);
     if (so_jws_parse(p, (const char *)data, size, &jws, &why) == APR_SUCCESS) {
@@ -30,8 +32,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         so_jws_verify_hmac(jws, key, sizeof(key), &why);
     }
-    /* the bytes as a JWK, and as base64url */
-    so_jwk_parse(p, apr_pstrmemdup(p, (const char *)data, size), &k, &why);
+    /* the bytes as a JWK (twice: the second from the process's key cache, which must
+     * answer the same key), and as base64url */
+    /* the cache lives in a pool of this input: APR's pool memory is not scanned by the leak
+     * checker, so keys it held across inputs would look leaked */
+    apr_pool_create(&cp, root);
+    so_jwk_cache_init(cp, 4);
+    text = apr_pstrmemdup(p, (const char *)data, size);
+    if (so_jwk_parse(p, text, &k, &why) == APR_SUCCESS) {
+        so_jwk_t *again;
+        if (so_jwk_parse(p, text, &again, &why) != APR_SUCCESS
+            || strcmp(again->thumbprint, k->thumbprint) || again->bits != k->bits) {
+            __builtin_trap();
+        }
+    }
+    apr_pool_destroy(cp);
     so_unb64url(p, apr_pstrmemdup(p, (const char *)data, size), &raw, &rawlen);
     so_b64url(p, data, size);
     apr_pool_destroy(p);
