@@ -137,20 +137,24 @@ apr_status_t so_schema_migrate_below(so_db_t *db, apr_pool_t *p, int below, int 
 {
     apr_status_t rv;
     int attempt, total = 0, n;
+    apr_time_t give_up = apr_time_now() + apr_time_from_sec(SO_SCHEMA_SQLITE_WAIT);
 
     /* SQLite: a statement prepared before another process changed the schema fails
      * once (legacy sqlite3_prepare); the migration is idempotent, so run it again */
-    /* ... and another process migrating at the same moment holds the write lock:
-     * wait and try again */
-    for (attempt = 0; attempt < 8; attempt++) {
+    /* ... and another process migrating at the same moment holds the write lock (and
+     * switching to WAL is refused at once, without SQLite's busy wait): wait and try again,
+     * for as long as a whole migration of a fresh database may take on a loaded machine
+     * (3.6 s was seen to be too short: two servers started at once) */
+    for (attempt = 0;; attempt++) {
         n = 0;
         rv = migrate_once(db, p, below, &n, err);
         total += n;
-        if (!((rv == SO_EDBDOWN || rv == SO_EDBBUSY) && db->kind == SO_DB_SQLITE3)) {
+        if (!((rv == SO_EDBDOWN || rv == SO_EDBBUSY) && db->kind == SO_DB_SQLITE3)
+            || apr_time_now() >= give_up) {
             break;
         }
         db->broken = 0;
-        apr_sleep(apr_time_from_msec(100 * (attempt + 1)));
+        apr_sleep(apr_time_from_msec(attempt < 10 ? 100 * (attempt + 1) : 1000));
     }
     if (applied) {
         *applied = total;

@@ -28,6 +28,9 @@ typedef struct {
 /* Apply every migration not yet applied. *applied (may be NULL) receives how
  * many were applied now. */
 apr_status_t so_schema_migrate(so_db_t *db, apr_pool_t *p, int *applied, const char **err);
+/* Seconds a SQLite migration waits for another process's lock (another server migrating
+ * the same file) before it fails. */
+#define SO_SCHEMA_SQLITE_WAIT 30
 /* The same for the migrations below version `below` only: a database as an older
  * release left it (the upgrade tests). */
 apr_status_t so_schema_migrate_below(so_db_t *db, apr_pool_t *p, int below, int *applied,

@@ -1,6 +1,8 @@
 #include <string.h>
+#include <unistd.h>
 
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 
 #include "test_common.h"
 #include "../../src/core/so_crypto.h"
@@ -539,6 +541,51 @@ START_TEST(busy_waits_each_get_their_budget)
 }
 END_TEST
 
+/* the other process: holds its write lock on a fresh file 5 s, then commits */
+static void *APR_THREAD_FUNC hold_then_commit(apr_thread_t *t, void *holder)
+{
+    apr_sleep(apr_time_from_sec(5));
+    so_db_commit(holder);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+/* A second server starting on the same fresh SQLite file while the first one migrates it
+ * (seconds on a loaded machine) waits for the lock, longer than the 3.6 s it once waited,
+ * and then finds (or applies) every migration. */
+START_TEST(sqlite_migration_waits_for_another_process)
+{
+    const char *path = apr_psprintf(pool, "/tmp/so-unit-migrate-%d.db", (int)getpid());
+    const char *err = NULL;
+    so_db_t *holder, *second;
+    apr_thread_t *t;
+    apr_status_t trv;
+    apr_time_t t0;
+    int applied = 0, current = 0;
+
+    unlink(path);
+    ck_assert_int_eq(so_db_open(&holder, pool, "sqlite3", path, 0, &err), APR_SUCCESS);
+    ck_assert_int_eq(so_db_begin(holder), APR_SUCCESS);
+    ck_assert_int_eq(so_db_exec_sql(holder, pool, "CREATE TABLE holder (x INTEGER)", NULL, SO_A0),
+                     APR_SUCCESS);
+    ck_assert_int_eq(apr_thread_create(&t, NULL, hold_then_commit, holder, pool), APR_SUCCESS);
+    t0 = apr_time_now();
+    ck_assert_int_eq(so_db_open(&second, pool, "sqlite3", path, 0, &err), APR_SUCCESS);
+    ck_assert_msg(so_schema_migrate(second, pool, &applied, &err) == APR_SUCCESS, "migrate: %s",
+                  err ? err : "?");
+    ck_assert_int_ge(apr_time_now() - t0, apr_time_from_sec(4));
+    ck_assert_int_gt(applied, 0);
+    ck_assert_int_eq(so_schema_version(second, pool, &current), APR_SUCCESS);
+    ck_assert_int_eq(current, so_schema_latest());
+    apr_thread_join(&trv, t);
+    so_db_close(second);
+    so_db_close(holder);
+    unlink(path);
+    unlink(apr_pstrcat(pool, path, "-wal", NULL));
+    unlink(apr_pstrcat(pool, path, "-shm", NULL));
+}
+END_TEST
+
 TCase *so_test_db_case(void)
 {
     TCase *tc = tcase_create("db");
@@ -558,5 +605,7 @@ TCase *so_test_db_case(void)
     tcase_add_test(tc, busy_waits_each_get_their_budget);
     tcase_add_test(tc, charge_commit_is_postgresql_only);
     tcase_add_test(tc, busy_transaction_is_busy_at_commit);
+    tcase_add_test(tc, sqlite_migration_waits_for_another_process);
+    tcase_set_timeout(tc, 60);
     return tc;
 }
