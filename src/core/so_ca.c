@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "so_ca.h"
+#include "so_keyblock.h"
 #include "so_log.h"
 #include "so_util.h"
 #include "so_ca_int.h"
@@ -714,16 +715,6 @@ static int issue_sign(X509 *x, apr_pool_t *p, const so_ca_t *ca, const so_ca_iss
            && X509_sign(x, ca->inter_key, ca->inter_md);
 }
 
-/* SHA-256 of the certificate's SubjectPublicKeyInfo DER, lower-case hex; NULL on failure */
-static const char *spki_sha256(apr_pool_t *p, X509 *x)
-{
-    unsigned char *der = NULL;
-    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-    const char *hex = len > 0 ? so_sha256_hex(p, der, (apr_size_t)len, 0) : NULL;
-    OPENSSL_free(der);
-    return hex;
-}
-
 /* Checks, then signs; the OpenSSL objects belong to p (freed with it). */
 static apr_status_t issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
                           const so_ca_issue_req_t *r, const char **why)
@@ -766,7 +757,7 @@ static apr_status_t issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
         || !EVP_Digest(c->der, c->der_len, md, &mdlen, EVP_sha256(), NULL)) {
         return APR_EGENERAL;
     }
-    if (!(c->spki_sha256 = spki_sha256(p, x))) {
+    if (!(c->spki_sha256 = so_keyblock_spki_sha256(p, X509_get_X509_PUBKEY(x)))) {
         return APR_EGENERAL;
     }
     c->chain_pem = apr_pstrcat(p, c->pem, ca->inter_pem, NULL);

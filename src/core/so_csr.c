@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "so_csr.h"
+#include "so_keyblock.h"
 #include "so_domain.h"
 #include "so_util.h"
 
@@ -322,12 +323,7 @@ static apr_status_t encodings(apr_pool_t *p, X509_REQ *req, EVP_PKEY *pk, so_csr
         c->pubkey_sha1 = so_sha1_hex(p, pubder, (apr_size_t)len, 0);
         c->spki_sha256 = so_sha256_hex(p, pubder, (apr_size_t)len, 0);
     }
-    OPENSSL_free(pubder);
-    pubder = NULL;
-    len = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req), &pubder);
-    if (len > 0) {
-        c->spki_req_sha256 = so_sha256_hex(p, pubder, (apr_size_t)len, 0);
-    }
+    c->spki_req_sha256 = so_keyblock_spki_sha256(p, X509_REQ_get_X509_PUBKEY(req));
     mem = BIO_new(BIO_s_mem());
     if (!mem || !PEM_write_bio_X509_REQ(mem, req)) {
         *why = "the CSR cannot be encoded";

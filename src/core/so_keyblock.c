@@ -144,19 +144,26 @@ const char *so_keyblock_find(apr_pool_t *p, const so_keyblock_t *kb, const so_cs
     return NULL;
 }
 
+const char *so_keyblock_spki_sha256(apr_pool_t *p, const X509_PUBKEY *spki)
+{
+    unsigned char *der = NULL;
+    int len = spki ? i2d_X509_PUBKEY(spki, &der) : -1;
+    const char *hex = len > 0 ? so_sha256_hex(p, der, (apr_size_t)len, 0) : NULL;
+    OPENSSL_free(der);
+    return hex;
+}
+
 apr_status_t so_keyblock_cert_spki(apr_pool_t *p, const char *cert_pem, const char **spki_sha256)
 {
     BIO *bio = BIO_new_mem_buf(cert_pem, -1);
     X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-    unsigned char *der = NULL;
-    int len = x ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der) : -1;
+    const char *hex = x ? so_keyblock_spki_sha256(p, X509_get_X509_PUBKEY(x)) : NULL;
     apr_status_t rv = APR_EINVAL;
 
-    if (len > 0) {
-        *spki_sha256 = so_sha256_hex(p, der, (apr_size_t)len, 0);
+    if (hex) {
+        *spki_sha256 = hex;
         rv = APR_SUCCESS;
     }
-    OPENSSL_free(der);
     X509_free(x);
     BIO_free(bio);
     ERR_clear_error();

@@ -35,6 +35,10 @@ int so_keyblock_count(const so_keyblock_t *kb);
 const char *so_keyblock_find(apr_pool_t *p, const so_keyblock_t *kb, const so_csr_t *csr);
 /* The SHA-256 (lower hex) of the SubjectPublicKeyInfo of a PEM certificate (the key a
  * revocation for key compromise blocks); APR_EINVAL when it cannot be read. */
+/* SHA-256 of a SubjectPublicKeyInfo's DER, lower hex (the form blocked keys are listed in);
+ * NULL when it cannot be encoded. */
+struct X509_pubkey_st;
+const char *so_keyblock_spki_sha256(apr_pool_t *p, const struct X509_pubkey_st *spki);
 apr_status_t so_keyblock_cert_spki(apr_pool_t *p, const char *cert_pem, const char **spki_sha256);
 
 #endif
