@@ -15,6 +15,7 @@
 #include "src/httpd/so_httpd.h"
 #include "src/api/so_api_seal.h"
 #include "src/core/so_jws.h"
+#include "src/svc/so_claim.h"
 
 static int so_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
@@ -62,6 +63,7 @@ static void so_child_init(apr_pool_t *p, server_rec *s)
     so_downloads_cache_init(p);
     so_httpd_list_cache_init(p, s);
     so_jwk_cache_init(p, 1024); /* ACME account keys */
+    so_claims_init(p);          /* order claims this process holds */
 }
 
 static void so_register_hooks(apr_pool_t *p)

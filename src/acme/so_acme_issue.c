@@ -7,6 +7,7 @@
 
 #include "so_acme_issue.h"
 #include "../svc/so_issuance.h"
+#include "../svc/so_claim.h"
 #include "../svc/so_svc_order.h"
 #include "../svc/so_order_rules.h"
 #include "../core/so_util.h"
@@ -356,7 +357,6 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
 {
     so_svc_ctx_t *ctx = job_ctx(req, max_days);
     so_db_t *db = ctx->db;
-    const char *owner = ctx->owner;
     so_order_t *o = NULL;
     so_csr_t *csr;
     const char *was = "";
@@ -376,7 +376,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     /* The SSL order is claimed from writing this CSR to storing its certificate: another
      * ACME order of the same SSL order (or the background job) waits for its turn, and
      * never issues, nor answers, this one's CSR. Busy: not now (the client polls). */
-    rv = so_store_order_claim(db, req->pool, order_id, owner, req->now, req->now + CLAIM_SECS);
+    rv = so_svc_order_claim(ctx, req->pool, order_id, CLAIM_SECS);
     if (rv == APR_EBUSY) {
         return APR_SUCCESS;
     }
@@ -427,7 +427,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     }
 
 leave:
-    so_store_order_release(db, req->pool, order_id, owner);
+    so_svc_order_release(ctx, req->pool, order_id);
     return rv;
 }
 

@@ -7,6 +7,7 @@
 #include "so_api_security.h"
 #include "so_api_ssl.h"
 #include "../svc/so_outbox.h"
+#include "../svc/so_claim.h"
 
 so_svc_ctx_t *so_api_svc_ctx(so_req_t *req)
 {
@@ -18,6 +19,9 @@ so_svc_ctx_t *so_api_svc_ctx(so_req_t *req)
     ctx->cfg = req->cfg;
     ctx->now = req->now;
     ctx->owner = so_req_owner(req);
+    if (ctx->db) {
+        so_claims_settle(ctx->db, req->pool); /* releases that failed (cheap when none) */
+    }
     if (!a) {
         ctx->actor.kind = SO_ACTOR_JOB; /* public pages (the approval link): "system" */
         ctx->actor.name = "system";

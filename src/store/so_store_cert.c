@@ -163,6 +163,11 @@ const so_stmt_def_t so_stmts_cert[] = {
      "(claim_until < %lld OR claim_owner = %s)", 0},
     {"so_order_release",
      "UPDATE orders SET claim_owner = '', claim_until = 0 WHERE id = %lld AND claim_owner = %s", 0},
+    {"so_order_claim_holder",
+     "SELECT claim_owner FROM orders WHERE id = %lld AND claim_until >= %lld", 1},
+    {"so_order_claim_take",
+     "UPDATE orders SET claim_owner = %s, claim_until = %lld WHERE id = %lld AND claim_owner = %s",
+     0},
     {"so_cert_uncurrent", "UPDATE certificates SET is_current = 0 WHERE order_id = %lld AND is_current = 1", 0},
     {"so_cert_insert",
      "INSERT INTO certificates (order_id, team_id, serial, pem, intermediate_pem, root_pem, "
@@ -368,6 +373,30 @@ apr_status_t so_store_order_release(so_db_t *db, apr_pool_t *p, apr_int64_t orde
                                     const char *owner)
 {
     return so_db_exec(db, p, "so_order_release", NULL, SO_A(order_id, owner));
+}
+
+apr_status_t so_store_order_claim_holder(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                         apr_int64_t now, const char **owner)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_order_claim_holder", &r, SO_A(order_id, now));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *owner = r->nrows ? so_cell(r, 0, 0) : "";
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_order_claim_take(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                       const char *from, const char *owner, apr_int64_t until)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_order_claim_take", &n,
+                                 SO_A(owner, until, order_id, from));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return n == 1 ? APR_SUCCESS : APR_EBUSY;
 }
 
 static so_cert_t *cert_from_row(apr_pool_t *p, so_rows_t *r, int i)

@@ -97,6 +97,13 @@ apr_status_t so_store_order_claim(so_db_t *db, apr_pool_t *p, apr_int64_t order_
                                   const char *owner, apr_int64_t now, apr_int64_t until);
 apr_status_t so_store_order_release(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                     const char *owner);
+/* Who holds the order's claim now (*owner "" when nobody does, or it ran out). */
+apr_status_t so_store_order_claim_holder(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                         apr_int64_t now, const char **owner);
+/* Take over the claim `from` holds (its holder is gone): APR_SUCCESS when taken, APR_EBUSY
+ * when the claim changed meanwhile. */
+apr_status_t so_store_order_claim_take(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                       const char *from, const char *owner, apr_int64_t until);
 
 /* Certificates: insert (the order's other certificates stop being current). */
 apr_status_t so_store_cert_insert(so_db_t *db, apr_pool_t *p, so_cert_t *c);

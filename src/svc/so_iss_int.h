@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 #include "so_issuance.h"
 #include "so_svc_br.h"
+#include "so_claim.h"
 #include "../api/so_api_seal.h"
 #include "so_order_rules.h"
 #include "../store/so_store_seal.h"

@@ -160,9 +160,7 @@ static apr_status_t run_jobs(so_svc_ctx_t *ctx, const char *what, job_fn *fn, in
         }
         apr_pool_create(&sub, saved);
         ctx->pool = sub;
-        if (claim && so_store_order_claim(db, sub, id, ctx->owner, ctx->now,
-                                          ctx->now + CLAIM_SECS)
-                         != APR_SUCCESS) {
+        if (claim && so_svc_order_claim(ctx, sub, id, CLAIM_SECS) != APR_SUCCESS) {
             ctx->pool = saved;
             apr_pool_destroy(sub);
             continue; /* another server works on it */
@@ -172,7 +170,7 @@ static apr_status_t run_jobs(so_svc_ctx_t *ctx, const char *what, job_fn *fn, in
             rv = fn(ctx, o, &did);
         }
         if (claim) {
-            so_store_order_release(db, sub, id, ctx->owner);
+            so_svc_order_release(ctx, sub, id);
         }
         if (rv != APR_SUCCESS && !SO_DB_IS_UNAVAILABLE(rv)) {
             so_log_error(SO_LOG_MARK, rv,

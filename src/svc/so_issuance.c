@@ -317,7 +317,6 @@ static apr_status_t record_check(so_svc_ctx_t *ctx, so_order_t *o, so_host_state
 apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o)
 {
     so_db_t *db = so_iss_db(ctx);
-    const char *owner = ctx->owner;
     so_issuance_state_t *st;
     apr_array_header_t *states;
     so_dcv_token_t *tok = NULL;
@@ -326,7 +325,7 @@ apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o)
     int i, pending = 0, issued = 0, min_checks = 1000;
     apr_status_t rv;
 
-    rv = so_store_order_claim(db, ctx->pool, o->id, owner, ctx->now, ctx->now + CLAIM_SECS);
+    rv = so_svc_order_claim(ctx, ctx->pool, o->id, CLAIM_SECS);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -390,7 +389,7 @@ apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o)
     rv = so_store_next_check_set(db, ctx->pool, o->id, next);
 
 leave:
-    so_store_order_release(db, ctx->pool, o->id, owner);
+    so_svc_order_release(ctx, ctx->pool, o->id);
     return rv;
 }
 
@@ -424,17 +423,14 @@ static apr_status_t org_subject(so_svc_ctx_t *ctx, const so_order_t *o, so_ca_is
 
 apr_status_t so_iss_issue_claimed(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
 {
-    so_db_t *db = so_iss_db(ctx);
     apr_status_t rv = APR_SUCCESS;
     *issued = 0;
     if (ctx->claimed == o->id) {
         return so_iss_try_issue(ctx, o, issued); /* the caller holds the claim */
     }
-    if (so_store_order_claim(db, ctx->pool, o->id, ctx->owner, ctx->now,
-                             ctx->now + CLAIM_SECS)
-        == APR_SUCCESS) {
+    if (so_svc_order_claim(ctx, ctx->pool, o->id, CLAIM_SECS) == APR_SUCCESS) {
         rv = so_iss_try_issue(ctx, o, issued);
-        so_store_order_release(db, ctx->pool, o->id, ctx->owner);
+        so_svc_order_release(ctx, ctx->pool, o->id);
     }
     return rv;
 }

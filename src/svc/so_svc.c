@@ -7,6 +7,7 @@
 
 #include "so_svc.h"
 #include "so_outbox.h"
+#include "so_claim.h"
 #include "../store/so_store_security.h"
 #include "../core/so_util.h"
 
@@ -26,6 +27,9 @@ so_svc_ctx_t *so_svc_ctx_make(apr_pool_t *p, so_db_t *db, const so_config_t *cfg
         r = apr_psprintf(p, "%pp", (void *)ctx);
     }
     ctx->owner = apr_pstrcat(p, cfg->instance ? cfg->instance : "", ":", r, NULL);
+    if (db) {
+        so_claims_settle(db, p); /* releases of this process that failed (cheap when none) */
+    }
     return ctx;
 }
 

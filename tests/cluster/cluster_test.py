@@ -56,7 +56,9 @@ EXPECTED = re.compile(
     r"SO0060[02]:.*(terminat|connection|shut|recovery|read-only|closed|could not)|"
     # (no AH00051/AH00052: a child killed by SIGKILL is not logged; one that crashed is)
     r"AH00629|AH02655|AH00633|AH00632|AH00639|AH00959|AH00957|AH01114|"
-    r"AH01102|AH00898|AH01097|AH00940|AH10159|AH00169|AH00060|SO00234|SO00238|SO00220")
+    r"AH01102|AH00898|AH01097|AH00940|AH10159|AH00169|AH00060|SO00234|SO00238|SO00220|"
+    # an order claimed by a child killed mid-issuance, taken over by another of its host
+    r"SO00703")
 
 
 def log(msg):
@@ -297,6 +299,7 @@ class Load:
         self.acme_started = 0
         self.acme_valid = {}      # order id -> the chain the ACME client downloaded
         self.acme_failed = collections.Counter()
+        self.acme_stuck = []      # (order id, what the client saw) of ACME issuances given up
         self.jobs = collections.Counter()
 
     def record(self, kind, status, ok):
@@ -475,6 +478,7 @@ class Load:
             self.record("acme", "failed", False)
             with self.lock:
                 self.acme_failed[str(x)[:60]] += 1
+                self.acme_stuck.append((oid, f"{time.strftime('%H:%M:%S')} {x}"))
 
     # ---- reminders: one due now on an issued order, to a recipient of its own ------------
     def remind(self, s, team):
@@ -697,6 +701,17 @@ def main():
         for t in threads:
             t.join(60)
         elapsed = time.time() - t0
+        # an ACME issuance the client gave up: the SSL order's claim and the ACME order as
+        # they are before the jobs below run (who holds the order, and for how long)
+        for oid, seen in load.acme_stuck:
+            owner, left = (cl.sql(f"SELECT claim_owner || ' ' || (claim_until - {int(time.time())}) "
+                                  f"FROM orders WHERE id = {int(oid)}").split() + ["-", "-"])[:2]
+            pid = owner.split(":")[1] if owner.count(":") == 2 else ""
+            alive = "alive" if pid.isdigit() and os.path.exists(f"/proc/{pid}") else "not running"
+            log(f"ACME order of SSL order {oid} given up at {seen}; the order's claim: "
+                + (f"{owner} ({alive}), {left} s left" if pid else "none") + "; ACME: " + cl.sql(
+                    "SELECT string_agg(status || ' finalized ' || finalized_at || ' cert ' || cert_id, "
+                    f"', ') FROM acme_orders WHERE order_id = {int(oid)}"))
         # the outbox drains: the job on every server at clock times ahead (a delivery whose
         # server died keeps its claim for a while; a failed try waits for its retry time)
         t_drain = time.time()
@@ -877,11 +892,14 @@ def main():
         log(f"reminders: {len(load.reminded)} set, delivered twice (retried row): {twice or 'none'}")
         # error logs: only announced lines
         bad = []
+        taken = 0
         for path in [h.error_log for h in cl.servers] + [cl.blog]:
             with open(path, errors="replace") as f:
                 for line in f:
+                    taken += "SO00703" in line
                     if harness.BAD_LINE.search(line) and not EXPECTED.search(line):
                         bad.append(line.strip())
+        log(f"order claims taken over from killed children (SO00703): {taken}")
         check("the error logs hold only announced lines", not bad, "\n" + "\n".join(bad[:15]))
     except Exception as e:  # a broken setup is a failure, not a crash without a summary
         import traceback

@@ -3,6 +3,9 @@ order, and several accounts of one order) on one server; every ACME order must r
 `valid` with its certificate, none may stay `processing`. Waits are bounded, never timed."""
 import concurrent.futures
 import json
+import os
+import socket
+import subprocess
 import time
 
 from cryptography import x509
@@ -129,11 +132,11 @@ def test_concurrent_finalize_one_order(env):
     assert len(body["data"]["results"]) >= 1 + 8 * ROUNDS
 
 
-def finalized_while_busy(env):
-    """An ACME order of an issued SSL order, finalized while another worker holds the SSL
-    order (its claim, until released by hand): it answers processing with Retry-After.
-    Returns the team's API client, the SSL order, the ACME client, the ACME order's URL
-    and the CSR's key."""
+def finalized_while_busy(env, owner="elsewhere:1:f00d", expect="processing"):
+    """An ACME order of an issued SSL order, finalized while another worker (owner) holds
+    the SSL order (its claim, until released by hand): it answers processing with
+    Retry-After. Returns the team's API client, the SSL order, the ACME client, the ACME
+    order's URL and the CSR's key."""
     team = env.new_team(balance="100000", ttl=LONG)
     api = team.client()
     oid, o = issuing.issued(env, api)
@@ -142,13 +145,36 @@ def finalized_while_busy(env):
     r = post(c, c.d["newOrder"], {"identifiers": [{"type": "dns", "value": n} for n in names]})
     url, order = r.headers["Location"], r.json()
     assert order["status"] == "ready", order
-    env.sql(f"UPDATE orders SET claim_owner = 'elsewhere:1', claim_until = {int(time.time()) + 3600} "
+    env.sql(f"UPDATE orders SET claim_owner = '{owner}', claim_until = {int(time.time()) + 3600} "
             f"WHERE id = {oid}")
     der, key = csr_der(names)
     r = post(c, order["finalize"], {"csr": b64(der)})
-    assert r.json()["status"] == "processing", r.json()
-    assert r.headers.get("Retry-After")
+    assert r.json()["status"] == expect, r.json()
+    assert expect != "processing" or r.headers.get("Retry-After")
     return api, oid, c, url, key
+
+
+def test_a_claim_whose_process_is_gone_is_taken_over(env):
+    """The SSL order is claimed by a process of this host that no longer runs (it died
+    mid-issuance: kill -9, a crash): the finalize takes the claim over and issues at once,
+    where it used to wait until the claim ran out (5 minutes). A live process of this host
+    keeps its claim (the order stays processing)."""
+    env.expect_log(r"SO00703")
+    host = socket.gethostname()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    api, oid, c, url, key = finalized_while_busy(env, f"{host}:{gone.pid}:dead", "valid")
+    order = post(c, url, None).json()
+    assert order["status"] == "valid", order
+    assert same_key(post(c, order["certificate"], None).text, key)
+    assert env.sql(f"SELECT claim_owner FROM orders WHERE id = {oid}").strip() == ""
+    # the server says what it did
+    assert f"claimed by {host}:{gone.pid}:dead, which is gone" in env.httpd.read_log()
+    # a live process of this host (this test's own): waited for
+    live = f"{host}:{os.getpid()}:live"
+    api, oid, c, url, key = finalized_while_busy(env, live)
+    assert post(c, url, None).json()["status"] == "processing"
+    assert env.sql(f"SELECT claim_owner FROM orders WHERE id = {oid}").strip() == live
 
 
 def test_finalize_of_a_busy_order_is_retried(env):

@@ -3,8 +3,11 @@
  * so_iss_issue_claimed on SQLite with a CA of its own, and the organization decision
  * tells its failures in a so_result_t; new orders are created, charged and cancelled by
  * the order services with such a context. The services never see a so_req_t. */
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <apr_strings.h>
 
@@ -14,6 +17,7 @@
 #include "../../src/store/so_store_account.h"
 #include "../../src/store/so_store_cert.h"
 #include "../../src/store/so_store_order.h"
+#include "../../src/svc/so_claim.h"
 #include "../../src/svc/so_issuance.h"
 #include "../../src/svc/so_svc.h"
 #include "../../src/svc/so_svc_order.h"
@@ -345,6 +349,99 @@ START_TEST(order_create_update_cancel_without_request)
 }
 END_TEST
 
+/* the order's claim holder now ("" when free) */
+static const char *holder(apr_int64_t id, apr_int64_t now)
+{
+    const char *h = NULL;
+    ck_assert_int_eq(so_store_order_claim_holder(db, pool, id, now, &h), APR_SUCCESS);
+    return h;
+}
+
+/* Claims whose holder is gone: a process of this host that no longer runs is taken over at
+ * once; a live one, this process's own, another host's or an unreadable owner is waited
+ * for; a release that failed is kept and done by the next context of the process. */
+START_TEST(claims_of_gone_holders)
+{
+    static const char *const names[] = {"claim.example.com", NULL};
+    const char *token = so_test_account(pool, db, "claim", "claimteam");
+    apr_int64_t now = (apr_int64_t)time(NULL), id;
+    const char *dead_owner, *live_owner, *mine, *other_host;
+    so_svc_ctx_t *ctx, *ctx2;
+    pid_t dead, live;
+    int st;
+
+    ck_assert_int_eq(so_claims_init(pool), APR_SUCCESS);
+    cfg.instance = apr_psprintf(pool, "unithost:%d", (int)getpid());
+    id = order_req(token, names);
+    /* a process that ran and ended (reaped), and one that runs */
+    if ((dead = fork()) == 0) {
+        _exit(0);
+    }
+    ck_assert_int_gt(dead, 0);
+    ck_assert_int_eq(waitpid(dead, &st, 0), dead);
+    if ((live = fork()) == 0) {
+        pause();
+        _exit(0);
+    }
+    ck_assert_int_gt(live, 0);
+    dead_owner = apr_psprintf(pool, "unithost:%d:aa11", (int)dead);
+    live_owner = apr_psprintf(pool, "unithost:%d:bb22", (int)live);
+    mine = apr_psprintf(pool, "unithost:%d:cc33", (int)getpid());
+    other_host = apr_psprintf(pool, "elsewhere:%d:dd44", (int)dead);
+
+    ck_assert_int_eq(so_claim_holder_gone(cfg.instance, dead_owner), 1);
+    ck_assert_int_eq(so_claim_holder_gone(cfg.instance, live_owner), 0);
+    ck_assert_int_eq(so_claim_holder_gone(cfg.instance, mine), 0);
+    ck_assert_int_eq(so_claim_holder_gone(cfg.instance, other_host), 0);
+    ck_assert_int_eq(so_claim_holder_gone(cfg.instance, "unithost"), 0);
+    ck_assert_int_eq(so_claim_holder_gone(cfg.instance, "unithost:x1:aa"), 0);
+    ck_assert_int_eq(so_claim_holder_gone(cfg.instance, ":12:aa"), 0);
+    ck_assert_int_eq(so_claim_holder_gone(cfg.instance, ""), 0);
+    ck_assert_int_eq(so_claim_holder_gone("sslorders", dead_owner), 0);
+    ck_assert_int_eq(so_claim_holder_gone("unithos:1", dead_owner), 0);
+
+    ctx = so_svc_ctx_make(pool, db, &cfg, now, SO_ACTOR_JOB);
+    /* held by a live process of this host, this process, another host: busy */
+    ck_assert_int_eq(so_store_order_claim(db, pool, id, live_owner, now, now + 300), APR_SUCCESS);
+    ck_assert_int_eq(so_svc_order_claim(ctx, pool, id, 300), APR_EBUSY);
+    ck_assert_str_eq(holder(id, now), live_owner);
+    so_store_order_release(db, pool, id, live_owner);
+    ck_assert_int_eq(so_store_order_claim(db, pool, id, mine, now, now + 300), APR_SUCCESS);
+    ck_assert_int_eq(so_svc_order_claim(ctx, pool, id, 300), APR_EBUSY);
+    so_store_order_release(db, pool, id, mine);
+    ck_assert_int_eq(so_store_order_claim(db, pool, id, other_host, now, now + 300), APR_SUCCESS);
+    ck_assert_int_eq(so_svc_order_claim(ctx, pool, id, 300), APR_EBUSY);
+    ck_assert_str_eq(holder(id, now), other_host);
+    so_store_order_release(db, pool, id, other_host);
+    /* held by a process that ended: taken over, for the context's time */
+    ck_assert_int_eq(so_store_order_claim(db, pool, id, dead_owner, now, now + 300), APR_SUCCESS);
+    ck_assert_int_eq(so_svc_order_claim(ctx, pool, id, 60), APR_SUCCESS);
+    ck_assert_str_eq(holder(id, now), ctx->owner);
+    ck_assert_str_eq(holder(id, now + 60), ctx->owner);
+    ck_assert_str_eq(holder(id, now + 61), "");
+    /* another context waits for it */
+    ctx2 = so_svc_ctx_make(pool, db, &cfg, now, SO_ACTOR_JOB);
+    ck_assert_int_eq(so_svc_order_claim(ctx2, pool, id, 300), APR_EBUSY);
+
+    /* the release fails (the column is gone for a moment): the claim stays, is kept, and
+     * the next context made in this process releases it */
+    ck_assert_int_eq(so_db_raw(db, "ALTER TABLE orders RENAME COLUMN claim_owner TO co"),
+                     APR_SUCCESS);
+    so_svc_order_release(ctx, pool, id);
+    ck_assert_int_eq(so_db_raw(db, "ALTER TABLE orders RENAME COLUMN co TO claim_owner"),
+                     APR_SUCCESS);
+    ck_assert_str_eq(holder(id, now), ctx->owner);
+    so_svc_ctx_make(pool, db, &cfg, now, SO_ACTOR_JOB);
+    ck_assert_str_eq(holder(id, now), "");
+    ck_assert_int_eq(so_svc_order_claim(ctx2, pool, id, 300), APR_SUCCESS);
+    so_svc_order_release(ctx2, pool, id);
+    ck_assert_str_eq(holder(id, now), "");
+
+    kill(live, SIGKILL);
+    waitpid(live, &st, 0);
+}
+END_TEST
+
 TCase *so_test_svc_case(void)
 {
     TCase *tc = tcase_create("svc");
@@ -354,5 +451,6 @@ TCase *so_test_svc_case(void)
     tcase_add_test(tc, issue_without_request);
     tcase_add_test(tc, org_decide_results);
     tcase_add_test(tc, order_create_update_cancel_without_request);
+    tcase_add_test(tc, claims_of_gone_holders);
     return tc;
 }
