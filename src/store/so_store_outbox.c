@@ -115,6 +115,12 @@ const so_stmt_def_t so_stmts_outbox[] = {
      "UPDATE outbox SET claim_owner = %s, claim_until = %lld, attempts = attempts + 1 "
      "WHERE id = %lld AND status = 'pending' AND next_at <= %lld "
      "AND (claim_until IS NULL OR claim_until < %lld)", 0},
+    {"so_ob_claimed",
+     "SELECT id, claim_owner FROM outbox WHERE status = 'pending' AND claim_until >= %lld "
+     "ORDER BY id LIMIT %d", 2},
+    {"so_ob_unclaim",
+     "UPDATE outbox SET claim_owner = NULL, claim_until = NULL WHERE id = %lld AND "
+     "status = 'pending' AND claim_owner = %s", 0},
     {"so_ob_finish",
      "UPDATE outbox SET status = %s, next_at = %lld, last_status = %d, claim_owner = NULL, "
      "claim_until = NULL WHERE id = %lld AND claim_owner = %s", 0},
@@ -333,6 +339,36 @@ apr_status_t so_store_outbox_due(so_db_t *db, apr_pool_t *p, apr_int64_t now, ap
     }
     *out = items(p, rows);
     return APR_SUCCESS;
+}
+
+apr_status_t so_store_outbox_claimed(so_db_t *db, apr_pool_t *p, apr_int64_t now, int limit,
+                                     apr_array_header_t **ids, apr_array_header_t **owners)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = so_db_select(db, p, "so_ob_claimed", &r, SO_A(now, limit));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *ids = apr_array_make(p, r->nrows ? r->nrows : 1, sizeof(apr_int64_t));
+    *owners = apr_array_make(p, r->nrows ? r->nrows : 1, sizeof(const char *));
+    for (i = 0; i < r->nrows; i++) {
+        APR_ARRAY_PUSH(*ids, apr_int64_t) = so_cell_i64(r, i, 0);
+        APR_ARRAY_PUSH(*owners, const char *) = so_cell(r, i, 1);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_outbox_unclaim(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                     const char *owner)
+{
+    int n = 0;
+    apr_status_t rv = so_db_exec(db, p, "so_ob_unclaim", &n, SO_A(id, owner));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    wrote(db);
+    return n == 1 ? APR_SUCCESS : APR_EBUSY;
 }
 
 apr_status_t so_store_outbox_claim(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char *owner,

@@ -80,6 +80,13 @@ apr_status_t so_store_outbox_due(so_db_t *db, apr_pool_t *p, apr_int64_t now, ap
  * or another worker holds it. */
 apr_status_t so_store_outbox_claim(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char *owner,
                                    apr_int64_t now, apr_int64_t until);
+/* Pending rows claimed now (up to limit): their ids and claim owners, for a sweep of claims
+ * whose holder is gone (so_claim.h). */
+apr_status_t so_store_outbox_claimed(so_db_t *db, apr_pool_t *p, apr_int64_t now, int limit,
+                                     apr_array_header_t **ids, apr_array_header_t **owners);
+/* Drop owner's claim of a pending row (due again at once); APR_EBUSY when it changed. */
+apr_status_t so_store_outbox_unclaim(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                     const char *owner);
 /* The outcome of the claimed row: status, the next attempt's time, the last HTTP status. */
 apr_status_t so_store_outbox_finish(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char *owner,
                                     const char *status, apr_int64_t next_at, int last_status);

@@ -6,6 +6,7 @@
 
 #include "so_outbox.h"
 #include "so_issuance.h"
+#include "so_claim.h"
 #include "so_order_view.h"
 #include "../core/so_jsonw.h"
 #include "../core/so_log.h"
@@ -562,6 +563,31 @@ void so_outbox_after(so_svc_ctx_t *ctx)
     *note_slot(ctx) = NULL;
 }
 
+/* Rows claimed by a process of this host that no longer runs (killed mid-delivery) are due
+ * again now, not when their claim runs out (SO_OUTBOX_CLAIM_SECS): delivered at least once,
+ * as a retry after a lost answer is. */
+static void sweep_gone_claims(so_svc_ctx_t *ctx)
+{
+    apr_array_header_t *ids, *owners;
+    apr_pool_t *sub;
+    int i;
+
+    apr_pool_create(&sub, ctx->pool);
+    if (so_store_outbox_claimed(ctx->db, sub, ctx->now, RUN_BATCH, &ids, &owners) == APR_SUCCESS) {
+        for (i = 0; i < ids->nelts; i++) {
+            const char *owner = APR_ARRAY_IDX(owners, i, const char *);
+            apr_int64_t id = APR_ARRAY_IDX(ids, i, apr_int64_t);
+            if (so_claim_holder_gone(ctx->cfg->instance, owner)
+                && so_store_outbox_unclaim(ctx->db, sub, id, owner) == APR_SUCCESS) {
+                so_log_warn(SO_LOG_MARK, APR_SUCCESS,
+                            SOLOGNO(00603) "outbox row %" APR_INT64_T_FMT " was claimed by %s, "
+                            "which is gone (its process ended): due again now", id, owner);
+            }
+        }
+    }
+    apr_pool_destroy(sub);
+}
+
 apr_status_t so_outbox_run(so_svc_ctx_t *ctx, int *worked)
 {
     apr_time_t start = apr_time_now();
@@ -569,6 +595,7 @@ apr_status_t so_outbox_run(so_svc_ctx_t *ctx, int *worked)
     apr_status_t rv = APR_SUCCESS;
 
     so_outbox_background(ctx);
+    sweep_gone_claims(ctx);
     while (total < RUN_MAX_ITEMS && apr_time_now() - start < RUN_MAX_USEC) {
         apr_array_header_t *due;
         apr_pool_t *saved = ctx->pool, *sub;

@@ -240,6 +240,33 @@ def test_job_events_carry_the_renewal_links(env, rich, receiver):
 
 # ---- retries -------------------------------------------------------------------------------------
 
+def test_a_delivery_claimed_by_a_gone_process_is_due_again(env, rich, receiver):
+    """An outbox row claimed by a process of this host that no longer runs (killed
+    mid-delivery) is delivered by the next job pass, not 2 minutes later when its claim runs
+    out; a row claimed by a live process of this host waits for it."""
+    env.expect_log(r"SO00603")
+    api = rich.client()
+    wid, secret, path = hook(api, receiver, events=["order.created"])
+    receiver.plan[path] = [500]
+    t0 = int(time.time()) + 1
+    oid = api.post("/ssl/orders", json={"product_id": 1, "period": 1},
+                   headers={"X-SSLOrders-Clock": str(t0)})[1]["data"]["id"]
+    run_jobs(env, at=t0)
+    assert len(receiver.of(path)) == 1  # the first try failed: pending, due in about 5 s
+    row = env.sql(f"SELECT id FROM outbox WHERE order_id = {oid} AND consumer = {wid}").strip()
+    host = socket.gethostname()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    for owner, delivered in ((f"{host}:{os.getpid()}:live", 1), (f"{host}:{gone.pid}:dead", 2)):
+        env.sql(f"UPDATE outbox SET claim_owner = '{owner}', claim_until = {t0 + 3600} "
+                f"WHERE id = {row}")
+        run_jobs(env, at=t0 + 10)
+        assert len(receiver.of(path)) == delivered, owner
+    assert env.sql(f"SELECT status FROM outbox WHERE id = {row}").strip() == "done"
+    assert f"claimed by {host}:{gone.pid}:dead, which is gone" in env.httpd.read_log()
+    assert len({h["headers"]["webhook-id"] for h in receiver.of(path)}) == 1
+
+
 def test_retries_keep_the_webhook_id(env, rich, receiver):
     api = rich.client()
     wid, secret, path = hook(api, receiver, events=["order.created"])
