@@ -74,8 +74,8 @@ static void owe(const char *owner, apr_int64_t order_id)
 void so_claims_settle(so_db_t *db, apr_pool_t *p)
 {
     int i;
-    if (!owed.lock || apr_atomic_read32(&owed.n) == 0) {
-        return;
+    if (!owed.lock || apr_atomic_read32(&owed.n) == 0 || db->trans || db->broken) {
+        return; /* (in a transaction, a release could be rolled back with it) */
     }
     for (i = 0; i < OWED_MAX; i++) {
         char *owner = NULL;
