@@ -142,7 +142,7 @@ apr_status_t so_svc_order_claim(so_svc_ctx_t *ctx, apr_pool_t *p, apr_int64_t or
                                 apr_int64_t secs)
 {
     const char *holder;
-    apr_status_t rv;
+    apr_status_t rv = APR_EBUSY;
     int tries;
 
     so_claims_settle(ctx->db, p);
@@ -156,7 +156,9 @@ apr_status_t so_svc_order_claim(so_svc_ctx_t *ctx, apr_pool_t *p, apr_int64_t or
             break;
         }
         if (!*holder) {
-            continue; /* released (or ran out) meanwhile: claim it again */
+            rv = APR_EBUSY; /* released (or ran out) meanwhile: claim it again (no such
+                             * order: busy, as so_store_order_claim says) */
+            continue;
         }
         if (!so_claim_holder_gone(ctx->cfg->instance, holder)) {
             rv = APR_EBUSY;
@@ -166,7 +168,7 @@ apr_status_t so_svc_order_claim(so_svc_ctx_t *ctx, apr_pool_t *p, apr_int64_t or
         if (rv == APR_SUCCESS) {
             so_log_warn(SO_LOG_MARK, APR_SUCCESS,
                         SOLOGNO(00703) "order %" APR_INT64_T_FMT " was claimed by %s, which is "
-                        "gone (its process ended, or its release failed): taken over",
+                        "gone (its process no longer runs): taken over",
                         order_id, holder);
         }
         break;

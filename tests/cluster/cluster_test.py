@@ -704,8 +704,8 @@ def main():
         # an ACME issuance the client gave up: the SSL order's claim and the ACME order as
         # they are before the jobs below run (who holds the order, and for how long)
         for oid, seen in load.acme_stuck:
-            owner, left = (cl.sql(f"SELECT claim_owner || ' ' || (claim_until - {int(time.time())}) "
-                                  f"FROM orders WHERE id = {int(oid)}").split() + ["-", "-"])[:2]
+            owner, _, left = cl.sql(f"SELECT claim_owner || '|' || (claim_until - {int(time.time())}) "
+                                    f"FROM orders WHERE id = {int(oid)}").strip().partition("|")
             pid = owner.split(":")[1] if owner.count(":") == 2 else ""
             alive = "alive" if pid.isdigit() and os.path.exists(f"/proc/{pid}") else "not running"
             log(f"ACME order of SSL order {oid} given up at {seen}; the order's claim: "

@@ -401,6 +401,8 @@ START_TEST(claims_of_gone_holders)
     ck_assert_int_eq(so_claim_holder_gone("unithos:1", dead_owner), 0);
 
     ctx = so_svc_ctx_make(pool, db, &cfg, now, SO_ACTOR_JOB);
+    /* no such order: not claimed */
+    ck_assert_int_eq(so_svc_order_claim(ctx, pool, id + 1000, 300), APR_EBUSY);
     /* held by a live process of this host, this process, another host: busy */
     ck_assert_int_eq(so_store_order_claim(db, pool, id, live_owner, now, now + 300), APR_SUCCESS);
     ck_assert_int_eq(so_svc_order_claim(ctx, pool, id, 300), APR_EBUSY);
