@@ -513,6 +513,20 @@ typedef struct {
     void *handle;
 } pg_trans_mirror_t;
 
+/* the request's pool goes with our PostgreSQL transaction open (a caller that neither
+ * committed nor rolled back): roll it back before the connection goes back to its pool */
+static apr_status_t pg_trans_gone(void *data)
+{
+    so_db_t *db = data;
+    if (db->trans) {
+        db->trans = NULL;
+        db->trans_failed = 0;
+        db->trans_busy = 0;
+        so_db_pg_end(db, 0);
+    }
+    return APR_SUCCESS;
+}
+
 /* the commit hook's rows at phase (inside the transaction): when it fails, nothing of the
  * transaction is kept */
 static apr_status_t run_hook(so_db_t *db, int phase)
@@ -538,6 +552,16 @@ apr_status_t so_db_begin(so_db_t *db)
     if (db->trans) {
         so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00007) "nested transaction");
         return SO_EDB;
+    }
+    if (db->kind == SO_DB_PGSQL) {
+        /* ours: BEGIN goes out with the first statement (so_db_pg_begin_with) */
+        if (db->broken && so_db_repair(db) != APR_SUCCESS) {
+            return SO_EDBDOWN;
+        }
+        db->trans = (apr_dbd_transaction_t *)(void *)&db->pg_begun;
+        db->pg_begun = 0;
+        apr_pool_cleanup_register(db->pool, db, pg_trans_gone, apr_pool_cleanup_null);
+        return run_hook(db, SO_DB_HOOK_BEGUN);
     }
     for (attempt = 0;; attempt++) {
         /* apr-util 1.6's pgsql driver writes through *trans when BEGIN comes back with an
@@ -600,15 +624,25 @@ apr_status_t so_db_commit_end(so_db_t *db)
     /* apr_dbd rolls back when a statement of the transaction failed */
     failed = db->trans_failed;
     busy = db->trans_busy;
-    if (failed) {
-        apr_dbd_transaction_mode_set(db->driver, t, APR_DBD_TRANSACTION_ROLLBACK);
+    if (db->kind == SO_DB_PGSQL) {
+        apr_pool_cleanup_kill(db->pool, db, pg_trans_gone);
+        db->trans = NULL;
+        db->trans_failed = 0;
+        db->trans_busy = 0;
+        rv = so_db_pg_end(db, !failed);
+        ret = rv != APR_SUCCESS;
     }
-    ret = apr_dbd_transaction_end(db->driver, db->pool, t);
-    db->trans = NULL;
-    db->trans_failed = 0;
-    db->trans_busy = 0;
+    else {
+        if (failed) {
+            apr_dbd_transaction_mode_set(db->driver, t, APR_DBD_TRANSACTION_ROLLBACK);
+        }
+        ret = apr_dbd_transaction_end(db->driver, db->pool, t);
+        db->trans = NULL;
+        db->trans_failed = 0;
+        db->trans_busy = 0;
+        rv = ret != 0 ? so_db_classify(db, ret, "committing") : APR_SUCCESS;
+    }
     if (ret != 0) {
-        rv = so_db_classify(db, ret, "committing");
         so_db_repair(db);
         if (db->commit_hook) {
             db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_FAILED);
@@ -646,8 +680,15 @@ void so_db_set_commit_hook(so_db_t *db, so_db_commit_hook_fn *fn, void *baton)
 void so_db_rollback(so_db_t *db)
 {
     if (db->trans) {
-        apr_dbd_transaction_mode_set(db->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
-        apr_dbd_transaction_end(db->driver, db->pool, db->trans);
+        if (db->kind == SO_DB_PGSQL) {
+            apr_pool_cleanup_kill(db->pool, db, pg_trans_gone);
+            db->trans = NULL;
+            so_db_pg_end(db, 0);
+        }
+        else {
+            apr_dbd_transaction_mode_set(db->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
+            apr_dbd_transaction_end(db->driver, db->pool, db->trans);
+        }
         db->trans = NULL;
         db->trans_failed = 0;
         db->trans_busy = 0;

@@ -84,6 +84,10 @@ struct so_db_t {
     int own;       /* opened by so_db_open (closed by so_db_close) */
     int trans_failed; /* a statement of the current transaction failed */
     int trans_busy;   /* ... because the database was busy (SO_EDBBUSY) */
+    /* PostgreSQL: the transaction is ours, not apr_dbd's (trans points at this struct):
+     * its BEGIN goes out with its first statement, in one round trip (so_db_pg.c), and a
+     * transaction that ran nothing ends without a round trip. pg_begun: BEGIN was sent. */
+    int pg_begun;
     int broken;    /* the connection must be repaired (reconnect, re-prepare) */
     int has_statements; /* the registry statements are prepared on this connection */
     const char *errmsg;

@@ -191,6 +191,18 @@ static int retry_after_schema_change(so_db_t *db, apr_status_t rv)
            && db->errmsg && strstr(db->errmsg, "schema has changed");
 }
 
+/* PostgreSQL: our transaction's BEGIN was not sent yet */
+static int begin_pending(const so_db_t *db)
+{
+    return db->kind == SO_DB_PGSQL && db->trans && !db->pg_begun;
+}
+
+/* send it now, alone (a statement that does not go with it in one round trip) */
+static apr_status_t begin_now(so_db_t *db)
+{
+    return begin_pending(db) ? so_db_pg_begin_now(db) : APR_SUCCESS;
+}
+
 apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows, int nargs,
                           const so_arg_t *args)
 {
@@ -207,7 +219,9 @@ apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = run_select(db, p, stmt, info->types, info->nargs, label, rows, nargs, args);
+    if (!begin_pending(db) || !so_db_pg_begin_with(db, p, info, nargs, args, rows, NULL, &rv)) {
+        rv = run_select(db, p, stmt, info->types, info->nargs, label, rows, nargs, args);
+    }
     if (retry_after_schema_change(db, rv) && so_db_lookup(db, label, &info, &stmt) == APR_SUCCESS) {
         rv = run_select(db, p, stmt, info->types, info->nargs, label, rows, nargs, args);
     }
@@ -234,6 +248,9 @@ apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrow
     }
     rv = so_db_lookup(db, label, &info, &stmt);
     if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (begin_pending(db) && so_db_pg_begin_with(db, p, info, nargs, args, NULL, nrows, &rv)) {
         return rv;
     }
     rv = run_exec(db, p, stmt, info->types, info->nargs, label, nrows, nargs, args);
@@ -331,7 +348,7 @@ apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_ro
     int n;
     apr_dbd_prepared_t *stmt;
     apr_status_t rv = prepare_adhoc(db, p, sql, types, &n, &stmt);
-    if (rv != APR_SUCCESS) {
+    if (rv != APR_SUCCESS || (rv = begin_now(db)) != APR_SUCCESS) {
         return rv;
     }
     return run_select(db, p, stmt, types, n, "query", rows, nargs, args);
@@ -391,7 +408,7 @@ apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nr
         return so_db_end(db, so_db_exec_sql(db, p, sql, nrows, nargs, args));
     }
     rv = prepare_adhoc(db, p, sql, types, &n, &stmt);
-    if (rv != APR_SUCCESS) {
+    if (rv != APR_SUCCESS || (rv = begin_now(db)) != APR_SUCCESS) {
         return rv;
     }
     return run_exec(db, p, stmt, types, n, "statement", nrows, nargs, args);
@@ -399,8 +416,12 @@ apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nr
 
 apr_status_t so_db_raw(so_db_t *db, const char *sql)
 {
-    int n = 0;
-    int ret = apr_dbd_query(db->driver, db->handle, &n, sql);
+    int n = 0, ret;
+    apr_status_t rv = begin_now(db);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    ret = apr_dbd_query(db->driver, db->handle, &n, sql);
     if (ret != 0) {
         return so_db_classify(db, ret, "raw statement");
     }
@@ -411,7 +432,12 @@ apr_status_t so_db_raw_select(so_db_t *db, const char *sql)
 {
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
-    int ret = apr_dbd_select(db->driver, db->pool, db->handle, &res, sql, 1);
+    int ret;
+    apr_status_t rv = begin_now(db);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    ret = apr_dbd_select(db->driver, db->pool, db->handle, &res, sql, 1);
     if (ret != 0) {
         return so_db_classify(db, ret, "raw query");
     }

@@ -35,4 +35,14 @@ apr_status_t so_db_commit_end(so_db_t *db);
 apr_status_t so_db_lookup(so_db_t *db, const char *label, so_stmt_info_t **info,
                           apr_dbd_prepared_t **stmt);
 
+/* PostgreSQL transactions of our own (so_db_pg.c; db->pg_begun). BEGIN now, alone. */
+apr_status_t so_db_pg_begin_now(so_db_t *db);
+/* BEGIN and the registered statement info (prepared) in one round trip: rows for a select
+ * (rows not NULL), *nrows for a change. Returns 1 when it ran them (*rv: the outcome), 0
+ * when the statement is to run as usual (a blob argument: BEGIN was sent alone). */
+int so_db_pg_begin_with(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, int nargs,
+                        const so_arg_t *args, so_rows_t **rows, int *nrows, apr_status_t *rv);
+/* COMMIT (commit 1) or ROLLBACK what BEGIN started; nothing when BEGIN was not sent. */
+apr_status_t so_db_pg_end(so_db_t *db, int commit);
+
 #endif

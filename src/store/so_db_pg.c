@@ -3,6 +3,7 @@
  * apr_dbd runs one statement per round trip: a row a transaction locks last (a team's
  * balance) stayed locked while its result went to httpd and the COMMIT came back, and
  * under load that wait, not the work, bounded how fast one team's orders went. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -64,14 +65,16 @@ static so_rows_t *copy_rows(apr_pool_t *p, PGresult *r)
 }
 
 typedef struct {
+    int stmt_at;          /* the statement's result (1 after a BEGIN, else 0) */
     so_rows_t *rows;      /* the statement's */
     const char *error;    /* the first error's message */
     const char *sqlstate; /* and its SQLSTATE */
-    int results;          /* results read before the sync (3 when all ran) */
+    int results;          /* results read before the sync */
     int committed;        /* the COMMIT's result was COMMAND_OK */
 } pipe_out_t;
 
-/* Read the pipeline's results up to its sync: the statement's, COMMIT's, BEGIN's. */
+/* Read the pipeline's results up to its sync: BEGIN's (when sent), the statement's,
+ * COMMIT's. */
 static apr_status_t read_pipeline(PGconn *conn, apr_pool_t *p, pipe_out_t *o)
 {
     for (;;) {
@@ -88,10 +91,10 @@ static apr_status_t read_pipeline(PGconn *conn, apr_pool_t *p, pipe_out_t *o)
             PQclear(r);
             return APR_SUCCESS;
         }
-        if (st == PGRES_TUPLES_OK && o->results == 0) {
+        if (st == PGRES_TUPLES_OK && o->results == o->stmt_at) {
             o->rows = copy_rows(p, r);
         }
-        else if (st == PGRES_COMMAND_OK && o->results == 1) {
+        else if (st == PGRES_COMMAND_OK && o->results == o->stmt_at + 1) {
             o->committed = 1;
         }
         else if (st == PGRES_FATAL_ERROR && !o->error) {
@@ -136,15 +139,16 @@ apr_status_t so_db_select_commit(so_db_t *db, apr_pool_t *p, const char *label, 
         return rv; /* (a failed hook rolled it back) */
     }
     memset(&o, 0, sizeof(o));
-    /* the statement; COMMIT; and a BEGIN that apr_dbd's transaction then ends (it sends
-     * its COMMIT in any case: an empty transaction's, after the locks went) */
+    /* [BEGIN, when the transaction ran nothing yet;] the statement; COMMIT. The transaction
+     * is ours (so_db_begin): nothing follows. */
+    o.stmt_at = !db->pg_begun;
     if (PQenterPipelineMode(conn) != 1) {
         rv = SO_EDBDOWN;
         o.error = apr_pstrdup(p, PQerrorMessage(conn));
     }
-    else if (PQsendQueryPrepared(conn, label, nargs, values, NULL, NULL, 0) != 1
+    else if ((o.stmt_at && PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1)
+        || PQsendQueryPrepared(conn, label, nargs, values, NULL, NULL, 0) != 1
         || PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1
-        || PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1
         || PQpipelineSync(conn) != 1) {
         rv = SO_EDBDOWN;
         o.error = apr_pstrdup(p, PQerrorMessage(conn));
@@ -166,7 +170,10 @@ apr_status_t so_db_select_commit(so_db_t *db, apr_pool_t *p, const char *label, 
         PQreset(conn);
         db->broken = 1;
     }
+    /* sent: a ROLLBACK may be due (the statement failed), the COMMIT ended it (below) */
+    db->pg_begun = 1;
     if (rv == APR_SUCCESS && o.committed && o.rows) {
+        db->pg_begun = 0; /* ended by its COMMIT: so_db_commit_end sends nothing */
         if (o.rows->ncols != info->ncols) {
             so_log_error(SO_LOG_MARK, SO_EDB,
                          SOLOGNO(00984) "%s: the rows have %d columns, its readers take %d", label,
@@ -187,4 +194,153 @@ apr_status_t so_db_select_commit(so_db_t *db, apr_pool_t *p, const char *label, 
     db->trans_failed = 1;
     so_db_commit_end(db);
     return rv == APR_SUCCESS ? SO_EDB : rv;
+}
+
+/* ---- transactions of our own (PostgreSQL) -------------------------------------------- */
+
+/* libpq's message of a failed result (or of the connection), copied into p */
+static const char *pg_error(apr_pool_t *p, PGconn *conn, PGresult *r)
+{
+    const char *m = r ? PQresultErrorMessage(r) : NULL;
+    return apr_pstrdup(p, m && *m ? m : PQerrorMessage(conn));
+}
+
+static int has_blob(int nargs, const so_arg_t *args)
+{
+    int i;
+    for (i = 0; i < nargs; i++) {
+        if (args[i].kind == SO_ARG_BLOB) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+apr_status_t so_db_pg_begin_now(so_db_t *db)
+{
+    PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
+    PGresult *r;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!conn || PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
+        return so_db_classify_msg(db, "connection not open", "starting a transaction");
+    }
+    r = PQexec(conn, "BEGIN");
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        rv = so_db_classify_msg(db, pg_error(db->pool, conn, r), "starting a transaction");
+    }
+    else {
+        db->pg_begun = 1;
+    }
+    PQclear(r);
+    return rv;
+}
+
+int so_db_pg_begin_with(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, int nargs,
+                        const so_arg_t *args, so_rows_t **rows, int *nrows, apr_status_t *rv)
+{
+    PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
+    const char **values;
+    const char *err = NULL;
+    int results = 0, begun = 0, ran = 0;
+
+    if (has_blob(nargs, args) || nargs != info->nargs || !conn
+        || PQstatus(conn) != CONNECTION_OK || PQpipelineStatus(conn) != PQ_PIPELINE_OFF
+        || text_values(p, info, nargs, args, &values) != APR_SUCCESS) {
+        /* not in a pipeline: BEGIN on its own, then the statement as usual */
+        *rv = so_db_pg_begin_now(db);
+        return *rv != APR_SUCCESS;
+    }
+    if (PQenterPipelineMode(conn) != 1
+        || PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1
+        || PQsendQueryPrepared(conn, info->label, nargs, values, NULL, NULL, 0) != 1
+        || PQpipelineSync(conn) != 1) {
+        err = apr_pstrdup(p, PQerrorMessage(conn));
+    }
+    else {
+        for (;;) {
+            PGresult *r = PQgetResult(conn);
+            ExecStatusType st;
+            if (!r) {
+                if (PQstatus(conn) != CONNECTION_OK) {
+                    err = err ? err : apr_pstrdup(p, PQerrorMessage(conn));
+                    break;
+                }
+                continue; /* the end of one command's results */
+            }
+            st = PQresultStatus(r);
+            if (st == PGRES_PIPELINE_SYNC) {
+                PQclear(r);
+                break;
+            }
+            if (results == 0 && st == PGRES_COMMAND_OK) {
+                begun = 1;
+            }
+            else if (results == 1 && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+                if (rows) {
+                    *rows = copy_rows(p, r);
+                }
+                if (nrows) {
+                    *nrows = atoi(PQcmdTuples(r));
+                }
+                ran = 1;
+            }
+            else if (!err) {
+                err = pg_error(p, conn, r);
+            }
+            results++;
+            PQclear(r);
+        }
+    }
+    if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF && PQexitPipelineMode(conn) != 1) {
+        /* results left unread (the connection broke in the middle): a new session */
+        err = err ? err : apr_pstrdup(p, PQerrorMessage(conn));
+        PQreset(conn);
+        db->broken = 1;
+        begun = 0;
+    }
+    db->pg_begun = begun;
+    if (begun && ran && !err) {
+        if (!db->trans) {
+            db->committed = 1;
+        }
+        *rv = APR_SUCCESS;
+        return 1;
+    }
+    *rv = so_db_classify_msg(db, err ? err : "the pipeline ended early", info->label);
+    if (*rv == APR_SUCCESS) {
+        *rv = SO_EDB;
+    }
+    return 1;
+}
+
+apr_status_t so_db_pg_end(so_db_t *db, int commit)
+{
+    PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
+    PGresult *r;
+    const char *err = NULL;
+
+    if (!db->pg_begun) {
+        return APR_SUCCESS; /* nothing was sent: nothing to end */
+    }
+    db->pg_begun = 0;
+    if (!conn || PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
+        return commit ? SO_EDBDOWN : APR_SUCCESS;
+    }
+    r = PQexec(conn, commit ? "COMMIT" : "ROLLBACK");
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        err = pg_error(db->pool, conn, r);
+    }
+    else if (commit && strcmp(PQcmdStatus(r), "COMMIT")) {
+        /* an aborted transaction's COMMIT answers ROLLBACK */
+        err = apr_psprintf(db->pool, "COMMIT answered %s", PQcmdStatus(r));
+    }
+    PQclear(r);
+    if (!err) {
+        return APR_SUCCESS;
+    }
+    if (!commit) {
+        return APR_SUCCESS; /* (a rollback that failed: the session ends the transaction) */
+    }
+    return so_db_classify_msg(db, err, "committing");
 }
