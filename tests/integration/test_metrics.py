@@ -271,10 +271,14 @@ def test_child_opens_its_connections_before_requests(env, team):
     h = _side_server(env, warm + "DBDExptime 300\n")
     try:
         h.start()
-        # the MPM's other child may still be opening its connections: until its line is out
+        # the MPM's other child may still be opening its connections: until its line is out.
+        # The log first: a child's line follows its counts, so counters scraped after the
+        # lines are complete for those children (scraped before, the last statement of a
+        # child that logged in between could be missing)
         deadline = time.time() + 20
         while True:
-            before, log = scrape(h), h.read_log()
+            log = h.read_log()
+            before = scrape(h)
             if opened(before, "start") <= 25 * log.count("SO00971") or time.time() > deadline:
                 break
             time.sleep(0.2)
