@@ -305,6 +305,39 @@ def test_cli_token_ttl_and_balance(env):
     assert "13.00 EUR" in r.stdout
 
 
+def test_cli_seed_orders(env):
+    """seed orders: synthetic orders spread over teams bench-1..N (created when missing, reused
+    when there), then the planner's statistics, and on PostgreSQL a VACUUM (the rows
+    all-visible at once). Bad arguments change nothing."""
+    def counts():
+        rows = env.sql("SELECT t.slug, COUNT(o.id) FROM teams t LEFT JOIN orders o ON "
+                       "o.team_id = t.id WHERE t.slug IN ('bench-1', 'bench-2', 'bench-3') "
+                       "GROUP BY t.slug ORDER BY t.slug").split()
+        return dict(r.split("|") for r in rows)
+    before = counts()
+    for bad in (["--teams", "0"], ["--orders", "ten"], ["--teams"], ["--frob", "1"]):
+        r = env.ctl("seed", "orders", *bad, check=False)
+        assert r.returncode == 2, (bad, r.stdout, r.stderr)
+    assert counts() == before
+    r = env.ctl("seed", "orders", "--teams", "2", "--orders", "10")
+    assert r.returncode == 0 and "10 orders seeded over 2 teams" in r.stdout, r.stdout
+    after = counts()
+    assert "bench-3" not in after
+    assert {k: int(v) - int(before.get(k, 0)) for k, v in after.items()} == {"bench-1": 5, "bench-2": 5}
+    # the statistics (and on PostgreSQL the vacuum) are there at once
+    if DB == "sqlite3":
+        assert "orders" in env.sql("SELECT tbl FROM sqlite_stat1").split()
+    else:
+        deadline = time.time() + 10
+        while True:
+            seen = env.sql("SELECT (last_vacuum IS NOT NULL)::int::text || (last_analyze IS NOT NULL)::int::text"
+                           " FROM pg_stat_user_tables WHERE relname = 'orders'").strip()
+            if seen == "11" or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert seen == "11"
+
+
 # ---- the database ----------------------------------------------------------------------
 
 def test_schema_is_recorded(env):
