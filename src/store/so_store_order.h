@@ -77,7 +77,8 @@ apr_status_t so_store_orders_version(so_db_t *db, apr_pool_t *p, apr_int64_t tea
                                      apr_int64_t *version);
 /* PostgreSQL: fold the change log into the per-team totals, so that reading a version
  * stays one short index scan (the background job; one server at a time). *folded:
- * the teams whose totals moved. Nothing to do on SQLite. */
+ * the changes moved. Every 1,000 changes a process moved, it vacuums the log (not in a
+ * transaction). Nothing to do on SQLite. */
 apr_status_t so_store_orders_versions_fold(so_db_t *db, apr_pool_t *p, int *folded);
 
 /* The order list of the API: every field set is a condition, all of them ANDed; the
