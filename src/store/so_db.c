@@ -513,15 +513,21 @@ typedef struct {
     void *handle;
 } pg_trans_mirror_t;
 
+/* the transaction is over (committed, rolled back or gone): no state of it remains */
+static void trans_forget(so_db_t *db)
+{
+    db->trans = NULL;
+    db->trans_failed = 0;
+    db->trans_busy = 0;
+}
+
 /* the request's pool goes with our PostgreSQL transaction open (a caller that neither
  * committed nor rolled back): roll it back before the connection goes back to its pool */
 static apr_status_t pg_trans_gone(void *data)
 {
     so_db_t *db = data;
     if (db->trans) {
-        db->trans = NULL;
-        db->trans_failed = 0;
-        db->trans_busy = 0;
+        trans_forget(db);
         so_db_pg_end(db, 0);
     }
     return APR_SUCCESS;
@@ -626,9 +632,7 @@ apr_status_t so_db_commit_end(so_db_t *db)
     busy = db->trans_busy;
     if (db->kind == SO_DB_PGSQL) {
         apr_pool_cleanup_kill(db->pool, db, pg_trans_gone);
-        db->trans = NULL;
-        db->trans_failed = 0;
-        db->trans_busy = 0;
+        trans_forget(db);
         rv = so_db_pg_end(db, !failed);
         ret = rv != APR_SUCCESS;
     }
@@ -637,9 +641,7 @@ apr_status_t so_db_commit_end(so_db_t *db)
             apr_dbd_transaction_mode_set(db->driver, t, APR_DBD_TRANSACTION_ROLLBACK);
         }
         ret = apr_dbd_transaction_end(db->driver, db->pool, t);
-        db->trans = NULL;
-        db->trans_failed = 0;
-        db->trans_busy = 0;
+        trans_forget(db);
         rv = ret != 0 ? so_db_classify(db, ret, "committing") : APR_SUCCESS;
     }
     if (ret != 0) {
@@ -682,16 +684,14 @@ void so_db_rollback(so_db_t *db)
     if (db->trans) {
         if (db->kind == SO_DB_PGSQL) {
             apr_pool_cleanup_kill(db->pool, db, pg_trans_gone);
-            db->trans = NULL;
+            trans_forget(db);
             so_db_pg_end(db, 0);
         }
         else {
             apr_dbd_transaction_mode_set(db->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
             apr_dbd_transaction_end(db->driver, db->pool, db->trans);
+            trans_forget(db);
         }
-        db->trans = NULL;
-        db->trans_failed = 0;
-        db->trans_busy = 0;
         /* what the hook wrote at BEGUN is gone: it writes again in the next transaction */
         if (db->commit_hook && !db->in_hook) {
             db->commit_hook(db, db->commit_hook_baton, SO_DB_HOOK_FAILED);
