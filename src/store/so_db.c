@@ -14,6 +14,12 @@
 #include "../core/so_metrics.h"
 #include "../core/so_util.h"
 
+/* PostgreSQL: the settings of each session of ours (so_db_session_init) */
+#define SO_DB_PG_SESSION_SQL                                                                  \
+    "SELECT set_config('client_min_messages', 'warning', false), "                           \
+    "set_config('plan_cache_mode', CASE WHEN source = 'default' THEN 'force_generic_plan' "  \
+    "ELSE setting END, false) FROM pg_settings WHERE name = 'plan_cache_mode'"
+
 /* ---------------------------------------------------------------------------
  * statement registry
  */
@@ -318,6 +324,10 @@ apr_status_t so_db_repair(so_db_t *db)
         if (db->prepared) {
             apr_hash_clear(db->prepared);
         }
+        /* a reset session also lost its settings */
+        if (so_db_raw_select(db, SO_DB_PG_SESSION_SQL) != APR_SUCCESS) {
+            return SO_EDBDOWN;
+        }
     }
     else if (db->prepared && so_db_reprepare(db) != APR_SUCCESS) {
         return SO_EDBDOWN;
@@ -414,8 +424,17 @@ apr_status_t so_db_session_init(so_db_t *db)
         /* read through a shared memory map instead of copying pages per connection */
         return rv == APR_SUCCESS ? so_db_raw_select(db, "PRAGMA mmap_size = 268435456") : rv;
     }
-    /* keep NOTICEs (e.g. "relation already exists, skipping") out of the error log */
-    return so_db_raw(db, "SET client_min_messages TO warning");
+    /* One round trip: keep NOTICEs (e.g. "relation already exists, skipping") out of the
+     * error log; and plan each prepared statement once, unless the database's operator
+     * chose a plan_cache_mode (postgresql.conf, ALTER DATABASE/ROLE, DBDParams options).
+     * PostgreSQL's default (auto) plans a statement anew at every run when a plan for its
+     * values looks cheaper than the generic one: with LIMIT and OFFSET parameters (a list
+     * page), or an IN list padded with repeats (ids of a page), it always does. Measured on
+     * the 2-core test machine: an uncached order list page cost PostgreSQL 1.6 ms of CPU,
+     * 0.5 ms of it planning its three statements; 1.05 ms with generic plans. Every query
+     * of ours is bound to indexes by its keys (team, order, hash), where a generic plan is
+     * the plan a custom one would be. */
+    return so_db_raw_select(db, SO_DB_PG_SESSION_SQL);
 }
 
 void so_db_forget_adhoc(so_db_t *db)

@@ -3,6 +3,7 @@ the database layer (migrations, outages), against a real httpd on sqlite3 and pg
 import json
 import os
 import sqlite3
+import subprocess
 import threading
 import time
 
@@ -465,6 +466,66 @@ def test_database_outage_answers_503_and_recovers(env, team):
     st, body = Client(env.httpd.api).post(
         "/auth/login", json={"username": team.username, "password": team.password})
     assert st == 200
+
+
+@pytest.mark.skipif(DB != "pgsql", reason="PostgreSQL's plan cache")
+def test_pg_sessions_plan_a_statement_once(env):
+    """Our PostgreSQL sessions plan a prepared statement once (plan_cache_mode
+    force_generic_plan) unless the operator chose a mode: counted by pg_stat_statements
+    (planning included) on a cluster of the test's own. PostgreSQL's default planned the
+    order list page again at every request (its LIMIT and OFFSET are parameters)."""
+    import harness
+    pg = harness.Postgres(os.path.join(env.base, "plans"))
+    pg.init()
+    with open(os.path.join(pg.data, "postgresql.conf"), "a") as f:
+        f.write("shared_preload_libraries = 'pg_stat_statements'\n"
+                "pg_stat_statements.track_planning = on\n")
+    pg.stop()
+    pg.start()
+    h = None
+    try:
+        pg.psql("CREATE EXTENSION pg_stat_statements")
+
+        def ctl(*args, input=None):
+            return subprocess.run([os.path.join(harness.BUILD, "sslordersctl"), "--driver", DB,
+                                   "--params", pg.params()] + list(args), input=input,
+                                  capture_output=True, text=True, check=True).stdout
+
+        ctl("migrate")
+        ctl("seed", "orders", "--teams", "2", "--orders", "2000")
+        ctl("user", "add", "planner", input="pw-planner-123456\n")
+        ctl("member", "add", "bench-1", "planner", "owner")
+        token = ctl("token", "create", "bench-1", "planner").strip()
+        page = "/ssl/orders?status=ACT&order_by.expiration_date=asc&limit=25"
+
+        def plans_and_calls(params, n=300):
+            nonlocal h
+            h = Httpd(os.path.join(env.base, "plans"), DB, params, name="plans-httpd",
+                      extra="SSLOrdersListCache off\n", dcv=env.dcv)
+            h.start()
+            pg.psql("SELECT pg_stat_statements_reset()")
+            s = requests.Session()
+            for _ in range(n):
+                r = s.get(h.api + page, headers={"Authorization": f"Bearer {token}"})
+                assert r.status_code == 200 and r.json()["data"]["total"] > 0, r.text[:300]
+            h.stop()
+            h = None
+            row = pg.psql("SELECT COALESCE(SUM(plans), 0), COALESCE(SUM(calls), 0) "
+                          "FROM pg_stat_statements WHERE query LIKE "
+                          "'%AS SELECT o.id, o.team_id%FROM orders o JOIN products p%LIMIT $%'")
+            return [int(x) for x in row.strip().split("|")]
+
+        plans, calls = plans_and_calls(pg.params())
+        assert calls >= 300
+        # once per connection that ran it (a few per child)
+        assert plans <= 30, (plans, calls)
+        # an operator's choice stands (here through DBDParams): planned at every run
+        plans, calls = plans_and_calls(pg.params() + " options='-c plan_cache_mode=force_custom_plan'")
+        assert calls >= 300 and plans >= calls, (plans, calls)
+    finally:
+        if h:
+            h.stop()
+        pg.stop()
 
 
 @pytest.mark.skipif(DB != "pgsql", reason="PostgreSQL ends its sessions; SQLite has none")
