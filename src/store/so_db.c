@@ -430,8 +430,8 @@ apr_status_t so_db_session_init(so_db_t *db)
      * PostgreSQL's default (auto) plans a statement anew at every run when a plan for its
      * values looks cheaper than the generic one: with LIMIT and OFFSET parameters (a list
      * page), or an IN list padded with repeats (ids of a page), it always does. Measured on
-     * the 2-core test machine: an uncached order list page cost PostgreSQL 1.6 ms of CPU,
-     * 0.5 ms of it planning its three statements; 1.05 ms with generic plans. Every query
+     * the 2-core test machine: an uncached order list page cost PostgreSQL 1.1-1.3 ms of
+     * CPU, 0.8-1.0 ms with generic plans (docs/operations.md). Every query
      * of ours is bound to indexes by its keys (team, order, hash), where a generic plan is
      * the plan a custom one would be. */
     return so_db_raw_select(db, SO_DB_PG_SESSION_SQL);
