@@ -294,11 +294,12 @@ static int hosts_same(const apr_array_header_t *a, const apr_array_header_t *b)
  * one transaction (SO_EDBSTALE: the order changed meanwhile) */
 static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr_t *csr,
                                   const apr_array_header_t *names, const apr_int64_t *validated,
-                                  const char *was)
+                                  const char *was, int reissue)
 {
     so_db_t *db = ctx->db;
     apr_pool_t *p = ctx->pool;
     const apr_array_header_t *old = o->hosts;
+    so_order_sched_t sched = SO_ORDER_SCHED_KEEP;
     const char *unique;
     apr_status_t rv;
     int i, same;
@@ -323,10 +324,16 @@ static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr
         o->status = "REQ";
     }
     o->updated_at = ctx->now;
+    if (reissue) {
+        /* what so_iss_reissue writes first, when every name stays valid (here: as the
+         * challenges found them): with this request, not in a transaction of its own */
+        sched.reissue_pending = 1;
+        sched.next_check_at = ctx->now;
+    }
     if ((rv = so_db_begin(db)) != APR_SUCCESS) {
         return rv;
     }
-    rv = so_store_order_update(db, p, o, !same);
+    rv = so_store_order_update_sched(db, p, o, !same, &sched);
     for (i = 0; rv == APR_SUCCESS && i < names->nelts; i++) {
         rv = so_store_host_state_set(db, p, o->id, APR_ARRAY_IDX(names, i, const char *),
                                      "valid", validated[i], ctx->now, "");
@@ -341,12 +348,30 @@ static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr
                                         st->reminder_recipients, 0);
         }
     }
+    if (rv == APR_SUCCESS && reissue) {
+        rv = so_store_approvals_drop(db, p, o->id);
+    }
     if (rv == APR_SUCCESS) {
         rv = so_svc_order_event(ctx, o, "acme_issuance_requested",
                                 json_pack("{s:i,s:s}", "names", names->nelts, "previous",
                                           was));
     }
     return so_db_end(db, rv);
+}
+
+/* whether every name's validation is recent enough for a reissue to use it as it is
+ * (so_iss_reissue's rule): then its start is written with the request */
+static int all_fresh(const so_svc_ctx_t *ctx, const apr_array_header_t *names,
+                     const apr_int64_t *validated)
+{
+    apr_int64_t reuse = (apr_int64_t)so_iss_reuse_days(ctx->now) * 86400;
+    int i;
+    for (i = 0; i < names->nelts; i++) {
+        if (validated[i] <= 0 || ctx->now - validated[i] > reuse) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t order_id,
@@ -360,18 +385,13 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     so_order_t *o = NULL;
     so_csr_t *csr;
     const char *was = "";
-    int attempt, issued = 0;
+    int attempt, issued = 0, reissue = 0;
     apr_status_t rv = APR_SUCCESS;
 
     *cert_id = 0;
     *why = NULL;
     if (so_csr_parse(req->pool, csr_pem, &csr, why) != APR_SUCCESS) {
         return APR_EINVAL;
-    }
-    /* issued already (an earlier try, or the background job)? */
-    if ((rv = cert_issued(req, team_id, order_id, after, csr, names, cert_id)) != APR_SUCCESS
-        || *cert_id) {
-        return rv;
     }
     /* The SSL order is claimed from writing this CSR to storing its certificate: another
      * ACME order of the same SSL order (or the background job) waits for its turn, and
@@ -384,6 +404,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
         return rv;
     }
     ctx->claimed = order_id; /* held until leave: the issuance neither re-claims nor releases */
+    /* issued already (an earlier try, or the background job)? */
     if ((rv = cert_issued(req, team_id, order_id, after, csr, names, cert_id)) != APR_SUCCESS
         || *cert_id) {
         goto leave;
@@ -403,7 +424,8 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
             }
             goto leave;
         }
-        rv = write_request(ctx, o, csr, names, validated, was);
+        reissue = !strcmp(was, "ACT") && all_fresh(ctx, names, validated);
+        rv = write_request(ctx, o, csr, names, validated, was, reissue);
         if (rv != SO_EDBSTALE) {
             break;
         }
@@ -416,13 +438,17 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
         goto leave;
     }
     /* the issuance claims the order again under the same owner (and releases it) */
-    if (!strcmp(was, "ACT")) {
+    ctx->issued_cert = 0;
+    if (!strcmp(was, "ACT") && !reissue) {
         rv = so_iss_reissue(ctx, o);
     }
     else {
         rv = so_iss_issue_claimed(ctx, o, &issued);
     }
-    if (rv == APR_SUCCESS) {
+    if (rv == APR_SUCCESS && ctx->issued_cert) {
+        *cert_id = ctx->issued_cert; /* this CSR's, for these names: stored under our claim */
+    }
+    else if (rv == APR_SUCCESS) {
         rv = cert_issued(req, team_id, order_id, after, csr, names, cert_id);
     }
 

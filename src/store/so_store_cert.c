@@ -149,11 +149,8 @@ const so_stmt_def_t so_stmts_cert[] = {
      "AND o.id <> %lld AND o.org_status = 'approved' AND o.org_checked_at > %lld "
      "ORDER BY o.org_checked_at DESC, o.id DESC LIMIT 1", REUSE_NCOLS},
     {"so_next_check_set", "UPDATE orders SET next_check_at = %lld WHERE id = %lld", 0},
-    {"so_reissue_pending_set", "UPDATE orders SET reissue_pending = %d WHERE id = %lld", 0},
     {"so_reissue_start",
      "UPDATE orders SET reissue_pending = 1, next_check_at = %lld WHERE id = %lld", 0},
-    {"so_reissued_reminder",
-     "UPDATE orders SET reissue_pending = 0, next_reminder_at = %lld WHERE id = %lld", 0},
     {"so_reminders_set",
      "UPDATE orders SET reminder_days = %s, reminder_recipients = %s, reminders_enabled = %d "
      "WHERE id = %lld", 0},
@@ -318,24 +315,10 @@ apr_status_t so_store_next_check_set(so_db_t *db, apr_pool_t *p, apr_int64_t ord
     return so_db_exec(db, p, "so_next_check_set", NULL, SO_A(when, order_id));
 }
 
-apr_status_t so_store_reissue_pending_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
-                                          int pending)
-{
-    return so_db_exec(db, p, "so_reissue_pending_set", NULL,
-                      SO_A(pending ? 1 : 0, order_id));
-}
-
 apr_status_t so_store_reissue_start(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                     apr_int64_t next_check)
 {
     return so_db_exec(db, p, "so_reissue_start", NULL, SO_A(next_check, order_id));
-}
-
-apr_status_t so_store_reissued_reminder(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
-                                        apr_int64_t next_reminder)
-{
-    return so_db_exec(db, p, "so_reissued_reminder", NULL,
-                      SO_A(next_reminder, order_id));
 }
 
 apr_status_t so_store_reminders_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,

@@ -74,14 +74,9 @@ apr_status_t so_store_org_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id, 
                               const char *reason, apr_int64_t now);
 apr_status_t so_store_next_check_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                      apr_int64_t when);
-apr_status_t so_store_reissue_pending_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
-                                          int pending);
 /* reissue_pending = 1 and next_check_at in one statement (a reissue starts) */
 apr_status_t so_store_reissue_start(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                     apr_int64_t next_check);
-/* reissue_pending = 0 and next_reminder_at in one statement (a certificate was stored) */
-apr_status_t so_store_reissued_reminder(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
-                                        apr_int64_t next_reminder);
 apr_status_t so_store_reminders_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                     const char *days, const char *recipients, int enabled);
 apr_status_t so_store_renewed_until_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,

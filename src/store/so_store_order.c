@@ -197,6 +197,10 @@ const so_migration_t so_migrations_order[] = {
     X(ORD_VALIDATION_METHOD, ", p.validation_method")
 enum { ORD_COLUMNS(SO_COL_POS) ORD_NCOLS };
 #define ORD_COLS ORD_COLUMNS(SO_COL_SQL)
+/* so_order_get: the order's columns, then a name, its method, the row's kind and position */
+#define ORD_NULL(id, sql) "NULL, "
+#define ORD_NULLS ORD_COLUMNS(ORD_NULL)
+enum { ORD_GET_HOST = ORD_NCOLS, ORD_GET_METHOD, ORD_GET_KIND, ORD_GET_POS, ORD_GET_NCOLS };
 
 /* an order's names, in order */
 #define HOST_COLUMNS(X) X(HOST_ORDER_ID, "order_id") X(HOST_NAME, ", host_name") \
@@ -220,9 +224,14 @@ const so_stmt_def_t so_stmts_order[] = {
      "%d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %d, %s, %s, %s, %s, %lld, %s, %lld, %lld, "
      "%lld, (SELECT f.id FROM folders f WHERE f.team_id = %lld AND f.is_default = 1)) "
      "RETURNING id", 1},
+    /* the order (so_k 0) and its names (so_k 1, in order) in one round trip: a UNION, not
+     * a join, so that an order of many names does not repeat its columns (the CSR) for each */
     {"so_order_get",
-     "SELECT " ORD_COLS " FROM orders o JOIN products p ON p.id = o.product_id "
-     "WHERE o.team_id = %lld AND o.id = %lld", ORD_NCOLS},
+     "SELECT " ORD_COLS ", NULL AS so_host, NULL AS so_method, 0 AS so_k, 0 AS so_pos "
+     "FROM orders o JOIN products p ON p.id = o.product_id "
+     "WHERE o.team_id = %lld AND o.id = %lld UNION ALL SELECT " ORD_NULLS
+     "h.host_name, h.method, 1, h.position FROM order_hostnames h WHERE h.order_id = %lld "
+     "ORDER BY so_k, so_pos", ORD_GET_NCOLS},
     {"so_order_update",
      "UPDATE orders SET status = %s, domain_amount = %d, wildcard_domain_amount = %d, "
      "common_name = %s, csr = %s, organization_unit = %s, software = %s, "
@@ -231,6 +240,9 @@ const so_stmt_def_t so_stmts_order[] = {
      "enable_dns_automation = %d, dcv_unique = %s, csr_md5 = %s, csr_sha1 = %s, csr_sha256 = %s, "
      "active_date = %lld, expiration_date = %lld, "
      "order_ends_at = %lld, reissue_at = %lld, cancelled_at = %lld, updated_at = %lld, "
+     "reissue_pending = COALESCE(NULLIF(%d, -1), reissue_pending), "
+     "next_check_at = COALESCE(NULLIF(%lld, -1), next_check_at), "
+     "next_reminder_at = COALESCE(NULLIF(%lld, -1), next_reminder_at), "
      "version = version + 1 WHERE team_id = %lld AND id = %lld AND version = %d", 0},
     {"so_order_hosts",
      "SELECT " HOST_COLS " FROM order_hostnames WHERE order_id = %lld ORDER BY position",
@@ -352,32 +364,37 @@ apr_status_t so_store_order_insert(so_db_t *db, apr_pool_t *p, so_order_t *o)
 apr_status_t so_store_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id, apr_int64_t id,
                                 so_order_t **out)
 {
-    so_rows_t *rows, *hosts;
+    so_rows_t *rows;
     so_order_t *o;
     apr_status_t rv;
     int i;
 
-    rv = so_db_select(db, p, "so_order_get", &rows, SO_A(team_id, id));
+    rv = so_db_select(db, p, "so_order_get", &rows, SO_A(team_id, id, id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (rows->nrows == 0) {
+    /* no order row (another team's order, or none): the names that came alone are not read */
+    if (rows->nrows == 0 || so_cell_i64(rows, 0, ORD_GET_KIND) != 0) {
         return APR_ENOENT;
     }
     o = from_row(p, rows, 0);
-    if ((rv = so_db_select(db, p, "so_order_hosts", &hosts, SO_A(id))) != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < hosts->nrows; i++) {
+    for (i = 1; i < rows->nrows; i++) {
         so_order_host_t *h = apr_array_push(o->hosts);
-        h->host_name = so_cell(hosts, i, HOST_NAME);
-        h->method = so_cell(hosts, i, HOST_METHOD);
+        h->host_name = so_cell(rows, i, ORD_GET_HOST);
+        h->method = so_cell(rows, i, ORD_GET_METHOD);
     }
     *out = o;
     return APR_SUCCESS;
 }
 
 apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, int write)
+{
+    static const so_order_sched_t keep = SO_ORDER_SCHED_KEEP;
+    return so_store_order_update_sched(db, p, o, write, &keep);
+}
+
+apr_status_t so_store_order_update_sched(so_db_t *db, apr_pool_t *p, so_order_t *o, int write,
+                                         const so_order_sched_t *s)
 {
     int n = 0;
     apr_status_t rv = so_db_exec(
@@ -387,8 +404,8 @@ apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, in
              o->administrative_handle, o->billing_handle, o->approver_email, o->autorenew,
              o->signature_hash_algorithm, o->enable_dns_automation, o->dcv_unique,
              SAFE(o->csr_md5), SAFE(o->csr_sha1), SAFE(o->csr_sha256), o->active_date, o->expiration_date, o->order_ends_at,
-             o->reissue_at, o->cancelled_at, o->updated_at, o->team_id,
-             o->id, o->version));
+             o->reissue_at, o->cancelled_at, o->updated_at, s->reissue_pending,
+             s->next_check_at, s->next_reminder_at, o->team_id, o->id, o->version));
     if (rv != APR_SUCCESS) {
         return rv;
     }

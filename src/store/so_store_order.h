@@ -65,6 +65,17 @@ apr_status_t so_store_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
 /* Write every mutable field and the hosts when o->version is still the stored
  * one (then o->version is incremented); SO_EDBSTALE when another writer came first. */
 apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, int write_hosts);
+/* The issuance's schedule of an order, written by the same statement as the order (one
+ * write of the row instead of two): -1 keeps a column as it is. */
+typedef struct {
+    int reissue_pending;
+    apr_int64_t next_check_at;
+    apr_int64_t next_reminder_at;
+} so_order_sched_t;
+#define SO_ORDER_SCHED_KEEP {-1, -1, -1}
+/* so_store_order_update, with the schedule's columns that s sets */
+apr_status_t so_store_order_update_sched(so_db_t *db, apr_pool_t *p, so_order_t *o,
+                                         int write_hosts, const so_order_sched_t *s);
 /* The team of an order (staff tools act across teams); APR_ENOENT when unknown. */
 apr_status_t so_store_order_team(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t *team_id);
 /* Load the hosts of several orders at once (one query). */

@@ -19,7 +19,7 @@ static const struct {
 } hot[] = {
     {"so_token_lookup", 0},   {"so_token_lookup_lv", 0}, {"so_session_lookup", 0},
     {"so_session_lookup_lv", 0}, {"so_seal_facts", 0}, {"so_product_get", 1},
-    {"so_order_get", 2},      {"so_team_by_id", 1},
+    {"so_order_get", 3},      {"so_team_by_id", 1},
 };
 
 apr_status_t so_store_warm(so_db_t *db, apr_pool_t *p, int *ran)
@@ -35,9 +35,9 @@ apr_status_t so_store_warm(so_db_t *db, apr_pool_t *p, int *ran)
         else if (hot[i].ids == 1) {
             rv = so_db_select(db, p, hot[i].label, &rows, SO_A((apr_int64_t)0));
         }
-        else {
+        else { /* so_order_get: team, order, order (its names) */
             rv = so_db_select(db, p, hot[i].label, &rows,
-                              SO_A((apr_int64_t)0, (apr_int64_t)0));
+                              SO_A((apr_int64_t)0, (apr_int64_t)0, (apr_int64_t)0));
         }
         if (rv != APR_SUCCESS) {
             return rv;

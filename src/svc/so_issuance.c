@@ -607,15 +607,16 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
         o->updated_at = ctx->now;
         rv = so_store_cert_insert(db, ctx->pool, row);
         if (rv == APR_SUCCESS) {
-            rv = so_store_order_update(db, ctx->pool, o, 0);
-        }
-        /* reissue_pending cleared and the next reminder: one statement */
-        if (rv == APR_SUCCESS && st->reminders_enabled) {
-            rv = so_store_reissued_reminder(db, ctx->pool, o->id,
-                                            so_iss_next_reminder(st->reminder_days, ends, ctx->now));
-        }
-        else if (rv == APR_SUCCESS && st->reissue_pending) {
-            rv = so_store_reissue_pending_set(db, ctx->pool, o->id, 0);
+            /* reissue_pending cleared and the next reminder: with the order, one statement */
+            so_order_sched_t sched = SO_ORDER_SCHED_KEEP;
+            if (st->reminders_enabled) {
+                sched.reissue_pending = 0;
+                sched.next_reminder_at = so_iss_next_reminder(st->reminder_days, ends, ctx->now);
+            }
+            else if (st->reissue_pending) {
+                sched.reissue_pending = 0;
+            }
+            rv = so_store_order_update_sched(db, ctx->pool, o, 0, &sched);
         }
         if (rv == APR_SUCCESS) {
             rv = so_svc_order_event(ctx, o, first ? "issued" : "reissued",
@@ -685,6 +686,7 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
         return rv;
     }
     *issued = 1;
+    ctx->issued_cert = row.id;
     so_metrics_inc(SO_MC_ISSUED);
     {
         /* every issued order has a seal */

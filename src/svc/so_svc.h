@@ -54,6 +54,8 @@ struct so_svc_ctx_t {
     /* an order whose claim the caller holds under owner for the whole work (0: none):
      * so_iss_issue_claimed then neither claims it again nor releases it (the caller does) */
     apr_int64_t claimed;
+    /* the certificate this work stored last (set by the issuance; 0: none) */
+    apr_int64_t issued_cert;
     /* where the outbox notes the orders this work wrote events for (so_outbox.c), delivered
      * by so_svc_after / so_outbox_after: the API points it at its request's slot, which
      * every context made for the request shares; NULL: outbox_own */

@@ -218,9 +218,12 @@ apr_status_t so_svc_caa_order_acme(so_svc_ctx_t *ctx, so_order_t *o,
 /* ------------------------------------------------------------------------- */
 /* blocked keys (BR 6.1.1.3)                                                    */
 
+#define KEY_OK "so_svc_key_ok" /* pool data: the key hash found unblocked last */
+
 apr_status_t so_svc_key_blocked(so_svc_ctx_t *ctx, const so_csr_t *csr, const char **why)
 {
     const char *serial = NULL, *listed;
+    void *seen = NULL;
     apr_status_t rv;
 
     if (ctx->cfg->br && (listed = so_keyblock_find(ctx->pool, ctx->cfg->br->blocked_keys, csr))) {
@@ -230,13 +233,23 @@ apr_status_t so_svc_key_blocked(so_svc_ctx_t *ctx, const so_csr_t *csr, const ch
     if (!csr->spki_sha256) {
         return APR_SUCCESS;
     }
+    /* found unblocked already in this work (an ACME finalize checks the key for its answer,
+     * then the issuance checks it again): the pool is a request's or one order's pass */
+    if (apr_pool_userdata_get(&seen, KEY_OK, ctx->pool) == APR_SUCCESS && seen
+        && !strcmp(seen, csr->spki_sha256)) {
+        return APR_SUCCESS;
+    }
     rv = so_store_key_blocked(ctx->db, ctx->pool, csr->spki_sha256, &serial);
     if (rv == APR_SUCCESS) {
         *why = apr_psprintf(ctx->pool, "the key is compromised: certificate %s with this key "
                                        "was revoked for key compromise", serial);
         return APR_EINVAL;
     }
-    return rv == APR_ENOENT ? APR_SUCCESS : rv;
+    if (rv == APR_ENOENT) {
+        apr_pool_userdata_set(apr_pstrdup(ctx->pool, csr->spki_sha256), KEY_OK, NULL, ctx->pool);
+        return APR_SUCCESS;
+    }
+    return rv;
 }
 
 apr_status_t so_svc_key_compromised(so_svc_ctx_t *ctx, const so_cert_t *c, int reason)
