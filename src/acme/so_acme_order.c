@@ -447,6 +447,24 @@ static apr_status_t order_fail(so_acme_ctx_t *a, so_acme_order_t *o, const char 
     return so_store_acme_order_set(a->db, a->p, o);
 }
 
+/* The order valid with its certificate, as stored: when the write fails (the database
+ * went away after the issuance), o stays as it was, so that the answer says processing
+ * and the next poll finds the certificate, never valid with a certificate the order's
+ * row does not name yet. */
+static apr_status_t order_valid(so_acme_ctx_t *a, so_acme_order_t *o, apr_int64_t cert_id)
+{
+    const char *was = o->status;
+    apr_int64_t had = o->cert_id;
+    apr_status_t rv;
+    o->status = "valid";
+    o->cert_id = cert_id;
+    if ((rv = so_store_acme_order_set(a->db, a->p, o)) != APR_SUCCESS) {
+        o->status = was;
+        o->cert_id = had;
+    }
+    return rv;
+}
+
 /* Issue a processing order (o->csr). On return o is valid (with its certificate),
  * invalid (APR_EINVAL or SO_ECAA, *why), or still processing: the SSL order is busy
  * with another issuance, or a check could not be made now; the client's next poll or the
@@ -468,12 +486,7 @@ apr_status_t so_acme_order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array
         if ((rv = so_acme_iss_last(a->req, o->team_id, o->order_id, &last)) != APR_SUCCESS) {
             return rv;
         }
-        if (last > -o->cert_id - 1) {
-            o->status = "valid";
-            o->cert_id = last;
-            return so_store_acme_order_set(a->db, a->p, o);
-        }
-        return APR_SUCCESS;
+        return last > -o->cert_id - 1 ? order_valid(a, o, last) : APR_SUCCESS;
     }
     if (so_csr_parse(a->p, o->csr, &csr, why) != APR_SUCCESS
         || order_names(a, o, authzs, csr, &names, &validated, &methods, why) != APR_SUCCESS) {
@@ -532,9 +545,7 @@ apr_status_t so_acme_order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array
         return rv;
     }
     if (cert_id > 0) {
-        o->status = "valid";
-        o->cert_id = cert_id;
-        return so_store_acme_order_set(a->db, a->p, o);
+        return order_valid(a, o, cert_id);
     }
     if (o->expires_at <= a->req->now) {
         order_fail(a, o, "serverInternal", "The order expired before it could be issued");

@@ -2,6 +2,7 @@
 (acme_client.py): EAB, every JWS rule, http-01 and dns-01, issuance as the order's first
 issuance or reissue, certificates checked with openssl verify."""
 import collections
+import contextlib
 import json
 import os
 import subprocess
@@ -55,6 +56,21 @@ def client(env, api, oid, alg="ES256", clock=None):
     c = Acme(directory(env), Key(alg), clock=clock)
     c.register(e["kid"], e["hmac_key"], contact=["mailto:ops@example.com"])
     return c, e
+
+
+@contextlib.contextmanager
+def second_server(env, name, extra=""):
+    """Another server on the test's database and CA, started (stopped at the end)."""
+    h = Httpd(env.base, DB, env.db_params, name=f"{name}-" + uuid.uuid4().hex[:6], dcv=env.dcv,
+              extra=extra)
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    try:
+        h.start()
+        yield h
+    finally:
+        h.stop()
+        env.servers.remove(h)
 
 
 def verify_chain(env, pem_chain):
@@ -402,11 +418,7 @@ def test_authz_deactivation(env, api):
 
 def test_two_servers_one_database(env, api):
     """A nonce from one server is accepted once by another on the same database."""
-    h = Httpd(env.base, DB, env.db_params, name="acme-" + uuid.uuid4().hex[:6], dcv=env.dcv)
-    h.ca_dir = env.httpd.ca_dir
-    env.servers.append(h)
-    try:
-        h.start()
+    with second_server(env, "acme") as h:
         oid = paid_order(api, [dom()])
         c, _ = client(env, api, oid)
         n = requests.head(c.d["newNonce"]).headers["Replay-Nonce"]
@@ -417,9 +429,51 @@ def test_two_servers_one_database(env, api):
         assert r.status_code == 400 and r.json()["type"].endswith("badNonce")
         r = c.raw_post(c.kid, c.jws(c.kid, None, nonce=n))
         assert r.status_code == 400 and r.json()["type"].endswith("badNonce")
-    finally:
-        h.stop()
-        env.servers.remove(h)
+
+
+def test_account_changed_on_another_server(env, api):
+    """A key rolled over, an account deactivated or revoked with its EAB on another server
+    counts from the next request on this one, which authenticated the account before (a
+    cache of accounts per server must check them with the database at each request)."""
+    with second_server(env, "acme") as h:
+        d = dom()
+        oid = paid_order(api, [d])
+        c, _ = client(env, api, oid)
+        url, order = c.new_order([d])
+        for _ in range(3):  # the account is known to the child of c's connection now
+            assert c.get(url)["status"] == "pending"
+        b = Acme(h.url + "/acme/directory", c.key)
+        b.kid = c.kid.replace(env.httpd.url, h.url)
+        old, new = c.key, Key("ES384")
+        inner = b.jws(b.d["keyChange"], {"account": b.kid, "oldKey": old.jwk()}, key=new,
+                      use_jwk=True, nonce="unused")
+        assert b.post(b.d["keyChange"], inner).status_code == 200
+        # server A: the old key is refused, the new one accepted
+        with pytest.raises(Problem) as p:
+            c.get(url)
+        assert p.value.status == 400, p.value.body
+        c.key = new
+        assert c.get(url)["status"] == "pending"
+        for _ in range(3):
+            assert c.get(url)["status"] == "pending"
+        # deactivated on server B: refused by server A at once
+        b.key = new
+        assert b.post(b.kid, {"status": "deactivated"}).json()["status"] == "deactivated"
+        with pytest.raises(Problem) as p:
+            c.get(url)
+        assert p.value.type == "unauthorized" and "deactivated" in p.value.body["detail"]
+        with pytest.raises(Problem) as p:
+            c.new_order([d])
+        assert p.value.type == "unauthorized"
+        # an account revoked with its EAB (DELETE /v1beta/acme/eab/{kid}): the same
+        d2 = dom()
+        c2, e2 = client(env, api, paid_order(api, [d2]))
+        url2, _ = c2.new_order([d2])
+        assert c2.get(url2)["status"] in ("pending", "ready")
+        assert api.delete(f"/acme/eab/{e2['kid']}")[0] in (200, 204)
+        with pytest.raises(Problem) as p:
+            c2.get(url2)
+        assert p.value.type == "unauthorized", p.value.body
 
 
 def test_eab_cli(env, team, api):
@@ -616,12 +670,7 @@ def test_revoke_by_account_and_by_cert_key(env, api):
 def test_rate_limits(env, api):
     """Per client address (new accounts) and per account (new orders), shared by every
     server on the database: rateLimited with Retry-After."""
-    h = Httpd(env.base, DB, env.db_params, name="acme-rl-" + uuid.uuid4().hex[:6], dcv=env.dcv,
-              extra="SSLOrdersACMERateLimit 2 1\n")
-    h.ca_dir = env.httpd.ca_dir
-    env.servers.append(h)
-    try:
-        h.start()
+    with second_server(env, "acme-rl", extra="SSLOrdersACMERateLimit 2 1\n") as h:
         d = dom()
         oid = paid_order(api, [d])
         codes = []
@@ -650,9 +699,6 @@ def test_rate_limits(env, api):
                 assert p.type == "rateLimited"
                 seen.append(429)
         assert seen[0] == 201 and 429 in seen, seen
-    finally:
-        h.stop()
-        env.servers.remove(h)
 
 
 def test_shortlived_profile(env, api):
@@ -745,19 +791,14 @@ def alpn_challenge(env, api, digest_of):
     authz = c.get(order["authorizations"][0])
     ch = next(x for x in authz["challenges"] if x["type"] == "tls-alpn-01")
     srv = AlpnServer(env.base, d, digest_of(hashlib.sha256(c.key_authorization(ch["token"]).encode()).digest()))
-    h = Httpd(env.base, DB, env.db_params, name="acme-alpn-" + uuid.uuid4().hex[:6], dcv=env.dcv,
-              extra=f"SSLOrdersDCVConnectTo {d}:443 127.0.0.1:{srv.port}\n")
-    h.ca_dir = env.httpd.ca_dir
-    env.servers.append(h)
     try:
-        h.start()
-        b = Acme(h.url + "/acme/directory", c.key)
-        b.kid = c.kid.replace(env.httpd.url, h.url)
-        r = b.post(ch["url"].replace(env.httpd.url, h.url), {}).json()
-        return r, srv.hits, b.get(url.replace(env.httpd.url, h.url))["status"]
+        route = f"SSLOrdersDCVConnectTo {d}:443 127.0.0.1:{srv.port}\n"
+        with second_server(env, "acme-alpn", extra=route) as h:
+            b = Acme(h.url + "/acme/directory", c.key)
+            b.kid = c.kid.replace(env.httpd.url, h.url)
+            r = b.post(ch["url"].replace(env.httpd.url, h.url), {}).json()
+            return r, srv.hits, b.get(url.replace(env.httpd.url, h.url))["status"]
     finally:
-        h.stop()
-        env.servers.remove(h)
         srv.close()
 
 
