@@ -159,6 +159,13 @@ apr_status_t so_schema_migrate_below(so_db_t *db, apr_pool_t *p, int below, int 
     if (applied) {
         *applied = total;
     }
+    if (rv != APR_SUCCESS && attempt > 0 && *err) {
+        /* how long it waited: another server's lock, or a wait that ran out */
+        *err = apr_psprintf(p, "%s (%d attempts in %.1f s)", *err, attempt + 1,
+                            (double)(apr_time_now() - give_up
+                                     + apr_time_from_sec(SO_SCHEMA_SQLITE_WAIT))
+                                / APR_USEC_PER_SEC);
+    }
     return rv;
 }
 
