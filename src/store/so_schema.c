@@ -127,6 +127,17 @@ static apr_status_t apply_one(so_db_t *db, apr_pool_t *p, const so_migration_t *
 static apr_status_t migrate_once(so_db_t *db, apr_pool_t *p, int below, int *applied,
                                  const char **err);
 
+/* 0 to 255 ms at random: two servers started at the same moment must not try again in
+ * step (each try of one would take the lock the other's try needs, for the whole wait) */
+static apr_interval_time_t jitter(void)
+{
+    unsigned char r = 0;
+    if (so_random_bytes(&r, 1) != APR_SUCCESS) {
+        r = (unsigned char)(apr_time_now() & 0xff);
+    }
+    return apr_time_from_msec(r);
+}
+
 apr_status_t so_schema_migrate(so_db_t *db, apr_pool_t *p, int *applied, const char **err)
 {
     return so_schema_migrate_below(db, p, INT_MAX, applied, err);
@@ -154,7 +165,7 @@ apr_status_t so_schema_migrate_below(so_db_t *db, apr_pool_t *p, int below, int 
             break;
         }
         db->broken = 0;
-        apr_sleep(apr_time_from_msec(attempt < 10 ? 100 * (attempt + 1) : 1000));
+        apr_sleep(apr_time_from_msec(attempt < 10 ? 100 * (attempt + 1) : 1000) + jitter());
     }
     if (applied) {
         *applied = total;
