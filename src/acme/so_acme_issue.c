@@ -364,10 +364,9 @@ static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr
 static int all_fresh(const so_svc_ctx_t *ctx, const apr_array_header_t *names,
                      const apr_int64_t *validated)
 {
-    apr_int64_t reuse = (apr_int64_t)so_iss_reuse_days(ctx->now) * 86400;
     int i;
     for (i = 0; i < names->nelts; i++) {
-        if (validated[i] <= 0 || ctx->now - validated[i] > reuse) {
+        if (!so_iss_validation_fresh(ctx->now, validated[i])) {
             return 0;
         }
     }

@@ -148,7 +148,7 @@ apr_status_t so_schema_migrate_below(so_db_t *db, apr_pool_t *p, int below, int 
 {
     apr_status_t rv;
     int attempt, total = 0, n;
-    apr_time_t give_up = apr_time_now() + apr_time_from_sec(SO_SCHEMA_SQLITE_WAIT);
+    apr_time_t start = apr_time_now(), give_up = start + apr_time_from_sec(SO_SCHEMA_SQLITE_WAIT);
 
     /* SQLite: a statement prepared before another process changed the schema fails
      * once (legacy sqlite3_prepare); the migration is idempotent, so run it again */
@@ -173,9 +173,7 @@ apr_status_t so_schema_migrate_below(so_db_t *db, apr_pool_t *p, int below, int 
     if (rv != APR_SUCCESS && attempt > 0 && *err) {
         /* how long it waited: another server's lock, or a wait that ran out */
         *err = apr_psprintf(p, "%s (%d attempts in %.1f s)", *err, attempt + 1,
-                            (double)(apr_time_now() - give_up
-                                     + apr_time_from_sec(SO_SCHEMA_SQLITE_WAIT))
-                                / APR_USEC_PER_SEC);
+                            (double)(apr_time_now() - start) / APR_USEC_PER_SEC);
     }
     return rv;
 }

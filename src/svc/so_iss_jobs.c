@@ -375,7 +375,6 @@ apr_status_t so_iss_reissue(so_svc_ctx_t *ctx, so_order_t *o)
 {
     so_db_t *db = so_iss_db(ctx);
     apr_array_header_t *states;
-    apr_int64_t reuse = (apr_int64_t)so_iss_reuse_days(ctx->now) * 86400;
     int i, pending = 0, issued = 0;
     apr_status_t rv;
 
@@ -387,7 +386,7 @@ apr_status_t so_iss_reissue(so_svc_ctx_t *ctx, so_order_t *o)
     }
     for (i = 0; rv == APR_SUCCESS && i < states->nelts; i++) {
         so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        int still = h->validated_at > 0 && ctx->now - h->validated_at <= reuse;
+        int still = so_iss_validation_fresh(ctx->now, h->validated_at);
         pending += !still;
         if (still && !strcmp(h->status, "valid") && !*h->last_error) {
             continue; /* valid and stays valid: nothing to write */

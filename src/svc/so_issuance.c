@@ -5,6 +5,11 @@
 /* ------------------------------------------------------------------------- */
 /* small helpers                                                               */
 
+int so_iss_validation_fresh(apr_int64_t now, apr_int64_t validated_at)
+{
+    return validated_at > 0 && now - validated_at <= (apr_int64_t)so_iss_reuse_days(now) * 86400;
+}
+
 int so_iss_reuse_days(apr_int64_t now)
 {
     if (now >= 1868227200) { /* 2029-03-15 */

@@ -20,6 +20,8 @@
 /* How long a validation stays good for reuse (BR / SC-081: 398 days, 200 days from
  * 2026-03-15, 100 days from 2027-03-15, 10 days from 2029-03-15). */
 int so_iss_reuse_days(apr_int64_t now);
+/* Whether a name validated at validated_at (0: never) may be reused at now. */
+int so_iss_validation_fresh(apr_int64_t now, apr_int64_t validated_at);
 /* OV/EV: how long an identity check of the organization is used (BR 4.2.1) */
 #define SO_ORG_REUSE_DAYS 398
 
