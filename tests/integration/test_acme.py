@@ -189,7 +189,8 @@ def test_portal_validated_names_reissue_without_challenge(env, api):
 def test_reissue_statement_budget(env, api):
     """What an ACME reissue costs the database (newOrder with the order's validation reused,
     the authorization read, finalize, certificate download), counted in PostgreSQL's
-    statement log over 5 reissues of one name after a warm-up: 66.8 statements per reissue
+    statement log over 5 reissues of one name after a warm-up (the least of three such
+    windows): 66.8 statements per reissue
     before the order's names came with the order (one query), the key was looked up once,
     the reissue started with the request's transaction and the schedule was written with
     the order; 54 after. The budget is 57: a statement added to every issuance shows here.
@@ -209,25 +210,34 @@ def test_reissue_statement_budget(env, api):
 
     reissue()  # warm-up: each connection prepares a statement at its first use
     log = os.path.join(env.pg.dir, "pg.log")
+
+    def window(n):
+        """the statements PostgreSQL logged while 5 reissues ran"""
+        env.pg.psql(f"SELECT 'budget-start-{n}'")
+        for _ in range(5):
+            reissue()
+        env.pg.psql(f"SELECT 'budget-end-{n}'")
+        text = open(log, encoding="utf-8", errors="replace").read()
+        start, end = text.rindex(f"budget-start-{n}"), text.rindex(f"budget-end-{n}")
+        text = text[text.index("\n", start):text.rindex("\n", 0, end)]  # between the markers' lines
+        found = re.findall(r"LOG:  (?:statement|execute [^:]*): (?:PREPARE (\S+)|(.{0,40}))", text)
+        return collections.Counter(a or b for a, b in found)
+
+    # The background job's pass, or anything else the server does meanwhile, adds statements
+    # to a window now and then (a CI run once counted 61 per reissue in its only window, one
+    # more ACME account read and nonce among them): the least of three windows is the cost.
     env.pg.psql("ALTER SYSTEM SET log_statement = 'all'")
     env.pg.psql("SELECT pg_reload_conf()")
     try:
-        env.pg.psql("SELECT 'budget-start'")
-        for _ in range(5):
-            reissue()
-        env.pg.psql("SELECT 'budget-end'")
+        counts = [window(n) for n in range(3)]
     finally:
         env.pg.psql("ALTER SYSTEM RESET log_statement")
         env.pg.psql("SELECT pg_reload_conf()")
-    text = open(log, encoding="utf-8", errors="replace").read()
-    start, end = text.rindex("budget-start"), text.rindex("budget-end")
-    text = text[text.index("\n", start):text.rindex("\n", 0, end)]  # between the markers' lines
-    ours = re.findall(r"LOG:  (?:statement|execute [^:]*): (?:PREPARE (\S+)|(.{0,40}))", text)
-    ours = [a or b for a, b in ours]
-    per = len(ours) / 5
-    assert 30 < per <= 57, f"{per} statements per reissue: {collections.Counter(ours).most_common(8)}"
+    per = min(sum(c.values()) for c in counts) / 5
+    assert 30 < per <= 57, f"{per} statements per reissue: " + " | ".join(
+        f"{sum(c.values()) / 5}: {sorted(c.items())}" for c in counts)
     st, certs = api.get(f"/ssl/orders/{oid}/certificates")
-    assert certs["data"]["total"] == 7  # the first issuance and the 6 reissues
+    assert certs["data"]["total"] == 17  # the first issuance and the 16 reissues
 
 
 def test_dns01_wildcard(env, api):
