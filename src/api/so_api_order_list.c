@@ -313,10 +313,15 @@ apr_status_t so_api_orders_list(so_req_t *req)
     if (key) {
         so_metrics_inc(SO_MC_LIST_CACHE_MISS);
     }
+    /* the page's names go in one batch with the view's lookups (so_order_view_prepare) */
+    so_db_batch_begin(so_req_db(req));
     rv = so_store_orders_list(so_req_db(req), p, q, &list, &total);
     if (rv == APR_SUCCESS) {
         ctx = so_api_svc_ctx(req);
         rv = so_order_view_prepare(ctx, list);
+    }
+    else {
+        so_db_batch_cancel(so_req_db(req));
     }
     if (rv != APR_SUCCESS) {
         if (claimed) {

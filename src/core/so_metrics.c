@@ -208,6 +208,37 @@ static apr_int64_t gauge(so_gauge_t g)
     return __atomic_load_n(&S()->gauges[g], __ATOMIC_RELAXED);
 }
 
+static void render_db(out_t *o, segment_t *s)
+{
+    head(o, "sslorders_db_connections_in_use", "gauge",
+         "Database connections held by requests now, all processes");
+    emit(o, "sslorders_db_connections_in_use %" APR_INT64_T_FMT "\n", gauge(SO_MG_DB_IN_USE));
+    counter(o, "sslorders_db_acquired_total", "Database connections handed to requests",
+            SO_MC_DB_ACQUIRED);
+    counter(o, "sslorders_db_unavailable_total", "Requests that found no database connection",
+            SO_MC_DB_UNAVAILABLE);
+    pair(o, "sslorders_db_connections_opened_total", "counter",
+         "Database connections opened: by a child before it took requests (start, "
+         "SSLOrdersDBWarm) or when a request needed one (demand)",
+         "when", "start", SO_MC_DB_OPENED_START, "demand", SO_MC_DB_OPENED_DEMAND);
+    counter(o, "sslorders_db_statements_prepared_total",
+            "Statements prepared on a database connection, at their first use on it (a "
+            "child's start runs the hot ones on each connection it opens)",
+            SO_MC_DB_PREPARED);
+    pair(o, "sslorders_db_pipelined_total", "counter",
+         "PostgreSQL: batches of statements sent in one round trip (a page's lookups), and "
+         "the statements they held",
+         "what", "batches", SO_MC_DB_BATCHES, "statements", SO_MC_DB_BATCHED);
+    head(o, "sslorders_db_acquire_wait_seconds", "histogram",
+         "Time a request waited for a database connection of its process's pool");
+    hist(o, "sslorders_db_acquire_wait_seconds", "", &s->db_wait);
+    counter(o, "sslorders_db_busy_waits_total", "SQLite statements that waited for a lock",
+            SO_MC_DB_BUSY_WAITS);
+    head(o, "sslorders_db_busy_wait_seconds_total", "counter", "Time SQLite statements waited for locks");
+    emit(o, "sslorders_db_busy_wait_seconds_total %.6f\n",
+         (double)rd(&s->counters[SO_MC_DB_BUSY_WAIT_US]) / 1e6);
+}
+
 char *so_metrics_render(apr_pool_t *p)
 {
     out_t o = {p, apr_array_make(p, 512, sizeof(const char *))};
@@ -243,29 +274,7 @@ char *so_metrics_render(apr_pool_t *p)
                  &r->latency);
         }
     }
-    head(&o, "sslorders_db_connections_in_use", "gauge",
-         "Database connections held by requests now, all processes");
-    emit(&o, "sslorders_db_connections_in_use %" APR_INT64_T_FMT "\n", gauge(SO_MG_DB_IN_USE));
-    counter(&o, "sslorders_db_acquired_total", "Database connections handed to requests",
-            SO_MC_DB_ACQUIRED);
-    counter(&o, "sslorders_db_unavailable_total", "Requests that found no database connection",
-            SO_MC_DB_UNAVAILABLE);
-    pair(&o, "sslorders_db_connections_opened_total", "counter",
-         "Database connections opened: by a child before it took requests (start, "
-         "SSLOrdersDBWarm) or when a request needed one (demand)",
-         "when", "start", SO_MC_DB_OPENED_START, "demand", SO_MC_DB_OPENED_DEMAND);
-    counter(&o, "sslorders_db_statements_prepared_total",
-            "Statements prepared on a database connection, at their first use on it (a "
-            "child's start runs the hot ones on each connection it opens)",
-            SO_MC_DB_PREPARED);
-    head(&o, "sslorders_db_acquire_wait_seconds", "histogram",
-         "Time a request waited for a database connection of its process's pool");
-    hist(&o, "sslorders_db_acquire_wait_seconds", "", &s->db_wait);
-    counter(&o, "sslorders_db_busy_waits_total", "SQLite statements that waited for a lock",
-            SO_MC_DB_BUSY_WAITS);
-    head(&o, "sslorders_db_busy_wait_seconds_total", "counter", "Time SQLite statements waited for locks");
-    emit(&o, "sslorders_db_busy_wait_seconds_total %.6f\n",
-         (double)rd(&s->counters[SO_MC_DB_BUSY_WAIT_US]) / 1e6);
+    render_db(&o, s);
     head(&o, "sslorders_cache_hits_total", "counter", "Answers served from a process cache");
     emit(&o, "sslorders_cache_hits_total{cache=\"list\"} %" APR_UINT64_T_FMT "\n",
          rd(&s->counters[SO_MC_LIST_CACHE_HIT]));

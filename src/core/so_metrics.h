@@ -36,6 +36,8 @@ typedef enum {
     SO_MC_DB_OPENED_START,    /* database connections a child opened before its requests */
     SO_MC_DB_OPENED_DEMAND,   /* ... and those opened when a request needed one */
     SO_MC_DB_PREPARED,        /* statements prepared on a connection (at their first use) */
+    SO_MC_DB_BATCHES,         /* PostgreSQL: batches of statements sent in one round trip */
+    SO_MC_DB_BATCHED,         /* ... and the statements they held */
     SO_MC_COUNT
 } so_counter_t;
 

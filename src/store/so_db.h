@@ -97,6 +97,9 @@ struct so_db_t {
     so_db_commit_hook_fn *commit_hook;
     void *commit_hook_baton;
     int in_hook;
+    /* so_db_batch_begin .. so_db_batch_run: the so_db_select_in statements queued
+     * (so_db_queued_t, so_db_int.h), NULL when no batch is open */
+    apr_array_header_t *batch;
 };
 
 /* Rows of a result, fully read. cell() is "" for SQL NULL, isnull() tells. */
@@ -162,6 +165,20 @@ typedef void so_rows_cb(void *baton, apr_pool_t *p, so_rows_t *rows);
 apr_status_t so_db_select_in(so_db_t *db, apr_pool_t *p, const char *head, const char *tail,
                              int nfixed, const so_arg_t *fixed, const apr_array_header_t *ids,
                              so_rows_cb *cb, void *baton);
+/* Batches (PostgreSQL): between so_db_batch_begin and so_db_batch_run, so_db_select_in
+ * outside a transaction queues its statements, and so_db_batch_run sends them all in one
+ * round trip (libpq's pipeline mode), then calls their callbacks in the order they were
+ * queued. What the callbacks fill is read after so_db_batch_run. SQLite, a transaction,
+ * or a statement that has no name on the connection: the statement runs at once, as
+ * without a batch. so_db_batch_run ends the batch, also when it fails (the callbacks of
+ * the statements it could not read are not called); so_db_batch_cancel drops it unrun. */
+void so_db_batch_begin(so_db_t *db);
+/* so_db_select_sql, its rows given to cb: queued in a batch when one is open (as
+ * so_db_select_in's), else at once. */
+apr_status_t so_db_select_sql_cb(so_db_t *db, apr_pool_t *p, const char *sql, int nargs,
+                                 const so_arg_t *args, so_rows_cb *cb, void *baton);
+apr_status_t so_db_batch_run(so_db_t *db);
+void so_db_batch_cancel(so_db_t *db);
 apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nrows, int nargs,
                             const so_arg_t *args);
 /* Run raw SQL without parameters (DDL, migrations). */

@@ -11,6 +11,7 @@
 #include "so_db.h"
 #include "so_db_int.h"
 #include "../core/so_log.h"
+#include "../core/so_metrics.h"
 
 /* ---------------------------------------------------------------------------
  * statements
@@ -270,18 +271,30 @@ apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrow
  * (PQexecParams), as do those whose PREPARE fails. */
 #define SO_DB_PG_ADHOC_MAX 64
 
-static apr_status_t prepare_adhoc_pg(so_db_t *db, apr_pool_t *p, const char *sql,
-                                     apr_dbd_prepared_t **stmt)
+/* the name of a statement built at run time, from its text */
+static const char *adhoc_label(apr_pool_t *p, const char *sql)
 {
-    const char *key, *label;
     apr_uint64_t h = 14695981039346656037ULL; /* FNV-1a */
     const unsigned char *c;
+    for (c = (const unsigned char *)sql; *c; c++) {
+        h = (h ^ *c) * 1099511628211ULL;
+    }
+    return apr_psprintf(p, "so_ah_%016" APR_UINT64_T_HEX_FMT, h);
+}
+
+/* *label: the statement's name on the connection, NULL when it runs unnamed */
+static apr_status_t prepare_adhoc_pg(so_db_t *db, apr_pool_t *p, const char *sql,
+                                     apr_dbd_prepared_t **stmt, const char **label)
+{
+    const char *key;
     int ret, named = 0;
     apr_hash_index_t *hi;
 
+    *label = NULL;
     if (db->prepared) {
         key = apr_pstrcat(p, "#", sql, NULL);
         if ((*stmt = apr_hash_get(db->prepared, key, APR_HASH_KEY_STRING))) {
+            *label = adhoc_label(p, sql);
             return APR_SUCCESS;
         }
         for (hi = apr_hash_first(p, db->prepared); hi && named < SO_DB_PG_ADHOC_MAX;
@@ -291,14 +304,12 @@ static apr_status_t prepare_adhoc_pg(so_db_t *db, apr_pool_t *p, const char *sql
             named += ((const char *)k)[0] == '#';
         }
         if (named < SO_DB_PG_ADHOC_MAX && !db->trans) {
-            for (c = (const unsigned char *)sql; *c; c++) {
-                h = (h ^ *c) * 1099511628211ULL;
-            }
-            label = apr_psprintf(db->conn_pool, "so_ah_%016" APR_UINT64_T_HEX_FMT, h);
-            ret = apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, label, stmt);
+            const char *name = adhoc_label(db->conn_pool, sql);
+            ret = apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, name, stmt);
             if (ret == 0) {
                 apr_hash_set(db->prepared, apr_pstrdup(db->conn_pool, key), APR_HASH_KEY_STRING,
                              *stmt);
+                *label = name;
                 return APR_SUCCESS;
             }
             /* e.g. the name is taken (a statement this connection forgot): unnamed */
@@ -310,11 +321,12 @@ static apr_status_t prepare_adhoc_pg(so_db_t *db, apr_pool_t *p, const char *sql
 }
 
 static apr_status_t prepare_adhoc(so_db_t *db, apr_pool_t *p, const char *sql, char *types,
-                                  int *ntypes, apr_dbd_prepared_t **stmt)
+                                  int *ntypes, apr_dbd_prepared_t **stmt, const char **label)
 {
     const char *key = NULL;
     int ret;
 
+    *label = NULL;
     *ntypes = so_db_sql_types(sql, types, SO_MAX_ARGS);
     if (*ntypes < 0) {
         so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00012) "unsupported placeholder in: %s",
@@ -323,7 +335,7 @@ static apr_status_t prepare_adhoc(so_db_t *db, apr_pool_t *p, const char *sql, c
     }
     *stmt = NULL;
     if (db->kind == SO_DB_PGSQL) {
-        return prepare_adhoc_pg(db, p, sql, stmt);
+        return prepare_adhoc_pg(db, p, sql, stmt, label);
     }
     key = apr_pstrcat(p, "#", sql, NULL);
     *stmt = db->prepared ? apr_hash_get(db->prepared, key, APR_HASH_KEY_STRING) : NULL;
@@ -347,7 +359,8 @@ apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_ro
     char types[SO_MAX_ARGS];
     int n;
     apr_dbd_prepared_t *stmt;
-    apr_status_t rv = prepare_adhoc(db, p, sql, types, &n, &stmt);
+    const char *label;
+    apr_status_t rv = prepare_adhoc(db, p, sql, types, &n, &stmt, &label);
     if (rv != APR_SUCCESS || (rv = begin_now(db)) != APR_SUCCESS) {
         return rv;
     }
@@ -359,6 +372,41 @@ apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_ro
 #define IN_60 IN_20 ", " IN_20 ", " IN_20
 _Static_assert(SO_DB_IN_BATCH == 60, "IN_60 holds SO_DB_IN_BATCH placeholders");
 _Static_assert(3 + SO_DB_IN_BATCH <= SO_MAX_ARGS, "a batch fits a statement");
+
+/* Queue a statement of a batch when it can go in one (see so_db_batch_begin): 1 when it
+ * was queued (*rv: APR_SUCCESS), 0 when it is to run now (*rv untouched), or an error. */
+static int batch_queue(so_db_t *db, apr_pool_t *p, const char *sql, int nargs,
+                       const so_arg_t *args, so_rows_cb *cb, void *baton, apr_status_t *rv)
+{
+    char types[SO_MAX_ARGS];
+    int n;
+    apr_dbd_prepared_t *stmt;
+    const char *label;
+    so_db_queued_t *q;
+    const char **values;
+
+    if (!db->batch || db->kind != SO_DB_PGSQL || db->trans) {
+        return 0;
+    }
+    if ((*rv = prepare_adhoc(db, p, sql, types, &n, &stmt, &label)) != APR_SUCCESS) {
+        return 1;
+    }
+    if (!label || n != nargs
+        || so_db_pg_text_args(p, label, nargs, args, &values) != APR_SUCCESS) {
+        return 0; /* unnamed (or not for a pipeline): now, as usual */
+    }
+    q = apr_array_push(db->batch);
+    q->label = label;
+    q->sql = sql;
+    q->args = apr_pmemdup(p, args, sizeof(*args) * (apr_size_t)nargs);
+    q->values = values;
+    q->nargs = nargs;
+    q->cb = cb;
+    q->baton = baton;
+    q->p = p;
+    q->rows = NULL;
+    return 1;
+}
 
 apr_status_t so_db_select_in(so_db_t *db, apr_pool_t *p, const char *head, const char *tail,
                              int nfixed, const so_arg_t *fixed, const apr_array_header_t *ids,
@@ -385,6 +433,12 @@ apr_status_t so_db_select_in(so_db_t *db, apr_pool_t *p, const char *head, const
             int k = i + j < ids->nelts ? i + j : ids->nelts - 1;
             args[nfixed + j] = so_arg_int(APR_ARRAY_IDX(ids, k, apr_int64_t));
         }
+        if (batch_queue(db, p, sql, nfixed + SO_DB_IN_BATCH, args, cb, baton, &rv)) {
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+            continue;
+        }
         rv = so_db_select_sql(db, p, sql, &rows, nfixed + SO_DB_IN_BATCH, args);
         if (rv != APR_SUCCESS) {
             return rv;
@@ -394,12 +448,77 @@ apr_status_t so_db_select_in(so_db_t *db, apr_pool_t *p, const char *head, const
     return APR_SUCCESS;
 }
 
+static apr_status_t run_queued(so_db_t *db, so_db_queued_t *q)
+{
+    return so_db_select_sql(db, q->p, q->sql, &q->rows, q->nargs, q->args);
+}
+
+apr_status_t so_db_select_sql_cb(so_db_t *db, apr_pool_t *p, const char *sql, int nargs,
+                                 const so_arg_t *args, so_rows_cb *cb, void *baton)
+{
+    so_rows_t *rows;
+    apr_status_t rv;
+    if (batch_queue(db, p, sql, nargs, args, cb, baton, &rv)) {
+        return rv;
+    }
+    if ((rv = so_db_select_sql(db, p, sql, &rows, nargs, args)) == APR_SUCCESS) {
+        cb(baton, p, rows);
+    }
+    return rv;
+}
+
+void so_db_batch_begin(so_db_t *db)
+{
+    if (!db->batch) {
+        db->batch = apr_array_make(db->pool, 8, sizeof(so_db_queued_t));
+    }
+}
+
+void so_db_batch_cancel(so_db_t *db)
+{
+    db->batch = NULL;
+}
+
+apr_status_t so_db_batch_run(so_db_t *db)
+{
+    apr_array_header_t *queued = db->batch;
+    so_db_queued_t *q;
+    apr_status_t rv = APR_SUCCESS;
+    int i, at, n;
+
+    db->batch = NULL;
+    if (!queued || queued->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    q = (so_db_queued_t *)queued->elts;
+    /* in pipelines of at most SO_DB_BATCH_MAX (a CSV export of many orders queues many) */
+    for (at = 0; at < queued->nelts && rv == APR_SUCCESS; at += n) {
+        n = queued->nelts - at < SO_DB_BATCH_MAX ? queued->nelts - at : SO_DB_BATCH_MAX;
+        rv = n > 1 ? so_db_pg_run_batch(db, q + at, n) : APR_ENOTIMPL;
+        if (rv == APR_ENOTIMPL) {
+            /* one statement (a pipeline saves nothing), or no pipeline: one by one */
+            for (i = at, rv = APR_SUCCESS; i < at + n && rv == APR_SUCCESS; i++) {
+                rv = run_queued(db, &q[i]);
+            }
+        }
+        else {
+            so_metrics_inc(SO_MC_DB_BATCHES);
+            so_metrics_add(SO_MC_DB_BATCHED, (apr_uint64_t)n);
+        }
+    }
+    for (i = 0; rv == APR_SUCCESS && i < queued->nelts; i++) {
+        q[i].cb(q[i].baton, q[i].p, q[i].rows);
+    }
+    return rv;
+}
+
 apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nrows, int nargs,
                             const so_arg_t *args)
 {
     char types[SO_MAX_ARGS];
     int n;
     apr_dbd_prepared_t *stmt;
+    const char *label;
     apr_status_t rv;
     if (needs_own_trans(db)) {
         if ((rv = so_db_begin(db)) != APR_SUCCESS) {
@@ -407,7 +526,7 @@ apr_status_t so_db_exec_sql(so_db_t *db, apr_pool_t *p, const char *sql, int *nr
         }
         return so_db_end(db, so_db_exec_sql(db, p, sql, nrows, nargs, args));
     }
-    rv = prepare_adhoc(db, p, sql, types, &n, &stmt);
+    rv = prepare_adhoc(db, p, sql, types, &n, &stmt, &label);
     if (rv != APR_SUCCESS || (rv = begin_now(db)) != APR_SUCCESS) {
         return rv;
     }

@@ -42,6 +42,28 @@ apr_status_t so_db_pg_begin_now(so_db_t *db);
  * when the statement is to run as usual (a blob argument: BEGIN was sent alone). */
 int so_db_pg_begin_with(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, int nargs,
                         const so_arg_t *args, so_rows_t **rows, int *nrows, apr_status_t *rv);
+/* A statement of a batch (so_db_batch_begin): its name on this connection, its text
+ * values, and what to call with its rows. */
+typedef struct {
+    const char *label;  /* the statement's name on this connection */
+    const char *sql;
+    const so_arg_t *args;
+    const char **values; /* its arguments as text (NULL: SQL NULL) */
+    int nargs;
+    so_rows_cb *cb;
+    void *baton;
+    apr_pool_t *p;      /* the rows' pool */
+    so_rows_t *rows;    /* set by so_db_pg_run_batch */
+} so_db_queued_t;
+/* Send n queued statements in one pipeline and read their rows. APR_ENOTIMPL: nothing
+ * sent (no pipeline on this connection). The connection is blocking: all of them are
+ * written before any result is read, so n stays small (SO_DB_BATCH_MAX) for their
+ * messages to fit the socket's buffer while the server may be blocked writing results. */
+#define SO_DB_BATCH_MAX 16
+apr_status_t so_db_pg_run_batch(so_db_t *db, so_db_queued_t *q, int n);
+/* The text of arguments as libpq sends them (NULL for SQL NULL; a blob is refused). */
+apr_status_t so_db_pg_text_args(apr_pool_t *p, const char *label, int nargs,
+                                const so_arg_t *args, const char ***out);
 /* COMMIT (commit 1) or ROLLBACK what BEGIN started; nothing when BEGIN was not sent. */
 apr_status_t so_db_pg_end(so_db_t *db, int commit);
 

@@ -13,18 +13,11 @@
 #include "so_db_int.h"
 #include "../core/so_log.h"
 
-/* The arguments as libpq sends them: text, NULL for SQL NULL (no blobs here). */
-static apr_status_t text_values(apr_pool_t *p, const so_stmt_info_t *info, int nargs,
+apr_status_t so_db_pg_text_args(apr_pool_t *p, const char *label, int nargs,
                                 const so_arg_t *args, const char ***out)
 {
-    const char **v;
+    const char **v = apr_pcalloc(p, sizeof(*v) * (apr_size_t)(nargs + 1));
     int i;
-    if (nargs != info->nargs) {
-        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00982) "%s: %d arguments given, %d expected",
-                     info->label, nargs, info->nargs);
-        return SO_EDB;
-    }
-    v = apr_pcalloc(p, sizeof(*v) * (apr_size_t)(nargs + 1));
     for (i = 0; i < nargs; i++) {
         switch (args[i].kind) {
         case SO_ARG_INT:
@@ -38,13 +31,25 @@ static apr_status_t text_values(apr_pool_t *p, const so_stmt_info_t *info, int n
             break;
         case SO_ARG_BLOB:
             so_log_error(SO_LOG_MARK, APR_EINVAL,
-                         SOLOGNO(00983) "%s: argument %d is a blob (not in a pipeline)",
-                         info->label, i + 1);
+                         SOLOGNO(00983) "%s: argument %d is a blob (not in a pipeline)", label,
+                         i + 1);
             return SO_EDB;
         }
     }
     *out = v;
     return APR_SUCCESS;
+}
+
+/* The arguments of a registered statement as libpq sends them. */
+static apr_status_t text_values(apr_pool_t *p, const so_stmt_info_t *info, int nargs,
+                                const so_arg_t *args, const char ***out)
+{
+    if (nargs != info->nargs) {
+        so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00982) "%s: %d arguments given, %d expected",
+                     info->label, nargs, info->nargs);
+        return SO_EDB;
+    }
+    return so_db_pg_text_args(p, info->label, nargs, args, out);
 }
 
 /* the rows of a PGRES_TUPLES_OK result, copied into p */
@@ -327,4 +332,64 @@ apr_status_t so_db_pg_end(so_db_t *db, int commit)
         return APR_SUCCESS; /* (a rollback that failed: the session ends the transaction) */
     }
     return so_db_classify_msg(db, err, "committing");
+}
+
+apr_status_t so_db_pg_run_batch(so_db_t *db, so_db_queued_t *q, int n)
+{
+    PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
+    const char *error = NULL, *at = NULL;
+    int i, k = 0, sent = 1, synced;
+
+    if (!conn || PQstatus(conn) != CONNECTION_OK || PQpipelineStatus(conn) != PQ_PIPELINE_OFF
+        || PQenterPipelineMode(conn) != 1) {
+        return APR_ENOTIMPL; /* (nothing sent: they run one by one) */
+    }
+    for (i = 0; i < n && sent; i++) {
+        sent = PQsendQueryPrepared(conn, q[i].label, q[i].nargs, q[i].values, NULL, NULL, 0) == 1;
+    }
+    synced = sent && PQpipelineSync(conn) == 1;
+    if (!synced) {
+        error = apr_pstrdup(db->pool, PQerrorMessage(conn));
+    }
+    /* each statement's result (then a NULL), up to the sync */
+    while (synced) {
+        PGresult *r = PQgetResult(conn);
+        ExecStatusType st;
+        if (!r) {
+            if (PQstatus(conn) != CONNECTION_OK) {
+                error = error ? error : apr_pstrdup(db->pool, PQerrorMessage(conn));
+                break;
+            }
+            continue;
+        }
+        st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st == PGRES_TUPLES_OK && k < n) {
+            q[k].rows = copy_rows(q[k].p, r);
+        }
+        else if (!error) {
+            const char *m = PQresultErrorMessage(r);
+            error = apr_pstrdup(db->pool, m && *m ? m : PQresStatus(st));
+            at = k < n ? q[k].label : "a batch";
+        }
+        k++;
+        PQclear(r);
+    }
+    if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF && PQexitPipelineMode(conn) != 1) {
+        /* results left unread (the connection broke in the middle): a new session */
+        error = error ? error : apr_pstrdup(db->pool, PQerrorMessage(conn));
+        PQreset(conn);
+        db->broken = 1;
+    }
+    if (!error && k != n) {
+        error = apr_psprintf(db->pool, "%d results for %d statements", k, n);
+    }
+    if (error) {
+        apr_status_t rv = so_db_classify_msg(db, error, at ? at : "a batch of statements");
+        return rv == APR_SUCCESS ? SO_EDB : rv;
+    }
+    return APR_SUCCESS;
 }

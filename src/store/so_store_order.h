@@ -124,6 +124,9 @@ so_order_filter_t *so_order_filter_make(apr_pool_t *p, apr_int64_t team_id);
 /* A text that differs for any two filters that select different rows or pages on this
  * connection's kind of database (the key of the page cache, without the version). */
 const char *so_store_orders_list_key(so_db_t *db, apr_pool_t *p, const so_order_filter_t *f);
+/* A page of orders, with their names, and the number of orders the filter selects. With
+ * a batch open (so_db_batch_begin), the names and the count are queued: the orders' names
+ * and *total are set when the batch has run. */
 apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_filter_t *f,
                                   apr_array_header_t **out, apr_int64_t *total);
 

@@ -94,18 +94,19 @@ apr_status_t so_store_renewals_for(so_db_t *db, apr_pool_t *p, apr_int64_t team_
                                    apr_hash_t **by_renewal)
 {
     so_arg_t team = so_arg_int(team_id);
-    batch_t a, b;
+    /* in the pool: with a batch (so_db_batch_begin) the rows come after this returns */
+    batch_t *a = apr_palloc(p, sizeof(*a)), *b = apr_palloc(p, sizeof(*b));
     apr_status_t rv;
 
-    a.map = *by_renewed = apr_hash_make(p);
-    a.by_renewed = 1;
-    b.map = *by_renewal = apr_hash_make(p);
-    b.by_renewed = 0;
+    a->map = *by_renewed = apr_hash_make(p);
+    a->by_renewed = 1;
+    b->map = *by_renewal = apr_hash_make(p);
+    b->by_renewed = 0;
     rv = so_db_select_in(db, p,
                          "SELECT " REN_COLS " FROM order_renewals r "
                          "JOIN orders o ON o.id = r.renewal_id WHERE r.team_id = %lld AND " LIVE
                          " AND r.renewed_id IN (",
-                         ")", 1, &team, ids, rows_cb, &a);
+                         ")", 1, &team, ids, rows_cb, a);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -113,5 +114,5 @@ apr_status_t so_store_renewals_for(so_db_t *db, apr_pool_t *p, apr_int64_t team_
                            "SELECT " REN_COLS " FROM order_renewals r "
                            "JOIN orders o ON o.id = r.renewal_id WHERE r.team_id = %lld AND "
                            "r.renewal_id IN (",
-                           ")", 1, &team, ids, rows_cb, &b);
+                           ")", 1, &team, ids, rows_cb, b);
 }

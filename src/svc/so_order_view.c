@@ -166,18 +166,26 @@ static void write_id(so_jw_t *w, const char *key, int has, apr_int64_t id)
     }
 }
 
-static apr_status_t certs_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
-{
-    apr_hash_t *by;
-    apr_status_t rv;
-    int i;
+/* What the loaders read for a page of orders: each load queues its lookups (one batch,
+ * so_db_batch_begin), and its apply hangs the rows on the orders after the batch ran. */
+typedef struct {
+    apr_hash_t *certs;                  /* order id -> so_cert_t* (current) */
+    apr_hash_t *folders;                /* folder id -> so_folder_t* */
+    apr_hash_t *order_tags, *cert_tags; /* order id -> names; -> so_cert_tags_t* */
+    apr_hash_t *renewed_by, *renewal_of; /* order id -> so_renewal_t* */
+} loaded_t;
 
-    if ((rv = so_store_certs_current(ctx->db, ctx->pool, orders, &by)) != APR_SUCCESS) {
-        return rv;
-    }
+static apr_status_t certs_load(so_svc_ctx_t *ctx, apr_array_header_t *orders, loaded_t *l)
+{
+    return so_store_certs_current(ctx->db, ctx->pool, orders, &l->certs);
+}
+
+static void certs_apply(so_svc_ctx_t *ctx, apr_array_header_t *orders, const loaded_t *l)
+{
+    int i;
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        so_cert_t *c = apr_hash_get(by, &o->id, sizeof(o->id));
+        so_cert_t *c = apr_hash_get(l->certs, &o->id, sizeof(o->id));
         if (c) {
             o->certificate = c->pem;
             o->intermediate_certificate = c->intermediate_pem;
@@ -185,7 +193,6 @@ static apr_status_t certs_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
         }
         ext_set(ctx->pool, o, EXT_CERT, c);
     }
-    return APR_SUCCESS;
 }
 
 static void certs_write(so_jw_t *w, const so_order_t *o)
@@ -196,11 +203,9 @@ static void certs_write(so_jw_t *w, const so_order_t *o)
     so_jw_kbool(w, "certificate_revoked", c && c->revoked_at > 0);
 }
 
-static apr_status_t folders_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
+static apr_status_t folders_load(so_svc_ctx_t *ctx, apr_array_header_t *orders, loaded_t *l)
 {
     apr_array_header_t *ids = apr_array_make(ctx->pool, orders->nelts + 1, sizeof(apr_int64_t));
-    apr_hash_t *by_id;
-    apr_status_t rv;
     int i;
 
     for (i = 0; i < orders->nelts; i++) {
@@ -209,18 +214,19 @@ static apr_status_t folders_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
             APR_ARRAY_PUSH(ids, apr_int64_t) = folder; /* neighbours often share a folder */
         }
     }
-    rv = so_store_folders_by_id(ctx->db, ctx->pool, orders_team(orders), ids, &by_id);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
+    return so_store_folders_by_id(ctx->db, ctx->pool, orders_team(orders), ids, &l->folders);
+}
+
+static void folders_apply(so_svc_ctx_t *ctx, apr_array_header_t *orders, const loaded_t *l)
+{
+    int i;
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
         if (o->folder_id) {
-            ext_set(ctx->pool, o, EXT_FOLDER, apr_hash_get(by_id, &o->folder_id,
+            ext_set(ctx->pool, o, EXT_FOLDER, apr_hash_get(l->folders, &o->folder_id,
                                                            sizeof(o->folder_id)));
         }
     }
-    return APR_SUCCESS;
 }
 
 static void folders_write(so_jw_t *w, const so_order_t *o)
@@ -230,23 +236,20 @@ static void folders_write(so_jw_t *w, const so_order_t *o)
     so_jw_kstr(w, "folder_name", f ? f->name : "");
 }
 
-static apr_status_t tags_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
+static apr_status_t tags_load(so_svc_ctx_t *ctx, apr_array_header_t *orders, loaded_t *l)
 {
-    apr_hash_t *order_tags, *cert_tags;
-    apr_status_t rv;
-    int i;
+    return so_store_orders_tags(ctx->db, ctx->pool, orders_team(orders),
+                                order_ids(ctx->pool, orders), &l->order_tags, &l->cert_tags);
+}
 
-    rv = so_store_orders_tags(ctx->db, ctx->pool, orders_team(orders),
-                              order_ids(ctx->pool, orders), &order_tags, &cert_tags);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
+static void tags_apply(so_svc_ctx_t *ctx, apr_array_header_t *orders, const loaded_t *l)
+{
+    int i;
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        ext_set(ctx->pool, o, EXT_TAGS, apr_hash_get(order_tags, &o->id, sizeof(o->id)));
-        ext_set(ctx->pool, o, EXT_CERT_TAGS, apr_hash_get(cert_tags, &o->id, sizeof(o->id)));
+        ext_set(ctx->pool, o, EXT_TAGS, apr_hash_get(l->order_tags, &o->id, sizeof(o->id)));
+        ext_set(ctx->pool, o, EXT_CERT_TAGS, apr_hash_get(l->cert_tags, &o->id, sizeof(o->id)));
     }
-    return APR_SUCCESS;
 }
 
 static void write_names(so_jw_t *w, apr_array_header_t *names)
@@ -278,23 +281,20 @@ static void tags_write(so_jw_t *w, const so_order_t *o)
     so_jw_arr_end(w);
 }
 
-static apr_status_t renewals_load(so_svc_ctx_t *ctx, apr_array_header_t *orders)
+static apr_status_t renewals_load(so_svc_ctx_t *ctx, apr_array_header_t *orders, loaded_t *l)
 {
-    apr_hash_t *by_renewed, *by_renewal;
-    apr_status_t rv;
-    int i;
+    return so_store_renewals_for(ctx->db, ctx->pool, orders_team(orders),
+                                 order_ids(ctx->pool, orders), &l->renewed_by, &l->renewal_of);
+}
 
-    rv = so_store_renewals_for(ctx->db, ctx->pool, orders_team(orders),
-                               order_ids(ctx->pool, orders), &by_renewed, &by_renewal);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
+static void renewals_apply(so_svc_ctx_t *ctx, apr_array_header_t *orders, const loaded_t *l)
+{
+    int i;
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        ext_set(ctx->pool, o, EXT_RENEWED_BY, apr_hash_get(by_renewed, &o->id, sizeof(o->id)));
-        ext_set(ctx->pool, o, EXT_RENEWAL_OF, apr_hash_get(by_renewal, &o->id, sizeof(o->id)));
+        ext_set(ctx->pool, o, EXT_RENEWED_BY, apr_hash_get(l->renewed_by, &o->id, sizeof(o->id)));
+        ext_set(ctx->pool, o, EXT_RENEWAL_OF, apr_hash_get(l->renewal_of, &o->id, sizeof(o->id)));
     }
-    return APR_SUCCESS;
 }
 
 static void renewals_write(so_jw_t *w, const so_order_t *o)
@@ -315,29 +315,41 @@ static void renewals_write(so_jw_t *w, const so_order_t *o)
 }
 
 typedef struct {
-    apr_status_t (*load)(so_svc_ctx_t *ctx, apr_array_header_t *orders);
+    apr_status_t (*load)(so_svc_ctx_t *ctx, apr_array_header_t *orders, loaded_t *l);
+    void (*apply)(so_svc_ctx_t *ctx, apr_array_header_t *orders, const loaded_t *l);
     void (*write)(so_jw_t *w, const so_order_t *o);
 } part_t;
 
 /* in the order of their fields in the object */
 static const part_t parts[] = {
-    {certs_load, certs_write},
-    {folders_load, folders_write},
-    {tags_load, tags_write},
-    {renewals_load, renewals_write},
+    {certs_load, certs_apply, certs_write},
+    {folders_load, folders_apply, folders_write},
+    {tags_load, tags_apply, tags_write},
+    {renewals_load, renewals_apply, renewals_write},
 };
 
 apr_status_t so_order_view_prepare(so_svc_ctx_t *ctx, apr_array_header_t *orders)
 {
-    apr_status_t rv;
-    size_t i;
-    if (orders->nelts == 0) {
-        return APR_SUCCESS;
+    loaded_t l;
+    apr_status_t rv = APR_SUCCESS;
+    size_t i, n = sizeof(parts) / sizeof(parts[0]);
+
+    memset(&l, 0, sizeof(l));
+    /* PostgreSQL: every lookup (and what the caller queued before, the orders' names)
+     * in one round trip instead of one each */
+    so_db_batch_begin(ctx->db);
+    for (i = 0; i < n && rv == APR_SUCCESS && orders->nelts; i++) {
+        rv = parts[i].load(ctx, orders, &l);
     }
-    for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        if ((rv = parts[i].load(ctx, orders)) != APR_SUCCESS) {
-            return rv;
-        }
+    if (rv != APR_SUCCESS) {
+        so_db_batch_cancel(ctx->db);
+        return rv;
+    }
+    if ((rv = so_db_batch_run(ctx->db)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < n && orders->nelts; i++) {
+        parts[i].apply(ctx, orders, &l);
     }
     return APR_SUCCESS;
 }
