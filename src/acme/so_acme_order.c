@@ -434,17 +434,29 @@ static apr_status_t order_names(so_acme_ctx_t *a, const so_acme_order_t *o, apr_
     return APR_SUCCESS;
 }
 
-/* the order is invalid with the error type and detail */
-static apr_status_t order_fail(so_acme_ctx_t *a, so_acme_order_t *o, const char *type, const char *why)
+/* The order invalid with the error type and detail, as stored: returns rv when that is
+ * written. When the write fails (the database went away), o stays as it was (processing:
+ * the next poll or the background job decides again) and the write's error is returned,
+ * never an answer that says invalid for an order whose row does not. */
+static apr_status_t order_fail(so_acme_ctx_t *a, so_acme_order_t *o, const char *type,
+                               const char *why, apr_status_t rv)
 {
     json_t *e = json_pack("{s:s,s:s}", "type", apr_pstrcat(a->p, ERR_NS, type, NULL), "detail",
                           why ? why : "");
     char *t = json_dumps(e, JSON_COMPACT);
+    const char *was = o->status, *had = o->error;
+    apr_status_t wrv;
+
     json_decref(e);
     o->status = "invalid";
     o->error = apr_pstrdup(a->p, t ? t : "");
     free(t);
-    return so_store_acme_order_set(a->db, a->p, o);
+    if ((wrv = so_store_acme_order_set(a->db, a->p, o)) != APR_SUCCESS) {
+        o->status = was;
+        o->error = had;
+        return wrv;
+    }
+    return rv;
 }
 
 /* The order valid with its certificate, as stored: when the write fails (the database
@@ -490,8 +502,7 @@ apr_status_t so_acme_order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array
     }
     if (so_csr_parse(a->p, o->csr, &csr, why) != APR_SUCCESS
         || order_names(a, o, authzs, csr, &names, &validated, &methods, why) != APR_SUCCESS) {
-        order_fail(a, o, "badCSR", *why);
-        return APR_EINVAL;
+        return order_fail(a, o, "badCSR", *why, APR_EINVAL);
     }
     if (o->order_id <= 0) {
         /* a product-bound EAB: the paid order of these names, charged now (once: the
@@ -502,8 +513,7 @@ apr_status_t so_acme_order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array
         }
         if (eab->disabled) {
             *why = "The account's external account binding is disabled";
-            order_fail(a, o, "unauthorized", *why);
-            return APR_EINVAL;
+            return order_fail(a, o, "unauthorized", *why, APR_EINVAL);
         }
         rv = so_acme_iss_product_order(a->req, o->id, o->team_id, eab->created_by,
                                        eab->product_id, eab->period, csr->pem, names,
@@ -514,12 +524,10 @@ apr_status_t so_acme_order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array
             return APR_SUCCESS;
         }
         if (rv == APR_EINVAL) {
-            order_fail(a, o, "badCSR", *why);
-            return APR_EINVAL;
+            return order_fail(a, o, "badCSR", *why, APR_EINVAL);
         }
         if (rv == SO_ENOFUNDS) {
-            order_fail(a, o, "unauthorized", *why);
-            return APR_EINVAL;
+            return order_fail(a, o, "unauthorized", *why, APR_EINVAL);
         }
         if (rv != APR_SUCCESS) {
             return rv;
@@ -534,12 +542,10 @@ apr_status_t so_acme_order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array
                            !strcmp(o->profile, "shortlived") ? SHORTLIVED_DAYS : 0,
                            -o->cert_id - 1, &cert_id, why);
     if (rv == SO_ECAA) {
-        order_fail(a, o, "caa", *why);
-        return rv;
+        return order_fail(a, o, "caa", *why, rv);
     }
     if (rv == APR_EINVAL) {
-        order_fail(a, o, "unauthorized", *why);
-        return rv;
+        return order_fail(a, o, "unauthorized", *why, rv);
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -548,7 +554,8 @@ apr_status_t so_acme_order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array
         return order_valid(a, o, cert_id);
     }
     if (o->expires_at <= a->req->now) {
-        order_fail(a, o, "serverInternal", "The order expired before it could be issued");
+        return order_fail(a, o, "serverInternal", "The order expired before it could be issued",
+                          APR_SUCCESS);
     }
     return APR_SUCCESS;
 }

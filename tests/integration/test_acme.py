@@ -543,6 +543,47 @@ def test_product_bound_charges_once(env):
     assert p.value.type == "rejectedIdentifier"
 
 
+def test_invalid_only_when_stored(env):
+    """A finalize that turns the order invalid (here: the balance went below the product's
+    price between newOrder and finalize) while writing invalid fails, the database gone
+    (a trigger fails that write the way a database that shuts down does): the answer says
+    processing, as the order's row does, not invalid. The next poll, with the database
+    back, decides again and then the order is invalid, with its problem."""
+    team = env.new_team(balance="30", ttl=LONG)
+    api = team.client()
+    e = api.post("/acme/eab", json={"product_id": DV})[1]["data"]
+    c = Acme(directory(env))
+    c.register(e["kid"], e["hmac_key"])
+    d = dom()
+    url, order = c.new_order([d])
+    http01(env, c, c.get(order["authorizations"][0]))
+    env.ctl("balance", "credit", team.slug, "-25")  # 5.00 left, the product costs 28.99
+    if DB == "pgsql":
+        env.sql("CREATE FUNCTION so_test_down() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "RAISE EXCEPTION 'the database system is shutting down (a test)'; END $$; "
+                "CREATE TRIGGER so_test_down BEFORE UPDATE ON acme_orders FOR EACH ROW "
+                "WHEN (NEW.status = 'invalid') EXECUTE FUNCTION so_test_down()")
+        undo = "DROP TRIGGER so_test_down ON acme_orders; DROP FUNCTION so_test_down()"
+    else:
+        env.sql("CREATE TRIGGER so_test_down BEFORE UPDATE ON acme_orders "
+                "WHEN NEW.status = 'invalid' BEGIN SELECT RAISE(ABORT, 'disk I/O error (a test)'); END")
+        undo = "DROP TRIGGER so_test_down"
+    env.expect_log(r"so_test_down|shutting down \(a test\)|disk I/O error \(a test\)|SO00979")
+    try:
+        done, _ = c.finalize(c.get(url), [d])
+        assert done["status"] == "processing", done
+        row = env.sql(f"SELECT status FROM acme_orders WHERE id = {url.rsplit('/', 1)[1]}")
+        assert row.strip() == "processing", row
+    finally:
+        env.sql(undo)
+    polled = c.get(url)
+    assert polled["status"] == "invalid", polled
+    assert polled["error"]["type"] == "urn:ietf:params:acme:error:unauthorized", polled
+    assert "balance" in polled["error"]["detail"]
+    assert api.get("/ssl/orders")[1]["data"]["total"] == 0
+    assert "5.00" in balance(env, team)
+
+
 def test_product_bound_balance_too_low(env):
     team = env.new_team(balance="10", ttl=LONG)
     api = team.client()
