@@ -124,13 +124,28 @@ static apr_status_t read_pipeline(PGconn *conn, apr_pool_t *p, pipe_out_t *o)
     }
 }
 
+/* Leave pipeline mode. Results left unread (the connection broke in the middle): apr_dbd
+ * cannot run a statement on it in pipeline mode, so a new session (and statements prepared
+ * again, so_db_repair) is the way out. Returns the error to report then (the one given,
+ * else libpq's), NULL when the pipeline ended cleanly. */
+static const char *pipeline_leave(so_db_t *db, PGconn *conn, apr_pool_t *p, const char *error)
+{
+    if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF || PQexitPipelineMode(conn) == 1) {
+        return NULL;
+    }
+    error = error ? error : apr_pstrdup(p, PQerrorMessage(conn));
+    PQreset(conn);
+    db->broken = 1;
+    return error;
+}
+
 apr_status_t so_db_select_commit(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows,
                                  int nargs, const so_arg_t *args)
 {
     PGconn *conn;
     so_stmt_info_t *info;
     apr_dbd_prepared_t *stmt;
-    const char **values;
+    const char **values, *left;
     pipe_out_t o;
     apr_status_t rv;
 
@@ -176,16 +191,10 @@ apr_status_t so_db_select_commit(so_db_t *db, apr_pool_t *p, const char *label, 
             o.error = apr_pstrdup(p, PQerrorMessage(conn));
         }
     }
-    if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF && PQexitPipelineMode(conn) != 1) {
-        /* results left unread (the connection broke in the middle): apr_dbd cannot run a
-         * statement on it in pipeline mode; a new session (and statements prepared again,
-         * so_db_repair) is the way out */
-        if (rv == APR_SUCCESS) {
-            rv = SO_EDBDOWN;
-            o.error = apr_pstrdup(p, PQerrorMessage(conn));
-        }
-        PQreset(conn);
-        db->broken = 1;
+    if ((left = pipeline_leave(db, conn, p, rv == APR_SUCCESS ? NULL : o.error))
+        && rv == APR_SUCCESS) {
+        rv = SO_EDBDOWN;
+        o.error = left;
     }
     /* sent: a ROLLBACK may be due (the statement failed), the COMMIT ended it (below) */
     db->pg_begun = 1;
@@ -257,7 +266,7 @@ int so_db_pg_begin_with(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, 
                         const so_arg_t *args, so_rows_t **rows, int *nrows, apr_status_t *rv)
 {
     PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
-    const char **values;
+    const char **values, *left;
     pipe_out_t o;
 
     if (has_blob(nargs, args) || nargs != info->nargs || !conn
@@ -275,11 +284,8 @@ int so_db_pg_begin_with(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, 
         || PQpipelineSync(conn) != 1 || read_pipeline(conn, p, &o) != APR_SUCCESS) {
         o.error = o.error ? o.error : apr_pstrdup(p, PQerrorMessage(conn));
     }
-    if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF && PQexitPipelineMode(conn) != 1) {
-        /* results left unread (the connection broke in the middle): a new session */
-        o.error = o.error ? o.error : apr_pstrdup(p, PQerrorMessage(conn));
-        PQreset(conn);
-        db->broken = 1;
+    if ((left = pipeline_leave(db, conn, p, o.error))) {
+        o.error = left;
         o.begun = 0;
     }
     db->pg_begun = o.begun;
@@ -337,7 +343,7 @@ apr_status_t so_db_pg_end(so_db_t *db, int commit)
 apr_status_t so_db_pg_run_batch(so_db_t *db, so_db_queued_t *q, int n)
 {
     PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
-    const char *error = NULL, *at = NULL;
+    const char *error = NULL, *at = NULL, *left;
     int i, k = 0, sent = 1, synced;
 
     if (!conn || PQstatus(conn) != CONNECTION_OK || PQpipelineStatus(conn) != PQ_PIPELINE_OFF
@@ -378,11 +384,8 @@ apr_status_t so_db_pg_run_batch(so_db_t *db, so_db_queued_t *q, int n)
         k++;
         PQclear(r);
     }
-    if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF && PQexitPipelineMode(conn) != 1) {
-        /* results left unread (the connection broke in the middle): a new session */
-        error = error ? error : apr_pstrdup(db->pool, PQerrorMessage(conn));
-        PQreset(conn);
-        db->broken = 1;
+    if ((left = pipeline_leave(db, conn, db->pool, error))) {
+        error = left;
     }
     if (!error && k != n) {
         error = apr_psprintf(db->pool, "%d results for %d statements", k, n);
