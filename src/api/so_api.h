@@ -69,6 +69,9 @@ typedef struct so_config_t {
      * per hour (0: no limit) */
     int acme_orders_per_hour;
     int acme_accounts_per_hour;
+    /* SSLOrdersAuthCache: seconds a process may answer reads from a token lookup it made
+     * (0: off, the default; so_authcache.h) */
+    int auth_cache_secs;
 } so_config_t;
 
 /* The provider's brand as shown to customers: the configured values or the defaults

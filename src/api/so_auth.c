@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include "so_auth.h"
+#include "so_authcache.h"
 #include "../store/so_store_order.h"
 #include "../store/so_store_security.h"
 #include "so_api_security.h"
@@ -137,6 +138,40 @@ static apr_status_t resolve_otp(so_req_t *req, so_db_t *db, const char *token)
     return APR_SUCCESS;
 }
 
+static apr_status_t token_read(so_req_t *req, so_db_t *db, const char *token,
+                               so_credential_t **c)
+{
+    return list_route(req) ? so_store_token_lookup_lv(db, req->pool, token, c)
+                           : so_store_token_lookup(db, req->pool, token, c);
+}
+
+/* The token's credential (with the team's order list version on list routes): from the
+ * process's cache (SSLOrdersAuthCache) for a read, else from the database (and then kept
+ * for the next read). Writes always read the database: what they decide on (role,
+ * scopes, the team's webhooks, its balance) is never older than the request. */
+static apr_status_t token_lookup(so_req_t *req, so_db_t *db, const char *token,
+                                 so_credential_t **c)
+{
+    const char *key;
+    apr_uint64_t gen;
+    apr_status_t rv;
+
+    if (!so_authcache_on() || req->cfg->auth_cache_secs <= 0 || !is_safe_method(req->method)) {
+        return token_read(req, db, token, c);
+    }
+    key = apr_pstrcat(req->pool, so_secret_hash(req->pool, token), list_route(req) ? "/lv" : "",
+                      NULL);
+    if ((*c = so_authcache_get(req->pool, key, req->cfg->auth_cache_secs))) {
+        return APR_SUCCESS;
+    }
+    gen = so_authcache_gen();
+    rv = token_read(req, db, token, c);
+    if (rv == APR_SUCCESS) {
+        so_authcache_put(key, gen, *c);
+    }
+    return rv;
+}
+
 static apr_status_t resolve_token(so_req_t *req, so_db_t *db, const char *token)
 {
     so_credential_t *c = NULL;
@@ -145,8 +180,7 @@ static apr_status_t resolve_token(so_req_t *req, so_db_t *db, const char *token)
     if (strlen(token) > 128) {
         return deny(req, "invalid token");
     }
-    rv = list_route(req) ? so_store_token_lookup_lv(db, req->pool, token, &c)
-                         : so_store_token_lookup(db, req->pool, token, &c);
+    rv = token_lookup(req, db, token, &c);
     if (rv == APR_ENOENT) {
         return resolve_otp(req, db, token);
     }

@@ -203,6 +203,11 @@ static void pair(out_t *o, const char *name, const char *type, const char *help,
     emit(o, "%s{%s=\"%s\"} %" APR_UINT64_T_FMT "\n", name, label, v2, rd(&S()->counters[c2]));
 }
 
+apr_uint64_t so_metrics_counter(so_counter_t c)
+{
+    return rd(&S()->counters[c]);
+}
+
 static apr_int64_t gauge(so_gauge_t g)
 {
     return __atomic_load_n(&S()->gauges[g], __ATOMIC_RELAXED);
@@ -282,6 +287,8 @@ char *so_metrics_render(apr_pool_t *p)
          rd(&s->counters[SO_MC_SEAL_CACHE_HIT]));
     emit(&o, "sslorders_cache_hits_total{cache=\"bundle\"} %" APR_UINT64_T_FMT "\n",
          rd(&s->counters[SO_MC_BUNDLE_CACHE_HIT]));
+    emit(&o, "sslorders_cache_hits_total{cache=\"auth\"} %" APR_UINT64_T_FMT "\n",
+         rd(&s->counters[SO_MC_AUTH_CACHE_HIT]));
     head(&o, "sslorders_cache_misses_total", "counter", "Answers built because no cache held them");
     emit(&o, "sslorders_cache_misses_total{cache=\"list\"} %" APR_UINT64_T_FMT "\n",
          rd(&s->counters[SO_MC_LIST_CACHE_MISS]));
@@ -289,6 +296,12 @@ char *so_metrics_render(apr_pool_t *p)
          rd(&s->counters[SO_MC_SEAL_CACHE_MISS]));
     emit(&o, "sslorders_cache_misses_total{cache=\"bundle\"} %" APR_UINT64_T_FMT "\n",
          rd(&s->counters[SO_MC_BUNDLE_CACHE_MISS]));
+    emit(&o, "sslorders_cache_misses_total{cache=\"auth\"} %" APR_UINT64_T_FMT "\n",
+         rd(&s->counters[SO_MC_AUTH_CACHE_MISS]));
+    counter(&o, "sslorders_auth_changes_total",
+            "Requests through this server that may have changed a credential (each one "
+            "retires what SSLOrdersAuthCache read before it)",
+            SO_MC_AUTH_CHANGES);
     pair(&o, "sslorders_validations_total", "counter", "Domain control checks of a name, by result",
          "result", "valid", SO_MC_VALIDATION_VALID, "pending", SO_MC_VALIDATION_PENDING);
     pair(&o, "sslorders_issuances_total", "counter", "Certificates signed, by result", "result",

@@ -38,6 +38,9 @@ typedef enum {
     SO_MC_DB_PREPARED,        /* statements prepared on a connection (at their first use) */
     SO_MC_DB_BATCHES,         /* PostgreSQL: batches of statements sent in one round trip */
     SO_MC_DB_BATCHED,         /* ... and the statements they held */
+    SO_MC_AUTH_CACHE_HIT,     /* token lookups served by the process (SSLOrdersAuthCache) */
+    SO_MC_AUTH_CACHE_MISS,
+    SO_MC_AUTH_CHANGES,       /* changes made through this server: the auth cache's generation */
     SO_MC_COUNT
 } so_counter_t;
 
@@ -69,6 +72,7 @@ int so_metrics_attached(void);
 
 void so_metrics_add(so_counter_t c, apr_uint64_t n);
 #define so_metrics_inc(c) so_metrics_add((c), 1)
+apr_uint64_t so_metrics_counter(so_counter_t c);
 void so_metrics_gauge_set(so_gauge_t g, apr_int64_t v);
 void so_metrics_gauge_add(so_gauge_t g, apr_int64_t v);
 /* A finished request: route index (-1: none matched), HTTP status, duration. */

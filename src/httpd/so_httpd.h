@@ -45,6 +45,7 @@ typedef struct {
     const char *support_url;
     int acme_orders;          /* SSLOrdersACMERateLimit (SO_UNSET when not set here) */
     int acme_accounts;
+    int auth_cache;           /* SSLOrdersAuthCache seconds (SO_UNSET when not set here) */
 } so_srv_conf_t;
 
 /* Per-directory configuration: where the handler is mounted. */
@@ -98,6 +99,11 @@ int so_httpd_ca_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
 void so_httpd_ca_child_init(apr_pool_t *pchild, server_rec *s);
 /* the order list page cache of this process (SSLOrdersListCache) */
 void so_httpd_list_cache_init(apr_pool_t *pchild, server_rec *s);
+/* SSLOrdersAuthCache: the process's token cache, as long as the longest of the servers' */
+void so_httpd_auth_cache_init(apr_pool_t *pchild, server_rec *s);
+/* After a request that may have changed something (not a read, or a read that committed):
+ * retire the token lookups cached before it, before it answers. */
+void so_httpd_auth_changed(const so_req_t *req);
 
 /* settings of the whole process, each behind its own directive (so_httpd_process.c) */
 const char *so_httpd_set_sqlite_mt(cmd_parms *cmd, void *dc, int on);

@@ -16,6 +16,7 @@
 
 #include "so_httpd.h"
 #include "../api/so_api_ssl.h"
+#include "../api/so_authcache.h"
 #include "../svc/so_issuance.h"
 #include "../acme/so_acme.h"
 #include "../core/so_ca.h"
@@ -167,6 +168,11 @@ static apr_status_t run_jobs(int state, void *baton, apr_pool_t *ptemp)
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, SOLOGNO(00235) "background job: %d orders",
                      worked);
     }
+    if (worked || db->committed) {
+        /* issued, charged, expired: the server's cached token lookups (balances, list
+         * versions) are read again */
+        so_authcache_changed();
+    }
     job_conn_close(s, rec);
     return APR_SUCCESS;
 }
@@ -268,18 +274,37 @@ int so_httpd_ca_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
     return OK;
 }
 
+/* The largest SSLOrdersListCache (auth 0) or SSLOrdersAuthCache (auth 1) of the servers:
+ * one cache per process is sized (or timed) by it; a server with "off" does not use it. */
+static apr_int64_t largest(server_rec *s, int auth)
+{
+    apr_int64_t v = 0;
+    for (; s; s = s->next) {
+        const so_config_t *c = &so_httpd_srv_conf(s)->api;
+        apr_int64_t mine = auth ? (apr_int64_t)c->auth_cache_secs : (apr_int64_t)c->list_cache;
+        v = mine > v ? mine : v;
+    }
+    return v;
+}
+
 void so_httpd_list_cache_init(apr_pool_t *pchild, server_rec *s)
 {
-    /* one cache per process, as large as the largest SSLOrdersListCache; a server
-     * with "off" does not use it */
-    apr_size_t bytes = 0;
-    server_rec *sp;
-    for (sp = s; sp; sp = sp->next) {
-        if (so_httpd_srv_conf(sp)->api.list_cache > bytes) {
-            bytes = so_httpd_srv_conf(sp)->api.list_cache;
-        }
+    so_orders_cache_init(pchild, (apr_size_t)largest(s, 0));
+}
+
+void so_httpd_auth_cache_init(apr_pool_t *pchild, server_rec *s)
+{
+    int secs = (int)largest(s, 1);
+    if (so_authcache_init(pchild, secs) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     SOLOGNO(00706) "SSLOrdersAuthCache: no memory for the cache; token lookups "
+                                    "all go to the database");
     }
-    so_orders_cache_init(pchild, bytes);
+    else if (secs > 0 && !so_authcache_on()) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     SOLOGNO(00707) "SSLOrdersAuthCache is off: the server's processes share no "
+                                    "memory to retire what they read when something changes");
+    }
 }
 
 void so_httpd_ca_child_init(apr_pool_t *pchild, server_rec *s)

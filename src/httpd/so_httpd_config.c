@@ -33,6 +33,7 @@ void *so_httpd_create_srv(apr_pool_t *p, server_rec *s)
     c->audit_retention = SO_UNSET;
     c->acme_orders = SO_UNSET;
     c->acme_accounts = SO_UNSET;
+    c->auth_cache = SO_UNSET;
     return c;
 }
 
@@ -72,6 +73,7 @@ void *so_httpd_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(support_url);
     MERGE_INT(acme_orders);
     MERGE_INT(acme_accounts);
+    MERGE_INT(auth_cache);
     so_config_defaults(&c->api);
     if (c->max_body != SO_UNSET) {
         c->api.max_body = (apr_size_t)c->max_body;
@@ -151,6 +153,7 @@ void so_httpd_srv_finalize(server_rec *s)
         c->api.acme_orders_per_hour = c->acme_orders;
         c->api.acme_accounts_per_hour = c->acme_accounts;
     }
+    c->api.auth_cache_secs = c->auth_cache != SO_UNSET ? c->auth_cache : 0;
 }
 
 void *so_httpd_create_dir(apr_pool_t *p, char *dir)
@@ -380,6 +383,20 @@ static const char *set_acme_rate(cmd_parms *cmd, void *dc, const char *orders,
     return NULL;
 }
 
+static const char *set_auth_cache(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_int64_t v;
+    (void)dc;
+    if (!strcasecmp(arg, "off")) {
+        v = 0;
+    }
+    else if (so_parse_int64(arg, 0, 60, &v) != APR_SUCCESS) {
+        return "SSLOrdersAuthCache: expects off or seconds from 0 to 60";
+    }
+    conf_of(cmd)->auth_cache = (int)v;
+    return NULL;
+}
+
 static const char *set_list_cache(cmd_parms *cmd, void *dc, const char *arg)
 {
     apr_int64_t v;
@@ -520,6 +537,10 @@ const command_rec so_httpd_cmds[] = {
     AP_INIT_TAKE2("SSLOrdersACMERateLimit", set_acme_rate, NULL, RSRC_CONF,
                   "ACME: new orders per account and new accounts per client address, per hour "
                   "(default 300 50; 0: no limit)"),
+    AP_INIT_TAKE1("SSLOrdersAuthCache", set_auth_cache, NULL, RSRC_CONF,
+                  "Seconds each process may answer GET requests from an API token's lookup it "
+                  "made, or off (default off; changes through this server show at once, "
+                  "changes made elsewhere within these seconds)"),
     AP_INIT_TAKE1("SSLOrdersListCache", set_list_cache, NULL, RSRC_CONF,
                   "Bytes of order list pages each process keeps, or off (default 16777216)"),
     AP_INIT_TAKE1("SSLOrdersSessionMaxAge", set_session_max_age, NULL, RSRC_CONF,

@@ -168,6 +168,26 @@ def ratio_row(label, api, static):
             f"non-2xx {api['non2xx']}")
 
 
+def authcache_me(env, team, size):
+    """GET /me on a second httpd of the same database with SSLOrdersAuthCache on, against
+    a static file of the same size on that httpd."""
+    h = harness.Httpd(env.base, harness.DB, env.db_params, name="bench-authcache", dcv=env.dcv,
+                      extra="SSLOrdersAuthCache 5\n", log_level="error")
+    h.ca_dir = env.httpd.ca_dir
+    h.sinks = False
+    h.start()
+    try:
+        url_static = static_twin(h, size, f"bench-me-{size}.json")
+        wrk(url_static, seconds=1, latency=False)
+        wrk(h.api + "/me", token=team.token, seconds=1, latency=False)
+        static = wrk(url_static)
+        api = wrk(h.api + "/me", token=team.token)
+        assert api["non2xx"] == 0
+        return {"api": api, "static": static}
+    finally:
+        h.stop()
+
+
 @scenario
 def auth(env):
     """GET /me with a bearer token against a static file of the same size; login
@@ -186,6 +206,9 @@ def auth(env):
     static2 = wrk(url_static)
     rows = [ratio_row("GET /v1beta/me", api, static),
             f"static file ({size} bytes) second run: {static2['rps']:.0f} req/s"]
+    cached = authcache_me(env, team, size)
+    rows.append(ratio_row("GET /v1beta/me, SSLOrdersAuthCache 5 (another httpd, same database)",
+                          cached["api"], cached["static"]))
     # login latency, sequential, one client
     times = []
     s = requests.Session()
@@ -223,6 +246,8 @@ def auth(env):
                 ", ".join(f"pid {p}: {before[p]} -> {after.get(p, 0)} KiB ({grow[p]:+d})"
                           for p in before))
     report("auth", rows, {"ratio_me": api["rps"] / static["rps"] if static["rps"] else 0,
+                          "ratio_me_authcache": cached["api"]["rps"] / cached["static"]["rps"]
+                          if cached["static"]["rps"] else 0,
                           "login_p50_ms": statistics.median(times),
                           "rss_growth_kib": grow})
 
@@ -280,6 +305,12 @@ def orders(env):
     env.httpd.stop()
     env.httpd.start()
     lists("page cache off")
+    # ... and with the token lookups cached too (SSLOrdersAuthCache): a page asked again
+    # without a round trip to the database
+    env.httpd.extra = conf + "\nSSLOrdersAuthCache 5\n"
+    env.httpd.stop()
+    env.httpd.start()
+    lists("page cache on, SSLOrdersAuthCache 5")
     env.httpd.extra = conf
     env.httpd.stop()
     env.httpd.start()
@@ -522,19 +553,31 @@ def cold(env):
         env.httpd.stop()
         env.httpd.start()
         time.sleep(idle)
-    for (label, url, token), url_static in zip(targets, statics):
-        if not idle:
-            env.httpd.stop()
-            env.httpd.start()
-        res = wrk(url, token=token, seconds=secs, conns=conns)
-        static = wrk(url_static, seconds=secs, conns=conns)
-        a, b = _pcts(res), _pcts(static)
-        when = f"after {idle} s idle" if idle else "after a start"
-        rows.append(f"{label}, first {secs} s {when}, {conns} connections: {res['rps']:.0f} "
-                    f"req/s, p50/p90/p99 {a['50']}/{a['90']}/{a['99']} ms, non-2xx {res['non2xx']}; "
-                    f"static file: {static['rps']:.0f} req/s, p50/p90/p99 {b['50']}/{b['90']}/"
-                    f"{b['99']} ms")
-        extra[label] = {"api": a, "static": b, "rps": res["rps"], "static_rps": static["rps"]}
+    def loads(targets, statics, suffix=""):
+        for (label, url, token), url_static in zip(targets, statics):
+            if not idle:
+                env.httpd.stop()
+                env.httpd.start()
+            res = wrk(url, token=token, seconds=secs, conns=conns)
+            static = wrk(url_static, seconds=secs, conns=conns)
+            a, b = _pcts(res), _pcts(static)
+            when = f"after {idle} s idle" if idle else "after a start"
+            rows.append(f"{label}{suffix}, first {secs} s {when}, {conns} connections: "
+                        f"{res['rps']:.0f} req/s, p50/p90/p99 {a['50']}/{a['90']}/{a['99']} ms, "
+                        f"non-2xx {res['non2xx']}; static file: {static['rps']:.0f} req/s, "
+                        f"p50/p90/p99 {b['50']}/{b['90']}/{b['99']} ms")
+            extra[label + suffix] = {"api": a, "static": b, "rps": res["rps"],
+                                     "static_rps": static["rps"]}
+
+    loads(targets, statics)
+    if not idle:
+        # the token's lookups cached per process: /me and the list page again
+        conf = env.httpd.extra
+        env.httpd.extra = conf + "\nSSLOrdersAuthCache 5\n"
+        loads(targets[:2], statics[:2], ", SSLOrdersAuthCache 5")
+        env.httpd.extra = conf
+        env.httpd.stop()
+        env.httpd.start()
     errors = [l for l in env.httpd.read_log().splitlines() if "AH10159" in l]
     rows.append(f"AH10159 lines in the error log: {len(errors)}")
     report("cold", rows, extra)

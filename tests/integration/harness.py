@@ -539,6 +539,27 @@ def env_sql(env, sql):
 Env.sql = env_sql
 
 
+def env_server(env, name, extra, dcv=None):
+    """One more httpd of the module on the test database (the same CA), started; stop it
+    with env.stop_server."""
+    h = Httpd(env.base, DB, env.db_params, name=name + "-" + uuid.uuid4().hex[:6], dcv=dcv,
+              extra=extra)
+    h.ca_dir = env.httpd.ca_dir
+    env.servers.append(h)
+    h.start()
+    return h
+
+
+def env_stop_server(env, h):
+    h.stop()
+    env.servers.remove(h)
+    h.new_log_lines()
+
+
+Env.server = env_server
+Env.stop_server = env_stop_server
+
+
 # ---- domain validation servers ----------------------------------------------------------
 
 class DcvServers:

@@ -19,7 +19,7 @@ import requests
 
 import pki
 from acme_client import Acme, Key
-from harness import DB, HTTPD, DcvServers, Httpd, free_port
+from harness import HTTPD, DcvServers, Httpd, free_port
 from issuing import DV, LONG, order, publish_files
 
 SECRET = "mpic-test-secret-" + "x" * 16
@@ -31,18 +31,11 @@ def at(when):
 
 
 def server(env, name, dcv, extra):
-    h = Httpd(env.base, DB, env.db_params, name=name + "-" + uuid.uuid4().hex[:6], dcv=dcv,
-              extra=extra)
-    h.ca_dir = env.httpd.ca_dir
-    env.servers.append(h)
-    h.start()
-    return h
+    return env.server(name, extra, dcv=dcv)
 
 
 def stop(env, h):
-    h.stop()
-    env.servers.remove(h)
-    h.new_log_lines()
+    env.stop_server(h)
 
 
 class NetnsPerspective(Httpd):

@@ -7,6 +7,7 @@
 
 #include "test_common.h"
 #include "../../src/core/so_metrics.h"
+#include "../../src/api/so_authcache.h"
 
 static int has(const char *text, const char *line)
 {
@@ -58,9 +59,78 @@ START_TEST(metrics_render)
 }
 END_TEST
 
+/* so_authcache: what a lookup returned comes back whole, until the server's generation
+ * moves or the entry's seconds are up; off without a shared segment. */
+START_TEST(authcache_generation_and_age)
+{
+    apr_pool_t *p;
+    void *mem = calloc(1, so_metrics_size(0));
+    so_credential_t c, *got;
+    apr_uint64_t gen;
+
+    apr_pool_create(&p, NULL);
+    /* no segment: the generation would be this process's, so no cache */
+    so_metrics_attach(NULL, 0, NULL);
+    ck_assert_int_eq(so_authcache_init(p, 5), APR_SUCCESS);
+    ck_assert(!so_authcache_on());
+    so_metrics_attach(mem, 0, NULL);
+    ck_assert_int_eq(so_authcache_init(p, 0), APR_SUCCESS);
+    ck_assert(!so_authcache_on());
+    ck_assert_int_eq(so_authcache_init(p, 5), APR_SUCCESS);
+    ck_assert(so_authcache_on());
+
+    memset(&c, 0, sizeof(c));
+    c.credential_id = 7;
+    c.team_id = 3;
+    c.team_balance = 2500;
+    c.list_version = 41;
+    c.role = SO_ROLE_ADMIN;
+    c.username = "ann";
+    c.team_slug = "acme";
+    c.team_name = "Acme";
+    c.team_currency = "EUR";
+    c.ip = "";
+    c.scopes = "orders:read";
+    c.networks = NULL; /* kept as "" */
+    ck_assert_ptr_null(so_authcache_get(p, "k1", 5));
+    gen = so_authcache_gen();
+    so_authcache_put("k1", gen, &c);
+    got = so_authcache_get(p, "k1", 5);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_int_eq(got->credential_id, 7);
+    ck_assert_int_eq(got->team_balance, 2500);
+    ck_assert_int_eq(got->list_version, 41);
+    ck_assert_int_eq(got->role, SO_ROLE_ADMIN);
+    ck_assert_str_eq(got->username, "ann");
+    ck_assert_str_eq(got->team_name, "Acme");
+    ck_assert_str_eq(got->scopes, "orders:read");
+    ck_assert_str_eq(got->networks, "");
+    ck_assert_ptr_null(got->csrf_token);
+    ck_assert_ptr_null(so_authcache_get(p, "k2", 5));
+    /* a change through the server: what was read before is not used again */
+    so_authcache_changed();
+    ck_assert_uint_eq(so_authcache_gen(), gen + 1);
+    ck_assert_ptr_null(so_authcache_get(p, "k1", 5));
+    /* a lookup that started before a change is not kept as current */
+    so_authcache_put("k1", gen, &c);
+    ck_assert_ptr_null(so_authcache_get(p, "k1", 5));
+    so_authcache_put("k1", so_authcache_gen(), &c);
+    ck_assert_ptr_nonnull(so_authcache_get(p, "k1", 5));
+    /* a server with fewer seconds sees it expire sooner */
+    ck_assert_ptr_null(so_authcache_get(p, "k1", 0));
+    ck_assert_uint_eq(so_metrics_counter(SO_MC_AUTH_CACHE_HIT), 2);
+
+    so_authcache_init(p, 0);
+    so_metrics_attach(NULL, 0, NULL);
+    apr_pool_destroy(p);
+    free(mem);
+}
+END_TEST
+
 TCase *so_test_metrics_case(void)
 {
     TCase *tc = tcase_create("metrics");
     tcase_add_test(tc, metrics_render);
+    tcase_add_test(tc, authcache_generation_and_age);
     return tc;
 }

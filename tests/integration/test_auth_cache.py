@@ -1,0 +1,148 @@
+"""SSLOrdersAuthCache: a process answers reads from a token lookup it made.
+
+What must hold, on both drivers:
+- off by default: every request looks its token up (no hits counted);
+- on: reads are served from the cache (hits counted), and the answers are the same;
+- a change through the same server (revoking a token, changing a member's role, any
+  write) shows at once in every process, however many entries were cached;
+- a change made elsewhere (sslordersctl here, another server or SQL in production) shows
+  within the configured seconds; writes and order list pages never wait for that: they
+  always read the credential from the database.
+"""
+import time
+
+import requests
+
+from test_metrics import sample, scrape
+
+TTL = 3
+
+
+def fresh(server, token, path="/me", method="GET", json=None):
+    """A new connection per request, so that any process may answer."""
+    r = requests.request(method, server.api + path, json=json, timeout=10,
+                         headers={"Authorization": f"Bearer {token}", "Connection": "close"})
+    try:
+        return r.status_code, r.json()
+    except ValueError:
+        return r.status_code, None
+
+
+def hits(server):
+    return sample(scrape(server), "sslorders_cache_hits", "sslorders_cache_hits_total", cache="auth")
+
+
+def cached_server(env, secs=TTL):
+    return env.server("authcache", f"SSLOrdersAuthCache {secs}\n")
+
+
+def stop(env, h):
+    env.stop_server(h)
+
+
+def warm(server, token, n=40):
+    """Every process reads the token (and keeps it, when the cache is on)."""
+    answers = [fresh(server, token) for _ in range(n)]
+    assert all(st == 200 for st, _ in answers), answers[:3]
+    return answers[-1][1]["data"]
+
+
+def test_off_by_default(env, team):
+    before = hits(env.httpd)
+    warm(env.httpd, team.token, 20)
+    assert hits(env.httpd) == before
+
+
+def test_reads_hit_and_changes_here_show_at_once(env):
+    h = cached_server(env, secs=60)  # long: only the generation can retire an entry here
+    try:
+        owner = env.new_team(role="owner", balance="25")
+        member = owner.add_member("member")
+        me = warm(h, member.token)
+        assert me["team"]["role"] == "member" and me["team"]["balance"] == "25.00", me
+        before = hits(h)
+        warm(h, member.token, 20)
+        assert hits(h) - before >= 15, "reads of a cached token must not look it up again"
+
+        # a role changed through this server: every process answers the new role at once
+        mid = [m["user_id"] for m in owner.client(h).get("/team/members")[1]["data"]["results"]
+               if m["username"] == member.username][0]
+        assert owner.client(h).put(f"/team/members/{mid}", json={"role": "viewer"})[0] == 200
+        for _ in range(20):
+            st, body = fresh(h, member.token)
+            assert st == 200 and body["data"]["team"]["role"] == "viewer", body
+
+        # a token revoked through this server: refused by every process at once
+        warm(h, member.token, 20)
+        st, body = owner.client(h).post("/team/tokens", json={"name": "second"})
+        assert st == 200, body
+        second_id, second = body["data"]["id"], body["data"]["token"]
+        warm(h, second, 20)
+        assert owner.client(h).delete(f"/team/tokens/{second_id}")[0] == 200
+        for _ in range(20):
+            assert fresh(h, second)[0] == 401
+    finally:
+        stop(env, h)
+
+
+def test_an_order_created_here_is_listed_at_once(env):
+    """List pages take the team's list version from the cache too: an order created
+    through this server retires it, so every process lists the order at once."""
+    import issuing
+    h = cached_server(env, secs=60)
+    try:
+        t = env.new_team(role="owner", balance="1000")
+        api = t.client(h)
+        issuing.order(api, names=[issuing.dom()])
+        for _ in range(20):
+            st, body = fresh(h, t.token, "/ssl/orders")
+            assert st == 200 and body["data"]["total"] == 1, body
+        before = hits(h)
+        issuing.order(api, names=[issuing.dom()])
+        for _ in range(20):
+            st, body = fresh(h, t.token, "/ssl/orders")
+            assert st == 200 and body["data"]["total"] == 2, body
+        for _ in range(20):
+            assert fresh(h, t.token, "/ssl/orders")[1]["data"]["total"] == 2
+        assert hits(h) > before, "list pages must be served from the cached lookup"
+    finally:
+        stop(env, h)
+
+
+def test_changes_elsewhere_show_within_the_ttl_and_writes_never_wait(env):
+    h = cached_server(env)
+    try:
+        t = env.new_team(role="owner", balance="10")
+        assert warm(h, t.token)["team"]["balance"] == "10.00"
+        # sslordersctl writes to the database without this server knowing: a process may
+        # answer from what it read for up to TTL seconds, never longer
+        env.ctl("balance", "credit", t.slug, "5")
+        deadline = time.time() + TTL + 1
+        seen = False
+        while time.time() < deadline:
+            answers = [fresh(h, t.token)[1]["data"]["team"]["balance"] for _ in range(10)]
+            if all(b == "15.00" for b in answers):
+                seen = True
+                break
+            assert set(answers) <= {"10.00", "15.00"}, answers
+            time.sleep(0.2)
+        assert seen, f"the credit did not show within {TTL} s"
+
+        # revoked elsewhere: writes refuse it at once, reads (lists too) within the TTL
+        warm(h, t.token, 20)
+        for _ in range(20):
+            assert fresh(h, t.token, "/ssl/orders")[0] == 200
+        env.sql("UPDATE api_tokens SET revoked_at = 1 WHERE team_id = "
+                f"(SELECT id FROM teams WHERE slug = '{t.slug}')")
+        for _ in range(10):
+            st, body = fresh(h, t.token, "/ssl/orders", method="POST", json={})
+            assert st == 401, (st, body)
+        deadline = time.time() + TTL + 1
+        while time.time() < deadline:
+            if all(fresh(h, t.token, path)[0] == 401 for path in ("/me", "/ssl/orders") * 5):
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"the revocation did not show within {TTL} s")
+    finally:
+        stop(env, h)
