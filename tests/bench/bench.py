@@ -311,6 +311,10 @@ def orders(env):
     env.httpd.stop()
     env.httpd.start()
     lists("page cache on, SSLOrdersAuthCache 5")
+    env.httpd.extra = conf + "\nSSLOrdersAuthCache 5\nSSLOrdersListCache off\n"
+    env.httpd.stop()
+    env.httpd.start()
+    lists("page cache off, SSLOrdersAuthCache 5")
     env.httpd.extra = conf
     env.httpd.stop()
     env.httpd.start()
