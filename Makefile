@@ -193,7 +193,7 @@ stop:
 
 bench: deps-test
 	$(MAKE) build $(BUILD)/ca_speed
-	BUILD=$(CURDIR)/$(BUILD) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
+	SO_BUILD=$(CURDIR)/$(BUILD) BUILD=$(CURDIR)/$(BUILD) /usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
 
 # libFuzzer harnesses (clang); fuzz-replay runs the seed corpora without clang's
 # fuzzer runtime, as part of `make test`.

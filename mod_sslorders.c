@@ -63,6 +63,7 @@ static void so_child_init(apr_pool_t *p, server_rec *s)
     so_downloads_cache_init(p);
     so_httpd_list_cache_init(p, s);
     so_httpd_auth_cache_init(p, s);
+    so_httpd_auth_listen_start(p, s);
     so_jwk_cache_init(p, 1024); /* ACME account keys */
     so_claims_init(p);          /* order claims this process holds */
 }

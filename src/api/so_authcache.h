@@ -10,8 +10,10 @@
  *   its processes (the metrics' shared memory) before it answers; an entry read before
  *   the bump is not used after it: a token revoked, a member's role changed, a balance
  *   charged or an order created here shows at once;
- * - a change made elsewhere (another server on the same database, sslordersctl, SQL)
- *   shows when the entry's time is up: at most SSLOrdersAuthCache seconds;
+ * - on PostgreSQL, a change of what a token stands for made anywhere (revoked, a
+ *   membership, a user disabled) is notified (so_httpd_listen.c) and bumps it too;
+ * - other changes made elsewhere (balances, order lists on another server, sslordersctl,
+ *   SQL) show when the entry's time is up: at most SSLOrdersAuthCache seconds;
  * - writes (POST, PUT, PATCH, DELETE) always read the credential from the database.
  * Without shared memory (the generation would be one process's) the cache stays off.
  * Portal sessions are not cached. No httpd types: so_auth.c uses it, the glue configures

@@ -299,9 +299,14 @@ char *so_metrics_render(apr_pool_t *p)
     emit(&o, "sslorders_cache_misses_total{cache=\"auth\"} %" APR_UINT64_T_FMT "\n",
          rd(&s->counters[SO_MC_AUTH_CACHE_MISS]));
     counter(&o, "sslorders_auth_changes_total",
-            "Requests through this server that may have changed a credential (each one "
-            "retires what SSLOrdersAuthCache read before it)",
+            "Requests through this server that may have changed a credential, and changes "
+            "of credentials notified by PostgreSQL (each one retires what SSLOrdersAuthCache "
+            "read before it)",
             SO_MC_AUTH_CHANGES);
+    head(&o, "sslorders_auth_listeners", "gauge",
+         "Processes listening for changes of credentials made on other servers (PostgreSQL, "
+         "SSLOrdersAuthCache)");
+    emit(&o, "sslorders_auth_listeners %" APR_INT64_T_FMT "\n", gauge(SO_MG_AUTH_LISTENERS));
     pair(&o, "sslorders_validations_total", "counter", "Domain control checks of a name, by result",
          "result", "valid", SO_MC_VALIDATION_VALID, "pending", SO_MC_VALIDATION_PENDING);
     pair(&o, "sslorders_issuances_total", "counter", "Certificates signed, by result", "result",

@@ -54,6 +54,7 @@ typedef enum {
     SO_MG_JOB_QUEUE_AUTORENEW,
     SO_MG_JOB_QUEUE_DCV,
     SO_MG_JOB_QUEUE_REMINDERS,
+    SO_MG_AUTH_LISTENERS,     /* processes listening for changes of credentials (PostgreSQL) */
     /* SO_MG_OUTBOX_BACKLOG: the webhook outbox (another branch) adds its gauge here and
      * its line in so_metrics_render() */
     SO_MG_COUNT

@@ -104,6 +104,11 @@ void so_httpd_auth_cache_init(apr_pool_t *pchild, server_rec *s);
 /* After a request that may have changed something (not a read, or a read that committed):
  * retire the token lookups cached before it, before it answers. */
 void so_httpd_auth_changed(const so_req_t *req);
+/* PostgreSQL: a thread per child that LISTENs for changes of credentials made anywhere
+ * and retires the cached lookups (so_httpd_listen.c); nothing without the cache. */
+void so_httpd_auth_listen_start(apr_pool_t *pchild, server_rec *s);
+/* The first server's DBDParams when its DBDriver is pgsql, else NULL. */
+const char *so_httpd_dbd_pg_params(void);
 
 /* settings of the whole process, each behind its own directive (so_httpd_process.c) */
 const char *so_httpd_set_sqlite_mt(cmd_parms *cmd, void *dc, int on);

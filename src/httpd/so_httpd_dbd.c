@@ -64,6 +64,11 @@ static volatile apr_uint32_t db_down;
 /* seconds of the last retry: one thread of the process claims each retry (apr_atomic) */
 static volatile apr_uint32_t last_migrate_try;
 
+const char *so_httpd_dbd_pg_params(void)
+{
+    return mig_driver && !strcmp(mig_driver, "pgsql") ? mig_params : NULL;
+}
+
 int so_httpd_dbd_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     (void)pconf;

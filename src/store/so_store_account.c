@@ -9,6 +9,13 @@
 #include "../core/so_crypto.h"
 #include "../core/so_util.h"
 
+/* PostgreSQL: a statement that changes what a token stands for tells the listeners of
+ * SSLOrdersAuthCache (so_httpd_listen.c). Not balances or order lists: they change with
+ * every order, and the transactions that NOTIFY commit one at a time. */
+#define AUTH_NOTIFY(tbl, ev)                                                                  \
+    "{{PGSQL}}CREATE TRIGGER " tbl "_auth_notify AFTER " ev " ON " tbl                        \
+    " FOR EACH STATEMENT EXECUTE FUNCTION so_auth_notify();\n"
+
 const so_migration_t so_migrations_account[] = {
     {1, "accounts",
      "CREATE TABLE users (\n"
@@ -93,6 +100,14 @@ const so_migration_t so_migrations_account[] = {
      "{{PGSQL}}CREATE OR REPLACE FUNCTION so_refuse() RETURNS bigint LANGUAGE plpgsql VOLATILE "
      "AS $$BEGIN RAISE EXCEPTION USING ERRCODE = '" SO_DB_REFUSED_SQLSTATE "', "
      "MESSAGE = 'refused by the statement (so_refuse)'; END$$"},
+    {950, "notifications of changed credentials (PostgreSQL)",
+     "{{PGSQL}}CREATE FUNCTION so_auth_notify() RETURNS trigger LANGUAGE plpgsql AS $$ "
+     "BEGIN PERFORM pg_notify('sslorders_auth', ''); RETURN NULL; END $$;\n"
+     AUTH_NOTIFY("api_tokens", "DELETE OR UPDATE OF revoked_at, expires_at, ip, scopes, networks, "
+                               "user_id, team_id")
+     AUTH_NOTIFY("memberships", "INSERT OR UPDATE OR DELETE")
+     AUTH_NOTIFY("users", "DELETE OR UPDATE OF disabled, is_staff, username")
+     AUTH_NOTIFY("teams", "DELETE OR UPDATE OF slug, name, currency")},
     {0, NULL, NULL}};
 
 
