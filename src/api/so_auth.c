@@ -261,6 +261,13 @@ static apr_status_t resolve_session(so_req_t *req, so_db_t *db, const char *sid)
     return check_role(req);
 }
 
+void so_auth_request_done(const so_req_t *req)
+{
+    if (req->db && (req->db->committed || !is_safe_method(req->method))) {
+        so_authcache_changed();
+    }
+}
+
 apr_status_t so_auth_resolve(so_req_t *req)
 {
     const char *token = bearer_token(req);

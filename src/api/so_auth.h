@@ -12,6 +12,10 @@
  * APR_SUCCESS, SO_ANSWERED after answering 401/403/429, or a database status (not
  * answered, so that the dispatcher may retry). */
 apr_status_t so_auth_resolve(so_req_t *req);
+/* Before a request's answer goes out: when it may have changed something (it reached the
+ * database and was not a read, or it committed), the token lookups cached before it
+ * (SSLOrdersAuthCache) are not used again. */
+void so_auth_request_done(const so_req_t *req);
 
 apr_status_t so_api_auth_login(so_req_t *req);
 apr_status_t so_api_session_create(so_req_t *req);

@@ -101,9 +101,6 @@ void so_httpd_ca_child_init(apr_pool_t *pchild, server_rec *s);
 void so_httpd_list_cache_init(apr_pool_t *pchild, server_rec *s);
 /* SSLOrdersAuthCache: the process's token cache, as long as the longest of the servers' */
 void so_httpd_auth_cache_init(apr_pool_t *pchild, server_rec *s);
-/* After a request that may have changed something (not a read, or a read that committed):
- * retire the token lookups cached before it, before it answers. */
-void so_httpd_auth_changed(const so_req_t *req);
 /* PostgreSQL: a thread per child that LISTENs for changes of credentials made anywhere
  * and retires the cached lookups (so_httpd_listen.c); nothing without the cache. */
 void so_httpd_auth_listen_start(apr_pool_t *pchild, server_rec *s);

@@ -11,6 +11,7 @@
 #include "so_httpd.h"
 #include "../acme/so_acme.h"
 #include "../acme/so_acme_issue.h"
+#include "../api/so_auth.h"
 #include "../core/so_util.h"
 
 APLOG_USE_MODULE(sslorders);
@@ -88,7 +89,7 @@ int so_httpd_acme_handler(request_rec *r)
     if (req->db) {
         so_httpd_db_state(r->server, req->status == 503, req->db->errmsg);
     }
-    so_httpd_auth_changed(req);
+    so_auth_request_done(req);
     r->status = req->status;
     apr_table_do(copy_header, r, req->headers_out, NULL);
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");

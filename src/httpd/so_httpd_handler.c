@@ -11,7 +11,7 @@
 #include "so_httpd.h"
 #include "../api/so_br.h"
 #include "../api/so_api_ssl.h"
-#include "../api/so_authcache.h"
+#include "../api/so_auth.h"
 #include "../core/so_log.h"
 #include "../core/so_util.h"
 
@@ -195,14 +195,6 @@ void so_httpd_req_from(request_rec *r, const so_srv_conf_t *sc, so_req_t *req)
     }
 }
 
-void so_httpd_auth_changed(const so_req_t *req)
-{
-    /* a request that reached the database and was not a read, or committed something */
-    if (req->db && (req->db->committed || (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")))) {
-        so_authcache_changed();
-    }
-}
-
 int so_httpd_api_handler(request_rec *r)
 {
     so_srv_conf_t *sc;
@@ -295,7 +287,7 @@ int so_httpd_api_handler(request_rec *r)
                       r->method, r->uri, req->route ? req->route->method : "-",
                       req->route ? req->route->pattern : "-", req->status, req->err_code);
     }
-    so_httpd_auth_changed(req);
+    so_auth_request_done(req);
     rc = send_answer(r, req);
     so_httpd_metrics_request(r, req->route);
     return rc;
