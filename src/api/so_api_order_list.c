@@ -176,13 +176,12 @@ static void list_text_filters(so_req_t *req, so_order_filter_t *q)
     const char *v;
 
     if ((v = so_req_query(req, "common_name_pattern")) && *v) {
-        /* names are stored in lower case; a literal prefix also bounds an index range */
+        /* names are stored in lower case; a literal prefix also bounds an index range
+         * in byte order (SQLite's BINARY, PostgreSQL's COLLATE "C": orders_team_cn_bytes) */
         const char *lc = so_str_lower(p, v);
         apr_size_t plen = strcspn(lc, "*");
         q->cn_like = so_like_pattern(p, lc, 0);
-        /* SQLite compares bytes (BINARY): the range is exact there; PostgreSQL's
-         * collation may order punctuation otherwise, so it gets the LIKE alone */
-        if (plen > 0 && so_req_db(req) && so_req_db(req)->kind == SO_DB_SQLITE3) {
+        if (plen > 0) {
             char *hi = apr_pstrndup(p, lc, plen);
             if ((unsigned char)hi[plen - 1] < 0x7f) {
                 hi[plen - 1]++;

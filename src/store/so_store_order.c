@@ -169,6 +169,10 @@ const so_migration_t so_migrations_order[] = {
      "(SELECT team_id, changes AS n FROM team_change_base UNION ALL SELECT team_id, 1 FROM "
      "team_change_log) x GROUP BY team_id;\n"
      "{{SQLITE}}CREATE VIEW team_list_versions AS SELECT team_id, version FROM team_versions"},
+    /* PostgreSQL: common_name_pattern's literal prefix as a range of an index in byte
+     * order (SQLite's BINARY order: orders_team_cn), whatever the database's collation */
+    {951, "order names in byte order (PostgreSQL)",
+     "{{PGSQL}}CREATE INDEX orders_team_cn_bytes ON orders (team_id, common_name COLLATE \"C\")"},
     {0, NULL, NULL}};
 
 /* an order with its product's names */
@@ -517,7 +521,7 @@ static void tags_where(where_t *w, const so_order_filter_t *f)
     }
 }
 
-static void filter_where(apr_pool_t *p, const so_order_filter_t *f, where_t *w)
+static void filter_where(so_db_t *db, apr_pool_t *p, const so_order_filter_t *f, where_t *w)
 {
     int i;
 
@@ -535,7 +539,11 @@ static void filter_where(apr_pool_t *p, const so_order_filter_t *f, where_t *w)
     if (f->cn_like) {
         WHERE_ADD(w, "o.common_name LIKE %s ESCAPE '\\'", f->cn_like);
     }
-    if (f->cn_from && f->cn_before) {
+    if (f->cn_from && f->cn_before && db && db->kind == SO_DB_PGSQL) {
+        WHERE_ADD(w, "o.common_name COLLATE \"C\" >= %s AND o.common_name COLLATE \"C\" < %s",
+                  f->cn_from, f->cn_before);
+    }
+    else if (f->cn_from && f->cn_before) {
         WHERE_ADD(w, "o.common_name >= %s AND o.common_name < %s", f->cn_from, f->cn_before);
     }
     if (f->contact_handle) {
@@ -593,7 +601,7 @@ const char *so_store_orders_list_key(so_db_t *db, apr_pool_t *p, const so_order_
     apr_array_header_t *parts;
     int i;
 
-    filter_where(p, f, &w);
+    filter_where(db, p, f, &w);
     parts = apr_array_make(p, 1 + w.where->nelts + w.args->nelts, sizeof(const char *));
     /* values carry their length, so that no two filters share a key */
     APR_ARRAY_PUSH(parts, const char *) =
@@ -630,7 +638,7 @@ apr_status_t so_store_orders_list(so_db_t *db, apr_pool_t *p, const so_order_fil
     where_t w;
     int i, n;
 
-    filter_where(p, f, &w);
+    filter_where(db, p, f, &w);
     n = w.args->nelts;
     for (i = 0; i < w.where->nelts; i++) {
         where = apr_pstrcat(p, where, i ? " AND " : "", APR_ARRAY_IDX(w.where, i, const char *), NULL);

@@ -100,7 +100,8 @@ typedef struct {
     apr_int64_t team_id;
     apr_array_header_t *statuses;    /* const char*: o.status is one of them; NULL/empty: any */
     const char *cn_like;             /* o.common_name LIKE (names are stored in lower case) */
-    const char *cn_from, *cn_before; /* o.common_name >= cn_from AND < cn_before (both or none) */
+    const char *cn_from, *cn_before; /* o.common_name >= cn_from AND < cn_before (both or none),
+                                      * compared as bytes */
     const char *contact_handle;      /* one of the order's four contact handles */
     int expiring;                    /* ACT and expiration_date in (expiring_after, expiring_until] */
     apr_int64_t expiring_after, expiring_until;

@@ -416,14 +416,19 @@ static void folders_rows(void *baton, apr_pool_t *p, so_rows_t *rows)
 apr_status_t so_store_folders_by_id(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                     const apr_array_header_t *folder_ids, apr_hash_t **out)
 {
-    /* by primary key alone (a team_id condition lets SQLite's planner walk all of the
-     * team's folders instead); the team is checked on each row */
+    /* SQLite: by primary key alone (a team_id condition lets its planner walk all of the
+     * team's folders instead). PostgreSQL: by team first (its plan for "id = ANY(ids)",
+     * made once for any ids, scans a small folders table whole). The team is checked on
+     * each row. */
     folders_baton_t *b = apr_palloc(p, sizeof(*b));
+    so_arg_t team = so_arg_int(team_id);
+    int pg = db->kind == SO_DB_PGSQL;
     b->out = *out = apr_hash_make(p);
     b->team_id = team_id;
     return so_db_select_in(db, p,
-                           "SELECT " FB_COLS " FROM folders WHERE id IN (",
-                           ")", 0, NULL, folder_ids, folders_rows, b);
+                           pg ? "SELECT " FB_COLS " FROM folders WHERE team_id = %lld AND id IN ("
+                              : "SELECT " FB_COLS " FROM folders WHERE id IN (",
+                           ")", pg, &team, folder_ids, folders_rows, b);
 }
 
 /* ---- tags ---------------------------------------------------------------------- */

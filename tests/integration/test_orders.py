@@ -476,6 +476,53 @@ def test_list_filters(env, listed):
         assert (st, body["code"]) == (400, 102), bad
 
 
+def test_list_name_prefixes_and_pages_over_60_orders(env):
+    """common_name_pattern's literal prefix bounds a range of names compared as bytes
+    (SQLite's BINARY, PostgreSQL's COLLATE "C" index): punctuation at the edge of the
+    prefix neither leaks nor drops a name. A page of more than 60 orders gets every
+    order's names (SQLite: ids in batches of 60; PostgreSQL: one array of ids)."""
+    t = env.new_team(balance="100000")
+    api = t.client()
+    d = "pfx" + uuid.uuid4().hex[:6] + ".example.net"
+    names = ["a", "a-b", "a0", "ab", "b", "a-0", "aa"]
+    made = {}
+    for n in names:
+        st, body = create(api, product_id=DV, csr=pki.csr(f"{n}.{d}"))
+        assert st == 200, body
+        made[n] = body["data"]["id"]
+
+    def match(pattern):
+        st, body = api.get("/ssl/orders", params={"common_name_pattern": pattern, "limit": 100})
+        assert st == 200, body
+        assert body["data"]["total"] == len(body["data"]["results"])
+        return {o["common_name"].split(".")[0] for o in body["data"]["results"]}
+
+    assert match("a*") == {"a", "a-b", "a0", "ab", "a-0", "aa"}
+    assert match("a-*") == {"a-b", "a-0"}
+    assert match("a.*") == {"a"}
+    assert match("a0*") == {"a0"}
+    assert match("a*." + d) == {"a", "a-b", "a0", "ab", "a-0", "aa"}
+    assert match("a-*." + d) == {"a-b", "a-0"}
+    assert match("ab*") == {"ab"}
+    assert match("b*") == {"b"}
+    assert match("c*") == set()
+    assert match("*b." + d) == {"a-b", "ab", "b"}
+    # more than 60 orders on one page, each with its two names (the name and www.)
+    for i in range(62 - len(names)):
+        st, body = create(api, product_id=DV, csr=pki.csr(f"n{i}.{d}", [f"www.n{i}.{d}"]))
+        assert st == 200, body
+    st, body = api.get("/ssl/orders", params={"limit": 100})
+    assert st == 200 and body["data"]["total"] == 62
+    results = body["data"]["results"]
+    assert len(results) == 62
+    assert sum(len(o["host_names"]) for o in results) >= 2 * (62 - len(names)) + len(names)
+    for o in results:
+        st, one = api.get(f"/ssl/orders/{o['id']}")
+        assert st == 200
+        assert o["host_names"] == one["data"]["host_names"], o["id"]
+        assert o["common_name"] in o["host_names"]
+
+
 def test_list_sorting_and_paging(env, listed):
     t, api, d, m = listed
     body = api.get("/ssl/orders", params={"order_by.expiration_date": "asc",
