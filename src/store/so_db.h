@@ -156,8 +156,8 @@ apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrow
 apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_rows_t **rows,
                               int nargs, const so_arg_t *args);
 
-/* Rows for a list of ids (apr_int64_t): head ends with "<column> IN (" and tail begins
- * with ")". SQLite: runs head + "%lld, ..." (SO_DB_IN_BATCH placeholders) + tail for the
+/* Rows for a list of ids (apr_int64_t): head ends with "<column> IN (" (not NOT IN) and
+ * tail begins with ")". SQLite: runs head + "%lld, ..." (SO_DB_IN_BATCH placeholders) + tail for the
  * ids in batches, the last one padded with its last id, so that the SQL text never
  * changes (one cached statement) and no statement exceeds the placeholder limit.
  * PostgreSQL: one statement, "<column> = ANY(%s::bigint[])" with the ids in one array.

@@ -423,7 +423,8 @@ static apr_status_t select_any(so_db_t *db, apr_pool_t *p, const char *head, con
     apr_status_t rv;
     int i;
 
-    if (hl < 5 || strcmp(head + hl - 5, " IN (") != 0 || tail[0] != ')') {
+    if (hl < 5 || strcmp(head + hl - 5, " IN (") != 0 || tail[0] != ')'
+        || (hl >= 9 && strcasecmp(head + hl - 9, " NOT IN (") == 0)) {
         return APR_EINVAL; /* the contract of so_db_select_in */
     }
     sql = apr_pstrcat(p, apr_pstrndup(p, head, hl - 5), " = ANY(%s::bigint[])", tail + 1, NULL);
