@@ -157,8 +157,8 @@ apr_status_t so_db_select_sql(so_db_t *db, apr_pool_t *p, const char *sql, so_ro
                               int nargs, const so_arg_t *args);
 
 /* Rows for a list of ids (apr_int64_t): head ends with "<column> IN (" (not NOT IN) and
- * tail begins with ")". SQLite: runs head + "%lld, ..." (SO_DB_IN_BATCH placeholders) + tail for the
- * ids in batches, the last one padded with its last id, so that the SQL text never
+ * tail begins with ")". SQLite: runs head + "%lld, ..." (SO_DB_IN_BATCH placeholders) +
+ * tail for the ids in batches, the last one padded with its last id, so that the SQL text never
  * changes (one cached statement) and no statement exceeds the placeholder limit.
  * PostgreSQL: one statement, "<column> = ANY(%s::bigint[])" with the ids in one array.
  * nfixed arguments (at most 3) come before the ids; cb gets each statement's rows. */

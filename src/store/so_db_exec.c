@@ -419,8 +419,6 @@ static apr_status_t select_any(so_db_t *db, apr_pool_t *p, const char *head, con
     apr_size_t hl = strlen(head);
     char *list = apr_palloc(p, (apr_size_t)ids->nelts * 21 + 3), *at = list;
     const char *sql;
-    so_rows_t *rows;
-    apr_status_t rv;
     int i;
 
     if (hl < 5 || strcmp(head + hl - 5, " IN (") != 0 || tail[0] != ')'
@@ -436,13 +434,7 @@ static apr_status_t select_any(so_db_t *db, apr_pool_t *p, const char *head, con
     *at++ = '}';
     *at = '\0';
     args[nfixed] = so_arg_text(list);
-    if (batch_queue(db, p, sql, nfixed + 1, args, cb, baton, &rv)) {
-        return rv;
-    }
-    if ((rv = so_db_select_sql(db, p, sql, &rows, nfixed + 1, args)) == APR_SUCCESS) {
-        cb(baton, p, rows);
-    }
-    return rv;
+    return so_db_select_sql_cb(db, p, sql, nfixed + 1, args, cb, baton);
 }
 
 apr_status_t so_db_select_in(so_db_t *db, apr_pool_t *p, const char *head, const char *tail,
