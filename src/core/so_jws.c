@@ -313,8 +313,9 @@ apr_status_t so_jwk_import(apr_pool_t *p, json_t *jwk, so_jwk_t **out, const cha
 static struct {
     apr_pool_t *pool;
     apr_thread_mutex_t *lock;
-    apr_hash_t *keys; /* text -> so_jwk_t (in pool) */
-    unsigned n, max;
+    apr_hash_t *keys;   /* text -> so_jwk_t (in pool) */
+    apr_hash_t *owners; /* owner (apr_int64_t) -> the text it was last verified with */
+    unsigned n, nowners, max;
 } kc;
 
 /* p is going: no cache from now on (its keys go with kc.pool, a sub-pool of p) */
@@ -338,7 +339,8 @@ apr_status_t so_jwk_cache_init(apr_pool_t *p, unsigned max)
         return rv;
     }
     kc.keys = apr_hash_make(kc.pool);
-    kc.n = 0;
+    kc.owners = apr_hash_make(kc.pool);
+    kc.n = kc.nowners = 0;
     kc.max = max;
     apr_pool_pre_cleanup_register(p, NULL, cache_gone);
     return APR_SUCCESS;
@@ -374,6 +376,15 @@ static so_jwk_t *cache_get(apr_pool_t *p, const char *text)
     return c;
 }
 
+/* with kc.lock held: everything goes (the keys' references are freed) */
+static void cache_clear(void)
+{
+    apr_pool_clear(kc.pool);
+    kc.keys = apr_hash_make(kc.pool);
+    kc.owners = apr_hash_make(kc.pool);
+    kc.n = kc.nowners = 0;
+}
+
 static void cache_put(const char *text, const so_jwk_t *k)
 {
     if (!kc.lock || apr_thread_mutex_lock(kc.lock) != APR_SUCCESS) {
@@ -381,15 +392,45 @@ static void cache_put(const char *text, const so_jwk_t *k)
     }
     if (!apr_hash_get(kc.keys, text, APR_HASH_KEY_STRING)) {
         if (kc.n >= kc.max) {
-            apr_pool_clear(kc.pool); /* frees the keys' references */
-            kc.keys = apr_hash_make(kc.pool);
-            kc.n = 0;
+            cache_clear();
         }
         apr_hash_set(kc.keys, apr_pstrdup(kc.pool, text), APR_HASH_KEY_STRING,
                      jwk_copy(kc.pool, k));
         kc.n++;
     }
     apr_thread_mutex_unlock(kc.lock);
+}
+
+void so_jwk_cache_note(apr_int64_t owner, const char *text)
+{
+    const char *had;
+    if (!kc.lock || apr_thread_mutex_lock(kc.lock) != APR_SUCCESS) {
+        return;
+    }
+    had = apr_hash_get(kc.owners, &owner, sizeof(owner));
+    if (!had || strcmp(had, text)) {
+        if (!had && kc.nowners >= kc.max) {
+            cache_clear();
+        }
+        /* a changed text leaves the old copy in the pool until the next clear */
+        apr_hash_set(kc.owners, apr_pmemdup(kc.pool, &owner, sizeof(owner)), sizeof(owner),
+                     apr_pstrdup(kc.pool, text));
+        kc.nowners += !had;
+    }
+    apr_thread_mutex_unlock(kc.lock);
+}
+
+const char *so_jwk_cache_text(apr_pool_t *p, apr_int64_t owner)
+{
+    const char *text, *c = NULL;
+    if (!kc.lock || apr_thread_mutex_lock(kc.lock) != APR_SUCCESS) {
+        return NULL;
+    }
+    if ((text = apr_hash_get(kc.owners, &owner, sizeof(owner)))) {
+        c = apr_pstrdup(p, text);
+    }
+    apr_thread_mutex_unlock(kc.lock);
+    return c;
 }
 
 apr_status_t so_jwk_parse(apr_pool_t *p, const char *text, so_jwk_t **out, const char **why)

@@ -34,6 +34,11 @@ apr_status_t so_jwk_parse(apr_pool_t *p, const char *text, so_jwk_t **out, const
 /* A cache of at most max keys for so_jwk_parse() in this process, living in p (a child
  * process's pool: thread-safe; none once p is destroyed); max 0: none. */
 apr_status_t so_jwk_cache_init(apr_pool_t *p, unsigned max);
+/* The JWK text an owner (an ACME account id) was last verified with, in the same cache
+ * (cleared with it): so_jwk_cache_note remembers it, so_jwk_cache_text gives a copy in p
+ * or NULL. A hint only: the stored key decides. */
+void so_jwk_cache_note(apr_int64_t owner, const char *text);
+const char *so_jwk_cache_text(apr_pool_t *p, apr_int64_t owner);
 /* Keys held (for tests). */
 void so_jwk_cache_stats(unsigned *entries);
 

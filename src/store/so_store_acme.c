@@ -222,6 +222,15 @@ const so_stmt_def_t so_stmts_acme[] = {
     {"so_acme_nonce_use", "DELETE FROM acme_nonces WHERE nonce = %s AND expires_at > %lld", 0},
     {"so_acme_nonce_swap",
      "UPDATE acme_nonces SET nonce = %s, expires_at = %lld WHERE nonce = %s AND expires_at > %lld", 0},
+    /* PostgreSQL: the same swap and the account in one round trip (so_store_acme_nonce_account):
+     * one row always, the account's columns NULL when there is none, then 1 when the nonce
+     * was consumed (a data-modifying CTE runs once, read or not) */
+    {"so_acme_nonce_account",
+     SO_SQL_PGSQL_ONLY
+     "WITH n AS (UPDATE acme_nonces SET nonce = %s, expires_at = %lld WHERE nonce = %s AND "
+     "expires_at > %lld RETURNING 1) "
+     "SELECT " ACC_COLS ", (SELECT COUNT(*) FROM n) FROM (SELECT 1 AS one) x "
+     "LEFT JOIN acme_accounts ON id = %lld", ACC_NCOLS + 1},
     {"so_acme_nonce_purge", "DELETE FROM acme_nonces WHERE expires_at <= %lld", 0},
     {"so_acme_cert_by_serial",
      "SELECT " SER_COLS " FROM certificates c "
@@ -672,6 +681,30 @@ apr_status_t so_store_acme_nonce_swap(so_db_t *db, apr_pool_t *p, const char *no
         return APR_ENOENT;
     }
     return rv;
+}
+
+apr_status_t so_store_acme_nonce_account(so_db_t *db, apr_pool_t *p, const char *nonce,
+                                        apr_int64_t now, const char *next,
+                                        apr_int64_t expires_at, apr_int64_t id,
+                                        so_acme_account_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv;
+    *out = NULL;
+    if (db->kind != SO_DB_PGSQL) {
+        return APR_ENOTIMPL;
+    }
+    rv = so_db_select(db, p, "so_acme_nonce_account", &r, SO_A(next, expires_at, nonce, now, id));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (r->nrows != 1 || so_cell_i64(r, 0, ACC_NCOLS) != 1) {
+        return APR_ENOENT;
+    }
+    if (!so_cell_isnull(r, 0, ACC_ID)) {
+        *out = acc_from(p, r, 0);
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t so_store_acme_nonce_purge(so_db_t *db, apr_pool_t *p, apr_int64_t now)

@@ -135,6 +135,14 @@ apr_status_t so_store_acme_nonce_use(so_db_t *db, apr_pool_t *p, const char *non
  * unknown, used or expired (next is not stored). */
 apr_status_t so_store_acme_nonce_swap(so_db_t *db, apr_pool_t *p, const char *nonce,
                                       apr_int64_t now, const char *next, apr_int64_t expires_at);
+/* PostgreSQL: so_store_acme_nonce_swap and so_store_acme_account_get(id) in one statement.
+ * APR_SUCCESS: the nonce was consumed, *out the account or NULL when there is none;
+ * APR_ENOENT: the nonce is unknown, used or expired (nothing changed, *out NULL);
+ * APR_ENOTIMPL on SQLite (nothing sent). */
+apr_status_t so_store_acme_nonce_account(so_db_t *db, apr_pool_t *p, const char *nonce,
+                                        apr_int64_t now, const char *next,
+                                        apr_int64_t expires_at, apr_int64_t id,
+                                        so_acme_account_t **out);
 apr_status_t so_store_acme_nonce_purge(so_db_t *db, apr_pool_t *p, apr_int64_t now);
 
 /* A certificate by serial (lower hex, as the CA writes it) with what ACME needs. */

@@ -31,6 +31,18 @@ static const char *const internal_types[] = {
     "order.validation_requested", "order.issued", "order.reissued", "order.renewed",
     "order.revoked", "order.expiring", "order.expired", "order.autorenew_failed", NULL};
 
+/* Rows this thread wrote to the outbox: so_outbox_flush_order goes another round only
+ * when its deliveries wrote some (an approval mail, ...). */
+static __thread unsigned long rows_written;
+#define FLUSH_ROUND 20
+
+static apr_status_t outbox_insert(so_db_t *db, apr_pool_t *p, so_outbox_item_t *it)
+{
+    apr_status_t rv = so_store_outbox_insert(db, p, it);
+    rows_written += rv == APR_SUCCESS;
+    return rv;
+}
+
 static int in_list(const char *const *list, const char *s)
 {
     int i;
@@ -210,7 +222,7 @@ static apr_status_t emit(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t ord
     if (order_id > 0 && in_list(internal_types, type)) {
         it.consumer = 0;
         it.payload = detail && *detail ? detail : "{}";
-        if ((rv = so_store_outbox_insert(db, ctx->pool, &it)) != APR_SUCCESS) {
+        if ((rv = outbox_insert(db, ctx->pool, &it)) != APR_SUCCESS) {
             return rv;
         }
         note_order(ctx, order_id);
@@ -237,7 +249,7 @@ static apr_status_t emit(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t ord
         }
         it.consumer = w->id;
         it.payload = body;
-        if ((rv = so_store_outbox_insert(db, ctx->pool, &it)) != APR_SUCCESS) {
+        if ((rv = outbox_insert(db, ctx->pool, &it)) != APR_SUCCESS) {
             return rv;
         }
     }
@@ -331,7 +343,7 @@ apr_status_t so_outbox_ping(so_svc_ctx_t *ctx, const so_webhook_t *w, so_outbox_
                              apr_psprintf(ctx->pool, "{\"webhook_id\":%" APR_INT64_T_FMT "}", w->id),
                              strlen(apr_psprintf(ctx->pool, "{\"webhook_id\":%" APR_INT64_T_FMT "}",
                                                  w->id)));
-    if ((rv = so_store_outbox_insert(ctx->db, ctx->pool, it)) != APR_SUCCESS) {
+    if ((rv = outbox_insert(ctx->db, ctx->pool, it)) != APR_SUCCESS) {
         return rv;
     }
     *out = it;
@@ -521,10 +533,14 @@ apr_status_t so_outbox_flush_order(so_svc_ctx_t *ctx, apr_int64_t order_id)
     apr_status_t rv;
     int i, round;
 
-    /* a delivery may write new events of the order (an approval mail, ...): a few rounds */
+    /* a delivery may write new events of the order (an approval mail, ...): a few rounds,
+     * while the deliveries wrote rows or a round was full (what others write meanwhile is
+     * the job's) */
     for (round = 0; round < 4; round++) {
+        unsigned long before = rows_written;
         int did = 0;
-        if ((rv = so_store_outbox_due(ctx->db, ctx->pool, ctx->now, order_id, 0, 20, &due))
+        if ((rv = so_store_outbox_due(ctx->db, ctx->pool, ctx->now, order_id, 0, FLUSH_ROUND,
+                                      &due))
             != APR_SUCCESS) {
             return rv;
         }
@@ -536,7 +552,7 @@ apr_status_t so_outbox_flush_order(so_svc_ctx_t *ctx, apr_int64_t order_id)
             }
             did += rv == APR_SUCCESS;
         }
-        if (!did) {
+        if (!did || (rows_written == before && due->nelts < FLUSH_ROUND)) {
             break;
         }
     }

@@ -112,7 +112,26 @@ START_TEST(jwk_cache)
     ck_assert_int_eq(so_jws_verify(p2, signed_by(p2, other, "again"), c, &why), APR_SUCCESS);
     ck_assert_int_eq(so_jws_verify(p3, signed_by(p3, key, "again"), a, &why), APR_SUCCESS);
 
+    /* the text an owner was last verified with: a copy, replaced by a changed one; a third
+     * owner in a cache of two drops everything, keys too */
+    ck_assert_ptr_null(so_jwk_cache_text(p3, 7));
+    so_jwk_cache_note(7, text);
+    ck_assert_str_eq(so_jwk_cache_text(p3, 7), text);
+    ck_assert_ptr_ne(so_jwk_cache_text(p3, 7), text);
+    so_jwk_cache_note(7, text2);
+    ck_assert_str_eq(so_jwk_cache_text(p3, 7), text2);
+    ck_assert_ptr_null(so_jwk_cache_text(p3, 8));
+    so_jwk_cache_note(8, text);
+    ck_assert_str_eq(so_jwk_cache_text(p3, 8), text);
+    so_jwk_cache_note(9, text);
+    ck_assert_ptr_null(so_jwk_cache_text(p3, 7));
+    ck_assert_ptr_null(so_jwk_cache_text(p3, 8));
+    ck_assert_str_eq(so_jwk_cache_text(p3, 9), text);
+    so_jwk_cache_stats(&n);
+    ck_assert_uint_eq(n, 0);
+
     apr_pool_destroy(root); /* the cache with it */
+    ck_assert_ptr_null(so_jwk_cache_text(NULL, 9));
     EVP_PKEY_free(key);
     EVP_PKEY_free(other);
 }
