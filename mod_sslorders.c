@@ -14,6 +14,7 @@
 
 #include "src/httpd/so_httpd.h"
 #include "src/api/so_api_seal.h"
+#include "src/api/so_authcache.h"
 #include "src/core/so_jws.h"
 #include "src/svc/so_claim.h"
 
@@ -45,6 +46,7 @@ static int so_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         so_httpd_srv_finalize(sp);
     }
     so_httpd_metrics_post_config(pconf, s);
+    so_authcache_origin_init();
     if (real_pass) {
         so_httpd_br_post_config(ptemp, s);
     }

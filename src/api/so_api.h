@@ -70,7 +70,7 @@ typedef struct so_config_t {
     int acme_orders_per_hour;
     int acme_accounts_per_hour;
     /* SSLOrdersAuthCache: seconds a process may answer reads from a token lookup it made
-     * (0: off, the default; so_authcache.h) */
+     * (0: off; unset: 5 on PostgreSQL, off on SQLite; so_authcache.h) */
     int auth_cache_secs;
 } so_config_t;
 

@@ -264,7 +264,7 @@ static apr_status_t resolve_session(so_req_t *req, so_db_t *db, const char *sid)
 void so_auth_request_done(const so_req_t *req)
 {
     if (req->db && (req->db->committed || !is_safe_method(req->method))) {
-        so_authcache_changed();
+        so_authcache_committed(req->db);
     }
 }
 

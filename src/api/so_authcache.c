@@ -1,6 +1,7 @@
 /* mod_sslorders: the process's cache of API token lookups (see so_authcache.h). */
 #include <string.h>
 
+#include <apr_general.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 
@@ -12,6 +13,11 @@
 #define SO_AUTHCACHE_BYTES (4 * 1024 * 1024)
 
 static so_memo_t *entries;
+/* this server's name in its notifications (so_authcache_committed): made in the parent,
+ * the same in all its processes */
+static char origin[2 * 8 + 1];
+/* tells the other servers, after the commit (so_httpd_listen.c; none on SQLite) */
+static void (*notifier)(void);
 
 /* An entry: this head, then the strings of the credential, each with its NUL. */
 typedef struct {
@@ -43,6 +49,43 @@ void so_authcache_changed(void)
 {
     if (entries) {
         so_metrics_inc(SO_MC_AUTH_CHANGES);
+    }
+}
+
+void so_authcache_origin_init(void)
+{
+    unsigned char b[8];
+    apr_uint64_t v;
+    int i;
+    if (apr_generate_random_bytes(b, sizeof(b)) != APR_SUCCESS) {
+        v = (apr_uint64_t)apr_time_now();
+        memcpy(b, &v, sizeof(b));
+    }
+    for (i = 0; i < 8; i++) {
+        apr_snprintf(origin + 2 * i, 3, "%02x", b[i]);
+    }
+}
+
+int so_authcache_mine(const char *payload)
+{
+    return payload && origin[0] && !strcmp(payload, origin);
+}
+
+const char *so_authcache_origin(void)
+{
+    return origin;
+}
+
+void so_authcache_set_notifier(void (*fn)(void))
+{
+    notifier = fn;
+}
+
+void so_authcache_committed(const so_db_t *db)
+{
+    so_authcache_changed();
+    if (entries && notifier && db && db->committed) {
+        notifier();
     }
 }
 

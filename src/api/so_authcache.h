@@ -11,9 +11,13 @@
  *   the bump is not used after it: a token revoked, a member's role changed, a balance
  *   charged or an order created here shows at once;
  * - on PostgreSQL, a change of what a token stands for made anywhere (revoked, a
- *   membership, a user disabled) is notified (so_httpd_listen.c) and bumps it too;
- * - other changes made elsewhere (balances, order lists on another server, sslordersctl,
- *   SQL) show when the entry's time is up: at most SSLOrdersAuthCache seconds;
+ *   membership, a user disabled) is notified by triggers; a server with the cache that
+ *   committed a change (a balance, an order list) notifies the others after the commit
+ *   (so_authcache_committed: within milliseconds, several commits in one notification),
+ *   as sslordersctl does; each notification bumps the generation of the servers that
+ *   receive it (so_httpd_listen.c);
+ * - other changes made elsewhere (SQL; on SQLite, sslordersctl) show when the entry's
+ *   time is up: at most SSLOrdersAuthCache seconds;
  * - writes (POST, PUT, PATCH, DELETE) always read the credential from the database.
  * Without shared memory (the generation would be one process's) the cache stays off.
  * Portal sessions are not cached. No httpd types: so_auth.c uses it, the glue configures
@@ -39,5 +43,17 @@ so_credential_t *so_authcache_get(apr_pool_t *p, const char *key, int ttl_secs);
 void so_authcache_put(const char *key, apr_uint64_t gen, const so_credential_t *c);
 /* Something may have changed a credential: what was read before is not used again. */
 void so_authcache_changed(void);
+/* Once, in the parent: this server's name in its notifications. */
+void so_authcache_origin_init(void);
+/* Whether a notification's payload is this server's own (already bumped here). */
+int so_authcache_mine(const char *payload);
+/* The server's name in its notifications. */
+const char *so_authcache_origin(void);
+/* Once per process: what tells the other servers that this one committed a change
+ * (PostgreSQL's listener thread); none: nothing is told. */
+void so_authcache_set_notifier(void (*fn)(void));
+/* A request or a background pass through db may have changed something: bump the
+ * generation, and when it committed something, have the other servers told. */
+void so_authcache_committed(const so_db_t *db);
 
 #endif

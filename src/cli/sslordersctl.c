@@ -605,6 +605,11 @@ int main(int argc, const char *const *argv)
             }
             {
                 int rc = c->run(&cli, argc - i - skip, argv + i + skip);
+                if (cli.db && cli.db->committed) {
+                    /* PostgreSQL: servers with SSLOrdersAuthCache read again what they
+                     * cached (a balance credited, an order changed) */
+                    (void)so_store_auth_notify_change(cli.db, cli.pool, "sslordersctl");
+                }
                 if (rc == 2) {
                     fprintf(stderr, "usage: sslordersctl %s%s%s %s\n", c->name, c->sub ? " " : "",
                             c->sub ? c->sub : "", c->args);

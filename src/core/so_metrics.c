@@ -303,6 +303,10 @@ char *so_metrics_render(apr_pool_t *p)
             "of credentials notified by PostgreSQL (each one retires what SSLOrdersAuthCache "
             "read before it)",
             SO_MC_AUTH_CHANGES);
+    counter(&o, "sslorders_auth_notices_sent_total",
+            "Notifications of this server's commits sent to the other servers (PostgreSQL, "
+            "SSLOrdersAuthCache; one covers a process's commits of up to 20 ms)",
+            SO_MC_AUTH_NOTICES_SENT);
     head(&o, "sslorders_auth_listeners", "gauge",
          "Processes listening for changes of credentials made on other servers (PostgreSQL, "
          "SSLOrdersAuthCache)");

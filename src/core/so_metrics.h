@@ -41,6 +41,7 @@ typedef enum {
     SO_MC_AUTH_CACHE_HIT,     /* token lookups served by the process (SSLOrdersAuthCache) */
     SO_MC_AUTH_CACHE_MISS,
     SO_MC_AUTH_CHANGES,       /* changes made through this server: the auth cache's generation */
+    SO_MC_AUTH_NOTICES_SENT,  /* PostgreSQL: notifications of this server's commits sent */
     SO_MC_COUNT
 } so_counter_t;
 

@@ -62,6 +62,9 @@ so_srv_conf_t *so_httpd_srv_conf(server_rec *s);
 /* headers, client address, scheme and the test clock of r into req (so_httpd_handler.c) */
 void so_httpd_req_from(request_rec *r, const so_srv_conf_t *sc, so_req_t *req);
 void so_httpd_srv_finalize(server_rec *s);
+/* SSLOrdersAuthCache's default, once the server's database driver is known */
+#define SO_AUTH_CACHE_PGSQL_SECS 5
+void so_httpd_srv_db_driver(server_rec *s, const char *driver);
 /* Baseline Requirements directives (so_httpd_br.c) */
 const char *so_httpd_br_dnssec(cmd_parms *cmd, void *dc, int flag);
 const char *so_httpd_br_trust_anchor(cmd_parms *cmd, void *dc, const char *arg);

@@ -169,9 +169,9 @@ static apr_status_t run_jobs(int state, void *baton, apr_pool_t *ptemp)
                      worked);
     }
     if (worked || db->committed) {
-        /* issued, charged, expired: the server's cached token lookups (balances, list
-         * versions) are read again */
-        so_authcache_changed();
+        /* issued, charged, expired: the cached token lookups (balances, list versions)
+         * are read again, here and on the servers this one notifies */
+        so_authcache_committed(db);
     }
     job_conn_close(s, rec);
     return APR_SUCCESS;

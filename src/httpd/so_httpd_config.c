@@ -156,6 +156,15 @@ void so_httpd_srv_finalize(server_rec *s)
     c->api.auth_cache_secs = c->auth_cache != SO_UNSET ? c->auth_cache : 0;
 }
 
+void so_httpd_srv_db_driver(server_rec *s, const char *driver)
+{
+    so_srv_conf_t *c = so_httpd_srv_conf(s);
+    if (c->auth_cache == SO_UNSET) {
+        /* on PostgreSQL, where changes made anywhere are notified (so_httpd_listen.c) */
+        c->api.auth_cache_secs = !strcmp(driver, "pgsql") ? SO_AUTH_CACHE_PGSQL_SECS : 0;
+    }
+}
+
 void *so_httpd_create_dir(apr_pool_t *p, char *dir)
 {
     so_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
@@ -539,8 +548,9 @@ const command_rec so_httpd_cmds[] = {
                   "(default 300 50; 0: no limit)"),
     AP_INIT_TAKE1("SSLOrdersAuthCache", set_auth_cache, NULL, RSRC_CONF,
                   "Seconds each process may answer GET requests from an API token's lookup it "
-                  "made, or off (default off; changes through this server show at once, "
-                  "changes made elsewhere within these seconds)"),
+                  "made, or off (default 5 on PostgreSQL, off on SQLite; changes through any "
+                  "server with the cache show at once, changes made by SQL within these "
+                  "seconds)"),
     AP_INIT_TAKE1("SSLOrdersListCache", set_list_cache, NULL, RSRC_CONF,
                   "Bytes of order list pages each process keeps, or off (default 16777216)"),
     AP_INIT_TAKE1("SSLOrdersSessionMaxAge", set_session_max_age, NULL, RSRC_CONF,

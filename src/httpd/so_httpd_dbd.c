@@ -344,6 +344,7 @@ int so_httpd_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
             continue;
         }
         any = 1;
+        so_httpd_srv_db_driver(sp, cfg->name);
         pool_size_check(sp, cfg);
         pool_keep_check(sp, cfg);
         if (!apr_hash_get(seen, apr_pstrcat(ptemp, cfg->name, "|", cfg->params, NULL),

@@ -9,11 +9,19 @@
  * thus shows here in the time the notification takes (milliseconds), not after the
  * cache's seconds.
  *
- * Balances and order list versions change with every order: they notify nothing (a
- * NOTIFY serializes the commits of the transactions that send one) and show within the
- * cache's seconds, as before. While the connection is down, the cache's seconds are the
- * bound for everything; after a reconnection the generation is bumped once (what was
- * missed meanwhile). The gauge sslorders_auth_listeners counts the listening processes.
+ * Balances and order list versions change with every order, so their triggers notify
+ * nothing (a NOTIFY serializes the commits of the transactions that send one). Instead,
+ * a request or background pass that committed something flags this thread
+ * (so_authcache_committed -> kick), which sends one NOTIFY of its own after the commit,
+ * in a transaction that holds nothing else, with this server's name as its payload (its
+ * own listeners skip it: their generation moved already). It sends at most one every
+ * SO_NOTIFY_SPACING_MS: under a stream of orders, one notification covers all the
+ * commits before it. sslordersctl notifies after its commands likewise.
+ *
+ * While the connection is down, the cache's seconds are the bound for everything; after
+ * a reconnection the generation is bumped once (what was missed meanwhile), and a flag
+ * raised meanwhile is sent. The gauge sslorders_auth_listeners counts the listening
+ * processes.
  */
 #include <errno.h>
 #include <poll.h>
@@ -32,11 +40,14 @@
 #include "../api/so_authcache.h"
 #include "../core/so_log.h"
 #include "../core/so_metrics.h"
+#include "../store/so_store_account.h"
 
 APLOG_USE_MODULE(sslorders);
 
 #define SO_LISTEN_CHANNEL "sslorders_auth"
 #define SO_LISTEN_RETRY_MS 1000
+/* the least time between two notifications of this process's commits */
+#define SO_NOTIFY_SPACING_MS 20
 
 typedef struct {
     server_rec *s;
@@ -44,7 +55,28 @@ typedef struct {
     apr_thread_t *thread;
     int wake[2]; /* a byte on wake[1] ends the thread's wait */
     volatile apr_uint32_t stopping;
+    volatile apr_uint32_t dirty; /* something was committed since the last notification */
 } listener_t;
+
+/* this process's listener, for kick() */
+static listener_t *running;
+
+/* so_authcache_committed: a request or pass of this process committed something */
+static void kick(void)
+{
+    listener_t *l = running;
+    if (l && apr_atomic_cas32(&l->dirty, 1, 0) == 0 && write(l->wake[1], "n", 1) < 0) {
+        /* (the thread sees the flag within its poll's second) */
+    }
+}
+
+/* drain the wake pipe (its bytes only end poll's wait) */
+static void wake_drain(listener_t *l)
+{
+    char buf[64];
+    while (read(l->wake[0], buf, sizeof(buf)) > 0) {
+    }
+}
 
 /* wait up to ms for the stop signal; 1 when stopping */
 static int pause_ms(listener_t *l, int ms)
@@ -53,7 +85,9 @@ static int pause_ms(listener_t *l, int ms)
     if (apr_atomic_read32(&l->stopping)) {
         return 1;
     }
-    (void)poll(&fd, 1, ms);
+    if (poll(&fd, 1, ms) > 0) {
+        wake_drain(l); /* (a kick's byte must not end the next pause at once) */
+    }
     return apr_atomic_read32(&l->stopping) != 0;
 }
 
@@ -77,22 +111,56 @@ static PGconn *listen_connect(listener_t *l)
     return c;
 }
 
-/* what arrived on c: 0 when the connection is gone */
-static int listen_read(PGconn *c)
+/* the notifications libpq holds: bump the generation for any other than our own */
+static void take_notices(PGconn *c)
 {
     PGnotify *n;
     int any = 0;
-    if (!PQconsumeInput(c)) {
-        return 0;
-    }
     while ((n = PQnotifies(c))) {
-        any = 1;
+        /* this server's own notices: its generation moved before it sent them */
+        any |= !so_authcache_mine(n->extra);
         PQfreemem(n);
     }
     if (any) {
         so_authcache_changed();
     }
+}
+
+/* what arrived on c: 0 when the connection is gone */
+static int listen_read(PGconn *c)
+{
+    if (!PQconsumeInput(c)) {
+        return 0;
+    }
+    take_notices(c);
     return 1;
+}
+
+/* tell the other servers that this one committed something: 0 when the connection is
+ * gone (libpq's blocking call: one short round trip) */
+static int notify_send(PGconn *c)
+{
+    const char *origin = so_authcache_origin();
+    PGresult *r = PQexecParams(c, SO_AUTH_NOTIFY_SQL("$1"), 1, NULL, &origin, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    if (ok) {
+        so_metrics_inc(SO_MC_AUTH_NOTICES_SENT);
+    }
+    take_notices(c); /* (what arrived during the call) */
+    return ok || PQstatus(c) == CONNECTION_OK;
+}
+
+static void listen_lost(listener_t *l, PGconn **c)
+{
+    /* the database went away: the cache's seconds are the bound until it is back */
+    PQfinish(*c);
+    *c = NULL;
+    so_metrics_gauge_add(SO_MG_AUTH_LISTENERS, -1);
+    so_authcache_changed();
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, l->s,
+                 SOLOGNO(00709) "SSLOrdersAuthCache: the notification connection was lost; "
+                                "connecting again");
 }
 
 static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
@@ -100,10 +168,13 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
     listener_t *l = data;
     PGconn *c = NULL;
     int was_up = 0;
+    apr_time_t sent = 0;
 
     (void)t;
     while (!apr_atomic_read32(&l->stopping)) {
         struct pollfd fds[2];
+        int wait_ms = 1000;
+        apr_time_t now;
         if (!c) {
             if (!(c = listen_connect(l))) {
                 if (pause_ms(l, SO_LISTEN_RETRY_MS)) {
@@ -120,24 +191,35 @@ static void *APR_THREAD_FUNC listen_main(apr_thread_t *t, void *data)
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, l->s,
                          SOLOGNO(00708) "SSLOrdersAuthCache: listening for changes of credentials");
         }
+        now = apr_time_now();
+        if (apr_atomic_read32(&l->dirty)) {
+            apr_time_t due = sent + apr_time_from_msec(SO_NOTIFY_SPACING_MS);
+            if (now >= due) {
+                /* cleared first: a commit after this point raises it again */
+                apr_atomic_set32(&l->dirty, 0);
+                sent = now;
+                if (!notify_send(c)) {
+                    apr_atomic_set32(&l->dirty, 1); /* (sent when the connection is back) */
+                    listen_lost(l, &c);
+                }
+                continue;
+            }
+            wait_ms = (int)apr_time_as_msec(due - now) + 1;
+        }
         fds[0].fd = PQsocket(c);
         fds[0].events = POLLIN;
         fds[0].revents = 0;
         fds[1].fd = l->wake[0];
         fds[1].events = POLLIN;
         fds[1].revents = 0;
-        if (poll(fds, 2, 1000) < 0 && errno != EINTR) {
+        if (poll(fds, 2, wait_ms) < 0 && errno != EINTR) {
             break;
         }
+        if (fds[1].revents) {
+            wake_drain(l);
+        }
         if (fds[0].revents && !listen_read(c)) {
-            /* the database went away: the cache's seconds are the bound until it is back */
-            PQfinish(c);
-            c = NULL;
-            so_metrics_gauge_add(SO_MG_AUTH_LISTENERS, -1);
-            so_authcache_changed();
-            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, l->s,
-                         SOLOGNO(00709) "SSLOrdersAuthCache: the notification connection was "
-                                        "lost; connecting again");
+            listen_lost(l, &c);
         }
     }
     if (c) {
@@ -151,6 +233,8 @@ static apr_status_t listen_stop(void *data)
 {
     listener_t *l = data;
     apr_status_t trv;
+    so_authcache_set_notifier(NULL);
+    running = NULL;
     apr_atomic_set32(&l->stopping, 1);
     if (write(l->wake[1], "x", 1) < 0) {
         /* the thread still sees stopping within its poll's second */
@@ -187,4 +271,6 @@ void so_httpd_auth_listen_start(apr_pool_t *pchild, server_rec *s)
         return;
     }
     apr_pool_cleanup_register(pchild, l, listen_stop, apr_pool_cleanup_null);
+    running = l;
+    so_authcache_set_notifier(kick);
 }

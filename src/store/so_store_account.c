@@ -11,7 +11,8 @@
 
 /* PostgreSQL: a statement that changes what a token stands for tells the listeners of
  * SSLOrdersAuthCache (so_httpd_listen.c). Not balances or order lists: they change with
- * every order, and the transactions that NOTIFY commit one at a time. */
+ * every order, and the transactions that NOTIFY commit one at a time; the servers tell
+ * each other of those after their commits instead (SO_AUTH_NOTIFY_SQL). */
 #define AUTH_NOTIFY(tbl, ev)                                                                  \
     "{{PGSQL}}CREATE TRIGGER " tbl "_auth_notify AFTER " ev " ON " tbl                        \
     " FOR EACH STATEMENT EXECUTE FUNCTION so_auth_notify();\n"
@@ -208,6 +209,7 @@ const so_stmt_def_t so_stmts_account[] = {
     {"so_token_lookup", TOKEN_LOOKUP(""), TOK_NCOLS},
     {"so_token_lookup_lv", TOKEN_LOOKUP(LIST_VERSION("k")), TOK_LV_NCOLS},
     {"so_token_touch", "UPDATE api_tokens SET last_used_at = %lld WHERE id = %lld", 0},
+    {"so_auth_notify_change", SO_SQL_PGSQL_ONLY SO_AUTH_NOTIFY_SQL("%s"), 2},
     {"so_tokens_purge", "DELETE FROM api_tokens WHERE expires_at < %lld", 0},
     {"so_session_insert",
      "INSERT INTO sessions (session_hash, csrf_token, user_id, team_id, created_at, expires_at, "
@@ -562,6 +564,15 @@ apr_status_t so_store_session_lookup_lv(so_db_t *db, apr_pool_t *p, const char *
 apr_status_t so_store_token_touch(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t now)
 {
     return so_db_exec(db, p, "so_token_touch", NULL, SO_A(now, id));
+}
+
+apr_status_t so_store_auth_notify_change(so_db_t *db, apr_pool_t *p, const char *origin)
+{
+    so_rows_t *r;
+    if (db->kind != SO_DB_PGSQL) {
+        return APR_ENOTIMPL;
+    }
+    return so_db_select(db, p, "so_auth_notify_change", &r, SO_A(origin));
 }
 
 apr_status_t so_store_tokens_purge(so_db_t *db, apr_pool_t *p, apr_int64_t now)

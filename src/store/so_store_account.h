@@ -94,6 +94,15 @@ apr_status_t so_store_token_create(so_db_t *db, apr_pool_t *p, apr_int64_t user_
 apr_status_t so_store_token_lookup(so_db_t *db, apr_pool_t *p, const char *token,
                                    so_credential_t **out);
 apr_status_t so_store_token_touch(so_db_t *db, apr_pool_t *p, apr_int64_t id, apr_int64_t now);
+/* PostgreSQL: tell the SSLOrdersAuthCache listeners that something was committed
+ * (payload: the server that did, arg its placeholder). Its own transaction, committed
+ * without waiting for the disk: the commit of a transaction that notifies holds a
+ * database-wide lock (PostgreSQL serializes them), and a notice lost in a crash only
+ * leaves the cache's seconds as the bound. */
+#define SO_AUTH_NOTIFY_SQL(arg)                                                               \
+    "SELECT set_config('synchronous_commit', 'off', true), pg_notify('sslorders_auth', " arg ")"
+/* The same through db (sslordersctl); APR_ENOTIMPL on SQLite. Outside a transaction. */
+apr_status_t so_store_auth_notify_change(so_db_t *db, apr_pool_t *p, const char *origin);
 apr_status_t so_store_tokens_purge(so_db_t *db, apr_pool_t *p, apr_int64_t now);
 
 /* Portal sessions: like tokens, plus a CSRF token. */

@@ -166,8 +166,9 @@ class Cluster:
         # directory's links, seal scripts), so the ACME clients go through the balancer
         self.bport = harness.free_port()
         for i in range(3):
-            # the third server answers reads from its cached token lookups (its own writes
-            # retire them; the others' show within 2 s): under the same chaos
+            # all answer reads from their cached token lookups (SSLOrdersAuthCache, on by
+            # default on PostgreSQL: each one's commits retire the others' through
+            # notifications), the third with 2 s instead of 5: under the same chaos
             mine = "SSLOrdersAuthCache 2\n" if i == 2 else ""
             h = harness.Httpd(self.base, "pgsql", self.params(), name=f"so{i + 1}", dcv=self.dcv,
                               extra=os.environ.get("CLUSTER_EXTRA", "") + mine + f"DBDExptime 30\nSSLOrdersPublicURL http://127.0.0.1:{self.bport}\n")

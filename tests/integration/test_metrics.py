@@ -268,7 +268,8 @@ def test_child_opens_its_connections_before_requests(env, team):
     DBDExptime that would close them is announced."""
     # PostgreSQL warms by default (auto: min(ThreadsPerChild, DBDMax - 1)); SQLite only when asked
     warm = "" if DB == "pgsql" else "SSLOrdersDBWarm 25\n"
-    h = _side_server(env, warm + "DBDExptime 300\n")
+    # (both servers look every request's token up: SSLOrdersAuthCache off)
+    h = _side_server(env, warm + "DBDExptime 300\nSSLOrdersAuthCache off\n")
     try:
         h.start()
         # the MPM's other child may still be opening its connections: until its line is out.
@@ -304,7 +305,7 @@ def test_child_opens_its_connections_before_requests(env, team):
         h.stop()
         env.servers.remove(h)
 
-    h = _side_server(env, "SSLOrdersDBWarm off\n")
+    h = _side_server(env, "SSLOrdersDBWarm off\nSSLOrdersAuthCache off\n")
     try:
         h.start()
         before = scrape(h)

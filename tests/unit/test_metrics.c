@@ -127,10 +127,67 @@ START_TEST(authcache_generation_and_age)
 }
 END_TEST
 
+static int notified;
+static void count_notice(void)
+{
+    notified++;
+}
+
+/* so_authcache_committed: every change bumps the generation; one that committed something
+ * has the other servers told (the notifier), when the cache is on; this server knows its
+ * own notices by their payload. */
+START_TEST(authcache_committed_notifies)
+{
+    apr_pool_t *p;
+    void *mem = calloc(1, so_metrics_size(0));
+    so_db_t db;
+    apr_uint64_t gen;
+    char mine[32];
+
+    apr_pool_create(&p, NULL);
+    so_metrics_attach(mem, 0, NULL);
+    so_authcache_origin_init();
+    ck_assert_uint_eq(strlen(so_authcache_origin()), 16);
+    ck_assert_uint_eq(strspn(so_authcache_origin(), "0123456789abcdef"), 16);
+    ck_assert(so_authcache_mine(so_authcache_origin()));
+    ck_assert(!so_authcache_mine(""));
+    ck_assert(!so_authcache_mine(NULL));
+    ck_assert(!so_authcache_mine("sslordersctl"));
+    strcpy(mine, so_authcache_origin());
+    so_authcache_origin_init(); /* a restart: another name */
+    ck_assert(!so_authcache_mine(mine));
+
+    memset(&db, 0, sizeof(db));
+    db.kind = SO_DB_PGSQL;
+    notified = 0;
+    ck_assert_int_eq(so_authcache_init(p, 5), APR_SUCCESS);
+    so_authcache_set_notifier(count_notice);
+    gen = so_authcache_gen();
+    so_authcache_committed(&db); /* a write that committed nothing */
+    ck_assert_uint_eq(so_authcache_gen(), gen + 1);
+    ck_assert_int_eq(notified, 0);
+    db.committed = 1;
+    so_authcache_committed(&db);
+    ck_assert_uint_eq(so_authcache_gen(), gen + 2);
+    ck_assert_int_eq(notified, 1);
+    so_authcache_committed(NULL);
+    ck_assert_int_eq(notified, 1);
+    /* the cache off: nothing to retire, nobody told */
+    so_authcache_init(p, 0);
+    so_authcache_committed(&db);
+    ck_assert_int_eq(notified, 1);
+    so_authcache_set_notifier(NULL);
+    so_metrics_attach(NULL, 0, NULL);
+    apr_pool_destroy(p);
+    free(mem);
+}
+END_TEST
+
 TCase *so_test_metrics_case(void)
 {
     TCase *tc = tcase_create("metrics");
     tcase_add_test(tc, metrics_render);
     tcase_add_test(tc, authcache_generation_and_age);
+    tcase_add_test(tc, authcache_committed_notifies);
     return tc;
 }
