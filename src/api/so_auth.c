@@ -10,6 +10,7 @@
 #include "../store/so_store_order.h"
 #include "../store/so_store_security.h"
 #include "so_api_security.h"
+#include "../svc/so_order_view.h"
 #include "../svc/so_outbox.h"
 #include "../core/so_crypto.h"
 #include "../core/so_scopes.h"
@@ -85,6 +86,10 @@ static void principal_from(so_req_t *req, so_credential_t *c, so_auth_kind_t kin
     if (list_route(req)) {
         a->has_list_version = 1;
         a->list_version = c->list_version;
+        if (!c->team_has_tags || !c->team_has_renewals) {
+            so_order_view_team_has(req->pool, c->team_id, c->team_has_tags,
+                                   c->team_has_renewals);
+        }
     }
     a->session_created_at = c->created_at;
     req->auth = a;

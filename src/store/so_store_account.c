@@ -149,12 +149,12 @@ enum { TEAM_ROLE = TEAM_NCOLS, TEAM_ROLE_NCOLS };
     X(CRED_TEAM_BALANCE, ", " TEAM_BALANCE_SQL)
 enum { CRED_COLUMNS(SO_COL_POS, "", "") CRED_NCOLS };
 /* then a token's scopes, networks and webhooks flag, a session's created_at and webhooks flag;
- * the _lv variants add the team's order list version (as so_orders_version reads it) as a
- * last column */
+ * the _lv variants (order list routes) add the team's order list version (as
+ * so_orders_version reads it) and whether the team has any tags, any renewal links */
 enum { TOK_SCOPES = CRED_NCOLS, TOK_NETWORKS, TOK_WEBHOOKS, TOK_NCOLS };
-enum { TOK_LIST_VERSION = TOK_NCOLS, TOK_LV_NCOLS };
+enum { TOK_LIST_VERSION = TOK_NCOLS, TOK_HAS_TAGS, TOK_HAS_RENEWALS, TOK_LV_NCOLS };
 enum { SES_CREATED_AT = CRED_NCOLS, SES_WEBHOOKS, SES_NCOLS };
-enum { SES_LIST_VERSION = SES_NCOLS, SES_LV_NCOLS };
+enum { SES_LIST_VERSION = SES_NCOLS, SES_HAS_TAGS, SES_HAS_RENEWALS, SES_LV_NCOLS };
 
 #define TOKEN_LOOKUP(extra)                                                                   \
     "SELECT " CRED_COLUMNS(SO_COL_SQL, "k", "ip") ", k.scopes, k.networks, "                  \
@@ -172,7 +172,10 @@ enum { SES_LIST_VERSION = SES_NCOLS, SES_LV_NCOLS };
     "WHERE s.session_hash = %s AND u.disabled = 0"
 #define LIST_VERSION(c)                                                                      \
     ", (SELECT COALESCE(SUM(v.version), 0) FROM team_list_versions v WHERE v.team_id IN (0, " \
-    c ".team_id))"
+    c ".team_id))" \
+    ", CASE WHEN EXISTS (SELECT 1 FROM tags g WHERE g.team_id = " c ".team_id) THEN 1 ELSE 0 " \
+    "END, CASE WHEN EXISTS (SELECT 1 FROM order_renewals n WHERE n.team_id = " c ".team_id) "  \
+    "THEN 1 ELSE 0 END"
 
 /* a key's failed logins */
 #define LF_COLUMNS(X) X(LF_FAILURES, "failures") X(LF_FIRST_AT, ", first_at")
@@ -519,6 +522,7 @@ static so_credential_t *cred_from_row(apr_pool_t *p, so_rows_t *rows, int is_ses
         c->networks = so_cell(rows, 0, TOK_NETWORKS);
     }
     c->team_webhooks = so_cell_int(rows, 0, is_session ? SES_WEBHOOKS : TOK_WEBHOOKS);
+    c->team_has_tags = c->team_has_renewals = 1; /* (not asked: nothing is skipped) */
     return c;
 }
 
@@ -535,10 +539,13 @@ static apr_status_t cred_lookup(so_db_t *db, apr_pool_t *p, const char *label, c
     }
     *out = cred_from_row(p, rows, is_session);
     if (with_version) {
-        /* the last column: after created_at (sessions) or scopes, networks (tokens), and
+        /* the last columns: after created_at (sessions) or scopes, networks (tokens), and
          * the webhooks flag */
         (*out)->list_version =
             so_cell_i64(rows, 0, is_session ? SES_LIST_VERSION : TOK_LIST_VERSION);
+        (*out)->team_has_tags = so_cell_int(rows, 0, is_session ? SES_HAS_TAGS : TOK_HAS_TAGS);
+        (*out)->team_has_renewals =
+            so_cell_int(rows, 0, is_session ? SES_HAS_RENEWALS : TOK_HAS_RENEWALS);
     }
     return APR_SUCCESS;
 }

@@ -58,6 +58,9 @@ typedef struct {
     int team_webhooks; /* the team has an enabled webhook */
     const char *csrf_token; /* sessions only */
     apr_int64_t list_version; /* the team's order list version, when asked for (*_lv) */
+    /* whether the team has any tags, any renewal links (asked for with the list version;
+     * 1 when not asked): an order list page of a team without skips their lookups */
+    int team_has_tags, team_has_renewals;
     apr_int64_t created_at; /* sessions only: for SSLOrdersSessionMaxAge */
     const char *scopes;     /* tokens only: "" = what the role allows */
     const char *networks;   /* tokens only: allowed source networks ("" = any) */

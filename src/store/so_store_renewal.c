@@ -16,6 +16,8 @@ const so_migration_t so_migrations_renewal[] = {
      "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
      "  created_at BIGINT NOT NULL);\n"
      "CREATE INDEX order_renewals_renewed ON order_renewals (renewed_id, renewal_id)"},
+    /* whether a team has any (asked with every order list page's credential) */
+    {952, "order renewals by team", "CREATE INDEX order_renewals_team ON order_renewals (team_id)"},
     {0, NULL, NULL}};
 
 /* a renewal that was cancelled (REJ, FAI) does not count: the order may be renewed again */

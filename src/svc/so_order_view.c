@@ -328,18 +328,54 @@ static const part_t parts[] = {
     {renewals_load, renewals_apply, renewals_write},
 };
 
+/* what a team has none of (so_order_view_team_has), by the request's pool */
+typedef struct {
+    int tags, renewals;
+} team_has_t;
+
+static const char *has_key(apr_pool_t *p, apr_int64_t team_id)
+{
+    return apr_psprintf(p, "so_view_has:%" APR_INT64_T_FMT, team_id);
+}
+
+void so_order_view_team_has(apr_pool_t *p, apr_int64_t team_id, int tags, int renewals)
+{
+    team_has_t *h = apr_palloc(p, sizeof(*h));
+    h->tags = tags;
+    h->renewals = renewals;
+    apr_pool_userdata_set(h, has_key(p, team_id), NULL, p);
+}
+
+/* whether part i has to be looked up: not for a team that has none of it */
+static int part_needed(const part_t *part, const team_has_t *has)
+{
+    return !has || (part->load == tags_load ? has->tags
+                    : part->load == renewals_load ? has->renewals : 1);
+}
+
 apr_status_t so_order_view_prepare(so_svc_ctx_t *ctx, apr_array_header_t *orders)
 {
     loaded_t l;
+    void *has = NULL;
     apr_status_t rv = APR_SUCCESS;
     size_t i, n = sizeof(parts) / sizeof(parts[0]);
 
     memset(&l, 0, sizeof(l));
+    /* what it has none of comes back empty without a lookup */
+    l.order_tags = apr_hash_make(ctx->pool);
+    l.cert_tags = apr_hash_make(ctx->pool);
+    l.renewed_by = apr_hash_make(ctx->pool);
+    l.renewal_of = apr_hash_make(ctx->pool);
+    if (orders->nelts) {
+        (void)apr_pool_userdata_get(&has, has_key(ctx->pool, orders_team(orders)), ctx->pool);
+    }
     /* PostgreSQL: every lookup (and what the caller queued before, the orders' names)
      * in one round trip instead of one each */
     so_db_batch_begin(ctx->db);
     for (i = 0; i < n && rv == APR_SUCCESS && orders->nelts; i++) {
-        rv = parts[i].load(ctx, orders, &l);
+        if (part_needed(&parts[i], has)) {
+            rv = parts[i].load(ctx, orders, &l);
+        }
     }
     if (rv != APR_SUCCESS) {
         so_db_batch_cancel(ctx->db);

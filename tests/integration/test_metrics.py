@@ -371,7 +371,8 @@ def test_a_list_page_sends_its_lookups_in_one_round_trip(env):
     def pipelined(fams, what):
         return sample(fams, "sslorders_db_pipelined", "sslorders_db_pipelined_total", what=what)
 
-    for limit, least in ((10, 6), (1000, 6)):
+    # (no renewal links in the team: their two lookups are skipped)
+    for limit, least in ((10, 5), (1000, 4)):
         before = scrape(env.httpd)
         st, body = api.get("/ssl/orders", params={"limit": limit})  # not asked before: built
         assert st == 200, body
@@ -387,9 +388,53 @@ def test_a_list_page_sends_its_lookups_in_one_round_trip(env):
         batches = pipelined(after, "batches") - pipelined(before, "batches")
         statements = pipelined(after, "statements") - pipelined(before, "statements")
         if DB == "pgsql":
-            # 10: the count, names, folders, two tag and two renewal lookups (no certificate
-            # yet); 200 (no count): the same but the count, each statement with all 200 ids
-            # in one array. A webhook delivery meanwhile may add a batch of its own.
+            # 10: the count, names, folders and the two tag lookups (no certificate yet);
+            # 200 (no count): the same but the count, each statement with all 200 ids in one
+            # array.
+            # A webhook delivery meanwhile may add a batch of its own.
             assert batches >= 1 and statements >= least, (batches, statements)
         else:
             assert batches == 0 and statements == 0, (batches, statements)
+
+def test_a_list_page_skips_what_the_team_has_none_of(env):
+    """The credential of an order list page says whether the team has any tags and any
+    renewal links: a page of a team without skips those lookups (two statements each on
+    PostgreSQL), and shows them as soon as there are some."""
+    h = env.server("viewflags", "SSLOrdersListCache off\nSSLOrdersAuthCache off\n")
+    try:
+        t = env.new_team(balance="1000")
+        api = t.client(h)
+        a, b, c = (api.post("/ssl/orders", json={"product_id": 1, "period": 1})[1]["data"]["id"]
+                   for _ in range(3))
+        time.sleep(1)  # (the server's first background pass)
+
+        def statements(fams):
+            return sample(fams, "sslorders_db_pipelined", "sslorders_db_pipelined_total",
+                          what="statements")
+
+        def page():
+            before = scrape(h)
+            st, body = api.get("/ssl/orders", params={"limit": 10})
+            assert st == 200, body
+            return ({o["id"]: o for o in body["data"]["results"]},
+                    statements(scrape(h)) - statements(before))
+
+        rows, s0 = page()
+        assert all(o["tags"] == [] and o["renewed_by"] is None and o["renewal_of"] is None
+                   for o in rows.values())
+        assert api.post(f"/ssl/orders/{a}/tags", json={"tags": ["web"]})[0] == 200
+        rows, s1 = page()
+        assert rows[a]["tags"] == ["web"] and rows[b]["tags"] == []
+        tid = env.sql(f"SELECT id FROM teams WHERE slug = '{t.slug}'").strip()
+        env.sql("INSERT INTO order_renewals (renewal_id, renewed_id, team_id, created_at) "
+                f"VALUES ({c}, {b}, {tid}, 1)")
+        rows, s2 = page()
+        assert rows[b]["renewed_by"] == {"id": c, "status": rows[c]["status"]}, rows[b]
+        assert rows[c]["renewal_of"] == b
+        if DB == "pgsql":
+            assert (s1 - s0, s2 - s1) == (2, 2), (s0, s1, s2)
+        else:
+            assert (s0, s1, s2) == (0, 0, 0)
+    finally:
+        env.stop_server(h)
+
