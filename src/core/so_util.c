@@ -113,12 +113,47 @@ int so_str_ct_equal(const char *a, const char *b)
     return CRYPTO_memcmp(a, b, la) == 0;
 }
 
+/* two decimal digits of v (0-99) at s */
+static void put2(char *s, unsigned v)
+{
+    s[0] = (char)('0' + v / 10);
+    s[1] = (char)('0' + v % 10);
+}
+
 const char *so_time_fmt(apr_pool_t *p, apr_int64_t epoch)
 {
     struct tm tm;
     time_t t = (time_t)epoch;
     char buf[32];
 
+    /* Years 1970-9999 without gmtime_r and strftime (a page of orders writes seven
+     * dates per order): the civil date of a day number, H. Hinnant's "civil_from_days"
+     * (eras of 400 years starting on March 1st). */
+    if (epoch >= 0 && epoch < APR_INT64_C(253402300800)) {
+        apr_int64_t days = epoch / 86400, secs = epoch % 86400;
+        apr_int64_t z = days + 719468, era = z / 146097;
+        unsigned doe = (unsigned)(z - era * 146097);
+        unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        unsigned mp = (5 * doy + 2) / 153;
+        unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+        unsigned y = (unsigned)(yoe + era * 400) + (m <= 2);
+        char *s = apr_palloc(p, 20);
+        put2(s, y / 100);
+        put2(s + 2, y % 100);
+        s[4] = '-';
+        put2(s + 5, m);
+        s[7] = '-';
+        put2(s + 8, d);
+        s[10] = ' ';
+        put2(s + 11, (unsigned)(secs / 3600));
+        s[13] = ':';
+        put2(s + 14, (unsigned)(secs / 60 % 60));
+        s[16] = ':';
+        put2(s + 17, (unsigned)(secs % 60));
+        s[19] = '\0';
+        return s;
+    }
     if (!gmtime_r(&t, &tm)) {
         return "";
     }

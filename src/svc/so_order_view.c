@@ -154,7 +154,14 @@ static void *ext_get(const so_order_t *o, const char *key)
     return o->ext ? apr_hash_get(o->ext, key, APR_HASH_KEY_STRING) : NULL;
 }
 
+/* the row of an order id in a part's lookup (a part not looked up: none) */
+static void *row_of(apr_hash_t *h, const apr_int64_t *id)
+{
+    return h ? apr_hash_get(h, id, sizeof(*id)) : NULL;
+}
+
 /* "key": id, or null when there is none */
+
 static void write_id(so_jw_t *w, const char *key, int has, apr_int64_t id)
 {
     so_jw_key(w, key);
@@ -185,7 +192,7 @@ static void certs_apply(so_svc_ctx_t *ctx, apr_array_header_t *orders, const loa
     int i;
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        so_cert_t *c = apr_hash_get(l->certs, &o->id, sizeof(o->id));
+        so_cert_t *c = row_of(l->certs, &o->id);
         if (c) {
             o->certificate = c->pem;
             o->intermediate_certificate = c->intermediate_pem;
@@ -223,8 +230,7 @@ static void folders_apply(so_svc_ctx_t *ctx, apr_array_header_t *orders, const l
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
         if (o->folder_id) {
-            ext_set(ctx->pool, o, EXT_FOLDER, apr_hash_get(l->folders, &o->folder_id,
-                                                           sizeof(o->folder_id)));
+            ext_set(ctx->pool, o, EXT_FOLDER, row_of(l->folders, &o->folder_id));
         }
     }
 }
@@ -247,8 +253,8 @@ static void tags_apply(so_svc_ctx_t *ctx, apr_array_header_t *orders, const load
     int i;
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        ext_set(ctx->pool, o, EXT_TAGS, apr_hash_get(l->order_tags, &o->id, sizeof(o->id)));
-        ext_set(ctx->pool, o, EXT_CERT_TAGS, apr_hash_get(l->cert_tags, &o->id, sizeof(o->id)));
+        ext_set(ctx->pool, o, EXT_TAGS, row_of(l->order_tags, &o->id));
+        ext_set(ctx->pool, o, EXT_CERT_TAGS, row_of(l->cert_tags, &o->id));
     }
 }
 
@@ -292,8 +298,8 @@ static void renewals_apply(so_svc_ctx_t *ctx, apr_array_header_t *orders, const 
     int i;
     for (i = 0; i < orders->nelts; i++) {
         so_order_t *o = APR_ARRAY_IDX(orders, i, so_order_t *);
-        ext_set(ctx->pool, o, EXT_RENEWED_BY, apr_hash_get(l->renewed_by, &o->id, sizeof(o->id)));
-        ext_set(ctx->pool, o, EXT_RENEWAL_OF, apr_hash_get(l->renewal_of, &o->id, sizeof(o->id)));
+        ext_set(ctx->pool, o, EXT_RENEWED_BY, row_of(l->renewed_by, &o->id));
+        ext_set(ctx->pool, o, EXT_RENEWAL_OF, row_of(l->renewal_of, &o->id));
     }
 }
 
@@ -314,18 +320,22 @@ static void renewals_write(so_jw_t *w, const so_order_t *o)
     }
 }
 
+/* which of what a team may have none of (so_order_view_team_has) a part shows */
+typedef enum { PART_ALWAYS, PART_TAGS, PART_RENEWALS } part_gate_t;
+
 typedef struct {
     apr_status_t (*load)(so_svc_ctx_t *ctx, apr_array_header_t *orders, loaded_t *l);
     void (*apply)(so_svc_ctx_t *ctx, apr_array_header_t *orders, const loaded_t *l);
     void (*write)(so_jw_t *w, const so_order_t *o);
+    part_gate_t gate;
 } part_t;
 
 /* in the order of their fields in the object */
 static const part_t parts[] = {
-    {certs_load, certs_apply, certs_write},
-    {folders_load, folders_apply, folders_write},
-    {tags_load, tags_apply, tags_write},
-    {renewals_load, renewals_apply, renewals_write},
+    {certs_load, certs_apply, certs_write, PART_ALWAYS},
+    {folders_load, folders_apply, folders_write, PART_ALWAYS},
+    {tags_load, tags_apply, tags_write, PART_TAGS},
+    {renewals_load, renewals_apply, renewals_write, PART_RENEWALS},
 };
 
 /* what a team has none of (so_order_view_team_has), by the request's pool */
@@ -349,8 +359,8 @@ void so_order_view_team_has(apr_pool_t *p, apr_int64_t team_id, int tags, int re
 /* whether part i has to be looked up: not for a team that has none of it */
 static int part_needed(const part_t *part, const team_has_t *has)
 {
-    return !has || (part->load == tags_load ? has->tags
-                    : part->load == renewals_load ? has->renewals : 1);
+    return !has || (part->gate == PART_TAGS ? has->tags
+                    : part->gate == PART_RENEWALS ? has->renewals : 1);
 }
 
 apr_status_t so_order_view_prepare(so_svc_ctx_t *ctx, apr_array_header_t *orders)
@@ -360,12 +370,7 @@ apr_status_t so_order_view_prepare(so_svc_ctx_t *ctx, apr_array_header_t *orders
     apr_status_t rv = APR_SUCCESS;
     size_t i, n = sizeof(parts) / sizeof(parts[0]);
 
-    memset(&l, 0, sizeof(l));
-    /* what it has none of comes back empty without a lookup */
-    l.order_tags = apr_hash_make(ctx->pool);
-    l.cert_tags = apr_hash_make(ctx->pool);
-    l.renewed_by = apr_hash_make(ctx->pool);
-    l.renewal_of = apr_hash_make(ctx->pool);
+    memset(&l, 0, sizeof(l)); /* a part not looked up finds no rows (row_of) */
     if (orders->nelts) {
         (void)apr_pool_userdata_get(&has, has_key(ctx->pool, orders_team(orders)), ctx->pool);
     }

@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <apr_strings.h>
@@ -43,6 +44,41 @@ START_TEST(time_roundtrip)
     ck_assert_int_eq(so_time_parse("2026-11-24 1:00:00", &t), APR_EINVAL);
     ck_assert_int_eq(so_time_parse("2026-11-24x", &t), APR_EINVAL);
     ck_assert_int_eq(so_time_parse("", &t), APR_EINVAL);
+}
+END_TEST
+
+/* the direct formatting of years 1970-9999 agrees with gmtime_r and strftime: every
+ * day's midnight and last second around the leap days of 1972, 2000 (divisible by 400),
+ * 2100 (by 100 only), and a second picked every ~11 days up to the end of 9999 */
+static const char *reference_fmt(apr_int64_t epoch)
+{
+    static char buf[32];
+    struct tm tm;
+    time_t t = (time_t)epoch;
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+START_TEST(time_fmt_agrees_with_strftime)
+{
+    static const apr_int64_t around[] = {0, 63072000, 946598400, 4107456000};
+    apr_int64_t t;
+    size_t i;
+
+    for (i = 0; i < sizeof(around) / sizeof(around[0]); i++) {
+        for (t = around[i]; t < around[i] + 800 * 86400; t += 86400) {
+            ck_assert_str_eq(so_time_fmt(pool, t), reference_fmt(t));
+            ck_assert_str_eq(so_time_fmt(pool, t + 86399), reference_fmt(t + 86399));
+        }
+    }
+    for (t = 0; t < APR_INT64_C(253402300800); t += 999983) {
+        ck_assert_str_eq(so_time_fmt(pool, t), reference_fmt(t));
+    }
+    ck_assert_str_eq(so_time_fmt(pool, APR_INT64_C(253402300799)), "9999-12-31 23:59:59");
+    /* outside the direct range: gmtime_r as before */
+    ck_assert_str_eq(so_time_fmt(pool, -1), "1969-12-31 23:59:59");
+    ck_assert_str_eq(so_time_fmt(pool, APR_INT64_C(253402300800)), reference_fmt(APR_INT64_C(253402300800)));
 }
 END_TEST
 
@@ -407,6 +443,7 @@ TCase *so_test_util_case(void)
     TCase *tc = tcase_create("util");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, time_roundtrip);
+    tcase_add_test(tc, time_fmt_agrees_with_strftime);
     tcase_add_test(tc, money);
     tcase_add_test(tc, ints_and_names);
     tcase_add_test(tc, hashes_and_random);
