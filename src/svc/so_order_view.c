@@ -161,7 +161,6 @@ static void *row_of(apr_hash_t *h, const apr_int64_t *id)
 }
 
 /* "key": id, or null when there is none */
-
 static void write_id(so_jw_t *w, const char *key, int has, apr_int64_t id)
 {
     so_jw_key(w, key);
