@@ -294,7 +294,8 @@ static int hosts_same(const apr_array_header_t *a, const apr_array_header_t *b)
  * one transaction (SO_EDBSTALE: the order changed meanwhile) */
 static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr_t *csr,
                                   const apr_array_header_t *names, const apr_int64_t *validated,
-                                  const char *was, int reissue)
+                                  const char *was, int reissue, so_issuance_state_t **st,
+                                  apr_array_header_t **states)
 {
     so_db_t *db = ctx->db;
     apr_pool_t *p = ctx->pool;
@@ -334,19 +335,29 @@ static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr
         return rv;
     }
     rv = so_store_order_update_sched(db, p, o, !same, &sched);
+    *states = apr_array_make(p, names->nelts, sizeof(so_host_state_t));
     for (i = 0; rv == APR_SUCCESS && i < names->nelts; i++) {
-        rv = so_store_host_state_set(db, p, o->id, APR_ARRAY_IDX(names, i, const char *),
-                                     "valid", validated[i], ctx->now, "");
+        so_host_state_t *h = apr_array_push(*states);
+        memset(h, 0, sizeof(*h));
+        h->host_name = APR_ARRAY_IDX(names, i, const char *);
+        h->method = APR_ARRAY_IDX(o->hosts, i, so_order_host_t).method;
+        h->status = "valid";
+        h->validated_at = validated[i];
+        h->last_check_at = ctx->now;
+        h->last_error = "";
+        rv = so_store_host_state_set(db, p, o->id, h->host_name, h->status, h->validated_at,
+                                     h->last_check_at, h->last_error);
+    }
+    if (rv == APR_SUCCESS) {
+        /* as written (the issuance that follows does not read it again) */
+        rv = so_store_issuance_get(db, p, o->id, st);
     }
     if (rv == APR_SUCCESS && strcmp(was, "ACT")) {
         /* an order issued through ACME: its renewals come from the ACME client, not
          * from reminders (the customer can turn them on again) */
-        so_issuance_state_t *st;
-        rv = so_store_issuance_get(db, p, o->id, &st);
-        if (rv == APR_SUCCESS) {
-            rv = so_store_reminders_set(db, p, o->id, st->reminder_days,
-                                        st->reminder_recipients, 0);
-        }
+        rv = so_store_reminders_set(db, p, o->id, (*st)->reminder_days,
+                                    (*st)->reminder_recipients, 0);
+        (*st)->reminders_enabled = 0;
     }
     if (rv == APR_SUCCESS && reissue) {
         rv = so_store_approvals_drop(db, p, o->id);
@@ -383,6 +394,8 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     so_db_t *db = ctx->db;
     so_order_t *o = NULL;
     so_csr_t *csr;
+    so_issuance_state_t *st = NULL;
+    apr_array_header_t *states = NULL;
     const char *was = "";
     int attempt, issued = 0, reissue = 0;
     apr_status_t rv = APR_SUCCESS;
@@ -424,7 +437,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
             goto leave;
         }
         reissue = !strcmp(was, "ACT") && all_fresh(ctx, names, validated);
-        rv = write_request(ctx, o, csr, names, validated, was, reissue);
+        rv = write_request(ctx, o, csr, names, validated, was, reissue, &st, &states);
         if (rv != SO_EDBSTALE) {
             break;
         }
@@ -442,7 +455,8 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
         rv = so_iss_reissue(ctx, o);
     }
     else {
-        rv = so_iss_issue_claimed(ctx, o, &issued);
+        /* the order, its state and its names as just written: not read again */
+        rv = so_iss_issue_written(ctx, o, st, states, &issued);
     }
     if (rv == APR_SUCCESS && ctx->issued_cert) {
         *cert_id = ctx->issued_cert; /* this CSR's, for these names: stored under our claim */

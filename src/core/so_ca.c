@@ -658,18 +658,24 @@ static apr_status_t issue_names(apr_pool_t *p, const so_ca_issue_req_t *r,
 }
 
 /* The CSR: parsed (owned by p), its self-signature checked, its key acceptable. */
-static apr_status_t issue_csr(apr_pool_t *p, const so_ca_t *ca, const char *pem,
+static apr_status_t issue_csr(apr_pool_t *p, const so_ca_t *ca, const so_ca_issue_req_t *r,
                               X509_REQ **out, int *is_rsa, const char **why)
 {
-    X509_REQ *csr;
+    X509_REQ *csr = r->csr_req;
     EVP_PKEY *pk;
     apr_status_t rv;
 
-    if (!(csr = so_ca_req_read(p, pem))) {
+    if (csr) {
+        if (!(pk = X509_REQ_get0_pubkey(csr))) { /* (verified by the caller's parse) */
+            *why = "the CSR holds no readable public key";
+            return APR_EINVAL;
+        }
+    }
+    else if (!(csr = so_ca_req_read(p, r->csr_pem))) {
         *why = "the CSR is not a PEM encoded PKCS#10 request";
         return APR_EINVAL;
     }
-    if (!(pk = X509_REQ_get0_pubkey(csr)) || X509_REQ_verify(csr, pk) != 1) {
+    else if (!(pk = X509_REQ_get0_pubkey(csr)) || X509_REQ_verify(csr, pk) != 1) {
         *why = "the CSR's signature does not verify";
         return APR_EINVAL;
     }
@@ -732,7 +738,7 @@ static apr_status_t issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
     apr_status_t rv;
 
     if ((rv = issue_names(p, r, &names, &base, why)) != APR_SUCCESS
-        || (rv = issue_csr(p, ca, r->csr_pem, &csr, &is_rsa, why)) != APR_SUCCESS) {
+        || (rv = issue_csr(p, ca, r, &csr, &is_rsa, why)) != APR_SUCCESS) {
         return rv;
     }
     days = r->days;

@@ -89,6 +89,8 @@ typedef enum { SO_CA_DV = 1, SO_CA_OV = 2, SO_CA_EV = 3 } so_ca_validation_t;
 typedef struct {
     const char *csr_pem;               /* PKCS#10, PEM; its signature is verified again and only
                                         * its public key is used (names come from `names`) */
+    X509_REQ *csr_req;                 /* optional: csr_pem as parsed and verified already
+                                        * (so_csr_req_of); NULL: parsed from csr_pem */
     const apr_array_header_t *names;   /* const char *: the validated DNS names ("*.x" allowed);
                                         * lower-cased, duplicates dropped; the first is the CN */
     so_ca_validation_t validation;

@@ -346,7 +346,8 @@ out:
     return rv;
 }
 
-static apr_status_t parse_pem(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why)
+static apr_status_t parse_pem(apr_pool_t *p, const char *pem, so_csr_t **out, X509_REQ **keep,
+                              const char **why)
 {
     BIO *bio = NULL;
     X509_REQ *req = NULL;
@@ -421,6 +422,10 @@ static apr_status_t parse_pem(apr_pool_t *p, const char *pem, so_csr_t **out, co
         goto leave;
     }
     *out = c;
+    if (keep) {
+        *keep = req; /* the caller's now */
+        req = NULL;
+    }
     rv = APR_SUCCESS;
 
 leave:
@@ -436,23 +441,37 @@ leave:
  * table is the pool's own (userdata of that pool only, never of a parent shared by other
  * threads) and dies with it. */
 #define MEMO_KEY "so_csr_memo"
+#define REQ_MEMO_KEY "so_csr_req_memo" /* the parsed requests, signatures verified */
 
-static apr_hash_t *memo_of(apr_pool_t *p, int create)
+static apr_hash_t *memo_of(apr_pool_t *p, const char *key, int create)
 {
     void *h = NULL;
-    apr_pool_userdata_get(&h, MEMO_KEY, p);
+    apr_pool_userdata_get(&h, key, p);
     if (!h && create) {
         h = apr_hash_make(p);
-        apr_pool_userdata_setn(h, MEMO_KEY, NULL, p);
+        apr_pool_userdata_setn(h, key, NULL, p);
     }
     return h;
 }
 
+static apr_status_t req_free(void *data)
+{
+    X509_REQ_free(data);
+    return APR_SUCCESS;
+}
+
+X509_REQ *so_csr_req_of(apr_pool_t *p, const char *pem)
+{
+    apr_hash_t *memo = pem ? memo_of(p, REQ_MEMO_KEY, 0) : NULL;
+    return memo ? apr_hash_get(memo, pem, APR_HASH_KEY_STRING) : NULL;
+}
+
 apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why)
 {
-    apr_hash_t *memo = pem ? memo_of(p, 0) : NULL;
+    apr_hash_t *memo = pem ? memo_of(p, MEMO_KEY, 0) : NULL;
     const so_csr_t *seen = memo ? apr_hash_get(memo, pem, APR_HASH_KEY_STRING) : NULL;
     so_csr_t *c;
+    X509_REQ *req = NULL;
     apr_status_t rv;
 
     if (seen) {
@@ -464,12 +483,18 @@ apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const 
         *out = c;
         return APR_SUCCESS;
     }
-    if ((rv = parse_pem(p, pem, &c, why)) != APR_SUCCESS) {
+    if ((rv = parse_pem(p, pem, &c, &req, why)) != APR_SUCCESS) {
         return rv;
     }
-    memo = memo_of(p, 1);
+    memo = memo_of(p, MEMO_KEY, 1);
     apr_hash_set(memo, apr_pstrdup(p, pem), APR_HASH_KEY_STRING, c);
     apr_hash_set(memo, c->pem, APR_HASH_KEY_STRING, c);
+    if (req) {
+        apr_pool_cleanup_register(p, req, req_free, apr_pool_cleanup_null);
+        memo = memo_of(p, REQ_MEMO_KEY, 1);
+        apr_hash_set(memo, apr_pstrdup(p, pem), APR_HASH_KEY_STRING, req);
+        apr_hash_set(memo, c->pem, APR_HASH_KEY_STRING, req);
+    }
     /* the caller's copy, so that the remembered one stays as parsed */
     return so_csr_parse(p, pem, out, why);
 }

@@ -5,6 +5,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include <openssl/x509.h>
 
 #define SO_CSR_MAX_PEM (32 * 1024)
 
@@ -45,6 +46,10 @@ typedef struct {
 /* Parse a PEM CSR and verify its signature. On failure *why says why in plain words. A PEM
  * parsed before in the same pool (not a parent) is answered from that pool's memo, as a copy. */
 apr_status_t so_csr_parse(apr_pool_t *p, const char *pem, so_csr_t **out, const char **why);
+/* The request so_csr_parse() parsed from pem (or its canonical form) in p, its signature
+ * verified, owned by p (do not free); NULL when it was not parsed in p. The CA takes it
+ * instead of parsing and verifying the same request again (so_ca_issue_req_t.csr_req). */
+X509_REQ *so_csr_req_of(apr_pool_t *p, const char *pem);
 /* The key types we sign: RSA of 2048 bits or more, EC P-256 or P-384; not a known weak
  * key (key_weak, Baseline Requirements 6.1.1.3 and 6.1.6). */
 apr_status_t so_csr_check_key(const so_csr_t *csr, const char **why);

@@ -16,6 +16,7 @@
 #include "../store/so_store_seal.h"
 #include "../core/so_metrics.h"
 #include "../core/so_ca.h"
+#include "../core/so_csr.h"
 #include "../core/so_keyblock.h"
 #include "../core/so_dcv.h"
 #include "../core/so_domain.h"

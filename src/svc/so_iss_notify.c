@@ -256,7 +256,8 @@ apr_status_t so_iss_deliver(so_svc_ctx_t *ctx, so_order_t *o, const char *type, 
         const char *names = d ? json_string_value(json_object_get(d, "names")) : NULL;
         const char *until = d ? json_string_value(json_object_get(d, "not_after")) : NULL;
         so_iss_notify(ctx, o, type + 6, serial);
-        if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) == APR_SUCCESS
+        if (ctx->cfg->mail_argv /* (no mail: no recipients to look up) */
+            && (rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) == APR_SUCCESS
             && (to = contacts(ctx, o, st->reminder_recipients))->nelts) {
             rv = so_iss_send_mail(ctx, to,
                            apr_psprintf(ctx->pool, "Your certificate for %s is issued",
@@ -278,7 +279,8 @@ apr_status_t so_iss_deliver(so_svc_ctx_t *ctx, so_order_t *o, const char *type, 
     }
     else if (!strcmp(type, "order.autorenew_failed")) {
         so_iss_notify(ctx, o, "autorenew_failed", NULL);
-        if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) == APR_SUCCESS
+        if (ctx->cfg->mail_argv /* (no mail: no recipients to look up) */
+            && (rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) == APR_SUCCESS
             && (to = contacts(ctx, o, st->reminder_recipients))->nelts) {
             rv = so_iss_send_mail(ctx, to,
                            apr_psprintf(ctx->pool, "Automatic renewal of %s failed",
@@ -301,7 +303,8 @@ apr_status_t so_iss_deliver(so_svc_ctx_t *ctx, so_order_t *o, const char *type, 
         if (end <= 0) {
             end = o->order_ends_at > 0 ? o->order_ends_at : o->expiration_date;
         }
-        if ((rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) == APR_SUCCESS
+        if (ctx->cfg->mail_argv /* (no mail: no recipients to look up) */
+            && (rv = so_store_issuance_get(db, ctx->pool, o->id, &st)) == APR_SUCCESS
             && (to = contacts(ctx, o, st->reminder_recipients))->nelts) {
             rv = so_iss_send_mail(ctx, to,
                            apr_psprintf(ctx->pool, "Your certificate for %s %s", o->common_name, when),

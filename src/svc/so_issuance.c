@@ -521,6 +521,7 @@ static void sign(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *sta
     *cert = NULL;
     memset(&ir, 0, sizeof(ir));
     ir.csr_pem = o->csr;
+    ir.csr_req = so_csr_req_of(ctx->pool, o->csr); /* parsed in this request already? */
     ir.names = names;
     ir.validation = !strcmp(o->validation_method, "extended")       ? SO_CA_EV
                     : !strcmp(o->validation_method, "organization") ? SO_CA_OV
@@ -640,11 +641,13 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
     return rv;
 }
 
-apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
+/* The issuance of an order ready for it (REQ or reissuing, every name of states valid,
+ * names: theirs) under the caller's claim */
+static apr_status_t issue_ready(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_state_t *st,
+                                const apr_array_header_t *states, apr_array_header_t *names,
+                                int *issued)
 {
     so_db_t *db = so_iss_db(ctx);
-    so_issuance_state_t *st;
-    apr_array_header_t *states, *names;
     so_ca_cert_t *cert = NULL;
     so_cert_t row;
     const char *was;
@@ -652,10 +655,6 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
     int first, org, stored;
     apr_status_t rv;
 
-    *issued = 0;
-    if ((rv = ready_names(ctx, o, &st, &states, &names)) != APR_SUCCESS || !names) {
-        return rv;
-    }
     was = o->status;
     if ((rv = org_ok(ctx, o, st, &org)) != APR_SUCCESS || !org) {
         return rv;
@@ -705,6 +704,41 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
                   cert->serial, strcmp(was, "REQ") ? "reissue" : "first");
     /* the message command and the mail: from the outbox (so_iss_deliver) */
     return APR_SUCCESS;
+}
+
+apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
+{
+    so_issuance_state_t *st;
+    apr_array_header_t *states, *names;
+    apr_status_t rv;
+
+    *issued = 0;
+    if ((rv = ready_names(ctx, o, &st, &states, &names)) != APR_SUCCESS || !names) {
+        return rv;
+    }
+    return issue_ready(ctx, o, st, states, names, issued);
+}
+
+apr_status_t so_iss_issue_written(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_state_t *st,
+                                  const apr_array_header_t *states, int *issued)
+{
+    apr_array_header_t *names;
+    int i;
+
+    *issued = 0;
+    if (ctx->claimed != o->id || (strcmp(o->status, "REQ") && !reissuing(o, st))
+        || !states->nelts) {
+        return so_iss_issue_claimed(ctx, o, issued); /* read again, as any caller */
+    }
+    names = apr_array_make(ctx->pool, states->nelts, sizeof(const char *));
+    for (i = 0; i < states->nelts; i++) {
+        const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        if (strcmp(h->status, "valid")) {
+            return APR_SUCCESS; /* as ready_names: not now */
+        }
+        APR_ARRAY_PUSH(names, const char *) = h->host_name;
+    }
+    return issue_ready(ctx, o, st, states, names, issued);
 }
 
 /* ------------------------------------------------------------------------- */

@@ -38,6 +38,14 @@ apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o);
  * tells whether a certificate was issued. The caller holds the claim. */
 apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued);
 
+/* The same for a caller that has just written the order under its claim (ctx->claimed):
+ * o as written (its version current), its issuance state st and the states of its names
+ * (so_host_state_t, in the order's name order) as they are now; nothing is read again.
+ * A change of the order meanwhile is found when the certificate is stored (the order's
+ * version). Without the claim, or an order not ready for issuance: so_iss_issue_claimed. */
+apr_status_t so_iss_issue_written(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_state_t *st,
+                                  const apr_array_header_t *states, int *issued);
+
 /* Send (again) the approval mail of the e-mail validated names. */
 apr_status_t so_iss_send_approval(so_svc_ctx_t *ctx, so_order_t *o, int force);
 

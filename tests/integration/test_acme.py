@@ -194,8 +194,11 @@ def test_reissue_statement_budget(env, api):
     before the order's names came with the order (one query), the key was looked up once,
     the reissue started with the request's transaction and the schedule was written with
     the order; 54 after; 49 since the nonce and the account are read in one statement (on
-    PostgreSQL, a key the process verified before). The budget is 51: a statement added to
-    every issuance shows here.
+    PostgreSQL, a key the process verified before); 48.4 since the issuance of a request just
+    written reads neither the order nor its names again and the outbox's delivery reads no
+    mail recipients without a mail command (47 statements, and 1.4 notices to the other
+    servers' token caches, at most one per 20 ms). The budget is 50: a
+    statement added to every issuance shows here.
     The same count by hand, with the list of statements: tests/bench/acme_sqlcount.py."""
     import re
     oid, o = issuing.issued(env, api)
@@ -236,7 +239,7 @@ def test_reissue_statement_budget(env, api):
         env.pg.psql("ALTER SYSTEM RESET log_statement")
         env.pg.psql("SELECT pg_reload_conf()")
     per = min(sum(c.values()) for c in counts) / 5
-    assert 30 < per <= 51, f"{per} statements per reissue: " + " | ".join(
+    assert 30 < per <= 50, f"{per} statements per reissue: " + " | ".join(
         f"{sum(c.values()) / 5}: {sorted(c.items())}" for c in counts)
     st, certs = api.get(f"/ssl/orders/{oid}/certificates")
     assert certs["data"]["total"] == 17  # the first issuance and the 16 reissues

@@ -951,6 +951,54 @@ START_TEST(openssl_verify_cli)
 }
 END_TEST
 
+/* A request parsed in the pool (so_csr_parse) is signed as parsed there: its key, with the
+ * key checks still made; a pool that did not parse it has none. */
+START_TEST(issue_from_parsed_request)
+{
+    static const char *const names[] = {"parsed.example.com", NULL};
+    so_ca_t *ca = new_ca(tmp, NULL);
+    apr_pool_t *p, *sub;
+    so_csr_t *csr, *weak;
+    X509_REQ *req;
+    so_ca_issue_req_t r;
+    so_ca_cert_t *from_pem, *from_req;
+    const char *pem, *why = NULL;
+
+    apr_pool_create(&p, pool);
+    pem = so_test_csr(p, "ec256", names, NULL, NULL);
+    ck_assert_ptr_null(so_csr_req_of(p, pem));
+    ck_assert_int_eq(so_csr_parse(p, pem, &csr, &why), APR_SUCCESS);
+    req = so_csr_req_of(p, pem);
+    ck_assert_ptr_nonnull(req);
+    ck_assert_ptr_eq(so_csr_req_of(p, csr->pem), req); /* the canonical form too */
+    apr_pool_create(&sub, p);
+    ck_assert_ptr_null(so_csr_req_of(sub, pem)); /* never the parent's */
+    apr_pool_destroy(sub);
+
+    r = dv_req(pem, names);
+    from_pem = issue_ok(ca, &r);
+    /* with the parsed request the PEM is not read again: a wrong one changes nothing */
+    r.csr_req = req;
+    r.csr_pem = "not a request";
+    from_req = issue_ok(ca, &r);
+    ck_assert_str_eq(from_req->spki_sha256, from_pem->spki_sha256);
+    ck_assert_str_eq(from_req->spki_sha256, csr->spki_sha256);
+    ck_assert_str_ne(from_req->serial, from_pem->serial);
+
+    /* the key rules still hold for a parsed request (so_csr_parse takes a 1024-bit key) */
+    pem = so_test_csr(p, "rsa1024", names, NULL, NULL);
+    ck_assert_int_eq(so_csr_parse(p, pem, &weak, &why), APR_SUCCESS);
+    r = dv_req(pem, names);
+    r.csr_req = so_csr_req_of(p, pem);
+    ck_assert_ptr_nonnull(r.csr_req);
+    ck_assert_str_eq(issue_fails(ca, &r), issue_fails(ca, &(so_ca_issue_req_t){
+                                                         .csr_pem = pem, .names = r.names,
+                                                         .validation = SO_CA_DV, .days = 365,
+                                                         .base_url = r.base_url, .now = NOW}));
+    apr_pool_destroy(p);
+}
+END_TEST
+
 /* The linter passes what the CA issues and names what is wrong in altered copies. */
 static apr_array_header_t *lint_of(X509 *x, const char *issuer, apr_int64_t now, apr_status_t want)
 {
@@ -1099,6 +1147,7 @@ TCase *so_test_ca_case(void)
     tcase_add_test(tc, issue_refusals);
     tcase_add_test(tc, crl_revoked);
     tcase_add_test(tc, openssl_verify_cli);
+    tcase_add_test(tc, issue_from_parsed_request);
     tcase_add_test(tc, lint_issued_and_broken);
     return tc;
 }
