@@ -346,33 +346,22 @@ const char *so_api_answer_json(so_req_t *req, apr_size_t *len)
 
     if (!req->err_code && req->data_raw) {
         /* data is already JSON text: the envelope is put around it */
-        static const char head[] = "{\"code\":0,\"desc\":\"\",\"data\":";
-        static const char tail[] = ",\"maintenance\":false";
-        static const char warn[] = ",\"warnings\":";
         char *w = req->warnings ? json_dumps(req->warnings, JSON_COMPACT) : NULL;
-        apr_size_t nw = w ? strlen(w) : 0, n;
-        char *buf, *at;
+#define LIT(s) {(void *)(s), sizeof(s) - 1}
         /* one copy of a page that may be tens of kilobytes */
-        n = sizeof(head) - 1 + req->data_raw_len + sizeof(tail) - 1 +
-            (w ? sizeof(warn) - 1 + nw : 0) + 1;
-        at = buf = apr_palloc(req->pool, n + 1);
-        memcpy(at, head, sizeof(head) - 1);
-        at += sizeof(head) - 1;
-        memcpy(at, req->data_raw, req->data_raw_len);
-        at += req->data_raw_len;
-        memcpy(at, tail, sizeof(tail) - 1);
-        at += sizeof(tail) - 1;
-        if (w) {
-            memcpy(at, warn, sizeof(warn) - 1);
-            at += sizeof(warn) - 1;
-            memcpy(at, w, nw);
-            at += nw;
+        struct iovec v[] = {LIT("{\"code\":0,\"desc\":\"\",\"data\":"),
+                            {(void *)req->data_raw, req->data_raw_len},
+                            LIT(",\"maintenance\":false"),
+                            LIT(",\"warnings\":"),
+                            {w, w ? strlen(w) : 0},
+                            LIT("}")};
+#undef LIT
+        if (!w) {
+            v[3].iov_len = 0;
         }
-        *at++ = '}';
-        *at = '\0';
+        out = apr_pstrcatv(req->pool, v, sizeof(v) / sizeof(v[0]), len);
         free(w);
-        *len = (apr_size_t)(at - buf);
-        return buf;
+        return out;
     }
     if (req->err_code) {
         env = json_pack("{s:i,s:s,s:s}", "code", req->err_code, "desc", req->err_desc ? req->err_desc : "",
