@@ -289,21 +289,27 @@ static int hosts_same(const apr_array_header_t *a, const apr_array_header_t *b)
     return 1;
 }
 
-/* The ACME CSR and names written to the order (PAI -> REQ), its names valid as the
- * challenges found them, reminders off for an order issued through ACME, and the event:
- * one transaction (SO_EDBSTALE: the order changed meanwhile) */
-static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr_t *csr,
-                                  const apr_array_header_t *names, const apr_int64_t *validated,
-                                  const char *was, int reissue, so_issuance_state_t **st,
-                                  apr_array_header_t **states)
+/* An ACME request on its order: the names, what the order was, whether it is a reissue
+ * with every name fresh, the names' states as the challenges found them (so_host_state_t,
+ * valid) and the order's issuance state */
+typedef struct {
+    const apr_array_header_t *names;
+    const char *was;
+    int reissue;
+    apr_array_header_t *states;
+    so_issuance_state_t *st;
+} request_t;
+
+/* The ACME CSR and names put on the order in memory (PAI -> REQ); *same: the order has
+ * these names already (a renewal) */
+static apr_status_t prepare_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr_t *csr,
+                                    const apr_array_header_t *names,
+                                    const apr_int64_t *validated, request_t *rq, int *same)
 {
-    so_db_t *db = ctx->db;
     apr_pool_t *p = ctx->pool;
     const apr_array_header_t *old = o->hosts;
-    so_order_sched_t sched = SO_ORDER_SCHED_KEEP;
     const char *unique;
-    apr_status_t rv;
-    int i, same;
+    int i;
 
     if (so_dcv_unique(&unique, p) != APR_SUCCESS) {
         return APR_EGENERAL;
@@ -314,60 +320,120 @@ static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr
     o->csr_sha256 = csr->sha256;
     o->common_name = APR_ARRAY_IDX(names, 0, const char *);
     o->hosts = apr_array_make(p, names->nelts, sizeof(so_order_host_t));
+    rq->states = apr_array_make(p, names->nelts, sizeof(so_host_state_t));
     for (i = 0; i < names->nelts; i++) {
         so_order_host_t *h = apr_array_push(o->hosts);
+        so_host_state_t *s = apr_array_push(rq->states);
         h->host_name = APR_ARRAY_IDX(names, i, const char *);
         h->method = so_hostname_is_wildcard(h->host_name) ? "dns" : "http";
+        memset(s, 0, sizeof(*s));
+        s->host_name = h->host_name;
+        s->method = h->method;
+        s->status = "valid";
+        s->validated_at = validated[i];
+        s->last_check_at = ctx->now;
+        s->last_error = "";
     }
-    same = hosts_same(old, o->hosts); /* a renewal: the order's names are written already */
+    *same = hosts_same(old, o->hosts);
     o->dcv_unique = unique;
     if (!strcmp(o->status, "PAI")) {
         o->status = "REQ";
     }
     o->updated_at = ctx->now;
-    if (reissue) {
+    rq->names = names;
+    return APR_SUCCESS;
+}
+
+/* What the request writes besides the order's row, in the caller's transaction after it:
+ * its names valid, reminders off for an order issued through ACME, a reissue's pending
+ * approvals dropped, and the event (so_iss_with_t.fn) */
+static apr_status_t request_writes(so_svc_ctx_t *ctx, so_order_t *o, void *baton)
+{
+    request_t *rq = baton;
+    so_db_t *db = ctx->db;
+    apr_pool_t *p = ctx->pool;
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    for (i = 0; rv == APR_SUCCESS && i < rq->states->nelts; i++) {
+        so_host_state_t *h = &APR_ARRAY_IDX(rq->states, i, so_host_state_t);
+        rv = so_store_host_state_set(db, p, o->id, h->host_name, h->status, h->validated_at,
+                                     h->last_check_at, h->last_error);
+    }
+    if (rv == APR_SUCCESS && !rq->st) {
+        /* as written (the issuance that follows does not read it again) */
+        rv = so_store_issuance_get(db, p, o->id, &rq->st);
+    }
+    if (rv == APR_SUCCESS && strcmp(rq->was, "ACT")) {
+        /* an order issued through ACME: its renewals come from the ACME client, not
+         * from reminders (the customer can turn them on again) */
+        rv = so_store_reminders_set(db, p, o->id, rq->st->reminder_days,
+                                    rq->st->reminder_recipients, 0);
+        rq->st->reminders_enabled = 0;
+    }
+    if (rv == APR_SUCCESS && rq->reissue) {
+        rv = so_store_approvals_drop(db, p, o->id);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_svc_order_event(ctx, o, "acme_issuance_requested",
+                                json_pack("{s:i,s:s}", "names", rq->names->nelts, "previous",
+                                          rq->was));
+    }
+    return rv;
+}
+
+/* The request written to the order on its own (its issuance follows), one transaction:
+ * SO_EDBSTALE when the order changed meanwhile */
+static apr_status_t write_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr_t *csr,
+                                  const apr_array_header_t *names,
+                                  const apr_int64_t *validated, request_t *rq)
+{
+    so_order_sched_t sched = SO_ORDER_SCHED_KEEP;
+    apr_status_t rv;
+    int same;
+
+    if ((rv = prepare_request(ctx, o, csr, names, validated, rq, &same))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    rq->st = NULL;
+    if (rq->reissue) {
         /* what so_iss_reissue writes first, when every name stays valid (here: as the
          * challenges found them): with this request, not in a transaction of its own */
         sched.reissue_pending = 1;
         sched.next_check_at = ctx->now;
     }
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+    if ((rv = so_db_begin(ctx->db)) != APR_SUCCESS) {
         return rv;
     }
-    rv = so_store_order_update_sched(db, p, o, !same, &sched);
-    *states = apr_array_make(p, names->nelts, sizeof(so_host_state_t));
-    for (i = 0; rv == APR_SUCCESS && i < names->nelts; i++) {
-        so_host_state_t *h = apr_array_push(*states);
-        memset(h, 0, sizeof(*h));
-        h->host_name = APR_ARRAY_IDX(names, i, const char *);
-        h->method = APR_ARRAY_IDX(o->hosts, i, so_order_host_t).method;
-        h->status = "valid";
-        h->validated_at = validated[i];
-        h->last_check_at = ctx->now;
-        h->last_error = "";
-        rv = so_store_host_state_set(db, p, o->id, h->host_name, h->status, h->validated_at,
-                                     h->last_check_at, h->last_error);
-    }
+    rv = so_store_order_update_sched(ctx->db, ctx->pool, o, !same, &sched);
     if (rv == APR_SUCCESS) {
-        /* as written (the issuance that follows does not read it again) */
-        rv = so_store_issuance_get(db, p, o->id, st);
+        rv = request_writes(ctx, o, rq);
     }
-    if (rv == APR_SUCCESS && strcmp(was, "ACT")) {
-        /* an order issued through ACME: its renewals come from the ACME client, not
-         * from reminders (the customer can turn them on again) */
-        rv = so_store_reminders_set(db, p, o->id, (*st)->reminder_days,
-                                    (*st)->reminder_recipients, 0);
-        (*st)->reminders_enabled = 0;
+    return so_db_end(ctx->db, rv);
+}
+
+/* A reissue of a DV order whose names are all fresh: signed first, then the request and
+ * the certificate written in one transaction (so_iss_with_t); an order changed meanwhile
+ * gets nothing (the next poll tries again) */
+static apr_status_t issue_with_request(so_svc_ctx_t *ctx, so_order_t *o, const so_csr_t *csr,
+                                       const apr_array_header_t *names,
+                                       const apr_int64_t *validated, request_t *rq,
+                                       int *issued)
+{
+    so_iss_with_t with;
+    apr_status_t rv;
+    int same;
+
+    if ((rv = prepare_request(ctx, o, csr, names, validated, rq, &same)) != APR_SUCCESS
+        || (rv = so_store_issuance_get(ctx->db, ctx->pool, o->id, &rq->st)) != APR_SUCCESS) {
+        return rv;
     }
-    if (rv == APR_SUCCESS && reissue) {
-        rv = so_store_approvals_drop(db, p, o->id);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_svc_order_event(ctx, o, "acme_issuance_requested",
-                                json_pack("{s:i,s:s}", "names", names->nelts, "previous",
-                                          was));
-    }
-    return so_db_end(db, rv);
+    rq->st->reissue_pending = 1; /* as so_iss_reissue's start would have written it */
+    with.hosts = !same;
+    with.fn = request_writes;
+    with.baton = rq;
+    return so_iss_issue_written(ctx, o, rq->st, rq->states, &with, issued);
 }
 
 /* whether every name's validation is recent enough for a reissue to use it as it is
@@ -394,10 +460,9 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     so_db_t *db = ctx->db;
     so_order_t *o = NULL;
     so_csr_t *csr;
-    so_issuance_state_t *st = NULL;
-    apr_array_header_t *states = NULL;
+    request_t rq;
     const char *was = "";
-    int attempt, issued = 0, reissue = 0;
+    int attempt, issued = 0, reissue = 0, together = 0;
     apr_status_t rv = APR_SUCCESS;
 
     *cert_id = 0;
@@ -437,7 +502,14 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
             goto leave;
         }
         reissue = !strcmp(was, "ACT") && all_fresh(ctx, names, validated);
-        rv = write_request(ctx, o, csr, names, validated, was, reissue, &st, &states);
+        memset(&rq, 0, sizeof(rq));
+        rq.was = was;
+        rq.reissue = reissue;
+        if (reissue && !strcmp(o->validation_method, "domain")) {
+            together = 1; /* written with the certificate */
+            break;
+        }
+        rv = write_request(ctx, o, csr, names, validated, &rq);
         if (rv != SO_EDBSTALE) {
             break;
         }
@@ -451,12 +523,15 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     }
     /* the issuance claims the order again under the same owner (and releases it) */
     ctx->issued_cert = 0;
-    if (!strcmp(was, "ACT") && !reissue) {
+    if (together) {
+        rv = issue_with_request(ctx, o, csr, names, validated, &rq, &issued);
+    }
+    else if (!strcmp(was, "ACT") && !reissue) {
         rv = so_iss_reissue(ctx, o);
     }
     else {
         /* the order, its state and its names as just written: not read again */
-        rv = so_iss_issue_written(ctx, o, st, states, &issued);
+        rv = so_iss_issue_written(ctx, o, rq.st, rq.states, NULL, &issued);
     }
     if (rv == APR_SUCCESS && ctx->issued_cert) {
         *cert_id = ctx->issued_cert; /* this CSR's, for these names: stored under our claim */

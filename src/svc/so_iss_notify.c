@@ -1,5 +1,5 @@
-/* mod_sslorders: the issuance service's mail, message command, reminders and the
- * delivery of order events (see so_iss_int.h). */
+/* mod_sslorders: the issuance service's mail, message command, reminders, the e-mail
+ * approval links and the delivery of order events (see so_iss_int.h). */
 #include "so_iss_int.h"
 
 /* ------------------------------------------------------------------------- */
@@ -329,4 +329,58 @@ apr_status_t so_iss_mail(so_svc_ctx_t *ctx, apr_array_header_t *to, const char *
                          const char *body)
 {
     return so_iss_send_mail(ctx, to, subject, body);
+}
+
+/* ------------------------------------------------------------------------- */
+/* e-mail approval                                                             */
+
+apr_status_t so_iss_approval(so_svc_ctx_t *ctx, const char *token, int approve, so_order_t **out,
+                             apr_array_header_t **names, const char **email)
+{
+    so_db_t *db = so_iss_db(ctx);
+    apr_int64_t team_id, order_id, approval_id;
+    apr_array_header_t *states;
+    so_order_t *o;
+    int i, issued;
+    apr_status_t rv;
+
+    if (!token || strlen(token) != 40) {
+        return APR_ENOENT;
+    }
+    rv = so_store_approval_lookup(db, ctx->pool, token, ctx->now, &team_id, &order_id, email,
+                                  &approval_id);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = so_store_order_get(db, ctx->pool, team_id, order_id, &o)) != APR_SUCCESS
+        || (rv = so_store_host_states(db, ctx->pool, order_id, &states)) != APR_SUCCESS) {
+        return rv;
+    }
+    *out = o;
+    *names = apr_array_make(ctx->pool, 4, sizeof(const char *));
+    for (i = 0; i < states->nelts; i++) {
+        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        if (!strcmp(h->method, "email") && so_approver_email_ok(ctx->pool, h->host_name, *email)) {
+            APR_ARRAY_PUSH(*names, const char *) = h->host_name;
+        }
+    }
+    if (!approve) {
+        return APR_SUCCESS;
+    }
+    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = so_store_approval_use(db, ctx->pool, approval_id, ctx->now);
+    for (i = 0; rv == APR_SUCCESS && i < (*names)->nelts; i++) {
+        rv = so_store_host_state_set(db, ctx->pool, order_id, APR_ARRAY_IDX(*names, i, const char *),
+                                     "valid", ctx->now, ctx->now, "");
+    }
+    if (rv == APR_SUCCESS) {
+        rv = so_svc_order_event(ctx, o, "approved_by_email", json_pack("{s:s}", "by", *email));
+    }
+    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
+        return rv == APR_EBUSY ? APR_ENOENT : rv;
+    }
+    /* issue now when that was the last step */
+    return so_iss_issue_claimed(ctx, o, &issued);
 }

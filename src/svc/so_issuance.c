@@ -577,7 +577,7 @@ static void sign(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *sta
  * *stored 0: cancelled or issued by another worker meanwhile. */
 static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_state_t *st,
                                const so_ca_cert_t *cert, so_cert_t *row, int first,
-                               apr_int64_t ends, int *stored)
+                               apr_int64_t ends, const so_iss_with_t *with, int *stored)
 {
     so_db_t *db = so_iss_db(ctx);
     apr_status_t rv = APR_SUCCESS;
@@ -586,6 +586,10 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
     *stored = 0;
     for (attempt = 0; attempt < 3; attempt++) {
         so_order_t *fresh;
+        if (attempt > 0 && with) {
+            rv = APR_SUCCESS; /* the caller's request is not written over a changed order */
+            break;
+        }
         if (attempt > 0) {
             if ((rv = so_store_order_get(db, ctx->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
                 return rv;
@@ -599,6 +603,10 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
             }
         }
         if ((rv = so_db_begin(db)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (with && with->fn && (rv = with->fn(ctx, o, with->baton)) != APR_SUCCESS) {
+            so_db_rollback(db);
             return rv;
         }
         o->status = "ACT";
@@ -622,7 +630,7 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
             else if (st->reissue_pending) {
                 sched.reissue_pending = 0;
             }
-            rv = so_store_order_update_sched(db, ctx->pool, o, 0, &sched);
+            rv = so_store_order_update_sched(db, ctx->pool, o, with && with->hosts, &sched);
         }
         if (rv == APR_SUCCESS) {
             rv = so_svc_order_event(ctx, o, first ? "issued" : "reissued",
@@ -637,7 +645,7 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
             break;
         }
     }
-    *stored = rv == APR_SUCCESS;
+    *stored = rv == APR_SUCCESS && attempt < 3 && !(attempt > 0 && with);
     return rv;
 }
 
@@ -645,7 +653,7 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
  * names: theirs) under the caller's claim */
 static apr_status_t issue_ready(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_state_t *st,
                                 const apr_array_header_t *states, apr_array_header_t *names,
-                                int *issued)
+                                const so_iss_with_t *with, int *issued)
 {
     so_db_t *db = so_iss_db(ctx);
     so_ca_cert_t *cert = NULL;
@@ -686,7 +694,7 @@ static apr_status_t issue_ready(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_st
     row.sha256 = cert->sha256;
     row.spki_sha256 = cert->spki_sha256;
     row.created_at = ctx->now;
-    if ((rv = store_cert(ctx, o, st, cert, &row, first, ends, &stored)) != APR_SUCCESS || !stored) {
+    if ((rv = store_cert(ctx, o, st, cert, &row, first, ends, with, &stored)) != APR_SUCCESS || !stored) {
         return rv;
     }
     *issued = 1;
@@ -716,11 +724,12 @@ apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued)
     if ((rv = ready_names(ctx, o, &st, &states, &names)) != APR_SUCCESS || !names) {
         return rv;
     }
-    return issue_ready(ctx, o, st, states, names, issued);
+    return issue_ready(ctx, o, st, states, names, NULL, issued);
 }
 
 apr_status_t so_iss_issue_written(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_state_t *st,
-                                  const apr_array_header_t *states, int *issued)
+                                  const apr_array_header_t *states, const so_iss_with_t *with,
+                                  int *issued)
 {
     apr_array_header_t *names;
     int i;
@@ -728,7 +737,8 @@ apr_status_t so_iss_issue_written(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_
     *issued = 0;
     if (ctx->claimed != o->id || (strcmp(o->status, "REQ") && !reissuing(o, st))
         || !states->nelts) {
-        return so_iss_issue_claimed(ctx, o, issued); /* read again, as any caller */
+        /* read again, as any caller (a request to write with it: not now) */
+        return with ? APR_SUCCESS : so_iss_issue_claimed(ctx, o, issued);
     }
     names = apr_array_make(ctx->pool, states->nelts, sizeof(const char *));
     for (i = 0; i < states->nelts; i++) {
@@ -738,59 +748,5 @@ apr_status_t so_iss_issue_written(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_
         }
         APR_ARRAY_PUSH(names, const char *) = h->host_name;
     }
-    return issue_ready(ctx, o, st, states, names, issued);
-}
-
-/* ------------------------------------------------------------------------- */
-/* e-mail approval                                                             */
-
-apr_status_t so_iss_approval(so_svc_ctx_t *ctx, const char *token, int approve, so_order_t **out,
-                             apr_array_header_t **names, const char **email)
-{
-    so_db_t *db = so_iss_db(ctx);
-    apr_int64_t team_id, order_id, approval_id;
-    apr_array_header_t *states;
-    so_order_t *o;
-    int i, issued;
-    apr_status_t rv;
-
-    if (!token || strlen(token) != 40) {
-        return APR_ENOENT;
-    }
-    rv = so_store_approval_lookup(db, ctx->pool, token, ctx->now, &team_id, &order_id, email,
-                                  &approval_id);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = so_store_order_get(db, ctx->pool, team_id, order_id, &o)) != APR_SUCCESS
-        || (rv = so_store_host_states(db, ctx->pool, order_id, &states)) != APR_SUCCESS) {
-        return rv;
-    }
-    *out = o;
-    *names = apr_array_make(ctx->pool, 4, sizeof(const char *));
-    for (i = 0; i < states->nelts; i++) {
-        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        if (!strcmp(h->method, "email") && so_approver_email_ok(ctx->pool, h->host_name, *email)) {
-            APR_ARRAY_PUSH(*names, const char *) = h->host_name;
-        }
-    }
-    if (!approve) {
-        return APR_SUCCESS;
-    }
-    if ((rv = so_db_begin(db)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = so_store_approval_use(db, ctx->pool, approval_id, ctx->now);
-    for (i = 0; rv == APR_SUCCESS && i < (*names)->nelts; i++) {
-        rv = so_store_host_state_set(db, ctx->pool, order_id, APR_ARRAY_IDX(*names, i, const char *),
-                                     "valid", ctx->now, ctx->now, "");
-    }
-    if (rv == APR_SUCCESS) {
-        rv = so_svc_order_event(ctx, o, "approved_by_email", json_pack("{s:s}", "by", *email));
-    }
-    if ((rv = so_db_end(db, rv)) != APR_SUCCESS) {
-        return rv == APR_EBUSY ? APR_ENOENT : rv;
-    }
-    /* issue now when that was the last step */
-    return so_iss_issue_claimed(ctx, o, &issued);
+    return issue_ready(ctx, o, st, states, names, with, issued);
 }

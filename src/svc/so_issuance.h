@@ -38,13 +38,26 @@ apr_status_t so_iss_check(so_svc_ctx_t *ctx, so_order_t *o);
  * tells whether a certificate was issued. The caller holds the claim. */
 apr_status_t so_iss_try_issue(so_svc_ctx_t *ctx, so_order_t *o, int *issued);
 
-/* The same for a caller that has just written the order under its claim (ctx->claimed):
- * o as written (its version current), its issuance state st and the states of its names
- * (so_host_state_t, in the order's name order) as they are now; nothing is read again.
- * A change of the order meanwhile is found when the certificate is stored (the order's
- * version). Without the claim, or an order not ready for issuance: so_iss_issue_claimed. */
+/* What a caller writes with the certificate, in the transaction that stores it, after the
+ * order's row: fn(ctx, o, baton), and the order's names when hosts (the order's other
+ * columns come from o, written with the certificate's). When that transaction finds the
+ * order changed (its version), nothing is stored and the order is not read again: the
+ * caller tries again later. */
+typedef struct {
+    int hosts;
+    apr_status_t (*fn)(so_svc_ctx_t *ctx, so_order_t *o, void *baton);
+    void *baton;
+} so_iss_with_t;
+
+/* so_iss_try_issue for a caller that has prepared the order under its claim
+ * (ctx->claimed): o as written, or as it will be written with the certificate (with), its
+ * version current; its issuance state st and the states of its names (so_host_state_t, in
+ * the order's name order) as they are, or will be; nothing is read again. A change of the
+ * order meanwhile is found when the certificate is stored (the order's version). Without
+ * the claim, or an order not ready for issuance: so_iss_issue_claimed (with: nothing). */
 apr_status_t so_iss_issue_written(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_state_t *st,
-                                  const apr_array_header_t *states, int *issued);
+                                  const apr_array_header_t *states, const so_iss_with_t *with,
+                                  int *issued);
 
 /* Send (again) the approval mail of the e-mail validated names. */
 apr_status_t so_iss_send_approval(so_svc_ctx_t *ctx, so_order_t *o, int force);
