@@ -771,6 +771,7 @@ static apr_status_t issue(so_ca_cert_t **out, const so_ca_t *ca, apr_pool_t *p,
     c->not_before = r->now;
     c->not_after = r->now + (apr_int64_t)days * 86400 - 1;
     c->days = days;
+    c->x509 = x;
     *out = c;
     return APR_SUCCESS;
 }

@@ -123,6 +123,8 @@ typedef struct {
     const char *sha256;       /* SHA-256 fingerprint of the DER, lower-case hex */
     const char *spki_sha256;  /* SHA-256 of its SubjectPublicKeyInfo DER, lower-case hex (as
                                * so_keyblock_cert_spki() gives it) */
+    X509 *x509;               /* the leaf as signed (der is its encoding), owned by the pool
+                               * it was issued in: do not free */
 } so_ca_cert_t;
 
 /* One revoked certificate for so_ca_crl(). reason: RFC 5280 CRLReason; 0 (unspecified)

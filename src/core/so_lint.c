@@ -45,9 +45,8 @@ static int has_ext_oid(const X509 *x, const char *oid)
     return found;
 }
 
-static void lint_key(apr_pool_t *p, apr_array_header_t *pr, X509 *x)
+static void lint_key(apr_pool_t *p, apr_array_header_t *pr, EVP_PKEY *pk)
 {
-    EVP_PKEY *pk = X509_get0_pubkey(x);
     int bits;
     if (!pk) {
         add(pr, p, "the public key cannot be read");
@@ -144,13 +143,12 @@ static void lint_names(apr_pool_t *p, apr_array_header_t *pr, X509 *x)
     GENERAL_NAMES_free(gens);
 }
 
-static void lint_usage(apr_pool_t *p, apr_array_header_t *pr, X509 *x)
+static void lint_usage(apr_pool_t *p, apr_array_header_t *pr, X509 *x, EVP_PKEY *pk)
 {
     EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
     BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
     ASN1_BIT_STRING *ku = X509_get_ext_d2i(x, NID_key_usage, NULL, NULL);
     int i, server = 0, ku_idx = X509_get_ext_by_NID(x, NID_key_usage, -1);
-    EVP_PKEY *pk = X509_get0_pubkey(x);
 
     if (!eku) {
         add(pr, p, "there is no extendedKeyUsage");
@@ -343,17 +341,66 @@ apr_status_t so_lint_cert_x509(apr_pool_t *p, const unsigned char *der, apr_size
 {
     const unsigned char *q = der;
     X509 *x = der ? d2i_X509(NULL, &q, (long)len) : NULL;
-    apr_array_header_t *pr = apr_array_make(p, 4, sizeof(const char *));
-    apr_int64_t nb, na;
-    int max = so_ca_br_max_days(now);
+    apr_status_t rv;
 
-    *problems = pr;
     if (!x || q != der + len) {
         X509_free(x);
         ERR_clear_error();
-        add(pr, p, "not a DER certificate (or bytes after it)");
+        *problems = apr_array_make(p, 1, sizeof(const char *));
+        add(*problems, p, "not a DER certificate (or bytes after it)");
         return APR_EINVAL;
     }
+    rv = so_lint_cert_obj(p, x, NULL, issuer, now, problems);
+    X509_free(x);
+    return rv;
+}
+
+/* the DER of a SubjectPublicKeyInfo (OPENSSL_free it), its length in *len (0: none) */
+static unsigned char *spki_der(X509_PUBKEY *k, int *len)
+{
+    unsigned char *der = NULL;
+    *len = k ? i2d_X509_PUBKEY(k, &der) : 0;
+    return *len > 0 ? der : NULL;
+}
+
+/* The certificate's key: decoded already (a parsed certificate), the request's when the
+ * certificate carries the request's SubjectPublicKeyInfo byte for byte, else decoded from
+ * it (*own: to free) */
+static EVP_PKEY *cert_key(X509 *x, X509_REQ *req, EVP_PKEY **own)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    unsigned char *a, *b;
+    const unsigned char *q;
+    int alen, blen;
+
+    *own = NULL;
+    ERR_clear_error(); /* (a certificate built by the CA has no decoded key: not an error) */
+    if (pk) {
+        return pk;
+    }
+    a = spki_der(X509_get_X509_PUBKEY(x), &alen);
+    b = req ? spki_der(X509_REQ_get_X509_PUBKEY(req), &blen) : NULL;
+    if (a && b && alen == blen && !memcmp(a, b, (size_t)alen)) {
+        pk = X509_REQ_get0_pubkey(req);
+    }
+    if (!pk && a) {
+        q = a;
+        pk = *own = d2i_PUBKEY(NULL, &q, alen);
+    }
+    OPENSSL_free(a);
+    OPENSSL_free(b);
+    return pk;
+}
+
+apr_status_t so_lint_cert_obj(apr_pool_t *p, X509 *x, X509_REQ *req, X509 *issuer,
+                              apr_int64_t now, apr_array_header_t **problems)
+{
+    apr_array_header_t *pr = apr_array_make(p, 4, sizeof(const char *));
+    apr_int64_t nb, na;
+    int max = so_ca_br_max_days(now);
+    EVP_PKEY *own, *pk = cert_key(x, req, &own);
+
+    *problems = pr;
     if (X509_get_version(x) != X509_VERSION_3) {
         add(pr, p, "not an X.509 v3 certificate");
     }
@@ -369,15 +416,15 @@ apr_status_t so_lint_cert_x509(apr_pool_t *p, const unsigned char *der, apr_size
     if (nb > now + 86400 || nb < now - 2 * 86400) {
         add(pr, p, "notBefore is more than a day away from the issuance time");
     }
-    lint_key(p, pr, x);
+    lint_key(p, pr, pk);
     lint_sig(p, pr, x);
     lint_names(p, pr, x);
-    lint_usage(p, pr, x);
+    lint_usage(p, pr, x, pk);
     lint_policies(p, pr, x);
     lint_urls(p, pr, x);
     lint_serial(p, pr, x);
     lint_issuer(p, pr, x, issuer);
-    X509_free(x);
+    EVP_PKEY_free(own);
     ERR_clear_error();
     return pr->nelts ? APR_EGENERAL : APR_SUCCESS;
 }

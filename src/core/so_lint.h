@@ -33,5 +33,12 @@ apr_status_t so_lint_cert(apr_pool_t *p, const unsigned char *der, apr_size_t le
  * issuance path lints with the CA's own object instead of parsing its PEM each time. */
 apr_status_t so_lint_cert_x509(apr_pool_t *p, const unsigned char *der, apr_size_t len,
                                X509 *issuer, apr_int64_t now, apr_array_header_t **problems);
+/* The same for the certificate as the CA built and signed it (not freed), without
+ * decoding its DER again: the issuance lints the object whose encoding it stores. req (may
+ * be NULL): the request it was signed for; when the certificate carries the request's
+ * SubjectPublicKeyInfo byte for byte, the key decoded with the request is the one
+ * checked (decoding a key is the dear part of reading a certificate). */
+apr_status_t so_lint_cert_obj(apr_pool_t *p, X509 *x, X509_REQ *req, X509 *issuer,
+                              apr_int64_t now, apr_array_header_t **problems);
 
 #endif

@@ -556,8 +556,8 @@ static void sign(so_svc_ctx_t *ctx, so_order_t *o, const apr_array_header_t *sta
         return;
     }
     /* the profile linter: a certificate that fails it is not stored nor handed out */
-    if (so_lint_cert_x509(ctx->pool, (*cert)->der, (*cert)->der_len,
-                          so_ca_intermediate_x509(ctx->cfg->ca), ctx->now, &problems)
+    if (so_lint_cert_obj(ctx->pool, (*cert)->x509, ir.csr_req,
+                         so_ca_intermediate_x509(ctx->cfg->ca), ctx->now, &problems)
         != APR_SUCCESS) {
         all = problems && problems->nelts ? apr_array_pstrcat(ctx->pool, problems, ';') : "?";
         so_log_error(SO_LOG_MARK, APR_EGENERAL,

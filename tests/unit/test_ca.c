@@ -985,6 +985,23 @@ START_TEST(issue_from_parsed_request)
     ck_assert_str_eq(from_req->spki_sha256, csr->spki_sha256);
     ck_assert_str_ne(from_req->serial, from_pem->serial);
 
+    /* the linter on the certificate as built (its key not decoded): with its request's key,
+     * with a key of its own decoding, and never with another request's key */
+    {
+        apr_array_header_t *pr = NULL;
+        so_csr_t *other;
+        const char *weak_pem = so_test_csr(p, "rsa1024", names, NULL, NULL);
+        ck_assert_ptr_nonnull(from_req->x509);
+        ck_assert_int_eq(so_lint_cert_obj(p, from_req->x509, req, so_ca_intermediate_x509(ca),
+                                          NOW, &pr), APR_SUCCESS);
+        ck_assert_int_eq(so_lint_cert_obj(p, from_pem->x509, NULL, so_ca_intermediate_x509(ca),
+                                          NOW, &pr), APR_SUCCESS);
+        ck_assert_int_eq(so_csr_parse(p, weak_pem, &other, &why), APR_SUCCESS);
+        ck_assert_int_eq(so_lint_cert_obj(p, from_req->x509, so_csr_req_of(p, weak_pem),
+                                          so_ca_intermediate_x509(ca), NOW, &pr), APR_SUCCESS);
+        ck_assert_int_eq(pr->nelts, 0);
+    }
+
     /* the key rules still hold for a parsed request (so_csr_parse takes a 1024-bit key) */
     pem = so_test_csr(p, "rsa1024", names, NULL, NULL);
     ck_assert_int_eq(so_csr_parse(p, pem, &weak, &why), APR_SUCCESS);
@@ -1006,11 +1023,21 @@ static apr_array_header_t *lint_of(X509 *x, const char *issuer, apr_int64_t now,
     int n = i2d_X509(x, &der);
     apr_array_header_t *pr = NULL;
     apr_status_t rv;
+    apr_array_header_t *obj = NULL;
+    X509 *ix = issuer ? pem_x509(issuer) : NULL;
+    int i;
     ck_assert_int_gt(n, 0);
     rv = so_lint_cert(pool, der, (apr_size_t)n, issuer, now, &pr);
     OPENSSL_free(der);
     ck_assert_msg(rv == want, "lint: %d, %s", rv,
                   pr->nelts ? APR_ARRAY_IDX(pr, 0, const char *) : "no problem");
+    /* the object as it is (no DER decoded again) finds the same problems */
+    ck_assert_int_eq(so_lint_cert_obj(pool, x, NULL, ix, now, &obj), rv);
+    ck_assert_int_eq(obj->nelts, pr->nelts);
+    for (i = 0; i < pr->nelts; i++) {
+        ck_assert_str_eq(APR_ARRAY_IDX(obj, i, const char *), APR_ARRAY_IDX(pr, i, const char *));
+    }
+    X509_free(ix);
     return pr;
 }
 
