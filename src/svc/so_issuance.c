@@ -605,10 +605,6 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
         if ((rv = so_db_begin(db)) != APR_SUCCESS) {
             return rv;
         }
-        if (with && with->fn && (rv = with->fn(ctx, o, with->baton)) != APR_SUCCESS) {
-            so_db_rollback(db);
-            return rv;
-        }
         o->status = "ACT";
         if (first) {
             o->active_date = ctx->now;
@@ -631,6 +627,9 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
                 sched.reissue_pending = 0;
             }
             rv = so_store_order_update_sched(db, ctx->pool, o, with && with->hosts, &sched);
+        }
+        if (rv == APR_SUCCESS && with && with->fn) {
+            rv = with->fn(ctx, o, with->baton); /* after the order's row and names */
         }
         if (rv == APR_SUCCESS) {
             rv = so_svc_order_event(ctx, o, first ? "issued" : "reissued",
