@@ -457,6 +457,21 @@ apr_status_t so_iss_org_check(so_svc_ctx_t *ctx, const so_order_t *o, const char
     return so_ca_subject_check(ctx->pool, &ir, why);
 }
 
+/* The names of states when every one is valid (NULL: one is not, or there are none) */
+static apr_array_header_t *valid_names(apr_pool_t *p, const apr_array_header_t *states)
+{
+    apr_array_header_t *n = apr_array_make(p, states->nelts, sizeof(const char *));
+    int i;
+    for (i = 0; i < states->nelts; i++) {
+        const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
+        if (strcmp(h->status, "valid")) {
+            return NULL;
+        }
+        APR_ARRAY_PUSH(n, const char *) = h->host_name;
+    }
+    return n->nelts ? n : NULL;
+}
+
 /* The order as it is now (called with it claimed: another worker may have issued, or the
  * customer cancelled, since the caller loaded it), its issuance state and names: *names
  * NULL when it is not to be issued now (not REQ nor reissuing, a name not valid yet) */
@@ -465,9 +480,7 @@ static apr_status_t ready_names(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_st
 {
     so_db_t *db = so_iss_db(ctx);
     so_order_t *fresh;
-    apr_array_header_t *n;
     apr_status_t rv;
-    int i;
 
     *names = NULL;
     if ((rv = so_store_order_get(db, ctx->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
@@ -481,15 +494,7 @@ static apr_status_t ready_names(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_st
     if (strcmp(o->status, "REQ") && !reissuing(o, *st)) {
         return APR_SUCCESS;
     }
-    n = apr_array_make(ctx->pool, (*states)->nelts, sizeof(const char *));
-    for (i = 0; i < (*states)->nelts; i++) {
-        so_host_state_t *h = &APR_ARRAY_IDX(*states, i, so_host_state_t);
-        if (strcmp(h->status, "valid")) {
-            return APR_SUCCESS;
-        }
-        APR_ARRAY_PUSH(n, const char *) = h->host_name;
-    }
-    *names = n->nelts ? n : NULL;
+    *names = valid_names(ctx->pool, *states);
     return APR_SUCCESS;
 }
 
@@ -587,8 +592,7 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
     for (attempt = 0; attempt < 3; attempt++) {
         so_order_t *fresh;
         if (attempt > 0 && with) {
-            rv = APR_SUCCESS; /* the caller's request is not written over a changed order */
-            break;
+            return APR_SUCCESS; /* the caller's request is not written over a changed order */
         }
         if (attempt > 0) {
             if ((rv = so_store_order_get(db, ctx->pool, o->team_id, o->id, &fresh)) != APR_SUCCESS) {
@@ -644,7 +648,7 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
             break;
         }
     }
-    *stored = rv == APR_SUCCESS && attempt < 3 && !(attempt > 0 && with);
+    *stored = rv == APR_SUCCESS;
     return rv;
 }
 
@@ -731,7 +735,6 @@ apr_status_t so_iss_issue_written(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_
                                   int *issued)
 {
     apr_array_header_t *names;
-    int i;
 
     *issued = 0;
     if (ctx->claimed != o->id || (strcmp(o->status, "REQ") && !reissuing(o, st))
@@ -739,13 +742,8 @@ apr_status_t so_iss_issue_written(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_
         /* read again, as any caller (a request to write with it: not now) */
         return with ? APR_SUCCESS : so_iss_issue_claimed(ctx, o, issued);
     }
-    names = apr_array_make(ctx->pool, states->nelts, sizeof(const char *));
-    for (i = 0; i < states->nelts; i++) {
-        const so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        if (strcmp(h->status, "valid")) {
-            return APR_SUCCESS; /* as ready_names: not now */
-        }
-        APR_ARRAY_PUSH(names, const char *) = h->host_name;
+    if (!(names = valid_names(ctx->pool, states))) {
+        return APR_SUCCESS; /* as ready_names: not now */
     }
     return issue_ready(ctx, o, st, states, names, with, issued);
 }
