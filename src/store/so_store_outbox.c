@@ -66,13 +66,18 @@ const so_migration_t so_migrations_outbox[] = {
 enum { WH_COLUMNS(SO_COL_POS) WH_NCOLS };
 #define WH_COLS WH_COLUMNS(SO_COL_SQL)
 /* an outbox item */
-#define OB_COLUMNS(X)                                                                             \
-    X(OB_ID, "o.id") X(OB_EVENT_ID, ", o.event_id") X(OB_TEAM_ID, ", o.team_id")                 \
-    X(OB_ORDER_ID, ", o.order_id") X(OB_TYPE, ", o.type") X(OB_CONSUMER, ", o.consumer")         \
-    X(OB_PAYLOAD, ", o.payload") X(OB_CREATED_AT, ", o.created_at") X(OB_STATUS, ", o.status")   \
-    X(OB_ATTEMPTS, ", o.attempts") X(OB_NEXT_AT, ", o.next_at") X(OB_LAST_STATUS, ", o.last_status")
+#define OB_COLUMNS_OF(X, T)                                                                       \
+    X(OB_ID, T "id") X(OB_EVENT_ID, ", " T "event_id") X(OB_TEAM_ID, ", " T "team_id")           \
+    X(OB_ORDER_ID, ", " T "order_id") X(OB_TYPE, ", " T "type")                                  \
+    X(OB_CONSUMER, ", " T "consumer") X(OB_PAYLOAD, ", " T "payload")                            \
+    X(OB_CREATED_AT, ", " T "created_at") X(OB_STATUS, ", " T "status")                          \
+    X(OB_ATTEMPTS, ", " T "attempts") X(OB_NEXT_AT, ", " T "next_at")                            \
+    X(OB_LAST_STATUS, ", " T "last_status")
+#define OB_COLUMNS(X) OB_COLUMNS_OF(X, "o.")
 enum { OB_COLUMNS(SO_COL_POS) OB_NCOLS };
 #define OB_COLS OB_COLUMNS(SO_COL_SQL)
+/* the same for RETURNING (SQLite's names no alias there) */
+#define OB_RETURNING OB_COLUMNS_OF(SO_COL_SQL, "")
 /* a delivery attempt */
 #define WA_COLUMNS(X)                                                                             \
     X(WA_ID, "id") X(WA_OUTBOX_ID, ", outbox_id") X(WA_AT, ", at")                               \
@@ -116,12 +121,17 @@ const so_stmt_def_t so_stmts_outbox[] = {
      "next_at) VALUES (%s, %lld, %lld, %s, %lld, %s, %lld, %lld) RETURNING id", 1},
     {"so_ob_get", "SELECT " OB_COLS " FROM outbox o WHERE o.id = %lld", OB_NCOLS},
     {"so_ob_due", OB_DUE "ORDER BY o.id LIMIT %d", OB_NCOLS},
-    {"so_ob_due_order",
-     OB_DUE "AND o.order_id = %lld AND o.consumer = %lld ORDER BY o.id LIMIT %d", OB_NCOLS},
     {"so_ob_claim",
      "UPDATE outbox SET claim_owner = %s, claim_until = %lld, attempts = attempts + 1 "
      "WHERE id = %lld AND status = 'pending' AND next_at <= %lld "
      "AND (claim_until IS NULL OR claim_until < %lld)", 0},
+    /* the first pending row of an order for a consumer, when due and not claimed: claimed
+     * and read in one statement (attempts as they were before) */
+    {"so_ob_claim_first",
+     "UPDATE outbox SET claim_owner = %s, claim_until = %lld, attempts = attempts + 1 "
+     "WHERE id = (SELECT MIN(e.id) FROM outbox e WHERE e.consumer = %lld AND e.order_id = %lld "
+     "AND e.status = 'pending') AND status = 'pending' AND next_at <= %lld "
+     "AND (claim_until IS NULL OR claim_until < %lld) RETURNING " OB_RETURNING, OB_NCOLS},
     {"so_ob_claimed",
      "SELECT id, claim_owner FROM outbox WHERE status = 'pending' AND claim_until >= %lld "
      "ORDER BY id LIMIT %d", 2},
@@ -328,19 +338,11 @@ static apr_array_header_t *items(apr_pool_t *p, so_rows_t *rows)
     return out;
 }
 
-apr_status_t so_store_outbox_due(so_db_t *db, apr_pool_t *p, apr_int64_t now, apr_int64_t order_id,
-                                 apr_int64_t consumer, int limit, apr_array_header_t **out)
+apr_status_t so_store_outbox_due(so_db_t *db, apr_pool_t *p, apr_int64_t now, int limit,
+                                 apr_array_header_t **out)
 {
     so_rows_t *rows;
-    apr_status_t rv;
-    if (order_id > 0) {
-        rv = so_db_select(db, p, "so_ob_due_order", &rows,
-                          SO_A(now, now, order_id, consumer < 0 ? 0 : consumer,
-                               limit));
-    }
-    else {
-        rv = so_db_select(db, p, "so_ob_due", &rows, SO_A(now, now, limit));
-    }
+    apr_status_t rv = so_db_select(db, p, "so_ob_due", &rows, SO_A(now, now, limit));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -389,6 +391,25 @@ apr_status_t so_store_outbox_claim(so_db_t *db, apr_pool_t *p, apr_int64_t id, c
     }
     wrote(db);
     return n == 1 ? APR_SUCCESS : APR_EBUSY;
+}
+
+apr_status_t so_store_outbox_claim_first(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                         apr_int64_t consumer, const char *owner, apr_int64_t now,
+                                         apr_int64_t until, so_outbox_item_t **out)
+{
+    so_rows_t *rows;
+    apr_status_t rv = so_db_select(db, p, "so_ob_claim_first", &rows,
+                                   SO_A(owner, until, consumer, order_id, now, now));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    wrote(db);
+    if (rows->nrows != 1) {
+        return APR_ENOENT;
+    }
+    *out = ob_row(p, rows, 0);
+    (*out)->attempts--; /* the earlier attempts, as so_store_outbox_due reads them */
+    return APR_SUCCESS;
 }
 
 apr_status_t so_store_outbox_finish(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char *owner,

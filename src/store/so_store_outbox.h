@@ -72,14 +72,19 @@ apr_status_t so_store_team_owner_emails(so_db_t *db, apr_pool_t *p, apr_int64_t 
 apr_status_t so_store_outbox_insert(so_db_t *db, apr_pool_t *p, so_outbox_item_t *it);
 apr_status_t so_store_outbox_get(so_db_t *db, apr_pool_t *p, apr_int64_t id, so_outbox_item_t **out);
 /* Pending rows due at now and not claimed, oldest first, that no older pending row of the
- * same consumer and order precedes (one order's events in order); order_id > 0: of that
- * order only, consumer >= 0: of that consumer only. */
-apr_status_t so_store_outbox_due(so_db_t *db, apr_pool_t *p, apr_int64_t now, apr_int64_t order_id,
-                                 apr_int64_t consumer, int limit, apr_array_header_t **out);
+ * same consumer and order precedes (one order's events in order). */
+apr_status_t so_store_outbox_due(so_db_t *db, apr_pool_t *p, apr_int64_t now, int limit,
+                                 apr_array_header_t **out);
 /* Claim a due row until `until` (attempts + 1); APR_EBUSY when it is not (or no longer) due
  * or another worker holds it. */
 apr_status_t so_store_outbox_claim(so_db_t *db, apr_pool_t *p, apr_int64_t id, const char *owner,
                                    apr_int64_t now, apr_int64_t until);
+/* Claim the first pending row of an order for a consumer (0: the server itself) when it is
+ * due, until `until`, and read it (attempts: the earlier ones): APR_ENOENT when there is
+ * none, or it is not due yet, or another worker holds it. */
+apr_status_t so_store_outbox_claim_first(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                         apr_int64_t consumer, const char *owner, apr_int64_t now,
+                                         apr_int64_t until, so_outbox_item_t **out);
 /* Pending rows claimed now (up to limit): their ids and claim owners, for a sweep of claims
  * whose holder is gone (so_claim.h). */
 apr_status_t so_store_outbox_claimed(so_db_t *db, apr_pool_t *p, apr_int64_t now, int limit,

@@ -31,10 +31,27 @@ static const char *const internal_types[] = {
     "order.validation_requested", "order.issued", "order.reissued", "order.renewed",
     "order.revoked", "order.expiring", "order.expired", "order.autorenew_failed", NULL};
 
-/* Rows this thread wrote to the outbox: so_outbox_flush_order goes another round only
- * when its deliveries wrote some (an approval mail, ...). */
+/* Whether this server acts on an event of that type at all: the approval of
+ * order.validation_requested always; the others only run the mail command (issued,
+ * reissued, expiring, autorenew_failed) or SSLOrdersMessageCmd (all of them). A server with
+ * neither writes no row for itself for those: the servers sharing a database carry the
+ * same commands (docs/webhooks.md). sslordersctl does not know the servers' commands:
+ * its rows are always written, for the servers to deliver. */
+static int server_acts(const so_svc_ctx_t *ctx, const char *type)
+{
+    if (!strcmp(type, "order.validation_requested") || ctx->actor.kind == SO_ACTOR_CLI
+        || ctx->cfg->message_argv) {
+        return 1;
+    }
+    return ctx->cfg->mail_argv
+           && (!strcmp(type, "order.issued") || !strcmp(type, "order.reissued")
+               || !strcmp(type, "order.expiring") || !strcmp(type, "order.autorenew_failed"));
+}
+
+/* Rows this thread wrote to the outbox: flush_order delivers more than the rows it was
+ * told of only when its deliveries wrote some (an approval mail, ...). */
 static __thread unsigned long rows_written;
-#define FLUSH_ROUND 20
+#define FLUSH_MAX 20
 
 static apr_status_t outbox_insert(so_db_t *db, apr_pool_t *p, so_outbox_item_t *it)
 {
@@ -91,7 +108,12 @@ static const char *iso_time(apr_pool_t *p, apr_int64_t t)
 /* writing events                                                              */
 
 typedef struct {
-    apr_array_header_t *orders; /* apr_int64_t: orders with rows for the server itself */
+    apr_int64_t order_id;
+    int rows;
+} noted_t;
+
+typedef struct {
+    apr_array_header_t *orders; /* noted_t: orders with rows for the server itself */
 } note_t;
 
 /* the background pass delivers everything itself (and swaps request pools): no notes */
@@ -118,14 +140,15 @@ static void note_order(so_svc_ctx_t *ctx, apr_int64_t order_id)
     }
     if (!n) {
         n = *note_slot(ctx) = apr_pcalloc(ctx->pool, sizeof(*n));
-        n->orders = apr_array_make(ctx->pool, 2, sizeof(apr_int64_t));
+        n->orders = apr_array_make(ctx->pool, 2, sizeof(noted_t));
     }
     for (i = 0; i < n->orders->nelts; i++) {
-        if (APR_ARRAY_IDX(n->orders, i, apr_int64_t) == order_id) {
+        if (APR_ARRAY_IDX(n->orders, i, noted_t).order_id == order_id) {
+            APR_ARRAY_IDX(n->orders, i, noted_t).rows++;
             return;
         }
     }
-    APR_ARRAY_PUSH(n->orders, apr_int64_t) = order_id;
+    APR_ARRAY_PUSH(n->orders, noted_t) = (noted_t){order_id, 1};
 }
 
 static const char *event_body(apr_pool_t *p, const char *type, apr_int64_t at, const char *data,
@@ -219,7 +242,7 @@ static apr_status_t emit(so_svc_ctx_t *ctx, apr_int64_t team_id, apr_int64_t ord
     it.type = type;
     it.created_at = ctx->now;
     it.next_at = ctx->now;
-    if (order_id > 0 && in_list(internal_types, type)) {
+    if (order_id > 0 && in_list(internal_types, type) && server_acts(ctx, type)) {
         it.consumer = 0;
         it.payload = detail && *detail ? detail : "{}";
         if ((rv = outbox_insert(db, ctx->pool, &it)) != APR_SUCCESS) {
@@ -527,34 +550,26 @@ apr_status_t so_outbox_deliver_one(so_svc_ctx_t *ctx, so_outbox_item_t *it, int 
     return process(ctx, it, delivered);
 }
 
-apr_status_t so_outbox_flush_order(so_svc_ctx_t *ctx, apr_int64_t order_id)
+/* Deliver the server's own rows of an order, first to last: the `rows` this work wrote, and
+ * as many more as the deliveries write (an approval mail, ...). Each is claimed and read
+ * in one statement; a row not due yet (an earlier one failed) or held by another worker
+ * stops the flush: the background pass delivers the rest. */
+static apr_status_t flush_order(so_svc_ctx_t *ctx, apr_int64_t order_id, int rows)
 {
-    apr_array_header_t *due;
-    apr_status_t rv;
-    int i, round;
-
-    /* a delivery may write new events of the order (an approval mail, ...): a few rounds,
-     * while the deliveries wrote rows or a round was full (what others write meanwhile is
-     * the job's) */
-    for (round = 0; round < 4; round++) {
+    int k;
+    for (k = 0; k < rows && k < FLUSH_MAX; k++) {
         unsigned long before = rows_written;
-        int did = 0;
-        if ((rv = so_store_outbox_due(ctx->db, ctx->pool, ctx->now, order_id, 0, FLUSH_ROUND,
-                                      &due))
-            != APR_SUCCESS) {
-            return rv;
+        so_outbox_item_t *it;
+        apr_status_t rv = so_store_outbox_claim_first(ctx->db, ctx->pool, order_id, 0, ctx->owner,
+                                                      ctx->now, ctx->now + SO_OUTBOX_CLAIM_SECS,
+                                                      &it);
+        if (rv == APR_SUCCESS) {
+            rv = deliver_internal(ctx, it);
         }
-        for (i = 0; i < due->nelts; i++) {
-            int delivered;
-            rv = process(ctx, APR_ARRAY_IDX(due, i, so_outbox_item_t *), &delivered);
-            if (rv != APR_SUCCESS && rv != APR_EBUSY) {
-                return rv;
-            }
-            did += rv == APR_SUCCESS;
+        if (rv != APR_SUCCESS) {
+            return rv == APR_ENOENT || rv == APR_EBUSY ? APR_SUCCESS : rv;
         }
-        if (!did || (rows_written == before && due->nelts < FLUSH_ROUND)) {
-            break;
-        }
+        rows += (int)(rows_written - before);
     }
     return APR_SUCCESS;
 }
@@ -568,12 +583,13 @@ void so_outbox_after(so_svc_ctx_t *ctx)
         return;
     }
     for (i = 0; i < n->orders->nelts; i++) {
-        apr_status_t rv = so_outbox_flush_order(ctx, APR_ARRAY_IDX(n->orders, i, apr_int64_t));
+        noted_t *o = &APR_ARRAY_IDX(n->orders, i, noted_t);
+        apr_status_t rv = flush_order(ctx, o->order_id, o->rows);
         if (rv != APR_SUCCESS && !SO_DB_IS_UNAVAILABLE(rv)) {
             so_log_warn(SO_LOG_MARK, rv,
                         SOLOGNO(00602) "the outbox of order %" APR_INT64_T_FMT
                                        " waits for the background job: %s",
-                        APR_ARRAY_IDX(n->orders, i, apr_int64_t), so_db_strerror(rv));
+                        o->order_id, so_db_strerror(rv));
         }
     }
     *note_slot(ctx) = NULL;
@@ -619,7 +635,7 @@ apr_status_t so_outbox_run(so_svc_ctx_t *ctx, int *worked)
 
         apr_pool_create(&sub, saved);
         ctx->pool = sub;
-        rv = so_store_outbox_due(ctx->db, sub, ctx->now, 0, -1, RUN_BATCH, &due);
+        rv = so_store_outbox_due(ctx->db, sub, ctx->now, RUN_BATCH, &due);
         for (i = 0; rv == APR_SUCCESS && i < due->nelts; i++) {
             int delivered = 0;
             apr_status_t r = process(ctx, APR_ARRAY_IDX(due, i, so_outbox_item_t *), &delivered);

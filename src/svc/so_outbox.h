@@ -45,9 +45,6 @@ void so_outbox_after(so_svc_ctx_t *ctx);
 /* The background pass: no notes of touched orders (it delivers everything due itself). */
 void so_outbox_background(so_svc_ctx_t *ctx);
 
-/* Deliver the rows of one order now (consumer 0: the server's own). */
-apr_status_t so_outbox_flush_order(so_svc_ctx_t *ctx, apr_int64_t order_id);
-
 /* The background pass: every due row, *worked counts the delivered ones. */
 apr_status_t so_outbox_run(so_svc_ctx_t *ctx, int *worked);
 

@@ -587,6 +587,36 @@ def test_two_servers_deliver_each_event_once(env, rich, receiver):
         env.servers.remove(h)
 
 
+def test_a_server_without_commands_writes_no_rows_for_itself(env, rich):
+    """The outbox's rows for the server itself carry the mail and SSLOrdersMessageCmd: a
+    server with neither command writes none for the events it would not act on (issued,
+    ...), still the one of order.validation_requested (the e-mail approval); a server with
+    them writes both and delivers them right after the request that wrote them."""
+    from issuing import issued
+    quiet = Httpd(env.base, DB, env.db_params, name="quiet-" + uuid.uuid4().hex[:6], dcv=env.dcv)
+    quiet.ca_dir = env.httpd.ca_dir
+    quiet.sinks = False
+    env.servers.append(quiet)
+    try:
+        quiet.start()
+        rows = {}
+        for server in (quiet, env.httpd):
+            oid, o = issued(env, rich.client(server))
+            assert o["status"] == "ACT"
+            rows[server] = sorted(tuple(r.split("|")) for r in env.sql(
+                f"SELECT type, status FROM outbox WHERE order_id = {oid} AND consumer = 0"
+            ).split())
+            kinds = [e["kind"] for e in rich.client(server).get(f"/ssl/orders/{oid}/events")[1]["data"]["results"]]
+            assert "issued" in kinds, kinds
+        assert rows[quiet] == [("order.validation_requested", "done")], rows[quiet]
+        assert rows[env.httpd] == [("order.issued", "done"),
+                                   ("order.validation_requested", "done")], rows[env.httpd]
+        assert ["issued", str(oid), o["common_name"]] in env.httpd.messages()
+    finally:
+        quiet.stop()
+        env.servers.remove(quiet)
+
+
 def outbox_reads(env):
     """Tuples PostgreSQL read from the outbox table and its indexes so far."""
     return int(env.sql(
