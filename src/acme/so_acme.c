@@ -290,10 +290,19 @@ apr_status_t so_acme_rate_limit(so_acme_ctx_t *a, const char *key, int limit, co
     return APR_SUCCESS;
 }
 
+apr_status_t so_acme_eab_of(so_acme_ctx_t *a, so_acme_eab_t **eab)
+{
+    if (a->acct->eab) {
+        *eab = a->acct->eab;
+        return APR_SUCCESS;
+    }
+    return so_store_acme_eab_get(a->db, a->p, a->acct->eab_kid, eab);
+}
+
 /* the account's EAB, refused when disabled */
 apr_status_t so_acme_account_eab(so_acme_ctx_t *a, so_acme_eab_t **eab)
 {
-    apr_status_t rv = so_store_acme_eab_get(a->db, a->p, a->acct->eab_kid, eab);
+    apr_status_t rv = so_acme_eab_of(a, eab);
     if (rv != APR_SUCCESS) {
         return so_acme_db_problem(a, rv);
     }

@@ -5,20 +5,27 @@
 apr_status_t so_acme_certificate(so_acme_ctx_t *a, apr_int64_t id)
 {
     so_acme_order_t *o;
-    so_cert_t *c;
-    const char *chain;
+    const char *chain, *pem, *intermediate;
     apr_status_t rv;
-    if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS || (rv = so_acme_load_order(a, id, &o)) != APR_SUCCESS) {
+    if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS) {
         return rv;
+    }
+    /* the order with its certificate, one statement */
+    rv = so_store_acme_order_cert(a->db, a->p, id, &o, &pem, &intermediate);
+    if (rv == APR_SUCCESS && o->account_id != a->acct->id) {
+        rv = APR_ENOENT; /* another account's order: as if it did not exist */
+    }
+    if (rv != APR_SUCCESS) {
+        return so_acme_db_problem(a, rv);
     }
     if (strcmp(o->status, "valid") || o->cert_id <= 0) {
         return so_acme_problem(a, 404, "malformed", "The order has no certificate");
     }
-    if ((rv = so_store_cert_get(a->db, a->p, o->team_id, o->cert_id, &c)) != APR_SUCCESS) {
-        return so_acme_db_problem(a, rv);
+    if (!pem || !*pem) {
+        return so_acme_db_problem(a, APR_ENOENT);
     }
-    chain = apr_pstrcat(a->p, c->pem, c->pem[strlen(c->pem) - 1] == '\n' ? "" : "\n",
-                        c->intermediate_pem, NULL);
+    chain = apr_pstrcat(a->p, pem, pem[strlen(pem) - 1] == '\n' ? "" : "\n", intermediate,
+                        NULL);
     a->req->status = 200;
     a->req->raw_body = chain;
     a->req->raw_len = strlen(chain);
@@ -113,7 +120,7 @@ static int account_covers(so_acme_ctx_t *a, const so_acme_cert_t *c)
     apr_array_header_t *ids;
     int i;
     if (c->team_id != a->acct->team_id
-        || so_store_acme_eab_get(a->db, a->p, a->acct->eab_kid, &eab) != APR_SUCCESS
+        || so_acme_eab_of(a, &eab) != APR_SUCCESS
         || eab->disabled) {
         return 0;
     }

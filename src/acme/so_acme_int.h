@@ -57,10 +57,11 @@ const char *so_acme_rfc3339(apr_pool_t *p, apr_int64_t t);
 apr_status_t so_acme_authenticate(so_acme_ctx_t *a, int mode);
 apr_status_t so_acme_rate_limit(so_acme_ctx_t *a, const char *key, int limit, const char *what);
 apr_status_t so_acme_account_eab(so_acme_ctx_t *a, so_acme_eab_t **eab);
+/* The account's EAB: as this request read it with the account (PostgreSQL), else read now. */
+apr_status_t so_acme_eab_of(so_acme_ctx_t *a, so_acme_eab_t **eab);
 apr_status_t so_acme_bad_problem(so_acme_ctx_t *a, const so_acme_bad_t *bad);
 apr_status_t so_acme_own_account(so_acme_ctx_t *a, apr_int64_t id);
 apr_status_t so_acme_new_order(so_acme_ctx_t *a);
-apr_status_t so_acme_load_order(so_acme_ctx_t *a, apr_int64_t id, so_acme_order_t **o);
 apr_status_t so_acme_get_order(so_acme_ctx_t *a, apr_int64_t id);
 apr_status_t so_acme_orders_list(so_acme_ctx_t *a, apr_int64_t acct_id);
 apr_status_t so_acme_finalize(so_acme_ctx_t *a, apr_int64_t id);

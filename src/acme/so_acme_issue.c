@@ -63,8 +63,6 @@ apr_status_t so_acme_iss_bound_db(apr_pool_t *p, so_db_t *db, apr_int64_t team_i
                                   apr_int64_t order_id, so_acme_bound_t **out)
 {
     so_order_t *o;
-    so_product_t *prod;
-    apr_array_header_t *states;
     so_acme_bound_t *b;
     int i;
     apr_status_t rv;
@@ -72,9 +70,7 @@ apr_status_t so_acme_iss_bound_db(apr_pool_t *p, so_db_t *db, apr_int64_t team_i
     if (!db) {
         return SO_EDBDOWN;
     }
-    if ((rv = so_store_order_get(db, p, team_id, order_id, &o)) != APR_SUCCESS
-        || (rv = so_store_host_states(db, p, order_id, &states)) != APR_SUCCESS
-        || (rv = so_store_product_get(db, p, o->product_id, &prod)) != APR_SUCCESS) {
+    if ((rv = so_store_order_get(db, p, team_id, order_id, &o)) != APR_SUCCESS) {
         return rv;
     }
     b = apr_pcalloc(p, sizeof(*b));
@@ -84,16 +80,12 @@ apr_status_t so_acme_iss_bound_db(apr_pool_t *p, so_db_t *db, apr_int64_t team_i
     b->validated = apr_hash_make(p);
     b->domain_amount = o->domain_amount;
     b->wildcard_amount = o->wildcard_domain_amount;
-    b->allow_wildcard = prod->is_wildcard || prod->is_wildcard_multidomain || o->wildcard_domain_amount > 0;
+    b->allow_wildcard = o->product_wildcard || o->wildcard_domain_amount > 0;
     b->ends_at = o->order_ends_at;
     for (i = 0; i < o->hosts->nelts; i++) {
-        APR_ARRAY_PUSH(b->names, const char *) = APR_ARRAY_IDX(o->hosts, i, so_order_host_t).host_name;
-    }
-    for (i = 0; i < states->nelts; i++) {
-        so_host_state_t *h = &APR_ARRAY_IDX(states, i, so_host_state_t);
-        apr_int64_t *at = apr_palloc(p, sizeof(*at));
-        *at = h->validated_at;
-        apr_hash_set(b->validated, h->host_name, APR_HASH_KEY_STRING, at);
+        so_order_host_t *h = &APR_ARRAY_IDX(o->hosts, i, so_order_host_t);
+        APR_ARRAY_PUSH(b->names, const char *) = h->host_name;
+        apr_hash_set(b->validated, h->host_name, APR_HASH_KEY_STRING, &h->validated_at);
     }
     *out = b;
     return APR_SUCCESS;
@@ -426,13 +418,15 @@ static apr_status_t issue_with_request(so_svc_ctx_t *ctx, so_order_t *o, const s
     int same;
 
     if ((rv = prepare_request(ctx, o, csr, names, validated, rq, &same)) != APR_SUCCESS
-        || (rv = so_store_issuance_get(ctx->db, ctx->pool, o->id, &rq->st)) != APR_SUCCESS) {
+        || (!rq->st && (rv = so_store_issuance_get(ctx->db, ctx->pool, o->id, &rq->st))
+                           != APR_SUCCESS)) {
         return rv;
     }
     rq->st->reissue_pending = 1; /* as so_iss_reissue's start would have written it */
     with.hosts = !same;
     with.fn = request_writes;
     with.baton = rq;
+    with.release = 1; /* nothing is left to do under the claim once it is stored */
     return so_iss_issue_written(ctx, o, rq->st, rq->states, &with, issued);
 }
 
@@ -459,6 +453,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     so_svc_ctx_t *ctx = job_ctx(req, max_days);
     so_db_t *db = ctx->db;
     so_order_t *o = NULL;
+    so_issuance_state_t *claimed_st = NULL;
     so_csr_t *csr;
     request_t rq;
     const char *was = "";
@@ -473,7 +468,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     /* The SSL order is claimed from writing this CSR to storing its certificate: another
      * ACME order of the same SSL order (or the background job) waits for its turn, and
      * never issues, nor answers, this one's CSR. Busy: not now (the client polls). */
-    rv = so_svc_order_claim(ctx, req->pool, order_id, CLAIM_SECS);
+    rv = so_svc_order_claim_state(ctx, req->pool, order_id, CLAIM_SECS, &claimed_st);
     if (rv == APR_EBUSY) {
         return APR_SUCCESS;
     }
@@ -507,6 +502,7 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
         rq.reissue = reissue;
         if (reissue && !strcmp(o->validation_method, "domain")) {
             together = 1; /* written with the certificate */
+            rq.st = claimed_st; /* the issuance state as the claim read it (none: read it) */
             break;
         }
         rv = write_request(ctx, o, csr, names, validated, &rq);
@@ -541,7 +537,9 @@ apr_status_t so_acme_iss_issue(so_req_t *req, apr_int64_t team_id, apr_int64_t o
     }
 
 leave:
-    so_svc_order_release(ctx, req->pool, order_id);
+    if (!(together && issued)) { /* a certificate stored with its request released it */
+        so_svc_order_release(ctx, req->pool, order_id);
+    }
     return rv;
 }
 

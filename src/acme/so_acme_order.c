@@ -80,18 +80,27 @@ static json_t *authz_json(so_acme_ctx_t *a, so_acme_authz_t *z)
 }
 
 
-/* Bring a pending/processing order's status up to date. */
-static apr_status_t order_refresh(so_acme_ctx_t *a, so_acme_order_t *o, apr_array_header_t **authzs)
+/* The account's order and its authorizations, read in one statement (another account's
+ * order: as if it did not exist); a problem document when there is none */
+static apr_status_t load_order_authzs(so_acme_ctx_t *a, apr_int64_t id, so_acme_order_t **o,
+                                      apr_array_header_t **authzs)
+{
+    apr_status_t rv = so_store_acme_order_authzs(a->db, a->p, id, o, authzs);
+    if (rv == APR_SUCCESS && (*o)->account_id != a->acct->id) {
+        rv = APR_ENOENT;
+    }
+    return rv == APR_SUCCESS ? rv : so_acme_db_problem(a, rv);
+}
+
+/* Bring a pending/processing order's status up to date (authzs: its authorizations). */
+static apr_status_t order_refresh(so_acme_ctx_t *a, so_acme_order_t *o, apr_array_header_t *authzs)
 {
     const char *st = o->status;
     int i, valid = 0, bad = 0;
-    apr_status_t rv = so_store_acme_authz_of(a->db, a->p, o->id, authzs);
+    apr_status_t rv = APR_SUCCESS;
 
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < (*authzs)->nelts; i++) {
-        so_acme_authz_t *z = APR_ARRAY_IDX(*authzs, i, so_acme_authz_t *);
+    for (i = 0; i < authzs->nelts; i++) {
+        so_acme_authz_t *z = APR_ARRAY_IDX(authzs, i, so_acme_authz_t *);
         if (!strcmp(z->status, "pending") && z->expires_at <= a->req->now) {
             z->status = "expired";
         }
@@ -102,14 +111,14 @@ static apr_status_t order_refresh(so_acme_ctx_t *a, so_acme_order_t *o, apr_arra
         if (bad || o->expires_at <= a->req->now) {
             st = "invalid";
         }
-        else if (valid == (*authzs)->nelts) {
+        else if (valid == authzs->nelts) {
             st = "ready";
         }
     }
     else if (!strcmp(st, "processing") && o->cert_id < 0) {
         /* not issued yet: try again now (the SSL order was busy, a CAA lookup failed) */
         const char *why;
-        rv = so_acme_order_issue(a, o, *authzs, &why);
+        rv = so_acme_order_issue(a, o, authzs, &why);
         return rv == APR_EINVAL || rv == SO_ECAA ? APR_SUCCESS : rv;
     }
     if (strcmp(st, o->status) || (!strcmp(st, "valid") && o->cert_id > 0)) {
@@ -343,24 +352,16 @@ apr_status_t so_acme_new_order(so_acme_ctx_t *a)
     return APR_SUCCESS;
 }
 
-apr_status_t so_acme_load_order(so_acme_ctx_t *a, apr_int64_t id, so_acme_order_t **o)
-{
-    apr_status_t rv = so_store_acme_order_get(a->db, a->p, id, o);
-    if (rv == APR_SUCCESS && (*o)->account_id != a->acct->id) {
-        rv = APR_ENOENT; /* another account's order: as if it did not exist */
-    }
-    return rv == APR_SUCCESS ? rv : so_acme_db_problem(a, rv);
-}
-
 apr_status_t so_acme_get_order(so_acme_ctx_t *a, apr_int64_t id)
 {
     so_acme_order_t *o;
     apr_array_header_t *authzs;
     apr_status_t rv;
-    if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS || (rv = so_acme_load_order(a, id, &o)) != APR_SUCCESS) {
+    if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS
+        || (rv = load_order_authzs(a, id, &o, &authzs)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = order_refresh(a, o, &authzs)) != APR_SUCCESS) {
+    if ((rv = order_refresh(a, o, authzs)) != APR_SUCCESS) {
         return so_acme_db_problem(a, rv);
     }
     order_answer(a, 200, o, authzs);
@@ -508,7 +509,7 @@ apr_status_t so_acme_order_issue(so_acme_ctx_t *a, so_acme_order_t *o, apr_array
         /* a product-bound EAB: the paid order of these names, charged now (once: the
          * order went processing once) */
         so_acme_eab_t *eab;
-        if ((rv = so_store_acme_eab_get(a->db, a->p, a->acct->eab_kid, &eab)) != APR_SUCCESS) {
+        if ((rv = so_acme_eab_of(a, &eab)) != APR_SUCCESS) {
             return rv;
         }
         if (eab->disabled) {
@@ -564,16 +565,17 @@ apr_status_t so_acme_finalize(so_acme_ctx_t *a, apr_int64_t id)
 {
     so_acme_order_t *o;
     apr_array_header_t *authzs, *names;
-    apr_int64_t *validated, last = 0;
+    apr_int64_t *validated;
     const char *why, **methods;
     so_acme_bad_t bad;
     so_csr_t *csr;
     apr_status_t rv;
 
-    if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS || (rv = so_acme_load_order(a, id, &o)) != APR_SUCCESS) {
+    if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS
+        || (rv = load_order_authzs(a, id, &o, &authzs)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = order_refresh(a, o, &authzs)) != APR_SUCCESS) {
+    if ((rv = order_refresh(a, o, authzs)) != APR_SUCCESS) {
         return so_acme_db_problem(a, rv);
     }
     if (strcmp(o->status, "ready")) {
@@ -592,13 +594,9 @@ apr_status_t so_acme_finalize(so_acme_ctx_t *a, apr_int64_t id)
     if (order_names(a, o, authzs, csr, &names, &validated, &methods, &why) != APR_SUCCESS) {
         return so_acme_problem(a, 400, "badCSR", why);
     }
-    if (o->order_id > 0
-        && (rv = so_acme_iss_last(a->req, o->team_id, o->order_id, &last)) != APR_SUCCESS) {
-        return so_acme_db_problem(a, rv);
-    }
-    /* ready -> processing once, with the CSR: from here on the order is issued by this
-     * request or, when it cannot be now, by a later poll */
-    o->cert_id = -last - 1;
+    /* ready -> processing once, with the CSR and the SSL order's newest certificate
+     * (o->cert_id): from here on the order is issued by this request or, when it cannot be
+     * now, by a later poll */
     o->csr = csr->pem;
     o->account_url = so_acme_url(a, "/acct/%" APR_INT64_T_FMT, o->account_id);
     o->finalized_at = a->req->now;

@@ -331,8 +331,9 @@ static apr_status_t encodings(apr_pool_t *p, X509_REQ *req, EVP_PKEY *pk, so_csr
     }
     c->pem = bio_text(p, mem);
     BIO_free(mem);
+    /* the PEM of the DER just made (PEM_write_bio_PUBKEY would encode the key again) */
     mem = BIO_new(BIO_s_mem());
-    if (!mem || !PEM_write_bio_PUBKEY(mem, pk)) {
+    if (!mem || !pubder || !PEM_write_bio(mem, PEM_STRING_PUBLIC, "", pubder, len)) {
         *why = "the public key cannot be encoded";
         goto out;
     }

@@ -89,12 +89,12 @@ static inline so_arg_t so_arg_id(apr_int64_t id)
         unsigned long: so_arg_uint,                                                           \
         unsigned long long: so_arg_uint)(x)
 
-#define SO_A_MAX 32
+#define SO_A_MAX 40
 #define SO__CAT(a, b) SO__CAT_(a, b)
 #define SO__CAT_(a, b) a##b
 #define SO__MAP(f, ...) SO__CAT(SO__MAP, SO__NARGS(__VA_ARGS__))(f, __VA_ARGS__)
-#define SO__NARGS(...) SO__NARGS_(__VA_ARGS__, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define SO__NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32, n, ...) n
+#define SO__NARGS(...) SO__NARGS_(__VA_ARGS__, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define SO__NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32, _33, _34, _35, _36, _37, _38, _39, _40, n, ...) n
 #define SO__MAP1(f, x) f(x)
 #define SO__MAP2(f, x, ...) f(x), SO__MAP1(f, __VA_ARGS__)
 #define SO__MAP3(f, x, ...) f(x), SO__MAP2(f, __VA_ARGS__)
@@ -127,6 +127,14 @@ static inline so_arg_t so_arg_id(apr_int64_t id)
 #define SO__MAP30(f, x, ...) f(x), SO__MAP29(f, __VA_ARGS__)
 #define SO__MAP31(f, x, ...) f(x), SO__MAP30(f, __VA_ARGS__)
 #define SO__MAP32(f, x, ...) f(x), SO__MAP31(f, __VA_ARGS__)
+#define SO__MAP33(f, x, ...) f(x), SO__MAP32(f, __VA_ARGS__)
+#define SO__MAP34(f, x, ...) f(x), SO__MAP33(f, __VA_ARGS__)
+#define SO__MAP35(f, x, ...) f(x), SO__MAP34(f, __VA_ARGS__)
+#define SO__MAP36(f, x, ...) f(x), SO__MAP35(f, __VA_ARGS__)
+#define SO__MAP37(f, x, ...) f(x), SO__MAP36(f, __VA_ARGS__)
+#define SO__MAP38(f, x, ...) f(x), SO__MAP37(f, __VA_ARGS__)
+#define SO__MAP39(f, x, ...) f(x), SO__MAP38(f, __VA_ARGS__)
+#define SO__MAP40(f, x, ...) f(x), SO__MAP39(f, __VA_ARGS__)
 
 /* Argument list: so_db_select(db, p, "so_x", &rows, SO_A(a, b)); SO_A0 for none. */
 #define SO_A(...) SO__NARGS(__VA_ARGS__), (const so_arg_t[]){SO__MAP(SO_ARG, __VA_ARGS__)}

@@ -4,126 +4,51 @@
 #include <apr_strings.h>
 
 #include "so_store_acme.h"
-#include "so_migrations.h"
 #include "so_stmts.h"
 #include "../core/so_util.h"
 
-
-const so_migration_t so_migrations_acme[] = {
-    {600, "ACME: external account binding, accounts, orders, authorizations, nonces",
-     "CREATE TABLE acme_eab (\n"
-     "  kid TEXT PRIMARY KEY,\n"
-     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
-     "  hmac_key TEXT NOT NULL,\n"
-     "  order_id BIGINT NOT NULL DEFAULT 0,\n"
-     "  product_id BIGINT NOT NULL DEFAULT 0,\n"
-     "  period INTEGER NOT NULL DEFAULT 1,\n"
-     "  names TEXT NOT NULL DEFAULT '',\n"
-     "  description TEXT NOT NULL DEFAULT '',\n"
-     "  created_by BIGINT NOT NULL DEFAULT 0,\n"
-     "  created_at BIGINT NOT NULL,\n"
-     "  disabled INTEGER NOT NULL DEFAULT 0);\n"
-     "CREATE INDEX acme_eab_team ON acme_eab (team_id, created_at);\n"
-     "CREATE TABLE acme_accounts (\n"
-     "  id {{ID}},\n"
-     "  team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,\n"
-     "  eab_kid TEXT NOT NULL REFERENCES acme_eab(kid),\n"
-     "  thumbprint TEXT NOT NULL UNIQUE,\n"
-     "  jwk TEXT NOT NULL,\n"
-     "  status TEXT NOT NULL DEFAULT 'valid',\n"
-     "  contact TEXT NOT NULL DEFAULT '[]',\n"
-     "  created_at BIGINT NOT NULL,\n"
-     "  last_used_at BIGINT NOT NULL);\n"
-     "CREATE INDEX acme_accounts_team ON acme_accounts (team_id, id);\n"
-     "CREATE INDEX acme_accounts_eab ON acme_accounts (eab_kid);\n"
-     "CREATE TABLE acme_orders (\n"
-     "  id {{ID}},\n"
-     "  account_id BIGINT NOT NULL REFERENCES acme_accounts(id) ON DELETE CASCADE,\n"
-     "  team_id BIGINT NOT NULL,\n"
-     "  order_id BIGINT NOT NULL DEFAULT 0,\n"
-     "  status TEXT NOT NULL,\n"
-     "  identifiers TEXT NOT NULL,\n"
-     "  profile TEXT NOT NULL DEFAULT 'classic',\n"
-     "  replaces TEXT NOT NULL DEFAULT '',\n"
-     "  cert_id BIGINT NOT NULL DEFAULT 0,\n"
-     "  error TEXT NOT NULL DEFAULT '',\n"
-     "  expires_at BIGINT NOT NULL,\n"
-     "  created_at BIGINT NOT NULL);\n"
-     "CREATE INDEX acme_orders_account ON acme_orders (account_id, id);\n"
-     "CREATE INDEX acme_orders_cert ON acme_orders (cert_id);\n"
-     "CREATE TABLE acme_authz (\n"
-     "  id {{ID}},\n"
-     "  acme_order_id BIGINT NOT NULL REFERENCES acme_orders(id) ON DELETE CASCADE,\n"
-     "  account_id BIGINT NOT NULL,\n"
-     "  name TEXT NOT NULL,\n"
-     "  status TEXT NOT NULL,\n"
-     "  token TEXT NOT NULL,\n"
-     "  chall_type TEXT NOT NULL DEFAULT '',\n"
-     "  validated_at BIGINT NOT NULL DEFAULT 0,\n"
-     "  error TEXT NOT NULL DEFAULT '',\n"
-     "  expires_at BIGINT NOT NULL);\n"
-     "CREATE INDEX acme_authz_order ON acme_authz (acme_order_id, id);\n"
-     "CREATE INDEX acme_authz_name ON acme_authz (account_id, name, validated_at);\n"
-     "CREATE TABLE acme_nonces (\n"
-     "  nonce TEXT PRIMARY KEY,\n"
-     "  expires_at BIGINT NOT NULL);\n"
-     "CREATE INDEX acme_nonces_expiry ON acme_nonces (expires_at);\n"
-     "CREATE TABLE acme_renew_early (\n"
-     "  order_id BIGINT PRIMARY KEY,\n"
-     "  at BIGINT NOT NULL)"},
-    {601, "ACME rate limits",
-     "CREATE TABLE acme_rate (\n"
-     "  rkey TEXT PRIMARY KEY,\n"
-     "  window_start BIGINT NOT NULL,\n"
-     "  hits INTEGER NOT NULL)"},
-    {602, "ACME: the CSR of a finalized order (its issuance is retried until it is issued)",
-     "ALTER TABLE acme_orders ADD COLUMN csr TEXT NOT NULL DEFAULT ''"},
-    /* the background job finishes an order its client stopped polling: it needs the
-     * account's URL (RFC 8657 accounturi) without a request, and when it was finalized */
-    {603, "ACME: what the background job needs to issue a finalized order",
-     "ALTER TABLE acme_orders ADD COLUMN account_url TEXT NOT NULL DEFAULT '';\n"
-     "ALTER TABLE acme_orders ADD COLUMN finalized_at BIGINT NOT NULL DEFAULT 0;\n"
-     "CREATE INDEX acme_orders_processing ON acme_orders (finalized_at) "
-     "WHERE status = 'processing'"},
-    {0, NULL, NULL}};
-
 /* an external account binding key (the insert names the same columns) */
-#define EAB_COLUMNS(X)                                                                        \
-    X(EAB_KID, "kid") X(EAB_TEAM_ID, ", team_id") X(EAB_HMAC_KEY, ", hmac_key")               \
-    X(EAB_ORDER_ID, ", order_id") X(EAB_PRODUCT_ID, ", product_id") X(EAB_PERIOD, ", period") \
-    X(EAB_NAMES, ", names") X(EAB_DESCRIPTION, ", description")                               \
-    X(EAB_CREATED_BY, ", created_by") X(EAB_CREATED_AT, ", created_at")                       \
-    X(EAB_DISABLED, ", disabled")
+#define EAB_COLUMNS_OF(X, T)                                                                  \
+    X(EAB_KID, T "kid") X(EAB_TEAM_ID, ", " T "team_id") X(EAB_HMAC_KEY, ", " T "hmac_key")   \
+    X(EAB_ORDER_ID, ", " T "order_id") X(EAB_PRODUCT_ID, ", " T "product_id")                 \
+    X(EAB_PERIOD, ", " T "period") X(EAB_NAMES, ", " T "names")                               \
+    X(EAB_DESCRIPTION, ", " T "description") X(EAB_CREATED_BY, ", " T "created_by")           \
+    X(EAB_CREATED_AT, ", " T "created_at") X(EAB_DISABLED, ", " T "disabled")
+#define EAB_COLUMNS(X) EAB_COLUMNS_OF(X, "")
 enum { EAB_COLUMNS(SO_COL_POS) EAB_NCOLS };
 #define EAB_COLS EAB_COLUMNS(SO_COL_SQL)
 
 /* an account */
-#define ACC_COLUMNS(X)                                                                        \
-    X(ACC_ID, "id") X(ACC_TEAM_ID, ", team_id") X(ACC_EAB_KID, ", eab_kid")                   \
-    X(ACC_THUMBPRINT, ", thumbprint") X(ACC_JWK, ", jwk") X(ACC_STATUS, ", status")           \
-    X(ACC_CONTACT, ", contact") X(ACC_CREATED_AT, ", created_at")                             \
-    X(ACC_LAST_USED_AT, ", last_used_at")
+#define ACC_COLUMNS_OF(X, T)                                                                  \
+    X(ACC_ID, T "id") X(ACC_TEAM_ID, ", " T "team_id") X(ACC_EAB_KID, ", " T "eab_kid")       \
+    X(ACC_THUMBPRINT, ", " T "thumbprint") X(ACC_JWK, ", " T "jwk")                           \
+    X(ACC_STATUS, ", " T "status") X(ACC_CONTACT, ", " T "contact")                           \
+    X(ACC_CREATED_AT, ", " T "created_at") X(ACC_LAST_USED_AT, ", " T "last_used_at")
+#define ACC_COLUMNS(X) ACC_COLUMNS_OF(X, "")
 enum { ACC_COLUMNS(SO_COL_POS) ACC_NCOLS };
 #define ACC_COLS ACC_COLUMNS(SO_COL_SQL)
 
 /* an ACME order */
-#define ORD_COLUMNS(X)                                                                        \
-    X(ORD_ID, "id") X(ORD_ACCOUNT_ID, ", account_id") X(ORD_TEAM_ID, ", team_id")             \
-    X(ORD_ORDER_ID, ", order_id") X(ORD_STATUS, ", status")                                   \
-    X(ORD_IDENTIFIERS, ", identifiers") X(ORD_PROFILE, ", profile")                           \
-    X(ORD_REPLACES, ", replaces") X(ORD_CERT_ID, ", cert_id") X(ORD_ERROR, ", error")         \
-    X(ORD_EXPIRES_AT, ", expires_at") X(ORD_CREATED_AT, ", created_at") X(ORD_CSR, ", csr")   \
-    X(ORD_ACCOUNT_URL, ", account_url") X(ORD_FINALIZED_AT, ", finalized_at")
+#define ORD_COLUMNS_OF(X, T)                                                                  \
+    X(ORD_ID, T "id") X(ORD_ACCOUNT_ID, ", " T "account_id") X(ORD_TEAM_ID, ", " T "team_id") \
+    X(ORD_ORDER_ID, ", " T "order_id") X(ORD_STATUS, ", " T "status")                         \
+    X(ORD_IDENTIFIERS, ", " T "identifiers") X(ORD_PROFILE, ", " T "profile")                 \
+    X(ORD_REPLACES, ", " T "replaces") X(ORD_CERT_ID, ", " T "cert_id")                       \
+    X(ORD_ERROR, ", " T "error") X(ORD_EXPIRES_AT, ", " T "expires_at")                       \
+    X(ORD_CREATED_AT, ", " T "created_at") X(ORD_CSR, ", " T "csr")                           \
+    X(ORD_ACCOUNT_URL, ", " T "account_url") X(ORD_FINALIZED_AT, ", " T "finalized_at")
+#define ORD_COLUMNS(X) ORD_COLUMNS_OF(X, "")
 enum { ORD_COLUMNS(SO_COL_POS) ORD_NCOLS };
 #define ORD_COLS ORD_COLUMNS(SO_COL_SQL)
 
 /* an authorization */
-#define AUTHZ_COLUMNS(X)                                                                      \
-    X(AUTHZ_ID, "id") X(AUTHZ_ACME_ORDER_ID, ", acme_order_id")                               \
-    X(AUTHZ_ACCOUNT_ID, ", account_id") X(AUTHZ_NAME, ", name") X(AUTHZ_STATUS, ", status")   \
-    X(AUTHZ_TOKEN, ", token") X(AUTHZ_CHALL_TYPE, ", chall_type")                             \
-    X(AUTHZ_VALIDATED_AT, ", validated_at") X(AUTHZ_ERROR, ", error")                         \
-    X(AUTHZ_EXPIRES_AT, ", expires_at")
+#define AUTHZ_COLUMNS_OF(X, T)                                                                \
+    X(AUTHZ_ID, T "id") X(AUTHZ_ACME_ORDER_ID, ", " T "acme_order_id")                        \
+    X(AUTHZ_ACCOUNT_ID, ", " T "account_id") X(AUTHZ_NAME, ", " T "name")                     \
+    X(AUTHZ_STATUS, ", " T "status") X(AUTHZ_TOKEN, ", " T "token")                           \
+    X(AUTHZ_CHALL_TYPE, ", " T "chall_type") X(AUTHZ_VALIDATED_AT, ", " T "validated_at")     \
+    X(AUTHZ_ERROR, ", " T "error") X(AUTHZ_EXPIRES_AT, ", " T "expires_at")
+#define AUTHZ_COLUMNS(X) AUTHZ_COLUMNS_OF(X, "")
 enum { AUTHZ_COLUMNS(SO_COL_POS) AUTHZ_NCOLS };
 #define AUTHZ_COLS AUTHZ_COLUMNS(SO_COL_SQL)
 
@@ -174,13 +99,24 @@ const so_stmt_def_t so_stmts_acme[] = {
      "replaces, cert_id, error, expires_at, created_at) VALUES (%lld, %lld, %lld, %s, %s, %s, %s, "
      "%lld, %s, %lld, %lld) RETURNING id", 1},
     {"so_acme_ord_get", "SELECT " ORD_COLS " FROM acme_orders WHERE id = %lld", ORD_NCOLS},
+    /* an order with its authorizations (a row each), or with its certificate */
+    {"so_acme_ord_authzs",
+     "SELECT " ORD_COLUMNS_OF(SO_COL_SQL, "o.") ", " AUTHZ_COLUMNS_OF(SO_COL_SQL, "z.")
+     " FROM acme_orders o LEFT JOIN acme_authz z ON z.acme_order_id = o.id WHERE o.id = %lld "
+     "ORDER BY z.id", ORD_NCOLS + AUTHZ_NCOLS},
+    {"so_acme_ord_cert",
+     "SELECT " ORD_COLUMNS_OF(SO_COL_SQL, "o.") ", c.pem, c.intermediate_pem FROM acme_orders o "
+     "LEFT JOIN certificates c ON c.id = o.cert_id AND c.team_id = o.team_id WHERE o.id = %lld",
+     ORD_NCOLS + 2},
     {"so_acme_ord_set",
      "UPDATE acme_orders SET status = %s, order_id = %lld, cert_id = %lld, error = %s "
      "WHERE id = %lld", 0},
+    /* cert_id: -(the SSL order's newest certificate) - 1, read in the same statement */
     {"so_acme_ord_process",
-     "UPDATE acme_orders SET status = 'processing', order_id = %lld, cert_id = %lld, csr = %s, "
-     "account_url = %s, finalized_at = %lld, error = '' WHERE id = %lld AND status IN "
-     "('pending', 'ready')", 0},
+     "UPDATE acme_orders SET status = 'processing', order_id = %lld, cert_id = -1 - "
+     "(SELECT COALESCE(MAX(c.id), 0) FROM certificates c WHERE c.team_id = %lld AND "
+     "c.order_id = %lld), csr = %s, account_url = %s, finalized_at = %lld, error = '' "
+     "WHERE id = %lld AND status IN ('pending', 'ready') RETURNING cert_id", 1},
     /* a product-bound order gets its paid SSL order once */
     {"so_acme_ord_bind",
      "UPDATE acme_orders SET order_id = %lld, cert_id = -1 WHERE id = %lld AND order_id = 0 AND "
@@ -229,8 +165,10 @@ const so_stmt_def_t so_stmts_acme[] = {
      SO_SQL_PGSQL_ONLY
      "WITH n AS (UPDATE acme_nonces SET nonce = %s, expires_at = %lld WHERE nonce = %s AND "
      "expires_at > %lld RETURNING 1) "
-     "SELECT " ACC_COLS ", (SELECT COUNT(*) FROM n) FROM (SELECT 1 AS one) x "
-     "LEFT JOIN acme_accounts ON id = %lld", ACC_NCOLS + 1},
+     "SELECT " ACC_COLUMNS_OF(SO_COL_SQL, "a.") ", (SELECT COUNT(*) FROM n), "
+     EAB_COLUMNS_OF(SO_COL_SQL, "e.") " FROM (SELECT 1 AS one) x "
+     "LEFT JOIN acme_accounts a ON a.id = %lld LEFT JOIN acme_eab e ON e.kid = a.eab_kid",
+     ACC_NCOLS + 1 + EAB_NCOLS},
     {"so_acme_nonce_purge", "DELETE FROM acme_nonces WHERE expires_at <= %lld", 0},
     {"so_acme_cert_by_serial",
      "SELECT " SER_COLS " FROM certificates c "
@@ -255,21 +193,27 @@ static const char *cell_dup(apr_pool_t *p, const so_rows_t *r, int i, int c)
     return apr_pstrdup(p, so_cell(r, i, c));
 }
 
-static so_acme_eab_t *eab_from(apr_pool_t *p, const so_rows_t *r, int i)
+/* an EAB from row i, its columns from column `at` on */
+static so_acme_eab_t *eab_at(apr_pool_t *p, const so_rows_t *r, int i, int at)
 {
     so_acme_eab_t *e = apr_pcalloc(p, sizeof(*e));
-    e->kid = cell_dup(p, r, i, EAB_KID);
-    e->team_id = so_cell_i64(r, i, EAB_TEAM_ID);
-    e->hmac_key = cell_dup(p, r, i, EAB_HMAC_KEY);
-    e->order_id = so_cell_i64(r, i, EAB_ORDER_ID);
-    e->product_id = so_cell_i64(r, i, EAB_PRODUCT_ID);
-    e->period = so_cell_int(r, i, EAB_PERIOD);
-    e->names = cell_dup(p, r, i, EAB_NAMES);
-    e->description = cell_dup(p, r, i, EAB_DESCRIPTION);
-    e->created_by = so_cell_i64(r, i, EAB_CREATED_BY);
-    e->created_at = so_cell_i64(r, i, EAB_CREATED_AT);
-    e->disabled = so_cell_int(r, i, EAB_DISABLED);
+    e->kid = cell_dup(p, r, i, at + EAB_KID);
+    e->team_id = so_cell_i64(r, i, at + EAB_TEAM_ID);
+    e->hmac_key = cell_dup(p, r, i, at + EAB_HMAC_KEY);
+    e->order_id = so_cell_i64(r, i, at + EAB_ORDER_ID);
+    e->product_id = so_cell_i64(r, i, at + EAB_PRODUCT_ID);
+    e->period = so_cell_int(r, i, at + EAB_PERIOD);
+    e->names = cell_dup(p, r, i, at + EAB_NAMES);
+    e->description = cell_dup(p, r, i, at + EAB_DESCRIPTION);
+    e->created_by = so_cell_i64(r, i, at + EAB_CREATED_BY);
+    e->created_at = so_cell_i64(r, i, at + EAB_CREATED_AT);
+    e->disabled = so_cell_int(r, i, at + EAB_DISABLED);
     return e;
+}
+
+static so_acme_eab_t *eab_from(apr_pool_t *p, const so_rows_t *r, int i)
+{
+    return eab_at(p, r, i, 0);
 }
 
 static so_acme_account_t *acc_from(apr_pool_t *p, const so_rows_t *r, int i)
@@ -308,20 +252,26 @@ static so_acme_order_t *ord_from(apr_pool_t *p, const so_rows_t *r, int i)
     return o;
 }
 
-static so_acme_authz_t *authz_from(apr_pool_t *p, const so_rows_t *r, int i)
+/* an authorization from row i, its columns from column `at` on */
+static so_acme_authz_t *authz_at(apr_pool_t *p, const so_rows_t *r, int i, int at)
 {
     so_acme_authz_t *a = apr_pcalloc(p, sizeof(*a));
-    a->id = so_cell_i64(r, i, AUTHZ_ID);
-    a->acme_order_id = so_cell_i64(r, i, AUTHZ_ACME_ORDER_ID);
-    a->account_id = so_cell_i64(r, i, AUTHZ_ACCOUNT_ID);
-    a->name = cell_dup(p, r, i, AUTHZ_NAME);
-    a->status = cell_dup(p, r, i, AUTHZ_STATUS);
-    a->token = cell_dup(p, r, i, AUTHZ_TOKEN);
-    a->chall_type = cell_dup(p, r, i, AUTHZ_CHALL_TYPE);
-    a->validated_at = so_cell_i64(r, i, AUTHZ_VALIDATED_AT);
-    a->error = cell_dup(p, r, i, AUTHZ_ERROR);
-    a->expires_at = so_cell_i64(r, i, AUTHZ_EXPIRES_AT);
+    a->id = so_cell_i64(r, i, at + AUTHZ_ID);
+    a->acme_order_id = so_cell_i64(r, i, at + AUTHZ_ACME_ORDER_ID);
+    a->account_id = so_cell_i64(r, i, at + AUTHZ_ACCOUNT_ID);
+    a->name = cell_dup(p, r, i, at + AUTHZ_NAME);
+    a->status = cell_dup(p, r, i, at + AUTHZ_STATUS);
+    a->token = cell_dup(p, r, i, at + AUTHZ_TOKEN);
+    a->chall_type = cell_dup(p, r, i, at + AUTHZ_CHALL_TYPE);
+    a->validated_at = so_cell_i64(r, i, at + AUTHZ_VALIDATED_AT);
+    a->error = cell_dup(p, r, i, at + AUTHZ_ERROR);
+    a->expires_at = so_cell_i64(r, i, at + AUTHZ_EXPIRES_AT);
     return a;
+}
+
+static so_acme_authz_t *authz_from(apr_pool_t *p, const so_rows_t *r, int i)
+{
+    return authz_at(p, r, i, 0);
 }
 
 /* one row by a statement: APR_ENOENT when none */
@@ -484,6 +434,38 @@ apr_status_t so_store_acme_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
     return rv;
 }
 
+apr_status_t so_store_acme_order_authzs(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                        so_acme_order_t **out, apr_array_header_t **authzs)
+{
+    so_rows_t *r;
+    int i;
+    apr_status_t rv = one(db, p, "so_acme_ord_authzs", SO_A(id), &r);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = ord_from(p, r, 0);
+    *authzs = apr_array_make(p, r->nrows + 1, sizeof(so_acme_authz_t *));
+    for (i = 0; i < r->nrows && !so_cell_isnull(r, i, ORD_NCOLS + AUTHZ_ID); i++) {
+        APR_ARRAY_PUSH(*authzs, so_acme_authz_t *) = authz_at(p, r, i, ORD_NCOLS);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_acme_order_cert(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                      so_acme_order_t **out, const char **pem,
+                                      const char **intermediate)
+{
+    so_rows_t *r;
+    apr_status_t rv = one(db, p, "so_acme_ord_cert", SO_A(id), &r);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = ord_from(p, r, 0);
+    *pem = so_cell_isnull(r, 0, ORD_NCOLS) ? NULL : cell_dup(p, r, 0, ORD_NCOLS);
+    *intermediate = so_cell_isnull(r, 0, ORD_NCOLS + 1) ? "" : cell_dup(p, r, 0, ORD_NCOLS + 1);
+    return APR_SUCCESS;
+}
+
 apr_status_t so_store_acme_order_set(so_db_t *db, apr_pool_t *p, const so_acme_order_t *o)
 {
     return so_db_exec(db, p, "so_acme_ord_set", NULL,
@@ -508,14 +490,15 @@ apr_status_t so_store_acme_orders_of(so_db_t *db, apr_pool_t *p, apr_int64_t acc
 
 apr_status_t so_store_acme_order_process(so_db_t *db, apr_pool_t *p, so_acme_order_t *o)
 {
-    int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_acme_ord_process", &n,
-                                 SO_A(o->order_id, o->cert_id, o->csr, o->account_url,
-                                      o->finalized_at, o->id));
-    if (rv == APR_SUCCESS && n != 1) {
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_acme_ord_process", &r,
+                                   SO_A(o->order_id, o->team_id, o->order_id, o->csr,
+                                        o->account_url, o->finalized_at, o->id));
+    if (rv == APR_SUCCESS && r->nrows != 1) {
         return APR_EBUSY;
     }
     if (rv == APR_SUCCESS) {
+        o->cert_id = so_cell_i64(r, 0, 0);
         o->status = "processing";
         o->error = "";
     }
@@ -703,6 +686,9 @@ apr_status_t so_store_acme_nonce_account(so_db_t *db, apr_pool_t *p, const char 
     }
     if (!so_cell_isnull(r, 0, ACC_ID)) {
         *out = acc_from(p, r, 0);
+        if (!so_cell_isnull(r, 0, ACC_NCOLS + 1 + EAB_KID)) {
+            (*out)->eab = eab_at(p, r, 0, ACC_NCOLS + 1);
+        }
     }
     return APR_SUCCESS;
 }

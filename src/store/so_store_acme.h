@@ -32,6 +32,8 @@ typedef struct {
     const char *contact;      /* JSON array text */
     apr_int64_t created_at;
     apr_int64_t last_used_at;
+    /* its EAB when read in the same statement (so_store_acme_nonce_account), else NULL */
+    so_acme_eab_t *eab;
 } so_acme_account_t;
 
 typedef struct {
@@ -96,9 +98,18 @@ apr_status_t so_store_acme_accounts_team(so_db_t *db, apr_pool_t *p, apr_int64_t
 apr_status_t so_store_acme_order_insert(so_db_t *db, apr_pool_t *p, so_acme_order_t *o);
 apr_status_t so_store_acme_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
                                      so_acme_order_t **out);
+/* An order with its authorizations (so_acme_authz_t *, oldest first) in one statement. */
+apr_status_t so_store_acme_order_authzs(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                        so_acme_order_t **out, apr_array_header_t **authzs);
+/* An order with its certificate's PEM and intermediate PEM (*pem NULL: none) in one
+ * statement. */
+apr_status_t so_store_acme_order_cert(so_db_t *db, apr_pool_t *p, apr_int64_t id,
+                                      so_acme_order_t **out, const char **pem,
+                                      const char **intermediate);
 apr_status_t so_store_acme_order_set(so_db_t *db, apr_pool_t *p, const so_acme_order_t *o);
-/* pending/ready -> processing with o's order_id, cert_id and csr, once: APR_EBUSY when
- * the order is no longer pending or ready (another finalize won). */
+/* pending/ready -> processing with o's order_id and csr, once: APR_EBUSY when the order
+ * is no longer pending or ready (another finalize won). o->cert_id becomes -(the newest
+ * certificate of the SSL order o->order_id, 0 for none) - 1. */
 apr_status_t so_store_acme_order_process(so_db_t *db, apr_pool_t *p, so_acme_order_t *o);
 /* A processing product-bound order gets its new paid SSL order: APR_EBUSY when it has one
  * already (another worker created it first; the caller's transaction rolls back). */

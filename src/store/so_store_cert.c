@@ -155,9 +155,10 @@ const so_stmt_def_t so_stmts_cert[] = {
      "UPDATE orders SET reminder_days = %s, reminder_recipients = %s, reminders_enabled = %d "
      "WHERE id = %lld", 0},
     {"so_autorenew_notified_set", "UPDATE orders SET autorenew_notified_at = %lld WHERE id = %lld", 0},
+    /* the claim, and the order's issuance state as it is then */
     {"so_order_claim",
      "UPDATE orders SET claim_owner = %s, claim_until = %lld WHERE id = %lld AND "
-     "(claim_until < %lld OR claim_owner = %s)", 0},
+     "(claim_until < %lld OR claim_owner = %s) RETURNING " ISS_COLS, ISS_NCOLS},
     {"so_order_release",
      "UPDATE orders SET claim_owner = '', claim_until = 0 WHERE id = %lld AND claim_owner = %s", 0},
     {"so_order_claim_holder",
@@ -166,10 +167,16 @@ const so_stmt_def_t so_stmts_cert[] = {
      "UPDATE orders SET claim_owner = %s, claim_until = %lld WHERE id = %lld AND claim_owner = %s",
      0},
     {"so_cert_uncurrent", "UPDATE certificates SET is_current = 0 WHERE order_id = %lld AND is_current = 1", 0},
-    {"so_cert_insert",
-     "INSERT INTO certificates (order_id, team_id, serial, pem, intermediate_pem, root_pem, "
-     "common_name, names, not_before, not_after, sha256, is_current, created_at, spki_sha256) "
-     "VALUES (%lld, %lld, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, 1, %lld, %s) RETURNING id", 1},
+#define CERT_INSERT                                                                               \
+    "INSERT INTO certificates (order_id, team_id, serial, pem, intermediate_pem, root_pem, "      \
+    "common_name, names, not_before, not_after, sha256, is_current, created_at, spki_sha256) "    \
+    "VALUES (%lld, %lld, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, 1, %lld, %s) RETURNING id"
+    {"so_cert_insert", CERT_INSERT, 1},
+    /* PostgreSQL: the order's current certificate is no longer current, and the new one is,
+     * in one statement (the UPDATE's snapshot does not see the row inserted) */
+    {"so_cert_insert_current",
+     SO_SQL_PGSQL_ONLY "WITH u AS (UPDATE certificates SET is_current = 0 WHERE order_id = %lld "
+     "AND is_current = 1) " CERT_INSERT, 1},
     {"so_certs_compromised",
      "SELECT " CERT_COLS " FROM certificates WHERE revoked_at = 0 AND not_after >= %lld AND "
      "spki_sha256 IN (SELECT spki_sha256 FROM blocked_keys) ORDER BY id LIMIT 100", CERT_NCOLS},
@@ -258,19 +265,9 @@ apr_status_t so_store_hosts_reset(so_db_t *db, apr_pool_t *p, apr_int64_t order_
     return so_db_exec(db, p, "so_hosts_reset", NULL, SO_A(order_id));
 }
 
-apr_status_t so_store_issuance_get(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
-                                   so_issuance_state_t **out)
+static so_issuance_state_t *iss_from(apr_pool_t *p, const so_rows_t *r)
 {
-    so_rows_t *r;
-    so_issuance_state_t *s;
-    apr_status_t rv = so_db_select(db, p, "so_issuance_get", &r, SO_A(order_id));
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (r->nrows == 0) {
-        return APR_ENOENT;
-    }
-    s = apr_pcalloc(p, sizeof(*s));
+    so_issuance_state_t *s = apr_pcalloc(p, sizeof(*s));
     s->org_status = so_cell(r, 0, ISS_ORG_STATUS);
     s->org_reason = so_cell(r, 0, ISS_ORG_REASON);
     s->org_checked_at = so_cell_i64(r, 0, ISS_ORG_CHECKED_AT);
@@ -280,7 +277,21 @@ apr_status_t so_store_issuance_get(so_db_t *db, apr_pool_t *p, apr_int64_t order
     s->reminder_recipients = so_cell(r, 0, ISS_REMINDER_RECIPIENTS);
     s->reminders_enabled = so_cell_int(r, 0, ISS_REMINDERS_ENABLED);
     s->renewed_until = so_cell_i64(r, 0, ISS_AUTORENEW_NOTIFIED_AT);
-    *out = s;
+    return s;
+}
+
+apr_status_t so_store_issuance_get(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                   so_issuance_state_t **out)
+{
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_issuance_get", &r, SO_A(order_id));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (r->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = iss_from(p, r);
     return APR_SUCCESS;
 }
 
@@ -340,16 +351,29 @@ apr_status_t so_store_next_reminder_set(so_db_t *db, apr_pool_t *p, apr_int64_t 
     return so_db_exec(db, p, "so_next_reminder_set", NULL, SO_A(when, order_id));
 }
 
-apr_status_t so_store_order_claim(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
-                                  const char *owner, apr_int64_t now, apr_int64_t until)
+apr_status_t so_store_order_claim_state(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                        const char *owner, apr_int64_t now, apr_int64_t until,
+                                        so_issuance_state_t **st)
 {
-    int n = 0;
-    apr_status_t rv = so_db_exec(db, p, "so_order_claim", &n,
-                                 SO_A(owner, until, order_id, now, owner));
+    so_rows_t *r;
+    apr_status_t rv = so_db_select(db, p, "so_order_claim", &r,
+                                   SO_A(owner, until, order_id, now, owner));
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    return n == 1 ? APR_SUCCESS : APR_EBUSY;
+    if (r->nrows != 1) {
+        return APR_EBUSY;
+    }
+    if (st) {
+        *st = iss_from(p, r);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t so_store_order_claim(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                  const char *owner, apr_int64_t now, apr_int64_t until)
+{
+    return so_store_order_claim_state(db, p, order_id, owner, now, until, NULL);
 }
 
 apr_status_t so_store_order_release(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
@@ -407,15 +431,21 @@ static so_cert_t *cert_from_row(apr_pool_t *p, so_rows_t *r, int i)
 apr_status_t so_store_cert_insert(so_db_t *db, apr_pool_t *p, so_cert_t *c)
 {
     so_rows_t *r;
-    apr_status_t rv = so_db_exec(db, p, "so_cert_uncurrent", NULL, SO_A(c->order_id));
-    if (rv != APR_SUCCESS) {
-        return rv;
+    const char *spki = c->spki_sha256 ? c->spki_sha256 : "";
+    apr_status_t rv;
+    if (db->kind == SO_DB_PGSQL) {
+        rv = so_db_select(db, p, "so_cert_insert_current", &r,
+                          SO_A(c->order_id, c->order_id, c->team_id, c->serial, c->pem,
+                               c->intermediate_pem, c->root_pem, c->common_name, c->names,
+                               c->not_before, c->not_after, c->sha256, c->created_at, spki));
     }
-    rv = so_db_select(db, p, "so_cert_insert", &r,
-                      SO_A(c->order_id, c->team_id, c->serial, c->pem,
-                           c->intermediate_pem, c->root_pem, c->common_name, c->names,
-                           c->not_before, c->not_after, c->sha256, c->created_at,
-                           c->spki_sha256 ? c->spki_sha256 : ""));
+    else if ((rv = so_db_exec(db, p, "so_cert_uncurrent", NULL, SO_A(c->order_id)))
+             == APR_SUCCESS) {
+        rv = so_db_select(db, p, "so_cert_insert", &r,
+                          SO_A(c->order_id, c->team_id, c->serial, c->pem,
+                               c->intermediate_pem, c->root_pem, c->common_name, c->names,
+                               c->not_before, c->not_after, c->sha256, c->created_at, spki));
+    }
     if (rv == APR_SUCCESS) {
         c->id = so_cell_i64(r, 0, 0);
         c->is_current = 1;

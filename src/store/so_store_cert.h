@@ -90,6 +90,11 @@ apr_status_t so_store_next_reminder_set(so_db_t *db, apr_pool_t *p, apr_int64_t 
  * APR_SUCCESS when claimed, APR_EBUSY when somebody else holds it. */
 apr_status_t so_store_order_claim(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                   const char *owner, apr_int64_t now, apr_int64_t until);
+/* The same, and the order's issuance state as the claim found it (*st, when st is not
+ * NULL and the order was claimed). */
+apr_status_t so_store_order_claim_state(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
+                                        const char *owner, apr_int64_t now, apr_int64_t until,
+                                        so_issuance_state_t **st);
 apr_status_t so_store_order_release(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                     const char *owner);
 /* Who holds the order's claim now (*owner "" when nobody does, or it ran out). */

@@ -197,13 +197,21 @@ const so_migration_t so_migrations_order[] = {
     X(ORD_UPDATED_AT, ", o.updated_at") X(ORD_CREATED_BY, ", o.created_by") \
     X(ORD_VERSION, ", o.version") X(ORD_FOLDER_ID, ", o.folder_id") \
     X(ORD_PRODUCT_NAME, ", p.name") X(ORD_BRAND_NAME, ", p.brand_name") \
-    X(ORD_VALIDATION_METHOD, ", p.validation_method")
+    X(ORD_VALIDATION_METHOD, ", p.validation_method") \
+    X(ORD_PRODUCT_WILDCARD, ", p.is_wildcard + p.is_wildcard_multidomain")
 enum { ORD_COLUMNS(SO_COL_POS) ORD_NCOLS };
 #define ORD_COLS ORD_COLUMNS(SO_COL_SQL)
 /* so_order_get: the order's columns, then a name, its method, the row's kind and position */
 #define ORD_NULL(id, sql) "NULL, "
 #define ORD_NULLS ORD_COLUMNS(ORD_NULL)
-enum { ORD_GET_HOST = ORD_NCOLS, ORD_GET_METHOD, ORD_GET_KIND, ORD_GET_POS, ORD_GET_NCOLS };
+enum {
+    ORD_GET_HOST = ORD_NCOLS,
+    ORD_GET_METHOD,
+    ORD_GET_VALIDATED,
+    ORD_GET_KIND,
+    ORD_GET_POS,
+    ORD_GET_NCOLS
+};
 
 /* an order's names, in order */
 #define HOST_COLUMNS(X) X(HOST_ORDER_ID, "order_id") X(HOST_NAME, ", host_name") \
@@ -230,10 +238,11 @@ const so_stmt_def_t so_stmts_order[] = {
     /* the order (so_k 0) and its names (so_k 1, in order) in one round trip: a UNION, not
      * a join, so that an order of many names does not repeat its columns (the CSR) for each */
     {"so_order_get",
-     "SELECT " ORD_COLS ", NULL AS so_host, NULL AS so_method, 0 AS so_k, 0 AS so_pos "
-     "FROM orders o JOIN products p ON p.id = o.product_id "
+     "SELECT " ORD_COLS ", NULL AS so_host, NULL AS so_method, 0 AS so_validated, 0 AS so_k, "
+     "0 AS so_pos FROM orders o JOIN products p ON p.id = o.product_id "
      "WHERE o.team_id = %lld AND o.id = %lld UNION ALL SELECT " ORD_NULLS
-     "h.host_name, h.method, 1, h.position FROM order_hostnames h WHERE h.order_id = %lld "
+     "h.host_name, h.method, h.validated_at, 1, h.position FROM order_hostnames h "
+     "WHERE h.order_id = %lld "
      "ORDER BY so_k, so_pos", ORD_GET_NCOLS},
     {"so_order_update",
      "UPDATE orders SET status = %s, domain_amount = %d, wildcard_domain_amount = %d, "
@@ -246,6 +255,9 @@ const so_stmt_def_t so_stmts_order[] = {
      "reissue_pending = COALESCE(NULLIF(%d, -1), reissue_pending), "
      "next_check_at = COALESCE(NULLIF(%lld, -1), next_check_at), "
      "next_reminder_at = COALESCE(NULLIF(%lld, -1), next_reminder_at), "
+     /* a release (so_order_sched_t; "": none, and an order claimed by no one keeps '', 0) */
+     "claim_until = CASE WHEN claim_owner = %s THEN 0 ELSE claim_until END, "
+     "claim_owner = CASE WHEN claim_owner = %s THEN '' ELSE claim_owner END, "
      "version = version + 1 WHERE team_id = %lld AND id = %lld AND version = %d", 0},
     {"so_order_hosts",
      "SELECT " HOST_COLS " FROM order_hostnames WHERE order_id = %lld ORDER BY position",
@@ -311,6 +323,7 @@ static so_order_t *from_row(apr_pool_t *p, so_rows_t *r, int i)
     o->product_name = so_cell(r, i, ORD_PRODUCT_NAME);
     o->brand_name = so_cell(r, i, ORD_BRAND_NAME);
     o->validation_method = so_cell(r, i, ORD_VALIDATION_METHOD);
+    o->product_wildcard = so_cell_int(r, i, ORD_PRODUCT_WILDCARD) > 0;
     o->hosts = apr_array_make(p, 4, sizeof(so_order_host_t));
     return o;
 }
@@ -385,6 +398,7 @@ apr_status_t so_store_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
         so_order_host_t *h = apr_array_push(o->hosts);
         h->host_name = so_cell(rows, i, ORD_GET_HOST);
         h->method = so_cell(rows, i, ORD_GET_METHOD);
+        h->validated_at = so_cell_i64(rows, i, ORD_GET_VALIDATED);
     }
     *out = o;
     return APR_SUCCESS;
@@ -400,6 +414,7 @@ apr_status_t so_store_order_update_sched(so_db_t *db, apr_pool_t *p, so_order_t 
                                          const so_order_sched_t *s)
 {
     int n = 0;
+    const char *rel = s->release ? s->release : "";
     apr_status_t rv = so_db_exec(
         db, p, "so_order_update", &n,
         SO_A(o->status, o->domain_amount, o->wildcard_domain_amount, o->common_name,
@@ -408,7 +423,7 @@ apr_status_t so_store_order_update_sched(so_db_t *db, apr_pool_t *p, so_order_t 
              o->signature_hash_algorithm, o->enable_dns_automation, o->dcv_unique,
              SAFE(o->csr_md5), SAFE(o->csr_sha1), SAFE(o->csr_sha256), o->active_date, o->expiration_date, o->order_ends_at,
              o->reissue_at, o->cancelled_at, o->updated_at, s->reissue_pending,
-             s->next_check_at, s->next_reminder_at, o->team_id, o->id, o->version));
+             s->next_check_at, s->next_reminder_at, rel, rel, o->team_id, o->id, o->version));
     if (rv != APR_SUCCESS) {
         return rv;
     }

@@ -11,6 +11,7 @@
 typedef struct {
     const char *host_name;
     const char *method; /* "" (not chosen), email, dns, http, https */
+    apr_int64_t validated_at; /* read with the order: its last validation (0: never) */
 } so_order_host_t;
 
 typedef struct {
@@ -48,6 +49,7 @@ typedef struct {
     const char *product_name;
     const char *brand_name;
     const char *validation_method;
+    int product_wildcard; /* the product takes wildcard names (is_wildcard[_multidomain]) */
     apr_array_header_t *hosts; /* so_order_host_t, the common name first */
     /* the current certificate and its chain (PEM, "" until issued); filled by the
      * issuance feature */
@@ -66,13 +68,15 @@ apr_status_t so_store_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
  * one (then o->version is incremented); SO_EDBSTALE when another writer came first. */
 apr_status_t so_store_order_update(so_db_t *db, apr_pool_t *p, so_order_t *o, int write_hosts);
 /* The issuance's schedule of an order, written by the same statement as the order (one
- * write of the row instead of two): -1 keeps a column as it is. */
+ * write of the row instead of two): -1 keeps a column as it is. release: the claim of
+ * that owner ends with the write (so_store_order_release's), NULL: claims stay as they are. */
 typedef struct {
     int reissue_pending;
     apr_int64_t next_check_at;
     apr_int64_t next_reminder_at;
+    const char *release;
 } so_order_sched_t;
-#define SO_ORDER_SCHED_KEEP {-1, -1, -1}
+#define SO_ORDER_SCHED_KEEP {-1, -1, -1, NULL}
 /* so_store_order_update, with the schedule's columns that s sets */
 apr_status_t so_store_order_update_sched(so_db_t *db, apr_pool_t *p, so_order_t *o,
                                          int write_hosts, const so_order_sched_t *s);

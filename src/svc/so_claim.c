@@ -141,13 +141,23 @@ int so_claim_holder_gone(const char *instance, const char *owner)
 apr_status_t so_svc_order_claim(so_svc_ctx_t *ctx, apr_pool_t *p, apr_int64_t order_id,
                                 apr_int64_t secs)
 {
+    return so_svc_order_claim_state(ctx, p, order_id, secs, NULL);
+}
+
+apr_status_t so_svc_order_claim_state(so_svc_ctx_t *ctx, apr_pool_t *p, apr_int64_t order_id,
+                                      apr_int64_t secs, so_issuance_state_t **st)
+{
     const char *holder;
     apr_status_t rv = APR_EBUSY;
     int tries;
 
+    if (st) {
+        *st = NULL;
+    }
     so_claims_settle(ctx->db, p);
     for (tries = 0; tries < 2; tries++) {
-        rv = so_store_order_claim(ctx->db, p, order_id, ctx->owner, ctx->now, ctx->now + secs);
+        rv = so_store_order_claim_state(ctx->db, p, order_id, ctx->owner, ctx->now,
+                                        ctx->now + secs, st);
         if (rv != APR_EBUSY) {
             break;
         }

@@ -15,6 +15,7 @@
 #define SO_CLAIM_H
 
 #include "so_svc.h"
+#include "../store/so_store_cert.h"
 
 /* The process's list of releases to try again (up to 64). Before it: none are kept. */
 apr_status_t so_claims_init(apr_pool_t *p);
@@ -25,6 +26,10 @@ void so_claims_settle(so_db_t *db, apr_pool_t *p);
  * this owner's, or its holder is gone), APR_EBUSY when a live holder has it. */
 apr_status_t so_svc_order_claim(so_svc_ctx_t *ctx, apr_pool_t *p, apr_int64_t order_id,
                                 apr_int64_t secs);
+/* The same, and the order's issuance state as the claim found it (*st NULL: not read, a
+ * claim taken over from a holder that is gone). */
+apr_status_t so_svc_order_claim_state(so_svc_ctx_t *ctx, apr_pool_t *p, apr_int64_t order_id,
+                                      apr_int64_t secs, so_issuance_state_t **st);
 /* Release it (a failed release is kept and tried again, see so_claims_settle). */
 void so_svc_order_release(so_svc_ctx_t *ctx, apr_pool_t *p, apr_int64_t order_id);
 

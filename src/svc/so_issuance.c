@@ -623,6 +623,9 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
         if (rv == APR_SUCCESS) {
             /* reissue_pending cleared and the next reminder: with the order, one statement */
             so_order_sched_t sched = SO_ORDER_SCHED_KEEP;
+            if (with && with->release) {
+                sched.release = ctx->owner;
+            }
             if (st->reminders_enabled) {
                 sched.reissue_pending = 0;
                 sched.next_reminder_at = so_iss_next_reminder(st->reminder_days, ends, ctx->now);

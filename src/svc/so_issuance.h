@@ -47,6 +47,9 @@ typedef struct {
     int hosts;
     apr_status_t (*fn)(so_svc_ctx_t *ctx, so_order_t *o, void *baton);
     void *baton;
+    /* the caller's claim of the order (under ctx->owner) ends with the order's write: a
+     * certificate stored (*issued) released it, else the caller still holds it */
+    int release;
 } so_iss_with_t;
 
 /* so_iss_try_issue for a caller that has prepared the order under its claim

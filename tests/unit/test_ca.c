@@ -951,6 +951,33 @@ START_TEST(openssl_verify_cli)
 }
 END_TEST
 
+/* The public key's PEM of a parsed request is OpenSSL's own (PEM_write_bio_PUBKEY) for
+ * every key type, and its SHA-256 that of the key's DER */
+START_TEST(csr_public_key_pem)
+{
+    static const char *const names[] = {"pub.example.com", NULL};
+    static const char *const kinds[] = {"ec256", "ec384", "rsa2048", "ed25519", NULL};
+    int i;
+    for (i = 0; kinds[i]; i++) {
+        apr_pool_t *p;
+        so_csr_t *csr;
+        const char *pem, *why = NULL;
+        BIO *mem = BIO_new(BIO_s_mem());
+        char *text;
+        long n;
+        apr_pool_create(&p, pool);
+        pem = so_test_csr(p, kinds[i], names, NULL, NULL);
+        ck_assert_msg(so_csr_parse(p, pem, &csr, &why) == APR_SUCCESS, "%s: %s", kinds[i], why);
+        ck_assert_int_eq(PEM_write_bio_PUBKEY(mem, X509_REQ_get0_pubkey(so_csr_req_of(p, pem))), 1);
+        n = BIO_get_mem_data(mem, &text);
+        ck_assert_str_eq(csr->pubkey_pem, apr_pstrmemdup(p, text, (apr_size_t)n));
+        ck_assert_str_eq(csr->spki_sha256, csr->spki_req_sha256); /* DER forms: the same bytes */
+        BIO_free(mem);
+        apr_pool_destroy(p);
+    }
+}
+END_TEST
+
 /* A request parsed in the pool (so_csr_parse) is signed as parsed there: its key, with the
  * key checks still made; a pool that did not parse it has none. */
 START_TEST(issue_from_parsed_request)
@@ -1175,6 +1202,7 @@ TCase *so_test_ca_case(void)
     tcase_add_test(tc, crl_revoked);
     tcase_add_test(tc, openssl_verify_cli);
     tcase_add_test(tc, issue_from_parsed_request);
+    tcase_add_test(tc, csr_public_key_pem);
     tcase_add_test(tc, lint_issued_and_broken);
     return tc;
 }

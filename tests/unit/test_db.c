@@ -386,15 +386,56 @@ START_TEST(acme_orders_stuck_and_bound_once)
     o.expires_at = 1000;
     o.created_at = 100;
     ck_assert_int_eq(so_store_acme_order_insert(db, pool, &o), APR_SUCCESS);
+    /* the order with its authorizations in one read: none yet, then two, oldest first */
+    {
+        apr_array_header_t *authzs;
+        const char *pem = "x", *mid = "x";
+        so_acme_authz_t z;
+        int k;
+        ck_assert_int_eq(so_store_acme_order_authzs(db, pool, o.id, &got, &authzs), APR_SUCCESS);
+        ck_assert_int_eq(got->id, o.id);
+        ck_assert_str_eq(got->status, "ready");
+        ck_assert_int_eq(authzs->nelts, 0);
+        for (k = 0; k < 2; k++) {
+            memset(&z, 0, sizeof(z));
+            z.acme_order_id = o.id;
+            z.account_id = acc.id;
+            z.name = k ? "b.example" : "a.example";
+            z.status = k ? "pending" : "valid";
+            z.token = k ? "t2" : "t1";
+            z.chall_type = z.error = "";
+            z.validated_at = k ? 0 : 90;
+            z.expires_at = 1000 + k;
+            ck_assert_int_eq(so_store_acme_authz_insert(db, pool, &z), APR_SUCCESS);
+        }
+        ck_assert_int_eq(so_store_acme_order_authzs(db, pool, o.id, &got, &authzs), APR_SUCCESS);
+        ck_assert_str_eq(got->identifiers, "a.example");
+        ck_assert_int_eq(authzs->nelts, 2);
+        ck_assert_str_eq(APR_ARRAY_IDX(authzs, 0, so_acme_authz_t *)->name, "a.example");
+        ck_assert_int_eq(APR_ARRAY_IDX(authzs, 0, so_acme_authz_t *)->validated_at, 90);
+        ck_assert_str_eq(APR_ARRAY_IDX(authzs, 1, so_acme_authz_t *)->status, "pending");
+        ck_assert_int_eq(APR_ARRAY_IDX(authzs, 1, so_acme_authz_t *)->expires_at, 1001);
+        ck_assert_int_eq(so_store_acme_order_authzs(db, pool, o.id + 100, &got, &authzs),
+                         APR_ENOENT);
+        /* with its certificate: none yet */
+        ck_assert_int_eq(so_store_acme_order_cert(db, pool, o.id, &got, &pem, &mid), APR_SUCCESS);
+        ck_assert_int_eq(got->id, o.id);
+        ck_assert_ptr_null(pem);
+        ck_assert_int_eq(so_store_acme_order_cert(db, pool, o.id + 100, &got, &pem, &mid),
+                         APR_ENOENT);
+    }
     /* not processing yet: not the job's, and no SSL order can be bound */
     ck_assert_int_eq(so_store_acme_orders_stuck(db, pool, 500, 10, &stuck), APR_SUCCESS);
     ck_assert_int_eq(stuck->nelts, 0);
     ck_assert_int_eq(so_store_acme_order_bind(db, pool, o.id, 7), APR_EBUSY);
-    o.cert_id = -1;
+    o.cert_id = 0;
     o.csr = "PEM";
     o.account_url = "https://ca.example/acme/acct/1";
     o.finalized_at = 200;
     ck_assert_int_eq(so_store_acme_order_process(db, pool, &o), APR_SUCCESS);
+    ck_assert_int_eq(o.cert_id, -1); /* no SSL order yet: no newest certificate */
+    ck_assert_str_eq(o.status, "processing");
+    ck_assert_int_eq(so_store_acme_order_process(db, pool, &o), APR_EBUSY); /* once */
     ck_assert_int_eq(so_store_acme_orders_stuck(db, pool, 199, 10, &stuck), APR_SUCCESS);
     ck_assert_int_eq(stuck->nelts, 0); /* finalized too recently: its client polls */
     ck_assert_int_eq(so_store_acme_orders_stuck(db, pool, 200, 10, &stuck), APR_SUCCESS);

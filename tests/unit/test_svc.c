@@ -415,6 +415,27 @@ START_TEST(claims_of_gone_holders)
     ck_assert_int_eq(so_svc_order_claim(ctx, pool, id, 300), APR_EBUSY);
     ck_assert_str_eq(holder(id, now), other_host);
     so_store_order_release(db, pool, id, other_host);
+    /* a claim reads the order's issuance state as it finds it; a busy one reads nothing */
+    {
+        so_issuance_state_t *found = NULL, *read = NULL;
+        ck_assert_int_eq(so_store_reminders_set(db, pool, id, "30,7", "x@example.com", 1),
+                         APR_SUCCESS);
+        ck_assert_int_eq(so_svc_order_claim_state(ctx, pool, id, 300, &found), APR_SUCCESS);
+        ck_assert_int_eq(so_store_issuance_get(db, pool, id, &read), APR_SUCCESS);
+        ck_assert_ptr_nonnull(found);
+        ck_assert_str_eq(found->reminder_days, "30,7");
+        ck_assert_str_eq(found->reminder_recipients, read->reminder_recipients);
+        ck_assert_int_eq(found->reminders_enabled, read->reminders_enabled);
+        ck_assert_int_eq(found->reissue_pending, read->reissue_pending);
+        ck_assert_int_eq(found->next_check_at, read->next_check_at);
+        ck_assert_str_eq(found->org_status, read->org_status);
+        ck_assert_int_eq(so_svc_order_claim_state(ctx2 = so_svc_ctx_make(pool, db, &cfg, now,
+                                                                          SO_ACTOR_JOB),
+                                                  pool, id, 300, &found),
+                         APR_EBUSY);
+        ck_assert_ptr_null(found);
+        so_svc_order_release(ctx, pool, id);
+    }
     /* held by a process that ended: taken over, for the context's time */
     ck_assert_int_eq(so_store_order_claim(db, pool, id, dead_owner, now, now + 300), APR_SUCCESS);
     ck_assert_int_eq(so_svc_order_claim(ctx, pool, id, 60), APR_SUCCESS);
