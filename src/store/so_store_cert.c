@@ -172,11 +172,13 @@ const so_stmt_def_t so_stmts_cert[] = {
     "common_name, names, not_before, not_after, sha256, is_current, created_at, spki_sha256) "    \
     "VALUES (%lld, %lld, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, 1, %lld, %s) RETURNING id"
     {"so_cert_insert", CERT_INSERT, 1},
-    /* PostgreSQL: the order's current certificate is no longer current, and the new one is,
-     * in one statement (the UPDATE's snapshot does not see the row inserted) */
+    /* PostgreSQL: the new certificate is inserted and the order's current one is no longer
+     * current, in one statement (the UPDATE's snapshot does not see the row inserted); its
+     * arguments are so_cert_insert's */
     {"so_cert_insert_current",
-     SO_SQL_PGSQL_ONLY "WITH u AS (UPDATE certificates SET is_current = 0 WHERE order_id = %lld "
-     "AND is_current = 1) " CERT_INSERT, 1},
+     SO_SQL_PGSQL_ONLY "WITH n AS (" CERT_INSERT ", order_id), u AS (UPDATE certificates SET "
+     "is_current = 0 WHERE order_id = (SELECT order_id FROM n) AND is_current = 1) "
+     "SELECT id FROM n", 1},
     {"so_certs_compromised",
      "SELECT " CERT_COLS " FROM certificates WHERE revoked_at = 0 AND not_after >= %lld AND "
      "spki_sha256 IN (SELECT spki_sha256 FROM blocked_keys) ORDER BY id LIMIT 100", CERT_NCOLS},
@@ -431,20 +433,15 @@ static so_cert_t *cert_from_row(apr_pool_t *p, so_rows_t *r, int i)
 apr_status_t so_store_cert_insert(so_db_t *db, apr_pool_t *p, so_cert_t *c)
 {
     so_rows_t *r;
-    const char *spki = c->spki_sha256 ? c->spki_sha256 : "";
-    apr_status_t rv;
-    if (db->kind == SO_DB_PGSQL) {
-        rv = so_db_select(db, p, "so_cert_insert_current", &r,
-                          SO_A(c->order_id, c->order_id, c->team_id, c->serial, c->pem,
-                               c->intermediate_pem, c->root_pem, c->common_name, c->names,
-                               c->not_before, c->not_after, c->sha256, c->created_at, spki));
-    }
-    else if ((rv = so_db_exec(db, p, "so_cert_uncurrent", NULL, SO_A(c->order_id)))
-             == APR_SUCCESS) {
-        rv = so_db_select(db, p, "so_cert_insert", &r,
+    int pg = db->kind == SO_DB_PGSQL; /* (one statement there, two on SQLite) */
+    apr_status_t rv = pg ? APR_SUCCESS
+                         : so_db_exec(db, p, "so_cert_uncurrent", NULL, SO_A(c->order_id));
+    if (rv == APR_SUCCESS) {
+        rv = so_db_select(db, p, pg ? "so_cert_insert_current" : "so_cert_insert", &r,
                           SO_A(c->order_id, c->team_id, c->serial, c->pem,
                                c->intermediate_pem, c->root_pem, c->common_name, c->names,
-                               c->not_before, c->not_after, c->sha256, c->created_at, spki));
+                               c->not_before, c->not_after, c->sha256, c->created_at,
+                               c->spki_sha256 ? c->spki_sha256 : ""));
     }
     if (rv == APR_SUCCESS) {
         c->id = so_cell_i64(r, 0, 0);
