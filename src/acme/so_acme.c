@@ -2,6 +2,7 @@
  * the directory, accounts, routing. Orders and challenges: so_acme_order.c;
  * certificates: so_acme_cert.c. */
 #include "so_acme_int.h"
+#include "../svc/so_outbox.h"
 
 /* ---- answers -------------------------------------------------------------------- */
 
@@ -123,6 +124,10 @@ static apr_status_t nonce_swap(so_acme_ctx_t *a, apr_int64_t acct_id)
         return so_acme_db_problem(a, rv);
     }
     a->next_nonce = next;
+    if (a->acct && a->acct->no_hooks) {
+        /* the events this request writes read no webhooks (as a credential that says so) */
+        so_outbox_no_hooks(a->p, a->acct->team_id);
+    }
     if (purge) {
         so_store_acme_nonce_purge(a->db, a->p, now);
     }

@@ -266,7 +266,7 @@ apr_status_t so_acme_new_order(so_acme_ctx_t *a)
     so_acme_bad_t bad;
     const char *profile = "classic", *replaces = "";
     apr_int64_t reuse = so_acme_iss_reuse_seconds(a->req->now);
-    int k, valid = 0;
+    int k, valid = 0, ended = 0;
     apr_status_t rv;
 
     if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS
@@ -343,9 +343,10 @@ apr_status_t so_acme_new_order(so_acme_ctx_t *a)
     for (k = 0; rv == APR_SUCCESS && k < authzs->nelts; k++) {
         so_acme_authz_t *z = APR_ARRAY_IDX(authzs, k, so_acme_authz_t *);
         z->acme_order_id = o->id;
-        rv = so_store_acme_authz_insert(a->db, a->p, z);
+        /* the last one with the COMMIT, in one round trip (PostgreSQL) */
+        rv = so_store_acme_authz_insert(a->db, a->p, z, k == authzs->nelts - 1 ? &ended : NULL);
     }
-    if ((rv = so_db_end(a->db, rv)) != APR_SUCCESS) {
+    if ((rv = ended ? rv : so_db_end(a->db, rv)) != APR_SUCCESS) {
         return so_acme_db_problem(a, rv);
     }
     order_answer(a, 201, o, authzs);

@@ -58,6 +58,7 @@ typedef struct {
 static apr_pool_t *cache_pool;
 static apr_thread_rwlock_t *cache_lock;
 static apr_hash_t *cache;
+static apr_hash_t *cache_orders; /* the same entries by their order's id (apr_int64_t) */
 static apr_uint64_t cache_gen;
 
 void so_seal_cache_init(apr_pool_t *p)
@@ -68,11 +69,23 @@ void so_seal_cache_init(apr_pool_t *p)
         return;
     }
     cache = apr_hash_make(cache_pool);
+    cache_orders = apr_hash_make(cache_pool);
 }
 
 static void entry_free(seal_entry_t *e)
 {
     apr_pool_destroy(e->pool); /* e lives in its own pool */
+}
+
+/* with the write lock held: e out of the cache, and freed */
+static void cache_drop(seal_entry_t *e)
+{
+    const apr_int64_t *order = &e->facts->seal.order_id;
+    apr_hash_set(cache, e->facts->seal.seal_id, APR_HASH_KEY_STRING, NULL);
+    if (apr_hash_get(cache_orders, order, sizeof(*order)) == e) {
+        apr_hash_set(cache_orders, order, sizeof(*order), NULL);
+    }
+    entry_free(e);
 }
 
 /* with the write lock held */
@@ -87,8 +100,7 @@ static void cache_trim(apr_time_t now, apr_time_t ttl)
         void *val;
         apr_hash_this(hi, &key, NULL, &val);
         if (now - ((seal_entry_t *)val)->fetched >= ttl) {
-            apr_hash_set(cache, key, APR_HASH_KEY_STRING, NULL);
-            entry_free(val);
+            cache_drop(val);
         }
     }
     if (apr_hash_count(cache) >= CACHE_MAX) {
@@ -96,8 +108,7 @@ static void cache_trim(apr_time_t now, apr_time_t ttl)
             const void *key;
             void *val;
             apr_hash_this(hi, &key, NULL, &val);
-            apr_hash_set(cache, key, APR_HASH_KEY_STRING, NULL);
-            entry_free(val);
+            cache_drop(val);
         }
     }
 }
@@ -110,8 +121,20 @@ void so_seal_cache_forget(const char *seal_id)
     }
     apr_thread_rwlock_wrlock(cache_lock);
     if ((e = apr_hash_get(cache, seal_id, APR_HASH_KEY_STRING))) {
-        apr_hash_set(cache, seal_id, APR_HASH_KEY_STRING, NULL);
-        entry_free(e);
+        cache_drop(e);
+    }
+    apr_thread_rwlock_unlock(cache_lock);
+}
+
+void so_seal_cache_forget_order(apr_int64_t order_id)
+{
+    seal_entry_t *e;
+    if (!cache_lock) {
+        return;
+    }
+    apr_thread_rwlock_wrlock(cache_lock);
+    if ((e = apr_hash_get(cache_orders, &order_id, sizeof(order_id)))) {
+        cache_drop(e);
     }
     apr_thread_rwlock_unlock(cache_lock);
 }
@@ -238,12 +261,12 @@ static apr_status_t seal_lookup(so_req_t *req, const char *seal_id, seal_entry_t
     {
         seal_entry_t *old = apr_hash_get(cache, e->facts->seal.seal_id, APR_HASH_KEY_STRING);
         if (old) {
-            apr_hash_set(cache, e->facts->seal.seal_id, APR_HASH_KEY_STRING, NULL);
-            entry_free(old);
+            cache_drop(old);
         }
         cache_trim(now, ttl);
         e->gen = ++cache_gen;
         apr_hash_set(cache, e->facts->seal.seal_id, APR_HASH_KEY_STRING, e);
+        apr_hash_set(cache_orders, &e->facts->seal.order_id, sizeof(apr_int64_t), e);
         *out = entry_copy(req->pool, e);
     }
     apr_thread_rwlock_unlock(cache_lock);

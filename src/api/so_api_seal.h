@@ -11,6 +11,8 @@ void so_seal_cache_init(apr_pool_t *p);
 void so_downloads_cache_init(apr_pool_t *p);
 /* Drop what this process keeps of a seal (after its owner changed it). */
 void so_seal_cache_forget(const char *seal_id);
+/* The same for the seal of an order (its certificate changed), when this process has it. */
+void so_seal_cache_forget_order(apr_int64_t order_id);
 /* Where seals are served: SSLOrdersSealURL, else <SSLOrdersPublicURL>/seal; "" unknown. */
 const char *so_seal_base(const so_req_t *req);
 

@@ -234,6 +234,10 @@ static void render_db(out_t *o, segment_t *s)
          "PostgreSQL: batches of statements sent in one round trip (a page's lookups), and "
          "the statements they held",
          "what", "batches", SO_MC_DB_BATCHES, "statements", SO_MC_DB_BATCHED);
+    counter(o, "sslorders_db_deferred_total",
+            "PostgreSQL: changes of a transaction sent with its next statement or its COMMIT, "
+            "in one round trip, instead of in a round trip of their own",
+            SO_MC_DB_DEFERRED);
     head(o, "sslorders_db_acquire_wait_seconds", "histogram",
          "Time a request waited for a database connection of its process's pool");
     hist(o, "sslorders_db_acquire_wait_seconds", "", &s->db_wait);

@@ -38,6 +38,7 @@ typedef enum {
     SO_MC_DB_PREPARED,        /* statements prepared on a connection (at their first use) */
     SO_MC_DB_BATCHES,         /* PostgreSQL: batches of statements sent in one round trip */
     SO_MC_DB_BATCHED,         /* ... and the statements they held */
+    SO_MC_DB_DEFERRED,        /* PostgreSQL: changes sent with their transaction's next statement */
     SO_MC_AUTH_CACHE_HIT,     /* token lookups served by the process (SSLOrdersAuthCache) */
     SO_MC_AUTH_CACHE_MISS,
     SO_MC_AUTH_CHANGES,       /* changes made through this server: the auth cache's generation */

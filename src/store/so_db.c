@@ -579,7 +579,7 @@ apr_status_t so_db_begin(so_db_t *db)
         return SO_EDB;
     }
     if (db->kind == SO_DB_PGSQL) {
-        /* ours: BEGIN goes out with the first statement (so_db_pg_begin_with) */
+        /* ours: BEGIN goes out with the first statement (so_db_pg_with) */
         if (db->broken && so_db_repair(db) != APR_SUCCESS) {
             return SO_EDBDOWN;
         }

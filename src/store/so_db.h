@@ -100,6 +100,9 @@ struct so_db_t {
     /* so_db_batch_begin .. so_db_batch_run: the so_db_select_in statements queued
      * (so_db_queued_t, so_db_int.h), NULL when no batch is open */
     apr_array_header_t *batch;
+    /* so_db_exec_later's changes not sent yet (so_db_queued_t; PostgreSQL, in one of our
+     * transactions), NULL or empty when none */
+    apr_array_header_t *later;
 };
 
 /* Rows of a result, fully read. cell() is "" for SQL NULL, isnull() tells. */
@@ -220,6 +223,13 @@ void so_db_rollback(so_db_t *db);
 #define SO_DB_REFUSED_SQLSTATE "SO001"
 apr_status_t so_db_select_commit(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows,
                                  int nargs, const so_arg_t *args);
+/* A change whose row count the caller does not need, in a transaction: on PostgreSQL it is
+ * queued and goes out with the transaction's next statement, or with its COMMIT, in one
+ * round trip (libpq's pipeline mode), instead of a round trip of its own. Its failure is
+ * the failure of that statement or COMMIT (the transaction fails as it would have). Runs
+ * at once as so_db_exec elsewhere (SQLite, outside a transaction, a blob argument). */
+apr_status_t so_db_exec_later(so_db_t *db, apr_pool_t *p, const char *label, int nargs,
+                              const so_arg_t *args);
 /* Install (fn NULL: remove) the commit hook of this connection. */
 void so_db_set_commit_hook(so_db_t *db, so_db_commit_hook_fn *fn, void *baton);
 /* Convenience: commit when rv is APR_SUCCESS, else roll back; returns rv or the commit error. */

@@ -192,16 +192,11 @@ static int retry_after_schema_change(so_db_t *db, apr_status_t rv)
            && db->errmsg && strstr(db->errmsg, "schema has changed");
 }
 
-/* PostgreSQL: our transaction's BEGIN was not sent yet */
-static int begin_pending(const so_db_t *db)
-{
-    return db->kind == SO_DB_PGSQL && db->trans && !db->pg_begun;
-}
-
-/* send it now, alone (a statement that does not go with it in one round trip) */
+/* PostgreSQL: our transaction's BEGIN, or changes queued for later, not sent yet: now,
+ * alone (before a statement that does not go with them in one round trip) */
 static apr_status_t begin_now(so_db_t *db)
 {
-    return begin_pending(db) ? so_db_pg_begin_now(db) : APR_SUCCESS;
+    return so_db_pg_due(db) ? so_db_pg_flush(db) : APR_SUCCESS;
 }
 
 apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows, int nargs,
@@ -220,7 +215,7 @@ apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (!begin_pending(db) || !so_db_pg_begin_with(db, p, info, nargs, args, rows, NULL, &rv)) {
+    if (!so_db_pg_due(db) || !so_db_pg_with(db, p, info, nargs, args, rows, NULL, &rv)) {
         rv = run_select(db, p, stmt, info->types, info->nargs, label, rows, nargs, args);
     }
     if (retry_after_schema_change(db, rv) && so_db_lookup(db, label, &info, &stmt) == APR_SUCCESS) {
@@ -251,7 +246,7 @@ apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrow
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (begin_pending(db) && so_db_pg_begin_with(db, p, info, nargs, args, NULL, nrows, &rv)) {
+    if (so_db_pg_due(db) && so_db_pg_with(db, p, info, nargs, args, NULL, nrows, &rv)) {
         return rv;
     }
     rv = run_exec(db, p, stmt, info->types, info->nargs, label, nrows, nargs, args);
@@ -259,6 +254,50 @@ apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrow
         rv = run_exec(db, p, stmt, info->types, info->nargs, label, nrows, nargs, args);
     }
     return rv;
+}
+
+apr_status_t so_db_exec_later(so_db_t *db, apr_pool_t *p, const char *label, int nargs,
+                              const so_arg_t *args)
+{
+    apr_dbd_prepared_t *stmt;
+    so_stmt_info_t *info;
+    so_db_queued_t *q;
+    const char **values;
+    apr_status_t rv;
+    int i;
+
+    if (db->kind != SO_DB_PGSQL || !db->trans || db->trans_failed) {
+        return so_db_exec(db, p, label, NULL, nargs, args);
+    }
+    if ((rv = so_db_lookup(db, label, &info, &stmt)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* the values live until the queue goes out, in this use's pool (not the caller's
+     * memory: an event's text is freed when the call returns) */
+    if (nargs != info->nargs
+        || so_db_pg_text_args(db->pool, label, nargs, args, &values) != APR_SUCCESS) {
+        return so_db_exec(db, p, label, NULL, nargs, args); /* (a blob: at once) */
+    }
+    for (i = 0; i < nargs; i++) {
+        if (values[i] && args[i].kind == SO_ARG_TEXT) {
+            values[i] = apr_pstrdup(db->pool, values[i]);
+        }
+    }
+    /* a few at a time: the connection blocks while it writes them (SO_DB_BATCH_MAX) */
+    if (db->later && db->later->nelts >= SO_DB_BATCH_MAX
+        && (rv = so_db_pg_flush(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!db->later) {
+        db->later = apr_array_make(db->pool, 8, sizeof(so_db_queued_t));
+    }
+    q = apr_array_push(db->later);
+    memset(q, 0, sizeof(*q));
+    q->label = label;
+    q->values = values;
+    q->nargs = nargs;
+    so_metrics_inc(SO_MC_DB_DEFERRED);
+    return APR_SUCCESS;
 }
 
 /* Statements built at run time (list filters, IN batches) are prepared once per

@@ -35,13 +35,17 @@ apr_status_t so_db_commit_end(so_db_t *db);
 apr_status_t so_db_lookup(so_db_t *db, const char *label, so_stmt_info_t **info,
                           apr_dbd_prepared_t **stmt);
 
-/* PostgreSQL transactions of our own (so_db_pg.c; db->pg_begun). BEGIN now, alone. */
-apr_status_t so_db_pg_begin_now(so_db_t *db);
-/* BEGIN and the registered statement info (prepared) in one round trip: rows for a select
- * (rows not NULL), *nrows for a change. Returns 1 when it ran them (*rv: the outcome), 0
- * when the statement is to run as usual (a blob argument: BEGIN was sent alone). */
-int so_db_pg_begin_with(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, int nargs,
-                        const so_arg_t *args, so_rows_t **rows, int *nrows, apr_status_t *rv);
+/* PostgreSQL transactions of our own (so_db_pg.c; db->pg_begun): whether something is due
+ * before a statement of the transaction (its BEGIN, queued changes of so_db_exec_later) */
+int so_db_pg_due(const so_db_t *db);
+/* What is due, now, alone (one round trip; none when nothing is due). */
+apr_status_t so_db_pg_flush(so_db_t *db);
+/* What is due and the registered statement info (prepared) in one round trip: rows for a
+ * select (rows not NULL), *nrows for a change. Returns 1 when it ran them (*rv: the
+ * outcome), 0 when the statement is to run as usual (a blob argument: what was due went
+ * alone). */
+int so_db_pg_with(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, int nargs,
+                  const so_arg_t *args, so_rows_t **rows, int *nrows, apr_status_t *rv);
 /* A statement of a batch (so_db_batch_begin): its name on this connection, its text
  * values, and what to call with its rows. */
 typedef struct {
@@ -64,7 +68,8 @@ apr_status_t so_db_pg_run_batch(so_db_t *db, so_db_queued_t *q, int n);
 /* The text of arguments as libpq sends them (NULL for SQL NULL; a blob is refused). */
 apr_status_t so_db_pg_text_args(apr_pool_t *p, const char *label, int nargs,
                                 const so_arg_t *args, const char ***out);
-/* COMMIT (commit 1) or ROLLBACK what BEGIN started; nothing when BEGIN was not sent. */
+/* COMMIT (commit 1; with the queued changes) or ROLLBACK (the queued changes dropped) what
+ * BEGIN started; nothing when nothing was sent. */
 apr_status_t so_db_pg_end(so_db_t *db, int commit);
 
 #endif

@@ -1,5 +1,6 @@
 /* mod_sslorders: PostgreSQL's pipeline mode, on the connection apr_dbd holds (libpq): a
- * transaction's last statement and its COMMIT in one round trip (so_db_select_commit).
+ * transaction's last statement and its COMMIT in one round trip (so_db_select_commit), its
+ * BEGIN and the changes queued by so_db_exec_later with its next statement.
  * apr_dbd runs one statement per round trip: a row a transaction locks last (a team's
  * balance) stayed locked while its result went to httpd and the COMMIT came back, and
  * under load that wait, not the work, bounded how fast one team's orders went. */
@@ -70,25 +71,32 @@ static so_rows_t *copy_rows(apr_pool_t *p, PGresult *r)
 }
 
 typedef struct {
-    int stmt_at;          /* the statement's result (1 after a BEGIN, else 0) */
+    int begin_at;         /* BEGIN's result (-1: not sent) */
+    int stmt_at;          /* the statement's (-1: none) */
+    int commit_at;        /* COMMIT's (-1: not sent) */
     so_rows_t *rows;      /* the statement's (none for a statement that returns no rows) */
     int nrows;            /* rows the statement returned or changed */
     int ran;              /* the statement succeeded */
-    int begun;            /* the BEGIN before it (when sent) succeeded */
-    int committed;        /* the COMMIT after it (when sent) succeeded */
+    int begun;            /* the BEGIN (when sent) succeeded */
+    int ended;            /* the COMMIT (when sent) ran: the transaction is over */
+    int committed;        /* ... and it committed (an aborted one's COMMIT answers ROLLBACK) */
     const char *error;    /* the first failed or unexpected result's message */
     const char *sqlstate; /* and its SQLSTATE ("" when it has none) */
+    int error_at;         /* and which result it was */
+    const char *failed;   /* the statement of that result (pipe_round), NULL: unknown */
     int results;          /* results read before the sync */
 } pipe_out_t;
 
-/* Read a pipeline's results up to its sync: [BEGIN's,] the statement's[, COMMIT's]. A
- * result that is not a success where one is due (an error, or one aborted by an earlier
- * error) keeps the first message. SO_EDBDOWN when the connection broke before the sync. */
+/* Read a pipeline's results up to its sync: [BEGIN's,] the queued changes', [the
+ * statement's,] [COMMIT's]. A result that is not a success where one is due (an error, or
+ * one aborted by an earlier error) keeps the first message. SO_EDBDOWN when the
+ * connection broke before the sync. */
 static apr_status_t read_pipeline(PGconn *conn, apr_pool_t *p, pipe_out_t *o)
 {
     for (;;) {
         PGresult *r = PQgetResult(conn);
         ExecStatusType st;
+        int k = o->results;
         if (!r) {
             if (PQstatus(conn) != CONNECTION_OK) {
                 return SO_EDBDOWN;
@@ -100,24 +108,33 @@ static apr_status_t read_pipeline(PGconn *conn, apr_pool_t *p, pipe_out_t *o)
             PQclear(r);
             return APR_SUCCESS;
         }
-        if (o->results < o->stmt_at && st == PGRES_COMMAND_OK) {
-            o->begun = 1;
-        }
-        else if (o->results == o->stmt_at && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
-            if (st == PGRES_TUPLES_OK) {
-                o->rows = copy_rows(p, r);
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            if (k == o->begin_at) {
+                o->begun = 1;
             }
-            o->nrows = atoi(PQcmdTuples(r));
-            o->ran = 1;
-        }
-        else if (o->results == o->stmt_at + 1 && st == PGRES_COMMAND_OK) {
-            o->committed = 1;
+            else if (k == o->stmt_at) {
+                if (st == PGRES_TUPLES_OK) {
+                    o->rows = copy_rows(p, r);
+                }
+                o->nrows = atoi(PQcmdTuples(r));
+                o->ran = 1;
+            }
+            else if (k == o->commit_at) {
+                o->ended = 1;
+                o->committed = !strcmp(PQcmdStatus(r), "COMMIT");
+                if (!o->committed && !o->error) {
+                    o->error = apr_psprintf(p, "COMMIT answered %s", PQcmdStatus(r));
+                    o->sqlstate = "";
+                    o->error_at = k;
+                }
+            }
         }
         else if (!o->error) {
             const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
             const char *m = PQresultErrorMessage(r);
             o->error = apr_pstrdup(p, m && *m ? m : PQresStatus(st));
             o->sqlstate = apr_pstrdup(p, s ? s : "");
+            o->error_at = k;
         }
         o->results++;
         PQclear(r);
@@ -139,13 +156,96 @@ static const char *pipeline_leave(so_db_t *db, PGconn *conn, apr_pool_t *p, cons
     return error;
 }
 
+/* the changes queued by so_db_exec_later and not sent yet */
+static int later_n(const so_db_t *db)
+{
+    return db->later ? db->later->nelts : 0;
+}
+
+/* One round trip: [BEGIN, when the transaction's was not sent,] the queued changes, [the
+ * statement label (prepared on this connection), when given,] [COMMIT, when commit]. The
+ * queue is emptied (its changes went, or failed with the transaction). *o: what came
+ * back; SO_EDBDOWN when it could not be sent or read (the connection was reset).
+ * db->pg_begun tells, after it, whether our transaction is open on the server. */
+static apr_status_t pipe_round(so_db_t *db, PGconn *conn, apr_pool_t *p, const char *label,
+                               int nargs, const char **values, int commit, pipe_out_t *o)
+{
+    so_db_queued_t *q = db->later ? (so_db_queued_t *)db->later->elts : NULL;
+    int i, n = later_n(db), k = 0, sent;
+    apr_status_t rv = APR_SUCCESS;
+    const char *left;
+
+    memset(o, 0, sizeof(*o));
+    o->begin_at = o->stmt_at = o->commit_at = -1;
+    if (db->later) {
+        db->later->nelts = 0;
+    }
+    sent = PQenterPipelineMode(conn) == 1;
+    if (sent && !db->pg_begun) {
+        o->begin_at = k++;
+        sent = PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    }
+    for (i = 0; sent && i < n; i++, k++) {
+        sent = PQsendQueryPrepared(conn, q[i].label, q[i].nargs, q[i].values, NULL, NULL, 0) == 1;
+    }
+    if (sent && label) {
+        o->stmt_at = k++;
+        sent = PQsendQueryPrepared(conn, label, nargs, values, NULL, NULL, 0) == 1;
+    }
+    if (sent && commit) {
+        o->commit_at = k++;
+        sent = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    }
+    if (!sent || PQpipelineSync(conn) != 1 || read_pipeline(conn, p, o) != APR_SUCCESS) {
+        rv = SO_EDBDOWN;
+        o->error = apr_pstrdup(p, PQerrorMessage(conn));
+    }
+    if ((left = pipeline_leave(db, conn, p, rv == APR_SUCCESS ? NULL : o->error))
+        && rv == APR_SUCCESS) {
+        rv = SO_EDBDOWN;
+        o->error = left;
+    }
+    if (rv == APR_SUCCESS && !o->error && o->results != k) {
+        o->error = apr_psprintf(p, "%d results for %d statements", o->results, k);
+    }
+    else if (rv == APR_SUCCESS && o->error) {
+        /* the statement that failed (those after it were not run) */
+        int first = o->begin_at + 1; /* the queue's first (0 when no BEGIN went) */
+        o->failed = o->error_at == o->begin_at   ? "BEGIN"
+                    : o->error_at == o->stmt_at   ? label
+                    : o->error_at == o->commit_at ? "COMMIT"
+                    : o->error_at - first < n     ? q[o->error_at - first].label
+                                                  : NULL;
+    }
+    /* (a connection reset ended it on the server: the ROLLBACK that follows fails, which
+     * so_db_pg_end takes as ended) */
+    db->pg_begun = (db->pg_begun || o->begun || rv != APR_SUCCESS) && !o->ended;
+    return rv;
+}
+
+/* the error of a round trip, classified (what: the statement's label, when the failed
+ * statement is not known) */
+static apr_status_t pipe_error(so_db_t *db, const pipe_out_t *o, const char *what)
+{
+    apr_status_t rv;
+    what = o->failed ? o->failed : what;
+    if (o->sqlstate && !strcmp(o->sqlstate, SO_DB_REFUSED_SQLSTATE)) {
+        if (db->trans) {
+            db->trans_failed = 1;
+        }
+        return SO_EDBREFUSED;
+    }
+    rv = so_db_classify_msg(db, o->error ? o->error : "the pipeline ended early", what);
+    return rv == APR_SUCCESS ? SO_EDB : rv;
+}
+
 apr_status_t so_db_select_commit(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows,
                                  int nargs, const so_arg_t *args)
 {
     PGconn *conn;
     so_stmt_info_t *info;
     apr_dbd_prepared_t *stmt;
-    const char **values, *left;
+    const char **values;
     pipe_out_t o;
     apr_status_t rv;
 
@@ -170,36 +270,10 @@ apr_status_t so_db_select_commit(so_db_t *db, apr_pool_t *p, const char *label, 
     if ((rv = so_db_commit_begin(db)) != APR_SUCCESS) {
         return rv; /* (a failed hook rolled it back) */
     }
-    memset(&o, 0, sizeof(o));
-    /* [BEGIN, when the transaction ran nothing yet;] the statement; COMMIT. The transaction
-     * is ours (so_db_begin): nothing follows. */
-    o.stmt_at = !db->pg_begun;
-    if (PQenterPipelineMode(conn) != 1) {
-        rv = SO_EDBDOWN;
-        o.error = apr_pstrdup(p, PQerrorMessage(conn));
-    }
-    else if ((o.stmt_at && PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1)
-        || PQsendQueryPrepared(conn, label, nargs, values, NULL, NULL, 0) != 1
-        || PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1
-        || PQpipelineSync(conn) != 1) {
-        rv = SO_EDBDOWN;
-        o.error = apr_pstrdup(p, PQerrorMessage(conn));
-    }
-    else {
-        rv = read_pipeline(conn, p, &o);
-        if (rv != APR_SUCCESS) {
-            o.error = apr_pstrdup(p, PQerrorMessage(conn));
-        }
-    }
-    if ((left = pipeline_leave(db, conn, p, rv == APR_SUCCESS ? NULL : o.error))
-        && rv == APR_SUCCESS) {
-        rv = SO_EDBDOWN;
-        o.error = left;
-    }
-    /* sent: a ROLLBACK may be due (the statement failed), the COMMIT ended it (below) */
-    db->pg_begun = 1;
-    if (rv == APR_SUCCESS && o.committed && o.rows) {
-        db->pg_begun = 0; /* ended by its COMMIT: so_db_commit_end sends nothing */
+    /* [BEGIN,] [the queued changes,] the statement, COMMIT. The transaction is ours
+     * (so_db_begin): nothing follows. */
+    rv = pipe_round(db, conn, p, label, nargs, values, 1, &o);
+    if (rv == APR_SUCCESS && !o.error && o.committed && o.rows) {
         if (o.rows->ncols != info->ncols) {
             so_log_error(SO_LOG_MARK, SO_EDB,
                          SOLOGNO(00984) "%s: the rows have %d columns, its readers take %d", label,
@@ -208,18 +282,12 @@ apr_status_t so_db_select_commit(so_db_t *db, apr_pool_t *p, const char *label, 
         *rows = o.rows;
         return so_db_commit_end(db);
     }
-    /* the statement failed (COMMIT and BEGIN did not run: the transaction is aborted), or
-     * the COMMIT did (the transaction is gone), or the connection */
-    if (o.sqlstate && !strcmp(o.sqlstate, SO_DB_REFUSED_SQLSTATE)) {
-        db->trans_failed = 1;
-        so_db_commit_end(db);
-        return SO_EDBREFUSED;
-    }
-    rv = so_db_classify_msg(db, o.error ? o.error : "the pipeline ended early",
-                            apr_pstrcat(p, label, " and COMMIT", NULL));
+    /* a statement failed (COMMIT did not run: the transaction is aborted), or the COMMIT
+     * did (the transaction is gone), or the connection */
+    rv = pipe_error(db, &o, apr_pstrcat(p, label, " and COMMIT", NULL));
     db->trans_failed = 1;
     so_db_commit_end(db);
-    return rv == APR_SUCCESS ? SO_EDB : rv;
+    return rv;
 }
 
 /* ---- transactions of our own (PostgreSQL) -------------------------------------------- */
@@ -242,14 +310,30 @@ static int has_blob(int nargs, const so_arg_t *args)
     return 0;
 }
 
-apr_status_t so_db_pg_begin_now(so_db_t *db)
+int so_db_pg_due(const so_db_t *db)
+{
+    return db->kind == SO_DB_PGSQL && db->trans && (!db->pg_begun || later_n(db));
+}
+
+apr_status_t so_db_pg_flush(so_db_t *db)
 {
     PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
     PGresult *r;
+    pipe_out_t o;
     apr_status_t rv = APR_SUCCESS;
 
-    if (!conn || PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
+    if (!so_db_pg_due(db)) {
+        return APR_SUCCESS;
+    }
+    if (!conn || PQstatus(conn) != CONNECTION_OK || PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
+        if (db->later) {
+            db->later->nelts = 0; /* (lost with the transaction, which fails) */
+        }
         return so_db_classify_msg(db, "connection not open", "starting a transaction");
+    }
+    if (later_n(db)) {
+        rv = pipe_round(db, conn, db->pool, NULL, 0, NULL, 0, &o);
+        return rv == APR_SUCCESS && !o.error ? APR_SUCCESS : pipe_error(db, &o, "queued changes");
     }
     r = PQexec(conn, "BEGIN");
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -262,50 +346,31 @@ apr_status_t so_db_pg_begin_now(so_db_t *db)
     return rv;
 }
 
-int so_db_pg_begin_with(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, int nargs,
-                        const so_arg_t *args, so_rows_t **rows, int *nrows, apr_status_t *rv)
+int so_db_pg_with(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, int nargs,
+                  const so_arg_t *args, so_rows_t **rows, int *nrows, apr_status_t *rv)
 {
     PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
-    const char **values, *left;
+    const char **values;
     pipe_out_t o;
 
     if (has_blob(nargs, args) || nargs != info->nargs || !conn
         || PQstatus(conn) != CONNECTION_OK || PQpipelineStatus(conn) != PQ_PIPELINE_OFF
         || text_values(p, info, nargs, args, &values) != APR_SUCCESS) {
-        /* not in a pipeline: BEGIN on its own, then the statement as usual */
-        *rv = so_db_pg_begin_now(db);
+        /* not in a pipeline: what is due on its own, then the statement as usual */
+        *rv = so_db_pg_flush(db);
         return *rv != APR_SUCCESS;
     }
-    memset(&o, 0, sizeof(o));
-    o.stmt_at = 1;
-    if (PQenterPipelineMode(conn) != 1
-        || PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1
-        || PQsendQueryPrepared(conn, info->label, nargs, values, NULL, NULL, 0) != 1
-        || PQpipelineSync(conn) != 1 || read_pipeline(conn, p, &o) != APR_SUCCESS) {
-        o.error = o.error ? o.error : apr_pstrdup(p, PQerrorMessage(conn));
-    }
-    if ((left = pipeline_leave(db, conn, p, o.error))) {
-        o.error = left;
-        o.begun = 0;
-    }
-    db->pg_begun = o.begun;
-    if (o.begun && o.ran && !o.error) {
+    *rv = pipe_round(db, conn, p, info->label, nargs, values, 0, &o);
+    if (*rv == APR_SUCCESS && !o.error && o.ran) {
         if (rows) {
             *rows = o.rows ? o.rows : copy_rows(p, NULL);
         }
         if (nrows) {
             *nrows = o.nrows;
         }
-        if (!db->trans) {
-            db->committed = 1;
-        }
-        *rv = APR_SUCCESS;
         return 1;
     }
-    *rv = so_db_classify_msg(db, o.error ? o.error : "the pipeline ended early", info->label);
-    if (*rv == APR_SUCCESS) {
-        *rv = SO_EDB;
-    }
+    *rv = pipe_error(db, &o, info->label);
     return 1;
 }
 
@@ -313,15 +378,34 @@ apr_status_t so_db_pg_end(so_db_t *db, int commit)
 {
     PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
     PGresult *r;
+    pipe_out_t o;
     const char *err = NULL;
 
-    if (!db->pg_begun) {
+    if (!commit && db->later) {
+        db->later->nelts = 0; /* never sent: nothing to undo */
+    }
+    if (!db->pg_begun && !later_n(db)) {
         return APR_SUCCESS; /* nothing was sent: nothing to end */
     }
-    db->pg_begun = 0;
     if (!conn || PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
+        db->pg_begun = 0;
+        if (db->later) {
+            db->later->nelts = 0;
+        }
         return commit ? SO_EDBDOWN : APR_SUCCESS;
     }
+    if (later_n(db)) {
+        /* the queued changes and the COMMIT in one round trip */
+        if (pipe_round(db, conn, db->pool, NULL, 0, NULL, 1, &o) == APR_SUCCESS && !o.error
+            && o.committed) {
+            return APR_SUCCESS;
+        }
+        if (db->pg_begun) {
+            so_db_pg_end(db, 0); /* a change failed: the transaction is still open */
+        }
+        return pipe_error(db, &o, "committing");
+    }
+    db->pg_begun = 0;
     r = PQexec(conn, commit ? "COMMIT" : "ROLLBACK");
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
         err = pg_error(db->pool, conn, r);

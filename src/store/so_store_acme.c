@@ -166,9 +166,11 @@ const so_stmt_def_t so_stmts_acme[] = {
      "WITH n AS (UPDATE acme_nonces SET nonce = %s, expires_at = %lld WHERE nonce = %s AND "
      "expires_at > %lld RETURNING 1) "
      "SELECT " ACC_COLUMNS_OF(SO_COL_SQL, "a.") ", (SELECT COUNT(*) FROM n), "
-     EAB_COLUMNS_OF(SO_COL_SQL, "e.") " FROM (SELECT 1 AS one) x "
+     EAB_COLUMNS_OF(SO_COL_SQL, "e.") ", "
+     "(SELECT COUNT(*) FROM webhooks w WHERE w.team_id = a.team_id AND w.enabled = 1) "
+     "FROM (SELECT 1 AS one) x "
      "LEFT JOIN acme_accounts a ON a.id = %lld LEFT JOIN acme_eab e ON e.kid = a.eab_kid",
-     ACC_NCOLS + 1 + EAB_NCOLS},
+     ACC_NCOLS + 1 + EAB_NCOLS + 1},
     {"so_acme_nonce_purge", "DELETE FROM acme_nonces WHERE expires_at <= %lld", 0},
     {"so_acme_cert_by_serial",
      "SELECT " SER_COLS " FROM certificates c "
@@ -574,14 +576,25 @@ apr_status_t so_store_acme_order_by_cert(so_db_t *db, apr_pool_t *p, apr_int64_t
     return rv;
 }
 
-apr_status_t so_store_acme_authz_insert(so_db_t *db, apr_pool_t *p, so_acme_authz_t *a)
+apr_status_t so_store_acme_authz_insert(so_db_t *db, apr_pool_t *p, so_acme_authz_t *a,
+                                        int *ended)
 {
     so_rows_t *r;
-    apr_status_t rv = one(db, p, "so_acme_authz_insert",
-                          SO_A(a->acme_order_id, a->account_id, a->name, a->status,
-                               a->token, a->chall_type, a->validated_at, a->error,
-                               a->expires_at),
-                          &r);
+    apr_status_t rv = APR_ENOTIMPL;
+#define AUTHZ_ARGS                                                                          \
+    SO_A(a->acme_order_id, a->account_id, a->name, a->status, a->token, a->chall_type,      \
+         a->validated_at, a->error, a->expires_at)
+    if (ended) {
+        rv = so_db_select_commit(db, p, "so_acme_authz_insert", &r, AUTHZ_ARGS);
+        *ended = rv != APR_ENOTIMPL;
+    }
+    if (rv == APR_ENOTIMPL) {
+        rv = so_db_select(db, p, "so_acme_authz_insert", &r, AUTHZ_ARGS);
+    }
+#undef AUTHZ_ARGS
+    if (rv == APR_SUCCESS && r->nrows == 0) {
+        rv = APR_ENOENT;
+    }
     if (rv == APR_SUCCESS) {
         a->id = so_cell_i64(r, 0, 0);
     }
@@ -689,6 +702,7 @@ apr_status_t so_store_acme_nonce_account(so_db_t *db, apr_pool_t *p, const char 
         if (!so_cell_isnull(r, 0, ACC_NCOLS + 1 + EAB_KID)) {
             (*out)->eab = eab_at(p, r, 0, ACC_NCOLS + 1);
         }
+        (*out)->no_hooks = so_cell_i64(r, 0, ACC_NCOLS + 1 + EAB_NCOLS) == 0;
     }
     return APR_SUCCESS;
 }

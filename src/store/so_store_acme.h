@@ -34,6 +34,9 @@ typedef struct {
     apr_int64_t last_used_at;
     /* its EAB when read in the same statement (so_store_acme_nonce_account), else NULL */
     so_acme_eab_t *eab;
+    /* read in that statement too: 1 when the team has no enabled webhook (0: it has, or
+     * not known) */
+    int no_hooks;
 } so_acme_account_t;
 
 typedef struct {
@@ -126,7 +129,12 @@ apr_status_t so_store_acme_orders_of(so_db_t *db, apr_pool_t *p, apr_int64_t acc
 apr_status_t so_store_acme_order_by_cert(so_db_t *db, apr_pool_t *p, apr_int64_t cert_id,
                                          so_acme_order_t **out);
 
-apr_status_t so_store_acme_authz_insert(so_db_t *db, apr_pool_t *p, so_acme_authz_t *a);
+/* An authorization (a->id set). ended not NULL: it is its transaction's last statement,
+ * committed with it in one round trip where the driver can (so_db_select_commit): *ended 1
+ * when the transaction has ended (committed on APR_SUCCESS, else rolled back), 0 when the
+ * caller ends it as usual. */
+apr_status_t so_store_acme_authz_insert(so_db_t *db, apr_pool_t *p, so_acme_authz_t *a,
+                                        int *ended);
 apr_status_t so_store_acme_authz_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
                                      so_acme_authz_t **out);
 apr_status_t so_store_acme_authz_of(so_db_t *db, apr_pool_t *p, apr_int64_t acme_order_id,

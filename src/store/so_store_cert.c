@@ -257,7 +257,7 @@ apr_status_t so_store_host_state_set(so_db_t *db, apr_pool_t *p, apr_int64_t ord
                                      const char *host, const char *status, apr_int64_t validated_at,
                                      apr_int64_t checked_at, const char *error)
 {
-    return so_db_exec(db, p, "so_host_state_set", NULL,
+    return so_db_exec_later(db, p, "so_host_state_set",
                       SO_A(status, validated_at, checked_at, error ? error : "",
                            order_id, host));
 }
@@ -337,7 +337,7 @@ apr_status_t so_store_reissue_start(so_db_t *db, apr_pool_t *p, apr_int64_t orde
 apr_status_t so_store_reminders_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,
                                     const char *days, const char *recipients, int enabled)
 {
-    return so_db_exec(db, p, "so_reminders_set", NULL,
+    return so_db_exec_later(db, p, "so_reminders_set",
                       SO_A(days, recipients, enabled ? 1 : 0, order_id));
 }
 
@@ -612,7 +612,7 @@ apr_status_t so_store_approval_use(so_db_t *db, apr_pool_t *p, apr_int64_t appro
 
 apr_status_t so_store_approvals_drop(so_db_t *db, apr_pool_t *p, apr_int64_t order_id)
 {
-    return so_db_exec(db, p, "so_approvals_drop", NULL, SO_A(order_id));
+    return so_db_exec_later(db, p, "so_approvals_drop", SO_A(order_id));
 }
 
 apr_status_t so_store_approval_open(so_db_t *db, apr_pool_t *p, apr_int64_t order_id,

@@ -700,7 +700,7 @@ apr_status_t so_store_order_event(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
                                   apr_int64_t order_id, apr_int64_t user_id, const char *actor,
                                   const char *kind, const char *detail, apr_int64_t now)
 {
-    return so_db_exec(db, p, "so_order_event_insert", NULL,
+    return so_db_exec_later(db, p, "so_order_event_insert",
                       SO_A(order_id, team_id, SO_ID(user_id),
                            actor ? actor : "", kind, detail ? detail : "{}", now));
 }

@@ -140,6 +140,17 @@ static so_seal_row_t *seal_from(apr_pool_t *p, so_rows_t *r, int i, so_seal_row_
     return s;
 }
 
+apr_status_t so_store_seal_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                               apr_int64_t order_id, apr_int64_t now)
+{
+    const char *id;
+    apr_status_t rv = so_seal_new_id(&id, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return so_db_exec_later(db, p, "so_seal_insert", SO_A(order_id, team_id, id, now, now));
+}
+
 apr_status_t so_store_seal_ensure(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                   apr_int64_t order_id, apr_int64_t now, so_seal_row_t **out)
 {

@@ -60,7 +60,10 @@ typedef struct {
 } so_doc_t;
 
 /* The order's seal, created with a new random id when it has none (two racing
- * callers get the same one). */
+ * callers get the same one). so_store_seal_add: the same without reading it, in the
+ * caller's transaction (so_db_exec_later: with its next statement on PostgreSQL). */
+apr_status_t so_store_seal_add(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
+                               apr_int64_t order_id, apr_int64_t now);
 apr_status_t so_store_seal_ensure(so_db_t *db, apr_pool_t *p, apr_int64_t team_id,
                                   apr_int64_t order_id, apr_int64_t now, so_seal_row_t **out);
 apr_status_t so_store_seal_set(so_db_t *db, apr_pool_t *p, apr_int64_t order_id, int enabled,

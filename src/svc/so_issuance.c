@@ -646,6 +646,10 @@ static apr_status_t store_cert(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_sta
                                               "not_after", so_time_fmt(ctx->pool, cert->not_after),
                                               "names", row->names));
         }
+        if (rv == APR_SUCCESS) {
+            /* every issued order has a seal */
+            rv = so_store_seal_add(db, ctx->pool, o->team_id, o->id, ctx->now);
+        }
         rv = so_db_end(db, rv);
         if (rv != SO_EDBSTALE) {
             break;
@@ -661,7 +665,6 @@ static apr_status_t issue_ready(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_st
                                 const apr_array_header_t *states, apr_array_header_t *names,
                                 const so_iss_with_t *with, int *issued)
 {
-    so_db_t *db = so_iss_db(ctx);
     so_ca_cert_t *cert = NULL;
     so_cert_t row;
     const char *was;
@@ -706,13 +709,7 @@ static apr_status_t issue_ready(so_svc_ctx_t *ctx, so_order_t *o, so_issuance_st
     *issued = 1;
     ctx->issued_cert = row.id;
     so_metrics_inc(SO_MC_ISSUED);
-    {
-        /* every issued order has a seal */
-        so_seal_row_t *seal;
-        if (so_store_seal_ensure(db, ctx->pool, o->team_id, o->id, ctx->now, &seal) == APR_SUCCESS) {
-            so_seal_cache_forget(seal->seal_id);
-        }
-    }
+    so_seal_cache_forget_order(o->id); /* (its seal was written with the certificate) */
     so_log_perror(SO_LOG_MARK, SO_LOG_INFO, APR_SUCCESS,
                   SOLOGNO(00217) "order %" APR_INT64_T_FMT ": certificate %s issued (%s)", o->id,
                   cert->serial, strcmp(was, "REQ") ? "reissue" : "first");

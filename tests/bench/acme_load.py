@@ -262,6 +262,7 @@ def run(directory, accounts, seconds, ca_file, eabs, names, publish_dir=None):
             "requests": sum(r["requests"] for r in results),
             "p50_ms": pct(lat_all, 50), "p99_ms": pct(lat_all, 99),
             "p99_by_kind": {k: round(pct(v, 99), 1) for k, v in sorted(by_kind.items())},
+            "p50_by_kind": {k: round(pct(v, 50), 1) for k, v in sorted(by_kind.items())},
             "errors": [e for r in results for e in r["errors"]][:10],
             "cpu_driver_s": cpu, "driver_cores": cpu / wall if wall else 0,
             "driver_ms_per_issuance": cpu * 1000 / done if done else 0}

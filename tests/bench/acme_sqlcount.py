@@ -12,6 +12,8 @@ import os
 import re
 import sys
 
+import requests
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 os.environ["SO_DB"] = "pgsql"
@@ -45,11 +47,18 @@ def main():
         log = os.path.join(env.pg.dir, "pg.log")
         env.pg.psql("ALTER SYSTEM SET log_statement = 'all'")
         env.pg.psql("SELECT pg_reload_conf()")
+        def deferred():
+            m = re.search(r"^sslorders_db_deferred_total (\S+)$",
+                          requests.get(env.httpd.url + "/metrics", timeout=10).text, re.M)
+            return float(m.group(1)) if m else 0.0  # (a build before it: none)
+
+        deferred0 = deferred()
         env.pg.psql("SELECT 'sqlcount-start'")
         acct.requests = 0
         for _ in range(n):
             acct.issue(o["host_names"], csr)
         env.pg.psql("SELECT 'sqlcount-end'")
+        deferred1 = deferred()
         env.pg.psql("ALTER SYSTEM SET log_statement = 'none'")
         env.pg.psql("SELECT pg_reload_conf()")
         text = open(log, encoding="utf-8", errors="replace").read()
@@ -59,12 +68,14 @@ def main():
                 f.write(text)
         stmts = re.findall(r"\[(\d+)\] LOG:  (statement|execute [^:]*): (.*)", text)
         kinds, writes, commits, in_trans = collections.Counter(), 0, 0, set()
+        piggyback = 0  # a BEGIN or COMMIT sent in the round trip of a statement (pipeline)
         for pid, how, s in stmts:
             s = re.sub(r"^PREPARE \S+ \([^)]*\) AS ", "", s.strip())
             m = re.match(r"(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|SELECT|WITH|BEGIN|COMMIT|"
                          r"ROLLBACK|SET|\w+)", s)
             verb = m.group(1) if m else s[:40]
             label = how[8:] if how.startswith("execute ") and how != "execute <unnamed>" else ""
+            piggyback += how == "execute <unnamed>" and verb in ("BEGIN", "COMMIT")
             kinds[f"{verb} {label}".strip()[:90]] += 1
             write = verb.startswith(("INSERT", "UPDATE", "DELETE"))
             writes += write
@@ -80,6 +91,11 @@ def main():
         print(f"{n} issuances, {acct.requests} requests: {total} statements, "
               f"{total / n:.1f} per issuance, {writes / n:.1f} writes (INSERT/UPDATE/DELETE), "
               f"{commits / n:.1f} commits (COMMIT or a write outside a transaction)")
+        trips = total - piggyback - (deferred1 - deferred0)
+        print(f"round trips to the database: {trips / n:.1f} per issuance (the statements less "
+              f"{piggyback / n:.1f} BEGIN/COMMIT sent with a statement and "
+              f"{(deferred1 - deferred0) / n:.1f} changes sent with the next statement, "
+              f"sslorders_db_deferred_total)")
         for k, c in kinds.most_common():
             print(f"  {c / n:6.1f}  {k}")
     finally:

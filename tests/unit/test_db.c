@@ -406,7 +406,19 @@ START_TEST(acme_orders_stuck_and_bound_once)
             z.chall_type = z.error = "";
             z.validated_at = k ? 0 : 90;
             z.expires_at = 1000 + k;
-            ck_assert_int_eq(so_store_acme_authz_insert(db, pool, &z), APR_SUCCESS);
+            if (k == 0) {
+                ck_assert_int_eq(so_store_acme_authz_insert(db, pool, &z, NULL), APR_SUCCESS);
+            }
+            else {
+                /* the last of a transaction: SQLite has no commit in the same round trip,
+                 * the caller ends the transaction (the second name is kept) */
+                int ended = -1;
+                ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+                ck_assert_int_eq(so_store_acme_authz_insert(db, pool, &z, &ended), APR_SUCCESS);
+                ck_assert_int_eq(ended, 0);
+                ck_assert_int_gt(z.id, 0);
+                ck_assert_int_eq(so_db_commit(db), APR_SUCCESS);
+            }
         }
         ck_assert_int_eq(so_store_acme_order_authzs(db, pool, o.id, &got, &authzs), APR_SUCCESS);
         ck_assert_str_eq(got->identifiers, "a.example");
@@ -541,6 +553,35 @@ START_TEST(charge_commit_is_postgresql_only)
 }
 END_TEST
 
+/* so_db_exec_later on SQLite (no pipeline): the change runs at once, in the transaction,
+ * and its error is its own (the transaction fails); outside a transaction it commits as
+ * so_db_exec does. (PostgreSQL's queue: test_acme.py, a change that fails with the
+ * transaction's next statement.) */
+START_TEST(exec_later_runs_at_once_on_sqlite)
+{
+    so_rows_t *rows;
+    const char *count = "SELECT COUNT(*) FROM acme_nonces WHERE nonce LIKE 'later-%%'";
+
+    ck_assert_int_eq(so_db_begin(db), APR_SUCCESS);
+    ck_assert_int_eq(so_db_exec_later(db, pool, "so_acme_nonce_add", SO_A("later-1", 100)),
+                     APR_SUCCESS);
+    ck_assert_ptr_null(db->later);
+    ck_assert_int_eq(so_db_select_sql(db, pool, count, &rows, SO_A0), APR_SUCCESS);
+    ck_assert_str_eq(so_cell(rows, 0, 0), "1");
+    /* a failing change (the same nonce again) fails at once, and so does the transaction */
+    ck_assert_int_eq(so_db_exec_later(db, pool, "so_acme_nonce_add", SO_A("later-1", 100)),
+                     SO_EDBUNIQUE);
+    ck_assert_int_ne(so_db_commit(db), APR_SUCCESS);
+    ck_assert_int_eq(so_db_select_sql(db, pool, count, &rows, SO_A0), APR_SUCCESS);
+    ck_assert_str_eq(so_cell(rows, 0, 0), "0");
+    /* outside a transaction: committed at once */
+    ck_assert_int_eq(so_db_exec_later(db, pool, "so_acme_nonce_add", SO_A("later-2", 100)),
+                     APR_SUCCESS);
+    ck_assert_int_eq(so_db_select_sql(db, pool, count, &rows, SO_A0), APR_SUCCESS);
+    ck_assert_str_eq(so_cell(rows, 0, 0), "1");
+}
+END_TEST
+
 /* SQLite lock waits: each statement's wait has its own budget, even when waits follow
  * each other closely (they did not: under steady load a thread's waits merged into one,
  * and after 3 s every wait of the thread gave up at once); apr_dbd's retries of a
@@ -641,6 +682,7 @@ TCase *so_test_db_case(void)
     tcase_add_test(tc, login_failures);
     tcase_add_test(tc, commit_hook);
     tcase_add_test(tc, pgsql_only_statements);
+    tcase_add_test(tc, exec_later_runs_at_once_on_sqlite);
     tcase_add_test(tc, acme_orders_stuck_and_bound_once);
     tcase_add_test(tc, warm_runs_the_hot_statements);
     tcase_add_test(tc, busy_waits_each_get_their_budget);
