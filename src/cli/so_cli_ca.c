@@ -34,6 +34,15 @@ static int ca_open(so_cli_t *cli, int argc, const char *const *argv, int create)
         else if (!strcmp(argv[i], "--tag") && i + 1 < argc) {
             opts.tag = argv[++i];
         }
+        else if ((!strcmp(argv[i], "--key") || !strcmp(argv[i], "--issuing-key")) && create
+                 && i + 1 < argc) {
+            int issuing = !strcmp(argv[i], "--issuing-key");
+            if (so_ca_key_type_parse(argv[++i], issuing ? &opts.issuing_key : &opts.root_key)
+                != APR_SUCCESS) {
+                fprintf(stderr, "sslordersctl: %s: expects " SO_CA_KEY_NAMES "\n", argv[i - 1]);
+                return 2;
+            }
+        }
         else {
             return 2;
         }
@@ -151,8 +160,9 @@ static int cmd_org_reject(so_cli_t *cli, int argc, const char *const *argv)
 }
 
 const so_cli_cmd_t so_cli_ca_cmds[] = {
-    {"ca", "init", "DIR [--org NAME] [--tag DOMAIN]",
-     "create a CA (root and issuing intermediate) in an empty DIR, or check the one there", cmd_ca_init},
+    {"ca", "init", "DIR [--org NAME] [--tag DOMAIN] [--key TYPE] [--issuing-key TYPE]",
+     "create a CA (root and issuing intermediate) in an empty DIR, or check the one there; "
+     "TYPE: " SO_CA_KEY_NAMES " (default ec-p384; the intermediate: the root's)", cmd_ca_init},
     {"ca", "show", "DIR", "print the CA certificates of DIR", cmd_ca_show},
     {"org", "approve", "ORDER [--ca DIR]",
      "staff: the organization of an OV/EV order is validated (--ca: issue at once when ready)",

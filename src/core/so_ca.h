@@ -71,6 +71,10 @@ typedef enum {
     SO_CA_KEY_RSA3072,
     SO_CA_KEY_RSA4096
 } so_ca_key_type_t;
+/* A key type by name: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096 (APR_EINVAL: none of
+ * them). */
+apr_status_t so_ca_key_type_parse(const char *name, so_ca_key_type_t *out);
+#define SO_CA_KEY_NAMES "ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096"
 
 typedef struct {
     const char *organization;    /* O of the CA certificates; default SO_CA_DEFAULT_ORG */

@@ -380,6 +380,24 @@ int so_ca_country_ok(const char *s)
     return s && strlen(s) == 2 && isupper((unsigned char)s[0]) && isupper((unsigned char)s[1]);
 }
 
+apr_status_t so_ca_key_type_parse(const char *name, so_ca_key_type_t *out)
+{
+    static const struct {
+        const char *name;
+        so_ca_key_type_t type;
+    } types[] = {{"ec-p256", SO_CA_KEY_EC_P256},   {"ec-p384", SO_CA_KEY_EC_P384},
+                 {"rsa-2048", SO_CA_KEY_RSA2048}, {"rsa-3072", SO_CA_KEY_RSA3072},
+                 {"rsa-4096", SO_CA_KEY_RSA4096}};
+    size_t i;
+    for (i = 0; name && i < sizeof(types) / sizeof(types[0]); i++) {
+        if (!strcmp(name, types[i].name)) {
+            *out = types[i].type;
+            return APR_SUCCESS;
+        }
+    }
+    return APR_EINVAL;
+}
+
 EVP_PKEY *so_ca_gen_key(so_ca_key_type_t type)
 {
     switch (type) {

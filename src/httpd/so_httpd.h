@@ -22,6 +22,9 @@ typedef struct {
     const char *ca_dir;       /* SSLOrdersCA */
     const char *ca_tag;
     const char *ca_org;
+    /* SSLOrdersCAKey: the keys of a CA created here (SO_CA_KEY_DEFAULT: P-384, the
+     * intermediate the root's type) */
+    int ca_root_key, ca_issuing_key;
     int max_validity_days;    /* SO_UNSET when not set here */
     const char *pki_url;
     apr_array_header_t *dcv_connect_to;

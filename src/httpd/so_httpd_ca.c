@@ -51,6 +51,8 @@ static apr_status_t init_ca(server_rec *s, apr_pool_t *pconf, so_srv_conf_t *c)
     memset(&opts, 0, sizeof(opts));
     /* a CA created here names the provider (SSLOrdersBrandName) unless told otherwise */
     opts.organization = c->ca_org ? c->ca_org : c->brand_name;
+    opts.root_key = (so_ca_key_type_t)c->ca_root_key; /* SSLOrdersCAKey (a new CA only) */
+    opts.issuing_key = (so_ca_key_type_t)c->ca_issuing_key;
     opts.tag = c->api.ca_tag;
     opts.max_days = c->api.max_validity_days;
     if (apr_dir_make_recursive(c->ca_dir, APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE,

@@ -8,6 +8,7 @@
 #include <http_log.h>
 
 #include "so_httpd.h"
+#include "../core/so_ca.h"
 #include "../core/so_dcv.h"
 #include "../core/so_mail.h"
 #include "../core/so_util.h"
@@ -50,6 +51,8 @@ void *so_httpd_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(ca_dir);
     MERGE_PTR(ca_tag);
     MERGE_PTR(ca_org);
+    c->ca_root_key = add->ca_root_key ? add->ca_root_key : base->ca_root_key; /* 0: default */
+    c->ca_issuing_key = add->ca_root_key ? add->ca_issuing_key : base->ca_issuing_key;
     MERGE_INT(max_validity_days);
     MERGE_PTR(pki_url);
     MERGE_PTR(dcv_connect_to);
@@ -258,6 +261,19 @@ static const char *set_ca_org(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void)dc;
     conf_of(cmd)->ca_org = arg;
+    return NULL;
+}
+
+static const char *set_ca_key(cmd_parms *cmd, void *dc, const char *root, const char *issuing)
+{
+    so_ca_key_type_t r, i;
+    (void)dc;
+    if (so_ca_key_type_parse(root, &r) != APR_SUCCESS
+        || (issuing && so_ca_key_type_parse(issuing, &i) != APR_SUCCESS)) {
+        return "SSLOrdersCAKey: expects one or two of " SO_CA_KEY_NAMES;
+    }
+    conf_of(cmd)->ca_root_key = (int)r;
+    conf_of(cmd)->ca_issuing_key = issuing ? (int)i : (int)r;
     return NULL;
 }
 
@@ -520,6 +536,9 @@ const command_rec so_httpd_cmds[] = {
                   "The CA's domain in domain validation values (default sslorders.local)"),
     AP_INIT_TAKE1("SSLOrdersCAOrganization", set_ca_org, NULL, RSRC_CONF,
                   "O of a CA created here (default mod_sslorders)"),
+    AP_INIT_TAKE12("SSLOrdersCAKey", set_ca_key, NULL, RSRC_CONF,
+                   "Key types of a CA created here: the root's, then the issuing "
+                   "intermediate's (default ec-p384; the intermediate: the root's)"),
     AP_INIT_TAKE1("SSLOrdersMaxValidityDays", set_max_validity, NULL, RSRC_CONF,
                   "Shorter certificate validity than the Baseline Requirements allow"),
     AP_INIT_TAKE1("SSLOrdersPKIURL", set_pki_url, NULL, RSRC_CONF,

@@ -737,7 +737,8 @@ def acme(env):
     directory = f"https://localhost:{env.acme_port}/acme/directory"
     r = acme_load.run(directory, n, seconds, env.acme_tls.ca, eabs, names,
                       publish_dir=env.dcv.dir)
-    row(f"mod_sslorders ({harness.DB}), {n} accounts", r)
+    row(f"mod_sslorders ({harness.DB}), {n} accounts (P-384 issuing intermediate, the default)",
+        r)
     extra["ours"] = r
     if "fatal" not in r and "fatal" not in extra["pebble"] and extra["pebble"]["per_s"]:
         rows.append(f"ratio ours/Pebble: {r['per_s'] / extra['pebble']['per_s']:.2f}"
@@ -748,6 +749,36 @@ def acme(env):
         led = api.get("/ledger", params={"kind": "charge", "limit": 1000})[1]["data"]
         rows.append(f"  persisted: {certs} certificates in the {n} orders' histories, "
                     f"{len(led['results'])} charges (the {n} portal orders)")
+    # the same with a CA whose issuing intermediate is P-256 (SSLOrdersCAKey ec-p384 ec-p256):
+    # a server of its own (its own CA) on the same database
+    import uuid
+    port2 = harness.free_port()
+    h2 = harness.Httpd(env.base, harness.DB, env.db_params, name="acme256-" + uuid.uuid4().hex[:6],
+                       dcv=env.dcv, extra=ac.acme_server_conf(port2, env.acme_tls)
+                       + "SSLOrdersCAKey ec-p384 ec-p256\n")
+    h2.log_level = "error"
+    h2.sinks = False
+    env.servers.append(h2)
+    try:
+        h2.start()
+        api2 = team.client(h2)
+        eabs2, names2 = [], []
+        for i in range(n):
+            oid, o = issuing.issued(env, api2)
+            names2.append(o["host_names"])
+            st, body = api2.post("/acme/eab", json={"order_id": oid, "description": f"p256 {i}"})
+            eabs2.append((body["data"]["kid"], body["data"]["hmac_key"]))
+        r2 = acme_load.run(f"https://localhost:{port2}/acme/directory", n, seconds,
+                           env.acme_tls.ca, eabs2, names2, publish_dir=env.dcv.dir)
+        row(f"mod_sslorders ({harness.DB}), {n} accounts (P-256 issuing intermediate: "
+            "SSLOrdersCAKey ec-p384 ec-p256)", r2)
+        extra["ours_p256"] = r2
+        if "fatal" not in r2 and "fatal" not in extra["pebble"] and extra["pebble"]["per_s"]:
+            rows.append(f"ratio ours (P-256 intermediate)/Pebble: "
+                        f"{r2['per_s'] / extra['pebble']['per_s']:.2f}")
+    finally:
+        h2.stop()
+        env.servers.remove(h2)
     report("acme", rows, extra)
 
 

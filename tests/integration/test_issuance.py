@@ -2,6 +2,7 @@
 organization validation, certificates checked with OpenSSL, reissue, renewal,
 revocation and the CRL, expiry and reminders, the background job, two servers."""
 import datetime
+import os
 import re
 import threading
 import time
@@ -811,3 +812,52 @@ def test_list_pages_across_two_servers(env):
         h.stop()
         env.servers.remove(h)
         h.new_log_lines()
+
+
+def test_a_ca_created_with_the_key_types_asked(env, rich):
+    """SSLOrdersCAKey ec-p384 ec-p256: a CA created on the server's first start has a P-384
+    root and a P-256 issuing intermediate; its certificates are signed with
+    ecdsa-with-SHA256, verify to its root, pass the profile linter (issued), and the
+    directive changes nothing of a CA that exists (the second start keeps the keys).
+    sslordersctl ca init --key/--issuing-key creates the same, and refuses a type it does
+    not know."""
+    import subprocess
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    h = Httpd(env.base, DB, env.db_params, name="cakey-" + uuid.uuid4().hex[:6], dcv=env.dcv,
+              extra="SSLOrdersCAKey ec-p384 ec-p256\n")
+    env.servers.append(h)
+    try:
+        h.start()
+        oid, o = issued(env, rich.client(h))
+        inter = x509.load_pem_x509_certificate(o["intermediate_certificate"].encode())
+        root = x509.load_pem_x509_certificate(o["root_certificate"].encode())
+        leaf = x509.load_pem_x509_certificate(o["certificate"].encode())
+        assert inter.public_key().curve.name == "secp256r1"
+        assert root.public_key().curve.name == "secp384r1"
+        assert leaf.signature_algorithm_oid._name == "ecdsa-with-SHA256"
+        assert inter.signature_algorithm_oid._name == "ecdsa-with-SHA384"
+        openssl_verify(env, o)
+        key = open(f"{h.ca_dir}/intermediate.key").read()
+        h.stop()
+        h.extra = h.extra.replace("ec-p384 ec-p256", "rsa-2048")
+        h.start()
+        assert open(f"{h.ca_dir}/intermediate.key").read() == key
+        oid2, o2 = issued(env, rich.client(h))
+        assert o2["intermediate_certificate"] == o["intermediate_certificate"]
+    finally:
+        h.stop()
+        env.servers.remove(h)
+        h.new_log_lines()
+    d = os.path.join(env.base, "ca-" + uuid.uuid4().hex[:6])
+    r = env.ctl("ca", "init", d, "--key", "rsa-2048", "--issuing-key", "ec-p256")
+    assert "created a CA" in r.stdout
+    with open(os.path.join(d, "root.crt"), "rb") as f:
+        assert isinstance(x509.load_pem_x509_certificate(f.read()).public_key(), rsa.RSAPublicKey)
+    with open(os.path.join(d, "intermediate.crt"), "rb") as f:
+        assert isinstance(x509.load_pem_x509_certificate(f.read()).public_key().curve,
+                          ec.SECP256R1)
+    bad = env.ctl("ca", "init", d + "-bad", "--key", "rsa-1024", check=False)
+    assert bad.returncode == 2 and "expects ec-p256" in bad.stderr
+    assert not os.path.exists(d + "-bad")
+    assert subprocess.run(["openssl", "verify", "-CAfile", os.path.join(d, "root.crt"),
+                           os.path.join(d, "intermediate.crt")]).returncode == 0

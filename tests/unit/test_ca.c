@@ -585,6 +585,33 @@ START_TEST(ca_broken_dirs)
 }
 END_TEST
 
+/* the key types by name (sslordersctl ca init --key, SSLOrdersCAKey) */
+START_TEST(key_type_names)
+{
+    static const struct {
+        const char *name;
+        so_ca_key_type_t type;
+    } ok[] = {{"ec-p256", SO_CA_KEY_EC_P256},   {"ec-p384", SO_CA_KEY_EC_P384},
+              {"rsa-2048", SO_CA_KEY_RSA2048}, {"rsa-3072", SO_CA_KEY_RSA3072},
+              {"rsa-4096", SO_CA_KEY_RSA4096}};
+    static const char *const bad[] = {"", "p256", "EC-P256", "rsa-1024", "ec-p521", "rsa"};
+    so_ca_key_type_t t;
+    size_t i;
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        t = SO_CA_KEY_DEFAULT;
+        ck_assert_int_eq(so_ca_key_type_parse(ok[i].name, &t), APR_SUCCESS);
+        ck_assert_int_eq(t, ok[i].type);
+        ck_assert_ptr_nonnull(strstr(SO_CA_KEY_NAMES, ok[i].name));
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        t = SO_CA_KEY_RSA4096;
+        ck_assert_int_eq(so_ca_key_type_parse(bad[i], &t), APR_EINVAL);
+        ck_assert_int_eq(t, SO_CA_KEY_RSA4096);
+    }
+    ck_assert_int_eq(so_ca_key_type_parse(NULL, &t), APR_EINVAL);
+}
+END_TEST
+
 START_TEST(issue_dv_ec)
 {
     static const char *const names[] = {"www.example.com", "Example.COM", "*.shop.example.com",
@@ -1194,6 +1221,7 @@ TCase *so_test_ca_case(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, ca_create_and_reload);
     tcase_add_test(tc, ca_broken_dirs);
+    tcase_add_test(tc, key_type_names);
     tcase_add_test(tc, issue_dv_ec);
     tcase_add_test(tc, issue_ov_rsa);
     tcase_add_test(tc, issue_ev);
