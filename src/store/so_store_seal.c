@@ -155,18 +155,13 @@ apr_status_t so_store_seal_ensure(so_db_t *db, apr_pool_t *p, apr_int64_t team_i
                                   apr_int64_t order_id, apr_int64_t now, so_seal_row_t **out)
 {
     so_rows_t *r;
-    const char *id;
     apr_status_t rv = so_db_select(db, p, "so_seal_get", &r, SO_A(order_id, team_id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
     if (r->nrows == 0) {
-        if ((rv = so_seal_new_id(&id, p)) != APR_SUCCESS) {
-            return rv;
-        }
-        rv = so_db_exec(db, p, "so_seal_insert", NULL,
-                        SO_A(order_id, team_id, id, now, now));
-        if (rv != APR_SUCCESS) {
+        /* (in a PostgreSQL transaction the insert goes with the read that follows) */
+        if ((rv = so_store_seal_add(db, p, team_id, order_id, now)) != APR_SUCCESS) {
             return rv;
         }
         rv = so_db_select(db, p, "so_seal_get", &r, SO_A(order_id, team_id));
