@@ -7,6 +7,7 @@ apr_status_t so_acme_certificate(so_acme_ctx_t *a, apr_int64_t id)
     so_acme_order_t *o;
     const char *chain, *pem, *intermediate;
     apr_status_t rv;
+    so_store_acme_ahead(a->db, SO_ACME_AHEAD_CERT, id); /* with the nonce */
     if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS) {
         return rv;
     }

@@ -358,6 +358,7 @@ apr_status_t so_acme_get_order(so_acme_ctx_t *a, apr_int64_t id)
     so_acme_order_t *o;
     apr_array_header_t *authzs;
     apr_status_t rv;
+    so_store_acme_ahead(a->db, SO_ACME_AHEAD_ORDER, id); /* with the nonce */
     if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS
         || (rv = load_order_authzs(a, id, &o, &authzs)) != APR_SUCCESS) {
         return rv;
@@ -572,6 +573,7 @@ apr_status_t so_acme_finalize(so_acme_ctx_t *a, apr_int64_t id)
     so_csr_t *csr;
     apr_status_t rv;
 
+    so_store_acme_ahead(a->db, SO_ACME_AHEAD_ORDER, id); /* with the nonce */
     if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS
         || (rv = load_order_authzs(a, id, &o, &authzs)) != APR_SUCCESS) {
         return rv;
@@ -644,6 +646,7 @@ apr_status_t so_acme_authz(so_acme_ctx_t *a, apr_int64_t id)
     so_acme_bad_t bad;
     int deactivate = 0;
     apr_status_t rv;
+    so_store_acme_ahead(a->db, SO_ACME_AHEAD_AUTHZ, id); /* with the nonce */
     if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS || (rv = load_authz(a, id, &z)) != APR_SUCCESS) {
         return rv;
     }
@@ -673,6 +676,7 @@ apr_status_t so_acme_challenge(so_acme_ctx_t *a, apr_int64_t id, const char *typ
     int first, mpic_refused = 0;
     apr_status_t rv, ok;
 
+    so_store_acme_ahead(a->db, SO_ACME_AHEAD_AUTHZ, id); /* with the nonce */
     if ((rv = so_acme_authenticate(a, SO_ACME_KEY_KID)) != APR_SUCCESS || (rv = load_authz(a, id, &z)) != APR_SUCCESS) {
         return rv;
     }

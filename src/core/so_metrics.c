@@ -238,6 +238,11 @@ static void render_db(out_t *o, segment_t *s)
             "PostgreSQL: changes of a transaction sent with its next statement or its COMMIT, "
             "in one round trip, instead of in a round trip of their own",
             SO_MC_DB_DEFERRED);
+    pair(o, "sslorders_db_read_ahead_total", "counter",
+         "PostgreSQL: reads sent ahead in the round trip of a request's statement before "
+         "them (an ACME request's nonce and the resource it names), and those the request "
+         "took instead of a round trip of their own",
+         "what", "sent", SO_MC_DB_AHEAD_SENT, "taken", SO_MC_DB_AHEAD_TAKEN);
     head(o, "sslorders_db_acquire_wait_seconds", "histogram",
          "Time a request waited for a database connection of its process's pool");
     hist(o, "sslorders_db_acquire_wait_seconds", "", &s->db_wait);

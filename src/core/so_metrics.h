@@ -39,6 +39,8 @@ typedef enum {
     SO_MC_DB_BATCHES,         /* PostgreSQL: batches of statements sent in one round trip */
     SO_MC_DB_BATCHED,         /* ... and the statements they held */
     SO_MC_DB_DEFERRED,        /* PostgreSQL: changes sent with their transaction's next statement */
+    SO_MC_DB_AHEAD_SENT,      /* PostgreSQL: reads sent ahead with a request's statement */
+    SO_MC_DB_AHEAD_TAKEN,     /* ... and those whose rows the request took */
     SO_MC_AUTH_CACHE_HIT,     /* token lookups served by the process (SSLOrdersAuthCache) */
     SO_MC_AUTH_CACHE_MISS,
     SO_MC_AUTH_CHANGES,       /* changes made through this server: the auth cache's generation */

@@ -578,6 +578,7 @@ apr_status_t so_db_begin(so_db_t *db)
         so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00007) "nested transaction");
         return SO_EDB;
     }
+    so_db_ahead_forget(db);
     if (db->kind == SO_DB_PGSQL) {
         /* ours: BEGIN goes out with the first statement (so_db_pg_with) */
         if (db->broken && so_db_repair(db) != APR_SUCCESS) {

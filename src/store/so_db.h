@@ -103,6 +103,10 @@ struct so_db_t {
     /* so_db_exec_later's changes not sent yet (so_db_queued_t; PostgreSQL, in one of our
      * transactions), NULL or empty when none */
     apr_array_header_t *later;
+    /* so_db_ahead's reads (so_db_queued_t; PostgreSQL, outside a transaction), NULL or
+     * empty when none; ahead_sent: they went out (their rows are in them) */
+    apr_array_header_t *ahead;
+    int ahead_sent;
 };
 
 /* Rows of a result, fully read. cell() is "" for SQL NULL, isnull() tells. */
@@ -151,6 +155,17 @@ so_db_kind_t so_db_kind_of(const apr_dbd_driver_t *driver);
 /* Run a registered statement (by label) that returns rows. */
 apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows_t **rows, int nargs,
                           const so_arg_t *args);
+/* Reads ahead (PostgreSQL, outside a transaction): a registered select this use is about
+ * to run, queued to go out with the use's next so_db_select outside a transaction, in the
+ * same round trip (after it, in a transaction of its own: a read that fails does not undo
+ * that statement). The use's next statement then, when it is that select with the same
+ * arguments, takes the rows read ahead instead of a round trip; any other statement drops
+ * them first (read after a change of this use, they might differ), and the select runs as
+ * usual. So a request whose first statement and next read are known before it runs (an
+ * ACME request: its nonce, then the resource of its URL) makes one round trip for both.
+ * SQLite, a transaction, a blob argument: nothing is queued. At most SO_DB_AHEAD_MAX. */
+#define SO_DB_AHEAD_MAX 4
+void so_db_ahead(so_db_t *db, const char *label, int nargs, const so_arg_t *args);
 /* Run a registered statement that changes rows; nrows may be NULL. */
 apr_status_t so_db_exec(so_db_t *db, apr_pool_t *p, const char *label, int *nrows, int nargs,
                         const so_arg_t *args);

@@ -124,6 +124,7 @@ static apr_status_t run_select(so_db_t *db, apr_pool_t *p, apr_dbd_prepared_t *s
     const char *why = NULL;
     int ret;
 
+    so_db_ahead_forget(db);
     if (bind_values(p, types, nargs, given, args, &values, &why) != APR_SUCCESS) {
         so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00005) "%s: %s", what, why);
         return SO_EDB;
@@ -143,6 +144,7 @@ static apr_status_t run_exec(so_db_t *db, apr_pool_t *p, apr_dbd_prepared_t *stm
     const char *why = NULL;
     int ret, n = 0;
 
+    so_db_ahead_forget(db);
     if (bind_values(p, types, nargs, given, args, &values, &why) != APR_SUCCESS) {
         so_log_error(SO_LOG_MARK, APR_EINVAL, SOLOGNO(00006) "%s: %s", what, why);
         return SO_EDB;
@@ -196,6 +198,7 @@ static int retry_after_schema_change(so_db_t *db, apr_status_t rv)
  * alone (before a statement that does not go with them in one round trip) */
 static apr_status_t begin_now(so_db_t *db)
 {
+    so_db_ahead_forget(db);
     return so_db_pg_due(db) ? so_db_pg_flush(db) : APR_SUCCESS;
 }
 
@@ -215,12 +218,20 @@ apr_status_t so_db_select(so_db_t *db, apr_pool_t *p, const char *label, so_rows
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    if (db->ahead && db->ahead->nelts && !db->trans) {
+        /* rows read ahead, or the reads ahead sent with this statement */
+        if (so_db_pg_ahead_take(db, p, info, nargs, args, rows)
+            || (db->ahead->nelts && so_db_pg_select_ahead(db, p, info, nargs, args, rows, &rv))) {
+            goto ran;
+        }
+    }
     if (!so_db_pg_due(db) || !so_db_pg_with(db, p, info, nargs, args, rows, NULL, &rv)) {
         rv = run_select(db, p, stmt, info->types, info->nargs, label, rows, nargs, args);
     }
     if (retry_after_schema_change(db, rv) && so_db_lookup(db, label, &info, &stmt) == APR_SUCCESS) {
         rv = run_select(db, p, stmt, info->types, info->nargs, label, rows, nargs, args);
     }
+ran:
     if (rv == APR_SUCCESS && (*rows)->ncols != info->ncols) {
         so_log_error(SO_LOG_MARK, SO_EDB,
                      SOLOGNO(00032) "%s: the rows have %d columns, its readers take %d", label,
@@ -298,6 +309,43 @@ apr_status_t so_db_exec_later(so_db_t *db, apr_pool_t *p, const char *label, int
     q->nargs = nargs;
     so_metrics_inc(SO_MC_DB_DEFERRED);
     return APR_SUCCESS;
+}
+
+void so_db_ahead(so_db_t *db, const char *label, int nargs, const so_arg_t *args)
+{
+    apr_dbd_prepared_t *stmt;
+    so_stmt_info_t *info;
+    so_db_queued_t *q;
+    const char **values;
+    int i;
+
+    if (db->kind != SO_DB_PGSQL || db->trans || db->ahead_sent
+        || (db->ahead && db->ahead->nelts >= SO_DB_AHEAD_MAX)
+        || so_db_lookup(db, label, &info, &stmt) != APR_SUCCESS || nargs != info->nargs) {
+        return;
+    }
+    for (i = 0; i < nargs; i++) {
+        if (args[i].kind == SO_ARG_BLOB) {
+            return;
+        }
+    }
+    if (so_db_pg_text_args(db->pool, label, nargs, args, &values) != APR_SUCCESS) {
+        return;
+    }
+    for (i = 0; i < nargs; i++) {
+        if (values[i] && args[i].kind == SO_ARG_TEXT) {
+            values[i] = apr_pstrdup(db->pool, values[i]);
+        }
+    }
+    if (!db->ahead) {
+        db->ahead = apr_array_make(db->pool, SO_DB_AHEAD_MAX, sizeof(so_db_queued_t));
+    }
+    q = apr_array_push(db->ahead);
+    memset(q, 0, sizeof(*q));
+    q->label = label;
+    q->values = values;
+    q->nargs = nargs;
+    q->p = db->pool;
 }
 
 /* Statements built at run time (list filters, IN batches) are prepared once per
@@ -558,6 +606,7 @@ apr_status_t so_db_batch_run(so_db_t *db)
     int i, at, n;
 
     db->batch = NULL;
+    so_db_ahead_forget(db);
     if (!queued || queued->nelts == 0) {
         return APR_SUCCESS;
     }

@@ -68,6 +68,19 @@ apr_status_t so_db_pg_run_batch(so_db_t *db, so_db_queued_t *q, int n);
 /* The text of arguments as libpq sends them (NULL for SQL NULL; a blob is refused). */
 apr_status_t so_db_pg_text_args(apr_pool_t *p, const char *label, int nargs,
                                 const so_arg_t *args, const char ***out);
+/* so_db_ahead's reads: those of label with these values (they run now: not ahead) left out
+ * of the queue when not sent yet; when sent, the rows of the first not taken yet are taken
+ * (returns 1), else every read ahead is dropped (returns 0). */
+int so_db_pg_ahead_take(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, int nargs,
+                        const so_arg_t *args, so_rows_t **rows);
+/* The reads ahead sent with a select: [the statement, sync, the reads, sync] in one round
+ * trip. Returns 1 when it ran them (*rv: the statement's outcome; a read that failed
+ * leaves no rows and runs again when asked), 0 when the statement is to run as usual
+ * (nothing sent, the reads dropped). */
+int so_db_pg_select_ahead(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, int nargs,
+                          const so_arg_t *args, so_rows_t **rows, apr_status_t *rv);
+/* Another statement of the use: the reads ahead already sent are dropped. */
+void so_db_ahead_forget(so_db_t *db);
 /* COMMIT (commit 1; with the queued changes) or ROLLBACK (the queued changes dropped) what
  * BEGIN started; nothing when nothing was sent. */
 apr_status_t so_db_pg_end(so_db_t *db, int commit);

@@ -13,6 +13,7 @@
 #include "so_db.h"
 #include "so_db_int.h"
 #include "../core/so_log.h"
+#include "../core/so_metrics.h"
 
 apr_status_t so_db_pg_text_args(apr_pool_t *p, const char *label, int nargs,
                                 const so_arg_t *args, const char ***out)
@@ -424,6 +425,41 @@ apr_status_t so_db_pg_end(so_db_t *db, int commit)
     return so_db_classify_msg(db, err, "committing");
 }
 
+/* The results of n queued selects up to the pipeline's sync: each one's rows into it (in
+ * its pool p, or db->pool), the first failure's message in *error (and its statement in
+ * *at). Returns how many results came. */
+static int read_rows_of(so_db_t *db, PGconn *conn, so_db_queued_t *q, int n, const char **error,
+                        const char **at)
+{
+    int k = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(conn);
+        ExecStatusType st;
+        if (!r) {
+            if (PQstatus(conn) != CONNECTION_OK) {
+                *error = *error ? *error : apr_pstrdup(db->pool, PQerrorMessage(conn));
+                return k;
+            }
+            continue; /* the end of one statement's results */
+        }
+        st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            return k;
+        }
+        if (st == PGRES_TUPLES_OK && k < n) {
+            q[k].rows = copy_rows(q[k].p ? q[k].p : db->pool, r);
+        }
+        else if (!*error) {
+            const char *m = PQresultErrorMessage(r);
+            *error = apr_pstrdup(db->pool, m && *m ? m : PQresStatus(st));
+            *at = k < n ? q[k].label : "a batch";
+        }
+        k++;
+        PQclear(r);
+    }
+}
+
 apr_status_t so_db_pg_run_batch(so_db_t *db, so_db_queued_t *q, int n)
 {
     PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
@@ -441,32 +477,8 @@ apr_status_t so_db_pg_run_batch(so_db_t *db, so_db_queued_t *q, int n)
     if (!synced) {
         error = apr_pstrdup(db->pool, PQerrorMessage(conn));
     }
-    /* each statement's result (then a NULL), up to the sync */
-    while (synced) {
-        PGresult *r = PQgetResult(conn);
-        ExecStatusType st;
-        if (!r) {
-            if (PQstatus(conn) != CONNECTION_OK) {
-                error = error ? error : apr_pstrdup(db->pool, PQerrorMessage(conn));
-                break;
-            }
-            continue;
-        }
-        st = PQresultStatus(r);
-        if (st == PGRES_PIPELINE_SYNC) {
-            PQclear(r);
-            break;
-        }
-        if (st == PGRES_TUPLES_OK && k < n) {
-            q[k].rows = copy_rows(q[k].p, r);
-        }
-        else if (!error) {
-            const char *m = PQresultErrorMessage(r);
-            error = apr_pstrdup(db->pool, m && *m ? m : PQresStatus(st));
-            at = k < n ? q[k].label : "a batch";
-        }
-        k++;
-        PQclear(r);
+    if (synced) {
+        k = read_rows_of(db, conn, q, n, &error, &at);
     }
     if ((left = pipeline_leave(db, conn, db->pool, error))) {
         error = left;
@@ -479,4 +491,120 @@ apr_status_t so_db_pg_run_batch(so_db_t *db, so_db_queued_t *q, int n)
         return rv == APR_SUCCESS ? SO_EDB : rv;
     }
     return APR_SUCCESS;
+}
+
+/* ---- reads ahead (so_db_ahead) --------------------------------------------------------- */
+
+void so_db_ahead_forget(so_db_t *db)
+{
+    if (db->ahead && db->ahead_sent) {
+        db->ahead->nelts = 0;
+        db->ahead_sent = 0;
+    }
+}
+
+/* whether a queued read is label with these values */
+static int same_read(const so_db_queued_t *q, const char *label, int nargs, const char **values)
+{
+    int i;
+    if (strcmp(q->label, label) || q->nargs != nargs) {
+        return 0;
+    }
+    for (i = 0; i < nargs; i++) {
+        if ((q->values[i] == NULL) != (values[i] == NULL)
+            || (values[i] && strcmp(q->values[i], values[i]))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int so_db_pg_ahead_take(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, int nargs,
+                        const so_arg_t *args, so_rows_t **rows)
+{
+    so_db_queued_t *q = (so_db_queued_t *)db->ahead->elts;
+    const char **values;
+    int i, j, n = db->ahead->nelts;
+
+    if (has_blob(nargs, args) || nargs != info->nargs
+        || so_db_pg_text_args(p, info->label, nargs, args, &values) != APR_SUCCESS) {
+        so_db_ahead_forget(db);
+        return 0;
+    }
+    if (!db->ahead_sent) {
+        /* this one runs now, not ahead */
+        for (i = j = 0; i < n; i++) {
+            if (!same_read(&q[i], info->label, nargs, values)) {
+                q[j++] = q[i];
+            }
+        }
+        db->ahead->nelts = j;
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (q[i].rows && same_read(&q[i], info->label, nargs, values)) {
+            *rows = q[i].rows;
+            q[i].rows = NULL; /* taken once; the others stay while reads follow */
+            so_metrics_inc(SO_MC_DB_AHEAD_TAKEN);
+            return 1;
+        }
+    }
+    so_db_ahead_forget(db);
+    return 0;
+}
+
+int so_db_pg_select_ahead(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, int nargs,
+                          const so_arg_t *args, so_rows_t **rows, apr_status_t *rv)
+{
+    PGconn *conn = apr_dbd_native_handle(db->driver, db->handle);
+    so_db_queued_t *q = (so_db_queued_t *)db->ahead->elts;
+    int i, n = db->ahead->nelts, sent;
+    const char **values, *error = NULL, *at = NULL, *left;
+    pipe_out_t o;
+
+    if (db->trans || db->ahead_sent || !n || has_blob(nargs, args) || nargs != info->nargs
+        || !conn || PQstatus(conn) != CONNECTION_OK
+        || PQpipelineStatus(conn) != PQ_PIPELINE_OFF
+        || text_values(p, info, nargs, args, &values) != APR_SUCCESS
+        || PQenterPipelineMode(conn) != 1) {
+        db->ahead->nelts = 0;
+        db->ahead_sent = 0;
+        return 0;
+    }
+    /* the statement, a sync (it commits on its own), the reads, a sync */
+    memset(&o, 0, sizeof(o));
+    o.begin_at = o.commit_at = -1;
+    o.stmt_at = 0;
+    sent = PQsendQueryPrepared(conn, info->label, nargs, values, NULL, NULL, 0) == 1
+           && PQpipelineSync(conn) == 1;
+    for (i = 0; sent && i < n; i++) {
+        q[i].rows = NULL;
+        sent = PQsendQueryPrepared(conn, q[i].label, q[i].nargs, q[i].values, NULL, NULL, 0) == 1;
+    }
+    sent = sent && PQpipelineSync(conn) == 1;
+    db->ahead_sent = 1;
+    so_metrics_add(SO_MC_DB_AHEAD_SENT, n);
+    if (!sent || read_pipeline(conn, p, &o) != APR_SUCCESS) {
+        o.error = apr_pstrdup(p, PQerrorMessage(conn));
+        *rv = SO_EDBDOWN;
+    }
+    else {
+        *rv = APR_SUCCESS;
+        read_rows_of(db, conn, q, n, &error, &at); /* (a read that failed runs again) */
+    }
+    if ((left = pipeline_leave(db, conn, p, *rv == APR_SUCCESS ? NULL : o.error))) {
+        for (i = 0; i < n; i++) {
+            q[i].rows = NULL; /* (the connection was reset: what came may be incomplete) */
+        }
+        if (*rv == APR_SUCCESS && !o.ran) {
+            *rv = SO_EDBDOWN;
+            o.error = left;
+        }
+    }
+    if (*rv == APR_SUCCESS && o.ran && !o.error) {
+        *rows = o.rows ? o.rows : copy_rows(p, NULL);
+        return 1;
+    }
+    *rv = pipe_error(db, &o, info->label);
+    return 1;
 }

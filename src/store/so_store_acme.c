@@ -425,6 +425,20 @@ apr_status_t so_store_acme_order_insert(so_db_t *db, apr_pool_t *p, so_acme_orde
     return rv;
 }
 
+/* the reads so_store_acme_ahead sends ahead, by their readers' statements */
+#define AHEAD_AUTHZ "so_acme_authz_get"
+#define AHEAD_ORDER "so_acme_ord_authzs"
+#define AHEAD_CERT "so_acme_ord_cert"
+
+void so_store_acme_ahead(so_db_t *db, so_acme_ahead_t what, apr_int64_t id)
+{
+    so_db_ahead(db,
+                what == SO_ACME_AHEAD_AUTHZ   ? AHEAD_AUTHZ
+                : what == SO_ACME_AHEAD_ORDER ? AHEAD_ORDER
+                                              : AHEAD_CERT,
+                SO_A(id));
+}
+
 apr_status_t so_store_acme_order_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
                                      so_acme_order_t **out)
 {
@@ -441,7 +455,7 @@ apr_status_t so_store_acme_order_authzs(so_db_t *db, apr_pool_t *p, apr_int64_t 
 {
     so_rows_t *r;
     int i;
-    apr_status_t rv = one(db, p, "so_acme_ord_authzs", SO_A(id), &r);
+    apr_status_t rv = one(db, p, AHEAD_ORDER, SO_A(id), &r);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -458,7 +472,7 @@ apr_status_t so_store_acme_order_cert(so_db_t *db, apr_pool_t *p, apr_int64_t id
                                       const char **intermediate)
 {
     so_rows_t *r;
-    apr_status_t rv = one(db, p, "so_acme_ord_cert", SO_A(id), &r);
+    apr_status_t rv = one(db, p, AHEAD_CERT, SO_A(id), &r);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -605,7 +619,7 @@ apr_status_t so_store_acme_authz_get(so_db_t *db, apr_pool_t *p, apr_int64_t id,
                                      so_acme_authz_t **out)
 {
     so_rows_t *r;
-    apr_status_t rv = one(db, p, "so_acme_authz_get", SO_A(id), &r);
+    apr_status_t rv = one(db, p, AHEAD_AUTHZ, SO_A(id), &r);
     if (rv == APR_SUCCESS) {
         *out = authz_from(p, r, 0);
     }

@@ -129,6 +129,13 @@ apr_status_t so_store_acme_orders_of(so_db_t *db, apr_pool_t *p, apr_int64_t acc
 apr_status_t so_store_acme_order_by_cert(so_db_t *db, apr_pool_t *p, apr_int64_t cert_id,
                                          so_acme_order_t **out);
 
+/* Read ahead (so_db_ahead): this use's next so_store_acme_authz_get
+ * (SO_ACME_AHEAD_AUTHZ), so_store_acme_order_authzs (SO_ACME_AHEAD_ORDER) or
+ * so_store_acme_order_cert (SO_ACME_AHEAD_CERT) of id, sent with its next statement (an
+ * ACME request's nonce): one round trip for both. */
+typedef enum { SO_ACME_AHEAD_AUTHZ, SO_ACME_AHEAD_ORDER, SO_ACME_AHEAD_CERT } so_acme_ahead_t;
+void so_store_acme_ahead(so_db_t *db, so_acme_ahead_t what, apr_int64_t id);
+
 /* An authorization (a->id set). ended not NULL: it is its transaction's last statement,
  * committed with it in one round trip where the driver can (so_db_select_commit): *ended 1
  * when the transaction has ended (committed on APR_SUCCESS, else rolled back), 0 when the

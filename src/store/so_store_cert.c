@@ -71,6 +71,12 @@ const so_migration_t so_migrations_cert[] = {
     {201, "certificates: the SHA-256 of the key (SubjectPublicKeyInfo)",
      "ALTER TABLE certificates ADD COLUMN spki_sha256 VARCHAR(64) NOT NULL DEFAULT '';\n"
      "CREATE INDEX certificates_spki ON certificates (spki_sha256)"},
+    /* an order's certificates by id: its newest (so_acme_ord_process), those after one
+     * (so_acme_certs_after) and its history in order without a visit to each of them
+     * (certificates_order ends at is_current: an order reissued every few days by ACME
+     * has hundreds, each row on a page of its own) */
+    {953, "an order's certificates by id",
+     "CREATE INDEX certificates_order_id ON certificates (order_id, id)"},
     {0, NULL, NULL}};
 
 /* a certificate */

@@ -48,9 +48,12 @@ def main():
         env.pg.psql("ALTER SYSTEM SET log_statement = 'all'")
         env.pg.psql("SELECT pg_reload_conf()")
         def deferred():
-            m = re.search(r"^sslorders_db_deferred_total (\S+)$",
-                          requests.get(env.httpd.url + "/metrics", timeout=10).text, re.M)
-            return float(m.group(1)) if m else 0.0  # (a build before it: none)
+            """changes sent with a later statement and reads sent ahead with an earlier one"""
+            text = requests.get(env.httpd.url + "/metrics", timeout=10).text
+            m = re.search(r"^sslorders_db_deferred_total (\S+)$", text, re.M)
+            a = re.search(r'^sslorders_db_read_ahead_total\{what="sent"\} (\S+)$', text, re.M)
+            # (a build before them: none)
+            return (float(m.group(1)) if m else 0.0) + (float(a.group(1)) if a else 0.0)
 
         deferred0 = deferred()
         env.pg.psql("SELECT 'sqlcount-start'")
@@ -94,8 +97,9 @@ def main():
         trips = total - piggyback - (deferred1 - deferred0)
         print(f"round trips to the database: {trips / n:.1f} per issuance (the statements less "
               f"{piggyback / n:.1f} BEGIN/COMMIT sent with a statement and "
-              f"{(deferred1 - deferred0) / n:.1f} changes sent with the next statement, "
-              f"sslorders_db_deferred_total)")
+              f"{(deferred1 - deferred0) / n:.1f} changes sent with the next statement and "
+              f"reads sent with the one before, sslorders_db_deferred_total and "
+              f"sslorders_db_read_ahead_total{{what=\"sent\"}})")
         for k, c in kinds.most_common():
             print(f"  {c / n:6.1f}  {k}")
     finally:
