@@ -121,6 +121,10 @@ void so_httpd_process_pre_config(void);
  * connection; so_httpd_sqlite_sync_normal() is 1 for normal */
 const char *so_httpd_set_sqlite_sync(cmd_parms *cmd, void *dc, const char *arg);
 int so_httpd_sqlite_sync_normal(void);
+/* SSLOrdersSQLiteMmap MiB (global): PRAGMA mmap_size of every SQLite connection, 0 (the
+ * default): none; so_httpd_sqlite_mmap() in bytes */
+const char *so_httpd_set_sqlite_mmap(cmd_parms *cmd, void *dc, const char *arg);
+apr_int64_t so_httpd_sqlite_mmap(void);
 /* SSLOrdersDBWarm auto|off|N (global): connections a child opens before it takes
  * requests (so_httpd_dbd.c) */
 const char *so_httpd_set_db_warm(cmd_parms *cmd, void *dc, const char *arg);

@@ -590,6 +590,9 @@ const command_rec so_httpd_cmds[] = {
                   "SQLite: full (default: every commit is on disk) or normal (WAL synced at "
                   "checkpoints: survives a crash of httpd, may lose the last commits to a "
                   "power loss)"),
+    AP_INIT_TAKE1("SSLOrdersSQLiteMmap", so_httpd_set_sqlite_mmap, NULL, RSRC_CONF,
+                  "SQLite: MiB of the database each connection reads through a memory map "
+                  "(default 0: none; a map is dropped whenever another connection wrote)"),
     AP_INIT_TAKE1("SSLOrdersDBWarm", so_httpd_set_db_warm, NULL, RSRC_CONF,
                   "Database connections a child opens before it takes requests: auto "
                   "(default: PostgreSQL min(ThreadsPerChild, DBDMax), SQLite none), off, or N"),

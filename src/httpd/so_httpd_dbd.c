@@ -431,6 +431,26 @@ static apr_status_t sqlite_sync_normal(so_db_t *db)
     return rv;
 }
 
+/* SSLOrdersSQLiteMmap: the connection reads the database through a memory map of that
+ * size. Off by default: SQLite drops a connection's map whenever another connection wrote
+ * (WAL: at its next read transaction), and under writes every transaction unmapped and
+ * mapped again (munmap's TLB shootdowns took half of httpd's CPU under ACME load on the
+ * test VM). What SQLite took is logged once per process. */
+static apr_status_t sqlite_mmap(so_db_t *db)
+{
+    static int logged;
+    apr_int64_t took = -1;
+    apr_status_t rv = so_db_sqlite_mmap(db, so_httpd_sqlite_mmap(), &took);
+    if (!logged) {
+        logged = 1;
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf,
+                     SOLOGNO(00985) "SQLite connections of process %d: mmap_size = %" APR_INT64_T_FMT
+                                    " (SSLOrdersSQLiteMmap)",
+                     (int)getpid(), took);
+    }
+    return rv;
+}
+
 /* A connection opened at a child's start runs the hot statements once (so_store_warm):
  * a fresh PostgreSQL backend's first run of each took 80-100 ms in the first second of
  * load, on every connection of the child. A failure only costs that warm-up. */
@@ -467,7 +487,9 @@ static apr_status_t post_connect(apr_pool_t *pool, dbd_cfg_t *cfg, ap_dbd_t *rec
     }
     if (so_db_session_init(db) != APR_SUCCESS
         || (db->kind == SO_DB_SQLITE3 && so_httpd_sqlite_sync_normal()
-            && sqlite_sync_normal(db) != APR_SUCCESS)) {
+            && sqlite_sync_normal(db) != APR_SUCCESS)
+        || (db->kind == SO_DB_SQLITE3 && so_httpd_sqlite_mmap() > 0
+            && sqlite_mmap(db) != APR_SUCCESS)) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, NULL, SOLOGNO(00028) "new database connection: %s",
                      db->errmsg ? db->errmsg : "?");
         return APR_EGENERAL;

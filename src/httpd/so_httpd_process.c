@@ -34,6 +34,7 @@ static int want_sqlite_mt;      /* SSLOrdersSQLiteMultithread of this configurat
 static int have_sqlite_mt;      /* what SQLite accepted earlier in this process */
 static long mmap_threshold;     /* SSLOrdersMallocMmapThreshold, 0 = leave glibc alone */
 static int sqlite_sync_normal;  /* SSLOrdersSQLiteSynchronous normal */
+static apr_int64_t sqlite_mmap_mib; /* SSLOrdersSQLiteMmap, 0 = none */
 
 const char *so_httpd_set_sqlite_mt(cmd_parms *cmd, void *dc, int on)
 {
@@ -88,12 +89,32 @@ int so_httpd_sqlite_sync_normal(void)
     return sqlite_sync_normal;
 }
 
+const char *so_httpd_set_sqlite_mmap(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (so_parse_int64(arg, 0, 4096, &sqlite_mmap_mib) != APR_SUCCESS) {
+        sqlite_mmap_mib = 0;
+        return "SSLOrdersSQLiteMmap: expects MiB from 0 (none) to 4096";
+    }
+    return NULL;
+}
+
+apr_int64_t so_httpd_sqlite_mmap(void)
+{
+    return sqlite_mmap_mib * 1024 * 1024;
+}
+
 void so_httpd_process_pre_config(void)
 {
     /* each configuration pass starts from the defaults */
     want_sqlite_mt = 0;
     mmap_threshold = 0;
     sqlite_sync_normal = 0;
+    sqlite_mmap_mib = 0;
 }
 
 void so_httpd_process_post_config(server_rec *s)

@@ -420,9 +420,8 @@ apr_status_t so_db_session_init(so_db_t *db)
         /* no busy_timeout here: in httpd, so_httpd_dbd.c installs a busy handler that
          * polls in short steps and releases apr_dbd's mutex while it sleeps; elsewhere
          * (CLI) apr_dbd's driver retries a busy statement itself (15 x 100 ms) */
-        apr_status_t rv = so_db_raw(db, "PRAGMA foreign_keys = ON");
-        /* read through a shared memory map instead of copying pages per connection */
-        return rv == APR_SUCCESS ? so_db_raw_select(db, "PRAGMA mmap_size = 268435456") : rv;
+        /* (no memory map unless asked: so_db_sqlite_mmap) */
+        return so_db_raw(db, "PRAGMA foreign_keys = ON");
     }
     /* One round trip: keep NOTICEs (e.g. "relation already exists, skipping") out of the
      * error log; and plan each prepared statement once, unless the database's operator

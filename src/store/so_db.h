@@ -208,6 +208,10 @@ apr_status_t so_db_raw(so_db_t *db, const char *sql);
  * normal, 2 full); APR_EGENERAL when it is not NORMAL afterwards. */
 apr_status_t so_db_sqlite_sync_normal(so_db_t *db, int *level);
 
+/* SQLite: PRAGMA mmap_size = bytes on this connection, and what SQLite took (*took: bytes,
+ * -1 when unknown). */
+apr_status_t so_db_sqlite_mmap(so_db_t *db, apr_int64_t bytes, apr_int64_t *took);
+
 /* SQLite lock waits (the glue's busy handler): how long to sleep before polling again,
  * or 0 to give up. count is SQLite's (0: the first call of a statement's wait). Each wait
  * gets SO_DB_BUSY_WAIT; a first call within SO_DB_BUSY_SAME of giving up is apr_dbd

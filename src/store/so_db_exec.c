@@ -686,6 +686,31 @@ apr_status_t so_db_raw_select(so_db_t *db, const char *sql)
     return APR_SUCCESS;
 }
 
+apr_status_t so_db_sqlite_mmap(so_db_t *db, apr_int64_t bytes, apr_int64_t *took)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int ret;
+
+    *took = -1;
+    if (db->kind != SO_DB_SQLITE3) {
+        return APR_ENOTIMPL;
+    }
+    /* (an integer of ours: no value of anyone else's in the text) */
+    ret = apr_dbd_select(db->driver, db->pool, db->handle, &res,
+                         apr_psprintf(db->pool, "PRAGMA mmap_size = %" APR_INT64_T_FMT, bytes), 1);
+    if (ret != 0) {
+        return so_db_classify(db, ret, "PRAGMA mmap_size");
+    }
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        const char *v = apr_dbd_get_entry(db->driver, row, 0);
+        if (*took < 0 && v) {
+            *took = apr_atoi64(v);
+        }
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t so_db_sqlite_sync_normal(so_db_t *db, int *level)
 {
     apr_dbd_results_t *res = NULL;

@@ -1,6 +1,8 @@
 """Process-wide settings only behind their directives (SSLOrdersSQLiteMultithread,
-SSLOrdersMallocMmapThreshold, SSLOrdersSQLiteSynchronous): off by default, logged when applied,
-refused with a clear message when malformed or not in the main server."""
+SSLOrdersMallocMmapThreshold, SSLOrdersSQLiteSynchronous, SSLOrdersSQLiteMmap): off by
+default, logged when applied, refused with a clear message when malformed or not in the main
+server."""
+import os
 import time
 
 import pytest
@@ -57,7 +59,53 @@ def test_sqlite_synchronous_normal_on_request(env, team):
         env.servers.remove(h)
 
 
+def db_mapped(h):
+    """whether a process of server h maps its SQLite database file (its -shm file aside)"""
+    mapped = False
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if h.conf.encode() not in f.read():
+                    continue
+            with open(f"/proc/{pid}/maps") as f:
+                maps = f.read()
+        except OSError:
+            continue
+        mapped |= any(line.endswith(" " + h.db_params) for line in maps.splitlines())
+    return mapped
+
+
+@pytest.mark.skipif(DB != "sqlite3", reason="a setting of SQLite connections")
+def test_sqlite_reads_through_a_memory_map_only_on_request(env, team):
+    """By default no connection maps the database (SQLite drops a connection's map whenever
+    another one wrote, and under writes each transaction unmapped and mapped it again);
+    SSLOrdersSQLiteMmap 64 maps it, and what SQLite took is logged once per process."""
+    c = Client(env.httpd.api, team.token)
+    for i in range(5):
+        assert c.post("/folders", json={"name": f"unmapped {i}"})[0] in (200, 201)
+        assert c.get("/folders")[0] == 200
+    assert not db_mapped(env.httpd)
+    assert "SO00985" not in env.httpd.read_log()
+    h = server(env, "sqlite-mmap", "SSLOrdersSQLiteMmap 64")
+    env.servers.append(h)
+    try:
+        h.start()
+        c = Client(h.api, team.token)
+        for i in range(5):
+            assert c.post("/folders", json={"name": f"mapped {i}"})[0] in (200, 201)
+            st, body = c.get("/folders")
+            assert st == 200 and f"mapped {i}" in str(body)
+        assert db_mapped(h)
+        assert "mmap_size = 67108864 (SSLOrdersSQLiteMmap)" in h.read_log()
+    finally:
+        h.stop()
+        env.servers.remove(h)
+
+
 @pytest.mark.parametrize("extra,says", [
+    ("SSLOrdersSQLiteMmap lots", "expects MiB from 0 (none) to 4096"),
+    ("SSLOrdersSQLiteMmap 4097", "expects MiB from 0 (none) to 4096"),
+    ("<VirtualHost 127.0.0.1:1>\nSSLOrdersSQLiteMmap 64\n</VirtualHost>", "cannot occur within"),
     ("SSLOrdersSQLiteSynchronous off", "expects full or normal"),
     ("<VirtualHost 127.0.0.1:1>\nSSLOrdersSQLiteSynchronous normal\n</VirtualHost>",
      "cannot occur within"),
