@@ -744,5 +744,5 @@ apr_interval_time_t so_db_busy_step(so_db_busy_t *b, int count, apr_time_t now, 
         b->gave_up_at = now;
         return 0;
     }
-    return count < 6 ? (apr_interval_time_t)50 << count : 2000;
+    return count < 4 ? (apr_interval_time_t)50 << count : 500;
 }
