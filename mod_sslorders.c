@@ -21,6 +21,7 @@
 static int so_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     so_httpd_process_pre_config();
+    so_httpd_acme_pre_config();
     return so_httpd_dbd_pre_config(pconf, plog, ptemp);
 }
 
@@ -46,6 +47,7 @@ static int so_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         so_httpd_srv_finalize(sp);
     }
     so_httpd_metrics_post_config(pconf, s);
+    so_httpd_acme_post_config(s);
     so_authcache_origin_init();
     if (real_pass) {
         so_httpd_br_post_config(ptemp, s);

@@ -3,6 +3,7 @@
  * certificates: so_acme_cert.c. */
 #include "so_acme_int.h"
 #include "../svc/so_outbox.h"
+#include "../core/so_nonce.h"
 
 /* ---- answers -------------------------------------------------------------------- */
 
@@ -26,14 +27,36 @@ static const char *nonce_new(so_acme_ctx_t *a, int *purge)
     return so_b64url(a->p, raw, sizeof(raw));
 }
 
+static so_acme_nonces_t nonces_where; /* SSLOrdersACMENonces */
+
+void so_acme_nonces_set(so_acme_nonces_t where)
+{
+    nonces_where = where;
+}
+
+/* SQLite (one server): nonces in the memory the server's processes share, no write
+ * transaction per request (so_nonce.h); PostgreSQL: in the database, for every server */
+static int nonces_in_memory(const so_acme_ctx_t *a)
+{
+    if (!a->db || nonces_where == SO_ACME_NONCES_DATABASE || !so_nonce_mem_on()) {
+        return 0;
+    }
+    return nonces_where == SO_ACME_NONCES_MEMORY || a->db->kind == SO_DB_SQLITE3;
+}
+
 /* the Replay-Nonce of the answer: the one so_acme_authenticate() issued already with the one it
- * consumed (a single statement), else a new row */
+ * consumed (a single statement), else a new one */
 static apr_status_t add_nonce(so_acme_ctx_t *a)
 {
     const char *n = a->next_nonce;
     int purge = 0;
     apr_int64_t now = apr_time_sec(apr_time_now());
     apr_status_t rv = APR_EGENERAL;
+    if (!n && nonces_in_memory(a)) {
+        if (!(n = so_nonce_mem_issue(a->p, now))) {
+            return rv;
+        }
+    }
     if (!n) {
         if (!a->db || !(n = nonce_new(a, &purge))
             || (rv = so_store_acme_nonce_add(a->db, a->p, n, now + NONCE_TTL)) != APR_SUCCESS) {
@@ -99,18 +122,26 @@ const char *so_acme_rfc3339(apr_pool_t *p, apr_int64_t t)
 
 /* ---- the JWS of a POST ------------------------------------------------------------- */
 
-/* the JWS's nonce consumed and the answer's next one issued: one statement; with acct_id
- * (PostgreSQL), the same statement reads that account too (a->acct, NULL when none) */
+/* the JWS's nonce consumed and the answer's next one issued: one statement (in memory on
+ * SQLite); with acct_id (PostgreSQL), the same statement reads that account too (a->acct,
+ * NULL when none) */
 static apr_status_t nonce_swap(so_acme_ctx_t *a, apr_int64_t acct_id)
 {
     apr_int64_t now = apr_time_sec(apr_time_now());
-    int purge = 0;
-    const char *next = nonce_new(a, &purge);
+    int purge = 0, mem = nonces_in_memory(a);
+    const char *next = mem ? NULL : nonce_new(a, &purge);
     apr_status_t rv;
-    if (!next) {
+    if (!mem && !next) {
         return so_acme_db_problem(a, APR_EGENERAL);
     }
-    if (acct_id) {
+    if (mem) {
+        /* consumed first: a bad nonce takes no slot of the ring */
+        rv = so_nonce_mem_use(a->p, a->jws->nonce, now, NONCE_TTL);
+        if (rv == APR_SUCCESS && !(next = so_nonce_mem_issue(a->p, now))) {
+            rv = APR_EGENERAL;
+        }
+    }
+    else if (acct_id) {
         rv = so_store_acme_nonce_account(a->db, a->p, a->jws->nonce, now, next, now + NONCE_TTL,
                                          acct_id, &a->acct);
     }
@@ -154,7 +185,7 @@ static apr_status_t kid_known_key(so_acme_ctx_t *a, apr_int64_t id, int *done)
     apr_status_t rv;
 
     *done = 0;
-    if (a->db->kind != SO_DB_PGSQL || !(known = so_jwk_cache_text(a->p, id))
+    if (a->db->kind != SO_DB_PGSQL || nonces_in_memory(a) || !(known = so_jwk_cache_text(a->p, id))
         || so_jwk_parse(a->p, known, &key, &why) != APR_SUCCESS
         || so_jws_verify(a->p, a->jws, key, &why) != APR_SUCCESS) {
         return APR_SUCCESS;

@@ -17,6 +17,14 @@
 /* base: e.g. "https://ca.example/acme" (no trailing slash). */
 void so_acme_handle(so_req_t *req, const char *base);
 
+/* Where nonces live (SSLOrdersACMENonces): AUTO (the default) in the memory the server's
+ * processes share (so_nonce.h) when the database is SQLite, in the database when it is
+ * PostgreSQL (accepted by every server on it); MEMORY: in memory on either (one server);
+ * DATABASE: in the database on either. Memory needs a table attached (so_nonce_mem_attach),
+ * else the database. */
+typedef enum { SO_ACME_NONCES_AUTO, SO_ACME_NONCES_MEMORY, SO_ACME_NONCES_DATABASE } so_acme_nonces_t;
+void so_acme_nonces_set(so_acme_nonces_t where);
+
 /* The background job's part: orders finalized at least 10 s before now and not issued
  * yet (their SSL order was busy, a CAA lookup failed, the client stopped polling) are
  * issued, or made invalid, as the client's next poll would. Up to 25 per run; *worked

@@ -50,6 +50,9 @@ static apr_status_t finish_one(so_req_t *req, apr_pool_t *p, so_acme_order_t *o,
     return APR_SUCCESS;
 }
 
+#define NONCE_PURGE_EVERY 600 /* seconds */
+static apr_int64_t nonces_purged; /* the job's thread only */
+
 apr_status_t so_acme_jobs_run(apr_pool_t *p, so_db_t *db, const so_config_t *cfg, apr_int64_t now,
                               int *worked)
 {
@@ -63,6 +66,12 @@ apr_status_t so_acme_jobs_run(apr_pool_t *p, so_db_t *db, const so_config_t *cfg
     req->path = "/";
     req->db = db;
     req->now = now;
+    if (now - nonces_purged >= NONCE_PURGE_EVERY) {
+        /* nonces kept in memory (SQLite) leave the requests nothing to purge: expired rows of
+         * earlier versions or of SSLOrdersACMENonces database go here */
+        nonces_purged = now;
+        so_store_acme_nonce_purge(db, p, now);
+    }
     if ((rv = so_store_acme_orders_stuck(db, p, now - JOB_AFTER, JOB_BATCH, &stuck))
         != APR_SUCCESS) {
         return rv;

@@ -133,6 +133,11 @@ void so_httpd_process_child_init(server_rec *s);
 /* metrics (so_httpd_metrics.c): the shared segment, the sslorders-metrics handler, the
  * mod_status section */
 int so_httpd_metrics_post_config(apr_pool_t *pconf, server_rec *s);
+/* SSLOrdersACMENonces auto|memory|database (global, so_acme_nonces_t); the shared memory
+ * of ACME nonces, kept across graceful restarts */
+const char *so_httpd_set_acme_nonces(cmd_parms *cmd, void *dc, const char *arg);
+void so_httpd_acme_pre_config(void);
+void so_httpd_acme_post_config(server_rec *s);
 void so_httpd_metrics_register_hooks(void);
 int so_httpd_metrics_handler(request_rec *r);
 /* a request answered by one of our handlers (route may be NULL) */

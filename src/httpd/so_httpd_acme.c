@@ -1,5 +1,6 @@
 /* mod_sslorders: request_rec <-> so_req_t for the ACME server (SetHandler sslorders-acme). */
 #include <apr_strings.h>
+#include <apr_shm.h>
 
 #include <httpd.h>
 #include <http_config.h>
@@ -12,9 +13,74 @@
 #include "../acme/so_acme.h"
 #include "../acme/so_acme_issue.h"
 #include "../api/so_auth.h"
+#include "../core/so_log.h"
+#include "../core/so_nonce.h"
 #include "../core/so_util.h"
 
 APLOG_USE_MODULE(sslorders);
+
+/* ACME nonces of SQLite servers (so_nonce.h): a ring of 2^20 (8 MiB, pages taken as used):
+ * at 300 requests a second a nonce lasts about an hour, as in the database */
+#define NONCE_SLOTS (1u << 20)
+
+static so_acme_nonces_t nonces_where; /* SSLOrdersACMENonces */
+
+const char *so_httpd_set_acme_nonces(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(arg, "auto")) {
+        nonces_where = SO_ACME_NONCES_AUTO;
+    }
+    else if (!strcasecmp(arg, "memory")) {
+        nonces_where = SO_ACME_NONCES_MEMORY;
+    }
+    else if (!strcasecmp(arg, "database")) {
+        nonces_where = SO_ACME_NONCES_DATABASE;
+    }
+    else {
+        return "SSLOrdersACMENonces: expects auto, memory or database";
+    }
+    return NULL;
+}
+
+void so_httpd_acme_pre_config(void)
+{
+    nonces_where = SO_ACME_NONCES_AUTO; /* each configuration pass starts from the default */
+}
+
+/* The ring lives in the process pool: a graceful restart keeps the nonces clients hold. */
+void so_httpd_acme_post_config(server_rec *s)
+{
+    static const char key[] = "mod_sslorders_acme_nonces";
+    void *shm = NULL;
+    apr_status_t rv;
+
+    so_acme_nonces_set(nonces_where);
+    so_nonce_mem_attach(NULL, 0);
+    if (nonces_where == SO_ACME_NONCES_DATABASE) {
+        return;
+    }
+    apr_pool_userdata_get(&shm, key, s->process->pool);
+    if (!shm) {
+        apr_shm_t *made = NULL;
+        /* anonymous shared memory is zeroed by the system: every slot unused */
+        rv = apr_shm_create(&made, so_nonce_mem_size(NONCE_SLOTS), NULL, s->process->pool);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                         SOLOGNO(00986) "no shared memory for ACME nonces (%" APR_SIZE_T_FMT
+                                        " bytes): they are kept in the database",
+                         so_nonce_mem_size(NONCE_SLOTS));
+            return;
+        }
+        apr_pool_userdata_set(made, key, apr_pool_cleanup_null, s->process->pool);
+        shm = made;
+    }
+    so_nonce_mem_attach(apr_shm_baseaddr_get(shm), NONCE_SLOTS);
+}
 
 static so_db_t *acquire(so_req_t *req)
 {

@@ -593,6 +593,9 @@ const command_rec so_httpd_cmds[] = {
     AP_INIT_TAKE1("SSLOrdersSQLiteMmap", so_httpd_set_sqlite_mmap, NULL, RSRC_CONF,
                   "SQLite: MiB of the database each connection reads through a memory map "
                   "(default 0: none; a map is dropped whenever another connection wrote)"),
+    AP_INIT_TAKE1("SSLOrdersACMENonces", so_httpd_set_acme_nonces, NULL, RSRC_CONF,
+                  "ACME nonces: auto (default: in the memory of the server's processes on "
+                  "SQLite, in the database on PostgreSQL), memory (one server) or database"),
     AP_INIT_TAKE1("SSLOrdersDBWarm", so_httpd_set_db_warm, NULL, RSRC_CONF,
                   "Database connections a child opens before it takes requests: auto "
                   "(default: PostgreSQL min(ThreadsPerChild, DBDMax), SQLite none), off, or N"),

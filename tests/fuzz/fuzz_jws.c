@@ -1,6 +1,7 @@
 /* libFuzzer harness: ACME request bodies (flattened JWS), their protected headers and
  * payloads, the JWKs inside (every key type), signature checks against the key a JWS
- * names, the HMAC check of External Account Binding, and the account key cache. */
+ * names, the HMAC check of External Account Binding, the account key cache, and the nonce
+ * a JWS (or the bytes) carries checked against the shared-memory nonce table. */
 #include <string.h>
 
 #include <apr_general.h>
@@ -8,8 +9,29 @@
 
 #include "fuzz.h"
 #include "../../src/core/so_jws.h"
+#include "../../src/core/so_nonce.h"
 
 SO_FUZZ_ROOT_POOL(root)
+
+static apr_uint64_t nonce_table[1 + 8]; /* the table's header and 8 slots */
+
+/* the nonce as a client sent it: never accepted unless it is one the table issued */
+static void nonce_check(apr_pool_t *p, const char *nonce)
+{
+    const char *mine;
+    so_nonce_mem_attach(nonce_table, 8);
+    mine = so_nonce_mem_issue(p, 5000);
+    if (!mine) {
+        __builtin_trap();
+    }
+    if (so_nonce_mem_use(p, nonce, 5000, 3600) == APR_SUCCESS && strcmp(nonce, mine)) {
+        /* an older nonce still in its slot: accepted once, never twice */
+        if (so_nonce_mem_use(p, nonce, 5000, 3600) != APR_ENOENT) {
+            __builtin_trap();
+        }
+    }
+    so_nonce_mem_use(p, mine, 5000, 3600);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -31,6 +53,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             so_jws_verify(p, jws, k, &why);
         }
         so_jws_verify_hmac(jws, key, sizeof(key), &why);
+        if (jws->nonce) {
+            nonce_check(p, jws->nonce);
+        }
     }
     /* the bytes as a JWK (twice: the second from the process's key cache, which must
      * answer the same key), and as base64url */
@@ -48,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     apr_pool_destroy(cp);
     so_unb64url(p, apr_pstrmemdup(p, (const char *)data, size), &raw, &rawlen);
+    nonce_check(p, apr_pstrmemdup(p, (const char *)data, size));
     so_b64url(p, data, size);
     apr_pool_destroy(p);
     return 0;

@@ -702,19 +702,88 @@ def test_authz_deactivation(env, api):
     assert c.get(url)["status"] == "invalid"
 
 
+# servers sharing a database share nonces kept in it: the default on PostgreSQL; SQLite keeps
+# them in the server's memory unless told
+NONCES_IN_DB = "" if DB == "pgsql" else "SSLOrdersACMENonces database"
+
+
 def test_two_servers_one_database(env, api):
-    """A nonce from one server is accepted once by another on the same database."""
-    with second_server(env, "acme") as h:
+    """A nonce from one server is accepted once by another on the same database (nonces in
+    the database: PostgreSQL's default, SSLOrdersACMENonces database on SQLite)."""
+    with second_server(env, "acme-a", NONCES_IN_DB) as ha, \
+            second_server(env, "acme-b", NONCES_IN_DB) as hb:
         oid = paid_order(api, [dom()])
         c, _ = client(env, api, oid)
-        n = requests.head(c.d["newNonce"]).headers["Replay-Nonce"]
-        b = Acme(h.url + "/acme/directory", c.key)
-        b.kid = c.kid.replace(env.httpd.url, h.url)
+        a = Acme(ha.url + "/acme/directory", c.key)
+        a.kid = c.kid.replace(env.httpd.url, ha.url)
+        b = Acme(hb.url + "/acme/directory", c.key)
+        b.kid = c.kid.replace(env.httpd.url, hb.url)
+        n = requests.head(a.d["newNonce"]).headers["Replay-Nonce"]
+        assert env.sql(f"SELECT count(*) FROM acme_nonces WHERE nonce = '{n}'").strip() == "1"
         assert b.raw_post(b.kid, b.jws(b.kid, None, nonce=n)).status_code == 200
         r = b.raw_post(b.kid, b.jws(b.kid, None, nonce=n))
         assert r.status_code == 400 and r.json()["type"].endswith("badNonce")
-        r = c.raw_post(c.kid, c.jws(c.kid, None, nonce=n))
+        r = a.raw_post(a.kid, a.jws(a.kid, None, nonce=n))
         assert r.status_code == 400 and r.json()["type"].endswith("badNonce")
+
+
+def test_nonces_in_memory(env, api):
+    """SQLite's default (PostgreSQL with SSLOrdersACMENonces memory): nonces live in the memory
+    the server's processes share, never in the database. An issuance works; a nonce is
+    accepted once by any child, still after a graceful restart; another server does not know
+    it, nor the same server after a full restart."""
+    extra = "" if DB == "sqlite3" else "SSLOrdersACMENonces memory"
+
+    def post(cl, n):
+        return cl.raw_post(cl.kid, cl.jws(cl.kid, None, nonce=n))
+
+    def bad_nonce(r):
+        return r.status_code == 400 and r.json()["type"].endswith("badNonce") \
+            and r.headers.get("Replay-Nonce")
+
+    with second_server(env, "acme-mem", extra) as h:
+        before = env.sql("SELECT count(*) FROM acme_nonces").strip()
+        d = dom()
+        oid = paid_order(api, [d])
+        e = eab(api, oid)
+        c = Acme(h.url + "/acme/directory", Key("ES256"))
+        c.register(e["kid"], e["hmac_key"])
+        url, order = c.new_order([d])
+        assert http01(env, c, c.get(order["authorizations"][0]))["status"] == "valid"
+        done, _ = c.finalize(c.get(url), [d])
+        assert done["status"] == "valid", done
+        chain = c.certificate(done["certificate"]).text
+        assert chain.count("BEGIN CERTIFICATE") == 2
+        n = requests.head(c.d["newNonce"]).headers["Replay-Nonce"]
+        assert re.fullmatch(r"[A-Za-z0-9_-]{16}", n), n
+        # nothing of it in the database (other servers of the test may add rows meanwhile
+        # on PostgreSQL: the nonce's own row is checked there)
+        assert env.sql(f"SELECT count(*) FROM acme_nonces WHERE nonce = '{n}'").strip() == "0"
+        if DB == "sqlite3":
+            assert env.sql("SELECT count(*) FROM acme_nonces").strip() == before
+        assert post(c, n).status_code == 200
+        assert bad_nonce(post(c, n))
+        # nonces from several children, used after a graceful restart (new children)
+        held = [requests.head(c.d["newNonce"], headers={"Connection": "close"})
+                .headers["Replay-Nonce"] for _ in range(12)]
+        h.graceful()
+        for n in held:
+            assert post(c, n).status_code == 200
+        for n in held:
+            assert bad_nonce(post(c, n))
+        # another server on the same database: not its nonce; still good here afterwards
+        with second_server(env, "acme-mem2", extra) as o:
+            oc = Acme(o.url + "/acme/directory", c.key)
+            oc.kid = c.kid.replace(h.url, o.url)
+            n = requests.head(c.d["newNonce"]).headers["Replay-Nonce"]
+            assert bad_nonce(post(oc, n))
+            assert post(c, n).status_code == 200
+        # a full restart forgets them
+        n = requests.head(c.d["newNonce"]).headers["Replay-Nonce"]
+        h.stop()
+        h.start()
+        assert bad_nonce(post(c, n))
+        assert c.get(url)["status"] == "valid"
 
 
 def test_account_changed_on_another_server(env, api):

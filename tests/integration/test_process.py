@@ -106,6 +106,8 @@ def test_sqlite_reads_through_a_memory_map_only_on_request(env, team):
     ("SSLOrdersSQLiteMmap lots", "expects MiB from 0 (none) to 4096"),
     ("SSLOrdersSQLiteMmap 4097", "expects MiB from 0 (none) to 4096"),
     ("<VirtualHost 127.0.0.1:1>\nSSLOrdersSQLiteMmap 64\n</VirtualHost>", "cannot occur within"),
+    ("SSLOrdersACMENonces sometimes", "expects auto, memory or database"),
+    ("<VirtualHost 127.0.0.1:1>\nSSLOrdersACMENonces memory\n</VirtualHost>", "cannot occur within"),
     ("SSLOrdersSQLiteSynchronous off", "expects full or normal"),
     ("<VirtualHost 127.0.0.1:1>\nSSLOrdersSQLiteSynchronous normal\n</VirtualHost>",
      "cannot occur within"),

@@ -10,6 +10,7 @@
 #include "test_common.h"
 #include "../../src/core/so_csr.h"
 #include "../../src/core/so_jws.h"
+#include "../../src/core/so_nonce.h"
 
 /* an ES256 public JWK as stored, and a flattened JWS of msg signed by its key */
 static const char *ec_jwk(apr_pool_t *p, EVP_PKEY **key)
@@ -177,10 +178,85 @@ START_TEST(csr_memo)
 }
 END_TEST
 
+/* ACME nonces in shared memory (SQLite): each accepted once, until it expires or the ring
+ * overwrote its slot; anything else is not ours */
+START_TEST(nonce_mem)
+{
+    apr_pool_t *p;
+    void *base;
+    const char *n[5], *forged;
+    const unsigned char *raw;
+    unsigned char copy[12];
+    apr_size_t len;
+    apr_int64_t t = 1000;
+    int i;
+
+    apr_pool_create(&p, NULL);
+    so_nonce_mem_attach(NULL, 0);
+    ck_assert(!so_nonce_mem_on());
+    ck_assert_ptr_null(so_nonce_mem_issue(p, t));
+    ck_assert_int_eq(so_nonce_mem_use(p, "AAAAAAAAAAAAAAAA", t, 3600), APR_ENOTIMPL);
+    base = apr_pcalloc(p, so_nonce_mem_size(4));
+    so_nonce_mem_attach(base, 3); /* not a power of two: refused */
+    ck_assert(!so_nonce_mem_on());
+    so_nonce_mem_attach(base, 4);
+    ck_assert(so_nonce_mem_on());
+
+    /* once */
+    n[0] = so_nonce_mem_issue(p, t);
+    ck_assert_ptr_nonnull(n[0]);
+    ck_assert_int_eq(strlen(n[0]), 16);
+    ck_assert_int_eq(so_nonce_mem_use(p, n[0], t, 3600), APR_SUCCESS);
+    ck_assert_int_eq(so_nonce_mem_use(p, n[0], t, 3600), APR_ENOENT);
+
+    /* expiry: valid for ttl seconds; a little "in the future" (the clock stepped back) too */
+    n[0] = so_nonce_mem_issue(p, t);
+    ck_assert_int_eq(so_nonce_mem_use(p, n[0], t + 3600, 3600), APR_ENOENT);
+    ck_assert_int_eq(so_nonce_mem_use(p, n[0], t + 3599, 3600), APR_SUCCESS);
+    n[0] = so_nonce_mem_issue(p, t);
+    ck_assert_int_eq(so_nonce_mem_use(p, n[0], t - 30, 3600), APR_SUCCESS);
+    n[0] = so_nonce_mem_issue(p, t);
+    ck_assert_int_eq(so_nonce_mem_use(p, n[0], t - 3000, 3600), APR_ENOENT);
+    /* across the wrap of the 24 bits of time */
+    n[0] = so_nonce_mem_issue(p, (1 << 24) - 5);
+    ck_assert_int_eq(so_nonce_mem_use(p, n[0], (1 << 24) + 5, 3600), APR_SUCCESS);
+
+    /* the ring: a fifth nonce in four slots overwrites the first */
+    for (i = 0; i < 5; i++) {
+        n[i] = so_nonce_mem_issue(p, t);
+        ck_assert_ptr_nonnull(n[i]);
+    }
+    ck_assert_int_eq(so_nonce_mem_use(p, n[0], t, 3600), APR_ENOENT);
+    /* a changed value or slot index, another length, another alphabet: not ours */
+    ck_assert_int_eq(so_unb64url(p, n[1], &raw, &len), APR_SUCCESS);
+    ck_assert_int_eq(len, 12);
+    memcpy(copy, raw, 12);
+    copy[11] ^= 2;
+    forged = so_b64url(p, copy, 12);
+    ck_assert_int_eq(so_nonce_mem_use(p, forged, t, 3600), APR_ENOENT);
+    copy[11] ^= 2;
+    copy[0] = 0x7f; /* slot beyond the ring */
+    ck_assert_int_eq(so_nonce_mem_use(p, so_b64url(p, copy, 12), t, 3600), APR_ENOENT);
+    memset(copy + 4, 0, 8); /* the value of a used slot */
+    copy[0] = raw[0];
+    ck_assert_int_eq(so_nonce_mem_use(p, so_b64url(p, copy, 12), t, 3600), APR_ENOENT);
+    ck_assert_int_eq(so_nonce_mem_use(p, apr_pstrcat(p, n[1], "A", NULL), t, 3600), APR_ENOENT);
+    ck_assert_int_eq(so_nonce_mem_use(p, "", t, 3600), APR_ENOENT);
+    ck_assert_int_eq(so_nonce_mem_use(p, NULL, t, 3600), APR_ENOENT);
+    ck_assert_int_eq(so_nonce_mem_use(p, "AAAAAAAAAAAAAA+/", t, 3600), APR_ENOENT);
+    for (i = 1; i < 5; i++) {
+        ck_assert_int_eq(so_nonce_mem_use(p, n[i], t, 3600), APR_SUCCESS);
+    }
+    so_nonce_mem_attach(NULL, 0);
+    apr_pool_destroy(p);
+}
+END_TEST
+
 TCase *so_test_jws_case(void)
 {
     TCase *tc = tcase_create("jws");
     tcase_add_test(tc, jwk_cache);
     tcase_add_test(tc, csr_memo);
+    tcase_add_test(tc, nonce_mem);
     return tc;
 }
