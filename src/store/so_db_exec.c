@@ -275,7 +275,6 @@ apr_status_t so_db_exec_later(so_db_t *db, apr_pool_t *p, const char *label, int
     so_db_queued_t *q;
     const char **values;
     apr_status_t rv;
-    int i;
 
     if (db->kind != SO_DB_PGSQL || !db->trans || db->trans_failed) {
         return so_db_exec(db, p, label, NULL, nargs, args);
@@ -286,13 +285,8 @@ apr_status_t so_db_exec_later(so_db_t *db, apr_pool_t *p, const char *label, int
     /* the values live until the queue goes out, in this use's pool (not the caller's
      * memory: an event's text is freed when the call returns) */
     if (nargs != info->nargs
-        || so_db_pg_text_args(db->pool, label, nargs, args, &values) != APR_SUCCESS) {
+        || so_db_pg_text_args(db->pool, label, nargs, args, 1, &values) != APR_SUCCESS) {
         return so_db_exec(db, p, label, NULL, nargs, args); /* (a blob: at once) */
-    }
-    for (i = 0; i < nargs; i++) {
-        if (values[i] && args[i].kind == SO_ARG_TEXT) {
-            values[i] = apr_pstrdup(db->pool, values[i]);
-        }
     }
     /* a few at a time: the connection blocks while it writes them (SO_DB_BATCH_MAX) */
     if (db->later && db->later->nelts >= SO_DB_BATCH_MAX
@@ -329,13 +323,8 @@ void so_db_ahead(so_db_t *db, const char *label, int nargs, const so_arg_t *args
             return;
         }
     }
-    if (so_db_pg_text_args(db->pool, label, nargs, args, &values) != APR_SUCCESS) {
+    if (so_db_pg_text_args(db->pool, label, nargs, args, 1, &values) != APR_SUCCESS) {
         return;
-    }
-    for (i = 0; i < nargs; i++) {
-        if (values[i] && args[i].kind == SO_ARG_TEXT) {
-            values[i] = apr_pstrdup(db->pool, values[i]);
-        }
     }
     if (!db->ahead) {
         db->ahead = apr_array_make(db->pool, SO_DB_AHEAD_MAX, sizeof(so_db_queued_t));
@@ -479,7 +468,7 @@ static int batch_queue(so_db_t *db, apr_pool_t *p, const char *sql, int nargs,
         return 1;
     }
     if (!label || n != nargs
-        || so_db_pg_text_args(p, label, nargs, args, &values) != APR_SUCCESS) {
+        || so_db_pg_text_args(p, label, nargs, args, 0, &values) != APR_SUCCESS) {
         return 0; /* unnamed (or not for a pipeline): now, as usual */
     }
     q = apr_array_push(db->batch);
@@ -686,55 +675,52 @@ apr_status_t so_db_raw_select(so_db_t *db, const char *sql)
     return APR_SUCCESS;
 }
 
-apr_status_t so_db_sqlite_mmap(so_db_t *db, apr_int64_t bytes, apr_int64_t *took)
+/* SQLite: a PRAGMA's value, the first column of its first row (-1: none) */
+static apr_status_t pragma_value(so_db_t *db, const char *sql, const char *what, apr_int64_t *v)
 {
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     int ret;
 
-    *took = -1;
-    if (db->kind != SO_DB_SQLITE3) {
-        return APR_ENOTIMPL;
-    }
-    /* (an integer of ours: no value of anyone else's in the text) */
-    ret = apr_dbd_select(db->driver, db->pool, db->handle, &res,
-                         apr_psprintf(db->pool, "PRAGMA mmap_size = %" APR_INT64_T_FMT, bytes), 1);
+    *v = -1;
+    ret = apr_dbd_select(db->driver, db->pool, db->handle, &res, sql, 1);
     if (ret != 0) {
-        return so_db_classify(db, ret, "PRAGMA mmap_size");
+        return so_db_classify(db, ret, what);
     }
     while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        const char *v = apr_dbd_get_entry(db->driver, row, 0);
-        if (*took < 0 && v) {
-            *took = apr_atoi64(v);
+        const char *e = apr_dbd_get_entry(db->driver, row, 0);
+        if (*v < 0 && e) {
+            *v = apr_atoi64(e);
         }
     }
     return APR_SUCCESS;
 }
 
+apr_status_t so_db_sqlite_mmap(so_db_t *db, apr_int64_t bytes, apr_int64_t *took)
+{
+    *took = -1;
+    if (db->kind != SO_DB_SQLITE3) {
+        return APR_ENOTIMPL;
+    }
+    /* (an integer of ours: no value of anyone else's in the text) */
+    return pragma_value(db, apr_psprintf(db->pool, "PRAGMA mmap_size = %" APR_INT64_T_FMT, bytes),
+                        "PRAGMA mmap_size", took);
+}
+
 apr_status_t so_db_sqlite_sync_normal(so_db_t *db, int *level)
 {
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
+    apr_int64_t v = -1;
     apr_status_t rv;
-    int ret;
 
     *level = -1;
     if (db->kind != SO_DB_SQLITE3) {
         return APR_ENOTIMPL;
     }
-    if ((rv = so_db_raw(db, "PRAGMA synchronous = NORMAL")) != APR_SUCCESS) {
+    if ((rv = so_db_raw(db, "PRAGMA synchronous = NORMAL")) != APR_SUCCESS
+        || (rv = pragma_value(db, "PRAGMA synchronous", "raw query", &v)) != APR_SUCCESS) {
         return rv;
     }
-    ret = apr_dbd_select(db->driver, db->pool, db->handle, &res, "PRAGMA synchronous", 1);
-    if (ret != 0) {
-        return so_db_classify(db, ret, "raw query");
-    }
-    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        const char *v = apr_dbd_get_entry(db->driver, row, 0);
-        if (*level < 0 && v) {
-            *level = atoi(v);
-        }
-    }
+    *level = (int)v;
     return *level == 1 ? APR_SUCCESS : APR_EGENERAL;
 }
 

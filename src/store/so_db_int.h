@@ -65,9 +65,10 @@ typedef struct {
  * messages to fit the socket's buffer while the server may be blocked writing results. */
 #define SO_DB_BATCH_MAX 16
 apr_status_t so_db_pg_run_batch(so_db_t *db, so_db_queued_t *q, int n);
-/* The text of arguments as libpq sends them (NULL for SQL NULL; a blob is refused). */
+/* The text of arguments as libpq sends them (NULL for SQL NULL; a blob is refused); copy:
+ * texts copied into p (a statement sent after the caller's memory is gone), else shared. */
 apr_status_t so_db_pg_text_args(apr_pool_t *p, const char *label, int nargs,
-                                const so_arg_t *args, const char ***out);
+                                const so_arg_t *args, int copy, const char ***out);
 /* so_db_ahead's reads: those of label with these values (they run now: not ahead) left out
  * of the queue when not sent yet; when sent, the rows of the first not taken yet are taken
  * (returns 1), else every read ahead is dropped (returns 0). */

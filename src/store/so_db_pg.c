@@ -16,7 +16,7 @@
 #include "../core/so_metrics.h"
 
 apr_status_t so_db_pg_text_args(apr_pool_t *p, const char *label, int nargs,
-                                const so_arg_t *args, const char ***out)
+                                const so_arg_t *args, int copy, const char ***out)
 {
     const char **v = apr_pcalloc(p, sizeof(*v) * (apr_size_t)(nargs + 1));
     int i;
@@ -26,7 +26,7 @@ apr_status_t so_db_pg_text_args(apr_pool_t *p, const char *label, int nargs,
             v[i] = apr_psprintf(p, "%" APR_INT64_T_FMT, args[i].v.i);
             break;
         case SO_ARG_TEXT:
-            v[i] = args[i].v.s;
+            v[i] = copy && args[i].v.s ? apr_pstrdup(p, args[i].v.s) : args[i].v.s;
             break;
         case SO_ARG_NULL:
             v[i] = NULL;
@@ -51,7 +51,7 @@ static apr_status_t text_values(apr_pool_t *p, const so_stmt_info_t *info, int n
                      info->label, nargs, info->nargs);
         return SO_EDB;
     }
-    return so_db_pg_text_args(p, info->label, nargs, args, out);
+    return so_db_pg_text_args(p, info->label, nargs, args, 0, out);
 }
 
 /* the rows of a PGRES_TUPLES_OK result, copied into p */
@@ -527,7 +527,7 @@ int so_db_pg_ahead_take(so_db_t *db, apr_pool_t *p, const so_stmt_info_t *info, 
     int i, j, n = db->ahead->nelts;
 
     if (has_blob(nargs, args) || nargs != info->nargs
-        || so_db_pg_text_args(p, info->label, nargs, args, &values) != APR_SUCCESS) {
+        || so_db_pg_text_args(p, info->label, nargs, args, 0, &values) != APR_SUCCESS) {
         so_db_ahead_forget(db);
         return 0;
     }
